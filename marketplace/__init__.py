@@ -1,0 +1,59 @@
+"""The expert-network marketplace: `create_app` builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from marketplace import i18n, mail, scheduler
+from marketplace.config import load_config
+from marketplace.database import configure_engine, db
+from marketplace.extensions import csrf, limiter, login_manager, migrate, socketio
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None) -> Flask:
+    """Build the application from the environment (or `environ`), then apply `overrides`."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+        instance_relative_config=True,
+    )
+    app.config.update(load_config(Path(app.instance_path), environ))
+    app.config.update(overrides or {})
+    if app.config["ENV_NAME"] != "test":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+    )
+    app.jinja_env.add_extension("jinja2.ext.do")
+    mail.init_app(app)
+    i18n.init_app(app)
+    scheduler.init_app(app)
+
+    from marketplace import accounts, brands, experts, ops, payouts, web
+
+    web.init_app(app)
+    accounts.init_app(app)
+    brands.init_app(app)
+    experts.init_app(app)
+    ops.init_app(app)
+    payouts.init_app(app)
+    return app

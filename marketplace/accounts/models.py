@@ -1,0 +1,70 @@
+"""Users and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from marketplace.database import db, utcnow
+
+
+class Role(enum.StrEnum):
+    EXPERT = "expert"
+    BRAND = "brand"
+    FINANCE = "finance"
+    OPS = "ops"
+
+
+def enum_column(enum_class: type[enum.Enum], name: str) -> sa.Enum:
+    """Store an enum as its value in a VARCHAR with a CHECK constraint, the same on every database."""
+    return sa.Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=max(len(member.value) for member in enum_class),
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    full_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    role: so.Mapped[Role] = so.mapped_column(enum_column(Role, "role"))
+    locale: so.Mapped[str | None] = so.mapped_column(sa.String(8))
+    is_disabled: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    last_login_at: so.Mapped[dt.datetime | None]
+
+    is_token = False
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sessions of disabled users
+        return not self.is_disabled
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class AuditEvent(db.Model):
+    """A security-relevant event: append-only, never edited."""
+
+    __tablename__ = "audit_events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    subject_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    ip: so.Mapped[str | None] = so.mapped_column(sa.String(45))
+    detail: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)

@@ -1,0 +1,200 @@
+"""Account use cases: each one a transaction, with an explicit actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from flask_babel import gettext, lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from marketplace.accounts import passwords
+from marketplace.accounts.models import AuditEvent, Role, User
+from marketplace.database import db, utcnow
+from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.mail import send_after_commit
+
+RESET_SALT = "password-reset"
+
+
+def normalize_email(email: str, field: str = "email") -> str:
+    """Return the canonical form of an address, or refuse it naming the field."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise InvalidInput(str(error), field) from None
+
+
+def record_audit(kind: str, *, actor_id: int | None = None, subject_id: int | None = None,
+                 ip: str | None = None, **detail: Any) -> None:
+    """Add an audit event to the current transaction; the caller commits."""
+    db.session.add(AuditEvent(kind=kind, actor_id=actor_id, subject_id=subject_id, ip=ip, detail=detail))
+
+
+def add_user(email: str, password: str, full_name: str, role: Role) -> User:
+    """Stage a new user in the current transaction, refusing bad or taken e-mails."""
+    email = normalize_email(email)
+    full_name = full_name.strip()
+    if not full_name:
+        raise InvalidInput(_l("Enter your name."), "full_name")
+    if len(full_name) > 120:
+        raise InvalidInput(_l("Use at most %(count)d characters.", count=120), "full_name")
+    passwords.check_strength(password)
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise Conflict(_l("An account with this e-mail already exists."), "email")
+    user = User(email=email, full_name=full_name, role=Role(role),
+                password_hash=passwords.hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_user(email: str, password: str, full_name: str, role: Role, *,
+                actor: User | None, ip: str | None = None) -> User:
+    """Create a staff or brand account (ops, or the command line when actor is None)."""
+    if actor is not None and actor.role != Role.OPS:
+        raise Forbidden(_l("Only ops staff create accounts."))
+    user = add_user(email, password, full_name, role)
+    record_audit("user_created", actor_id=actor.id if actor else None, subject_id=user.id,
+                 ip=ip, role=str(user.role))
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str, *, ip: str | None) -> User | None:
+    """Check a log-in; record the attempt either way and return the user only on success."""
+    try:
+        email = normalize_email(email)
+    except InvalidInput:
+        email = email.strip().lower()
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    ok = passwords.verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or user.is_disabled:
+        reason = "disabled" if ok and user is not None else "bad_credentials"
+        record_audit("login_failed", subject_id=user.id if user else None, ip=ip,
+                     email=email[:254], reason=reason)
+        db.session.commit()
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    record_audit("login", actor_id=user.id, subject_id=user.id, ip=ip)
+    db.session.commit()
+    return user
+
+
+def record_logout(user: User, *, ip: str | None) -> None:
+    record_audit("logout", actor_id=user.id, subject_id=user.id, ip=ip)
+    db.session.commit()
+
+
+def change_role(actor: User, user_id: int, role: Role, *, ip: str | None = None) -> User:
+    """Give a user another role (ops only); the change is audited."""
+    if actor.role != Role.OPS:
+        raise Forbidden(_l("Only ops staff change roles."))
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_l("No such user."))
+    if user.id == actor.id:
+        raise InvalidInput(_l("You cannot change your own role."), "role")
+    previous = user.role
+    if previous != role:
+        user.role = Role(role)
+        record_audit("role_changed", actor_id=actor.id, subject_id=user.id, ip=ip,
+                     previous=str(previous), role=str(role))
+    db.session.commit()
+    return user
+
+
+def set_locale(user: User, locale: str) -> None:
+    if locale not in current_app.config["LANGUAGES"]:
+        raise InvalidInput(_l("Unknown language."), "locale")
+    user.locale = locale
+    db.session.commit()
+
+
+def list_users(actor: User, *, role: Role | None = None, limit: int = 200) -> list[User]:
+    if actor.role != Role.OPS:
+        raise Forbidden(_l("Only ops staff list users."))
+    query = sa.select(User).order_by(User.id).limit(limit)
+    if role is not None:
+        query = query.where(User.role == role)
+    return list(db.session.scalars(query))
+
+
+def recent_audit_events(actor: User, *, limit: int = 50, kind: str | None = None) -> list[AuditEvent]:
+    if actor.role != Role.OPS:
+        raise Forbidden(_l("Only ops staff read the audit log."))
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if kind:
+        query = query.where(AuditEvent.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def users_by_id(user_ids: set[int]) -> dict[int, User]:
+    if not user_ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(user_ids)))}
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _reset_fingerprint(user: User) -> str:
+    # Part of the current hash: once the password changes, older links stop working.
+    return user.password_hash[-16:]
+
+
+def request_password_reset(email: str, *, ip: str | None) -> None:
+    """E-mail a reset link if the address belongs to an active account; say nothing either way."""
+    try:
+        user = find_user_by_email(email)
+    except InvalidInput:
+        return
+    if user is None or user.is_disabled:
+        return
+    token = _reset_serializer().dumps({"user": user.id, "fp": _reset_fingerprint(user)})
+    link = url_for("accounts.reset_password", token=token, _external=True)
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    send_after_commit(
+        user.email,
+        gettext("Reset your Marketplace password"),
+        gettext(
+            "Hello %(name)s,\n\nSomeone asked to reset the password of your Marketplace account. "
+            "To choose a new one, open this link within %(minutes)d minutes:\n\n%(link)s\n\n"
+            "If it was not you, ignore this message: your password stays the same.",
+            name=user.full_name, minutes=minutes, link=link,
+        ),
+    )
+    record_audit("password_reset_requested", subject_id=user.id, ip=ip)
+    db.session.commit()
+
+
+def reset_password(token: str, new_password: str, *, ip: str | None) -> User:
+    """Set a new password from an e-mailed link; each link works once."""
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    try:
+        payload = _reset_serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise InvalidInput(_l("This link has expired. Ask for a new one."), "token") from None
+    except BadSignature:
+        raise InvalidInput(_l("This link is not valid. Ask for a new one."), "token") from None
+    user = db.session.get(User, payload.get("user"))
+    if user is None or user.is_disabled or payload.get("fp") != _reset_fingerprint(user):
+        raise InvalidInput(_l("This link has already been used. Ask for a new one."), "token")
+    passwords.check_strength(new_password)
+    user.password_hash = passwords.hash_password(new_password)
+    record_audit("password_reset", actor_id=user.id, subject_id=user.id, ip=ip)
+    db.session.commit()
+    return user

@@ -1,0 +1,29 @@
+"""Brands, their members and their API tokens."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from marketplace.accounts.models import Role
+    from marketplace.brands import api, services, views
+    from marketplace.extensions import login_manager
+    from marketplace.web import register_home
+    from marketplace.web.sockets import register_rooms
+
+    @login_manager.request_loader
+    def load_token(req):
+        """Brand API tokens authenticate API calls only, as `Authorization: Bearer mkt_...`."""
+        if not req.path.startswith("/api/"):
+            return None
+        scheme, _, secret = req.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            return None
+        return services.authenticate_api_token(secret.strip())
+
+    def brand_rooms(user):
+        return [f"brand:{brand.id}" for brand in services.visible_brands(user)] if user.role == Role.BRAND else []
+
+    app.register_blueprint(views.blueprint)
+    app.register_blueprint(api.blueprint)
+    register_home(app, Role.BRAND, "brands.home")
+    register_rooms(app, brand_rooms)

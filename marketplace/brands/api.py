@@ -1,0 +1,77 @@
+"""JSON API for brands: the brands a caller may see, their settings, members and API tokens."""
+
+from __future__ import annotations
+
+from flask import request
+
+from marketplace.accounts.models import Role
+from marketplace.brands import services
+from marketplace.brands.models import BrandRole
+from marketplace.brands.schemas import (
+    ApiTokenCreatedSchema,
+    ApiTokenCreateSchema,
+    ApiTokenSchema,
+    BrandCreateSchema,
+    BrandSchema,
+    BrandUpdateSchema,
+    MemberSchema,
+)
+from marketplace.web.api import api_blueprint, endpoint
+
+blueprint = api_blueprint("brands_api", __name__)
+STAFF_AND_BRANDS = [Role.OPS, Role.FINANCE, Role.BRAND]
+
+
+@blueprint.get("/brands")
+@endpoint("Brands the caller may see", roles=STAFF_AND_BRANDS, response=BrandSchema(many=True), tags=["brands"])
+def list_brands(actor):
+    return services.visible_brands(actor)
+
+
+@blueprint.post("/brands")
+@endpoint("Open a brand", roles=[Role.OPS], body=BrandCreateSchema(), response=BrandSchema(), status=201,
+          tags=["brands"])
+def create_brand(actor, body):
+    return services.create_brand(actor, body["name"], slug=body.get("slug"), timezone=body["timezone"],
+                                 currency=body["currency"])
+
+
+@blueprint.get("/brands/<int:brand_id>")
+@endpoint("One brand", roles=STAFF_AND_BRANDS, response=BrandSchema(), tags=["brands"])
+def get_brand(actor, brand_id: int):
+    return services.get_brand(actor, brand_id)
+
+
+@blueprint.patch("/brands/<int:brand_id>")
+@endpoint("Change a brand's settings (its admins, ops)", roles=[Role.OPS, Role.BRAND], body=BrandUpdateSchema(),
+          response=BrandSchema(), tags=["brands"])
+def update_brand(actor, brand_id: int, body):
+    return services.update_brand(actor, brand_id, body)
+
+
+@blueprint.get("/brands/<int:brand_id>/members")
+@endpoint("A brand's members", roles=STAFF_AND_BRANDS, response=MemberSchema(many=True), tags=["brands"])
+def list_members(actor, brand_id: int):
+    return services.list_members(actor, brand_id)
+
+
+@blueprint.get("/brands/<int:brand_id>/tokens")
+@endpoint("A brand's API tokens (its admins, ops)", roles=[Role.OPS, Role.BRAND],
+          response=ApiTokenSchema(many=True), tags=["brands"])
+def list_tokens(actor, brand_id: int):
+    return services.list_api_tokens(actor, brand_id)
+
+
+@blueprint.post("/brands/<int:brand_id>/tokens")
+@endpoint("Create an API token; its secret is in this answer only", roles=[Role.OPS, Role.BRAND],
+          body=ApiTokenCreateSchema(), response=ApiTokenCreatedSchema(), status=201, tags=["brands"])
+def create_token(actor, brand_id: int, body):
+    token, secret = services.issue_api_token(actor, brand_id, body["name"], BrandRole(body["role"]),
+                                             ip=request.remote_addr)
+    return {**ApiTokenSchema().dump(token), "secret": secret}
+
+
+@blueprint.delete("/brands/<int:brand_id>/tokens/<int:token_id>")
+@endpoint("Revoke an API token", roles=[Role.OPS, Role.BRAND], response=ApiTokenSchema(), tags=["brands"])
+def revoke_token(actor, brand_id: int, token_id: int):
+    return services.revoke_api_token(actor, brand_id, token_id, ip=request.remote_addr)

@@ -1,0 +1,55 @@
+"""What the API shows of brands, and what it accepts."""
+
+from marshmallow import Schema, fields, validate
+
+from marketplace.brands.models import BrandRole
+
+BRAND_ROLES = [role.value for role in BrandRole]
+
+
+class BrandSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    slug = fields.String(dump_only=True)
+    timezone = fields.String(dump_only=True)
+    currency = fields.String(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+
+class BrandCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    slug = fields.String(validate=validate.Length(min=1, max=60))
+    timezone = fields.String(load_default="Europe/Paris", validate=validate.Length(max=64))
+    currency = fields.String(load_default="EUR", validate=validate.Length(equal=3))
+
+
+class BrandUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    timezone = fields.String(validate=validate.Length(max=64))
+    currency = fields.String(validate=validate.Length(equal=3))
+
+
+class MemberSchema(Schema):
+    user_id = fields.Integer()
+    email = fields.String()
+    full_name = fields.String()
+    role = fields.String()
+
+
+class ApiTokenSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    role = fields.String(dump_only=True)
+    prefix = fields.String(dump_only=True, metadata={"description": "The secret's first characters, to recognise it."})
+    created_at = fields.AwareDateTime(dump_only=True)
+    last_used_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    revoked_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class ApiTokenCreatedSchema(ApiTokenSchema):
+    secret = fields.String(dump_only=True, metadata={"description": "Shown once; only a hash is kept."})
+
+
+class ApiTokenCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    role = fields.String(load_default=BrandRole.VIEWER.value, validate=validate.OneOf(BRAND_ROLES))

@@ -1,0 +1,234 @@
+"""Brand use cases: each one a transaction, with an explicit actor, scoped to what the actor may see."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from babel.numbers import list_currencies
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import Role, User
+from marketplace.brands.models import ApiToken, Brand, BrandMembership, BrandRole, TokenPrincipal
+from marketplace.core.text import slugify
+from marketplace.database import db, utcnow
+from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+TOKEN_PREFIX = "mkt_"
+Actor = User | TokenPrincipal
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    email: str
+    full_name: str
+    role: BrandRole
+
+
+def _validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    if "name" in changes:
+        name = (changes["name"] or "").strip()
+        if not name:
+            raise InvalidInput(_l("Enter the brand's name."), "name")
+        if len(name) > 120:
+            raise InvalidInput(_l("Use at most %(count)d characters.", count=120), "name")
+        clean["name"] = name
+    if "timezone" in changes:
+        if changes["timezone"] not in zoneinfo.available_timezones():
+            raise InvalidInput(_l("Unknown time zone; use a name such as Europe/Paris."), "timezone")
+        clean["timezone"] = changes["timezone"]
+    if "currency" in changes:
+        currency = (changes["currency"] or "").upper()
+        if currency not in list_currencies():
+            raise InvalidInput(_l("Unknown currency; use an ISO 4217 code such as EUR."), "currency")
+        clean["currency"] = currency
+    return clean
+
+
+def brand_role(actor: Actor, brand_id: int) -> BrandRole | None:
+    """The actor's standing in a brand: ops act as admin, finance as viewer, members as their role."""
+    if actor.is_token:
+        return actor.brand_role if actor.brand_id == brand_id else None
+    if actor.role == Role.OPS:
+        return BrandRole.ADMIN
+    if actor.role == Role.FINANCE:
+        return BrandRole.VIEWER
+    if actor.role != Role.BRAND:
+        return None
+    return db.session.scalar(
+        sa.select(BrandMembership.role).where(
+            BrandMembership.brand_id == brand_id, BrandMembership.user_id == actor.id
+        )
+    )
+
+
+def get_brand(actor: Actor, brand_id: int, *, need: BrandRole = BrandRole.VIEWER) -> Brand:
+    """The brand if the actor may see it (404 otherwise) and act at `need` (403 otherwise)."""
+    role = brand_role(actor, brand_id)
+    brand = db.session.get(Brand, brand_id) if role is not None else None
+    if brand is None:
+        raise NotFound(_l("No such brand."))
+    if need == BrandRole.ADMIN and role != BrandRole.ADMIN:
+        raise Forbidden(_l("Only the brand's admins may do this."))
+    return brand
+
+
+def brand_id_for_slug(slug: str) -> int:
+    """The id behind a short name, for the command line; refuses an unknown one."""
+    brand_id = db.session.scalar(sa.select(Brand.id).where(Brand.slug == slug))
+    if brand_id is None:
+        raise InvalidInput(_l("No brand has this short name."), "brand")
+    return brand_id
+
+
+def get_brand_by_slug(actor: Actor, slug: str, *, need: BrandRole = BrandRole.VIEWER) -> Brand:
+    brand_id = db.session.scalar(sa.select(Brand.id).where(Brand.slug == slug))
+    if brand_id is None:
+        raise NotFound(_l("No such brand."))
+    return get_brand(actor, brand_id, need=need)
+
+
+def visible_brands(actor: Actor) -> list[Brand]:
+    query = sa.select(Brand).order_by(Brand.name)
+    if actor.is_token:
+        query = query.where(Brand.id == actor.brand_id)
+    elif actor.role == Role.BRAND:
+        query = query.join(BrandMembership).where(BrandMembership.user_id == actor.id)
+    elif actor.role not in (Role.OPS, Role.FINANCE):
+        raise Forbidden(_l("Your role does not include brands."))
+    return list(db.session.scalars(query))
+
+
+def create_brand(actor: User | None, name: str, *, slug: str | None = None,
+                 timezone: str = "Europe/Paris", currency: str = "EUR") -> Brand:
+    """Open a brand on the platform (ops, or the command line when actor is None)."""
+    if actor is not None and (actor.is_token or actor.role != Role.OPS):
+        raise Forbidden(_l("Only ops staff create brands."))
+    clean = _validate_settings({"name": name, "timezone": timezone, "currency": currency})
+    slug = slugify(slug if slug is not None else clean["name"])
+    if not slug:
+        raise InvalidInput(_l("Use letters or digits in the brand's short name."), "slug")
+    if db.session.scalar(sa.select(Brand.id).where(Brand.slug == slug)) is not None:
+        raise Conflict(_l("Another brand already uses this short name."), "slug")
+    brand = Brand(slug=slug, **clean)
+    db.session.add(brand)
+    db.session.flush()
+    accounts.record_audit("brand_created", actor_id=actor.id if actor else None, brand_id=brand.id, slug=slug)
+    db.session.commit()
+    return brand
+
+
+def update_brand(actor: Actor, brand_id: int, changes: dict[str, Any]) -> Brand:
+    brand = get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    for key, value in _validate_settings(changes).items():
+        setattr(brand, key, value)
+    db.session.commit()
+    return brand
+
+
+def list_members(actor: Actor, brand_id: int) -> list[Member]:
+    get_brand(actor, brand_id)
+    rows = db.session.execute(
+        sa.select(BrandMembership.user_id, BrandMembership.role)
+        .where(BrandMembership.brand_id == brand_id)
+        .order_by(BrandMembership.id)
+    ).all()
+    users = accounts.users_by_id({row.user_id for row in rows})
+    return [Member(row.user_id, users[row.user_id].email, users[row.user_id].full_name, row.role) for row in rows]
+
+
+def add_member(actor: User | None, brand_id: int, user_id: int, role: BrandRole) -> None:
+    """Give a brand account access to a brand (its admins, ops, or the command line)."""
+    if actor is not None:
+        get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    elif db.session.get(Brand, brand_id) is None:
+        raise NotFound(_l("No such brand."))
+    user = accounts.get_user(user_id)
+    if user is None:
+        raise NotFound(_l("No such user."))
+    if user.role != Role.BRAND:
+        raise InvalidInput(_l("Only brand accounts can be brand members."), "user_id")
+    membership = db.session.scalar(
+        sa.select(BrandMembership).where(BrandMembership.brand_id == brand_id, BrandMembership.user_id == user_id)
+    )
+    if membership is None:
+        db.session.add(BrandMembership(brand_id=brand_id, user_id=user_id, role=BrandRole(role)))
+    else:
+        membership.role = BrandRole(role)
+    accounts.record_audit("brand_member_set", actor_id=actor.id if actor else None, subject_id=user_id,
+                          brand_id=brand_id, role=str(role))
+    db.session.commit()
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _require_person(actor: Actor) -> User:
+    if actor.is_token:
+        raise Forbidden(_l("API tokens are managed by people, not by other tokens."))
+    return actor
+
+
+def list_api_tokens(actor: Actor, brand_id: int) -> list[ApiToken]:
+    get_brand(_require_person(actor), brand_id, need=BrandRole.ADMIN)
+    return list(db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.brand_id == brand_id).order_by(ApiToken.id.desc())
+    ))
+
+
+def issue_api_token(actor: Actor, brand_id: int, name: str, role: BrandRole = BrandRole.VIEWER,
+                    *, ip: str | None = None) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is shown this once and never stored."""
+    person = _require_person(actor)
+    get_brand(person, brand_id, need=BrandRole.ADMIN)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_l("Name the token, e.g. after the system that will use it."), "name")
+    if len(name) > 80:
+        raise InvalidInput(_l("Use at most %(count)d characters.", count=80), "name")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(brand_id=brand_id, name=name, role=BrandRole(role), prefix=secret[:12],
+                     secret_hash=_hash_secret(secret), created_by_id=person.id)
+    db.session.add(token)
+    db.session.flush()
+    accounts.record_audit("api_token_created", actor_id=person.id, ip=ip, brand_id=brand_id,
+                          token_id=token.id, role=str(token.role))
+    db.session.commit()
+    return token, secret
+
+
+def revoke_api_token(actor: Actor, brand_id: int, token_id: int, *, ip: str | None = None) -> ApiToken:
+    person = _require_person(actor)
+    get_brand(person, brand_id, need=BrandRole.ADMIN)
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.brand_id != brand_id:
+        raise NotFound(_l("No such token."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        accounts.record_audit("api_token_revoked", actor_id=person.id, ip=ip, brand_id=brand_id,
+                              token_id=token.id)
+    db.session.commit()
+    return token
+
+
+def authenticate_api_token(secret: str) -> TokenPrincipal | None:
+    """The principal for a live token's secret, or None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.secret_hash == _hash_secret(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    now = utcnow()
+    # Note use, but at most once a minute, so busy integrations do not write on every call.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+        db.session.commit()
+    return TokenPrincipal(token)

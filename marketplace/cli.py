@@ -1,0 +1,127 @@
+"""The `marketplace` command: serve, scheduler, create-user, and Flask-Migrate's `db`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from marketplace import create_app
+from marketplace.config import ConfigError
+from marketplace.errors import DomainError
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), load_dotenv=False, add_default_commands=False,
+             set_debug_flag=False)
+def cli() -> None:
+    """Run and manage the expert-network marketplace."""
+
+
+def _upgrade_database() -> None:
+    from flask_migrate import upgrade
+
+    upgrade()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--demo", is_flag=True, help="Seed demo brands, experts and staff, and print their logins.")
+@with_appcontext
+def serve(host: str, port: int, demo: bool) -> None:
+    """Apply migrations and serve the app (with the scheduler, unless SCHEDULER_MODE says otherwise)."""
+    from marketplace.extensions import socketio
+    from marketplace.scheduler import LeasedScheduler
+
+    app = current_app._get_current_object()
+    _upgrade_database()
+    logins = []
+    if demo:
+        from marketplace.demo import seed
+
+        logins = seed()
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only for display
+    click.echo(f"\nMarketplace is running at http://{shown_host}:{port}/")
+    if logins:
+        click.echo(f"Demo logins (password for all: {logins[0].password}):")
+        for login in logins:
+            click.echo(f"  {login.role:<28} {login.email}")
+    click.echo("Press Ctrl+C to stop.\n", nl=True)
+    sys.stdout.flush()
+
+    scheduler = LeasedScheduler(app) if app.config["SCHEDULER_MODE"] == "embedded" else None
+    if scheduler is not None:
+        scheduler.start()
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)  # else Flask refuses to serve from inside a CLI command
+    try:
+        socketio.run(app, host=host, port=port, use_reloader=False, log_output=False,
+                     allow_unsafe_werkzeug=True)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+
+
+@cli.command()
+@with_appcontext
+def scheduler() -> None:
+    """Run the scheduled jobs in this process (for deployments with several web processes)."""
+    from marketplace.scheduler import LeasedScheduler
+
+    runner = LeasedScheduler(current_app._get_current_object(), blocking=True)
+
+    def stop(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"Scheduler {runner.holder} starting; Ctrl+C to stop.")
+    try:
+        runner.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        runner.shutdown()
+        click.echo("Scheduler stopped; lease released.")
+
+
+@cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True, help="Full name.")
+@click.option("--role", required=True, type=click.Choice(["expert", "brand", "finance", "ops"]))
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--brand", "brand_slug", help="With --role brand: the brand's short name to join.")
+@click.option("--brand-role", type=click.Choice(["admin", "viewer"]), default="admin", show_default=True)
+@with_appcontext
+def create_user(email: str, full_name: str, role: str, password: str, brand_slug: str | None,
+                brand_role: str) -> None:
+    """Create an account; brand accounts can join a brand at once."""
+    from marketplace.accounts import services as accounts
+    from marketplace.accounts.models import Role
+    from marketplace.brands import services as brands
+    from marketplace.brands.models import BrandRole
+    from marketplace.experts import services as experts
+
+    if brand_slug and role != "brand":
+        raise click.BadParameter("only brand accounts join a brand", param_hint="--brand")
+    try:
+        brand_id = brands.brand_id_for_slug(brand_slug) if brand_slug else None
+        if role == "expert":
+            user = experts.sign_up_expert(email, password, full_name)
+        else:
+            user = accounts.create_user(email, password, full_name, Role(role), actor=None)
+        if brand_id is not None:
+            brands.add_member(None, brand_id, user.id, BrandRole(brand_role))
+    except DomainError as error:
+        raise click.BadParameter(str(error.message), param_hint=f"--{error.field or 'email'}") from None
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="marketplace")
+    except ConfigError as error:
+        click.echo(f"Configuration error: {error}", err=True)
+        sys.exit(2)

@@ -1,0 +1,137 @@
+"""Settings read from the environment, refused at start-up when wrong."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENVIRONMENTS = ("development", "production", "test")
+SCHEDULER_MODES = ("embedded", "external", "off")
+MAIL_BACKENDS = ("log", "smtp")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it and says what is expected."""
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
+def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
+    scheme = urlsplit(raw).scheme.split("+")[0]
+    if scheme not in schemes:
+        raise ConfigError(f"{name} must be a URL starting with {' or '.join(schemes)}://, not {raw!r}")
+    return raw
+
+
+def _sqlalchemy_url(raw: str) -> str:
+    """Pick psycopg 3 for plain postgres URLs, since it is the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def _demo_secret(instance_path: Path) -> str:
+    """Keep one random key per instance folder so demo sessions survive a restart."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config from environment variables, refusing bad values."""
+    env = dict(os.environ if environ is None else environ)
+    get = env.get
+
+    environment = _choice("MARKETPLACE_ENV", get("MARKETPLACE_ENV", "development"), ENVIRONMENTS)
+    secret = get("SECRET_KEY", "")
+    if environment == "production":
+        if len(secret) < 32:
+            raise ConfigError(
+                "SECRET_KEY is required in production and must be at least 32 characters "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    elif not secret:
+        secret = _demo_secret(instance_path)
+
+    database_url = get("DATABASE_URL") or f"sqlite:///{instance_path / 'marketplace.db'}"
+    database_url = _sqlalchemy_url(_url("DATABASE_URL", database_url, ("sqlite", "postgresql", "postgres")))
+
+    mail_backend = _choice("MAIL_BACKEND", get("MAIL_BACKEND", "log" if environment != "production" else "smtp"), MAIL_BACKENDS)
+    if mail_backend == "smtp" and not get("SMTP_HOST"):
+        raise ConfigError("SMTP_HOST is required when MAIL_BACKEND is smtp")
+
+    message_queue = get("SOCKETIO_MESSAGE_QUEUE") or None
+    if message_queue:
+        _url("SOCKETIO_MESSAGE_QUEUE", message_queue, ("redis", "rediss"))
+    ratelimit_storage = get("RATELIMIT_STORAGE_URI", "memory://")
+    _url("RATELIMIT_STORAGE_URI", ratelimit_storage, ("memory", "redis", "rediss"))
+
+    secure_cookies = _bool("SESSION_COOKIE_SECURE", get("SESSION_COOKIE_SECURE", str(environment == "production")))
+
+    return {
+        "ENV_NAME": environment,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PUBLIC_URL": get("PUBLIC_URL", "").rstrip("/"),
+        # Sessions: cookies only over HTTPS in production, never readable by scripts.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": _int("SESSION_LIFETIME_HOURS", get("SESSION_LIFETIME_HOURS", "336"), 1) * 3600,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "WTF_CSRF_SSL_STRICT": secure_cookies,
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", get("RATELIMIT_ENABLED", "true")),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", get("PASSWORD_RESET_MAX_AGE", "3600"), 60),
+        "MAIL_BACKEND": mail_backend,
+        "MAIL_FROM": get("MAIL_FROM", "Marketplace <no-reply@marketplace.localhost>"),
+        "SMTP_HOST": get("SMTP_HOST", ""),
+        "SMTP_PORT": _int("SMTP_PORT", get("SMTP_PORT", "587"), 1),
+        "SMTP_USERNAME": get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", get("SMTP_STARTTLS", "true")),
+        "SOCKETIO_MESSAGE_QUEUE": message_queue,
+        "SCHEDULER_MODE": _choice("SCHEDULER_MODE", get("SCHEDULER_MODE", "embedded"), SCHEDULER_MODES),
+        "SCHEDULER_LEASE_SECONDS": _int("SCHEDULER_LEASE_SECONDS", get("SCHEDULER_LEASE_SECONDS", "60"), 5),
+        "VENDOR_DIR": get("VENDOR_DIR", str(Path(__file__).resolve().parent.parent / "node_modules")),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "LANGUAGES": ("en", "fr"),
+    }

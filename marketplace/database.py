@@ -1,0 +1,106 @@
+"""The database layer's shared pieces: the model base, column types, engine settings, after-commit hooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import flask_sqlalchemy.session
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_sqlalchemy import SQLAlchemy
+
+# Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored as naive UTC and always handed back timezone-aware.
+
+    SQLite keeps no timezone, so normalising here keeps both databases alike.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+class Base(so.DeclarativeBase):
+    registry = so.registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={dt.datetime: UTCDateTime},
+    )
+
+
+class Session(flask_sqlalchemy.session.Session):
+    """Honour a session-level bind, so tests can run each case inside an outer transaction."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # type: ignore[override]
+        if bind is None and self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current transaction commits; drop it if the transaction rolls back."""
+    db.session.info.setdefault("after_commit", []).append(callback)
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+def _run_after_commit(session: so.Session) -> None:
+    callbacks = session.info.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _drop_after_commit(session: so.Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop("after_commit", None)
+
+
+def configure_engine(engine: sa.engine.Engine) -> None:
+    """Set SQLite up as DESIGN asks: WAL, foreign keys, explicit BEGIN (IMMEDIATE on request)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.engine.Connection) -> None:
+        mode = "IMMEDIATE" if connection.info.get("begin_immediate") else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")

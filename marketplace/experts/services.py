@@ -1,0 +1,69 @@
+"""Expert use cases: each one a transaction, with an explicit actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import Role, User
+from marketplace.database import db
+from marketplace.errors import Forbidden, InvalidInput, NotFound
+from marketplace.experts.models import ExpertProfile, ExpertStatus
+
+
+def _clean_profile(changes: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    if "display_name" in changes:
+        name = (changes["display_name"] or "").strip()
+        if not name:
+            raise InvalidInput(_l("Choose the name visitors will see."), "display_name")
+        if len(name) > 60:
+            raise InvalidInput(_l("Use at most %(count)d characters.", count=60), "display_name")
+        clean["display_name"] = name
+    if "bio" in changes:
+        bio = (changes["bio"] or "").strip()
+        if len(bio) > 500:
+            raise InvalidInput(_l("Use at most %(count)d characters.", count=500), "bio")
+        clean["bio"] = bio
+    return clean
+
+
+def sign_up_expert(email: str, password: str, full_name: str, display_name: str | None = None,
+                   *, ip: str | None = None) -> User:
+    """Open an expert account; the application then waits for vetting."""
+    display_name = display_name or full_name.strip().split(" ")[0]
+    profile_fields = _clean_profile({"display_name": display_name})
+    user = accounts.add_user(email, password, full_name, Role.EXPERT)
+    db.session.add(ExpertProfile(user_id=user.id, status=ExpertStatus.APPLIED, **profile_fields))
+    accounts.record_audit("signup", actor_id=user.id, subject_id=user.id, ip=ip, role=str(Role.EXPERT))
+    db.session.commit()
+    return user
+
+
+def own_profile(actor: User) -> ExpertProfile:
+    if actor.is_token or actor.role != Role.EXPERT:
+        raise Forbidden(_l("Only experts have an expert profile."))
+    profile = db.session.scalar(sa.select(ExpertProfile).where(ExpertProfile.user_id == actor.id))
+    if profile is None:
+        raise NotFound(_l("No expert profile yet."))
+    return profile
+
+
+def update_own_profile(actor: User, changes: dict[str, Any]) -> ExpertProfile:
+    profile = own_profile(actor)
+    for key, value in _clean_profile(changes).items():
+        setattr(profile, key, value)
+    db.session.commit()
+    return profile
+
+
+def count_by_status() -> dict[ExpertStatus, int]:
+    rows = db.session.execute(
+        sa.select(ExpertProfile.status, sa.func.count()).group_by(ExpertProfile.status)
+    ).all()
+    counts = {status: 0 for status in ExpertStatus}
+    counts.update({row[0]: row[1] for row in rows})
+    return counts

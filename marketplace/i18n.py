@@ -1,0 +1,50 @@
+"""French and English: the locale comes from the user, then a cookie, then the browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+from marketplace.extensions import babel
+
+LOCALE_COOKIE = "lang"
+CATALOGS = Path(__file__).resolve().parent / "translations"
+
+
+def compile_catalogs(target: Path) -> Path:
+    """Compile each .po catalogue to .mo under `target` when missing or stale; return `target`."""
+    for po_path in CATALOGS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = target / po_path.relative_to(CATALOGS).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        tmp_path = mo_path.with_suffix(".tmp")
+        with tmp_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        tmp_path.replace(mo_path)  # atomic, so two processes starting at once never read half a file
+    return target
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    if user_locale in languages:
+        return user_locale
+    cookie = request.cookies.get(LOCALE_COOKIE)
+    if cookie in languages:
+        return cookie
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    compiled = compile_catalogs(Path(app.instance_path) / "translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -1,0 +1,55 @@
+"""Pages for ops staff."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, SubmitField
+from wtforms.validators import DataRequired
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import Role
+from marketplace.brands import services as brands
+from marketplace.experts import services as experts
+from marketplace.web.roles import role_required
+
+blueprint = Blueprint("ops", __name__, url_prefix="/ops")
+
+
+class RoleForm(FlaskForm):
+    user_id = HiddenField(validators=[DataRequired()])
+    role = SelectField(choices=[(role.value, role.value) for role in Role])
+    submit = SubmitField()
+
+
+@blueprint.get("/")
+@role_required("ops")
+def home():
+    return render_template(
+        "ops/home.html",
+        expert_counts=experts.count_by_status(),
+        brand_count=len(brands.visible_brands(current_user)),
+        events=accounts.recent_audit_events(current_user, limit=20),
+    )
+
+
+@blueprint.get("/users")
+@role_required("ops")
+def users():
+    return render_template("ops/users.html", users=accounts.list_users(current_user), form=RoleForm(),
+                           roles=list(Role))
+
+
+@blueprint.post("/users/role")
+@role_required("ops")
+def change_role():
+    form = RoleForm()
+    if form.validate_on_submit() and form.user_id.data.isdigit():
+        user = accounts.change_role(current_user, int(form.user_id.data), Role(form.role.data),
+                                    ip=request.remote_addr)
+        flash(gettext("%(email)s is now %(role)s.", email=user.email, role=user.role.value), "info")
+    else:
+        flash(gettext("Choose a user and a role."), "error")
+    return redirect(url_for("ops.users"))

@@ -1,0 +1,101 @@
+"""Errors as `application/problem+json` for the API and friendly pages for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, json, render_template, request
+from flask_babel import gettext
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from marketplace.database import db
+from marketplace.errors import DomainError
+
+PROBLEM_TYPE = "application/problem+json"
+
+
+def wants_problem() -> bool:
+    """API paths, and any caller that asks for JSON, get problem+json; people get pages."""
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_TYPE])
+    return best in ("application/json", PROBLEM_TYPE)
+
+
+def problem(status: int, title: str, detail: str | None = None,
+            errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_TYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _page(status: int, title: str, detail: str | None) -> tuple[str, int]:
+    return render_template("errors/error.html", status=status, title=title, detail=detail), status
+
+
+def _stringify(errors: Any) -> Any:
+    """Lazy translated strings, nested in dicts and lists, become plain strings for JSON."""
+    if isinstance(errors, dict):
+        return {str(key): _stringify(value) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [_stringify(value) for value in errors]
+    return str(errors)
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        if wants_problem():
+            return problem(error.status, error.title, str(error.message), _stringify(error.errors))
+        return _page(error.status, error.title, str(error.message))
+
+    @app.errorhandler(ValidationError)
+    def validation_error(error: ValidationError):
+        db.session.rollback()
+        return problem(422, "Invalid input", gettext("Some fields are not valid."), _stringify(error.messages))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        if wants_problem():
+            return problem(400, "CSRF token missing or invalid", error.description,
+                           {"X-CSRFToken": [error.description]})
+        return _page(400, gettext("This form has expired"),
+                     gettext("Please go back, reload the page and try again."))
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded):
+        retry = {"Retry-After": str(error.retry_after)} if getattr(error, "retry_after", None) else {}
+        detail = gettext("Too many attempts. Wait a few minutes and try again.")
+        if wants_problem():
+            return problem(429, "Too many requests", detail, headers=retry)
+        response = app.make_response(_page(429, gettext("Too many attempts"), detail))
+        response.headers.update(retry)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if wants_problem():
+            response = problem(error.code or 500, error.name, error.description)
+            if error.code == 405 and error.get_response().headers.get("Allow"):
+                response.headers["Allow"] = error.get_response().headers["Allow"]
+            return response
+        return _page(error.code or 500, error.name, error.description)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        detail = gettext("Something went wrong on our side. Nothing you wrote was lost; please try again.")
+        if wants_problem():
+            return problem(500, "Internal server error", detail)
+        return _page(500, gettext("Something went wrong"), detail)

@@ -1,0 +1,94 @@
+"""The landing page, the health check and the npm-installed front-end files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user
+
+from marketplace.database import db
+
+blueprint = Blueprint("web", __name__)
+
+# The only files served from node_modules: what the pages use, pinned by package-lock.json.
+VENDOR_FILES = {
+    "socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
+    "socket.io.min.js.map": "socket.io-client/dist/socket.io.min.js.map",
+}
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+}
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only follow redirects to paths on this site."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+@blueprint.get("/")
+def index():
+    if current_user.is_authenticated and not current_user.is_token:
+        endpoint = current_app.extensions["home_endpoints"].get(str(current_user.role))
+        if endpoint:
+            return redirect(url_for(endpoint))
+    return render_template("web/landing.html")
+
+
+@blueprint.get("/healthz")
+def healthz():
+    checks: dict[str, str] = {}
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        checks["database"] = "unreachable"
+    for name, check in current_app.extensions["health_checks"].items():
+        checks[name] = check()
+    healthy = checks["database"] == "ok"
+    return jsonify(status="ok" if healthy else "failing", checks=checks), 200 if healthy else 503
+
+
+@blueprint.get("/static/vendor/<name>")
+def vendor(name: str):
+    relative = VENDOR_FILES.get(name)
+    if relative is None:
+        abort(404)
+    path = Path(current_app.config["VENDOR_DIR"]) / relative
+    if not path.is_file():
+        current_app.logger.error("front-end file %s is missing: run `npm ci` in the project folder", path)
+        abort(404)
+    return send_from_directory(path.parent, path.name, max_age=3600)
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
