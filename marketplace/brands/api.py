@@ -8,12 +8,12 @@ from marketplace.accounts.models import Role
 from marketplace.brands import services
 from marketplace.brands.models import BrandRole
 from marketplace.brands.schemas import (
-    ApiTokenCreatedSchema,
     ApiTokenCreateSchema,
     ApiTokenSchema,
     BrandCreateSchema,
     BrandSchema,
     BrandUpdateSchema,
+    IssuedTokenSchema,
     MemberSchema,
 )
 from marketplace.web.api import api_blueprint, endpoint
@@ -64,11 +64,9 @@ def list_tokens(actor, brand_id: int):
 
 @blueprint.post("/brands/<int:brand_id>/tokens")
 @endpoint("Create an API token; its secret is in this answer only", roles=[Role.OPS, Role.BRAND],
-          body=ApiTokenCreateSchema(), response=ApiTokenCreatedSchema(), status=201, tags=["brands"])
+          body=ApiTokenCreateSchema(), response=IssuedTokenSchema(), status=201, tags=["brands"])
 def create_token(actor, brand_id: int, body):
-    token, secret = services.issue_api_token(actor, brand_id, body["name"], BrandRole(body["role"]),
-                                             ip=request.remote_addr)
-    return {**ApiTokenSchema().dump(token), "secret": secret}
+    return services.issue_api_token(actor, brand_id, body["name"], BrandRole(body["role"]), ip=request.remote_addr)
 
 
 @blueprint.delete("/brands/<int:brand_id>/tokens/<int:token_id>")

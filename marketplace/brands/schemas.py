@@ -46,7 +46,8 @@ class ApiTokenSchema(Schema):
     revoked_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
-class ApiTokenCreatedSchema(ApiTokenSchema):
+class IssuedTokenSchema(Schema):
+    token = fields.Nested(ApiTokenSchema, dump_only=True)
     secret = fields.String(dump_only=True, metadata={"description": "Shown once; only a hash is kept."})
 
 

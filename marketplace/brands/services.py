@@ -24,6 +24,14 @@ Actor = User | TokenPrincipal
 
 
 @dataclass(frozen=True)
+class IssuedToken:
+    """A new token with its secret: the only moment the secret exists outside the caller's hands."""
+
+    token: ApiToken
+    secret: str
+
+
+@dataclass(frozen=True)
 class Member:
     user_id: int
     email: str
@@ -185,7 +193,7 @@ def list_api_tokens(actor: Actor, brand_id: int) -> list[ApiToken]:
 
 
 def issue_api_token(actor: Actor, brand_id: int, name: str, role: BrandRole = BrandRole.VIEWER,
-                    *, ip: str | None = None) -> tuple[ApiToken, str]:
+                    *, ip: str | None = None) -> IssuedToken:
     """Create a token and return it with its secret, which is shown this once and never stored."""
     person = _require_person(actor)
     get_brand(person, brand_id, need=BrandRole.ADMIN)
@@ -202,7 +210,7 @@ def issue_api_token(actor: Actor, brand_id: int, name: str, role: BrandRole = Br
     accounts.record_audit("api_token_created", actor_id=person.id, ip=ip, brand_id=brand_id,
                           token_id=token.id, role=str(token.role))
     db.session.commit()
-    return token, secret
+    return IssuedToken(token, secret)
 
 
 def revoke_api_token(actor: Actor, brand_id: int, token_id: int, *, ip: str | None = None) -> ApiToken:

@@ -45,8 +45,8 @@ def tokens(slug: str):
     new_secret = None
     if form.validate_on_submit():
         try:
-            token, new_secret = services.issue_api_token(current_user, brand.id, form.name.data,
-                                                         BrandRole(form.role.data), ip=request.remote_addr)
+            new_secret = services.issue_api_token(current_user, brand.id, form.name.data,
+                                                  BrandRole(form.role.data), ip=request.remote_addr).secret
         except DomainError as error:
             show_error(form, error)
         else:

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SubmitField
+from wtforms import HiddenField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import DataRequired
 
 from marketplace.accounts import services as accounts
@@ -20,7 +20,7 @@ blueprint = Blueprint("ops", __name__, url_prefix="/ops")
 
 class RoleForm(FlaskForm):
     user_id = HiddenField(validators=[DataRequired()])
-    role = SelectField(choices=[(role.value, role.value) for role in Role])
+    role = SelectField(choices=[SelectChoice(role.value) for role in Role])
     submit = SubmitField()
 
 

@@ -23,7 +23,6 @@ def register_rooms(app: Flask, provider: RoomProvider) -> None:
     app.extensions.setdefault("socket_room_providers", []).append(provider)
 
 
-@socketio.on("connect")
 def on_connect(auth: dict | None = None) -> None:
     if not current_user.is_authenticated or current_user.is_token:
         raise ConnectionRefusedError("unauthorized")
@@ -35,11 +34,13 @@ def on_connect(auth: dict | None = None) -> None:
     emit("welcome", {"user_id": current_user.id, "rooms": rooms, "server_time": utcnow().isoformat()})
 
 
-@socketio.on("ping_server")
 def on_ping(data: object = None) -> dict:
     """Answer a client's round-trip check with the server time."""
     return {"server_time": utcnow().isoformat()}
 
 
 def init_app(app: Flask) -> None:
+    """Register the handlers on this app's Socket.IO server (create_app has just made it)."""
     app.extensions.setdefault("socket_room_providers", [])
+    socketio.on_event("connect", on_connect)
+    socketio.on_event("ping_server", on_ping)

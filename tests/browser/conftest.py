@@ -1,0 +1,109 @@
+"""Browser fixtures: one Debian Chromium for the session, a fresh context (cookies, viewport) per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@dataclass(frozen=True)
+class Viewport:
+    name: str
+    width: int
+    height: int
+    is_mobile: bool
+
+    def context_options(self) -> dict:
+        options = {
+            "viewport": {"width": self.width, "height": self.height},
+            "locale": "en-GB",
+            "color_scheme": "light",
+        }
+        if self.is_mobile:
+            options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+        return options
+
+
+PHONE = Viewport("phone", 390, 844, is_mobile=True)
+DESKTOP = Viewport("desktop", 1280, 800, is_mobile=False)
+VIEWPORTS = [PHONE, DESKTOP]
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(`apt-get install -y chromium`); never `playwright install`.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture(params=VIEWPORTS, ids=[viewport.name for viewport in VIEWPORTS])
+def viewport(request) -> Viewport:
+    """Both viewports by default; a test can pick one with `parametrize("viewport", ["phone"], indirect=True)`."""
+    if isinstance(request.param, str):
+        return {viewport.name: viewport for viewport in VIEWPORTS}[request.param]
+    return request.param
+
+
+@pytest.fixture
+def context(browser: Browser, viewport: Viewport, demo_server) -> Iterator[BrowserContext]:
+    context = browser.new_context(base_url=demo_server.url, **viewport.context_options())
+    context.set_default_timeout(10_000)
+    context.set_default_navigation_timeout(15_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@dataclass
+class PageErrors:
+    """Uncaught JavaScript exceptions and console errors seen while the test ran."""
+
+    messages: list[str]
+
+
+@pytest.fixture
+def page_errors() -> PageErrors:
+    return PageErrors([])
+
+
+@pytest.fixture
+def page(context: BrowserContext, page_errors: PageErrors) -> Page:
+    page = context.new_page()
+    page.on("pageerror", lambda error: page_errors.messages.append(f"uncaught: {error}"))
+    page.on("console", lambda message: message.type == "error"
+            and page_errors.messages.append(f"console: {message.text} ({message.location.get('url')})"))
+    return page
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("phone-screenshots")

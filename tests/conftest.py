@@ -1,0 +1,195 @@
+"""Shared fixtures: the app on each database, a rolled-back transaction per test, a demo server."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, g, has_app_context
+from flask.testing import FlaskClient
+
+from marketplace import create_app
+from marketplace.database import db
+from marketplace.extensions import limiter
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test run on the PostgreSQL server, dropped at the end."""
+    admin_url = sa.make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
+    name = f"mk_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def make_app(database_url: str, **environ: str) -> Flask:
+    env = {
+        "MARKETPLACE_ENV": "test",
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOGIN_RATE_LIMIT": "5 per 5 minutes",
+        **environ,
+    }
+    return create_app({"TESTING": True, "SERVER_NAME": "marketplace.localhost"}, environ=env)
+
+
+@pytest.fixture(scope="session")
+def app(database_url) -> Flask:
+    """The app on one backend, its schema built by the migrations (so they are exercised too)."""
+    environ = {}
+    if database_url.startswith("postgresql") and TEST_REDIS_URL:
+        # On the PostgreSQL run, rate limits live in Redis as they would in production.
+        environ["RATELIMIT_STORAGE_URI"] = TEST_REDIS_URL
+    application = make_app(database_url, **environ)
+    application.config["RATELIMIT_KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    return application
+
+
+@pytest.fixture
+def session(app) -> Iterator[sa.orm.scoped_session]:
+    """Run the test inside a transaction that is rolled back; services' commits become savepoints."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        db.session.remove()
+        db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+        limiter.reset()
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+            outer.rollback()
+            connection.close()
+
+
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose requests each start with an empty `g`.
+
+    The `session` fixture keeps an app context open for the whole test, and Flask reuses it for
+    test requests; without this, the user Flask-Login caches in `g` would leak into the next request.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app, session) -> FlaskClient:
+    app.test_client_class = FreshGlobalsClient
+    return app.test_client()
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "the page carries no CSRF token"
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, email: str, password: str = "correct-horse-battery") -> str:
+    """Log in through the real form; return the session's CSRF token for later writes."""
+    page = client.get("/login")
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return csrf_token_from(client.get("/login", follow_redirects=True).get_data(as_text=True))
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    url: str
+    logins: dict[str, str]
+    password: str
+    output: str
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
+    """`marketplace serve --demo` in a subprocess, as a new user would start it, on a fresh database."""
+    folder = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
+        "SECRET_KEY": TEST_SECRET,
+        "MARKETPLACE_ENV": "development",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [str(Path(sys.executable).parent / "marketplace"), "serve", "--demo", "--port", str(port)]
+    log_path = folder / "server.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file,  # noqa: S603
+                                   stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        output = ""
+        while time.monotonic() < deadline:
+            output = log_path.read_text()
+            if "Press Ctrl+C" in output and _answers(port):
+                break
+            if process.poll() is not None:
+                raise AssertionError(f"the demo server stopped:\n{output}")
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"the demo server did not start in time:\n{output}")
+        url = re.search(r"running at (http://\S+)", output).group(1).rstrip("/")
+        password = re.search(r"password for all: (\S+)\)", output).group(1)
+        logins = dict(re.findall(r"^  (\S.*?)\s{2,}(\S+@\S+)$", output, re.MULTILINE))
+        yield DemoServer(url, logins, password, output)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False

@@ -1,0 +1,60 @@
+"""factory_boy factories writing through the app's session."""
+
+from __future__ import annotations
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.passwords import hash_password
+from marketplace.brands.models import Brand, BrandMembership, BrandRole
+from marketplace.database import db
+from marketplace.experts.models import ExpertProfile, ExpertStatus
+
+PASSWORD = "correct-horse-battery"
+_PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once for all tests
+
+
+class Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(Base):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Faker("name")
+    role = Role.EXPERT
+    password_hash = _PASSWORD_HASH
+
+
+class BrandFactory(Base):
+    class Meta:
+        model = Brand
+
+    name = factory.Sequence(lambda n: f"Brand {n}")
+    slug = factory.Sequence(lambda n: f"brand-{n}")
+    timezone = "Europe/Paris"
+    currency = "EUR"
+
+
+class MembershipFactory(Base):
+    class Meta:
+        model = BrandMembership
+
+    brand = factory.SubFactory(BrandFactory)
+    user_id = factory.LazyFunction(lambda: UserFactory(role=Role.BRAND).id)
+    role = BrandRole.ADMIN
+
+
+class ExpertFactory(Base):
+    class Meta:
+        model = ExpertProfile
+
+    user_id = factory.LazyFunction(lambda: UserFactory(role=Role.EXPERT).id)
+    display_name = factory.Faker("first_name")
+    status = ExpertStatus.APPLIED
