@@ -87,7 +87,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
     database_url = get("DATABASE_URL") or f"sqlite:///{instance_path / 'marketplace.db'}"
     database_url = _sqlalchemy_url(_url("DATABASE_URL", database_url, ("sqlite", "postgresql", "postgres")))
 
-    mail_backend = _choice("MAIL_BACKEND", get("MAIL_BACKEND", "log" if environment != "production" else "smtp"), MAIL_BACKENDS)
+    default_mail = "smtp" if environment == "production" else "log"
+    mail_backend = _choice("MAIL_BACKEND", get("MAIL_BACKEND", default_mail), MAIL_BACKENDS)
     if mail_backend == "smtp" and not get("SMTP_HOST"):
         raise ConfigError("SMTP_HOST is required when MAIL_BACKEND is smtp")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, request
-from flask_babel import get_locale
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from marketplace.extensions import babel
@@ -34,6 +34,8 @@ def compile_catalogs(target: Path) -> Path:
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the command line and scheduled jobs speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale
@@ -48,3 +50,6 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    # Numbers and dates in the reader's locale (and, through Flask-Babel, its time zone).
+    app.jinja_env.filters.update(format_number=format_decimal, format_date=format_date,
+                                 format_datetime=format_datetime)

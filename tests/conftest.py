@@ -93,13 +93,15 @@ def session(app) -> Iterator[sa.orm.scoped_session]:
         connection = db.engine.connect()
         outer = connection.begin()
         db.session.remove()
+        factory_settings = dict(db.session.session_factory.kw)
         db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
         limiter.reset()
         try:
             yield db.session
         finally:
             db.session.remove()
-            db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+            db.session.session_factory.kw.clear()
+            db.session.session_factory.kw.update(factory_settings)
             outer.rollback()
             connection.close()
 

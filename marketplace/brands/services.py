@@ -19,7 +19,7 @@ from marketplace.core.text import slugify
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 
-TOKEN_PREFIX = "mkt_"
+TOKEN_PREFIX = "mkt_"  # noqa: S105 - a marker that says what a secret is, not a secret
 Actor = User | TokenPrincipal
 
 

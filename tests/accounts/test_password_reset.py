@@ -62,7 +62,8 @@ def test_a_user_resets_their_password_through_the_mailed_link(client, session, s
 
     page = client.get(path)
     token = csrf_token_from(page.get_data(as_text=True))
-    done = client.post(path, data={"password": "a-brand-new-secret", "confirm": "a-brand-new-secret", "csrf_token": token})
+    new = "a-brand-new-secret"
+    done = client.post(path, data={"password": new, "confirm": new, "csrf_token": token})
     assert done.status_code == 302 and done.headers["Location"].endswith("/login")
     assert services.authenticate(user.email, "a-brand-new-secret", ip=None) is not None
     assert services.authenticate(user.email, PASSWORD, ip=None) is None
@@ -82,8 +83,9 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, smtp_inbox)
 
 
 def test_a_tampered_link_is_refused(client):
-    response = client.post("/password/reset/not-a-token", data={"password": "x" * 12, "confirm": "x" * 12,
-                                                                 "csrf_token": csrf_token_from(client.get("/login").get_data(as_text=True))})
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/password/reset/not-a-token",
+                           data={"password": "x" * 12, "confirm": "x" * 12, "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"].endswith("/password/forgot")
 
 

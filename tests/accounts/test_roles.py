@@ -12,7 +12,8 @@ def test_ops_changes_a_role_and_it_is_audited(client, session):
     response = client.put(f"/api/v1/users/{user.id}/role", json={"role": "finance"}, headers={"X-CSRFToken": csrf})
     assert response.status_code == 200 and response.json["role"] == "finance"
     event = session.query(AuditEvent).filter_by(kind="role_changed").one()
-    assert (event.actor_id, event.subject_id, event.detail) == (ops.id, user.id, {"previous": "expert", "role": "finance"})
+    assert (event.actor_id, event.subject_id) == (ops.id, user.id)
+    assert event.detail == {"previous": "expert", "role": "finance"}
     audit = client.get("/api/v1/audit-events?kind=role_changed").json
     assert audit[0]["subject_id"] == user.id
 
@@ -46,4 +47,5 @@ def test_the_users_page_changes_a_role(client, session):
 def test_unknown_user_is_404(client):
     ops = UserFactory(role=Role.OPS)
     csrf = log_in(client, ops.email)
-    assert client.put("/api/v1/users/999999/role", json={"role": "ops"}, headers={"X-CSRFToken": csrf}).status_code == 404
+    response = client.put("/api/v1/users/999999/role", json={"role": "ops"}, headers={"X-CSRFToken": csrf})
+    assert response.status_code == 404

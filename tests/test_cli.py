@@ -1,0 +1,65 @@
+"""The `marketplace` command as a person would use it."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from marketplace.accounts.models import Role, User
+from marketplace.brands.models import BrandMembership, BrandRole
+from marketplace.cli import cli
+from tests.factories import BrandFactory
+
+
+def run(app, *args: str):
+    return app.test_cli_runner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_create_user_makes_a_brand_admin_of_a_brand(app, session):
+    brand = BrandFactory(slug="nord")
+    result = run(app, "create-user", "--email", "Anne@Example.com", "--name", "Anne Nord", "--role", "brand",
+                 "--brand", "nord", "--password", "long-enough-password")
+    assert result.exit_code == 0, result.output
+    user = session.query(User).filter_by(email="anne@example.com").one()
+    assert user.role == Role.BRAND
+    membership = session.query(BrandMembership).filter_by(user_id=user.id).one()
+    assert (membership.brand_id, membership.role) == (brand.id, BrandRole.ADMIN)
+
+
+def test_create_user_names_the_bad_option(app, session):
+    result = run(app, "create-user", "--email", "not-an-address", "--name", "X", "--role", "ops",
+                 "--password", "long-enough-password")
+    assert result.exit_code == 2
+    assert "--email" in result.output
+    weak = run(app, "create-user", "--email", "ok@example.com", "--name", "X", "--role", "ops", "--password", "short")
+    assert weak.exit_code == 2 and "--password" in weak.output
+    assert session.query(User).filter_by(email="ok@example.com").count() == 0
+
+
+def test_create_user_refuses_an_unknown_brand(app, session):
+    result = run(app, "create-user", "--email", "b@example.com", "--name", "B", "--role", "brand", "--brand", "nope",
+                 "--password", "long-enough-password")
+    assert result.exit_code == 2 and "--brand" in result.output
+    assert session.query(User).filter_by(email="b@example.com").count() == 0
+
+
+def test_serve_demo_prints_the_url_and_logins_that_work_for_every_role(demo_server):
+    assert set(demo_server.logins) >= {"ops", "finance", "brand admin", "brand viewer", "expert"}
+    homes = {"ops": "/ops/", "finance": "/finance/", "brand admin": "/brands", "brand viewer": "/brands",
+             "expert": "/expert"}
+    for role, home in homes.items():
+        http = requests.Session()
+        page = http.get(f"{demo_server.url}/login", timeout=5).text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        response = http.post(f"{demo_server.url}/login", timeout=5, allow_redirects=False,
+                             data={"email": demo_server.logins[role], "password": demo_server.password,
+                                   "csrf_token": token})
+        assert response.status_code == 302, role
+        assert http.get(f"{demo_server.url}/", allow_redirects=False, timeout=5).headers["Location"].endswith(home)
+        assert http.get(f"{demo_server.url}/api/v1/me", timeout=5).json()["email"] == demo_server.logins[role]
+
+
+def test_the_demo_server_is_healthy_with_its_scheduler(demo_server):
+    health = requests.get(f"{demo_server.url}/healthz", timeout=5).json()
+    assert health == {"status": "ok", "checks": {"database": "ok", "scheduler": "ok"}}

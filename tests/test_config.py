@@ -1,0 +1,62 @@
+"""Settings are read from the environment and refused, with a clear message, when wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.config import ConfigError, load_config
+
+
+def test_production_refuses_to_start_without_a_strong_secret_key(tmp_path):
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(tmp_path, {"MARKETPLACE_ENV": "production", "SMTP_HOST": "mail"})
+    with pytest.raises(ConfigError, match="at least 32"):
+        load_config(tmp_path, {"MARKETPLACE_ENV": "production", "SECRET_KEY": "short", "SMTP_HOST": "mail"})
+
+
+def test_development_keeps_one_generated_key_per_instance(tmp_path):
+    first = load_config(tmp_path, {})["SECRET_KEY"]
+    assert len(first) >= 32
+    assert load_config(tmp_path, {})["SECRET_KEY"] == first
+
+
+def test_production_cookies_are_secure(tmp_path):
+    config = load_config(tmp_path, {"MARKETPLACE_ENV": "production", "SECRET_KEY": "x" * 40, "SMTP_HOST": "mail"})
+    assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
+    assert config["MAIL_BACKEND"] == "smtp"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MARKETPLACE_ENV", "staging", "MARKETPLACE_ENV must be one of"),
+        ("DATABASE_URL", "mysql://x/y", "DATABASE_URL must be a URL"),
+        ("SCHEDULER_MODE", "sometimes", "SCHEDULER_MODE must be one of"),
+        ("SMTP_PORT", "twenty-five", "SMTP_PORT must be a whole number"),
+        ("SOCKETIO_MESSAGE_QUEUE", "amqp://x", "SOCKETIO_MESSAGE_QUEUE must be a URL"),
+        ("SESSION_COOKIE_SECURE", "maybe", "SESSION_COOKIE_SECURE must be true or false"),
+        ("MAIL_BACKEND", "smtp", "SMTP_HOST is required"),
+    ],
+)
+def test_it_refuses_bad_values_naming_the_setting(tmp_path, name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path, {name: value})
+
+
+def test_plain_postgres_urls_use_psycopg_3(tmp_path):
+    config = load_config(tmp_path, {"DATABASE_URL": "postgres://u@h/db"})
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_the_command_line_reports_a_bad_setting_without_a_traceback():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(  # noqa: S603
+        [str(Path(sys.executable).parent / "marketplace"), "db", "current"],
+        env={"PATH": "/usr/bin:/bin", "MARKETPLACE_ENV": "production"}, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("Configuration error: SECRET_KEY is required")
+    assert "Traceback" not in result.stderr
