@@ -84,7 +84,12 @@ def _drop_after_commit(session: so.Session, previous_transaction: Any) -> None:
 
 
 def configure_engine(engine: sa.engine.Engine) -> None:
-    """Set SQLite up as DESIGN asks: WAL, foreign keys, explicit BEGIN (IMMEDIATE on request)."""
+    """Set SQLite up as DESIGN asks: WAL, foreign keys, and transactions that begin IMMEDIATE.
+
+    A deferred transaction that reads and then writes fails at once with "database is locked"
+    when another connection wrote in between (busy_timeout cannot help that upgrade), so every
+    transaction takes the write lock up front and waits its turn instead.
+    """
     if engine.dialect.name != "sqlite":
         return
 
@@ -102,5 +107,4 @@ def configure_engine(engine: sa.engine.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.engine.Connection) -> None:
-        mode = "IMMEDIATE" if connection.info.get("begin_immediate") else "DEFERRED"
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

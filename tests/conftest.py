@@ -195,3 +195,21 @@ def _answers(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI every test must run: a skipped one fails the run, and so does a run of none."""
+    if os.environ.get("FORBID_SKIPPED_TESTS") and exitstatus == 0:
+        if _skipped:
+            print(f"\nFAILED: {len(_skipped)} test(s) skipped in CI: {', '.join(_skipped[:5])}")
+            session.exitstatus = 1
+        elif session.testscollected == 0:
+            session.exitstatus = 1

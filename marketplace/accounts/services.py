@@ -43,10 +43,10 @@ def add_user(email: str, password: str, full_name: str, role: Role) -> User:
     if len(full_name) > 120:
         raise InvalidInput(_l("Use at most %(count)d characters.", count=120), "full_name")
     passwords.check_strength(password)
+    password_hash = passwords.hash_password(password)  # slow on purpose: before any query takes a lock
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise Conflict(_l("An account with this e-mail already exists."), "email")
-    user = User(email=email, full_name=full_name, role=Role(role),
-                password_hash=passwords.hash_password(password))
+    user = User(email=email, full_name=full_name, role=Role(role), password_hash=password_hash)
     db.session.add(user)
     db.session.flush()
     return user
@@ -71,14 +71,18 @@ def authenticate(email: str, password: str, *, ip: str | None) -> User | None:
     except InvalidInput:
         email = email.strip().lower()
     user = db.session.scalar(sa.select(User).where(User.email == email))
-    ok = passwords.verify_password(user.password_hash if user else None, password)
+    stored_hash = user.password_hash if user else None
+    db.session.commit()  # end the read, releasing the database while argon2 works (slow on purpose)
+    ok = passwords.verify_password(stored_hash, password)
+    if user is not None:
+        user = db.session.get(User, user.id)
     if not ok or user is None or user.is_disabled:
         reason = "disabled" if ok and user is not None else "bad_credentials"
         record_audit("login_failed", subject_id=user.id if user else None, ip=ip,
                      email=email[:254], reason=reason)
         db.session.commit()
         return None
-    if passwords.needs_rehash(user.password_hash):
+    if passwords.needs_rehash(stored_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = utcnow()
     record_audit("login", actor_id=user.id, subject_id=user.id, ip=ip)
@@ -191,11 +195,12 @@ def reset_password(token: str, new_password: str, *, ip: str | None) -> User:
         raise InvalidInput(_l("This link has expired. Ask for a new one."), "token") from None
     except BadSignature:
         raise InvalidInput(_l("This link is not valid. Ask for a new one."), "token") from None
+    passwords.check_strength(new_password)
+    new_hash = passwords.hash_password(new_password)  # before any query takes a lock
     user = db.session.get(User, payload.get("user"))
     if user is None or user.is_disabled or payload.get("fp") != _reset_fingerprint(user):
         raise InvalidInput(_l("This link has already been used. Ask for a new one."), "token")
-    passwords.check_strength(new_password)
-    user.password_hash = passwords.hash_password(new_password)
+    user.password_hash = new_hash
     record_audit("password_reset", actor_id=user.id, subject_id=user.id, ip=ip)
     db.session.commit()
     return user

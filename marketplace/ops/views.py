@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, SubmitField
@@ -18,6 +19,10 @@ from marketplace.web.roles import role_required
 blueprint = Blueprint("ops", __name__, url_prefix="/ops")
 
 
+ROLE_NAMES = {Role.EXPERT: _l("Expert"), Role.BRAND: _l("Brand staff"), Role.FINANCE: _l("Finance"),
+              Role.OPS: _l("Operations")}
+
+
 class RoleForm(FlaskForm):
     user_id = HiddenField(validators=[DataRequired()])
     role = SelectField(choices=[SelectChoice(role.value) for role in Role])
@@ -27,11 +32,13 @@ class RoleForm(FlaskForm):
 @blueprint.get("/")
 @role_required("ops")
 def home():
+    events = accounts.recent_audit_events(current_user, limit=20)
     return render_template(
         "ops/home.html",
         expert_counts=experts.count_by_status(),
         brand_count=len(brands.visible_brands(current_user)),
-        events=accounts.recent_audit_events(current_user, limit=20),
+        events=events,
+        users=accounts.users_by_id({event.subject_id for event in events if event.subject_id}),
     )
 
 
@@ -49,7 +56,7 @@ def change_role():
     if form.validate_on_submit() and form.user_id.data.isdigit():
         user = accounts.change_role(current_user, int(form.user_id.data), Role(form.role.data),
                                     ip=request.remote_addr)
-        flash(gettext("%(email)s is now %(role)s.", email=user.email, role=user.role.value), "info")
+        flash(gettext("%(email)s is now %(role)s.", email=user.email, role=ROLE_NAMES[user.role]), "info")
     else:
         flash(gettext("Choose a user and a role."), "error")
     return redirect(url_for("ops.users"))

@@ -99,11 +99,52 @@ def page_errors() -> PageErrors:
 def page(context: BrowserContext, page_errors: PageErrors) -> Page:
     page = context.new_page()
     page.on("pageerror", lambda error: page_errors.messages.append(f"uncaught: {error}"))
-    page.on("console", lambda message: message.type == "error"
-            and page_errors.messages.append(f"console: {message.text} ({message.location.get('url')})"))
+
+    def on_console(message) -> None:
+        url = message.location.get("url", "")
+        if message.type == "error" and not url.endswith("/favicon.ico"):  # the app ships no favicon
+            page_errors.messages.append(f"console: {message.text} ({url})")
+
+    page.on("console", on_console)
     return page
 
 
 @pytest.fixture(scope="session")
 def screenshot_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("phone-screenshots")
+
+
+_LOG_START = pytest.StashKey[tuple[Path, int] | None]()
+
+
+def _demo_server_log(item: pytest.Item) -> Path | None:
+    """The log `demo_server` (tests/conftest.py) writes to, under its `demo*` temporary folder."""
+    if "demo_server" not in getattr(item, "fixturenames", ()):
+        return None
+    base = item.config._tmp_path_factory.getbasetemp()  # noqa: SLF001 - pytest's own tmp_path_factory
+    logs = sorted({path.resolve() for path in base.glob("demo*/server.log")}, key=lambda path: path.stat().st_mtime)
+    return logs[-1] if logs else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Remember where the demo server's log stood, so a failure can show what the server said meanwhile."""
+    log = _demo_server_log(item)
+    item.stash[_LOG_START] = (log, log.stat().st_size) if log else None
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    start = item.stash.get(_LOG_START, None)
+    if report.when == "call" and report.failed and start:
+        log, offset = start
+        with log.open(errors="replace") as file:
+            file.seek(offset)
+            lines = file.read().splitlines()
+        # Keep errors and tracebacks; drop the one-line access log unless it shows a server error.
+        kept = [line for line in lines if "[werkzeug] 127.0.0.1" not in line or '" 5' in line]
+        if kept:
+            report.sections.append(("demo server log during this test", "\n".join(kept[-120:])))
+    return report

@@ -54,7 +54,8 @@ def log_in(page: Page, email: str, password: str) -> None:
 
 def log_in_as(page: Page, demo_server, role: str) -> Home:
     assert role in demo_server.logins, (
-        f"the demo printed no login for {role!r}; it printed {sorted(demo_server.logins)}\n{demo_server.output}")
+        f"the demo printed no login for {role!r}; it printed {sorted(demo_server.logins)}\n{demo_server.output}"
+    )
     log_in(page, demo_server.logins[role], demo_server.password)
     home = HOMES[role]
     expect(page, f"{role} should land on {home.path}").to_have_url(path_is(home.path))
@@ -62,36 +63,46 @@ def log_in_as(page: Page, demo_server, role: str) -> Home:
 
 
 def horizontal_overflow(page: Page) -> dict:
-    """How far the document is wider than the window, and the widest elements sticking out."""
+    """How wide the document is against the phone's width, and the elements sticking out.
+
+    A mobile browser zooms out to fit content wider than the screen, which widens
+    `window.innerWidth` to match; so the phone's own width (the context's viewport) is the limit too.
+    """
     return page.evaluate(
-        """() => {
-            const width = window.innerWidth;
+        """(deviceWidth) => {
+            const width = Math.min(window.innerWidth, deviceWidth);
             const culprits = [];
             for (const element of document.body.querySelectorAll('*')) {
                 const box = element.getBoundingClientRect();
                 if (box.width > 0 && box.right > width + 0.5) {
                     const id = element.id ? '#' + element.id : '';
-                    const cls = typeof element.className === 'string' && element.className
+                    const cls = typeof element.className === 'string' && element.className.trim()
                         ? '.' + element.className.trim().split(/\\s+/).join('.') : '';
-                    culprits.push(`${element.tagName.toLowerCase()}${id}${cls} right=${Math.round(box.right)}`);
+                    const text = (element.textContent || '').trim().slice(0, 40);
+                    const right = Math.round(box.right);
+                    culprits.push(`${element.tagName.toLowerCase()}${id}${cls} right=${right} "${text}"`);
                 }
             }
-            return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width,
-                    culprits: culprits.slice(0, 10)};
-        }"""
+            return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+                    width: width, culprits: culprits.slice(0, 10)};
+        }""",
+        page.viewport_size["width"],
     )
 
 
 def assert_no_horizontal_overflow(page: Page, where: str) -> None:
     result = horizontal_overflow(page)
-    assert result["scrollWidth"] <= result["innerWidth"], (
-        f"{where} scrolls sideways on a {result['innerWidth']}px-wide phone: the document is "
-        f"{result['scrollWidth']}px wide; elements sticking out: {result['culprits']}")
+    assert result["scrollWidth"] <= result["width"], (
+        f"{where} scrolls sideways on a {page.viewport_size['width']}px-wide phone: the document is "
+        f"{result['scrollWidth']}px wide (window.innerWidth {result['innerWidth']}); "
+        f"elements sticking out: {result['culprits']}"
+    )
 
 
 def test_demo_prints_the_expected_logins(demo_server):
     assert set(demo_server.logins) == set(HOMES), (
-        f"the demo's printed roles changed; update HOMES in this file:\n{demo_server.output}")
+        f"the demo's printed roles changed; update HOMES in this file:\n{demo_server.output}"
+    )
     assert demo_server.password, "the demo printed no password"
 
 
@@ -116,7 +127,8 @@ def test_live_indicator_connects_after_login(page: Page, demo_server, role):
     indicator = page.locator("#live-indicator")
     expect(indicator).to_be_visible()
     expect(indicator, f"the live indicator of {role} never connected").to_have_attribute(
-        "data-state", "live", timeout=LIVE_TIMEOUT_MS)
+        "data-state", "live", timeout=LIVE_TIMEOUT_MS
+    )
     expect(indicator).to_have_class(re.compile(r"\blive--live\b"))
 
 
