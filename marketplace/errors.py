@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose."""
@@ -37,3 +39,13 @@ class NotFound(DomainError):
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"
+
+
+def clean_text(value: str | None, field: str, *, max_length: int, required: object | None = None) -> str:
+    """Strip a text input and check its length; `required` is the message when it may not be empty."""
+    text = (value or "").strip()
+    if required is not None and not text:
+        raise InvalidInput(required, field)
+    if len(text) > max_length:
+        raise InvalidInput(_l("Use at most %(count)d characters.", count=max_length), field)
+    return text

@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from marketplace.accounts import passwords
 from marketplace.accounts.models import AuditEvent, Role, User
 from marketplace.database import db, utcnow
-from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.mail import send_after_commit
 
 RESET_SALT = "password-reset"
@@ -37,11 +37,7 @@ def record_audit(kind: str, *, actor_id: int | None = None, subject_id: int | No
 def add_user(email: str, password: str, full_name: str, role: Role) -> User:
     """Stage a new user in the current transaction, refusing bad or taken e-mails."""
     email = normalize_email(email)
-    full_name = full_name.strip()
-    if not full_name:
-        raise InvalidInput(_l("Enter your name."), "full_name")
-    if len(full_name) > 120:
-        raise InvalidInput(_l("Use at most %(count)d characters.", count=120), "full_name")
+    full_name = clean_text(full_name, "full_name", max_length=120, required=_l("Enter your name."))
     passwords.check_strength(password)
     password_hash = passwords.hash_password(password)  # slow on purpose: before any query takes a lock
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:

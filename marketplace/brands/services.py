@@ -17,7 +17,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.brands.models import ApiToken, Brand, BrandMembership, BrandRole, TokenPrincipal
 from marketplace.core.text import slugify
 from marketplace.database import db, utcnow
-from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 
 TOKEN_PREFIX = "mkt_"  # noqa: S105 - a marker that says what a secret is, not a secret
 Actor = User | TokenPrincipal
@@ -42,12 +42,7 @@ class Member:
 def _validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     if "name" in changes:
-        name = (changes["name"] or "").strip()
-        if not name:
-            raise InvalidInput(_l("Enter the brand's name."), "name")
-        if len(name) > 120:
-            raise InvalidInput(_l("Use at most %(count)d characters.", count=120), "name")
-        clean["name"] = name
+        clean["name"] = clean_text(changes["name"], "name", max_length=120, required=_l("Enter the brand's name."))
     if "timezone" in changes:
         if changes["timezone"] not in zoneinfo.available_timezones():
             raise InvalidInput(_l("Unknown time zone; use a name such as Europe/Paris."), "timezone")
@@ -197,11 +192,8 @@ def issue_api_token(actor: Actor, brand_id: int, name: str, role: BrandRole = Br
     """Create a token and return it with its secret, which is shown this once and never stored."""
     person = _require_person(actor)
     get_brand(person, brand_id, need=BrandRole.ADMIN)
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput(_l("Name the token, e.g. after the system that will use it."), "name")
-    if len(name) > 80:
-        raise InvalidInput(_l("Use at most %(count)d characters.", count=80), "name")
+    name = clean_text(name, "name", max_length=80,
+                      required=_l("Name the token, e.g. after the system that will use it."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(brand_id=brand_id, name=name, role=BrandRole(role), prefix=secret[:12],
                      secret_hash=_hash_secret(secret), created_by_id=person.id)

@@ -10,24 +10,17 @@ from flask_babel import lazy_gettext as _l
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.database import db
-from marketplace.errors import Forbidden, InvalidInput, NotFound
+from marketplace.errors import Forbidden, NotFound, clean_text
 from marketplace.experts.models import ExpertProfile, ExpertStatus
 
 
 def _clean_profile(changes: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     if "display_name" in changes:
-        name = (changes["display_name"] or "").strip()
-        if not name:
-            raise InvalidInput(_l("Choose the name visitors will see."), "display_name")
-        if len(name) > 60:
-            raise InvalidInput(_l("Use at most %(count)d characters.", count=60), "display_name")
-        clean["display_name"] = name
+        clean["display_name"] = clean_text(changes["display_name"], "display_name", max_length=60,
+                                           required=_l("Choose the name visitors will see."))
     if "bio" in changes:
-        bio = (changes["bio"] or "").strip()
-        if len(bio) > 500:
-            raise InvalidInput(_l("Use at most %(count)d characters.", count=500), "bio")
-        clean["bio"] = bio
+        clean["bio"] = clean_text(changes["bio"], "bio", max_length=500)
     return clean
 
 
