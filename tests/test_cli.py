@@ -44,6 +44,24 @@ def test_create_user_refuses_an_unknown_brand(app, session):
     assert session.query(User).filter_by(email="b@example.com").count() == 0
 
 
+def test_db_upgrade_builds_a_fresh_database(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = subprocess.run(  # noqa: S603
+        [str(Path(sys.executable).parent / "marketplace"), "db", "upgrade"],
+        env={**os.environ, "DATABASE_URL": url, "SECRET_KEY": "x" * 40}, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    tables = set(sa.inspect(sa.create_engine(url)).get_table_names())
+    assert {"users", "brands", "brand_memberships", "api_tokens", "expert_profiles", "audit_events"} <= tables
+
+
 def test_serve_demo_prints_the_url_and_logins_that_work_for_every_role(demo_server):
     assert set(demo_server.logins) >= {"ops", "finance", "brand admin", "brand viewer", "expert"}
     homes = {"ops": "/ops/", "finance": "/finance/", "brand admin": "/brands", "brand viewer": "/brands",

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, json, render_template, request
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
@@ -15,6 +16,23 @@ from marketplace.database import db
 from marketplace.errors import DomainError
 
 PROBLEM_TYPE = "application/problem+json"
+
+# What people read on error pages, in their language; the API keeps HTTP's English titles.
+PAGE_TITLES = {
+    400: _l("Something is wrong with this request"),
+    401: _l("Please log in"),
+    403: _l("You may not see this page"),
+    404: _l("Page not found"),
+    405: _l("This action is not possible here"),
+    409: _l("This conflicts with what already exists"),
+    413: _l("This is too large"),
+    422: _l("Some information is not valid"),
+}
+PAGE_DETAILS = {
+    403: _l("Your account does not give access to this page."),
+    404: _l("There is nothing at this address. Check the link, or go back to the home page."),
+    405: _l("Go back to the previous page and try again."),
+}
 
 
 def wants_problem() -> bool:
@@ -57,7 +75,7 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if wants_problem():
             return problem(error.status, error.title, str(error.message), _stringify(error.errors))
-        return _page(error.status, error.title, str(error.message))
+        return _page(error.status, PAGE_TITLES.get(error.status, error.title), str(error.message))
 
     @app.errorhandler(ValidationError)
     def validation_error(error: ValidationError):
@@ -89,7 +107,8 @@ def init_app(app: Flask) -> None:
             if error.code == 405 and error.get_response().headers.get("Allow"):
                 response.headers["Allow"] = error.get_response().headers["Allow"]
             return response
-        return _page(error.code or 500, error.name, error.description)
+        code = error.code or 500
+        return _page(code, PAGE_TITLES.get(code, error.name), PAGE_DETAILS.get(code, error.description))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -69,7 +69,13 @@ def test_pages_send_security_headers(client):
 
 def test_unknown_pages_get_a_friendly_404(client):
     response = client.get("/no-such-page", headers={"Accept": "text/html"})
-    assert response.status_code == 404 and "Back to the home page" in response.get_data(as_text=True)
+    assert response.status_code == 404 and "Page not found" in response.get_data(as_text=True)
+
+
+def test_error_pages_speak_french_to_french_browsers(client):
+    response = client.get("/no-such-page", headers={"Accept": "text/html", "Accept-Language": "fr-FR,fr"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404 and "Page introuvable" in page and "Not Found" not in page
 
 
 def test_healthz_checks_the_database(client):
