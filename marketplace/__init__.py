@@ -40,7 +40,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     socketio.init_app(
         app,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+        async_mode=None if app.config["SOCKETIO_ASYNC_MODE"] == "auto" else app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
     app.jinja_env.add_extension("jinja2.ext.do")

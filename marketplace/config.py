@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 ENVIRONMENTS = ("development", "production", "test")
 SCHEDULER_MODES = ("embedded", "external", "off")
 MAIL_BACKENDS = ("log", "smtp")
+ASYNC_MODES = ("threading", "gevent", "auto")
 
 
 class ConfigError(ValueError):
@@ -129,6 +130,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "SMTP_PASSWORD": get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", get("SMTP_STARTTLS", "true")),
         "SOCKETIO_MESSAGE_QUEUE": message_queue,
+        # "auto" lets Flask-SocketIO pick gevent under `gunicorn -k gevent`; threading serves the default.
+        "SOCKETIO_ASYNC_MODE": _choice("SOCKETIO_ASYNC_MODE", get("SOCKETIO_ASYNC_MODE", "threading"), ASYNC_MODES),
         "SCHEDULER_MODE": _choice("SCHEDULER_MODE", get("SCHEDULER_MODE", "embedded"), SCHEDULER_MODES),
         "SCHEDULER_LEASE_SECONDS": _int("SCHEDULER_LEASE_SECONDS", get("SCHEDULER_LEASE_SECONDS", "60"), 5),
         "VENDOR_DIR": get("VENDOR_DIR", str(Path(__file__).resolve().parent.parent / "node_modules")),

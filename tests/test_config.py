@@ -36,6 +36,7 @@ def test_production_cookies_are_secure(tmp_path):
         ("SOCKETIO_MESSAGE_QUEUE", "amqp://x", "SOCKETIO_MESSAGE_QUEUE must be a URL"),
         ("SESSION_COOKIE_SECURE", "maybe", "SESSION_COOKIE_SECURE must be true or false"),
         ("MAIL_BACKEND", "smtp", "SMTP_HOST is required"),
+        ("SOCKETIO_ASYNC_MODE", "eventlet", "SOCKETIO_ASYNC_MODE must be one of"),
     ],
 )
 def test_it_refuses_bad_values_naming_the_setting(tmp_path, name, value, message):
