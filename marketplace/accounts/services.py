@@ -66,12 +66,11 @@ def authenticate(email: str, password: str, *, ip: str | None) -> User | None:
         email = normalize_email(email)
     except InvalidInput:
         email = email.strip().lower()
-    user = db.session.scalar(sa.select(User).where(User.email == email))
-    stored_hash = user.password_hash if user else None
+    found = db.session.execute(sa.select(User.id, User.password_hash).where(User.email == email)).first()
+    stored_hash = found.password_hash if found else None
     db.session.commit()  # end the read, releasing the database while argon2 works (slow on purpose)
     ok = passwords.verify_password(stored_hash, password)
-    if user is not None:
-        user = db.session.get(User, user.id)
+    user = db.session.get(User, found.id) if found else None
     if not ok or user is None or user.is_disabled:
         reason = "disabled" if ok and user is not None else "bad_credentials"
         record_audit("login_failed", subject_id=user.id if user else None, ip=ip,

@@ -28,7 +28,6 @@ class EndpointDoc:
     status: int = 200
     query: Schema | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
-    public: bool = False
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
