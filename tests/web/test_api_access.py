@@ -73,67 +73,61 @@ def test_brand_members_get_404_for_other_brands_on_every_brand_endpoint(app, cli
             assert own.status_code == 200, rule
 
 
-def test_malformed_json_is_a_problem_naming_the_body(client):
-    ops = UserFactory(role=Role.OPS)
-    csrf = log_in(client, ops.email)
+@pytest.fixture
+def ops_csrf(client) -> str:
+    """Log an ops user in; return the CSRF token their API writes carry."""
+    return log_in(client, UserFactory(role=Role.OPS).email)
+
+
+def test_malformed_json_is_a_problem_naming_the_body(client, ops_csrf):
     response = client.post("/api/v1/brands", data="{not json", content_type="application/json",
-                           headers={"X-CSRFToken": csrf})
+                           headers={"X-CSRFToken": ops_csrf})
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert response.json["errors"] == {"body": ["Not valid JSON."]}
 
 
-def test_a_json_array_is_refused_as_body(client):
-    ops = UserFactory(role=Role.OPS)
-    csrf = log_in(client, ops.email)
-    response = client.post("/api/v1/brands", json=["x"], headers={"X-CSRFToken": csrf})
+def test_a_json_array_is_refused_as_body(client, ops_csrf):
+    response = client.post("/api/v1/brands", json=["x"], headers={"X-CSRFToken": ops_csrf})
     assert response.status_code == 400
     assert response.json["errors"] == {"body": ["Expected a JSON object."]}
 
 
-def test_non_json_content_type_is_415(client):
-    ops = UserFactory(role=Role.OPS)
-    csrf = log_in(client, ops.email)
+def test_non_json_content_type_is_415(client, ops_csrf):
     response = client.post("/api/v1/brands", data="name=x", content_type="application/x-www-form-urlencoded",
-                           headers={"X-CSRFToken": csrf})
+                           headers={"X-CSRFToken": ops_csrf})
     assert response.status_code == 415
     assert "body" in response.json["errors"]
 
 
-def test_bad_fields_get_422_naming_each_field_and_write_nothing(client, session):
+def test_bad_fields_get_422_naming_each_field_and_write_nothing(client, session, ops_csrf):
     from marketplace.brands.models import Brand
 
-    ops = UserFactory(role=Role.OPS)
-    csrf = log_in(client, ops.email)
     before = session.query(Brand).count()
     response = client.post("/api/v1/brands", json={"name": "", "currency": "EURO", "colour": "red"},
-                           headers={"X-CSRFToken": csrf})
+                           headers={"X-CSRFToken": ops_csrf})
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert set(response.json["errors"]) == {"name", "currency", "colour"}
     assert session.query(Brand).count() == before
 
 
-def test_service_rules_name_the_field_too(client):
-    ops = UserFactory(role=Role.OPS)
-    csrf = log_in(client, ops.email)
+def test_service_rules_name_the_field_too(client, ops_csrf):
     response = client.post("/api/v1/brands", json={"name": "Nord", "timezone": "Mars/Olympus"},
-                           headers={"X-CSRFToken": csrf})
+                           headers={"X-CSRFToken": ops_csrf})
     assert response.status_code == 422
     assert list(response.json["errors"]) == ["timezone"]
 
 
+@pytest.mark.usefixtures("ops_csrf")
 def test_bad_query_parameters_are_422(client):
-    ops = UserFactory(role=Role.OPS)
-    log_in(client, ops.email)
     response = client.get("/api/v1/audit-events?limit=100000")
     assert response.status_code == 422
     assert list(response.json["errors"]) == ["limit"]
 
 
+@pytest.mark.usefixtures("ops_csrf")
 def test_session_writes_without_csrf_token_are_refused(client):
-    ops = UserFactory(role=Role.OPS)
-    log_in(client, ops.email)
     response = client.post("/api/v1/brands", json={"name": "Sans jeton"})
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
