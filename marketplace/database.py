@@ -67,6 +67,9 @@ db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 
 def after_commit(callback: Callable[[], None]) -> None:
     """Run `callback` once the current transaction commits; drop it if the transaction rolls back."""
+    # Begin the transaction now if none is open: a rollback of no transaction fires no event,
+    # and the callback would otherwise wait for, and run with, some later commit.
+    db.session.connection()
     db.session.info.setdefault("after_commit", []).append(callback)
 
 

@@ -45,3 +45,18 @@ def test_concurrent_log_ins_all_succeed_and_are_all_audited(app):
             db.session.execute(sa.delete(AuditEvent).where(AuditEvent.subject_id == user_id))
             db.session.execute(sa.text("DELETE FROM users WHERE id = :id"), {"id": user_id})
             db.session.commit()
+
+
+def test_side_effects_run_after_commit_and_never_after_rollback(app, session):
+    ran: list[str] = []
+    from marketplace.database import after_commit
+
+    after_commit(lambda: ran.append("kept"))
+    assert ran == []  # nothing happens before the commit
+    session.commit()
+    assert ran == ["kept"]
+
+    after_commit(lambda: ran.append("dropped"))
+    session.rollback()
+    session.commit()
+    assert ran == ["kept"]
