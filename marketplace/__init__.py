@@ -48,12 +48,15 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     i18n.init_app(app)
     scheduler.init_app(app)
 
-    from marketplace import accounts, brands, experts, ops, payouts, web
+    from marketplace import accounts, brands, experts, notifications, ops, payouts, shifts, skills, web
 
     web.init_app(app)
     accounts.init_app(app)
+    notifications.init_app(app)
+    skills.init_app(app)
     brands.init_app(app)
     experts.init_app(app)
+    shifts.init_app(app)
     ops.init_app(app)
     payouts.init_app(app)
     return app

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import hash_password
 from marketplace.brands.models import Brand, BrandMembership, BrandRole
-from marketplace.database import db
-from marketplace.experts.models import ExpertProfile, ExpertStatus
+from marketplace.database import db, utcnow
+from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertProfile, ExpertStatus
+from marketplace.shifts.models import ShiftSlot
 
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once for all tests
@@ -58,3 +61,34 @@ class ExpertFactory(Base):
     user_id = factory.LazyFunction(lambda: UserFactory(role=Role.EXPERT).id)
     display_name = factory.Faker("first_name")
     status = ExpertStatus.APPLIED
+
+
+class ApprovedExpertFactory(ExpertFactory):
+    status = ExpertStatus.APPROVED
+    languages = factory.LazyFunction(lambda: ["fr", "en"])
+
+
+class EnrolmentFactory(Base):
+    """An expert's enrolment with a brand; approved unless told otherwise."""
+
+    class Meta:
+        model = Enrolment
+
+    expert = factory.SubFactory(ApprovedExpertFactory)
+    brand_id = factory.LazyFunction(lambda: BrandFactory().id)
+    status = EnrolmentStatus.APPROVED
+
+
+class ShiftSlotFactory(Base):
+    """An open slot starting tomorrow at 10:00 UTC for two hours."""
+
+    class Meta:
+        model = ShiftSlot
+
+    brand_id = factory.LazyFunction(lambda: BrandFactory().id)
+    starts_at = factory.LazyFunction(
+        lambda: (utcnow() + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    )
+    ends_at = factory.LazyAttribute(lambda slot: slot.starts_at + dt.timedelta(hours=2))
+    headcount = 2
+    bonus_cents = 0

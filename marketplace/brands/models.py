@@ -17,6 +17,13 @@ class BrandRole(enum.StrEnum):
     VIEWER = "viewer"
 
 
+class EnrolmentApproval(enum.StrEnum):
+    """Whether an expert who passed the brand's quiz still waits for a member's approval."""
+
+    MANUAL = "manual"
+    AUTOMATIC = "automatic"
+
+
 class Brand(db.Model):
     __tablename__ = "brands"
 
@@ -25,6 +32,11 @@ class Brand(db.Model):
     slug: so.Mapped[str] = so.mapped_column(sa.String(60), unique=True)
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="Europe/Paris")
     currency: so.Mapped[str] = so.mapped_column(sa.String(3), default="EUR")
+    enrolment_approval: so.Mapped[EnrolmentApproval] = so.mapped_column(
+        enum_column(EnrolmentApproval, "enrolment_approval"), default=EnrolmentApproval.MANUAL,
+        server_default=EnrolmentApproval.MANUAL.value,
+    )
+    allow_unbooked_online: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
     memberships: so.WriteOnlyMapped[BrandMembership] = so.relationship(back_populates="brand")
@@ -79,3 +91,57 @@ class TokenPrincipal:
 
     def get_id(self) -> None:  # never stored in a session
         return None
+
+
+class Quiz(db.Model):
+    """A brand's product quiz: experts must reach the pass mark before the brand decides on them.
+
+    `version` changes whenever the questions change, so an attempt begun on older questions is refused.
+    """
+
+    __tablename__ = "quizzes"
+    __table_args__ = (
+        sa.CheckConstraint("pass_mark_percent BETWEEN 1 AND 100", name="pass_mark"),
+        sa.CheckConstraint("max_attempts >= 1", name="max_attempts"),
+        sa.CheckConstraint("cooldown_hours >= 0", name="cooldown"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), unique=True)
+    pass_mark_percent: so.Mapped[int] = so.mapped_column(default=80)
+    max_attempts: so.Mapped[int] = so.mapped_column(default=2)
+    cooldown_hours: so.Mapped[int] = so.mapped_column(default=24)
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
+
+    questions: so.Mapped[list[QuizQuestion]] = so.relationship(
+        back_populates="quiz", order_by="QuizQuestion.position", cascade="all, delete-orphan"
+    )
+
+
+class QuizQuestion(db.Model):
+    __tablename__ = "quiz_questions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    quiz_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int]
+    text: so.Mapped[str] = so.mapped_column(sa.String(500))
+
+    quiz: so.Mapped[Quiz] = so.relationship(back_populates="questions")
+    choices: so.Mapped[list[QuizChoice]] = so.relationship(
+        back_populates="question", order_by="QuizChoice.position", cascade="all, delete-orphan"
+    )
+
+
+class QuizChoice(db.Model):
+    __tablename__ = "quiz_choices"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    question_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("quiz_questions.id", ondelete="CASCADE"), index=True
+    )
+    position: so.Mapped[int]
+    text: so.Mapped[str] = so.mapped_column(sa.String(200))
+    is_correct: so.Mapped[bool] = so.mapped_column(default=False)
+
+    question: so.Mapped[QuizQuestion] = so.relationship(back_populates="choices")

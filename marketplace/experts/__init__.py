@@ -1,6 +1,19 @@
-"""Expert profiles, vetting and brand enrolments."""
+"""Expert profiles, vetting, brand enrolments and presence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Flask
+from markupsafe import Markup
+
+# A panel on the expert's home page, given by a domain above this one (e.g. today's shifts):
+# called with the expert's profile, it returns the panel's HTML.
+HomePanel = Callable[[object], Markup | str]
+
+
+def register_home_panel(app: Flask, panel: HomePanel) -> None:
+    app.extensions.setdefault("expert_home_panels", []).append(panel)
 
 
 def init_app(app: Flask) -> None:
@@ -8,6 +21,7 @@ def init_app(app: Flask) -> None:
     from marketplace.experts import api, views
     from marketplace.web import register_home
 
+    app.extensions.setdefault("expert_home_panels", [])
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
     register_home(app, Role.EXPERT, "experts.home")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -26,6 +27,25 @@ class EnrolmentStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
+class PresenceStatus(enum.StrEnum):
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    AWAY = "away"
+
+
+class AwayReason(enum.StrEnum):
+    MISSED_OFFERS = "missed_offers"
+    HEARTBEAT_LOST = "heartbeat_lost"
+
+
+expert_skills = sa.Table(
+    "expert_skills",
+    db.metadata,
+    sa.Column("expert_id", sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("skill_id", sa.ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class ExpertProfile(db.Model):
     __tablename__ = "expert_profiles"
 
@@ -33,12 +53,18 @@ class ExpertProfile(db.Model):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     display_name: so.Mapped[str] = so.mapped_column(sa.String(60))
     bio: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    languages: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
+    phone: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    business_id: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    motivation: so.Mapped[str] = so.mapped_column(sa.String(1000), default="", server_default="")
     status: so.Mapped[ExpertStatus] = so.mapped_column(
         enum_column(ExpertStatus, "expert_status"), default=ExpertStatus.APPLIED, index=True
     )
     status_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     status_changed_at: so.Mapped[dt.datetime | None]
+    status_changed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     enrolments: so.WriteOnlyMapped[Enrolment] = so.relationship(back_populates="expert")
 
@@ -57,5 +83,69 @@ class Enrolment(db.Model):
     )
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     status_changed_at: so.Mapped[dt.datetime | None]
+    status_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     expert: so.Mapped[ExpertProfile] = so.relationship(back_populates="enrolments")
+
+
+class QuizAttempt(db.Model):
+    """One try at a brand's quiz, with the order its questions were shown in; scored when submitted."""
+
+    __tablename__ = "quiz_attempts"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id", ondelete="CASCADE"), index=True)
+    quiz_version: so.Mapped[int]
+    question_order: so.Mapped[list[int]] = so.mapped_column(sa.JSON)
+    choice_order: so.Mapped[dict[str, list[int]]] = so.mapped_column(sa.JSON)
+    started_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    submitted_at: so.Mapped[dt.datetime | None]
+    answers: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    score_percent: so.Mapped[int | None]
+    passed: so.Mapped[bool | None]
+
+
+class PayoutDetails(db.Model):
+    """Where an expert is paid. The IBAN is sealed at rest; only its last characters are kept readable."""
+
+    __tablename__ = "expert_payout_details"
+
+    expert_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_holder: so.Mapped[str] = so.mapped_column(sa.String(120))
+    iban_sealed: so.Mapped[str] = so.mapped_column(sa.Text)
+    iban_country: so.Mapped[str] = so.mapped_column(sa.String(2))
+    iban_last4: so.Mapped[str] = so.mapped_column(sa.String(4))
+    bic: so.Mapped[str | None] = so.mapped_column(sa.String(11))
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ExpertPresence(db.Model):
+    """Where an expert stands right now; load (open chats) is routing's business, not this."""
+
+    __tablename__ = "expert_presence"
+
+    expert_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: so.Mapped[PresenceStatus] = so.mapped_column(
+        enum_column(PresenceStatus, "presence_status"), default=PresenceStatus.OFFLINE, index=True
+    )
+    away_reason: so.Mapped[AwayReason | None] = so.mapped_column(enum_column(AwayReason, "away_reason"))
+    changed_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    last_heartbeat_at: so.Mapped[dt.datetime | None]
+    missed_offers_in_row: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class PresenceSession(db.Model):
+    """A stretch of time an expert was online (available or away): attendance and expert-hours come from these."""
+
+    __tablename__ = "presence_sessions"
+    __table_args__ = (sa.Index("ix_presence_sessions_expert_started", "expert_id", "started_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    expert_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"))
+    started_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    ended_at: so.Mapped[dt.datetime | None]

@@ -60,3 +60,37 @@ def count_by_status() -> dict[ExpertStatus, int]:
     counts = {status: 0 for status in ExpertStatus}
     counts.update({row[0]: row[1] for row in rows})
     return counts
+
+
+REFUSALS = {
+    ExpertStatus.APPLIED: _l("Your application is still under review: you can do this once our team approves it."),
+    ExpertStatus.REJECTED: _l("Your application was not accepted, so you cannot do this."),
+    ExpertStatus.SUSPENDED: _l("Your account is suspended, so you cannot do this. Contact our team to know more."),
+}
+
+
+def require_approved(profile: ExpertProfile) -> None:
+    """Refuse, saying why, anything but an approved expert (enrolling, booking, going online)."""
+    if profile.status != ExpertStatus.APPROVED:
+        raise Forbidden(REFUSALS[profile.status])
+
+
+def lock_expert(expert_id: int) -> ExpertProfile:
+    """Load the profile for update, so one expert's concurrent requests take turns (a row lock on PostgreSQL)."""
+    profile = db.session.scalar(
+        sa.select(ExpertProfile).where(ExpertProfile.id == expert_id).with_for_update().execution_options(
+            populate_existing=True)
+    )
+    if profile is None:
+        raise NotFound(_l("No such expert."))
+    return profile
+
+
+def get_profile(expert_id: int) -> ExpertProfile | None:
+    return db.session.get(ExpertProfile, expert_id)
+
+
+def profiles_by_id(expert_ids: set[int]) -> dict[int, ExpertProfile]:
+    if not expert_ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(sa.select(ExpertProfile).where(ExpertProfile.id.in_(expert_ids)))}
