@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +14,9 @@ ENVIRONMENTS = ("development", "production", "test")
 SCHEDULER_MODES = ("embedded", "external", "off")
 MAIL_BACKENDS = ("log", "smtp")
 ASYNC_MODES = ("threading", "gevent", "auto")
+WEB_PUSH_DELIVERIES = ("background", "off")
+# What py_vapid accepts as the JWT `sub`: a mailto: address or a bare https:// origin.
+VAPID_SUBJECT_PATTERN = re.compile(r"^(mailto:[^@\s]+@|https://)(localhost|[\w-]+(\.[\w-]+)+)$")
 
 
 class ConfigError(ValueError):
@@ -56,6 +60,14 @@ def _sqlalchemy_url(raw: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
             return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def _vapid_subject(raw: str) -> str:
+    if not VAPID_SUBJECT_PATTERN.match(raw):
+        raise ConfigError(
+            f"VAPID_SUBJECT must be mailto:<address> or https://<host> (push services write there), not {raw!r}"
+        )
     return raw
 
 
@@ -134,6 +146,22 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "SOCKETIO_ASYNC_MODE": _choice("SOCKETIO_ASYNC_MODE", get("SOCKETIO_ASYNC_MODE", "threading"), ASYNC_MODES),
         "SCHEDULER_MODE": _choice("SCHEDULER_MODE", get("SCHEDULER_MODE", "embedded"), SCHEDULER_MODES),
         "SCHEDULER_LEASE_SECONDS": _int("SCHEDULER_LEASE_SECONDS", get("SCHEDULER_LEASE_SECONDS", "60"), 5),
+        # A phone in the background sends no heartbeat for a while: it is `away` only after this grace,
+        # and `offline` only after the longer wait, so a quick look at another app does not flap.
+        "PRESENCE_GRACE_SECONDS": _int("PRESENCE_GRACE_SECONDS", get("PRESENCE_GRACE_SECONDS", "90"), 10),
+        "PRESENCE_OFFLINE_AFTER_MINUTES": _int(
+            "PRESENCE_OFFLINE_AFTER_MINUTES", get("PRESENCE_OFFLINE_AFTER_MINUTES", "20"), 1),
+        "PRESENCE_MISSED_OFFERS_AWAY": _int(
+            "PRESENCE_MISSED_OFFERS_AWAY", get("PRESENCE_MISSED_OFFERS_AWAY", "3"), 1),
+        # Shifts: booking and cancelling close this long before the start, so brands can count on the seats.
+        "SHIFT_BOOKING_CUTOFF_MINUTES": _int(
+            "SHIFT_BOOKING_CUTOFF_MINUTES", get("SHIFT_BOOKING_CUTOFF_MINUTES", "60"), 0),
+        "SHIFT_REMINDER_MINUTES": _int("SHIFT_REMINDER_MINUTES", get("SHIFT_REMINDER_MINUTES", "30"), 1),
+        # Web Push: the VAPID key is created in the instance folder on first start when not given here.
+        "VAPID_PRIVATE_KEY": get("VAPID_PRIVATE_KEY", "").strip(),
+        "VAPID_SUBJECT": _vapid_subject(get("VAPID_SUBJECT", "mailto:ops@marketplace.localhost")),
+        "WEB_PUSH_DELIVERY": _choice("WEB_PUSH_DELIVERY", get("WEB_PUSH_DELIVERY", "background"),
+                                     WEB_PUSH_DELIVERIES),
         "VENDOR_DIR": get("VENDOR_DIR", str(Path(__file__).resolve().parent.parent / "node_modules")),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",

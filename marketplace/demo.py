@@ -8,10 +8,13 @@ import sqlalchemy as sa
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
+from marketplace.brands import quizzes
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.database import db
+from marketplace.experts import enrolments, vetting
 from marketplace.experts import services as experts
+from marketplace.experts.models import EnrolmentStatus, ExpertStatus
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for people to log in to a local demo
 
@@ -38,9 +41,51 @@ BRAND_MEMBERS = [
     ("admin@velo-rapide.example.com", "Bruno Admin", "velo-rapide", BrandRole.ADMIN),
 ]
 EXPERTS = [
-    ("expert@demo.example.com", "Emma Expert", "Emma"),
-    ("lucas@demo.example.com", "Lucas Martin", "Lucas"),
+    ("expert@demo.example.com", "Emma Expert", "Emma",
+     {"country": "FR", "phone": "+33 6 12 34 56 78", "languages": ["fr", "en"], "skills": ["lighting", "decoration"],
+      "business_id": "73282932000074", "bio": "Interior designer who loves lamps.",
+      "motivation": "I help friends light their homes every week."}),
+    ("lucas@demo.example.com", "Lucas Martin", "Lucas",
+     {"country": "FR", "phone": "+33 7 98 76 54 32", "languages": ["fr"], "skills": ["e-bikes", "bike-repair"],
+      "bio": "Bike mechanic on weekends.", "motivation": "I ride 10,000 km a year and fix every bike I meet."}),
 ]
+# Each brand's product quiz; Vélo Rapide approves experts who pass it automatically.
+QUIZZES = {
+    "maison-lumiere": [
+        ("Which bulb lasts longest?", ["LED", "Halogen", "Incandescent"]),
+        ("What does IP44 mean for a lamp?", ["Protected against splashes", "Dimmable", "Made in France"]),
+        ("Which colour temperature gives a warm light?", ["2700 K", "6500 K"]),
+    ],
+    "velo-rapide": [
+        ("What does the battery's Wh figure tell you?", ["Its energy, hence the range", "Its weight", "Its price"]),
+        ("Up to what speed may an e-bike assist in the EU?", ["25 km/h", "45 km/h", "15 km/h"]),
+    ],
+}
+
+
+def _ops():
+    return accounts.find_user_by_email(STAFF[0][1])
+
+
+def _approve_emma(brand_id: int) -> None:
+    """Emma is a vetted expert whom Maison Lumière approved; Lucas waits in the vetting queue."""
+    emma = accounts.find_user_by_email(EXPERTS[0][0])
+    profile = experts.own_profile(emma)
+    if profile.status == ExpertStatus.APPLIED:
+        vetting.decide(_ops(), profile.id, "approve")
+    if not any(e.brand_id == brand_id for e in enrolments.own_enrolments(emma)):
+        enrolment = enrolments.apply_to_brands(emma, [brand_id])[0]
+        view = enrolments.start_quiz(emma, brand_id)
+        first_choices = {q.id: _first_choice(brand_id, q.id) for q in view.questions}
+        enrolments.submit_quiz(emma, brand_id, view.attempt_id, first_choices)
+        if enrolment.status == EnrolmentStatus.QUIZ_PASSED:
+            enrolments.decide_enrolment(_ops(), brand_id, enrolment.id, "approve")
+
+
+def _first_choice(brand_id: int, question_id: int) -> int:
+    quiz = quizzes.quiz_of(brand_id)
+    question = next(q for q in quiz.questions if q.id == question_id)
+    return next(c.id for c in question.choices if c.is_correct)
 
 
 def seed() -> list[DemoLogin]:
@@ -59,9 +104,18 @@ def seed() -> list[DemoLogin]:
         if user is None:
             user = accounts.create_user(email, DEMO_PASSWORD, name, Role.BRAND, actor=None)
             brands.add_member(None, brand_ids[slug], user.id, brand_role)
-    for email, name, display_name in EXPERTS:
+    for slug, questions in QUIZZES.items():
+        if quizzes.quiz_of(brand_ids[slug]) is None:
+            quizzes.set_quiz(_ops(), brand_ids[slug], pass_mark_percent=60, max_attempts=2,
+                             cooldown_hours=24, questions=[
+                                 {"text": text, "choices": [{"text": c, "is_correct": i == 0}
+                                                            for i, c in enumerate(choices)]}
+                                 for text, choices in questions])
+    brands.update_brand(_ops(), brand_ids["velo-rapide"], {"enrolment_approval": "automatic"})
+    for email, name, display_name, profile in EXPERTS:
         if accounts.find_user_by_email(email) is None:
-            experts.sign_up_expert(email, DEMO_PASSWORD, name, display_name)
+            experts.sign_up_expert(email, DEMO_PASSWORD, name, display_name, profile=profile)
+    _approve_emma(brand_ids["maison-lumiere"])
     return [
         DemoLogin("ops", STAFF[0][1]),
         DemoLogin("finance", STAFF[1][1]),

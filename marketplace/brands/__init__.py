@@ -8,6 +8,7 @@ def init_app(app: Flask) -> None:
     from marketplace.brands import api, services, views
     from marketplace.extensions import login_manager
     from marketplace.web import register_home
+    from marketplace.web.api import register_path_guard
     from marketplace.web.sockets import register_rooms
 
     @login_manager.request_loader
@@ -27,3 +28,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.blueprint)
     register_home(app, Role.BRAND, "brands.home")
     register_rooms(app, brand_rooms)
+    register_path_guard(app, "brand_id", lambda actor, brand_id: services.get_brand(actor, brand_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from marketplace.accounts.models import Role
-from marketplace.brands import services
+from marketplace.brands import quizzes, services
 from marketplace.brands.models import BrandRole
 from marketplace.brands.schemas import (
     ApiTokenCreateSchema,
@@ -15,6 +15,7 @@ from marketplace.brands.schemas import (
     BrandUpdateSchema,
     IssuedTokenSchema,
     MemberSchema,
+    QuizSchema,
 )
 from marketplace.web.api import api_blueprint, endpoint
 
@@ -73,3 +74,19 @@ def create_token(actor, brand_id: int, body):
 @endpoint("Revoke an API token", roles=[Role.OPS, Role.BRAND], response=ApiTokenSchema(), tags=["brands"])
 def revoke_token(actor, brand_id: int, token_id: int):
     return services.revoke_api_token(actor, brand_id, token_id, ip=request.remote_addr)
+
+
+@blueprint.get("/brands/<int:brand_id>/quiz")
+@endpoint("The brand's product quiz with its answers (its people); no questions when it has none",
+          roles=STAFF_AND_BRANDS, response=QuizSchema(), tags=["brands", "enrolment"])
+def get_quiz(actor, brand_id: int):
+    return quizzes.get_quiz(actor, brand_id)
+
+
+@blueprint.put("/brands/<int:brand_id>/quiz")
+@endpoint("Replace the brand's product quiz (its admins, ops)", roles=[Role.OPS, Role.BRAND], body=QuizSchema(),
+          response=QuizSchema(), tags=["brands", "enrolment"])
+def set_quiz(actor, brand_id: int, body):
+    return quizzes.set_quiz(actor, brand_id, questions=body["questions"],
+                            pass_mark_percent=body["pass_mark_percent"], max_attempts=body["max_attempts"],
+                            cooldown_hours=body["cooldown_hours"])

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from marketplace.brands.models import BrandRole
+from marketplace.brands.models import BrandRole, EnrolmentApproval
 
 BRAND_ROLES = [role.value for role in BrandRole]
 
@@ -13,6 +13,8 @@ class BrandSchema(Schema):
     slug = fields.String(dump_only=True)
     timezone = fields.String(dump_only=True)
     currency = fields.String(dump_only=True)
+    enrolment_approval = fields.String(dump_only=True)
+    allow_unbooked_online = fields.Boolean(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
 
 
@@ -27,6 +29,29 @@ class BrandUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=120))
     timezone = fields.String(validate=validate.Length(max=64))
     currency = fields.String(validate=validate.Length(equal=3))
+    enrolment_approval = fields.String(validate=validate.OneOf([a.value for a in EnrolmentApproval]))
+    allow_unbooked_online = fields.Boolean()
+
+
+class QuizChoiceSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    correct = fields.Boolean(attribute="is_correct", data_key="correct", load_default=False)
+
+
+class QuizQuestionSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    choices = fields.List(fields.Nested(QuizChoiceSchema), required=True)
+
+
+class QuizSchema(Schema):
+    """A brand's quiz with its answers: for the brand's own people only."""
+
+    pass_mark_percent = fields.Integer(required=True, validate=validate.Range(1, 100))
+    max_attempts = fields.Integer(load_default=2, validate=validate.Range(1, 10))
+    cooldown_hours = fields.Integer(load_default=24, validate=validate.Range(0, 720))
+    version = fields.Integer(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+    questions = fields.List(fields.Nested(QuizQuestionSchema), required=True)
 
 
 class MemberSchema(Schema):

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
-from marketplace.brands.models import ApiToken, Brand, BrandMembership, BrandRole, TokenPrincipal
+from marketplace.brands.models import ApiToken, Brand, BrandMembership, BrandRole, EnrolmentApproval, TokenPrincipal
 from marketplace.core.text import slugify
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
@@ -52,6 +52,15 @@ def _validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
         if currency not in list_currencies():
             raise InvalidInput(_l("Unknown currency; use an ISO 4217 code such as EUR."), "currency")
         clean["currency"] = currency
+    if "enrolment_approval" in changes:
+        try:
+            clean["enrolment_approval"] = EnrolmentApproval(changes["enrolment_approval"])
+        except ValueError:
+            raise InvalidInput(_l("Choose manual or automatic approval."), "enrolment_approval") from None
+    if "allow_unbooked_online" in changes:
+        if not isinstance(changes["allow_unbooked_online"], bool):
+            raise InvalidInput(_l("Answer yes or no."), "allow_unbooked_online")
+        clean["allow_unbooked_online"] = changes["allow_unbooked_online"]
     return clean
 
 
@@ -107,6 +116,17 @@ def visible_brands(actor: Actor) -> list[Brand]:
     elif actor.role not in (Role.OPS, Role.FINANCE):
         raise Forbidden(_l("Your role does not include brands."))
     return list(db.session.scalars(query))
+
+
+def brand_directory() -> list[Brand]:
+    """Every brand, for experts choosing where to apply (names and settings only, nothing private)."""
+    return list(db.session.scalars(sa.select(Brand).order_by(Brand.name)))
+
+
+def brands_by_id(brand_ids: set[int]) -> dict[int, Brand]:
+    if not brand_ids:
+        return {}
+    return {brand.id: brand for brand in db.session.scalars(sa.select(Brand).where(Brand.id.in_(brand_ids)))}
 
 
 def create_brand(actor: User | None, name: str, *, slug: str | None = None,

@@ -18,10 +18,14 @@ def register_home_panel(app: Flask, panel: HomePanel) -> None:
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
-    from marketplace.experts import api, views
+    from marketplace.experts import api, jobs, sockets, views
+    from marketplace.extensions import socketio
+    from marketplace.scheduler import register_job
     from marketplace.web import register_home
 
     app.extensions.setdefault("expert_home_panels", [])
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
     register_home(app, Role.EXPERT, "experts.home")
+    socketio.on_event("heartbeat", sockets.on_heartbeat)
+    register_job(app, jobs.SWEEP_PRESENCE)

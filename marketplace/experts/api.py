@@ -1,23 +1,155 @@
-"""JSON API for experts: their own profile."""
+"""JSON API for experts (profile, payout details, enrolments, quizzes, presence), vetting, brand applicants."""
 
 from __future__ import annotations
 
+from flask import request
+from marshmallow import Schema, fields, validate
+
 from marketplace.accounts.models import Role
-from marketplace.experts import services
-from marketplace.experts.schemas import ExpertProfileSchema, ExpertProfileUpdateSchema
+from marketplace.experts import enrolments, presence, services, vetting
+from marketplace.experts.models import EnrolmentStatus, ExpertStatus
+from marketplace.experts.schemas import (
+    ApplicantSchema,
+    ApplicationSchema,
+    ApplySchema,
+    DecisionSchema,
+    EnrolmentSchema,
+    ExpertProfileSchema,
+    ExpertProfileUpdateSchema,
+    FullPayoutDetailsSchema,
+    PayoutDetailsSchema,
+    PayoutDetailsUpdateSchema,
+    PresenceSchema,
+    PresenceUpdateSchema,
+    QuizAnswersSchema,
+    QuizResultSchema,
+    QuizViewSchema,
+)
 from marketplace.web.api import api_blueprint, endpoint
 
 blueprint = api_blueprint("experts_api", __name__)
+EXPERT = [Role.EXPERT]
+
+
+class ExpertStatusQuery(Schema):
+    status = fields.String(load_default=ExpertStatus.APPLIED.value,
+                           validate=validate.OneOf([s.value for s in ExpertStatus] + ["all"]))
+
+
+class EnrolmentStatusQuery(Schema):
+    status = fields.String(validate=validate.OneOf([s.value for s in EnrolmentStatus]))
 
 
 @blueprint.get("/experts/me")
-@endpoint("The calling expert's profile", roles=[Role.EXPERT], response=ExpertProfileSchema(), tags=["experts"])
+@endpoint("The calling expert's profile", roles=EXPERT, response=ExpertProfileSchema(), tags=["experts"])
 def own_profile(actor):
     return services.own_profile(actor)
 
 
 @blueprint.patch("/experts/me")
-@endpoint("Change the calling expert's profile", roles=[Role.EXPERT], body=ExpertProfileUpdateSchema(),
+@endpoint("Change the calling expert's profile", roles=EXPERT, body=ExpertProfileUpdateSchema(),
           response=ExpertProfileSchema(), tags=["experts"])
 def update_own_profile(actor, body):
     return services.update_own_profile(actor, body)
+
+
+@blueprint.get("/experts/me/payout-details")
+@endpoint("The calling expert's payout details, masked", roles=EXPERT, response=PayoutDetailsSchema(),
+          tags=["experts", "payouts"])
+def own_payout_details(actor):
+    return services.payout_summary(actor)
+
+
+@blueprint.put("/experts/me/payout-details")
+@endpoint("Set where the calling expert is paid (IBAN checked, stored sealed)", roles=EXPERT,
+          body=PayoutDetailsUpdateSchema(), response=PayoutDetailsSchema(), tags=["experts", "payouts"])
+def set_payout_details(actor, body):
+    return services.set_payout_details(actor, body["account_holder"], body["iban"], body.get("bic"),
+                                       ip=request.remote_addr)
+
+
+@blueprint.get("/experts/<int:expert_id>/payout-details")
+@endpoint("An expert's full payout details (finance, or the expert); every read is audited",
+          roles=[Role.FINANCE, Role.EXPERT], response=FullPayoutDetailsSchema(), tags=["experts", "payouts"])
+def read_payout_details(actor, expert_id: int):
+    return services.read_payout_details(actor, expert_id, ip=request.remote_addr)
+
+
+@blueprint.get("/experts/me/enrolments")
+@endpoint("The calling expert's enrolments with brands", roles=EXPERT, response=EnrolmentSchema(many=True),
+          tags=["enrolment"])
+def own_enrolments(actor):
+    return enrolments.own_enrolments(actor)
+
+
+@blueprint.post("/experts/me/enrolments")
+@endpoint("Apply to one or several brands", roles=EXPERT, body=ApplySchema(), response=EnrolmentSchema(many=True),
+          status=201, tags=["enrolment"])
+def apply(actor, body):
+    return enrolments.apply_to_brands(actor, body["brand_ids"], ip=request.remote_addr)
+
+
+@blueprint.post("/experts/me/enrolments/<int:brand_id>/quiz-attempts")
+@endpoint("Begin (or resume) an attempt at a brand's quiz; answers are never sent", roles=EXPERT,
+          response=QuizViewSchema(), status=201, tags=["enrolment"])
+def start_quiz(actor, brand_id: int):
+    return enrolments.start_quiz(actor, brand_id)
+
+
+@blueprint.post("/experts/me/enrolments/<int:brand_id>/quiz-attempts/<int:attempt_id>")
+@endpoint("Submit an attempt's answers ({question id: choice id})", roles=EXPERT, body=QuizAnswersSchema(),
+          response=QuizResultSchema(), tags=["enrolment"])
+def submit_quiz(actor, brand_id: int, attempt_id: int, body):
+    return enrolments.submit_quiz(actor, brand_id, attempt_id, body["answers"], ip=request.remote_addr)
+
+
+@blueprint.get("/experts/me/presence")
+@endpoint("The calling expert's presence", roles=EXPERT, response=PresenceSchema(), tags=["presence"])
+def own_presence(actor):
+    return presence.presence_of(services.own_profile(actor).id)
+
+
+@blueprint.put("/experts/me/presence")
+@endpoint("Go online (available) or offline", roles=EXPERT, body=PresenceUpdateSchema(), response=PresenceSchema(),
+          tags=["presence"])
+def set_presence(actor, body):
+    if body["status"] == "available":
+        return presence.go_online(actor)
+    return presence.go_offline(actor)
+
+
+@blueprint.get("/experts")
+@endpoint("The vetting queue (ops); ?status=applied|approved|rejected|suspended|all", roles=[Role.OPS],
+          query=ExpertStatusQuery(), response=ApplicationSchema(many=True), tags=["vetting"])
+def list_applications(actor, query):
+    status = None if query["status"] == "all" else ExpertStatus(query["status"])
+    return vetting.list_applications(actor, status)
+
+
+@blueprint.get("/experts/<int:expert_id>")
+@endpoint("One expert's application (ops)", roles=[Role.OPS], response=ApplicationSchema(), tags=["vetting"])
+def get_application(actor, expert_id: int):
+    return vetting.get_application(actor, expert_id)
+
+
+@blueprint.post("/experts/<int:expert_id>/decisions")
+@endpoint("Approve, reject, suspend or reinstate an expert, with a reason (ops)", roles=[Role.OPS],
+          body=DecisionSchema(), response=ExpertProfileSchema(), tags=["vetting"])
+def decide(actor, expert_id: int, body):
+    return vetting.decide(actor, expert_id, body["action"], body["reason"], ip=request.remote_addr)
+
+
+@blueprint.get("/brands/<int:brand_id>/enrolments")
+@endpoint("The brand's applicants and approved experts (its members, ops)", roles=[Role.OPS, Role.BRAND],
+          query=EnrolmentStatusQuery(), response=ApplicantSchema(many=True), tags=["enrolment", "brands"])
+def list_applicants(actor, brand_id: int, query):
+    status = EnrolmentStatus(query["status"]) if "status" in query else None
+    return enrolments.list_applicants(actor, brand_id, status)
+
+
+@blueprint.post("/brands/<int:brand_id>/enrolments/<int:enrolment_id>/decisions")
+@endpoint("Approve or reject an applicant, with a reason (the brand's admins, ops)", roles=[Role.OPS, Role.BRAND],
+          body=DecisionSchema(), response=EnrolmentSchema(), tags=["enrolment", "brands"])
+def decide_enrolment(actor, brand_id: int, enrolment_id: int, body):
+    return enrolments.decide_enrolment(actor, brand_id, enrolment_id, body["action"], body["reason"],
+                                       ip=request.remote_addr)

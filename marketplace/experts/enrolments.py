@@ -2,10 +2,83 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import datetime as dt
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from marketplace.database import db
-from marketplace.experts.models import Enrolment, EnrolmentStatus
+import sqlalchemy as sa
+from flask_babel import force_locale, format_datetime, gettext
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import User
+from marketplace.brands import quizzes
+from marketplace.brands import services as brands
+from marketplace.brands.models import Brand, BrandRole, EnrolmentApproval, Quiz
+from marketplace.core import quiz as quiz_rules
+from marketplace.core.lifecycles import ENROLMENT_TRANSITIONS, next_status
+from marketplace.database import db, utcnow
+from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
+from marketplace.experts import services as experts
+from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertProfile, QuizAttempt
+from marketplace.notifications import services as notifications
+from marketplace.web.links import path_for
+
+_shuffler = random.SystemRandom()
+
+
+@dataclass(frozen=True)
+class BrandStanding:
+    """A brand as an expert sees it when choosing where to apply."""
+
+    brand: Brand
+    enrolment: Enrolment | None
+    has_quiz: bool
+
+
+@dataclass(frozen=True)
+class QuizChoiceView:
+    id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class QuizQuestionView:
+    id: int
+    text: str
+    choices: list[QuizChoiceView]
+
+
+@dataclass(frozen=True)
+class QuizView:
+    """An attempt as the expert sees it: questions and choices in this attempt's order, never the answers."""
+
+    attempt_id: int
+    brand_id: int
+    pass_mark_percent: int
+    attempts_left: int
+    questions: list[QuizQuestionView]
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    attempt_id: int
+    correct: int
+    total: int
+    score_percent: int
+    passed: bool
+    enrolment_status: EnrolmentStatus
+    next_attempt_at: dt.datetime | None
+    attempts_left: int
+
+
+@dataclass(frozen=True)
+class Applicant:
+    enrolment: Enrolment
+    profile: ExpertProfile
+    best_score: int | None
 
 
 def approved_brand_ids(expert_id: int) -> set[int]:
@@ -18,3 +91,253 @@ def approved_brand_ids(expert_id: int) -> set[int]:
 
 def is_approved_for(expert_id: int, brand_id: int) -> bool:
     return brand_id in approved_brand_ids(expert_id)
+
+
+def brand_standings(actor: User) -> list[BrandStanding]:
+    """Every brand with the caller's enrolment in it, if any."""
+    enrolments = {e.brand_id: e for e in own_enrolments(actor)}
+    with_quiz = quizzes.brands_with_quiz()
+    return [BrandStanding(brand, enrolments.get(brand.id), brand.id in with_quiz) for brand in brands.brand_directory()]
+
+
+def own_enrolments(actor: User) -> list[Enrolment]:
+    profile = experts.own_profile(actor)
+    query = sa.select(Enrolment).where(Enrolment.expert_id == profile.id).order_by(Enrolment.id)
+    return list(db.session.scalars(query))
+
+
+def _own_enrolment(profile: ExpertProfile, brand_id: int, *, lock: bool = False) -> Enrolment:
+    query = sa.select(Enrolment).where(Enrolment.expert_id == profile.id, Enrolment.brand_id == brand_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    enrolment = db.session.scalar(query)
+    if enrolment is None:
+        raise NotFound(_l("You have not applied to this brand."))
+    return enrolment
+
+
+def _set_status(enrolment: Enrolment, action: str, actor_id: int | None, reason: str | None = None) -> None:
+    target = next_status(ENROLMENT_TRANSITIONS, action, enrolment.status.value)
+    if target is None:
+        raise Conflict(_l("This application cannot change that way now."), "action")
+    enrolment.status = EnrolmentStatus(target)
+    enrolment.status_changed_at = utcnow()
+    enrolment.status_reason = reason or None
+    enrolment.decided_by_id = actor_id if action in ("approve", "reject") else enrolment.decided_by_id
+
+
+def _after_quiz_passed(enrolment: Enrolment, brand: Brand, profile: ExpertProfile) -> None:
+    """Approve at once when the brand chose automatic approval."""
+    if brand.enrolment_approval == EnrolmentApproval.AUTOMATIC:
+        _set_status(enrolment, "approve", None)
+        _tell_expert(profile, "approve", brand, "")
+
+
+def _tell_expert(profile: ExpertProfile, action: str, brand: Brand, reason: str) -> None:
+    """Notify the expert of a brand's decision, in the expert's language."""
+    user = accounts.get_user(profile.user_id)
+    with force_locale(user.locale or "fr"):
+        if action == "approve":
+            title = gettext("%(brand)s approved you", brand=brand.name)
+            body = gettext("You can now book %(brand)s shifts and answer its chats.", brand=brand.name)
+        else:
+            title = gettext("%(brand)s did not accept your application", brand=brand.name)
+            body = reason
+    notifications.notify(user.id, f"enrolment_{action}", title, body, url=path_for("experts.home"))
+
+
+def apply_to_brands(actor: User, brand_ids: list[int], *, ip: str | None = None) -> list[Enrolment]:
+    """Apply to one or several brands at once; brands already applied to are left as they are."""
+    profile = experts.own_profile(actor)
+    experts.require_approved(profile)
+    wanted = list(dict.fromkeys(brand_ids))
+    if not wanted:
+        raise InvalidInput(_l("Choose at least one brand."), "brand_ids")
+    found = brands.brands_by_id(set(wanted))
+    if missing := [brand_id for brand_id in wanted if brand_id not in found]:
+        raise InvalidInput(_l("Unknown brand: %(ids)s.", ids=", ".join(map(str, missing))), "brand_ids")
+    experts.lock_expert(profile.id)
+    existing = {e.brand_id: e for e in db.session.scalars(
+        sa.select(Enrolment).where(Enrolment.expert_id == profile.id, Enrolment.brand_id.in_(wanted)))}
+    with_quiz = quizzes.brands_with_quiz(set(wanted))
+    result = []
+    for brand_id in wanted:
+        enrolment = existing.get(brand_id)
+        if enrolment is None:
+            enrolment = Enrolment(expert_id=profile.id, brand_id=brand_id, status=EnrolmentStatus.APPLIED,
+                                  status_changed_at=utcnow())
+            db.session.add(enrolment)
+            if brand_id not in with_quiz:  # nothing to prove: straight to the brand's decision
+                _set_status(enrolment, "pass_quiz", None)
+                _after_quiz_passed(enrolment, found[brand_id], profile)
+            accounts.record_audit("enrolment_applied", actor_id=actor.id, subject_id=actor.id, ip=ip,
+                                  brand_id=brand_id)
+        result.append(enrolment)
+    db.session.commit()
+    return result
+
+
+def _failed_attempt_times(enrolment_id: int, version: int) -> list[dt.datetime]:
+    return list(db.session.scalars(
+        sa.select(QuizAttempt.submitted_at).where(
+            QuizAttempt.enrolment_id == enrolment_id, QuizAttempt.quiz_version == version,
+            QuizAttempt.passed.is_(False))
+    ))
+
+
+def _attempt_window(quiz: Quiz, enrolment_id: int, now: dt.datetime) -> tuple[dt.datetime | None, int]:
+    """When the next attempt is allowed (None: now), and how many remain in the current window."""
+    failed = _failed_attempt_times(enrolment_id, quiz.version)
+    cooldown = dt.timedelta(hours=quiz.cooldown_hours)
+    retry_at = quiz_rules.next_attempt_at(failed, now, quiz.max_attempts, cooldown)
+    recent = sum(1 for moment in failed if now - moment < cooldown)
+    return retry_at, max(quiz.max_attempts - recent, 0)
+
+
+def _refuse_until(retry_at: dt.datetime) -> Conflict:
+    return Conflict(_l("You have used your attempts for now. You can try again from %(when)s.",
+                       when=format_datetime(retry_at, "short")), "attempt")
+
+
+def _quiz_for(profile: ExpertProfile, brand_id: int) -> tuple[Enrolment, Quiz]:
+    enrolment = _own_enrolment(profile, brand_id)
+    quiz = quizzes.quiz_of(brand_id)
+    if quiz is None or not quiz.questions:
+        raise NotFound(_l("This brand has no quiz."))
+    if enrolment.status != EnrolmentStatus.APPLIED:
+        raise Conflict(_l("You have already passed this brand's quiz."), "attempt")
+    return enrolment, quiz
+
+
+def _view(attempt: QuizAttempt, quiz: Quiz, attempts_left: int) -> QuizView:
+    questions = {question.id: question for question in quiz.questions}
+    shown = []
+    for question_id in attempt.question_order:
+        question = questions[question_id]
+        choices = {choice.id: choice for choice in question.choices}
+        shown.append(QuizQuestionView(question.id, question.text, [
+            QuizChoiceView(choice_id, choices[choice_id].text) for choice_id in attempt.choice_order[str(question_id)]
+        ]))
+    return QuizView(attempt.id, quiz.brand_id, quiz.pass_mark_percent, attempts_left, shown)
+
+
+def start_quiz(actor: User, brand_id: int) -> QuizView:
+    """Begin (or resume) an attempt at the brand's quiz, in an order of its own."""
+    profile = experts.own_profile(actor)
+    experts.require_approved(profile)
+    enrolment, quiz = _quiz_for(profile, brand_id)
+    now = utcnow()
+    retry_at, attempts_left = _attempt_window(quiz, enrolment.id, now)
+    if retry_at is not None:
+        raise _refuse_until(retry_at)
+    attempt = db.session.scalar(
+        sa.select(QuizAttempt).where(QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.submitted_at.is_(None),
+                                     QuizAttempt.quiz_version == quiz.version).order_by(QuizAttempt.id.desc())
+    )
+    if attempt is None:
+        attempt = QuizAttempt(
+            enrolment_id=enrolment.id, quiz_version=quiz.version, started_at=now,
+            question_order=quiz_rules.shuffled([q.id for q in quiz.questions], _shuffler),
+            choice_order={str(q.id): quiz_rules.shuffled([c.id for c in q.choices], _shuffler)
+                          for q in quiz.questions},
+        )
+        db.session.add(attempt)
+        db.session.flush()
+    view = _view(attempt, quiz, attempts_left)
+    db.session.commit()
+    return view
+
+
+def _clean_answers(answers: Mapping[Any, Any], attempt: QuizAttempt) -> dict[int, int]:
+    clean: dict[int, int] = {}
+    for question_id in attempt.question_order:
+        raw = answers.get(question_id, answers.get(str(question_id)))
+        try:
+            choice_id = int(raw)
+        except (TypeError, ValueError):
+            raise InvalidInput(_l("Answer every question."), f"question_{question_id}") from None
+        if choice_id not in attempt.choice_order[str(question_id)]:
+            raise InvalidInput(_l("Choose one of the proposed answers."), f"question_{question_id}")
+        clean[question_id] = choice_id
+    return clean
+
+
+def submit_quiz(actor: User, brand_id: int, attempt_id: int, answers: Mapping[Any, Any],
+                *, ip: str | None = None) -> QuizResult:
+    """Score an attempt; passing moves the enrolment on (and approves it when the brand is automatic)."""
+    profile = experts.own_profile(actor)
+    experts.require_approved(profile)
+    enrolment = _own_enrolment(profile, brand_id, lock=True)  # one submission at a time per enrolment
+    attempt = db.session.get(QuizAttempt, attempt_id, populate_existing=True)
+    if attempt is None or attempt.enrolment_id != enrolment.id:
+        raise NotFound(_l("No such quiz attempt."))
+    if attempt.submitted_at is not None:
+        raise Conflict(_l("This attempt is already submitted."), "attempt")
+    _enrolment, quiz = _quiz_for(profile, brand_id)
+    if attempt.quiz_version != quiz.version:
+        raise Conflict(_l("The brand changed its quiz meanwhile: start again."), "attempt")
+    now = utcnow()
+    retry_at, _left = _attempt_window(quiz, enrolment.id, now)
+    if retry_at is not None:
+        raise _refuse_until(retry_at)
+    clean = _clean_answers(answers, attempt)
+    correct = {q.id: next(c.id for c in q.choices if c.is_correct) for q in quiz.questions}
+    result = quiz_rules.score(correct, clean, quiz.pass_mark_percent)
+    attempt.submitted_at = now
+    attempt.answers = {str(k): v for k, v in clean.items()}
+    attempt.score_percent = result.percent
+    attempt.passed = result.passed
+    if result.passed:
+        _set_status(enrolment, "pass_quiz", None)
+        _after_quiz_passed(enrolment, brands.brands_by_id({brand_id})[brand_id], profile)
+    accounts.record_audit("quiz_submitted", actor_id=actor.id, subject_id=actor.id, ip=ip, brand_id=brand_id,
+                          score=result.percent, passed=result.passed)
+    db.session.flush()
+    next_at, attempts_left = _attempt_window(quiz, enrolment.id, now)
+    outcome = QuizResult(attempt.id, result.correct, result.total, result.percent, result.passed,
+                         enrolment.status, None if result.passed else next_at, attempts_left)
+    db.session.commit()
+    return outcome
+
+
+# The brand's side: its applicants and its decisions.
+
+def list_applicants(actor: brands.Actor, brand_id: int, status: EnrolmentStatus | None = None) -> list[Applicant]:
+    """The experts who applied to this brand, and only this brand (its members, ops)."""
+    brands.get_brand(actor, brand_id)
+    query = sa.select(Enrolment).where(Enrolment.brand_id == brand_id).order_by(Enrolment.created_at, Enrolment.id)
+    if status is not None:
+        query = query.where(Enrolment.status == status)
+    enrolments = list(db.session.scalars(query))
+    profiles = experts.profiles_by_id({e.expert_id for e in enrolments})
+    best = dict(db.session.execute(
+        sa.select(QuizAttempt.enrolment_id, sa.func.max(QuizAttempt.score_percent))
+        .where(QuizAttempt.enrolment_id.in_([e.id for e in enrolments]))
+        .group_by(QuizAttempt.enrolment_id)
+    ).all()) if enrolments else {}
+    return [Applicant(e, profiles[e.expert_id], best.get(e.id)) for e in enrolments]
+
+
+def decide_enrolment(actor: brands.Actor, brand_id: int, enrolment_id: int, action: str, reason: str = "",
+                     *, ip: str | None = None) -> Enrolment:
+    """Approve or turn down an applicant (the brand's admins, ops); the expert is told why."""
+    brand = brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    if action not in ("approve", "reject"):
+        raise InvalidInput(_l("Choose approve or reject."), "action")
+    reason = clean_text(reason, "reason", max_length=500,
+                        required=_l("Give the reason: the expert will read it.") if action == "reject" else None)
+    enrolment = db.session.scalar(
+        sa.select(Enrolment).where(Enrolment.id == enrolment_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if enrolment is None or enrolment.brand_id != brand_id:
+        raise NotFound(_l("No such applicant."))
+    if action == "approve" and enrolment.status == EnrolmentStatus.APPLIED:
+        raise Conflict(_l("This expert has not passed your quiz yet."), "action")
+    _set_status(enrolment, action, getattr(actor, "id", None), reason)
+    profile = experts.get_profile(enrolment.expert_id)
+    accounts.record_audit(f"enrolment_{action}", actor_id=getattr(actor, "id", None), subject_id=profile.user_id,
+                          ip=ip, brand_id=brand_id, enrolment_id=enrolment.id, reason=reason)
+    _tell_expert(profile, action, brand, reason)
+    db.session.commit()
+    return enrolment

@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 
 from marketplace.accounts.models import enum_column
 from marketplace.database import db, utcnow
+from marketplace.skills.models import Skill
 
 
 class ExpertStatus(enum.StrEnum):
@@ -67,6 +68,7 @@ class ExpertProfile(db.Model):
     status_changed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     enrolments: so.WriteOnlyMapped[Enrolment] = so.relationship(back_populates="expert")
+    skills: so.Mapped[list[Skill]] = so.relationship(secondary=expert_skills, order_by="Skill.slug")
 
 
 class Enrolment(db.Model):

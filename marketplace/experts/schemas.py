@@ -1,12 +1,20 @@
-"""What the API shows of experts, and what it accepts."""
+"""What the API shows of experts, and what it accepts. Loading schemas never carry payout details."""
 
 from marshmallow import Schema, fields, validate
+
+from marketplace.skills.schemas import SkillSchema
 
 
 class ExpertProfileSchema(Schema):
     id = fields.Integer(dump_only=True)
     display_name = fields.String(dump_only=True)
     bio = fields.String(dump_only=True)
+    languages = fields.List(fields.String(), dump_only=True)
+    skills = fields.List(fields.Nested(SkillSchema), dump_only=True)
+    phone = fields.String(dump_only=True, allow_none=True)
+    country = fields.String(dump_only=True, allow_none=True)
+    business_id = fields.String(dump_only=True, allow_none=True)
+    motivation = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
     status_reason = fields.String(dump_only=True, allow_none=True)
     created_at = fields.AwareDateTime(dump_only=True)
@@ -15,3 +23,111 @@ class ExpertProfileSchema(Schema):
 class ExpertProfileUpdateSchema(Schema):
     display_name = fields.String(validate=validate.Length(min=1, max=60))
     bio = fields.String(validate=validate.Length(max=500))
+    languages = fields.List(fields.String(validate=validate.Length(max=3)), validate=validate.Length(max=10))
+    skills = fields.List(fields.String(validate=validate.Length(max=60)), validate=validate.Length(max=20))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=30))
+    country = fields.String(validate=validate.Length(equal=2))
+    business_id = fields.String(allow_none=True, validate=validate.Length(max=40))
+    motivation = fields.String(validate=validate.Length(max=1000))
+
+
+class ApplicationSchema(Schema):
+    """An expert as ops see them in the vetting queue."""
+
+    profile = fields.Nested(ExpertProfileSchema, dump_only=True)
+    email = fields.String(attribute="user.email", dump_only=True)
+    full_name = fields.String(attribute="user.full_name", dump_only=True)
+
+
+class DecisionSchema(Schema):
+    action = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class PayoutDetailsSchema(Schema):
+    account_holder = fields.String(dump_only=True)
+    iban_masked = fields.String(dump_only=True)
+    iban_country = fields.String(dump_only=True)
+    bic = fields.String(dump_only=True, allow_none=True)
+
+
+class FullPayoutDetailsSchema(PayoutDetailsSchema):
+    iban = fields.String(dump_only=True)
+
+
+class PayoutDetailsUpdateSchema(Schema):
+    account_holder = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    iban = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    bic = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=11))
+
+
+class EnrolmentSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    brand_id = fields.Integer(dump_only=True)
+    expert_id = fields.Integer(dump_only=True)
+    status = fields.String(dump_only=True)
+    status_reason = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    status_changed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class ApplySchema(Schema):
+    brand_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=50))
+
+
+class QuizChoiceViewSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    text = fields.String(dump_only=True)
+
+
+class QuizQuestionViewSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    text = fields.String(dump_only=True)
+    choices = fields.List(fields.Nested(QuizChoiceViewSchema), dump_only=True)
+
+
+class QuizViewSchema(Schema):
+    """An attempt's questions: the answers are never part of it."""
+
+    attempt_id = fields.Integer(dump_only=True)
+    brand_id = fields.Integer(dump_only=True)
+    pass_mark_percent = fields.Integer(dump_only=True)
+    attempts_left = fields.Integer(dump_only=True)
+    questions = fields.List(fields.Nested(QuizQuestionViewSchema), dump_only=True)
+
+
+class QuizAnswersSchema(Schema):
+    answers = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True), required=True)
+
+
+class QuizResultSchema(Schema):
+    attempt_id = fields.Integer(dump_only=True)
+    correct = fields.Integer(dump_only=True)
+    total = fields.Integer(dump_only=True)
+    score_percent = fields.Integer(dump_only=True)
+    passed = fields.Boolean(dump_only=True)
+    enrolment_status = fields.String(dump_only=True)
+    next_attempt_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    attempts_left = fields.Integer(dump_only=True)
+
+
+class ApplicantSchema(Schema):
+    """An applicant as the brand sees them: no contact or payout details."""
+
+    enrolment = fields.Nested(EnrolmentSchema, dump_only=True)
+    display_name = fields.String(attribute="profile.display_name", dump_only=True)
+    languages = fields.List(fields.String(), attribute="profile.languages", dump_only=True)
+    skills = fields.List(fields.Nested(SkillSchema), attribute="profile.skills", dump_only=True)
+    bio = fields.String(attribute="profile.bio", dump_only=True)
+    best_score = fields.Integer(dump_only=True, allow_none=True)
+
+
+class PresenceSchema(Schema):
+    status = fields.String(dump_only=True)
+    away_reason = fields.String(dump_only=True, allow_none=True)
+    since = fields.AwareDateTime(dump_only=True, allow_none=True)
+    last_heartbeat_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class PresenceUpdateSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["available", "offline"]))

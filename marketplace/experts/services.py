@@ -1,36 +1,142 @@
-"""Expert use cases: each one a transaction, with an explicit actor."""
+"""Expert use cases: sign-up and the profile, payout details; each one a transaction, with an explicit actor."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 import sqlalchemy as sa
+from babel import Locale
 from flask_babel import lazy_gettext as _l
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.fr import siret
 
+from marketplace import sealing
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.database import db
-from marketplace.errors import Forbidden, NotFound, clean_text
-from marketplace.experts.models import ExpertProfile, ExpertStatus
+from marketplace.errors import Forbidden, InvalidInput, NotFound, clean_text
+from marketplace.experts.models import ExpertProfile, ExpertStatus, PayoutDetails
+from marketplace.skills import services as skills
+
+IBAN_PURPOSE = "payout-iban"
+MAX_LANGUAGES = 10
+MAX_SKILLS = 20
+_ENGLISH = Locale("en")
+LANGUAGE_CODES = frozenset(code for code in _ENGLISH.languages if code.isalpha() and len(code) in (2, 3))
+COUNTRY_CODES = frozenset(code for code in _ENGLISH.territories if code.isalpha() and len(code) == 2)
+
+REFUSALS = {
+    ExpertStatus.APPLIED: _l("Your application is still under review: you can do this once our team approves it."),
+    ExpertStatus.REJECTED: _l("Your application was not accepted, so you cannot do this."),
+    ExpertStatus.SUSPENDED: _l("Your account is suspended, so you cannot do this. Contact our team to know more."),
+}
 
 
-def _clean_profile(changes: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PayoutView:
+    """Payout details as their owner and finance see them; `iban` is filled only on an audited full read."""
+
+    account_holder: str
+    iban_masked: str
+    iban_country: str
+    bic: str | None
+    iban: str | None = None
+
+
+def _clean_languages(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple) or not value:
+        raise InvalidInput(_l("Choose at least one language you can answer in."), "languages")
+    codes = list(dict.fromkeys(str(code).strip().lower() for code in value))
+    unknown = [code for code in codes if code not in LANGUAGE_CODES]
+    if unknown:
+        raise InvalidInput(_l("Unknown language code: %(codes)s.", codes=", ".join(unknown)), "languages")
+    if len(codes) > MAX_LANGUAGES:
+        raise InvalidInput(_l("Choose at most %(count)d languages.", count=MAX_LANGUAGES), "languages")
+    return codes
+
+
+def _clean_country(value: Any) -> str:
+    country = str(value or "").strip().upper()
+    if country not in COUNTRY_CODES:
+        raise InvalidInput(_l("Choose your country."), "country")
+    return country
+
+
+def _clean_phone(value: Any, country: str | None) -> str | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, country or "FR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise InvalidInput(_l("Enter a valid phone number, e.g. +33 6 12 34 56 78."), "phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _clean_business_id(value: Any, country: str | None) -> str | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if country == "FR":
+        try:
+            return siret.validate(text)
+        except StdnumError:
+            raise InvalidInput(_l("Enter a valid SIRET number: 14 digits, as on your INSEE notice."),
+                               "business_id") from None
+    return clean_text(text, "business_id", max_length=40)
+
+
+def _clean_profile(changes: dict[str, Any], profile: ExpertProfile | None = None) -> dict[str, Any]:
+    """Validate the profile fields present in `changes`; the country decides how phone and SIRET are read."""
     clean: dict[str, Any] = {}
     if "display_name" in changes:
         clean["display_name"] = clean_text(changes["display_name"], "display_name", max_length=60,
                                            required=_l("Choose the name visitors will see."))
     if "bio" in changes:
         clean["bio"] = clean_text(changes["bio"], "bio", max_length=500)
+    if "motivation" in changes:
+        clean["motivation"] = clean_text(changes["motivation"], "motivation", max_length=1000)
+    if "languages" in changes:
+        clean["languages"] = _clean_languages(changes["languages"])
+    if "country" in changes:
+        clean["country"] = _clean_country(changes["country"])
+    country = clean.get("country", profile.country if profile else None)
+    if "phone" in changes:
+        clean["phone"] = _clean_phone(changes["phone"], country)
+    if "business_id" in changes:
+        clean["business_id"] = _clean_business_id(changes["business_id"], country)
+    elif "country" in changes and profile is not None and profile.business_id:
+        clean["business_id"] = _clean_business_id(profile.business_id, country)
     return clean
 
 
+def _chosen_skills(slugs: Any) -> list:
+    if not isinstance(slugs, list | tuple):
+        raise InvalidInput(_l("Choose skills from the list."), "skills")
+    chosen = skills.skills_from_slugs(slugs)
+    if len(chosen) > MAX_SKILLS:
+        raise InvalidInput(_l("Choose at most %(count)d skills.", count=MAX_SKILLS), "skills")
+    return chosen
+
+
 def sign_up_expert(email: str, password: str, full_name: str, display_name: str | None = None,
-                   *, ip: str | None = None) -> User:
-    """Open an expert account; the application then waits for vetting."""
-    display_name = display_name or full_name.strip().split(" ")[0]
-    profile_fields = _clean_profile({"display_name": display_name})
+                   *, profile: dict[str, Any] | None = None, ip: str | None = None) -> User:
+    """Open an expert account with its profile; the application then waits for vetting."""
+    details = dict(profile or {})
+    if display_name is not None:
+        details["display_name"] = display_name
+    if not details.get("display_name"):
+        details["display_name"] = (full_name or "").strip().split(" ")[0]
+    clean = _clean_profile(details)  # everything is checked before anything is written
+    chosen = _chosen_skills(details["skills"]) if "skills" in details else []
     user = accounts.add_user(email, password, full_name, Role.EXPERT)
-    db.session.add(ExpertProfile(user_id=user.id, status=ExpertStatus.APPLIED, **profile_fields))
+    db.session.add(ExpertProfile(user_id=user.id, status=ExpertStatus.APPLIED, skills=chosen, **clean))
     accounts.record_audit("signup", actor_id=user.id, subject_id=user.id, ip=ip, role=str(Role.EXPERT))
     db.session.commit()
     return user
@@ -47,26 +153,13 @@ def own_profile(actor: User) -> ExpertProfile:
 
 def update_own_profile(actor: User, changes: dict[str, Any]) -> ExpertProfile:
     profile = own_profile(actor)
-    for key, value in _clean_profile(changes).items():
+    clean = _clean_profile(changes, profile)
+    if "skills" in changes:
+        clean["skills"] = _chosen_skills(changes["skills"])
+    for key, value in clean.items():
         setattr(profile, key, value)
     db.session.commit()
     return profile
-
-
-def count_by_status() -> dict[ExpertStatus, int]:
-    rows = db.session.execute(
-        sa.select(ExpertProfile.status, sa.func.count()).group_by(ExpertProfile.status)
-    ).all()
-    counts = {status: 0 for status in ExpertStatus}
-    counts.update({row[0]: row[1] for row in rows})
-    return counts
-
-
-REFUSALS = {
-    ExpertStatus.APPLIED: _l("Your application is still under review: you can do this once our team approves it."),
-    ExpertStatus.REJECTED: _l("Your application was not accepted, so you cannot do this."),
-    ExpertStatus.SUSPENDED: _l("Your account is suspended, so you cannot do this. Contact our team to know more."),
-}
 
 
 def require_approved(profile: ExpertProfile) -> None:
@@ -78,8 +171,8 @@ def require_approved(profile: ExpertProfile) -> None:
 def lock_expert(expert_id: int) -> ExpertProfile:
     """Load the profile for update, so one expert's concurrent requests take turns (a row lock on PostgreSQL)."""
     profile = db.session.scalar(
-        sa.select(ExpertProfile).where(ExpertProfile.id == expert_id).with_for_update().execution_options(
-            populate_existing=True)
+        sa.select(ExpertProfile).where(ExpertProfile.id == expert_id).with_for_update()
+        .execution_options(populate_existing=True)
     )
     if profile is None:
         raise NotFound(_l("No such expert."))
@@ -94,3 +187,86 @@ def profiles_by_id(expert_ids: set[int]) -> dict[int, ExpertProfile]:
     if not expert_ids:
         return {}
     return {p.id: p for p in db.session.scalars(sa.select(ExpertProfile).where(ExpertProfile.id.in_(expert_ids)))}
+
+
+def count_by_status() -> dict[ExpertStatus, int]:
+    rows = db.session.execute(
+        sa.select(ExpertProfile.status, sa.func.count()).group_by(ExpertProfile.status)
+    ).all()
+    counts = {status: 0 for status in ExpertStatus}
+    counts.update({row[0]: row[1] for row in rows})
+    return counts
+
+
+# Payout details: visible to their owner and to finance only; full reads are audited.
+
+def _mask(country: str, last4: str) -> str:
+    return f"{country}•• •••• •••• •••• {last4}"
+
+
+def _payout_subject(actor: User, expert_id: int | None) -> ExpertProfile:
+    """The expert whose payout details `actor` may see: their own, or anyone's for finance."""
+    if not actor.is_token and actor.role == Role.EXPERT:
+        profile = own_profile(actor)
+        if expert_id is not None and expert_id != profile.id:
+            raise NotFound(_l("No such expert."))  # another expert's details do not exist for you
+        return profile
+    if actor.is_token or actor.role != Role.FINANCE or expert_id is None:
+        raise Forbidden(_l("Only the expert and finance staff see payout details."))
+    profile = db.session.get(ExpertProfile, expert_id)
+    if profile is None:
+        raise NotFound(_l("No such expert."))
+    return profile
+
+
+def set_payout_details(actor: User, account_holder: str, iban: str, bic: str | None = None,
+                       *, ip: str | None = None) -> PayoutView:
+    """Record where the expert is paid; the IBAN is checked, then sealed."""
+    profile = own_profile(actor)
+    holder = clean_text(account_holder, "account_holder", max_length=120,
+                        required=_l("Enter the account holder's name."))
+    try:
+        parsed = IBAN(iban or "")
+    except SchwiftyException:
+        raise InvalidInput(_l("This IBAN is not valid: check it against your bank details."), "iban") from None
+    bic_code = None
+    if bic and bic.strip():
+        try:
+            bic_code = str(BIC(bic.strip()))
+        except SchwiftyException:
+            raise InvalidInput(_l("This BIC is not valid."), "bic") from None
+    details = db.session.get(PayoutDetails, profile.id) or PayoutDetails(expert_id=profile.id)
+    details.account_holder = holder
+    details.iban_sealed = sealing.seal(parsed.compact, IBAN_PURPOSE)
+    details.iban_country = parsed.country_code
+    details.iban_last4 = parsed.compact[-4:]
+    details.bic = bic_code
+    db.session.add(details)
+    accounts.record_audit("payout_details_changed", actor_id=actor.id, subject_id=actor.id, ip=ip,
+                          iban_last4=details.iban_last4)
+    db.session.commit()
+    return _view(details)
+
+
+def _view(details: PayoutDetails, *, full: bool = False) -> PayoutView:
+    return PayoutView(details.account_holder, _mask(details.iban_country, details.iban_last4), details.iban_country,
+                      details.bic, sealing.unseal(details.iban_sealed, IBAN_PURPOSE) if full else None)
+
+
+def payout_summary(actor: User, expert_id: int | None = None) -> PayoutView | None:
+    """The masked payout details (no audit: the masked form reveals nothing usable)."""
+    profile = _payout_subject(actor, expert_id)
+    details = db.session.get(PayoutDetails, profile.id)
+    return _view(details) if details else None
+
+
+def read_payout_details(actor: User, expert_id: int | None = None, *, ip: str | None = None) -> PayoutView:
+    """The full payout details, for their owner or finance; every read is written to the audit log."""
+    profile = _payout_subject(actor, expert_id)
+    details = db.session.get(PayoutDetails, profile.id)
+    if details is None:
+        raise NotFound(_l("No payout details yet."))
+    accounts.record_audit("payout_details_read", actor_id=actor.id, subject_id=profile.user_id, ip=ip,
+                          expert_id=profile.id)
+    db.session.commit()
+    return _view(details, full=True)

@@ -1,18 +1,39 @@
-"""Pages for experts: sign up, and home."""
+"""Pages for experts (sign up, home, profile, brands and quizzes, presence) and a brand's applicants page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
 from flask_login import current_user, login_user
+from markupsafe import Markup
 
-from marketplace.errors import DomainError
-from marketplace.experts import services
-from marketplace.experts.forms import SignUpForm
+from marketplace.brands import services as brands
+from marketplace.brands.models import BrandRole
+from marketplace.errors import DomainError, InvalidInput
+from marketplace.experts import enrolments, presence, services
+from marketplace.experts.forms import (
+    ApplyForm,
+    BrandEnrolmentSettingsForm,
+    DecisionForm,
+    PayoutForm,
+    PresenceForm,
+    ProfileForm,
+    QuizForm,
+    SignUpForm,
+)
+from marketplace.experts.models import EnrolmentStatus, ExpertStatus
 from marketplace.extensions import limiter
+from marketplace.notifications import services as notifications
+from marketplace.skills import services as skills
 from marketplace.web.forms import show_error
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("experts", __name__)
+
+
+def _skill_choices() -> list[tuple[str, str]]:
+    locale = str(get_locale() or "en")
+    return [(skill.slug, skill.name_in(locale)) for skill in skills.list_skills()]
 
 
 @blueprint.route("/signup", methods=["GET", "POST"])
@@ -21,10 +42,14 @@ def signup():
     if current_user.is_authenticated:
         return redirect(url_for("web.index"))
     form = SignUpForm()
+    form.fill_choices(_skill_choices())
+    if request.method == "GET":
+        form.country.data = form.country.data or "FR"
     if form.validate_on_submit():
         try:
             user = services.sign_up_expert(form.email.data, form.password.data, form.full_name.data,
-                                           form.display_name.data or None, ip=request.remote_addr)
+                                           form.display_name.data or None, profile=form.profile_data(),
+                                           ip=request.remote_addr)
         except DomainError as error:
             show_error(form, error)
         else:
@@ -37,4 +62,165 @@ def signup():
 @role_required("expert")
 def home():
     profile = services.own_profile(current_user)
-    return render_template("experts/home.html", profile=profile)
+    # Panels are templates other domains rendered (e.g. today's shifts), already escaped.
+    panels = [Markup(panel(profile)) for panel in current_app.extensions.get("expert_home_panels", [])]  # noqa: S704
+    return render_template(
+        "experts/home.html", profile=profile, presence=presence.presence_of(profile.id),
+        standings=[s for s in enrolments.brand_standings(current_user) if s.enrolment is not None],
+        panels=panels, presence_form=PresenceForm(),
+        notifications=notifications.list_notifications(current_user, limit=10),
+        unread=notifications.unread_count(current_user),
+    )
+
+
+@blueprint.post("/expert/presence")
+@role_required("expert")
+def set_presence():
+    form = PresenceForm()
+    if not form.validate_on_submit() or form.status.data not in ("available", "offline"):
+        abort(400, description=gettext("Choose to go online or offline."))
+    try:
+        if form.status.data == "available":
+            presence.go_online(current_user)
+            flash(gettext("You are online: chats can reach you now."), "success")
+        else:
+            presence.go_offline(current_user)
+            flash(gettext("You are offline: no chat will reach you."), "info")
+    except DomainError as error:
+        flash(str(error.message), "error")
+    return redirect(url_for("experts.home"))
+
+
+@blueprint.route("/expert/profile", methods=["GET", "POST"])
+@role_required("expert")
+def profile():
+    expert = services.own_profile(current_user)
+    form = ProfileForm(obj=None if request.method == "POST" else expert)
+    form.fill_choices(_skill_choices())
+    if request.method == "GET":
+        form.skills.data = [skill.slug for skill in expert.skills]
+    if form.validate_on_submit():
+        try:
+            services.update_own_profile(current_user, {"display_name": form.display_name.data,
+                                                       **form.profile_data()})
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(gettext("Your profile is saved."), "success")
+            return redirect(url_for("experts.profile"))
+    return _render_profile(expert, form, PayoutForm(formdata=None))
+
+
+def _render_profile(expert, form: ProfileForm, payout_form: PayoutForm):
+    status = 200 if not (form.errors or payout_form.errors) else 422
+    return render_template("experts/profile.html", profile=expert, form=form, payout_form=payout_form,
+                           payout=services.payout_summary(current_user)), status
+
+
+@blueprint.post("/expert/profile/payout")
+@role_required("expert")
+def payout():
+    expert = services.own_profile(current_user)
+    payout_form = PayoutForm()
+    if payout_form.validate_on_submit():
+        try:
+            services.set_payout_details(current_user, payout_form.account_holder.data, payout_form.iban.data,
+                                        payout_form.bic.data, ip=request.remote_addr)
+        except DomainError as error:
+            show_error(payout_form, error)
+        else:
+            flash(gettext("Your payout details are saved."), "success")
+            return redirect(url_for("experts.profile"))
+    form = ProfileForm(formdata=None, obj=expert)
+    form.fill_choices(_skill_choices())
+    form.skills.data = [skill.slug for skill in expert.skills]
+    return _render_profile(expert, form, payout_form)
+
+
+@blueprint.route("/expert/brands", methods=["GET", "POST"])
+@role_required("expert")
+def brand_list():
+    expert = services.own_profile(current_user)
+    standings = enrolments.brand_standings(current_user)
+    form = ApplyForm()
+    form.brand_ids.choices = [(s.brand.id, s.brand.name) for s in standings if s.enrolment is None]
+    if form.validate_on_submit():
+        try:
+            applied = enrolments.apply_to_brands(current_user, form.brand_ids.data or [], ip=request.remote_addr)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(gettext("You applied to %(count)d brand(s).", count=len(applied)), "success")
+            return redirect(url_for("experts.brand_list"))
+    return render_template("experts/brands.html", profile=expert, standings=standings, form=form,
+                           can_apply=expert.status == ExpertStatus.APPROVED), 200 if not form.errors else 422
+
+
+@blueprint.route("/expert/brands/<slug>/quiz", methods=["GET", "POST"])
+@role_required("expert")
+def quiz(slug: str):
+    brand = next((s.brand for s in enrolments.brand_standings(current_user) if s.brand.slug == slug), None)
+    if brand is None:
+        abort(404)
+    form = QuizForm()
+    if form.validate_on_submit():
+        answers = {key.removeprefix("question_"): value for key, value in request.form.items()
+                   if key.startswith("question_")}
+        try:
+            if not form.attempt_id.data.isdigit():
+                raise InvalidInput(gettext("Start the quiz again."), "attempt")
+            result = enrolments.submit_quiz(current_user, brand.id, int(form.attempt_id.data), answers,
+                                            ip=request.remote_addr)
+        except DomainError as error:
+            if not (error.field or "").startswith("question_"):
+                return render_template("experts/quiz.html", brand=brand, view=None, form=form,
+                                       refusal=error.message), error.status
+            flash(str(error.message), "error")
+        else:
+            return render_template("experts/quiz_result.html", brand=brand, result=result)
+    try:
+        view = enrolments.start_quiz(current_user, brand.id)
+    except DomainError as error:
+        return render_template("experts/quiz.html", brand=brand, view=None, form=form, refusal=error.message)
+    form.attempt_id.data = str(view.attempt_id)
+    return render_template("experts/quiz.html", brand=brand, view=view, form=form, refusal=None)
+
+
+# The brand's side: its applicants.
+
+@blueprint.route("/brands/<slug>/experts", methods=["GET", "POST"])
+@role_required("brand", "ops", "finance")
+def applicants(slug: str):
+    brand = brands.get_brand_by_slug(current_user, slug)
+    is_admin = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    settings_form = BrandEnrolmentSettingsForm(obj=brand if request.method == "GET" else None)
+    if request.method == "POST" and settings_form.validate_on_submit():
+        brands.update_brand(current_user, brand.id, {"enrolment_approval": settings_form.enrolment_approval.data})
+        flash(gettext("Saved."), "success")
+        return redirect(url_for("experts.applicants", slug=slug))
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in EnrolmentStatus}:
+        status = None
+    return render_template(
+        "experts/applicants.html", brand=brand, is_admin=is_admin, status=status,
+        applicants=enrolments.list_applicants(current_user, brand.id, EnrolmentStatus(status) if status else None),
+        decision_form=DecisionForm(formdata=None), settings_form=settings_form,
+    )
+
+
+@blueprint.post("/brands/<slug>/experts/<int:enrolment_id>")
+@role_required("brand", "ops")
+def decide_applicant(slug: str, enrolment_id: int):
+    brand = brands.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400, description=gettext("Reload the page and try again."))
+    try:
+        enrolment = enrolments.decide_enrolment(current_user, brand.id, enrolment_id, form.action.data or "",
+                                                form.reason.data or "", ip=request.remote_addr)
+    except DomainError as error:
+        flash(str(error.message), "error")
+    else:
+        message = gettext("Approved.") if enrolment.status == EnrolmentStatus.APPROVED else gettext("Turned down.")
+        flash(message, "success")
+    return redirect(url_for("experts.applicants", slug=slug))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,7 +13,12 @@ from wtforms.validators import DataRequired
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
 from marketplace.brands import services as brands
+from marketplace.errors import DomainError
 from marketplace.experts import services as experts
+from marketplace.experts import vetting
+from marketplace.experts.forms import DecisionForm
+from marketplace.experts.models import ExpertStatus
+from marketplace.web.forms import show_error
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("ops", __name__, url_prefix="/ops")
@@ -60,3 +65,36 @@ def change_role():
     else:
         flash(gettext("Choose a user and a role."), "error")
     return redirect(url_for("ops.users"))
+
+
+# Vetting: the queue of applications and the decisions on one expert.
+
+VETTING_TABS = ("applied", "approved", "suspended", "rejected")
+
+
+@blueprint.get("/experts")
+@role_required("ops")
+def experts_queue():
+    status = request.args.get("status", "applied")
+    if status not in VETTING_TABS:
+        status = "applied"
+    return render_template("ops/experts.html", status=status, tabs=VETTING_TABS,
+                           applications=vetting.list_applications(current_user, ExpertStatus(status)))
+
+
+@blueprint.route("/experts/<int:expert_id>", methods=["GET", "POST"])
+@role_required("ops")
+def expert_detail(expert_id: int):
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            profile = vetting.decide(current_user, expert_id, form.action.data or "", form.reason.data or "",
+                                     ip=request.remote_addr)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(gettext("Decision recorded: the expert is told by e-mail."), "success")
+            return redirect(url_for("ops.experts_queue", status=profile.status.value))
+    application = vetting.get_application(current_user, expert_id)
+    return render_template("ops/expert.html", application=application, form=form,
+                           locale=str(get_locale() or "en")), 200 if not form.errors else 422

@@ -4,4 +4,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from marketplace.skills import models  # noqa: F401 - the tables belong to the app's metadata
+    from marketplace.skills import api
+
+    app.register_blueprint(api.blueprint)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask_login import current_user
 from marshmallow import Schema
 
@@ -28,6 +28,18 @@ class EndpointDoc:
     status: int = 200
     query: Schema | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+PathGuard = Callable[[Any, Any], None]
+
+
+def register_path_guard(app: Flask, parameter: str, guard: PathGuard) -> None:
+    """Check a path parameter (e.g. brand_id) for every endpoint that has it, before its body is read.
+
+    The guard raises a DomainError (404 for what the caller may not see), so a brand's endpoints
+    answer 404 to outsiders whatever they send.
+    """
+    app.extensions.setdefault("api_path_guards", {})[parameter] = guard
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
@@ -72,6 +84,10 @@ def endpoint(summary: str, *, roles: Iterable[str], body: Schema | None = None,
                 return problem(403, "Forbidden", "Your role may not use this endpoint.")
             if request.method in UNSAFE_METHODS and not actor.is_token:
                 csrf.protect()  # session cookies need the token; bearer tokens cannot be forged by a page
+            guards = current_app.extensions.get("api_path_guards", {})
+            for parameter, value in path_args.items():
+                if parameter in guards:
+                    guards[parameter](actor, value)
             kwargs: dict[str, Any] = {"actor": actor, **path_args}
             if doc.body is not None:
                 payload = _read_json()

@@ -11,7 +11,9 @@ from tests.factories import ExpertFactory, UserFactory
 def signup(client, **fields):
     token = csrf_token_from(client.get("/signup").get_data(as_text=True))
     data = {"full_name": "Camille Durand", "display_name": "", "email": "camille@example.com",
-            "password": "a-long-password", "confirm": "a-long-password", "csrf_token": token, **fields}
+            "password": "a-long-password", "confirm": "a-long-password", "csrf_token": token,
+            "country": "FR", "languages": ["fr", "en"], "skills": ["lighting"], "phone": "06 12 34 56 78",
+            "business_id": "", "bio": "", "motivation": "I love lamps.", **fields}
     return client.post("/signup", data=data)
 
 
@@ -21,6 +23,8 @@ def test_an_expert_signs_up_and_waits_for_vetting(client, session):
     user = session.query(User).filter_by(email="camille@example.com").one()
     profile = session.query(ExpertProfile).filter_by(user_id=user.id).one()
     assert (user.role, profile.status, profile.display_name) == (Role.EXPERT, ExpertStatus.APPLIED, "Camille")
+    assert (profile.phone, profile.languages, profile.motivation) == ("+33612345678", ["fr", "en"], "I love lamps.")
+    assert [skill.slug for skill in profile.skills] == ["lighting"]
     home = client.get("/expert").get_data(as_text=True)
     assert "Application under review" in home
     assert session.query(AuditEvent).filter_by(kind="signup", subject_id=user.id).count() == 1
@@ -58,3 +62,22 @@ def test_an_expert_reads_and_changes_their_profile(client, session):
     blank = client.patch("/api/v1/experts/me", json={"display_name": "   "}, headers={"X-CSRFToken": csrf})
     assert blank.status_code == 422 and list(blank.json["errors"]) == ["display_name"]
     assert session.get(ExpertProfile, profile.id).display_name == "Zoé"
+
+
+def test_the_page_names_a_bad_siret_and_writes_nothing(client, session):
+    response = signup(client, business_id="12345678901234")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="business_id-error"' in page and "SIRET" in page
+    assert session.query(User).filter_by(email="camille@example.com").count() == 0
+
+
+def test_the_page_asks_for_at_least_one_language(client, session):
+    response = signup(client, languages=[])
+    assert response.status_code == 422
+    assert 'id="languages-error"' in response.get_data(as_text=True)
+
+
+def test_the_form_offers_the_shared_skill_taxonomy_in_the_readers_language(client):
+    page = client.get("/signup", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Vélos électriques" in page and 'value="e-bikes"' in page
