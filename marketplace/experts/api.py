@@ -89,18 +89,19 @@ def apply(actor, body):
     return enrolments.apply_to_brands(actor, body["brand_ids"], ip=request.remote_addr)
 
 
-@blueprint.post("/experts/me/enrolments/<int:brand_id>/quiz-attempts")
+# `with_brand`, not `brand_id`: brand_id paths are guarded for the brand's own people (brands/__init__.py).
+@blueprint.post("/experts/me/enrolments/<int:with_brand>/quiz-attempts")
 @endpoint("Begin (or resume) an attempt at a brand's quiz; answers are never sent", roles=EXPERT,
           response=QuizViewSchema(), status=201, tags=["enrolment"])
-def start_quiz(actor, brand_id: int):
-    return enrolments.start_quiz(actor, brand_id)
+def start_quiz(actor, with_brand: int):
+    return enrolments.start_quiz(actor, with_brand)
 
 
-@blueprint.post("/experts/me/enrolments/<int:brand_id>/quiz-attempts/<int:attempt_id>")
+@blueprint.post("/experts/me/enrolments/<int:with_brand>/quiz-attempts/<int:attempt_id>")
 @endpoint("Submit an attempt's answers ({question id: choice id})", roles=EXPERT, body=QuizAnswersSchema(),
           response=QuizResultSchema(), tags=["enrolment"])
-def submit_quiz(actor, brand_id: int, attempt_id: int, body):
-    return enrolments.submit_quiz(actor, brand_id, attempt_id, body["answers"], ip=request.remote_addr)
+def submit_quiz(actor, with_brand: int, attempt_id: int, body):
+    return enrolments.submit_quiz(actor, with_brand, attempt_id, body["answers"], ip=request.remote_addr)
 
 
 @blueprint.get("/experts/me/presence")

@@ -7,9 +7,11 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -33,16 +35,16 @@ def _locale() -> Locale:
     return Locale.parse(str(get_locale() or "en"))
 
 
-def language_choices() -> list[tuple[str, str]]:
+def language_choices() -> list[SelectChoice]:
     names = _locale().languages
-    return [(code, names.get(code, code).capitalize()) for code in OFFERED_LANGUAGES]
+    return [SelectChoice(code, names.get(code, code).capitalize()) for code in OFFERED_LANGUAGES]
 
 
-def country_choices() -> list[tuple[str, str]]:
+def country_choices() -> list[SelectChoice]:
     territories = _locale().territories
     countries = sorted(((code, name) for code, name in territories.items() if code.isalpha() and len(code) == 2),
                        key=lambda item: item[1])
-    return [("", _l("Choose…")), *countries]
+    return [SelectChoice("", _l("Choose…")), *(SelectChoice(code, name) for code, name in countries)]
 
 
 class ProfileFieldsMixin:
@@ -63,7 +65,7 @@ class ProfileFieldsMixin:
     def fill_choices(self, skill_choices: list[tuple[str, str]]) -> None:
         self.country.choices = country_choices()
         self.languages.choices = language_choices()
-        self.skills.choices = skill_choices
+        self.skills.choices = [SelectChoice(value, label) for value, label in skill_choices]
 
     def profile_data(self) -> dict:
         return {"country": self.country.data, "phone": self.phone.data, "languages": self.languages.data or [],
@@ -113,9 +115,10 @@ class DecisionForm(FlaskForm):
 
 class BrandEnrolmentSettingsForm(FlaskForm):
     enrolment_approval = SelectField(_l("After an expert passes your quiz"), choices=[
-        ("manual", _l("We approve each expert ourselves")),
-        ("automatic", _l("Approve them automatically")),
+        SelectChoice("manual", _l("We approve each expert ourselves")),
+        SelectChoice("automatic", _l("Approve them automatically")),
     ])
+    allow_unbooked_online = BooleanField(_l("Approved experts may come online without a booked shift"))
     submit = SubmitField(_l("Save"))
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_user
 from markupsafe import Markup
+from wtforms import SelectChoice
 
 from marketplace.brands import services as brands
 from marketplace.brands.models import BrandRole
@@ -143,7 +144,7 @@ def brand_list():
     expert = services.own_profile(current_user)
     standings = enrolments.brand_standings(current_user)
     form = ApplyForm()
-    form.brand_ids.choices = [(s.brand.id, s.brand.name) for s in standings if s.enrolment is None]
+    form.brand_ids.choices = [SelectChoice(s.brand.id, s.brand.name) for s in standings if s.enrolment is None]
     if form.validate_on_submit():
         try:
             applied = enrolments.apply_to_brands(current_user, form.brand_ids.data or [], ip=request.remote_addr)
@@ -195,7 +196,8 @@ def applicants(slug: str):
     is_admin = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
     settings_form = BrandEnrolmentSettingsForm(obj=brand if request.method == "GET" else None)
     if request.method == "POST" and settings_form.validate_on_submit():
-        brands.update_brand(current_user, brand.id, {"enrolment_approval": settings_form.enrolment_approval.data})
+        brands.update_brand(current_user, brand.id, {"enrolment_approval": settings_form.enrolment_approval.data,
+                                                     "allow_unbooked_online": settings_form.allow_unbooked_online.data})
         flash(gettext("Saved."), "success")
         return redirect(url_for("experts.applicants", slug=slug))
     status = request.args.get("status") or None

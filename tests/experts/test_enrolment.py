@@ -189,3 +189,15 @@ def test_the_quiz_page_walks_to_a_pass(client, session, approved_expert, quiz_br
                            data={"csrf_token": csrf_token_from(page), "attempt_id": str(attempt.id), **form})
     assert response.status_code == 200
     assert 'data-passed="yes"' in response.get_data(as_text=True)
+
+
+def test_a_brand_admin_sets_how_experts_are_approved_on_the_page(client, session, quiz_brand):
+    logged_in(client, quiz_brand.admin)
+    page = client.get(f"/brands/{quiz_brand.slug}/experts").get_data(as_text=True)
+    from tests.conftest import csrf_token_from
+    response = client.post(f"/brands/{quiz_brand.slug}/experts", data={
+        "csrf_token": csrf_token_from(page), "enrolment_approval": "automatic"})
+    assert response.status_code == 302
+    brand = session.get(Brand, quiz_brand.brand_id)
+    session.refresh(brand)
+    assert (brand.enrolment_approval.value, brand.allow_unbooked_online) == ("automatic", False)
