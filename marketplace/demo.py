@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -11,10 +13,11 @@ from marketplace.accounts.models import Role
 from marketplace.brands import quizzes
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
-from marketplace.database import db
+from marketplace.database import db, utcnow
 from marketplace.experts import enrolments, vetting
 from marketplace.experts import services as experts
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
+from marketplace.shifts import services as shifts
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for people to log in to a local demo
 
@@ -88,6 +91,27 @@ def _first_choice(brand_id: int, question_id: int) -> int:
     return next(c.id for c in question.choices if c.is_correct)
 
 
+# Daily demo shifts in the brand's time: (start hour, end hour, seats, bonus in cents).
+SHIFT_PATTERN = [(10, 14, 3, 0), (17, 21, 3, 150)]
+DEMO_DAYS = 14
+
+
+def _publish_demo_shifts(brand_id: int, timezone: str) -> None:
+    """Open shifts for the next two weeks, unless the brand already has some ahead."""
+    now = utcnow()
+    if shifts.brand_slots(_ops(), brand_id, now, now + dt.timedelta(days=DEMO_DAYS)):
+        return
+    zone = zoneinfo.ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    for offset in range(DEMO_DAYS):
+        day = today + dt.timedelta(days=offset)
+        for start_hour, end_hour, seats, bonus in SHIFT_PATTERN:
+            starts_at = dt.datetime.combine(day, dt.time(start_hour), zone)
+            ends_at = dt.datetime.combine(day, dt.time(end_hour), zone)
+            if starts_at > now + dt.timedelta(hours=2):  # bookable: well before the booking cut-off
+                shifts.publish_planned_slot(brand_id, starts_at, ends_at, seats, bonus)
+
+
 def seed() -> list[DemoLogin]:
     """Create the demo accounts and brands that are missing; return the logins to print."""
     for role, email, name in STAFF:
@@ -116,6 +140,8 @@ def seed() -> list[DemoLogin]:
         if accounts.find_user_by_email(email) is None:
             experts.sign_up_expert(email, DEMO_PASSWORD, name, display_name, profile=profile)
     _approve_emma(brand_ids["maison-lumiere"])
+    for _name, slug, timezone, _currency in BRANDS:
+        _publish_demo_shifts(brand_ids[slug], timezone)
     return [
         DemoLogin("ops", STAFF[0][1]),
         DemoLogin("finance", STAFF[1][1]),

@@ -12,7 +12,7 @@ from marketplace.accounts.passwords import hash_password
 from marketplace.brands.models import Brand, BrandMembership, BrandRole
 from marketplace.database import db, utcnow
 from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertProfile, ExpertStatus
-from marketplace.shifts.models import ShiftSlot
+from marketplace.shifts.models import BookingStatus, ShiftBooking, ShiftSlot
 
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once for all tests
@@ -92,3 +92,22 @@ class ShiftSlotFactory(Base):
     ends_at = factory.LazyAttribute(lambda slot: slot.starts_at + dt.timedelta(hours=2))
     headcount = 2
     bonus_cents = 0
+
+
+class ShiftBookingFactory(Base):
+    """An expert's seat in a slot (a new slot and approved expert unless given); a booked seat counts in the slot."""
+
+    class Meta:
+        model = ShiftBooking
+
+    slot_id = factory.LazyFunction(lambda: ShiftSlotFactory().id)
+    expert_id = factory.LazyFunction(lambda: ApprovedExpertFactory().id)
+    status = BookingStatus.BOOKED
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        booking = super()._create(model_class, *args, **kwargs)
+        if booking.status == BookingStatus.BOOKED:
+            db.session.get(ShiftSlot, booking.slot_id).booked_count += 1
+            db.session.flush()
+        return booking

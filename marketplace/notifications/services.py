@@ -1,0 +1,198 @@
+"""Notifications: write them for a user, read and mark them, and the devices that receive them as Web Push."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import logging
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts.models import User
+from marketplace.database import after_commit, db, utcnow
+from marketplace.errors import Forbidden, InvalidInput, NotFound
+from marketplace.extensions import socketio
+from marketplace.notifications import push
+from marketplace.notifications.models import Notification, PushSubscription
+from marketplace.web.sockets import user_room
+
+log = logging.getLogger("marketplace.notifications")
+
+TITLE_LENGTH = 120
+BODY_LENGTH = 500
+MAX_LIMIT = 100
+ENDPOINT_LENGTH = 1000
+USER_AGENT_LENGTH = 300
+P256DH_BYTES = 65  # an uncompressed P-256 point
+AUTH_BYTES = 16
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def notify(user_id: int, kind: str, title: str, body: str = "", url: str | None = None,
+           data: dict[str, Any] | None = None) -> Notification:
+    """Add a notification to the caller's transaction; once it commits, show it live and push it.
+
+    `title` and `body` are already in the user's language; `url` is a path on this site.
+    """
+    if url is not None and (not url.startswith("/") or url.startswith("//")):
+        raise ValueError(f"a notification links to a path on this site, not {url!r}")
+    notification = Notification(user_id=user_id, kind=kind, title=_fit(str(title), TITLE_LENGTH),
+                                body=_fit(str(body or ""), BODY_LENGTH), url=url, data=data or {},
+                                created_at=utcnow())
+    db.session.add(notification)
+    db.session.flush()  # the id goes into the live event and the push
+    send_push = current_app.config["WEB_PUSH_DELIVERY"] == "background" and _has_devices(user_id)
+    app = current_app._get_current_object()  # the background task needs the app itself, not the proxy
+    after_commit(functools.partial(_announce, app, user_id, live_event(notification), send_push))
+    return notification
+
+
+def live_event(notification: Notification) -> dict[str, Any]:
+    """What the `notification` Socket.IO event carries."""
+    return {"id": notification.id, "kind": notification.kind, "title": notification.title,
+            "body": notification.body, "url": notification.url,
+            "created_at": notification.created_at.isoformat()}
+
+
+def list_notifications(actor: User, *, limit: int = 20) -> list[Notification]:
+    """Return the actor's newest notifications, newest first."""
+    _require_person(actor)
+    query = (sa.select(Notification).where(Notification.user_id == actor.id)
+             .order_by(Notification.created_at.desc(), Notification.id.desc())
+             .limit(max(1, min(limit, MAX_LIMIT))))
+    return list(db.session.scalars(query))
+
+
+def unread_count(actor: User) -> int:
+    """Count the actor's notifications not yet read."""
+    _require_person(actor)
+    query = sa.select(sa.func.count()).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+    return db.session.scalar(query) or 0
+
+
+def mark_read(actor: User, notification_id: int) -> Notification:
+    """Mark one of the actor's notifications read; someone else's is not found."""
+    _require_person(actor)
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != actor.id:
+        raise NotFound(_l("No such notification."))
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+    db.session.commit()
+    return notification
+
+
+def mark_all_read(actor: User) -> int:
+    """Mark all the actor's notifications read; return how many were unread."""
+    _require_person(actor)
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def subscribe_push(actor: User, endpoint: str, p256dh: str, auth: str, user_agent: str = "") -> PushSubscription:
+    """Save this browser's push subscription for the actor; the same endpoint is updated, never doubled.
+
+    An endpoint another user saved moves to the actor: the browser it belongs to says who is using it now.
+    """
+    _require_person(actor)
+    endpoint = _clean_endpoint(endpoint)
+    p256dh = _clean_key(p256dh, "keys.p256dh", P256DH_BYTES)
+    auth = _clean_key(auth, "keys.auth", AUTH_BYTES)
+    subscription = db.session.scalar(sa.select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    if subscription is None:
+        subscription = PushSubscription(endpoint=endpoint)
+        db.session.add(subscription)
+    subscription.user_id = actor.id
+    subscription.p256dh = p256dh
+    subscription.auth = auth
+    subscription.user_agent = (user_agent or "")[:USER_AGENT_LENGTH]
+    subscription.failure_count = 0
+    db.session.commit()
+    return subscription
+
+
+def unsubscribe_push(actor: User, endpoint: str) -> None:
+    """Forget the actor's subscription at this endpoint; nothing happens when there is none."""
+    _require_person(actor)
+    db.session.execute(sa.delete(PushSubscription).where(
+        PushSubscription.endpoint == (endpoint or "").strip(), PushSubscription.user_id == actor.id))
+    db.session.commit()
+
+
+def vapid_public_key() -> str:
+    """Return the key browsers pass to `pushManager.subscribe` as `applicationServerKey`."""
+    return current_app.extensions["vapid_public_key"]
+
+
+def _announce(app: Flask, user_id: int, event: dict[str, Any], send_push: bool) -> None:
+    try:
+        socketio.emit("notification", event, to=user_room(user_id))
+    except Exception:
+        # The notification is committed and on the home page; a lost live event must not fail the request.
+        log.exception("could not emit notification %s", event["id"])
+    if send_push:
+        socketio.start_background_task(push.deliver_in_background, app, event["id"])
+
+
+def _has_devices(user_id: int) -> bool:
+    return bool(db.session.scalar(sa.select(sa.exists().where(PushSubscription.user_id == user_id))))
+
+
+def _require_person(actor: User) -> None:
+    if getattr(actor, "is_token", False) or getattr(actor, "id", None) is None:
+        raise Forbidden(_l("Notifications belong to people, not to API tokens."))
+
+
+def _fit(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _clean_endpoint(value: str) -> str:
+    """Accept the https address of a push service; plain http only on this machine, outside production."""
+    endpoint = (value or "").strip()
+    try:
+        parts = urlsplit(endpoint)
+        scheme, netloc, host, _port = parts.scheme, parts.netloc, parts.hostname, parts.port  # a bad port raises
+    except ValueError:
+        scheme, netloc, host = "", "", None
+    # Loopback is for tests and development; in production it would let anyone make us call local services.
+    local = host in LOOPBACK_HOSTS
+    production = current_app.config["ENV_NAME"] == "production"
+    allowed = bool(host) and "@" not in netloc and len(endpoint) <= ENDPOINT_LENGTH and (
+        (scheme == "https" and not (production and local)) or (scheme == "http" and local and not production)
+    )
+    if not allowed:
+        raise InvalidInput(_l("Give the https address of your browser's push service."), "endpoint")
+    return endpoint
+
+
+def _clean_key(value: str, field: str, length: int) -> str:
+    """Check a base64url key decodes to `length` bytes; store it unpadded."""
+    text = (value or "").strip().rstrip("=")
+    if not BASE64URL.match(text):
+        raise InvalidInput(_l("Use the base64url text your browser gave."), field)
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidInput(_l("Use the base64url text your browser gave."), field) from None
+    if len(raw) != length:
+        raise InvalidInput(_l("Expected %(count)d bytes once decoded.", count=length), field)
+    if length == P256DH_BYTES:
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+        except ValueError:
+            raise InvalidInput(_l("This is not a P-256 public key."), field) from None
+    return text

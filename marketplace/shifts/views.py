@@ -1,0 +1,177 @@
+"""Shift pages: the expert's week on the phone, the brand's slots with the publish form, the home panel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton, format_time
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_currency, get_locale, gettext, to_user_timezone
+from flask_login import current_user
+from markupsafe import Markup
+
+from marketplace.brands import services as brands
+from marketplace.brands.models import Brand, BrandRole
+from marketplace.database import utcnow
+from marketplace.errors import DomainError
+from marketplace.experts.models import ExpertStatus
+from marketplace.shifts import services
+from marketplace.shifts.forms import CancelSlotForm, PublishSlotForm, SlotActionForm
+from marketplace.web.forms import show_error
+from marketplace.web.roles import role_required
+
+blueprint = Blueprint("shifts", __name__)
+BRAND_PAGE_DAYS = 60
+
+
+# Template filters: times on the brand's clock, money in the brand's currency.
+
+def time_in(value: dt.datetime, timezone: str) -> str:
+    return format_time(value, "short", tzinfo=ZoneInfo(timezone), locale=get_locale())
+
+
+def day_in(value: dt.datetime | dt.date, timezone: str | None = None) -> str:
+    """A day as "Tuesday, March 4" (the brand's day when given a moment and its time zone)."""
+    if isinstance(value, dt.datetime):
+        value = services.brand_time(value, timezone or "UTC").date()
+    return format_skeleton("MMMMEEEEd", value, locale=get_locale())
+
+
+def money(cents: int, currency: str) -> str:
+    """Integer minor units shown as money, e.g. 750 EUR -> "€7.50" ("7,50 €" in French)."""
+    return format_currency(services.minor_to_decimal(cents, currency), currency)
+
+
+def _this_week() -> dt.date:
+    return services.week_monday(to_user_timezone(utcnow()).date())
+
+
+def _week_from(text: str | None) -> dt.date:
+    try:
+        return services.week_monday(dt.date.fromisoformat(text or ""))
+    except ValueError:
+        return _this_week()
+
+
+@blueprint.get("/expert/shifts")
+@role_required("expert")
+def week():
+    monday = _week_from(request.args.get("week"))
+    try:
+        shifts = services.open_slots_for_expert(current_user, monday)
+    except DomainError as error:
+        return render_template("shifts/week.html", refusal=error.message, monday=monday, days=[],
+                               form=SlotActionForm(formdata=None))
+    days = [(monday + dt.timedelta(days=n), []) for n in range(7)]
+    for slot in shifts.slots:
+        days[(slot.day - monday).days][1].append(slot)
+    return render_template("shifts/week.html", refusal=None, monday=monday, days=days, count=len(shifts.slots),
+                           previous_week=monday - dt.timedelta(days=7), next_week=monday + dt.timedelta(days=7),
+                           this_week=_this_week(), form=SlotActionForm(week=monday.isoformat()))
+
+
+def _back_to_week(form: SlotActionForm):
+    return redirect(url_for("shifts.week", week=_week_from(form.week.data).isoformat()))
+
+
+@blueprint.post("/expert/shifts/<int:slot_id>/book")
+@role_required("expert")
+def book(slot_id: int):
+    form = SlotActionForm()
+    if not form.validate_on_submit():
+        abort(400, description=gettext("Reload the page and try again."))
+    try:
+        booking = services.book_slot(current_user, slot_id)
+    except DomainError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(gettext("Booked: %(when)s.", when=_describe(booking.slot_id)), "success")
+    return _back_to_week(form)
+
+
+@blueprint.post("/expert/shifts/<int:slot_id>/cancel")
+@role_required("expert")
+def cancel(slot_id: int):
+    form = SlotActionForm()
+    if not form.validate_on_submit():
+        abort(400, description=gettext("Reload the page and try again."))
+    try:
+        booking = services.cancel_booking(current_user, slot_id)
+    except DomainError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(gettext("Your booking of %(when)s is cancelled.", when=_describe(booking.slot_id)), "success")
+    return _back_to_week(form)
+
+
+def _describe(slot_id: int) -> str:
+    slot, brand = services.slot_with_brand(slot_id)
+    return f"{brand.name}, {services.describe_times(slot.starts_at, slot.ends_at, brand.timezone)}"
+
+
+# The brand's side.
+
+def _render_brand_page(brand: Brand, form: PublishSlotForm, status: int = 200):
+    now = utcnow()
+    slots = services.brand_slots(current_user, brand.id, now, now + dt.timedelta(days=BRAND_PAGE_DAYS))
+    is_admin = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    return render_template("shifts/brand_slots.html", brand=brand, slots=slots, form=form, is_admin=is_admin,
+                           cancel_form=CancelSlotForm(formdata=None), now=now), status
+
+
+@blueprint.route("/brands/<slug>/shifts", methods=["GET", "POST"])
+@role_required("brand", "ops", "finance")
+def brand_slots(slug: str):
+    brand = brands.get_brand_by_slug(current_user, slug)
+    form = PublishSlotForm()
+    form.bonus.currency = brand.currency
+    if request.method == "POST":
+        if brands.brand_role(current_user, brand.id) != BrandRole.ADMIN:
+            abort(403)
+        if form.validate_on_submit():
+            zone = ZoneInfo(brand.timezone)
+            starts_at = dt.datetime.combine(form.date.data, form.start.data, zone)
+            ends_at = dt.datetime.combine(form.date.data, form.end.data, zone)
+            if ends_at <= starts_at:  # e.g. 22:00 to 02:00: it ends the next day
+                ends_at = dt.datetime.combine(form.date.data + dt.timedelta(days=1), form.end.data, zone)
+            try:
+                slot = services.publish_slot(current_user, brand.id, starts_at, ends_at, form.headcount.data,
+                                             form.bonus.cents or 0)
+            except DomainError as error:
+                show_error(form, DomainError(error.message, form.SERVICE_FIELDS.get(error.field or "")))
+            else:
+                flash(gettext("Shift published: %(when)s.", when=services.describe_times(
+                    slot.starts_at, slot.ends_at, brand.timezone)), "success")
+                return redirect(url_for("shifts.brand_slots", slug=slug))
+        return _render_brand_page(brand, form, 422)
+    return _render_brand_page(brand, form)
+
+
+@blueprint.post("/brands/<slug>/shifts/<int:slot_id>/cancel")
+@role_required("brand", "ops")
+def cancel_slot(slug: str, slot_id: int):
+    brand = brands.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+    form = CancelSlotForm()
+    if not form.validate_on_submit():
+        abort(400, description=gettext("Reload the page and try again."))
+    try:
+        services.cancel_slot(current_user, brand.id, slot_id)
+    except DomainError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(gettext("The shift is cancelled; the experts who booked it are told."), "success")
+    return redirect(url_for("shifts.brand_slots", slug=slug))
+
+
+def today_panel(profile) -> Markup:
+    """The expert home page's card: today's shifts on each brand's clock, with a link to the week."""
+    if profile.status != ExpertStatus.APPROVED:
+        return Markup("")
+    bookings = services.todays_bookings(profile.id)
+    # render_template escapes what it inserts; its output is safe HTML.
+    return Markup(render_template("shifts/_today.html", bookings=bookings, now=utcnow()))  # noqa: S704
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(time_in=time_in, day_in=day_in, money=money)
