@@ -179,6 +179,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     rows = db.session.scalars(
         sa.select(ExpertPresence).where(ExpertPresence.status != PresenceStatus.OFFLINE, silent)
     ).all()
+    profiles = experts.profiles_by_id({row.expert_id for row in rows})
     for row in rows:
         if row.status == PresenceStatus.AVAILABLE:
             _move(row, PresenceStatus.AWAY, now, AwayReason.HEARTBEAT_LOST)
@@ -188,7 +189,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
             counts["offline"] += 1
         else:
             continue
-        _announce(experts.get_profile(row.expert_id).user_id, _info(row, row.expert_id))
+        _announce(profiles[row.expert_id].user_id, _info(row, row.expert_id))
     db.session.commit()
     return counts
 

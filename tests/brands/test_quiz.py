@@ -8,16 +8,22 @@ from marketplace.brands.models import BrandRole
 from tests.conftest import csrf_token_from, log_in
 from tests.factories import MembershipFactory
 
+
+def post_quiz(client, session, questions: str, **settings: str):
+    """Log a new brand admin in and send the quiz page's form; return the membership and the answer."""
+    membership = MembershipFactory(role=BrandRole.ADMIN)
+    log_in(client, session.get(User, membership.user_id).email)
+    page = client.get(f"/brands/{membership.brand.slug}/quiz").get_data(as_text=True)
+    form = {"csrf_token": csrf_token_from(page), "pass_mark_percent": "50", "max_attempts": "3",
+            "cooldown_hours": "12", "questions": questions, **settings}
+    return membership, client.post(f"/brands/{membership.brand.slug}/quiz", data=form)
+
+
 QUIZ_TEXT = "Which bulb lasts longest?\n* LED\n- Halogen\n\nWhat is a lumen?\n- A power rating\n* Light output\n"
 
 
 def test_an_admin_writes_the_quiz_on_the_page(client, session):
-    membership = MembershipFactory(role=BrandRole.ADMIN)
-    log_in(client, session.get(User, membership.user_id).email)
-    page = client.get(f"/brands/{membership.brand.slug}/quiz").get_data(as_text=True)
-    response = client.post(f"/brands/{membership.brand.slug}/quiz", data={
-        "csrf_token": csrf_token_from(page), "pass_mark_percent": "50", "max_attempts": "3", "cooldown_hours": "12",
-        "questions": QUIZ_TEXT})
+    membership, response = post_quiz(client, session, QUIZ_TEXT)
     assert response.status_code == 302
     quiz = quizzes.quiz_of(membership.brand.id)
     assert (quiz.pass_mark_percent, quiz.max_attempts, quiz.cooldown_hours, quiz.version) == (50, 3, 12, 1)
@@ -28,24 +34,14 @@ def test_an_admin_writes_the_quiz_on_the_page(client, session):
 
 
 def test_a_question_without_a_right_answer_is_a_friendly_error(client, session):
-    membership = MembershipFactory(role=BrandRole.ADMIN)
-    log_in(client, session.get(User, membership.user_id).email)
-    page = client.get(f"/brands/{membership.brand.slug}/quiz").get_data(as_text=True)
-    response = client.post(f"/brands/{membership.brand.slug}/quiz", data={
-        "csrf_token": csrf_token_from(page), "pass_mark_percent": "50", "max_attempts": "3", "cooldown_hours": "12",
-        "questions": "Which bulb?\n- LED\n- Halogen"})
+    membership, response = post_quiz(client, session, "Which bulb?\n- LED\n- Halogen")
     assert response.status_code == 422
     assert "Mark exactly one choice as correct." in response.get_data(as_text=True)
     assert quizzes.quiz_of(membership.brand.id) is None
 
 
 def test_a_line_without_a_marker_is_named(client, session):
-    membership = MembershipFactory(role=BrandRole.ADMIN)
-    log_in(client, session.get(User, membership.user_id).email)
-    page = client.get(f"/brands/{membership.brand.slug}/quiz").get_data(as_text=True)
-    response = client.post(f"/brands/{membership.brand.slug}/quiz", data={
-        "csrf_token": csrf_token_from(page), "pass_mark_percent": "50", "max_attempts": "3", "cooldown_hours": "12",
-        "questions": "Which bulb?\n* LED\nHalogen"})
+    _membership, response = post_quiz(client, session, "Which bulb?\n* LED\nHalogen")
     assert response.status_code == 422 and "Line 3" in response.get_data(as_text=True)
 
 
