@@ -157,6 +157,11 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "SHIFT_BOOKING_CUTOFF_MINUTES": _int(
             "SHIFT_BOOKING_CUTOFF_MINUTES", get("SHIFT_BOOKING_CUTOFF_MINUTES", "60"), 0),
         "SHIFT_REMINDER_MINUTES": _int("SHIFT_REMINDER_MINUTES", get("SHIFT_REMINDER_MINUTES", "30"), 1),
+        # Conversations: a waiting visitor whose page has not been seen for this long has left (the
+        # widget checks in every 15 s, and a move to another page of the site reconnects in a second).
+        "VISITOR_GRACE_SECONDS": _int("VISITOR_GRACE_SECONDS", get("VISITOR_GRACE_SECONDS", "60"), 20),
+        # How often the scheduler expires offers and re-routes as a safety net (events route at once).
+        "ROUTING_SWEEP_SECONDS": _int("ROUTING_SWEEP_SECONDS", get("ROUTING_SWEEP_SECONDS", "2"), 1),
         # Web Push: the VAPID key is created in the instance folder on first start when not given here.
         "VAPID_PRIVATE_KEY": get("VAPID_PRIVATE_KEY", "").strip(),
         "VAPID_SUBJECT": _vapid_subject(get("VAPID_SUBJECT", "mailto:ops@marketplace.localhost")),

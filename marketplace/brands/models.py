@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from marketplace.accounts.models import Role, enum_column
 from marketplace.database import db, utcnow
+
+
+def new_widget_key() -> str:
+    """A brand's public widget key: it only names the brand, so it may sit in any web page."""
+    return "pk_" + secrets.token_urlsafe(18)
 
 
 class BrandRole(enum.StrEnum):
@@ -26,6 +32,16 @@ class EnrolmentApproval(enum.StrEnum):
 
 class Brand(db.Model):
     __tablename__ = "brands"
+    __table_args__ = (
+        sa.CheckConstraint("offer_timeout_seconds BETWEEN 5 AND 600", name="offer_timeout"),
+        sa.CheckConstraint("max_wait_seconds BETWEEN 10 AND 86400", name="max_wait"),
+        sa.CheckConstraint("inactivity_close_minutes BETWEEN 1 AND 1440", name="inactivity_close"),
+        sa.CheckConstraint("expert_concurrency BETWEEN 1 AND 10", name="expert_concurrency"),
+        sa.CheckConstraint("chat_rate_cents >= 0", name="chat_rate"),
+        sa.CheckConstraint("max_concurrent IS NULL OR max_concurrent >= 0", name="max_concurrent"),
+        sa.CheckConstraint("daily_cap IS NULL OR daily_cap >= 0", name="daily_cap"),
+        sa.CheckConstraint("monthly_budget_cents IS NULL OR monthly_budget_cents >= 0", name="monthly_budget"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
@@ -38,6 +54,21 @@ class Brand(db.Model):
     )
     allow_unbooked_online: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    # The chat program: what the widget offers and how the router treats the brand's conversations.
+    widget_key: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True, default=new_widget_key)
+    widget_origins: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    topics: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    opening_hours: so.Mapped[dict[str, list[list[str]]] | None] = so.mapped_column(sa.JSON)  # None: always open
+    offer_timeout_seconds: so.Mapped[int] = so.mapped_column(default=30, server_default="30")
+    max_wait_seconds: so.Mapped[int] = so.mapped_column(default=300, server_default="300")
+    inactivity_close_minutes: so.Mapped[int] = so.mapped_column(default=15, server_default="15")
+    expert_concurrency: so.Mapped[int] = so.mapped_column(default=3, server_default="3")
+    chat_rate_cents: so.Mapped[int] = so.mapped_column(default=200, server_default="200")
+    # Demand caps; None means no cap.
+    max_concurrent: so.Mapped[int | None]
+    daily_cap: so.Mapped[int | None]
+    monthly_budget_cents: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
 
     memberships: so.WriteOnlyMapped[BrandMembership] = so.relationship(back_populates="brand")
 
@@ -145,3 +176,15 @@ class QuizChoice(db.Model):
     is_correct: so.Mapped[bool] = so.mapped_column(default=False)
 
     question: so.Mapped[QuizQuestion] = so.relationship(back_populates="choices")
+
+
+class CannedAnswer(db.Model):
+    """A ready-made reply a brand gives its experts to insert in a chat."""
+
+    __tablename__ = "canned_answers"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    title: so.Mapped[str] = so.mapped_column(sa.String(80))
+    body: so.Mapped[str] = so.mapped_column(sa.String(2000))

@@ -14,7 +14,15 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
-from marketplace.brands.models import ApiToken, Brand, BrandMembership, BrandRole, EnrolmentApproval, TokenPrincipal
+from marketplace.brands.models import (
+    ApiToken,
+    Brand,
+    BrandMembership,
+    BrandRole,
+    CannedAnswer,
+    EnrolmentApproval,
+    TokenPrincipal,
+)
 from marketplace.core.text import slugify
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
@@ -121,6 +129,24 @@ def visible_brands(actor: Actor) -> list[Brand]:
 def brand_directory() -> list[Brand]:
     """Every brand, for experts choosing where to apply (names and settings only, nothing private)."""
     return list(db.session.scalars(sa.select(Brand).order_by(Brand.name)))
+
+
+def brand_for_widget(widget_key: str) -> Brand:
+    """The brand a public widget key names; 404 for an unknown key."""
+    brand = db.session.scalar(sa.select(Brand).where(Brand.widget_key == (widget_key or "")[:40]))
+    if brand is None:
+        raise NotFound(_l("This chat is not available."))
+    return brand
+
+
+def canned_answers(brand_ids: set[int]) -> dict[int, list[CannedAnswer]]:
+    """Each brand's ready-made replies, in their order."""
+    answers: dict[int, list[CannedAnswer]] = {brand_id: [] for brand_id in brand_ids}
+    if brand_ids:
+        for answer in db.session.scalars(sa.select(CannedAnswer).where(CannedAnswer.brand_id.in_(brand_ids))
+                                         .order_by(CannedAnswer.position, CannedAnswer.id)):
+            answers[answer.brand_id].append(answer)
+    return answers
 
 
 def brands_by_id(brand_ids: set[int]) -> dict[int, Brand]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
@@ -24,11 +25,26 @@ from marketplace.experts.models import (
     Enrolment,
     EnrolmentStatus,
     ExpertPresence,
+    ExpertProfile,
+    ExpertStatus,
     PresenceSession,
     PresenceStatus,
 )
 from marketplace.extensions import socketio
 from marketplace.web.sockets import user_room
+
+# Called as listener(expert_id, status) after an expert's presence change commits (routing re-routes).
+PresenceListener = Callable[[int, str], None]
+
+
+def register_presence_listener(app: Flask, listener: PresenceListener) -> None:
+    app.extensions.setdefault("presence_listeners", []).append(listener)
+
+
+def _changed(expert_id: int, status: PresenceStatus) -> None:
+    """Tell the layers above of a committed change; call after the commit."""
+    for listener in current_app.extensions.get("presence_listeners", []):
+        listener(expert_id, status.value)
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,7 @@ def go_online(actor: User) -> PresenceInfo:
     info = _info(row, profile.id)
     _announce(actor.id, info)
     db.session.commit()
+    _changed(profile.id, info.status)
     return info
 
 
@@ -115,6 +132,7 @@ def go_offline(actor: User) -> PresenceInfo:
     info = _info(row, profile.id)
     _announce(actor.id, info)
     db.session.commit()
+    _changed(profile.id, info.status)
     return info
 
 
@@ -136,11 +154,14 @@ def heartbeat(actor: User) -> PresenceInfo:
         return _info(row, profile.id)
     now = utcnow()
     row.last_heartbeat_at = now
-    if row.status == PresenceStatus.AWAY and row.away_reason == AwayReason.HEARTBEAT_LOST:
+    back = row.status == PresenceStatus.AWAY and row.away_reason == AwayReason.HEARTBEAT_LOST
+    if back:
         _move(row, PresenceStatus.AVAILABLE, now)
         _announce(actor.id, _info(row, profile.id))
     info = _info(row, profile.id)
     db.session.commit()
+    if back:
+        _changed(profile.id, info.status)
     return info
 
 
@@ -151,12 +172,15 @@ def record_missed_offer(expert_id: int) -> PresenceInfo:
         db.session.commit()
         return _info(None, expert_id)
     row.missed_offers_in_row += 1
-    if (row.status == PresenceStatus.AVAILABLE
-            and row.missed_offers_in_row >= current_app.config["PRESENCE_MISSED_OFFERS_AWAY"]):
+    away = (row.status == PresenceStatus.AVAILABLE
+            and row.missed_offers_in_row >= current_app.config["PRESENCE_MISSED_OFFERS_AWAY"])
+    if away:
         _move(row, PresenceStatus.AWAY, utcnow(), AwayReason.MISSED_OFFERS)
         _announce(experts.get_profile(expert_id).user_id, _info(row, expert_id))
     info = _info(row, expert_id)
     db.session.commit()
+    if away:
+        _changed(expert_id, info.status)
     return info
 
 
@@ -209,6 +233,20 @@ def snapshot(expert_ids: set[int] | None = None) -> dict[int, PresenceInfo]:
     if expert_ids is None:
         return found
     return {expert_id: found.get(expert_id, _info(None, expert_id)) for expert_id in expert_ids}
+
+
+def routable_expert_ids(brand_id: int) -> sa.Select:
+    """A query of the experts who may be offered the brand's chats now: approved, approved by it, available.
+
+    The router composes it into its own locking query, so it stays a query rather than a set.
+    """
+    return (
+        sa.select(ExpertPresence.expert_id)
+        .join(ExpertProfile, ExpertProfile.id == ExpertPresence.expert_id)
+        .join(Enrolment, sa.and_(Enrolment.expert_id == ExpertPresence.expert_id, Enrolment.brand_id == brand_id))
+        .where(ExpertPresence.status == PresenceStatus.AVAILABLE, ExpertProfile.status == ExpertStatus.APPROVED,
+               Enrolment.status == EnrolmentStatus.APPROVED)
+    )
 
 
 def available_expert_ids() -> set[int]:

@@ -49,7 +49,7 @@ def notify(user_id: int, kind: str, title: str, body: str = "", url: str | None 
                                 created_at=utcnow())
     db.session.add(notification)
     db.session.flush()  # the id goes into the live event and the push
-    send_push = current_app.config["WEB_PUSH_DELIVERY"] == "background" and _has_devices(user_id)
+    send_push = current_app.config["WEB_PUSH_DELIVERY"] == "background" and has_push_devices(user_id)
     app = current_app._get_current_object()  # the background task needs the app itself, not the proxy
     after_commit(functools.partial(_announce, app, user_id, live_event(notification), send_push))
     return notification
@@ -147,7 +147,8 @@ def _announce(app: Flask, user_id: int, event: dict[str, Any], send_push: bool) 
         socketio.start_background_task(push.deliver_in_background, app, event["id"])
 
 
-def _has_devices(user_id: int) -> bool:
+def has_push_devices(user_id: int) -> bool:
+    """Whether the user has a device that takes Web Push."""
     return bool(db.session.scalar(sa.select(sa.exists().where(PushSubscription.user_id == user_id))))
 
 

@@ -432,5 +432,14 @@ def booked_now(expert_id: int, at: dt.datetime) -> list[ShiftSlot]:
     return _booked_slots(expert_id, at, at + dt.timedelta(microseconds=1))
 
 
+def on_shift_expert_ids(brand_id: int, at: dt.datetime) -> sa.Select:
+    """A query of the experts holding a seat in one of the brand's shifts at `at`, for the router to compose."""
+    return (
+        sa.select(ShiftBooking.expert_id).join(ShiftSlot, ShiftBooking.slot_id == ShiftSlot.id)
+        .where(ShiftSlot.brand_id == brand_id, ShiftBooking.status == BookingStatus.BOOKED,
+               ShiftSlot.cancelled_at.is_(None), ShiftSlot.starts_at <= at, ShiftSlot.ends_at > at)
+    )
+
+
 def is_on_shift(expert_id: int, brand_id: int, at: dt.datetime) -> bool:
     return any(slot.brand_id == brand_id for slot in booked_now(expert_id, at))

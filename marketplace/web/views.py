@@ -89,6 +89,10 @@ def vendor(name: str):
 def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
+        # A page that sets its own policy (the chat widget's frame names where it may be embedded) keeps
+        # it, and X-Frame-Options, which cannot name origins, stays off it.
+        own_policy = "Content-Security-Policy" in response.headers
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if not (own_policy and name == "X-Frame-Options"):
+                response.headers.setdefault(name, value)
         return response

@@ -1,0 +1,106 @@
+"""A brand's chat program: where the widget may appear, what it offers, the router's timings and caps."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts import services as accounts
+from marketplace.brands.models import Brand, BrandRole, CannedAnswer
+from marketplace.brands.services import Actor, get_brand
+from marketplace.core.routing import parse_hours
+from marketplace.database import db
+from marketplace.errors import InvalidInput, clean_text
+
+MAX_ORIGINS = 20
+MAX_TOPICS = 20
+MAX_CANNED = 50
+# field: (lowest, highest, whether None (no limit) is allowed)
+NUMBERS: dict[str, tuple[int, int, bool]] = {
+    "offer_timeout_seconds": (5, 600, False),
+    "max_wait_seconds": (10, 86400, False),
+    "inactivity_close_minutes": (1, 1440, False),
+    "expert_concurrency": (1, 10, False),
+    "chat_rate_cents": (0, 100_000, False),
+    "max_concurrent": (0, 100_000, True),
+    "daily_cap": (0, 10_000_000, True),
+    "monthly_budget_cents": (0, 10**12, True),
+}
+
+
+def clean_origin(value: object) -> str:
+    """An origin as browsers send it: scheme://host[:port], with `*` allowed for the port."""
+    text = str(value or "").strip().rstrip("/")
+    parts = urlsplit(text.replace(":*", ":0"))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+        raise InvalidInput(_l("%(origin)s is not an origin such as https://www.example.com.", origin=text or "—"),
+                           "widget_origins")
+    return text
+
+
+def _number(name: str, value: object) -> int | None:
+    low, high, optional = NUMBERS[name]
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(_l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high), name)
+    return value
+
+
+def _validate(changes: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for name in NUMBERS:
+        if name in changes:
+            clean[name] = _number(name, changes[name])
+    if "widget_origins" in changes:
+        origins = changes["widget_origins"]
+        if not isinstance(origins, list) or len(origins) > MAX_ORIGINS:
+            raise InvalidInput(_l("List at most %(count)d origins.", count=MAX_ORIGINS), "widget_origins")
+        clean["widget_origins"] = list(dict.fromkeys(clean_origin(origin) for origin in origins))
+    if "topics" in changes:
+        topics = changes["topics"]
+        if not isinstance(topics, list) or len(topics) > MAX_TOPICS:
+            raise InvalidInput(_l("List at most %(count)d topics.", count=MAX_TOPICS), "topics")
+        cleaned = [clean_text(topic if isinstance(topic, str) else "", "topics", max_length=80) for topic in topics]
+        clean["topics"] = list(dict.fromkeys(topic for topic in cleaned if topic))
+    if "opening_hours" in changes:
+        try:
+            parse_hours(changes["opening_hours"])
+        except (ValueError, TypeError) as error:
+            raise InvalidInput(str(error), "opening_hours") from None
+        clean["opening_hours"] = changes["opening_hours"]
+    return clean
+
+
+def update_program(actor: Actor, brand_id: int, changes: dict[str, Any]) -> Brand:
+    """Change the chat program (brand admins); caps apply to the very next arrival."""
+    brand = get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    clean = _validate(changes)
+    for key, value in clean.items():
+        setattr(brand, key, value)
+    accounts.record_audit("brand_program_changed", actor_id=getattr(actor, "id", None), brand_id=brand_id,
+                          fields=sorted(clean))
+    db.session.commit()
+    return brand
+
+
+def set_canned_answers(actor: Actor, brand_id: int, answers: list[dict[str, Any]]) -> list[CannedAnswer]:
+    """Replace the brand's canned answers with `answers` ([{title, body}], in order)."""
+    get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    if not isinstance(answers, list) or len(answers) > MAX_CANNED:
+        raise InvalidInput(_l("Give at most %(count)d canned answers.", count=MAX_CANNED), "canned_answers")
+    rows = []
+    for position, answer in enumerate(answers):
+        answer = answer if isinstance(answer, dict) else {}
+        title = clean_text(answer.get("title"), "canned_answers", max_length=80,
+                           required=_l("Every canned answer needs a title."))
+        body = clean_text(answer.get("body"), "canned_answers", max_length=2000,
+                          required=_l("Every canned answer needs a text."))
+        rows.append(CannedAnswer(brand_id=brand_id, position=position, title=title, body=body))
+    db.session.execute(sa.delete(CannedAnswer).where(CannedAnswer.brand_id == brand_id))
+    db.session.add_all(rows)
+    db.session.commit()
+    return rows

@@ -1,0 +1,257 @@
+"""Messages, and the expert's and the brand's views of conversations.
+
+A message is stored, numbered, before anyone is told it exists (rule 8). Its number comes from the
+conversation row (`last_seq + 1` in an UPDATE that locks the row), so numbers follow commit order and a
+client asking for everything after its last number never misses one. A resend carries the same client
+id and gets the stored message back.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import nh3
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.brands import services as brands
+from marketplace.brands.models import Brand
+from marketplace.database import db, utcnow
+from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.experts import presence
+from marketplace.experts import services as experts
+from marketplace.routing import events
+from marketplace.routing.models import (
+    Conversation,
+    ConversationStatus,
+    ExpertLoad,
+    LeftMessage,
+    Message,
+    Offer,
+    OfferStatus,
+    Sender,
+)
+
+BODY_LENGTH = 2000
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_BATCH = 500
+VISITOR_MAY_WRITE = (ConversationStatus.WAITING, ConversationStatus.OFFERED, ConversationStatus.ACTIVE)
+
+
+@dataclass(frozen=True)
+class Posted:
+    message: Message
+    created: bool  # False when this was a resend of a message already stored
+
+
+def clean_body(body: object) -> str:
+    """Plain text only: markup is stripped (not escaped), then the length is checked."""
+    if not isinstance(body, str):
+        raise InvalidInput(_l("Write a message."), "body")
+    # nh3 drops the markup and escapes what is left; every client shows messages as text, so unescape.
+    text = html.unescape(nh3.clean(body, tags=set(), attributes={})).strip()
+    if not text:
+        raise InvalidInput(_l("Write a message."), "body")
+    if len(text) > BODY_LENGTH:
+        raise InvalidInput(_l("Use at most %(count)d characters.", count=BODY_LENGTH), "body")
+    return text
+
+
+def _clean_client_id(client_id: object) -> str:
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise InvalidInput(_l("The message has no valid client id."), "client_id")
+    return client_id
+
+
+def _stored(conversation_id: int, sender: Sender, client_id: str) -> Message | None:
+    return db.session.scalar(sa.select(Message).where(
+        Message.conversation_id == conversation_id, Message.sender == sender, Message.client_id == client_id))
+
+
+def post_message(conversation_id: int, sender: Sender, client_id: object, body: object, *,
+                 author_id: int | None = None, expert_id: int | None = None) -> Posted:
+    """Store a visitor's or the assigned expert's message and tell both sides; a resend is not a duplicate."""
+    client_id = _clean_client_id(client_id)
+    body = clean_body(body)
+    existing = _stored(conversation_id, sender, client_id)
+    if existing is not None:
+        db.session.commit()
+        return Posted(existing, False)
+    now = utcnow()
+    condition = [Conversation.id == conversation_id]
+    values: dict[str, object] = {"last_seq": Conversation.last_seq + 1, "last_activity_at": now}
+    if sender == Sender.EXPERT:
+        condition += [Conversation.status == ConversationStatus.ACTIVE, Conversation.expert_id == expert_id]
+        values["first_reply_at"] = sa.func.coalesce(Conversation.first_reply_at, now)
+    else:
+        condition.append(Conversation.status.in_(VISITOR_MAY_WRITE))
+    row = db.session.execute(
+        sa.update(Conversation).where(*condition).values(**values)
+        .returning(Conversation.last_seq, Conversation.expert_id)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if row is None:
+        db.session.rollback()
+        raise Conflict(_l("This chat has ended."), "body")
+    message = Message(conversation_id=conversation_id, seq=row.last_seq, sender=sender, author_id=author_id,
+                      client_id=client_id, body=body, created_at=now)
+    db.session.add(message)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same message raced in twice: the other copy won and holds the number.
+        db.session.rollback()
+        existing = _stored(conversation_id, sender, client_id)
+        if existing is None:
+            raise
+        db.session.commit()
+        return Posted(existing, False)
+    expert_user = experts.get_profile(row.expert_id).user_id if row.expert_id else None
+    events.message_posted(message, expert_user)
+    db.session.commit()
+    return Posted(message, True)
+
+
+def messages_after(conversation_id: int, after_seq: object, limit: int = MAX_BATCH) -> list[Message]:
+    """Everything after `after_seq`, in order (at most `limit`; ask again from the last one for more)."""
+    if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+        raise InvalidInput(_l("Give the last sequence number you have, 0 or more."), "after_seq")
+    messages = list(db.session.scalars(
+        sa.select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+        .order_by(Message.seq).limit(limit)
+    ))
+    db.session.commit()
+    return messages
+
+
+# The expert's side.
+
+def expert_conversation(expert_id: int, conversation_id: int) -> Conversation:
+    """A conversation this expert answered (or answers); anyone else's is not found."""
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None or conversation.expert_id != expert_id:
+        raise NotFound(_l("No such conversation."))
+    return conversation
+
+
+def mark_read(expert_id: int, conversation_id: int, seq: object) -> None:
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise InvalidInput(_l("Give the last sequence number you have read."), "seq")
+    expert_conversation(expert_id, conversation_id)
+    db.session.execute(
+        sa.update(Conversation).where(Conversation.id == conversation_id)
+        .where(Conversation.expert_read_seq < seq, Conversation.last_seq >= seq)
+        .values(expert_read_seq=seq)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _unread(conversation_ids: list[int], read: dict[int, int]) -> dict[int, int]:
+    if not conversation_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Message.conversation_id, Message.seq)
+        .where(Message.conversation_id.in_(conversation_ids), Message.sender == Sender.VISITOR)
+    ).all()
+    counts = dict.fromkeys(conversation_ids, 0)
+    for conversation_id, seq in rows:
+        if seq > read[conversation_id]:
+            counts[conversation_id] += 1
+    return counts
+
+
+def expert_inbox(expert_id: int) -> dict:
+    """The expert's pending offers, open chats with unread counts, and their brands' canned answers."""
+    now = utcnow()
+    offers = db.session.execute(
+        sa.select(Offer, Conversation).join(Conversation, Conversation.id == Offer.conversation_id)
+        .where(Offer.expert_id == expert_id, Offer.status == OfferStatus.PENDING, Offer.expires_at > now)
+        .order_by(Offer.expires_at)
+    ).all()
+    chats = list(db.session.scalars(
+        sa.select(Conversation).where(Conversation.expert_id == expert_id,
+                                      Conversation.status == ConversationStatus.ACTIVE)
+        .order_by(Conversation.accepted_at)
+    ))
+    brand_ids = {offer.brand_id for offer, _ in offers} | {chat.brand_id for chat in chats}
+    by_id = brands.brands_by_id(brand_ids)
+    unread = _unread([chat.id for chat in chats], {chat.id: chat.expert_read_seq for chat in chats})
+    answers = brands.canned_answers(brand_ids)
+    inbox = {
+        "offers": [events.offer_payload(offer, conversation, by_id[offer.brand_id]) for offer, conversation in offers],
+        "chats": [events.chat_payload(chat, by_id[chat.brand_id], unread[chat.id]) for chat in chats],
+        "canned_answers": {str(brand_id): [{"title": a.title, "body": a.body} for a in answers[brand_id]]
+                           for brand_id in sorted(brand_ids)},
+    }
+    db.session.commit()
+    return inbox
+
+
+def chat_summary(conversation: Conversation) -> dict:
+    brand = db.session.get(Brand, conversation.brand_id)
+    unread = _unread([conversation.id], {conversation.id: conversation.expert_read_seq})
+    return events.chat_payload(conversation, brand, unread[conversation.id])
+
+
+def typing(conversation: Conversation, sender: Sender) -> None:
+    expert_user = experts.get_profile(conversation.expert_id).user_id if conversation.expert_id else None
+    db.session.commit()
+    events.typing(conversation.id, sender.value, expert_user)
+
+
+# The brand's side (read-only).
+
+def live_view(actor: brands.Actor, brand_id: int) -> dict:
+    """The brand's waiting and active conversations right now, and how many of its experts are online."""
+    brands.get_brand(actor, brand_id)
+    now = utcnow()
+    rows = list(db.session.scalars(
+        sa.select(Conversation).where(Conversation.brand_id == brand_id, Conversation.status.in_(
+            (ConversationStatus.WAITING, ConversationStatus.OFFERED, ConversationStatus.ACTIVE)))
+        .order_by(Conversation.priority.desc(), Conversation.queued_at, Conversation.id)
+    ))
+    names = {p.id: p.display_name for p in experts.profiles_by_id({c.expert_id for c in rows if c.expert_id}).values()}
+    online = db.session.scalar(
+        sa.select(sa.func.count()).select_from(presence.routable_expert_ids(brand_id).subquery())
+    )
+    view = {
+        "waiting": [events.live_row(c, None, now) for c in rows if c.status != ConversationStatus.ACTIVE],
+        "active": [events.live_row(c, names.get(c.expert_id), now) for c in rows
+                   if c.status == ConversationStatus.ACTIVE],
+        "experts_online": int(online or 0),
+    }
+    db.session.commit()
+    return view
+
+
+@dataclass(frozen=True)
+class LeftMessageView:
+    id: int
+    email: str
+    body: str
+    created_at: object
+    conversation_topic: str | None
+    read_at: object
+
+
+def left_messages(actor: brands.Actor, brand_id: int, limit: int = 200) -> list[LeftMessageView]:
+    """What visitors left for the brand, newest first."""
+    brands.get_brand(actor, brand_id)
+    rows = db.session.execute(
+        sa.select(LeftMessage, Conversation.topic)
+        .outerjoin(Conversation, Conversation.id == LeftMessage.conversation_id)
+        .where(LeftMessage.brand_id == brand_id).order_by(LeftMessage.created_at.desc(), LeftMessage.id.desc())
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    return [LeftMessageView(m.id, m.email, m.body, m.created_at, topic, m.read_at) for m, topic in rows]
+
+
+def load_of(expert_id: int) -> tuple[int, int]:
+    """(open chats, pending offers) of an expert, from the counters."""
+    row = db.session.get(ExpertLoad, expert_id)
+    return (row.open_chats, row.pending_offers) if row else (0, 0)

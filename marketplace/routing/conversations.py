@@ -1,0 +1,348 @@
+"""A conversation's life outside the router: a visitor arrives, waits, leaves, rates or leaves a message.
+
+The visitor is known only by a random token their browser keeps; only its hash is stored. Every end of a
+conversation goes through `end_conversation`, which keeps the load counters equal to the live rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts import services as accounts
+from marketplace.brands import services as brands
+from marketplace.brands.models import Brand
+from marketplace.core import routing as rules
+from marketplace.database import db, utcnow
+from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
+from marketplace.experts import presence
+from marketplace.experts import services as experts
+from marketplace.routing import events, router
+from marketplace.routing.models import (
+    OPEN_STATUSES,
+    BrandLoad,
+    Conversation,
+    ConversationStatus,
+    EndReason,
+    ExpertLoad,
+    LeftMessage,
+    Offer,
+    OfferStatus,
+)
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+DEFAULT_HANDLE_SECONDS = 300
+DEFAULT_SECONDS_TO_ACCEPT = 15
+HANDLE_SAMPLE = 50
+QUEUED = (ConversationStatus.WAITING, ConversationStatus.OFFERED)
+
+
+@dataclass(frozen=True)
+class WidgetInfo:
+    name: str
+    topics: list[str]
+    open: bool
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_token(token: str | None) -> str:
+    if not token or not TOKEN.match(token):
+        raise InvalidInput(_l("The chat lost its visitor token; reload the page."), "visitor_token")
+    return token
+
+
+def widget_info(widget_key: str) -> WidgetInfo:
+    brand = brands.brand_for_widget(widget_key)
+    info = WidgetInfo(brand.name, list(brand.topics or []),
+                      rules.is_open(brand.opening_hours, router.local_time(brand, utcnow())))
+    db.session.commit()
+    return info
+
+
+def _clean_topic(brand: Brand, topic: str | None) -> str | None:
+    topic = clean_text(topic, "topic", max_length=80) or None
+    if topic is not None and brand.topics and topic not in brand.topics:
+        raise InvalidInput(_l("Choose one of the topics offered."), "topic")
+    return topic
+
+
+def _clean_page_url(page_url: str | None) -> str | None:
+    page_url = (page_url or "").strip()
+    if not page_url:
+        return None
+    if len(page_url) > 500:
+        page_url = page_url[:500]
+    if urlsplit(page_url).scheme not in ("http", "https"):
+        raise InvalidInput(_l("The page address must start with http:// or https://."), "page_url")
+    return page_url
+
+
+def _clean_locale(locale: str | None) -> str | None:
+    locale = (locale or "").strip()[:10]
+    return locale if re.match(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$", locale) else None
+
+
+def start_conversation(widget_key: str, token: str | None, *, topic: str | None = None,
+                       page_url: str | None = None, locale: str | None = None) -> Conversation:
+    """Let a visitor in (or refuse them at the door as capped, never silently); resumes their live one."""
+    brand = brands.brand_for_widget(widget_key)
+    token_hash = hash_token(_check_token(token))
+    topic, page_url, locale = _clean_topic(brand, topic), _clean_page_url(page_url), _clean_locale(locale)
+    live = db.session.scalar(
+        sa.select(Conversation).where(Conversation.brand_id == brand.id, Conversation.visitor_token_hash == token_hash,
+                                      Conversation.status.in_(OPEN_STATUSES))
+        .order_by(Conversation.id.desc()).limit(1)
+    )
+    if live is not None:
+        db.session.commit()
+        return live
+    now = utcnow()
+    load, brand = router.lock_brand(brand.id, now)
+    conversation = Conversation(brand_id=brand.id, topic=topic, page_url=page_url, locale=locale,
+                                visitor_token_hash=token_hash, created_at=now, queued_at=now,
+                                visitor_seen_at=now, last_activity_at=now)
+    if not rules.is_open(brand.opening_hours, router.local_time(brand, now)):
+        refusal: str | None = EndReason.CLOSED_HOURS.value
+    else:
+        refusal = rules.door_refusal(router.brand_caps(brand), router.usage_of(load))
+    if refusal is None:
+        conversation.status = ConversationStatus.WAITING
+        load.open_conversations += 1
+    else:
+        conversation.status = ConversationStatus.CAPPED
+        conversation.end_reason = EndReason(refusal)
+        conversation.closed_at = now
+        load.refusals += 1
+    db.session.add(conversation)
+    db.session.flush()
+    events.conversation_changed(conversation, brand)
+    db.session.commit()
+    if refusal is None:
+        router.route_brand(brand.id)
+        db.session.refresh(conversation)
+    return conversation
+
+
+def visitor_conversation(widget_key: str, token: str | None, conversation_id: int) -> Conversation:
+    """The visitor's own conversation; another token, or another brand's key, finds nothing."""
+    brand = brands.brand_for_widget(widget_key)
+    conversation = db.session.get(Conversation, conversation_id)
+    if (conversation is None or conversation.brand_id != brand.id
+            or conversation.visitor_token_hash != hash_token(_check_token(token))):
+        raise NotFound(_l("No such conversation."))
+    return conversation
+
+
+def visitor_seen(conversation_id: int) -> None:
+    """The visitor's page is still there (their status poll): waiting conversations are not abandoned."""
+    db.session.execute(sa.update(Conversation).where(Conversation.id == conversation_id)
+                       .values(visitor_seen_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def queue_position(conversation: Conversation) -> int | None:
+    """1 for the next conversation to be served, counting those offered and waiting ahead of it."""
+    if conversation.status not in QUEUED:
+        return None
+    ahead = sa.or_(
+        Conversation.priority > conversation.priority,
+        sa.and_(Conversation.priority == conversation.priority, Conversation.queued_at < conversation.queued_at),
+        sa.and_(Conversation.priority == conversation.priority, Conversation.queued_at == conversation.queued_at,
+                Conversation.id < conversation.id),
+    )
+    return 1 + db.session.scalar(
+        sa.select(sa.func.count()).select_from(Conversation)
+        .where(Conversation.brand_id == conversation.brand_id, Conversation.status.in_(QUEUED), ahead)
+    )
+
+
+def estimated_wait(brand: Brand, position: int) -> int | None:
+    online = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(ExpertLoad.open_chats + ExpertLoad.pending_offers), 0))
+        .where(ExpertLoad.expert_id.in_(presence.routable_expert_ids(brand.id)))
+    ).one()
+    experts_online, load = int(online[0]), int(online[1])
+    free = max(0, experts_online * brand.expert_concurrency - load)
+    handled = db.session.execute(
+        sa.select(Conversation.accepted_at, Conversation.closed_at)
+        .where(Conversation.brand_id == brand.id, Conversation.status == ConversationStatus.CLOSED,
+               Conversation.accepted_at.is_not(None))
+        .order_by(Conversation.id.desc()).limit(HANDLE_SAMPLE)
+    ).all()
+    durations = [(closed - accepted).total_seconds() for accepted, closed in handled if closed and accepted]
+    handle = sum(durations) / len(durations) if durations else DEFAULT_HANDLE_SECONDS
+    return rules.estimate_wait_seconds(position, free, experts_online * brand.expert_concurrency,
+                                       DEFAULT_SECONDS_TO_ACCEPT, handle)
+
+
+def visitor_view(conversation: Conversation) -> dict:
+    """What the widget shows of the conversation: status, place in the queue, wait, the expert's name."""
+    brand = db.session.get(Brand, conversation.brand_id)
+    position = queue_position(conversation)
+    estimate = estimated_wait(brand, position) if position is not None else None
+    name = experts.get_profile(conversation.expert_id).display_name if conversation.expert_id else None
+    left = db.session.scalar(sa.select(sa.exists().where(LeftMessage.conversation_id == conversation.id)))
+    return events.visitor_payload(conversation, position=position, estimate=estimate, expert_name=name,
+                                  left_message=bool(left))
+
+
+def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: EndReason, *,
+                     expert_id: int | None = None, now: dt.datetime | None = None) -> Conversation | None:
+    """End a live conversation: closed (it was active), abandoned or missed (it was still queued).
+
+    A compare-and-set on the status: of two racing ends only one moves the counters; None for the loser.
+    """
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(_l("No such conversation."))
+    now = now or utcnow()
+    load, brand = router.lock_brand(conversation.brand_id, now)
+    conversation = db.session.get(Conversation, conversation_id, populate_existing=True, with_for_update=True)
+    allowed = (ConversationStatus.ACTIVE,) if outcome == ConversationStatus.CLOSED else QUEUED
+    if conversation.status not in allowed or (expert_id is not None and conversation.expert_id != expert_id):
+        db.session.commit()
+        return None
+    was = conversation.status
+    freed_expert = conversation.expert_id
+    if was == ConversationStatus.OFFERED:
+        offer = db.session.scalar(sa.select(Offer).where(Offer.conversation_id == conversation.id,
+                                                         Offer.status == OfferStatus.PENDING).with_for_update())
+        if offer is not None:
+            offer.status, offer.decided_at = OfferStatus.RESCINDED, now
+            db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == offer.expert_id)
+                               .values(pending_offers=ExpertLoad.pending_offers - 1)
+                               .execution_options(synchronize_session=False))
+            load.pending_offers -= 1
+            freed_expert = offer.expert_id
+            events.offer_gone(offer, experts.get_profile(offer.expert_id).user_id, OfferStatus.RESCINDED.value)
+    elif was == ConversationStatus.ACTIVE:
+        db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == conversation.expert_id)
+                           .values(open_chats=ExpertLoad.open_chats - 1).execution_options(synchronize_session=False))
+    conversation.status, conversation.end_reason, conversation.closed_at = outcome, reason, now
+    load.open_conversations -= 1
+    name = None
+    if conversation.expert_id is not None:
+        profile = experts.get_profile(conversation.expert_id)
+        name = profile.display_name
+        events.chat_changed(conversation, brand, profile.user_id)
+    events.conversation_changed(conversation, brand, expert_name=name)
+    db.session.commit()
+    router.after_freed(brand.id, freed_expert)
+    return conversation
+
+
+def leave(widget_key: str, token: str | None, conversation_id: int) -> Conversation:
+    """The visitor ends it: a queued conversation is abandoned, an active one closed."""
+    conversation = visitor_conversation(widget_key, token, conversation_id)
+    if conversation.status in QUEUED:
+        end_conversation(conversation.id, ConversationStatus.ABANDONED, EndReason.LEFT)
+    elif conversation.status == ConversationStatus.ACTIVE:
+        end_conversation(conversation.id, ConversationStatus.CLOSED, EndReason.VISITOR)
+    db.session.refresh(conversation)
+    return conversation
+
+
+def rate(widget_key: str, token: str | None, conversation_id: int, rating: object, comment: str | None) -> Conversation:
+    """The visitor's 1-5 rating of an answered conversation, once."""
+    conversation = visitor_conversation(widget_key, token, conversation_id)
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput(_l("Choose a rating from 1 to 5."), "rating")
+    comment = clean_text(comment, "comment", max_length=1000) or None
+    moved = db.session.execute(
+        sa.update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.status == ConversationStatus.CLOSED,
+               Conversation.accepted_at.is_not(None), Conversation.rating.is_(None))
+        .values(rating=rating, rating_comment=comment, rated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        db.session.rollback()
+        raise Conflict(_l("Only a finished chat can be rated, and only once."), "rating")
+    db.session.commit()
+    db.session.refresh(conversation)
+    return conversation
+
+
+def leave_message(widget_key: str, token: str | None, conversation_id: int, email: str | None,
+                  body: str | None) -> LeftMessage:
+    """Leave a message and an address for the brand instead of waiting (or after being refused)."""
+    conversation = visitor_conversation(widget_key, token, conversation_id)
+    email = accounts.normalize_email(email or "", "email")
+    body = clean_text(body, "body", max_length=4000, required=_l("Write your message."))
+    if conversation.status not in events.MAY_LEAVE_MESSAGE:
+        raise Conflict(_l("This chat is still going on: write in it instead."), "body")
+    if db.session.scalar(sa.select(sa.exists().where(LeftMessage.conversation_id == conversation.id))):
+        raise Conflict(_l("You have already left a message; the brand will answer by e-mail."), "body")
+    if conversation.status in QUEUED:
+        end_conversation(conversation.id, ConversationStatus.ABANDONED, EndReason.LEFT)
+    left = LeftMessage(brand_id=conversation.brand_id, conversation_id=conversation.id, email=email, body=body,
+                       created_at=utcnow())
+    db.session.add(left)
+    db.session.commit()
+    return left
+
+
+def sweep(now: dt.datetime | None = None) -> dict[str, int]:
+    """Mark conversations missed (waited too long), abandoned (the visitor's page went) or closed (silent)."""
+    now = now or utcnow()
+    grace = dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"])
+    rows = db.session.execute(
+        sa.select(Conversation.id, Conversation.status, Conversation.created_at, Conversation.visitor_seen_at,
+                  Conversation.last_activity_at, Brand.max_wait_seconds, Brand.inactivity_close_minutes)
+        .join(Brand, Brand.id == Conversation.brand_id)
+        .where(Conversation.status.in_(OPEN_STATUSES))
+    ).all()
+    db.session.commit()
+    counts = {"missed": 0, "abandoned": 0, "closed": 0}
+    for row in rows:
+        if row.status in QUEUED:
+            if row.created_at + dt.timedelta(seconds=row.max_wait_seconds) <= now:
+                counts["missed"] += end_conversation(row.id, ConversationStatus.MISSED, EndReason.MAX_WAIT,
+                                                     now=now) is not None
+            elif row.visitor_seen_at + grace <= now:
+                counts["abandoned"] += end_conversation(row.id, ConversationStatus.ABANDONED, EndReason.LEFT,
+                                                        now=now) is not None
+        elif row.last_activity_at + dt.timedelta(minutes=row.inactivity_close_minutes) <= now:
+            counts["closed"] += end_conversation(row.id, ConversationStatus.CLOSED, EndReason.INACTIVITY,
+                                                 now=now) is not None
+    return counts
+
+
+def counters_match() -> list[str]:
+    """Compare every load counter with the live rows it counts; the list of differences (empty when right)."""
+    problems = []
+    live_offers = dict(db.session.execute(
+        sa.select(Offer.expert_id, sa.func.count()).where(Offer.status == OfferStatus.PENDING).group_by(Offer.expert_id)
+    ).all())
+    open_chats = dict(db.session.execute(
+        sa.select(Conversation.expert_id, sa.func.count()).where(Conversation.status == ConversationStatus.ACTIVE)
+        .group_by(Conversation.expert_id)
+    ).all())
+    for load in db.session.scalars(sa.select(ExpertLoad)):
+        if (load.pending_offers, load.open_chats) != (live_offers.get(load.expert_id, 0),
+                                                      open_chats.get(load.expert_id, 0)):
+            problems.append(f"expert {load.expert_id}: counters {load.pending_offers}/{load.open_chats}, rows "
+                            f"{live_offers.get(load.expert_id, 0)}/{open_chats.get(load.expert_id, 0)}")
+    brand_open = dict(db.session.execute(
+        sa.select(Conversation.brand_id, sa.func.count()).where(Conversation.status.in_(OPEN_STATUSES))
+        .group_by(Conversation.brand_id)
+    ).all())
+    brand_offers = dict(db.session.execute(
+        sa.select(Offer.brand_id, sa.func.count()).where(Offer.status == OfferStatus.PENDING).group_by(Offer.brand_id)
+    ).all())
+    for load in db.session.scalars(sa.select(BrandLoad)):
+        if (load.open_conversations, load.pending_offers) != (brand_open.get(load.brand_id, 0),
+                                                              brand_offers.get(load.brand_id, 0)):
+            problems.append(f"brand {load.brand_id}: counters {load.open_conversations}/{load.pending_offers}, "
+                            f"rows {brand_open.get(load.brand_id, 0)}/{brand_offers.get(load.brand_id, 0)}")
+    return problems

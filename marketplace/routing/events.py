@@ -1,0 +1,160 @@
+"""Delivery: what each party is told when a conversation changes, sent only once the change has committed.
+
+This is the one place that knows the rooms: the visitor's (`conversation:<id>` on the `/visitor`
+namespace), the expert's own user room, and the brand's room for its live view. Push, e-mail and
+later channels hang off the same calls. Payloads are described in `routing/README.md`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask_babel import force_locale, gettext
+
+from marketplace.accounts import services as accounts
+from marketplace.brands.models import Brand
+from marketplace.database import after_commit, utcnow
+from marketplace.extensions import socketio
+from marketplace.notifications import services as notifications
+from marketplace.routing.models import Conversation, ConversationStatus, Message, Offer
+from marketplace.web.links import path_for
+from marketplace.web.sockets import user_room
+
+log = logging.getLogger("marketplace.routing")
+
+VISITOR_NAMESPACE = "/visitor"
+MAY_LEAVE_MESSAGE = (ConversationStatus.WAITING, ConversationStatus.OFFERED, ConversationStatus.MISSED,
+                     ConversationStatus.CAPPED, ConversationStatus.ABANDONED)
+
+
+def conversation_room(conversation_id: int) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def brand_room(brand_id: int) -> str:
+    return f"brand:{brand_id}"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _emit(event: str, payload: dict[str, Any], room: str, namespace: str = "/") -> None:
+    def send() -> None:
+        try:
+            socketio.emit(event, payload, to=room, namespace=namespace)
+        except Exception:
+            # The change is committed and every client catches up on reconnect: a lost event fails nothing.
+            log.exception("could not emit %s to %s", event, room)
+    after_commit(send)
+
+
+# What each party sees.
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return {"conversation_id": message.conversation_id, "seq": message.seq, "sender": message.sender.value,
+            "client_id": message.client_id, "body": message.body, "created_at": _iso(message.created_at)}
+
+
+def visitor_payload(conversation: Conversation, *, position: int | None = None, estimate: int | None = None,
+                    expert_name: str | None = None, left_message: bool = False) -> dict[str, Any]:
+    waiting = conversation.status in (ConversationStatus.WAITING, ConversationStatus.OFFERED)
+    return {
+        "id": conversation.id, "status": conversation.status.value,
+        "end_reason": conversation.end_reason.value if conversation.end_reason else None,
+        "topic": conversation.topic, "position": position if waiting else None,
+        "estimated_wait_seconds": estimate if waiting else None,
+        "expert_name": expert_name, "last_seq": conversation.last_seq, "rating": conversation.rating,
+        "may_leave_message": conversation.status in MAY_LEAVE_MESSAGE and not left_message,
+        "may_rate": conversation.status == ConversationStatus.CLOSED and conversation.rating is None
+        and conversation.accepted_at is not None,
+    }
+
+
+def chat_payload(conversation: Conversation, brand: Brand, unread: int = 0) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation.id, "status": conversation.status.value,
+        "brand": {"id": brand.id, "name": brand.name}, "topic": conversation.topic,
+        "page_url": conversation.page_url, "started_at": _iso(conversation.accepted_at),
+        "last_seq": conversation.last_seq, "read_seq": conversation.expert_read_seq, "unread": unread,
+        "visitor_rating": conversation.rating,
+    }
+
+
+def offer_payload(offer: Offer, conversation: Conversation, brand: Brand) -> dict[str, Any]:
+    return {
+        "offer_id": offer.id, "conversation_id": conversation.id, "brand": {"id": brand.id, "name": brand.name},
+        "topic": conversation.topic, "page_url": conversation.page_url, "expires_at": _iso(offer.expires_at),
+        "timeout_seconds": brand.offer_timeout_seconds,
+    }
+
+
+def live_row(conversation: Conversation, expert_name: str | None, now: dt.datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    until = conversation.accepted_at or conversation.closed_at or now
+    return {
+        "id": conversation.id, "status": conversation.status.value, "topic": conversation.topic,
+        "page_url": conversation.page_url, "created_at": _iso(conversation.created_at),
+        "started_at": _iso(conversation.accepted_at),
+        "waited_seconds": max(0, int((until - conversation.created_at).total_seconds())),
+        "expert_name": expert_name, "last_seq": conversation.last_seq,
+    }
+
+
+# The events.
+
+def offer_made(offer: Offer, conversation: Conversation, brand: Brand, user_id: int) -> None:
+    """Put the offer on the expert's phone: live on every open page, and by Web Push when it sleeps."""
+    payload = offer_payload(offer, conversation, brand)
+    _emit("offer", payload, user_room(user_id))
+    if notifications.has_push_devices(user_id):
+        user = accounts.get_user(user_id)
+        with force_locale(user.locale or "fr"):
+            title = gettext("New chat for %(brand)s", brand=brand.name)
+            body = gettext("Accept within %(seconds)s seconds.", seconds=brand.offer_timeout_seconds)
+            if conversation.topic:
+                body = f"{conversation.topic} · {body}"
+        notifications.notify(user_id, "offer", title, body, url=path_for("routing.inbox"), data=payload)
+
+
+def offer_gone(offer: Offer, user_id: int, reason: str) -> None:
+    _emit("offer_gone", {"offer_id": offer.id, "conversation_id": offer.conversation_id, "reason": reason},
+          user_room(user_id))
+
+
+def chat_started(conversation: Conversation, brand: Brand, expert_name: str, user_id: int) -> None:
+    _emit("chat", chat_payload(conversation, brand), user_room(user_id))
+    conversation_changed(conversation, brand, expert_name=expert_name)
+
+
+def chat_changed(conversation: Conversation, brand: Brand, user_id: int) -> None:
+    _emit("chat", chat_payload(conversation, brand), user_room(user_id))
+
+
+def conversation_changed(conversation: Conversation, brand: Brand, *, expert_name: str | None = None,
+                         position: int | None = None, estimate: int | None = None) -> None:
+    """Tell the visitor and the brand's live view that the conversation moved."""
+    _emit("conversation", visitor_payload(conversation, position=position, estimate=estimate,
+                                          expert_name=expert_name),
+          conversation_room(conversation.id), VISITOR_NAMESPACE)
+    _emit("live_conversation", live_row(conversation, expert_name), brand_room(brand.id))
+
+
+def message_posted(message: Message, expert_user_id: int | None) -> None:
+    payload = message_payload(message)
+    _emit("message", payload, conversation_room(message.conversation_id), VISITOR_NAMESPACE)
+    if expert_user_id is not None:
+        _emit("message", payload, user_room(expert_user_id))
+
+
+def typing(conversation_id: int, sender: str, expert_user_id: int | None) -> None:
+    """Relay a typing signal at once: it is not stored, so there is no commit to wait for."""
+    payload = {"conversation_id": conversation_id, "sender": sender}
+    if sender == "visitor":
+        if expert_user_id is not None:
+            socketio.emit("typing", payload, to=user_room(expert_user_id))
+    else:
+        socketio.emit("typing", payload, to=conversation_room(conversation_id), namespace=VISITOR_NAMESPACE)
+

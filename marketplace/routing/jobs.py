@@ -1,0 +1,27 @@
+"""Scheduled work of the router: expire offers and re-route (the safety net), and end stale conversations."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from marketplace.routing import conversations, router
+from marketplace.scheduler import Job
+
+
+def sweep_offers() -> dict[str, int]:
+    """Expire offers past their time, give new experts a load row, and route whatever still waits."""
+    expired = router.expire_offers()
+    router.ensure_available_loads()
+    return {"expired": expired, "routed": router.route_all()}
+
+
+def sweep_conversations() -> dict[str, int]:
+    return conversations.sweep()
+
+
+def jobs(app: Flask) -> list[Job]:
+    every = app.config["ROUTING_SWEEP_SECONDS"]
+    return [
+        Job("routing-sweep", sweep_offers, "interval", {"seconds": every}),
+        Job("conversation-sweep", sweep_conversations, "interval", {"seconds": 10}),
+    ]

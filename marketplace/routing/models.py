@@ -1,0 +1,202 @@
+"""Conversations, the offers that reserve an expert for one, their messages, and the load counters.
+
+The counters (`ExpertLoad`, `BrandLoad`) are what the router decides on; every transition that changes
+live rows changes them in the same transaction, and tests check that they always equal the live rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from marketplace.accounts.models import enum_column
+from marketplace.database import db, utcnow
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+
+
+class ConversationStatus(enum.StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    ABANDONED = "abandoned"
+    MISSED = "missed"
+    CAPPED = "capped"
+
+
+# The conversations that hold a place in the brand's `max_concurrent`.
+OPEN_STATUSES = (ConversationStatus.WAITING, ConversationStatus.OFFERED, ConversationStatus.ACTIVE)
+
+
+class EndReason(enum.StrEnum):
+    """Why a conversation ended, or was refused at the door."""
+
+    EXPERT = "expert"
+    VISITOR = "visitor"
+    INACTIVITY = "inactivity"
+    LEFT = "left"
+    MAX_WAIT = "max_wait"
+    CLOSED_HOURS = "closed_hours"
+    MAX_CONCURRENT = "max_concurrent"
+    DAILY_CAP = "daily_cap"
+    MONTHLY_BUDGET = "monthly_budget"
+
+
+class OfferStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    RESCINDED = "rescinded"
+
+
+class Sender(enum.StrEnum):
+    VISITOR = "visitor"
+    EXPERT = "expert"
+    SYSTEM = "system"
+
+
+class Conversation(db.Model):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        sa.Index("ix_conversations_queue", "brand_id", "status", "priority", "queued_at"),
+        sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+        sa.CheckConstraint("last_seq >= 0", name="last_seq"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"))
+    channel: so.Mapped[Channel] = so.mapped_column(enum_column(Channel, "channel"), default=Channel.WEB)
+    status: so.Mapped[ConversationStatus] = so.mapped_column(
+        enum_column(ConversationStatus, "conversation_status"), default=ConversationStatus.WAITING
+    )
+    end_reason: so.Mapped[EndReason | None] = so.mapped_column(enum_column(EndReason, "end_reason"))
+    priority: so.Mapped[int] = so.mapped_column(default=0)
+    topic: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    page_url: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    locale: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    visitor_token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    queued_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    visitor_seen_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    last_activity_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    expert_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("expert_profiles.id", ondelete="SET NULL"), index=True
+    )
+    accepted_at: so.Mapped[dt.datetime | None]
+    first_reply_at: so.Mapped[dt.datetime | None]
+    closed_at: so.Mapped[dt.datetime | None]
+    rate_cents: so.Mapped[int | None]  # the brand's rate at acceptance
+    last_seq: so.Mapped[int] = so.mapped_column(default=0)
+    expert_read_seq: so.Mapped[int] = so.mapped_column(default=0)
+    rating: so.Mapped[int | None]
+    rating_comment: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
+    rated_at: so.Mapped[dt.datetime | None]
+
+
+class Offer(db.Model):
+    """A reservation of one expert for one conversation, for the brand's offer timeout."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        # Never offered twice to the same expert (rule 4), and at most one live offer (rule 1).
+        sa.UniqueConstraint("conversation_id", "expert_id", name="uq_offers_conversation_expert"),
+        sa.Index("uq_offers_one_pending", "conversation_id", unique=True,
+                 sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
+        sa.Index("ix_offers_status_expires", "status", "expires_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    conversation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("conversations.id", ondelete="CASCADE"))
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"))
+    expert_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"), index=True
+    )
+    status: so.Mapped[OfferStatus] = so.mapped_column(
+        enum_column(OfferStatus, "offer_status"), default=OfferStatus.PENDING
+    )
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[dt.datetime]
+    decided_at: so.Mapped[dt.datetime | None]
+
+
+class Message(db.Model):
+    """One message, numbered within its conversation; a resend with the same client id is the same message."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        sa.UniqueConstraint("conversation_id", "sender", "client_id", name="uq_messages_conversation_client"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    conversation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("conversations.id", ondelete="CASCADE"))
+    seq: so.Mapped[int]
+    sender: so.Mapped[Sender] = so.mapped_column(enum_column(Sender, "message_sender"))
+    author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    client_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class ExpertLoad(db.Model):
+    """An expert's open chats and pending offers, kept equal to the live rows; the router locks this row."""
+
+    __tablename__ = "expert_loads"
+    __table_args__ = (
+        sa.CheckConstraint("open_chats >= 0", name="open_chats"),
+        sa.CheckConstraint("pending_offers >= 0", name="pending_offers"),
+    )
+
+    expert_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    open_chats: so.Mapped[int] = so.mapped_column(default=0)
+    pending_offers: so.Mapped[int] = so.mapped_column(default=0)
+    last_offered_at: so.Mapped[dt.datetime | None]
+
+
+class BrandLoad(db.Model):
+    """A brand's live conversations and what it has committed today and this month (in its timezone).
+
+    Every routing decision for the brand locks this row first, so decisions for one brand take turns.
+    """
+
+    __tablename__ = "brand_loads"
+    __table_args__ = (
+        sa.CheckConstraint("open_conversations >= 0", name="open_conversations"),
+        sa.CheckConstraint("pending_offers >= 0", name="pending_offers"),
+        sa.CheckConstraint("day_accepted >= 0", name="day_accepted"),
+        sa.CheckConstraint("month_committed_cents >= 0", name="month_committed"),
+    )
+
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True)
+    open_conversations: so.Mapped[int] = so.mapped_column(default=0)
+    pending_offers: so.Mapped[int] = so.mapped_column(default=0)
+    day: so.Mapped[dt.date | None]
+    day_accepted: so.Mapped[int] = so.mapped_column(default=0)
+    month: so.Mapped[str | None] = so.mapped_column(sa.String(7))
+    month_committed_cents: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    refusals: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class LeftMessage(db.Model):
+    """What a visitor left for the brand when no expert could answer: it lands in the brand's inbox."""
+
+    __tablename__ = "left_messages"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    conversation_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("conversations.id", ondelete="SET NULL"), unique=True
+    )
+    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    body: so.Mapped[str] = so.mapped_column(sa.String(4000))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    read_at: so.Mapped[dt.datetime | None]

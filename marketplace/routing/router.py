@@ -1,0 +1,329 @@
+"""The router: hands each waiting conversation to one eligible, available expert, and moves offers on.
+
+Every decision is one short transaction that first locks the brand's load row, so decisions for one
+brand take turns (SQLite's BEGIN IMMEDIATE serialises all of them anyway). Experts are picked with
+`FOR UPDATE SKIP LOCKED`, so routers of different brands never wait on each other for an expert.
+Lock order, everywhere: brand load, then conversation and offer, then expert load. Events go out only
+after the commit. Whoever frees capacity or adds work calls `route_brand` (or `after_freed`) once
+its own transaction has committed; the safety sweep catches what a race between two brands leaves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
+
+from marketplace.brands.models import Brand
+from marketplace.core import routing as rules
+from marketplace.database import db, utcnow
+from marketplace.errors import Conflict, NotFound
+from marketplace.experts import enrolments, presence
+from marketplace.experts import services as experts
+from marketplace.routing import events
+from marketplace.routing.models import (
+    BrandLoad,
+    Conversation,
+    ConversationStatus,
+    ExpertLoad,
+    Offer,
+    OfferStatus,
+)
+from marketplace.shifts import services as shifts
+
+log = logging.getLogger("marketplace.routing")
+
+# The most waiting conversations one decision looks through for one an expert may still take.
+QUEUE_LOOKAHEAD = 50
+
+
+@dataclass(frozen=True)
+class Decision:
+    offer_id: int
+    conversation_id: int
+    expert_id: int
+
+
+def _insert_ignore(table: sa.Table, **values: object) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(table).values(**values).on_conflict_do_nothing())
+
+
+def brand_caps(brand: Brand) -> rules.Caps:
+    return rules.Caps(brand.max_concurrent, brand.daily_cap, brand.monthly_budget_cents, brand.chat_rate_cents)
+
+
+def usage_of(load: BrandLoad) -> rules.Usage:
+    return rules.Usage(load.open_conversations, load.pending_offers, load.day_accepted, load.month_committed_cents)
+
+
+def lock_brand(brand_id: int, now: dt.datetime | None = None) -> tuple[BrandLoad, Brand]:
+    """Begin a routing transaction: lock the brand's load row, rolled over to today in the brand's timezone."""
+    load = db.session.scalar(
+        sa.select(BrandLoad).where(BrandLoad.brand_id == brand_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if load is None:
+        _insert_ignore(BrandLoad.__table__, brand_id=brand_id, open_conversations=0, pending_offers=0,
+                       day_accepted=0, month_committed_cents=0, refusals=0)
+        load = db.session.scalar(
+            sa.select(BrandLoad).where(BrandLoad.brand_id == brand_id).with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    brand = db.session.get(Brand, brand_id)
+    if brand is None:
+        raise NotFound(_l("No such brand."))
+    today = local_time(brand, now or utcnow()).date()
+    if load.day != today:
+        load.day, load.day_accepted = today, 0
+    if load.month != today.strftime("%Y-%m"):
+        load.month, load.month_committed_cents = today.strftime("%Y-%m"), 0
+    return load, brand
+
+
+def local_time(brand: Brand, at: dt.datetime) -> dt.datetime:
+    return at.astimezone(zoneinfo.ZoneInfo(brand.timezone))
+
+
+def ensure_expert_load(expert_id: int) -> None:
+    """Create the expert's load row if it is missing (the caller commits)."""
+    _insert_ignore(ExpertLoad.__table__, expert_id=expert_id, open_chats=0, pending_offers=0)
+
+
+def ensure_available_loads() -> int:
+    """Give every available expert a load row, so the router can consider them; commits."""
+    have = set(db.session.scalars(sa.select(ExpertLoad.expert_id)))
+    missing = presence.available_expert_ids() - have
+    for expert_id in sorted(missing):
+        ensure_expert_load(expert_id)
+    db.session.commit()
+    return len(missing)
+
+
+def _eligible_expert(brand: Brand, conversation_id: int, now: dt.datetime) -> ExpertLoad | None:
+    """Rules 2, 4 and 5: the least loaded, then longest idle, available expert with room, never re-offered."""
+    load = ExpertLoad.open_chats + ExpertLoad.pending_offers
+    query = (
+        sa.select(ExpertLoad)
+        .where(ExpertLoad.expert_id.in_(presence.routable_expert_ids(brand.id)),
+               load < brand.expert_concurrency,
+               ~sa.exists().where(Offer.conversation_id == conversation_id, Offer.expert_id == ExpertLoad.expert_id))
+        .order_by(load, ExpertLoad.last_offered_at.is_not(None), ExpertLoad.last_offered_at, ExpertLoad.expert_id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=ExpertLoad)
+        .execution_options(populate_existing=True)
+    )
+    if not brand.allow_unbooked_online:
+        query = query.where(ExpertLoad.expert_id.in_(shifts.on_shift_expert_ids(brand.id, now)))
+    return db.session.scalar(query)
+
+
+def _decide(brand_id: int) -> Decision | None:
+    """Make one offer for the brand if any waiting conversation can go to any expert; one transaction."""
+    now = utcnow()
+    load, brand = lock_brand(brand_id, now)
+    if not rules.may_offer(brand_caps(brand), usage_of(load)):
+        db.session.commit()
+        return None
+    waiting = db.session.scalars(
+        sa.select(Conversation)
+        .where(Conversation.brand_id == brand_id, Conversation.status == ConversationStatus.WAITING)
+        .order_by(Conversation.priority.desc(), Conversation.queued_at, Conversation.id)
+        .limit(QUEUE_LOOKAHEAD)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for conversation in waiting:
+        expert = _eligible_expert(brand, conversation.id, now)
+        if expert is None:
+            tried = db.session.scalar(sa.select(sa.exists().where(Offer.conversation_id == conversation.id)))
+            if not tried:
+                break  # nobody at all has room: later conversations will not find anyone either
+            continue
+        offer = Offer(conversation_id=conversation.id, brand_id=brand_id, expert_id=expert.expert_id,
+                      status=OfferStatus.PENDING, created_at=now,
+                      expires_at=now + dt.timedelta(seconds=brand.offer_timeout_seconds))
+        db.session.add(offer)
+        conversation.status = ConversationStatus.OFFERED
+        expert.pending_offers += 1
+        expert.last_offered_at = now
+        load.pending_offers += 1
+        db.session.flush()
+        events.offer_made(offer, conversation, brand, experts.get_profile(expert.expert_id).user_id)
+        events.conversation_changed(conversation, brand)
+        db.session.commit()
+        return Decision(offer.id, conversation.id, expert.expert_id)
+    db.session.commit()
+    return None
+
+
+def route_brand(brand_id: int) -> list[Decision]:
+    """Offer the brand's waiting conversations to experts with room until no more can go (rule 6)."""
+    decisions = []
+    while (decision := _decide(brand_id)) is not None:
+        decisions.append(decision)
+    return decisions
+
+
+def after_freed(brand_id: int | None, expert_id: int | None) -> None:
+    """Capacity came free (or work arrived): route the brand, then every other brand the expert serves."""
+    if brand_id is not None:
+        route_brand(brand_id)
+    if expert_id is not None:
+        for other in sorted(enrolments.approved_brand_ids(expert_id) - {brand_id}):
+            route_brand(other)
+
+
+def route_all() -> int:
+    """The safety sweep: route every brand with someone waiting."""
+    brand_ids = db.session.scalars(
+        sa.select(Conversation.brand_id).where(Conversation.status == ConversationStatus.WAITING).distinct()
+    ).all()
+    db.session.commit()
+    return sum(len(route_brand(brand_id)) for brand_id in brand_ids)
+
+
+# Offers move on: accepted, declined, expired or rescinded. Each is a compare-and-set on the offer.
+
+def _settle(offer_id: int, outcome: OfferStatus, now: dt.datetime, *, expert_id: int | None = None,
+            live_only: bool = False) -> tuple[Offer, Conversation, Brand] | None:
+    """Move a pending offer to `outcome` inside a brand-locked transaction; None when someone else did first.
+
+    The caller has locked the brand. `live_only` (accepting) also refuses an offer already past its time.
+    """
+    condition = [Offer.id == offer_id, Offer.status == OfferStatus.PENDING]
+    if expert_id is not None:
+        condition.append(Offer.expert_id == expert_id)
+    if live_only:
+        condition.append(Offer.expires_at > now)
+    moved = db.session.execute(
+        sa.update(Offer).where(*condition).values(status=outcome, decided_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        return None
+    offer = db.session.get(Offer, offer_id, populate_existing=True)
+    conversation = db.session.get(Conversation, offer.conversation_id, populate_existing=True,
+                                  with_for_update=True)
+    brand = db.session.get(Brand, offer.brand_id)
+    db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == offer.expert_id)
+                       .values(pending_offers=ExpertLoad.pending_offers - 1)
+                       .execution_options(synchronize_session=False))
+    return offer, conversation, brand
+
+
+def _offer_of(offer_id: int) -> Offer:
+    offer = db.session.get(Offer, offer_id)
+    if offer is None:
+        raise NotFound(_l("No such offer."))
+    return offer
+
+
+def _gone_reason(offer_id: int) -> Conflict:
+    status = db.session.scalar(sa.select(Offer.status).where(Offer.id == offer_id))
+    db.session.rollback()
+    if status == OfferStatus.EXPIRED or status == OfferStatus.PENDING:
+        return Conflict(_l("This offer has expired: the chat went to someone else."))
+    return Conflict(_l("This offer is no longer open."))
+
+
+def accept_offer(expert_id: int, offer_id: int) -> Conversation:
+    """The expert takes the chat: it becomes theirs at the brand's current rate (the day's cap counts it)."""
+    brand_id = _offer_of(offer_id).brand_id
+    now = utcnow()
+    load, _brand = lock_brand(brand_id, now)
+    settled = _settle(offer_id, OfferStatus.ACCEPTED, now, expert_id=expert_id, live_only=True)
+    if settled is None:
+        raise _gone_reason(offer_id)
+    offer, conversation, brand = settled
+    conversation.status = ConversationStatus.ACTIVE
+    conversation.expert_id = expert_id
+    conversation.accepted_at = now
+    conversation.last_activity_at = now
+    conversation.rate_cents = brand.chat_rate_cents
+    db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == expert_id)
+                       .values(open_chats=ExpertLoad.open_chats + 1).execution_options(synchronize_session=False))
+    load.pending_offers -= 1
+    load.day_accepted += 1
+    load.month_committed_cents += brand.chat_rate_cents
+    profile = experts.get_profile(expert_id)
+    events.offer_gone(offer, profile.user_id, "accepted")
+    events.chat_started(conversation, brand, profile.display_name, profile.user_id)
+    db.session.commit()
+    presence.record_answered_offer(expert_id)
+    return conversation
+
+
+def decline_offer(expert_id: int, offer_id: int) -> None:
+    """The expert says no: the conversation goes back to the queue, for anyone but them."""
+    _return_offer(offer_id, OfferStatus.DECLINED, expert_id=expert_id)
+
+
+def rescind_offer(offer_id: int) -> bool:
+    """Take back a pending offer (the expert left); True when it was still pending."""
+    return _return_offer(offer_id, OfferStatus.RESCINDED) is not None
+
+
+def _return_offer(offer_id: int, outcome: OfferStatus, *, expert_id: int | None = None,
+                  now: dt.datetime | None = None) -> Offer | None:
+    offer = _offer_of(offer_id)
+    if expert_id is not None and offer.expert_id != expert_id:
+        raise NotFound(_l("No such offer."))
+    now = now or utcnow()
+    load, _brand = lock_brand(offer.brand_id, now)
+    settled = _settle(offer_id, outcome, now, expert_id=expert_id)
+    if settled is None:
+        if expert_id is not None:
+            raise _gone_reason(offer_id)
+        db.session.commit()
+        return None
+    offer, conversation, brand = settled
+    load.pending_offers -= 1
+    if conversation.status == ConversationStatus.OFFERED:
+        conversation.status = ConversationStatus.WAITING  # keeps its place: queued_at is unchanged
+        events.conversation_changed(conversation, brand)
+    events.offer_gone(offer, experts.get_profile(offer.expert_id).user_id, outcome.value)
+    db.session.commit()
+    after_freed(offer.brand_id, offer.expert_id)
+    return offer
+
+
+def expire_offers(now: dt.datetime | None = None) -> int:
+    """Expire offers past their time; each expiry counts as a missed offer for the expert's auto-away."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        sa.select(Offer.id).where(Offer.status == OfferStatus.PENDING, Offer.expires_at <= now).order_by(Offer.id)
+    ).all()
+    db.session.commit()
+    expired = 0
+    for offer_id in due:
+        offer = _return_offer(offer_id, OfferStatus.EXPIRED, now=now)
+        if offer is not None:
+            expired += 1
+            presence.record_missed_offer(offer.expert_id)
+    return expired
+
+
+def rescind_offers_of(expert_id: int) -> int:
+    """Take back every pending offer of an expert who is no longer available."""
+    pending = db.session.scalars(
+        sa.select(Offer.id).where(Offer.expert_id == expert_id, Offer.status == OfferStatus.PENDING)
+    ).all()
+    db.session.commit()
+    return sum(rescind_offer(offer_id) for offer_id in pending)
+
+
+def on_presence_changed(expert_id: int, status: str) -> None:
+    """An expert came online (route to them at once) or left (their pending offers go to others)."""
+    if status == "available":
+        ensure_expert_load(expert_id)
+        db.session.commit()
+        after_freed(None, expert_id)
+    else:
+        rescind_offers_of(expert_id)

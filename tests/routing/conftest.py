@@ -1,0 +1,41 @@
+"""Fixtures for conversations: a brand with a widget, experts online for it, visitors with tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from marketplace.brands.models import Brand
+from marketplace.database import db, utcnow
+from marketplace.experts.models import ExpertPresence, ExpertProfile, PresenceStatus
+from marketplace.routing import conversations
+from marketplace.routing.models import Conversation, ExpertLoad
+from tests.factories import BrandFactory, EnrolmentFactory
+
+
+def visitor_token() -> str:
+    return secrets.token_hex(20)
+
+
+def online_expert(brand: Brand, **profile_fields) -> ExpertProfile:
+    """An approved expert the brand approved, available now, with an empty load; flushed."""
+    enrolment = EnrolmentFactory(brand_id=brand.id, **{f"expert__{k}": v for k, v in profile_fields.items()})
+    profile = enrolment.expert
+    now = utcnow()
+    db.session.add(ExpertPresence(expert_id=profile.id, status=PresenceStatus.AVAILABLE, changed_at=now,
+                                  last_heartbeat_at=now, missed_offers_in_row=0))
+    db.session.add(ExpertLoad(expert_id=profile.id, open_chats=0, pending_offers=0))
+    db.session.flush()
+    return profile
+
+
+def arrive(brand: Brand, token: str | None = None, **fields) -> Conversation:
+    return conversations.start_conversation(brand.widget_key, token or visitor_token(), **fields)
+
+
+@pytest.fixture
+def brand(session) -> Brand:
+    brand = BrandFactory(name="Lumière", widget_origins=["https://shop.example.com"])
+    session.commit()
+    return brand
