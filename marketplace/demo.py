@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
-from marketplace.brands import quizzes
+from marketplace.brands import program, quizzes
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.database import db, utcnow
@@ -112,6 +112,32 @@ def _publish_demo_shifts(brand_id: int, timezone: str) -> None:
                 shifts.publish_planned_slot(brand_id, starts_at, ends_at, seats, bonus)
 
 
+# Each demo brand's chat program; the widget may sit on any local page (the try-it page, a test site).
+LOCAL_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*"]
+PROGRAMS = {
+    "maison-lumiere": {
+        "topics": ["Choosing a lamp", "Delivery", "Returns"],
+        "canned": [
+            {"title": "Hello", "body": "Bonjour ! I am an expert of Maison Lumière's lamps; how can I help?"},
+            {"title": "Warm light", "body": "For a cosy living room, choose a warm white bulb of about 2700 K."},
+            {"title": "Delivery", "body": "Orders leave within 48 hours and arrive in 3 to 5 working days."},
+        ],
+    },
+    "velo-rapide": {
+        "topics": ["Which bike?", "Servicing"],
+        "canned": [{"title": "Hello",
+                    "body": "Hello! I ride Vélo Rapide bikes every day; what would you like to know?"}],
+    },
+}
+
+
+def _set_up_chat(brand_id: int, slug: str) -> None:
+    settings = PROGRAMS[slug]
+    program.update_program(_ops(), brand_id, {"widget_origins": LOCAL_ORIGINS, "topics": settings["topics"]})
+    if not brands.canned_answers({brand_id})[brand_id]:
+        program.set_canned_answers(_ops(), brand_id, settings["canned"])
+
+
 def seed() -> list[DemoLogin]:
     """Create the demo accounts and brands that are missing; return the logins to print."""
     for role, email, name in STAFF:
@@ -142,6 +168,7 @@ def seed() -> list[DemoLogin]:
     _approve_emma(brand_ids["maison-lumiere"])
     for _name, slug, timezone, _currency in BRANDS:
         _publish_demo_shifts(brand_ids[slug], timezone)
+        _set_up_chat(brand_ids[slug], slug)
     return [
         DemoLogin("ops", STAFF[0][1]),
         DemoLogin("finance", STAFF[1][1]),

@@ -6,12 +6,13 @@ import secrets
 
 import pytest
 
-from marketplace.brands.models import Brand
+from marketplace.accounts.models import User
+from marketplace.brands.models import Brand, BrandRole
 from marketplace.database import db, utcnow
 from marketplace.experts.models import ExpertPresence, ExpertProfile, PresenceStatus
 from marketplace.routing import conversations
 from marketplace.routing.models import Conversation, ExpertLoad
-from tests.factories import BrandFactory, EnrolmentFactory
+from tests.factories import BrandFactory, EnrolmentFactory, MembershipFactory
 
 
 def visitor_token() -> str:
@@ -28,6 +29,13 @@ def online_expert(brand: Brand, **profile_fields) -> ExpertProfile:
     db.session.add(ExpertLoad(expert_id=profile.id, open_chats=0, pending_offers=0))
     db.session.flush()
     return profile
+
+
+def admin_of(session, brand: Brand, role: BrandRole = BrandRole.ADMIN) -> User:
+    """A member of the brand (admin unless told); committed."""
+    user = session.get(User, MembershipFactory(brand=brand, role=role).user_id)
+    session.commit()
+    return user
 
 
 def arrive(brand: Brand, token: str | None = None, **fields) -> Conversation:
