@@ -1,0 +1,122 @@
+"""The chat over Socket.IO: offers reach the expert, messages reach both sides once, a reconnect catches up."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.accounts.models import User
+from marketplace.extensions import socketio
+from marketplace.routing import chat, router
+from marketplace.routing.models import Sender
+from tests.conftest import log_in
+from tests.routing.conftest import arrive, online_expert, visitor_token
+
+
+def received(sio, name: str, namespace: str = "/") -> list:
+    """The payloads of the `name` events the client got since the last call (in arrival order)."""
+    payloads = []
+    for event in sio.get_received(namespace):
+        if event["name"] == name:
+            args = event["args"]
+            payloads.append(args[0] if isinstance(args, list) else args)
+    return payloads
+
+
+@pytest.fixture
+def expert_socket(app, client, session, brand):
+    expert = online_expert(brand)
+    session.commit()
+    log_in(client, session.get(User, expert.user_id).email)
+    sio = socketio.test_client(app, flask_test_client=client)
+    assert sio.is_connected()
+    sio.get_received()
+    yield expert, sio
+    if sio.is_connected():
+        sio.disconnect()
+
+
+def visitor_socket(app, brand, token, conversation_id):
+    return socketio.test_client(app, namespace="/visitor",
+                                auth={"key": brand.widget_key, "token": token, "conversation_id": conversation_id})
+
+
+def test_the_offer_reaches_the_expert_and_accepting_tells_the_visitor(app, brand, expert_socket):
+    expert, sio = expert_socket
+    token = visitor_token()
+    conversation = arrive(brand, token)
+    offers = received(sio, "offer")
+    assert [o["conversation_id"] for o in offers] == [conversation.id]
+    assert offers[0]["brand"]["name"] == brand.name and offers[0]["timeout_seconds"] == brand.offer_timeout_seconds
+    visitor = visitor_socket(app, brand, token, conversation.id)
+    assert visitor.is_connected("/visitor")
+    answer = sio.emit("offer_accept", {"offer_id": offers[0]["offer_id"]}, callback=True)
+    assert answer["ok"] is True and answer["chat"]["status"] == "active"
+    changes = received(visitor, "conversation", "/visitor")
+    assert changes[-1]["status"] == "active" and changes[-1]["expert_name"] == expert.display_name
+    again = sio.emit("offer_accept", {"offer_id": offers[0]["offer_id"]}, callback=True)
+    assert again["ok"] is False and again["error"]
+    visitor.disconnect("/visitor")
+
+
+def test_a_wrong_visitor_token_cannot_connect(app, brand):
+    conversation = arrive(brand)
+    visitor = visitor_socket(app, brand, visitor_token(), conversation.id)
+    assert not visitor.is_connected("/visitor")
+
+
+def test_messages_reach_the_other_side_once_and_a_resend_is_not_a_duplicate(app, brand, expert_socket):
+    expert, sio = expert_socket
+    token = visitor_token()
+    conversation = arrive(brand, token)
+    sio.emit("offer_accept", {"offer_id": received(sio, "offer")[0]["offer_id"]}, callback=True)
+    visitor = visitor_socket(app, brand, token, conversation.id)
+    visitor.get_received("/visitor")
+    sent = visitor.emit("send", {"client_id": "v-1", "body": "Bonjour"}, namespace="/visitor", callback=True)
+    assert sent["ok"] and sent["message"]["seq"] == 1
+    resent = visitor.emit("send", {"client_id": "v-1", "body": "Bonjour"}, namespace="/visitor", callback=True)
+    assert resent["message"]["seq"] == 1
+    assert [m["seq"] for m in received(sio, "message")] == [1]
+    reply = sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-1", "body": "Bonsoir"},
+                     callback=True)
+    assert reply["ok"] and reply["message"]["seq"] == 2
+    got = received(visitor, "message", "/visitor")
+    assert [(m["seq"], m["sender"], m["body"]) for m in got] == [(1, "visitor", "Bonjour"), (2, "expert", "Bonsoir")]
+    visitor.disconnect("/visitor")
+
+
+def test_a_reconnecting_phone_gets_everything_after_its_last_number_in_order(app, client, brand, expert_socket):
+    expert, sio = expert_socket
+    conversation = arrive(brand)
+    router.accept_offer(expert.id, received(sio, "offer")[0]["offer_id"])
+    chat.post_message(conversation.id, Sender.VISITOR, "v-1", "one")
+    sio.disconnect()  # the phone drops; messages keep coming
+    chat.post_message(conversation.id, Sender.VISITOR, "v-2", "two")
+    chat.post_message(conversation.id, Sender.VISITOR, "v-3", "three")
+    back = socketio.test_client(app, flask_test_client=client)
+    synced = back.emit("chat_sync", {"conversation_id": conversation.id, "after_seq": 1}, callback=True)
+    assert [(m["seq"], m["body"]) for m in synced["messages"]] == [(2, "two"), (3, "three")]
+    back.disconnect()
+
+
+def test_typing_is_relayed_to_the_other_side(app, brand, expert_socket):
+    expert, sio = expert_socket
+    token = visitor_token()
+    conversation = arrive(brand, token)
+    sio.emit("offer_accept", {"offer_id": received(sio, "offer")[0]["offer_id"]}, callback=True)
+    visitor = visitor_socket(app, brand, token, conversation.id)
+    visitor.emit("typing", {}, namespace="/visitor", callback=True)
+    assert received(sio, "typing")[-1] == {"conversation_id": conversation.id, "sender": "visitor"}
+    sio.emit("chat_typing", {"conversation_id": conversation.id}, callback=True)
+    assert received(visitor, "typing", "/visitor")[-1]["sender"] == "expert"
+    visitor.disconnect("/visitor")
+
+
+def test_status_tells_the_visitor_their_place_in_the_queue(app, session, brand):
+    token = visitor_token()
+    arrive(brand)
+    conversation = arrive(brand, token)
+    visitor = visitor_socket(app, brand, token, conversation.id)
+    status = visitor.emit("status", {}, namespace="/visitor", callback=True)
+    assert status["ok"] and status["conversation"]["status"] == "waiting"
+    assert status["conversation"]["position"] == 2
+    visitor.disconnect("/visitor")
