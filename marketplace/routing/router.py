@@ -131,21 +131,21 @@ def _decide(brand_id: int) -> Decision | None:
     if not rules.may_offer(brand_caps(brand), usage_of(load)):
         db.session.commit()
         return None
+    # No row lock on the queue: every change of a conversation's status holds the brand's lock, as we do.
     waiting = db.session.scalars(
-        sa.select(Conversation)
+        sa.select(Conversation.id)
         .where(Conversation.brand_id == brand_id, Conversation.status == ConversationStatus.WAITING)
         .order_by(Conversation.priority.desc(), Conversation.queued_at, Conversation.id)
         .limit(QUEUE_LOOKAHEAD)
-        .with_for_update()
-        .execution_options(populate_existing=True)
     ).all()
-    for conversation in waiting:
-        expert = _eligible_expert(brand, conversation.id, now)
+    for conversation_id in waiting:
+        expert = _eligible_expert(brand, conversation_id, now)
         if expert is None:
-            tried = db.session.scalar(sa.select(sa.exists().where(Offer.conversation_id == conversation.id)))
+            tried = db.session.scalar(sa.select(sa.exists().where(Offer.conversation_id == conversation_id)))
             if not tried:
                 break  # nobody at all has room: later conversations will not find anyone either
             continue
+        conversation = db.session.get(Conversation, conversation_id, populate_existing=True)
         offer = Offer(conversation_id=conversation.id, brand_id=brand_id, expert_id=expert.expert_id,
                       status=OfferStatus.PENDING, created_at=now,
                       expires_at=now + dt.timedelta(seconds=brand.offer_timeout_seconds))
