@@ -65,7 +65,7 @@ class Sender(enum.StrEnum):
 class Conversation(db.Model):
     __tablename__ = "conversations"
     __table_args__ = (
-        sa.Index("ix_conversations_queue", "brand_id", "status", "priority", "queued_at"),
+        sa.Index("ix_conversations_queue", "brand_id", "status", "priority", "queued_at", "id"),
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
         sa.CheckConstraint("last_seq >= 0", name="last_seq"),
     )

@@ -157,8 +157,10 @@ def _decide(brand_id: int) -> Decision | None:
         db.session.flush()
         events.offer_made(offer, conversation, brand, experts.get_profile(expert.expert_id).user_id)
         events.conversation_changed(conversation, brand)
+        # Read before the commit expires them: a read after it would open (on SQLite, lock) a new transaction.
+        decision = Decision(offer.id, conversation.id, expert.expert_id)
         db.session.commit()
-        return Decision(offer.id, conversation.id, expert.expert_id)
+        return decision
     db.session.commit()
     return None
 

@@ -20,7 +20,7 @@ from marketplace.database import db
 from marketplace.errors import DomainError, Forbidden
 from marketplace.experts import services as experts
 from marketplace.routing import chat, conversations, events, router
-from marketplace.routing.models import Sender
+from marketplace.routing.models import Conversation, Sender
 
 
 def _answer(handler: Callable[..., dict]) -> Callable[..., dict]:
@@ -122,10 +122,12 @@ def on_visitor_disconnect(reason: Any = None) -> None:
 
 
 def _visitor_conversation():
+    """The conversation this socket connected to; its token was checked once, on connect."""
     visitor = session.get("visitor")
-    if not visitor:
+    conversation = db.session.get(Conversation, visitor["conversation_id"]) if visitor else None
+    if conversation is None:
         raise Forbidden(_l("Connect to a conversation first."))
-    return conversations.visitor_conversation(visitor["key"], visitor["token"], visitor["conversation_id"])
+    return conversation
 
 
 @_answer

@@ -81,7 +81,7 @@ def upgrade():
     )
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conversations_expert_id'), ['expert_id'], unique=False)
-        batch_op.create_index('ix_conversations_queue', ['brand_id', 'status', 'priority', 'queued_at'], unique=False)
+        batch_op.create_index('ix_conversations_queue', ['brand_id', 'status', 'priority', 'queued_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_conversations_visitor_token_hash'), ['visitor_token_hash'], unique=False)
 
     op.create_table('expert_loads',
