@@ -1,0 +1,163 @@
+"""A visitor chats with an expert through the widget on another site, and a dropped phone misses nothing.
+
+The visitor's page is served from an origin of its own (another port on loopback), as a brand's site
+would be; the expert answers on a 390x844 phone.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Browser, FrameLocator, Page, expect
+
+from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.test_demo_logins import log_in
+from tests.browser.test_expert_journey import new_page
+from tests.conftest import csrf_token_from, free_port
+
+pytestmark = pytest.mark.browser
+
+
+def widget_key(demo_server) -> str:
+    """Maison Lumière's public widget key, read off its widget page by its admin."""
+    http = requests.Session()
+    token = csrf_token_from(http.get(f"{demo_server.url}/login", timeout=10).text)
+    http.post(f"{demo_server.url}/login", timeout=10, data={
+        "email": demo_server.logins["brand admin"], "password": demo_server.password, "csrf_token": token})
+    page = http.get(f"{demo_server.url}/brands/maison-lumiere/widget", timeout=10)
+    assert page.status_code == 200, page.text[:300]
+    return re.search(r"pk_[A-Za-z0-9_-]{20,}", page.text).group(0)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class names it so
+        pass
+
+
+@pytest.fixture(scope="module")
+def shop(demo_server, tmp_path_factory) -> Iterator[str]:
+    """A brand's site on another origin, with the one-line snippet on its page."""
+    folder: Path = tmp_path_factory.mktemp("shop")
+    folder.joinpath("index.html").write_text(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Lumière lamps</title>"
+        "<link rel='icon' href='data:,'></head>"
+        "<body><h1>Lamps for every room</h1>"
+        f'<script src="{demo_server.url}/widget.js" data-key="{widget_key(demo_server)}" async></script>'
+        "</body></html>")
+    port = free_port()
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{port}/index.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def expert_online_on_chats(browser: Browser, demo_server, errors: list[str]) -> Page:
+    expert = new_page(browser, demo_server, PHONE, errors)
+    log_in(expert, demo_server.logins["expert"], demo_server.password)
+    expert.goto("/expert")
+    go_online = expert.get_by_role("button", name="Go online")
+    if go_online.count():
+        go_online.click()
+    expect(expert.get_by_test_id("presence-status")).to_have_text("Online")
+    expert.goto("/expert/chats")
+    expect(expert.locator("#live-indicator")).to_have_attribute("data-state", "live")
+    return expert
+
+
+def visitor_starts_chat(browser: Browser, demo_server, shop: str, errors: list[str]) -> tuple[Page, FrameLocator]:
+    visitor = new_page(browser, demo_server, DESKTOP, errors)
+    visitor.goto(shop)
+    visitor.locator("[data-marketplace-launcher]").click()
+    frame = visitor.frame_locator("#marketplace-chat-frame")
+    topic = frame.get_by_label(re.compile("topic", re.IGNORECASE))
+    if topic.count():
+        topic.select_option(index=1)
+    frame.get_by_test_id("start-chat").click()
+    return visitor, frame
+
+
+def visitor_says(frame: FrameLocator, text: str) -> None:
+    frame.get_by_test_id("message-input").fill(text)
+    frame.get_by_test_id("send-message").click()
+
+
+def expert_says(expert: Page, text: str) -> None:
+    expert.get_by_test_id("chat-input").fill(text)
+    expert.get_by_test_id("chat-send").click()
+
+
+def accept_the_offer(expert: Page) -> None:
+    offer = expert.get_by_test_id("offer").first
+    expect(offer).to_be_visible()
+    expect(offer.get_by_test_id("offer-countdown")).to_contain_text(re.compile(r"\d"))
+    offer.get_by_test_id("accept-offer").click()
+
+
+def shown(locator) -> list[tuple[str, str]]:
+    """(sender, text) of each stored message on screen, in screen order."""
+    return [(item.get_attribute("data-sender"), item.locator(".message__body").inner_text())
+            for item in locator.locator("[data-seq]").all()]
+
+
+def test_a_visitor_and_an_expert_chat_and_the_visitor_rates(browser, demo_server, shop):
+    errors: list[str] = []
+    expert = expert_online_on_chats(browser, demo_server, errors)
+    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
+    expect(frame.get_by_test_id("queue-status")).to_be_visible()
+    visitor_says(frame, "Which bulb for a reading lamp?")
+
+    accept_the_offer(expert)
+    messages = expert.get_by_test_id("chat-messages")
+    expect(messages.locator("[data-seq]")).to_have_count(1)
+    expect(messages).to_contain_text("Which bulb for a reading lamp?")
+    expert_says(expert, "A warm white LED of about 2700 K.")
+
+    visitor_messages = frame.get_by_test_id("messages")
+    expect(visitor_messages.locator("[data-seq]")).to_have_count(2)
+    expect(visitor_messages.locator("[data-sender=expert]")).to_contain_text("2700 K")
+    expect(frame.get_by_test_id("queue-status")).to_contain_text("Emma")
+
+    frame.get_by_test_id("end-chat").click()
+    frame.get_by_test_id("rating-5").check()
+    frame.get_by_test_id("submit-rating").click()
+    expect(frame.get_by_test_id("rating-thanks")).to_be_visible()
+    expect(expert.get_by_test_id("chat-input")).to_be_disabled()
+    assert errors == []
+
+
+def test_a_phone_that_drops_mid_chat_sees_every_message_once_and_in_order(browser, demo_server, shop):
+    errors: list[str] = []
+    expert = expert_online_on_chats(browser, demo_server, errors)
+    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
+    accept_the_offer(expert)
+    visitor_says(frame, "one")
+    expect(expert.get_by_test_id("chat-messages").locator("[data-seq]")).to_have_count(1)
+    expert_says(expert, "two")
+    expect(frame.get_by_test_id("messages").locator("[data-seq]")).to_have_count(2)
+
+    expert.context.close()  # the phone's page goes away mid-chat
+    visitor_says(frame, "three")
+    visitor_says(frame, "four")
+    expect(frame.get_by_test_id("messages").locator("[data-seq]")).to_have_count(4)
+
+    back = expert_online_on_chats(browser, demo_server, errors)
+    back.get_by_test_id("chat-item").first.click()
+    messages = back.get_by_test_id("chat-messages")
+    expect(messages.locator("[data-seq]")).to_have_count(4)
+    assert [text for _sender, text in shown(messages)] == ["one", "two", "three", "four"]
+    assert [seq.get_attribute("data-seq") for seq in messages.locator("[data-seq]").all()] == ["1", "2", "3", "4"]
+    back.get_by_test_id("close-chat").click()
+    back.get_by_test_id("confirm-close").click()
+    expect(back.get_by_test_id("chat-input")).to_be_disabled()
+    assert errors == []
