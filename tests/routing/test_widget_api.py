@@ -30,6 +30,7 @@ def test_an_unknown_key_is_not_found(client):
 
 def test_the_loader_script_is_served_for_other_sites(client):
     response = client.get("/widget.js")
+    response.close()  # a file response: close it, or its file stays open
     assert response.status_code == 200
     assert "javascript" in response.mimetype
     assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
