@@ -251,6 +251,18 @@ def left_messages(actor: brands.Actor, brand_id: int, limit: int = 200) -> list[
     return [LeftMessageView(m.id, m.email, m.body, m.created_at, topic, m.read_at) for m, topic in rows]
 
 
+def mark_left_messages_read(actor: brands.Actor, brand_id: int, message_ids: list[int]) -> None:
+    """A person of the brand has seen these messages: they are no longer new."""
+    brands.get_brand(actor, brand_id)
+    if message_ids:
+        db.session.execute(
+            sa.update(LeftMessage).where(LeftMessage.brand_id == brand_id, LeftMessage.id.in_(message_ids),
+                                         LeftMessage.read_at.is_(None))
+            .values(read_at=utcnow()).execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+
+
 def load_of(expert_id: int) -> tuple[int, int]:
     """(open chats, pending offers) of an expert, from the counters."""
     row = db.session.get(ExpertLoad, expert_id)

@@ -44,8 +44,11 @@ def live(slug: str):
 @role_required(*BRAND_PEOPLE)
 def left_messages(slug: str):
     brand = brands.get_brand_by_slug(current_user, slug)
-    return render_template("routing/left_messages.html", brand=brand,
-                           messages=chat.left_messages(current_user, brand.id))
+    messages = chat.left_messages(current_user, brand.id)
+    page = render_template("routing/left_messages.html", brand=brand, messages=messages)
+    # Shown once as new, then read (a viewer reading them counts: they are the brand's people).
+    chat.mark_left_messages_read(current_user, brand.id, [m.id for m in messages if m.read_at is None])
+    return page
 
 
 def snippet(widget_key: str) -> str:

@@ -8,6 +8,7 @@ from marketplace.accounts.models import User
 from marketplace.brands.models import BrandRole
 from marketplace.database import db
 from marketplace.routing import conversations
+from marketplace.routing.models import LeftMessage
 from tests.conftest import log_in
 from tests.factories import BrandFactory
 from tests.routing.conftest import admin_of, arrive, online_expert
@@ -38,6 +39,7 @@ def test_the_brand_live_view_and_inbox_render_for_a_viewer(client, session, bran
     assert live.status_code == 200 and 'id="live-data"' in live.get_data(as_text=True)
     inbox = client.get(f"/brands/{brand.slug}/inbox").get_data(as_text=True)
     assert "ana@example.com" in inbox and "Call me back" in inbox
+    assert db.session.scalar(db.select(LeftMessage.read_at).where(LeftMessage.email == "ana@example.com"))
     widget = client.get(f"/brands/{brand.slug}/widget")
     assert widget.status_code == 200 and brand.widget_key in widget.get_data(as_text=True)
 
@@ -45,6 +47,7 @@ def test_the_brand_live_view_and_inbox_render_for_a_viewer(client, session, bran
 def test_an_admin_saves_the_widget_settings(client, session, brand):
     log_in(client, admin_of(session, brand).email)
     page = client.get(f"/brands/{brand.slug}/widget").get_data(as_text=True)
+    assert '="None"' not in page  # no attribute written as the text None
     data = {"csrf_token": form_token(page), "widget_origins": "https://www.lumiere.example\nhttp://127.0.0.1:*",
             "topics": "Delivery\nReturns", "offer_timeout_seconds": "20", "max_wait_seconds": "120",
             "inactivity_close_minutes": "10", "expert_concurrency": "2", "max_concurrent": "", "daily_cap": "50",
