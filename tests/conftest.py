@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import os
 import re
 import socket
@@ -17,10 +19,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
 
 from marketplace import create_app
 from marketplace.database import db
-from marketplace.extensions import limiter
+from marketplace.extensions import limiter, socketio
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -68,6 +71,43 @@ def make_app(database_url: str, **environ: str) -> Flask:
         **environ,
     }
     return create_app({"TESTING": True, "SERVER_NAME": "marketplace.localhost"}, environ=env)
+
+@contextlib.contextmanager
+def committed_database_app(backend: str, folder: Path, label: str) -> Iterator[Flask]:
+    """An app on a migrated database of its own whose data is really committed (no rolled-back outer
+    transaction): a SQLite file in `folder`, or a PostgreSQL database dropped afterwards."""
+    admin, name = None, None
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / f'{label}.db'}"
+    else:
+        admin_url = sa.make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
+        name = f"mk_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
+    # create_app re-binds the one `socketio` and `limiter` objects to the new app; the other tests expect
+    # them as the session's app left them (and that app's pooled connections stay referenced).
+    shared = (socketio, limiter)
+    saved = [{key: copy.copy(value) if isinstance(value, list | dict) else value for key, value in vars(obj).items()}
+             for obj in shared]
+    app = make_app(url)
+    try:
+        with app.app_context():
+            upgrade()
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        for obj, state in zip(shared, saved, strict=True):
+            vars(obj).clear()
+            vars(obj).update(state)
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+
 
 
 @pytest.fixture(scope="session")

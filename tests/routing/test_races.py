@@ -3,7 +3,6 @@ and PostgreSQL; afterwards rules 1 to 6 of DESIGN section 4 hold, and held at ev
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import os
 import random
@@ -22,7 +21,6 @@ from marketplace.core import routing as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import DomainError
 from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertPresence, PresenceStatus
-from marketplace.extensions import limiter, socketio
 from marketplace.routing import chat, conversations, router
 from marketplace.routing.models import (
     OPEN_STATUSES,
@@ -35,7 +33,7 @@ from marketplace.routing.models import (
     OfferStatus,
     Sender,
 )
-from tests.conftest import BACKENDS, TEST_DATABASE_URL, make_app
+from tests.conftest import BACKENDS, committed_database_app
 from tests.factories import BrandFactory, EnrolmentFactory
 from tests.routing.conftest import visitor_token
 
@@ -45,39 +43,8 @@ SECONDS = float(os.environ.get("ROUTING_RACE_SECONDS", "10"))
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def committed_app(request, tmp_path_factory) -> Iterator[Flask]:
-    """An app on a database of its own whose data is really committed (no rolled-back outer transaction)."""
-    admin, name = None, None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('routing-races') / 'races.db'}"
-    else:
-        admin_url = sa.make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
-        name = f"mk_routing_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-    # create_app re-binds the shared `socketio` and `limiter` objects; put them back as the other tests expect.
-    shared = (socketio, limiter)
-    saved = [{key: copy.copy(value) if isinstance(value, list | dict) else value for key, value in vars(obj).items()}
-             for obj in shared]
-    app = make_app(url)
-    try:
-        with app.app_context():
-            from flask_migrate import upgrade
-
-            upgrade()
+    with committed_database_app(request.param, tmp_path_factory.mktemp("routing"), "routing") as app:
         yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        for obj, state in zip(shared, saved, strict=True):
-            vars(obj).clear()
-            vars(obj).update(state)
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
 
 
 def seed() -> dict[int, str]:

@@ -3,11 +3,8 @@ once, one expert never ends up in two overlapping shifts, and overlapping remind
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import os
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -17,11 +14,10 @@ from flask import Flask
 from marketplace.accounts.models import User
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict
-from marketplace.extensions import limiter, socketio
 from marketplace.notifications.models import Notification
 from marketplace.shifts import jobs, services
 from marketplace.shifts.models import BookingStatus, ShiftBooking, ShiftSlot
-from tests.conftest import BACKENDS, TEST_DATABASE_URL, make_app
+from tests.conftest import BACKENDS, committed_database_app
 from tests.factories import BrandFactory, EnrolmentFactory, ShiftBookingFactory, ShiftSlotFactory
 
 THREADS = 8
@@ -29,40 +25,8 @@ THREADS = 8
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def committed_app(request, tmp_path_factory) -> Iterator[Flask]:
-    """An app on a database of its own whose data is really committed (no rolled-back outer transaction)."""
-    admin, name = None, None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('shift-races') / 'races.db'}"
-    else:
-        admin_url = sa.make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
-        name = f"mk_shifts_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-    # create_app re-binds the one `socketio` and `limiter` objects to the new app; the other tests expect
-    # them as the session's app left them (and that app's pooled connections stay referenced).
-    shared = (socketio, limiter)
-    saved = [{key: copy.copy(value) if isinstance(value, list | dict) else value for key, value in vars(obj).items()}
-             for obj in shared]
-    app = make_app(url)
-    try:
-        with app.app_context():
-            from flask_migrate import upgrade
-
-            upgrade()
+    with committed_database_app(request.param, tmp_path_factory.mktemp("shifts"), "shifts") as app:
         yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        for obj, state in zip(shared, saved, strict=True):
-            vars(obj).clear()
-            vars(obj).update(state)
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
 
 
 def race(app: Flask, calls: list[Callable[[], object]]) -> list[object]:
