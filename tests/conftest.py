@@ -38,11 +38,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A database of its own for this test run on the PostgreSQL server, dropped at the end."""
+@contextlib.contextmanager
+def scratch_postgres_database(label: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server (its URL), dropped at the end."""
     admin_url = sa.make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
-    name = f"mk_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"mk_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -52,6 +52,13 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test run on the PostgreSQL server, dropped at the end."""
+    with scratch_postgres_database("test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -76,16 +83,16 @@ def make_app(database_url: str, **environ: str) -> Flask:
 def committed_database_app(backend: str, folder: Path, label: str) -> Iterator[Flask]:
     """An app on a migrated database of its own whose data is really committed (no rolled-back outer
     transaction): a SQLite file in `folder`, or a PostgreSQL database dropped afterwards."""
-    admin, name = None, None
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / f'{label}.db'}"
-    else:
-        admin_url = sa.make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
-        name = f"mk_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{folder / f'{label}.db'}"
+        else:
+            url = stack.enter_context(scratch_postgres_database(label))
+        yield stack.enter_context(_migrated_app(url))
+
+
+@contextlib.contextmanager
+def _migrated_app(url: str) -> Iterator[Flask]:
     # create_app re-binds the one `socketio` and `limiter` objects to the new app; the other tests expect
     # them as the session's app left them (and that app's pooled connections stay referenced).
     shared = (socketio, limiter)
@@ -103,10 +110,6 @@ def committed_database_app(backend: str, folder: Path, label: str) -> Iterator[F
         for obj, state in zip(shared, saved, strict=True):
             vars(obj).clear()
             vars(obj).update(state)
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
 
 
 

@@ -11,7 +11,6 @@ import secrets
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +18,18 @@ from pathlib import Path
 import pytest
 import requests
 import socketio as socketio_client
-import sqlalchemy as sa
 
 from marketplace.accounts.models import Role
 from marketplace.database import db
-from tests.conftest import BACKENDS, PROJECT_ROOT, TEST_DATABASE_URL, TEST_REDIS_URL, TEST_SECRET, free_port, make_app
+from tests.conftest import (
+    BACKENDS,
+    PROJECT_ROOT,
+    TEST_REDIS_URL,
+    TEST_SECRET,
+    free_port,
+    make_app,
+    scratch_postgres_database,
+)
 from tests.factories import PASSWORD, BrandFactory, EnrolmentFactory, UserFactory
 
 EXPERT_EMAIL = "emma@two-processes.example.com"
@@ -51,18 +57,9 @@ def seed(database_url: str) -> None:
 
 @pytest.fixture
 def database_url() -> Iterator[str]:
-    """A fresh PostgreSQL database, migrated and seeded, dropped at the end."""
-    admin_url = sa.make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
-    name = f"mk_two_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    """A fresh PostgreSQL database, migrated and seeded (by `widget`), dropped at the end."""
+    with scratch_postgres_database("two") as url:
+        yield url
 
 
 @pytest.fixture
