@@ -200,6 +200,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     offline_after = dt.timedelta(minutes=config["PRESENCE_OFFLINE_AFTER_MINUTES"])
     silent = sa.or_(ExpertPresence.last_heartbeat_at.is_(None), ExpertPresence.last_heartbeat_at < now - grace)
     counts = {"away": 0, "offline": 0}
+    moved: list[tuple[int, PresenceStatus]] = []
     rows = db.session.scalars(
         sa.select(ExpertPresence).where(ExpertPresence.status != PresenceStatus.OFFLINE, silent)
     ).all()
@@ -213,8 +214,11 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
             counts["offline"] += 1
         else:
             continue
+        moved.append((row.expert_id, row.status))
         _announce(profiles[row.expert_id].user_id, _info(row, row.expert_id))
     db.session.commit()
+    for expert_id, status in moved:
+        _changed(expert_id, status)
     return counts
 
 

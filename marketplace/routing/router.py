@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -124,6 +125,23 @@ def _eligible_expert(brand: Brand, conversation_id: int, now: dt.datetime) -> Ex
     return db.session.scalar(query)
 
 
+def _waiting_in_order(brand_id: int) -> Iterator[int]:
+    """The brand's waiting conversations in rule 5's order, read a page at a time as the caller asks for more.
+
+    No row lock on the queue: every change of a conversation's status holds the brand's lock, as the caller
+    does, so the pages stay consistent. A page is not enough on its own: when the first page was declined by
+    every expert with room, a conversation behind it must still be found (rule 6).
+    """
+    query = (sa.select(Conversation.id)
+             .where(Conversation.brand_id == brand_id, Conversation.status == ConversationStatus.WAITING)
+             .order_by(Conversation.priority.desc(), Conversation.queued_at, Conversation.id)
+             .limit(QUEUE_LOOKAHEAD))
+    offset = 0
+    while page := db.session.scalars(query.offset(offset)).all():
+        yield from page
+        offset += len(page)
+
+
 def _decide(brand_id: int) -> Decision | None:
     """Make one offer for the brand if any waiting conversation can go to any expert; one transaction."""
     now = utcnow()
@@ -131,14 +149,7 @@ def _decide(brand_id: int) -> Decision | None:
     if not rules.may_offer(brand_caps(brand), usage_of(load)):
         db.session.commit()
         return None
-    # No row lock on the queue: every change of a conversation's status holds the brand's lock, as we do.
-    waiting = db.session.scalars(
-        sa.select(Conversation.id)
-        .where(Conversation.brand_id == brand_id, Conversation.status == ConversationStatus.WAITING)
-        .order_by(Conversation.priority.desc(), Conversation.queued_at, Conversation.id)
-        .limit(QUEUE_LOOKAHEAD)
-    ).all()
-    for conversation_id in waiting:
+    for conversation_id in _waiting_in_order(brand_id):
         expert = _eligible_expert(brand, conversation_id, now)
         if expert is None:
             tried = db.session.scalar(sa.select(sa.exists().where(Offer.conversation_id == conversation_id)))
@@ -313,7 +324,12 @@ def expire_offers(now: dt.datetime | None = None) -> int:
 
 
 def rescind_offers_of(expert_id: int) -> int:
-    """Take back every pending offer of an expert who is no longer available."""
+    """Take back every pending offer of an expert who is no longer available.
+
+    Their load row is locked first: a router that picked them before they left holds it until its offer is
+    committed, so the read below waits for that offer instead of missing it (PostgreSQL; SQLite serialises).
+    """
+    db.session.execute(sa.select(ExpertLoad.expert_id).where(ExpertLoad.expert_id == expert_id).with_for_update())
     pending = db.session.scalars(
         sa.select(Offer.id).where(Offer.expert_id == expert_id, Offer.status == OfferStatus.PENDING)
     ).all()

@@ -8,6 +8,7 @@ import pytest
 
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict
+from marketplace.experts import presence
 from marketplace.experts.models import ExpertPresence, PresenceStatus
 from marketplace.routing import conversations, router
 from marketplace.routing.models import ConversationStatus, EndReason, ExpertLoad, Offer, OfferStatus
@@ -143,3 +144,36 @@ def test_a_returning_visitor_resumes_their_conversation(session, brand):
     conversation = arrive(brand, token="a" * 40)
     again = arrive(brand, token="a" * 40)
     assert again.id == conversation.id
+
+
+def test_a_conversation_behind_a_page_of_declined_ones_is_still_offered(session, brand, monkeypatch):
+    """Rule 6: the router reads the queue a page at a time; a full first page that every expert with room
+    has declined must not hide the conversation behind it."""
+    monkeypatch.setattr(router, "QUEUE_LOOKAHEAD", 2)
+    expert = online_expert(brand)
+    session.commit()
+    declined = []
+    for _ in range(3):
+        conversation = arrive(brand)
+        offer = pending_offer(conversation.id)
+        router.decline_offer(expert.id, offer.id)
+        declined.append(conversation.id)
+    assert [pending_offer(conversation_id) for conversation_id in declined] == [None, None, None]
+    behind = arrive(brand)
+    assert pending_offer(behind.id).expert_id == expert.id
+    assert conversations.counters_match() == []
+
+
+def test_a_phone_that_stops_beating_loses_its_pending_offers_at_once(session, brand, app):
+    """The presence sweep turns a silent expert away; their offer goes to the next expert, not after 30 s."""
+    silent, other = online_expert(brand), online_expert(brand)
+    session.get(ExpertLoad, other.id).open_chats = 1  # the silent one is offered first
+    session.commit()
+    conversation = arrive(brand)
+    assert pending_offer(conversation.id).expert_id == silent.id
+    session.get(ExpertPresence, other.id).last_heartbeat_at = utcnow() + dt.timedelta(hours=1)
+    session.commit()
+    assert presence.sweep(utcnow() + dt.timedelta(seconds=app.config["PRESENCE_GRACE_SECONDS"] + 1))["away"] == 1
+    assert pending_offer(conversation.id).expert_id == other.id
+    offers = session.scalars(db.select(Offer.status).where(Offer.expert_id == silent.id)).all()
+    assert offers == [OfferStatus.RESCINDED]
