@@ -33,7 +33,6 @@ import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
-import re  # noqa: E402
 import secrets  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
@@ -42,46 +41,11 @@ import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import benchlib  # noqa: E402
+from benchlib import PASSWORD, SECRET, environ, free_port, launch, log, log_in, ms, percentile, ratio, stop  # noqa: E402
 
-SECRET = "benchmark-secret-key-long-enough-for-every-check-0123456789"  # noqa: S105 - a scratch server
-PASSWORD = "bench-password-2026"  # noqa: S105 - scratch accounts
 BODY = "Bonjour ! Est-ce que cette lampe existe aussi en blanc chaud, vers 2700 K ?"
-VERBOSE = True
-
-
-def log(*parts: object) -> None:
-    if VERBOSE:
-        print(*parts, file=sys.stderr, flush=True)
-
-
 # Figures.
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q / 100
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
-def ms(value: float | None) -> float | None:
-    return None if value is None else round(value * 1000, 3)
-
-
-def ratio(a: float | None, b: float | None) -> float | None:
-    return round(a / b, 3) if a and b else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, from /proc (Linux)."""
@@ -147,35 +111,19 @@ def serve_bare(mode: str, port: int) -> None:
 
 def start(kind: str, mode: str, env_extra: dict[str, str], workdir: Path) -> tuple[subprocess.Popen, str, Path]:
     port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **env_extra}
     command = [sys.executable, str(Path(__file__).resolve()), "--serve", kind, "--async-mode", mode,
                "--port", str(port)]
     log_path = workdir / f"server-{kind}.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the {kind} server stopped:\n" + log_path.read_text()[-3000:])
+
+    def serving() -> bool:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                if "serving" in log_path.read_text():
-                    return process, url, log_path
+                return "serving" in log_path.read_text()
         except OSError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"the {kind} server did not start in 60 s:\n" + log_path.read_text()[-3000:])
+            return False
 
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    process = launch(f"{kind} server", command, environ(**env_extra), log_path, serving)
+    return process, f"http://127.0.0.1:{port}", log_path
 
 
 # The app's data: pairs in active conversations, made through the app's own services.
@@ -185,7 +133,6 @@ def load_routing_bench():
     spec = importlib.util.spec_from_file_location("bench_routing", Path(__file__).resolve().parent / "routing.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.VERBOSE = VERBOSE
     return module
 
 
@@ -221,19 +168,6 @@ def seed_pairs(database_url: str, pairs: int) -> dict:
         db.session.remove()
         db.engine.dispose()
     return {"key": key, "emails": seeded["emails"], "user_ids": seeded["user_ids"], "visitors": visitors}
-
-
-def log_in(url: str, email: str) -> str:
-    import requests
-
-    http = requests.Session()
-    page = http.get(f"{url}/login", timeout=30).text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    answer = http.post(f"{url}/login", data={"email": email, "password": PASSWORD, "csrf_token": token},
-                       allow_redirects=False, timeout=30)
-    if answer.status_code != 302:
-        raise RuntimeError(f"login of {email} answered {answer.status_code}")
-    return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
 
 
 # The clients and the loads.
@@ -404,7 +338,6 @@ async def run_loads(args, relay: Relay, label: str, server_pid: int, paced_rate:
 
 
 def main() -> None:
-    global VERBOSE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout, progress on stderr")
     parser.add_argument("--quick", action="store_true", help="shorter runs (about 40 s)")
@@ -427,7 +360,7 @@ def main() -> None:
         (serve_app if args.serve == "app" else serve_bare)(args.async_mode, args.port)
         return
 
-    VERBOSE = not args.quiet
+    benchlib.VERBOSE = not args.quiet
     args.seconds = args.seconds or (5.0 if args.quick else 15.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     gevent_available = importlib.util.find_spec("gevent") is not None

@@ -34,9 +34,7 @@ import hashlib
 import json
 import os
 import platform
-import re
 import secrets
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -47,36 +45,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import benchlib
+from benchlib import PASSWORD, SECRET, environ, free_port, launch, log, log_in, ms, percentile, ratio, stop
 
-SECRET = "benchmark-secret-key-long-enough-for-every-check-0123456789"  # noqa: S105 - a scratch server
-PASSWORD = "bench-password-2026"  # noqa: S105 - scratch accounts
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-VERBOSE = True
-
-
-def log(*parts: object) -> None:
-    if VERBOSE:
-        print(*parts, file=sys.stderr, flush=True)
-
-
 # Figures.
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q / 100
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
-def ms(value: float | None) -> float | None:
-    return None if value is None else round(value * 1000, 3)
-
 
 def latency_figures(latencies: list[float]) -> dict:
     return {"p50_ms": ms(percentile(latencies, 50)), "p90_ms": ms(percentile(latencies, 90)),
@@ -87,16 +60,6 @@ def rate_figures(latencies: list[float], seconds: float, errors: int = 0) -> dic
     return {"decisions": len(latencies), "seconds": round(seconds, 3),
             "decisions_per_second": round(len(latencies) / seconds, 1) if seconds > 0 else None,
             **latency_figures(latencies), "errors": errors}
-
-
-def ratio(a: float | None, b: float | None) -> float | None:
-    return round(a / b, 3) if a and b else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # The app, built on a database URL the way tests/conftest.py's make_app does.
@@ -648,51 +611,21 @@ def bench_pg(args) -> tuple[dict | None, str | None]:
 # (3) and (4): the real server, 200 experts on sockets.
 
 def start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen, str, Path]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET, "MARKETPLACE_ENV": "development",
-           "SCHEDULER_MODE": "off", "RATELIMIT_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
-    command = [str(Path(sys.executable).parent / "marketplace"), "serve", "--port", str(port)]
-    log_path = workdir / "server.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
     import requests
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server stopped:\n" + log_path.read_text()[-3000:])
+    url = f"http://127.0.0.1:{free_port()}"
+    env = environ(DATABASE_URL=database_url, SECRET_KEY=SECRET, MARKETPLACE_ENV="development",
+                  SCHEDULER_MODE="off", RATELIMIT_ENABLED="false")
+    command = [str(Path(sys.executable).parent / "marketplace"), "serve", "--port", url.rsplit(":", 1)[1]]
+
+    def healthy() -> bool:
         try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url, log_path
+            return requests.get(f"{url}/healthz", timeout=1).status_code == 200
         except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the server did not start in 60 s:\n" + log_path.read_text()[-3000:])
+            return False
 
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
-def log_in(url: str, email: str, password: str) -> str:
-    """Log in through the real form (CSRF token from the page); return the Cookie header for the socket."""
-    import requests
-
-    http = requests.Session()
-    page = http.get(f"{url}/login", timeout=30).text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    answer = http.post(f"{url}/login", data={"email": email, "password": password, "csrf_token": token},
-                       allow_redirects=False, timeout=30)
-    if answer.status_code != 302:
-        raise RuntimeError(f"login of {email} answered {answer.status_code}")
-    return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+    log_path = workdir / "server.log"
+    return launch("server", command, env, log_path, healthy), url, log_path
 
 
 class ExpertClients:
@@ -925,7 +858,7 @@ def bench_sockets(args, workdir: Path) -> dict:
         log(f"    {n} experts logged in through the form in {time.perf_counter() - t0:.1f} s")
         result = asyncio.run(socket_phases(args, server_url, key, cookies, n))
     finally:
-        stop_server(process)
+        stop(process)
         server_log = log_path.read_text()
     offers_seen = result.pop("_offers")
     # The offer went to the socket of the expert the database says it went to.
@@ -947,7 +880,6 @@ def bench_sockets(args, workdir: Path) -> dict:
 
 
 def main() -> None:
-    global VERBOSE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout, progress on stderr")
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run (about a minute)")
@@ -969,7 +901,7 @@ def main() -> None:
     parser.add_argument("--skip", action="append", default=[], choices=["sqlite", "postgresql", "sockets"],
                         help="leave a part out (repeatable)")
     args = parser.parse_args()
-    VERBOSE = not args.quiet
+    benchlib.VERBOSE = not args.quiet
     quick = args.quick
     args.conversations = args.conversations or (1000 if quick else 5000)
     args.max_run_seconds = args.max_run_seconds or (5.0 if quick else 12.0)

@@ -1,0 +1,97 @@
+"""What the benchmarks share: progress lines, figures, and starting, logging in to and stopping a server.
+
+The scripts are run as `python benchmarks/<name>.py`, so this folder is on sys.path and `import benchlib`
+finds this file; importing it also puts the project root on sys.path for `import marketplace`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SECRET = "benchmark-secret-key-long-enough-for-every-check-0123456789"  # noqa: S105 - a scratch server
+PASSWORD = "bench-password-2026"  # noqa: S105 - scratch accounts
+VERBOSE = True  # the scripts turn it off with --quiet
+
+
+def log(*parts: object) -> None:
+    if VERBOSE:
+        print(*parts, file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q / 100
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 3)
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def launch(name: str, command: list[str], env: dict[str, str], log_path: Path,
+           ready: Callable[[], bool]) -> subprocess.Popen:
+    """Start a server subprocess (output to log_path) and wait up to 60 s until `ready()` says it serves."""
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # noqa: S603
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the {name} stopped:\n" + log_path.read_text()[-3000:])
+        if ready():
+            return process
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the {name} did not start in 60 s:\n" + log_path.read_text()[-3000:])
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def log_in(url: str, email: str, password: str = PASSWORD) -> str:
+    """Log in through the real form (CSRF token from the page); return the Cookie header for a socket."""
+    import requests
+
+    http = requests.Session()
+    page = http.get(f"{url}/login", timeout=30).text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    answer = http.post(f"{url}/login", data={"email": email, "password": password, "csrf_token": token},
+                       allow_redirects=False, timeout=30)
+    if answer.status_code != 302:
+        raise RuntimeError(f"login of {email} answered {answer.status_code}")
+    return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+
+
+def environ(**extra: str) -> dict[str, str]:
+    """The environment for a server subprocess: this one's, unbuffered, plus `extra`."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1", **extra}
