@@ -213,6 +213,9 @@ WHERE p.status = 'available' AND ep.status = 'approved' AND e.status = 'approved
 ORDER BY el.open_chats + el.pending_offers, el.last_offered_at IS NOT NULL, el.last_offered_at, el.expert_id
 LIMIT 1
 """
+# The price on the brand's rate card in effect today (the router reads it the same way for every decision).
+PRICE_SQL = ("(SELECT rc.price_cents FROM rate_cards rc WHERE rc.brand_id = b.id AND rc.cancelled_at IS NULL "
+             "AND rc.effective_from <= CURRENT_DATE ORDER BY rc.effective_from DESC, rc.id DESC LIMIT 1)")
 SQLITE_QUEUE = """
 SELECT id FROM conversations WHERE brand_id = ? AND status = 'waiting'
 ORDER BY priority DESC, queued_at, id LIMIT 1
@@ -259,7 +262,7 @@ def bare_sqlite_router(path: str, brand_id: int, limit: int, expert_sql: str = S
         connection.execute("BEGIN IMMEDIATE")
         load = connection.execute(
             "SELECT bl.pending_offers, bl.day_accepted, bl.month_committed_cents, b.daily_cap, "
-            "b.monthly_budget_cents, b.chat_rate_cents, b.expert_concurrency, b.offer_timeout_seconds "
+            "b.monthly_budget_cents, " + PRICE_SQL + ", b.expert_concurrency, b.offer_timeout_seconds "
             "FROM brand_loads bl JOIN brands b ON b.id = bl.brand_id WHERE bl.brand_id = ?", (brand_id,)).fetchone()
         decided = False
         if _may_offer(*load[:6]):
@@ -466,7 +469,7 @@ def bare_pg_routers(url: str, assignments: list[list[int]], limit: int, expert_s
         with connection.transaction():
             load = connection.execute(
                 "SELECT bl.pending_offers, bl.day_accepted, bl.month_committed_cents, b.daily_cap, "
-                "b.monthly_budget_cents, b.chat_rate_cents, b.expert_concurrency, b.offer_timeout_seconds "
+                "b.monthly_budget_cents, " + PRICE_SQL + ", b.expert_concurrency, b.offer_timeout_seconds "
                 "FROM brand_loads bl JOIN brands b ON b.id = bl.brand_id WHERE bl.brand_id = %s FOR UPDATE OF bl",
                 (brand_id,)).fetchone()
             if not _may_offer(*load[:6]):

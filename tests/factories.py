@@ -9,7 +9,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import hash_password
-from marketplace.brands.models import Brand, BrandMembership, BrandRole
+from marketplace.brands.models import Brand, BrandMembership, BrandRole, RateCard
 from marketplace.database import db, utcnow
 from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertProfile, ExpertStatus
 from marketplace.shifts.models import BookingStatus, ShiftBooking, ShiftSlot
@@ -43,6 +43,14 @@ class BrandFactory(Base):
     slug = factory.Sequence(lambda n: f"brand-{n}")
     timezone = "Europe/Paris"
     currency = "EUR"
+
+    @factory.post_generation
+    def price_cents(brand, create, extracted, **kwargs):  # noqa: N805 - factory_boy passes the object
+        """Every brand has a rate card, in effect since long ago; `price_cents=` sets its price (200)."""
+        db.session.add(RateCard(brand_id=brand.id, effective_from=dt.date(2000, 1, 1),
+                                price_cents=200 if extracted is None else extracted, commission_bps=2000,
+                                bonus_rules=[]))
+        db.session.flush()
 
 
 class MembershipFactory(Base):

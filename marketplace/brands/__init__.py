@@ -5,7 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
-    from marketplace.brands import api, services, views
+    from marketplace.brands import api, console, member_views, services, views
     from marketplace.extensions import login_manager
     from marketplace.web import register_home
     from marketplace.web.api import register_path_guard
@@ -24,8 +24,11 @@ def init_app(app: Flask) -> None:
     def brand_rooms(user):
         return [f"brand:{brand.id}" for brand in services.visible_brands(user)] if user.role == Role.BRAND else []
 
+    console.init_app(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(member_views.blueprint)
+    app.register_blueprint(member_views.api)
     register_home(app, Role.BRAND, "brands.home")
     register_rooms(app, brand_rooms)
     register_path_guard(app, "brand_id", lambda actor, brand_id: services.get_brand(actor, brand_id))

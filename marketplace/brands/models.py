@@ -37,10 +37,12 @@ class Brand(db.Model):
         sa.CheckConstraint("max_wait_seconds BETWEEN 10 AND 86400", name="max_wait"),
         sa.CheckConstraint("inactivity_close_minutes BETWEEN 1 AND 1440", name="inactivity_close"),
         sa.CheckConstraint("expert_concurrency BETWEEN 1 AND 10", name="expert_concurrency"),
-        sa.CheckConstraint("chat_rate_cents >= 0", name="chat_rate"),
         sa.CheckConstraint("max_concurrent IS NULL OR max_concurrent >= 0", name="max_concurrent"),
+        sa.CheckConstraint("max_active_experts IS NULL OR max_active_experts >= 0", name="max_active_experts"),
         sa.CheckConstraint("daily_cap IS NULL OR daily_cap >= 0", name="daily_cap"),
         sa.CheckConstraint("monthly_budget_cents IS NULL OR monthly_budget_cents >= 0", name="monthly_budget"),
+        sa.CheckConstraint("service_level_percent BETWEEN 1 AND 100", name="service_level_percent"),
+        sa.CheckConstraint("service_level_seconds BETWEEN 5 AND 3600", name="service_level_seconds"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -59,18 +61,81 @@ class Brand(db.Model):
     widget_key: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True, default=new_widget_key)
     widget_origins: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
     topics: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    languages: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)  # ISO 639-1 codes offered
     opening_hours: so.Mapped[dict[str, list[list[str]]] | None] = so.mapped_column(sa.JSON)  # None: always open
+    # Closed on the public holidays of this country (ISO 3166-1, and subdivision) as the holidays library
+    # knows them; None: no holidays. One-off closures are BrandClosure rows.
+    holiday_country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    holiday_subdivision: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    # Service level: this share of chats gets a first expert reply within this many seconds of arriving.
+    service_level_percent: so.Mapped[int] = so.mapped_column(default=80, server_default="80")
+    service_level_seconds: so.Mapped[int] = so.mapped_column(default=60, server_default="60")
     offer_timeout_seconds: so.Mapped[int] = so.mapped_column(default=30, server_default="30")
     max_wait_seconds: so.Mapped[int] = so.mapped_column(default=300, server_default="300")
     inactivity_close_minutes: so.Mapped[int] = so.mapped_column(default=15, server_default="15")
     expert_concurrency: so.Mapped[int] = so.mapped_column(default=3, server_default="3")
-    chat_rate_cents: so.Mapped[int] = so.mapped_column(default=200, server_default="200")
-    # Demand caps; None means no cap.
+    # Demand caps; None means no cap. The price of a chat is on the brand's rate cards.
     max_concurrent: so.Mapped[int | None]
+    max_active_experts: so.Mapped[int | None]
     daily_cap: so.Mapped[int | None]
     monthly_budget_cents: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
 
     memberships: so.WriteOnlyMapped[BrandMembership] = so.relationship(back_populates="brand")
+
+
+class BrandClosure(db.Model):
+    """A one-off day the brand takes no chats (its own timezone), on top of its weekly hours and holidays."""
+
+    __tablename__ = "brand_closures"
+    __table_args__ = (sa.UniqueConstraint("brand_id", "day", name="uq_brand_closures_brand_day"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"))
+    day: so.Mapped[dt.date]
+    reason: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+
+
+class RateCard(db.Model):
+    """What the brand pays per answered chat from `effective_from` (a day in the brand's timezone) on.
+
+    Rows are never changed once in effect: a new price is a new row. A chat keeps the card that was in
+    effect when it was accepted. A card not yet in effect may be cancelled (kept, for the history).
+    """
+
+    __tablename__ = "rate_cards"
+    __table_args__ = (
+        sa.CheckConstraint("price_cents >= 0", name="price"),
+        sa.CheckConstraint("commission_bps BETWEEN 0 AND 10000", name="commission"),
+        sa.Index("ix_rate_cards_brand_effective", "brand_id", "effective_from"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"))
+    effective_from: so.Mapped[dt.date]
+    price_cents: so.Mapped[int]
+    commission_bps: so.Mapped[int]  # the platform's share of the price, in hundredths of a percent
+    bonus_rules: so.Mapped[list[dict]] = so.mapped_column(sa.JSON, default=list)  # core.rates.BonusRule as dicts
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    cancelled_at: so.Mapped[dt.datetime | None]
+
+
+class BrandInvitation(db.Model):
+    """An e-mailed invitation to join a brand's staff; only a hash of its secret is kept."""
+
+    __tablename__ = "brand_invitations"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    role: so.Mapped[BrandRole] = so.mapped_column(enum_column(BrandRole, "invitation_role"))
+    secret_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    invited_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[dt.datetime]
+    accepted_at: so.Mapped[dt.datetime | None]
+    accepted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: so.Mapped[dt.datetime | None]
 
 
 class BrandMembership(db.Model):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from babel import Locale
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
+from marketplace.brands import opening
 from marketplace.brands.models import Brand, BrandRole, CannedAnswer
-from marketplace.brands.services import Actor, get_brand
+from marketplace.brands.services import Actor, get_brand, validate_settings
 from marketplace.core.routing import parse_hours
 from marketplace.database import db
 from marketplace.errors import InvalidInput, clean_text
@@ -18,17 +21,25 @@ from marketplace.errors import InvalidInput, clean_text
 MAX_ORIGINS = 20
 MAX_TOPICS = 20
 MAX_CANNED = 50
+MAX_LANGUAGES = 20
+# Settings kept with the brand's account that its program page edits too.
+BRAND_SETTINGS = ("timezone", "enrolment_approval", "allow_unbooked_online")
 # field: (lowest, highest, whether None (no limit) is allowed)
 NUMBERS: dict[str, tuple[int, int, bool]] = {
     "offer_timeout_seconds": (5, 600, False),
     "max_wait_seconds": (10, 86400, False),
     "inactivity_close_minutes": (1, 1440, False),
     "expert_concurrency": (1, 10, False),
-    "chat_rate_cents": (0, 100_000, False),
+    "service_level_percent": (1, 100, False),
+    "service_level_seconds": (5, 3600, False),
     "max_concurrent": (0, 100_000, True),
+    "max_active_experts": (0, 100_000, True),
     "daily_cap": (0, 10_000_000, True),
     "monthly_budget_cents": (0, 10**12, True),
 }
+
+
+LANGUAGE_CODES = frozenset(code for code in Locale("en").languages if len(code) == 2)
 
 
 def clean_origin(value: object) -> str:
@@ -39,6 +50,19 @@ def clean_origin(value: object) -> str:
         raise InvalidInput(_l("%(origin)s is not an origin such as https://www.example.com.", origin=text or "—"),
                            "widget_origins")
     return text
+
+
+def clean_languages(languages: object) -> list[str]:
+    """Languages as ISO 639-1 codes (fr, en, ...), known to Babel, without repeats."""
+    if not isinstance(languages, list) or len(languages) > MAX_LANGUAGES:
+        raise InvalidInput(_l("List at most %(count)d languages.", count=MAX_LANGUAGES), "languages")
+    codes = []
+    for language in languages:
+        code = str(language or "").strip().lower()
+        if not re.fullmatch(r"[a-z]{2}", code) or code not in LANGUAGE_CODES:
+            raise InvalidInput(_l("%(code)s is not a language code such as fr or en.", code=code or "—"), "languages")
+        codes.append(code)
+    return list(dict.fromkeys(codes))
 
 
 def _number(name: str, value: object) -> int | None:
@@ -66,6 +90,12 @@ def _validate(changes: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput(_l("List at most %(count)d topics.", count=MAX_TOPICS), "topics")
         cleaned = [clean_text(topic if isinstance(topic, str) else "", "topics", max_length=80) for topic in topics]
         clean["topics"] = list(dict.fromkeys(topic for topic in cleaned if topic))
+    if "languages" in changes:
+        clean["languages"] = clean_languages(changes["languages"])
+    if "holiday_country" in changes or "holiday_subdivision" in changes:
+        clean["holiday_country"], clean["holiday_subdivision"] = opening.check_holiday_region(
+            changes.get("holiday_country"), changes.get("holiday_subdivision"))
+    clean.update(validate_settings({name: changes[name] for name in BRAND_SETTINGS if name in changes}))
     if "opening_hours" in changes:
         try:
             parse_hours(changes["opening_hours"])

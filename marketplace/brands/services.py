@@ -21,8 +21,10 @@ from marketplace.brands.models import (
     BrandRole,
     CannedAnswer,
     EnrolmentApproval,
+    RateCard,
     TokenPrincipal,
 )
+from marketplace.core import rates
 from marketplace.core.text import slugify
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
@@ -47,7 +49,8 @@ class Member:
     role: BrandRole
 
 
-def _validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
+def validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    """Check the brand's own settings (name, timezone, currency, approval, unbooked experts) in `changes`."""
     clean: dict[str, Any] = {}
     if "name" in changes:
         clean["name"] = clean_text(changes["name"], "name", max_length=120, required=_l("Enter the brand's name."))
@@ -160,7 +163,7 @@ def create_brand(actor: User | None, name: str, *, slug: str | None = None,
     """Open a brand on the platform (ops, or the command line when actor is None)."""
     if actor is not None and (actor.is_token or actor.role != Role.OPS):
         raise Forbidden(_l("Only ops staff create brands."))
-    clean = _validate_settings({"name": name, "timezone": timezone, "currency": currency})
+    clean = validate_settings({"name": name, "timezone": timezone, "currency": currency})
     slug = slugify(slug if slug is not None else clean["name"])
     if not slug:
         raise InvalidInput(_l("Use letters or digits in the brand's short name."), "slug")
@@ -169,6 +172,11 @@ def create_brand(actor: User | None, name: str, *, slug: str | None = None,
     brand = Brand(slug=slug, **clean)
     db.session.add(brand)
     db.session.flush()
+    # Every brand has a price from its first day; its admins schedule changes on the rate card.
+    today = utcnow().astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+    db.session.add(RateCard(brand_id=brand.id, effective_from=today, price_cents=rates.DEFAULT_PRICE_CENTS,
+                            commission_bps=rates.DEFAULT_COMMISSION_BPS, bonus_rules=[],
+                            created_by_id=actor.id if actor else None))
     accounts.record_audit("brand_created", actor_id=actor.id if actor else None, brand_id=brand.id, slug=slug)
     db.session.commit()
     return brand
@@ -176,7 +184,7 @@ def create_brand(actor: User | None, name: str, *, slug: str | None = None,
 
 def update_brand(actor: Actor, brand_id: int, changes: dict[str, Any]) -> Brand:
     brand = get_brand(actor, brand_id, need=BrandRole.ADMIN)
-    for key, value in _validate_settings(changes).items():
+    for key, value in validate_settings(changes).items():
         setattr(brand, key, value)
     db.session.commit()
     return brand

@@ -69,7 +69,9 @@ class Caps:
     max_concurrent: int | None
     daily_cap: int | None
     monthly_budget_cents: int | None
-    rate_cents: int
+    rate_cents: int  # the price of an answered chat on the rate card in effect now
+    max_active_experts: int | None = None
+    expert_concurrency: int = 1  # the seats one expert holds for the brand
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ def door_refusal(caps: Caps, usage: Usage) -> str | None:
     """
     if caps.max_concurrent is not None and usage.open_conversations + 1 > caps.max_concurrent:
         return "max_concurrent"
+    if caps.max_active_experts is not None and (
+        usage.open_conversations + 1 > caps.max_active_experts * caps.expert_concurrency
+    ):
+        return "max_active_experts"  # the experts it may use could not all hold it
     if caps.daily_cap is not None and usage.day_accepted + usage.open_conversations + 1 > caps.daily_cap:
         return "daily_cap"
     if caps.monthly_budget_cents is not None and (
@@ -104,6 +110,13 @@ def may_offer(caps: Caps, usage: Usage) -> bool:
     return caps.monthly_budget_cents is None or (
         usage.month_committed_cents + (usage.pending_offers + 1) * caps.rate_cents <= caps.monthly_budget_cents
     )
+
+
+def may_accept(caps: Caps, usage: Usage, price_cents: int) -> bool:
+    """Whether a pending offer may become an accepted chat at `price_cents` (caps may have been lowered since)."""
+    if caps.daily_cap is not None and usage.day_accepted + 1 > caps.daily_cap:
+        return False
+    return caps.monthly_budget_cents is None or usage.month_committed_cents + price_cents <= caps.monthly_budget_cents
 
 
 def queue_key(priority: int, queued_at: dt.datetime, conversation_id: int) -> tuple:

@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
+from marketplace.brands import opening
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.core import routing as rules
@@ -63,8 +64,7 @@ def _check_token(token: str | None) -> str:
 
 def widget_info(widget_key: str) -> WidgetInfo:
     brand = brands.brand_for_widget(widget_key)
-    info = WidgetInfo(brand.name, list(brand.topics or []),
-                      rules.is_open(brand.opening_hours, router.local_time(brand, utcnow())))
+    info = WidgetInfo(brand.name, list(brand.topics or []), opening.is_open(brand))
     db.session.commit()
     return info
 
@@ -111,10 +111,10 @@ def start_conversation(widget_key: str, token: str | None, *, topic: str | None 
     conversation = Conversation(brand_id=brand.id, topic=topic, page_url=page_url, locale=locale,
                                 visitor_token_hash=token_hash, created_at=now, queued_at=now,
                                 visitor_seen_at=now, last_activity_at=now)
-    if not rules.is_open(brand.opening_hours, router.local_time(brand, now)):
+    if not opening.is_open(brand, now):
         refusal: str | None = EndReason.CLOSED_HOURS.value
     else:
-        refusal = rules.door_refusal(router.brand_caps(brand), router.usage_of(load))
+        refusal = rules.door_refusal(router.brand_caps(brand, now), router.usage_of(load))
     if refusal is None:
         conversation.status = ConversationStatus.WAITING
         load.open_conversations += 1
@@ -228,6 +228,9 @@ def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: 
     elif was == ConversationStatus.ACTIVE:
         db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == conversation.expert_id)
                            .values(open_chats=ExpertLoad.open_chats - 1).execution_options(synchronize_session=False))
+        if conversation.first_reply_at is None and _same_month(brand, conversation.accepted_at, load.month):
+            # Never answered, so never paid: its price no longer counts against the month's budget.
+            load.month_committed_cents -= conversation.rate_cents or 0
     conversation.status, conversation.end_reason, conversation.closed_at = outcome, reason, now
     load.open_conversations -= 1
     name = None
@@ -239,6 +242,10 @@ def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: 
     db.session.commit()
     router.after_freed(brand.id, freed_expert)
     return conversation
+
+
+def _same_month(brand: Brand, at: dt.datetime | None, month: str) -> bool:
+    return at is not None and router.local_time(brand, at).strftime("%Y-%m") == month
 
 
 def leave(widget_key: str, token: str | None, conversation_id: int) -> Conversation:

@@ -46,6 +46,7 @@ class EndReason(enum.StrEnum):
     MAX_CONCURRENT = "max_concurrent"
     DAILY_CAP = "daily_cap"
     MONTHLY_BUDGET = "monthly_budget"
+    MAX_ACTIVE_EXPERTS = "max_active_experts"
 
 
 class OfferStatus(enum.StrEnum):
@@ -66,6 +67,7 @@ class Conversation(db.Model):
     __tablename__ = "conversations"
     __table_args__ = (
         sa.Index("ix_conversations_queue", "brand_id", "status", "priority", "queued_at", "id"),
+        sa.Index("ix_conversations_brand_created", "brand_id", "created_at"),
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
         sa.CheckConstraint("last_seq >= 0", name="last_seq"),
     )
@@ -92,7 +94,8 @@ class Conversation(db.Model):
     accepted_at: so.Mapped[dt.datetime | None]
     first_reply_at: so.Mapped[dt.datetime | None]
     closed_at: so.Mapped[dt.datetime | None]
-    rate_cents: so.Mapped[int | None]  # the brand's rate at acceptance
+    rate_cents: so.Mapped[int | None]  # the price on the brand's rate card in effect at acceptance
+    rate_card_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("rate_cards.id", ondelete="SET NULL"))
     last_seq: so.Mapped[int] = so.mapped_column(default=0)
     expert_read_seq: so.Mapped[int] = so.mapped_column(default=0)
     rating: so.Mapped[int | None]
@@ -200,3 +203,6 @@ class LeftMessage(db.Model):
     body: so.Mapped[str] = so.mapped_column(sa.String(4000))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     read_at: so.Mapped[dt.datetime | None]
+    replied_at: so.Mapped[dt.datetime | None]
+    replied_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    reply: so.Mapped[str | None] = so.mapped_column(sa.String(4000))

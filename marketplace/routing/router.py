@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
+from marketplace.brands import rates
 from marketplace.brands.models import Brand
 from marketplace.core import routing as rules
 from marketplace.database import db, utcnow
@@ -56,8 +57,11 @@ def _insert_ignore(table: sa.Table, **values: object) -> None:
     db.session.execute(insert(table).values(**values).on_conflict_do_nothing())
 
 
-def brand_caps(brand: Brand) -> rules.Caps:
-    return rules.Caps(brand.max_concurrent, brand.daily_cap, brand.monthly_budget_cents, brand.chat_rate_cents)
+def brand_caps(brand: Brand, now: dt.datetime | None = None) -> rules.Caps:
+    """The brand's caps as they stand now, with the price on the rate card in effect."""
+    card = rates.card_in_effect(brand, now)
+    return rules.Caps(brand.max_concurrent, brand.daily_cap, brand.monthly_budget_cents,
+                      card.price_cents if card else 0, brand.max_active_experts, brand.expert_concurrency)
 
 
 def usage_of(load: BrandLoad) -> rules.Usage:
@@ -107,8 +111,20 @@ def ensure_available_loads() -> int:
     return len(missing)
 
 
-def _eligible_expert(brand: Brand, conversation_id: int, now: dt.datetime) -> ExpertLoad | None:
-    """Rules 2, 4 and 5: the least loaded, then longest idle, available expert with room, never re-offered."""
+def working_expert_ids(brand_id: int) -> set[int]:
+    """The experts holding one of the brand's chats or offers (consistent under the brand's lock)."""
+    active = sa.select(Conversation.expert_id).where(Conversation.brand_id == brand_id,
+                                                     Conversation.status == ConversationStatus.ACTIVE)
+    offered = sa.select(Offer.expert_id).where(Offer.brand_id == brand_id, Offer.status == OfferStatus.PENDING)
+    return set(db.session.scalars(sa.union(active, offered)))
+
+
+def _eligible_expert(brand: Brand, conversation_id: int, now: dt.datetime,
+                     only: set[int] | None = None) -> ExpertLoad | None:
+    """Rules 2, 4 and 5: the least loaded, then longest idle, available expert with room, never re-offered.
+
+    `only` narrows the choice to these experts (the brand uses as many experts as it allows already).
+    """
     load = ExpertLoad.open_chats + ExpertLoad.pending_offers
     query = (
         sa.select(ExpertLoad)
@@ -122,6 +138,8 @@ def _eligible_expert(brand: Brand, conversation_id: int, now: dt.datetime) -> Ex
     )
     if not brand.allow_unbooked_online:
         query = query.where(ExpertLoad.expert_id.in_(shifts.on_shift_expert_ids(brand.id, now)))
+    if only is not None:
+        query = query.where(ExpertLoad.expert_id.in_(only))
     return db.session.scalar(query)
 
 
@@ -146,11 +164,15 @@ def _decide(brand_id: int) -> Decision | None:
     """Make one offer for the brand if any waiting conversation can go to any expert; one transaction."""
     now = utcnow()
     load, brand = lock_brand(brand_id, now)
-    if not rules.may_offer(brand_caps(brand), usage_of(load)):
+    if not rules.may_offer(brand_caps(brand, now), usage_of(load)):
         db.session.commit()
         return None
+    only = None
+    if brand.max_active_experts is not None:
+        working = working_expert_ids(brand_id)
+        only = working if len(working) >= brand.max_active_experts else None
     for conversation_id in _waiting_in_order(brand_id):
-        expert = _eligible_expert(brand, conversation_id, now)
+        expert = _eligible_expert(brand, conversation_id, now, only)
         if expert is None:
             tried = db.session.scalar(sa.select(sa.exists().where(Offer.conversation_id == conversation_id)))
             if not tried:
@@ -247,10 +269,18 @@ def _gone_reason(offer_id: int) -> Conflict:
 
 
 def accept_offer(expert_id: int, offer_id: int) -> Conversation:
-    """The expert takes the chat: it becomes theirs at the brand's current rate (the day's cap counts it)."""
+    """The expert takes the chat: it becomes theirs at the price in effect now (the day's cap counts it).
+
+    A cap lowered since the offer was made applies here too: the offer is then taken back.
+    """
     brand_id = _offer_of(offer_id).brand_id
     now = utcnow()
-    load, _brand = lock_brand(brand_id, now)
+    load, brand = lock_brand(brand_id, now)
+    card = rates.card_in_effect(brand, now)
+    price = card.price_cents if card else 0
+    if not rules.may_accept(brand_caps(brand, now), usage_of(load), price):
+        _return_offer(offer_id, OfferStatus.RESCINDED, expert_id=expert_id, now=now, locked=load)
+        raise Conflict(_l("The brand has reached its limit for now: this chat could not be given to you."))
     settled = _settle(offer_id, OfferStatus.ACCEPTED, now, expert_id=expert_id, live_only=True)
     if settled is None:
         raise _gone_reason(offer_id)
@@ -259,12 +289,13 @@ def accept_offer(expert_id: int, offer_id: int) -> Conversation:
     conversation.expert_id = expert_id
     conversation.accepted_at = now
     conversation.last_activity_at = now
-    conversation.rate_cents = brand.chat_rate_cents
+    conversation.rate_cents = price
+    conversation.rate_card_id = card.id if card else None
     db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == expert_id)
                        .values(open_chats=ExpertLoad.open_chats + 1).execution_options(synchronize_session=False))
     load.pending_offers -= 1
     load.day_accepted += 1
-    load.month_committed_cents += brand.chat_rate_cents
+    load.month_committed_cents += price
     profile = experts.get_profile(expert_id)
     events.offer_gone(offer, profile.user_id, "accepted")
     events.chat_started(conversation, brand, profile.display_name, profile.user_id)
@@ -284,12 +315,16 @@ def rescind_offer(offer_id: int) -> bool:
 
 
 def _return_offer(offer_id: int, outcome: OfferStatus, *, expert_id: int | None = None,
-                  now: dt.datetime | None = None) -> Offer | None:
+                  now: dt.datetime | None = None, locked: BrandLoad | None = None) -> Offer | None:
+    """Settle a pending offer as not taken; the conversation keeps its place in the queue.
+
+    `locked`: the caller has already locked the brand's load row (this one is it).
+    """
     offer = _offer_of(offer_id)
     if expert_id is not None and offer.expert_id != expert_id:
         raise NotFound(_l("No such offer."))
     now = now or utcnow()
-    load, _brand = lock_brand(offer.brand_id, now)
+    load = locked if locked is not None else lock_brand(offer.brand_id, now)[0]
     settled = _settle(offer_id, outcome, now, expert_id=expert_id)
     if settled is None:
         if expert_id is not None:

@@ -106,14 +106,23 @@ class ProgramSchema(Schema):
     widget_key = fields.String(dump_only=True)
     widget_origins = fields.List(fields.String(), metadata={"description": "Origins that may embed the widget."})
     topics = fields.List(fields.String())
+    languages = fields.List(fields.String(), metadata={"description": "ISO 639-1 codes, e.g. fr, en."})
     opening_hours = fields.Dict(allow_none=True, metadata={
         "description": 'Per weekday, e.g. {"mon": [["09:00", "18:00"]]}; null for always open.'})
+    holiday_country = fields.String(allow_none=True, metadata={
+        "description": "Closed on this country's public holidays (ISO 3166-1 alpha-2); null for none."})
+    holiday_subdivision = fields.String(allow_none=True, metadata={"description": "A region with its own holidays."})
+    service_level_percent = fields.Integer(strict=True, metadata={
+        "description": "The share of chats to get a first expert reply within service_level_seconds."})
+    service_level_seconds = fields.Integer(strict=True)
     offer_timeout_seconds = fields.Integer(strict=True)
     max_wait_seconds = fields.Integer(strict=True)
     inactivity_close_minutes = fields.Integer(strict=True)
     expert_concurrency = fields.Integer(strict=True)
-    chat_rate_cents = fields.Integer(strict=True)
+    enrolment_approval = fields.String(metadata={"description": "manual or automatic"})
+    allow_unbooked_online = fields.Boolean()
     max_concurrent = fields.Integer(strict=True, allow_none=True)
+    max_active_experts = fields.Integer(strict=True, allow_none=True)
     daily_cap = fields.Integer(strict=True, allow_none=True)
     monthly_budget_cents = fields.Integer(strict=True, allow_none=True)
 

@@ -87,7 +87,7 @@ def seed() -> World:
     now = utcnow()
     a = BrandFactory(timezone="Europe/Paris", expert_concurrency=2, max_concurrent=12, daily_cap=40,
                      allow_unbooked_online=False)
-    b = BrandFactory(timezone="Pacific/Auckland", expert_concurrency=3, chat_rate_cents=250,
+    b = BrandFactory(timezone="Pacific/Auckland", expert_concurrency=3, price_cents=250,
                      monthly_budget_cents=250 * 40)
     c = BrandFactory(timezone="America/Los_Angeles", expert_concurrency=1, allow_unbooked_online=True,
                      offer_timeout_seconds=5)
@@ -302,7 +302,7 @@ def broken_rules_one_to_three() -> list[str]:
         problems.append(f"rule 1: conversations accepted twice {twice}")
     rows = db.session.execute(sa.select(Conversation.id, Conversation.brand_id, Conversation.status,
                                         Conversation.expert_id, Conversation.accepted_at,
-                                        Conversation.rate_cents)).all()
+                                        Conversation.first_reply_at, Conversation.rate_cents)).all()
     for row in rows:
         offered = per_conversation.get(row.id, 0)
         if (row.status == ConversationStatus.OFFERED) != (offered == 1):
@@ -324,7 +324,8 @@ def broken_rules_one_to_three() -> list[str]:
             if row.brand_id == brand.id and row.accepted_at is not None:
                 local = row.accepted_at.astimezone(zone)
                 days[local.date()] += 1
-                months[local.strftime("%Y-%m")] += row.rate_cents
+                if row.status == ConversationStatus.ACTIVE or row.first_reply_at is not None:
+                    months[local.strftime("%Y-%m")] += row.rate_cents  # answered or in progress: committed
         if brand.max_concurrent is not None and opened[brand.id] > brand.max_concurrent:
             problems.append(f"rule 3: brand {brand.id} has {opened[brand.id]} open > {brand.max_concurrent}")
         if brand.daily_cap is not None and any(count > brand.daily_cap for count in days.values()):
@@ -332,6 +333,10 @@ def broken_rules_one_to_three() -> list[str]:
         if brand.monthly_budget_cents is not None and any(spent > brand.monthly_budget_cents
                                                           for spent in months.values()):
             problems.append(f"rule 3: brand {brand.id} committed {dict(months)} > {brand.monthly_budget_cents}")
+        load = db.session.get(BrandLoad, brand.id)
+        if load is not None and load.month is not None and load.month_committed_cents != months[load.month]:
+            problems.append(f"counters: brand {brand.id} committed {load.month_committed_cents} in {load.month}, "
+                            f"rows {months[load.month]}")
     problems += [f"counters: {problem}" for problem in conversations.counters_match()]
     return problems
 

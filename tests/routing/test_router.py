@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
+from marketplace.brands.models import RateCard
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict
 from marketplace.experts import presence
@@ -61,7 +63,8 @@ def test_accepting_makes_the_chat_the_experts_at_the_brands_rate(session, brand)
     accepted = router.accept_offer(expert.id, offer.id)
     assert accepted.status == ConversationStatus.ACTIVE
     assert accepted.expert_id == expert.id
-    assert accepted.rate_cents == brand.chat_rate_cents
+    card = session.scalar(sa.select(RateCard).where(RateCard.brand_id == brand.id))
+    assert (accepted.rate_cents, accepted.rate_card_id) == (200, card.id)
     load = session.get(ExpertLoad, expert.id)
     assert (load.open_chats, load.pending_offers) == (1, 0)
     assert conversations.counters_match() == []
