@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from marketplace.accounts.models import Role
-from marketplace.brands import quizzes, services
+from marketplace.brands import opening, quizzes, rates, services
 from marketplace.brands.models import BrandRole
 from marketplace.brands.schemas import (
     ApiTokenCreateSchema,
@@ -13,9 +13,13 @@ from marketplace.brands.schemas import (
     BrandCreateSchema,
     BrandSchema,
     BrandUpdateSchema,
+    ClosedDaySchema,
+    ClosureSchema,
     IssuedTokenSchema,
     MemberSchema,
     QuizSchema,
+    RateCardCreateSchema,
+    RateCardSchema,
 )
 from marketplace.web.api import api_blueprint, endpoint
 
@@ -90,3 +94,47 @@ def set_quiz(actor, brand_id: int, body):
     return quizzes.set_quiz(actor, brand_id, questions=body["questions"],
                             pass_mark_percent=body["pass_mark_percent"], max_attempts=body["max_attempts"],
                             cooldown_hours=body["cooldown_hours"])
+
+
+@blueprint.get("/brands/<int:brand_id>/rates")
+@endpoint("The brand's rate cards, newest start first, each with its state", roles=STAFF_AND_BRANDS,
+          response=RateCardSchema(many=True), tags=["brands", "rates"])
+def list_rates(actor, brand_id: int):
+    return rates.rate_history(actor, brand_id)
+
+
+@blueprint.post("/brands/<int:brand_id>/rates")
+@endpoint("Schedule a new price from a day on (admins; the commission only by ops); past chats keep theirs",
+          roles=[Role.OPS, Role.BRAND], body=RateCardCreateSchema(), response=RateCardSchema(), status=201,
+          tags=["brands", "rates"])
+def schedule_rate(actor, brand_id: int, body):
+    card = rates.schedule_rate(actor, brand_id, **body)
+    return next(view for view in rates.rate_history(actor, brand_id) if view.card.id == card.id)
+
+
+@blueprint.delete("/brands/<int:brand_id>/rates/<int:card_id>")
+@endpoint("Cancel a rate not yet in effect (admins)", roles=[Role.OPS, Role.BRAND], response=RateCardSchema(),
+          tags=["brands", "rates"])
+def cancel_rate(actor, brand_id: int, card_id: int):
+    rates.cancel_rate(actor, brand_id, card_id)
+    return next(view for view in rates.rate_history(actor, brand_id) if view.card.id == card_id)
+
+
+@blueprint.get("/brands/<int:brand_id>/closed-days")
+@endpoint("Days the brand takes no chat in the coming year: public holidays and one-off closures",
+          roles=STAFF_AND_BRANDS, response=ClosedDaySchema(many=True), tags=["brands"])
+def closed_days(actor, brand_id: int):
+    return opening.closed_days(actor, brand_id)
+
+
+@blueprint.post("/brands/<int:brand_id>/closures")
+@endpoint("Close the brand for a whole day, today or later (admins)", roles=[Role.OPS, Role.BRAND],
+          body=ClosureSchema(), response=ClosureSchema(), status=201, tags=["brands"])
+def add_closure(actor, brand_id: int, body):
+    return opening.add_closure(actor, brand_id, body["day"], body["reason"])
+
+
+@blueprint.delete("/brands/<int:brand_id>/closures/<int:closure_id>")
+@endpoint("Remove a one-off closure (admins)", roles=[Role.OPS, Role.BRAND], status=204, tags=["brands"])
+def remove_closure(actor, brand_id: int, closure_id: int):
+    opening.remove_closure(actor, brand_id, closure_id)

@@ -21,7 +21,7 @@ TABS = (
     ("shifts.brand_slots", _l("Shifts"), BrandRole.VIEWER),
     ("brands.program", _l("Program"), BrandRole.VIEWER),
     ("brands.rates", _l("Rate card"), BrandRole.VIEWER),
-    ("brands.caps", _l("Caps"), BrandRole.VIEWER),
+    ("routing.caps", _l("Caps"), BrandRole.VIEWER),
     ("routing.widget_settings", _l("Widget"), BrandRole.VIEWER),
     ("brands.quiz", _l("Quiz"), BrandRole.VIEWER),
     ("members.members", _l("Members"), BrandRole.VIEWER),

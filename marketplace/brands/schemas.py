@@ -79,3 +79,45 @@ class IssuedTokenSchema(Schema):
 class ApiTokenCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     role = fields.String(load_default=BrandRole.VIEWER.value, validate=validate.OneOf(BRAND_ROLES))
+
+
+class BonusRuleSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["rating_at_least", "first_reply_within"]),
+                         metadata={"description": "rating_at_least (value 1-5) or first_reply_within (seconds)"})
+    value = fields.Integer(required=True, strict=True)
+    bonus_cents = fields.Integer(required=True, strict=True)
+
+
+class RateCardSchema(Schema):
+    """A rate card with its place in the history: scheduled, in_effect, past or cancelled."""
+
+    id = fields.Integer(attribute="card.id", dump_only=True)
+    effective_from = fields.Date(attribute="card.effective_from", dump_only=True)
+    ends_on = fields.Date(dump_only=True, allow_none=True)
+    price_cents = fields.Integer(attribute="card.price_cents", dump_only=True)
+    commission_bps = fields.Integer(attribute="card.commission_bps", dump_only=True)
+    bonus_rules = fields.List(fields.Nested(BonusRuleSchema), attribute="card.bonus_rules", dump_only=True)
+    state = fields.String(dump_only=True)
+    created_at = fields.AwareDateTime(attribute="card.created_at", dump_only=True)
+    cancelled_at = fields.AwareDateTime(attribute="card.cancelled_at", dump_only=True, allow_none=True)
+
+
+class RateCardCreateSchema(Schema):
+    effective_from = fields.Date(required=True,
+                                 metadata={"description": "A day in the brand's timezone, today or later"})
+    price_cents = fields.Integer(required=True, strict=True)
+    commission_bps = fields.Integer(strict=True, metadata={"description": "Ops only; hundredths of a percent"})
+    bonus_rules = fields.List(fields.Nested(BonusRuleSchema), load_default=list)
+
+
+class ClosedDaySchema(Schema):
+    day = fields.Date(dump_only=True)
+    reason = fields.String(dump_only=True)
+    closure_id = fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "A one-off closure (removable); null for a public holiday"})
+
+
+class ClosureSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    day = fields.Date(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=120))

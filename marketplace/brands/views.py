@@ -1,18 +1,35 @@
-"""Pages for brand staff: their brands, a brand's overview, its API tokens."""
+"""Pages for brand staff: their brands, a brand's overview, program, closures, rate card, quiz and API tokens."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from babel import Locale
+from babel.dates import get_day_names
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from marketplace.brands import quizzes, services
-from marketplace.brands.forms import ApiTokenForm, QuizForm, RevokeTokenForm
+from marketplace.brands import opening, program, quizzes, services
+from marketplace.brands import rates as rate_cards
+from marketplace.brands.forms import (
+    ApiTokenForm,
+    CancelRateForm,
+    ClosureForm,
+    ProgramForm,
+    QuizForm,
+    RateForm,
+    RemoveClosureForm,
+    RevokeTokenForm,
+)
 from marketplace.brands.models import BrandRole
 from marketplace.core import quiz_text
-from marketplace.errors import DomainError
-from marketplace.web.forms import show_error
+from marketplace.core.routing import hours_from_text, hours_to_text
+from marketplace.database import db
+from marketplace.errors import DomainError, InvalidInput
+from marketplace.web.forms import lines, show_error
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("brands", __name__)
@@ -106,3 +123,183 @@ def quiz(slug: str):
         abort(403)
     return render_template("brands/quiz.html", brand=brand, form=form, saved=saved,
                            is_admin=is_admin), 200 if not form.errors else 422
+
+
+# The program: what the brand offers, when, and how fast.
+
+HOURS_ERROR = _l("Write the hours as 09:00-12:00, 14:00-18:00, or leave the day empty when closed.")
+
+
+def _program_data(brand) -> dict:
+    hours = brand.opening_hours or {}
+    return {
+        "topics": "\n".join(brand.topics or []), "languages": ", ".join(brand.languages or []),
+        "always_open": brand.opening_hours is None,
+        **{f"hours_{day}": hours_to_text(hours.get(day, [])) for day in ProgramForm.DAYS},
+        "holiday_country": brand.holiday_country or "", "holiday_subdivision": brand.holiday_subdivision or "",
+        **{name: getattr(brand, name) for name in (
+            "service_level_percent", "service_level_seconds", "max_wait_seconds", "offer_timeout_seconds",
+            "inactivity_close_minutes", "expert_concurrency", "allow_unbooked_online")},
+        "enrolment_approval": brand.enrolment_approval.value,
+    }
+
+
+def _program_changes(form: ProgramForm) -> dict:
+    """The form as the service's changes; raises DomainError naming the day whose hours it cannot read."""
+    hours = None
+    if not form.always_open.data:
+        hours = {}
+        for day in ProgramForm.DAYS:
+            try:
+                hours[day] = hours_from_text(getattr(form, f"hours_{day}").data)
+            except ValueError:
+                raise DomainError(HOURS_ERROR, f"hours_{day}") from None
+    return {
+        "topics": lines(form.topics.data), "opening_hours": hours,
+        "languages": [code.strip() for code in (form.languages.data or "").split(",") if code.strip()],
+        "holiday_country": form.holiday_country.data, "holiday_subdivision": form.holiday_subdivision.data,
+        **{name: getattr(form, name).data for name in (
+            "service_level_percent", "service_level_seconds", "max_wait_seconds", "offer_timeout_seconds",
+            "inactivity_close_minutes", "expert_concurrency", "enrolment_approval", "allow_unbooked_online")},
+    }
+
+
+def _country_choices() -> list[tuple[str, str]]:
+    names = Locale.parse(str(get_locale() or "en")).territories
+    codes = sorted(opening.supported_countries(), key=lambda code: names.get(code, code))
+    return [("", gettext("No public holidays")), *((code, names.get(code, code)) for code in codes)]
+
+
+@blueprint.route("/brands/<slug>/program", methods=["GET", "POST"], endpoint="program")
+@role_required("brand", "ops", "finance")
+def program_settings(slug: str):
+    brand = services.get_brand_by_slug(current_user, slug)
+    is_admin = services.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    form = ProgramForm(data=_program_data(brand))
+    form.holiday_country.choices = _country_choices()
+    status = 200
+    if form.is_submitted() and not is_admin:
+        abort(403)
+    if form.validate_on_submit():
+        try:
+            program.update_program(current_user, brand.id, _program_changes(form))
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(gettext("The program is saved; it applies to the next chat."), "success")
+            return redirect(url_for("brands.program", slug=slug))
+    if form.errors or form.form_errors:
+        status = 422
+    return render_template(
+        "brands/program.html", brand=brand, form=form, is_admin=is_admin, status=status,
+        closures=opening.closed_days(current_user, brand.id), closure_form=ClosureForm(formdata=None),
+        remove_form=RemoveClosureForm(formdata=None), day_names=_day_names(),
+    ), status
+
+
+def _day_names() -> dict[str, str]:
+    names = get_day_names("wide", locale=str(get_locale() or "en"))
+    return {day: names[index] for index, day in enumerate(ProgramForm.DAYS)}
+
+
+@blueprint.post("/brands/<slug>/closures")
+@role_required("brand", "ops")
+def add_closure(slug: str):
+    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+    form = ClosureForm()
+    if not form.validate_on_submit():
+        flash(gettext("Choose the day to close."), "error")
+    else:
+        try:
+            opening.add_closure(current_user, brand.id, form.day.data, form.reason.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            flash(gettext("Closed on %(day)s.", day=format_date(form.day.data, "full")), "success")
+    return redirect(url_for("brands.program", slug=slug) + "#closures")
+
+
+@blueprint.post("/brands/<slug>/closures/remove")
+@role_required("brand", "ops")
+def remove_closure(slug: str):
+    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+    form = RemoveClosureForm()
+    if not form.validate_on_submit() or not form.closure_id.data.isdigit():
+        abort(400, description=gettext("Choose a closure to remove."))
+    opening.remove_closure(current_user, brand.id, int(form.closure_id.data))
+    flash(gettext("The closure is removed."), "success")
+    return redirect(url_for("brands.program", slug=slug) + "#closures")
+
+
+# The rate card: what the brand pays per answered chat, from which day.
+
+@blueprint.route("/brands/<slug>/rates", methods=["GET", "POST"])
+@role_required("brand", "ops", "finance")
+def rates(slug: str):
+    brand = services.get_brand_by_slug(current_user, slug)
+    is_admin = services.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    is_ops = str(current_user.role) == "ops"
+    history = rate_cards.rate_history(current_user, brand.id)
+    current = next((view.card for view in history if view.state == rate_cards.CardState.IN_EFFECT), None)
+    tomorrow = rate_cards.local_day(brand) + dt.timedelta(days=1)
+    form = RateForm(data={"effective_from": tomorrow,
+                          "commission_percent": _percent(current.commission_bps if current else None)})
+    form.price.currency = form.rating_bonus.currency = form.reply_bonus.currency = brand.currency
+    if form.is_submitted() and not is_admin:
+        abort(403)
+    if form.validate_on_submit():
+        try:
+            commission = _bps(form.commission_percent.data) if is_ops else None
+            rate_cards.schedule_rate(current_user, brand.id, effective_from=form.effective_from.data,
+                                     price_cents=form.price.cents, commission_bps=commission,
+                                     bonus_rules=form.bonus_rules())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, DomainError(error.message, RATE_FIELDS.get(error.field or "", error.field)))
+        else:
+            flash(gettext("The new rate is scheduled from %(day)s.", day=format_date(form.effective_from.data,
+                                                                                      "full")), "success")
+            return redirect(url_for("brands.rates", slug=slug))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("brands/rates.html", brand=brand, form=form, is_admin=is_admin, is_ops=is_ops,
+                           history=history, current=current, cancel_form=CancelRateForm(formdata=None),
+                           bonus_kinds=BONUS_LABELS), status
+
+
+RATE_FIELDS = {"price_cents": "price", "commission_bps": "commission_percent", "bonus_rules": "rating_at_least"}
+BONUS_LABELS = {"rating_at_least": _l("rated at least %(n)s of 5"),
+                "first_reply_within": _l("first reply within %(n)s s")}
+
+
+def _percent(bps: int | None) -> str:
+    return "" if bps is None else str(Decimal(bps).scaleb(-2).normalize())
+
+
+def _bps(text: str | None) -> int:
+    """A percentage typed by a person ("12,5") as basis points (1250)."""
+    try:
+        value = Decimal((text or "").strip().replace(",", ".")).scaleb(2)
+    except InvalidOperation:
+        raise InvalidInput(_l("Enter a percentage such as 20 or 12.5."), "commission_bps") from None
+    if value != value.to_integral_value() or not 0 <= value <= 10_000:
+        raise InvalidInput(_l("Enter a percentage from 0 to 100 with at most two decimals."), "commission_bps")
+    return int(value)
+
+
+@blueprint.post("/brands/<slug>/rates/cancel")
+@role_required("brand", "ops")
+def cancel_rate(slug: str):
+    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+    form = CancelRateForm()
+    if not form.validate_on_submit() or not form.card_id.data.isdigit():
+        abort(400, description=gettext("Choose a rate to cancel."))
+    try:
+        rate_cards.cancel_rate(current_user, brand.id, int(form.card_id.data))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(gettext("The scheduled rate is cancelled."), "success")
+    return redirect(url_for("brands.rates", slug=slug))

@@ -55,6 +55,37 @@ def parse_hours(hours: Mapping[str, Sequence[Sequence[str]]] | None) -> dict[str
     return parsed
 
 
+def hours_from_text(text: str | None) -> list[list[str]]:
+    """Read a day's hours as people write them, "09:00-12:00, 14:00-18:00", as [[opens, closes], ...].
+
+    Empty means closed that day. Raises ValueError saying what to write; `parse_hours` checks the times.
+    """
+    ranges = []
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        opens, dash, closes = part.replace("–", "-").partition("-")
+        if not dash:
+            raise ValueError("write each range as 09:00-18:00")
+        ranges.append([_hhmm(opens), _hhmm(closes)])
+    return ranges
+
+
+def _hhmm(text: str) -> str:
+    text = text.strip().replace("h", ":").replace(".", ":")
+    hours, _, minutes = text.partition(":")
+    if not hours.isdigit() or (minutes and not minutes.isdigit()) or int(hours) > 24 or int(minutes or 0) > 59:
+        raise ValueError(f"{text or '?'} is not a time such as 09:00")
+    if int(hours) == 24 and int(minutes or 0) == 0:
+        return "00:00"  # midnight at the end of the day
+    return f"{int(hours):02d}:{int(minutes or 0):02d}"
+
+
+def hours_to_text(ranges: Sequence[Sequence[str]]) -> str:
+    return ", ".join(f"{opens}-{closes}" for opens, closes in ranges)
+
+
 def is_open(hours: Mapping[str, Sequence[Sequence[str]]] | None, local: dt.datetime) -> bool:
     """Whether the brand takes chats at `local` (its own timezone); no hours at all means always open."""
     if hours is None:

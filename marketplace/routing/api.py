@@ -6,12 +6,14 @@ from marketplace.accounts.models import Role
 from marketplace.brands import program
 from marketplace.brands import services as brands
 from marketplace.experts import services as experts
+from marketplace.routing import caps as demand
 from marketplace.routing import chat, conversations, events, router
 from marketplace.routing.models import ConversationStatus, EndReason, Sender
 from marketplace.routing.schemas import (
     AfterQuery,
     CannedAnswerSchema,
     CannedAnswersSchema,
+    CapUsageSchema,
     ChatSchema,
     InboxSchema,
     LeftMessageSchema,
@@ -114,3 +116,10 @@ def patch_program(actor, brand_id: int, body):
           response=CannedAnswerSchema(many=True), tags=["conversations"])
 def put_canned_answers(actor, brand_id: int, body):
     return program.set_canned_answers(actor, brand_id, body["answers"])
+
+
+@blueprint.get("/brands/<int:brand_id>/caps")
+@endpoint("The brand's demand caps with their use now and the door's refusals today, by reason",
+          roles=[Role.OPS, Role.FINANCE, Role.BRAND], response=CapUsageSchema(), tags=["conversations"])
+def cap_usage(actor, brand_id: int):
+    return demand.cap_usage(actor, brand_id)

@@ -1,43 +1,35 @@
-"""The form of the brand's widget page: where the widget may appear, what it offers, timings and caps."""
+"""The forms of the brand's widget page (where the chat may appear, canned answers) and of its demand caps."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import Optional
 
+from marketplace.brands.forms import program_bounds
 from marketplace.brands.program import NUMBERS
+from marketplace.web.forms import MoneyField
 
 
-def _bounds(name: str) -> NumberRange:
-    low, high, _optional = NUMBERS[name]
-    return NumberRange(low, high)
-
-
-class ProgramForm(FlaskForm):
+class WidgetForm(FlaskForm):
     widget_origins = TextAreaField(_l("Sites that may show the chat (one origin per line)"),
                                    description=_l("For example https://www.example.com"))
-    topics = TextAreaField(_l("Topics visitors choose from (one per line, optional)"))
-    offer_timeout_seconds = IntegerField(_l("Seconds an expert has to accept a chat"),
-                                         validators=[InputRequired(), _bounds("offer_timeout_seconds")])
-    max_wait_seconds = IntegerField(_l("Longest wait before the visitor is asked to leave a message (seconds)"),
-                                    validators=[InputRequired(), _bounds("max_wait_seconds")])
-    inactivity_close_minutes = IntegerField(_l("Close a silent chat after (minutes)"),
-                                            validators=[InputRequired(), _bounds("inactivity_close_minutes")])
-    expert_concurrency = IntegerField(_l("Chats one expert holds at once"),
-                                      validators=[InputRequired(), _bounds("expert_concurrency")])
-    max_concurrent = IntegerField(_l("Most chats at once (empty: no cap)"),
-                                  validators=[Optional(), _bounds("max_concurrent")])
-    daily_cap = IntegerField(_l("Most answered chats a day (empty: no cap)"),
-                             validators=[Optional(), _bounds("daily_cap")])
     canned_answers = TextAreaField(_l("Canned answers"), description=_l(
         "Separate answers with a blank line; the first line of each is its title."))
     submit = SubmitField(_l("Save"))
 
 
-def lines(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+class CapsForm(FlaskForm):
+    """The brand's demand caps; an empty box is no cap."""
+
+    max_concurrent = IntegerField(_l("Most chats at once"), validators=[Optional(), program_bounds("max_concurrent")])
+    max_active_experts = IntegerField(_l("Most experts answering at once"),
+                                      validators=[Optional(), program_bounds("max_active_experts")])
+    daily_cap = IntegerField(_l("Most accepted chats a day"), validators=[Optional(), program_bounds("daily_cap")])
+    monthly_budget = MoneyField(_l("Monthly budget"), max_cents=NUMBERS["monthly_budget_cents"][1], optional=True,
+                                description=_l("Answered chats at their price, plus the chats in progress."))
+    submit = SubmitField(_l("Save the caps"))
 
 
 def canned_from_text(text: str | None) -> list[dict[str, str]]:

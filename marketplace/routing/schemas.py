@@ -129,3 +129,17 @@ class ProgramSchema(Schema):
 
 class ProgramChangeSchema(ProgramSchema):
     """What PATCH accepts: any of the program's fields."""
+
+
+class CapUseSchema(Schema):
+    name = fields.String(dump_only=True, metadata={
+        "description": "max_concurrent, max_active_experts, daily_cap or monthly_budget_cents"})
+    used = fields.Integer(dump_only=True)
+    cap = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "null: no cap"})
+
+
+class CapUsageSchema(Schema):
+    caps = fields.List(fields.Nested(CapUseSchema), dump_only=True)
+    refusals_today = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_only=True,
+                                 metadata={"description": "Conversations refused at the door today, by reason"})
+    refusals_total = fields.Integer(dump_only=True)

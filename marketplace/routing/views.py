@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -13,9 +13,10 @@ from marketplace.database import db
 from marketplace.errors import DomainError
 from marketplace.experts import presence
 from marketplace.experts import services as experts
+from marketplace.routing import caps as demand
 from marketplace.routing import chat
-from marketplace.routing.forms import ProgramForm, canned_from_text, canned_to_text, lines
-from marketplace.web.forms import show_error
+from marketplace.routing.forms import CapsForm, WidgetForm, canned_from_text, canned_to_text
+from marketplace.web.forms import from_minor_units, lines, show_error
 from marketplace.web.links import absolute_url
 from marketplace.web.roles import role_required
 
@@ -61,22 +62,12 @@ def widget_settings(slug: str):
     brand = brands.get_brand_by_slug(current_user, slug)
     can_edit = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
     answers = brands.canned_answers({brand.id})[brand.id]
-    form = ProgramForm(data={
-        "widget_origins": "\n".join(brand.widget_origins or []), "topics": "\n".join(brand.topics or []),
-        "offer_timeout_seconds": brand.offer_timeout_seconds, "max_wait_seconds": brand.max_wait_seconds,
-        "inactivity_close_minutes": brand.inactivity_close_minutes, "expert_concurrency": brand.expert_concurrency,
-        "max_concurrent": brand.max_concurrent, "daily_cap": brand.daily_cap,
-        "canned_answers": canned_to_text(answers),
-    })
+    form = WidgetForm(data={"widget_origins": "\n".join(brand.widget_origins or []),
+                            "canned_answers": canned_to_text(answers)})
     status = 200
     if can_edit and form.validate_on_submit():
         try:
-            program.update_program(current_user, brand.id, {
-                "widget_origins": lines(form.widget_origins.data), "topics": lines(form.topics.data),
-                **{name: getattr(form, name).data for name in (
-                    "offer_timeout_seconds", "max_wait_seconds", "inactivity_close_minutes", "expert_concurrency",
-                    "max_concurrent", "daily_cap")},
-            })
+            program.update_program(current_user, brand.id, {"widget_origins": lines(form.widget_origins.data)})
             program.set_canned_answers(current_user, brand.id, canned_from_text(form.canned_answers.data))
         except DomainError as error:
             db.session.rollback()
@@ -89,6 +80,34 @@ def widget_settings(slug: str):
         status = 422 if can_edit else 403
     return render_template("routing/widget_settings.html", brand=brand, form=form, can_edit=can_edit,
                            snippet=snippet(brand.widget_key)), status
+
+
+@blueprint.route("/brands/<slug>/caps", methods=["GET", "POST"])
+@role_required("brand", "ops", "finance")
+def caps(slug: str):
+    """The demand caps with their use now and today's refusals; admins change them (next arrival on)."""
+    brand = brands.get_brand_by_slug(current_user, slug)
+    can_edit = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    form = CapsForm(data={"max_concurrent": brand.max_concurrent, "max_active_experts": brand.max_active_experts,
+                          "daily_cap": brand.daily_cap,
+                          "monthly_budget": from_minor_units(brand.monthly_budget_cents, brand.currency)})
+    form.monthly_budget.currency = brand.currency
+    if form.is_submitted() and not can_edit:
+        abort(403)
+    if form.validate_on_submit():
+        try:
+            program.update_program(current_user, brand.id, {
+                "max_concurrent": form.max_concurrent.data, "max_active_experts": form.max_active_experts.data,
+                "daily_cap": form.daily_cap.data, "monthly_budget_cents": form.monthly_budget.cents})
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, DomainError(error.message, "monthly_budget" if error.field == "monthly_budget_cents"
+                                         else error.field))
+        else:
+            flash(gettext("The caps are saved: they apply to the next chat."), "success")
+            return redirect(url_for("routing.caps", slug=slug))
+    return render_template("routing/caps.html", brand=brand, form=form, can_edit=can_edit,
+                           usage=demand.cap_usage(current_user, brand.id)), 422 if form.errors else 200
 
 
 @blueprint.get("/brands/<slug>/widget/try")

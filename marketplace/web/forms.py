@@ -2,9 +2,72 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
+from babel.numbers import get_currency_precision
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import ValidationError
 
 from marketplace.errors import DomainError
+
+# Digits, then at most one decimal separator: a person's "7,50" or "7.50"; no signs, exponents or NaN.
+AMOUNT = re.compile(r"^\d{1,9}(?:[.,]\d+)?$")
+
+
+def to_minor_units(text: str, currency: str) -> int:
+    """Read an amount typed in currency units ("7,50") as integer minor units (750), without floats."""
+    compact = re.sub(r"\s", "", text or "")
+    if not compact:
+        return 0
+    if not AMOUNT.match(compact):
+        raise ValueError(_l("Enter an amount such as 5 or 7.50."))
+    precision = get_currency_precision(currency)
+    minor = Decimal(compact.replace(",", ".")).scaleb(precision)
+    if minor != minor.to_integral_value():
+        raise ValueError(_l("Use at most %(digits)d decimals for %(currency)s.", digits=precision, currency=currency))
+    return int(minor)
+
+
+def from_minor_units(cents: int | None, currency: str) -> str:
+    """An amount in minor units as a person types it back ("7.50"), for a form's initial value."""
+    if cents is None:
+        return ""
+    return str(Decimal(cents).scaleb(-get_currency_precision(currency)))
+
+
+class MoneyField(StringField):
+    """An amount in currency units; `cents` holds it in minor units once the form is validated.
+
+    Set `currency` before validating. Empty is 0, or None when `optional` (no amount: e.g. no cap).
+    """
+
+    def __init__(self, *args, max_cents: int, too_large=None, optional: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = "EUR"
+        self.cents: int | None = None
+        self.max_cents, self.optional = max_cents, optional
+        self.too_large = too_large or _l("This amount is too large.")
+
+    def pre_validate(self, form) -> None:
+        if self.optional and not (self.data or "").strip():
+            self.cents = None
+            return
+        try:
+            self.cents = to_minor_units(self.data or "", self.currency)
+        except ValueError as error:
+            self.cents = None
+            raise ValidationError(str(error.args[0])) from None
+        if self.cents > self.max_cents:
+            self.cents = None
+            raise ValidationError(str(self.too_large))
+
+
+def lines(text: str | None) -> list[str]:
+    """The non-empty lines of a text box, trimmed."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:
