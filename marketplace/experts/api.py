@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from marshmallow import Schema, fields, validate
 
 from marketplace.accounts.models import Role
@@ -38,6 +38,25 @@ class ExpertStatusQuery(Schema):
 
 class EnrolmentStatusQuery(Schema):
     status = fields.String(validate=validate.OneOf([s.value for s in EnrolmentStatus]))
+    period = fields.String(load_default="30d", validate=validate.OneOf(["30d", "all"]))
+
+
+class ExpertStatsSchema(Schema):
+    """An approved expert's figures for the brand; the rating average is null under `min_ratings` ratings."""
+
+    answered = fields.Integer(dump_only=True)
+    median_first_reply_seconds = fields.Float(dump_only=True, allow_none=True)
+    ratings = fields.Integer(dump_only=True)
+    rating_average = fields.Float(dump_only=True, allow_none=True)
+    rating_judged = fields.Boolean(dump_only=True)
+    min_ratings = fields.Integer(dump_only=True)
+    missed_offers = fields.Integer(dump_only=True)
+
+
+class ApplicantWithStatsSchema(ApplicantSchema):
+    attempts = fields.Integer(dump_only=True)
+    pass_mark = fields.Integer(dump_only=True, allow_none=True)
+    stats = fields.Nested(ExpertStatsSchema, dump_only=True, allow_none=True)
 
 
 @blueprint.get("/experts/me")
@@ -141,11 +160,17 @@ def decide(actor, expert_id: int, body):
 
 
 @blueprint.get("/brands/<int:brand_id>/enrolments")
-@endpoint("The brand's applicants and approved experts (its members, ops)", roles=[Role.OPS, Role.BRAND],
-          query=EnrolmentStatusQuery(), response=ApplicantSchema(many=True), tags=["enrolment", "brands"])
+@endpoint("The brand's applicants and approved experts (its members, ops), with each approved expert's "
+          "figures over ?period=30d|all", roles=[Role.OPS, Role.BRAND], query=EnrolmentStatusQuery(),
+          response=ApplicantWithStatsSchema(many=True), tags=["enrolment", "brands"])
 def list_applicants(actor, brand_id: int, query):
     status = EnrolmentStatus(query["status"]) if "status" in query else None
-    return enrolments.list_applicants(actor, brand_id, status)
+    applicants = enrolments.list_applicants(actor, brand_id, status)
+    # The figures come from routing, a layer above this one, through the provider it registered.
+    provider = current_app.extensions.get("expert_stats")
+    approved = {a.profile.id for a in applicants if a.enrolment.status == EnrolmentStatus.APPROVED}
+    stats = provider(actor, brand_id, approved, days=None if query["period"] == "all" else 30) if provider else {}
+    return [{**vars(a), "stats": stats.get(a.profile.id)} for a in applicants]
 
 
 @blueprint.post("/brands/<int:brand_id>/enrolments/<int:enrolment_id>/decisions")

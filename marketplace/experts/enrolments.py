@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 from flask_babel import force_locale, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 
@@ -27,6 +28,22 @@ from marketplace.notifications import services as notifications
 from marketplace.web.links import path_for
 
 _shuffler = random.SystemRandom()
+
+# Called as listener(expert_id, brand_id) once a brand's removal of an approved expert has committed
+# (routing takes back that brand's pending offers to them).
+RemovalListener = Callable[[int, int], None]
+
+
+def register_removal_listener(app: Flask, listener: RemovalListener) -> None:
+    listeners = app.extensions.setdefault("expert_removed_listeners", [])
+    if listener not in listeners:
+        listeners.append(listener)
+
+
+def _removed(expert_id: int, brand_id: int) -> None:
+    """Tell the layers above of a committed removal; call after the commit."""
+    for listener in current_app.extensions.get("expert_removed_listeners", []):
+        listener(expert_id, brand_id)
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,8 @@ class Applicant:
     enrolment: Enrolment
     profile: ExpertProfile
     best_score: int | None
+    attempts: int = 0  # quiz attempts submitted
+    pass_mark: int | None = None  # the brand's quiz pass mark now; None without a quiz
 
 
 def approved_brand_ids(expert_id: int) -> set[int]:
@@ -140,6 +159,9 @@ def _tell_expert(profile: ExpertProfile, action: str, brand: Brand, reason: str)
         if action == "approve":
             title = gettext("%(brand)s approved you", brand=brand.name)
             body = gettext("You can now book %(brand)s shifts and answer its chats.", brand=brand.name)
+        elif action == "remove":
+            title = gettext("%(brand)s removed you from its experts", brand=brand.name)
+            body = reason
         else:
             title = gettext("%(brand)s did not accept your application", brand=brand.name)
             body = reason
@@ -310,22 +332,30 @@ def list_applicants(actor: brands.Actor, brand_id: int, status: EnrolmentStatus 
         query = query.where(Enrolment.status == status)
     enrolments = list(db.session.scalars(query))
     profiles = experts.profiles_by_id({e.expert_id for e in enrolments})
-    best = dict(db.session.execute(
-        sa.select(QuizAttempt.enrolment_id, sa.func.max(QuizAttempt.score_percent))
+    scores = {enrolment_id: (best, attempts) for enrolment_id, best, attempts in db.session.execute(
+        sa.select(QuizAttempt.enrolment_id, sa.func.max(QuizAttempt.score_percent),
+                  sa.func.count(QuizAttempt.submitted_at))
         .where(QuizAttempt.enrolment_id.in_([e.id for e in enrolments]))
         .group_by(QuizAttempt.enrolment_id)
-    ).all()) if enrolments else {}
-    return [Applicant(e, profiles[e.expert_id], best.get(e.id)) for e in enrolments]
+    )} if enrolments else {}
+    quiz = quizzes.quiz_of(brand_id)
+    pass_mark = quiz.pass_mark_percent if quiz is not None else None
+    return [Applicant(e, profiles[e.expert_id], *scores.get(e.id, (None, 0)), pass_mark=pass_mark)
+            for e in enrolments]
 
 
 def decide_enrolment(actor: brands.Actor, brand_id: int, enrolment_id: int, action: str, reason: str = "",
                      *, ip: str | None = None) -> Enrolment:
-    """Approve or turn down an applicant (the brand's admins, ops); the expert is told why."""
+    """Approve or turn down an applicant, or remove an approved expert (the brand's admins, ops).
+
+    The expert is told why. A removed expert gets no more of the brand's chats: once this commits, the
+    removal listeners take back the brand's pending offers to them; chats they already hold stay theirs.
+    """
     brand = brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
-    if action not in ("approve", "reject"):
-        raise InvalidInput(_l("Choose approve or reject."), "action")
+    if action not in ("approve", "reject", "remove"):
+        raise InvalidInput(_l("Choose approve, reject or remove."), "action")
     reason = clean_text(reason, "reason", max_length=500,
-                        required=_l("Give the reason: the expert will read it.") if action == "reject" else None)
+                        required=None if action == "approve" else _l("Give the reason: the expert will read it."))
     enrolment = db.session.scalar(
         sa.select(Enrolment).where(Enrolment.id == enrolment_id).with_for_update()
         .execution_options(populate_existing=True)
@@ -334,10 +364,16 @@ def decide_enrolment(actor: brands.Actor, brand_id: int, enrolment_id: int, acti
         raise NotFound(_l("No such applicant."))
     if action == "approve" and enrolment.status == EnrolmentStatus.APPLIED:
         raise Conflict(_l("This expert has not passed your quiz yet."), "action")
-    _set_status(enrolment, action, getattr(actor, "id", None), reason)
+    if action == "remove" and enrolment.status != EnrolmentStatus.APPROVED:
+        raise Conflict(_l("Only an approved expert can be removed."), "action")
+    removing = action != "approve" and enrolment.status == EnrolmentStatus.APPROVED  # "reject" works too
+    action = "remove" if removing else action
+    _set_status(enrolment, "reject" if removing else action, getattr(actor, "id", None), reason)
     profile = experts.get_profile(enrolment.expert_id)
     accounts.record_audit(f"enrolment_{action}", actor_id=getattr(actor, "id", None), subject_id=profile.user_id,
                           ip=ip, brand_id=brand_id, enrolment_id=enrolment.id, reason=reason)
     _tell_expert(profile, action, brand, reason)
     db.session.commit()
+    if removing:
+        _removed(enrolment.expert_id, brand_id)
     return enrolment

@@ -203,9 +203,15 @@ def applicants(slug: str):
     status = request.args.get("status") or None
     if status is not None and status not in {s.value for s in EnrolmentStatus}:
         status = None
+    period = "all" if request.args.get("period") == "all" else "30d"
+    applicants = enrolments.list_applicants(current_user, brand.id, EnrolmentStatus(status) if status else None)
+    # The figures come from routing, a layer above this one, through the provider it registered.
+    provider = current_app.extensions.get("expert_stats")
+    approved = {a.profile.id for a in applicants if a.enrolment.status == EnrolmentStatus.APPROVED}
+    stats = provider(current_user, brand.id, approved, days=None if period == "all" else 30) if provider else {}
     return render_template(
-        "experts/applicants.html", brand=brand, is_admin=is_admin, status=status,
-        applicants=enrolments.list_applicants(current_user, brand.id, EnrolmentStatus(status) if status else None),
+        "experts/applicants.html", brand=brand, is_admin=is_admin, status=status, period=period,
+        applicants=applicants, stats=stats,
         decision_form=DecisionForm(formdata=None), settings_form=settings_form,
     )
 
@@ -223,6 +229,11 @@ def decide_applicant(slug: str, enrolment_id: int):
     except DomainError as error:
         flash(str(error.message), "error")
     else:
-        message = gettext("Approved.") if enrolment.status == EnrolmentStatus.APPROVED else gettext("Turned down.")
+        if enrolment.status == EnrolmentStatus.APPROVED:
+            message = gettext("Approved.")
+        elif form.action.data == "remove":
+            message = gettext("Removed: this expert gets none of your chats any more.")
+        else:
+            message = gettext("Turned down.")
         flash(message, "success")
-    return redirect(url_for("experts.applicants", slug=slug))
+    return redirect(url_for("experts.applicants", slug=slug, status=request.args.get("status") or None))

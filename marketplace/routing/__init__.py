@@ -8,6 +8,7 @@ def init_app(app: Flask) -> None:
     from marketplace.routing import (  # noqa: F401 - models: tables
         api,
         dashboard_views,
+        expert_stats,
         jobs,
         models,
         router,
@@ -26,5 +27,6 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(console.api)
     sockets.init_app()
     register_presence_listener(app, router.on_presence_changed)
+    expert_stats.register(app)
     for job in jobs.jobs(app):
         register_job(app, job)
