@@ -83,7 +83,8 @@ def _hhmm(text: str) -> str:
 
 
 def hours_to_text(ranges: Sequence[Sequence[str]]) -> str:
-    return ", ".join(f"{opens}-{closes}" for opens, closes in ranges)
+    """The ranges as people write them; a range that closes at midnight reads 24:00, not 00:00."""
+    return ", ".join(f"{opens}-{'24:00' if closes == '00:00' else closes}" for opens, closes in ranges)
 
 
 def is_open(hours: Mapping[str, Sequence[Sequence[str]]] | None, local: dt.datetime) -> bool:

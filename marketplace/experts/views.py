@@ -195,6 +195,8 @@ def applicants(slug: str):
     brand = brands.get_brand_by_slug(current_user, slug)
     is_admin = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
     settings_form = BrandEnrolmentSettingsForm(obj=brand if request.method == "GET" else None)
+    if request.method == "POST" and not is_admin:
+        abort(403)
     if request.method == "POST" and settings_form.validate_on_submit():
         brands.update_brand(current_user, brand.id, {"enrolment_approval": settings_form.enrolment_approval.data,
                                                      "allow_unbooked_online": settings_form.allow_unbooked_online.data})
