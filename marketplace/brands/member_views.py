@@ -2,9 +2,248 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from marketplace.web.api import api_blueprint
+from marketplace.accounts.models import Role
+from marketplace.brands import members, services
+from marketplace.brands.member_schemas import InvitationSchema, InviteSchema, MemberRoleSchema
+from marketplace.brands.models import BrandRole
+from marketplace.brands.schemas import MemberSchema
+from marketplace.database import db
+from marketplace.errors import Conflict, DomainError, InvalidInput
+from marketplace.extensions import limiter
+from marketplace.web.api import api_blueprint, endpoint
+from marketplace.web.forms import show_error
+from marketplace.web.roles import role_required
 
 blueprint = Blueprint("members", __name__)
 api = api_blueprint("members_api", __name__)
+
+ROLE_CHOICES = [SelectChoice("viewer", _l("Viewer: sees the console, changes nothing")),
+                SelectChoice("admin", _l("Admin: changes settings, experts and members"))]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    submit = SubmitField(_l("Send the invitation"))
+
+
+class InvitationActionForm(FlaskForm):
+    invitation_id = HiddenField(validators=[DataRequired()])
+
+
+class MemberForm(FlaskForm):
+    user_id = HiddenField(validators=[DataRequired()])
+    role = SelectField(choices=[SelectChoice(role.value) for role in BrandRole], validate_choice=False)
+
+
+class SignUpForm(FlaskForm):
+    full_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    password = PasswordField(_l("Choose a password"), validators=[DataRequired(), Length(max=256)],
+                             description=_l("At least 10 characters."))
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+    submit = SubmitField(_l("Create my account and join"))
+
+
+class JoinForm(FlaskForm):
+    submit = SubmitField(_l("Join"))
+
+
+# The members page: everyone of the brand sees who is in it; admins invite, change roles and remove.
+
+@blueprint.route("/brands/<slug>/members", methods=["GET", "POST"], endpoint="members")
+@role_required("brand", "ops", "finance")
+def members_page(slug: str):
+    brand = services.get_brand_by_slug(current_user, slug)
+    is_admin = services.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    if request.method == "POST" and not is_admin:
+        abort(403)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invitation = members.invite_member(current_user, brand.id, form.email.data, form.role.data,
+                                               ip=request.remote_addr)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(gettext("An invitation is on its way to %(email)s.", email=invitation.email), "success")
+            return redirect(url_for("members.members", slug=slug))
+    return render_template(
+        "brands/members.html", brand=brand, form=form, is_admin=is_admin,
+        members=services.list_members(current_user, brand.id),
+        invitations=members.list_invitations(current_user, brand.id) if is_admin else [],
+    ), 422 if form.errors or form.form_errors else 200
+
+
+def _posted_id(form: FlaskForm, name: str) -> int:
+    value = getattr(form, name).data or ""
+    if not form.validate_on_submit() or not value.isdigit():
+        abort(400, description=gettext("Choose whom this applies to."))
+    return int(value)
+
+
+@blueprint.post("/brands/<slug>/members/role")
+@role_required("brand", "ops")
+def change_role(slug: str):
+    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+    form = MemberForm()
+    user_id = _posted_id(form, "user_id")
+    try:
+        member = members.change_member_role(current_user, brand.id, user_id, form.role.data or "",
+                                            ip=request.remote_addr)
+    except (Conflict, InvalidInput) as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(gettext("%(name)s is now %(role)s.", name=member.full_name or member.email,
+                      role=members.ROLE_IN_MAIL[member.role]), "success")
+    return redirect(url_for("members.members", slug=slug))
+
+
+@blueprint.post("/brands/<slug>/members/remove")
+@role_required("brand", "ops")
+def remove(slug: str):
+    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+    user_id = _posted_id(MemberForm(), "user_id")
+    try:
+        members.remove_member(current_user, brand.id, user_id, ip=request.remote_addr)
+    except Conflict as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("members.members", slug=slug))
+    if user_id == current_user.id:
+        flash(gettext("You left %(brand)s.", brand=brand.name), "info")
+        return redirect(url_for("web.index"))
+    flash(gettext("The member is removed: they no longer see %(brand)s.", brand=brand.name), "success")
+    return redirect(url_for("members.members", slug=slug))
+
+
+@blueprint.post("/brands/<slug>/invitations/resend")
+@role_required("brand", "ops")
+def resend(slug: str):
+    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+    invitation_id = _posted_id(InvitationActionForm(), "invitation_id")
+    try:
+        invitation = members.resend_invitation(current_user, brand.id, invitation_id, ip=request.remote_addr)
+    except Conflict as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(gettext("A new link is on its way to %(email)s; the previous one no longer works.",
+                      email=invitation.email), "success")
+    return redirect(url_for("members.members", slug=slug))
+
+
+@blueprint.post("/brands/<slug>/invitations/revoke")
+@role_required("brand", "ops")
+def revoke(slug: str):
+    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+    invitation_id = _posted_id(InvitationActionForm(), "invitation_id")
+    try:
+        invitation = members.revoke_invitation(current_user, brand.id, invitation_id, ip=request.remote_addr)
+    except Conflict as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(gettext("The invitation to %(email)s is withdrawn; its link no longer works.",
+                      email=invitation.email), "success")
+    return redirect(url_for("members.members", slug=slug))
+
+
+# Accepting an invitation: the page its e-mailed link opens.
+
+def _accept_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count, as on the log-in page: the limit slows guessing, not people who join."""
+    return response.status_code != 302
+
+
+@blueprint.route("/invitations/<secret>", methods=["GET", "POST"])
+@limiter.limit(_accept_limit, methods=["POST"], deduct_when=_failed)
+def accept(secret: str):
+    found = members.invitation_for_secret(secret)
+    user = current_user if current_user.is_authenticated else None
+    refusal = members.refusal_for(user, found.invitation) if user is not None else None
+    form = JoinForm() if user is not None else SignUpForm()
+    if form.validate_on_submit():
+        new_account = {"full_name": form.full_name.data, "password": form.password.data} if user is None else {}
+        try:
+            # A refused account gets the service's Forbidden, shown as a page that says why.
+            accepted = members.accept_invitation(secret, user=user, ip=request.remote_addr, **new_account)
+        except (Conflict, InvalidInput) as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            if accepted.created_account:
+                login_user(accepted.user)
+            flash(gettext("Welcome to %(brand)s.", brand=accepted.brand.name), "success")
+            return redirect(url_for("brands.overview", slug=accepted.brand.slug))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("brands/invitation.html", found=found, form=form, refusal=refusal,
+                           login_url=url_for("accounts.login", next=request.path)), status
+
+
+# JSON API: the same actions for a brand's people (API tokens may read members, never manage them).
+
+PEOPLE = [Role.OPS, Role.BRAND]
+
+
+@api.post("/brands/<int:brand_id>/members")
+@endpoint("Invite a person by e-mail (as POST …/invitations); they become a member on accepting the mailed link",
+          roles=PEOPLE, body=InviteSchema(), response=InvitationSchema(), status=201, tags=["brands"])
+def add_member(actor, brand_id: int, body):
+    return members.invite_member(actor, brand_id, body["email"], body["role"], ip=request.remote_addr)
+
+
+@api.patch("/brands/<int:brand_id>/members/<int:user_id>")
+@endpoint("Make a member admin or viewer (admins); the last admin stays an admin", roles=PEOPLE,
+          body=MemberRoleSchema(), response=MemberSchema(), tags=["brands"])
+def change_member_role(actor, brand_id: int, user_id: int, body):
+    return members.change_member_role(actor, brand_id, user_id, body["role"], ip=request.remote_addr)
+
+
+@api.delete("/brands/<int:brand_id>/members/<int:user_id>")
+@endpoint("Remove a member (admins); an admin may leave while another admin remains", roles=PEOPLE,
+          status=204, tags=["brands"])
+def remove_member(actor, brand_id: int, user_id: int):
+    members.remove_member(actor, brand_id, user_id, ip=request.remote_addr)
+
+
+@api.get("/brands/<int:brand_id>/invitations")
+@endpoint("Invitations that can still be accepted, newest first (admins)", roles=PEOPLE,
+          response=InvitationSchema(many=True), tags=["brands"])
+def list_invitations(actor, brand_id: int):
+    return members.list_invitations(actor, brand_id)
+
+
+@api.post("/brands/<int:brand_id>/invitations")
+@endpoint("Invite a person by e-mail to join as admin or viewer (admins); the link is valid for 7 days",
+          roles=PEOPLE, body=InviteSchema(), response=InvitationSchema(), status=201, tags=["brands"])
+def invite(actor, brand_id: int, body):
+    return members.invite_member(actor, brand_id, body["email"], body["role"], ip=request.remote_addr)
+
+
+@api.post("/brands/<int:brand_id>/invitations/<int:invitation_id>/resend")
+@endpoint("Mail a fresh link valid for 7 more days (admins); the previous link stops working", roles=PEOPLE,
+          response=InvitationSchema(), tags=["brands"])
+def resend_invitation(actor, brand_id: int, invitation_id: int):
+    return members.resend_invitation(actor, brand_id, invitation_id, ip=request.remote_addr)
+
+
+@api.delete("/brands/<int:brand_id>/invitations/<int:invitation_id>")
+@endpoint("Withdraw an invitation (admins): its link stops working", roles=PEOPLE, response=InvitationSchema(),
+          tags=["brands"])
+def revoke_invitation(actor, brand_id: int, invitation_id: int):
+    return members.revoke_invitation(actor, brand_id, invitation_id, ip=request.remote_addr)

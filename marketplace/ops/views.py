@@ -12,12 +12,14 @@ from wtforms.validators import DataRequired
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
+from marketplace.brands import members as brand_members
 from marketplace.brands import services as brands
 from marketplace.errors import DomainError
 from marketplace.experts import services as experts
 from marketplace.experts import vetting
 from marketplace.experts.forms import DecisionForm
 from marketplace.experts.models import ExpertStatus
+from marketplace.ops.forms import BrandCreateForm
 from marketplace.web.forms import show_error
 from marketplace.web.roles import role_required
 
@@ -65,6 +67,25 @@ def change_role():
     else:
         flash(gettext("Choose a user and a role."), "error")
     return redirect(url_for("ops.users"))
+
+
+@blueprint.route("/brands", methods=["GET", "POST"], endpoint="brands")
+@role_required("ops")
+def brands_page():
+    form = BrandCreateForm()
+    if form.validate_on_submit():
+        try:
+            brand, invitation = brand_members.create_brand_with_admin(
+                current_user, form.name.data, form.slug.data, form.timezone.data, form.currency.data,
+                form.admin_email.data, ip=request.remote_addr)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(gettext("%(brand)s is open; an invitation is on its way to %(email)s.", brand=brand.name,
+                          email=invitation.email), "success")
+            return redirect(url_for("ops.brands"))
+    return render_template("ops/brands.html", brands=brands.visible_brands(current_user),
+                           form=form), 422 if form.errors or form.form_errors else 200
 
 
 # Vetting: the queue of applications and the decisions on one expert.

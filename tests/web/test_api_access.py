@@ -68,8 +68,10 @@ def test_brand_members_get_404_for_other_brands_on_every_brand_endpoint(app, cli
         response = client.open(concrete(rule, other.id), method=method, json={"name": "x"},
                                headers={"X-CSRFToken": csrf})
         assert response.status_code == 404, (method, rule)
+        # The brand's own collections answer; a path naming one of its records (made up here) may not exist.
+        names_a_record = len(re.findall(r"<int:", rule)) > 1
         own = client.open(concrete(rule, mine.brand.id), method="GET") if method == "GET" else None
-        if own is not None:
+        if own is not None and not names_a_record:
             assert own.status_code == 200, rule
 
 
