@@ -48,7 +48,19 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     i18n.init_app(app)
     scheduler.init_app(app)
 
-    from marketplace import accounts, brands, experts, notifications, ops, payouts, routing, shifts, skills, web
+    from marketplace import (
+        accounts,
+        brands,
+        capacity,
+        experts,
+        notifications,
+        ops,
+        payouts,
+        routing,
+        shifts,
+        skills,
+        web,
+    )
 
     web.init_app(app)
     accounts.init_app(app)
@@ -58,6 +70,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     experts.init_app(app)
     shifts.init_app(app)
     routing.init_app(app)
+    capacity.init_app(app)
     ops.init_app(app)
     payouts.init_app(app)
     return app

@@ -1,4 +1,4 @@
-"""The `marketplace` command: serve, scheduler, create-user, and Flask-Migrate's `db`."""
+"""The `marketplace` command: serve, scheduler, create-user, simulate, and Flask-Migrate's `db`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from marketplace import create_app
+from marketplace.capacity.simulation_cli import simulate
 from marketplace.config import ConfigError
 from marketplace.errors import DomainError
 
@@ -19,6 +20,9 @@ from marketplace.errors import DomainError
              set_debug_flag=False)
 def cli() -> None:
     """Run and manage the expert-network marketplace."""
+
+
+cli.add_command(simulate)  # no app context: it needs no database
 
 
 def _upgrade_database() -> None:

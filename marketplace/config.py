@@ -162,6 +162,16 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "VISITOR_GRACE_SECONDS": _int("VISITOR_GRACE_SECONDS", get("VISITOR_GRACE_SECONDS", "60"), 20),
         # How often the scheduler expires offers and re-routes as a safety net (events route at once).
         "ROUTING_SWEEP_SECONDS": _int("ROUTING_SWEEP_SECONDS", get("ROUTING_SWEEP_SECONDS", "2"), 1),
+        # Capacity planner: how far ahead the scaling loop looks, how long an invitation may be answered,
+        # how long an expert who accepts is asked to stay, and the handle time of a brand without history.
+        "CAPACITY_LEAD_MINUTES": _int("CAPACITY_LEAD_MINUTES", get("CAPACITY_LEAD_MINUTES", "15"), 0),
+        "CAPACITY_INVITATION_MINUTES": _int(
+            "CAPACITY_INVITATION_MINUTES", get("CAPACITY_INVITATION_MINUTES", "5"), 1),
+        "CAPACITY_REINVITE_MINUTES": _int("CAPACITY_REINVITE_MINUTES", get("CAPACITY_REINVITE_MINUTES", "30"), 0),
+        "CAPACITY_WINDOW_MINUTES": _int("CAPACITY_WINDOW_MINUTES", get("CAPACITY_WINDOW_MINUTES", "60"), 15),
+        "CAPACITY_DEFAULT_HANDLE_SECONDS": _int(
+            "CAPACITY_DEFAULT_HANDLE_SECONDS", get("CAPACITY_DEFAULT_HANDLE_SECONDS", "420"), 30),
+        "CAPACITY_FORECAST_DAYS": 7,
         # Web Push: the VAPID key is created in the instance folder on first start when not given here.
         "VAPID_PRIVATE_KEY": get("VAPID_PRIVATE_KEY", "").strip(),
         "VAPID_SUBJECT": _vapid_subject(get("VAPID_SUBJECT", "mailto:ops@marketplace.localhost")),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import random
 import zoneinfo
 from dataclasses import dataclass
 
@@ -17,6 +19,7 @@ from marketplace.database import db, utcnow
 from marketplace.experts import enrolments, vetting
 from marketplace.experts import services as experts
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
+from marketplace.routing import history
 from marketplace.shifts import services as shifts
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for people to log in to a local demo
@@ -131,6 +134,47 @@ PROGRAMS = {
 }
 
 
+def _day_shape(hour: float) -> float:
+    """Relative chat demand through a shop's day: nothing at night, a lunch and an evening peak."""
+    if not 9 <= hour < 22:
+        return 0.0
+    return 0.35 + math.exp(-((hour - 12.5) / 1.5) ** 2) + 1.2 * math.exp(-((hour - 20.0) / 1.8) ** 2)
+
+
+def _seed_history(brand_id: int, timezone: str, expert_id: int, peak_per_quarter: float) -> None:
+    """Eight weeks of past chats (answered by Emma, a few left unanswered), so the planner has history."""
+    if history.first_arrival_day(brand_id, timezone) is not None:
+        return
+    rng = random.Random(brand_id)  # noqa: S311 - made-up demo history, the same at every start
+    zone = zoneinfo.ZoneInfo(timezone)
+    today = utcnow().astimezone(zone).date()
+    weekday_factor = (0.9, 0.85, 0.9, 1.0, 1.15, 1.4, 0.6)
+    chats = []
+    for days_ago in range(56, 0, -1):
+        day = today - dt.timedelta(days=days_ago)
+        growth = 1 + 0.004 * (56 - days_ago)
+        for slot in range(96):
+            rate = peak_per_quarter * _day_shape(slot / 4) * weekday_factor[day.weekday()] * growth / 2.5
+            for _ in range(_poisson(rng, rate)):
+                local = dt.datetime.combine(day, dt.time(slot // 4, slot % 4 * 15), zone)
+                created = local.astimezone(dt.UTC) + dt.timedelta(seconds=rng.uniform(0, 900))
+                left = rng.random() < 0.05
+                chats.append(history.PastChat(
+                    created, None if left else expert_id, wait_s=int(rng.expovariate(1 / 25)),
+                    handle_s=int(60 + rng.expovariate(1 / 360)),
+                    rating=None if left or rng.random() < 0.4 else rng.choices((5, 4, 3, 2), (60, 25, 10, 5))[0]))
+    history.record_past_chats(brand_id, chats)
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw by counting exponential gaps (small means only, as here)."""
+    count, total = 0, rng.expovariate(1.0) if mean > 0 else 1.0
+    while total < mean:
+        count += 1
+        total += rng.expovariate(1.0)
+    return count
+
+
 def _set_up_chat(brand_id: int, slug: str) -> None:
     settings = PROGRAMS[slug]
     program.update_program(_ops(), brand_id, {"widget_origins": LOCAL_ORIGINS, "topics": settings["topics"]})
@@ -166,6 +210,8 @@ def seed() -> list[DemoLogin]:
         if accounts.find_user_by_email(email) is None:
             experts.sign_up_expert(email, DEMO_PASSWORD, name, display_name, profile=profile)
     _approve_emma(brand_ids["maison-lumiere"])
+    emma = experts.own_profile(accounts.find_user_by_email(EXPERTS[0][0]))
+    _seed_history(brand_ids["maison-lumiere"], "Europe/Paris", emma.id, peak_per_quarter=12)
     for _name, slug, timezone, _currency in BRANDS:
         _publish_demo_shifts(brand_ids[slug], timezone)
         _set_up_chat(brand_ids[slug], slug)

@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_login import current_user
 
 from marketplace.extensions import babel
@@ -52,4 +52,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     # Numbers and dates in the reader's locale (and, through Flask-Babel, its time zone).
     app.jinja_env.filters.update(format_number=format_decimal, format_date=format_date,
-                                 format_datetime=format_datetime)
+                                 format_datetime=format_datetime, format_percent=format_percent)

@@ -14,6 +14,7 @@ from marketplace.brands.models import Brand, BrandRole
 # (endpoint, label, who may open it); the endpoints belong to several domains, so they are names only.
 TABS = (
     ("dashboard.page", _l("Dashboard"), BrandRole.VIEWER),
+    ("capacity.plan", _l("Planning"), BrandRole.VIEWER),
     ("routing.live", _l("Live"), BrandRole.VIEWER),
     ("transcripts.conversations", _l("Conversations"), BrandRole.VIEWER),
     ("routing.left_messages", _l("Inbox"), BrandRole.VIEWER),

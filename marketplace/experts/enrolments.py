@@ -23,7 +23,7 @@ from marketplace.core.lifecycles import ENROLMENT_TRANSITIONS, next_status
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
-from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertProfile, QuizAttempt
+from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertProfile, ExpertStatus, QuizAttempt
 from marketplace.notifications import services as notifications
 from marketplace.web.links import path_for
 
@@ -105,6 +105,15 @@ def approved_brand_ids(expert_id: int) -> set[int]:
     return set(db.session.scalars(
         sa.select(Enrolment.brand_id).where(Enrolment.expert_id == expert_id,
                                             Enrolment.status == EnrolmentStatus.APPROVED)
+    ))
+
+
+def approved_expert_ids(brand_id: int) -> set[int]:
+    """The experts who may answer for this brand now: approved by it, and not suspended or rejected."""
+    return set(db.session.scalars(
+        sa.select(Enrolment.expert_id).join(ExpertProfile, ExpertProfile.id == Enrolment.expert_id)
+        .where(Enrolment.brand_id == brand_id, Enrolment.status == EnrolmentStatus.APPROVED,
+               ExpertProfile.status == ExpertStatus.APPROVED)
     ))
 
 

@@ -235,7 +235,7 @@ def _intervals(brand_id: int, start: dt.datetime, end: dt.datetime, now: dt.date
         .group_by(sa.text("bucket"))  # the label: PostgreSQL would see two expressions with their own parameters
     ).all()
     arrivals = {int(index): (int(arrived), int(within)) for index, arrived, within in rows}
-    online = _experts_online_by_interval(brand_id, start, min(end, now), count)
+    online = experts_online_by_quarter(brand_id, start, min(end, now), count)
     intervals = []
     for index in range(count):
         begins = start + index * INTERVAL
@@ -255,7 +255,7 @@ def _approved_expert_ids(brand_id: int) -> set[int]:
     ))
 
 
-def _experts_online_by_interval(brand_id: int, start: dt.datetime, until: dt.datetime,
+def experts_online_by_quarter(brand_id: int, start: dt.datetime, until: dt.datetime,
                                 count: int) -> list[set[int]]:
     """Per quarter, the brand's approved experts with an online session overlapping it, up to `until`.
 

@@ -170,6 +170,36 @@ def publish_planned_slot(brand_id: int, starts_at: dt.datetime, ends_at: dt.date
     return slot
 
 
+def grant_planned_seat(brand_id: int, expert_id: int, starts_at: dt.datetime, ends_at: dt.datetime) -> ShiftSlot:
+    """Give an expert who accepted the planner's invitation a one-seat slot from now; the caller commits.
+
+    No cut-off applies (the planner asks for now), but an expert never holds two overlapping seats.
+    """
+    start, end = _require_aware(starts_at, "starts_at"), _require_aware(ends_at, "ends_at")
+    if not start < end <= start + dt.timedelta(hours=MAX_SHIFT_HOURS):
+        raise InvalidInput(_l("A shift lasts at most %(hours)d hours.", hours=MAX_SHIFT_HOURS), "ends_at")
+    experts.lock_expert(expert_id)
+    clash = next(iter(_booked_slots(expert_id, start, end)), None)
+    if clash is not None:
+        other = brands.brands_by_id({clash.brand_id})[clash.brand_id]
+        raise Conflict(_overlap_refusal(clash, other))
+    slot = ShiftSlot(brand_id=brand_id, starts_at=start, ends_at=end, headcount=1, booked_count=1,
+                     source=SlotSource.PLANNER)
+    db.session.add(slot)
+    db.session.flush()
+    db.session.add(ShiftBooking(slot_id=slot.id, expert_id=expert_id, status=BookingStatus.BOOKED))
+    return slot
+
+
+def end_planned_seat(slot_id: int, at: dt.datetime) -> None:
+    """End a planner's one-seat slot early (the expert was released); the caller commits."""
+    db.session.execute(
+        sa.update(ShiftSlot).where(ShiftSlot.id == slot_id, ShiftSlot.source == SlotSource.PLANNER,
+                                   ShiftSlot.starts_at < at, ShiftSlot.ends_at > at)
+        .values(ends_at=at).execution_options(synchronize_session=False)
+    )
+
+
 def _tell_cancelled(user_id: int, brand: Brand, slot: ShiftSlot) -> None:
     """Notify an expert, in their language, that the brand cancelled a shift they had booked."""
     user = accounts.get_user(user_id)
@@ -439,6 +469,24 @@ def on_shift_expert_ids(brand_id: int, at: dt.datetime) -> sa.Select:
         .where(ShiftSlot.brand_id == brand_id, ShiftBooking.status == BookingStatus.BOOKED,
                ShiftSlot.cancelled_at.is_(None), ShiftSlot.starts_at <= at, ShiftSlot.ends_at > at)
     )
+
+
+def booked_by_quarter(brand_id: int, start: dt.datetime, quarters: int) -> list[int]:
+    """Booked seats of the brand in each quarter hour from `start` (a seat counts where its slot overlaps)."""
+    step = dt.timedelta(minutes=15)
+    end = start + quarters * step
+    rows = db.session.execute(
+        sa.select(ShiftSlot.starts_at, ShiftSlot.ends_at, ShiftSlot.booked_count)
+        .where(ShiftSlot.brand_id == brand_id, ShiftSlot.cancelled_at.is_(None), ShiftSlot.booked_count > 0,
+               ShiftSlot.starts_at < end, ShiftSlot.ends_at > start)
+    ).all()
+    seats = [0] * quarters
+    for starts_at, ends_at, booked in rows:
+        first = max(0, (starts_at - start) // step)
+        last = min(quarters - 1, (ends_at - start - dt.timedelta(microseconds=1)) // step)
+        for index in range(first, last + 1):
+            seats[index] += booked
+    return seats
 
 
 def is_on_shift(expert_id: int, brand_id: int, at: dt.datetime) -> bool:

@@ -1,0 +1,154 @@
+"""What the conversation history says about demand and handling, for the capacity planner.
+
+Arrivals are counted per quarter hour of the brand's local day (96 quarters, wall-clock time: a quarter that
+a daylight-saving change skips stays empty, one it repeats counts both), every arrival included: visitors
+refused at the door wanted a chat too, and the planner forecasts demand, not what the caps let in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from marketplace.database import db
+from marketplace.routing.caps import day_bounds
+from marketplace.routing.models import Channel, Conversation, ConversationStatus, EndReason
+
+QUARTER = dt.timedelta(minutes=15)
+SLOTS_PER_DAY = 96
+
+
+@dataclass(frozen=True)
+class Handling:
+    """How the brand's chats went over a stretch of time."""
+
+    handle_s: float | None  # mean time from acceptance to close of answered chats; None without any
+    answered: int
+    arrivals: int
+    abandoned: int  # left or missed before an answer
+    mean_wait_abandoned_s: float | None  # how long those who left had waited (a floor for their patience)
+
+
+def _epoch_seconds(column: sa.ColumnElement[dt.datetime]) -> sa.ColumnElement[int]:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.floor(sa.extract("epoch", column)), sa.BigInteger)
+    return sa.cast(sa.func.strftime("%s", column), sa.BigInteger)
+
+
+def arrivals_by_quarter(brand_id: int, timezone: str, first_day: dt.date,
+                        last_day: dt.date) -> dict[dt.date, list[int]]:
+    """Arrivals per local quarter hour for each day from `first_day` to `last_day` (inclusive), zeros included."""
+    start, _ = day_bounds(timezone, first_day)
+    _, end = day_bounds(timezone, last_day)
+    origin = int(start.timestamp())
+    bucket = (_epoch_seconds(Conversation.created_at) - origin) // int(QUARTER.total_seconds())
+    rows = db.session.execute(
+        sa.select(bucket.label("bucket"), sa.func.count())
+        .where(Conversation.brand_id == brand_id, Conversation.created_at >= start,
+               Conversation.created_at < end)
+        .group_by(sa.text("bucket"))
+    ).all()
+    zone = zoneinfo.ZoneInfo(timezone)
+    days = {first_day + dt.timedelta(days=n): [0] * SLOTS_PER_DAY for n in range((last_day - first_day).days + 1)}
+    for index, count in rows:
+        local = (start + int(index) * QUARTER).astimezone(zone)
+        slots = days.get(local.date())
+        if slots is not None:
+            slots[(local.hour * 60 + local.minute) // 15] += int(count)
+    return days
+
+
+def first_arrival_day(brand_id: int, timezone: str) -> dt.date | None:
+    """The local day of the brand's first conversation, or None when it has none."""
+    first = db.session.scalar(sa.select(sa.func.min(Conversation.created_at)).where(Conversation.brand_id == brand_id))
+    if first is None:
+        return None
+    return first.astimezone(zoneinfo.ZoneInfo(timezone)).date()
+
+
+def handling(brand_id: int, since: dt.datetime, until: dt.datetime) -> Handling:
+    """Handle time and abandonment of the brand's conversations created in [since, until)."""
+    window = (Conversation.brand_id == brand_id, Conversation.created_at >= since,
+              Conversation.created_at < until)
+    seconds = _epoch_seconds(Conversation.closed_at) - _epoch_seconds(Conversation.accepted_at)
+    answered, mean_handle = db.session.execute(
+        sa.select(sa.func.count(), sa.func.avg(seconds)).where(
+            *window, Conversation.status == ConversationStatus.CLOSED, Conversation.accepted_at.is_not(None),
+            Conversation.first_reply_at.is_not(None))
+    ).one()
+    left = (ConversationStatus.ABANDONED, ConversationStatus.MISSED)
+    waited = _epoch_seconds(Conversation.closed_at) - _epoch_seconds(Conversation.created_at)
+    abandoned, mean_wait = db.session.execute(
+        sa.select(sa.func.count(), sa.func.avg(waited)).where(*window, Conversation.status.in_(left))
+    ).one()
+    arrivals = db.session.scalar(sa.select(sa.func.count()).where(*window)) or 0
+    return Handling(float(mean_handle) if mean_handle is not None else None, int(answered), int(arrivals),
+                    int(abandoned), float(mean_wait) if mean_wait is not None else None)
+
+
+def ratings_of(expert_ids: set[int]) -> dict[int, tuple[float, int]]:
+    """Each expert's sum and number of chat ratings (all brands)."""
+    if not expert_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Conversation.expert_id, sa.func.sum(Conversation.rating), sa.func.count(Conversation.rating))
+        .where(Conversation.expert_id.in_(expert_ids), Conversation.rating.is_not(None))
+        .group_by(Conversation.expert_id)
+    ).all()
+    return {int(expert_id): (float(total or 0), int(count)) for expert_id, total, count in rows}
+
+
+def open_chats_of(expert_ids: set[int]) -> dict[int, int]:
+    """Each expert's chats under way now (all brands)."""
+    if not expert_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Conversation.expert_id, sa.func.count())
+        .where(Conversation.expert_id.in_(expert_ids), Conversation.status == ConversationStatus.ACTIVE)
+        .group_by(Conversation.expert_id)
+    ).all()
+    return {int(expert_id): int(count) for expert_id, count in rows}
+
+
+def arrivals_between(brand_id: int, since: dt.datetime, until: dt.datetime) -> int:
+    """Visitors who arrived in [since, until), refused ones included."""
+    return db.session.scalar(sa.select(sa.func.count()).where(
+        Conversation.brand_id == brand_id, Conversation.created_at >= since, Conversation.created_at < until)) or 0
+
+
+@dataclass(frozen=True)
+class PastChat:
+    """A conversation that already happened, for demo data and simulations: answered, or left unanswered."""
+
+    created_at: dt.datetime
+    expert_id: int | None  # None: the visitor left before an answer
+    wait_s: int
+    handle_s: int
+    rating: int | None = None
+
+
+def record_past_chats(brand_id: int, chats: list[PastChat]) -> int:
+    """Insert past conversations in bulk (demo history, never live traffic); one transaction."""
+    rows = []
+    for chat in chats:
+        answered_at = chat.created_at + dt.timedelta(seconds=chat.wait_s)
+        closed_at = answered_at + dt.timedelta(seconds=chat.handle_s) if chat.expert_id else answered_at
+        rows.append({
+            "brand_id": brand_id,
+            "status": ConversationStatus.CLOSED if chat.expert_id else ConversationStatus.ABANDONED,
+            "end_reason": EndReason.EXPERT if chat.expert_id else EndReason.LEFT, "priority": 0,
+            "visitor_token_hash": secrets.token_hex(32), "created_at": chat.created_at, "queued_at": chat.created_at,
+            "visitor_seen_at": closed_at, "last_activity_at": closed_at, "expert_id": chat.expert_id,
+            "accepted_at": answered_at if chat.expert_id else None,
+            "first_reply_at": answered_at + dt.timedelta(seconds=5) if chat.expert_id else None,
+            "closed_at": closed_at, "rating": chat.rating, "rated_at": closed_at if chat.rating else None,
+            "last_seq": 0, "expert_read_seq": 0, "channel": Channel.WEB,
+        })
+    if rows:
+        db.session.execute(sa.insert(Conversation), rows)
+    db.session.commit()
+    return len(rows)
