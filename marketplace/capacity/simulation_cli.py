@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from marketplace.core.simulation import DayReport, Scenario, ScenarioError, scenario_from_dict, simulate_day
+from marketplace.core.scenario import Scenario, ScenarioError, scenario_from_dict
+from marketplace.core.simulation import DayReport, simulate_day
 
 DEFAULT_SCENARIO = Path(__file__).parent / "scenarios" / "default.json"
 
