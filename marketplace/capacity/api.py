@@ -8,12 +8,12 @@ from marketplace.accounts.models import Role
 from marketplace.brands import services as brands
 from marketplace.capacity import planning, pool
 from marketplace.capacity.schemas import (
-    AnsweredInvitationSchema,
-    DecisionSchema,
+    AnsweredCapacityInvitationSchema,
+    CapacityInvitationSchema,
     DemandBrandSchema,
-    InvitationSchema,
     PlanQuery,
     PlanSchema,
+    ScalingDecisionSchema,
 )
 from marketplace.database import utcnow
 from marketplace.web.api import api_blueprint, endpoint
@@ -34,27 +34,27 @@ def plan(actor, brand_id: int, query):
 
 @api.get("/brands/<int:brand_id>/scaling-decisions")
 @endpoint("The brand's latest scaling decisions, newest first, each with its reason", roles=STAFF,
-          response=DecisionSchema(many=True), tags=["capacity"])
+          response=ScalingDecisionSchema(many=True), tags=["capacity"])
 def decisions(actor, brand_id: int):
     return pool.recent_decisions(actor, brand_id)
 
 
 @api.get("/experts/me/invitations")
 @endpoint("The calling expert's open invitations to come online, and accepted ones still running",
-          roles=[Role.EXPERT], response=InvitationSchema(many=True), tags=["capacity"])
+          roles=[Role.EXPERT], response=CapacityInvitationSchema(many=True), tags=["capacity"])
 def invitations(actor):
     return pool.own_invitations(actor)
 
 
 @api.post("/experts/me/invitations/<int:invitation_id>/accept")
 @endpoint("Accept an invitation: a seat from now for its window, and online at once", roles=[Role.EXPERT],
-          response=AnsweredInvitationSchema(), tags=["capacity"])
+          response=AnsweredCapacityInvitationSchema(), tags=["capacity"])
 def accept(actor, invitation_id: int):
     return pool.accept_invitation(actor, invitation_id)
 
 
 @api.post("/experts/me/invitations/<int:invitation_id>/decline")
-@endpoint("Decline an invitation", roles=[Role.EXPERT], response=AnsweredInvitationSchema(), tags=["capacity"])
+@endpoint("Decline an invitation", roles=[Role.EXPERT], response=AnsweredCapacityInvitationSchema(), tags=["capacity"])
 def decline(actor, invitation_id: int):
     return pool.decline_invitation(actor, invitation_id)
 

@@ -44,7 +44,7 @@ class PlanSchema(Schema):
     quarters = fields.List(fields.Nested(QuarterSchema), dump_only=True)
 
 
-class DecisionSchema(Schema):
+class ScalingDecisionSchema(Schema):
     decided_at = fields.AwareDateTime(dump_only=True)
     desired = fields.Integer(dump_only=True)
     online = fields.Integer(dump_only=True)
@@ -55,7 +55,7 @@ class DecisionSchema(Schema):
     reason = fields.String(dump_only=True)
 
 
-class InvitationSchema(Schema):
+class CapacityInvitationSchema(Schema):
     id = fields.Function(lambda view: view.invitation.id, dump_only=True)
     brand_id = fields.Function(lambda view: view.brand.id, dump_only=True)
     brand_name = fields.Function(lambda view: view.brand.name, dump_only=True)
@@ -65,7 +65,7 @@ class InvitationSchema(Schema):
     window_minutes = fields.Function(lambda view: view.invitation.window_minutes, dump_only=True)
 
 
-class AnsweredInvitationSchema(Schema):
+class AnsweredCapacityInvitationSchema(Schema):
     id = fields.Integer(dump_only=True)
     brand_id = fields.Integer(dump_only=True)
     status = fields.String(dump_only=True)

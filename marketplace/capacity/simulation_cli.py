@@ -50,13 +50,27 @@ def summary(report: DayReport) -> str:
         f"{'invitations sent':22}{planner.invitations_sent:>10}{oracle.invitations_sent:>10}"
         f"   {planner.invitations_accepted} accepted, measured acceptance {planner.acceptance_measured:.2f}",
         f"{'flaps':22}{planner.flaps:>10}{oracle.flaps:>10}   none allowed: {verdict('flaps')}",
+        "",
+        *chart(report),
     ])
+
+
+def chart(report: DayReport) -> list[str]:
+    """Hour by hour: experts the day needed (#) against those the planner had online (=), at the busiest quarter."""
+    lines = ["hour   needed  online (# needed, = online)"]
+    per_hour = 4
+    for start in range(0, len(report.exact_requirement), per_hour):
+        needed = max(report.exact_requirement[start:start + per_hour])
+        online = max(report.planner_online[start:start + per_hour], default=0)
+        lines.append(f"{start // per_hour % 24:02d}:00 {needed:>6} {online:>7}  {'#' * needed}")
+        lines.append(f"{'':22}{'=' * online}")
+    return lines
 
 
 @click.command("simulate")
 @click.option("--seed", default=7, show_default=True, help="Seed of the day's dice: the same seed, the same day.")
 @click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="A scenario JSON file (format: marketplace/core/simulation.py); default: the built-in day.")
+              help="A scenario JSON file (format: marketplace/core/scenario.py); default: the built-in day.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a summary.")
 def simulate(seed: int, scenario_path: Path | None, as_json: bool) -> None:
     """Simulate a day of chats staffed by the capacity planner, beside an oracle that staffs exactly."""

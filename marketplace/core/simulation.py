@@ -440,6 +440,8 @@ class DayReport:
     oracle: Outcome
     planned_requirement: tuple[int, ...]  # from the planner's forecast
     exact_requirement: tuple[int, ...]  # from the true expected counts: the oracle's staffing
+    planner_online: tuple[int, ...] = ()  # experts online at the middle of each interval
+    oracle_online: tuple[int, ...] = ()
 
     def expert_hours_ratio(self) -> float | None:
         """The planner's expert-hours over the oracle's; None when only the planner had anyone online."""
@@ -479,6 +481,8 @@ class DayReport:
                             "peak_experts": max(self.exact_requirement, default=0)},
             "criteria": criteria,
             "met": all(c["met"] for c in criteria.values()),
+            "by_interval": {"needed": list(self.exact_requirement), "planner_online": list(self.planner_online),
+                            "oracle_online": list(self.oracle_online)},
         }
 
 
@@ -497,9 +501,24 @@ def simulate_day(scenario: Scenario, seed: int) -> DayReport:
     cap = scenario.max_active_experts
     exact = [desired_experts([n], cap) for n in scenario.requirement(scenario.arrivals_per_interval)]
     rng = _dice("experts", seed)
-    planner, _ = _run(scenario, chats, lambda floor: _Planner(scenario, planned, floor, rng))
+    planner, planner_floor = _run(scenario, chats, lambda floor: _Planner(scenario, planned, floor, rng))
     _, oracle_floor = _run(scenario, chats, lambda floor: _Oracle(exact, floor))
-    return DayReport(scenario, seed, planner.outcome(), oracle_floor.outcome(), tuple(planned), tuple(exact))
+    intervals = len(scenario.arrivals_per_interval)
+    return DayReport(scenario, seed, planner.outcome(), oracle_floor.outcome(), tuple(planned), tuple(exact),
+                     online_by_interval(planner_floor.log, intervals), online_by_interval(oracle_floor.log, intervals))
+
+
+def online_by_interval(log: Sequence[tuple[float, int, str]], intervals: int) -> tuple[int, ...]:
+    """Experts online (a released one until their last chat ends) at the middle of each interval."""
+    changes = sorted((at, 1 if kind == "online" else -1) for at, _, kind in log if kind in ("online", "offline"))
+    counts, online, index = [], 0, 0
+    for interval in range(intervals):
+        middle = (interval + 0.5) * INTERVAL_S
+        while index < len(changes) and changes[index][0] <= middle:
+            online += changes[index][1]
+            index += 1
+        counts.append(online)
+    return tuple(counts)
 
 
 def simulate_steady(arrivals: float, interval_s: float, handle_s: float, concurrency: int, experts: int,

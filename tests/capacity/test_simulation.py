@@ -58,6 +58,18 @@ def test_the_default_day_meets_the_issue_criteria(default_scenario, seed):
     assert all(criterion["met"] for criterion in report.criteria().values())
 
 
+def test_the_day_by_interval_shows_the_oracle_exactly_staffed_and_the_planner_close_behind(default_scenario):
+    report = simulate_day(default_scenario, 7)
+    needed, planner, oracle = report.exact_requirement, report.planner_online, report.oracle_online
+    assert len(needed) == len(planner) == len(oracle) == len(default_scenario.arrivals_per_interval)
+    # The oracle has what each interval needs at its middle (a released expert may still finish a chat).
+    assert all(have >= need for have, need in zip(oracle, needed, strict=True))
+    assert sum(oracle) - sum(needed) < 0.10 * sum(needed)  # draining: chats last 10 minutes on average
+    # The planner, who must invite and wait, is short in few intervals and never by much.
+    short = [need - have for have, need in zip(planner, needed, strict=True) if have < need]
+    assert len(short) <= len(needed) // 10 and max(short, default=0) <= 3
+
+
 def test_the_same_seed_gives_the_same_day(default_scenario):
     first = json.dumps(simulate_day(default_scenario, 11).to_dict())
     assert json.dumps(simulate_day(default_scenario, 11).to_dict()) == first
@@ -175,6 +187,7 @@ def test_simulate_prints_a_summary_for_people():
     result = invoke("--seed", "7")
     assert result.exit_code == 0, result.output
     assert "service level" in result.output and "expert-hours" in result.output and "NOT MET" not in result.output
+    assert "12:00" in result.output and "# needed, = online" in result.output  # the hour-by-hour chart
 
 
 def test_simulate_refuses_a_bad_scenario_naming_the_field(tmp_path):
