@@ -112,13 +112,17 @@ class Usage:
     pending_offers: int
     day_accepted: int
     month_committed_cents: int
+    # Open conversations already accepted (active): day_accepted and month_committed_cents hold them already
+    # (or they were accepted before the day or month began), so the door must not count them again.
+    accepted_open: int = 0
 
 
 def door_refusal(caps: Caps, usage: Usage) -> str | None:
     """Which cap a new conversation would break, or None when it may come in and wait.
 
     A conversation let in could be accepted, so it counts against the day's cap and the month's
-    budget as if it were (the others still waiting count the same way).
+    budget as if it were (the others still waiting or offered count the same way; those already accepted
+    count once, as accepted).
     """
     if caps.max_concurrent is not None and usage.open_conversations + 1 > caps.max_concurrent:
         return "max_concurrent"
@@ -126,10 +130,11 @@ def door_refusal(caps: Caps, usage: Usage) -> str | None:
         usage.open_conversations + 1 > caps.max_active_experts * caps.expert_concurrency
     ):
         return "max_active_experts"  # the experts it may use could not all hold it
-    if caps.daily_cap is not None and usage.day_accepted + usage.open_conversations + 1 > caps.daily_cap:
+    could_be_accepted = usage.open_conversations - usage.accepted_open + 1  # the waiting, the offered, this one
+    if caps.daily_cap is not None and usage.day_accepted + could_be_accepted > caps.daily_cap:
         return "daily_cap"
     if caps.monthly_budget_cents is not None and (
-        usage.month_committed_cents + (usage.open_conversations + 1) * caps.rate_cents > caps.monthly_budget_cents
+        usage.month_committed_cents + could_be_accepted * caps.rate_cents > caps.monthly_budget_cents
     ):
         return "monthly_budget"
     return None

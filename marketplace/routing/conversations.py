@@ -6,6 +6,7 @@ conversation goes through `end_conversation`, which keeps the load counters equa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -114,7 +115,10 @@ def start_conversation(widget_key: str, token: str | None, *, topic: str | None 
     if not opening.is_open(brand, now):
         refusal: str | None = EndReason.CLOSED_HOURS.value
     else:
-        refusal = rules.door_refusal(router.brand_caps(brand, now), router.usage_of(load))
+        active = db.session.scalar(sa.select(sa.func.count()).where(
+            Conversation.brand_id == brand.id, Conversation.status == ConversationStatus.ACTIVE))
+        usage = dataclasses.replace(router.usage_of(load), accepted_open=active)
+        refusal = rules.door_refusal(router.brand_caps(brand, now), usage)
     if refusal is None:
         conversation.status = ConversationStatus.WAITING
         load.open_conversations += 1

@@ -67,7 +67,27 @@ def burst(app: Flask, widget_key: str, *, answer: bool) -> list[BaseException]:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    if answer:
+        answer_late_offers(app)
     return errors
+
+
+def answer_late_offers(app: Flask) -> None:
+    """Accept and answer what the burst left: offers made after their visitor had looked, and conversations
+    whose routing found the cap's room held by offers not yet accepted (the scheduler's sweep routes those)."""
+    with app.app_context():
+        while True:
+            router.route_all()
+            late = db.session.execute(sa.select(Offer.id, Offer.expert_id, Offer.conversation_id)
+                                      .where(Offer.status == OfferStatus.PENDING)).all()
+            db.session.commit()
+            if not late:
+                break
+            for offer_id, expert_id, conversation_id in late:
+                router.accept_offer(expert_id, offer_id)
+                chat.post_message(conversation_id, Sender.EXPERT, visitor_token()[:32], "Bonjour !",
+                                  expert_id=expert_id)
+        db.session.remove()
 
 
 def outcome(brand_id: int) -> tuple[Counter, int, BrandLoad]:
