@@ -37,6 +37,7 @@ class Brand(db.Model):
         sa.CheckConstraint("max_wait_seconds BETWEEN 10 AND 86400", name="max_wait"),
         sa.CheckConstraint("inactivity_close_minutes BETWEEN 1 AND 1440", name="inactivity_close"),
         sa.CheckConstraint("expert_concurrency BETWEEN 1 AND 10", name="expert_concurrency"),
+        sa.CheckConstraint("planner_bonus_cents BETWEEN 0 AND 100000", name="planner_bonus_cents"),
         sa.CheckConstraint("max_concurrent IS NULL OR max_concurrent >= 0", name="max_concurrent"),
         sa.CheckConstraint("max_active_experts IS NULL OR max_active_experts >= 0", name="max_active_experts"),
         sa.CheckConstraint("daily_cap IS NULL OR daily_cap >= 0", name="daily_cap"),
@@ -74,6 +75,8 @@ class Brand(db.Model):
     max_wait_seconds: so.Mapped[int] = so.mapped_column(default=300, server_default="300")
     inactivity_close_minutes: so.Mapped[int] = so.mapped_column(default=15, server_default="15")
     expert_concurrency: so.Mapped[int] = so.mapped_column(default=3, server_default="3")
+    # Paid on top of the rate card for each seat of a shift the capacity planner opens (integer cents).
+    planner_bonus_cents: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # Demand caps; None means no cap. The price of a chat is on the brand's rate cards.
     max_concurrent: so.Mapped[int | None]
     max_active_experts: so.Mapped[int | None]

@@ -49,8 +49,12 @@ class Member:
     role: BrandRole
 
 
+MAX_PLANNER_BONUS_CENTS = 100_000  # the brands table's check constraint
+
+
 def validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
-    """Check the brand's own settings (name, timezone, currency, approval, unbooked experts) in `changes`."""
+    """Check the brand's own settings (name, timezone, currency, approval, unbooked experts, the bonus on the
+    planner's shifts) in `changes`."""
     clean: dict[str, Any] = {}
     if "name" in changes:
         clean["name"] = clean_text(changes["name"], "name", max_length=120, required=_l("Enter the brand's name."))
@@ -72,6 +76,12 @@ def validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(changes["allow_unbooked_online"], bool):
             raise InvalidInput(_l("Answer yes or no."), "allow_unbooked_online")
         clean["allow_unbooked_online"] = changes["allow_unbooked_online"]
+    if "planner_bonus_cents" in changes:
+        bonus = changes["planner_bonus_cents"]
+        if isinstance(bonus, bool) or not isinstance(bonus, int) or not 0 <= bonus <= MAX_PLANNER_BONUS_CENTS:
+            raise InvalidInput(_l("The bonus must be a whole number of cents, from 0 up to %(count)d.",
+                                  count=MAX_PLANNER_BONUS_CENTS), "planner_bonus_cents")
+        clean["planner_bonus_cents"] = bonus
     return clean
 
 

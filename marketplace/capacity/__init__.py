@@ -12,3 +12,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.api)
     register_home_panel(app, views.invitations_panel)
     register_job(app, jobs.SCALE)
+    register_job(app, jobs.PUBLISH)

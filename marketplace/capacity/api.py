@@ -6,11 +6,13 @@ import zoneinfo
 
 from marketplace.accounts.models import Role
 from marketplace.brands import services as brands
+from marketplace.brands.models import BrandRole
 from marketplace.capacity import planning, pool
 from marketplace.capacity.schemas import (
     AnsweredCapacityInvitationSchema,
     CapacityInvitationSchema,
     DemandBrandSchema,
+    OpenedSlotSchema,
     PlanQuery,
     PlanSchema,
     ScalingDecisionSchema,
@@ -37,6 +39,15 @@ def plan(actor, brand_id: int, query):
           response=ScalingDecisionSchema(many=True), tags=["capacity"])
 def decisions(actor, brand_id: int):
     return pool.recent_decisions(actor, brand_id)
+
+
+@api.post("/brands/<int:brand_id>/open-shifts")
+@endpoint("Open shifts now for the coming days' quarters that booked seats do not cover (admins; the "
+          "scheduler does it every hour)", roles=[Role.OPS, Role.BRAND], response=OpenedSlotSchema(many=True),
+          status=201, tags=["capacity"])
+def open_shifts(actor, brand_id: int):
+    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    return planning.publish_open_slots(brand_id)
 
 
 @api.get("/experts/me/invitations")

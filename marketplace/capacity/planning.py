@@ -222,3 +222,68 @@ def demand_for_expert(actor, days: int = 7, now: dt.datetime | None = None) -> l
         rows.append(DemandRow(brand, hours))
     db.session.commit()
     return rows
+
+
+# Gaps days ahead become open shifts that experts can book.
+
+MAX_SLOT_QUARTERS = 16  # a published shift lasts at most 4 hours: longer gaps become several shifts
+MIN_SLOT_QUARTERS = 4  # and at least an hour: nobody books a quarter-hour shift
+
+
+@dataclass(frozen=True)
+class OpenedSlot:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    headcount: int
+
+
+def gap_slots(gaps: list[int], starts: list[dt.datetime]) -> list[OpenedSlot]:
+    """Cut the quarters short of experts into shifts of one to four hours, as many seats as the largest gap."""
+    slots, index = [], 0
+    while index < len(gaps):
+        if gaps[index] <= 0:
+            index += 1
+            continue
+        end = index
+        while end < len(gaps) and gaps[end] > 0 and end - index < MAX_SLOT_QUARTERS:
+            end += 1
+        end = min(len(gaps), max(end, index + MIN_SLOT_QUARTERS))
+        slots.append(OpenedSlot(starts[index], starts[end - 1] + QUARTER, max(gaps[index:end])))
+        index = end
+    return slots
+
+
+def publish_open_slots(brand_id: int, now: dt.datetime | None = None) -> list[OpenedSlot]:
+    """Open shifts for the quarters of tomorrow and the next days that the booked seats do not cover.
+
+    Seats the planner opened before count as covering, booked or not, so a gap is opened once; a shift
+    that would start before the booking cut-off is not opened (the scaling loop's invitations cover those).
+    """
+    now = now or utcnow()
+    brand = brands.brands_by_id({brand_id})[brand_id]
+    row = current_forecast(brand_id, now)
+    today = now.astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+    cutoff = now + dt.timedelta(minutes=current_app.config["SHIFT_BOOKING_CUTOFF_MINUTES"])
+    usable = usable_experts(brand)
+    opened = []
+    for offset in range(1, current_app.config["CAPACITY_FORECAST_DAYS"]):
+        day = today + dt.timedelta(days=offset)
+        starts, slots = _wall_clock_quarters(brand, day)
+        by_slot = forecast_for_day(row, day)
+        required = required_by_quarter(brand, [by_slot[slot] for slot in slots], row.handle_s)
+        offered = shifts.offered_by_quarter(brand_id, starts[0], len(starts))
+        gaps = [min(need, usable) - seats for need, seats in zip(required, offered, strict=True)]
+        for slot in gap_slots(gaps, starts):
+            if slot.starts_at <= cutoff:
+                continue
+            shifts.publish_planned_slot(brand_id, slot.starts_at, slot.ends_at, slot.headcount,
+                                        brand.planner_bonus_cents)
+            opened.append(slot)
+    db.session.commit()
+    return opened
+
+
+def publish_all_open_slots(now: dt.datetime | None = None) -> dict[str, int]:
+    brand_ids = [brand.id for brand in brands.brand_directory()]
+    db.session.commit()
+    return {"slots": sum(len(publish_open_slots(brand_id, now)) for brand_id in brand_ids)}

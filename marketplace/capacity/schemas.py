@@ -83,3 +83,9 @@ class DemandBrandSchema(Schema):
     brand_name = fields.Function(lambda row: row.brand.name, dump_only=True)
     timezone = fields.Function(lambda row: row.brand.timezone, dump_only=True)
     hours = fields.List(fields.Nested(DemandCellSchema), dump_only=True)
+
+
+class OpenedSlotSchema(Schema):
+    starts_at = fields.AwareDateTime(dump_only=True)
+    ends_at = fields.AwareDateTime(dump_only=True)
+    headcount = fields.Integer(dump_only=True)

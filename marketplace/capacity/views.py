@@ -6,17 +6,24 @@ import datetime as dt
 import zoneinfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from wtforms import SubmitField
 
 from marketplace.brands import services as brands
+from marketplace.brands.models import BrandRole
+from marketplace.brands.services import MAX_PLANNER_BONUS_CENTS
 from marketplace.capacity import planning, pool
 from marketplace.capacity.schemas import PlanSchema
 from marketplace.database import db, utcnow
 from marketplace.errors import DomainError
 from marketplace.experts.models import ExpertStatus
+from marketplace.routing.caps import day_bounds
+from marketplace.shifts import services as shifts
+from marketplace.web.forms import MoneyField, from_minor_units
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("capacity", __name__)
@@ -25,6 +32,13 @@ DAYS_BACK, DAYS_AHEAD = 28, 7
 
 class AnswerForm(FlaskForm):
     """Accept or decline: the CSRF token is the only field."""
+
+
+class OpenShiftsForm(FlaskForm):
+    bonus = MoneyField(_l("Bonus per seat on the shifts the planner opens"), max_cents=MAX_PLANNER_BONUS_CENTS,
+                       too_large=_l("This bonus is too large."),
+                       description=_l("On top of the rate per chat, e.g. 5 or 7.50; 0 for none."))
+    submit = SubmitField(_l("Save and open shifts for the gaps"))
 
 
 def _day_asked(today: dt.date) -> dt.date:
@@ -40,19 +54,42 @@ def _day_asked(today: dt.date) -> dt.date:
     return day
 
 
-@blueprint.get("/brands/<slug>/planning")
+@blueprint.route("/brands/<slug>/planning", methods=["GET", "POST"])
 @role_required("brand", "ops", "finance")
 def plan(slug: str):
     brand = brands.get_brand_by_slug(current_user, slug)
+    is_admin = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    form = OpenShiftsForm()
+    form.bonus.currency = brand.currency
+    if request.method == "GET":
+        form.bonus.data = from_minor_units(brand.planner_bonus_cents, brand.currency)
+    elif not is_admin:
+        abort(403)
+    elif form.validate_on_submit():
+        brands.update_brand(current_user, brand.id, {"planner_bonus_cents": form.bonus.cents or 0})
+        opened = planning.publish_open_slots(brand.id)
+        flash(ngettext("%(num)d shift opened for the coming days' gaps.",
+                       "%(num)d shifts opened for the coming days' gaps.", len(opened)) if opened
+              else gettext("No shift to open: the booked and opened seats cover every gap of the coming days."),
+              "success")
+        return redirect(url_for("capacity.plan", slug=slug))
     now = utcnow()
     today = now.astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
     day = _day_asked(today)
     found = planning.brand_plan(current_user, brand.id, day, now)
     decisions = pool.recent_decisions(current_user, brand.id) if day == today else []
     days = [today + dt.timedelta(days=offset) for offset in range(-1, DAYS_AHEAD)]
+    opened = shifts.planner_slots(brand.id, *day_bounds_of(brand, today + dt.timedelta(days=1), DAYS_AHEAD))
     return render_template("capacity/plan.html", brand=brand, plan=found, day=day, today=today, days=days,
-                           tomorrow=today + dt.timedelta(days=1),
-                           data=PlanSchema().dump(found), decisions=decisions)
+                           tomorrow=today + dt.timedelta(days=1), form=form, is_admin=is_admin, opened=opened,
+                           data=PlanSchema().dump(found), decisions=decisions), 422 if form.errors else 200
+
+
+def day_bounds_of(brand, first: dt.date, days: int) -> tuple[dt.datetime, dt.datetime]:
+    """The instants from the start of `first` to the end of the `days` days from it, on the brand's clock."""
+    start, _ = day_bounds(brand.timezone, first)
+    _, end = day_bounds(brand.timezone, first + dt.timedelta(days=days - 1))
+    return start, end
 
 
 @blueprint.get("/ops/capacity")

@@ -489,5 +489,35 @@ def booked_by_quarter(brand_id: int, start: dt.datetime, quarters: int) -> list[
     return seats
 
 
+def offered_by_quarter(brand_id: int, start: dt.datetime, quarters: int) -> list[int]:
+    """Seats the brand can count on in each quarter hour: booked seats of its own slots, and every seat the
+    planner has opened (booked or not yet), so the planner never opens the same gap twice."""
+    step = dt.timedelta(minutes=15)
+    end = start + quarters * step
+    rows = db.session.execute(
+        sa.select(ShiftSlot.starts_at, ShiftSlot.ends_at, ShiftSlot.booked_count, ShiftSlot.headcount,
+                  ShiftSlot.source)
+        .where(ShiftSlot.brand_id == brand_id, ShiftSlot.cancelled_at.is_(None),
+               ShiftSlot.starts_at < end, ShiftSlot.ends_at > start)
+    ).all()
+    seats = [0] * quarters
+    for starts_at, ends_at, booked, headcount, source in rows:
+        first = max(0, (starts_at - start) // step)
+        last = min(quarters - 1, (ends_at - start - dt.timedelta(microseconds=1)) // step)
+        for index in range(first, last + 1):
+            seats[index] += headcount if source == SlotSource.PLANNER else booked
+    return seats
+
+
+def planner_slots(brand_id: int, start: dt.datetime, end: dt.datetime) -> list[ShiftSlot]:
+    """The planner's slots of the brand starting in [start, end) (an invitation's seat starts when accepted)."""
+    return list(db.session.scalars(
+        sa.select(ShiftSlot).where(ShiftSlot.brand_id == brand_id, ShiftSlot.source == SlotSource.PLANNER,
+                                   ShiftSlot.cancelled_at.is_(None), ShiftSlot.starts_at >= start,
+                                   ShiftSlot.starts_at < end)
+        .order_by(ShiftSlot.starts_at)
+    ))
+
+
 def is_on_shift(expert_id: int, brand_id: int, at: dt.datetime) -> bool:
     return any(slot.brand_id == brand_id for slot in booked_now(expert_id, at))

@@ -6,13 +6,15 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+import sqlalchemy as sa
 
 from marketplace.accounts.models import Role, User
-from marketplace.brands.models import Brand
+from marketplace.brands.models import Brand, BrandRole
 from marketplace.capacity import planning
 from marketplace.core import staffing
 from marketplace.database import utcnow
 from marketplace.routing import history
+from marketplace.shifts.models import ShiftSlot, SlotSource
 from tests.conftest import log_in
 from tests.factories import BrandFactory, EnrolmentFactory, ShiftBookingFactory, ShiftSlotFactory, UserFactory
 from tests.routing.conftest import admin_of
@@ -122,3 +124,51 @@ def test_ops_see_every_brand_on_the_network_page(client, session, steady):
     page = client.get("/ops/capacity")
     assert page.status_code == 200
     assert "Atelier" in page.get_data(as_text=True)
+
+
+def test_gaps_become_shifts_of_one_to_four_hours_with_the_largest_gap_as_seats():
+    starts = [dt.datetime(2026, 12, 1, tzinfo=dt.UTC) + n * planning.QUARTER for n in range(40)]
+    gaps = [0, 2, 0, 0, 0, 0, 1, 1, 1, 1, 1, 3, 1] + [1] * 20 + [0] * 7
+    slots = planning.gap_slots(gaps, starts)
+    assert [(s.starts_at, s.ends_at, s.headcount) for s in slots] == [
+        (starts[1], starts[5], 2),  # one short gap: an hour from its start
+        (starts[6], starts[22], 3),  # a long gap: four hours at most...
+        (starts[22], starts[33], 1),  # ...then the rest of it
+    ]
+    assert planning.gap_slots([0] * 10, starts[:10]) == []
+    assert planning.gap_slots([0, 0, 1], starts[:3])[0].ends_at == starts[2] + planning.QUARTER  # the day ends
+
+
+def test_the_planner_opens_each_gap_of_the_coming_days_once_with_the_brands_bonus(session, steady):
+    steady.planner_bonus_cents = 500
+    session.commit()
+    opened = planning.publish_open_slots(steady.id)
+    ten, two = staffing.staff(8, 900, 300, 2, 0.8, 60).experts, staffing.staff(4, 900, 300, 2, 0.8, 60).experts
+    assert len(opened) == 12  # 10:00 and 14:00 (Paris), each of the six days after today
+    assert sorted({(s.starts_at.astimezone(PARIS).hour, s.headcount) for s in opened}) == [(10, ten), (14, two)]
+    assert all(s.ends_at - s.starts_at == dt.timedelta(hours=1) for s in opened)
+    slots = session.scalars(sa.select(ShiftSlot).where(ShiftSlot.brand_id == steady.id)).all()
+    assert {(slot.source, slot.bonus_cents) for slot in slots} == {(SlotSource.PLANNER, 500)}
+    assert planning.publish_open_slots(steady.id) == []  # the opened seats cover the gaps now
+
+
+def test_an_admin_sets_the_bonus_and_opens_shifts_from_the_planning_page(client, session, steady):
+    log_in(client, admin_of(session, steady).email)
+    page = client.get(f"/brands/{steady.slug}/planning").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    bad = client.post(f"/brands/{steady.slug}/planning", data={"csrf_token": token, "bonus": "-3"})
+    assert bad.status_code == 422
+    done = client.post(f"/brands/{steady.slug}/planning", data={"csrf_token": token, "bonus": "2,50"},
+                       follow_redirects=True)
+    assert "12 shifts opened" in done.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Brand, steady.id).planner_bonus_cents == 250
+    assert client.post(f"/api/v1/brands/{steady.id}/open-shifts",
+                       headers={"X-CSRFToken": token}).json == []  # nothing left to open
+    viewer = admin_of(session, steady, BrandRole.VIEWER)
+    client.post("/logout", data={"csrf_token": token})
+    log_in(client, viewer.email)
+    page = client.get(f"/brands/{steady.slug}/planning").get_data(as_text=True)
+    assert "Save and open shifts" not in page
+    token = page.split('name="csrf-token" content="')[1].split('"')[0]
+    assert client.post(f"/brands/{steady.slug}/planning", data={"csrf_token": token, "bonus": "9"}).status_code == 403
