@@ -287,3 +287,41 @@ def publish_all_open_slots(now: dt.datetime | None = None) -> dict[str, int]:
     brand_ids = [brand.id for brand in brands.brand_directory()]
     db.session.commit()
     return {"slots": sum(len(publish_open_slots(brand_id, now)) for brand_id in brand_ids)}
+
+
+@dataclass(frozen=True)
+class NetworkQuarter:
+    starts_at: dt.datetime
+    forecast: float = 0.0
+    actual: int | None = None
+    planned: int = 0
+    booked: int = 0
+    online: int | None = None
+
+    @property
+    def gap(self) -> int:
+        return max(0, self.planned - max(self.booked, self.online or 0))
+
+
+def network_plan(actor, day: dt.date, timezone: str, now: dt.datetime | None = None) -> list[NetworkQuarter]:
+    """Every brand's plan added up per quarter hour of one day on the reader's clock (ops' network view)."""
+    now = now or utcnow()
+    start, end = day_bounds(timezone, day)
+    totals: dict[dt.datetime, NetworkQuarter] = {}
+    at = start
+    while at < end:
+        totals[at] = NetworkQuarter(at)
+        at += QUARTER
+    for brand in brands.visible_brands(actor):
+        zone = zoneinfo.ZoneInfo(brand.timezone)
+        for local_day in sorted({start.astimezone(zone).date(), (end - QUARTER).astimezone(zone).date()}):
+            for quarter in brand_plan(actor, brand.id, local_day, now).quarters:
+                total = totals.get(quarter.starts_at)
+                if total is None:
+                    continue
+                totals[quarter.starts_at] = NetworkQuarter(
+                    total.starts_at, total.forecast + quarter.forecast,
+                    None if quarter.actual is None else (total.actual or 0) + quarter.actual,
+                    total.planned + quarter.planned, total.booked + quarter.booked,
+                    None if quarter.online is None else (total.online or 0) + quarter.online)
+    return list(totals.values())

@@ -89,3 +89,12 @@ class OpenedSlotSchema(Schema):
     starts_at = fields.AwareDateTime(dump_only=True)
     ends_at = fields.AwareDateTime(dump_only=True)
     headcount = fields.Integer(dump_only=True)
+
+
+class NetworkQuarterSchema(Schema):
+    start = fields.AwareDateTime(attribute="starts_at", dump_only=True)
+    forecast = fields.Float(dump_only=True)
+    actual = fields.Integer(dump_only=True, allow_none=True)
+    planned = fields.Integer(dump_only=True)
+    booked = fields.Integer(dump_only=True)
+    online = fields.Integer(dump_only=True, allow_none=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +17,7 @@ from marketplace.brands import services as brands
 from marketplace.brands.models import BrandRole
 from marketplace.brands.services import MAX_PLANNER_BONUS_CENTS
 from marketplace.capacity import planning, pool
-from marketplace.capacity.schemas import PlanSchema
+from marketplace.capacity.schemas import NetworkQuarterSchema, PlanSchema
 from marketplace.database import db, utcnow
 from marketplace.errors import DomainError
 from marketplace.experts.models import ExpertStatus
@@ -95,7 +95,11 @@ def day_bounds_of(brand, first: dt.date, days: int) -> tuple[dt.datetime, dt.dat
 @blueprint.get("/ops/capacity")
 @role_required("ops")
 def network():
-    return render_template("capacity/network.html", rows=pool.network_overview(current_user))
+    timezone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    today = utcnow().astimezone(zoneinfo.ZoneInfo(timezone)).date()
+    quarters = planning.network_plan(current_user, today, timezone)
+    return render_template("capacity/network.html", rows=pool.network_overview(current_user), timezone=timezone,
+                           quarters=quarters, chart_data={"quarters": NetworkQuarterSchema(many=True).dump(quarters)})
 
 
 @blueprint.route("/expert/invitations", methods=["GET"])

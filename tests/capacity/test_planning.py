@@ -119,11 +119,17 @@ def test_the_demand_map_shows_an_expert_the_hours_still_short_of_experts(client,
     assert "Where demand is this week" in page and "Atelier" in page
 
 
-def test_ops_see_every_brand_on_the_network_page(client, session, steady):
-    log_in(client, UserFactory(role=Role.OPS).email)
+def test_ops_see_every_brand_on_the_network_page_and_the_network_day_charted(client, session, steady):
+    ops = UserFactory(role=Role.OPS)
+    log_in(client, ops.email)
     page = client.get("/ops/capacity")
+    text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Atelier" in page.get_data(as_text=True)
+    assert "Atelier" in text and 'data-chart="experts"' in text
+    quarters = planning.network_plan(ops, local_today(), "Europe/Paris")
+    assert len(quarters) in (92, 96, 100)
+    assert sum(q.forecast for q in quarters) == pytest.approx(12.0)  # the one brand with history
+    assert max(q.planned for q in quarters) == staffing.staff(8, 900, 300, 2, 0.80, 60).experts
 
 
 def test_gaps_become_shifts_of_one_to_four_hours_with_the_largest_gap_as_seats():
