@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -148,3 +153,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if kept:
             report.sections.append(("demo server log during this test", "\n".join(kept[-120:])))
     return report
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class names it so
+        pass
+
+
+@dataclass(frozen=True)
+class Site:
+    folder: Path
+    origin: str
+
+    def publish(self, snippet: str) -> str:
+        """Put the snippet on the site's page, as a brand pastes it before </body>; return the page's address."""
+        self.folder.joinpath("index.html").write_text(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Atelier Nord</title>"
+            "<link rel='icon' href='data:,'></head>"
+            f"<body><h1>Lamps made in Lille</h1>\n{snippet}\n</body></html>")
+        return f"{self.origin}/index.html"
+
+
+@pytest.fixture
+def site(tmp_path) -> Iterator[Site]:
+    """The brand's own web site: another origin on loopback, still empty."""
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                             functools.partial(QuietHandler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield Site(tmp_path, f"http://127.0.0.1:{port}")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -10,29 +10,24 @@ and the admin's dashboard, never reloaded, counts it waiting and then under way.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import http.server
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 import uuid
 import zoneinfo
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from babel.dates import format_date
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.test_chat import QuietHandler, accept_the_offer, visitor_starts_chat
+from tests.browser.test_chat import accept_the_offer, visitor_starts_chat
 from tests.browser.test_demo_logins import log_in, path_is
 from tests.browser.test_expert_journey import new_page
-from tests.conftest import PROJECT_ROOT, TEST_SECRET, free_port
+from tests.conftest import PROJECT_ROOT, TEST_SECRET
 
 pytestmark = pytest.mark.browser
 
@@ -101,34 +96,6 @@ def new_brand(request, demo_server) -> NewBrand:
          json.dumps(brand.__dict__)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     return brand
-
-
-@dataclass(frozen=True)
-class Site:
-    folder: Path
-    origin: str
-
-    def publish(self, snippet: str) -> str:
-        """Put the snippet on the site's page, as a brand pastes it before </body>; return the page's address."""
-        self.folder.joinpath("index.html").write_text(
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Atelier Nord</title>"
-            "<link rel='icon' href='data:,'></head>"
-            f"<body><h1>Lamps made in Lille</h1>\n{snippet}\n</body></html>")
-        return f"{self.origin}/index.html"
-
-
-@pytest.fixture
-def site(tmp_path) -> Iterator[Site]:
-    """The brand's own web site: another origin on loopback, still empty."""
-    port = free_port()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port),
-                                             functools.partial(QuietHandler, directory=str(tmp_path)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield Site(tmp_path, f"http://127.0.0.1:{port}")
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def success(page: Page, text: str) -> None:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
-import http.server
 import json
 import os
 import re
@@ -38,14 +36,12 @@ from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_brand_console import (
     PASSWORD,
     TIMEZONE,
-    Site,
     demo_database_url,
     figure,
     seed,
     success,
 )
 from tests.browser.test_chat import (
-    QuietHandler,
     accept_the_offer,
     expert_says,
     visitor_says,
@@ -53,7 +49,7 @@ from tests.browser.test_chat import (
 )
 from tests.browser.test_demo_logins import log_in, path_is
 from tests.browser.test_expert_journey import new_page
-from tests.conftest import PROJECT_ROOT, TEST_SECRET, free_port
+from tests.conftest import PROJECT_ROOT, TEST_SECRET
 
 pytestmark = pytest.mark.browser
 
@@ -123,20 +119,6 @@ def seed_history(database_url: str, ops_email: str, spec: dict) -> None:
                                            wait_s=20, handle_s=HANDLE_SECONDS, rating=5)
                           for n in range(quarter["chats"])]
         history.record_past_chats(brand.id, chats)
-
-
-@pytest.fixture
-def site(tmp_path) -> Iterator[Site]:
-    """The brand's own web site: another origin on loopback, its page published later."""
-    port = free_port()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port),
-                                             functools.partial(QuietHandler, directory=str(tmp_path)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield Site(tmp_path, f"http://127.0.0.1:{port}")
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, FrameLocator, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import DESKTOP, PHONE, QuietHandler
 from tests.browser.test_demo_logins import log_in
 from tests.browser.test_expert_journey import new_page
 from tests.conftest import csrf_token_from, free_port
@@ -34,11 +34,6 @@ def widget_key(demo_server) -> str:
     page = http.get(f"{demo_server.url}/brands/maison-lumiere/widget", timeout=10)
     assert page.status_code == 200, page.text[:300]
     return re.search(r"pk_[A-Za-z0-9_-]{20,}", page.text).group(0)
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class names it so
-        pass
 
 
 @pytest.fixture(scope="module")
