@@ -10,7 +10,8 @@ Four measurements, each against a fresh database it builds itself (nothing share
 
 1. SQLite, one router: `router._decide(brand_id)` over N waiting conversations, and in the same run
    bare-SQL routers (sqlite3 directly, BEGIN IMMEDIATE) making the same decisions on the same data: on the
-   migrated schema, and with two extra indexes that let both picks walk an index.
+   migrated schema (the expert pick ordered by expressions, so it sorts), and with two extra indexes that let
+   both picks walk an index. The app's router walks the migrated schema's own indexes (`schema_revision`).
 2. PostgreSQL, 4 router threads (own app context each): several brands (each expert approved for one;
    `--pg-shared` adds every expert approved for every brand) and one brand; bare-SQL baselines with psycopg
    (FOR UPDATE on the brand's load row, FOR UPDATE SKIP LOCKED on the expert's).
@@ -72,11 +73,17 @@ def make_app(database_url: str):
     return create_app({}, environ=environ)
 
 
-def migrate(app) -> None:
+def migrate(app) -> str:
+    """Bring the database to the newest revision; return that revision (it names the schema measured)."""
     from flask_migrate import upgrade
+
+    from marketplace.database import db
 
     with app.app_context():
         upgrade()
+        revision = db.session.scalar(db.text("SELECT version_num FROM alembic_version"))
+        db.session.remove()
+    return revision
 
 
 def seed(n_brands: int, n_experts: int, n_conversations: int, *, enrol: str = "disjoint", concurrency: int = 3,
@@ -304,7 +311,7 @@ def bench_sqlite(args, workdir: Path) -> dict:
     log(f"[1] SQLite, one router: {args.conversations} waiting conversations, {args.experts} experts "
         f"x concurrency {args.concurrency} (each run at most {args.max_run_seconds:g} s)")
     app = make_app(url)
-    migrate(app)
+    revision = migrate(app)
     from marketplace.database import db
 
     with app.app_context():
@@ -341,6 +348,7 @@ def bench_sqlite(args, workdir: Path) -> dict:
         db.engine.dispose()
     return {
         "conversations": args.conversations, "experts": args.experts, "concurrency": args.concurrency,
+        "schema_revision": revision,
         "app_router": app_figures,
         "bare_sql_same_schema": bare,
         "bare_sql_index_ordered": {**indexed, "extra_indexes": SQLITE_BENCH_INDEXES},
@@ -543,7 +551,7 @@ def bench_pg_case(args, admin, name: str, n_brands: int, enrol: str) -> dict:
     log(f"  case: {name}")
     try:
         app = make_app(plain_url.replace("postgresql://", "postgresql+psycopg://"))
-        migrate(app)
+        revision = migrate(app)
         from marketplace.database import db
 
         with app.app_context():
@@ -569,7 +577,7 @@ def bench_pg_case(args, admin, name: str, n_brands: int, enrol: str) -> dict:
         indexed = rate_figures(*bare_pg_routers(plain_url, assignments, limit, PG_EXPERT_INDEXED))
         _report("bare SQL, index-ordered picks", indexed)
         return {"brands": n_brands, "experts_approved_for": "one brand each" if enrol == "disjoint" else "every brand",
-                "app_router": app_figures, "bare_sql_same_schema": bare,
+                "schema_revision": revision, "app_router": app_figures, "bare_sql_same_schema": bare,
                 "bare_sql_index_ordered": {**indexed, "extra_indexes": PG_BENCH_INDEXES},
                 "ratio_app_to_bare_same_schema": ratio(app_figures["decisions_per_second"],
                                                        bare["decisions_per_second"]),

@@ -239,10 +239,11 @@ def snapshot(expert_ids: set[int] | None = None) -> dict[int, PresenceInfo]:
     return {expert_id: found.get(expert_id, _info(None, expert_id)) for expert_id in expert_ids}
 
 
-def routable_expert_ids(brand_id: int) -> sa.Select:
+def routable_expert_ids(brand_id: int | sa.BindParameter[int]) -> sa.Select:
     """A query of the experts who may be offered the brand's chats now: approved, approved by it, available.
 
-    The router composes it into its own locking query, so it stays a query rather than a set.
+    The router composes it into its own locking query, so it stays a query rather than a set; the router
+    builds that query once, with the brand as a bound parameter.
     """
     return (
         sa.select(ExpertPresence.expert_id)
