@@ -41,10 +41,10 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _emit(event: str, payload: dict[str, Any], room: str, namespace: str = "/") -> None:
+def _emit(event: str, payload: dict[str, Any], room: str, namespace: str = "/", skip_sid: str | None = None) -> None:
     def send() -> None:
         try:
-            socketio.emit(event, payload, to=room, namespace=namespace)
+            socketio.emit(event, payload, to=room, namespace=namespace, skip_sid=skip_sid)
         except Exception:
             # The change is committed and every client catches up on reconnect: a lost event fails nothing.
             log.exception("could not emit %s to %s", event, room)
@@ -142,11 +142,12 @@ def conversation_changed(conversation: Conversation, brand: Brand, *, expert_nam
     _emit("live_conversation", live_row(conversation, expert_name), brand_room(brand.id))
 
 
-def message_posted(message: Message, expert_user_id: int | None) -> None:
+def message_posted(message: Message, expert_user_id: int | None, sender_sid: str | None = None) -> None:
+    """Send the message to both sides; the socket it came from (`sender_sid`) has it in its acknowledgement."""
     payload = message_payload(message)
-    _emit("message", payload, conversation_room(message.conversation_id), VISITOR_NAMESPACE)
+    _emit("message", payload, conversation_room(message.conversation_id), VISITOR_NAMESPACE, skip_sid=sender_sid)
     if expert_user_id is not None:
-        _emit("message", payload, user_room(expert_user_id))
+        _emit("message", payload, user_room(expert_user_id), skip_sid=sender_sid)
 
 
 def typing(conversation_id: int, sender: str, expert_user_id: int | None) -> None:

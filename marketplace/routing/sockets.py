@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import session
+from flask import request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
@@ -36,10 +36,15 @@ def _answer(handler: Callable[..., dict]) -> Callable[..., dict]:
 
 
 def _expert_id() -> int:
+    """The calling expert's profile id: the user is loaded and checked on every event, the profile found once."""
     if (not current_user.is_authenticated or getattr(current_user, "is_token", False)
             or current_user.role != Role.EXPERT):
         raise Forbidden(_l("Only experts answer chats."))
-    return experts.own_profile(current_user).id
+    # A user's expert profile never changes, so the socket's session (in memory, never a cookie) keeps its id.
+    known = session.get("expert_profile")
+    if known is None or known[0] != current_user.id:
+        known = session["expert_profile"] = (current_user.id, experts.own_profile(current_user).id)
+    return known[1]
 
 
 def _int(data: dict, name: str) -> Any:
@@ -66,7 +71,8 @@ def on_chat_send(data: dict) -> dict:
     expert_id = _expert_id()
     conversation = chat.expert_conversation(expert_id, _int(data, "conversation_id"))
     posted = chat.post_message(conversation.id, Sender.EXPERT, data.get("client_id"), data.get("body"),
-                               author_id=current_user.id, expert_id=expert_id)
+                               author_id=current_user.id, expert_id=expert_id,
+                               expert_users={expert_id: current_user.id}, sender_sid=request.sid)
     return {"message": events.message_payload(posted.message)}
 
 
@@ -85,8 +91,9 @@ def on_chat_read(data: dict) -> dict:
 
 @_answer
 def on_chat_typing(data: dict) -> dict:
-    conversation = chat.expert_conversation(_expert_id(), _int(data, "conversation_id"))
-    chat.typing(conversation, Sender.EXPERT)
+    expert_id = _expert_id()
+    conversation = chat.expert_conversation(expert_id, _int(data, "conversation_id"))
+    chat.typing(conversation, Sender.EXPERT, {expert_id: current_user.id})
     return {}
 
 
@@ -110,7 +117,10 @@ def on_visitor_connect(auth: dict | None = None) -> None:
     except DomainError:
         db.session.rollback()
         raise ConnectionRefusedError("unknown conversation") from None
-    session["visitor"] = {"key": auth["key"], "token": auth["token"], "conversation_id": conversation.id}
+    # This socket session lives in the server's memory for the socket's lifetime (never in a cookie);
+    # `expert_users` is post_message's memo of the assigned expert's user id.
+    session["visitor"] = {"key": auth["key"], "token": auth["token"], "conversation_id": conversation.id,
+                          "expert_users": {}}
     join_room(events.conversation_room(conversation.id))
     conversations.visitor_seen(conversation.id)
 
@@ -121,10 +131,16 @@ def on_visitor_disconnect(reason: Any = None) -> None:
         conversations.visitor_seen(visitor["conversation_id"])  # the grace period starts now
 
 
-def _visitor_conversation():
-    """The conversation this socket connected to; its token was checked once, on connect."""
+def _visitor() -> dict:
+    """This socket's visitor session: the conversation whose token was checked once, on connect."""
     visitor = session.get("visitor")
-    conversation = db.session.get(Conversation, visitor["conversation_id"]) if visitor else None
+    if not visitor:
+        raise Forbidden(_l("Connect to a conversation first."))
+    return visitor
+
+
+def _visitor_conversation() -> Conversation:
+    conversation = db.session.get(Conversation, _visitor()["conversation_id"])
     if conversation is None:
         raise Forbidden(_l("Connect to a conversation first."))
     return conversation
@@ -132,21 +148,23 @@ def _visitor_conversation():
 
 @_answer
 def on_visitor_send(data: dict) -> dict:
-    conversation = _visitor_conversation()
-    posted = chat.post_message(conversation.id, Sender.VISITOR, data.get("client_id"), data.get("body"))
+    # The conversation row is not loaded first: the statement that numbers the message finds it and checks
+    # that the visitor may still write.
+    visitor = _visitor()
+    posted = chat.post_message(visitor["conversation_id"], Sender.VISITOR, data.get("client_id"), data.get("body"),
+                               expert_users=visitor["expert_users"], sender_sid=request.sid)
     return {"message": events.message_payload(posted.message)}
 
 
 @_answer
 def on_visitor_sync(data: dict) -> dict:
-    conversation = _visitor_conversation()
-    messages = chat.messages_after(conversation.id, data.get("after_seq", 0))
+    messages = chat.messages_after(_visitor()["conversation_id"], data.get("after_seq", 0))
     return {"messages": [events.message_payload(m) for m in messages]}
 
 
 @_answer
 def on_visitor_typing(data: dict) -> dict:
-    chat.typing(_visitor_conversation(), Sender.VISITOR)
+    chat.typing(_visitor_conversation(), Sender.VISITOR, _visitor()["expert_users"])
     return {}
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from marketplace.database import db
 from marketplace.errors import Conflict, InvalidInput, NotFound
-from marketplace.routing import chat, conversations, router
+from marketplace.routing import chat, conversations, events, router
 from marketplace.routing.models import ConversationStatus, EndReason, Message, Offer, OfferStatus, Sender
 from tests.routing.conftest import arrive, online_expert
 
@@ -37,6 +38,49 @@ def test_a_resend_with_the_same_client_id_returns_the_stored_message(active):
     again = chat.post_message(conversation.id, Sender.VISITOR, "v-1", "Hello?")
     assert again.created is False and again.message.seq == first.message.seq
     assert db.session.scalar(db.select(db.func.count()).select_from(Message)) == 1
+
+
+def test_a_resend_gives_its_number_back_so_the_numbers_stay_without_gaps(active):
+    conversation, expert = active
+    chat.post_message(conversation.id, Sender.VISITOR, "v-1", "Hello?")
+    chat.post_message(conversation.id, Sender.VISITOR, "v-1", "Hello?")
+    chat.post_message(conversation.id, Sender.EXPERT, "e-1", "Hi!", expert_id=expert.id)
+    chat.post_message(conversation.id, Sender.EXPERT, "e-1", "Hi!", expert_id=expert.id)
+    after = chat.post_message(conversation.id, Sender.VISITOR, "v-2", "Still there?")
+    assert after.created is True and after.message.seq == 3
+    assert [(m.seq, m.client_id) for m in chat.messages_after(conversation.id, 0)] == [(1, "v-1"), (2, "e-1"),
+                                                                                      (3, "v-2")]
+    db.session.refresh(conversation)
+    assert conversation.last_seq == 3
+
+
+def test_a_resend_after_the_chat_ended_still_gets_the_stored_message(active):
+    conversation, expert = active
+    first = chat.post_message(conversation.id, Sender.VISITOR, "v-1", "Hello?")
+    conversations.end_conversation(conversation.id, ConversationStatus.CLOSED, EndReason.EXPERT, expert_id=expert.id)
+    again = chat.post_message(conversation.id, Sender.VISITOR, "v-1", "Hello?")
+    assert again.created is False and (again.message.id, again.message.seq) == (first.message.id, 1)
+    with pytest.raises(Conflict):
+        chat.post_message(conversation.id, Sender.VISITOR, "v-2", "Anyone?")
+
+
+def test_a_stored_message_and_the_catch_up_are_read_without_another_query(active):
+    conversation, _expert = active
+    posted = chat.post_message(conversation.id, Sender.VISITOR, "v-1", "Hello?")
+    chat.post_message(conversation.id, Sender.VISITOR, "v-2", "Anyone?")
+    caught_up = chat.messages_after(conversation.id, 0)
+    statements = []
+
+    def record(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        payloads = [events.message_payload(m) for m in [posted.message, *caught_up]]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert [(p["seq"], p["body"]) for p in payloads] == [(1, "Hello?"), (1, "Hello?"), (2, "Anyone?")]
+    assert statements == []
 
 
 def test_markup_is_stripped_and_length_checked(active):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from marketplace.accounts.models import User
+from marketplace.database import db
 from marketplace.extensions import socketio
 from marketplace.routing import chat, router
 from marketplace.routing.models import Sender
@@ -74,13 +76,57 @@ def test_messages_reach_the_other_side_once_and_a_resend_is_not_a_duplicate(app,
     sent = visitor.emit("send", {"client_id": "v-1", "body": "Bonjour"}, namespace="/visitor", callback=True)
     assert sent["ok"] and sent["message"]["seq"] == 1
     resent = visitor.emit("send", {"client_id": "v-1", "body": "Bonjour"}, namespace="/visitor", callback=True)
-    assert resent["message"]["seq"] == 1
+    assert resent["message"] == sent["message"]
     assert [m["seq"] for m in received(sio, "message")] == [1]
     reply = sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-1", "body": "Bonsoir"},
                      callback=True)
     assert reply["ok"] and reply["message"]["seq"] == 2
     got = received(visitor, "message", "/visitor")
-    assert [(m["seq"], m["sender"], m["body"]) for m in got] == [(1, "visitor", "Bonjour"), (2, "expert", "Bonsoir")]
+    assert [(m["seq"], m["sender"], m["body"]) for m in got] == [(2, "expert", "Bonsoir")]
+    visitor.disconnect("/visitor")
+
+
+def test_the_sending_socket_has_its_message_in_the_answer_and_the_senders_other_sockets_get_the_event(
+        app, client, brand, expert_socket):
+    expert, sio = expert_socket
+    token = visitor_token()
+    conversation = arrive(brand, token)
+    sio.emit("offer_accept", {"offer_id": received(sio, "offer")[0]["offer_id"]}, callback=True)
+    visitor, visitor_tab = (visitor_socket(app, brand, token, conversation.id) for _ in range(2))
+    expert_tab = socketio.test_client(app, flask_test_client=client)
+    for socket, namespace in ((visitor, "/visitor"), (visitor_tab, "/visitor"), (expert_tab, "/"), (sio, "/")):
+        socket.get_received(namespace)
+    visitor.emit("send", {"client_id": "v-1", "body": "Bonjour"}, namespace="/visitor", callback=True)
+    sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-1", "body": "Bonsoir"}, callback=True)
+    assert [m["seq"] for m in received(visitor, "message", "/visitor")] == [2]
+    assert [m["seq"] for m in received(visitor_tab, "message", "/visitor")] == [1, 2]
+    assert [m["seq"] for m in received(sio, "message")] == [1]
+    assert [m["seq"] for m in received(expert_tab, "message")] == [1, 2]
+    for socket, namespace in ((visitor, "/visitor"), (visitor_tab, "/visitor"), (expert_tab, "/")):
+        socket.disconnect(namespace)
+
+
+def test_a_visitors_message_costs_two_statements_once_the_socket_knows_the_expert(app, brand, expert_socket):
+    expert, sio = expert_socket
+    token = visitor_token()
+    conversation = arrive(brand, token)
+    sio.emit("offer_accept", {"offer_id": received(sio, "offer")[0]["offer_id"]}, callback=True)
+    visitor = visitor_socket(app, brand, token, conversation.id)
+    visitor.emit("send", {"client_id": "v-1", "body": "Bonjour"}, namespace="/visitor", callback=True)
+    statements = []
+
+    def record(connection, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        sent = visitor.emit("send", {"client_id": "v-2", "body": "Encore"}, namespace="/visitor", callback=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert sent["ok"] and sent["message"]["seq"] == 2
+    # Numbered on the conversation row, inserted; nothing read first (savepoints are the tests' own).
+    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE")] == ["UPDATE", "INSERT"]
+    assert [m["seq"] for m in received(sio, "message")] == [1, 2]
     visitor.disconnect("/visitor")
 
 
