@@ -111,7 +111,7 @@ def expert_goes_online(browser: Browser, demo_server, email: str, errors: list[s
     expert = new_page(browser, demo_server, PHONE, errors)
     log_in(expert, email, PASSWORD)
     expert.goto("/expert")
-    expert.get_by_role("button", name="Go online").click()
+    expert.get_by_role("button", name="Go online", exact=True).click()
     expect(expert.get_by_test_id("presence-status")).to_have_text("Online")
     expert.goto("/expert/chats")
     expect(expert.locator("#live-indicator")).to_have_attribute("data-state", "live")

@@ -61,7 +61,7 @@ def expert_online_on_chats(browser: Browser, demo_server, errors: list[str]) -> 
     expert = new_page(browser, demo_server, PHONE, errors)
     log_in(expert, demo_server.logins["expert"], demo_server.password)
     expert.goto("/expert")
-    go_online = expert.get_by_role("button", name="Go online")
+    go_online = expert.get_by_role("button", name="Go online", exact=True)
     if go_online.count():
         go_online.click()
     expect(expert.get_by_test_id("presence-status")).to_have_text("Online")

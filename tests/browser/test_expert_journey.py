@@ -90,7 +90,7 @@ def test_a_new_expert_goes_from_sign_up_to_online_on_a_phone(browser, demo_serve
     book.click()
     expect(expert.get_by_role("button", name=re.compile("^Cancel")).first).to_be_visible()
     expert.goto("/expert")
-    expert.get_by_role("button", name="Go online").click()
+    expert.get_by_role("button", name="Go online", exact=True).click()
     expect(expert.get_by_test_id("presence-status")).to_have_text("Online")
     expect(expert.locator("#live-indicator")).to_have_attribute("data-state", "live")
 
