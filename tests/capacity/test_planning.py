@@ -178,3 +178,12 @@ def test_an_admin_sets_the_bonus_and_opens_shifts_from_the_planning_page(client,
     assert "Save and open shifts" not in page
     token = page.split('name="csrf-token" content="')[1].split('"')[0]
     assert client.post(f"/brands/{steady.slug}/planning", data={"csrf_token": token, "bonus": "9"}).status_code == 403
+
+
+def test_the_forecast_is_explained_in_the_readers_language(client, session, steady):
+    log_in(client, admin_of(session, steady).email)
+    english = client.get(f"/brands/{steady.slug}/planning").get_data(as_text=True)
+    assert "56 days of history: the average of the same weekday over the last 8 weeks, off by 0%" in english
+    french = client.get(f"/brands/{steady.slug}/planning", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    text = french.get_data(as_text=True)
+    assert "56 jours d'historique : la moyenne du même jour de la semaine sur les 8 dernières semaines" in text
