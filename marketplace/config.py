@@ -172,6 +172,11 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "CAPACITY_DEFAULT_HANDLE_SECONDS": _int(
             "CAPACITY_DEFAULT_HANDLE_SECONDS", get("CAPACITY_DEFAULT_HANDLE_SECONDS", "420"), 30),
         "CAPACITY_FORECAST_DAYS": 7,
+        # Payouts: how long earnings are held before they become payable (disputes, fraud checks), and how
+        # long after a chat closes it is earned (the visitor's rating decides a rating bonus).
+        "PAYOUT_HOLD_DAYS": _int("PAYOUT_HOLD_DAYS", get("PAYOUT_HOLD_DAYS", "14"), 0),
+        "PAYOUT_RATING_GRACE_MINUTES": _int(
+            "PAYOUT_RATING_GRACE_MINUTES", get("PAYOUT_RATING_GRACE_MINUTES", "10"), 0),
         # Web Push: the VAPID key is created in the instance folder on first start when not given here.
         "VAPID_PRIVATE_KEY": get("VAPID_PRIVATE_KEY", "").strip(),
         "VAPID_SUBJECT": _vapid_subject(get("VAPID_SUBJECT", "mailto:ops@marketplace.localhost")),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
-from marketplace.brands import program, quizzes
+from marketplace.brands import program, quizzes, rates
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.database import db, utcnow
@@ -149,6 +149,7 @@ def _seed_history(brand_id: int, timezone: str, expert_id: int, peak_per_quarter
     zone = zoneinfo.ZoneInfo(timezone)
     today = utcnow().astimezone(zone).date()
     weekday_factor = (0.9, 0.85, 0.9, 1.0, 1.15, 1.4, 0.6)
+    card = rates.card_in_effect(brands.brands_by_id({brand_id})[brand_id])
     chats = []
     for days_ago in range(56, 0, -1):
         day = today - dt.timedelta(days=days_ago)
@@ -162,7 +163,8 @@ def _seed_history(brand_id: int, timezone: str, expert_id: int, peak_per_quarter
                 chats.append(history.PastChat(
                     created, None if left else expert_id, wait_s=int(rng.expovariate(1 / 25)),
                     handle_s=int(60 + rng.expovariate(1 / 360)),
-                    rating=None if left or rng.random() < 0.4 else rng.choices((5, 4, 3, 2), (60, 25, 10, 5))[0]))
+                    rating=None if left or rng.random() < 0.4 else rng.choices((5, 4, 3, 2), (60, 25, 10, 5))[0],
+                    rate_cents=card.price_cents if card else None, rate_card_id=card.id if card else None))
     history.record_past_chats(brand_id, chats)
 
 

@@ -133,6 +133,12 @@ def recent_audit_events(actor: User, *, limit: int = 50, kind: str | None = None
     return list(db.session.scalars(query))
 
 
+def users_with_role(role: Role) -> list[User]:
+    """Every active account with this role (for alerts that go to all ops, say)."""
+    return list(db.session.scalars(sa.select(User).where(User.role == role, User.is_disabled.is_(False))
+                                   .order_by(User.id)))
+
+
 def users_by_id(user_ids: set[int]) -> dict[int, User]:
     if not user_ids:
         return {}

@@ -58,6 +58,13 @@ def card_in_effect(brand: Brand, at: dt.datetime | None = None) -> RateCard | No
     )
 
 
+def cards_by_id(card_ids: set[int]) -> dict[int, RateCard]:
+    """Rate cards by id (a chat keeps the card in effect when it was accepted)."""
+    if not card_ids:
+        return {}
+    return {card.id: card for card in db.session.scalars(sa.select(RateCard).where(RateCard.id.in_(card_ids)))}
+
+
 def _whole(value: Any, field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidInput(_l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high), field)

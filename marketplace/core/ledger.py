@@ -58,8 +58,11 @@ class Transaction:
     kind: str  # what happened: earning, release, payout_submitted, payout_paid, payout_failed, reversal, ...
     entries: tuple[Entry, ...]
     reverses: int | None = None  # the id of the transaction this one cancels
+    currency: str = "EUR"  # every entry of a transaction is in one currency (ISO 4217)
 
     def __post_init__(self) -> None:
+        if not (len(self.currency) == 3 and self.currency.isascii() and self.currency.isupper()):
+            raise LedgerError(f"a currency is an ISO 4217 code such as EUR, not {self.currency!r}")
         check_balanced(self.entries)
 
 
@@ -77,14 +80,14 @@ def check_balanced(entries: Sequence[Entry]) -> None:
         raise LedgerError(f"entries sum to {total}, not 0")
 
 
-def _move(kind: str, amount_cents: int, debit: Account, credit: Account, **extra: object) -> Transaction:
+def _move(kind: str, amount_cents: int, debit: Account, credit: Account, currency: str) -> Transaction:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         raise LedgerError(f"{kind} moves a positive whole number of cents, not {amount_cents!r}")
-    return Transaction(kind, (Entry(debit, amount_cents), Entry(credit, -amount_cents)), **extra)
+    return Transaction(kind, (Entry(debit, amount_cents), Entry(credit, -amount_cents)), currency=currency)
 
 
 def earning(brand_id: int, expert_id: int, price_cents: int, commission_cents: int,
-            bonus_cents: int = 0) -> Transaction:
+            bonus_cents: int = 0, currency: str = "EUR") -> Transaction:
     """An answered chat: the brand owes its price and any bonus; the expert earns it less the commission,
     held for the hold period; the platform keeps the commission (on the price, not on the bonus)."""
     for name, value in (("price", price_cents), ("commission", commission_cents), ("bonus", bonus_cents)):
@@ -98,34 +101,35 @@ def earning(brand_id: int, expert_id: int, price_cents: int, commission_cents: i
         entries.append(Entry(Account("expert_held", expert_id), -(owed - commission_cents)))
     if commission_cents:
         entries.append(Entry(Account("platform_commission"), -commission_cents))
-    return Transaction("earning", tuple(entries))
+    return Transaction("earning", tuple(entries), currency=currency)
 
 
-def release(expert_id: int, amount_cents: int) -> Transaction:
+def release(expert_id: int, amount_cents: int, currency: str = "EUR") -> Transaction:
     """The hold period is over: held earnings become payable."""
-    return _move("release", amount_cents, Account("expert_held", expert_id), Account("expert_payable", expert_id))
+    return _move("release", amount_cents, Account("expert_held", expert_id), Account("expert_payable", expert_id),
+                 currency)
 
 
-def payout_submitted(expert_id: int, amount_cents: int) -> Transaction:
+def payout_submitted(expert_id: int, amount_cents: int, currency: str = "EUR") -> Transaction:
     """A payout item was sent to the provider: its money is in transit."""
     return _move("payout_submitted", amount_cents, Account("expert_payable", expert_id),
-                 Account("expert_in_transit", expert_id))
+                 Account("expert_in_transit", expert_id), currency)
 
 
-def payout_paid(expert_id: int, amount_cents: int) -> Transaction:
+def payout_paid(expert_id: int, amount_cents: int, currency: str = "EUR") -> Transaction:
     """The provider confirmed the payment: the money left the platform."""
-    return _move("payout_paid", amount_cents, Account("expert_in_transit", expert_id), Account("cash"))
+    return _move("payout_paid", amount_cents, Account("expert_in_transit", expert_id), Account("cash"), currency)
 
 
-def payout_failed(expert_id: int, amount_cents: int) -> Transaction:
+def payout_failed(expert_id: int, amount_cents: int, currency: str = "EUR") -> Transaction:
     """The provider refused or returned the payment: the money is payable again."""
     return _move("payout_failed", amount_cents, Account("expert_in_transit", expert_id),
-                 Account("expert_payable", expert_id))
+                 Account("expert_payable", expert_id), currency)
 
 
-def brand_paid(brand_id: int, amount_cents: int) -> Transaction:
+def brand_paid(brand_id: int, amount_cents: int, currency: str = "EUR") -> Transaction:
     """A brand settled (part of) its invoice."""
-    return _move("brand_paid", amount_cents, Account("cash"), Account("brand_receivable", brand_id))
+    return _move("brand_paid", amount_cents, Account("cash"), Account("brand_receivable", brand_id), currency)
 
 
 def reversal(original_id: int, original: Transaction) -> Transaction:
@@ -133,7 +137,7 @@ def reversal(original_id: int, original: Transaction) -> Transaction:
     if original.kind == "reversal":
         raise LedgerError("a reversal is not reversed: record the movement again instead")
     return Transaction("reversal", tuple(Entry(e.account, -e.amount_cents) for e in original.entries),
-                       reverses=original_id)
+                       reverses=original_id, currency=original.currency)
 
 
 def balances(entries: Iterable[Entry]) -> dict[Account, int]:
@@ -152,23 +156,24 @@ def owed_to(balance_cents: int) -> int:
 def invariant_breaches(transactions: Mapping[int, Transaction], ids_reversed: Iterable[int] = ()) -> list[str]:
     """Every rule the recorded ledger breaks, in words; an empty list when it adds up.
 
-    Each transaction sums to zero; the ledger as a whole sums to zero; no expert account is owed less than
+    Each transaction sums to zero; the ledger sums to zero in each currency; no expert account is owed less than
     nothing (their held, payable or in-transit money never goes below zero); a transaction is reversed at
     most once, and only one that exists.
     """
     breaches = []
-    everything: list[Entry] = []
+    by_currency: dict[str, list[Entry]] = {}
     for transaction_id, transaction in transactions.items():
         total = sum(entry.amount_cents for entry in transaction.entries)
         if total:
             breaches.append(f"transaction {transaction_id} ({transaction.kind}) sums to {total}")
-        everything.extend(transaction.entries)
-    overall = sum(entry.amount_cents for entry in everything)
-    if overall:
-        breaches.append(f"the ledger sums to {overall}")
-    for account, balance in sorted(balances(everything).items()):
-        if account.kind in PER_EXPERT and balance > 0:
-            breaches.append(f"{account} is owed {owed_to(balance)} (below zero)")
+        by_currency.setdefault(transaction.currency, []).extend(transaction.entries)
+    for currency, everything in sorted(by_currency.items()):
+        overall = sum(entry.amount_cents for entry in everything)
+        if overall:
+            breaches.append(f"the ledger sums to {overall} {currency}")
+        for account, balance in sorted(balances(everything).items()):
+            if account.kind in PER_EXPERT and balance > 0:
+                breaches.append(f"{account} is owed {owed_to(balance)} {currency} (below zero)")
     seen: set[int] = set()
     for original in ids_reversed:
         if original in seen:

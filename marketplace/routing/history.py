@@ -129,6 +129,8 @@ class PastChat:
     wait_s: int
     handle_s: int
     rating: int | None = None
+    rate_cents: int | None = None  # the price on the brand's card when it was accepted
+    rate_card_id: int | None = None
 
 
 def record_past_chats(brand_id: int, chats: list[PastChat]) -> int:
@@ -146,9 +148,50 @@ def record_past_chats(brand_id: int, chats: list[PastChat]) -> int:
             "accepted_at": answered_at if chat.expert_id else None,
             "first_reply_at": answered_at + dt.timedelta(seconds=5) if chat.expert_id else None,
             "closed_at": closed_at, "rating": chat.rating, "rated_at": closed_at if chat.rating else None,
+            "rate_cents": chat.rate_cents if chat.expert_id else None,
+            "rate_card_id": chat.rate_card_id if chat.expert_id else None,
             "last_seq": 0, "expert_read_seq": 0, "channel": Channel.WEB,
         })
     if rows:
         db.session.execute(sa.insert(Conversation), rows)
     db.session.commit()
     return len(rows)
+
+
+@dataclass(frozen=True)
+class AnsweredChat:
+    """A closed chat the accepted expert answered: what the payouts domain needs to price it."""
+
+    conversation_id: int
+    brand_id: int
+    expert_id: int
+    rate_cents: int
+    rate_card_id: int | None
+    accepted_at: dt.datetime
+    first_reply_at: dt.datetime
+    closed_at: dt.datetime
+    rating: int | None
+    visitor_token_hash: str
+
+
+def answered_chats_closed(since: dt.datetime, until: dt.datetime, limit: int = 5_000) -> list[AnsweredChat]:
+    """Answered chats closed in [since, until), oldest close first (an answered chat: DESIGN section 3)."""
+    rows = db.session.execute(
+        sa.select(Conversation.id, Conversation.brand_id, Conversation.expert_id, Conversation.rate_cents,
+                  Conversation.rate_card_id, Conversation.accepted_at, Conversation.first_reply_at,
+                  Conversation.closed_at, Conversation.rating, Conversation.visitor_token_hash)
+        .where(Conversation.status == ConversationStatus.CLOSED, Conversation.closed_at >= since,
+               Conversation.closed_at < until, Conversation.expert_id.is_not(None),
+               Conversation.first_reply_at.is_not(None), Conversation.accepted_at.is_not(None))
+        .order_by(Conversation.closed_at, Conversation.id).limit(limit)
+    ).all()
+    return [AnsweredChat(row.id, row.brand_id, row.expert_id, row.rate_cents or 0, row.rate_card_id,
+                         row.accepted_at, row.first_reply_at, row.closed_at, row.rating, row.visitor_token_hash)
+            for row in rows]
+
+
+def chats_between(expert_id: int, visitor_token_hash: str, since: dt.datetime) -> int:
+    """How many chats this visitor had with this expert since `since` (a fraud check's input)."""
+    return db.session.scalar(sa.select(sa.func.count()).where(
+        Conversation.expert_id == expert_id, Conversation.visitor_token_hash == visitor_token_hash,
+        Conversation.created_at >= since)) or 0

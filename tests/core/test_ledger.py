@@ -76,7 +76,7 @@ def test_the_invariant_check_names_every_breach():
     good = {1: ledger.earning(1, 7, 200, 40), 2: ledger.release(7, 160)}
     assert ledger.invariant_breaches(good) == []
     overdrawn = {**good, 3: ledger.payout_submitted(7, 500)}
-    assert ledger.invariant_breaches(overdrawn) == ["expert_payable:7 is owed -340 (below zero)"]
+    assert ledger.invariant_breaches(overdrawn) == ["expert_payable:7 is owed -340 EUR (below zero)"]
     assert ledger.invariant_breaches(good, ids_reversed=[1, 1, 9]) == [
         "transaction 1 is reversed twice", "a reversal points at transaction 9, which does not exist"]
 
@@ -94,3 +94,13 @@ def test_any_earnings_and_releases_keep_the_ledger_at_zero(chats):
     assert ledger.invariant_breaches(transactions) == []
     everything = [e for t in transactions.values() for e in t.entries]
     assert sum(e.amount_cents for e in everything) == 0
+
+
+def test_each_currency_balances_on_its_own():
+    mixed = {1: ledger.earning(1, 7, 200, 40, currency="EUR"), 2: ledger.earning(2, 7, 300, 60, currency="CHF"),
+             3: ledger.release(7, 160, currency="EUR"), 4: ledger.release(7, 240, currency="CHF")}
+    assert ledger.invariant_breaches(mixed) == []
+    overpaid = {**mixed, 5: ledger.payout_submitted(7, 300, currency="EUR")}  # 300 EUR from 160 EUR payable
+    assert ledger.invariant_breaches(overpaid) == ["expert_payable:7 is owed -140 EUR (below zero)"]
+    with pytest.raises(LedgerError, match="ISO 4217"):
+        ledger.release(7, 100, currency="euro")

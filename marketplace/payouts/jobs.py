@@ -1,0 +1,31 @@
+"""Scheduled work of payouts: earn answered chats, release what is past its hold, check the ledger."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale, gettext
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import Role
+from marketplace.database import db
+from marketplace.notifications import services as notifications
+from marketplace.payouts import earnings
+from marketplace.payouts import ledger as books
+from marketplace.scheduler import Job
+
+
+def check_ledger() -> dict[str, int]:
+    """Check the ledger's invariants; every ops user is told at once when anything does not add up."""
+    check = books.check_invariants()
+    if check.breaches:
+        for user in accounts.users_with_role(Role.OPS):
+            with force_locale(user.locale or "fr"):
+                title = gettext("The ledger does not add up")
+                body = "; ".join(check.breaches[:5])
+            notifications.notify(user.id, "ledger_breach", title, body, url="/finance/")
+        db.session.commit()
+    return {"transactions": check.transactions, "breaches": len(check.breaches)}
+
+
+EARN = Job("payouts-earn", earnings.record_earnings, "interval", {"seconds": 60})
+RELEASE = Job("payouts-release", earnings.release_due, "interval", {"minutes": 15})
+CHECK = Job("payouts-ledger-check", check_ledger, "interval", {"minutes": 60})

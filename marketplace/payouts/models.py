@@ -1,0 +1,83 @@
+"""The ledger's rows and the experts' earnings.
+
+The ledger is append-only (rule 10): transactions and entries are inserted, never updated or deleted; a
+correction is a new transaction that `reverses` another, and a transaction is reversed at most once (the
+unique constraint). An earning is the price of one answered chat, recorded once (unique per conversation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from marketplace.accounts.models import enum_column
+from marketplace.database import db, utcnow
+
+
+class EarningStatus(enum.StrEnum):
+    HELD = "held"  # in the hold period (the brand may dispute, fraud checks run)
+    PAYABLE = "payable"  # released: the next payout batch pays it
+    REVERSED = "reversed"  # disputed or fraudulent: cancelled by a reversing transaction
+
+
+class LedgerTransaction(db.Model):
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (sa.UniqueConstraint("reverses_id", name="uq_ledger_transactions_reverses"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(30))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    reverses_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))
+    memo: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        sa.CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
+        sa.Index("ix_ledger_entries_account", "account_kind", "owner_id", "currency"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    transaction_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"), index=True)
+    account_kind: so.Mapped[str] = so.mapped_column(sa.String(30))
+    owner_id: so.Mapped[int | None]  # the brand or expert; None for the platform's accounts
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3))  # ISO 4217; a transaction is in one currency
+    amount_cents: so.Mapped[int] = so.mapped_column(sa.BigInteger)  # > 0 debit, < 0 credit
+
+
+class Earning(db.Model):
+    """What one answered chat earned its expert, and what the brand owes for it."""
+
+    __tablename__ = "earnings"
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", name="uq_earnings_conversation"),
+        sa.CheckConstraint("price_cents >= 0 AND commission_cents >= 0 AND bonus_cents >= 0", name="amounts"),
+        sa.CheckConstraint("expert_cents = price_cents + bonus_cents - commission_cents", name="split"),
+        sa.Index("ix_earnings_expert_status", "expert_id", "status"),
+        sa.Index("ix_earnings_status_hold", "status", "hold_until"),
+        sa.Index("ix_earnings_closed", "closed_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    conversation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("conversations.id", ondelete="RESTRICT"))
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="RESTRICT"))
+    expert_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("expert_profiles.id", ondelete="RESTRICT"))
+    rate_card_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("rate_cards.id", ondelete="SET NULL"))
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3))  # the brand's
+    price_cents: so.Mapped[int]
+    commission_cents: so.Mapped[int]
+    bonus_cents: so.Mapped[int]
+    expert_cents: so.Mapped[int]
+    closed_at: so.Mapped[dt.datetime]  # when the chat closed
+    earned_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    hold_until: so.Mapped[dt.datetime]
+    status: so.Mapped[EarningStatus] = so.mapped_column(
+        enum_column(EarningStatus, "earning_status"), default=EarningStatus.HELD
+    )
+    flags: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)  # fraud checks that fired
+    transaction_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))  # None: free
+    released_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))

@@ -1,0 +1,44 @@
+"""What the payouts API answers."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class EarningSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    conversation_id = fields.Integer(dump_only=True)
+    brand_id = fields.Integer(dump_only=True)
+    currency = fields.String(dump_only=True)
+    price_cents = fields.Integer(dump_only=True, metadata={"description": "The brand's price at acceptance."})
+    commission_cents = fields.Integer(dump_only=True)
+    bonus_cents = fields.Integer(dump_only=True)
+    expert_cents = fields.Integer(dump_only=True, metadata={"description": "price + bonus - commission"})
+    closed_at = fields.AwareDateTime(dump_only=True)
+    hold_until = fields.AwareDateTime(dump_only=True)
+    status = fields.Function(lambda earning: earning.status.value, dump_only=True,
+                             metadata={"description": "held, payable or reversed"})
+    flags = fields.List(fields.String(), dump_only=True, metadata={
+        "description": "Fraud checks that fired (short_chat, repeat_pair): the earning waits for a review."})
+
+
+class BrandLineSchema(Schema):
+    brand_id = fields.Integer(dump_only=True)
+    currency = fields.String(dump_only=True)
+    chats = fields.Integer(dump_only=True)
+    earned_cents = fields.Integer(dump_only=True)
+
+
+class TotalsSchema(Schema):
+    currency = fields.String(dump_only=True)
+    held_cents = fields.Integer(dump_only=True)
+    payable_cents = fields.Integer(dump_only=True)
+    in_transit_cents = fields.Integer(dump_only=True)
+    paid_cents = fields.Integer(dump_only=True)
+
+
+class EarningsSummarySchema(Schema):
+    totals = fields.List(fields.Nested(TotalsSchema), dump_only=True, metadata={
+        "description": "One line per currency the expert earned in."})
+    by_brand = fields.List(fields.Nested(BrandLineSchema), dump_only=True)
+    recent = fields.List(fields.Nested(EarningSchema), dump_only=True)
