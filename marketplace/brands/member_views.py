@@ -127,36 +127,32 @@ def remove(slug: str):
     return redirect(url_for("members.members", slug=slug))
 
 
-@blueprint.post("/brands/<slug>/invitations/resend")
-@role_required("brand", "ops")
-def resend(slug: str):
+def _on_invitation(slug: str, action, done: str):
+    """Resend or withdraw an invitation from the members page (admins), then back to it with the outcome."""
     brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
     invitation_id = _posted_id(InvitationActionForm(), "invitation_id")
     try:
-        invitation = members.resend_invitation(current_user, brand.id, invitation_id, ip=request.remote_addr)
+        invitation = action(current_user, brand.id, invitation_id, ip=request.remote_addr)
     except Conflict as error:
         db.session.rollback()
         flash(str(error.message), "error")
     else:
-        flash(gettext("A new link is on its way to %(email)s; the previous one no longer works.",
-                      email=invitation.email), "success")
+        flash(done % {"email": invitation.email}, "success")
     return redirect(url_for("members.members", slug=slug))
+
+
+@blueprint.post("/brands/<slug>/invitations/resend")
+@role_required("brand", "ops")
+def resend(slug: str):
+    return _on_invitation(slug, members.resend_invitation,
+                          _l("A new link is on its way to %(email)s; the previous one no longer works."))
 
 
 @blueprint.post("/brands/<slug>/invitations/revoke")
 @role_required("brand", "ops")
 def revoke(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
-    invitation_id = _posted_id(InvitationActionForm(), "invitation_id")
-    try:
-        invitation = members.revoke_invitation(current_user, brand.id, invitation_id, ip=request.remote_addr)
-    except Conflict as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        flash(gettext("The invitation to %(email)s is withdrawn; its link no longer works.",
-                      email=invitation.email), "success")
-    return redirect(url_for("members.members", slug=slug))
+    return _on_invitation(slug, members.revoke_invitation,
+                          _l("The invitation to %(email)s is withdrawn; its link no longer works."))
 
 
 # Accepting an invitation: the page its e-mailed link opens.
