@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from marketplace.brands import opening
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.brands.services import Actor
@@ -135,7 +136,16 @@ def forecast_for_day(row: BrandForecast | None, day: dt.date) -> list[float]:
     return [0.0] * history.SLOTS_PER_DAY
 
 
-def _wall_clock_quarters(brand: Brand, day: dt.date) -> tuple[list[dt.datetime], list[int]]:
+def expected_while_open(brand: Brand, row: BrandForecast | None, day: dt.date, starts: list[dt.datetime],
+                        slots: list[int]) -> list[float]:
+    """The forecast for each quarter of the day, 0 where the brand is closed (its refused visitors are demand,
+    but no expert is needed to refuse them)."""
+    by_slot = forecast_for_day(row, day)
+    return [by_slot[slot] if is_open else 0.0 for slot, is_open in zip(slots, opening.open_at(brand, starts),
+                                                                           strict=True)]
+
+
+def wall_clock_quarters(brand: Brand, day: dt.date) -> tuple[list[dt.datetime], list[int]]:
     """The UTC start of each real quarter hour of the local day, and its wall-clock slot (0-95)."""
     start, end = day_bounds(brand.timezone, day)
     zone = zoneinfo.ZoneInfo(brand.timezone)
@@ -162,9 +172,8 @@ def brand_plan(actor: Actor, brand_id: int, day: dt.date, now: dt.datetime | Non
     now = now or utcnow()
     row = current_forecast(brand_id, now)
     handle_s = row.handle_s
-    starts, slots = _wall_clock_quarters(brand, day)
-    by_slot = forecast_for_day(row, day)
-    expected = [by_slot[slot] for slot in slots]
+    starts, slots = wall_clock_quarters(brand, day)
+    expected = expected_while_open(brand, row, day, starts, slots)
     required = required_by_quarter(brand, expected, handle_s)
     actual_by_slot = history.arrivals_by_quarter(brand_id, brand.timezone, day, day)[day]
     booked = shifts.booked_by_quarter(brand_id, starts[0], len(starts))
@@ -194,9 +203,8 @@ class DemandRow:
 
 
 def _hourly_need(brand: Brand, day: dt.date, row: BrandForecast) -> list[DemandCell]:
-    starts, slots = _wall_clock_quarters(brand, day)
-    by_slot = forecast_for_day(row, day)
-    required = required_by_quarter(brand, [by_slot[slot] for slot in slots], row.handle_s)
+    starts, slots = wall_clock_quarters(brand, day)
+    required = required_by_quarter(brand, expected_while_open(brand, row, day, starts, slots), row.handle_s)
     booked = shifts.booked_by_quarter(brand.id, starts[0], len(starts))
     usable = usable_experts(brand)
     zone = zoneinfo.ZoneInfo(brand.timezone)
@@ -268,9 +276,8 @@ def publish_open_slots(brand_id: int, now: dt.datetime | None = None) -> list[Op
     opened = []
     for offset in range(1, current_app.config["CAPACITY_FORECAST_DAYS"]):
         day = today + dt.timedelta(days=offset)
-        starts, slots = _wall_clock_quarters(brand, day)
-        by_slot = forecast_for_day(row, day)
-        required = required_by_quarter(brand, [by_slot[slot] for slot in slots], row.handle_s)
+        starts, slots = wall_clock_quarters(brand, day)
+        required = required_by_quarter(brand, expected_while_open(brand, row, day, starts, slots), row.handle_s)
         offered = shifts.offered_by_quarter(brand_id, starts[0], len(starts))
         gaps = [min(need, usable) - seats for need, seats in zip(required, offered, strict=True)]
         for slot in gap_slots(gaps, starts):

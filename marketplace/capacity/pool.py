@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
+from marketplace.brands import opening
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.capacity import planning
@@ -67,13 +68,18 @@ def desired_now(brand: Brand, now: dt.datetime) -> tuple[int, str]:
     handle_s = row.handle_s
     lead = dt.timedelta(minutes=current_app.config["CAPACITY_LEAD_MINUTES"])
     zone = zoneinfo.ZoneInfo(brand.timezone)
-    expected = []
+    starts = []
     at = _quarter_start(brand, now)
     while at <= now + lead:
-        local = at.astimezone(zone)
-        expected.append(planning.forecast_for_day(row, local.date())[(local.hour * 60 + local.minute) // 15])
+        starts.append(at)
         at += planning.QUARTER
-    recent = history.arrivals_between(brand.id, now - planning.QUARTER, now)
+    expected = []
+    for start, is_open in zip(starts, opening.open_at(brand, starts), strict=True):
+        local = start.astimezone(zone)
+        by_slot = planning.forecast_for_day(row, local.date())
+        expected.append(by_slot[(local.hour * 60 + local.minute) // 15] if is_open else 0.0)
+    # Visitors refused because the brand is closed need no expert: only while it is open do arrivals count.
+    recent = history.arrivals_between(brand.id, now - planning.QUARTER, now) if opening.is_open(brand, now) else 0
     required = planning.required_by_quarter(brand, [*expected, float(recent)], handle_s)
     by_forecast, by_arrivals = max(required[:-1], default=0), required[-1]
     usable = planning.usable_experts(brand)
@@ -349,7 +355,9 @@ def network_overview(actor: User, now: dt.datetime | None = None) -> list[Networ
         today = now.astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
         forecast = planning.current_forecast(brand.id, now)
         expected = planning.forecast_for_day(forecast, today)
-        required = planning.required_by_quarter(brand, expected, forecast.handle_s)
+        starts, slots = planning.wall_clock_quarters(brand, today)
+        required = planning.required_by_quarter(
+            brand, planning.expected_while_open(brand, forecast, today, starts, slots), forecast.handle_s)
         pending = db.session.scalar(sa.select(sa.func.count()).where(
             Invitation.brand_id == brand.id, Invitation.status == InvitationStatus.PENDING)) or 0
         last = db.session.scalar(sa.select(ScalingDecision).where(ScalingDecision.brand_id == brand.id)

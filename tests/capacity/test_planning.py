@@ -187,3 +187,17 @@ def test_the_forecast_is_explained_in_the_readers_language(client, session, stea
     french = client.get(f"/brands/{steady.slug}/planning", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     text = french.get_data(as_text=True)
     assert "56 jours d'historique : la moyenne du même jour de la semaine sur les 8 dernières semaines" in text
+
+
+def test_a_closed_brand_needs_nobody_whatever_its_history(session, steady):
+    steady.opening_hours = {"mon": [["09:00", "12:00"]], "tue": [["09:00", "12:00"]], "wed": [["09:00", "12:00"]],
+                            "thu": [["09:00", "12:00"]], "fri": [["09:00", "12:00"]], "sat": [["09:00", "12:00"]],
+                            "sun": [["09:00", "12:00"]]}
+    session.commit()
+    tomorrow = local_today() + dt.timedelta(days=1)
+    found = planning.brand_plan(admin_of(session, steady), steady.id, tomorrow)
+    by_hour = {q.starts_at.astimezone(PARIS).strftime("%H:%M"): q for q in found.quarters}
+    assert by_hour["10:00"].required == staffing.staff(8, 900, 300, 2, 0.8, 60).experts
+    assert by_hour["14:00"].forecast == 0 and by_hour["14:00"].required == 0  # closed in the afternoon
+    opened = planning.publish_open_slots(steady.id)
+    assert {slot.starts_at.astimezone(PARIS).hour for slot in opened} == {10}

@@ -217,3 +217,14 @@ def test_an_expert_who_says_not_now_is_left_alone_for_half_an_hour(session, shop
     later = pool.scale_brand(shop.id, start + dt.timedelta(minutes=31, seconds=30))
     assert later.invited == 1
     assert [i.expert_id for i in pending_invitations(session, shop)] == [expert.id]
+
+
+def test_visitors_refused_while_the_brand_is_closed_bring_nobody_in(session, shop):
+    shop.opening_hours = {day: [] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}  # closed all week
+    off_shift_experts(shop, 2)
+    session.commit()
+    surge(shop, 12)  # all refused at the door: closed
+    assert session.scalar(sa.select(sa.func.count()).where(
+        Conversation.brand_id == shop.id, Conversation.status == ConversationStatus.CAPPED)) == 12
+    decision = pool.scale_brand(shop.id)
+    assert decision is None and pending_invitations(session, shop) == []
