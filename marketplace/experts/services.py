@@ -260,6 +260,18 @@ def payout_summary(actor: User, expert_id: int | None = None) -> PayoutView | No
     return _view(details) if details else None
 
 
+def payout_ready(expert_ids: set[int]) -> set[int]:
+    """Those who can be paid by bank transfer: payout details on file, and a SIRET for experts in France."""
+    if not expert_ids:
+        return set()
+    rows = db.session.execute(
+        sa.select(ExpertProfile.id, ExpertProfile.country, ExpertProfile.business_id)
+        .join(PayoutDetails, PayoutDetails.expert_id == ExpertProfile.id)
+        .where(ExpertProfile.id.in_(expert_ids))
+    ).all()
+    return {row.id for row in rows if row.country != "FR" or row.business_id}
+
+
 def read_payout_details(actor: User, expert_id: int | None = None, *, ip: str | None = None) -> PayoutView:
     """The full payout details, for their owner or finance; every read is written to the audit log."""
     profile = _payout_subject(actor, expert_id)

@@ -81,3 +81,72 @@ class Earning(db.Model):
     flags: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)  # fraud checks that fired
     transaction_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))  # None: free
     released_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))
+
+
+class BatchStatus(enum.StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SUBMITTING = "submitting"
+    PAID = "paid"
+    PARTIALLY_FAILED = "partially_failed"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+OPEN_BATCH_STATUSES = (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.SUBMITTING)
+
+
+class ItemStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUBMITTED = "submitted"
+    PAID = "paid"
+    FAILED = "failed"
+    REVERSED = "reversed"
+
+
+class PayoutBatch(db.Model):
+    """One payout run in one currency: created by a finance user, approved by another, then submitted."""
+
+    __tablename__ = "payout_batches"
+    __table_args__ = (
+        sa.CheckConstraint("approved_by_id IS NULL OR approved_by_id <> created_by_id", name="four_eyes"),
+        sa.CheckConstraint("minimum_cents >= 0", name="minimum"),
+        # At most one batch in a currency is open at a time, so no payable money is put in two batches.
+        sa.Index("uq_payout_batches_one_open", "currency", unique=True,
+                 sqlite_where=sa.text("status IN ('draft', 'approved', 'submitting')"),
+                 postgresql_where=sa.text("status IN ('draft', 'approved', 'submitting')")),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    status: so.Mapped[BatchStatus] = so.mapped_column(enum_column(BatchStatus, "batch_status"),
+                                                      default=BatchStatus.DRAFT)
+    minimum_cents: so.Mapped[int]
+    created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    approved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    approved_at: so.Mapped[dt.datetime | None]
+    cancelled_at: so.Mapped[dt.datetime | None]
+    carried_forward: so.Mapped[dict[str, int]] = so.mapped_column(sa.JSON, default=dict)  # expert id -> cents
+    not_ready: so.Mapped[dict[str, int]] = so.mapped_column(sa.JSON, default=dict)  # no payout details yet
+
+
+class PayoutItem(db.Model):
+    """What one batch pays one expert; `attempt` numbers the provider calls' idempotency keys."""
+
+    __tablename__ = "payout_items"
+    __table_args__ = (
+        sa.UniqueConstraint("batch_id", "expert_id", name="uq_payout_items_batch_expert"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint("attempt >= 1", name="attempt"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    batch_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("payout_batches.id", ondelete="RESTRICT"), index=True)
+    expert_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("expert_profiles.id", ondelete="RESTRICT"))
+    amount_cents: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    status: so.Mapped[ItemStatus] = so.mapped_column(enum_column(ItemStatus, "item_status"),
+                                                     default=ItemStatus.PENDING)
+    attempt: so.Mapped[int] = so.mapped_column(default=1)
+    provider_ref: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    failure: so.Mapped[str | None] = so.mapped_column(sa.String(300))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 
 class EarningSchema(Schema):
@@ -42,3 +42,34 @@ class EarningsSummarySchema(Schema):
         "description": "One line per currency the expert earned in."})
     by_brand = fields.List(fields.Nested(BrandLineSchema), dump_only=True)
     recent = fields.List(fields.Nested(EarningSchema), dump_only=True)
+
+
+class BatchCreateSchema(Schema):
+    currency = fields.String(required=True, validate=validate.Length(equal=3), metadata={"example": "EUR"})
+    minimum_cents = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1_000_000),
+                                   metadata={"description": "Experts owed less are carried forward."})
+
+
+class PayoutItemSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    expert_id = fields.Integer(dump_only=True)
+    amount_cents = fields.Integer(dump_only=True)
+    status = fields.Function(lambda item: item.status.value, dump_only=True)
+    attempt = fields.Integer(dump_only=True)
+
+
+class PayoutBatchSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    currency = fields.String(dump_only=True)
+    status = fields.Function(lambda batch: batch.status.value, dump_only=True)
+    minimum_cents = fields.Integer(dump_only=True)
+    created_by_id = fields.Integer(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    approved_by_id = fields.Integer(dump_only=True, allow_none=True)
+    approved_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    carried_forward = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_only=True)
+    not_ready = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_only=True)
+
+
+class PayoutBatchDetailSchema(PayoutBatchSchema):
+    items = fields.List(fields.Nested(PayoutItemSchema), dump_only=True)

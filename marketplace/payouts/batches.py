@@ -1,0 +1,131 @@
+"""Payout batches: a finance user drafts one from what is payable, another approves it (rule 12).
+
+A draft pays every expert whose payable money in the batch's currency reaches the minimum and who can be
+paid; the others are carried forward (below the minimum) or listed as waiting for payout details. Only one
+batch per currency is open (draft, approved or submitting) at a time, so no money is put in two batches;
+the database refuses a second one. Drafting and approving move no money: submission (next) does, item by
+item, through the ledger.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from babel.numbers import list_currencies
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import Role, User
+from marketplace.core import payouts as rules
+from marketplace.database import db, utcnow
+from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.experts import services as experts
+from marketplace.payouts.models import LedgerEntry, PayoutBatch, PayoutItem
+
+MAX_MINIMUM_CENTS = 1_000_000
+
+
+def _finance(actor: User) -> User:
+    if actor.is_token or actor.role != Role.FINANCE:
+        raise Forbidden(_l("Only finance staff run payouts."))
+    return actor
+
+
+def _payable(currency: str) -> dict[int, int]:
+    """Each expert's payable money in the currency (what the ledger owes them, past the hold)."""
+    rows = db.session.execute(
+        sa.select(LedgerEntry.owner_id, sa.func.sum(LedgerEntry.amount_cents))
+        .where(LedgerEntry.account_kind == "expert_payable", LedgerEntry.currency == currency)
+        .group_by(LedgerEntry.owner_id)
+    ).all()
+    return {int(owner): -int(total) for owner, total in rows if total and -int(total) > 0}
+
+
+def create_draft(actor: User, currency: object, minimum_cents: object, *, ip: str | None = None) -> PayoutBatch:
+    """Draft a batch in `currency` of everything payable from `minimum_cents` up; one transaction."""
+    _finance(actor)
+    currency = str(currency or "").upper()
+    if currency not in list_currencies():
+        raise InvalidInput(_l("Unknown currency; use an ISO 4217 code such as EUR."), "currency")
+    if (isinstance(minimum_cents, bool) or not isinstance(minimum_cents, int)
+            or not 0 <= minimum_cents <= MAX_MINIMUM_CENTS):
+        raise InvalidInput(_l("The minimum is a whole number of cents from 0 to %(most)d.", most=MAX_MINIMUM_CENTS),
+                           "minimum_cents")
+    payable = _payable(currency)
+    draft = rules.draft_items(payable, minimum_cents, experts.payout_ready(set(payable)))
+    batch = PayoutBatch(currency=currency, minimum_cents=minimum_cents, created_by_id=actor.id, created_at=utcnow(),
+                        carried_forward={str(k): v for k, v in draft.carried_forward.items()},
+                        not_ready={str(k): v for k, v in draft.not_ready.items()})
+    db.session.add(batch)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_l("A %(currency)s batch is still open: approve, submit or cancel it first.",
+                          currency=currency), "currency") from None
+    db.session.add_all(PayoutItem(batch_id=batch.id, expert_id=expert_id, amount_cents=cents)
+                       for expert_id, cents in draft.items.items())
+    accounts.record_audit("payout_batch_created", actor_id=actor.id, ip=ip, batch_id=batch.id, currency=currency,
+                          items=len(draft.items), total_cents=sum(draft.items.values()))
+    db.session.commit()
+    return batch
+
+
+def _locked(batch_id: int) -> PayoutBatch:
+    batch = db.session.get(PayoutBatch, batch_id, with_for_update=True, populate_existing=True)
+    if batch is None:
+        raise NotFound(_l("No such batch."))
+    return batch
+
+
+def _move(batch: PayoutBatch, action: str) -> None:
+    try:
+        batch.status = rules.next_batch_status(action, batch.status.value)
+    except rules.PayoutError:
+        raise Conflict(_l("This batch is %(status)s: it cannot be changed that way.", status=batch.status.value),
+                       "status") from None
+
+
+def approve(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
+    """A second finance user approves a draft (never its creator); one transaction."""
+    _finance(actor)
+    batch = _locked(batch_id)
+    try:
+        rules.check_approver(batch.created_by_id, actor.id)
+    except rules.PayoutError:
+        db.session.rollback()
+        raise Forbidden(_l("You created this batch: another finance user must approve it.")) from None
+    _move(batch, "approve")
+    batch.approved_by_id, batch.approved_at = actor.id, utcnow()
+    accounts.record_audit("payout_batch_approved", actor_id=actor.id, ip=ip, batch_id=batch.id)
+    db.session.commit()
+    return batch
+
+
+def cancel(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
+    """Drop a batch before it is submitted; its money stays payable for the next one."""
+    _finance(actor)
+    batch = _locked(batch_id)
+    _move(batch, "cancel")
+    batch.cancelled_at = utcnow()
+    accounts.record_audit("payout_batch_cancelled", actor_id=actor.id, ip=ip, batch_id=batch.id)
+    db.session.commit()
+    return batch
+
+
+def list_batches(actor: User, limit: int = 50) -> list[PayoutBatch]:
+    _finance(actor)
+    rows = db.session.scalars(sa.select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(limit)).all()
+    db.session.commit()
+    return list(rows)
+
+
+def batch_items(actor: User, batch_id: int) -> tuple[PayoutBatch, list[PayoutItem]]:
+    _finance(actor)
+    batch = db.session.get(PayoutBatch, batch_id)
+    if batch is None:
+        raise NotFound(_l("No such batch."))
+    items = db.session.scalars(sa.select(PayoutItem).where(PayoutItem.batch_id == batch_id)
+                               .order_by(PayoutItem.amount_cents.desc(), PayoutItem.id)).all()
+    db.session.commit()
+    return batch, list(items)
