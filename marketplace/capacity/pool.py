@@ -110,7 +110,7 @@ def _candidates(brand: Brand, pool: set[int], now: dt.datetime) -> list[scaling.
                sa.and_(Invitation.status.in_((InvitationStatus.DECLINED, InvitationStatus.EXPIRED)),
                        Invitation.answered_at > now - rest)))))
     ids = enrolments.approved_expert_ids(brand.id) - pool - invited
-    ids = {expert_id for expert_id in ids if not shifts.booked_now(expert_id, now)}
+    ids -= shifts.seated_expert_ids(ids, now)
     if not ids:
         return []
     stats = {row.expert_id: row for row in db.session.execute(

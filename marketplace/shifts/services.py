@@ -462,6 +462,17 @@ def booked_now(expert_id: int, at: dt.datetime) -> list[ShiftSlot]:
     return _booked_slots(expert_id, at, at + dt.timedelta(microseconds=1))
 
 
+def seated_expert_ids(expert_ids: set[int], at: dt.datetime) -> set[int]:
+    """Those of these experts who hold a seat in some brand's shift at this moment; one query."""
+    if not expert_ids:
+        return set()
+    return set(db.session.scalars(
+        sa.select(ShiftBooking.expert_id).join(ShiftSlot, ShiftBooking.slot_id == ShiftSlot.id)
+        .where(ShiftBooking.expert_id.in_(expert_ids), ShiftBooking.status == BookingStatus.BOOKED,
+               ShiftSlot.cancelled_at.is_(None), ShiftSlot.starts_at <= at, ShiftSlot.ends_at > at)
+    ))
+
+
 def on_shift_expert_ids(brand_id: int, at: dt.datetime) -> sa.Select:
     """A query of the experts holding a seat in one of the brand's shifts at `at`, for the router to compose."""
     return (

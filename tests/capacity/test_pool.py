@@ -228,3 +228,18 @@ def test_visitors_refused_while_the_brand_is_closed_bring_nobody_in(session, sho
         Conversation.brand_id == shop.id, Conversation.status == ConversationStatus.CAPPED)) == 12
     decision = pool.scale_brand(shop.id)
     assert decision is None and pending_invitations(session, shop) == []
+
+
+def test_an_expert_on_another_brands_shift_now_is_not_invited(session, shop):
+    busy, free = off_shift_experts(shop, 2)
+    other = BrandFactory()
+    now = utcnow()
+    slot = ShiftSlot(brand_id=other.id, starts_at=now - dt.timedelta(minutes=30), ends_at=now + dt.timedelta(hours=1),
+                     headcount=1, booked_count=1)
+    session.add(slot)
+    session.flush()
+    session.add(ShiftBooking(slot_id=slot.id, expert_id=busy.id))
+    session.commit()
+    surge(shop, 12)
+    pool.scale_brand(shop.id)
+    assert [i.expert_id for i in pending_invitations(session, shop)] == [free.id]
