@@ -12,7 +12,8 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,30 @@ class FreshGlobalsClient(FlaskClient):
 def client(app, session) -> FlaskClient:
     app.test_client_class = FreshGlobalsClient
     return app.test_client()
+
+
+@dataclass
+class Outbox:
+    """Records the mails the app would send; the SMTP path itself is proven in tests/accounts."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    def send(self, message: EmailMessage) -> None:
+        self.messages.append(message)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def outbox(app) -> Iterator[Outbox]:
+    """The app's mailer swapped for a recorder for the test."""
+    previous = app.extensions["mailer"]
+    app.extensions["mailer"] = recorder = Outbox()
+    try:
+        yield recorder
+    finally:
+        app.extensions["mailer"] = previous
 
 
 def csrf_token_from(html: str) -> str:

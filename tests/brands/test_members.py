@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from email.message import EmailMessage
 
 import pytest
 
 from marketplace.accounts.models import AuditEvent, Role, User
 from marketplace.brands.models import Brand, BrandInvitation, BrandMembership, BrandRole
-from tests.conftest import csrf_token_from, log_in
+from tests.conftest import Outbox, csrf_token_from, log_in
 from tests.factories import BrandFactory, MembershipFactory, UserFactory
 
 NEW_PASSWORD = "a-long-enough-password"
 
 
-@dataclass
-class Outbox:
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    def send(self, message: EmailMessage) -> None:
-        self.messages.append(message)
-
-    def link_to(self, address: str) -> str:
-        """The invitation link in the last message to `address` (its path)."""
-        [*_, message] = [m for m in self.messages if m["To"] == address]
-        return re.search(r"http://marketplace\.localhost(/invitations/\S+)", message.get_content()).group(1)
-
-
-@pytest.fixture
-def outbox(app):
-    previous = app.extensions["mailer"]
-    app.extensions["mailer"] = recorder = Outbox()
-    try:
-        yield recorder
-    finally:
-        app.extensions["mailer"] = previous
+def link_to(outbox: Outbox, address: str) -> str:
+    """The invitation link in the last message to `address` (its path)."""
+    *_, message = outbox.to(address)
+    return re.search(r"http://marketplace\.localhost(/invitations/\S+)", message.get_content()).group(1)
 
 
 def page_csrf(client, path: str) -> str:
@@ -70,7 +51,7 @@ def test_ops_opens_a_brand_whose_invited_admin_builds_and_trims_the_team(client,
     log_out(client)
 
     # The first admin opens the mailed link, sees what they join, and chooses a name and password.
-    link = outbox.link_to("claire@lumiere.example")
+    link = link_to(outbox, "claire@lumiere.example")
     page = client.get(link).get_data(as_text=True)
     assert "Maison Lumière" in page and "Admin" in page
     joined = sign_up(client, link, "Claire Dubois")
@@ -88,7 +69,7 @@ def test_ops_opens_a_brand_whose_invited_admin_builds_and_trims_the_team(client,
     assert invited.status_code == 302
     assert "paul@lumiere.example" in client.get("/brands/maison-lumiere/members").get_data(as_text=True)
     log_out(client)
-    viewer_link = outbox.link_to("paul@lumiere.example")
+    viewer_link = link_to(outbox, "paul@lumiere.example")
     assert "Viewer" in client.get(viewer_link).get_data(as_text=True)
     assert sign_up(client, viewer_link, "Paul Martin").status_code == 302
     paul = session.query(User).filter_by(email="paul@lumiere.example").one()
@@ -207,12 +188,12 @@ def test_an_admin_resends_and_withdraws_invitations_from_the_page(client, sessio
     log_in(client, session.get(User, membership.user_id).email)
     page = f"/brands/{membership.brand.slug}/members"
     client.post(page, data={"csrf_token": page_csrf(client, page), "email": "ana@example.com", "role": "viewer"})
-    first_link = outbox.link_to("ana@example.com")
+    first_link = link_to(outbox, "ana@example.com")
     invitation = session.query(BrandInvitation).filter_by(email="ana@example.com").one()
     csrf = page_csrf(client, page)
     client.post(f"/brands/{membership.brand.slug}/invitations/resend",
                 data={"csrf_token": csrf, "invitation_id": str(invitation.id)})
-    second_link = outbox.link_to("ana@example.com")
+    second_link = link_to(outbox, "ana@example.com")
     assert second_link != first_link
     assert client.get(first_link).status_code == 404
     assert client.get(second_link).status_code == 200

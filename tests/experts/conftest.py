@@ -1,9 +1,8 @@
-"""Fixtures for the experts tests: an outbox, logged-in people, a brand with a quiz."""
+"""Fixtures for the experts tests: logged-in people, a brand with a quiz (the outbox is tests/conftest.py's)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from email.message import EmailMessage
+from dataclasses import dataclass
 
 import pytest
 
@@ -12,30 +11,6 @@ from marketplace.brands import quizzes
 from marketplace.brands.models import BrandRole
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, BrandFactory, MembershipFactory, UserFactory
-
-
-@dataclass
-class Outbox:
-    """Records what the app would send; the SMTP path itself is proven in tests/accounts."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    def send(self, message: EmailMessage) -> None:
-        self.messages.append(message)
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def outbox(app):
-    previous = app.extensions["mailer"]
-    app.extensions["mailer"] = recorder = Outbox()
-    try:
-        yield recorder
-    finally:
-        app.extensions["mailer"] = previous
-
 
 QUESTIONS = [
     {"text": "Which bulb lasts longest?", "choices": [

@@ -24,27 +24,6 @@ from tests.routing.conftest import admin_of
 UTC = dt.UTC
 
 
-class CapturingMailer:
-    """Keeps what would be sent, in order."""
-
-    def __init__(self):
-        self.sent = []
-
-    def send(self, message) -> None:
-        self.sent.append(message)
-
-
-@pytest.fixture
-def outbox(app):
-    mailer = CapturingMailer()
-    previous = app.extensions["mailer"]
-    app.extensions["mailer"] = mailer
-    try:
-        yield mailer.sent
-    finally:
-        app.extensions["mailer"] = previous
-
-
 @pytest.fixture
 def brand(session) -> Brand:
     """A brand on New York's clock, so a local day is not a UTC (or Paris) day."""
@@ -322,11 +301,11 @@ def replies_audited(session) -> int:
 
 def test_a_reply_sends_one_mail_to_the_visitor_and_is_kept(session, brand, admin, left, outbox):
     state = transcripts.reply_to_left_message(admin, brand.id, left.id, "  Bonjour Ana, voici la réponse.  ")
-    assert len(outbox) == 1
-    assert outbox[0]["To"] == "ana@example.com"
-    assert "Lumière" in outbox[0]["Subject"]
-    assert "Bonjour Ana, voici la réponse." in outbox[0].get_content()
-    assert "Rappelez-moi" in outbox[0].get_content()
+    assert len(outbox.messages) == 1
+    assert outbox.messages[0]["To"] == "ana@example.com"
+    assert "Lumière" in outbox.messages[0]["Subject"]
+    assert "Bonjour Ana, voici la réponse." in outbox.messages[0].get_content()
+    assert "Rappelez-moi" in outbox.messages[0].get_content()
     session.refresh(left)
     assert left.reply == "Bonjour Ana, voici la réponse."
     assert left.replied_by_id == admin.id and left.replied_at is not None
@@ -340,7 +319,7 @@ def test_a_second_reply_is_refused_and_sends_nothing(session, brand, admin, left
         transcripts.reply_to_left_message(admin_of(session, brand), brand.id, left.id, "Seconde réponse")
     session.refresh(left)
     assert left.reply == "Première réponse"
-    assert len(outbox) == 1 and replies_audited(session) == 1
+    assert len(outbox.messages) == 1 and replies_audited(session) == 1
 
 
 def test_an_empty_reply_is_refused_naming_the_body(session, brand, admin, left, outbox):
@@ -348,7 +327,7 @@ def test_an_empty_reply_is_refused_naming_the_body(session, brand, admin, left, 
         transcripts.reply_to_left_message(admin, brand.id, left.id, "   ")
     assert refused.value.field == "body"
     session.refresh(left)
-    assert left.reply is None and outbox == []
+    assert left.reply is None and outbox.messages == []
 
 
 def test_a_viewer_cannot_reply_to_a_left_message(client, session, brand, left, outbox):
@@ -364,7 +343,7 @@ def test_a_viewer_cannot_reply_to_a_left_message(client, session, brand, left, o
     assert (page.status_code, api.status_code) == (403, 403)
     session.refresh(left)
     assert left.reply is None and left.replied_at is None
-    assert outbox == [] and replies_audited(session) == 0
+    assert outbox.messages == [] and replies_audited(session) == 0
 
 
 def test_an_admin_replies_from_the_inbox_page_and_sees_the_reply(client, session, brand, admin, left, outbox):
@@ -374,13 +353,13 @@ def test_an_admin_replies_from_the_inbox_page_and_sees_the_reply(client, session
     response = client.post(f"/brands/{brand.slug}/inbox/{left.id}/reply",
                            data={"body": "Nous vous rappelons demain.", "csrf_token": csrf})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/brands/{brand.slug}/inbox")
-    assert [m["To"] for m in outbox] == ["ana@example.com"]
+    assert [m["To"] for m in outbox.messages] == ["ana@example.com"]
     after = client.get(f"/brands/{brand.slug}/inbox").get_data(as_text=True)
     assert "Nous vous rappelons demain." in after and admin.full_name in after
     assert 'data-testid="left-message-reply-form"' not in after
     again = client.post(f"/brands/{brand.slug}/inbox/{left.id}/reply",
                         data={"body": "Encore", "csrf_token": csrf}, follow_redirects=True)
-    assert "This message already has a reply." in again.get_data(as_text=True) and len(outbox) == 1
+    assert "This message already has a reply." in again.get_data(as_text=True) and len(outbox.messages) == 1
 
 
 def test_the_api_reply_answers_with_the_kept_reply(client, session, brand, admin, left, outbox):
@@ -394,4 +373,4 @@ def test_the_api_reply_answers_with_the_kept_reply(client, session, brand, admin
     assert response.json["reply"] == "C'est noté." and response.json["replied_by_name"] == admin.full_name
     again = client.post(f"/api/v1/brands/{brand.id}/left-messages/{left.id}/reply", json={"body": "Encore"},
                         headers={"X-CSRFToken": csrf})
-    assert again.status_code == 409 and len(outbox) == 1
+    assert again.status_code == 409 and len(outbox.messages) == 1
