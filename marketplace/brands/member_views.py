@@ -196,13 +196,6 @@ def accept(secret: str):
 PEOPLE = [Role.OPS, Role.BRAND]
 
 
-@api.post("/brands/<int:brand_id>/members")
-@endpoint("Invite a person by e-mail (as POST …/invitations); they become a member on accepting the mailed link",
-          roles=PEOPLE, body=InviteSchema(), response=InvitationSchema(), status=201, tags=["brands"])
-def add_member(actor, brand_id: int, body):
-    return members.invite_member(actor, brand_id, body["email"], body["role"], ip=request.remote_addr)
-
-
 @api.patch("/brands/<int:brand_id>/members/<int:user_id>")
 @endpoint("Make a member admin or viewer (admins); the last admin stays an admin", roles=PEOPLE,
           body=MemberRoleSchema(), response=MemberSchema(), tags=["brands"])
@@ -224,6 +217,7 @@ def list_invitations(actor, brand_id: int):
     return members.list_invitations(actor, brand_id)
 
 
+@api.post("/brands/<int:brand_id>/members")  # adding a member is inviting them: the same call at either path
 @api.post("/brands/<int:brand_id>/invitations")
 @endpoint("Invite a person by e-mail to join as admin or viewer (admins); the link is valid for 7 days",
           roles=PEOPLE, body=InviteSchema(), response=InvitationSchema(), status=201, tags=["brands"])

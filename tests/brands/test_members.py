@@ -213,3 +213,33 @@ def test_inviting_twice_names_the_email_field(client, session, outbox):
     assert again.status_code == 422
     assert 'id="email-error"' in again.get_data(as_text=True)
     assert len(outbox.messages) == 1
+
+
+def test_the_api_invites_resends_withdraws_promotes_and_removes(client, session, outbox):
+    membership = MembershipFactory(role=BrandRole.ADMIN)
+    viewer = MembershipFactory(brand=membership.brand, role=BrandRole.VIEWER)
+    session.commit()
+    brand_id, base = membership.brand.id, f"/api/v1/brands/{membership.brand.id}"
+    csrf = log_in(client, session.get(User, membership.user_id).email)
+    headers = {"X-CSRFToken": csrf}
+
+    by_members = client.post(f"{base}/members", json={"email": "Ana@Example.com", "role": "admin"}, headers=headers)
+    by_invitations = client.post(f"{base}/invitations", json={"email": "bob@example.com"}, headers=headers)
+    assert (by_members.status_code, by_members.json["email"], by_members.json["role"]) == (201, "ana@example.com",
+                                                                                            "admin")
+    assert (by_invitations.status_code, by_invitations.json["role"]) == (201, "viewer")  # viewer by default
+    assert sorted(i["email"] for i in client.get(f"{base}/invitations").json) == ["ana@example.com",
+                                                                                 "bob@example.com"]
+    bad = client.post(f"{base}/invitations", json={"email": "not an address"}, headers=headers)
+    assert bad.status_code == 422 and "email" in bad.json["errors"]
+
+    resent = client.post(f"{base}/invitations/{by_invitations.json['id']}/resend", headers=headers)
+    assert resent.status_code == 200 and len(outbox.to("bob@example.com")) == 2
+    withdrawn = client.delete(f"{base}/invitations/{by_members.json['id']}", headers=headers)
+    assert withdrawn.json["revoked_at"] is not None
+    assert [i["email"] for i in client.get(f"{base}/invitations").json] == ["bob@example.com"]
+
+    promoted = client.patch(f"{base}/members/{viewer.user_id}", json={"role": "admin"}, headers=headers)
+    assert promoted.json["role"] == "admin"
+    assert client.delete(f"{base}/members/{viewer.user_id}", headers=headers).status_code == 204
+    assert session.query(BrandMembership).filter_by(brand_id=brand_id).count() == 1
