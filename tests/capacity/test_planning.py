@@ -201,3 +201,10 @@ def test_a_closed_brand_needs_nobody_whatever_its_history(session, steady):
     assert by_hour["14:00"].forecast == 0 and by_hour["14:00"].required == 0  # closed in the afternoon
     opened = planning.publish_open_slots(steady.id)
     assert {slot.starts_at.astimezone(PARIS).hour for slot in opened} == {10}
+
+
+def test_a_bad_day_is_refused_naming_the_field(client, session, steady):
+    log_in(client, admin_of(session, steady).email)
+    answer = client.get(f"/api/v1/brands/{steady.id}/plan?day=someday")
+    assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
+    assert "day" in answer.json["errors"]
