@@ -16,6 +16,7 @@ from marketplace.notifications.models import Notification
 from marketplace.payouts import earnings, jobs
 from marketplace.payouts import ledger as books
 from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
+from marketplace.routing import history
 from marketplace.routing.models import Conversation, ConversationStatus, EndReason
 from tests.conftest import log_in
 from tests.factories import BrandFactory, EnrolmentFactory, UserFactory
@@ -153,3 +154,15 @@ def test_the_expert_sees_their_money_per_currency_on_the_phone_and_in_the_api(cl
 def test_only_experts_have_earnings(client, session):
     log_in(client, UserFactory(role=Role.BRAND).email)
     assert client.get("/api/v1/experts/me/earnings").status_code == 403
+
+
+def test_a_chat_earned_twice_at_once_posts_one_transaction(session, shop):
+    """Two passes racing on one chat: the unique conversation refuses the second, and its ledger rows go with it."""
+    expert = expert_of(shop)
+    chat(session, shop, expert)
+    (answered,) = history.answered_chats_closed(NOW - dt.timedelta(days=1), NOW)
+    card = session.get(RateCard, answered.rate_card_id)
+    assert earnings.earn(answered, card, "EUR", NOW) is not None
+    assert earnings.earn(answered, card, "EUR", NOW) is None
+    assert session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction)) == 1
+    assert owed(expert)["expert_held"] == 160
