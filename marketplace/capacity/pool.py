@@ -32,6 +32,7 @@ from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, NotFound
 from marketplace.experts import enrolments, presence
 from marketplace.experts import services as experts
+from marketplace.experts.models import ExpertProfile
 from marketplace.notifications import services as notifications
 from marketplace.routing import history
 from marketplace.shifts import services as shifts
@@ -262,12 +263,12 @@ def own_invitations(actor: User, now: dt.datetime | None = None) -> list[Invitat
     return [InvitationView(row, by_id[row.brand_id]) for row in rows]
 
 
-def _own_pending(actor: User, invitation_id: int) -> tuple[Invitation, int]:
+def _own_pending(actor: User, invitation_id: int) -> tuple[Invitation, ExpertProfile]:
     profile = experts.own_profile(actor)
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.expert_id != profile.id:
         raise NotFound(_l("No such invitation."))
-    return invitation, profile.id
+    return invitation, profile
 
 
 def _settle(invitation_id: int, outcome: InvitationStatus, now: dt.datetime) -> bool:
@@ -281,14 +282,14 @@ def _settle(invitation_id: int, outcome: InvitationStatus, now: dt.datetime) -> 
 
 def accept_invitation(actor: User, invitation_id: int) -> Invitation:
     """Take the invitation: a seat from now for its window, then online (the router offers chats at once)."""
-    invitation, expert_id = _own_pending(actor, invitation_id)
-    experts.require_approved(experts.own_profile(actor))
+    invitation, profile = _own_pending(actor, invitation_id)
+    experts.require_approved(profile)
     now = utcnow()
     if not _settle(invitation_id, InvitationStatus.ACCEPTED, now):
         db.session.rollback()
         raise Conflict(INVITATION_GONE)
     db.session.refresh(invitation)
-    slot = shifts.grant_planned_seat(invitation.brand_id, expert_id, now,
+    slot = shifts.grant_planned_seat(invitation.brand_id, profile.id, now,
                                      now + dt.timedelta(minutes=invitation.window_minutes))
     invitation.slot_id = slot.id
     db.session.commit()
