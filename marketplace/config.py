@@ -177,6 +177,21 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "PAYOUT_HOLD_DAYS": _int("PAYOUT_HOLD_DAYS", get("PAYOUT_HOLD_DAYS", "14"), 0),
         "PAYOUT_RATING_GRACE_MINUTES": _int(
             "PAYOUT_RATING_GRACE_MINUTES", get("PAYOUT_RATING_GRACE_MINUTES", "10"), 0),
+        # Stripe Connect: the secret key, the API's base address (a Stripe-compatible server in tests) and
+        # the webhook endpoint's signing secret. Without a key, experts are paid by SEPA transfer only.
+        "STRIPE_API_KEY": get("STRIPE_API_KEY", "").strip(),
+        "STRIPE_API_BASE": _url("STRIPE_API_BASE", get("STRIPE_API_BASE", "https://api.stripe.com"),
+                                ("http", "https")),
+        "STRIPE_WEBHOOK_SECRET": get("STRIPE_WEBHOOK_SECRET", "").strip(),
+        "STRIPE_TIMEOUT_SECONDS": _int("STRIPE_TIMEOUT_SECONDS", get("STRIPE_TIMEOUT_SECONDS", "20"), 1),
+        # Who pays and invoices: the platform's legal identity on statements, invoices and SEPA files.
+        "PLATFORM_LEGAL_NAME": get("PLATFORM_LEGAL_NAME", "Marketplace SAS"),
+        "PLATFORM_ADDRESS": get("PLATFORM_ADDRESS", "10 rue de la Paix, 75002 Paris, France"),
+        "PLATFORM_SIRET": get("PLATFORM_SIRET", "73282932000074"),
+        "PLATFORM_VAT_NUMBER": get("PLATFORM_VAT_NUMBER", "FR44732829320"),
+        "PLATFORM_VAT_BPS": _int("PLATFORM_VAT_BPS", get("PLATFORM_VAT_BPS", "2000"), 0),
+        "SEPA_DEBTOR_IBAN": get("SEPA_DEBTOR_IBAN", "FR7630006000011234567890189"),
+        "SEPA_DEBTOR_BIC": get("SEPA_DEBTOR_BIC", "AGRIFRPP"),
         # Web Push: the VAPID key is created in the instance folder on first start when not given here.
         "VAPID_PRIVATE_KEY": get("VAPID_PRIVATE_KEY", "").strip(),
         "VAPID_SUBJECT": _vapid_subject(get("VAPID_SUBJECT", "mailto:ops@marketplace.localhost")),

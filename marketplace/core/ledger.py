@@ -127,6 +127,11 @@ def payout_failed(expert_id: int, amount_cents: int, currency: str = "EUR") -> T
                  Account("expert_payable", expert_id), currency)
 
 
+def payout_returned(expert_id: int, amount_cents: int, currency: str = "EUR") -> Transaction:
+    """A paid transfer was reversed by the provider: the money came back and is payable again."""
+    return _move("payout_returned", amount_cents, Account("cash"), Account("expert_payable", expert_id), currency)
+
+
 def brand_paid(brand_id: int, amount_cents: int, currency: str = "EUR") -> Transaction:
     """A brand settled (part of) its invoice."""
     return _move("brand_paid", amount_cents, Account("cash"), Account("brand_receivable", brand_id), currency)

@@ -272,6 +272,41 @@ def payout_ready(expert_ids: set[int]) -> set[int]:
     return {row.id for row in rows if row.country != "FR" or row.business_id}
 
 
+def billing_ready(expert_ids: set[int]) -> set[int]:
+    """Those who may be paid at all, whatever the rail: experts in France need a SIRET (self-billing)."""
+    if not expert_ids:
+        return set()
+    rows = db.session.execute(sa.select(ExpertProfile.id, ExpertProfile.country, ExpertProfile.business_id)
+                              .where(ExpertProfile.id.in_(expert_ids))).all()
+    return {row.id for row in rows if row.country != "FR" or row.business_id}
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    account_holder: str
+    iban: str
+    bic: str | None
+
+
+def bank_accounts_for_transfer(actor: User, expert_ids: set[int], *, ip: str | None = None,
+                               reason: str = "") -> dict[int, BankAccount]:
+    """The full bank details of the experts a transfer file pays (finance only); one audit event per expert."""
+    if actor.is_token or actor.role != Role.FINANCE:
+        raise Forbidden(_l("Only the expert and finance staff see payout details."))
+    found = {}
+    if expert_ids:
+        rows = db.session.execute(sa.select(PayoutDetails, ExpertProfile.user_id)
+                                  .join(ExpertProfile, ExpertProfile.id == PayoutDetails.expert_id)
+                                  .where(PayoutDetails.expert_id.in_(expert_ids))).all()
+        for details, user_id in rows:
+            found[details.expert_id] = BankAccount(details.account_holder,
+                                                   sealing.unseal(details.iban_sealed, IBAN_PURPOSE), details.bic)
+            accounts.record_audit("payout_details_read", actor_id=actor.id, subject_id=user_id, ip=ip,
+                                  expert_id=details.expert_id, reason=reason)
+    db.session.commit()
+    return found
+
+
 def read_payout_details(actor: User, expert_id: int | None = None, *, ip: str | None = None) -> PayoutView:
     """The full payout details, for their owner or finance; every read is written to the audit log."""
     profile = _payout_subject(actor, expert_id)

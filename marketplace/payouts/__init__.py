@@ -5,13 +5,15 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
-    from marketplace.payouts import api, jobs, models, views  # noqa: F401 - models: the tables belong to the app
+    from marketplace.payouts import api, jobs, models, statement_views, views  # noqa: F401 - models: the tables belong to the app
     from marketplace.scheduler import register_job
     from marketplace.web import register_home
 
     app.register_blueprint(views.blueprint)
     app.register_blueprint(views.expert_pages)
     app.register_blueprint(api.api)
+    app.register_blueprint(api.hooks)
+    app.register_blueprint(statement_views.blueprint)
     register_home(app, Role.FINANCE, "payouts.home")
-    for job in (jobs.EARN, jobs.RELEASE, jobs.CHECK):
+    for job in (jobs.EARN, jobs.RELEASE, jobs.SUBMIT, jobs.CHECK):
         register_job(app, job)

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request
+from flask import Blueprint, Response, request, url_for
 
 from marketplace.accounts.models import Role
-from marketplace.payouts import batches, earnings
+from marketplace.errors import DomainError, InvalidInput
+from marketplace.extensions import csrf
+from marketplace.payouts import batches, connect, earnings, submission, webhooks
 from marketplace.payouts.models import PayoutBatch, PayoutItem
 from marketplace.payouts.schemas import (
     BatchCreateSchema,
     EarningsSummarySchema,
     PayoutBatchDetailSchema,
     PayoutBatchSchema,
+    PayoutItemSchema,
+    ReturnItemSchema,
+    StripeAccountSchema,
+    StripeOnboardingSchema,
 )
 from marketplace.web.api import api_blueprint, endpoint
+from marketplace.web.problems import problem
 
 api = api_blueprint("payouts_api", __name__)
+hooks = Blueprint("payout_webhooks", __name__)
+csrf.exempt(hooks)
 
 
 @api.get("/experts/me/earnings")
@@ -69,3 +78,69 @@ def approve_batch(actor, batch_id: int):
 @endpoint("Cancel a batch not yet submitted", roles=FINANCE, response=PayoutBatchSchema(), tags=["payouts"])
 def cancel_batch(actor, batch_id: int):
     return batches.cancel(actor, batch_id, ip=request.remote_addr)
+
+
+@api.post("/payout-batches/<int:batch_id>/submit")
+@endpoint("Submit an approved batch: each item is paid once, by Stripe transfer or in the SEPA file; what is not "
+          "done within seconds is finished by the minute's job", roles=FINANCE, response=PayoutBatchSchema(),
+          tags=["payouts"])
+def submit_batch(actor, batch_id: int):
+    return submission.submit(actor, batch_id, ip=request.remote_addr)
+
+
+@api.post("/payout-batches/<int:batch_id>/close")
+@endpoint("File a paid or partially failed batch away", roles=FINANCE, response=PayoutBatchSchema(),
+          tags=["payouts"])
+def close_batch(actor, batch_id: int):
+    return submission.close(actor, batch_id, ip=request.remote_addr)
+
+
+@api.get("/payout-batches/<int:batch_id>/sepa.xml")
+@endpoint("The batch's SEPA credit-transfer file (pain.001.001.03), the same every time it is fetched",
+          roles=FINANCE, tags=["payouts"])
+def sepa_file(actor, batch_id: int):
+    return Response(submission.sepa_file(actor, batch_id, ip=request.remote_addr), mimetype="application/xml",
+                    headers={"Content-Disposition": f"attachment; filename=payout-batch-{batch_id}-sepa.xml"})
+
+
+@api.post("/payout-batches/<int:batch_id>/sepa-confirmation")
+@endpoint("The bank executed the SEPA file: its submitted lines are paid", roles=FINANCE,
+          response=PayoutBatchSchema(), tags=["payouts"])
+def confirm_sepa(actor, batch_id: int):
+    submission.confirm_sepa(actor, batch_id, ip=request.remote_addr)
+    return batches.batch_items(actor, batch_id)[0]
+
+
+@api.post("/payout-items/<int:item_id>/return")
+@endpoint("The bank returned a SEPA line: the item fails and its money is payable again", roles=FINANCE,
+          body=ReturnItemSchema(), response=PayoutItemSchema(), tags=["payouts"])
+def return_item(actor, body, item_id: int):
+    return submission.return_item(actor, item_id, body["reason"], ip=request.remote_addr)
+
+
+@api.get("/experts/me/stripe-account")
+@endpoint("The calling expert's Stripe connected account, if any, and whether it can receive transfers",
+          roles=[Role.EXPERT], response=StripeAccountSchema(), tags=["payouts"])
+def own_stripe_account(actor):
+    found = connect.refresh_own_account(actor)
+    return found or {"account_id": None, "transfers_enabled": False, "details_submitted": False}
+
+
+@api.post("/experts/me/stripe-account")
+@endpoint("Start (or resume) Stripe onboarding: the address to send the expert to", roles=[Role.EXPERT],
+          response=StripeOnboardingSchema(), tags=["payouts"])
+def start_stripe_onboarding(actor):
+    back = url_for("earnings.own_earnings", _external=True)
+    return {"url": connect.start_onboarding(actor, refresh_url=url_for("earnings.stripe_onboarding", _external=True),
+                                            return_url=back + "?stripe=done")}
+
+
+@hooks.post("/webhooks/stripe")
+def stripe_webhook():
+    """Stripe's events: signature checked, each event applied once; 2xx tells Stripe not to send it again."""
+    try:
+        outcome = webhooks.handle(request.get_data(), request.headers.get("Stripe-Signature"))
+    except DomainError as error:  # a bad signature is a 400, as Stripe's documentation has it
+        return problem(400 if isinstance(error, InvalidInput) else error.status, error.title, str(error.message),
+                       {error.field: [str(error.message)]} if error.field else None)
+    return {"received": True, "outcome": outcome}

@@ -1,10 +1,10 @@
 """Payout batches: a finance user drafts one from what is payable, another approves it (rule 12).
 
 A draft pays every expert whose payable money in the batch's currency reaches the minimum and who can be
-paid; the others are carried forward (below the minimum) or listed as waiting for payout details. Only one
-batch per currency is open (draft, approved or submitting) at a time, so no money is put in two batches;
-the database refuses a second one. Drafting and approving move no money: submission (next) does, item by
-item, through the ledger.
+paid (by Stripe transfer, else by SEPA transfer; see `connect.rails`); the others are carried forward
+(below the minimum) or listed as waiting for payout details. Only one batch per currency is open (draft,
+approved or submitting) at a time, so no money is put in two batches; the database refuses a second one.
+Drafting and approving move no money: submission does, item by item, through the ledger (`submission`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.core import payouts as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
-from marketplace.experts import services as experts
+from marketplace.payouts import connect
 from marketplace.payouts.models import LedgerEntry, PayoutBatch, PayoutItem
 
 MAX_MINIMUM_CENTS = 1_000_000
@@ -52,7 +52,8 @@ def create_draft(actor: User, currency: object, minimum_cents: object, *, ip: st
         raise InvalidInput(_l("The minimum is a whole number of cents from 0 to %(most)d.", most=MAX_MINIMUM_CENTS),
                            "minimum_cents")
     payable = _payable(currency)
-    draft = rules.draft_items(payable, minimum_cents, experts.payout_ready(set(payable)))
+    chosen = connect.rails(set(payable), currency)
+    draft = rules.draft_items(payable, minimum_cents, set(chosen))
     batch = PayoutBatch(currency=currency, minimum_cents=minimum_cents, created_by_id=actor.id, created_at=utcnow(),
                         carried_forward={str(k): v for k, v in draft.carried_forward.items()},
                         not_ready={str(k): v for k, v in draft.not_ready.items()})
@@ -63,7 +64,7 @@ def create_draft(actor: User, currency: object, minimum_cents: object, *, ip: st
         db.session.rollback()
         raise Conflict(_l("A %(currency)s batch is still open: approve, submit or cancel it first.",
                           currency=currency), "currency") from None
-    db.session.add_all(PayoutItem(batch_id=batch.id, expert_id=expert_id, amount_cents=cents)
+    db.session.add_all(PayoutItem(batch_id=batch.id, expert_id=expert_id, amount_cents=cents, rail=chosen[expert_id])
                        for expert_id, cents in draft.items.items())
     accounts.record_audit("payout_batch_created", actor_id=actor.id, ip=ip, batch_id=batch.id, currency=currency,
                           items=len(draft.items), total_cents=sum(draft.items.values()))

@@ -1,4 +1,5 @@
-"""Scheduled work of payouts: earn answered chats, release what is past its hold, check the ledger."""
+"""Scheduled work of payouts: earn answered chats, release what is past its hold, finish submitting batches,
+check the ledger."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
 from marketplace.database import db
 from marketplace.notifications import services as notifications
-from marketplace.payouts import earnings
+from marketplace.payouts import earnings, submission
 from marketplace.payouts import ledger as books
 from marketplace.scheduler import Job
 
@@ -28,4 +29,5 @@ def check_ledger() -> dict[str, int]:
 
 EARN = Job("payouts-earn", earnings.record_earnings, "interval", {"seconds": 60})
 RELEASE = Job("payouts-release", earnings.release_due, "interval", {"minutes": 15})
+SUBMIT = Job("payouts-resume", submission.resume, "interval", {"seconds": 60})
 CHECK = Job("payouts-ledger-check", check_ledger, "interval", {"minutes": 60})

@@ -104,6 +104,11 @@ class ItemStatus(enum.StrEnum):
     REVERSED = "reversed"
 
 
+class PayoutRail(enum.StrEnum):
+    STRIPE = "stripe"  # a transfer to the expert's Stripe connected account
+    SEPA = "sepa"  # a line of the batch's SEPA credit-transfer file (pain.001)
+
+
 class PayoutBatch(db.Model):
     """One payout run in one currency: created by a finance user, approved by another, then submitted."""
 
@@ -127,6 +132,9 @@ class PayoutBatch(db.Model):
     approved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     approved_at: so.Mapped[dt.datetime | None]
     cancelled_at: so.Mapped[dt.datetime | None]
+    submitted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    submitted_at: so.Mapped[dt.datetime | None]
+    finished_at: so.Mapped[dt.datetime | None]
     carried_forward: so.Mapped[dict[str, int]] = so.mapped_column(sa.JSON, default=dict)  # expert id -> cents
     not_ready: so.Mapped[dict[str, int]] = so.mapped_column(sa.JSON, default=dict)  # no payout details yet
 
@@ -148,5 +156,33 @@ class PayoutItem(db.Model):
     status: so.Mapped[ItemStatus] = so.mapped_column(enum_column(ItemStatus, "item_status"),
                                                      default=ItemStatus.PENDING)
     attempt: so.Mapped[int] = so.mapped_column(default=1)
-    provider_ref: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    rail: so.Mapped[PayoutRail] = so.mapped_column(enum_column(PayoutRail, "payout_rail"), default=PayoutRail.SEPA)
+    provider_ref: so.Mapped[str | None] = so.mapped_column(sa.String(100), index=True)  # transfer or SEPA line id
     failure: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    submitted_at: so.Mapped[dt.datetime | None]
+    finished_at: so.Mapped[dt.datetime | None]
+
+
+class ConnectedAccount(db.Model):
+    """An expert's Stripe connected account; `transfers_enabled` follows Stripe's `account.updated` events."""
+
+    __tablename__ = "stripe_accounts"
+
+    expert_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("expert_profiles.id", ondelete="RESTRICT"),
+                                                 primary_key=True)
+    account_id: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    transfers_enabled: so.Mapped[bool] = so.mapped_column(default=False)
+    details_submitted: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    event_created: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)  # newest event applied (Unix time)
+
+
+class ProviderEvent(db.Model):
+    """A webhook event already handled: the primary key makes a second delivery change nothing."""
+
+    __tablename__ = "provider_events"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    type: so.Mapped[str] = so.mapped_column(sa.String(60))
+    received_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)

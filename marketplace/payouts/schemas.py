@@ -54,8 +54,15 @@ class PayoutItemSchema(Schema):
     id = fields.Integer(dump_only=True)
     expert_id = fields.Integer(dump_only=True)
     amount_cents = fields.Integer(dump_only=True)
-    status = fields.Function(lambda item: item.status.value, dump_only=True)
+    status = fields.Function(lambda item: item.status.value, dump_only=True,
+                             metadata={"description": "pending, submitted, paid, failed or reversed"})
+    rail = fields.Function(lambda item: item.rail.value, dump_only=True, metadata={"description": "stripe or sepa"})
     attempt = fields.Integer(dump_only=True)
+    provider_ref = fields.String(dump_only=True, allow_none=True,
+                                 metadata={"description": "The Stripe transfer, or the SEPA end-to-end id."})
+    failure = fields.String(dump_only=True, allow_none=True)
+    submitted_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    finished_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
 class PayoutBatchSchema(Schema):
@@ -67,9 +74,27 @@ class PayoutBatchSchema(Schema):
     created_at = fields.AwareDateTime(dump_only=True)
     approved_by_id = fields.Integer(dump_only=True, allow_none=True)
     approved_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    submitted_by_id = fields.Integer(dump_only=True, allow_none=True)
+    submitted_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    finished_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     carried_forward = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_only=True)
     not_ready = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_only=True)
 
 
 class PayoutBatchDetailSchema(PayoutBatchSchema):
     items = fields.List(fields.Nested(PayoutItemSchema), dump_only=True)
+
+
+class ReturnItemSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=300),
+                           metadata={"example": "AC04 closed account"})
+
+
+class StripeAccountSchema(Schema):
+    account_id = fields.String(dump_only=True, allow_none=True)
+    transfers_enabled = fields.Boolean(dump_only=True)
+    details_submitted = fields.Boolean(dump_only=True)
+
+
+class StripeOnboardingSchema(Schema):
+    url = fields.String(dump_only=True, metadata={"description": "Stripe's onboarding page for this expert."})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,7 +16,8 @@ from marketplace.database import db
 from marketplace.errors import DomainError
 from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertStatus
-from marketplace.payouts import batches, earnings
+from marketplace.payouts import batches, connect, earnings, submission
+from marketplace.payouts import gateway as gateways
 from marketplace.web.forms import MoneyField, show_error
 from marketplace.web.roles import role_required
 
@@ -30,8 +31,28 @@ def own_earnings():
     summary = earnings.own_earnings(current_user)
     names = {brand.id: brand.name for brand in brands.brands_by_id({line.brand_id for line in summary.by_brand}
                                                                      | {e.brand_id for e in summary.recent}).values()}
+    stripe_account = connect.refresh_own_account(current_user) if request.args.get("stripe") == "done" \
+        else connect.own_account(current_user)
     return render_template("payouts/earnings.html", summary=summary, brand_names=names,
-                           hold_days=current_app.config["PAYOUT_HOLD_DAYS"])
+                           hold_days=current_app.config["PAYOUT_HOLD_DAYS"], stripe_account=stripe_account,
+                           stripe_available=gateways.configured(), form=BatchActionForm())
+
+
+@expert_pages.route("/expert/earnings/stripe", methods=["GET", "POST"])
+@role_required("expert")
+def stripe_onboarding():
+    """Send the expert to Stripe's onboarding (a POST from the page; a GET when Stripe's link expired)."""
+    if request.method == "POST" and not BatchActionForm().validate_on_submit():
+        abort(400, description=gettext("The form expired: open the page again."))
+    try:
+        address = connect.start_onboarding(
+            current_user, refresh_url=url_for("earnings.stripe_onboarding", _external=True),
+            return_url=url_for("earnings.own_earnings", stripe="done", _external=True))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("earnings.own_earnings"))
+    return redirect(address)
 
 
 class DraftForm(FlaskForm):
@@ -76,9 +97,12 @@ def batch(batch_id: int):
     names = {profile.id: profile.display_name for profile in experts.profiles_by_id(
         {item.expert_id for item in items} | {int(k) for k in found.carried_forward} | {int(k) for k in found.not_ready}
     ).values()}
-    people = accounts.users_by_id({found.created_by_id} | ({found.approved_by_id} if found.approved_by_id else set()))
+    people = accounts.users_by_id({found.created_by_id} | {found.approved_by_id, found.submitted_by_id} - {None})
     return render_template("payouts/batch.html", batch=found, items=items, names=names, people=people,
-                           form=BatchActionForm(), may_approve=found.created_by_id != current_user.id)
+                           form=BatchActionForm(), may_approve=found.created_by_id != current_user.id,
+                           sepa_waiting=any(i.rail.value == "sepa" and i.status.value == "submitted" for i in items),
+                           has_sepa=any(i.rail.value == "sepa" and i.status.value in ("submitted", "paid")
+                                        for i in items))
 
 
 def _act(batch_id: int, action, done: str):
@@ -104,3 +128,50 @@ def approve(batch_id: int):
 @role_required("finance")
 def cancel(batch_id: int):
     return _act(batch_id, batches.cancel, _l("Batch cancelled: its money stays payable for the next one."))
+
+
+@blueprint.post("/batches/<int:batch_id>/submit")
+@role_required("finance")
+def submit(batch_id: int):
+    return _act(batch_id, submission.submit, _l("Batch submitted: the transfers are on their way."))
+
+
+@blueprint.post("/batches/<int:batch_id>/close")
+@role_required("finance")
+def close(batch_id: int):
+    return _act(batch_id, submission.close, _l("Batch closed."))
+
+
+@blueprint.post("/batches/<int:batch_id>/sepa-confirmation")
+@role_required("finance")
+def confirm_sepa(batch_id: int):
+    return _act(batch_id, submission.confirm_sepa, _l("The SEPA transfers are recorded as paid."))
+
+
+@blueprint.get("/batches/<int:batch_id>/sepa.xml")
+@role_required("finance")
+def sepa_file(batch_id: int):
+    try:
+        document = submission.sepa_file(current_user, batch_id, ip=request.remote_addr)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("payouts.batch", batch_id=batch_id))
+    return Response(document, mimetype="application/xml",
+                    headers={"Content-Disposition": f"attachment; filename=payout-batch-{batch_id}-sepa.xml"})
+
+
+@blueprint.post("/items/<int:item_id>/return")
+@role_required("finance")
+def return_item(item_id: int):
+    if not BatchActionForm().validate_on_submit():
+        abort(400, description=gettext("The form expired: open the batch again."))
+    try:
+        item = submission.return_item(current_user, item_id, request.form.get("reason"), ip=request.remote_addr)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        batch_id = request.form.get("batch_id", type=int)
+        return redirect(url_for("payouts.batch", batch_id=batch_id) if batch_id else url_for("payouts.home"))
+    flash(gettext("The line is recorded as returned: its money is payable again."), "success")
+    return redirect(url_for("payouts.batch", batch_id=item.batch_id))

@@ -1,0 +1,385 @@
+"""Submitting an approved batch: crash-safe, so nobody is paid twice (rule 11).
+
+Each item goes through three steps, each its own database transaction:
+
+1. **Mark**: pending -> submitted with a compare-and-set, and the ledger moves its money from payable to in
+   transit, in one commit, before the provider hears of it. An expert whose payable money fell below the
+   item since the draft (a reversal) is not paid: the item fails and nothing moves.
+2. **Call** (Stripe items): a transfer with the idempotency key of the item and its attempt. The key is the
+   same after any crash, so a call repeated after a lost answer gets the provider's first answer, not a
+   second transfer.
+3. **Settle**: submitted -> paid with the transfer's id, and in transit -> cash; or, on a definite refusal,
+   submitted -> failed and in transit -> payable again (the next batch pays it). Again a compare-and-set:
+   two runners at once settle an item once.
+
+A crash before step 1 commits leaves the item pending; after it, the item is submitted and the next run
+calls again with the same key; an unknown outcome (a timeout, a lost answer, a 5xx) leaves it submitted for
+the next run too. `resume` runs every minute and finishes every submitting batch, so a restart after a
+crash at any point finishes the batch. SEPA items are marked the same way, written to the batch's pain.001
+file, and settled when finance confirms the bank executed it (or returned a line). The batch ends `paid`
+when every item is paid, `partially_failed` when any failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale, format_currency, gettext
+from flask_babel import lazy_gettext as _l
+from sepaxml import SepaTransfer
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import Role, User
+from marketplace.core import ledger
+from marketplace.core import payouts as rules
+from marketplace.database import db, utcnow
+from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.experts import services as experts
+from marketplace.notifications import services as notifications
+from marketplace.payouts import connect
+from marketplace.payouts import gateway as gateways
+from marketplace.payouts import ledger as books
+from marketplace.payouts.models import BatchStatus, ItemStatus, LedgerEntry, PayoutBatch, PayoutItem, PayoutRail
+from marketplace.shifts.services import minor_to_decimal
+
+log = logging.getLogger(__name__)
+SUBMIT_BUDGET_SECONDS = 10.0  # what a finance user's click waits for; the resume job does the rest
+RESUME_BUDGET_SECONDS = 50.0
+Fault = Callable[[str, int], None]  # tests and the soak benchmark crash here: (step, item id)
+
+
+def _no_fault(step: str, item_id: int) -> None:
+    return None
+
+
+def _finance(actor: User) -> User:
+    if actor.is_token or actor.role != Role.FINANCE:
+        raise Forbidden(_l("Only finance staff run payouts."))
+    return actor
+
+
+@dataclass
+class Run:
+    """What one run did: items paid, failed, still waiting for an answer (unknown outcome), and SEPA lines."""
+
+    paid: int = 0
+    failed: int = 0
+    unresolved: int = 0
+    sepa: int = 0
+    finished: str | None = None  # the batch's final status, when this run ended it
+
+
+def submit(actor: User, batch_id: int, *, ip: str | None = None,
+           budget_seconds: float = SUBMIT_BUDGET_SECONDS) -> PayoutBatch:
+    """Submit an approved batch and pay what can be paid within `budget_seconds`; the job finishes the rest."""
+    _finance(actor)
+    batch = db.session.get(PayoutBatch, batch_id, with_for_update=True, populate_existing=True)
+    if batch is None:
+        raise NotFound(_l("No such batch."))
+    if batch.status != BatchStatus.APPROVED:
+        status = batch.status.value
+        db.session.rollback()
+        raise Conflict(_l("This batch is %(status)s: only an approved batch can be submitted.", status=status),
+                       "status")
+    item_rails = set(db.session.scalars(sa.select(PayoutItem.rail).where(PayoutItem.batch_id == batch_id)))
+    if not item_rails:
+        db.session.rollback()
+        raise Conflict(_l("This batch pays nobody: cancel it instead."), "status")
+    if PayoutRail.STRIPE in item_rails and not gateways.configured():
+        db.session.rollback()
+        raise Conflict(_l("Payouts through Stripe are not available on this server: add your IBAN instead."),
+                       "stripe")
+    batch.status = BatchStatus(rules.next_batch_status("submit", batch.status.value))
+    batch.submitted_by_id, batch.submitted_at = actor.id, utcnow()
+    accounts.record_audit("payout_batch_submitted", actor_id=actor.id, ip=ip, batch_id=batch.id)
+    db.session.commit()
+    run(batch_id, deadline=time.monotonic() + budget_seconds)
+    return db.session.get(PayoutBatch, batch_id, populate_existing=True)
+
+
+def run(batch_id: int, *, provider: gateways.PaymentGateway | None = None, fault: Fault = _no_fault,
+        deadline: float | None = None) -> Run:
+    """Carry a submitting batch as far as it goes now; safe to run again at any time, and at once with another."""
+    done = Run()
+    batch = db.session.get(PayoutBatch, batch_id, populate_existing=True)
+    if batch is None or batch.status != BatchStatus.SUBMITTING:
+        db.session.commit()
+        return done
+    currency = batch.currency
+    open_items = db.session.execute(
+        sa.select(PayoutItem.id, PayoutItem.expert_id, PayoutItem.rail)
+        .where(PayoutItem.batch_id == batch_id, PayoutItem.status.in_((ItemStatus.PENDING, ItemStatus.SUBMITTED)))
+        .order_by(PayoutItem.id)).all()
+    destinations = connect.stripe_destinations({row.expert_id for row in open_items if row.rail == PayoutRail.STRIPE})
+    db.session.commit()
+    for item_id, expert_id, rail in open_items:
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        item = _mark(item_id, currency)
+        fault("marked", item_id)
+        if item is None or item.status != ItemStatus.SUBMITTED:
+            done.failed += item is not None and item.status == ItemStatus.FAILED
+            continue
+        if rail == PayoutRail.SEPA:
+            done.sepa += 1
+            continue
+        destination = destinations.get(expert_id)
+        if destination is None:
+            done.failed += _settle(item_id, item.attempt, currency, failure=gettext(
+                "The expert's Stripe account cannot receive transfers any more."))
+            continue
+        provider = provider or gateways.gateway()
+        try:
+            transfer = provider.transfer(
+                destination=destination, amount_cents=item.amount_cents, currency=currency,
+                idempotency_key=rules.idempotency_key(item_id, item.attempt),
+                metadata={"payout_item": str(item_id), "batch": f"batch-{batch_id}"})
+        except gateways.Declined as error:
+            done.failed += _settle(item_id, item.attempt, currency, failure=str(error)[:300], fault=fault)
+            continue
+        except gateways.Unreachable as error:
+            log.warning("payout item %s: no answer from the provider (%s); the next run retries", item_id, error)
+            done.unresolved += 1
+            continue
+        fault("called", item_id)
+        if transfer.amount_cents != item.amount_cents or transfer.currency != currency:
+            log.error("payout item %s: the provider answered %s %s for %s %s", item_id, transfer.amount_cents,
+                      transfer.currency, item.amount_cents, currency)
+        done.paid += _settle(item_id, item.attempt, currency, transfer_id=transfer.id, fault=fault)
+    done.finished = finish(batch_id)
+    return done
+
+
+def _payable(expert_id: int, currency: str) -> int:
+    total = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0)).where(
+        LedgerEntry.account_kind == "expert_payable", LedgerEntry.owner_id == expert_id,
+        LedgerEntry.currency == currency))
+    return ledger.owed_to(int(total))
+
+
+def _mark(item_id: int, currency: str) -> PayoutItem | None:
+    """Step 1: pending -> submitted and payable -> in transit, committed before any call; the item as it is."""
+    now = utcnow()
+    moved = db.session.execute(
+        sa.update(PayoutItem).where(PayoutItem.id == item_id, PayoutItem.status == ItemStatus.PENDING)
+        .values(status=ItemStatus.SUBMITTED, submitted_at=now)).rowcount
+    if moved:
+        item = db.session.get(PayoutItem, item_id, populate_existing=True)
+        if _payable(item.expert_id, currency) < item.amount_cents:
+            item.status, item.finished_at = ItemStatus.FAILED, now
+            item.failure = gettext("Less is payable than when the batch was drafted (an earning was reversed); "
+                                   "the next batch pays what is due.")
+        else:
+            books.post(ledger.payout_submitted(item.expert_id, item.amount_cents, currency),
+                       memo=f"payout item {item_id}")
+    db.session.commit()
+    return db.session.get(PayoutItem, item_id, populate_existing=True)
+
+
+def _settle(item_id: int, attempt: int, currency: str, *, transfer_id: str | None = None,
+            failure: str | None = None, fault: Fault = _no_fault) -> int:
+    """Step 3: submitted -> paid (with the transfer) or failed (money payable again), once; 1 if this did it."""
+    paid = failure is None
+    moved = db.session.execute(
+        sa.update(PayoutItem)
+        .where(PayoutItem.id == item_id, PayoutItem.status == ItemStatus.SUBMITTED, PayoutItem.attempt == attempt)
+        .values(status=ItemStatus.PAID if paid else ItemStatus.FAILED, provider_ref=transfer_id, failure=failure,
+                finished_at=utcnow())).rowcount
+    if moved:
+        item = db.session.get(PayoutItem, item_id, populate_existing=True)
+        if paid:
+            books.post(ledger.payout_paid(item.expert_id, item.amount_cents, currency), memo=f"payout item {item_id}")
+            _tell_paid(item.expert_id, item.amount_cents, currency)
+        else:
+            books.post(ledger.payout_failed(item.expert_id, item.amount_cents, currency),
+                       memo=f"payout item {item_id} failed")
+    fault("settled", item_id)
+    db.session.commit()
+    return int(bool(moved))
+
+
+def _tell_paid(expert_id: int, cents: int, currency: str) -> None:
+    profile = experts.get_profile(expert_id)
+    user = accounts.get_user(profile.user_id) if profile else None
+    if user is None:
+        return
+    with force_locale(user.locale or "fr"):
+        amount = format_currency(minor_to_decimal(cents, currency), currency)
+        notifications.notify(user.id, "payout_paid", gettext("Payout sent: %(amount)s", amount=amount),
+                             gettext("It reaches your bank account within a few working days."),
+                             url="/expert/earnings")
+
+
+def finish(batch_id: int) -> str | None:
+    """End a submitting batch once every item is done: paid, or partially_failed; its new status, if it ended."""
+    statuses = [status.value for status in db.session.scalars(
+        sa.select(PayoutItem.status).where(PayoutItem.batch_id == batch_id))]
+    action = rules.batch_outcome(statuses)
+    if action is None:
+        db.session.commit()
+        return None
+    final = BatchStatus(rules.next_batch_status(action, BatchStatus.SUBMITTING.value))
+    ended = db.session.execute(
+        sa.update(PayoutBatch).where(PayoutBatch.id == batch_id, PayoutBatch.status == BatchStatus.SUBMITTING)
+        .values(status=final, finished_at=utcnow())).rowcount
+    if ended:
+        accounts.record_audit("payout_batch_finished", batch_id=batch_id, status=final.value,
+                              paid=statuses.count("paid"), failed=statuses.count("failed"))
+    db.session.commit()
+    return final.value if ended else None
+
+
+def resume() -> dict[str, int]:
+    """The scheduler's minute: finish every submitting batch (after a crash, or what a click left)."""
+    batch_ids = list(db.session.scalars(sa.select(PayoutBatch.id).where(PayoutBatch.status == BatchStatus.SUBMITTING)
+                                        .order_by(PayoutBatch.id)))
+    db.session.commit()
+    totals = {"batches": len(batch_ids), "paid": 0, "failed": 0, "unresolved": 0}
+    deadline = time.monotonic() + RESUME_BUDGET_SECONDS
+    for batch_id in batch_ids:
+        try:
+            done = run(batch_id, deadline=deadline)
+        except gateways.NotConfigured as error:
+            db.session.rollback()
+            log.error("payout batch %s waits: %s", batch_id, error)
+            continue
+        totals["paid"] += done.paid
+        totals["failed"] += done.failed
+        totals["unresolved"] += done.unresolved
+    return totals
+
+
+def close(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
+    """File a finished batch away (paid or partially failed: its failures are payable in the next one)."""
+    _finance(actor)
+    batch = db.session.get(PayoutBatch, batch_id, with_for_update=True, populate_existing=True)
+    if batch is None:
+        raise NotFound(_l("No such batch."))
+    try:
+        batch.status = BatchStatus(rules.next_batch_status("close", batch.status.value))
+    except rules.PayoutError:
+        status = batch.status.value
+        db.session.rollback()
+        raise Conflict(_l("This batch is %(status)s: it cannot be changed that way.", status=status),
+                       "status") from None
+    accounts.record_audit("payout_batch_closed", actor_id=actor.id, ip=ip, batch_id=batch_id)
+    db.session.commit()
+    return batch
+
+
+# --- SEPA: the batch's credit-transfer file, and what the bank did with it --------------------------------
+
+def _sepa_batch(actor: User, batch_id: int) -> tuple[PayoutBatch, list[PayoutItem]]:
+    _finance(actor)
+    batch = db.session.get(PayoutBatch, batch_id)
+    if batch is None:
+        raise NotFound(_l("No such batch."))
+    items = list(db.session.scalars(sa.select(PayoutItem).where(
+        PayoutItem.batch_id == batch_id, PayoutItem.rail == PayoutRail.SEPA,
+        PayoutItem.status.in_((ItemStatus.SUBMITTED, ItemStatus.PAID))).order_by(PayoutItem.id)))
+    if batch.status in (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.CANCELLED) or not items:
+        db.session.rollback()
+        raise Conflict(_l("This batch has no submitted SEPA transfers."), "status")
+    return batch, items
+
+
+def sepa_file(actor: User, batch_id: int, *, ip: str | None = None) -> bytes:
+    """The batch's pain.001.001.03 file: one line per SEPA item, with ids derived from the batch and items, so
+    the same file comes out every time and a bank refuses a second upload of it as a duplicate."""
+    batch, items = _sepa_batch(actor, batch_id)
+    config = current_app.config
+    banks = experts.bank_accounts_for_transfer(actor, {item.expert_id for item in items}, ip=ip,
+                                               reason=f"SEPA file of payout batch {batch_id}")
+    transfer = SepaTransfer({"name": config["PLATFORM_LEGAL_NAME"], "IBAN": config["SEPA_DEBTOR_IBAN"],
+                             "BIC": config["SEPA_DEBTOR_BIC"], "batch": True, "currency": batch.currency},
+                            clean=True)
+    execution = (batch.submitted_at or utcnow()).date()
+    for item in items:
+        bank = banks.get(item.expert_id)
+        if bank is None:
+            raise Conflict(_l("An expert of this batch has no bank details on file any more."), "status")
+        payment = {"name": bank.account_holder, "IBAN": bank.iban, "amount": item.amount_cents,
+                   "execution_date": execution, "description": f"Payout batch {batch_id} item {item.id}",
+                   "endtoend_id": sepa_reference(item.id)}
+        if bank.bic:
+            payment["BIC"] = bank.bic
+        transfer.add_payment(payment)
+    return _stable_ids(transfer.export(validate=True), batch_id, batch.submitted_at or utcnow())
+
+
+def sepa_reference(item_id: int) -> str:
+    return f"PAYOUT-ITEM-{item_id}"
+
+
+def _stable_ids(document: bytes, batch_id: int, created: dt.datetime) -> bytes:
+    """Replace sepaxml's random message and payment-information ids with ones derived from the batch."""
+    namespace = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
+    ET.register_namespace("", namespace)
+    root = ET.fromstring(document)  # noqa: S314 - sepaxml's output, not outside input
+    tag = f"{{{namespace}}}"
+    root.find(f"{tag}CstmrCdtTrfInitn/{tag}GrpHdr/{tag}MsgId").text = f"PAYOUT-BATCH-{batch_id}"
+    root.find(f"{tag}CstmrCdtTrfInitn/{tag}GrpHdr/{tag}CreDtTm").text = created.strftime("%Y-%m-%dT%H:%M:%S")
+    for number, info in enumerate(root.iter(f"{tag}PmtInfId"), start=1):
+        info.text = f"PAYOUT-BATCH-{batch_id}-{number}"
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def confirm_sepa(actor: User, batch_id: int, *, ip: str | None = None) -> int:
+    """The bank executed the batch's SEPA file: its submitted lines are paid; how many."""
+    batch, items = _sepa_batch(actor, batch_id)
+    waiting = [item for item in items if item.status == ItemStatus.SUBMITTED]
+    db.session.commit()
+    paid = sum(_settle(item.id, item.attempt, batch.currency, transfer_id=sepa_reference(item.id))
+               for item in waiting)
+    accounts.record_audit("payout_sepa_confirmed", actor_id=actor.id, ip=ip, batch_id=batch_id, items=paid)
+    db.session.commit()
+    finish(batch_id)
+    return paid
+
+
+def return_item(actor: User, item_id: int, reason: object, *, ip: str | None = None) -> PayoutItem:
+    """The bank returned one SEPA line (closed account, wrong name...): it fails and its money is payable again."""
+    _finance(actor)
+    reason = str(reason or "").strip()
+    if not 3 <= len(reason) <= 300:
+        raise InvalidInput(_l("Say why the bank returned it, in 3 to 300 characters."), "reason")
+    item = db.session.get(PayoutItem, item_id)
+    if item is None:
+        raise NotFound(_l("No such payout item."))
+    batch = db.session.get(PayoutBatch, item.batch_id)
+    if item.rail != PayoutRail.SEPA or item.status != ItemStatus.SUBMITTED:
+        status = item.status.value
+        db.session.rollback()
+        raise Conflict(_l("Only a submitted SEPA line can be returned; this one is %(status)s.", status=status),
+                       "status")
+    db.session.commit()
+    _settle(item_id, item.attempt, batch.currency, failure=reason)
+    accounts.record_audit("payout_item_returned", actor_id=actor.id, ip=ip, batch_id=batch.id, item_id=item_id,
+                          reason=reason)
+    db.session.commit()
+    finish(batch.id)
+    return db.session.get(PayoutItem, item_id, populate_existing=True)
+
+
+def transfer_reversed(transfer_id: str, amount_reversed: int) -> str:
+    """A paid transfer was reversed at the provider (the caller records the event and commits): the item is
+    reversed and its money is payable again."""
+    item = db.session.scalar(sa.select(PayoutItem).where(PayoutItem.provider_ref == transfer_id,
+                                                         PayoutItem.rail == PayoutRail.STRIPE).with_for_update())
+    if item is None or item.status != ItemStatus.PAID or amount_reversed <= 0:
+        return "ignored"
+    batch = db.session.get(PayoutBatch, item.batch_id)
+    item.status = ItemStatus(rules.next_item_status("reverse", item.status.value))
+    item.failure = gettext("The transfer was reversed at the provider.")
+    books.post(ledger.payout_returned(item.expert_id, min(amount_reversed, item.amount_cents), batch.currency),
+               memo=f"payout item {item.id} reversed")
+    accounts.record_audit("payout_item_reversed", batch_id=batch.id, item_id=item.id, transfer=transfer_id,
+                          amount_cents=amount_reversed)
+    return "applied"

@@ -1,0 +1,42 @@
+"""The payment provider's webhooks: verified, applied once, in one transaction with their record.
+
+The signature is checked before anything is read. The event's id is recorded in the same transaction as its
+effect, so an event delivered twice (or redelivered after a timeout) changes nothing, and a failure rolls
+both back so the provider's next delivery tries again.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.database import db, utcnow
+from marketplace.errors import Conflict, InvalidInput
+from marketplace.payouts import connect, submission
+from marketplace.payouts import gateway as gateways
+from marketplace.payouts.models import ProviderEvent
+
+
+def handle(payload: bytes, signature: str | None) -> str:
+    """Verify and apply one delivery; what it did: `applied`, `duplicate` or `ignored`."""
+    try:
+        event = gateways.gateway().parse_event(payload, signature)
+    except gateways.BadSignature:
+        raise InvalidInput(_l("The webhook's signature does not verify."), "Stripe-Signature") from None
+    except gateways.NotConfigured:
+        raise Conflict(_l("Payouts through Stripe are not available on this server: add your IBAN instead."),
+                       "stripe") from None
+    db.session.add(ProviderEvent(id=event.id, type=event.type, received_at=utcnow()))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return "duplicate"
+    if event.type == "account.updated":
+        outcome = connect.account_updated(event)
+    elif event.type == "transfer.reversed":
+        outcome = submission.transfer_reversed(str(event.object["id"]), int(event.object.get("amount_reversed") or 0))
+    else:
+        outcome = "ignored"
+    db.session.commit()
+    return outcome

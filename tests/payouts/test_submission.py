@@ -1,0 +1,393 @@
+"""Submitting payout batches against the Stripe-compatible fake with the real SDK: everyone paid exactly once,
+whatever crashes, and the ledger matching the provider's transfers (rules 10 and 11)."""
+
+from __future__ import annotations
+
+import json
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.accounts.models import AuditEvent, Role, User
+from marketplace.core import ledger
+from marketplace.experts.models import PayoutDetails
+from marketplace.notifications.models import Notification
+from marketplace.payouts import batches, jobs, submission
+from marketplace.payouts import gateway as gateways
+from marketplace.payouts import ledger as books
+from marketplace.payouts.models import (
+    BatchStatus,
+    ConnectedAccount,
+    ItemStatus,
+    LedgerEntry,
+    PayoutBatch,
+    PayoutItem,
+    PayoutRail,
+    ProviderEvent,
+)
+from marketplace.sealing import seal
+from tests.conftest import log_in
+from tests.factories import ApprovedExpertFactory, UserFactory
+from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET, FakeStripe, signature_header
+
+TIMEOUT = 0.5  # the gateway's, so injected timeouts stay short
+
+
+@pytest.fixture
+def fake(app) -> Iterator[FakeStripe]:
+    with FakeStripe(balance={"eur": 10_000_000}) as server:
+        provider = gateways.StripeGateway("sk_test_payouts", DEFAULT_WEBHOOK_SECRET, api_base=server.url,
+                                          timeout=TIMEOUT)
+        gateways.set_gateway(app, provider)
+        try:
+            yield server
+        finally:
+            gateways.set_gateway(app, None)
+
+
+@pytest.fixture
+def finance(session) -> tuple[User, User]:
+    first, second = UserFactory(role=Role.FINANCE), UserFactory(role=Role.FINANCE)
+    session.commit()
+    return first, second
+
+
+def owed(session, expert_id: int, cents: int) -> None:
+    """`cents` earned and past the hold: payable."""
+    books.post(ledger.earning(1, expert_id, cents, 0), "test")
+    books.post(ledger.release(expert_id, cents), "test")
+    session.commit()
+
+
+def stripe_expert(session, fake: FakeStripe, cents: int):
+    expert = ApprovedExpertFactory(country="BE")
+    state = gateways.gateway().create_account(expert_id=expert.id, email=f"e{expert.id}@example.be", country="BE")
+    fake.complete_onboarding(state.account_id)
+    session.add(ConnectedAccount(expert_id=expert.id, account_id=state.account_id, transfers_enabled=True))
+    owed(session, expert.id, cents)
+    return expert
+
+
+def sepa_expert(session, cents: int, iban: str = "BE68539007547034"):
+    expert = ApprovedExpertFactory(country="BE")
+    session.add(PayoutDetails(expert_id=expert.id, account_holder="Anne Dupré", iban_sealed=seal(iban, "payout-iban"),
+                              iban_country=iban[:2], iban_last4=iban[-4:]))
+    owed(session, expert.id, cents)
+    return expert
+
+
+def approved_batch(finance) -> PayoutBatch:
+    batch = batches.create_draft(finance[0], "EUR", 0)
+    return batches.approve(finance[1], batch.id)
+
+
+def balance(session, kind: str, owner: int | None) -> int:
+    return int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0)).where(
+        LedgerEntry.account_kind == kind, LedgerEntry.owner_id == owner)))
+
+
+def transfers_per_expert(session, fake: FakeStripe) -> dict[int, list[int]]:
+    accounts = dict(session.execute(sa.select(ConnectedAccount.account_id, ConnectedAccount.expert_id)).all())
+    paid: dict[int, list[int]] = {}
+    for transfer in fake.transfers():
+        paid.setdefault(accounts[transfer["destination"]], []).append(transfer["amount"])
+    return paid
+
+
+def assert_paid_exactly_once(session, fake: FakeStripe, expected: dict[int, int]) -> None:
+    """Each expert got one transfer of what they were owed; the ledger says the same, and adds up."""
+    assert transfers_per_expert(session, fake) == {expert: [cents] for expert, cents in expected.items()}
+    for expert, cents in expected.items():
+        assert balance(session, "expert_payable", expert) == 0
+        assert balance(session, "expert_in_transit", expert) == 0
+    assert balance(session, "cash", None) == -sum(expected.values())
+    assert books.check_invariants().breaches == []
+
+
+def test_a_batch_pays_stripe_experts_by_transfer_and_sepa_experts_by_file(session, fake, finance):
+    anna, ben = stripe_expert(session, fake, 4_250), stripe_expert(session, fake, 1_999)
+    carla = sepa_expert(session, 3_000)
+    batch = approved_batch(finance)
+    rails = dict(session.execute(sa.select(PayoutItem.expert_id, PayoutItem.rail)).all())
+    assert rails == {anna.id: PayoutRail.STRIPE, ben.id: PayoutRail.STRIPE, carla.id: PayoutRail.SEPA}
+
+    submitted = submission.submit(finance[0], batch.id)
+
+    assert submitted.status == BatchStatus.SUBMITTING  # the SEPA line waits for the bank
+    assert transfers_per_expert(session, fake) == {anna.id: [4_250], ben.id: [1_999]}
+    items = {item.expert_id: item for item in session.scalars(sa.select(PayoutItem))}
+    assert items[anna.id].status == ItemStatus.PAID and items[anna.id].provider_ref.startswith("tr_")
+    assert items[carla.id].status == ItemStatus.SUBMITTED
+    assert balance(session, "expert_in_transit", carla.id) == -3_000
+    transfer = fake.transfer(items[anna.id].provider_ref)
+    assert transfer["metadata"] == {"payout_item": str(items[anna.id].id), "batch": f"batch-{batch.id}"}
+    anna_user = session.get(User, anna.user_id)
+    assert session.scalar(sa.select(Notification.kind).where(Notification.user_id == anna_user.id)) == "payout_paid"
+
+    assert submission.confirm_sepa(finance[1], batch.id) == 1
+    assert session.get(PayoutBatch, batch.id).status == BatchStatus.PAID
+    assert balance(session, "cash", None) == -(4_250 + 1_999 + 3_000)
+    assert balance(session, "expert_in_transit", carla.id) == 0
+    assert books.check_invariants().breaches == []
+    assert submission.close(finance[0], batch.id).status == BatchStatus.CLOSED
+
+
+class Crash(Exception):
+    """The process dies here."""
+
+
+def crash_once_at(step: str, item_id: int):
+    fired = []
+
+    def fault(at: str, current: int) -> None:
+        if (at, current) == (step, item_id) and not fired:
+            fired.append(at)
+            raise Crash(at)
+
+    return fault, fired
+
+
+@pytest.mark.parametrize("step", [
+    "before the call",  # item marked submitted and committed; the process dies before calling
+    "call lost",  # the provider acted; its answer never arrived (connection dropped)
+    "call timed out",  # the provider acted; the client gave up waiting
+    "provider 500 after acting",  # the provider acted, then answered 500
+    "after the answer",  # the answer arrived; the process dies before writing it down
+    "before the commit",  # the item and ledger rows are written; the commit never happens
+])
+def test_a_crash_at_any_step_of_submission_then_a_restart_pays_everyone_exactly_once(session, fake, finance, step):
+    owed_cents = {stripe_expert(session, fake, cents).id: cents for cents in (1_000, 2_500, 730)}
+    batch = approved_batch(finance)
+    batches.batch_items(finance[0], batch.id)
+    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == batch.id).values(status=BatchStatus.SUBMITTING))
+    session.commit()
+    middle = sorted(session.scalars(sa.select(PayoutItem.id)))[1]
+    fault, fired = crash_once_at({"before the call": "marked", "after the answer": "called",
+                                  "before the commit": "settled"}.get(step, ""), middle)
+    if step == "call lost":
+        fake.lose_response_next(path="/v1/transfers", method="POST", answer="close")
+    elif step == "call timed out":
+        fake.time_out_next(seconds=TIMEOUT + 0.5, effect="after", path="/v1/transfers", method="POST")
+    elif step == "provider 500 after acting":
+        fake.lose_response_next(path="/v1/transfers", method="POST", answer="500")
+
+    try:
+        first = submission.run(batch.id, fault=fault)
+    except Crash:
+        session.rollback()  # what was not committed dies with the process
+        first = None
+    if step in ("before the call", "after the answer", "before the commit"):
+        assert fired and first is None
+    else:
+        assert first.unresolved == 1  # the outcome is unknown: the item stays submitted
+    assert session.get(PayoutBatch, batch.id, populate_existing=True).status == BatchStatus.SUBMITTING
+
+    time.sleep(TIMEOUT if step == "call timed out" else 0)  # let the fake finish the request it kept
+    assert jobs.SUBMIT.func() == {"batches": 1, "paid": 3 - (first.paid if first else 1), "failed": 0,
+                                  "unresolved": 0}
+    assert session.get(PayoutBatch, batch.id, populate_existing=True).status == BatchStatus.PAID
+    assert_paid_exactly_once(session, fake, owed_cents)
+    assert jobs.SUBMIT.func()["batches"] == 0  # nothing left: running again changes nothing
+    assert len(fake.transfers()) == 3
+
+
+def test_a_refused_transfer_fails_its_item_and_returns_the_money_to_payable(session, fake, finance):
+    rich, poor = stripe_expert(session, fake, 1_000), stripe_expert(session, fake, 5_000)
+    fake.set_balance(3_000, "eur")  # enough for the first transfer only
+    batch = approved_batch(finance)
+
+    done = submission.submit(finance[0], batch.id)
+
+    assert done.status == BatchStatus.PARTIALLY_FAILED
+    failed = session.scalar(sa.select(PayoutItem).where(PayoutItem.expert_id == poor.id))
+    assert failed.status == ItemStatus.FAILED and "insufficient" in failed.failure
+    assert balance(session, "expert_payable", poor.id) == -5_000  # payable again
+    assert balance(session, "expert_in_transit", poor.id) == 0
+    assert transfers_per_expert(session, fake) == {rich.id: [1_000]}
+    assert books.check_invariants().breaches == []
+
+    fake.set_balance(100_000, "eur")
+    submission.close(finance[0], batch.id)
+    again = approved_batch(finance)  # the next batch pays it, with a new item and so a new key
+    assert submission.submit(finance[1], again.id).status == BatchStatus.PAID
+    assert transfers_per_expert(session, fake) == {rich.id: [1_000], poor.id: [5_000]}
+
+
+def test_money_reversed_after_the_draft_is_not_paid(session, fake, finance):
+    expert = stripe_expert(session, fake, 2_000)
+    batch = approved_batch(finance)
+    books.post(ledger.Transaction("release", (ledger.Entry(ledger.Account("expert_payable", expert.id), 500),
+                                              ledger.Entry(ledger.Account("expert_held", expert.id), -500))), "test")
+    session.commit()  # 500 of it went back to held (a correction) after the draft
+
+    done = submission.submit(finance[0], batch.id)
+
+    assert done.status == BatchStatus.PARTIALLY_FAILED
+    item = session.scalar(sa.select(PayoutItem))
+    assert item.status == ItemStatus.FAILED and fake.transfers() == []
+    assert balance(session, "expert_payable", expert.id) == -1_500
+
+
+def test_resubmitting_a_paid_batch_is_refused_and_changes_nothing(client, session, fake, finance):
+    stripe_expert(session, fake, 1_000)
+    batch = approved_batch(finance)
+    submission.submit(finance[0], batch.id)
+    csrf = log_in(client, finance[1].email)
+
+    response = client.post(f"/api/v1/payout-batches/{batch.id}/submit", headers={"X-CSRFToken": csrf})
+
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json" and "status" in response.json["errors"]
+    assert len(fake.transfers()) == 1
+    assert session.get(PayoutBatch, batch.id, populate_existing=True).status == BatchStatus.PAID
+
+
+def test_only_an_approved_batch_with_items_is_submitted(session, fake, finance):
+    stripe_expert(session, fake, 1_000)
+    draft = batches.create_draft(finance[0], "EUR", 0)
+    with pytest.raises(submission.Conflict):
+        submission.submit(finance[1], draft.id)  # not approved yet
+    assert fake.transfers() == [] and session.get(PayoutBatch, draft.id).status == BatchStatus.DRAFT
+    with pytest.raises(submission.Forbidden):
+        submission.submit(UserFactory(role=Role.OPS), draft.id)
+
+
+def test_the_sepa_file_is_valid_pain_001_and_the_same_every_time(session, fake, finance):
+    first = sepa_expert(session, 3_000, "FR1420041010050500013M02606")
+    second = sepa_expert(session, 1_250, "DE89370400440532013000")
+    batch = approved_batch(finance)
+    submission.submit(finance[0], batch.id)
+
+    document = submission.sepa_file(finance[1], batch.id)
+
+    assert document == submission.sepa_file(finance[1], batch.id)  # a second download is the same file
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
+    root = ET.fromstring(document)  # noqa: S314 - our own output
+    assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", ns).text == f"PAYOUT-BATCH-{batch.id}"
+    assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:NbOfTxs", ns).text == "2"
+    assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", ns).text == "42.50"
+    lines = {line.find("p:CdtrAcct/p:Id/p:IBAN", ns).text: line.find("p:Amt/p:InstdAmt", ns).text
+             for line in root.iter(f"{{{ns['p']}}}CdtTrfTxInf")}
+    assert lines == {"FR1420041010050500013M02606": "30.00", "DE89370400440532013000": "12.50"}
+    reads = session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == "payout_details_read")).all()
+    assert {event.detail["expert_id"] for event in reads} == {first.id, second.id}
+
+
+def test_a_returned_sepa_line_fails_and_its_money_is_payable_again(client, session, fake, finance):
+    kept, returned = sepa_expert(session, 3_000), sepa_expert(session, 800)
+    batch = approved_batch(finance)
+    submission.submit(finance[0], batch.id)
+    item = session.scalar(sa.select(PayoutItem).where(PayoutItem.expert_id == returned.id))
+    csrf = log_in(client, finance[1].email)
+
+    blank = client.post(f"/api/v1/payout-items/{item.id}/return", json={"reason": ""}, headers={"X-CSRFToken": csrf})
+    assert blank.status_code == 422 and "reason" in blank.json["errors"]
+    response = client.post(f"/api/v1/payout-items/{item.id}/return", json={"reason": "AC04 closed account"},
+                           headers={"X-CSRFToken": csrf})
+
+    assert response.status_code == 200 and response.json["status"] == "failed"
+    assert balance(session, "expert_payable", returned.id) == -800
+    client.post(f"/api/v1/payout-batches/{batch.id}/sepa-confirmation", headers={"X-CSRFToken": csrf})
+    assert session.get(PayoutBatch, batch.id, populate_existing=True).status == BatchStatus.PARTIALLY_FAILED
+    assert balance(session, "expert_payable", kept.id) == 0 and balance(session, "cash", None) == -3_000
+
+
+# --- Webhooks ---------------------------------------------------------------------------------------------
+
+def deliver(client, event: dict, secret: str = DEFAULT_WEBHOOK_SECRET):
+    payload = json.dumps(event)
+    header = signature_header(payload, secret, int(time.time()))
+    return client.post("/webhooks/stripe", data=payload, content_type="application/json",
+                       headers={"Stripe-Signature": header})
+
+
+def test_onboarding_through_the_api_then_account_updated_makes_the_expert_payable_by_stripe(client, session, fake):
+    expert = ApprovedExpertFactory(country="BE")
+    user = session.get(User, expert.user_id)
+    csrf = log_in(client, user.email)
+
+    started = client.post("/api/v1/experts/me/stripe-account", headers={"X-CSRFToken": csrf})
+
+    assert started.status_code == 200 and started.json["url"].startswith(f"{fake.url}/onboarding/")
+    account = session.get(ConnectedAccount, expert.id)
+    assert account is not None and not account.transfers_enabled
+    again = client.post("/api/v1/experts/me/stripe-account", headers={"X-CSRFToken": csrf})
+    assert again.status_code == 200 and len(fake.accounts()) == 1  # one account per expert, however often asked
+
+    fake.complete_onboarding(account.account_id)
+    event = fake.events("account.updated")[-1]
+    assert deliver(client, event).json["outcome"] == "applied"
+    assert session.get(ConnectedAccount, expert.id, populate_existing=True).transfers_enabled
+    assert deliver(client, event).json["outcome"] == "duplicate"  # delivered twice: changes nothing
+    assert session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == 1
+    assert client.get("/api/v1/experts/me/stripe-account").json["transfers_enabled"] is True
+
+
+def test_a_webhook_with_a_wrong_signature_is_refused_and_changes_nothing(client, session, fake):
+    expert = ApprovedExpertFactory(country="BE")
+    state = gateways.gateway().create_account(expert_id=expert.id, email="x@example.be", country="BE")
+    session.add(ConnectedAccount(expert_id=expert.id, account_id=state.account_id))
+    session.commit()
+    fake.complete_onboarding(state.account_id)
+    event = fake.events("account.updated")[-1]
+
+    forged = deliver(client, event, secret="whsec_not_the_right_one")
+    unsigned = client.post("/webhooks/stripe", data=json.dumps(event), content_type="application/json")
+
+    for response in (forged, unsigned):
+        assert response.status_code == 400 and response.mimetype == "application/problem+json"
+        assert "Stripe-Signature" in response.json["errors"]
+    assert not session.get(ConnectedAccount, expert.id, populate_existing=True).transfers_enabled
+    assert session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == 0
+
+
+def test_an_older_account_event_arriving_late_is_ignored(client, session, fake):
+    expert = ApprovedExpertFactory(country="BE")
+    state = gateways.gateway().create_account(expert_id=expert.id, email="x@example.be", country="BE")
+    session.add(ConnectedAccount(expert_id=expert.id, account_id=state.account_id))
+    session.commit()
+    fake.complete_onboarding(state.account_id)
+    enabled = fake.events("account.updated")[-1]
+    older = json.loads(json.dumps(enabled))
+    older["id"], older["created"] = "evt_older", enabled["created"] - 60
+    older["data"]["object"]["capabilities"]["transfers"] = "inactive"
+
+    assert deliver(client, enabled).json["outcome"] == "applied"
+    assert deliver(client, older).json["outcome"] == "ignored"
+    assert session.get(ConnectedAccount, expert.id, populate_existing=True).transfers_enabled
+
+
+def test_a_reversed_transfer_reverses_its_item_and_the_money_is_payable_again(client, session, fake, finance):
+    expert = stripe_expert(session, fake, 1_200)
+    batch = approved_batch(finance)
+    submission.submit(finance[0], batch.id)
+    item = session.scalar(sa.select(PayoutItem))
+    gateways.gateway()._client.v1.transfers.reversals.create(item.provider_ref)  # as Stripe's dashboard would
+    event = fake.events("transfer.reversed")[-1]
+
+    assert deliver(client, event).json["outcome"] == "applied"
+    assert deliver(client, event).json["outcome"] == "duplicate"
+
+    assert session.get(PayoutItem, item.id, populate_existing=True).status == ItemStatus.REVERSED
+    assert balance(session, "expert_payable", expert.id) == -1_200 and balance(session, "cash", None) == 0
+    assert books.check_invariants().breaches == []
+
+
+def test_the_finance_pages_submit_a_batch_and_show_each_items_outcome(client, session, fake, finance):
+    paid = stripe_expert(session, fake, 1_000)
+    batch = approved_batch(finance)
+    csrf = log_in(client, finance[0].email)
+
+    response = client.post(f"/finance/batches/{batch.id}/submit", data={"csrf_token": csrf}, follow_redirects=True)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Batch submitted" in page
+    assert "Status: paid" in page and session.get(ConnectedAccount, paid.id).account_id
+    assert Counter(t["destination"] for t in fake.transfers()) == {session.get(ConnectedAccount, paid.id).account_id: 1}
+    again = client.post(f"/finance/batches/{batch.id}/submit", data={"csrf_token": csrf}, follow_redirects=True)
+    assert "only an approved batch can be submitted" in again.get_data(as_text=True)
+    assert len(fake.transfers()) == 1
