@@ -9,10 +9,13 @@ from flask import Blueprint, Response, request, url_for
 from marketplace.accounts.models import Role
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.extensions import csrf
-from marketplace.payouts import batches, connect, earnings, submission, webhooks
+from marketplace.payouts import batches, connect, disputes, earnings, submission, webhooks
 from marketplace.payouts.models import PayoutBatch, PayoutItem
 from marketplace.payouts.schemas import (
     BatchCreateSchema,
+    DecisionSchema,
+    DisputeCreateSchema,
+    EarningSchema,
     EarningsSummarySchema,
     PayoutBatchDetailSchema,
     PayoutBatchSchema,
@@ -144,3 +147,42 @@ def stripe_webhook():
         return problem(400 if isinstance(error, InvalidInput) else error.status, error.title, str(error.message),
                        {error.field: [str(error.message)]} if error.field else None)
     return {"received": True, "outcome": outcome}
+
+
+@api.post("/brands/<int:brand_id>/disputes")
+@endpoint("Dispute one of the brand's answered chats while its earning is held (brand admins)",
+          roles=[Role.BRAND, Role.OPS], body=DisputeCreateSchema(), response=EarningSchema(), status=201,
+          tags=["payouts"])
+def create_dispute(actor, body, brand_id: int):
+    return disputes.dispute(actor, brand_id, body["conversation_id"], body["reason"], ip=request.remote_addr)
+
+
+@api.get("/brands/<int:brand_id>/disputes")
+@endpoint("The brand's disputes, newest first, with their outcome", roles=[Role.BRAND, Role.OPS, Role.FINANCE],
+          response=EarningSchema(many=True), tags=["payouts"])
+def list_disputes(actor, brand_id: int):
+    return disputes.brand_disputes(actor, brand_id)
+
+
+REVIEWERS = [Role.FINANCE, Role.OPS]
+
+
+@api.get("/earnings/review")
+@endpoint("Held earnings a fraud check flagged or a brand disputed, waiting for a decision", roles=REVIEWERS,
+          response=EarningSchema(many=True), tags=["payouts"])
+def earnings_to_review(actor):
+    return disputes.waiting_review(actor)
+
+
+@api.post("/earnings/<int:earning_id>/release")
+@endpoint("Clear a flagged or disputed earning: payable at the end of its hold", roles=REVIEWERS,
+          body=DecisionSchema(), response=EarningSchema(), tags=["payouts"])
+def release_earning(actor, body, earning_id: int):
+    return disputes.release(actor, earning_id, body["note"], ip=request.remote_addr)
+
+
+@api.post("/earnings/<int:earning_id>/reverse")
+@endpoint("Reverse an earning (dispute upheld, fraud) by reversing ledger transactions", roles=REVIEWERS,
+          body=DecisionSchema(), response=EarningSchema(), tags=["payouts"])
+def reverse_earning(actor, body, earning_id: int):
+    return disputes.reverse(actor, earning_id, body["note"], ip=request.remote_addr)

@@ -98,8 +98,14 @@ def record_earnings(now: dt.datetime | None = None) -> int:
     return earned
 
 
+def needs_review(earning: Earning) -> bool:
+    """A fraud check flagged it or the brand disputed it: it stays held until finance or ops decide."""
+    return bool(earning.flags) or earning.disputed_at is not None
+
+
 def release_due(now: dt.datetime | None = None) -> int:
-    """Held earnings past their hold and not flagged become payable, each by its own ledger transaction."""
+    """Held earnings past their hold become payable, each by its own ledger transaction, unless flagged or
+    disputed and not yet released by a review."""
     now = now or utcnow()
     due = db.session.scalars(sa.select(Earning.id).where(
         Earning.status == EarningStatus.HELD, Earning.hold_until <= now)).all()
@@ -107,7 +113,7 @@ def release_due(now: dt.datetime | None = None) -> int:
     released = 0
     for earning_id in due:
         earning = db.session.get(Earning, earning_id, with_for_update=True, populate_existing=True)
-        if earning.status != EarningStatus.HELD or earning.flags:
+        if earning.status != EarningStatus.HELD or (needs_review(earning) and earning.decision != "released"):
             db.session.commit()
             continue
         # Compare-and-set: only the run that moves the status posts the release.

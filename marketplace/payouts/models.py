@@ -81,6 +81,14 @@ class Earning(db.Model):
     flags: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)  # fraud checks that fired
     transaction_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))  # None: free
     released_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))
+    # A brand's dispute, and the review of a dispute or of a fraud flag: the earning stays held until decided.
+    disputed_at: so.Mapped[dt.datetime | None]
+    dispute_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    disputed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decision: so.Mapped[str | None] = so.mapped_column(sa.String(10))  # released | reversed
+    decision_note: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    decided_at: so.Mapped[dt.datetime | None]
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class BatchStatus(enum.StrEnum):

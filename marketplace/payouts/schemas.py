@@ -20,6 +20,11 @@ class EarningSchema(Schema):
                              metadata={"description": "held, payable or reversed"})
     flags = fields.List(fields.String(), dump_only=True, metadata={
         "description": "Fraud checks that fired (short_chat, repeat_pair): the earning waits for a review."})
+    disputed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    dispute_reason = fields.String(dump_only=True, allow_none=True)
+    decision = fields.String(dump_only=True, allow_none=True, metadata={"description": "released or reversed"})
+    decision_note = fields.String(dump_only=True, allow_none=True)
+    decided_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
 class BrandLineSchema(Schema):
@@ -98,3 +103,13 @@ class StripeAccountSchema(Schema):
 
 class StripeOnboardingSchema(Schema):
     url = fields.String(dump_only=True, metadata={"description": "Stripe's onboarding page for this expert."})
+
+
+class DisputeCreateSchema(Schema):
+    conversation_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+class DecisionSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=3, max=500),
+                         metadata={"description": "Why: kept in the audit log."})

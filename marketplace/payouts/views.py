@@ -7,16 +7,17 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import IntegerField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange
 
 from marketplace.accounts import services as accounts
 from marketplace.brands import services as brands
+from marketplace.brands.models import BrandRole
 from marketplace.database import db
 from marketplace.errors import DomainError
 from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertStatus
-from marketplace.payouts import batches, connect, earnings, submission
+from marketplace.payouts import batches, connect, disputes, earnings, submission
 from marketplace.payouts import gateway as gateways
 from marketplace.web.forms import MoneyField, show_error
 from marketplace.web.roles import role_required
@@ -175,3 +176,71 @@ def return_item(item_id: int):
         return redirect(url_for("payouts.batch", batch_id=batch_id) if batch_id else url_for("payouts.home"))
     flash(gettext("The line is recorded as returned: its money is payable again."), "success")
     return redirect(url_for("payouts.batch", batch_id=item.batch_id))
+
+
+# --- Disputes (brand admins) and reviews (finance, ops) ----------------------------------------------------
+
+class DisputeForm(FlaskForm):
+    conversation_id = IntegerField(_l("Conversation number"), validators=[DataRequired(), NumberRange(min=1)],
+                                   description=_l("As shown in the Conversations tab."))
+    reason = TextAreaField(_l("What went wrong"), validators=[DataRequired(), Length(min=3, max=500)])
+    submit = SubmitField(_l("Dispute the chat"))
+
+
+@expert_pages.route("/brands/<slug>/disputes", methods=["GET", "POST"])
+@role_required("brand", "ops", "finance")
+def brand_disputes(slug: str):
+    brand = brands.get_brand_by_slug(current_user, slug)
+    form = DisputeForm()
+    if form.validate_on_submit():
+        try:
+            disputes.dispute(current_user, brand.id, form.conversation_id.data, form.reason.data,
+                             ip=request.remote_addr)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(gettext("Chat %(id)d is disputed: its earning stays held until finance decides.",
+                          id=form.conversation_id.data), "success")
+            return redirect(url_for("earnings.brand_disputes", slug=slug))
+    return render_template("payouts/disputes.html", brand=brand, form=form,
+                           disputes=disputes.brand_disputes(current_user, brand.id),
+                           may_dispute=brands.brand_role(current_user, brand.id) == BrandRole.ADMIN,
+                           hold_days=current_app.config["PAYOUT_HOLD_DAYS"]), 422 if form.errors else 200
+
+
+@blueprint.get("/review")
+@role_required("finance", "ops")
+def review():
+    waiting = disputes.waiting_review(current_user)
+    names = {profile.id: profile.display_name for profile in
+             experts.profiles_by_id({earning.expert_id for earning in waiting}).values()}
+    brand_names = {brand.id: brand.name for brand in brands.brands_by_id({e.brand_id for e in waiting}).values()}
+    return render_template("payouts/review.html", waiting=waiting, names=names, brand_names=brand_names,
+                           form=BatchActionForm())
+
+
+def _decide(earning_id: int, decide, done: str):
+    if not BatchActionForm().validate_on_submit():
+        abort(400, description=gettext("The form expired: open the page again."))
+    try:
+        decide(current_user, earning_id, request.form.get("note"), ip=request.remote_addr)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(str(done), "success")
+    return redirect(url_for("payouts.review"))
+
+
+@blueprint.post("/review/<int:earning_id>/release")
+@role_required("finance", "ops")
+def release_earning(earning_id: int):
+    return _decide(earning_id, disputes.release, _l("Released: it is paid with the next batch after its hold."))
+
+
+@blueprint.post("/review/<int:earning_id>/reverse")
+@role_required("finance", "ops")
+def reverse_earning(earning_id: int):
+    return _decide(earning_id, disputes.reverse, _l("Reversed: the expert is not paid for this chat and the brand "
+                                                    "does not owe it."))
