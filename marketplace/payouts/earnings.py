@@ -40,6 +40,8 @@ def fraud_flags(chat: history.AnsweredChat) -> list[str]:
     flags = []
     if chat.closed_at - chat.first_reply_at < SHORT_CHAT:
         flags.append("short_chat")
+    if chat.visitor_network and chat.visitor_network == chat.expert_network:
+        flags.append("same_network")
     if history.chats_between(chat.expert_id, chat.visitor_token_hash, chat.closed_at - REPEAT_WINDOW) > REPEAT_LIMIT:
         flags.append("repeat_pair")
     return flags

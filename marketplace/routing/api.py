@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import request
+
 from marketplace.accounts.models import Role
 from marketplace.brands import program
 from marketplace.brands import services as brands
@@ -46,7 +48,7 @@ def inbox(actor):
 @endpoint("Accept an offer: the chat becomes the expert's", roles=EXPERT, response=ChatSchema(),
           tags=["conversations"])
 def accept(actor, offer_id: int):
-    return chat.chat_summary(router.accept_offer(_expert_id(actor), offer_id))
+    return chat.chat_summary(router.accept_offer(_expert_id(actor), offer_id, network=request.remote_addr))
 
 
 @blueprint.post("/offers/<int:offer_id>/decline")

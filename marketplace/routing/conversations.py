@@ -26,7 +26,7 @@ from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 from marketplace.experts import presence
 from marketplace.experts import services as experts
-from marketplace.routing import events, router
+from marketplace.routing import events, networks, router
 from marketplace.routing.models import (
     OPEN_STATUSES,
     BrandLoad,
@@ -55,6 +55,7 @@ class WidgetInfo:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
 
 
 def _check_token(token: str | None) -> str:
@@ -94,7 +95,8 @@ def _clean_locale(locale: str | None) -> str | None:
 
 
 def start_conversation(widget_key: str, token: str | None, *, topic: str | None = None,
-                       page_url: str | None = None, locale: str | None = None) -> Conversation:
+                       page_url: str | None = None, locale: str | None = None,
+                       network: str | None = None) -> Conversation:
     """Let a visitor in (or refuse them at the door as capped, never silently); resumes their live one."""
     brand = brands.brand_for_widget(widget_key)
     token_hash = hash_token(_check_token(token))
@@ -110,7 +112,8 @@ def start_conversation(widget_key: str, token: str | None, *, topic: str | None 
     now = utcnow()
     load, brand = router.lock_brand(brand.id, now)
     conversation = Conversation(brand_id=brand.id, topic=topic, page_url=page_url, locale=locale,
-                                visitor_token_hash=token_hash, created_at=now, queued_at=now,
+                                visitor_token_hash=token_hash, visitor_network=networks.fingerprint(network),
+                                created_at=now, queued_at=now,
                                 visitor_seen_at=now, last_activity_at=now)
     if not opening.is_open(brand, now):
         refusal: str | None = EndReason.CLOSED_HOURS.value

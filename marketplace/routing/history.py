@@ -172,6 +172,8 @@ class AnsweredChat:
     closed_at: dt.datetime
     rating: int | None
     visitor_token_hash: str
+    visitor_network: str | None = None
+    expert_network: str | None = None
 
 
 def answered_chats_closed(since: dt.datetime, until: dt.datetime, limit: int = 5_000) -> list[AnsweredChat]:
@@ -179,14 +181,16 @@ def answered_chats_closed(since: dt.datetime, until: dt.datetime, limit: int = 5
     rows = db.session.execute(
         sa.select(Conversation.id, Conversation.brand_id, Conversation.expert_id, Conversation.rate_cents,
                   Conversation.rate_card_id, Conversation.accepted_at, Conversation.first_reply_at,
-                  Conversation.closed_at, Conversation.rating, Conversation.visitor_token_hash)
+                  Conversation.closed_at, Conversation.rating, Conversation.visitor_token_hash,
+                  Conversation.visitor_network, Conversation.expert_network)
         .where(Conversation.status == ConversationStatus.CLOSED, Conversation.closed_at >= since,
                Conversation.closed_at < until, Conversation.expert_id.is_not(None),
                Conversation.first_reply_at.is_not(None), Conversation.accepted_at.is_not(None))
         .order_by(Conversation.closed_at, Conversation.id).limit(limit)
     ).all()
     return [AnsweredChat(row.id, row.brand_id, row.expert_id, row.rate_cents or 0, row.rate_card_id,
-                         row.accepted_at, row.first_reply_at, row.closed_at, row.rating, row.visitor_token_hash)
+                         row.accepted_at, row.first_reply_at, row.closed_at, row.rating, row.visitor_token_hash,
+                         row.visitor_network, row.expert_network)
             for row in rows]
 
 

@@ -83,6 +83,10 @@ class Conversation(db.Model):
     page_url: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     locale: so.Mapped[str | None] = so.mapped_column(sa.String(10))
     visitor_token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    # Keyed fingerprints of the visitor's and the accepting expert's network (never the addresses): equal
+    # ones mean the expert may be chatting with themselves, a fraud check of payouts.
+    visitor_network: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    expert_network: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     queued_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     visitor_seen_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)

@@ -31,7 +31,7 @@ from marketplace.errors import Conflict, NotFound
 from marketplace.experts import enrolments, presence
 from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertProfile
-from marketplace.routing import events
+from marketplace.routing import events, networks
 from marketplace.routing.models import (
     BrandLoad,
     Conversation,
@@ -374,7 +374,7 @@ def _gone_reason(offer_id: int) -> Conflict:
     return Conflict(_l("This offer is no longer open."))
 
 
-def accept_offer(expert_id: int, offer_id: int) -> Conversation:
+def accept_offer(expert_id: int, offer_id: int, *, network: str | None = None) -> Conversation:
     """The expert takes the chat: it becomes theirs at the price in effect now (the day's cap counts it).
 
     A cap lowered since the offer was made applies here too: the offer is then taken back.
@@ -397,6 +397,7 @@ def accept_offer(expert_id: int, offer_id: int) -> Conversation:
     conversation.last_activity_at = now
     conversation.rate_cents = price
     conversation.rate_card_id = card.id if card else None
+    conversation.expert_network = networks.fingerprint(network)
     db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == expert_id)
                        .values(open_chats=ExpertLoad.open_chats + 1).execution_options(synchronize_session=False))
     load.pending_offers -= 1

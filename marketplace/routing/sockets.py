@@ -56,7 +56,7 @@ def _int(data: dict, name: str) -> Any:
 
 @_answer
 def on_offer_accept(data: dict) -> dict:
-    conversation = router.accept_offer(_expert_id(), _int(data, "offer_id"))
+    conversation = router.accept_offer(_expert_id(), _int(data, "offer_id"), network=request.remote_addr)
     return {"chat": chat.chat_summary(conversation)}
 
 

@@ -78,7 +78,8 @@ def info(key: str):
 def start(key: str):
     payload = _json()
     conversation = conversations.start_conversation(
-        key, _token(), topic=payload.get("topic"), page_url=payload.get("page_url"), locale=payload.get("locale"))
+        key, _token(), topic=payload.get("topic"), page_url=payload.get("page_url"), locale=payload.get("locale"),
+        network=request.remote_addr)
     return jsonify(conversations.visitor_view(conversation)), 201
 
 

@@ -16,7 +16,7 @@ from marketplace.notifications.models import Notification
 from marketplace.payouts import earnings, jobs
 from marketplace.payouts import ledger as books
 from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
-from marketplace.routing import history
+from marketplace.routing import history, networks
 from marketplace.routing.models import Conversation, ConversationStatus, EndReason
 from tests.conftest import log_in
 from tests.factories import BrandFactory, EnrolmentFactory, UserFactory
@@ -166,3 +166,18 @@ def test_a_chat_earned_twice_at_once_posts_one_transaction(session, shop):
     assert earnings.earn(answered, card, "EUR", NOW) is None
     assert session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction)) == 1
     assert owed(expert)["expert_held"] == 160
+
+
+def test_a_visitor_on_the_experts_own_network_is_flagged(session, shop):
+    expert = expert_of(shop)
+    home, elsewhere = networks.fingerprint("2a01:e0a:1:2::10"), networks.fingerprint("2a01:e0a:1:2::99")
+    assert home == elsewhere  # one household's IPv6 /64
+    assert networks.fingerprint("203.0.113.7") != networks.fingerprint("203.0.113.8")
+    assert networks.fingerprint("127.0.0.1") is None and networks.fingerprint("not an address") is None
+    suspicious, fine = chat(session, shop, expert), chat(session, shop, expert)
+    suspicious.visitor_network = suspicious.expert_network = home
+    fine.visitor_network, fine.expert_network = networks.fingerprint("203.0.113.7"), home
+    session.commit()
+    earnings.record_earnings(NOW)
+    flags = {e.conversation_id: e.flags for e in session.scalars(sa.select(Earning))}
+    assert flags == {suspicious.id: ["same_network"], fine.id: []}
