@@ -175,6 +175,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         # Payouts: how long earnings are held before they become payable (disputes, fraud checks), and how
         # long after a chat closes it is earned (the visitor's rating decides a rating bonus).
         "PAYOUT_HOLD_DAYS": _int("PAYOUT_HOLD_DAYS", get("PAYOUT_HOLD_DAYS", "14"), 0),
+        # The weekday finance runs payout batches (0 Monday ... 6 Sunday): what experts are told to expect.
+        "PAYOUT_WEEKDAY": _int("PAYOUT_WEEKDAY", get("PAYOUT_WEEKDAY", "0"), 0),
         "PAYOUT_RATING_GRACE_MINUTES": _int(
             "PAYOUT_RATING_GRACE_MINUTES", get("PAYOUT_RATING_GRACE_MINUTES", "10"), 0),
         # Stripe Connect: the secret key, the API's base address (a Stripe-compatible server in tests) and

@@ -157,6 +157,12 @@ class EarningsSummary:
     totals: list[Totals]  # one per currency the expert earned in
     by_brand: list[BrandLine]
     recent: list[Earning]
+    next_payout: dt.date  # the next payout day (payable money is paid then)
+
+
+def next_payout_day(today: dt.date, weekday: int) -> dt.date:
+    """The next payout day strictly after today (today's batch may already have run)."""
+    return today + dt.timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
 
 def own_earnings(actor: User, *, recent: int = 20) -> EarningsSummary:
@@ -182,4 +188,5 @@ def own_earnings(actor: User, *, recent: int = 20) -> EarningsSummary:
         held, payable, transit = money["expert_held"], money["expert_payable"], money["expert_in_transit"]
         paid = int(earned.get(currency, 0)) - held - payable - transit
         totals.append(Totals(currency, held, payable, transit, paid))
-    return EarningsSummary(totals, by_brand, latest)
+    return EarningsSummary(totals, by_brand, latest,
+                           next_payout_day(utcnow().date(), current_app.config["PAYOUT_WEEKDAY"] % 7))

@@ -47,6 +47,8 @@ class EarningsSummarySchema(Schema):
         "description": "One line per currency the expert earned in."})
     by_brand = fields.List(fields.Nested(BrandLineSchema), dump_only=True)
     recent = fields.List(fields.Nested(EarningSchema), dump_only=True)
+    next_payout = fields.Date(dump_only=True, metadata={"description": "The next payout day: payable money is "
+                                                                      "paid then."})
 
 
 class BatchCreateSchema(Schema):

@@ -147,8 +147,10 @@ def test_the_expert_sees_their_money_per_currency_on_the_phone_and_in_the_api(cl
                                   "paid_cents": 0}]
     assert summary["by_brand"] == [{"brand_id": shop.id, "currency": "EUR", "chats": 1, "earned_cents": 210}]
     assert summary["recent"][0]["bonus_cents"] == 50
+    assert summary["next_payout"] == earnings.next_payout_day(utcnow().date(), 0).isoformat()
     page = client.get("/expert/earnings").get_data(as_text=True)
-    assert "€2.10" in page and "Atelier" in page and "held until" in page
+    assert "€2.10" in page and "Atelier" in page and "held until" in page and "Next payout: " in page
+    assert "By SEPA bank transfer" in page  # no Stripe account yet
 
 
 def test_only_experts_have_earnings(client, session):
@@ -181,3 +183,12 @@ def test_a_visitor_on_the_experts_own_network_is_flagged(session, shop):
     earnings.record_earnings(NOW)
     flags = {e.conversation_id: e.flags for e in session.scalars(sa.select(Earning))}
     assert flags == {suspicious.id: ["same_network"], fine.id: []}
+
+
+@pytest.mark.parametrize(("today", "expected"), [
+    (dt.date(2026, 11, 29), dt.date(2026, 11, 30)),  # Sunday -> Monday
+    (dt.date(2026, 11, 30), dt.date(2026, 12, 7)),  # a Monday: today's batch may have run, so the next one
+    (dt.date(2026, 12, 2), dt.date(2026, 12, 7)),
+])
+def test_the_next_payout_day_is_the_next_payout_weekday(today, expected):
+    assert earnings.next_payout_day(today, 0) == expected
