@@ -19,6 +19,7 @@ from marketplace.database import db, utcnow
 from marketplace.experts import enrolments, vetting
 from marketplace.experts import services as experts
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
+from marketplace.payouts import earnings
 from marketplace.routing import history
 from marketplace.shifts import services as shifts
 
@@ -168,6 +169,14 @@ def _seed_history(brand_id: int, timezone: str, expert_id: int, peak_per_quarter
     history.record_past_chats(brand_id, chats)
 
 
+def _seed_earnings(emma) -> None:
+    """Emma's past chats earned, those past the hold payable, and her IBAN on file: finance can run a batch."""
+    if experts.payout_summary(emma) is None:
+        experts.set_payout_details(emma, "Emma Expert", "FR1420041010050500013M02606")
+    earnings.record_earnings()  # the oldest thousand chats of the last weeks; the scheduler's minute earns on
+    earnings.release_due()
+
+
 def _poisson(rng: random.Random, mean: float) -> int:
     """A Poisson draw by counting exponential gaps (small means only, as here)."""
     count, total = 0, rng.expovariate(1.0) if mean > 0 else 1.0
@@ -214,6 +223,7 @@ def seed() -> list[DemoLogin]:
     _approve_emma(brand_ids["maison-lumiere"])
     emma = experts.own_profile(accounts.find_user_by_email(EXPERTS[0][0]))
     _seed_history(brand_ids["maison-lumiere"], "Europe/Paris", emma.id, peak_per_quarter=12)
+    _seed_earnings(accounts.find_user_by_email(EXPERTS[0][0]))
     for _name, slug, timezone, _currency in BRANDS:
         _publish_demo_shifts(brand_ids[slug], timezone)
         _set_up_chat(brand_ids[slug], slug)

@@ -57,30 +57,33 @@ def _price(chat: history.AnsweredChat, card) -> tuple[int, int, int]:
 
 
 def earn(chat: history.AnsweredChat, card, currency: str, now: dt.datetime) -> Earning | None:
-    """Record one chat's earning and its ledger transaction in one database transaction; None if done before."""
+    """Record one chat's earning and its ledger transaction, in a savepoint of the caller's transaction (the
+    caller commits); None if it was earned before, leaving nothing of this attempt behind."""
     price, commission, bonus = _price(chat, card)
     hold = dt.timedelta(days=current_app.config["PAYOUT_HOLD_DAYS"])
-    posted = None  # a free chat (a price of 0, no bonus) still counts as answered; nothing moves in the ledger
-    if price + bonus:
-        posted = books.post(ledger.earning(chat.brand_id, chat.expert_id, price, commission, bonus, currency),
-                            memo=f"chat {chat.conversation_id}")
-    earning = Earning(conversation_id=chat.conversation_id, brand_id=chat.brand_id, expert_id=chat.expert_id,
-                      rate_card_id=chat.rate_card_id, currency=currency, price_cents=price, commission_cents=commission,
-                      bonus_cents=bonus, expert_cents=price + bonus - commission, closed_at=chat.closed_at,
-                      earned_at=now, hold_until=chat.closed_at + hold, status=EarningStatus.HELD,
-                      flags=fraud_flags(chat),
-                      transaction_id=posted)
-    db.session.add(earning)
+    savepoint = db.session.begin_nested()
     try:
-        db.session.commit()
+        posted = None  # a free chat (a price of 0, no bonus) still counts as answered; nothing moves in the ledger
+        if price + bonus:
+            posted = books.post(ledger.earning(chat.brand_id, chat.expert_id, price, commission, bonus, currency),
+                                memo=f"chat {chat.conversation_id}")
+        earning = Earning(conversation_id=chat.conversation_id, brand_id=chat.brand_id, expert_id=chat.expert_id,
+                          rate_card_id=chat.rate_card_id, currency=currency, price_cents=price,
+                          commission_cents=commission, bonus_cents=bonus, expert_cents=price + bonus - commission,
+                          closed_at=chat.closed_at, earned_at=now, hold_until=chat.closed_at + hold,
+                          status=EarningStatus.HELD, flags=fraud_flags(chat), transaction_id=posted)
+        db.session.add(earning)
+        db.session.flush()
     except IntegrityError:
-        db.session.rollback()  # another pass earned it first: nothing changes (rule 11)
+        savepoint.rollback()  # another pass earned it first: nothing changes (rule 11)
         return None
+    savepoint.commit()
     return earning
 
 
 def record_earnings(now: dt.datetime | None = None) -> int:
-    """Earn every answered chat closed long enough ago to be rated; safe to run again and again."""
+    """Earn every answered chat closed long enough ago to be rated; safe to run again and again, and at once
+    with another pass. One transaction a pass (a savepoint a chat), so a pass costs one commit."""
     now = now or utcnow()
     until = now - dt.timedelta(minutes=current_app.config["PAYOUT_RATING_GRACE_MINUTES"])
     newest = db.session.scalar(sa.select(sa.func.max(Earning.closed_at)))
@@ -90,13 +93,13 @@ def record_earnings(now: dt.datetime | None = None) -> int:
         Earning.conversation_id.in_([chat.conversation_id for chat in chats])))) if chats else set()
     cards = rates.cards_by_id({chat.rate_card_id for chat in chats if chat.rate_card_id})
     currencies = {brand.id: brand.currency for brand in brands.brands_by_id({c.brand_id for c in chats}).values()}
-    db.session.commit()
     earned = 0
     for chat in chats:
         if chat.conversation_id in done:
             continue
         if earn(chat, cards.get(chat.rate_card_id), currencies[chat.brand_id], now) is not None:
             earned += 1
+    db.session.commit()
     return earned
 
 
@@ -105,31 +108,32 @@ def needs_review(earning: Earning) -> bool:
     return bool(earning.flags) or earning.disputed_at is not None
 
 
+RELEASE_CHUNK = 500  # earnings released per commit
+
+
 def release_due(now: dt.datetime | None = None) -> int:
     """Held earnings past their hold become payable, each by its own ledger transaction, unless flagged or
-    disputed and not yet released by a review."""
+    disputed and not yet released by a review. A compare-and-set on the status makes a concurrent pass
+    release each earning once."""
     now = now or utcnow()
-    due = db.session.scalars(sa.select(Earning.id).where(
-        Earning.status == EarningStatus.HELD, Earning.hold_until <= now)).all()
-    db.session.commit()
+    releasable = sa.and_(Earning.status == EarningStatus.HELD, sa.or_(
+        sa.and_(sa.cast(Earning.flags, sa.Text) == "[]", Earning.disputed_at.is_(None)),
+        Earning.decision == "released"))
+    due = db.session.execute(sa.select(Earning.id, Earning.expert_id, Earning.expert_cents, Earning.currency)
+                             .where(releasable, Earning.hold_until <= now).order_by(Earning.id)).all()
     released = 0
-    for earning_id in due:
-        earning = db.session.get(Earning, earning_id, with_for_update=True, populate_existing=True)
-        if earning.status != EarningStatus.HELD or (needs_review(earning) and earning.decision != "released"):
-            db.session.commit()
-            continue
-        # Compare-and-set: only the run that moves the status posts the release.
-        moved = db.session.execute(sa.update(Earning).where(Earning.id == earning_id,
-                                                            Earning.status == EarningStatus.HELD)
+    for number, (earning_id, expert_id, cents, currency) in enumerate(due, start=1):
+        moved = db.session.execute(sa.update(Earning).where(Earning.id == earning_id, releasable)  # not disputed since
                                    .values(status=EarningStatus.PAYABLE)
                                    .execution_options(synchronize_session=False)).rowcount
-        if moved == 1 and earning.expert_cents:
-            release_id = books.post(ledger.release(earning.expert_id, earning.expert_cents, earning.currency),
-                                    f"earning {earning.id}")
+        if moved == 1 and cents:
+            release_id = books.post(ledger.release(expert_id, cents, currency), f"earning {earning_id}")
             db.session.execute(sa.update(Earning).where(Earning.id == earning_id).values(released_by_id=release_id)
                                .execution_options(synchronize_session=False))
-        db.session.commit()
         released += moved
+        if number % RELEASE_CHUNK == 0:
+            db.session.commit()
+    db.session.commit()
     return released
 
 
