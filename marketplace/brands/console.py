@@ -25,6 +25,7 @@ TABS = (
     ("routing.caps", _l("Caps"), BrandRole.VIEWER),
     ("routing.widget_settings", _l("Widget"), BrandRole.VIEWER),
     ("brands.quiz", _l("Quiz"), BrandRole.VIEWER),
+    ("statements.brand_invoices", _l("Invoices"), BrandRole.VIEWER),
     ("earnings.brand_disputes", _l("Disputes"), BrandRole.VIEWER),
     ("members.members", _l("Members"), BrandRole.VIEWER),
     ("brands.tokens", _l("API tokens"), BrandRole.ADMIN),

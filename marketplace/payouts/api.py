@@ -13,8 +13,8 @@ from marketplace.payouts import batches, connect, disputes, earnings, submission
 from marketplace.payouts.models import PayoutBatch, PayoutItem
 from marketplace.payouts.schemas import (
     BatchCreateSchema,
-    DecisionSchema,
     DisputeCreateSchema,
+    EarningDecisionSchema,
     EarningSchema,
     EarningsSummarySchema,
     PayoutBatchDetailSchema,
@@ -176,13 +176,13 @@ def earnings_to_review(actor):
 
 @api.post("/earnings/<int:earning_id>/release")
 @endpoint("Clear a flagged or disputed earning: payable at the end of its hold", roles=REVIEWERS,
-          body=DecisionSchema(), response=EarningSchema(), tags=["payouts"])
+          body=EarningDecisionSchema(), response=EarningSchema(), tags=["payouts"])
 def release_earning(actor, body, earning_id: int):
     return disputes.release(actor, earning_id, body["note"], ip=request.remote_addr)
 
 
 @api.post("/earnings/<int:earning_id>/reverse")
 @endpoint("Reverse an earning (dispute upheld, fraud) by reversing ledger transactions", roles=REVIEWERS,
-          body=DecisionSchema(), response=EarningSchema(), tags=["payouts"])
+          body=EarningDecisionSchema(), response=EarningSchema(), tags=["payouts"])
 def reverse_earning(actor, body, earning_id: int):
     return disputes.reverse(actor, earning_id, body["note"], ip=request.remote_addr)

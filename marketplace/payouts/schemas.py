@@ -112,6 +112,6 @@ class DisputeCreateSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
 
-class DecisionSchema(Schema):
+class EarningDecisionSchema(Schema):
     note = fields.String(required=True, validate=validate.Length(min=3, max=500),
                          metadata={"description": "Why: kept in the audit log."})

@@ -15,11 +15,11 @@ from marketplace.payouts import ledger as books
 from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, UserFactory
-from tests.payouts.test_earnings import NOW, chat, expert_of, owed, shop  # noqa: F401 - the fixture
+from tests.payouts.test_earnings import NOW, chat, expert_of, owed
 
 
 @pytest.fixture
-def people(session, shop):  # noqa: F811 - the fixture imported above
+def people(session, shop):
     admin = MembershipFactory(brand=shop, role=BrandRole.ADMIN)
     viewer = MembershipFactory(brand=shop, role=BrandRole.VIEWER)
     finance = UserFactory(role=Role.FINANCE)
@@ -27,7 +27,7 @@ def people(session, shop):  # noqa: F811 - the fixture imported above
     return session.get(User, admin.user_id), session.get(User, viewer.user_id), finance
 
 
-def earned(session, shop, **kwargs) -> Earning:  # noqa: F811
+def earned(session, shop, **kwargs) -> Earning:
     expert = expert_of(shop)
     conversation = chat(session, shop, expert, **kwargs)
     earnings.record_earnings(NOW)

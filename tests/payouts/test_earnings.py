@@ -19,19 +19,9 @@ from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, Ledg
 from marketplace.routing import history, networks
 from marketplace.routing.models import Conversation, ConversationStatus, EndReason
 from tests.conftest import log_in
-from tests.factories import BrandFactory, EnrolmentFactory, UserFactory
+from tests.factories import EnrolmentFactory, UserFactory
 
 NOW = utcnow()
-
-
-@pytest.fixture
-def shop(session) -> Brand:
-    """A brand paying 2.00 a chat at 20 % commission, with a bonus of 0.50 for a rating of 4 or more."""
-    brand = BrandFactory(name="Atelier", price_cents=200)
-    card = session.scalar(sa.select(RateCard).where(RateCard.brand_id == brand.id))
-    card.bonus_rules = [{"kind": "rating_at_least", "value": 4, "bonus_cents": 50}]
-    session.commit()
-    return brand
 
 
 def expert_of(shop: Brand) -> ExpertProfile:

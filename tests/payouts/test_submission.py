@@ -101,7 +101,7 @@ def transfers_per_expert(session, fake: FakeStripe) -> dict[int, list[int]]:
 def assert_paid_exactly_once(session, fake: FakeStripe, expected: dict[int, int]) -> None:
     """Each expert got one transfer of what they were owed; the ledger says the same, and adds up."""
     assert transfers_per_expert(session, fake) == {expert: [cents] for expert, cents in expected.items()}
-    for expert, cents in expected.items():
+    for expert in expected:
         assert balance(session, "expert_payable", expert) == 0
         assert balance(session, "expert_in_transit", expert) == 0
     assert balance(session, "cash", None) == -sum(expected.values())
