@@ -14,6 +14,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.api)
     app.register_blueprint(api.hooks)
     app.register_blueprint(statement_views.blueprint)
+    from marketplace.payouts import report_views
+    app.register_blueprint(report_views.blueprint)
+    app.register_blueprint(report_views.api)
     register_home(app, Role.FINANCE, "payouts.home")
     for job in (jobs.EARN, jobs.RELEASE, jobs.SUBMIT, jobs.CHECK):
         register_job(app, job)

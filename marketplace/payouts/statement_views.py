@@ -75,14 +75,15 @@ def expert_statement_csv(period: str):
 @blueprint.get("/brands/<slug>/invoices")
 @role_required(*INVOICE_READERS)
 def brand_invoices(slug: str):
-    brand, months = statements.invoice_index(current_user, brands.brand_id_for_slug(slug))
+    brand, months = statements.invoice_index(current_user, brands.get_brand_by_slug(current_user, slug).id)
     return render_template("payouts/invoices.html", brand=brand, months=months)
 
 
 @blueprint.get("/brands/<slug>/invoices/<period>.pdf")
 @role_required(*INVOICE_READERS)
 def brand_invoice_pdf(slug: str, period: str):
-    return _invoice_pdf(current_user, brands.brand_id_for_slug(slug), *statements.parse_month(period))
+    brand = brands.get_brand_by_slug(current_user, slug)  # another brand's is not found, whatever the period
+    return _invoice_pdf(current_user, brand.id, *statements.parse_month(period))
 
 
 # The API: the same files for programs.

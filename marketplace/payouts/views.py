@@ -191,6 +191,9 @@ class DisputeForm(FlaskForm):
 @role_required("brand", "ops", "finance")
 def brand_disputes(slug: str):
     brand = brands.get_brand_by_slug(current_user, slug)
+    may_dispute = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    if request.method == "POST" and not may_dispute:
+        abort(403)
     form = DisputeForm()
     if form.validate_on_submit():
         try:
@@ -205,7 +208,7 @@ def brand_disputes(slug: str):
             return redirect(url_for("earnings.brand_disputes", slug=slug))
     return render_template("payouts/disputes.html", brand=brand, form=form,
                            disputes=disputes.brand_disputes(current_user, brand.id),
-                           may_dispute=brands.brand_role(current_user, brand.id) == BrandRole.ADMIN,
+                           may_dispute=may_dispute,
                            hold_days=current_app.config["PAYOUT_HOLD_DAYS"]), 422 if form.errors else 200
 
 

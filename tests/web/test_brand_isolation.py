@@ -33,7 +33,7 @@ def page_routes(app) -> list[tuple[str, str]]:
 
 
 def page_path(rule: str, slug: str) -> str:
-    return re.sub(r"<int:\w+>", "1", rule.replace("<slug>", slug))
+    return re.sub(r"<int:\w+>", "1", rule.replace("<slug>", slug).replace("<period>", "2025-01"))
 
 
 def snapshot() -> dict[str, object]:
