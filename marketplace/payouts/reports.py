@@ -9,10 +9,8 @@ formula prefixed with an apostrophe. A million rows never sit in memory.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
-import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -39,13 +37,13 @@ from marketplace.payouts.models import (
     PayoutItem,
     PayoutRail,
 )
+from marketplace.web import spreadsheets
 
 CHUNK = 1_000  # rows read and written at a time
 MAX_PERIOD_DAYS = 366
 RECONCILIATION_DAYS = 30  # the default window
 AUDIT_PAGE_SIZE = 50
 MONEY_AUDIT_PREFIX = "payout_"  # payout_batch_*, payout_item_*, payout_sepa_*, payout_details_read/changed
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATABASE_ID = re.compile(r"[0-9]{1,19}")  # ASCII digits that fit a BIGINT
@@ -122,16 +120,13 @@ def _positive_id(value: object, field_name: str) -> int | None:
 # --- CSV --------------------------------------------------------------------------------------------------
 
 def _cell(value: object) -> object:
-    """A cell as written: dates in ISO UTC, nothing for None, and text a spreadsheet would run as a formula
-    prefixed with an apostrophe (amounts are numbers, never text, so a negative amount stays a number)."""
+    """A cell as written: dates in ISO UTC, nothing for None, codes for enums (formulas are defused later)."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
     return value
 
 
@@ -145,15 +140,7 @@ def _money(cents: int | None, currency: str) -> list[object]:
 
 
 def _csv(header: Sequence[str], chunks: Iterable[Iterable[Sequence[object]]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    yield buffer.getvalue()
-    for rows in chunks:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([_cell(value) for value in row] for row in rows)
-        yield buffer.getvalue()
+    return spreadsheets.stream(header, ([[_cell(value) for value in row] for row in rows] for rows in chunks))
 
 
 def _read(statement: sa.Select) -> Iterator[Sequence[sa.Row]]:

@@ -6,10 +6,8 @@ mentions of the self-billing invoice stay in French whatever the language.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from babel.dates import format_date
@@ -27,11 +25,11 @@ from marketplace.payouts.statements import (
     StatementLine,
     YearIncome,
 )
+from marketplace.web import spreadsheets
 
 # Legal mentions of a French self-billing invoice: French whatever the reader's language.
 SELF_BILLING_MENTION = "Autofacturation – facture émise par le client au nom et pour le compte du fournisseur"
 FRENCH_VAT_EXEMPTION = "TVA non applicable, art. 293 B du CGI"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def decimal_text(cents: int, currency: str) -> str:
@@ -48,17 +46,6 @@ def amount_text(cents: int, currency: str, locale) -> str:
     return f"{number} {currency}".replace("\u202f", " ").replace("\xa0", " ")
 
 
-def _text_cell(value: str) -> str:
-    """Free text (a brand's name) that a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
 
 
 def _money_cells(amounts: Amounts) -> list[str]:
@@ -75,14 +62,14 @@ def statement_csv(statement: ExpertStatement) -> str:
     chat (counted nowhere), then one `total` line per currency. Amounts as "12.50", the net also in cents."""
     def chat_row(kind: str, line: StatementLine) -> list[object]:
         return [kind, line.closed_at.date().isoformat(), line.closed_at.strftime("%H:%M"),
-                _text_cell(line.brand_name), line.conversation_id, line.amounts.currency,
+                line.brand_name, line.conversation_id, line.amounts.currency,
                 *_money_cells(line.amounts), line.amounts.net_cents]
 
     rows = [chat_row("chat", line) for line in statement.lines]
     rows += [chat_row("reversed", line) for line in statement.reversed]
     rows += [["total", "", "", "", "", total.currency, *_money_cells(total), total.net_cents]
              for total in statement.totals]
-    return _csv(STATEMENT_COLUMNS, rows)
+    return spreadsheets.text(STATEMENT_COLUMNS, rows)
 
 
 YEAR_COLUMNS = ("month", "currency", "chats", "price", "commission", "bonus", "net", "net_cents")
@@ -94,7 +81,7 @@ def year_csv(income: YearIncome) -> str:
              row.amounts.net_cents] for row in income.rows]
     rows += [["total", total.currency, total.chats, *_money_cells(total), total.net_cents]
              for total in income.totals]
-    return _csv(YEAR_COLUMNS, rows)
+    return spreadsheets.text(YEAR_COLUMNS, rows)
 
 
 class _Document(FPDF):

@@ -8,9 +8,7 @@ the case of ASCII letters only, so there "É" does not find "é".
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -30,13 +28,13 @@ from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.mail import send_after_commit
 from marketplace.routing.models import Conversation, ConversationStatus, LeftMessage, Message
+from marketplace.web import spreadsheets
 
 PER_PAGE = 50
 EXPORT_BATCH = 500
 TEXT_LENGTH = 200
 REPLY_LENGTH = 4000  # LeftMessage.reply
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ("id", "created", "status", "end_reason", "topic", "expert", "accepted", "first_reply_seconds",
                "closed", "rating", "rating_comment", "rate_cents", "messages", "page_url")
 
@@ -275,13 +273,6 @@ def transcript(actor: Actor, brand_id: int, conversation_id: int) -> Transcript:
 
 # CSV export.
 
-def _cell(value: object) -> object:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe; the rest goes as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _local(value: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
@@ -311,10 +302,10 @@ def export_csv(actor: Actor, brand_id: int, filters: Mapping[str, Any]) -> Itera
 
 
 def _csv_batches(conditions: list[sa.ColumnElement[bool]], zone: zoneinfo.ZoneInfo) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    yield "\ufeff" + buffer.getvalue()
+    return spreadsheets.stream(CSV_COLUMNS, _csv_rows(conditions, zone))
+
+
+def _csv_rows(conditions: list[sa.ColumnElement[bool]], zone: zoneinfo.ZoneInfo) -> Iterator[list[list[object]]]:
     after: tuple[dt.datetime, int] | None = None
     while True:
         query = sa.select(Conversation).where(*conditions).order_by(*_newest_first()).limit(EXPORT_BATCH)
@@ -327,10 +318,7 @@ def _csv_batches(conditions: list[sa.ColumnElement[bool]], zone: zoneinfo.ZoneIn
         db.session.commit()
         if not batch:
             return
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([_cell(value) for value in _csv_line(row, zone)] for row in batch)
-        yield buffer.getvalue()
+        yield [_csv_line(row, zone) for row in batch]
         if len(batch) < EXPORT_BATCH:
             return
         after = (batch[-1].created_at, batch[-1].id)

@@ -35,6 +35,7 @@ from marketplace.payouts.models import (
     PayoutRail,
 )
 from marketplace.sealing import seal
+from marketplace.web import spreadsheets
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, BrandFactory, UserFactory
 from tests.payouts.test_earnings import chat, expert_of
@@ -112,8 +113,8 @@ def table(response) -> list[list[str]]:
     assert response.is_streamed
     assert response.headers["Content-Disposition"].startswith('attachment; filename="')
     text = response.data.decode("utf-8")
-    assert not text.startswith("\ufeff")  # as the statements' files: no byte order mark
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert text.startswith("\ufeff")  # as every export: a byte order mark for French spreadsheets
+    return spreadsheets.read(text)
 
 
 def filename(response) -> str:

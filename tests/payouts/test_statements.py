@@ -74,8 +74,8 @@ def csv_rows(response) -> list[dict[str, str]]:
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.mimetype == "text/csv"
     text = response.data.decode("utf-8")
-    assert not text.startswith("\ufeff")  # no byte order mark
-    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert text.startswith("\ufeff")  # a byte order mark, so French spreadsheets read the accents
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
 
 
 def log_in_as(client, expert: ExpertProfile) -> None:

@@ -240,12 +240,13 @@ def test_the_csv_is_semicolon_separated_utf8_with_bom_and_accents_intact(client,
 
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(session, brand, admin):
     now = dt.datetime(2026, 3, 10, 15, tzinfo=UTC)
-    for n, comment in enumerate(("=HYPERLINK(\"http://evil\")", "+33 6 12", "-1", "@SUM(A1)", "fine")):
+    for n, comment in enumerate(("=HYPERLINK(\"http://evil\")", "+33 6 12", "-1", "-1+cmd|' /C calc'!A0",
+                                 "@SUM(A1)", "fine")):
         chat(brand, now + dt.timedelta(minutes=n), rating=1, rating_comment=comment)
     session.commit()
     rows = read_csv("".join(transcripts.export_csv(admin, brand.id, {})))
-    assert [row["rating_comment"] for row in rows] == [
-        "fine", "'@SUM(A1)", "'-1", "'+33 6 12", "'=HYPERLINK(\"http://evil\")"]
+    assert [row["rating_comment"] for row in rows] == [  # a plain number ("-1") stays a number
+        "fine", "'@SUM(A1)", "'-1+cmd|' /C calc'!A0", "-1", "'+33 6 12", "'=HYPERLINK(\"http://evil\")"]
 
 
 def test_the_csv_applies_the_filters_and_streams_every_row_in_batches(client, session, brand, admin, monkeypatch):
