@@ -189,8 +189,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         # Who pays and invoices: the platform's legal identity on statements, invoices and SEPA files.
         "PLATFORM_LEGAL_NAME": get("PLATFORM_LEGAL_NAME", "Marketplace SAS"),
         "PLATFORM_ADDRESS": get("PLATFORM_ADDRESS", "10 rue de la Paix, 75002 Paris, France"),
-        "PLATFORM_SIRET": get("PLATFORM_SIRET", "73282932000074"),
-        "PLATFORM_VAT_NUMBER": get("PLATFORM_VAT_NUMBER", "FR44732829320"),
+        "PLATFORM_SIRET": get("PLATFORM_SIRET", "48123456500002"),
+        "PLATFORM_VAT_NUMBER": get("PLATFORM_VAT_NUMBER", "FR36481234565"),
         "PLATFORM_VAT_BPS": _int("PLATFORM_VAT_BPS", get("PLATFORM_VAT_BPS", "2000"), 0),
         "SEPA_DEBTOR_IBAN": get("SEPA_DEBTOR_IBAN", "FR7630006000011234567890189"),
         "SEPA_DEBTOR_BIC": get("SEPA_DEBTOR_BIC", "AGRIFRPP"),

@@ -124,7 +124,7 @@ def test_the_statement_pdf_lists_each_chat_totals_and_the_self_billing_invoice(c
     assert f"Invoice number: AF-{expert.id}-2025-01" in reversed_part
     assert "Date of issue: February 1, 2025" in reversed_part
     assert "Camille Martin\nSIRET 12345678900017" in reversed_part
-    assert "Marketplace SAS\n10 rue de la Paix, 75002 Paris, France\nSIRET 73282932000074\nVAT number FR44732829320" \
+    assert "Marketplace SAS\n10 rue de la Paix, 75002 Paris, France\nSIRET 48123456500002\nVAT number FR36481234565" \
         in reversed_part
     assert "Amount of the invoice: 6.10 EUR" in reversed_part
     assert VAT_EXEMPTION in reversed_part and MENTION in reversed_part
@@ -345,7 +345,7 @@ def test_the_brand_invoice_adds_vat_to_the_chats_and_bonuses(client, session, sh
     text = pdf_text(response)
     assert response.headers["Content-Disposition"] == f'attachment; filename="invoice-F-{shop.id}-2025-01.pdf"'
     assert f"Invoice F-{shop.id}-2025-01" in text and "Date of issue: February 1, 2025" in text
-    assert "Seller\nMarketplace SAS" in text and "VAT number FR44732829320" in text and "Buyer\nAtelier" in text
+    assert "Seller\nMarketplace SAS" in text and "VAT number FR36481234565" in text and "Buyer\nAtelier" in text
     assert "Wednesday, January 15, 2025 2 4.00 EUR" in text
     assert "Thursday, January 16, 2025 1 2.00 EUR" in text
     assert "January 17" not in text and "February 1, 2025 " not in text.split("Date of issue")[1]
