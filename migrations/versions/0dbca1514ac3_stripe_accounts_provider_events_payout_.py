@@ -57,6 +57,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_payout_items_provider_ref'))
         batch_op.drop_column('finished_at')
         batch_op.drop_column('submitted_at')
+        batch_op.drop_constraint(batch_op.f('ck_payout_items_payout_rail'), type_='check')  # SQLite's rebuild keeps it
         batch_op.drop_column('rail')
 
     with op.batch_alter_table('payout_batches', schema=None) as batch_op:
