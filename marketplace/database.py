@@ -86,6 +86,16 @@ def _drop_after_commit(session: so.Session, previous_transaction: Any) -> None:
         session.info.pop("after_commit", None)
 
 
+READ_ONLY = "marketplace_read_only"
+
+
+def begin_read_only() -> None:
+    """End the session's transaction and begin one that only reads (the caller must not write in it): on
+    SQLite it takes no write lock; elsewhere it is an ordinary transaction."""
+    db.session.commit()
+    db.session.connection(execution_options={READ_ONLY: True})
+
+
 def configure_engine(engine: sa.engine.Engine) -> None:
     """Set SQLite up as DESIGN asks: WAL, foreign keys, and transactions that begin IMMEDIATE.
 
@@ -110,4 +120,7 @@ def configure_engine(engine: sa.engine.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.engine.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction opened by `begin_read_only` only reads: deferred, it reads a snapshot (WAL) without
+        # the write lock, so a long export or the ledger check does not hold up every writer.
+        deferred = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")

@@ -3,10 +3,13 @@ ledger passes (rule 10)."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from marketplace.core import ledger
-from marketplace.database import utcnow
+from marketplace.database import db, utcnow
 from marketplace.payouts import ledger as books
 from marketplace.payouts.models import LedgerEntry, LedgerTransaction
+from tests.conftest import committed_database_app
 
 
 def written(session, *entries: tuple[str, int | None, str, int]) -> int:
@@ -74,3 +77,25 @@ def test_an_expert_owed_less_than_nothing_is_found_in_each_account(session):
 
     assert found == ["expert_payable:9 is owed -120 EUR (below zero)",
                      "expert_in_transit:4 is owed -30 EUR (below zero)"]
+
+
+def test_on_a_committed_database_the_reads_run_at_once_on_their_own_connections_and_find_the_same(tmp_path):
+    """Outside the tests' rolled-back transaction the screen's reads run on read-only connections of their own,
+    in parallel: they see what was committed and name the same breaches."""
+    with committed_database_app("sqlite", tmp_path, "ledger") as app, app.app_context():
+        assert isinstance(db.session.get_bind(), sa.Engine)
+        books.post(ledger.earning(1, 2, 250, 50), "chat")
+        db.session.commit()
+        broken = written(db.session, ("cash", None, "EUR", 7), ("fees", None, "EUR", -5))
+        overdrawn = written(db.session, ("expert_payable", 9, "EUR", 400), ("cash", None, "EUR", -400))
+        mixed = written(db.session, ("cash", None, "EUR", 500), ("fees", None, "EUR", -500),
+                        ("cash", None, "GBP", 300), ("fees", None, "GBP", -300))
+
+        check = books.check_invariants()
+
+        assert (check.transactions, check.entries) == (4, 3 + 2 + 2 + 4)
+        assert f"transaction {broken} sums to 2" in check.breaches
+        assert f"transaction {mixed} mixes currencies" in check.breaches
+        assert "expert_payable:9 is owed -400 EUR (below zero)" in check.breaches
+        assert overdrawn not in {mixed, broken}
+        db.session.remove()
