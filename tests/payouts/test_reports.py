@@ -8,17 +8,16 @@ import csv
 import datetime as dt
 import io
 import zoneinfo
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 from babel.dates import format_datetime
 
 from marketplace.accounts import services as accounts
-from marketplace.accounts.models import AuditEvent, Role, User
+from marketplace.accounts.models import AuditEvent, Role
 from marketplace.core import ledger
 from marketplace.errors import Forbidden
-from marketplace.experts.models import ExpertProfile, PayoutDetails
+from marketplace.experts.models import ExpertProfile
 from marketplace.payouts import batches, reports, submission
 from marketplace.payouts import gateway as gateways
 from marketplace.payouts import ledger as books
@@ -34,65 +33,28 @@ from marketplace.payouts.models import (
     PayoutItem,
     PayoutRail,
 )
-from marketplace.sealing import seal
 from marketplace.web import spreadsheets
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, BrandFactory, UserFactory
+from tests.payouts.money import approved_batch, sepa_expert, stripe_expert
 from tests.payouts.test_earnings import chat, expert_of
-from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET, FakeStripe
 
 UTC = dt.UTC
-TIMEOUT = 0.5
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
 
-# --- Fixtures and helpers (as in test_submission) -------------------------------------------------------
-
-@pytest.fixture
-def fake(app) -> Iterator[FakeStripe]:
-    with FakeStripe(balance={"eur": 10_000_000}) as server:
-        provider = gateways.StripeGateway("sk_test_reports", DEFAULT_WEBHOOK_SECRET, api_base=server.url,
-                                          timeout=TIMEOUT)
-        gateways.set_gateway(app, provider)
-        try:
-            yield server
-        finally:
-            gateways.set_gateway(app, None)
+# --- Helpers ----------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def finance(session) -> tuple[User, User]:
-    first, second = UserFactory(role=Role.FINANCE, full_name="Fanny Finance"), UserFactory(role=Role.FINANCE)
-    session.commit()
-    return first, second
 
 
-def owed(session, expert_id: int, cents: int) -> None:
-    books.post(ledger.earning(1, expert_id, cents, 0), "test")
-    books.post(ledger.release(expert_id, cents), "test")
-    session.commit()
 
 
-def stripe_expert(session, fake: FakeStripe, cents: int, name: str = "Anna") -> ExpertProfile:
-    expert = ApprovedExpertFactory(country="BE", display_name=name)
-    state = gateways.gateway().create_account(expert_id=expert.id, email=f"e{expert.id}@example.be", country="BE")
-    fake.complete_onboarding(state.account_id)
-    session.add(ConnectedAccount(expert_id=expert.id, account_id=state.account_id, transfers_enabled=True))
-    owed(session, expert.id, cents)
-    return expert
 
 
-def sepa_expert(session, cents: int, name: str = "Sacha", iban: str = "BE68539007547034") -> ExpertProfile:
-    expert = ApprovedExpertFactory(country="BE", display_name=name)
-    session.add(PayoutDetails(expert_id=expert.id, account_holder="Anne Dupré", iban_sealed=seal(iban, "payout-iban"),
-                              iban_country=iban[:2], iban_last4=iban[-4:]))
-    owed(session, expert.id, cents)
-    return expert
 
 
-def approved_batch(finance) -> PayoutBatch:
-    batch = batches.create_draft(finance[0], "EUR", 0)
-    return batches.approve(finance[1], batch.id)
+
 
 
 def item_of(session, expert: ExpertProfile, batch: PayoutBatch | None = None) -> PayoutItem:

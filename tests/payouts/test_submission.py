@@ -7,14 +7,12 @@ import json
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
 from marketplace.accounts.models import AuditEvent, Role, User
 from marketplace.core import ledger
-from marketplace.experts.models import PayoutDetails
 from marketplace.notifications.models import Notification
 from marketplace.payouts import batches, jobs, submission
 from marketplace.payouts import gateway as gateways
@@ -29,60 +27,10 @@ from marketplace.payouts.models import (
     PayoutRail,
     ProviderEvent,
 )
-from marketplace.sealing import seal
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, UserFactory
+from tests.payouts.money import TIMEOUT, approved_batch, sepa_expert, stripe_expert
 from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET, FakeStripe, signature_header
-
-TIMEOUT = 0.5  # the gateway's, so injected timeouts stay short
-
-
-@pytest.fixture
-def fake(app) -> Iterator[FakeStripe]:
-    with FakeStripe(balance={"eur": 10_000_000}) as server:
-        provider = gateways.StripeGateway("sk_test_payouts", DEFAULT_WEBHOOK_SECRET, api_base=server.url,
-                                          timeout=TIMEOUT)
-        gateways.set_gateway(app, provider)
-        try:
-            yield server
-        finally:
-            gateways.set_gateway(app, None)
-
-
-@pytest.fixture
-def finance(session) -> tuple[User, User]:
-    first, second = UserFactory(role=Role.FINANCE), UserFactory(role=Role.FINANCE)
-    session.commit()
-    return first, second
-
-
-def owed(session, expert_id: int, cents: int) -> None:
-    """`cents` earned and past the hold: payable."""
-    books.post(ledger.earning(1, expert_id, cents, 0), "test")
-    books.post(ledger.release(expert_id, cents), "test")
-    session.commit()
-
-
-def stripe_expert(session, fake: FakeStripe, cents: int):
-    expert = ApprovedExpertFactory(country="BE")
-    state = gateways.gateway().create_account(expert_id=expert.id, email=f"e{expert.id}@example.be", country="BE")
-    fake.complete_onboarding(state.account_id)
-    session.add(ConnectedAccount(expert_id=expert.id, account_id=state.account_id, transfers_enabled=True))
-    owed(session, expert.id, cents)
-    return expert
-
-
-def sepa_expert(session, cents: int, iban: str = "BE68539007547034"):
-    expert = ApprovedExpertFactory(country="BE")
-    session.add(PayoutDetails(expert_id=expert.id, account_holder="Anne Dupré", iban_sealed=seal(iban, "payout-iban"),
-                              iban_country=iban[:2], iban_last4=iban[-4:]))
-    owed(session, expert.id, cents)
-    return expert
-
-
-def approved_batch(finance) -> PayoutBatch:
-    batch = batches.create_draft(finance[0], "EUR", 0)
-    return batches.approve(finance[1], batch.id)
 
 
 def balance(session, kind: str, owner: int | None) -> int:
