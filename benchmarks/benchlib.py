@@ -95,3 +95,16 @@ def log_in(url: str, email: str, password: str = PASSWORD) -> str:
 def environ(**extra: str) -> dict[str, str]:
     """The environment for a server subprocess: this one's, unbuffered, plus `extra`."""
     return {**os.environ, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def migrate(app) -> str:
+    """Bring the database to the newest revision; return that revision (it names the schema measured)."""
+    from flask_migrate import upgrade
+
+    from marketplace.database import db
+
+    with app.app_context():
+        upgrade()
+        revision = db.session.scalar(db.text("SELECT version_num FROM alembic_version"))
+        db.session.remove()
+    return revision

@@ -86,19 +86,6 @@ def make_app(database_url: str):
     return create_app({}, environ=environ)
 
 
-def migrate(app) -> str:
-    """Bring the database to the newest revision; return that revision (it names the schema measured)."""
-    from flask_migrate import upgrade
-
-    from marketplace.database import db
-
-    with app.app_context():
-        upgrade()
-        revision = db.session.scalar(db.text("SELECT version_num FROM alembic_version"))
-        db.session.remove()
-    return revision
-
-
 def timed(work) -> tuple[float, object]:
     started = time.perf_counter()
     result = work()
@@ -309,7 +296,7 @@ class LedgerQueries:
 def bench_batch(args, workdir: Path) -> dict:
     path = workdir / "payouts-batch.db"
     app = make_app(f"sqlite:///{path}")
-    revision = migrate(app)
+    revision = benchlib.migrate(app)
     from marketplace.accounts.models import User
     from marketplace.database import db
     from marketplace.payouts import batches
@@ -696,7 +683,7 @@ def soak_shard(args, workdir: Path, shard: int, shards: int) -> dict:
     # Unknown outcomes are expected here by the thousand: keep the log for errors.
     logging.getLogger("marketplace.payouts.submission").setLevel(logging.ERROR)
     app = make_app(f"sqlite:///{workdir / f'payouts-soak-{shard}.db'}")
-    revision = migrate(app)
+    revision = benchlib.migrate(app)
     runs = range(shard, args.soak, shards)
     with FakeStripe(balance={CURRENCY.lower(): PLENTY}) as fake, app.app_context():
         provider = timed_gateway(fake.url, args.soak_timeout)

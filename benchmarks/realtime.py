@@ -148,7 +148,7 @@ def seed_pairs(database_url: str, pairs: int) -> dict:
 
     bench = load_routing_bench()
     app = bench.make_app(database_url)
-    bench.migrate(app)
+    benchlib.migrate(app)
     with app.app_context():
         seeded = bench.seed(1, pairs, 0, concurrency=1, password_hash=hash_password(PASSWORD), email_tag="rt")
         brand = db.session.get(Brand, seeded["brand_ids"][0])

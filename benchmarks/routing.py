@@ -73,19 +73,6 @@ def make_app(database_url: str):
     return create_app({}, environ=environ)
 
 
-def migrate(app) -> str:
-    """Bring the database to the newest revision; return that revision (it names the schema measured)."""
-    from flask_migrate import upgrade
-
-    from marketplace.database import db
-
-    with app.app_context():
-        upgrade()
-        revision = db.session.scalar(db.text("SELECT version_num FROM alembic_version"))
-        db.session.remove()
-    return revision
-
-
 def seed(n_brands: int, n_experts: int, n_conversations: int, *, enrol: str = "disjoint", concurrency: int = 3,
          password_hash: str = "!", email_tag: str = "bench") -> dict:  # noqa: S107 - "!" matches no password
     """Brands, approved experts (available, empty load) and waiting conversations; bulk inserts, committed.
@@ -311,7 +298,7 @@ def bench_sqlite(args, workdir: Path) -> dict:
     log(f"[1] SQLite, one router: {args.conversations} waiting conversations, {args.experts} experts "
         f"x concurrency {args.concurrency} (each run at most {args.max_run_seconds:g} s)")
     app = make_app(url)
-    revision = migrate(app)
+    revision = benchlib.migrate(app)
     from marketplace.database import db
 
     with app.app_context():
@@ -551,7 +538,7 @@ def bench_pg_case(args, admin, name: str, n_brands: int, enrol: str) -> dict:
     log(f"  case: {name}")
     try:
         app = make_app(plain_url.replace("postgresql://", "postgresql+psycopg://"))
-        revision = migrate(app)
+        revision = benchlib.migrate(app)
         from marketplace.database import db
 
         with app.app_context():
@@ -853,7 +840,7 @@ def bench_sockets(args, workdir: Path) -> dict:
     n = args.socket_experts
     log(f"[3/4] real server (`marketplace serve`, threading, SQLite): seeding {n} experts")
     app = make_app(url)
-    migrate(app)
+    benchlib.migrate(app)
     with app.app_context():
         seeded = seed(1, n, 0, concurrency=args.concurrency, password_hash=hash_password(PASSWORD), email_tag="sock")
         from marketplace.brands.models import Brand
