@@ -99,13 +99,13 @@ def account_updated(event: gateways.Event) -> str:
     return "applied"
 
 
-def stripe_destinations(expert_ids: set[int]) -> dict[int, str]:
-    """The connected account of each expert who can receive transfers."""
+def stripe_destinations(expert_ids: set[int], *, ready_only: bool = True) -> dict[int, str]:
+    """The connected account of each expert who can receive transfers (or of each who has one)."""
     if not expert_ids:
         return {}
-    return dict(db.session.execute(
-        sa.select(ConnectedAccount.expert_id, ConnectedAccount.account_id)
-        .where(ConnectedAccount.expert_id.in_(expert_ids), ConnectedAccount.transfers_enabled)).all())
+    query = sa.select(ConnectedAccount.expert_id, ConnectedAccount.account_id).where(
+        ConnectedAccount.expert_id.in_(expert_ids))
+    return dict(db.session.execute(query.where(ConnectedAccount.transfers_enabled) if ready_only else query).all())
 
 
 def rails(expert_ids: set[int], currency: str) -> dict[int, PayoutRail]:

@@ -91,6 +91,8 @@ class PaymentGateway(Protocol):
 
     def transfers(self, *, since: dt.datetime) -> Iterator[Transfer]: ...
 
+    def transfers_in_group(self, group: str) -> list[Transfer]: ...
+
     def parse_event(self, payload: bytes, signature: str | None) -> Event: ...
 
 
@@ -164,6 +166,17 @@ class StripeGateway:
                 yield _transfer(found)
             if not page.has_more or not page.data:
                 return
+            params = {**params, "starting_after": page.data[-1].id}
+
+    def transfers_in_group(self, group: str) -> list[Transfer]:
+        """Every transfer made with this `transfer_group` (a batch's), however old its idempotency keys."""
+        found: list[Transfer] = []
+        params: dict[str, Any] = {"limit": 100, "transfer_group": group}
+        while True:
+            page = self._call(self._client.v1.transfers.list, params=params)
+            found += [_transfer(transfer) for transfer in page.data]
+            if not page.has_more or not page.data:
+                return found
             params = {**params, "starting_after": page.data[-1].id}
 
     def parse_event(self, payload: bytes, signature: str | None) -> Event:

@@ -114,12 +114,17 @@ def run(batch_id: int, *, provider: gateways.PaymentGateway | None = None, fault
         return done
     currency = batch.currency
     open_items = db.session.execute(
-        sa.select(PayoutItem.id, PayoutItem.expert_id, PayoutItem.rail)
+        sa.select(PayoutItem.id, PayoutItem.expert_id, PayoutItem.rail, PayoutItem.status)
         .where(PayoutItem.batch_id == batch_id, PayoutItem.status.in_((ItemStatus.PENDING, ItemStatus.SUBMITTED)))
         .order_by(PayoutItem.id)).all()
-    destinations = connect.stripe_destinations({row.expert_id for row in open_items if row.rail == PayoutRail.STRIPE})
+    # Every account, ready or not: an item sent before a crash is sent again with its key whatever became of
+    # the account since (the provider gives the first answer, or refuses one that cannot receive).
+    destinations = connect.stripe_destinations(
+        {row.expert_id for row in open_items if row.rail == PayoutRail.STRIPE}, ready_only=False)
+    resumed = {row.id for row in open_items if row.status == ItemStatus.SUBMITTED and row.rail == PayoutRail.STRIPE}
     db.session.commit()
-    for item_id, expert_id, rail in open_items:
+    already = _transfers_made(batch_id, provider) if resumed else {}
+    for item_id, expert_id, rail, _status in open_items:
         if deadline is not None and time.monotonic() > deadline:
             break
         item = _mark(item_id, currency)
@@ -134,6 +139,12 @@ def run(batch_id: int, *, provider: gateways.PaymentGateway | None = None, fault
         if destination is None:
             done.failed += _settle(item_id, item.attempt, currency, failure=gettext(
                 "The expert's Stripe account cannot receive transfers any more."))
+            continue
+        if already is not None and item_id in already:  # made before a crash: written down, not asked again
+            done.paid += _settle(item_id, item.attempt, currency, transfer_id=already[item_id].id, fault=fault)
+            continue
+        if already is None and item_id in resumed:  # sent before, and the provider cannot say what it did
+            done.unresolved += 1
             continue
         provider = provider or gateways.gateway()
         try:
@@ -155,6 +166,23 @@ def run(batch_id: int, *, provider: gateways.PaymentGateway | None = None, fault
         done.paid += _settle(item_id, item.attempt, currency, transfer_id=transfer.id, fault=fault)
     done.finished = finish(batch_id)
     return done
+
+
+def _transfers_made(batch_id: int, provider: gateways.PaymentGateway | None) -> dict[int, gateways.Transfer] | None:
+    """The transfers the provider already made for the batch's items, by item: a resumed run writes these
+    down instead of calling again, so an idempotency key that expired meanwhile (Stripe keeps them 24 hours)
+    cannot pay twice. None when the provider cannot say: then items sent before wait for the next run."""
+    try:
+        made = (provider or gateways.gateway()).transfers_in_group(f"batch-{batch_id}")
+    except gateways.GatewayError as error:
+        log.warning("payout batch %s: could not list its transfers (%s)", batch_id, error)
+        return None
+    found: dict[int, gateways.Transfer] = {}
+    for transfer in made:
+        item = transfer.metadata.get("payout_item", "")
+        if item.isdigit():
+            found.setdefault(int(item), transfer)
+    return found
 
 
 def _payable(expert_id: int, currency: str) -> int:

@@ -143,6 +143,49 @@ def test_a_crash_at_any_step_of_submission_then_a_restart_pays_everyone_exactly_
     assert len(fake.transfers()) == 3
 
 
+@pytest.mark.parametrize("meanwhile", ["keys expired", "account restricted"])
+def test_a_transfer_made_before_a_crash_is_written_down_not_made_again(session, fake, finance, meanwhile):
+    """Stripe forgets idempotency keys after 24 hours, and an account may stop receiving transfers: a run
+    resumed after either finds the transfer already made (the batch's transfer group) and records it."""
+    owed_cents = {stripe_expert(session, fake, cents).id: cents for cents in (1_000, 2_500)}
+    batch = approved_batch(finance)
+    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == batch.id).values(status=BatchStatus.SUBMITTING))
+    session.commit()
+    first_item = min(session.scalars(sa.select(PayoutItem.id)))
+    fault, fired = crash_once_at("called", first_item)
+    with pytest.raises(Crash):
+        submission.run(batch.id, fault=fault)
+    session.rollback()
+    if meanwhile == "keys expired":
+        fake.expire_idempotency_keys()
+    else:
+        item = session.get(PayoutItem, first_item)
+        fake.restrict_account(session.get(ConnectedAccount, item.expert_id).account_id)
+
+    done = submission.run(batch.id)
+
+    assert (done.paid, done.failed, done.finished) == (2, 0, "paid")
+    assert_paid_exactly_once(session, fake, owed_cents)
+
+
+def test_a_resumed_item_waits_when_the_provider_cannot_list_what_it_did(session, fake, finance):
+    stripe_expert(session, fake, 1_000)
+    batch = approved_batch(finance)
+    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == batch.id).values(status=BatchStatus.SUBMITTING))
+    session.commit()
+    item_id = session.scalar(sa.select(PayoutItem.id))
+    fault, _fired = crash_once_at("marked", item_id)
+    with pytest.raises(Crash):
+        submission.run(batch.id, fault=fault)
+    session.rollback()
+    fake.fail_next(status=500, method="GET", path="/v1/transfers")
+
+    assert submission.run(batch.id).unresolved == 1  # not sent blind
+    assert fake.transfers() == []
+    assert submission.run(batch.id).finished == "paid"
+    assert len(fake.transfers()) == 1
+
+
 def test_a_refused_transfer_fails_its_item_and_returns_the_money_to_payable(session, fake, finance):
     rich, poor = stripe_expert(session, fake, 1_000), stripe_expert(session, fake, 5_000)
     fake.set_balance(3_000, "eur")  # enough for the first transfer only

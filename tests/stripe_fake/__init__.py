@@ -46,7 +46,8 @@ Python API (`FakeStripe`; every amount is integer minor units):
                                  max_network_retries=0)
 
     controls:   reset(balance=None), set_balance(amount, currency="eur"), complete_onboarding(account_id),
-                restrict_account(account_id), set_webhook_endpoint(url, secret=None), redeliver(event_id),
+                restrict_account(account_id), expire_idempotency_keys(), set_webhook_endpoint(url, secret=None),
+                redeliver(event_id),
                 deliver_with_bad_signature(event_id), wait_for_webhooks(timeout=5.0) -> bool
     faults:     fail_next(n=1, status=500, *, method=None, path=None)
                 time_out_next(n=1, seconds=1.0, *, effect="before" | "after" | "none", method=None, path=None)

@@ -110,6 +110,11 @@ class FakeStripe:
         with self._lock:
             return copy.deepcopy(self._ledger.restrict_account(account_id))
 
+    def expire_idempotency_keys(self) -> None:
+        """Forget every idempotency key, as Stripe does after 24 hours: a key sent again then acts anew."""
+        with self._lock:
+            self._api.keys.clear()
+
     def fail_next(self, n: int = 1, status: int = 500, *, method: str | None = None,
                   path: str | None = None) -> Fault:
         """Answer the next `n` matching requests with `status` and do nothing; nothing is kept for their key."""
