@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, request, url_for
 
 from marketplace.accounts.models import Role
+from marketplace.database import db
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.extensions import csrf
 from marketplace.payouts import batches, connect, disputes, earnings, submission, webhooks
@@ -144,6 +145,7 @@ def stripe_webhook():
     try:
         outcome = webhooks.handle(request.get_data(), request.headers.get("Stripe-Signature"))
     except DomainError as error:  # a bad signature is a 400, as Stripe's documentation has it
+        db.session.rollback()  # the event is not recorded: Stripe sends it again
         return problem(400 if isinstance(error, InvalidInput) else error.status, error.title, str(error.message),
                        {error.field: [str(error.message)]} if error.field else None)
     return {"received": True, "outcome": outcome}

@@ -12,6 +12,7 @@ An `account.updated` older than the one already applied is ignored (deliveries c
 from __future__ import annotations
 
 import logging
+import time
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -83,6 +84,7 @@ def refresh_own_account(actor: User) -> ConnectedAccount | None:
         return found
     found.transfers_enabled, found.details_submitted = state.transfers_enabled, state.details_submitted
     found.updated_at = utcnow()
+    found.event_created = max(found.event_created, int(time.time()))  # events older than this read are stale
     db.session.commit()
     return found
 

@@ -22,6 +22,7 @@ from marketplace.brands.models import BrandRole
 from marketplace.core import ledger
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
+from marketplace.experts import services as experts
 from marketplace.payouts import ledger as books
 from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
 
@@ -128,6 +129,7 @@ def reverse(actor: User, earning_id: int, note: object, *, ip: str | None = None
     if earning.status == EarningStatus.REVERSED:
         raise Conflict(_l("This earning was already reversed."), "status")
     if earning.status == EarningStatus.PAYABLE:
+        experts.lock_expert(earning.expert_id)  # one at a time with a payout of this expert's money
         payable = ledger.owed_to(int(db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0)).where(
                 LedgerEntry.account_kind == "expert_payable", LedgerEntry.owner_id == earning.expert_id,

@@ -108,7 +108,7 @@ class StripeOnboardingSchema(Schema):
 
 
 class DisputeCreateSchema(Schema):
-    conversation_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    conversation_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
 

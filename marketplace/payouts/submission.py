@@ -100,7 +100,11 @@ def submit(actor: User, batch_id: int, *, ip: str | None = None,
     batch.submitted_by_id, batch.submitted_at = actor.id, utcnow()
     accounts.record_audit("payout_batch_submitted", actor_id=actor.id, ip=ip, batch_id=batch.id)
     db.session.commit()
-    run(batch_id, deadline=time.monotonic() + budget_seconds)
+    try:
+        run(batch_id, deadline=time.monotonic() + budget_seconds)
+    except gateways.GatewayError as error:  # submitted all the same: the minute's job goes on once it can
+        db.session.rollback()
+        log.error("payout batch %s: submission paused: %s", batch_id, error)
     return db.session.get(PayoutBatch, batch_id, populate_existing=True)
 
 
@@ -200,6 +204,7 @@ def _mark(item_id: int, currency: str) -> PayoutItem | None:
         .values(status=ItemStatus.SUBMITTED, submitted_at=now)).rowcount
     if moved:
         item = db.session.get(PayoutItem, item_id, populate_existing=True)
+        experts.lock_expert(item.expert_id)  # one at a time with a reversal of their earnings (PostgreSQL)
         if _payable(item.expert_id, currency) < item.amount_cents:
             item.status, item.finished_at = ItemStatus.FAILED, now
             item.failure = gettext("Less is payable than when the batch was drafted (an earning was reversed); "
@@ -315,6 +320,11 @@ def _sepa_batch(actor: User, batch_id: int) -> tuple[PayoutBatch, list[PayoutIte
     if batch.status in (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.CANCELLED) or not items:
         db.session.rollback()
         raise Conflict(_l("This batch has no submitted SEPA transfers."), "status")
+    waiting = db.session.scalar(sa.select(sa.func.count()).where(
+        PayoutItem.batch_id == batch_id, PayoutItem.rail == PayoutRail.SEPA, PayoutItem.status == ItemStatus.PENDING))
+    if waiting:  # the file is whole or not at all: a bank refuses a second file with the same message id
+        db.session.rollback()
+        raise Conflict(_l("The SEPA lines are still being prepared: try again in a minute."), "status")
     return batch, items
 
 
@@ -373,7 +383,8 @@ def confirm_sepa(actor: User, batch_id: int, *, ip: str | None = None) -> int:
 
 
 def return_item(actor: User, item_id: int, reason: object, *, ip: str | None = None) -> PayoutItem:
-    """The bank returned one SEPA line (closed account, wrong name...): it fails and its money is payable again."""
+    """The bank returned one SEPA line (closed account, wrong name...), before or after executing the file: it
+    fails (or, once paid, is reversed) and its money is payable again."""
     _finance(actor)
     reason = str(reason or "").strip()
     if not 3 <= len(reason) <= 300:
@@ -382,13 +393,16 @@ def return_item(actor: User, item_id: int, reason: object, *, ip: str | None = N
     if item is None:
         raise NotFound(_l("No such payout item."))
     batch = db.session.get(PayoutBatch, item.batch_id)
-    if item.rail != PayoutRail.SEPA or item.status != ItemStatus.SUBMITTED:
+    if item.rail != PayoutRail.SEPA or item.status not in (ItemStatus.SUBMITTED, ItemStatus.PAID):
         status = item.status.value
         db.session.rollback()
         raise Conflict(_l("Only a submitted SEPA line can be returned; this one is %(status)s.", status=status),
                        "status")
-    db.session.commit()
-    _settle(item_id, item.attempt, batch.currency, failure=reason)
+    if item.status == ItemStatus.PAID:
+        _returned_after_payment(item, batch.currency, reason)
+    else:
+        db.session.commit()
+        _settle(item_id, item.attempt, batch.currency, failure=reason)
     accounts.record_audit("payout_item_returned", actor_id=actor.id, ip=ip, batch_id=batch.id, item_id=item_id,
                           reason=reason)
     db.session.commit()
@@ -396,18 +410,36 @@ def return_item(actor: User, item_id: int, reason: object, *, ip: str | None = N
     return db.session.get(PayoutItem, item_id, populate_existing=True)
 
 
-def transfer_reversed(transfer_id: str, amount_reversed: int) -> str:
+def transfer_reversed(transfer_id: str, amount_reversed: int, item_named: str = "") -> str:
     """A paid transfer was reversed at the provider (the caller records the event and commits): the item is
-    reversed and its money is payable again."""
+    reversed and its money is payable again. An item the transfer names that is not recorded as paid yet (a
+    run still under way, or one that crashed) makes the event wait: Conflict, so the provider sends it again."""
     item = db.session.scalar(sa.select(PayoutItem).where(PayoutItem.provider_ref == transfer_id,
                                                          PayoutItem.rail == PayoutRail.STRIPE).with_for_update())
+    if item is None and item_named.isdigit():
+        item = db.session.scalar(sa.select(PayoutItem).where(PayoutItem.id == int(item_named),
+                                                             PayoutItem.rail == PayoutRail.STRIPE).with_for_update())
+        if item is not None and item.status == ItemStatus.SUBMITTED:
+            raise Conflict(_l("This transfer's payout is not recorded yet: send the event again later."), "id")
     if item is None or item.status != ItemStatus.PAID or amount_reversed <= 0:
         return "ignored"
     batch = db.session.get(PayoutBatch, item.batch_id)
-    item.status = ItemStatus(rules.next_item_status("reverse", item.status.value))
-    item.failure = gettext("The transfer was reversed at the provider.")
-    books.post(ledger.payout_returned(item.expert_id, min(amount_reversed, item.amount_cents), batch.currency),
-               memo=f"payout item {item.id} reversed")
+    _returned(item, batch.currency, min(amount_reversed, item.amount_cents),
+              gettext("The transfer was reversed at the provider."))
     accounts.record_audit("payout_item_reversed", batch_id=batch.id, item_id=item.id, transfer=transfer_id,
                           amount_cents=amount_reversed)
     return "applied"
+
+
+def _returned(item: PayoutItem, currency: str, cents: int, why: str) -> None:
+    """A paid item's money came back (the caller commits): the item is reversed, the money payable again."""
+    item.status = ItemStatus(rules.next_item_status("reverse", item.status.value))
+    item.failure = why[:300]
+    books.post(ledger.payout_returned(item.expert_id, cents, currency), memo=f"payout item {item.id} reversed")
+
+
+def _returned_after_payment(item: PayoutItem, currency: str, reason: str) -> None:
+    locked = db.session.get(PayoutItem, item.id, with_for_update=True, populate_existing=True)
+    if locked.status == ItemStatus.PAID:
+        _returned(locked, currency, locked.amount_cents, reason)
+    db.session.commit()

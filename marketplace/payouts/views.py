@@ -45,6 +45,8 @@ def stripe_onboarding():
     """Send the expert to Stripe's onboarding (a POST from the page; a GET when Stripe's link expired)."""
     if request.method == "POST" and not BatchActionForm().validate_on_submit():
         abort(400, description=gettext("The form expired: open the page again."))
+    if request.method == "GET" and connect.own_account(current_user) is None:  # a link only resumes
+        return redirect(url_for("earnings.own_earnings"))
     try:
         address = connect.start_onboarding(
             current_user, refresh_url=url_for("earnings.stripe_onboarding", _external=True),
@@ -103,7 +105,9 @@ def batch(batch_id: int):
                            form=BatchActionForm(), may_approve=found.created_by_id != current_user.id,
                            sepa_waiting=any(i.rail.value == "sepa" and i.status.value == "submitted" for i in items),
                            has_sepa=any(i.rail.value == "sepa" and i.status.value in ("submitted", "paid")
-                                        for i in items))
+                                        for i in items),
+                           sepa_preparing=found.status.value == "submitting" and any(
+                               i.rail.value == "sepa" and i.status.value == "pending" for i in items))
 
 
 def _act(batch_id: int, action, done: str):
@@ -181,7 +185,8 @@ def return_item(item_id: int):
 # --- Disputes (brand admins) and reviews (finance, ops) ----------------------------------------------------
 
 class DisputeForm(FlaskForm):
-    conversation_id = IntegerField(_l("Conversation number"), validators=[DataRequired(), NumberRange(min=1)],
+    conversation_id = IntegerField(_l("Conversation number"),
+                                   validators=[DataRequired(), NumberRange(min=1, max=2**63 - 1)],
                                    description=_l("As shown in the Conversations tab."))
     reason = TextAreaField(_l("What went wrong"), validators=[DataRequired(), Length(min=3, max=500)])
     submit = SubmitField(_l("Dispute the chat"))

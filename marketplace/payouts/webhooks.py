@@ -35,7 +35,8 @@ def handle(payload: bytes, signature: str | None) -> str:
     if event.type == "account.updated":
         outcome = connect.account_updated(event)
     elif event.type == "transfer.reversed":
-        outcome = submission.transfer_reversed(str(event.object["id"]), int(event.object.get("amount_reversed") or 0))
+        outcome = submission.transfer_reversed(str(event.object["id"]), int(event.object.get("amount_reversed") or 0),
+                                               str((event.object.get("metadata") or {}).get("payout_item", "")))
     else:
         outcome = "ignored"
     db.session.commit()

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.accounts.models import AuditEvent, Role, User
+from marketplace.brands.models import BrandRole
 from marketplace.core import ledger
 from marketplace.notifications.models import Notification
 from marketplace.payouts import batches, jobs, submission
@@ -28,7 +29,7 @@ from marketplace.payouts.models import (
     ProviderEvent,
 )
 from tests.conftest import log_in
-from tests.factories import ApprovedExpertFactory, UserFactory
+from tests.factories import ApprovedExpertFactory, MembershipFactory, UserFactory
 from tests.payouts.money import TIMEOUT, approved_batch, sepa_expert, stripe_expert
 from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET, FakeStripe, signature_header
 
@@ -382,3 +383,108 @@ def test_the_finance_pages_submit_a_batch_and_show_each_items_outcome(client, se
     again = client.post(f"/finance/batches/{batch.id}/submit", data={"csrf_token": csrf}, follow_redirects=True)
     assert "only an approved batch can be submitted" in again.get_data(as_text=True)
     assert len(fake.transfers()) == 1
+
+
+# --- What the review found -------------------------------------------------------------------------------
+
+def test_the_sepa_file_waits_until_every_sepa_line_is_in_it(session, fake, finance):
+    first, second = sepa_expert(session, 1_000), sepa_expert(session, 2_000)
+    batch = approved_batch(finance)
+    submission.submit(finance[0], batch.id, budget_seconds=0)  # the click's time ran out before any line
+    assert session.get(PayoutBatch, batch.id, populate_existing=True).status == BatchStatus.SUBMITTING
+    lines = session.scalars(sa.select(PayoutItem).order_by(PayoutItem.id)).all()
+    assert [line.status for line in lines] == [ItemStatus.PENDING, ItemStatus.PENDING]
+    submission._mark(lines[0].id, "EUR")  # one line marked, the other still waiting
+    with pytest.raises(submission.Conflict):
+        submission.sepa_file(finance[1], batch.id)
+    with pytest.raises(submission.Conflict):
+        submission.confirm_sepa(finance[1], batch.id)
+    assert balance(session, "cash", None) == 0
+
+    submission.resume()
+    assert len(ET.fromstring(submission.sepa_file(finance[1], batch.id)).findall(  # noqa: S314 - our own output
+        ".//{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}CdtTrfTxInf")) == 2
+    assert submission.confirm_sepa(finance[1], batch.id) == 2
+    assert balance(session, "expert_in_transit", first.id) == balance(session, "expert_in_transit", second.id) == 0
+    assert balance(session, "cash", None) == -3_000
+
+
+def test_a_sepa_line_returned_after_the_bank_executed_it_is_payable_again(client, session, fake, finance):
+    expert = sepa_expert(session, 1_500)
+    batch = approved_batch(finance)
+    submission.submit(finance[0], batch.id)
+    submission.confirm_sepa(finance[1], batch.id)
+    item = session.scalar(sa.select(PayoutItem))
+    csrf = log_in(client, finance[1].email)
+
+    response = client.post(f"/api/v1/payout-items/{item.id}/return", json={"reason": "AC04 closed account"},
+                           headers={"X-CSRFToken": csrf})
+
+    assert response.status_code == 200 and response.json["status"] == "reversed"
+    assert balance(session, "expert_payable", expert.id) == -1_500 and balance(session, "cash", None) == 0
+    assert books.check_invariants().breaches == []
+
+
+def test_a_reversal_arriving_before_its_payment_is_recorded_waits_for_it(client, session, fake, finance):
+    expert = stripe_expert(session, fake, 1_200)
+    batch = approved_batch(finance)
+    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == batch.id).values(status=BatchStatus.SUBMITTING))
+    session.commit()
+    item_id = session.scalar(sa.select(PayoutItem.id))
+    fault, _fired = crash_once_at("called", item_id)
+    with pytest.raises(Crash):
+        submission.run(batch.id, fault=fault)
+    session.rollback()
+    transfer = fake.transfers()[0]
+    gateways.gateway()._client.v1.transfers.reversals.create(transfer["id"])
+    event = fake.events("transfer.reversed")[-1]
+
+    early = deliver(client, event)
+    assert early.status_code == 409 and session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == 0
+
+    submission.run(batch.id)  # the run records the payment...
+    assert deliver(client, event).json["outcome"] == "applied"  # ...and Stripe's next delivery reverses it
+    assert session.get(PayoutItem, item_id, populate_existing=True).status == ItemStatus.REVERSED
+    assert balance(session, "expert_payable", expert.id) == -1_200 and balance(session, "cash", None) == 0
+
+
+def test_a_rejected_stripe_key_pauses_the_submission_without_an_error_page(client, session, finance, app):
+    with FakeStripe(api_key="sk_test_the_right_one") as server:
+        gateways.set_gateway(app, gateways.StripeGateway("sk_test_right_for_accounts", DEFAULT_WEBHOOK_SECRET,
+                                                         api_base=server.url, timeout=TIMEOUT))
+        try:
+            expert = ApprovedExpertFactory(country="BE")
+            session.add(ConnectedAccount(expert_id=expert.id, account_id="acct_unknown", transfers_enabled=True))
+            books.post(ledger.earning(1, expert.id, 900, 0), "test")
+            books.post(ledger.release(expert.id, 900), "test")
+            session.commit()
+            batch = approved_batch(finance)
+            csrf = log_in(client, finance[0].email)
+            response = client.post(f"/finance/batches/{batch.id}/submit", data={"csrf_token": csrf},
+                                   follow_redirects=True)
+            assert response.status_code == 200 and "Status: submitting" in response.get_data(as_text=True)
+        finally:
+            gateways.set_gateway(app, None)
+
+
+def test_huge_ids_are_not_found_and_a_huge_conversation_number_is_refused(client, session, finance):
+    csrf = log_in(client, finance[0].email)
+    for path in (f"/finance/batches/{2**64}", f"/api/v1/payout-batches/{2**64}", f"/api/v1/earnings/{2**70}/reverse"):
+        response = client.get(path) if "reverse" not in path else client.post(path, json={"note": "x" * 5},
+                                                                                headers={"X-CSRFToken": csrf})
+        assert response.status_code == 404, path
+    admin = MembershipFactory(role=BrandRole.ADMIN)
+    session.commit()
+    client.post("/logout", data={"csrf_token": csrf})
+    csrf = log_in(client, session.get(User, admin.user_id).email)
+    refused = client.post(f"/api/v1/brands/{admin.brand_id}/disputes",
+                          json={"conversation_id": 2**64, "reason": "x" * 5}, headers={"X-CSRFToken": csrf})
+    assert refused.status_code == 422 and "conversation_id" in refused.json["errors"]
+
+
+def test_a_plain_link_to_stripe_onboarding_creates_no_account(client, session, fake):
+    expert = ApprovedExpertFactory(country="BE")
+    log_in(client, session.get(User, expert.user_id).email)
+    response = client.get("/expert/earnings/stripe")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/expert/earnings")
+    assert session.get(ConnectedAccount, expert.id) is None and fake.accounts() == []
