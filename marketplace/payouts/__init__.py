@@ -18,5 +18,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(report_views.blueprint)
     app.register_blueprint(report_views.api)
     register_home(app, Role.FINANCE, "payouts.home")
+    app.jinja_env.globals["payout_status"] = views.status_label
     for job in (jobs.EARN, jobs.RELEASE, jobs.SUBMIT, jobs.CHECK):
         register_job(app, job)

@@ -23,6 +23,17 @@ from marketplace.web.forms import MoneyField, show_error
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("payouts", __name__, url_prefix="/finance")
+# Batch and item statuses as people read them (the API keeps the codes).
+STATUS_LABELS = {
+    "draft": _l("draft"), "approved": _l("approved"), "submitting": _l("submitting"), "paid": _l("paid"),
+    "partially_failed": _l("partially failed"), "closed": _l("closed"), "cancelled": _l("cancelled"),
+    "pending": _l("pending"), "submitted": _l("submitted"), "failed": _l("failed"), "reversed": _l("reversed"),
+}
+
+
+def status_label(status: object) -> str:
+    code = getattr(status, "value", status)
+    return str(STATUS_LABELS.get(code, code))
 expert_pages = Blueprint("earnings", __name__)
 
 
