@@ -158,7 +158,7 @@ def test_two_finance_users_pay_emma_by_sepa_and_she_reads_her_statement(request,
     expect(line).to_have_count(1)
     cells = line.locator("td")
     expect(cells.nth(1)).to_have_text("SEPA transfer")
-    expect(cells.nth(2)).to_have_text("pending")
+    expect(cells.nth(2).get_by_test_id("item-status")).to_have_text("pending")
     amount = cells.nth(0).inner_text().strip()
     amount_cents = cents_of(amount)
     assert amount.startswith("€") and amount_cents >= 1000, f"Emma's line is {amount!r}, below the 10.00 minimum"
@@ -182,7 +182,7 @@ def test_two_finance_users_pay_emma_by_sepa_and_she_reads_her_statement(request,
     expect(flash(fanny)).to_have_text("Batch submitted: the transfers are on their way.")
     expect(batch_status(fanny)).to_contain_text("Status: submitting")
     expect(batch_status(fanny)).to_contain_text("submitted by Fanny Finance")
-    expect(emma_line(fanny).locator("td").nth(2)).to_contain_text("submitted")
+    expect(emma_line(fanny).get_by_test_id("item-status")).to_have_text("submitted")
     expect(fanny.get_by_role("heading", name="SEPA transfer file")).to_be_visible()
 
     filename, sepa = download(fanny, fanny.get_by_role("link", name="Download the SEPA file (pain.001)"))
@@ -204,7 +204,7 @@ def test_two_finance_users_pay_emma_by_sepa_and_she_reads_her_statement(request,
     fanny.get_by_role("button", name="The bank executed the file").click()
     expect(flash(fanny)).to_have_text("The SEPA transfers are recorded as paid.")
     expect(batch_status(fanny)).to_contain_text("Status: paid")
-    expect(emma_line(fanny).locator("td").nth(2)).to_have_text("paid")
+    expect(emma_line(fanny).get_by_test_id("item-status")).to_have_text("paid")
     expect(emma_line(fanny).locator("td").nth(1)).to_contain_text(f"PAYOUT-ITEM-{item_id}")
     expect(fanny.get_by_role("button", name="The bank executed the file")).to_have_count(0)
 
