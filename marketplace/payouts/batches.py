@@ -20,30 +20,24 @@ from marketplace.core import payouts as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.payouts import connect
-from marketplace.payouts.models import LedgerEntry, PayoutBatch, PayoutItem
+from marketplace.payouts import ledger as books
+from marketplace.payouts.models import PayoutBatch, PayoutItem
 
 MAX_MINIMUM_CENTS = 1_000_000
 
 
-def _finance(actor: User) -> User:
+def require_finance(actor: User) -> User:
+    """The actor, when a finance user (not a token): only finance runs payouts and reads their reports."""
     if actor.is_token or actor.role != Role.FINANCE:
         raise Forbidden(_l("Only finance staff run payouts."))
     return actor
 
 
-def _payable(currency: str) -> dict[int, int]:
-    """Each expert's payable money in the currency (what the ledger owes them, past the hold)."""
-    rows = db.session.execute(
-        sa.select(LedgerEntry.owner_id, sa.func.sum(LedgerEntry.amount_cents))
-        .where(LedgerEntry.account_kind == "expert_payable", LedgerEntry.currency == currency)
-        .group_by(LedgerEntry.owner_id)
-    ).all()
-    return {int(owner): -int(total) for owner, total in rows if total and -int(total) > 0}
 
 
 def create_draft(actor: User, currency: object, minimum_cents: object, *, ip: str | None = None) -> PayoutBatch:
     """Draft a batch in `currency` of everything payable from `minimum_cents` up; one transaction."""
-    _finance(actor)
+    require_finance(actor)
     currency = str(currency or "").upper()
     if currency not in list_currencies():
         raise InvalidInput(_l("Unknown currency; use an ISO 4217 code such as EUR."), "currency")
@@ -51,7 +45,7 @@ def create_draft(actor: User, currency: object, minimum_cents: object, *, ip: st
             or not 0 <= minimum_cents <= MAX_MINIMUM_CENTS):
         raise InvalidInput(_l("The minimum is a whole number of cents from 0 to %(most)d.", most=MAX_MINIMUM_CENTS),
                            "minimum_cents")
-    payable = _payable(currency)
+    payable = books.payable_by_expert(currency)
     chosen = connect.rails(set(payable), currency)
     draft = rules.draft_items(payable, minimum_cents, set(chosen))
     batch = PayoutBatch(currency=currency, minimum_cents=minimum_cents, created_by_id=actor.id, created_at=utcnow(),
@@ -89,7 +83,7 @@ def _move(batch: PayoutBatch, action: str) -> None:
 
 def approve(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
     """A second finance user approves a draft (never its creator); one transaction."""
-    _finance(actor)
+    require_finance(actor)
     batch = _locked(batch_id)
     try:
         rules.check_approver(batch.created_by_id, actor.id)
@@ -105,7 +99,7 @@ def approve(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch
 
 def cancel(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
     """Drop a batch before it is submitted; its money stays payable for the next one."""
-    _finance(actor)
+    require_finance(actor)
     batch = _locked(batch_id)
     _move(batch, "cancel")
     batch.cancelled_at = utcnow()
@@ -115,14 +109,14 @@ def cancel(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
 
 
 def list_batches(actor: User, limit: int = 50) -> list[PayoutBatch]:
-    _finance(actor)
+    require_finance(actor)
     rows = db.session.scalars(sa.select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(limit)).all()
     db.session.commit()
     return list(rows)
 
 
 def batch_items(actor: User, batch_id: int) -> tuple[PayoutBatch, list[PayoutItem]]:
-    _finance(actor)
+    require_finance(actor)
     batch = db.session.get(PayoutBatch, batch_id)
     if batch is None:
         raise NotFound(_l("No such batch."))

@@ -24,7 +24,7 @@ from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.payouts import ledger as books
-from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
+from marketplace.payouts.models import Earning, EarningStatus
 
 REVIEW_LIMIT = 200
 
@@ -110,15 +110,6 @@ def release(actor: User, earning_id: int, note: object, *, ip: str | None = None
     return earning
 
 
-def _reverse_transaction(transaction_id: int, memo: str) -> int:
-    """Post the reversal of a recorded transaction (every entry negated); its id."""
-    original = db.session.get(LedgerTransaction, transaction_id)
-    entries = db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.transaction_id == transaction_id)
-                                 .order_by(LedgerEntry.id)).all()
-    recorded = ledger.Transaction(original.kind, tuple(ledger.Entry(ledger.Account(e.account_kind, e.owner_id),
-                                                                    e.amount_cents) for e in entries),
-                                  currency=entries[0].currency)
-    return books.post(ledger.reversal(transaction_id, recorded), memo)
 
 
 def reverse(actor: User, earning_id: int, note: object, *, ip: str | None = None) -> Earning:
@@ -130,16 +121,12 @@ def reverse(actor: User, earning_id: int, note: object, *, ip: str | None = None
         raise Conflict(_l("This earning was already reversed."), "status")
     if earning.status == EarningStatus.PAYABLE:
         experts.lock_expert(earning.expert_id)  # one at a time with a payout of this expert's money
-        payable = ledger.owed_to(int(db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0)).where(
-                LedgerEntry.account_kind == "expert_payable", LedgerEntry.owner_id == earning.expert_id,
-                LedgerEntry.currency == earning.currency))))
-        if payable < earning.expert_cents:
+        if books.payable_of(earning.expert_id, earning.currency) < earning.expert_cents:
             raise Conflict(_l("This earning was already paid out: it can no longer be reversed here."), "status")
         if earning.released_by_id:
-            _reverse_transaction(earning.released_by_id, f"earning {earning.id} reversed")
+            books.reverse(earning.released_by_id, f"earning {earning.id} reversed")
     if earning.transaction_id:
-        _reverse_transaction(earning.transaction_id, f"earning {earning.id} reversed")
+        books.reverse(earning.transaction_id, f"earning {earning.id} reversed")
     earning.status = EarningStatus.REVERSED
     earning.decision, earning.decision_note, earning.decided_at, earning.decided_by_id = \
         "reversed", text, utcnow(), actor.id

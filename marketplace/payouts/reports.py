@@ -22,11 +22,12 @@ from babel.numbers import get_currency_precision
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
-from marketplace.accounts.models import AuditEvent, Role, User
+from marketplace.accounts.models import AuditEvent, User
 from marketplace.brands import services as brands
 from marketplace.database import begin_read_only, db, utcnow
-from marketplace.errors import Forbidden, InvalidInput, NotFound
+from marketplace.errors import InvalidInput, NotFound
 from marketplace.experts import services as experts
+from marketplace.payouts import batches
 from marketplace.payouts import gateway as gateways
 from marketplace.payouts.models import (
     Earning,
@@ -50,10 +51,6 @@ DATABASE_ID = re.compile(r"[0-9]{1,19}")  # ASCII digits that fit a BIGINT
 IN_BATCHES = 500  # ids per IN (...) list
 
 
-def _finance(actor: User) -> User:
-    if actor.is_token or actor.role != Role.FINANCE:
-        raise Forbidden(_l("Only finance staff read the finance reports."))
-    return actor
 
 
 # --- Input ----------------------------------------------------------------------------------------------
@@ -171,7 +168,7 @@ ITEM_COLUMNS = ("item_id", "batch_id", "expert_id", "expert", "rail", "currency"
 
 def batch_items_csv(actor: User, batch_id: int) -> Export:
     """A batch's items, one line each, by id."""
-    _finance(actor)
+    batches.require_finance(actor)
     batch = db.session.get(PayoutBatch, batch_id)
     if batch is None:
         raise NotFound(_l("No such batch."))
@@ -197,7 +194,7 @@ LEDGER_COLUMNS = ("transaction_id", "kind", "created_at", "entry_id", "account_k
 
 def ledger_csv(actor: User, first: object, last: object) -> Export:
     """Every ledger entry of the transactions recorded in the period (UTC days), by transaction."""
-    _finance(actor)
+    batches.require_finance(actor)
     period = parse_period(first, last)
     statement = (
         sa.select(LedgerTransaction.id, LedgerTransaction.kind, LedgerTransaction.created_at, LedgerEntry.id,
@@ -222,7 +219,7 @@ EARNING_COLUMNS = ("earning_id", "conversation_id", "closed_at", "brand_id", "br
 
 def earnings_csv(actor: User, first: object, last: object) -> Export:
     """Every earning of the chats closed in the period (UTC days), oldest first."""
-    _finance(actor)
+    batches.require_finance(actor)
     period = parse_period(first, last)
     statement = (
         sa.select(Earning.id, Earning.conversation_id, Earning.closed_at, Earning.brand_id, Earning.expert_id,
@@ -459,7 +456,7 @@ def _totals(since: dt.datetime, sepa: list[SepaPayment], transfers: list[gateway
 def reconcile(actor: User, since: object = None) -> Reconciliation:
     """Compare the Stripe items we paid from `since` on (UTC) with the provider's transfers; totals per
     currency; the SEPA lines paid in the window, for a manual check against the bank statement."""
-    _finance(actor)
+    batches.require_finance(actor)
     day = parse_since(since)
     starts = dt.datetime.combine(day, dt.time.min, dt.UTC)
     state, message, transfers = _provider_transfers(starts)
@@ -555,7 +552,7 @@ def _entries(events: Sequence[sa.Row]) -> list[AuditEntry]:
 def money_audit(actor: User, *, kind: object = None, batch_id: object = None, before_id: object = None,
                 limit: int = AUDIT_PAGE_SIZE) -> AuditPage:
     """The audit events about money (payout_*), newest first, `limit` at a time from `before_id` down."""
-    _finance(actor)
+    batches.require_finance(actor)
     query = _audit_query(kind, batch_id)
     before = _positive_id(before_id, "before_id")
     if before is not None:
@@ -575,7 +572,7 @@ AUDIT_COLUMNS = ("event_id", "created_at", "kind", "actor_id", "actor_name", "ac
 
 def money_audit_csv(actor: User, *, kind: object = None, batch_id: object = None) -> Export:
     """Every money audit event matching the filters, newest first; the detail as JSON."""
-    _finance(actor)
+    batches.require_finance(actor)
     query = _audit_query(kind, batch_id)
 
     def chunks() -> Iterator[list[list[object]]]:

@@ -36,17 +36,17 @@ from flask_babel import lazy_gettext as _l
 from sepaxml import SepaTransfer
 
 from marketplace.accounts import services as accounts
-from marketplace.accounts.models import Role, User
+from marketplace.accounts.models import User
 from marketplace.core import ledger
 from marketplace.core import payouts as rules
 from marketplace.database import db, utcnow
-from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.experts import services as experts
 from marketplace.notifications import services as notifications
-from marketplace.payouts import connect
+from marketplace.payouts import batches, connect
 from marketplace.payouts import gateway as gateways
 from marketplace.payouts import ledger as books
-from marketplace.payouts.models import BatchStatus, ItemStatus, LedgerEntry, PayoutBatch, PayoutItem, PayoutRail
+from marketplace.payouts.models import BatchStatus, ItemStatus, PayoutBatch, PayoutItem, PayoutRail
 from marketplace.shifts.services import minor_to_decimal
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,6 @@ def _no_fault(step: str, item_id: int) -> None:
     return None
 
 
-def _finance(actor: User) -> User:
-    if actor.is_token or actor.role != Role.FINANCE:
-        raise Forbidden(_l("Only finance staff run payouts."))
-    return actor
 
 
 @dataclass
@@ -79,7 +75,7 @@ class Run:
 def submit(actor: User, batch_id: int, *, ip: str | None = None,
            budget_seconds: float = SUBMIT_BUDGET_SECONDS) -> PayoutBatch:
     """Submit an approved batch and pay what can be paid within `budget_seconds`; the job finishes the rest."""
-    _finance(actor)
+    batches.require_finance(actor)
     batch = db.session.get(PayoutBatch, batch_id, with_for_update=True, populate_existing=True)
     if batch is None:
         raise NotFound(_l("No such batch."))
@@ -189,11 +185,6 @@ def _transfers_made(batch_id: int, provider: gateways.PaymentGateway | None) -> 
     return found
 
 
-def _payable(expert_id: int, currency: str) -> int:
-    total = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0)).where(
-        LedgerEntry.account_kind == "expert_payable", LedgerEntry.owner_id == expert_id,
-        LedgerEntry.currency == currency))
-    return ledger.owed_to(int(total))
 
 
 def _mark(item_id: int, currency: str) -> PayoutItem | None:
@@ -205,7 +196,7 @@ def _mark(item_id: int, currency: str) -> PayoutItem | None:
     if moved:
         item = db.session.get(PayoutItem, item_id, populate_existing=True)
         experts.lock_expert(item.expert_id)  # one at a time with a reversal of their earnings (PostgreSQL)
-        if _payable(item.expert_id, currency) < item.amount_cents:
+        if books.payable_of(item.expert_id, currency) < item.amount_cents:
             item.status, item.finished_at = ItemStatus.FAILED, now
             item.failure = gettext("Less is payable than when the batch was drafted (an earning was reversed); "
                                    "the next batch pays what is due.")
@@ -291,7 +282,7 @@ def resume() -> dict[str, int]:
 
 def close(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
     """File a finished batch away (paid or partially failed: its failures are payable in the next one)."""
-    _finance(actor)
+    batches.require_finance(actor)
     batch = db.session.get(PayoutBatch, batch_id, with_for_update=True, populate_existing=True)
     if batch is None:
         raise NotFound(_l("No such batch."))
@@ -310,7 +301,7 @@ def close(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
 # --- SEPA: the batch's credit-transfer file, and what the bank did with it --------------------------------
 
 def _sepa_batch(actor: User, batch_id: int) -> tuple[PayoutBatch, list[PayoutItem]]:
-    _finance(actor)
+    batches.require_finance(actor)
     batch = db.session.get(PayoutBatch, batch_id)
     if batch is None:
         raise NotFound(_l("No such batch."))
@@ -385,7 +376,7 @@ def confirm_sepa(actor: User, batch_id: int, *, ip: str | None = None) -> int:
 def return_item(actor: User, item_id: int, reason: object, *, ip: str | None = None) -> PayoutItem:
     """The bank returned one SEPA line (closed account, wrong name...), before or after executing the file: it
     fails (or, once paid, is reversed) and its money is payable again."""
-    _finance(actor)
+    batches.require_finance(actor)
     reason = str(reason or "").strip()
     if not 3 <= len(reason) <= 300:
         raise InvalidInput(_l("Say why the bank returned it, in 3 to 300 characters."), "reason")

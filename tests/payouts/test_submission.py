@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from marketplace.accounts.models import AuditEvent, Role, User
 from marketplace.brands.models import BrandRole
 from marketplace.core import ledger
+from marketplace.errors import Forbidden
 from marketplace.notifications.models import Notification
 from marketplace.payouts import batches, jobs, submission
 from marketplace.payouts import gateway as gateways
@@ -244,7 +245,7 @@ def test_only_an_approved_batch_with_items_is_submitted(session, fake, finance):
     with pytest.raises(submission.Conflict):
         submission.submit(finance[1], draft.id)  # not approved yet
     assert fake.transfers() == [] and session.get(PayoutBatch, draft.id).status == BatchStatus.DRAFT
-    with pytest.raises(submission.Forbidden):
+    with pytest.raises(Forbidden):
         submission.submit(UserFactory(role=Role.OPS), draft.id)
 
 
