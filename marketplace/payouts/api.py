@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, request, url_for
 
 from marketplace.accounts.models import Role
 from marketplace.database import db
@@ -25,6 +25,7 @@ from marketplace.payouts.schemas import (
     StripeAccountSchema,
     StripeOnboardingSchema,
 )
+from marketplace.web import downloads
 from marketplace.web.api import api_blueprint, endpoint
 from marketplace.web.problems import problem
 
@@ -103,8 +104,8 @@ def close_batch(actor, batch_id: int):
 @endpoint("The batch's SEPA credit-transfer file (pain.001.001.03), the same every time it is fetched",
           roles=FINANCE, tags=["payouts"])
 def sepa_file(actor, batch_id: int):
-    return Response(submission.sepa_file(actor, batch_id, ip=request.remote_addr), mimetype="application/xml",
-                    headers={"Content-Disposition": f"attachment; filename=payout-batch-{batch_id}-sepa.xml"})
+    return downloads.attachment(submission.sepa_file(actor, batch_id, ip=request.remote_addr),
+                                submission.sepa_filename(batch_id), "application/xml")
 
 
 @api.post("/payout-batches/<int:batch_id>/sepa-confirmation")

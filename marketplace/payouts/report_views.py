@@ -6,7 +6,7 @@ A bad date or filter gets the page again with the message by its field (422), or
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
@@ -14,6 +14,7 @@ from marketplace.accounts.models import Role
 from marketplace.database import db, utcnow
 from marketplace.errors import InvalidInput
 from marketplace.payouts import batches, reports
+from marketplace.web import downloads
 from marketplace.web.api import api_blueprint, endpoint
 from marketplace.web.roles import role_required
 
@@ -25,9 +26,7 @@ BIGGEST_ID = 2**63 - 1
 
 def _download(export: reports.Export) -> Response:
     """The export streamed as it is read (text/csv is sent as UTF-8); no shared cache keeps it."""
-    return Response(stream_with_context(export.lines), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{export.filename}"',
-                             "Cache-Control": "private, no-store"})
+    return downloads.attachment(export.lines, export.filename, "text/csv")
 
 
 # --- Pages ------------------------------------------------------------------------------------------------

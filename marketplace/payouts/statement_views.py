@@ -14,6 +14,7 @@ from marketplace.accounts.models import Role
 from marketplace.brands import services as brands
 from marketplace.payouts import statement_documents as documents
 from marketplace.payouts import statements
+from marketplace.web import downloads
 from marketplace.web.api import api_blueprint, endpoint
 from marketplace.web.roles import role_required
 
@@ -23,10 +24,7 @@ INVOICE_READERS = ("brand", "finance", "ops")
 
 
 def _download(content: str | bytes, filename: str) -> Response:
-    mimetype = "application/pdf" if filename.endswith(".pdf") else "text/csv"
-    # text/csv goes out as "text/csv; charset=utf-8"; money and names are private: no shared cache keeps them.
-    return Response(content, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"})
+    return downloads.attachment(content, filename, "application/pdf" if filename.endswith(".pdf") else "text/csv")
 
 
 def _statement_pdf(actor, year: int, month: int) -> Response:

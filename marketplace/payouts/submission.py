@@ -343,6 +343,10 @@ def sepa_file(actor: User, batch_id: int, *, ip: str | None = None) -> bytes:
     return _stable_ids(transfer.export(validate=True), batch_id, batch.submitted_at or utcnow())
 
 
+def sepa_filename(batch_id: int) -> str:
+    return f"payout-batch-{batch_id}-sepa.xml"
+
+
 def sepa_reference(item_id: int) -> str:
     return f"PAYOUT-ITEM-{item_id}"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +19,7 @@ from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertStatus
 from marketplace.payouts import batches, connect, disputes, earnings, submission
 from marketplace.payouts import gateway as gateways
+from marketplace.web import downloads
 from marketplace.web.forms import MoneyField, show_error
 from marketplace.web.roles import role_required
 
@@ -173,8 +174,7 @@ def sepa_file(batch_id: int):
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("payouts.batch", batch_id=batch_id))
-    return Response(document, mimetype="application/xml",
-                    headers={"Content-Disposition": f"attachment; filename=payout-batch-{batch_id}-sepa.xml"})
+    return downloads.attachment(document, submission.sepa_filename(batch_id), "application/xml")
 
 
 @blueprint.post("/items/<int:item_id>/return")

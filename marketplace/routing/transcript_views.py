@@ -6,7 +6,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -28,6 +28,7 @@ from marketplace.routing.transcript_schemas import (
     TranscriptSchema,
     TranscriptSearchQuery,
 )
+from marketplace.web import downloads
 from marketplace.web.api import api_blueprint, endpoint
 from marketplace.web.forms import show_error
 from marketplace.web.roles import role_required
@@ -150,8 +151,7 @@ def export(slug: str):
         return back
     today = utcnow().astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
     filename = f"conversations-{brand.slug}-{today.isoformat()}.csv"
-    return Response(stream_with_context(lines), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return downloads.attachment(lines, filename, "text/csv")
 
 
 @blueprint.get("/brands/<slug>/conversations/<int:id>")
