@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from marketplace.core import ledger
 from marketplace.experts.models import ExpertProfile, PayoutDetails
 from marketplace.payouts import batches
 from marketplace.payouts import gateway as gateways
 from marketplace.payouts import ledger as books
-from marketplace.payouts.models import ConnectedAccount, PayoutBatch
+from marketplace.payouts.models import BatchStatus, ConnectedAccount, PayoutBatch
 from marketplace.sealing import seal
 from tests.factories import ApprovedExpertFactory
 from tests.stripe_fake import FakeStripe
@@ -39,6 +41,14 @@ def sepa_expert(session, cents: int, iban: str = "BE68539007547034", name: str =
                               iban_country=iban[:2], iban_last4=iban[-4:]))
     owed(session, expert.id, cents)
     return expert
+
+
+def submitting_batch(session, finance) -> PayoutBatch:
+    """An approved batch set submitting, as if Submit committed and its run had not begun."""
+    batch = approved_batch(finance)
+    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == batch.id).values(status=BatchStatus.SUBMITTING))
+    session.commit()
+    return batch
 
 
 def approved_batch(finance) -> PayoutBatch:

@@ -36,7 +36,7 @@ from marketplace.payouts.models import (
 from marketplace.web import spreadsheets
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, BrandFactory, UserFactory
-from tests.payouts.money import approved_batch, sepa_expert, stripe_expert
+from tests.payouts.money import approved_batch, sepa_expert, stripe_expert, submitting_batch
 from tests.payouts.test_earnings import chat, expert_of
 
 UTC = dt.UTC
@@ -288,9 +288,7 @@ def test_reconciliation_sorts_every_transfer_and_item_and_totals_each_currency(c
     session.commit()
     # In flight: the provider made the transfer, its answer was lost, our item is still submitted.
     flying = stripe_expert(session, fake, 900, name="Flo")
-    second = approved_batch(finance)
-    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == second.id).values(status=BatchStatus.SUBMITTING))
-    session.commit()
+    second = submitting_batch(session, finance)
     fake.lose_response_next(path="/v1/transfers", method="POST")
     assert submission.run(second.id).unresolved == 1
     flying_item = item_of(session, flying)

@@ -31,7 +31,7 @@ from marketplace.payouts.models import (
 )
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, MembershipFactory, UserFactory
-from tests.payouts.money import TIMEOUT, approved_batch, sepa_expert, stripe_expert
+from tests.payouts.money import TIMEOUT, approved_batch, sepa_expert, stripe_expert, submitting_batch
 from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET, FakeStripe, signature_header
 
 
@@ -90,6 +90,14 @@ class Crash(Exception):
     """The process dies here."""
 
 
+def crashed(session, batch_id: int, step: str, item_id: int) -> None:
+    """A run that dies at `step` of the item; what it had not committed dies with it."""
+    fault, _fired = crash_once_at(step, item_id)
+    with pytest.raises(Crash):
+        submission.run(batch_id, fault=fault)
+    session.rollback()
+
+
 def crash_once_at(step: str, item_id: int):
     fired = []
 
@@ -111,10 +119,7 @@ def crash_once_at(step: str, item_id: int):
 ])
 def test_a_crash_at_any_step_of_submission_then_a_restart_pays_everyone_exactly_once(session, fake, finance, step):
     owed_cents = {stripe_expert(session, fake, cents).id: cents for cents in (1_000, 2_500, 730)}
-    batch = approved_batch(finance)
-    batches.batch_items(finance[0], batch.id)
-    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == batch.id).values(status=BatchStatus.SUBMITTING))
-    session.commit()
+    batch = submitting_batch(session, finance)
     middle = sorted(session.scalars(sa.select(PayoutItem.id)))[1]
     fault, fired = crash_once_at({"before the call": "marked", "after the answer": "called",
                                   "before the commit": "settled"}.get(step, ""), middle)
@@ -150,14 +155,9 @@ def test_a_transfer_made_before_a_crash_is_written_down_not_made_again(session, 
     """Stripe forgets idempotency keys after 24 hours, and an account may stop receiving transfers: a run
     resumed after either finds the transfer already made (the batch's transfer group) and records it."""
     owed_cents = {stripe_expert(session, fake, cents).id: cents for cents in (1_000, 2_500)}
-    batch = approved_batch(finance)
-    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == batch.id).values(status=BatchStatus.SUBMITTING))
-    session.commit()
+    batch = submitting_batch(session, finance)
     first_item = min(session.scalars(sa.select(PayoutItem.id)))
-    fault, fired = crash_once_at("called", first_item)
-    with pytest.raises(Crash):
-        submission.run(batch.id, fault=fault)
-    session.rollback()
+    crashed(session, batch.id, "called", first_item)
     if meanwhile == "keys expired":
         fake.expire_idempotency_keys()
     else:
@@ -172,14 +172,9 @@ def test_a_transfer_made_before_a_crash_is_written_down_not_made_again(session, 
 
 def test_a_resumed_item_waits_when_the_provider_cannot_list_what_it_did(session, fake, finance):
     stripe_expert(session, fake, 1_000)
-    batch = approved_batch(finance)
-    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == batch.id).values(status=BatchStatus.SUBMITTING))
-    session.commit()
+    batch = submitting_batch(session, finance)
     item_id = session.scalar(sa.select(PayoutItem.id))
-    fault, _fired = crash_once_at("marked", item_id)
-    with pytest.raises(Crash):
-        submission.run(batch.id, fault=fault)
-    session.rollback()
+    crashed(session, batch.id, "marked", item_id)
     fake.fail_next(status=500, method="GET", path="/v1/transfers")
 
     assert submission.run(batch.id).unresolved == 1  # not sent blind
@@ -428,14 +423,9 @@ def test_a_sepa_line_returned_after_the_bank_executed_it_is_payable_again(client
 
 def test_a_reversal_arriving_before_its_payment_is_recorded_waits_for_it(client, session, fake, finance):
     expert = stripe_expert(session, fake, 1_200)
-    batch = approved_batch(finance)
-    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == batch.id).values(status=BatchStatus.SUBMITTING))
-    session.commit()
+    batch = submitting_batch(session, finance)
     item_id = session.scalar(sa.select(PayoutItem.id))
-    fault, _fired = crash_once_at("called", item_id)
-    with pytest.raises(Crash):
-        submission.run(batch.id, fault=fault)
-    session.rollback()
+    crashed(session, batch.id, "called", item_id)
     transfer = fake.transfers()[0]
     gateways.gateway()._client.v1.transfers.reversals.create(transfer["id"])
     event = fake.events("transfer.reversed")[-1]
