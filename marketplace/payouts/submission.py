@@ -63,12 +63,11 @@ def _no_fault(step: str, item_id: int) -> None:
 
 @dataclass
 class Run:
-    """What one run did: items paid, failed, still waiting for an answer (unknown outcome), and SEPA lines."""
+    """What one run did: items paid, failed, and still waiting for an answer (unknown outcome)."""
 
     paid: int = 0
     failed: int = 0
     unresolved: int = 0
-    sepa: int = 0
     finished: str | None = None  # the batch's final status, when this run ended it
 
 
@@ -132,8 +131,7 @@ def run(batch_id: int, *, provider: gateways.PaymentGateway | None = None, fault
         if item is None or item.status != ItemStatus.SUBMITTED:
             done.failed += item is not None and item.status == ItemStatus.FAILED
             continue
-        if rail == PayoutRail.SEPA:
-            done.sepa += 1
+        if rail == PayoutRail.SEPA:  # paid when finance confirms the bank executed the file
             continue
         destination = destinations.get(expert_id)
         if destination is None:
