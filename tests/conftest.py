@@ -219,7 +219,13 @@ class DemoServer:
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
     """`marketplace serve --demo` in a subprocess, as a new user would start it, on a fresh database."""
-    folder = tmp_path_factory.mktemp("demo")
+    with running_demo(tmp_path_factory.mktemp("demo")) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_demo(folder: Path, settings: dict[str, str] | None = None) -> Iterator[DemoServer]:
+    """Start `marketplace serve --demo` with its database and log in `folder` and extra `settings`; stop it after."""
     port = free_port()
     env = {
         **os.environ,
@@ -227,6 +233,7 @@ def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
         "SECRET_KEY": TEST_SECRET,
         "MARKETPLACE_ENV": "development",
         "PYTHONUNBUFFERED": "1",
+        **(settings or {}),
     }
     command = [str(Path(sys.executable).parent / "marketplace"), "serve", "--demo", "--port", str(port)]
     log_path = folder / "server.log"

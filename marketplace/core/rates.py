@@ -74,6 +74,11 @@ def commission_cents(price_cents: int, commission_bps: int) -> int:
     return (price_cents * commission_bps + 5_000) // 10_000
 
 
+def expert_share_cents(price_cents: int, commission_bps: int) -> int:
+    """What the expert earns of a price before bonuses: the price less the platform's commission."""
+    return price_cents - commission_cents(price_cents, commission_bps)
+
+
 @dataclass(frozen=True)
 class Card:
     id: int

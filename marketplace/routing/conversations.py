@@ -151,10 +151,43 @@ def visitor_conversation(widget_key: str, token: str | None, conversation_id: in
 
 
 def visitor_seen(conversation_id: int) -> None:
-    """The visitor's page is still there (their status poll): waiting conversations are not abandoned."""
+    """The visitor's page is still there (their status poll): waiting conversations are not abandoned.
+
+    A visitor the expert was told had left is back: the expert is told that too.
+    """
     db.session.execute(sa.update(Conversation).where(Conversation.id == conversation_id)
                        .values(visitor_seen_at=utcnow()).execution_options(synchronize_session=False))
+    back = db.session.execute(
+        sa.update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.visitor_left_at.is_not(None))
+        .values(visitor_left_at=None).execution_options(synchronize_session=False)
+    ).rowcount
+    if back:
+        _tell_expert(conversation_id)
     db.session.commit()
+
+
+def _tell_expert(conversation_id: int) -> None:
+    """Send the assigned expert the chat as it now stands, once the transaction commits."""
+    conversation = db.session.get(Conversation, conversation_id, populate_existing=True)
+    if conversation is None or conversation.expert_id is None:
+        return
+    brand = db.session.get(Brand, conversation.brand_id)
+    events.chat_changed(conversation, brand, experts.get_profile(conversation.expert_id).user_id)
+
+
+def _mark_visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.datetime) -> bool:
+    """Mark an active chat whose visitor's page went silent (a compare-and-set); True when this call marked it."""
+    marked = db.session.execute(
+        sa.update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.status == ConversationStatus.ACTIVE,
+               Conversation.visitor_left_at.is_(None), Conversation.visitor_seen_at <= seen_before)
+        .values(visitor_left_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if marked:
+        _tell_expert(conversation_id)
+    db.session.commit()
+    return bool(marked)
 
 
 def queue_position(conversation: Conversation) -> int | None:
@@ -189,18 +222,53 @@ def estimated_wait(brand: Brand, position: int) -> int | None:
     durations = [(closed - accepted).total_seconds() for accepted, closed in handled if closed and accepted]
     handle = sum(durations) / len(durations) if durations else DEFAULT_HANDLE_SECONDS
     return rules.estimate_wait_seconds(position, free, experts_online * brand.expert_concurrency,
-                                       DEFAULT_SECONDS_TO_ACCEPT, handle)
+                                       _seconds_to_accept(brand.id), handle)
+
+
+def _seconds_to_accept(brand_id: int) -> float:
+    """How long the brand's experts took to accept their recent offers (a default before there are any)."""
+    answered = db.session.execute(
+        sa.select(Offer.created_at, Offer.decided_at)
+        .where(Offer.brand_id == brand_id, Offer.status == OfferStatus.ACCEPTED)
+        .order_by(Offer.id.desc()).limit(HANDLE_SAMPLE)
+    ).all()
+    delays = [(decided - made).total_seconds() for made, decided in answered if decided is not None]
+    return max(1.0, sum(delays) / len(delays)) if delays else DEFAULT_SECONDS_TO_ACCEPT
+
+
+def nobody_can_take(conversation: Conversation) -> bool:
+    """True when the conversation waits and no online expert could take it now.
+
+    Everyone approved for the brand and available has already been offered it (they declined it or let it
+    expire, and it never goes back to them), or nobody eligible is online at all. An expert with no room now
+    could still take it when a chat of theirs ends, so they count as able.
+    """
+    if conversation.status != ConversationStatus.WAITING:
+        return False
+    tried = sa.select(Offer.expert_id).where(Offer.conversation_id == conversation.id)
+    able = db.session.scalar(
+        sa.select(sa.exists().where(
+            ExpertLoad.expert_id.in_(presence.routable_expert_ids(conversation.brand_id)),
+            ExpertLoad.expert_id.not_in(tried),
+        ))
+    )
+    return not able
 
 
 def visitor_view(conversation: Conversation) -> dict:
-    """What the widget shows of the conversation: status, place in the queue, wait, the expert's name."""
+    """What the widget shows of the conversation: status, place in the queue, wait, the expert's name.
+
+    A wait is shown only when it can come true: when nobody online could take the chat, the visitor is told
+    so (and offered to leave a message) instead of a place in a queue nobody serves.
+    """
     brand = db.session.get(Brand, conversation.brand_id)
     position = queue_position(conversation)
-    estimate = estimated_wait(brand, position) if position is not None else None
+    nobody = position is not None and nobody_can_take(conversation)
+    estimate = estimated_wait(brand, position) if position is not None and not nobody else None
     name = experts.get_profile(conversation.expert_id).display_name if conversation.expert_id else None
     left = db.session.scalar(sa.select(sa.exists().where(LeftMessage.conversation_id == conversation.id)))
     return events.visitor_payload(conversation, position=position, estimate=estimate, expert_name=name,
-                                  left_message=bool(left))
+                                  left_message=bool(left), nobody_available=nobody)
 
 
 def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: EndReason, *,
@@ -282,6 +350,7 @@ def rate(widget_key: str, token: str | None, conversation_id: int, rating: objec
     if moved != 1:
         db.session.rollback()
         raise Conflict(_l("Only a finished chat can be rated, and only once."), "rating")
+    _tell_expert(conversation.id)  # the expert sees the rating and comment in the closed chat
     db.session.commit()
     db.session.refresh(conversation)
     return conversation
@@ -307,7 +376,11 @@ def leave_message(widget_key: str, token: str | None, conversation_id: int, emai
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
-    """Mark conversations missed (waited too long), abandoned (the visitor's page went) or closed (silent)."""
+    """Mark conversations missed (waited too long), abandoned (the visitor's page went) or closed (silent).
+
+    An active chat whose visitor's page went is not ended (they may come back to it): `notice_gone_visitors`
+    tells the expert.
+    """
     now = now or utcnow()
     grace = dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"])
     rows = db.session.execute(
@@ -330,6 +403,22 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
             counts["closed"] += end_conversation(row.id, ConversationStatus.CLOSED, EndReason.INACTIVITY,
                                                  now=now) is not None
     return counts
+
+
+def notice_gone_visitors(now: dt.datetime | None = None) -> int:
+    """Mark the active chats whose visitor's page has been silent for VISITOR_GRACE_SECONDS; how many.
+
+    Run with the routing sweep (every ROUTING_SWEEP_SECONDS), so the expert learns it soon after the grace.
+    """
+    now = now or utcnow()
+    silent_since = now - dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"])
+    gone = db.session.scalars(
+        sa.select(Conversation.id)
+        .where(Conversation.status == ConversationStatus.ACTIVE, Conversation.visitor_left_at.is_(None),
+               Conversation.visitor_seen_at <= silent_since)
+    ).all()
+    db.session.commit()
+    return sum(_mark_visitor_gone(conversation_id, silent_since, now) for conversation_id in gone)
 
 
 def counters_match() -> list[str]:

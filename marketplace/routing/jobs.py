@@ -9,10 +9,11 @@ from marketplace.scheduler import Job
 
 
 def sweep_offers() -> dict[str, int]:
-    """Expire offers past their time, give new experts a load row, and route whatever still waits."""
+    """Expire offers past their time, give new experts a load row, route whatever still waits, and notice
+    active chats whose visitor has gone."""
     expired = router.expire_offers()
     router.ensure_available_loads()
-    return {"expired": expired, "routed": router.route_all()}
+    return {"expired": expired, "routed": router.route_all(), "visitor_gone": conversations.notice_gone_visitors()}
 
 
 def sweep_conversations() -> dict[str, int]:

@@ -90,6 +90,9 @@ class Conversation(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     queued_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     visitor_seen_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    # Set while an active chat's visitor page has stopped checking in (VISITOR_GRACE_SECONDS); cleared when it
+    # checks in again. The expert sees that the visitor left.
+    visitor_left_at: so.Mapped[dt.datetime | None]
     last_activity_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     expert_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("expert_profiles.id", ondelete="SET NULL"), index=True

@@ -10,8 +10,10 @@ from marketplace.accounts.models import User
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.database import db, utcnow
 from marketplace.experts.models import ExpertPresence, ExpertProfile, PresenceStatus
+from marketplace.extensions import socketio
 from marketplace.routing import conversations
 from marketplace.routing.models import Conversation, ExpertLoad
+from tests.conftest import log_in
 from tests.factories import BrandFactory, EnrolmentFactory, MembershipFactory
 
 
@@ -47,3 +49,26 @@ def brand(session) -> Brand:
     brand = BrandFactory(name="Lumière", widget_origins=["https://shop.example.com"])
     session.commit()
     return brand
+
+
+def received(sio, name: str, namespace: str = "/") -> list:
+    """The payloads of the `name` events the client got since the last call (in arrival order)."""
+    payloads = []
+    for event in sio.get_received(namespace):
+        if event["name"] == name:
+            args = event["args"]
+            payloads.append(args[0] if isinstance(args, list) else args)
+    return payloads
+
+
+@pytest.fixture
+def expert_socket(app, client, session, brand):
+    expert = online_expert(brand)
+    session.commit()
+    log_in(client, session.get(User, expert.user_id).email)
+    sio = socketio.test_client(app, flask_test_client=client)
+    assert sio.is_connected()
+    sio.get_received()
+    yield expert, sio
+    if sio.is_connected():
+        sio.disconnect()

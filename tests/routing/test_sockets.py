@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
-from marketplace.accounts.models import User
 from marketplace.database import db
 from marketplace.extensions import socketio
 from marketplace.routing import chat, router
 from marketplace.routing.models import Sender
-from tests.conftest import log_in
-from tests.routing.conftest import arrive, online_expert, visitor_token
-
-
-def received(sio, name: str, namespace: str = "/") -> list:
-    """The payloads of the `name` events the client got since the last call (in arrival order)."""
-    payloads = []
-    for event in sio.get_received(namespace):
-        if event["name"] == name:
-            args = event["args"]
-            payloads.append(args[0] if isinstance(args, list) else args)
-    return payloads
-
-
-@pytest.fixture
-def expert_socket(app, client, session, brand):
-    expert = online_expert(brand)
-    session.commit()
-    log_in(client, session.get(User, expert.user_id).email)
-    sio = socketio.test_client(app, flask_test_client=client)
-    assert sio.is_connected()
-    sio.get_received()
-    yield expert, sio
-    if sio.is_connected():
-        sio.disconnect()
+from tests.routing.conftest import arrive, received, visitor_token
 
 
 def visitor_socket(app, brand, token, conversation_id):

@@ -1,24 +1,224 @@
-// On any expert page but the chats themselves, an offer that arrives shows a banner leading to the chats,
-// so an expert looking at their shifts does not miss it while its countdown runs.
+// Offers interrupt wherever the expert is: every pending offer shows in a banner fixed in view on every expert
+// page, an open chat included, with the brand, topic, countdown and what the chat pays, and Accept / Decline.
+// Its arrival also changes the page title (and the app badge), and plays a tone and vibrates where the device
+// allows and the expert has not turned that off (the status bar's setting). Offers come on the page's socket
+// (`offer`, `offer_gone`); the expert's inbox is asked for after each (re)connection, so an offer made while
+// the page was away still shows. Accepting on the Chats page hands the chat to it
+// (`marketplace:chat-accepted`); elsewhere it opens the Chats page on that chat.
 (function () {
   "use strict";
-  var link = document.querySelector("[data-offer-link]");
-  if (!link || !window.marketplaceSocket || document.getElementById("inbox-data")) { return; }
-  var banner = null;
+  var root = document.getElementById("offer-banner");
+  var socket = window.marketplaceSocket || null;
+  if (!root || !socket) { return; }
+  var labels = root.dataset;
+  var list = root.querySelector("[data-offer-list]");
+  var announcer = root.querySelector("[data-offer-announce]");
+  var template = document.getElementById("offer-banner-template");
+  var lang = document.documentElement.lang || undefined;
+  var baseTitle = document.title;
+  var TICK_MS = 250;
+  var offers = {};  // offer_id -> {offer, node, deadline, busy, seconds}
+  var generation = 0;
 
-  window.marketplaceSocket.on("offer", function (offer) {
-    if (!banner) {
-      banner = document.createElement("a");
-      banner.className = "offer-banner";
-      banner.setAttribute("role", "alert");
-      banner.setAttribute("data-testid", "offer-banner");
-      banner.href = link.href;
-      document.body.appendChild(banner);
+  function format(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
+  function money(cents, currency) {
+    try {
+      return new Intl.NumberFormat(lang, { style: "currency", currency: currency || "EUR" }).format(cents / 100);
+    } catch (e) {
+      return (cents / 100).toFixed(2) + " " + (currency || "");
     }
-    banner.textContent = link.dataset.labelOffer + (offer.brand ? " (" + offer.brand.name + ")" : "");
-    clearTimeout(banner.hideTimer);
-    banner.hideTimer = setTimeout(function () {
-      if (banner) { banner.remove(); banner = null; }
-    }, (offer.timeout_seconds || 30) * 1000);
-  });
+  }
+
+  function payText(pay) {
+    if (!pay) { return ""; }
+    return format(labels.labelPay, { amount: money(pay.amount_cents, pay.currency) });
+  }
+
+  function bonusText(pay) {
+    if (!pay || !pay.bonuses) { return ""; }
+    return pay.bonuses.map(function (bonus) {
+      var template = bonus.kind === "rating_at_least" ? labels.labelBonusRating : labels.labelBonusReply;
+      return format(template, { amount: money(bonus.bonus_cents, pay.currency), value: bonus.value });
+    }).join(" · ");
+  }
+
+  function parseTime(text) {
+    if (!text) { return NaN; }
+    return Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : text + "Z");
+  }
+
+  function brandName(offer) { return offer.brand ? offer.brand.name : ""; }
+
+  function announce(text) {
+    announcer.textContent = "";
+    setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  function field(node, name) { return node.querySelector("[data-field=" + name + "]"); }
+
+  function render() {
+    var count = Object.keys(offers).length;
+    root.hidden = count === 0;
+    document.title = count ? "(" + count + ") " + labels.labelTitle + " · " + baseTitle : baseTitle;
+    if (navigator.setAppBadge) {
+      (count ? navigator.setAppBadge(count) : navigator.clearAppBadge()).catch(function () {});
+    }
+  }
+
+  // A short two-note tone (no audio file to fetch) and a buzz; the browser may refuse both before the
+  // first tap on the page, which is fine: the banner and the title still say it.
+  function alert() {
+    if (window.marketplaceAlerts && !window.marketplaceAlerts.on()) { return; }
+    if (navigator.vibrate) { try { navigator.vibrate([200, 100, 200]); } catch (e) { /* not allowed yet */ } }
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return; }
+    try {
+      var context = alert.context || (alert.context = new Context());
+      [0, 0.18].forEach(function (at, index) {
+        var tone = context.createOscillator();
+        var gain = context.createGain();
+        tone.frequency.value = index ? 988 : 784;
+        gain.gain.setValueAtTime(0.001, context.currentTime + at);
+        gain.gain.exponentialRampToValueAtTime(0.2, context.currentTime + at + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.001, context.currentTime + at + 0.16);
+        tone.connect(gain).connect(context.destination);
+        tone.start(context.currentTime + at);
+        tone.stop(context.currentTime + at + 0.17);
+      });
+    } catch (e) { /* no sound on this device */ }
+  }
+
+  function add(offer, fromEvent) {
+    var id = String(offer.offer_id);
+    if (offers[id]) { return false; }
+    var deadline = fromEvent && typeof offer.timeout_seconds === "number"
+      ? Date.now() + offer.timeout_seconds * 1000 : parseTime(offer.expires_at);
+    if (isNaN(deadline) || deadline <= Date.now()) { return false; }
+    var node = template.content.firstElementChild.cloneNode(true);
+    var brand = brandName(offer);
+    node.dataset.offerId = id;
+    field(node, "brand").textContent = brand;
+    field(node, "topic").textContent = offer.topic || labels.labelNoTopic;
+    field(node, "pay").textContent = payText(offer.pay);
+    field(node, "bonuses").textContent = bonusText(offer.pay);
+    var accept = node.querySelector("[data-testid=accept-offer]");
+    var decline = node.querySelector("[data-testid=decline-offer]");
+    accept.setAttribute("aria-label", format(labels.labelAccept, { brand: brand }));
+    decline.setAttribute("aria-label", format(labels.labelDecline, { brand: brand }));
+    accept.addEventListener("click", function () { answer(id, true); });
+    decline.addEventListener("click", function () { answer(id, false); });
+    offers[id] = { offer: offer, node: node, deadline: deadline, busy: false, seconds: null, addedAt: Date.now() };
+    list.appendChild(node);
+    tick();
+    render();
+    return true;
+  }
+
+  function remove(id) {
+    var entry = offers[id];
+    if (!entry) { return; }
+    entry.node.remove();
+    delete offers[id];
+    render();
+  }
+
+  function busy(entry, on) {
+    entry.busy = on;
+    Array.prototype.forEach.call(entry.node.querySelectorAll("button"), function (button) { button.disabled = on; });
+  }
+
+  function onChatsPage() { return !!document.getElementById("inbox"); }
+
+  function answer(id, accepting) {
+    var entry = offers[id];
+    if (!entry || entry.busy) { return; }
+    var error = field(entry.node, "error");
+    if (!socket.connected) {
+      error.textContent = labels.labelDisconnected;
+      error.hidden = false;
+      return;
+    }
+    busy(entry, true);
+    socket.emit(accepting ? "offer_accept" : "offer_decline", { offer_id: entry.offer.offer_id }, function (reply) {
+      remove(id);  // accepted, declined or already gone: it is no longer an offer either way
+      if (!reply || !reply.ok) {
+        announce((reply && reply.error) || labels.labelError);
+        return;
+      }
+      if (!accepting || !reply.chat) { return; }
+      if (onChatsPage()) {
+        document.dispatchEvent(new CustomEvent("marketplace:chat-accepted", { detail: { chat: reply.chat } }));
+      } else {
+        window.location.assign(labels.chatsUrl + "?chat=" + encodeURIComponent(reply.chat.conversation_id));
+      }
+    });
+  }
+
+  function tick() {
+    var now = Date.now();
+    Object.keys(offers).forEach(function (id) {
+      var entry = offers[id];
+      var seconds = Math.max(0, Math.ceil((entry.deadline - now) / 1000));
+      if (seconds === 0 && !entry.busy) {  // an answer on its way decides instead
+        remove(id);
+        announce(format(labels.labelExpired, { brand: brandName(entry.offer) }));
+        return;
+      }
+      if (entry.seconds === seconds) { return; }
+      entry.seconds = seconds;
+      entry.node.querySelector("[data-testid=offer-countdown]").textContent = format(labels.labelCountdown, { seconds: seconds });
+      entry.node.classList.toggle("offer-card--urgent", seconds <= 10);
+    });
+  }
+
+  function onOffer(offer) {
+    if (!offer || offer.offer_id == null) { return; }
+    if (add(offer, true)) {
+      announce(format(labels.labelNewOffer, { brand: brandName(offer), pay: payText(offer.pay) }));
+      alert();
+    }
+  }
+
+  function onGone(event) {
+    var id = String(event && event.offer_id);
+    var entry = offers[id];
+    if (!entry || entry.busy) { return; }
+    remove(id);
+    if (event.reason === "expired") { announce(format(labels.labelExpired, { brand: brandName(entry.offer) })); }
+    if (event.reason === "rescinded") { announce(format(labels.labelRescinded, { brand: brandName(entry.offer) })); }
+  }
+
+  // After each (re)connection: the offers pending now (events sent while disconnected are not replayed).
+  function catchUp() {
+    var mine = ++generation;
+    var askedAt = Date.now();
+    fetch(labels.inboxUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("inbox answered " + response.status); }
+        return response.json();
+      })
+      .then(function (inbox) {
+        if (mine !== generation) { return; }
+        var pending = {};
+        (inbox.offers || []).forEach(function (offer) {
+          pending[String(offer.offer_id)] = true;
+          if (add(offer, false)) { alert(); }
+        });
+        Object.keys(offers).forEach(function (id) {
+          if (!pending[id] && !offers[id].busy && offers[id].addedAt < askedAt) { remove(id); }
+        });
+      })
+      .catch(function () { /* what is shown stays; the next connection asks again */ });
+  }
+
+  socket.on("offer", onOffer);
+  socket.on("offer_gone", onGone);
+  socket.on("connect", catchUp);
+  if (socket.connected) { catchUp(); }
+  setInterval(tick, TICK_MS);
 })();

@@ -1,0 +1,114 @@
+// The expert app's one presence mechanism, on every expert page: the status bar (presence in words and the
+// switch for new chats) and the heartbeat that keeps an online expert available while any of their pages is
+// open. The page's socket carries both (`heartbeat`, `presence_set`; the server announces changes as
+// `presence`). A hidden tab's timers are throttled by the browser, so the beat runs several times per grace
+// period and again at once when the page comes back into view or the socket reconnects.
+(function () {
+  "use strict";
+  var bar = document.getElementById("status-bar");
+  if (!bar) { return; }
+  var socket = window.marketplaceSocket || null;
+  var label = bar.querySelector("[data-presence-label]");
+  var toggle = bar.querySelector("[data-presence-switch]");
+  var sound = bar.querySelector("[data-sound-toggle]");
+  var error = bar.querySelector("[data-presence-error]");
+  var everyMs = Math.max(500, Number(bar.dataset.heartbeatSeconds || 25) * 1000);
+  var timer = null;
+  var SOUND_KEY = "marketplace.offerAlerts";
+
+  function words(status, reason) {
+    if (status === "available") { return bar.dataset.labelAvailable; }
+    if (status === "away" && reason === "missed_offers") { return bar.dataset.labelMissedOffers; }
+    if (status === "away" && reason === "heartbeat_lost") { return bar.dataset.labelHeartbeatLost; }
+    if (status === "away") { return bar.dataset.labelPaused; }
+    return bar.dataset.labelOffline;
+  }
+
+  function show(status, reason) {
+    var before = bar.dataset.presence;
+    bar.dataset.presence = status;
+    bar.dataset.awayReason = reason || "";
+    bar.className = bar.className.replace(/statusbar--\w+/, "statusbar--" + status);
+    label.textContent = words(status, reason);
+    toggle.setAttribute("aria-checked", status === "available" ? "true" : "false");
+    if (status === "offline") { stop(); } else if (!timer) { start(); }
+    // The home page's presence card has buttons for each state: redraw it when the state moved elsewhere.
+    var card = document.getElementById("presence-card");
+    if (card && before !== status && card.dataset.presence !== status) { window.location.reload(); }
+    document.dispatchEvent(new CustomEvent("marketplace:presence", { detail: { status: status, away_reason: reason } }));
+  }
+
+  function showError(text) {
+    error.textContent = text || "";
+    error.hidden = !text;
+  }
+
+  function connected() { return !!(socket && socket.connected); }
+
+  function beat() {
+    if (!connected() || bar.dataset.presence === "offline") { return; }
+    socket.emit("heartbeat", {}, function (answer) {
+      if (answer && answer.status) { show(answer.status, answer.away_reason); }
+    });
+  }
+
+  function start() {
+    stop();
+    if (bar.dataset.presence === "offline") { return; }
+    beat();
+    timer = setInterval(beat, everyMs);
+  }
+
+  function stop() {
+    if (timer) { clearInterval(timer); }
+    timer = null;
+  }
+
+  function setPresence(status) {
+    if (!connected()) { showError(bar.dataset.labelError); return; }
+    toggle.disabled = true;
+    socket.emit("presence_set", { status: status }, function (answer) {
+      toggle.disabled = false;
+      if (answer && answer.status) {
+        showError("");
+        show(answer.status, answer.away_reason);
+      } else {
+        showError((answer && answer.error) || bar.dataset.labelError);
+      }
+    });
+  }
+
+  // Sound and vibration on offers: a setting of this device, read by the offer banner.
+  function alertsOn() {
+    try { return window.localStorage.getItem(SOUND_KEY) !== "off"; } catch (e) { return true; }
+  }
+
+  function showSound() {
+    var on = alertsOn();
+    var text = on ? bar.dataset.labelSoundOn : bar.dataset.labelSoundOff;
+    sound.setAttribute("aria-pressed", on ? "true" : "false");
+    sound.setAttribute("aria-label", text);
+    sound.title = text;
+  }
+
+  toggle.addEventListener("click", function () {
+    setPresence(toggle.getAttribute("aria-checked") === "true" ? "away" : "available");
+  });
+  sound.addEventListener("click", function () {
+    try { window.localStorage.setItem(SOUND_KEY, alertsOn() ? "off" : "on"); } catch (e) { /* private mode */ }
+    showSound();
+  });
+  showSound();
+  window.marketplaceAlerts = { on: alertsOn };
+
+  if (!socket) { return; }
+  socket.on("presence", function (event) {
+    if (event && event.status) { show(event.status, event.away_reason); }
+  });
+  socket.on("connect", start);
+  socket.on("disconnect", stop);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { start(); }
+  });
+  if (socket.connected) { start(); }
+})();
