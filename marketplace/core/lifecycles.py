@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-# Expert: applied -> approved | rejected; approved -> suspended -> approved.
+# Expert: applied -> approved | rejected; approved -> suspended -> approved. A rejected applicant may
+# correct their application and resubmit it: rejected -> applied, back in the vetting queue.
 EXPERT_TRANSITIONS: dict[str, dict[str, str]] = {
     "approve": {"applied": "approved"},
     "reject": {"applied": "rejected"},
     "suspend": {"approved": "suspended"},
     "reinstate": {"suspended": "approved"},
+    "resubmit": {"rejected": "applied"},
 }
+
+# The decisions ops take on an expert; the other actions are the expert's own.
+EXPERT_DECISIONS: tuple[str, ...] = ("approve", "reject", "suspend", "reinstate")
 
 # Enrolment with one brand: applied -> quiz_passed -> approved | rejected. A brand may also turn
 # down an applicant before the quiz, and take back an approval (both end as rejected).

@@ -18,7 +18,7 @@ def register_home_panel(app: Flask, panel: HomePanel) -> None:
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
-    from marketplace.experts import api, jobs, sockets, views
+    from marketplace.experts import api, jobs, sockets, status_bar, views
     from marketplace.extensions import socketio
     from marketplace.scheduler import register_job
     from marketplace.web import register_home
@@ -28,4 +28,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.blueprint)
     register_home(app, Role.EXPERT, "experts.home")
     socketio.on_event("heartbeat", sockets.on_heartbeat)
-    register_job(app, jobs.SWEEP_PRESENCE)
+    socketio.on_event("presence_set", sockets.on_presence_set)
+    app.context_processor(status_bar.context)
+    register_job(app, jobs.sweep_presence(app))

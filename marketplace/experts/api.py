@@ -14,6 +14,7 @@ from marketplace.experts.schemas import (
     ApplySchema,
     DecisionSchema,
     EnrolmentSchema,
+    ExpertDecisionSchema,
     ExpertProfileSchema,
     ExpertProfileUpdateSchema,
     FullPayoutDetailsSchema,
@@ -70,6 +71,14 @@ def own_profile(actor):
           response=ExpertProfileSchema(), tags=["experts"])
 def update_own_profile(actor, body):
     return services.update_own_profile(actor, body)
+
+
+@blueprint.post("/experts/me/resubmission")
+@endpoint("Correct a rejected application and send it back to the vetting queue (the body's fields, all "
+          "optional, change the profile first; every bad one is named at once)", roles=EXPERT,
+          body=ExpertProfileUpdateSchema(), response=ExpertProfileSchema(), tags=["experts", "vetting"])
+def resubmit(actor, body):
+    return vetting.resubmit(actor, body, ip=request.remote_addr)
 
 
 @blueprint.get("/experts/me/payout-details")
@@ -130,16 +139,16 @@ def own_presence(actor):
 
 
 @blueprint.put("/experts/me/presence")
-@endpoint("Go online (available) or offline", roles=EXPERT, body=PresenceUpdateSchema(), response=PresenceSchema(),
-          tags=["presence"])
+@endpoint("Go online (available), pause new chats while staying online (away), or go offline", roles=EXPERT,
+          body=PresenceUpdateSchema(), response=PresenceSchema(), tags=["presence"])
 def set_presence(actor, body):
-    if body["status"] == "available":
-        return presence.go_online(actor)
-    return presence.go_offline(actor)
+    change = {"available": presence.go_online, "away": presence.pause, "offline": presence.go_offline}
+    return change[body["status"]](actor)
 
 
 @blueprint.get("/experts")
-@endpoint("The vetting queue (ops); ?status=applied|approved|rejected|suspended|all", roles=[Role.OPS],
+@endpoint("The vetting queue (ops), longest waiting first; ?status=applied|approved|rejected|suspended|all. "
+          "A resubmitted application has `profile.resubmitted`", roles=[Role.OPS],
           query=ExpertStatusQuery(), response=ApplicationSchema(many=True), tags=["vetting"])
 def list_applications(actor, query):
     status = None if query["status"] == "all" else ExpertStatus(query["status"])
@@ -153,10 +162,12 @@ def get_application(actor, expert_id: int):
 
 
 @blueprint.post("/experts/<int:expert_id>/decisions")
-@endpoint("Approve, reject, suspend or reinstate an expert, with a reason (ops)", roles=[Role.OPS],
-          body=DecisionSchema(), response=ExpertProfileSchema(), tags=["vetting"])
+@endpoint("Approve, reject, suspend or reinstate an expert, with a reason (ops); a rejection may name the "
+          "profile fields to correct", roles=[Role.OPS], body=ExpertDecisionSchema(), response=ExpertProfileSchema(),
+          tags=["vetting"])
 def decide(actor, expert_id: int, body):
-    return vetting.decide(actor, expert_id, body["action"], body["reason"], ip=request.remote_addr)
+    return vetting.decide(actor, expert_id, body["action"], body["reason"], fields=body["field_names"],
+                          ip=request.remote_addr)
 
 
 @blueprint.get("/brands/<int:brand_id>/enrolments")

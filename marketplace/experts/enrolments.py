@@ -1,4 +1,9 @@
-"""Enrolments: an approved expert applies to brands, passes each brand's quiz, and the brand decides."""
+"""Enrolments: an expert applies to brands, passes each brand's quiz, and the brand decides.
+
+An applicant still under review may apply and take quizzes too, but a brand decides only on experts ops
+approved: until then their enrolment stops at `quiz_passed`, out of the brand's sight, and is approved
+when ops approve them if the brand approves automatically.
+"""
 
 from __future__ import annotations
 
@@ -89,6 +94,7 @@ class QuizResult:
     enrolment_status: EnrolmentStatus
     next_attempt_at: dt.datetime | None
     attempts_left: int
+    waiting_for_vetting: bool = False  # passed, but the brand's decision waits until ops approve the expert
 
 
 @dataclass(frozen=True)
@@ -155,10 +161,32 @@ def _set_status(enrolment: Enrolment, action: str, actor_id: int | None, reason:
 
 
 def _after_quiz_passed(enrolment: Enrolment, brand: Brand, profile: ExpertProfile) -> None:
-    """Approve at once when the brand chose automatic approval."""
-    if brand.enrolment_approval == EnrolmentApproval.AUTOMATIC:
+    """Approve at once when the brand chose automatic approval, and ops have approved the expert."""
+    if brand.enrolment_approval == EnrolmentApproval.AUTOMATIC and profile.status == ExpertStatus.APPROVED:
         _set_status(enrolment, "approve", None)
         _tell_expert(profile, "approve", brand, "")
+
+
+def release_waiting_enrolments(expert_id: int) -> None:
+    """Approve the enrolments that waited for the expert's vetting, with the brands that approve automatically.
+
+    Vetting calls this inside its transaction once ops approve the expert; the brands that decide themselves
+    now see the expert among their applicants.
+    """
+    profile = experts.lock_expert(expert_id)  # reloaded: vetting moved its status with a bulk update
+    waiting = list(db.session.scalars(
+        sa.select(Enrolment).where(Enrolment.expert_id == expert_id, Enrolment.status == EnrolmentStatus.QUIZ_PASSED)
+        .order_by(Enrolment.id).with_for_update().execution_options(populate_existing=True)
+    ))
+    found = brands.brands_by_id({enrolment.brand_id for enrolment in waiting})
+    for enrolment in waiting:
+        _after_quiz_passed(enrolment, found[enrolment.brand_id], profile)
+
+
+def _visible_to_brand() -> sa.ColumnElement[bool]:
+    """A brand decides only on experts ops approved: the others' pending applications wait out of its sight."""
+    return sa.or_(Enrolment.status.not_in([EnrolmentStatus.APPLIED, EnrolmentStatus.QUIZ_PASSED]),
+                  ExpertProfile.status == ExpertStatus.APPROVED)
 
 
 def _tell_expert(profile: ExpertProfile, action: str, brand: Brand, reason: str) -> None:
@@ -179,15 +207,14 @@ def _tell_expert(profile: ExpertProfile, action: str, brand: Brand, reason: str)
 
 def apply_to_brands(actor: User, brand_ids: list[int], *, ip: str | None = None) -> list[Enrolment]:
     """Apply to one or several brands at once; brands already applied to are left as they are."""
-    profile = experts.own_profile(actor)
-    experts.require_approved(profile)
+    profile = experts.lock_expert(experts.own_profile(actor).id)  # one request at a time; its status as of now
+    experts.require_may_apply(profile)
     wanted = list(dict.fromkeys(brand_ids))
     if not wanted:
         raise InvalidInput(_l("Choose at least one brand."), "brand_ids")
     found = brands.brands_by_id(set(wanted))
     if missing := [brand_id for brand_id in wanted if brand_id not in found]:
         raise InvalidInput(_l("Unknown brand: %(ids)s.", ids=", ".join(map(str, missing))), "brand_ids")
-    experts.lock_expert(profile.id)
     existing = {e.brand_id: e for e in db.session.scalars(
         sa.select(Enrolment).where(Enrolment.expert_id == profile.id, Enrolment.brand_id.in_(wanted)))}
     with_quiz = quizzes.brands_with_quiz(set(wanted))
@@ -255,7 +282,7 @@ def _view(attempt: QuizAttempt, quiz: Quiz, attempts_left: int) -> QuizView:
 def start_quiz(actor: User, brand_id: int) -> QuizView:
     """Begin (or resume) an attempt at the brand's quiz, in an order of its own."""
     profile = experts.own_profile(actor)
-    experts.require_approved(profile)
+    experts.require_may_apply(profile)
     enrolment, quiz = _quiz_for(profile, brand_id)
     now = utcnow()
     retry_at, attempts_left = _attempt_window(quiz, enrolment.id, now)
@@ -296,9 +323,11 @@ def _clean_answers(answers: Mapping[Any, Any], attempt: QuizAttempt) -> dict[int
 def submit_quiz(actor: User, brand_id: int, attempt_id: int, answers: Mapping[Any, Any],
                 *, ip: str | None = None) -> QuizResult:
     """Score an attempt; passing moves the enrolment on (and approves it when the brand is automatic)."""
-    profile = experts.own_profile(actor)
-    experts.require_approved(profile)
-    enrolment = _own_enrolment(profile, brand_id, lock=True)  # one submission at a time per enrolment
+    # The expert's row first (as vetting takes it), then the enrolment's: one submission at a time, and an
+    # approval by ops either happens before (the brand may approve at once) or sees the passed quiz.
+    profile = experts.lock_expert(experts.own_profile(actor).id)
+    experts.require_may_apply(profile)
+    enrolment = _own_enrolment(profile, brand_id, lock=True)
     attempt = db.session.get(QuizAttempt, attempt_id, populate_existing=True)
     if attempt is None or attempt.enrolment_id != enrolment.id:
         raise NotFound(_l("No such quiz attempt."))
@@ -326,7 +355,8 @@ def submit_quiz(actor: User, brand_id: int, attempt_id: int, answers: Mapping[An
     db.session.flush()
     next_at, attempts_left = _attempt_window(quiz, enrolment.id, now)
     outcome = QuizResult(attempt.id, result.correct, result.total, result.percent, result.passed,
-                         enrolment.status, None if result.passed else next_at, attempts_left)
+                         enrolment.status, None if result.passed else next_at, attempts_left,
+                         waiting_for_vetting=enrolment.waiting_for_vetting)
     db.session.commit()
     return outcome
 
@@ -334,9 +364,12 @@ def submit_quiz(actor: User, brand_id: int, attempt_id: int, answers: Mapping[An
 # The brand's side: its applicants and its decisions.
 
 def list_applicants(actor: brands.Actor, brand_id: int, status: EnrolmentStatus | None = None) -> list[Applicant]:
-    """The experts who applied to this brand, and only this brand (its members, ops)."""
+    """The experts who applied to this brand, and only this brand (its members, ops); not those ops have yet
+    to approve."""
     brands.get_brand(actor, brand_id)
-    query = sa.select(Enrolment).where(Enrolment.brand_id == brand_id).order_by(Enrolment.created_at, Enrolment.id)
+    query = (sa.select(Enrolment).join(ExpertProfile, ExpertProfile.id == Enrolment.expert_id)
+             .where(Enrolment.brand_id == brand_id, _visible_to_brand())
+             .order_by(Enrolment.created_at, Enrolment.id))
     if status is not None:
         query = query.where(Enrolment.status == status)
     enrolments = list(db.session.scalars(query))
@@ -366,10 +399,11 @@ def decide_enrolment(actor: brands.Actor, brand_id: int, enrolment_id: int, acti
     reason = clean_text(reason, "reason", max_length=500,
                         required=None if action == "approve" else _l("Give the reason: the expert will read it."))
     enrolment = db.session.scalar(
-        sa.select(Enrolment).where(Enrolment.id == enrolment_id).with_for_update()
-        .execution_options(populate_existing=True)
+        sa.select(Enrolment).join(ExpertProfile, ExpertProfile.id == Enrolment.expert_id)
+        .where(Enrolment.id == enrolment_id, Enrolment.brand_id == brand_id, _visible_to_brand())
+        .with_for_update(of=Enrolment).execution_options(populate_existing=True)
     )
-    if enrolment is None or enrolment.brand_id != brand_id:
+    if enrolment is None:
         raise NotFound(_l("No such applicant."))
     if action == "approve" and enrolment.status == EnrolmentStatus.APPLIED:
         raise Conflict(_l("This expert has not passed your quiz yet."), "action")

@@ -22,6 +22,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from marketplace.experts.vetting import APPLICATION_FIELDS
+
 # The languages offered as checkboxes; the API accepts any ISO 639 code.
 OFFERED_LANGUAGES = ("fr", "en", "de", "es", "it", "nl", "pt", "ar", "zh")
 
@@ -87,6 +89,8 @@ class SignUpForm(ProfileFieldsMixin, FlaskForm):
 
 class ProfileForm(ProfileFieldsMixin, FlaskForm):
     submit = SubmitField(_l("Save my profile"))
+    # Offered to a rejected applicant: save the corrections and send the application back to ops.
+    resubmit = SubmitField(_l("Save and resubmit my application"))
 
 
 class PayoutForm(FlaskForm):
@@ -111,6 +115,16 @@ class DecisionForm(FlaskForm):
 
     reason = TextAreaField(_l("Reason (the expert will read it)"), validators=[Length(max=500)])
     action = HiddenField()
+
+
+class VettingDecisionForm(DecisionForm):
+    """Ops' decision on an expert; a rejection may point at the profile fields its reason concerns."""
+
+    concerns = CheckboxesField(
+        _l("The reason concerns (optional)"),
+        choices=[SelectChoice(name, getattr(ProfileFieldsMixin, name).args[0]) for name in APPLICATION_FIELDS],
+        description=_l("The applicant then sees the reason next to these fields; with none, above their form."),
+    )
 
 
 class BrandEnrolmentSettingsForm(FlaskForm):

@@ -37,6 +37,7 @@ class PresenceStatus(enum.StrEnum):
 class AwayReason(enum.StrEnum):
     MISSED_OFFERS = "missed_offers"
     HEARTBEAT_LOST = "heartbeat_lost"
+    PAUSED = "paused"  # the expert paused new chats themselves (the status bar's switch)
 
 
 expert_skills = sa.Table(
@@ -63,12 +64,19 @@ class ExpertProfile(db.Model):
         enum_column(ExpertStatus, "expert_status"), default=ExpertStatus.APPLIED, index=True
     )
     status_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # The profile fields ops' last decision names (a rejection's "fix these"); kept while a resubmission waits.
+    status_fields: so.Mapped[list[str] | None] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     status_changed_at: so.Mapped[dt.datetime | None]
     status_changed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     enrolments: so.WriteOnlyMapped[Enrolment] = so.relationship(back_populates="expert")
     skills: so.Mapped[list[Skill]] = so.relationship(secondary=expert_skills, order_by="Skill.slug")
+
+    @property
+    def is_resubmission(self) -> bool:
+        """Back in the vetting queue after a rejection: only a resubmission leads to `applied` again."""
+        return self.status == ExpertStatus.APPLIED and self.status_changed_at is not None
 
 
 class Enrolment(db.Model):
@@ -89,6 +97,11 @@ class Enrolment(db.Model):
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     expert: so.Mapped[ExpertProfile] = so.relationship(back_populates="enrolments")
+
+    @property
+    def waiting_for_vetting(self) -> bool:
+        """Ready for the brand's decision, which waits until ops approve the expert."""
+        return self.status == EnrolmentStatus.QUIZ_PASSED and self.expert.status != ExpertStatus.APPROVED
 
 
 class QuizAttempt(db.Model):

@@ -136,6 +136,24 @@ def go_offline(actor: User) -> PresenceInfo:
     return info
 
 
+def pause(actor: User) -> PresenceInfo:
+    """The expert stops new chats for a while, staying online (open chats go on); `go_online` resumes."""
+    profile = experts.own_profile(actor)
+    experts.lock_expert(profile.id)
+    row = _row(profile.id)
+    if row.status == PresenceStatus.OFFLINE:
+        db.session.commit()
+        raise Forbidden(_l("You are offline: go online first."))
+    now = utcnow()
+    _move(row, PresenceStatus.AWAY, now, AwayReason.PAUSED)
+    row.last_heartbeat_at = now
+    info = _info(row, profile.id)
+    _announce(actor.id, info)
+    db.session.commit()
+    _changed(profile.id, info.status)
+    return info
+
+
 def force_offline(expert_id: int) -> None:
     """Take an expert offline inside the caller's transaction (e.g. on suspension); the caller commits."""
     row = db.session.get(ExpertPresence, expert_id)

@@ -16,8 +16,16 @@ class ExpertProfileSchema(Schema):
     business_id = fields.String(dump_only=True, allow_none=True)
     motivation = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
-    status_reason = fields.String(dump_only=True, allow_none=True)
+    status_reason = fields.String(dump_only=True, allow_none=True,
+                                  metadata={"description": "The reason of ops' last decision; kept while a "
+                                                           "resubmitted application waits, for its reviewers."})
+    status_fields = fields.List(fields.String(), dump_only=True, allow_none=True,
+                                metadata={"description": "The profile fields that reason concerns (null: the "
+                                                         "whole application)."})
+    resubmitted = fields.Boolean(attribute="is_resubmission", dump_only=True,
+                                 metadata={"description": "Back in the vetting queue after a rejection."})
     created_at = fields.AwareDateTime(dump_only=True)
+    status_changed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
 class ExpertProfileUpdateSchema(Schema):
@@ -44,6 +52,16 @@ class DecisionSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
+class ExpertDecisionSchema(DecisionSchema):
+    """Ops' decision on an expert: a rejection may name the profile fields its reason concerns."""
+
+    # Loaded as `field_names`: a Schema's own `fields` attribute must keep its meaning.
+    field_names = fields.List(fields.String(validate=validate.Length(max=40)), data_key="fields", load_default=list,
+                              validate=validate.Length(max=20),
+                              metadata={"description": "Only with `reject`: display_name, country, phone, languages, "
+                                                       "skills, bio, business_id, motivation."})
+
+
 class PayoutDetailsSchema(Schema):
     account_holder = fields.String(dump_only=True)
     iban_masked = fields.String(dump_only=True)
@@ -67,6 +85,8 @@ class EnrolmentSchema(Schema):
     expert_id = fields.Integer(dump_only=True)
     status = fields.String(dump_only=True)
     status_reason = fields.String(dump_only=True, allow_none=True)
+    waiting_for_vetting = fields.Boolean(dump_only=True, metadata={
+        "description": "Ready for the brand, whose decision waits until ops approve the expert."})
     created_at = fields.AwareDateTime(dump_only=True)
     status_changed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
@@ -109,6 +129,7 @@ class QuizResultSchema(Schema):
     enrolment_status = fields.String(dump_only=True)
     next_attempt_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     attempts_left = fields.Integer(dump_only=True)
+    waiting_for_vetting = fields.Boolean(dump_only=True)
 
 
 class ApplicantSchema(Schema):
@@ -130,4 +151,4 @@ class PresenceSchema(Schema):
 
 
 class PresenceUpdateSchema(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(["available", "offline"]))
+    status = fields.String(required=True, validate=validate.OneOf(["available", "away", "offline"]))

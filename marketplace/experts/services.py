@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import phonenumbers
 import sqlalchemy as sa
@@ -15,6 +17,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret
 
 from marketplace import sealing
+from marketplace.accounts import passwords
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.database import db
@@ -22,6 +25,7 @@ from marketplace.errors import Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.experts.models import ExpertProfile, ExpertStatus, PayoutDetails
 from marketplace.skills import services as skills
 
+T = TypeVar("T")
 IBAN_PURPOSE = "payout-iban"
 MAX_LANGUAGES = 10
 MAX_SKILLS = 20
@@ -31,7 +35,8 @@ COUNTRY_CODES = frozenset(code for code in _ENGLISH.territories if code.isalpha(
 
 REFUSALS = {
     ExpertStatus.APPLIED: _l("Your application is still under review: you can do this once our team approves it."),
-    ExpertStatus.REJECTED: _l("Your application was not accepted, so you cannot do this."),
+    ExpertStatus.REJECTED: _l("Your application was not accepted, so you cannot do this. You can correct it and "
+                              "resubmit it from your profile page."),
     ExpertStatus.SUSPENDED: _l("Your account is suspended, so you cannot do this. Contact our team to know more."),
 }
 
@@ -92,27 +97,73 @@ def _clean_business_id(value: Any, country: str | None) -> str | None:
     return clean_text(text, "business_id", max_length=40)
 
 
+class InvalidFields(InvalidInput):
+    """Several fields refused at once; `errors` holds every field's messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        field, messages = next(iter(errors.items()))
+        single = len(errors) == 1 and len(messages) == 1
+        super().__init__(messages[0] if single else _l("Some fields are not valid."), field)
+        self.field_errors = errors
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        return self.field_errors
+
+
+class _Problems:
+    """Collects each field's refusal, so that one answer names them all."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    def check(self, clean: Callable[[], T]) -> T | None:
+        """`clean()`, or None with its refusal noted."""
+        try:
+            return clean()
+        except InvalidInput as error:
+            for field, messages in (error.errors or {error.field or "": [error.message]}).items():
+                for message in messages:
+                    self.add(field, message)
+            return None
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise InvalidFields(self.errors)
+
+
 def _clean_profile(changes: dict[str, Any], profile: ExpertProfile | None = None) -> dict[str, Any]:
-    """Validate the profile fields present in `changes`; the country decides how phone and SIRET are read."""
+    """Validate the profile fields present in `changes`, refusing every bad one at once.
+
+    The country decides how phone and SIRET are read; `skills` comes back as the Skill rows.
+    """
+    problems = _Problems()
+    cleaners: dict[str, Callable[[Any], Any]] = {
+        "display_name": lambda value: clean_text(value, "display_name", max_length=60,
+                                                 required=_l("Choose the name visitors will see.")),
+        "bio": lambda value: clean_text(value, "bio", max_length=500),
+        "motivation": lambda value: clean_text(value, "motivation", max_length=1000),
+        "languages": _clean_languages,
+        "country": _clean_country,
+        "skills": _chosen_skills,
+    }
     clean: dict[str, Any] = {}
-    if "display_name" in changes:
-        clean["display_name"] = clean_text(changes["display_name"], "display_name", max_length=60,
-                                           required=_l("Choose the name visitors will see."))
-    if "bio" in changes:
-        clean["bio"] = clean_text(changes["bio"], "bio", max_length=500)
-    if "motivation" in changes:
-        clean["motivation"] = clean_text(changes["motivation"], "motivation", max_length=1000)
-    if "languages" in changes:
-        clean["languages"] = _clean_languages(changes["languages"])
-    if "country" in changes:
-        clean["country"] = _clean_country(changes["country"])
+    for name, cleaner in cleaners.items():
+        if name in changes:
+            value = problems.check(functools.partial(cleaner, changes[name]))
+            if name not in problems.errors:
+                clean[name] = value
     country = clean.get("country", profile.country if profile else None)
     if "phone" in changes:
-        clean["phone"] = _clean_phone(changes["phone"], country)
+        clean["phone"] = problems.check(lambda: _clean_phone(changes["phone"], country))
     if "business_id" in changes:
-        clean["business_id"] = _clean_business_id(changes["business_id"], country)
-    elif "country" in changes and profile is not None and profile.business_id:
-        clean["business_id"] = _clean_business_id(profile.business_id, country)
+        clean["business_id"] = problems.check(lambda: _clean_business_id(changes["business_id"], country))
+    elif "country" in clean and profile is not None and profile.business_id:
+        clean["business_id"] = problems.check(lambda: _clean_business_id(profile.business_id, country))
+    problems.raise_any()
     return clean
 
 
@@ -125,19 +176,53 @@ def _chosen_skills(slugs: Any) -> list:
     return chosen
 
 
-def sign_up_expert(email: str, password: str, full_name: str, display_name: str | None = None,
-                   *, profile: dict[str, Any] | None = None, ip: str | None = None) -> User:
-    """Open an expert account with its profile; the application then waits for vetting."""
+def _clean_sign_up(email: str, password: str, full_name: str, details: dict[str, Any]) -> dict[str, Any]:
+    """Check a whole sign-up, naming every field it refuses at once; return the clean profile."""
+    problems = _Problems()
+    address = problems.check(lambda: accounts.normalize_email(email or ""))
+    if address is not None and accounts.find_user_by_email(address) is not None:
+        problems.add("email", _l("An account with this e-mail already exists."))
+    problems.check(lambda: clean_text(full_name, "full_name", max_length=120, required=_l("Enter your name.")))
+    problems.check(lambda: passwords.check_strength(password or ""))
+    clean = problems.check(lambda: _clean_profile(details))
+    problems.raise_any()
+    return clean or {}
+
+
+def _sign_up_details(full_name: str, display_name: str | None, profile: dict[str, Any] | None) -> dict[str, Any]:
     details = dict(profile or {})
     if display_name is not None:
         details["display_name"] = display_name
     if not details.get("display_name"):
-        details["display_name"] = (full_name or "").strip().split(" ")[0]
-    clean = _clean_profile(details)  # everything is checked before anything is written
-    chosen = _chosen_skills(details["skills"]) if "skills" in details else []
+        first_name = (full_name or "").split()[:1]
+        if first_name:
+            details["display_name"] = first_name[0]
+        else:
+            details.pop("display_name", None)  # no name at all: the full name's refusal says it
+    return details
+
+
+def check_sign_up(email: str, password: str, full_name: str, display_name: str | None = None,
+                  *, profile: dict[str, Any] | None = None) -> None:
+    """Refuse, naming every field at once, what `sign_up_expert` would refuse; write nothing."""
+    _clean_sign_up(email, password, full_name, _sign_up_details(full_name, display_name, profile))
+
+
+def sign_up_expert(email: str, password: str, full_name: str, display_name: str | None = None,
+                   *, profile: dict[str, Any] | None = None, locale: str | None = None,
+                   ip: str | None = None) -> User:
+    """Open an expert account with its profile; the application then waits for vetting.
+
+    `locale` is the language the person signed up in: later mails and notifications use it.
+    """
+    details = _sign_up_details(full_name, display_name, profile)
+    clean = _clean_sign_up(email, password, full_name, details)  # everything is checked before anything is written
     user = accounts.add_user(email, password, full_name, Role.EXPERT)
-    db.session.add(ExpertProfile(user_id=user.id, status=ExpertStatus.APPLIED, skills=chosen, **clean))
-    accounts.record_audit("signup", actor_id=user.id, subject_id=user.id, ip=ip, role=str(Role.EXPERT))
+    db.session.add(ExpertProfile(user_id=user.id, status=ExpertStatus.APPLIED, **{"skills": [], **clean}))
+    accounts.record_audit("signup", actor_id=user.id, subject_id=user.id, ip=ip, role=str(Role.EXPERT),
+                          locale=locale)
+    if locale is not None:
+        accounts.set_locale(user, locale)  # refuses a language we do not speak; commits the sign-up with it
     db.session.commit()
     return user
 
@@ -151,20 +236,34 @@ def own_profile(actor: User) -> ExpertProfile:
     return profile
 
 
+def apply_profile_changes(profile: ExpertProfile, changes: dict[str, Any]) -> list[str]:
+    """Validate `changes` (every bad field at once) and stage them; return the fields whose value changed."""
+    clean = _clean_profile(changes, profile)
+    changed = [key for key, value in clean.items() if getattr(profile, key) != value]
+    for key in changed:
+        setattr(profile, key, clean[key])
+    return changed
+
+
 def update_own_profile(actor: User, changes: dict[str, Any]) -> ExpertProfile:
     profile = own_profile(actor)
-    clean = _clean_profile(changes, profile)
-    if "skills" in changes:
-        clean["skills"] = _chosen_skills(changes["skills"])
-    for key, value in clean.items():
-        setattr(profile, key, value)
+    apply_profile_changes(profile, changes)
     db.session.commit()
     return profile
 
 
 def require_approved(profile: ExpertProfile) -> None:
-    """Refuse, saying why, anything but an approved expert (enrolling, booking, going online)."""
+    """Refuse, saying why, anything but an approved expert (booking, going online, being paid)."""
     if profile.status != ExpertStatus.APPROVED:
+        raise Forbidden(REFUSALS[profile.status])
+
+
+def require_may_apply(profile: ExpertProfile) -> None:
+    """Refuse, saying why, a rejected or suspended expert applying to brands or taking their quizzes.
+
+    An applicant under review may: the brands' approval then waits until ops approve them.
+    """
+    if profile.status not in (ExpertStatus.APPROVED, ExpertStatus.APPLIED):
         raise Forbidden(REFUSALS[profile.status])
 
 

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext
+import math
+import time
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, gettext, ngettext
+from flask_limiter import RequestLimit
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import SelectChoice
 
+from marketplace.accounts.models import User
 from marketplace.brands import services as brands
 from marketplace.brands.models import BrandRole
 from marketplace.errors import DomainError, InvalidInput
-from marketplace.experts import enrolments, presence, services
+from marketplace.experts import enrolments, presence, services, vetting
 from marketplace.experts.forms import (
     ApplyForm,
     BrandEnrolmentSettingsForm,
@@ -22,7 +40,7 @@ from marketplace.experts.forms import (
     QuizForm,
     SignUpForm,
 )
-from marketplace.experts.models import EnrolmentStatus, ExpertStatus
+from marketplace.experts.models import EnrolmentStatus, ExpertProfile, ExpertStatus
 from marketplace.extensions import limiter
 from marketplace.notifications import services as notifications
 from marketplace.skills import services as skills
@@ -37,26 +55,85 @@ def _skill_choices() -> list[tuple[str, str]]:
     return [(skill.slug, skill.name_in(locale)) for skill in skills.list_skills()]
 
 
+def _show_errors(form: FlaskForm, error: DomainError) -> None:
+    """Put each field a service refused next to it, unless the form's own checks already say what is wrong there."""
+    for name, messages in (error.errors or {"": [error.message]}).items():
+        if name in form and form[name].errors:
+            continue
+        for message in messages:
+            show_error(form, DomainError(message, name or None))
+
+
+# Sign-up limits per address: only refused attempts count towards the first two, so people who get it right
+# are never slowed down, and one person's mistakes (their address and the e-mail they typed) do not lock
+# out others behind the same address until everyone's refusals together reach the second.
+SIGNUP_REFUSALS_PER_PERSON = "20 per hour"
+SIGNUP_REFUSALS_PER_ADDRESS = "100 per hour"
+SIGNUP_ACCOUNTS_PER_ADDRESS = "50 per hour"  # a room of new experts on one network fits; a bot farm does not
+
+
+def _refused(response: Response) -> bool:
+    return response.status_code not in (302, 429)
+
+
+def _signed_up(response: Response) -> bool:
+    return response.status_code == 302
+
+
+def _person_key() -> str:
+    return f"signup-person:{get_remote_address()}:{request.form.get('email', '').strip().lower()[:254]}"
+
+
+def _signup_form() -> SignUpForm:
+    form = SignUpForm()
+    form.fill_choices(_skill_choices())
+    return form
+
+
+def _too_many_attempts(limit: RequestLimit) -> Response:
+    """Answer 429 with the form as it was typed (never the password), saying when to try again."""
+    seconds = max(math.ceil(limit.reset_at - time.time()), 1)
+    minutes = math.ceil(seconds / 60)
+    form = _signup_form()
+    form.form_errors.append(ngettext(
+        "You have tried many times in a short while. What you typed is kept below: please try again in "
+        "%(num)d minute.",
+        "You have tried many times in a short while. What you typed is kept below: please try again in "
+        "%(num)d minutes.", minutes))
+    response = make_response(render_template("experts/signup.html", form=form), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @blueprint.route("/signup", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit(SIGNUP_REFUSALS_PER_PERSON, methods=["POST"], key_func=_person_key, deduct_when=_refused,
+               on_breach=_too_many_attempts)
+@limiter.limit(SIGNUP_REFUSALS_PER_ADDRESS, methods=["POST"], deduct_when=_refused, on_breach=_too_many_attempts)
+@limiter.limit(SIGNUP_ACCOUNTS_PER_ADDRESS, methods=["POST"], deduct_when=_signed_up, on_breach=_too_many_attempts)
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("web.index"))
-    form = SignUpForm()
-    form.fill_choices(_skill_choices())
+    form = _signup_form()
     if request.method == "GET":
         form.country.data = form.country.data or "FR"
-    if form.validate_on_submit():
-        try:
-            user = services.sign_up_expert(form.email.data, form.password.data, form.full_name.data,
-                                           form.display_name.data or None, profile=form.profile_data(),
+    elif user := _sign_up(form):
+        login_user(user)
+        return redirect(url_for("experts.home"))
+    return render_template("experts/signup.html", form=form), 422 if form.errors else 200
+
+
+def _sign_up(form: SignUpForm) -> User | None:
+    """Open the account, or name every field refused, by the form's own checks and the service's, at once."""
+    typed = (form.email.data, form.password.data, form.full_name.data, form.display_name.data or None)
+    complete = form.validate()
+    try:
+        if complete:
+            return services.sign_up_expert(*typed, profile=form.profile_data(), locale=str(get_locale()),
                                            ip=request.remote_addr)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            login_user(user)
-            return redirect(url_for("experts.home"))
-    return render_template("experts/signup.html", form=form), 200 if not form.errors else 422
+        services.check_sign_up(*typed, profile=form.profile_data())
+    except DomainError as error:
+        _show_errors(form, error)
+    return None
 
 
 @blueprint.get("/expert")
@@ -101,21 +178,41 @@ def profile():
     if request.method == "GET":
         form.skills.data = [skill.slug for skill in expert.skills]
     if form.validate_on_submit():
+        changes = {"display_name": form.display_name.data, **form.profile_data()}
         try:
-            services.update_own_profile(current_user, {"display_name": form.display_name.data,
-                                                       **form.profile_data()})
+            if form.resubmit.data:
+                vetting.resubmit(current_user, changes, ip=request.remote_addr)
+            else:
+                services.update_own_profile(current_user, changes)
         except DomainError as error:
-            show_error(form, error)
+            _show_errors(form, error)
         else:
+            if form.resubmit.data:
+                flash(gettext("Thank you: your application is back with our team, who will review it again. "
+                              "We sent you an e-mail to confirm it."), "success")
+                return redirect(url_for("experts.home"))
             flash(gettext("Your profile is saved."), "success")
             return redirect(url_for("experts.profile"))
-    return _render_profile(expert, form, PayoutForm(formdata=None))
+    return _render_profile(expert, form, PayoutForm(formdata=None), submitted=request.method == "POST")
 
 
-def _render_profile(expert, form: ProfileForm, payout_form: PayoutForm):
+def _render_profile(expert: ExpertProfile, form: ProfileForm, payout_form: PayoutForm, *, submitted: bool):
+    """The profile page; `submitted` when the profile form was sent and refused (its error summary shows)."""
     status = 200 if not (form.errors or payout_form.errors) else 422
+    flagged = _flag_rejected_fields(expert, form)
     return render_template("experts/profile.html", profile=expert, form=form, payout_form=payout_form,
-                           payout=services.payout_summary(current_user)), status
+                           payout=services.payout_summary(current_user), flagged=flagged,
+                           submitted=submitted), status
+
+
+def _flag_rejected_fields(expert: ExpertProfile, form: ProfileForm) -> list:
+    """Show a rejection's reason next to each field it names (the page shows it above the form otherwise)."""
+    if expert.status != ExpertStatus.REJECTED or not expert.status_reason:
+        return []
+    flagged = [form[name] for name in expert.status_fields or [] if name in form]
+    for field in flagged:
+        field.errors = [*field.errors, gettext("Our team's reason: %(reason)s", reason=expert.status_reason)]
+    return flagged
 
 
 @blueprint.post("/expert/profile/payout")
@@ -135,7 +232,7 @@ def payout():
     form = ProfileForm(formdata=None, obj=expert)
     form.fill_choices(_skill_choices())
     form.skills.data = [skill.slug for skill in expert.skills]
-    return _render_profile(expert, form, payout_form)
+    return _render_profile(expert, form, payout_form, submitted=False)
 
 
 @blueprint.route("/expert/brands", methods=["GET", "POST"])
@@ -153,8 +250,9 @@ def brand_list():
         else:
             flash(gettext("You applied to %(count)d brand(s).", count=len(applied)), "success")
             return redirect(url_for("experts.brand_list"))
+    can_apply = expert.status in (ExpertStatus.APPROVED, ExpertStatus.APPLIED)  # under review: brands wait for vetting
     return render_template("experts/brands.html", profile=expert, standings=standings, form=form,
-                           can_apply=expert.status == ExpertStatus.APPROVED), 200 if not form.errors else 422
+                           can_apply=can_apply), 200 if not form.errors else 422
 
 
 @blueprint.route("/expert/brands/<slug>/quiz", methods=["GET", "POST"])
@@ -184,7 +282,10 @@ def quiz(slug: str):
     except DomainError as error:
         return render_template("experts/quiz.html", brand=brand, view=None, form=form, refusal=error.message)
     form.attempt_id.data = str(view.attempt_id)
-    return render_template("experts/quiz.html", brand=brand, view=view, form=form, refusal=None)
+    # An applicant under review may take the quiz; the page tells them the brand decides after vetting.
+    under_review = services.own_profile(current_user).status == ExpertStatus.APPLIED
+    return render_template("experts/quiz.html", brand=brand, view=view, form=form, refusal=None,
+                           under_review=under_review)
 
 
 # The brand's side: its applicants.

@@ -92,6 +92,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error: RateLimitExceeded):
+        if error.response is not None:  # a limit that built its own answer (the sign-up form as typed) keeps it
+            return error.response
         retry = {"Retry-After": str(error.retry_after)} if getattr(error, "retry_after", None) else {}
         detail = gettext("Too many attempts. Wait a few minutes and try again.")
         if wants_problem():

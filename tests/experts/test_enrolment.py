@@ -38,8 +38,8 @@ def test_an_approved_expert_applies_to_several_brands_at_once(session, approved_
     assert [e.id for e in again] == [result[0].id]
 
 
-@pytest.mark.parametrize("status", [ExpertStatus.APPLIED, ExpertStatus.REJECTED, ExpertStatus.SUSPENDED])
-def test_an_unapproved_expert_cannot_enrol_and_is_told_why(session, quiz_brand, status):
+@pytest.mark.parametrize("status", [ExpertStatus.REJECTED, ExpertStatus.SUSPENDED])
+def test_a_rejected_or_suspended_expert_cannot_enrol_and_is_told_why(session, quiz_brand, status):
     user = session.get(User, ExpertFactory(status=status).user_id)
     with pytest.raises(Forbidden) as refused:
         enrolments.apply_to_brands(user, [quiz_brand.brand_id])

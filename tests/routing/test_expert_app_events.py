@@ -182,3 +182,19 @@ def test_the_status_bar_switch_pauses_and_resumes_over_the_socket(session, exper
     assert refused["field"] == "status" and refused["error"]
     assert sio.emit("presence_set", ["away"], callback=True)["field"] == "status"
     assert session.get(ExpertPresence, expert.id, populate_existing=True).status == PresenceStatus.AVAILABLE
+
+
+def test_the_api_pauses_and_resumes_too(client, session, brand):
+    from marketplace.accounts.models import User
+    from tests.conftest import log_in
+
+    expert = online_expert(brand)
+    session.commit()
+    log_in(client, session.get(User, expert.user_id).email)
+    token = client.get("/expert").text.split('name="csrf-token" content="')[1].split('"')[0]
+    paused = client.put("/api/v1/experts/me/presence", json={"status": "away"}, headers={"X-CSRFToken": token})
+    assert paused.status_code == 200 and paused.json["away_reason"] == "paused"
+    refused = client.put("/api/v1/experts/me/presence", json={"status": "asleep"}, headers={"X-CSRFToken": token})
+    assert refused.status_code == 422 and "status" in refused.json["errors"]
+    back = client.put("/api/v1/experts/me/presence", json={"status": "available"}, headers={"X-CSRFToken": token})
+    assert back.status_code == 200 and back.json["status"] == "available"

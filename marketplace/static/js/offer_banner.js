@@ -74,7 +74,9 @@
   // first tap on the page, which is fine: the banner and the title still say it.
   function alert() {
     if (window.marketplaceAlerts && !window.marketplaceAlerts.on()) { return; }
-    if (navigator.vibrate) { try { navigator.vibrate([200, 100, 200]); } catch (e) { /* not allowed yet */ } }
+    // Browsers allow a buzz only once the person has tapped the page (asking earlier logs an error).
+    var tapped = !navigator.userActivation || navigator.userActivation.hasBeenActive;
+    if (navigator.vibrate && tapped) { try { navigator.vibrate([200, 100, 200]); } catch (e) { /* not allowed */ } }
     var Context = window.AudioContext || window.webkitAudioContext;
     if (!Context) { return; }
     try {
