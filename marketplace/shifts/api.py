@@ -33,8 +33,8 @@ def _window(query: dict, back: dt.timedelta) -> tuple[dt.datetime, dt.datetime]:
 
 
 @blueprint.get("/shifts/slots")
-@endpoint("Slots of the brands that approved the calling expert, for one week (?week=YYYY-MM-DD)", roles=EXPERT,
-          query=WeekQuery(), response=ExpertWeekSchema(), tags=["shifts"])
+@endpoint("Slots of the brands that approved the calling expert, for the seven days from ?week=YYYY-MM-DD "
+          "(default: today)", roles=EXPERT, query=WeekQuery(), response=ExpertWeekSchema(), tags=["shifts"])
 def expert_week(actor, query):
     return services.open_slots_for_expert(actor, query.get("week") or to_user_timezone(utcnow()).date())
 

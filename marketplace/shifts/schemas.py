@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from marketplace.shifts.services import MAX_BONUS_CENTS, MAX_HEADCOUNT
+from marketplace.shifts.services import FIRST_WEEK_START, LAST_WEEK_START, MAX_BONUS_CENTS, MAX_HEADCOUNT
 
 
 class SlotCreateSchema(Schema):
@@ -21,7 +21,8 @@ class WindowQuery(Schema):
 
 
 class WeekQuery(Schema):
-    week = fields.Date(metadata={"description": "Any day of the week wanted (Monday to Sunday); default: this week."})
+    week = fields.Date(validate=validate.Range(FIRST_WEEK_START, LAST_WEEK_START),
+                       metadata={"description": "The first of the seven days wanted, any weekday; default: today."})
 
 
 class BookedExpertSchema(Schema):
@@ -81,7 +82,7 @@ class ExpertSlotSchema(Schema):
 
 
 class ExpertWeekSchema(Schema):
-    week_start = fields.Date(dump_only=True)
+    week_start = fields.Date(dump_only=True, metadata={"description": "The first of the seven days."})
     slots = fields.List(fields.Nested(ExpertSlotSchema), dump_only=True)
 
 

@@ -43,32 +43,35 @@ def money(cents: int, currency: str) -> str:
     return format_currency(services.minor_to_decimal(cents, currency), currency)
 
 
-def _this_week() -> dt.date:
-    return services.week_monday(to_user_timezone(utcnow()).date())
+def _today() -> dt.date:
+    return to_user_timezone(utcnow()).date()
 
 
 def _week_from(text: str | None) -> dt.date:
+    """The first day of the week asked for (?week=YYYY-MM-DD, any weekday); today when none or not a day."""
     try:
-        return services.week_monday(dt.date.fromisoformat(text or ""))
+        first = dt.date.fromisoformat(text or "")
     except ValueError:
-        return _this_week()
+        return _today()
+    return first if services.FIRST_WEEK_START <= first <= services.LAST_WEEK_START else _today()
 
 
 @blueprint.get("/expert/shifts")
 @role_required("expert")
 def week():
-    monday = _week_from(request.args.get("week"))
+    first, today = _week_from(request.args.get("week")), _today()
     try:
-        shifts = services.open_slots_for_expert(current_user, monday)
+        shifts = services.open_slots_for_expert(current_user, first)
     except DomainError as error:
-        return render_template("shifts/week.html", refusal=error.message, monday=monday, days=[],
+        return render_template("shifts/week.html", refusal=error.message, first=first, days=[],
                                form=SlotActionForm(formdata=None))
-    days = [(monday + dt.timedelta(days=n), []) for n in range(7)]
+    step = dt.timedelta(days=services.WEEK_DAYS)
+    days = [(first + dt.timedelta(days=n), []) for n in range(services.WEEK_DAYS)]
     for slot in shifts.slots:
-        days[(slot.day - monday).days][1].append(slot)
-    return render_template("shifts/week.html", refusal=None, monday=monday, days=days, count=len(shifts.slots),
-                           previous_week=monday - dt.timedelta(days=7), next_week=monday + dt.timedelta(days=7),
-                           this_week=_this_week(), form=SlotActionForm(week=monday.isoformat()))
+        days[(slot.day - first).days][1].append(slot)
+    return render_template("shifts/week.html", refusal=None, first=first, days=days, count=len(shifts.slots),
+                           previous_week=first - step, next_week=first + step, today=today,
+                           form=SlotActionForm(week=first.isoformat()))
 
 
 def _back_to_week(form: SlotActionForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -11,7 +12,7 @@ from marketplace.brands import services as brands
 from marketplace.brands.models import BrandRole
 from marketplace.database import utcnow
 from marketplace.shifts.models import ShiftSlot
-from tests.factories import BrandFactory, EnrolmentFactory, MembershipFactory, ShiftBookingFactory
+from tests.factories import BrandFactory, EnrolmentFactory, MembershipFactory, ShiftBookingFactory, ShiftSlotFactory
 from tests.shifts.conftest import logged_in, slot_at
 
 
@@ -29,14 +30,32 @@ def test_an_expert_sees_the_week_of_slots(client, session, scene):
     assert shown["brand_name"] == "Lumière" and shown["currency"] == "EUR" and shown["bonus_cents"] == 750
     assert (shown["seats_left"], shown["booked"], shown["can_book"], shown["reason"]) == (2, False, True, None)
     assert dt.datetime.fromisoformat(shown["starts_at"]) == slot.starts_at
-    assert client.get("/api/v1/shifts/slots").status_code == 200  # this week by default
+    assert client.get("/api/v1/shifts/slots").status_code == 200  # the week from today by default
+
+
+def noon_utc(day: dt.date, offset: int) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=offset), dt.time(12), dt.UTC)
+
+
+def test_the_week_is_the_seven_days_from_the_day_given_or_today(client, session, scene):
+    thursday = utcnow().date() + dt.timedelta(days=14 + (3 - utcnow().weekday()) % 7)
+    slots = {offset: ShiftSlotFactory(brand_id=scene.brand.id, starts_at=noon_utc(thursday, offset),
+                                      ends_at=noon_utc(thursday, offset) + dt.timedelta(hours=2))
+             for offset in (-1, 0, 6, 7)}
+    logged_in(client, scene.expert)
+    week = client.get(f"/api/v1/shifts/slots?week={thursday.isoformat()}").json
+    assert week["week_start"] == thursday.isoformat()
+    assert [s["id"] for s in week["slots"]] == [slots[0].id, slots[6].id]
+    today = utcnow().astimezone(ZoneInfo("Europe/Paris")).date()
+    assert client.get("/api/v1/shifts/slots").json["week_start"] == today.isoformat()
 
 
 def test_a_bad_week_is_422_naming_it(client, session, scene):
     logged_in(client, scene.expert)
-    response = client.get("/api/v1/shifts/slots?week=next-tuesday")
-    assert response.status_code == 422
-    assert list(response.json["errors"]) == ["week"]
+    for week in ("next-tuesday", "9999-12-31", "0001-01-01"):
+        response = client.get(f"/api/v1/shifts/slots?week={week}")
+        assert response.status_code == 422, week
+        assert list(response.json["errors"]) == ["week"]
 
 
 def test_an_expert_books_then_cancels_through_the_api(client, session, scene):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -41,9 +42,41 @@ def test_the_week_view_shows_each_slot_in_brand_time_with_seats_and_bonus(client
     assert "Previous week" in html and "Next week" in html
 
 
-def test_a_bad_week_parameter_shows_this_week(client, session, scene):
+def paris_today() -> dt.date:
+    return utcnow().astimezone(PARIS).date()
+
+
+def shown_days(html: str) -> list[str]:
+    return re.findall(r'data-testid="shift-day" data-day="([\d-]+)"', html)
+
+
+def test_the_week_view_starts_today_and_marks_it(client, session, scene):
     log_in(client, scene.expert.email)
-    assert client.get("/expert/shifts?week=soon").status_code == 200
+    html = page(client.get("/expert/shifts"))
+    today = paris_today()
+    assert shown_days(html) == [(today + dt.timedelta(days=n)).isoformat() for n in range(7)]
+    assert f'id="day-{today.isoformat()}" aria-current="date"' in html
+    assert html.count('aria-current="date"') == 1
+    assert f'href="/expert/shifts?week={(today - dt.timedelta(days=7)).isoformat()}"' in html
+    assert f'href="/expert/shifts?week={(today + dt.timedelta(days=7)).isoformat()}"' in html
+    assert "Back to this week" not in html
+
+
+def test_the_next_week_is_the_seven_days_after_and_leads_back_to_today(client, session, scene):
+    log_in(client, scene.expert.email)
+    later = paris_today() + dt.timedelta(days=7)
+    html = page(client.get(f"/expert/shifts?week={later.isoformat()}"))
+    assert shown_days(html) == [(later + dt.timedelta(days=n)).isoformat() for n in range(7)]
+    assert 'aria-current="date"' not in html
+    assert 'href="/expert/shifts">Back to this week' in html
+
+
+def test_a_bad_week_parameter_shows_the_week_from_today(client, session, scene):
+    log_in(client, scene.expert.email)
+    for week in ("soon", "9999-12-31", "0001-01-01"):
+        response = client.get(f"/expert/shifts?week={week}")
+        assert response.status_code == 200, week
+        assert shown_days(page(response))[0] == paris_today().isoformat()
 
 
 def test_booking_from_the_week_view_flashes_and_offers_to_cancel(client, session, scene):
@@ -52,7 +85,7 @@ def test_booking_from_the_week_view_flashes_and_offers_to_cancel(client, session
     week = slot.starts_at.date().isoformat()
     response = client.post(f"/expert/shifts/{slot.id}/book", data={"csrf_token": csrf, "week": week})
     assert response.status_code == 302
-    assert f"week={slot.starts_at.date() - dt.timedelta(days=slot.starts_at.weekday())}" in response.location
+    assert f"week={slot.starts_at.date()}" in response.location  # back to the week the expert was looking at
     html = page(client.get(response.location))
     assert "Booked: Lumière" in html
     assert "Cancel my booking</button>" in html

@@ -44,10 +44,15 @@ def test_the_week_leaves_out_cancelled_slots_and_other_weeks(session, scene):
     assert [item.slot.id for item in services.open_slots_for_expert(scene.expert, monday).slots] == [kept.id]
 
 
-def test_any_day_gives_its_monday_to_sunday_week(session, scene):
-    monday = in_two_weeks()
-    week = services.open_slots_for_expert(scene.expert, monday + dt.timedelta(days=3))
-    assert week.week_start == monday
+def test_a_week_is_the_seven_days_from_the_day_asked_whatever_its_weekday(session, scene):
+    thursday = in_two_weeks() + dt.timedelta(days=3)
+    slots = {offset: ShiftSlotFactory(brand_id=scene.brand.id, starts_at=at(thursday + dt.timedelta(days=offset), 10),
+                                      ends_at=at(thursday + dt.timedelta(days=offset), 12))
+             for offset in (-1, 0, 6, 7)}
+    week = services.open_slots_for_expert(scene.expert, thursday)
+    assert week.week_start == thursday
+    assert [(item.slot.id, item.day) for item in week.slots] == [
+        (slots[0].id, thursday), (slots[6].id, thursday + dt.timedelta(days=6))]
 
 
 def test_days_are_the_brands_own_days(session, scene):
