@@ -4,8 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from marketplace.accounts import api, auth, views
+    from marketplace.accounts import api, audit, auth, views
 
     auth.init_app(app)
+    audit.init_app(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)

@@ -68,3 +68,7 @@ class AuditEvent(db.Model):
     subject_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     ip: so.Mapped[str | None] = so.mapped_column(sa.String(45))
     detail: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+
+    # Read with the events (one more query for a whole list), for pages that name who did what to whom.
+    actor: so.Mapped[User | None] = so.relationship(foreign_keys=[actor_id], lazy="selectin", viewonly=True)
+    subject: so.Mapped[User | None] = so.relationship(foreign_keys=[subject_id], lazy="selectin", viewonly=True)

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.accounts import audit
 from marketplace.accounts.models import Role
 
 ROLES = [role.value for role in Role]
@@ -40,7 +41,13 @@ class AuditEventSchema(Schema):
     id = fields.Integer()
     created_at = fields.AwareDateTime()
     kind = fields.String()
+    kind_name = fields.Function(lambda event: audit.kind_name(event.kind), dump_only=True, metadata={
+        "description": "What happened, in the request's language."})
     actor_id = fields.Integer(allow_none=True)
+    actor_label = fields.Function(lambda event: audit.actor_name(event.kind, event.actor, event.detail),
+                                  dump_only=True, metadata={
+                                      "description": "Who did it: the person's name, or who acted without an "
+                                                     "account (the system, the payment provider, ...)."})
     subject_id = fields.Integer(allow_none=True)
     ip = fields.String(allow_none=True)
     detail = fields.Dict()

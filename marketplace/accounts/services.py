@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from marketplace.accounts import passwords
+from marketplace.accounts.language import in_language_of, remember_language
 from marketplace.accounts.models import AuditEvent, Role, User
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
@@ -60,8 +61,11 @@ def create_user(email: str, password: str, full_name: str, role: Role, *,
     return user
 
 
-def authenticate(email: str, password: str, *, ip: str | None) -> User | None:
-    """Check a log-in; record the attempt either way and return the user only on success."""
+def authenticate(email: str, password: str, *, ip: str | None, locale: str | None = None) -> User | None:
+    """Check a log-in; record the attempt either way and return the user only on success.
+
+    `locale` is the language the browser asks for: saved for a user who never chose one.
+    """
     try:
         email = normalize_email(email)
     except InvalidInput:
@@ -80,6 +84,7 @@ def authenticate(email: str, password: str, *, ip: str | None) -> User | None:
     if passwords.needs_rehash(stored_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = utcnow()
+    remember_language(user, locale)
     record_audit("login", actor_id=user.id, subject_id=user.id, ip=ip)
     db.session.commit()
     return user
@@ -109,6 +114,7 @@ def change_role(actor: User, user_id: int, role: Role, *, ip: str | None = None)
 
 
 def set_locale(user: User, locale: str) -> None:
+    """Save the language the user chose: their pages, notifications and e-mails speak it from now on."""
     if locale not in current_app.config["LANGUAGES"]:
         raise InvalidInput(_l("Unknown language."), "locale")
     user.locale = locale
@@ -173,16 +179,15 @@ def request_password_reset(email: str, *, ip: str | None) -> None:
     token = _reset_serializer().dumps({"user": user.id, "fp": _reset_fingerprint(user)})
     link = url_for("accounts.reset_password", token=token, _external=True)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    send_after_commit(
-        user.email,
-        gettext("Reset your Marketplace password"),
-        gettext(
+    with in_language_of(user):  # the account's language, not that of whoever typed the address
+        subject = gettext("Reset your Marketplace password")
+        body = gettext(
             "Hello %(name)s,\n\nSomeone asked to reset the password of your Marketplace account. "
             "To choose a new one, open this link within %(minutes)d minutes:\n\n%(link)s\n\n"
             "If it was not you, ignore this message: your password stays the same.",
             name=user.full_name, minutes=minutes, link=link,
-        ),
-    )
+        )
+    send_after_commit(user.email, subject, body)
     record_audit("password_reset_requested", subject_id=user.id, ip=ip)
     db.session.commit()
 

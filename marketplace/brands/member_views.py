@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from marketplace.accounts.language import browser_language
 from marketplace.accounts.models import Role
 from marketplace.brands import members, services
 from marketplace.brands.member_schemas import InvitationSchema, InviteSchema, MemberRoleSchema
@@ -177,7 +178,8 @@ def accept(secret: str):
         new_account = {"full_name": form.full_name.data, "password": form.password.data} if user is None else {}
         try:
             # A refused account gets the service's Forbidden, shown as a page that says why.
-            accepted = members.accept_invitation(secret, user=user, ip=request.remote_addr, **new_account)
+            accepted = members.accept_invitation(secret, user=user, ip=request.remote_addr,
+                                                 locale=browser_language(), **new_account)
         except (Conflict, InvalidInput) as error:
             db.session.rollback()
             show_error(form, error)

@@ -12,11 +12,12 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import passwords
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import in_language, remember_language
 from marketplace.accounts.models import Role, User
 from marketplace.brands import services
 from marketplace.brands.models import Brand, BrandInvitation, BrandMembership, BrandRole, TokenPrincipal
@@ -79,17 +80,18 @@ def _member_ids_by_email(brand_id: int) -> dict[str, int]:
 
 def _send_invitation(invitation: BrandInvitation, brand: Brand, inviter: User, secret: str) -> None:
     link = absolute_url("members.accept", secret=secret)
-    send_after_commit(
-        invitation.email,
-        gettext("Join %(brand)s on Marketplace", brand=brand.name),
-        gettext(
+    invitee = accounts.find_user_by_email(invitation.email)
+    # The language the address's account chose; for someone new, the inviter's: the best guess there is.
+    with in_language(getattr(invitee, "locale", None) or str(get_locale())):
+        subject = gettext("Join %(brand)s on Marketplace", brand=brand.name)
+        body = gettext(
             "Hello,\n\n%(inviter)s invites you to join %(brand)s on Marketplace as %(role)s.\n\n"
             "To accept, open this link within %(days)d days:\n\n%(link)s\n\n"
             "If you did not expect this invitation, ignore this message.",
             inviter=inviter.full_name or inviter.email, brand=brand.name, role=ROLE_IN_MAIL[invitation.role],
             days=INVITATION_DAYS, link=link,
-        ),
-    )
+        )
+    send_after_commit(invitation.email, subject, body)
 
 
 def _stage_invitation(person: User, brand: Brand, email: str, role: BrandRole, ip: str | None) -> BrandInvitation:
@@ -219,9 +221,10 @@ def refusal_for(user: Actor, invitation: BrandInvitation) -> str | None:
 
 
 def accept_invitation(secret: str, *, user: User | None = None, full_name: str | None = None,
-                      password: str | None = None, ip: str | None = None) -> Accepted:
+                      password: str | None = None, ip: str | None = None, locale: str | None = None) -> Accepted:
     """Join the brand: as `user` (logged in, with the invited address), or as a new brand account.
 
+    `locale` is the language the browser asks for: saved for an account that never chose one.
     The invitation is taken with a compare-and-set on accepted_at, so a double submit creates
     one account and one membership, and the second submit is refused.
     """
@@ -262,6 +265,7 @@ def accept_invitation(secret: str, *, user: User | None = None, full_name: str |
         db.session.add(BrandMembership(brand_id=brand_id, user_id=user.id, role=role))
     else:
         membership.role = role
+    remember_language(user, locale)
     if created:
         accounts.record_audit("user_created", actor_id=user.id, subject_id=user.id, ip=ip, role=str(Role.BRAND),
                               invitation_id=invitation_id)

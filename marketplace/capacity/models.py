@@ -34,7 +34,8 @@ class BrandForecast(db.Model):
     wape: so.Mapped[float | None]
     bias: so.Mapped[float | None]
     history_days: so.Mapped[int] = so.mapped_column(default=0)
-    reason: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    reason: so.Mapped[str] = so.mapped_column(sa.String(300), default="")  # in English, for logs: pages and
+    # the API put it in the reader's words from method, history_days and backtest (capacity.reasons)
     backtest: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     handle_s: so.Mapped[float]  # the mean handle time the plan was computed with, measured from history
 
@@ -66,7 +67,8 @@ class Invitation(db.Model):
 
 
 class ScalingDecision(db.Model):
-    """One run of the scaling loop for one brand, with its reason in words."""
+    """One run of the scaling loop for one brand, with its reason as a code and figures (capacity.reasons puts
+    them in the reader's words)."""
 
     __tablename__ = "scaling_decisions"
     __table_args__ = (sa.Index("ix_scaling_decisions_brand_decided", "brand_id", "decided_at"),)
@@ -80,4 +82,6 @@ class ScalingDecision(db.Model):
     acceptance: so.Mapped[float]
     invited: so.Mapped[int] = so.mapped_column(default=0)
     released: so.Mapped[int] = so.mapped_column(default=0)
-    reason: so.Mapped[str] = so.mapped_column(sa.String(300))
+    reason: so.Mapped[str] = so.mapped_column(sa.String(300), default="")  # decisions before reason codes: in words
+    reason_code: so.Mapped[str | None] = so.mapped_column(sa.String(40))  # None: a decision from before the codes
+    reason_params: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict, server_default=sa.text("'{}'"))

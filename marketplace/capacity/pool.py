@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import User
 from marketplace.brands import opening
 from marketplace.brands import services as brands
@@ -63,8 +64,9 @@ def _quarter_start(brand: Brand, now: dt.datetime) -> dt.datetime:
     return local.replace(minute=local.minute - local.minute % 15, second=0, microsecond=0).astimezone(dt.UTC)
 
 
-def desired_now(brand: Brand, now: dt.datetime) -> tuple[int, str]:
-    """The experts wanted over [now, now + lead]: forecast or the last quarter hour's arrivals, within the caps."""
+def desired_now(brand: Brand, now: dt.datetime) -> tuple[int, dict[str, int | str]]:
+    """The experts wanted over [now, now + lead]: forecast or the last quarter hour's arrivals, within the caps;
+    with where the need came from, as the figures of the decision's reason (capacity.reasons)."""
     row = planning.current_forecast(brand.id, now)
     handle_s = row.handle_s
     lead = dt.timedelta(minutes=current_app.config["CAPACITY_LEAD_MINUTES"])
@@ -85,9 +87,11 @@ def desired_now(brand: Brand, now: dt.datetime) -> tuple[int, str]:
     by_forecast, by_arrivals = max(required[:-1], default=0), required[-1]
     usable = planning.usable_experts(brand)
     desired = scaling.desired_experts([by_forecast, by_arrivals], usable)
-    source = (_l("the last 15 minutes' %(count)d arrivals", count=recent) if by_arrivals > by_forecast
-              else _l("the forecast"))
-    return desired, str(source) + (f" (capped at {usable})" if max(by_forecast, by_arrivals) > usable else "")
+    need: dict[str, int | str] = ({"source": "arrivals", "arrivals": recent} if by_arrivals > by_forecast
+                                  else {"source": "forecast"})
+    if max(by_forecast, by_arrivals) > usable:
+        need["cap"] = usable
+    return desired, need
 
 
 def _acceptance(brand_id: int, now: dt.datetime) -> float:
@@ -155,7 +159,7 @@ def _invite(brand: Brand, expert_id: int, now: dt.datetime) -> Invitation:
     db.session.add(invitation)
     db.session.flush()
     user = _user_of(expert_id)
-    with force_locale(user.locale or "fr"):
+    with in_language_of(user):
         title = gettext("%(brand)s needs you now", brand=brand.name)
         body = gettext("Come online for %(minutes)d minutes to answer %(brand)s's visitors. Answer within "
                        "%(expiry)d minutes.", minutes=window, brand=brand.name,
@@ -171,7 +175,7 @@ def _release(brand: Brand, invitation: Invitation, now: dt.datetime) -> None:
     if invitation.slot_id is not None:
         shifts.end_planned_seat(invitation.slot_id, now)
     user = _user_of(invitation.expert_id)
-    with force_locale(user.locale or "fr"):
+    with in_language_of(user):
         title = gettext("Thank you: %(brand)s is quiet again", brand=brand.name)
         body = gettext("You may go offline once your open chats are over; %(brand)s will send no new chats "
                        "for this invitation.", brand=brand.name)
@@ -183,7 +187,7 @@ def scale_brand(brand_id: int, now: dt.datetime | None = None) -> ScalingDecisio
     """One run of the loop for one brand; one transaction. None when there is nothing to decide."""
     now = now or utcnow()
     brand = brands.brands_by_id({brand_id})[brand_id]
-    desired, source = desired_now(brand, now)
+    desired, need = desired_now(brand, now)
     pool = _routable_now(brand, now)
     pending = db.session.scalar(sa.select(sa.func.count()).where(
         Invitation.brand_id == brand_id, Invitation.status == InvitationStatus.PENDING)) or 0
@@ -206,13 +210,14 @@ def scale_brand(brand_id: int, now: dt.datetime | None = None) -> ScalingDecisio
         for online in scaling.release_order([online for online, _ in releasable])[:decision.release]:
             _release(brand, by_expert[online.expert_id], now)
             released += 1
-    reason = f"{decision.reason}; need from {source}"
+    params = {**decision.params, **need}
     if decision.invite > invited:
-        reason += f"; {decision.invite - invited} more wanted, nobody else to invite"
+        params["not_invited"] = decision.invite - invited
     if decision.release > released:
-        reason += f"; {decision.release - released} fewer wanted, nobody releasable"
+        params["not_released"] = decision.release - released
     record = ScalingDecision(brand_id=brand_id, decided_at=now, desired=desired, online=len(pool), pending=pending,
-                             acceptance=round(acceptance, 4), invited=invited, released=released, reason=reason[:300])
+                             acceptance=round(acceptance, 4), invited=invited, released=released,
+                             reason_code=decision.reason, reason_params=params)
     db.session.add(record)
     db.session.commit()
     return record

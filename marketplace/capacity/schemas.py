@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from marketplace.capacity import reasons
+
 
 class PlanQuery(Schema):
     day = fields.Date(load_default=None, metadata={"description": "A local day of the brand; today by default."})
@@ -29,7 +31,12 @@ class ForecastSchema(Schema):
     bias = fields.Float(dump_only=True, allow_none=True, metadata={
         "description": "Backtest: Σ(forecast − actual) / Σ actual; positive means over-forecast."})
     history_days = fields.Integer(dump_only=True)
-    reason = fields.String(dump_only=True)
+    reason = fields.Function(reasons.forecast_reason, dump_only=True, metadata={
+        "description": "How the forecast is made, in the request's language."})
+    reason_code = fields.Function(lambda forecast: reasons.forecast_reason_code(forecast)[0], dump_only=True, metadata={
+        "description": "no_history, few_days, untested, nothing_to_test, holt_winters or average."})
+    reason_params = fields.Function(lambda forecast: reasons.forecast_reason_code(forecast)[1], dump_only=True,
+                                    metadata={"description": "The figures `reason` is written from."})
 
 
 class PlanSchema(Schema):
@@ -52,7 +59,15 @@ class ScalingDecisionSchema(Schema):
     acceptance = fields.Float(dump_only=True, metadata={"description": "Measured share of invitations accepted."})
     invited = fields.Integer(dump_only=True)
     released = fields.Integer(dump_only=True)
-    reason = fields.String(dump_only=True)
+    reason = fields.Function(reasons.decision_reason, dump_only=True, metadata={
+        "description": "Why, in the request's language."})
+    reason_code = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "invite, enough, surplus_waiting, surplus_recent or release; null for decisions recorded "
+                       "before codes (their `reason` is in English)."})
+    reason_params = fields.Dict(dump_only=True, metadata={
+        "description": "The figures `reason` is written from: online, pending, desired, acceptance, peak; where the "
+                       "need came from (source: forecast or arrivals, with their count), the cap applied (cap), "
+                       "and what could not be done (not_invited, not_released)."})
 
 
 class CapacityInvitationSchema(Schema):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 WINDOW = dt.timedelta(minutes=15)
 # Priors for an expert or brand with little track record: acceptance 1 in 2, rating 4 of 5 over 3 ratings.
@@ -24,10 +24,14 @@ LOWEST_ACCEPTANCE = 0.05  # a brand whose invitations are almost never taken sti
 
 @dataclass(frozen=True)
 class Decision:
+    """What to do, and why: `reason` is a code (`invite`, `enough`, `surplus_waiting`, `surplus_recent`,
+    `release`) with its figures in `params`, put in words in the reader's language where it is shown."""
+
     desired: int
     invite: int
     release: int
     reason: str
+    params: dict[str, int | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,20 +87,20 @@ def decide(now: dt.datetime, desired: int, recent_desired: Sequence[tuple[dt.dat
     """
     invite = invitations_needed(desired, online, pending, acceptance)
     if invite:
-        return Decision(desired, invite, 0,
-                        f"{online} online and {pending} invited for {desired} needed (acceptance {acceptance:.0%})")
+        return Decision(desired, invite, 0, "invite",
+                        {"online": online, "pending": pending, "desired": desired, "acceptance": acceptance})
     if online <= desired:
-        return Decision(desired, 0, 0, f"{online} online for {desired} needed")
+        return Decision(desired, 0, 0, "enough", {"online": online, "desired": desired})
     start = now - WINDOW
     before = [value for at, value in recent_desired if at <= start]
     if not before:
-        return Decision(desired, 0, 0, f"{online} online for {desired} needed: waiting for 15 minutes of surplus")
+        return Decision(desired, 0, 0, "surplus_waiting", {"online": online, "desired": desired})
     # The need in force as the window opened counts too: a gap between runs is no proof of a calm.
     peak = max([desired, before[-1], *(value for at, value in recent_desired if at > start)])
     release = max(0, online - peak)
     if not release:
-        return Decision(desired, 0, 0, f"{online} online: {peak} were needed within the last 15 minutes")
-    return Decision(desired, 0, release, f"{online} online, at most {peak} needed for 15 minutes")
+        return Decision(desired, 0, 0, "surplus_recent", {"online": online, "peak": peak})
+    return Decision(desired, 0, release, "release", {"online": online, "peak": peak})
 
 
 def invitation_order(candidates: Sequence[Candidate], now: dt.datetime) -> list[Candidate]:

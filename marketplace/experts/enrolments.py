@@ -15,10 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask_babel import force_locale, format_datetime, gettext
+from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import User
 from marketplace.brands import quizzes
 from marketplace.brands import services as brands
@@ -192,7 +193,7 @@ def _visible_to_brand() -> sa.ColumnElement[bool]:
 def _tell_expert(profile: ExpertProfile, action: str, brand: Brand, reason: str) -> None:
     """Notify the expert of a brand's decision, in the expert's language."""
     user = accounts.get_user(profile.user_id)
-    with force_locale(user.locale or "fr"):
+    with in_language_of(user):
         if action == "approve":
             title = gettext("%(brand)s approved you", brand=brand.name)
             body = gettext("You can now book %(brand)s shifts and answer its chats.", brand=brand.name)

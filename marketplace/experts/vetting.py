@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import Role, User
 from marketplace.core.lifecycles import EXPERT_DECISIONS, EXPERT_TRANSITIONS, next_status
 from marketplace.database import db, utcnow
@@ -97,7 +97,7 @@ _NOTICES = {"resubmit": _l("Our team will review it again and tell you as soon a
 def _tell_expert(user: User, action: str, reason: str) -> None:
     """E-mail and notify the expert in their own language, once the decision is committed."""
     endpoint = _LINKS.get(action, "experts.home")
-    with force_locale(user.locale or "fr"):
+    with in_language_of(user):
         subject, body = _MAILS[action]
         text = str(body) % {"name": user.full_name, "reason": reason, "link": absolute_url(endpoint)}
         send_after_commit(user.email, str(subject), text)

@@ -45,7 +45,6 @@ def home():
         expert_counts=experts.count_by_status(),
         brand_count=len(brands.visible_brands(current_user)),
         events=events,
-        users=accounts.users_by_id({event.subject_id for event in events if event.subject_id}),
     )
 
 

@@ -5,7 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
-    from marketplace.payouts import api, jobs, models, statement_views, views  # noqa: F401 - models: the tables belong to the app
+    from marketplace.payouts import api, earnings, jobs, models, statement_views, views  # noqa: F401 - models: the tables belong to the app
     from marketplace.scheduler import register_job
     from marketplace.web import register_home
 
@@ -19,5 +19,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(report_views.api)
     register_home(app, Role.FINANCE, "payouts.home")
     app.jinja_env.globals["payout_status"] = views.status_label
+    app.jinja_env.globals["earning_flag_reasons"] = earnings.flag_reasons
     for job in (jobs.EARN, jobs.RELEASE, jobs.SUBMIT, jobs.CHECK):
         register_job(app, job)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
@@ -34,17 +36,44 @@ SHORT_CHAT = dt.timedelta(seconds=20)  # answered and closed faster than this: i
 REPEAT_WINDOW = dt.timedelta(days=30)
 REPEAT_LIMIT = 5  # one visitor with one expert more often than this in the window: suspicious
 
+# Each fraud check by its code: a short name, and the sentence its figures go into (when it kept them).
+FLAGS = {
+    "short_chat": (_l("implausibly short chat"),
+                   _l("implausibly short chat: answered and closed within %(seconds)d seconds")),
+    "repeat_pair": (_l("same visitor again and again"),
+                    _l("same visitor again and again: %(chats)d chats with this expert in %(days)d days")),
+    "same_network": (_l("visitor on the expert's network"), None),
+}
 
-def fraud_flags(chat: history.AnsweredChat) -> list[str]:
-    """The checks an answered chat fails (the caller records them; they hold the earning for review)."""
-    flags = []
-    if chat.closed_at - chat.first_reply_at < SHORT_CHAT:
-        flags.append("short_chat")
+
+def fraud_flags(chat: history.AnsweredChat) -> dict[str, dict[str, int]]:
+    """The checks an answered chat fails, each with its figures (the caller records them; they hold the
+    earning for review)."""
+    flags: dict[str, dict[str, int]] = {}
+    lasted = chat.closed_at - chat.first_reply_at
+    if lasted < SHORT_CHAT:
+        flags["short_chat"] = {"seconds": max(0, int(lasted.total_seconds()))}
     if chat.visitor_network and chat.visitor_network == chat.expert_network:
-        flags.append("same_network")
-    if history.chats_between(chat.expert_id, chat.visitor_token_hash, chat.closed_at - REPEAT_WINDOW) > REPEAT_LIMIT:
-        flags.append("repeat_pair")
+        flags["same_network"] = {}
+    chats = history.chats_between(chat.expert_id, chat.visitor_token_hash, chat.closed_at - REPEAT_WINDOW)
+    if chats > REPEAT_LIMIT:
+        flags["repeat_pair"] = {"chats": chats, "days": REPEAT_WINDOW.days}
     return flags
+
+
+def flag_reason(code: str, params: dict[str, Any] | None = None) -> str:
+    """A fraud check in the reader's language, with its figures when it kept them."""
+    if code not in FLAGS:
+        return code
+    name, sentence = FLAGS[code]
+    return str(sentence % params if sentence is not None and params else name)
+
+
+def flag_reasons(earning: Earning) -> list[dict[str, Any]]:
+    """Why a fraud check holds the earning: each flag's code, figures and words in the reader's language."""
+    kept = earning.flag_params or {}
+    return [{"code": code, "params": kept.get(code, {}), "text": flag_reason(code, kept.get(code))}
+            for code in earning.flags or ()]
 
 
 def _price(chat: history.AnsweredChat, card) -> tuple[int, int, int]:
@@ -61,6 +90,7 @@ def earn(chat: history.AnsweredChat, card, currency: str, now: dt.datetime) -> E
     caller commits); None if it was earned before, leaving nothing of this attempt behind."""
     price, commission, bonus = _price(chat, card)
     hold = dt.timedelta(days=current_app.config["PAYOUT_HOLD_DAYS"])
+    flags = fraud_flags(chat)
     savepoint = db.session.begin_nested()
     try:
         posted = None  # a free chat (a price of 0, no bonus) still counts as answered; nothing moves in the ledger
@@ -71,7 +101,7 @@ def earn(chat: history.AnsweredChat, card, currency: str, now: dt.datetime) -> E
                           rate_card_id=chat.rate_card_id, currency=currency, price_cents=price,
                           commission_cents=commission, bonus_cents=bonus, expert_cents=price + bonus - commission,
                           closed_at=chat.closed_at, earned_at=now, hold_until=chat.closed_at + hold,
-                          status=EarningStatus.HELD, flags=fraud_flags(chat), transaction_id=posted)
+                          status=EarningStatus.HELD, flags=list(flags), flag_params=flags, transaction_id=posted)
         db.session.add(earning)
         db.session.flush()
     except IntegrityError:

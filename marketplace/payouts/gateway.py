@@ -25,12 +25,17 @@ from typing import Any, Protocol
 
 import stripe
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 
 EXTENSION = "payouts.gateway"
 
 
 class GatewayError(Exception):
-    """The provider could not do what was asked; `code` is the provider's, when it gave one."""
+    """The provider could not do what was asked; `code` is the provider's, when it gave one.
+
+    Our own messages are lazy: `str(error)` puts them in the language of whoever reads them (the provider's
+    own words stay as it sent them).
+    """
 
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
@@ -120,7 +125,7 @@ class StripeGateway:
     def __init__(self, api_key: str, webhook_secret: str, *, api_base: str | None = None,
                  timeout: float = 20.0) -> None:
         if not api_key:
-            raise NotConfigured("Stripe is not set up on this server (STRIPE_API_KEY)")
+            raise NotConfigured(_l("Stripe is not set up on this server (STRIPE_API_KEY)."))
         self._http = stripe.RequestsClient(timeout=timeout)
         self._client = stripe.StripeClient(api_key, base_addresses={"api": api_base} if api_base else None,
                                            http_client=self._http, max_network_retries=0)
@@ -181,7 +186,7 @@ class StripeGateway:
 
     def parse_event(self, payload: bytes, signature: str | None) -> Event:
         if not self._webhook_secret:
-            raise NotConfigured("no webhook secret is set up (STRIPE_WEBHOOK_SECRET)")
+            raise NotConfigured(_l("No webhook secret is set up (STRIPE_WEBHOOK_SECRET)."))
         try:
             event = self._client.construct_event(payload, signature or "", self._webhook_secret)
         except (stripe.SignatureVerificationError, ValueError) as error:
@@ -201,7 +206,7 @@ class StripeGateway:
             if status >= 500 or status == 409 or error.code == "idempotency_key_in_use":
                 raise Unreachable(error.user_message or str(error), error.code) from None
             if isinstance(error, stripe.AuthenticationError):
-                raise NotConfigured("Stripe refused the API key") from None
+                raise NotConfigured(_l("Stripe refused the API key.")) from None
             raise Declined(error.user_message or str(error), error.code) from None
 
 

@@ -3,9 +3,10 @@ check the ledger."""
 
 from __future__ import annotations
 
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import Role
 from marketplace.database import db
 from marketplace.notifications import services as notifications
@@ -19,7 +20,7 @@ def check_ledger() -> dict[str, int]:
     check = books.check_invariants()
     if check.breaches:
         for user in accounts.users_with_role(Role.OPS):
-            with force_locale(user.locale or "fr"):
+            with in_language_of(user):
                 title = gettext("The ledger does not add up")
                 body = "; ".join(check.breaches[:5])
             notifications.notify(user.id, "ledger_breach", title, body, url="/finance/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -81,7 +82,10 @@ class Earning(db.Model):
     status: so.Mapped[EarningStatus] = so.mapped_column(
         enum_column(EarningStatus, "earning_status"), default=EarningStatus.HELD
     )
-    flags: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)  # fraud checks that fired
+    flags: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)  # fraud checks that fired (codes)
+    # Each fired check's figures, by code ({"short_chat": {"seconds": 12}}); earnings.flag_reasons puts them in words.
+    flag_params: so.Mapped[dict[str, dict[str, Any]]] = so.mapped_column(sa.JSON, default=dict,
+                                                                        server_default=sa.text("'{}'"))
     transaction_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))  # None: free
     released_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))
     # A brand's dispute, and the review of a dispute or of a fraud flag: the earning stays held until decided.

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
+from marketplace.accounts import audit as audit_names
 from marketplace.accounts.models import Role
 from marketplace.database import db, utcnow
 from marketplace.errors import InvalidInput
@@ -207,6 +208,11 @@ class PayoutAuditEventSchema(Schema):
     actor_id = fields.Integer(dump_only=True, allow_none=True)
     actor_name = fields.Function(lambda e: e.actor.full_name if e.actor else None, dump_only=True, allow_none=True)
     actor_email = fields.Function(lambda e: e.actor.email if e.actor else None, dump_only=True, allow_none=True)
+    actor_label = fields.Function(lambda e: audit_names.actor_name(e.kind, e.actor, e.detail), dump_only=True,
+                                  metadata={"description": "Who did it, always set: the person's name, or the "
+                                                           "system, the payment provider, ..."})
+    kind_name = fields.Function(lambda e: audit_names.kind_name(e.kind), dump_only=True, metadata={
+        "description": "What happened, in the request's language."})
     subject_id = fields.Integer(dump_only=True, allow_none=True)
     ip = fields.String(dump_only=True, allow_none=True)
     detail = fields.Dict(dump_only=True)

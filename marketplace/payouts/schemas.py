@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.payouts import earnings
+
 
 class EarningSchema(Schema):
     id = fields.Integer(dump_only=True)
@@ -19,7 +21,11 @@ class EarningSchema(Schema):
     status = fields.Function(lambda earning: earning.status.value, dump_only=True,
                              metadata={"description": "held, payable or reversed"})
     flags = fields.List(fields.String(), dump_only=True, metadata={
-        "description": "Fraud checks that fired (short_chat, repeat_pair): the earning waits for a review."})
+        "description": "Fraud checks that fired (short_chat, repeat_pair, same_network): the earning waits for a "
+                       "review."})
+    flag_reasons = fields.Function(earnings.flag_reasons, dump_only=True, metadata={
+        "description": "Each fired check's code, its figures (params) and why in words (text), in the request's "
+                       "language."})
     disputed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     dispute_reason = fields.String(dump_only=True, allow_none=True)
     decision = fields.String(dump_only=True, allow_none=True, metadata={"description": "released or reversed"})

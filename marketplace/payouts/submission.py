@@ -31,11 +31,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, format_currency, gettext
+from flask_babel import format_currency, gettext
 from flask_babel import lazy_gettext as _l
 from sepaxml import SepaTransfer
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import User
 from marketplace.core import ledger
 from marketplace.core import payouts as rules
@@ -232,7 +233,7 @@ def _tell_paid(expert_id: int, cents: int, currency: str) -> None:
     user = accounts.get_user(profile.user_id) if profile else None
     if user is None:
         return
-    with force_locale(user.locale or "fr"):
+    with in_language_of(user):
         amount = format_currency(minor_to_decimal(cents, currency), currency)
         notifications.notify(user.id, "payout_paid", gettext("Payout sent: %(amount)s", amount=amount),
                              gettext("It reaches your bank account within a few working days."),

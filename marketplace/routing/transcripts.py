@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import in_language
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.brands.services import Actor
@@ -338,15 +338,14 @@ def left_message_replies(actor: Actor, brand_id: int, message_ids: list[int]) ->
     return states
 
 
-def _mail_locale(left: LeftMessage) -> str:
-    """The visitor's language as their browser told the widget, when we speak it; French otherwise."""
+def _visitor_locale(left: LeftMessage) -> str | None:
+    """The visitor's language as their browser told the widget (the mail falls back to the default language)."""
     conversation = db.session.get(Conversation, left.conversation_id) if left.conversation_id else None
-    language = (conversation.locale or "")[:2].lower() if conversation else ""
-    return language if language in current_app.config["LANGUAGES"] else "fr"
+    return conversation.locale if conversation else None
 
 
 def _mail_reply(brand: Brand, left: LeftMessage, reply: str) -> None:
-    with force_locale(_mail_locale(left)):
+    with in_language(_visitor_locale(left)):
         subject = gettext("Re: your message to %(brand)s", brand=brand.name)
         text = gettext("%(brand)s answered the message you left on its website:\n\n%(reply)s\n\n"
                        "Your message:\n%(message)s", brand=brand.name, reply=reply, message=left.body)

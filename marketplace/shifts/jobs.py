@@ -7,9 +7,10 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import in_language_of
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.database import db, utcnow
@@ -24,8 +25,7 @@ from marketplace.web.links import path_for
 
 
 def _remind(user_id: int, brand: Brand, slot: ShiftSlot) -> None:
-    user = accounts.get_user(user_id)
-    with force_locale(user.locale or "fr"):
+    with in_language_of(accounts.get_user(user_id)):
         title = gettext("Your %(brand)s shift starts soon", brand=brand.name)
         body = gettext("%(when)s. Go online in time: being online during your shift counts as attended.",
                        when=describe_times(slot.starts_at, slot.ends_at, brand.timezone))

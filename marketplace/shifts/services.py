@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from babel.dates import format_skeleton, format_time
 from babel.numbers import get_currency_precision
 from flask import current_app
-from flask_babel import force_locale, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import in_language_of
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.database import db, utcnow
@@ -35,6 +36,9 @@ MAX_HEADCOUNT = 500
 MAX_BONUS_CENTS = 10_000_000  # far above any real bonus, far below the column's limit
 MAX_DAYS_AHEAD = 366
 MAX_WINDOW_DAYS = 92
+WEEK_DAYS = 7  # an expert's week: seven days from the one asked for (today by default), whatever its weekday
+# The days a week may start on: far enough from the calendar's ends for a week's arithmetic never to overflow.
+FIRST_WEEK_START, LAST_WEEK_START = dt.date(2000, 1, 1), dt.date(9999, 1, 1)
 
 NO_SUCH_SHIFT = _l("No such shift.")
 SLOT_CANCELLED = _l("The brand cancelled this shift.")
@@ -202,14 +206,13 @@ def end_planned_seat(slot_id: int, at: dt.datetime) -> None:
 
 def _tell_cancelled(user_id: int, brand: Brand, slot: ShiftSlot) -> None:
     """Notify an expert, in their language, that the brand cancelled a shift they had booked."""
-    user = accounts.get_user(user_id)
-    with force_locale(user.locale or "fr"):
+    with in_language_of(accounts.get_user(user_id)):
         when = describe_times(slot.starts_at, slot.ends_at, brand.timezone)
         title = gettext("%(brand)s cancelled a shift", brand=brand.name)
         body = gettext("Your %(brand)s shift of %(when)s is cancelled: it is no longer in your bookings.",
                        brand=brand.name, when=when)
-    week = week_monday(brand_time(slot.starts_at, brand.timezone).date())
-    notifications.notify(user_id, "shift_cancelled", title, body, url=path_for("shifts.week", week=week.isoformat()),
+    day = brand_time(slot.starts_at, brand.timezone).date()  # the expert's week from that day: the shift comes first
+    notifications.notify(user_id, "shift_cancelled", title, body, url=path_for("shifts.week", week=day.isoformat()),
                          data={"slot_id": slot.id, "brand_id": brand.id})
 
 
@@ -292,13 +295,12 @@ def _overlap_refusal(other: ShiftSlot, brand: Brand) -> str:
 
 
 def open_slots_for_expert(actor, week_start: dt.date) -> ExpertWeek:
-    """The week (Monday to Sunday, each brand's own days) of slots of the brands that approved the caller."""
+    """Seven days of slots from `week_start` (each brand's own days) of the brands that approved the caller."""
     profile = experts.own_profile(actor)
     experts.require_approved(profile)
-    monday = week_monday(week_start)
     # Brand days start at their own midnight: read a day either side, then keep the brand-local week.
-    window_start = dt.datetime.combine(monday - dt.timedelta(days=1), dt.time(), dt.UTC)
-    window_end = window_start + dt.timedelta(days=9)
+    window_start = dt.datetime.combine(week_start - dt.timedelta(days=1), dt.time(), dt.UTC)
+    window_end = window_start + dt.timedelta(days=WEEK_DAYS + 2)
     brand_ids = enrolments.approved_brand_ids(profile.id)
     slots = list(db.session.scalars(
         sa.select(ShiftSlot).where(ShiftSlot.brand_id.in_(brand_ids), ShiftSlot.cancelled_at.is_(None),
@@ -313,7 +315,7 @@ def open_slots_for_expert(actor, week_start: dt.date) -> ExpertWeek:
     for slot in slots:
         brand = found[slot.brand_id]
         day = brand_time(slot.starts_at, brand.timezone).date()
-        if not monday <= day < monday + dt.timedelta(days=7):
+        if not week_start <= day < week_start + dt.timedelta(days=WEEK_DAYS):
             continue
         booked = slot.id in own_ids
         open_ = now + cutoff <= slot.starts_at
@@ -331,7 +333,7 @@ def open_slots_for_expert(actor, week_start: dt.date) -> ExpertWeek:
                 reason = _overlap_refusal(clash, found[clash.brand_id])
         week.append(ExpertSlot(slot, brand, day, max(seats_left, 0), booked, not booked and reason is None,
                                booked and reason is None, reason))
-    return ExpertWeek(monday, week)
+    return ExpertWeek(week_start, week)
 
 
 def _refuse(error: DomainError) -> DomainError:

@@ -450,16 +450,18 @@ def test_the_audit_log_shows_money_events_newest_first_with_who_when_and_where(c
     assert all(event["kind"].startswith("payout_") for event in listed["events"])
     assert mine[2] == {"id": created.id, "created_at": "2025-01-10T12:00:00+00:00", "kind": "payout_batch_created",
                        "actor_id": fanny.id, "actor_name": "Fanny Finance", "actor_email": fanny.email,
+                       "actor_label": "Fanny Finance", "kind_name": "Batch drafted",
                        "subject_id": None, "ip": "192.0.2.7",
                        "detail": {"batch_id": 41, "currency": "EUR", "items": 2, "total_cents": 4_250}}
     assert mine[0]["actor_id"] is None and mine[0]["actor_name"] is None  # the system finished it
+    assert mine[0]["actor_label"] == "the system" and mine[0]["kind_name"] == "Batch finished"
     assert {"login"} & set(listed["kinds"]) == set()
     assert {"payout_batch_created", "payout_details_read", "payout_batch_finished"} <= set(listed["kinds"])
 
     page = client.get("/finance/audit").get_data(as_text=True)
     assert format_datetime(noon, "medium", tzinfo=PARIS, locale="en") in page  # 1:00 PM in Paris
     assert "Fanny Finance" in page and "192.0.2.7" in page and "about camille@example.com" in page
-    assert "<dt>total_cents</dt><dd>4250</dd>" in page and "the system" in page
+    assert "<dt>Total (cents)</dt><dd>4250</dd>" in page and "the system" in page
     assert '<option value="payout_details_read">' in page
 
     by_batch = client.get("/api/v1/payout-audit-events?batch_id=41").json["events"]
