@@ -17,7 +17,7 @@ from marketplace.brands import services as brands
 from marketplace.errors import DomainError
 from marketplace.experts import services as experts
 from marketplace.experts import vetting
-from marketplace.experts.forms import DecisionForm
+from marketplace.experts.forms import VettingDecisionForm
 from marketplace.experts.models import ExpertStatus
 from marketplace.ops.forms import BrandCreateForm
 from marketplace.web.forms import show_error
@@ -105,16 +105,17 @@ def experts_queue():
 @blueprint.route("/experts/<int:expert_id>", methods=["GET", "POST"])
 @role_required("ops")
 def expert_detail(expert_id: int):
-    form = DecisionForm()
+    form = VettingDecisionForm()
     if form.validate_on_submit():
         try:
             profile = vetting.decide(current_user, expert_id, form.action.data or "", form.reason.data or "",
-                                     ip=request.remote_addr)
+                                     fields=form.concerns.data or None, ip=request.remote_addr)
         except DomainError as error:
             show_error(form, error)
         else:
             flash(gettext("Decision recorded: the expert is told by e-mail."), "success")
             return redirect(url_for("ops.experts_queue", status=profile.status.value))
     application = vetting.get_application(current_user, expert_id)
-    return render_template("ops/expert.html", application=application, form=form,
+    field_labels = {choice.value: str(choice.label) for choice in form.concerns.choices}
+    return render_template("ops/expert.html", application=application, form=form, field_labels=field_labels,
                            locale=str(get_locale() or "en")), 200 if not form.errors else 422

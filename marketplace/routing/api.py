@@ -38,7 +38,7 @@ def _expert_id(actor) -> int:
 
 
 @blueprint.get("/expert/inbox")
-@endpoint("The calling expert's pending offers, open chats and canned answers", roles=EXPERT,
+@endpoint("The calling expert's pending offers, open and recently closed chats, and canned answers", roles=EXPERT,
           response=InboxSchema(), tags=["conversations"])
 def inbox(actor):
     return chat.expert_inbox(_expert_id(actor))

@@ -8,6 +8,7 @@ id and gets the stored message back.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from marketplace.database import UTCDateTime, db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.experts import presence
 from marketplace.experts import services as experts
-from marketplace.routing import events
+from marketplace.routing import activity, events
 from marketplace.routing.models import (
     Conversation,
     ConversationStatus,
@@ -213,22 +214,17 @@ def mark_read(expert_id: int, conversation_id: int, seq: object) -> None:
     db.session.commit()
 
 
-def _unread(conversation_ids: list[int], read: dict[int, int]) -> dict[int, int]:
-    if not conversation_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Message.conversation_id, Message.seq)
-        .where(Message.conversation_id.in_(conversation_ids), Message.sender == Sender.VISITOR)
-    ).all()
-    counts = dict.fromkeys(conversation_ids, 0)
-    for conversation_id, seq in rows:
-        if seq > read[conversation_id]:
-            counts[conversation_id] += 1
-    return counts
+# A closed chat stays in the expert's list this long (until they dismiss it): a page reloaded meanwhile still
+# shows how it ended, and the visitor's rating when it comes.
+RECENTLY_CLOSED = dt.timedelta(minutes=30)
 
 
 def expert_inbox(expert_id: int) -> dict:
-    """The expert's pending offers, open chats with unread counts, and their brands' canned answers."""
+    """The expert's pending offers, open and recently closed chats, and their brands' canned answers.
+
+    A fixed number of statements however many chats there are: the chats' unread counts and last messages
+    are loaded together (`activity.chat_activity`).
+    """
     now = utcnow()
     offers = db.session.execute(
         sa.select(Offer, Conversation).join(Conversation, Conversation.id == Offer.conversation_id)
@@ -236,17 +232,18 @@ def expert_inbox(expert_id: int) -> dict:
         .order_by(Offer.expires_at)
     ).all()
     chats = list(db.session.scalars(
-        sa.select(Conversation).where(Conversation.expert_id == expert_id,
-                                      Conversation.status == ConversationStatus.ACTIVE)
-        .order_by(Conversation.accepted_at)
+        sa.select(Conversation).where(Conversation.expert_id == expert_id, sa.or_(
+            Conversation.status == ConversationStatus.ACTIVE,
+            sa.and_(Conversation.status == ConversationStatus.CLOSED, Conversation.closed_at >= now - RECENTLY_CLOSED)))
+        .order_by(Conversation.accepted_at, Conversation.id)
     ))
     brand_ids = {offer.brand_id for offer, _ in offers} | {chat.brand_id for chat in chats}
     by_id = brands.brands_by_id(brand_ids)
-    unread = _unread([chat.id for chat in chats], {chat.id: chat.expert_read_seq for chat in chats})
+    chat_activity = activity.chat_activity(chats)
     answers = brands.canned_answers(brand_ids)
     inbox = {
         "offers": [events.offer_payload(offer, conversation, by_id[offer.brand_id]) for offer, conversation in offers],
-        "chats": [events.chat_payload(chat, by_id[chat.brand_id], unread[chat.id]) for chat in chats],
+        "chats": [events.chat_payload(chat, by_id[chat.brand_id], chat_activity[chat.id]) for chat in chats],
         "canned_answers": {str(brand_id): [{"title": a.title, "body": a.body} for a in answers[brand_id]]
                            for brand_id in sorted(brand_ids)},
     }
@@ -255,9 +252,10 @@ def expert_inbox(expert_id: int) -> dict:
 
 
 def chat_summary(conversation: Conversation) -> dict:
-    brand = db.session.get(Brand, conversation.brand_id)
-    unread = _unread([conversation.id], {conversation.id: conversation.expert_read_seq})
-    return events.chat_payload(conversation, brand, unread[conversation.id])
+    """One chat as its expert's list shows it (the `chat` event's payload)."""
+    summary = events.chat_payload(conversation, db.session.get(Brand, conversation.brand_id))
+    db.session.commit()
+    return summary
 
 
 def typing(conversation: Conversation, sender: Sender, expert_users: dict[int, int] | None = None) -> None:

@@ -11,13 +11,17 @@ import datetime as dt
 import logging
 from typing import Any
 
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import in_language_of
+from marketplace.brands import rates
 from marketplace.brands.models import Brand
+from marketplace.core import rates as pricing
 from marketplace.database import after_commit, utcnow
 from marketplace.extensions import socketio
 from marketplace.notifications import services as notifications
+from marketplace.routing import activity
 from marketplace.routing.models import Conversation, ConversationStatus, Message, Offer
 from marketplace.web.links import path_for
 from marketplace.web.sockets import user_room
@@ -59,13 +63,15 @@ def message_payload(message: Message) -> dict[str, Any]:
 
 
 def visitor_payload(conversation: Conversation, *, position: int | None = None, estimate: int | None = None,
-                    expert_name: str | None = None, left_message: bool = False) -> dict[str, Any]:
+                    expert_name: str | None = None, left_message: bool = False,
+                    nobody_available: bool = False) -> dict[str, Any]:
     waiting = conversation.status in (ConversationStatus.WAITING, ConversationStatus.OFFERED)
     return {
         "id": conversation.id, "status": conversation.status.value,
         "end_reason": conversation.end_reason.value if conversation.end_reason else None,
         "topic": conversation.topic, "position": position if waiting else None,
         "estimated_wait_seconds": estimate if waiting else None,
+        "no_expert_available": nobody_available and waiting,
         "expert_name": expert_name, "last_seq": conversation.last_seq, "rating": conversation.rating,
         "may_leave_message": conversation.status in MAY_LEAVE_MESSAGE and not left_message,
         "may_rate": conversation.status == ConversationStatus.CLOSED and conversation.rating is None
@@ -73,21 +79,51 @@ def visitor_payload(conversation: Conversation, *, position: int | None = None, 
     }
 
 
-def chat_payload(conversation: Conversation, brand: Brand, unread: int = 0) -> dict[str, Any]:
+def chat_payload(conversation: Conversation, brand: Brand,
+                 chat_activity: activity.ChatActivity | None = None) -> dict[str, Any]:
+    """A chat as its expert sees it (README.md); its activity is loaded here unless the caller loaded it in bulk."""
+    if chat_activity is None:
+        chat_activity = activity.chat_activity([conversation])[conversation.id]
+    last = chat_activity.last_message
+    waited = (max(0, int((conversation.accepted_at - conversation.queued_at).total_seconds()))
+              if conversation.accepted_at else None)
     return {
         "conversation_id": conversation.id, "status": conversation.status.value,
+        "end_reason": conversation.end_reason.value if conversation.end_reason else None,
         "brand": {"id": brand.id, "name": brand.name}, "topic": conversation.topic,
         "page_url": conversation.page_url, "started_at": _iso(conversation.accepted_at),
-        "last_seq": conversation.last_seq, "read_seq": conversation.expert_read_seq, "unread": unread,
-        "visitor_rating": conversation.rating,
+        "closed_at": _iso(conversation.closed_at),
+        "last_seq": conversation.last_seq, "read_seq": conversation.expert_read_seq, "unread": chat_activity.unread,
+        "visitor_label": activity.visitor_label(conversation.id), "visitor_locale": conversation.locale,
+        "waited_seconds": waited,
+        "last_message": {"sender": last.sender, "body": last.body, "created_at": _iso(last.created_at)}
+        if last else None,
+        "last_visitor_message_at": _iso(chat_activity.last_visitor_message_at),
+        "visitor_left_at": _iso(conversation.visitor_left_at),
+        "visitor_rating": conversation.rating, "visitor_comment": conversation.rating_comment,
     }
 
 
-def offer_payload(offer: Offer, conversation: Conversation, brand: Brand) -> dict[str, Any]:
+def offer_pay(brand: Brand, at: dt.datetime | None = None) -> dict[str, Any]:
+    """What a chat of the brand pays its expert if accepted now: the price less commission, and the bonuses.
+
+    The card in effect now is the one acceptance would keep (a card changing within an offer's seconds
+    is the one case where the two could differ).
+    """
+    card = rates.card_in_effect(brand, at)
+    price = card.price_cents if card is not None else 0
+    commission_bps = card.commission_bps if card is not None else pricing.DEFAULT_COMMISSION_BPS
+    bonuses = pricing.parse_bonus_rules(card.bonus_rules) if card is not None else []
+    return {"currency": brand.currency, "amount_cents": pricing.expert_share_cents(price, commission_bps),
+            "bonuses": [bonus.as_dict() for bonus in bonuses]}
+
+
+def offer_payload(offer: Offer, conversation: Conversation, brand: Brand,
+                  pay: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "offer_id": offer.id, "conversation_id": conversation.id, "brand": {"id": brand.id, "name": brand.name},
         "topic": conversation.topic, "page_url": conversation.page_url, "expires_at": _iso(offer.expires_at),
-        "timeout_seconds": brand.offer_timeout_seconds,
+        "timeout_seconds": brand.offer_timeout_seconds, "pay": pay if pay is not None else offer_pay(brand),
     }
 
 
@@ -110,8 +146,7 @@ def offer_made(offer: Offer, conversation: Conversation, brand: Brand, user_id: 
     payload = offer_payload(offer, conversation, brand)
     _emit("offer", payload, user_room(user_id))
     if notifications.has_push_devices(user_id):
-        user = accounts.get_user(user_id)
-        with force_locale(user.locale or "fr"):
+        with in_language_of(accounts.get_user(user_id)):
             title = gettext("New chat for %(brand)s", brand=brand.name)
             body = gettext("Accept within %(seconds)s seconds.", seconds=brand.offer_timeout_seconds)
             if conversation.topic:

@@ -45,17 +45,38 @@ class OfferSchema(Schema):
     timeout_seconds = fields.Integer(dump_only=True)
 
 
+class LastMessageSchema(Schema):
+    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system"]})
+    body = fields.String(dump_only=True, metadata={"description": "The message's first 140 characters."})
+    created_at = fields.String(dump_only=True, metadata={"format": "date-time"})
+
+
 class ChatSchema(Schema):
     conversation_id = fields.Integer(dump_only=True)
     status = fields.String(dump_only=True)
+    end_reason = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "Why a closed chat ended: expert, visitor, inactivity..."})
     brand = fields.Nested(BrandRefSchema, dump_only=True)
     topic = fields.String(dump_only=True, allow_none=True)
     page_url = fields.String(dump_only=True, allow_none=True)
     started_at = fields.String(dump_only=True, allow_none=True, metadata={"format": "date-time"})
+    closed_at = fields.String(dump_only=True, allow_none=True, metadata={"format": "date-time"})
     last_seq = fields.Integer(dump_only=True)
     read_seq = fields.Integer(dump_only=True)
-    unread = fields.Integer(dump_only=True)
+    unread = fields.Integer(dump_only=True, metadata={"description": "The visitor's messages after read_seq."})
+    visitor_label = fields.String(dump_only=True, metadata={
+        "description": "Four letters or digits telling this chat's visitor from others, the same for the whole "
+                       "conversation (shown as 'Visitor 4F2A')."})
+    visitor_locale = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "The visitor's browser language (e.g. fr-FR), when known."})
+    waited_seconds = fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "How long the visitor waited in the queue before the expert accepted."})
+    last_message = fields.Nested(LastMessageSchema, dump_only=True, allow_none=True)
+    last_visitor_message_at = fields.String(dump_only=True, allow_none=True, metadata={"format": "date-time"})
+    visitor_left_at = fields.String(dump_only=True, allow_none=True, metadata={
+        "format": "date-time", "description": "Set while the visitor's page has stopped checking in."})
     visitor_rating = fields.Integer(dump_only=True, allow_none=True)
+    visitor_comment = fields.String(dump_only=True, allow_none=True)
 
 
 class CannedAnswerSchema(Schema):

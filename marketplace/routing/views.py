@@ -11,7 +11,6 @@ from marketplace.brands import services as brands
 from marketplace.brands.models import BrandRole
 from marketplace.database import db
 from marketplace.errors import DomainError
-from marketplace.experts import presence
 from marketplace.experts import services as experts
 from marketplace.routing import caps as demand
 from marketplace.routing import chat
@@ -28,8 +27,7 @@ BRAND_PEOPLE = ("brand", "ops")
 @role_required("expert")
 def inbox():
     profile = experts.own_profile(current_user)
-    state = presence.presence_of(profile.id).status.value
-    return render_template("routing/inbox.html", inbox=chat.expert_inbox(profile.id), presence=state,
+    return render_template("routing/inbox.html", inbox=chat.expert_inbox(profile.id),
                            inbox_url=url_for("routing_api.inbox"), api_base="/api/v1")
 
 

@@ -112,7 +112,9 @@ def test_a_visitor_and_an_expert_chat_and_the_visitor_rates(browser, demo_server
     expect(frame.get_by_test_id("queue-status")).to_be_visible()
     visitor_says(frame, "Which bulb for a reading lamp?")
 
-    accept_the_offer(expert)
+    accept_the_offer(expert)  # in the banner: the chat opens, ready to answer
+    expect(expert.locator("#conversation-title")).to_be_focused()
+    expect(expert.get_by_test_id("chat-input")).to_be_in_viewport()
     messages = expert.get_by_test_id("chat-messages")
     expect(messages.locator("[data-seq]")).to_have_count(1)
     expect(messages).to_contain_text("Which bulb for a reading lamp?")
@@ -124,10 +126,15 @@ def test_a_visitor_and_an_expert_chat_and_the_visitor_rates(browser, demo_server
     expect(frame.get_by_test_id("queue-status")).to_contain_text("Emma")
 
     frame.get_by_test_id("end-chat").click()
+    expect(expert.get_by_test_id("chat-ended")).to_contain_text("The visitor ended this chat.")
+    expect(expert.get_by_test_id("chat-input")).to_be_disabled()
     frame.get_by_test_id("rating-5").check()
+    frame.get_by_test_id("rating-comment").fill("Exactly what I needed.")
     frame.get_by_test_id("submit-rating").click()
     expect(frame.get_by_test_id("rating-thanks")).to_be_visible()
-    expect(expert.get_by_test_id("chat-input")).to_be_disabled()
+    # The expert sees the rating and the comment in the closed chat, as they come.
+    expect(expert.get_by_test_id("visitor-rating")).to_contain_text("5/5")
+    expect(expert.get_by_test_id("visitor-comment")).to_have_text("Exactly what I needed.")
     assert errors == []
 
 
@@ -147,7 +154,7 @@ def test_a_phone_that_drops_mid_chat_sees_every_message_once_and_in_order(browse
     expect(frame.get_by_test_id("messages").locator("[data-seq]")).to_have_count(4)
 
     back = expert_online_on_chats(browser, demo_server, errors)
-    back.get_by_test_id("chat-item").first.click()
+    back.get_by_test_id("chat-item").filter(has_text="four").click()
     messages = back.get_by_test_id("chat-messages")
     expect(messages.locator("[data-seq]")).to_have_count(4)
     assert [text for _sender, text in shown(messages)] == ["one", "two", "three", "four"]

@@ -272,3 +272,23 @@ def test_the_ops_decision_form_offers_the_application_fields_to_name(app, sessio
         decided = vetting.decide(ops_user, profile.id, form.action.data, form.reason.data,
                                  fields=form.concerns.data)
     assert decided.status_fields == ["business_id"]
+
+
+def test_ops_see_the_resubmission_and_name_the_fields_on_their_pages(app, client, session, rejected, ops_user,
+                                                                     outbox):
+    logged_in(client, rejected)
+    token = csrf_token_from(client.get("/expert/profile").get_data(as_text=True))
+    client.post("/expert/profile", data={**PROFILE_FORM, "business_id": "73282932000074", "csrf_token": token,
+                                         "resubmit": "Save and resubmit my application"})
+    profile = _profile(session, rejected)
+    client = app.test_client()
+    logged_in(client, ops_user)
+    queue = client.get("/ops/experts").get_data(as_text=True)
+    assert 'data-testid="resubmission"' in queue and "Resubmitted" in queue
+    page = client.get(f"/ops/experts/{profile.id}").get_data(as_text=True)
+    assert "Rejected before for:" in page and "Self-employment number" in page
+    token = csrf_token_from(page)
+    answer = client.post(f"/ops/experts/{profile.id}", data={
+        "csrf_token": token, "action": "reject", "reason": "Your phone number does not answer.", "concerns": ["phone"]})
+    assert answer.status_code == 302
+    assert _profile(session, rejected).status_fields == ["phone"]

@@ -1,58 +1,75 @@
-// The expert's chats on their phone: offers counting down, several chats at once, each message shown once, by seq.
-// Everything travels on the page's socket (routing/README.md). Events missed while disconnected are not replayed,
-// so each (re)connection catches up: every chat's messages after the last one held, and the inbox for offers
-// and chats; the expert's own messages wait as "sending" and are sent again, with the same client id, until answered.
+// The expert's chats on their phone: a list that tells chats apart, and one conversation at a time that fills the
+// screen with its composer in view. Offers are answered in the banner every expert page shows (offer_banner.js); an
+// offer accepted there opens here (the "marketplace:chat-accepted" event, or /expert/chats?chat=<id> from another page).
+// Everything travels on the page's socket (routing/README.md). Events missed while disconnected are not replayed, so
+// each (re)connection catches up: every chat's messages after the last one held (chat_log.js keeps each seq once, in
+// order, and the expert's own messages "sending" until the server numbers them), and the inbox for chats that started
+// or ended meanwhile.
 (function () {
   "use strict";
   var root = document.getElementById("inbox");
   var initial = document.getElementById("inbox-data");
-  if (!root || !initial) { return; }
+  var ChatLog = window.MarketplaceChatLog;
+  if (!root || !initial || !ChatLog) { return; }
   var TYPING_EVERY_MS = 3000;  // the expert's typing is signalled at most this often
   var TYPING_SHOWN_MS = 4000;  // the visitor's typing signal shows this long
   var SYNC_BATCH = 500;        // the server's largest answer (chat.MAX_BATCH): a full one means ask again
   var CLOCK_SLACK_MS = 2000;   // smaller clock differences are noise (the Date header counts whole seconds)
   var BODY_LENGTH = 2000;
-  var TICK_MS = 250;           // often enough that the countdown turns with the second, not up to one late
-  var STATUS_SHOWN_MS = 10000; // a notice (offer expired, chat ended) goes once it is stale
+  var TIMES_EVERY_MS = 10000;  // "2 min" in the list and "left 1 min ago" are redrawn this often
+  var STATUS_SHOWN_MS = 10000; // a notice (a chat ended) goes once it is stale
+  var OPEN_WAIT_MS = 15000;    // how long a chat asked for in the address (?chat=) may take to arrive
+  var DISMISSED_KEY = "marketplace.dismissedChats";
+  var CANNED_SHOWN = 8;        // suggestions listed at once
 
   var labels = root.dataset;
   var socket = window.marketplaceSocket || null;
   var lang = document.documentElement.lang || undefined;
   var clock = new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" });
   var enterAddsLine = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;  // phone keyboards
+  var phone = window.matchMedia ? window.matchMedia("(max-width: 719.98px)") : null;
   var pane = root.querySelector("[data-conversation]");
   var ui = {
     status: root.querySelector("[data-inbox-status]"),
-    presenceNotice: root.querySelector("[data-presence-notice]"),
-    offers: root.querySelector("[data-offers]"),
-    offerList: root.querySelector("[data-offer-list]"),
+    spoken: root.querySelector("[data-inbox-spoken]"),
+    clearClosed: root.querySelector("[data-testid=dismiss-closed]"),
+    listTitle: root.querySelector("#chats-title"),
     chatList: root.querySelector("[data-chat-list]"),
     chatsEmpty: root.querySelector("[data-chats-empty]"),
     placeholder: root.querySelector("[data-conversation-placeholder]"),
+    back: pane.querySelector("[data-back]"),
+    bar: pane.querySelector(".conversation__bar"),
+    backUnread: pane.querySelector("[data-back-unread]"),
+    backUnreadText: pane.querySelector("[data-back-unread-text]"),
+    tabsNav: pane.querySelector("[data-chat-tabs-nav]"),
+    tabs: pane.querySelector("[data-chat-tabs]"),
     title: pane.querySelector("#conversation-title"),
-    rating: pane.querySelector("[data-field=rating]"),
+    facts: pane.querySelector("[data-testid=chat-context]"),
+    left: pane.querySelector("[data-visitor-left]"),
+    closeLeft: pane.querySelector("[data-testid=close-left-chat]"),
     log: pane.querySelector("[data-testid=chat-messages]"),
     typing: pane.querySelector("[data-testid=typing-indicator]"),
     ended: pane.querySelector("[data-ended]"),
+    comment: pane.querySelector("[data-testid=visitor-comment]"),
     close: pane.querySelector("[data-testid=close-chat]"),
     confirmClose: pane.querySelector("[data-testid=confirm-close]"),
     cancelClose: pane.querySelector("[data-cancel-close]"),
     dismiss: pane.querySelector("[data-testid=dismiss-chat]"),
     form: pane.querySelector("[data-composer]"),
-    cannedField: pane.querySelector("[data-canned-field]"),
-    canned: pane.querySelector("[data-testid=canned-answers]"),
     input: pane.querySelector("[data-testid=chat-input]"),
     inputError: pane.querySelector("[data-input-error]"),
-    send: pane.querySelector("[data-testid=chat-send]")
+    send: pane.querySelector("[data-testid=chat-send]"),
+    canned: pane.querySelector("[data-testid=canned-suggestions]")
   };
 
-  var offers = {};         // offer_id -> {offer, node, countdown, deadline, fromEvent, addedAt, busy}
   var chats = {};          // conversation_id -> chat state (newChat)
+  var order = [];          // the chats in the order they arrived: the tabs keep it, so they never move under a thumb
   var cannedAnswers = {};  // brand id (string) -> [{title, body}]
   var cannedAsked = {};    // brand ids whose answers were fetched for once already
   var selected = null;
-  var clockOffsetMs = 0;   // server time minus this device's time, so a wrong phone clock counts down right
+  var clockOffsetMs = 0;   // server time minus this device's time, so a wrong phone clock still says "2 min"
   var generation = 0;
+  var wanted = null;       // {id, until}: a chat to open as soon as it is known (?chat= or an accepted offer)
 
   // Small helpers.
 
@@ -62,27 +79,61 @@
     });
   }
 
-  function parseTime(text) {
-    if (!text) { return NaN; }
-    return Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : text + "Z");
+  var parseTime = ChatLog.parseTime;
+
+  function serverNow() { return Date.now() + clockOffsetMs; }
+
+  function learnServerTime(now) {
+    var offset = now - Date.now();
+    clockOffsetMs = Math.abs(offset) > CLOCK_SLACK_MS ? offset : 0;
   }
 
-  function learnServerTime(serverNow) {
-    var offset = serverNow - Date.now();
-    clockOffsetMs = Math.abs(offset) > CLOCK_SLACK_MS ? offset : 0;
+  function unitFormatter(unit) {
+    try {
+      return new Intl.NumberFormat(lang, { style: "unit", unit: unit, unitDisplay: "short" });
+    } catch (error) {  // a browser without unit formatting
+      var short = { second: "s", minute: "min", hour: "h" }[unit];
+      return { format: function (count) { return count + " " + short; } };
+    }
+  }
+  var units = { second: unitFormatter("second"), minute: unitFormatter("minute"), hour: unitFormatter("hour") };
+
+  // "40 sec", "2 min", "1 hr": how long, to the unit that matters.
+  function duration(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) { return units.second.format(seconds); }
+    if (seconds < 3600) { return units.minute.format(Math.floor(seconds / 60)); }
+    return units.hour.format(Math.floor(seconds / 3600));
+  }
+
+  function secondsSince(text) {
+    var when = parseTime(text);
+    return isNaN(when) ? null : Math.max(0, (serverNow() - when) / 1000);
+  }
+
+  var languageNames = null;
+  try { languageNames = new Intl.DisplayNames([lang || "en"], { type: "language" }); } catch (error) { /* none */ }
+
+  function languageName(locale) {
+    if (!locale) { return ""; }
+    var code = String(locale).split(/[-_]/)[0].toLowerCase();
+    try { return (languageNames && languageNames.of(code)) || code; } catch (error) { return code; }
   }
 
   function connected() { return !!(socket && socket.connected); }
 
   function noop() {}
 
-  var announceTimer = null;
-  function announce(text) {
-    if (!ui.status || !text) { return; }
-    ui.status.textContent = "";
-    clearTimeout(announceTimer);
-    setTimeout(function () { ui.status.textContent = text; }, 50);  // the same text twice is still read out
-    announceTimer = setTimeout(function () { ui.status.textContent = ""; }, STATUS_SHOWN_MS);
+  // A notice shown (and read out) for a while: a chat ended, an error. `quietly`: read out only, for what the
+  // screen already shows (the chat just opened, the canned answers listed).
+  var timers = {};
+  function announce(text, quietly) {
+    var region = quietly ? ui.spoken : ui.status;
+    if (!region || !text) { return; }
+    region.textContent = "";
+    clearTimeout(timers[quietly]);
+    setTimeout(function () { region.textContent = text; }, 50);  // the same text twice is still read out
+    timers[quietly] = setTimeout(function () { region.textContent = ""; }, STATUS_SHOWN_MS);
   }
 
   function fromTemplate(id) {
@@ -91,156 +142,97 @@
 
   function field(node, name) { return node.querySelector("[data-field=" + name + "]"); }
 
-  function showPage(node, url) {
-    var link = field(node, "page");
-    var line = link.closest("[data-page-line]");
-    var valid = !!url && /^https?:\/\//i.test(url);
-    line.hidden = !valid;
-    if (!valid) { link.removeAttribute("href"); return; }
-    var shown = url.replace(/^https?:\/\//i, "");
-    link.href = url;
-    link.title = url;
-    link.textContent = shown.length > 60 ? shown.slice(0, 59) + "…" : shown;
+  function senderLabel(sender) {
+    return labels["labelSender" + sender.charAt(0).toUpperCase() + sender.slice(1)] || sender;
   }
 
-  function newClientId() {
-    var bytes = new Uint8Array(12);
-    if (window.crypto && window.crypto.getRandomValues) {
-      window.crypto.getRandomValues(bytes);
-    } else {
-      for (var i = 0; i < bytes.length; i++) { bytes[i] = Math.floor(Math.random() * 256); }
-    }
-    return "e-" + Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  function visitorName(chat) {
+    return format(labels.labelVisitor, { label: chat.summary.visitor_label || chat.id });
   }
 
-  // Offers.
-
-  function addOffer(offer, fromEvent) {
-    var id = String(offer.offer_id);
-    var known = offers[id];
-    if (known) {
-      if (!known.fromEvent) { known.deadline = parseTime(offer.expires_at) - clockOffsetMs; }
-      return;
-    }
-    var deadline = fromEvent && typeof offer.timeout_seconds === "number"
-      ? Date.now() + offer.timeout_seconds * 1000 : parseTime(offer.expires_at) - clockOffsetMs;
-    if (isNaN(deadline) || deadline <= Date.now()) { return; }
-    var node = fromTemplate("offer-template");
-    var brand = offer.brand ? offer.brand.name : "";
-    node.dataset.offerId = id;
-    field(node, "brand").textContent = brand;
-    field(node, "topic").textContent = offer.topic || labels.labelNoTopic;
-    showPage(node, offer.page_url);
-    var accept = node.querySelector("[data-testid=accept-offer]");
-    var decline = node.querySelector("[data-testid=decline-offer]");
-    accept.setAttribute("aria-label", format(labels.labelAccept, { brand: brand }));
-    decline.setAttribute("aria-label", format(labels.labelDecline, { brand: brand }));
-    accept.addEventListener("click", function () { answerOffer(id, true); });
-    decline.addEventListener("click", function () { answerOffer(id, false); });
-    offers[id] = { offer: offer, node: node, countdown: node.querySelector("[data-testid=offer-countdown]"),
-                   deadline: deadline, fromEvent: !!fromEvent, addedAt: Date.now(), busy: false };
-    ui.offerList.appendChild(node);
-    tick();
-    renderOffers();
+  function firstLine(text) {
+    return String(text || "").split(/\r?\n/).filter(function (line) { return line.trim(); })[0] || "";
   }
 
-  function removeOffer(id) {
-    var entry = offers[id];
-    if (!entry) { return; }
-    entry.node.remove();
-    delete offers[id];
-    renderOffers();
+  // Dismissed closed chats stay dismissed when the page is loaded again (the inbox lists recently closed ones).
+  function readDismissed() {
+    try { return JSON.parse(window.localStorage.getItem(DISMISSED_KEY) || "[]"); } catch (error) { return []; }
   }
 
-  function renderOffers() {
-    ui.offers.hidden = Object.keys(offers).length === 0;
+  function writeDismissed(ids) {
+    try { window.localStorage.setItem(DISMISSED_KEY, JSON.stringify(ids.slice(-50))); } catch (error) { /* private */ }
   }
 
-  function setOfferBusy(entry, busy) {
-    entry.busy = busy;
-    Array.prototype.forEach.call(entry.node.querySelectorAll("button"), function (button) { button.disabled = busy; });
-  }
-
-  function answerOffer(id, accepting) {
-    var entry = offers[id];
-    if (!entry || entry.busy) { return; }
-    if (!connected()) { announce(labels.labelDisconnected); return; }
-    setOfferBusy(entry, true);
-    var offerId = entry.offer.offer_id;
-    socket.emit(accepting ? "offer_accept" : "offer_decline", { offer_id: offerId }, function (answer) {
-      removeOffer(id);  // accepted, declined or already gone: either way it is no longer an offer
-      if (!answer || !answer.ok) {
-        announce((answer && answer.error) || labels.labelError);
-      } else if (accepting && answer.chat) {
-        var chat = upsertChat(answer.chat);
-        announce(format(labels.labelChatStarted, { brand: chat.summary.brand.name }));
-        select(chat, true);
-      }
-    });
-  }
-
-  function tick() {
-    var now = Date.now();
-    Object.keys(offers).forEach(function (id) {
-      var entry = offers[id];
-      var seconds = Math.max(0, Math.ceil((entry.deadline - now) / 1000));
-      if (seconds === 0 && !entry.busy) {  // an answer on its way decides instead
-        removeOffer(id);
-        announce(format(labels.labelOfferExpired, { brand: entry.offer.brand ? entry.offer.brand.name : "" }));
-        return;
-      }
-      if (entry.seconds === seconds) { return; }
-      entry.seconds = seconds;
-      entry.countdown.textContent = format(labels.labelCountdown, { seconds: seconds });
-      entry.node.classList.toggle("offer--urgent", seconds <= 10);
-    });
-  }
+  function isDismissed(id) { return readDismissed().indexOf(String(id)) >= 0; }
 
   // Chats.
 
   function newChat(summary) {
     var item = fromTemplate("chat-item-template");
+    var tab = fromTemplate("chat-tab-template");
     var chat = {
-      id: String(summary.conversation_id), summary: summary, entry: item,
+      id: String(summary.conversation_id), summary: summary, entry: item, tab: tab,
       button: item.querySelector("[data-testid=chat-item]"),
-      messages: {},        // seq -> element, each seq shown once
-      seqs: [],            // the seqs held, in order
-      lastSeq: 0,          // the highest seq held
-      contiguous: 0,       // every seq up to this one is held: sync asks for what comes after it
+      tabButton: tab.querySelector("[data-testid=chat-tab]"),
+      view: ChatLog.createView({
+        own: "expert", document: document, container: null,
+        senderLabel: senderLabel, formatTime: function (date) { return clock.format(date); }
+      }),
       readSeq: summary.read_seq || 0,
       unread: 0,
       serverUnread: summary.unread || 0,  // shown until the chat's messages are loaded
+      lastMessage: summary.last_message || null,
+      lastMessageSeq: summary.last_message ? summary.last_seq || 0 : 0,
+      lastVisitorAt: summary.last_visitor_message_at || null,
       loaded: false, syncing: false, syncAgain: false,
-      outbox: [],          // own messages not numbered yet, in the order written: {clientId, body, node, failed}
       typingUntil: 0, typingSentAt: 0, confirming: false, closing: false, draft: "", createdAt: Date.now()
     };
     chat.button.dataset.conversationId = chat.id;
+    chat.tabButton.dataset.conversationId = chat.id;
     chat.button.addEventListener("click", function () { select(chat, true); });
+    chat.tabButton.addEventListener("click", function () { select(chat, true); });
     return chat;
   }
 
   function isClosed(chat) { return chat.summary.status !== "active"; }
+
+  // The visitor wrote last: they wait for the expert.
+  function waitingForYou(chat) {
+    return !isClosed(chat) && !!chat.lastMessage && chat.lastMessage.sender === "visitor";
+  }
 
   function upsertChat(summary) {
     var id = String(summary.conversation_id);
     var chat = chats[id];
     if (!chat) {
       chat = chats[id] = newChat(summary);
-      ui.chatList.appendChild(chat.entry);
+      order.push(chat);
+      ui.tabs.appendChild(chat.tab);
       sync(chat);
       wantCanned(summary.brand);
     } else {
       var wasOpen = !isClosed(chat);
       if (!wasOpen && summary.status === "active") { return chat; }  // a late, older answer: an ended chat stays ended
+      var rated = chat.summary.visitor_rating == null && summary.visitor_rating != null;
       chat.summary = summary;
       chat.readSeq = Math.max(chat.readSeq, summary.read_seq || 0);
+      if (summary.last_message && (summary.last_seq || 0) >= chat.lastMessageSeq) {
+        chat.lastMessage = summary.last_message;
+        chat.lastMessageSeq = summary.last_seq || 0;
+      }
+      if (summary.last_visitor_message_at && !(parseTime(chat.lastVisitorAt) >= parseTime(summary.last_visitor_message_at))) {
+        chat.lastVisitorAt = summary.last_visitor_message_at;
+      }
       if (wasOpen && isClosed(chat) && !chat.closing) {
-        announce(format(labels.labelChatEnded, { brand: summary.brand.name }));
+        announce(format(labels.labelChatEnded, { visitor: visitorName(chat), brand: summary.brand.name }));
+      } else if (rated) {
+        announce(format(labels.labelRated, { visitor: visitorName(chat), rating: summary.visitor_rating }), chat === selected);
       }
     }
     renderChatItem(chat);
-    renderChatList();
+    renderList();
     if (chat === selected) { renderPane(); }
+    if (wanted && wanted.id === id) { openWanted(); }
     return chat;
   }
 
@@ -248,63 +240,96 @@
     return chat.loaded ? chat.unread : Math.max(chat.unread, chat.serverUnread);
   }
 
-  function renderChatItem(chat) {
-    var summary = chat.summary;
-    var count = unreadCount(chat);
-    field(chat.button, "brand").textContent = summary.brand.name;
-    field(chat.button, "topic").textContent = summary.topic || labels.labelNoTopic;
-    field(chat.button, "closed").hidden = !isClosed(chat);
-    chat.button.classList.toggle("chat-item--closed", isClosed(chat));
-    var badge = chat.button.querySelector("[data-testid=unread]");
+  function setUnread(badge, text, count) {
     badge.textContent = String(count);
     badge.hidden = count === 0;
-    field(chat.button, "unread-text").textContent = count ? format(labels.labelUnread, { count: count }) : "";
-    if (chat === selected) { chat.button.setAttribute("aria-current", "true"); } else { chat.button.removeAttribute("aria-current"); }
+    text.textContent = count ? format(labels.labelUnread, { count: count }) : "";
   }
 
-  function renderChatList() {
-    ui.chatsEmpty.hidden = Object.keys(chats).length > 0;
+  function renderChatItem(chat) {
+    var summary = chat.summary;
+    var closed = isClosed(chat);
+    var button = chat.button;
+    var name = visitorName(chat);
+    field(button, "visitor").textContent = name;
+    field(button, "brand").textContent = summary.brand.name;
+    field(button, "topic").textContent = summary.topic || labels.labelNoTopic;
+    var last = chat.lastMessage;
+    field(button, "last-sender").textContent = last ? format(labels.labelSaid, { sender: senderLabel(last.sender) }) : "";
+    field(button, "last").textContent = last ? firstLine(last.body) : "";
+    field(button, "closed").hidden = !closed;
+    var left = field(button, "left");
+    left.hidden = closed || !summary.visitor_left_at;
+    left.textContent = labels.labelLeftTag;
+    var waiting = field(button, "waiting");
+    waiting.hidden = !waitingForYou(chat) || !left.hidden;
+    waiting.textContent = labels.labelWaiting;
+    var rating = field(button, "rating");
+    rating.hidden = summary.visitor_rating == null;
+    rating.textContent = summary.visitor_rating == null ? "" : format(labels.labelRating, { rating: summary.visitor_rating });
+    button.classList.toggle("chat-item--closed", closed);
+    button.classList.toggle("chat-item--waiting", waitingForYou(chat));
+    renderSince(chat);
+    var count = unreadCount(chat);
+    setUnread(button.querySelector("[data-testid=unread]"), field(button, "unread-text"), count);
+    // The tab in the conversation's header: visitor and brand, and what is unread there.
+    field(chat.tabButton, "visitor").textContent = summary.visitor_label || chat.id;
+    field(chat.tabButton, "brand").textContent = summary.brand.name;
+    chat.tabButton.setAttribute("aria-label", name + ", " + summary.brand.name);
+    setUnread(field(chat.tabButton, "unread"), field(chat.tabButton, "unread-text"), count);
+    chat.tabButton.classList.toggle("chat-tab--closed", closed);
+    chat.tabButton.classList.toggle("chat-tab--waiting", waitingForYou(chat));
+    [button, chat.tabButton].forEach(function (node) {
+      if (chat === selected) { node.setAttribute("aria-current", "true"); } else { node.removeAttribute("aria-current"); }
+    });
+  }
+
+  function renderSince(chat) {
+    var seconds = isClosed(chat) ? null : secondsSince(chat.lastVisitorAt);
+    var shown = seconds === null ? "" : duration(seconds);
+    field(chat.button, "since").textContent = shown;
+    field(chat.button, "since-text").textContent = shown ? format(labels.labelSince, { time: shown }) : "";
+  }
+
+  // Waiting for an answer first (the longest wait on top), then the other open chats by latest activity, then the
+  // closed ones, latest first: an expert with three chats sees at the top the visitor who waits the longest.
+  function rank(chat) {
+    if (isClosed(chat)) { return [2, -(parseTime(chat.summary.closed_at) || 0)]; }
+    var visitorAt = parseTime(chat.lastVisitorAt) || 0;
+    if (waitingForYou(chat) || unreadCount(chat) > 0) { return [0, visitorAt]; }
+    var lastAt = chat.lastMessage ? parseTime(chat.lastMessage.created_at) || 0 : 0;
+    return [1, -Math.max(lastAt, parseTime(chat.summary.started_at) || 0)];
+  }
+
+  function renderList() {
+    var sorted = order.slice().sort(function (a, b) {
+      var ra = rank(a), rb = rank(b);
+      return ra[0] - rb[0] || ra[1] - rb[1] || order.indexOf(a) - order.indexOf(b);
+    });
+    var focused = document.activeElement;
+    sorted.forEach(function (chat, index) {
+      if (ui.chatList.children[index] !== chat.entry) { ui.chatList.insertBefore(chat.entry, ui.chatList.children[index] || null); }
+    });
+    if (focused && focused !== document.activeElement && document.contains(focused)) { focused.focus({ preventScroll: true }); }
+    ui.chatsEmpty.hidden = order.length > 0;
+    // The tabs are the open chats (and the one shown, closed or not), in the order they came.
+    var tabbed = order.filter(function (chat) { return !isClosed(chat) || chat === selected; });
+    order.forEach(function (chat) { chat.tab.hidden = tabbed.indexOf(chat) < 0; });
+    ui.tabsNav.hidden = tabbed.length < 2;
+    ui.bar.classList.toggle("conversation__bar--tabs", !ui.tabsNav.hidden);
+    // The brand on each tab only when the tabs are of more than one brand: otherwise it only takes room.
+    ui.tabsNav.classList.toggle("chat-tabs--one-brand", tabbed.every(function (chat) {
+      return chat.summary.brand.id === tabbed[0].summary.brand.id;
+    }));
+    ui.clearClosed.hidden = order.filter(isClosed).length < 2;
+    var others = 0;  // what waits in the other open chats
+    order.forEach(function (chat) {
+      if (!isClosed(chat) && chat !== selected) { others += unreadCount(chat); }
+    });
+    setUnread(ui.backUnread, ui.backUnreadText, others);
   }
 
   // Messages.
-
-  function messageNode(sender, body) {
-    var node = document.createElement("div");
-    node.className = "message message--" + sender;
-    node.dataset.sender = sender;
-    var who = document.createElement("span");
-    who.className = "visually-hidden";
-    who.textContent = (labels["labelSender" + sender.charAt(0).toUpperCase() + sender.slice(1)] || sender) + ": ";
-    var text = document.createElement("p");
-    text.className = "message__body";
-    text.textContent = body;
-    var meta = document.createElement("p");
-    meta.className = "message__meta";
-    var time = document.createElement("time");
-    var state = document.createElement("span");
-    state.className = "message__state";
-    meta.appendChild(time);
-    meta.appendChild(state);
-    node.appendChild(who);
-    node.appendChild(text);
-    node.appendChild(meta);
-    return node;
-  }
-
-  function stamp(node, message) {
-    var when = parseTime(message.created_at);
-    var time = node.querySelector("time");
-    if (!isNaN(when)) {
-      time.dateTime = new Date(when).toISOString();
-      time.textContent = clock.format(new Date(when));
-    }
-  }
-
-  function setMessageState(node, text, failed) {
-    node.classList.toggle("message--pending", !failed && !!text);
-    node.classList.toggle("message--failed", !!failed);
-    node.querySelector(".message__state").textContent = text || "";
-  }
 
   function watching(chat) {
     return chat === selected && document.visibilityState !== "hidden";
@@ -316,65 +341,31 @@
 
   function scrollToEnd() { ui.log.scrollTop = ui.log.scrollHeight; }
 
-  function placeInLog(chat, node, seq) {
-    var index = chat.seqs.indexOf(seq);
-    var next = index >= 0 && index + 1 < chat.seqs.length ? chat.messages[chat.seqs[index + 1]] : null;
-    if (!next) {  // numbered messages come before the ones still unanswered
-      var waiting = chat.outbox.filter(function (item) { return item.node.parentNode === ui.log; })[0];
-      next = waiting ? waiting.node : null;
+  function noteMessage(chat, message) {
+    if (message.seq >= chat.lastMessageSeq) {
+      chat.lastMessage = { sender: message.sender, body: message.body, created_at: message.created_at };
+      chat.lastMessageSeq = message.seq;
     }
-    ui.log.insertBefore(node, next);
-  }
-
-  function insertSeq(chat, seq) {
-    var seqs = chat.seqs;
-    var at = seqs.length;
-    while (at > 0 && seqs[at - 1] > seq) { at--; }
-    seqs.splice(at, 0, seq);
-  }
-
-  function outgoing(chat, clientId) {
-    return chat.outbox.filter(function (item) { return item.clientId === clientId; })[0] || null;
-  }
-
-  // Show one message in its place; false when its seq is already shown.
-  function addMessage(chat, message) {
-    var seq = message.seq;
-    if (typeof seq !== "number" || seq < 1 || chat.messages[seq]) { return false; }
-    var own = message.sender === "expert" && message.client_id ? outgoing(chat, message.client_id) : null;
-    var node;
-    if (own) {
-      node = own.node;
-      chat.outbox.splice(chat.outbox.indexOf(own), 1);
-      setMessageState(node, "", false);
-      node.querySelector(".message__body").textContent = message.body;  // as stored: any markup is stripped
-      if (node.parentNode) { node.parentNode.removeChild(node); }
-    } else {
-      node = messageNode(message.sender, message.body);
-    }
-    node.dataset.seq = String(seq);
-    stamp(node, message);
-    chat.messages[seq] = node;
-    insertSeq(chat, seq);
-    chat.lastSeq = Math.max(chat.lastSeq, seq);
-    while (chat.messages[chat.contiguous + 1]) { chat.contiguous++; }
     if (message.sender === "visitor") {
+      if (!(parseTime(chat.lastVisitorAt) >= parseTime(message.created_at))) { chat.lastVisitorAt = message.created_at; }
       chat.typingUntil = 0;
-      if (seq > chat.readSeq && !watching(chat)) { chat.unread++; }
+      if (message.seq > chat.readSeq && !watching(chat)) { chat.unread++; }
     }
-    if (chat === selected) {
-      var follow = !!own || nearBottom();
-      placeInLog(chat, node, seq);
-      if (follow) { scrollToEnd(); }
-    }
-    return true;
   }
 
   function receive(chat, messages) {
     var added = false;
-    messages.forEach(function (message) { added = addMessage(chat, message) || added; });
+    messages.forEach(function (message) {
+      var follow = chat === selected && nearBottom();
+      var entry = chat.view.receive(message);
+      if (!entry) { return; }
+      added = true;
+      noteMessage(chat, message);
+      if (chat === selected && (follow || entry.item)) { scrollToEnd(); }
+    });
     if (added) {
       renderChatItem(chat);
+      renderList();
       if (chat === selected) { renderTyping(); }
     }
     markRead(chat);
@@ -386,7 +377,7 @@
     if (chat.syncing) { chat.syncAgain = true; return; }
     chat.syncing = true;
     chat.syncAgain = false;
-    socket.emit("chat_sync", { conversation_id: Number(chat.id), after_seq: chat.contiguous }, function (answer) {
+    socket.emit("chat_sync", { conversation_id: Number(chat.id), after_seq: chat.view.log.contiguous() }, function (answer) {
       chat.syncing = false;
       if (!answer || !answer.ok) { return; }
       var messages = answer.messages || [];
@@ -398,7 +389,8 @@
 
   // Without the socket (its library did not load), messages can still be read over the API.
   function syncOverHttp(chat) {
-    var url = labels.apiBase + "/conversations/" + encodeURIComponent(chat.id) + "/messages?after=" + chat.contiguous;
+    var url = labels.apiBase + "/conversations/" + encodeURIComponent(chat.id) + "/messages?after=" +
+      chat.view.log.contiguous();
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) { throw new Error("messages answered " + response.status); }
@@ -413,127 +405,346 @@
 
   function markRead(chat) {
     if (!watching(chat)) { return; }
+    var hadUnread = unreadCount(chat) > 0;
     chat.unread = 0;
     chat.serverUnread = 0;
-    renderChatItem(chat);
-    if (chat.lastSeq > chat.readSeq && connected()) {
-      chat.readSeq = chat.lastSeq;
-      socket.emit("chat_read", { conversation_id: Number(chat.id), seq: chat.lastSeq }, noop);
+    if (hadUnread) { renderChatItem(chat); renderList(); }
+    var last = chat.view.log.last();
+    if (last > chat.readSeq && connected()) {
+      chat.readSeq = last;
+      socket.emit("chat_read", { conversation_id: Number(chat.id), seq: last }, noop);
     }
   }
 
   // Sending: shown at once, kept until the server answers, sent again after each reconnection.
 
   function send(chat, body) {
-    var item = { clientId: newClientId(), body: body, node: messageNode("expert", body), failed: false };
-    item.node.dataset.clientId = item.clientId;
-    setMessageState(item.node, labels.labelSending, false);
-    chat.outbox.push(item);
-    if (chat === selected) { ui.log.appendChild(item.node); scrollToEnd(); }
+    var item = chat.view.send(body, labels.labelSending);
+    chat.lastMessage = { sender: "expert", body: body, created_at: new Date(serverNow()).toISOString() };
+    if (chat === selected) { scrollToEnd(); }
+    renderChatItem(chat);
+    renderList();
     transmit(chat, item);
   }
 
   function transmit(chat, item) {
-    if (item.failed || !connected()) { return; }  // unsent ones go at the next connection
+    if (item.failed || item.inFlight || !connected()) { return; }  // unsent ones go at the next connection
+    item.inFlight = true;
     socket.emit("chat_send", { conversation_id: Number(chat.id), client_id: item.clientId, body: item.body },
       function (answer) {
-        if (chat.outbox.indexOf(item) < 0) { return; }  // the message event showed it first
+        item.inFlight = false;
+        if (!chat.view.log.pending(item.clientId)) { return; }  // the message event showed it first
         if (answer && answer.ok && answer.message) {
           receive(chat, [answer.message]);
         } else {  // refused (the chat ended, say): shown as not sent, never sent again
-          item.failed = true;
-          setMessageState(item.node, format(labels.labelFailed, { error: (answer && answer.error) || labels.labelError }), true);
+          chat.view.fail(item, format(labels.labelFailed, { error: (answer && answer.error) || labels.labelError }));
         }
       });
   }
 
   // The conversation pane.
 
+  function showPage(url) {
+    var link = field(ui.facts, "page");
+    var valid = !!url && /^https?:\/\//i.test(url);
+    link.closest("[data-fact]").hidden = !valid;
+    if (!valid) { link.removeAttribute("href"); return; }
+    var shown = url.replace(/^https?:\/\//i, "").replace(/\/$/, "");
+    link.href = url;
+    link.title = url;
+    link.textContent = shown.length > 60 ? shown.slice(0, 59) + "…" : shown;
+  }
+
+  function fact(name, text) {
+    field(ui.facts, name).textContent = text || "";
+    ui.facts.querySelector("[data-fact=" + name + "]").hidden = !text;
+  }
+
+  function renderLeft() {
+    var chat = selected;
+    var leftAt = chat && !isClosed(chat) ? chat.summary.visitor_left_at : null;
+    ui.left.hidden = !leftAt;
+    if (!leftAt) { return; }
+    var seconds = secondsSince(leftAt);
+    field(ui.left, "left").textContent = seconds === null || seconds < 60
+      ? labels.labelLeftNow : format(labels.labelLeft, { time: duration(seconds) });
+  }
+
+  function renderEnded(chat) {
+    var summary = chat.summary;
+    var reason = { expert: labels.labelEndedExpert, visitor: labels.labelEndedVisitor,
+                   inactivity: labels.labelEndedInactivity }[summary.end_reason];
+    field(ui.ended, "ended").textContent = reason || labels.labelEnded;
+    var rating = summary.visitor_rating;
+    field(ui.ended, "stars").textContent = rating == null ? "" : "★★★★★".slice(0, rating) + "☆☆☆☆☆".slice(0, 5 - rating);
+    field(ui.ended, "rating").textContent = rating == null ? labels.labelNotRated : format(labels.labelRating, { rating: rating });
+    ui.comment.hidden = !summary.visitor_comment;
+    field(ui.comment, "comment").textContent = summary.visitor_comment || "";
+  }
+
   function renderPane() {
     var chat = selected;
     root.classList.toggle("inbox--chat-open", !!chat);
     pane.hidden = !chat;
     ui.placeholder.hidden = !!chat;
+    layout();
     if (!chat) { return; }
     var summary = chat.summary;
     var closed = isClosed(chat);
-    field(pane, "brand").textContent = summary.brand.name;
-    field(pane, "topic").textContent = summary.topic || labels.labelNoTopic;
-    showPage(pane, summary.page_url);
-    ui.rating.hidden = summary.visitor_rating == null;
-    ui.rating.textContent = summary.visitor_rating == null ? "" : format(labels.labelRating, { rating: summary.visitor_rating });
+    field(ui.title, "visitor").textContent = visitorName(chat);
+    field(ui.title, "brand").textContent = summary.brand.name;
+    fact("topic", summary.topic || labels.labelNoTopic);
+    fact("language", languageName(summary.visitor_locale));
+    fact("waited", summary.waited_seconds == null ? "" : format(labels.labelWaited, { time: duration(summary.waited_seconds) }));
+    showPage(summary.page_url);
+    renderLeft();
     ui.ended.hidden = !closed;
+    if (closed) { renderEnded(chat); }
     ui.close.hidden = closed || chat.confirming;
     ui.confirmClose.hidden = closed || !chat.confirming;
     ui.cancelClose.hidden = closed || !chat.confirming;
-    ui.dismiss.hidden = !closed;
+    ui.form.hidden = closed;
     ui.input.disabled = closed;
     ui.send.disabled = closed || !socket;  // without the socket, chats can be read but not answered
-    ui.canned.disabled = closed;
+    if (closed) { closeSuggestions(); }
     renderTyping();
   }
 
-  function renderCanned(chat) {
-    var answers = cannedAnswers[String(chat.summary.brand.id)] || [];
-    while (ui.canned.options.length > 1) { ui.canned.remove(1); }
-    answers.forEach(function (answer, index) {
-      ui.canned.add(new Option(answer.title, String(index)));
-    });
-    ui.canned.value = "";
-    ui.cannedField.hidden = answers.length === 0;
-  }
-
   function renderTyping() {
+    var wasAtEnd = nearBottom();
     ui.typing.hidden = !(selected && !isClosed(selected) && selected.typingUntil > Date.now());
+    if (wasAtEnd) { scrollToEnd(); }
   }
 
   var logQuietTimer = null;
-  function renderLog(chat) {
+  function showLog(chat) {
     // Switching chats is not news: the log is silent while it fills with the other chat's messages.
     ui.log.setAttribute("aria-live", "off");
-    var nodes = chat.seqs.map(function (seq) { return chat.messages[seq]; })
-      .concat(chat.outbox.map(function (item) { return item.node; }));
-    ui.log.replaceChildren.apply(ui.log, nodes);
+    chat.view.attach(ui.log);
     scrollToEnd();
     clearTimeout(logQuietTimer);
     logQuietTimer = setTimeout(function () { ui.log.setAttribute("aria-live", "polite"); }, 100);
   }
 
   function select(chat, moveFocus) {
-    if (selected && selected !== chat) {
-      selected.draft = ui.input.value;
-      selected.confirming = false;
-    }
     var previous = selected;
+    if (previous && previous !== chat) {
+      previous.draft = ui.input.value;
+      previous.confirming = false;
+      previous.view.detach();
+    }
     selected = chat;
+    closeSuggestions();
     if (previous && previous !== chat) { renderChatItem(previous); }
     if (chat) {
       chat.confirming = false;
       if (previous !== chat) {
         ui.input.value = chat.draft || "";
         ui.inputError.textContent = "";
-        renderLog(chat);
+        ui.input.removeAttribute("aria-invalid");
+        showLog(chat);
       }
-      renderCanned(chat);
       renderChatItem(chat);
     }
     renderPane();
+    renderList();
+    fitInput();
     if (chat) {
-      // On a phone the list is now a strip of tabs: bring the open chat's tab into sight.
-      if (chat.button.scrollIntoView) { chat.button.scrollIntoView({ block: "nearest", inline: "nearest" }); }
+      scrollToEnd();
+      if (chat.tabButton.scrollIntoView && !ui.tabsNav.hidden) {
+        chat.tabButton.scrollIntoView({ block: "nearest", inline: "nearest" });
+      }
       markRead(chat);
-      if (moveFocus) { ui.title.focus(); }
-    } else if (moveFocus && previous && chats[previous.id]) {
-      previous.button.focus();
+      if (moveFocus) { ui.title.focus({ preventScroll: true }); }
+    } else if (moveFocus) {
+      if (previous && chats[previous.id]) { previous.button.focus(); } else { ui.listTitle.focus(); }
     }
   }
 
   function removeChat(chat) {
     if (chat === selected) { select(null, false); }
+    chat.view.detach();
     chat.entry.remove();
+    chat.tab.remove();
+    order.splice(order.indexOf(chat), 1);
     delete chats[chat.id];
-    renderChatList();
+    renderList();
   }
+
+  function dismiss(closed) {
+    writeDismissed(readDismissed().concat(closed.map(function (chat) { return chat.id; })));
+    closed.forEach(removeChat);
+    ui.listTitle.focus();
+  }
+
+  // The chat asked for in the address, or just accepted in the offer banner: opened as soon as it is known.
+  function want(id) {
+    wanted = { id: String(id), until: Date.now() + OPEN_WAIT_MS };
+    openWanted();
+  }
+
+  function openWanted() {
+    if (!wanted) { return; }
+    if (Date.now() > wanted.until) { wanted = null; return; }
+    var chat = chats[wanted.id];
+    if (!chat) { return; }
+    wanted = null;
+    select(chat, true);
+  }
+
+  // The viewport: on a phone an open chat fills the screen below the site's bar, and what the on-screen keyboard
+  // covers is taken off (the visual viewport), so the composer stays in view; the page itself does not scroll.
+
+  function layout() {
+    var full = !!selected && !!phone && phone.matches;
+    var html = document.documentElement;
+    var viewport = window.visualViewport;
+    html.classList.toggle("chat-screen", full);
+    html.classList.toggle("chat-screen--measured", full && !!viewport);
+    if (full && viewport) {
+      html.style.setProperty("--chat-viewport-height", Math.round(viewport.height) + "px");
+      html.style.setProperty("--chat-viewport-top", Math.round(viewport.offsetTop) + "px");
+    } else {
+      html.style.removeProperty("--chat-viewport-height");
+      html.style.removeProperty("--chat-viewport-top");
+    }
+  }
+
+  var stickToEnd = true;  // the log was at its end: it stays there when its box shrinks (keyboard, longer draft)
+
+  function relayout() {
+    layout();
+    if (stickToEnd) { scrollToEnd(); }
+  }
+
+  // The draft grows with what is written, up to the height CSS allows, then scrolls.
+  function fitInput() {
+    var atEnd = nearBottom();
+    ui.input.style.height = "";
+    if (ui.input.value) { ui.input.style.height = ui.input.scrollHeight + 2 + "px"; }  // the hint does not count
+    if (atEnd) { scrollToEnd(); }
+  }
+
+  // Canned answers: "/" and a few letters in the composer list the brand's answers whose title or text match;
+  // arrows or a tap choose, Enter or a tap puts the answer's text in place of "/letters".
+
+  var canned = { items: [], active: -1, start: -1, dismissedAt: -1 };
+
+  function fold(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  function slashQuery() {
+    if (ui.input.selectionStart !== ui.input.selectionEnd) { return null; }
+    var before = ui.input.value.slice(0, ui.input.selectionStart);
+    var match = /(^|\s)\/([^\s/]{0,40})$/.exec(before);
+    return match ? { start: before.length - match[2].length - 1, query: match[2] } : null;
+  }
+
+  function matches(answers, query) {
+    var needle = fold(query);
+    var scored = [];
+    answers.forEach(function (answer, index) {
+      var title = fold(answer.title);
+      var score = !needle ? 0 : title.indexOf(needle) === 0 ? 0 : title.indexOf(needle) > 0 ? 1
+        : fold(answer.body).indexOf(needle) >= 0 ? 2 : -1;
+      if (score >= 0) { scored.push({ answer: answer, score: score, index: index }); }
+    });
+    scored.sort(function (a, b) { return a.score - b.score || a.index - b.index; });
+    return scored.slice(0, CANNED_SHOWN).map(function (item) { return item.answer; });
+  }
+
+  function suggest() {
+    var chat = selected;
+    var found = chat && !isClosed(chat) ? slashQuery() : null;
+    if (!found) { canned.dismissedAt = -1; }
+    if (!found || found.start === canned.dismissedAt) { closeSuggestions(); return; }
+    canned.dismissedAt = -1;
+    var answers = cannedAnswers[String(chat.summary.brand.id)] || [];
+    if (!answers.length) { closeSuggestions(); return; }
+    var items = matches(answers, found.query);
+    var same = canned.start === found.start && items.length === canned.items.length &&
+      items.every(function (item, i) { return item === canned.items[i]; });
+    canned.start = found.start;
+    if (same) { return; }
+    var wasOpen = !ui.canned.hidden;
+    canned.items = items;
+    canned.active = items.length ? 0 : -1;
+    ui.canned.replaceChildren.apply(ui.canned, items.map(function (answer, index) {
+      var option = document.createElement("li");
+      option.id = "canned-option-" + index;
+      option.className = "canned__option";
+      option.setAttribute("role", "option");
+      option.setAttribute("data-testid", "canned-option");
+      var title = document.createElement("span");
+      title.className = "canned__title";
+      title.textContent = answer.title;
+      var body = document.createElement("span");
+      body.className = "canned__body";
+      body.textContent = firstLine(answer.body);
+      option.appendChild(title);
+      option.appendChild(body);
+      option.addEventListener("mousedown", function (event) { event.preventDefault(); });  // the draft keeps focus
+      option.addEventListener("click", function () { insertCanned(answer); });
+      return option;
+    }));
+    ui.canned.hidden = items.length === 0;
+    highlight();
+    if (!items.length && wasOpen) { announce(labels.labelCannedNone, true); }
+    if (items.length) { announce(format(labels.labelCannedCount, { count: items.length }), true); }
+  }
+
+  function highlight() {
+    Array.prototype.forEach.call(ui.canned.children, function (option, index) {
+      option.setAttribute("aria-selected", String(index === canned.active));
+    });
+    var active = ui.canned.children[canned.active];
+    if (active) {
+      ui.input.setAttribute("aria-activedescendant", active.id);
+      if (active.scrollIntoView) { active.scrollIntoView({ block: "nearest" }); }
+    } else {
+      ui.input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function closeSuggestions() {
+    canned.items = [];
+    canned.active = -1;
+    canned.start = -1;
+    ui.canned.hidden = true;
+    ui.canned.replaceChildren();
+    ui.input.removeAttribute("aria-activedescendant");
+  }
+
+  function insertCanned(answer) {
+    var found = slashQuery();
+    var start = found ? found.start : ui.input.selectionStart;
+    ui.input.setRangeText(answer.body, start, ui.input.selectionEnd, "end");
+    closeSuggestions();
+    ui.input.focus();
+    fitInput();
+    typed();
+  }
+
+  function cannedKey(event) {
+    if (ui.canned.hidden || !canned.items.length) { return false; }
+    var count = canned.items.length;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      canned.active = (canned.active + (event.key === "ArrowDown" ? 1 : count - 1)) % count;
+      highlight();
+    } else if ((event.key === "Enter" && !event.shiftKey) || event.key === "Tab") {
+      insertCanned(canned.items[Math.max(0, canned.active)]);
+    } else if (event.key === "Escape") {
+      canned.dismissedAt = canned.start;
+      closeSuggestions();
+    } else {
+      return false;
+    }
+    event.preventDefault();
+    return true;
+  }
+
+  // The composer.
 
   function submit(event) {
     event.preventDefault();
@@ -551,17 +762,9 @@
     ui.input.removeAttribute("aria-invalid");
     ui.input.value = "";
     chat.draft = "";
+    closeSuggestions();
+    fitInput();
     send(chat, body);
-    ui.input.focus();
-  }
-
-  function insertCanned() {
-    var chat = selected;
-    var answers = chat ? cannedAnswers[String(chat.summary.brand.id)] || [] : [];
-    var answer = ui.canned.value === "" ? null : answers[Number(ui.canned.value)];
-    ui.canned.value = "";
-    if (!answer) { return; }
-    ui.input.setRangeText(answer.body, ui.input.selectionStart, ui.input.selectionEnd, "end");  // at the caret
     ui.input.focus();
   }
 
@@ -574,17 +777,19 @@
     socket.emit("chat_typing", { conversation_id: Number(chat.id) }, noop);
   }
 
-  function closeChat() {
-    var chat = selected;
+  function closeChat(chat) {
     if (!chat || isClosed(chat) || chat.closing) { return; }
     if (!connected()) { announce(labels.labelDisconnected); return; }
     chat.closing = true;
     ui.confirmClose.disabled = true;
+    ui.closeLeft.disabled = true;
     socket.emit("chat_close", { conversation_id: Number(chat.id) }, function (answer) {
       ui.confirmClose.disabled = false;
+      ui.closeLeft.disabled = false;
       chat.confirming = false;
       if (answer && answer.ok && answer.chat) {
         upsertChat(answer.chat);
+        if (chat === selected) { ui.title.focus({ preventScroll: true }); }
       } else {
         chat.closing = false;
         announce((answer && answer.error) || labels.labelError);
@@ -600,37 +805,31 @@
     (on ? ui.confirmClose : ui.close).focus();
   }
 
-  // The inbox, fetched after each (re)connection: offers and chats that came or went meanwhile.
+  // The inbox, fetched after each (re)connection: chats that started or ended meanwhile.
 
   function merge(inbox, askedAt) {
     Object.keys(inbox.canned_answers || {}).forEach(function (brandId) {
       cannedAnswers[brandId] = inbox.canned_answers[brandId];
     });
-    var offerIds = {};
-    (inbox.offers || []).forEach(function (offer) {
-      offerIds[String(offer.offer_id)] = true;
-      addOffer(offer, false);
-    });
-    Object.keys(offers).forEach(function (id) {
-      if (!offerIds[id] && offers[id].addedAt < askedAt) { removeOffer(id); }  // gone while we were away
-    });
     var chatIds = {};
+    var stillClosed = [];
     (inbox.chats || []).forEach(function (summary) {
-      chatIds[String(summary.conversation_id)] = true;
+      var id = String(summary.conversation_id);
+      chatIds[id] = true;
+      if (summary.status !== "active" && isDismissed(id)) { stillClosed.push(id); return; }
       upsertChat(summary);
     });
+    writeDismissed(stillClosed);  // the others are out of the inbox for good: forget them
     Object.keys(chats).forEach(function (id) {
       var chat = chats[id];
       if (!chatIds[id] && !isClosed(chat) && chat.createdAt < askedAt) {
-        // It ended while we were away (the inbox lists open chats only); its closing event was missed.
-        var summary = Object.assign({}, chat.summary, { status: "closed" });
-        upsertChat(summary);
+        // It ended while we were away and left the inbox; its closing event was missed.
+        upsertChat(Object.assign({}, chat.summary, { status: "closed" }));
       }
     });
-    if (selected) { renderCanned(selected); }
   }
 
-  // A brand seen for the first time (a new offer): its canned answers come with the inbox, asked for once.
+  // A brand seen for the first time: its canned answers come with the inbox, asked for once.
   function wantCanned(brand) {
     var key = String(brand.id);
     if (Object.prototype.hasOwnProperty.call(cannedAnswers, key) || cannedAsked[key]) { return; }
@@ -661,37 +860,12 @@
       var chat = chats[id];
       chat.syncing = false;  // an answer lost with the old connection never comes
       sync(chat);
-      chat.outbox.slice().forEach(function (item) { transmit(chat, item); });
+      chat.view.log.unsent().forEach(function (item) {
+        item.inFlight = false;
+        transmit(chat, item);
+      });
     });
     refresh();
-  }
-
-  function onDisconnect() {
-    Object.keys(offers).forEach(function (id) { setOfferBusy(offers[id], false); });
-  }
-
-  function onOffer(offer) {
-    if (!offer || offer.offer_id == null) { return; }
-    var expires = parseTime(offer.expires_at);
-    if (!isNaN(expires) && typeof offer.timeout_seconds === "number") {
-      learnServerTime(expires - offer.timeout_seconds * 1000);  // an offer is announced as it is made
-    }
-    var isNew = !offers[String(offer.offer_id)];
-    addOffer(offer, true);
-    if (isNew && offers[String(offer.offer_id)]) {
-      announce(format(labels.labelNewOffer, { brand: offer.brand ? offer.brand.name : "" }));
-      if (offer.brand) { wantCanned(offer.brand); }
-    }
-  }
-
-  function onOfferGone(event) {
-    var id = String(event && event.offer_id);
-    var entry = offers[id];
-    if (!entry) { return; }
-    removeOffer(id);
-    var brand = entry.offer.brand ? entry.offer.brand.name : "";
-    if (event.reason === "expired") { announce(format(labels.labelOfferExpired, { brand: brand })); }
-    if (event.reason === "rescinded") { announce(format(labels.labelOfferRescinded, { brand: brand })); }
   }
 
   function onChat(summary) {
@@ -704,7 +878,7 @@
     var chat = message && chats[String(message.conversation_id)];
     if (!chat) { return; }
     receive(chat, [message]);
-    if (message.seq > chat.contiguous) { sync(chat); }  // one went missing in between: fetch the gap
+    if (chat.view.log.hasGap()) { sync(chat); }  // one went missing in between: fetch the gap
   }
 
   function onTyping(event) {
@@ -715,10 +889,18 @@
     setTimeout(renderTyping, TYPING_SHOWN_MS + 50);
   }
 
-  function onPresence(event) {
-    if (!event || !event.status) { return; }
-    root.dataset.presence = event.status;
-    ui.presenceNotice.hidden = event.status === "available";
+  // The offer banner accepted a chat while this page is open: show it, open it, composer ready.
+  function onAcceptedInBanner(event) {
+    var summary = event && event.detail && event.detail.chat;
+    if (!summary || summary.conversation_id == null || !summary.brand) { return; }
+    var chat = upsertChat(summary);
+    announce(format(labels.labelChatStarted, { visitor: visitorName(chat), brand: summary.brand.name }), true);
+    select(chat, true);
+  }
+
+  function renderTimes() {
+    order.forEach(renderSince);
+    renderLeft();
   }
 
   // Start.
@@ -727,46 +909,73 @@
   try {
     data = JSON.parse(initial.textContent);
   } catch (error) {
-    data = { offers: [], chats: [], canned_answers: {} };
+    data = { chats: [], canned_answers: {} };
   }
   cannedAnswers = data.canned_answers || {};
-  (data.offers || []).forEach(function (offer) { addOffer(offer, false); });
-  (data.chats || []).forEach(function (summary) { upsertChat(summary); });
-  renderChatList();
+  (data.chats || []).forEach(function (summary) {
+    if (summary.status === "active" || !isDismissed(summary.conversation_id)) { upsertChat(summary); }
+  });
+  renderList();
   renderPane();
-  setInterval(tick, TICK_MS);
 
+  // /expert/chats?chat=<id>: the chat accepted in the banner on another page opens at once.
+  var params = new URLSearchParams(window.location.search);
+  if (params.has("chat")) {
+    var asked = params.get("chat");
+    params.delete("chat");
+    var rest = params.toString();
+    window.history.replaceState(window.history.state, "", window.location.pathname + (rest ? "?" + rest : "") +
+      window.location.hash);
+    if (/^\d+$/.test(asked)) { want(asked); }
+  }
+
+  setInterval(renderTimes, TIMES_EVERY_MS);
   ui.form.addEventListener("submit", submit);
-  ui.input.addEventListener("input", typed);
+  ui.input.addEventListener("input", function () {
+    fitInput();
+    suggest();
+    typed();
+  });
+  ui.input.addEventListener("click", suggest);
+  ui.input.addEventListener("keyup", function (event) {
+    if (event.key === "ArrowLeft" || event.key === "ArrowRight" || event.key === "Home" || event.key === "End") { suggest(); }
+  });
+  ui.input.addEventListener("blur", function () { setTimeout(function () { if (document.activeElement !== ui.input) { closeSuggestions(); } }, 150); });
   ui.input.addEventListener("keydown", function (event) {
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing) { return; }
+    if (event.isComposing || cannedKey(event)) { return; }
+    if (event.key !== "Enter" || event.shiftKey) { return; }
     if (enterAddsLine && !event.ctrlKey && !event.metaKey) { return; }
     event.preventDefault();
     if (ui.form.requestSubmit) { ui.form.requestSubmit(); } else { submit(event); }
   });
-  ui.canned.addEventListener("change", insertCanned);
   ui.close.addEventListener("click", function () { confirming(true); });
   ui.cancelClose.addEventListener("click", function () { confirming(false); });
-  ui.confirmClose.addEventListener("click", closeChat);
-  ui.dismiss.addEventListener("click", function () {
-    if (!selected) { return; }
-    removeChat(selected);
-    root.querySelector("#chats-title").focus();
-  });
-  pane.querySelector("[data-back]").addEventListener("click", function () { select(null, true); });
+  ui.confirmClose.addEventListener("click", function () { closeChat(selected); });
+  ui.closeLeft.addEventListener("click", function () { closeChat(selected); });  // the visitor is gone: no second tap
+  ui.dismiss.addEventListener("click", function () { if (selected) { dismiss([selected]); } });
+  ui.clearClosed.addEventListener("click", function () { dismiss(order.filter(isClosed)); });
+  ui.back.addEventListener("click", function () { select(null, true); });
+  ui.log.addEventListener("scroll", function () { stickToEnd = nearBottom(); }, { passive: true });
+  if (window.ResizeObserver) {
+    new window.ResizeObserver(function () { if (stickToEnd) { scrollToEnd(); } }).observe(ui.log);
+  }
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener("resize", relayout);
+    window.visualViewport.addEventListener("scroll", relayout);
+  }
+  if (phone) {
+    if (phone.addEventListener) { phone.addEventListener("change", relayout); } else { phone.addListener(relayout); }
+  }
   document.addEventListener("visibilitychange", function () { if (selected) { markRead(selected); } });
+  document.addEventListener("marketplace:chat-accepted", onAcceptedInBanner);
 
   if (!socket) {
     ui.status.textContent = labels.labelNoSocket;  // stays: it holds until the page is reloaded
     return;
   }
   socket.on("connect", onConnect);
-  socket.on("disconnect", onDisconnect);
-  socket.on("offer", onOffer);
-  socket.on("offer_gone", onOfferGone);
   socket.on("chat", onChat);
   socket.on("message", onMessage);
   socket.on("typing", onTyping);
-  socket.on("presence", onPresence);
   if (socket.connected) { onConnect(); }
 })();
