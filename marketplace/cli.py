@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -49,13 +50,19 @@ def serve(host: str, port: int, demo: bool) -> None:
 
         logins = seed()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only for display
-    click.echo(f"\nMarketplace is running at http://{shown_host}:{port}/")
+    base_url = f"http://{shown_host}:{port}"
+    click.echo(f"\nMarketplace is running at {base_url}/")
     if logins:
         click.echo(f"Demo logins (password for all: {logins[0].password}):")
         for login in logins:
             click.echo(f"  {login.role:<28} {login.email}")
+    if "dev_mail" in app.blueprints:
+        click.echo(f"Mails sent (development only, newest first): {base_url}/dev/mail")
     click.echo("Press Ctrl+C to stop.\n", nl=True)
     sys.stdout.flush()
+    # What a person serving follows: mails, warnings and errors; not each request nor each scheduler run.
+    for chatty in ("werkzeug", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
     scheduler = LeasedScheduler(app) if app.config["SCHEDULER_MODE"] == "embedded" else None
     if scheduler is not None:

@@ -28,31 +28,32 @@ DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for people to log i
 
 @dataclass(frozen=True)
 class DemoLogin:
-    role: str
+    role: str  # the label printed before the address
     email: str
     password: str = DEMO_PASSWORD
 
 
+# Every account starts with the label `serve --demo` prints for it, so none is created without being printed.
 STAFF = [
-    (Role.OPS, "ops@demo.example.com", "Odile Ops"),
-    (Role.FINANCE, "finance@demo.example.com", "Farid Finance"),
-    (Role.FINANCE, "finance2@demo.example.com", "Fanny Finance"),
+    ("ops", Role.OPS, "ops@demo.example.com", "Odile Ops"),
+    ("finance", Role.FINANCE, "finance@demo.example.com", "Farid Finance"),
+    ("finance (second approver)", Role.FINANCE, "finance2@demo.example.com", "Fanny Finance"),
 ]
 BRANDS = [
     ("Maison Lumière", "maison-lumiere", "Europe/Paris", "EUR"),
     ("Vélo Rapide", "velo-rapide", "Europe/Paris", "EUR"),
 ]
 BRAND_MEMBERS = [
-    ("admin@maison-lumiere.example.com", "Bérénice Admin", "maison-lumiere", BrandRole.ADMIN),
-    ("viewer@maison-lumiere.example.com", "Victor Viewer", "maison-lumiere", BrandRole.VIEWER),
-    ("admin@velo-rapide.example.com", "Bruno Admin", "velo-rapide", BrandRole.ADMIN),
+    ("brand admin", "admin@maison-lumiere.example.com", "Bérénice Admin", "maison-lumiere", BrandRole.ADMIN),
+    ("brand viewer", "viewer@maison-lumiere.example.com", "Victor Viewer", "maison-lumiere", BrandRole.VIEWER),
+    ("brand admin (Vélo Rapide)", "admin@velo-rapide.example.com", "Bruno Admin", "velo-rapide", BrandRole.ADMIN),
 ]
 EXPERTS = [
-    ("expert@demo.example.com", "Emma Expert", "Emma",
+    ("expert", "expert@demo.example.com", "Emma Expert", "Emma",
      {"country": "FR", "phone": "+33 6 12 34 56 78", "languages": ["fr", "en"], "skills": ["lighting", "decoration"],
       "business_id": "73282932000074", "bio": "Interior designer who loves lamps.",
       "motivation": "I help friends light their homes every week."}),
-    ("lucas@demo.example.com", "Lucas Martin", "Lucas",
+    ("expert (awaiting vetting)", "lucas@demo.example.com", "Lucas Martin", "Lucas",
      {"country": "FR", "phone": "+33 7 98 76 54 32", "languages": ["fr"], "skills": ["e-bikes", "bike-repair"],
       "bio": "Bike mechanic on weekends.", "motivation": "I ride 10,000 km a year and fix every bike I meet."}),
 ]
@@ -70,13 +71,24 @@ QUIZZES = {
 }
 
 
+OPS_EMAIL = STAFF[0][2]
+EMMA_EMAIL = EXPERTS[0][1]
+
+
+def logins() -> list[DemoLogin]:
+    """Every demo account, labelled as `serve --demo` prints it."""
+    return ([DemoLogin(label, email) for label, _role, email, _name in STAFF]
+            + [DemoLogin(label, email) for label, email, _name, _slug, _role in BRAND_MEMBERS]
+            + [DemoLogin(label, email) for label, email, _name, _shown, _profile in EXPERTS])
+
+
 def _ops():
-    return accounts.find_user_by_email(STAFF[0][1])
+    return accounts.find_user_by_email(OPS_EMAIL)
 
 
 def _approve_emma(brand_id: int) -> None:
     """Emma is a vetted expert whom Maison Lumière approved; Lucas waits in the vetting queue."""
-    emma = accounts.find_user_by_email(EXPERTS[0][0])
+    emma = accounts.find_user_by_email(EMMA_EMAIL)
     profile = experts.own_profile(emma)
     if profile.status == ExpertStatus.APPLIED:
         vetting.decide(_ops(), profile.id, "approve")
@@ -195,7 +207,7 @@ def _set_up_chat(brand_id: int, slug: str) -> None:
 
 def seed() -> list[DemoLogin]:
     """Create the demo accounts and brands that are missing; return the logins to print."""
-    for role, email, name in STAFF:
+    for _label, role, email, name in STAFF:
         if accounts.find_user_by_email(email) is None:
             accounts.create_user(email, DEMO_PASSWORD, name, role, actor=None)
     brand_ids = {}
@@ -204,7 +216,7 @@ def seed() -> list[DemoLogin]:
         if brand_id is None:
             brand_id = brands.create_brand(None, name, slug=slug, timezone=timezone, currency=currency).id
         brand_ids[slug] = brand_id
-    for email, name, slug, brand_role in BRAND_MEMBERS:
+    for _label, email, name, slug, brand_role in BRAND_MEMBERS:
         user = accounts.find_user_by_email(email)
         if user is None:
             user = accounts.create_user(email, DEMO_PASSWORD, name, Role.BRAND, actor=None)
@@ -217,21 +229,14 @@ def seed() -> list[DemoLogin]:
                                                             for i, c in enumerate(choices)]}
                                  for text, choices in questions])
     brands.update_brand(_ops(), brand_ids["velo-rapide"], {"enrolment_approval": "automatic"})
-    for email, name, display_name, profile in EXPERTS:
+    for _label, email, name, display_name, profile in EXPERTS:
         if accounts.find_user_by_email(email) is None:
             experts.sign_up_expert(email, DEMO_PASSWORD, name, display_name, profile=profile)
     _approve_emma(brand_ids["maison-lumiere"])
-    emma = experts.own_profile(accounts.find_user_by_email(EXPERTS[0][0]))
+    emma = experts.own_profile(accounts.find_user_by_email(EMMA_EMAIL))
     _seed_history(brand_ids["maison-lumiere"], "Europe/Paris", emma.id, peak_per_quarter=12)
-    _seed_earnings(accounts.find_user_by_email(EXPERTS[0][0]))
+    _seed_earnings(accounts.find_user_by_email(EMMA_EMAIL))
     for _name, slug, timezone, _currency in BRANDS:
         _publish_demo_shifts(brand_ids[slug], timezone)
         _set_up_chat(brand_ids[slug], slug)
-    return [
-        DemoLogin("ops", STAFF[0][1]),
-        DemoLogin("finance", STAFF[1][1]),
-        DemoLogin("finance (second approver)", STAFF[2][1]),
-        DemoLogin("brand admin", BRAND_MEMBERS[0][0]),
-        DemoLogin("brand viewer", BRAND_MEMBERS[1][0]),
-        DemoLogin("expert", EXPERTS[0][0]),
-    ]
+    return logins()

@@ -1,9 +1,18 @@
-"""Outgoing e-mail: written to the log in development, sent over SMTP in production."""
+"""Outgoing e-mail: written to the log in development, sent over SMTP in production.
+
+Outside production the last mails sent are also kept in memory (`SentMails`), for the page a developer reads
+them on (web/dev_mail.py, `/dev/mail`), as a letter opener would.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import smtplib
+import threading
+from collections import deque
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -12,6 +21,8 @@ from flask import Flask, current_app
 from marketplace.database import after_commit
 
 log = logging.getLogger("marketplace.mail")
+KEPT_MAILS = 50  # the development page shows this many, newest first
+LINK = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)]")  # not the full stop after it
 
 
 class Mailer(Protocol):
@@ -22,7 +33,10 @@ class LogMailer:
     """Write each message to the log, so a developer can follow links without a mail server."""
 
     def send(self, message: EmailMessage) -> None:
-        log.info("mail to %s: %s\n%s", message["To"], message["Subject"], message.get_content())
+        body = message.get_content()
+        links = LINK.findall(body)
+        log.info("mail to %s: %s%s\n%s", message["To"], message["Subject"],
+                 "".join(f"\n  link: {link}" for link in links), body)
 
 
 class SmtpMailer:
@@ -40,6 +54,51 @@ class SmtpMailer:
             smtp.send_message(message)
 
 
+@dataclass(frozen=True)
+class SentMail:
+    to: str
+    subject: str
+    body: str
+    sent_at: dt.datetime
+
+    def parts(self) -> list[tuple[str, bool]]:
+        """The body as (text, is_link) pieces, so a page can make each link clickable and escape the rest."""
+        pieces, start = [], 0
+        for match in LINK.finditer(self.body):
+            pieces += [(self.body[start:match.start()], False), (match.group(0), True)]
+            start = match.end()
+        pieces.append((self.body[start:], False))
+        return [piece for piece in pieces if piece[0]]
+
+
+class SentMails:
+    """The last mails this process sent, in memory: gone at restart, never more than `size`."""
+
+    def __init__(self, size: int = KEPT_MAILS) -> None:
+        self._mails: deque[SentMail] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def add(self, message: EmailMessage) -> None:
+        mail = SentMail(str(message["To"]), str(message["Subject"]), message.get_content(), dt.datetime.now(dt.UTC))
+        with self._lock:
+            self._mails.append(mail)
+
+    def newest_first(self) -> list[SentMail]:
+        with self._lock:
+            return list(reversed(self._mails))
+
+
+class KeepingMailer:
+    """Send through another mailer, then keep a copy for the development page."""
+
+    def __init__(self, mailer: Mailer, sent: SentMails) -> None:
+        self.mailer, self.sent = mailer, sent
+
+    def send(self, message: EmailMessage) -> None:
+        self.mailer.send(message)
+        self.sent.add(message)
+
+
 def init_app(app: Flask) -> None:
     config = app.config
     if config["MAIL_BACKEND"] == "smtp":
@@ -49,6 +108,12 @@ def init_app(app: Flask) -> None:
         )
     else:
         mailer = LogMailer()
+    if config["ENV_NAME"] != "production":
+        from marketplace.web import dev_mail
+
+        sent = app.extensions["sent_mails"] = SentMails()
+        mailer = KeepingMailer(mailer, sent)
+        app.register_blueprint(dev_mail.blueprint)  # never in production: the mails carry password reset links
     app.extensions["mailer"] = mailer
 
 

@@ -8,10 +8,12 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Keep the application's loggers working after a migration runs in-process.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Logging: alembic.ini's [loggers] are for a process that has no logging of its own. Migrations mostly run inside
+# one that has (`marketplace serve` at start-up, `marketplace db upgrade`, the tests' capture): there, reading the
+# file would raise the root logger to WARN and replace its handlers, and the app's INFO lines (the log mailer's)
+# would vanish for the rest of the process. So the file configures logging only where nothing else has.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

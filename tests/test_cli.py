@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import requests
+import sqlalchemy as sa
 
+from marketplace import demo
 from marketplace.accounts.models import Role, User
 from marketplace.brands.models import BrandMembership, BrandRole
 from marketplace.cli import cli
@@ -81,3 +83,18 @@ def test_serve_demo_prints_the_url_and_logins_that_work_for_every_role(demo_serv
 def test_the_demo_server_is_healthy_with_its_scheduler(demo_server):
     health = requests.get(f"{demo_server.url}/healthz", timeout=5).json()
     assert health == {"status": "ok", "checks": {"database": "ok", "scheduler": "ok"}}
+
+
+def test_the_demo_prints_a_login_for_every_account_it_creates(app, session, monkeypatch):
+    # The past chats and earnings create no account; left out, the seed takes a second instead of minutes.
+    monkeypatch.setattr(demo, "_seed_history", lambda *args, **kwargs: None)
+    monkeypatch.setattr(demo, "_seed_earnings", lambda *args, **kwargs: None)
+    before = set(session.scalars(sa.select(User.email)))
+    logins = demo.seed()
+    created = set(session.scalars(sa.select(User.email))) - before
+    assert created == {login.email for login in logins}
+    assert len({login.role for login in logins}) == len(logins)  # each told apart by its label
+
+
+def test_serve_demo_prints_every_demo_login(demo_server):
+    assert demo_server.logins == {login.role: login.email for login in demo.logins()}

@@ -29,6 +29,8 @@ HOMES = {
     "brand admin": Home("/brands/maison-lumiere", "Maison Lumière"),
     "brand viewer": Home("/brands/maison-lumiere", "Maison Lumière"),
     "expert": Home("/expert", "Hello Emma", "[data-testid=expert-status]"),
+    "brand admin (Vélo Rapide)": Home("/brands/velo-rapide", "Vélo Rapide"),
+    "expert (awaiting vetting)": Home("/expert", "Hello Lucas", "[data-testid=expert-status]"),
 }
 ROLES = list(HOMES)
 LANDING_HEADING = "Answer the chats of brands you love, from your phone."

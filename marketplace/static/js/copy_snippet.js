@@ -13,7 +13,7 @@
     function selectText() {
       field.focus();
       field.select();
-      var copied = false;
+      var copied;
       try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
       say(copied ? button.dataset.labelCopied : button.dataset.labelSelected);
     }

@@ -1,14 +1,17 @@
 // The visitor's chat, in the frame the loader (static/widget/loader.js) opens on a brand's page; the protocol is
 // routing/README.md. The visitor is known by a random token this browser keeps, and the conversation under way is
-// remembered too, so a reload resumes it. Messages show by seq, each once; the visitor's own wait as "sending" and go
-// again, with the same client id, until the server answers. Events missed while disconnected are not replayed, so
-// each (re)connection catches up with `sync` and `status`; without the socket, the same calls go over HTTP.
+// remembered too, so a reload resumes it. The log (js/chat_log.js, loaded first) shows messages by seq, each once;
+// the visitor's own wait as "sending" and go again, with the same client id, until the server answers. Events missed
+// while disconnected are not replayed, so each (re)connection catches up with `sync` and `status`; without the
+// socket, the same calls go over HTTP. While queued, the status is asked for often enough that a change (an expert
+// free, or none able to take the chat) shows within QUEUED_STATUS_EVERY_MS.
 (function () {
   "use strict";
   var root = document.getElementById("widget");
-  if (!root) { return; }
-  var STATUS_EVERY_MS = 15000;  // keeps the visitor seen (well inside the server's grace period) and the queue fresh
-  var POLL_EVERY_MS = 5000;     // without the socket library, messages come by asking this often
+  if (!root || !window.MarketplaceChatLog) { return; }
+  var STATUS_EVERY_MS = 15000;  // in a chat: keeps the visitor seen (well inside the server's grace period)
+  var QUEUED_STATUS_EVERY_MS = 5000;  // in the queue: the place, the wait, whether any expert can take it
+  var TICK_MS = 5000;           // without the socket (or with it down), messages come by asking this often
   var SEND_TIMEOUT_MS = 10000;  // a send not answered by then goes again, with the same client id
   var RETRY_MS = 5000;          // before connecting again after the server refused the socket
   var PAGE_STORAGE_WAIT_MS = 3000;  // for the loader to hand over what it keeps, where this frame has no storage
@@ -45,6 +48,9 @@
     queue: byTestId("queue-status"),
     connection: byTestId("connection-status"),
     leaveInstead: byTestId("leave-message-instead"),
+    nobody: part("[data-no-expert]"),
+    nobodyLeave: byTestId("no-expert-leave-message"),
+    keepWaiting: byTestId("keep-waiting"),
     log: byTestId("messages"),
     typing: byTestId("typing-indicator"),
     composer: part("[data-composer]"),
@@ -67,15 +73,13 @@
 
   var token = null;
   var conversation = null;  // the latest word on the visitor's conversation (README: "Conversation")
-  var queue = null;         // {position, estimate} from a full answer: `conversation` events leave them out
+  var queue = null;         // {position, estimate, nobody} from a full answer: `conversation` events leave them out
   var socket = null;
   var socketTrouble = false;
-  var messages = {};        // seq -> element, each seq shown once
-  var seqs = [];            // the seqs shown, in order
-  var contiguous = 0;       // every seq up to this one is shown: sync asks for what comes after it
-  var outbox = [];          // own messages not numbered yet, in the order written: {clientId, body, node, failed, inFlight}
   var syncing = false, syncAgain = false;
+  var statusAskedAt = 0;
   var chosenLeave = false;  // the visitor, still queued, chose to leave a message instead
+  var keptWaiting = false;  // told no expert can take the chat now, the visitor waits: no notice until that changes
   var panelOpen = true;     // the loader opens the panel as it creates this frame
   var unread = 0;
   var typingUntil = 0, typingTimer = null, typingSentAt = 0;
@@ -289,24 +293,28 @@
     }
   }
 
+  // In the queue: the place and the wait, unless no expert can take the chat now; then say so, and offer to leave a
+  // message or keep waiting. Never a made-up wait: without an estimate, only the place.
   function renderStatus() {
     var status = conversation.status;
+    var queued = !!QUEUED[status];
+    var nobody = queued && !!queue && queue.nobody;
     var text = texts.textWaiting;
-    var nobody = false;
     if (status === "active") {
       text = conversation.expert_name ? format(texts.textConnected, { name: conversation.expert_name })
         : texts.textConnectedAnonymous;
-    } else if (queue && queue.estimate == null && queue.position != null) {
-      text = texts.textNoExpert;
-      nobody = true;
+    } else if (nobody) {
+      text = keptWaiting ? texts.textStillWaiting : texts.textNoExpert;
     } else if (queue && queue.position != null) {
-      var minutes = Math.max(1, Math.ceil(queue.estimate / 60));
-      text = format(texts.textPosition, { position: queue.position }) + " " + format(texts.textEstimate, { minutes: minutes });
+      text = format(texts.textPosition, { position: queue.position });
+      if (typeof queue.estimate === "number" && queue.estimate >= 0) {
+        text += " " + format(texts.textEstimate, { minutes: Math.max(1, Math.ceil(queue.estimate / 60)) });
+      }
     }
     if (ui.queue.textContent !== text) { ui.queue.textContent = text; }  // the same words are not read out again
     ui.queue.dataset.status = status;
-    ui.leaveInstead.hidden = !QUEUED[status];
-    ui.leaveInstead.classList.toggle("link-button--strong", nobody);
+    ui.nobody.hidden = !nobody || keptWaiting;
+    ui.leaveInstead.hidden = !queued || !ui.nobody.hidden;  // the notice offers it already
     renderConnection();
     renderTyping();
   }
@@ -340,8 +348,10 @@
     if (!QUEUED[next.status]) {
       queue = null;
     } else if (complete) {
-      queue = { position: next.position, estimate: next.estimated_wait_seconds };
+      queue = { position: next.position, estimate: next.estimated_wait_seconds,
+                nobody: next.no_expert_available === true };
     }
+    if (!queue || !queue.nobody || (same && previous.status !== next.status)) { keptWaiting = false; }
     conversation = next;
     if (!same) { save(CONVERSATION_NAME, String(next.id)); }
     if (ENDED[next.status]) {
@@ -362,6 +372,7 @@
   function requestStatus() {
     if (!conversation) { return; }
     var id = conversation.id;
+    statusAskedAt = Date.now();
     if (connected()) {
       socket.emit("status", {}, function (answer) {
         if (answer && answer.ok) { adoptFor(id, answer.conversation); }
@@ -388,14 +399,11 @@
   }
 
   function resetChat() {
-    messages = {};
-    seqs = [];
-    contiguous = 0;
-    outbox = [];
+    chatLog.clear();
     syncing = false;
     chosenLeave = false;
+    keptWaiting = false;
     typingUntil = 0;
-    ui.log.replaceChildren();
     ui.input.value = "";
     [ui.startForm, ui.composer, ui.leaveForm, ui.ratingForm].forEach(clearErrors);
     [ui.leaveForm, ui.ratingForm].forEach(function (form) {
@@ -442,7 +450,7 @@
   function onConnect() {
     socketTrouble = false;
     syncing = false;  // an answer lost with the old connection never comes
-    outbox.forEach(function (item) { item.inFlight = false; });
+    chatLog.log.outbox().forEach(function (item) { item.inFlight = false; });
     renderConnection();
     requestStatus();
     sync();
@@ -474,52 +482,24 @@
     });
   }
 
-  function tick() {
+  // Every TICK_MS; `now` (a phone back from the background) asks for the status at once.
+  function tick(now) {
     if (!conversation || ENDED[conversation.status]) { return; }
-    requestStatus();
+    var every = QUEUED[conversation.status] ? QUEUED_STATUS_EVERY_MS : STATUS_EVERY_MS;
+    if (now === true || Date.now() - statusAskedAt >= every - TICK_MS / 2) { requestStatus(); }
     if (!connected()) { sync(); flush(); }  // the socket is down: HTTP meanwhile
   }
 
-  // Messages.
+  // Messages: the log keeps them in seq order, each once, with the visitor's own unnumbered ones after them.
 
-  function messageNode(sender, body) {
-    var node = document.createElement("div");
-    node.className = "message message--" + sender;
-    node.dataset.sender = sender;
-    var who = document.createElement("span");
-    who.className = "visually-hidden";
-    var name = sender === "expert" && conversation && conversation.expert_name;
-    who.textContent = (name || texts["textSender" + sender.charAt(0).toUpperCase() + sender.slice(1)] || sender) + ": ";
-    var text = document.createElement("p");
-    text.className = "message__body";
-    text.textContent = body;
-    var meta = document.createElement("p");
-    meta.className = "message__meta";
-    var time = document.createElement("time");
-    var state = document.createElement("span");
-    state.className = "message__state";
-    meta.appendChild(time);
-    meta.appendChild(state);
-    node.appendChild(who);
-    node.appendChild(text);
-    node.appendChild(meta);
-    return node;
-  }
-
-  function stamp(node, createdAt) {
-    var when = Date.parse(createdAt || "");
-    if (isNaN(when)) { return; }
-    var time = node.querySelector("time");
-    time.dateTime = new Date(when).toISOString();
-    time.textContent = clock.format(new Date(when));
-  }
-
-  function setMessageState(node, text, failed) {
-    node.classList.toggle("message--pending", !failed && !!text);
-    node.classList.toggle("message--failed", !!failed);
-    node.dataset.state = failed ? "failed" : text ? "sending" : "sent";
-    node.querySelector(".message__state").textContent = text || "";
-  }
+  var chatLog = window.MarketplaceChatLog.createView({
+    own: "visitor", document: document, container: ui.log,
+    senderLabel: function (sender) {
+      var name = sender === "expert" && conversation && conversation.expert_name;
+      return name || texts["textSender" + sender.charAt(0).toUpperCase() + sender.slice(1)] || sender;
+    },
+    formatTime: function (date) { return clock.format(date); }
+  });
 
   function nearBottom() {
     return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
@@ -527,44 +507,15 @@
 
   function scrollToEnd() { ui.log.scrollTop = ui.log.scrollHeight; }
 
-  function outgoing(clientId) {
-    return outbox.filter(function (item) { return item.clientId === clientId; })[0] || null;
-  }
-
-  // Numbered messages in seq order, then the ones still unanswered.
-  function place(node, seq) {
-    var index = seqs.indexOf(seq);
-    var next = index + 1 < seqs.length ? messages[seqs[index + 1]] : null;
-    ui.log.insertBefore(node, next || (outbox.length ? outbox[0].node : null));
-  }
-
-  // Show one message in its place; false when its seq is already shown.
+  // Show one message in its place; false when it is not this conversation's, or already shown.
   function addMessage(message) {
-    var seq = message && message.seq;
-    if (typeof seq !== "number" || seq < 1 || messages[seq]) { return false; }
-    if (!conversation || (message.conversation_id != null && message.conversation_id !== conversation.id)) { return false; }
-    var own = message.sender === "visitor" && message.client_id ? outgoing(message.client_id) : null;
-    var node;
-    if (own) {
-      node = own.node;
-      outbox.splice(outbox.indexOf(own), 1);
-      setMessageState(node, "", false);
-      node.querySelector(".message__body").textContent = message.body;  // as stored: any markup is stripped
-      node.remove();
-    } else {
-      node = messageNode(message.sender, message.body);
+    if (!conversation || !message || (message.conversation_id != null && message.conversation_id !== conversation.id)) {
+      return false;
     }
-    node.dataset.seq = String(seq);
-    stamp(node, message.created_at);
-    var follow = !!own || nearBottom();
-    messages[seq] = node;
-    var at = seqs.length;
-    while (at > 0 && seqs[at - 1] > seq) { at--; }
-    seqs.splice(at, 0, seq);
-    while (messages[contiguous + 1]) { contiguous++; }
-    place(node, seq);
-    if (follow) { scrollToEnd(); }
-    return true;
+    var follow = nearBottom();
+    var entry = chatLog.receive(message);
+    if (entry && (entry.item || follow)) { scrollToEnd(); }
+    return !!entry;
   }
 
   function receive(list) {
@@ -583,7 +534,7 @@
 
   function onMessage(message) {
     receive([message]);
-    if (message && message.seq > contiguous) { sync(); }  // one went missing in between: fetch the gap
+    if (chatLog.log.hasGap()) { sync(); }  // one went missing in between: fetch the gap
   }
 
   function sync() {
@@ -599,11 +550,11 @@
       if (list.length >= SYNC_BATCH || syncAgain) { sync(); }
     }
     if (connected()) {
-      socket.emit("sync", { after_seq: contiguous }, function (answer) {
+      socket.emit("sync", { after_seq: chatLog.log.contiguous() }, function (answer) {
         if (answer && answer.ok) { done(answer.messages || []); } else { syncing = false; }
       });
     } else {
-      call("GET", "/conversations/" + id + "/messages?after=" + contiguous).then(function (answer) {
+      call("GET", "/conversations/" + id + "/messages?after=" + chatLog.log.contiguous()).then(function (answer) {
         done(answer.messages || []);
       }, function () { syncing = false; });
     }
@@ -612,18 +563,15 @@
   // Sending: shown at once, kept until the server answers, sent again after a silence or a lost connection.
 
   function send(body) {
-    var item = { clientId: "v-" + randomHex(12), body: body, node: messageNode("visitor", body), failed: false,
-                 inFlight: false };
-    item.node.dataset.clientId = item.clientId;
-    setMessageState(item.node, texts.textSending, false);
-    outbox.push(item);
-    ui.log.appendChild(item.node);
+    var item = chatLog.send(body, texts.textSending);
     scrollToEnd();
     transmit(item);
   }
 
+  function waiting(item) { return chatLog.log.pending(item.clientId) === item; }
+
   function transmit(item) {
-    if (item.failed || item.inFlight || !conversation || outbox.indexOf(item) < 0) { return; }
+    if (item.failed || item.inFlight || !conversation || !waiting(item)) { return; }
     var id = conversation.id;
     var payload = { client_id: item.clientId, body: item.body };
     item.inFlight = true;
@@ -645,13 +593,13 @@
   }
 
   function settle(item, message, error) {
-    if (outbox.indexOf(item) < 0) { return; }  // the message event showed it first
+    if (!waiting(item)) { return; }  // the message event showed it first
     if (message && typeof message.seq === "number") { receive([message]); return; }
-    item.failed = true;  // refused (the chat ended, say): shown as not sent, never sent again
-    setMessageState(item.node, format(texts.textNotSent, { error: error || texts.textError }), true);
+    // Refused (the chat ended, say): shown as not sent, never sent again.
+    chatLog.fail(item, format(texts.textNotSent, { error: error || texts.textError }));
   }
 
-  function flush() { outbox.slice().forEach(transmit); }
+  function flush() { chatLog.log.unsent().forEach(transmit); }
 
   function onTyping(event) {
     if (!event || event.sender !== "expert") { return; }
@@ -722,6 +670,13 @@
   function chooseLeave(on) {
     chosenLeave = on;
     if (conversation) { render(); }
+  }
+
+  // Told that no expert can take the chat now, the visitor waits all the same: the chat stays queued.
+  function keepWaiting() {
+    keptWaiting = true;
+    if (conversation) { render(); }
+    ui.input.focus();
   }
 
   function sendLeftMessage(event) {
@@ -859,6 +814,8 @@
   });
   ui.end.addEventListener("click", endChat);
   ui.leaveInstead.addEventListener("click", function () { chooseLeave(true); });
+  ui.nobodyLeave.addEventListener("click", function () { chooseLeave(true); });
+  ui.keepWaiting.addEventListener("click", keepWaiting);
   ui.backToChat.addEventListener("click", function () { chooseLeave(false); });
   ui.skipLeave.addEventListener("click", skip);
   ui.leaveForm.addEventListener("submit", sendLeftMessage);
@@ -873,9 +830,9 @@
   });
   document.addEventListener("visibilitychange", function () {
     // A phone back from the background says so at once, and catches up if the socket is still waking.
-    if (document.visibilityState === "visible") { tick(); }
+    if (document.visibilityState === "visible") { tick(true); }
   });
-  setInterval(tick, hasSocket ? STATUS_EVERY_MS : POLL_EVERY_MS);
+  setInterval(tick, TICK_MS);
 
   if (ownStorage || !embedded || !parentOrigin) {
     begin();

@@ -1,0 +1,43 @@
+// `npm run lint`: eslint's recommended rules on the pages' scripts (plain browser scripts, no bundler), the service
+// worker, the widget's loader, and the node tests of tests/js/.
+const js = require("@eslint/js");
+const globals = require("globals");
+
+module.exports = [
+  {
+    ignores: ["node_modules/", ".venv/", "instance/"]
+  },
+  js.configs.recommended,
+  {
+    rules: {
+      // The pages' scripts are ES5-style, where `catch (error)` must name the error it may not use.
+      "no-unused-vars": ["error", { caughtErrors: "none" }]
+    }
+  },
+  {
+    files: ["marketplace/static/**/*.js"],
+    ignores: ["marketplace/static/js/service-worker.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: {
+        ...globals.browser,
+        io: "readonly",                 // socket.io's client, vendored from node_modules
+        Chart: "readonly",              // chart.js, vendored likewise
+        MarketplaceChatLog: "readonly"  // js/chat_log.js, loaded before the scripts that use it
+      }
+    }
+  },
+  {
+    // Loaded by the pages and, under node, by its tests: it exports through `module` there.
+    files: ["marketplace/static/js/chat_log.js"],
+    languageOptions: { globals: { module: "readonly" } }
+  },
+  {
+    files: ["marketplace/static/js/service-worker.js"],
+    languageOptions: { sourceType: "script", globals: { ...globals.serviceworker } }
+  },
+  {
+    files: ["tests/js/**/*.js", "eslint.config.js"],
+    languageOptions: { sourceType: "commonjs", globals: { ...globals.node } }
+  }
+];
