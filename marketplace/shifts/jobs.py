@@ -20,7 +20,7 @@ from marketplace.experts.models import ExpertStatus
 from marketplace.notifications import services as notifications
 from marketplace.scheduler import Job
 from marketplace.shifts.models import Attendance, BookingStatus, ShiftBooking, ShiftSlot
-from marketplace.shifts.services import brand_time, describe_times, week_monday
+from marketplace.shifts.services import brand_time, describe_times
 from marketplace.web.links import path_for
 
 
@@ -29,7 +29,7 @@ def _remind(user_id: int, brand: Brand, slot: ShiftSlot) -> None:
         title = gettext("Your %(brand)s shift starts soon", brand=brand.name)
         body = gettext("%(when)s. Go online in time: being online during your shift counts as attended.",
                        when=describe_times(slot.starts_at, slot.ends_at, brand.timezone))
-    week = week_monday(brand_time(slot.starts_at, brand.timezone).date())
+    week = brand_time(slot.starts_at, brand.timezone).date()  # the week shown starts on the shift's day
     notifications.notify(user_id, "shift_reminder", title, body, url=path_for("shifts.week", week=week.isoformat()),
                          data={"slot_id": slot.id, "brand_id": brand.id})
 

@@ -101,10 +101,6 @@ def describe_times(starts_at: dt.datetime, ends_at: dt.datetime, timezone: str) 
     return f"{day}, {start} – {end}"
 
 
-def week_monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
 def minor_to_decimal(cents: int, currency: str) -> Decimal:
     """Integer minor units as an exact amount in currency units (750 EUR -> 7.50)."""
     return Decimal(cents).scaleb(-get_currency_precision(currency))

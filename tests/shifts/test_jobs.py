@@ -35,7 +35,8 @@ def test_a_booked_expert_is_reminded_once_before_the_shift(app, session, scene):
     assert "Lumière" in reminder.title
     with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):  # the expert chose no language: the app's default
         assert services.describe_times(slot.starts_at, slot.ends_at, "Europe/Paris") in reminder.body
-    assert reminder.url.startswith("/expert/shifts?week=")
+    day = services.brand_time(slot.starts_at, "Europe/Paris").date()
+    assert reminder.url == f"/expert/shifts?week={day.isoformat()}"  # the week shown starts on the shift's day
     assert session.get(ShiftBooking, booking.id).reminded_at == now
 
 

@@ -17,7 +17,9 @@ from tests.shifts.conftest import slot_at
 
 
 def in_two_weeks() -> dt.date:
-    return services.week_monday(utcnow().date() + dt.timedelta(days=14))
+    """The Monday two weeks on (a day whose week is all in the future, whatever today is)."""
+    day = utcnow().date() + dt.timedelta(days=14)
+    return day - dt.timedelta(days=day.weekday())
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
