@@ -24,7 +24,6 @@ from marketplace.brands.models import Brand
 from marketplace.core import routing as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
-from marketplace.experts import presence
 from marketplace.experts import services as experts
 from marketplace.routing import events, networks, router
 from marketplace.routing.models import (
@@ -207,11 +206,8 @@ def queue_position(conversation: Conversation) -> int | None:
 
 
 def estimated_wait(brand: Brand, position: int) -> int | None:
-    online = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(ExpertLoad.open_chats + ExpertLoad.pending_offers), 0))
-        .where(ExpertLoad.expert_id.in_(presence.routable_expert_ids(brand.id)))
-    ).one()
-    experts_online, load = int(online[0]), int(online[1])
+    """The wait at `position`, from the experts who may take the brand's chats now, their load and recent chats."""
+    experts_online, load = router.serving_capacity(brand)
     free = max(0, experts_online * brand.expert_concurrency - load)
     handled = db.session.execute(
         sa.select(Conversation.accepted_at, Conversation.closed_at)
@@ -239,20 +235,13 @@ def _seconds_to_accept(brand_id: int) -> float:
 def nobody_can_take(conversation: Conversation) -> bool:
     """True when the conversation waits and no online expert could take it now.
 
-    Everyone approved for the brand and available has already been offered it (they declined it or let it
-    expire, and it never goes back to them), or nobody eligible is online at all. An expert with no room now
-    could still take it when a chat of theirs ends, so they count as able.
+    Everyone who may take it (the router's rule 4: approved, available, on shift where the brand wants it) has
+    already been offered it and declined it or let it expire, or nobody eligible is online at all. An expert
+    with no room now could still take it when a chat of theirs ends, so they count as able.
     """
     if conversation.status != ConversationStatus.WAITING:
         return False
-    tried = sa.select(Offer.expert_id).where(Offer.conversation_id == conversation.id)
-    able = db.session.scalar(
-        sa.select(sa.exists().where(
-            ExpertLoad.expert_id.in_(presence.routable_expert_ids(conversation.brand_id)),
-            ExpertLoad.expert_id.not_in(tried),
-        ))
-    )
-    return not able
+    return not router.anyone_could_take(db.session.get(Brand, conversation.brand_id), conversation.id)
 
 
 def visitor_view(conversation: Conversation) -> dict:

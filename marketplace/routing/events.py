@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from flask_babel import gettext
 
 from marketplace.accounts import services as accounts
@@ -114,7 +115,8 @@ def offer_pay(brand: Brand, at: dt.datetime | None = None) -> dict[str, Any]:
     price = card.price_cents if card is not None else 0
     commission_bps = card.commission_bps if card is not None else pricing.DEFAULT_COMMISSION_BPS
     bonuses = pricing.parse_bonus_rules(card.bonus_rules) if card is not None else []
-    return {"currency": brand.currency, "amount_cents": pricing.expert_share_cents(price, commission_bps),
+    return {"currency": brand.currency, "decimals": get_currency_precision(brand.currency),
+            "amount_cents": pricing.expert_share_cents(price, commission_bps),
             "bonuses": [bonus.as_dict() for bonus in bonuses]}
 
 

@@ -16,6 +16,7 @@ import logging
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -85,7 +86,7 @@ def usage_of(load: BrandLoad) -> rules.Usage:
 # The brand's columns a routing decision reads (its own, the caps', and the offer event's).
 DECISION_BRAND_COLUMNS = (Brand.name, Brand.timezone, Brand.allow_unbooked_online, Brand.offer_timeout_seconds,
                           Brand.expert_concurrency, Brand.max_concurrent, Brand.max_active_experts, Brand.daily_cap,
-                          Brand.monthly_budget_cents)
+                          Brand.monthly_budget_cents, Brand.currency)  # currency: what an offer pays is shown
 
 
 @functools.cache
@@ -160,6 +161,22 @@ def _among(expert_ids: sa.Select) -> sa.Exists:
     return expert_ids.where(expert_ids.selected_columns[0] == ExpertLoad.expert_id).exists()
 
 
+def _eligible(brand_id: Any, at: Any, *, on_shift: bool, only: Any = None) -> list[sa.ColumnElement[bool]]:
+    """Rule 4 on an `ExpertLoad` row, room aside: routable for the brand, on shift when the brand wants it, and
+    among `only` (the experts the brand already uses, when it uses as many as it allows). Values or bind
+    parameters alike: the router builds its query once with parameters, the wait estimate with values."""
+    conditions = [_among(presence.routable_expert_ids(brand_id))]
+    if on_shift:
+        conditions.append(_among(shifts.on_shift_expert_ids(brand_id, at)))
+    if only is not None:
+        conditions.append(ExpertLoad.expert_id.in_(only))
+    return conditions
+
+
+def _never_offered(conversation_id: Any) -> sa.ColumnElement[bool]:
+    return ~sa.exists().where(Offer.conversation_id == conversation_id, Offer.expert_id == ExpertLoad.expert_id)
+
+
 @functools.cache
 def _expert_pick(on_shift: bool, narrowed: bool) -> sa.Select:
     """Rules 2, 4 and 5: the least loaded, then longest idle, routable expert with room, never offered this one.
@@ -170,23 +187,43 @@ def _expert_pick(on_shift: bool, narrowed: bool) -> sa.Select:
     """
     user_id = (sa.select(ExpertProfile.user_id).where(ExpertProfile.id == ExpertLoad.expert_id)
                .scalar_subquery().label("user_id"))
-    brand_id = sa.bindparam("brand")
-    query = (
+    only = sa.bindparam("only", expanding=True) if narrowed else None
+    return (
         sa.select(ExpertLoad.expert_id, user_id)
         .where(ExpertLoad.load < sa.bindparam("concurrency"),
-               _among(presence.routable_expert_ids(brand_id)),
-               ~sa.exists().where(Offer.conversation_id == sa.bindparam("conversation"),
-                                  Offer.expert_id == ExpertLoad.expert_id))
+               *_eligible(sa.bindparam("brand"), sa.bindparam("at"), on_shift=on_shift, only=only),
+               _never_offered(sa.bindparam("conversation")))
         # Never offered counts as idlest: `ever_offered` puts them first alike on SQLite and PostgreSQL.
         .order_by(ExpertLoad.load, ExpertLoad.ever_offered, ExpertLoad.last_offered_at, ExpertLoad.expert_id)
         .limit(1)
         .with_for_update(skip_locked=True, of=ExpertLoad)
     )
-    if on_shift:
-        query = query.where(_among(shifts.on_shift_expert_ids(brand_id, sa.bindparam("at"))))
-    if narrowed:
-        query = query.where(ExpertLoad.expert_id.in_(sa.bindparam("only", expanding=True)))
-    return query
+
+
+def _now_eligible(brand: Brand, now: dt.datetime) -> list[sa.ColumnElement[bool]]:
+    working = working_expert_ids(brand.id) if brand.max_active_experts is not None else set()
+    only = working if brand.max_active_experts is not None and len(working) >= brand.max_active_experts else None
+    return _eligible(brand.id, now, on_shift=not brand.allow_unbooked_online, only=only)
+
+
+def serving_capacity(brand: Brand, now: dt.datetime | None = None) -> tuple[int, int]:
+    """(experts who may take the brand's chats now, the chats and offers they hold), room aside: a wait's inputs."""
+    row = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(ExpertLoad.load), 0))
+        .where(*_now_eligible(brand, now or utcnow()))
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def anyone_could_take(brand: Brand, conversation_id: int, now: dt.datetime | None = None) -> bool:
+    """Whether an expert who may take the conversation (rule 4) is online, now or once a chat of theirs ends.
+
+    False when every such expert has already been offered it (a declined or expired offer never comes back to
+    them), or when there is none at all: the visitor is then told that nobody can take it.
+    """
+    return bool(db.session.scalar(sa.select(sa.exists(
+        sa.select(ExpertLoad.expert_id).where(*_now_eligible(brand, now or utcnow()), _never_offered(conversation_id))
+    ))))
 
 
 def _eligible_expert(brand: Brand, conversation_id: int, now: dt.datetime,

@@ -31,7 +31,7 @@ def test_an_offer_says_what_the_chat_pays_the_expert_after_commission_with_its_b
     set_card(brand, 250, 2000, [{"kind": "rating_at_least", "value": 4, "bonus_cents": 30}])
     arrive(brand)
     [offer] = received(sio, "offer")
-    assert offer["pay"] == {"currency": brand.currency, "amount_cents": 200,
+    assert offer["pay"] == {"currency": brand.currency, "decimals": 2, "amount_cents": 200,
                             "bonuses": [{"kind": "rating_at_least", "value": 4, "bonus_cents": 30}]}
 
 
@@ -198,3 +198,21 @@ def test_the_api_pauses_and_resumes_too(client, session, brand):
     assert refused.status_code == 422 and "status" in refused.json["errors"]
     back = client.put("/api/v1/experts/me/presence", json={"status": "available"}, headers={"X-CSRFToken": token})
     assert back.status_code == 200 and back.json["status"] == "available"
+
+
+def test_a_brand_that_wants_booked_experts_tells_the_visitor_nobody_on_shift_can_take_it(session, brand):
+    brand.allow_unbooked_online = False
+    online_expert(brand)  # online, but holding no seat in any of the brand's shifts
+    session.commit()
+    conversation = arrive(brand)
+    assert pending_offer(conversation.id) is None
+    view = conversations.visitor_view(conversation)
+    assert (view["no_expert_available"], view["estimated_wait_seconds"]) == (True, None)
+
+
+def test_an_offer_in_a_currency_without_cents_says_so(session, brand):
+    from marketplace.routing.events import offer_pay
+
+    brand.currency = "JPY"
+    set_card(brand, 300, 2000, [])
+    assert (offer_pay(brand)["decimals"], offer_pay(brand)["amount_cents"]) == (0, 240)

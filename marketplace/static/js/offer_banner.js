@@ -17,7 +17,8 @@
   var lang = document.documentElement.lang || undefined;
   var baseTitle = document.title;
   var TICK_MS = 250;
-  var offers = {};  // offer_id -> {offer, node, deadline, busy, seconds}
+  var offers = {};  // offer_id -> {offer, node, deadline, busy, seconds, addedAt}
+  var clockOffsetMs = 0;  // the server's time less this phone's, learnt from the inbox's Date header
   var generation = 0;
 
   function format(text, values) {
@@ -26,25 +27,36 @@
     });
   }
 
-  function money(cents, currency) {
+  // Amounts come in minor units with the currency's number of decimals (2 for euros, 0 for yen).
+  function money(minor, pay) {
+    var decimals = typeof pay.decimals === "number" ? pay.decimals : 2;
+    var amount = minor / Math.pow(10, decimals);
     try {
-      return new Intl.NumberFormat(lang, { style: "currency", currency: currency || "EUR" }).format(cents / 100);
+      return new Intl.NumberFormat(lang, { style: "currency", currency: pay.currency,
+        minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(amount);
     } catch (e) {
-      return (cents / 100).toFixed(2) + " " + (currency || "");
+      return amount.toFixed(decimals) + " " + pay.currency;
     }
   }
 
   function payText(pay) {
     if (!pay) { return ""; }
-    return format(labels.labelPay, { amount: money(pay.amount_cents, pay.currency) });
+    return format(labels.labelPay, { amount: money(pay.amount_cents, pay) });
   }
 
   function bonusText(pay) {
     if (!pay || !pay.bonuses) { return ""; }
     return pay.bonuses.map(function (bonus) {
       var template = bonus.kind === "rating_at_least" ? labels.labelBonusRating : labels.labelBonusReply;
-      return format(template, { amount: money(bonus.bonus_cents, pay.currency), value: bonus.value });
+      return format(template, { amount: money(bonus.bonus_cents, pay), value: bonus.value });
     }).join(" · ");
+  }
+
+  // The visitor's page, short: host and path, never more than a line.
+  function pageText(url) {
+    if (!url || !/^https?:\/\//i.test(url)) { return ""; }
+    var shown = url.replace(/^https?:\/\//i, "");
+    return shown.length > 60 ? shown.slice(0, 59) + "…" : shown;
   }
 
   function parseTime(text) {
@@ -99,13 +111,15 @@
     var id = String(offer.offer_id);
     if (offers[id]) { return false; }
     var deadline = fromEvent && typeof offer.timeout_seconds === "number"
-      ? Date.now() + offer.timeout_seconds * 1000 : parseTime(offer.expires_at);
+      ? Date.now() + offer.timeout_seconds * 1000 : parseTime(offer.expires_at) - clockOffsetMs;
     if (isNaN(deadline) || deadline <= Date.now()) { return false; }
     var node = template.content.firstElementChild.cloneNode(true);
     var brand = brandName(offer);
     node.dataset.offerId = id;
     field(node, "brand").textContent = brand;
     field(node, "topic").textContent = offer.topic || labels.labelNoTopic;
+    field(node, "page").textContent = pageText(offer.page_url);
+    field(node, "page").hidden = !pageText(offer.page_url);
     field(node, "pay").textContent = payText(offer.pay);
     field(node, "bonuses").textContent = bonusText(offer.pay);
     var accept = node.querySelector("[data-testid=accept-offer]");
@@ -202,6 +216,11 @@
     fetch(labels.inboxUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) { throw new Error("inbox answered " + response.status); }
+        var date = Date.parse(response.headers.get("Date") || "");
+        if (!isNaN(date)) {  // the header counts whole seconds: smaller differences are noise
+          var offset = date + 500 - (Date.now() + askedAt) / 2;
+          clockOffsetMs = Math.abs(offset) > 2000 ? offset : 0;
+        }
         return response.json();
       })
       .then(function (inbox) {
