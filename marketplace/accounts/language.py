@@ -51,7 +51,14 @@ def browser_language() -> str | None:
     return supported(request.cookies.get(LOCALE_COOKIE)) or request.accept_languages.best_match(languages)
 
 
-def remember_language(user: User, code: str | None) -> None:
-    """Save the browser's language for a user who never chose one (the caller commits); a choice stays."""
-    if user.locale is None and (language := supported(code)) is not None:
+def chosen_language() -> str | None:
+    """The language this browser's person picked in the footer (its cookie, set only by that choice), if any."""
+    return supported(request.cookies.get(LOCALE_COOKIE)) if has_request_context() else None
+
+
+def remember_language(user: User, code: str | None, *, chosen: bool = False) -> None:
+    """Save a language for the user (the caller commits): one they just `chosen` always, the browser's only
+    while they never chose one."""
+    language = supported(code)
+    if language is not None and (chosen or user.locale is None):
         user.locale = language

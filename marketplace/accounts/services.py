@@ -61,10 +61,12 @@ def create_user(email: str, password: str, full_name: str, role: Role, *,
     return user
 
 
-def authenticate(email: str, password: str, *, ip: str | None, locale: str | None = None) -> User | None:
+def authenticate(email: str, password: str, *, ip: str | None, locale: str | None = None,
+                 locale_chosen: bool = False) -> User | None:
     """Check a log-in; record the attempt either way and return the user only on success.
 
-    `locale` is the language the browser asks for: saved for a user who never chose one.
+    `locale` is the language the browser asks for: saved for a user who never chose one, and saved over their
+    old choice when `locale_chosen` (they picked it on this browser before logging in).
     """
     try:
         email = normalize_email(email)
@@ -84,7 +86,7 @@ def authenticate(email: str, password: str, *, ip: str | None, locale: str | Non
     if passwords.needs_rehash(stored_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = utcnow()
-    remember_language(user, locale)
+    remember_language(user, locale, chosen=locale_chosen)
     record_audit("login", actor_id=user.id, subject_id=user.id, ip=ip)
     db.session.commit()
     return user

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.accounts import services
 from marketplace.accounts.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
-from marketplace.accounts.language import browser_language
+from marketplace.accounts.language import browser_language, chosen_language
 from marketplace.errors import InvalidInput
 from marketplace.extensions import limiter
 from marketplace.i18n import LOCALE_COOKIE
@@ -39,8 +39,9 @@ def login():
         return redirect(url_for("web.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        chosen = chosen_language()
         user = services.authenticate(form.email.data, form.password.data, ip=request.remote_addr,
-                                     locale=browser_language())
+                                     locale=chosen or browser_language(), locale_chosen=chosen is not None)
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data, url_for("web.index")))

@@ -144,6 +144,14 @@ def test_the_language_picked_on_the_log_in_page_wins_over_the_browsers(app, clie
     assert session.get(User, user.id, populate_existing=True).locale == "fr"
 
 
+def test_a_language_picked_on_the_log_in_page_replaces_an_older_choice(app, client, session):
+    chose_english = UserFactory(role=Role.OPS, locale="en")
+    session.commit()
+    client.set_cookie("lang", "fr", domain=app.config["SERVER_NAME"])
+    log_in_from(client, chose_english.email, ENGLISH_BROWSER)
+    assert session.get(User, chose_english.id, populate_existing=True).locale == "fr"
+
+
 def test_a_browser_asking_for_a_language_we_do_not_speak_saves_nothing(client, session):
     user = UserFactory(role=Role.OPS)
     session.commit()

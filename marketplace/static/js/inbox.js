@@ -214,6 +214,8 @@
       var wasOpen = !isClosed(chat);
       if (!wasOpen && summary.status === "active") { return chat; }  // a late, older answer: an ended chat stays ended
       var rated = chat.summary.visitor_rating == null && summary.visitor_rating != null;
+      var left = !chat.summary.visitor_left_at && !!summary.visitor_left_at;
+      var back = !!chat.summary.visitor_left_at && !summary.visitor_left_at;
       chat.summary = summary;
       chat.readSeq = Math.max(chat.readSeq, summary.read_seq || 0);
       if (summary.last_message && (summary.last_seq || 0) >= chat.lastMessageSeq) {
@@ -227,6 +229,10 @@
         announce(format(labels.labelChatEnded, { visitor: visitorName(chat), brand: summary.brand.name }));
       } else if (rated) {
         announce(format(labels.labelRated, { visitor: visitorName(chat), rating: summary.visitor_rating }), chat === selected);
+      } else if (left && !isClosed(chat)) {
+        announce(format(labels.labelLeftAnnounce, { visitor: visitorName(chat) }));
+      } else if (back && !isClosed(chat)) {
+        announce(format(labels.labelBack, { visitor: visitorName(chat) }));
       }
     }
     renderChatItem(chat);
