@@ -10,7 +10,7 @@ import pytest
 
 from marketplace.accounts.models import User
 from marketplace.brands.models import Brand
-from marketplace.capacity import views
+from marketplace.capacity import demand_map, views
 from marketplace.capacity.planning import DemandCell, DemandRow
 from marketplace.experts.models import EnrolmentStatus
 from tests.capacity.test_planning import local_today, steady  # noqa: F401 - steady: the fixture
@@ -39,11 +39,11 @@ def demand(brand: Brand, now: dt.datetime, wanted: dict[dt.datetime, int], days:
 
 @pytest.mark.parametrize(("wanted", "shade"), [(0, 0), (1, 1), (2, 2), (3, 3), (4, 3), (5, 4), (7, 4), (8, 5), (40, 5)])
 def test_each_shade_stands_for_a_number_of_experts_short(wanted, shade):
-    assert views.heat_shade(wanted) == shade
+    assert demand_map.heat_shade(wanted) == shade
 
 
 def test_the_legend_names_what_each_shade_stands_for():
-    assert views.heat_legend() == [(1, "1"), (2, "2"), (3, "3–4"), (4, "5–7"), (5, "8+")]
+    assert demand_map.heat_legend() == [(1, "1"), (2, "2"), (3, "3–4"), (4, "5–7"), (5, "8+")]
 
 
 def test_the_map_is_the_next_seven_days_by_the_hours_short_of_experts_with_today_and_now_marked():
@@ -53,7 +53,7 @@ def test_the_map_is_the_next_seven_days_by_the_hours_short_of_experts_with_today
     row = demand(brand, now, {paris(day, 10): 5, paris(day, 15): 2, paris(day + dt.timedelta(days=2), 9): 1,
                               paris(day + dt.timedelta(days=6), 21): 8})
     row.hours.append(DemandCell(paris(day + dt.timedelta(days=7), 23), 3))  # beyond the week: not drawn
-    found = views.heat_map(row, now)
+    found = demand_map.heat_map(row, now)
     assert found.today == day
     assert found.days == [day + dt.timedelta(days=n) for n in range(7)]
     assert [r.hour for r in found.rows] == list(range(9, 22))  # from the first hour short to the last
@@ -70,7 +70,7 @@ def test_the_map_is_the_next_seven_days_by_the_hours_short_of_experts_with_today
 def test_a_week_without_an_hour_short_has_no_rows():
     brand = Brand(name="Atelier", timezone="Europe/Paris")
     now = paris(dt.date(2026, 6, 10), 8)
-    assert views.heat_map(demand(brand, now, {}), now).rows == []
+    assert demand_map.heat_map(demand(brand, now, {}), now).rows == []
 
 
 def test_hours_are_the_brands_own_across_clock_changes():
@@ -80,13 +80,13 @@ def test_hours_are_the_brands_own_across_clock_changes():
     now = paris(autumn - dt.timedelta(days=2), 12)
     first_two = dt.datetime(2026, 10, 25, 0, 0, tzinfo=dt.UTC)  # 2:00 summer time
     second_two = dt.datetime(2026, 10, 25, 1, 0, tzinfo=dt.UTC)  # 2:00 winter time
-    found = views.heat_map(demand(brand, now, {first_two: 1, second_two: 3, paris(autumn, 4): 1}), now)
+    found = demand_map.heat_map(demand(brand, now, {first_two: 1, second_two: 3, paris(autumn, 4): 1}), now)
     assert [r.hour for r in found.rows] == [2, 3, 4]
     assert found.rows[0].cells[2].wanted == 3
     # 29 March 2026: Paris skips from 2:00 to 3:00; that day has no 2:00, the others do.
     spring = dt.date(2026, 3, 29)
     now = paris(spring - dt.timedelta(days=1), 12)
-    found = views.heat_map(demand(brand, now, {paris(spring, 1): 2, paris(spring, 3): 2}), now)
+    found = demand_map.heat_map(demand(brand, now, {paris(spring, 1): 2, paris(spring, 3): 2}), now)
     two = next(r for r in found.rows if r.hour == 2)
     assert two.cells[0].past  # today's 2:00 is over
     assert (two.cells[1].wanted, two.cells[1].past) == (None, False)  # the 29th has none
