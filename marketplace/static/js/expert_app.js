@@ -86,8 +86,7 @@
   function showSound() {
     var on = alertsOn();
     var text = on ? bar.dataset.labelSoundOn : bar.dataset.labelSoundOff;
-    sound.setAttribute("aria-pressed", on ? "true" : "false");
-    sound.setAttribute("aria-label", text);
+    sound.setAttribute("aria-pressed", on ? "true" : "false");  // read out with its fixed name
     sound.title = text;
   }
 
