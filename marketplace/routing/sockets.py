@@ -19,7 +19,7 @@ from marketplace.accounts.models import Role
 from marketplace.database import db
 from marketplace.errors import DomainError, Forbidden
 from marketplace.experts import services as experts
-from marketplace.routing import chat, conversations, events, router
+from marketplace.routing import chat, conversations, events, router, waits
 from marketplace.routing.models import Conversation, Sender
 
 
@@ -172,7 +172,7 @@ def on_visitor_typing(data: dict) -> dict:
 def on_visitor_status(data: dict) -> dict:
     conversation = _visitor_conversation()
     conversations.visitor_seen(conversation.id)
-    return {"conversation": conversations.visitor_view(conversation)}
+    return {"conversation": waits.visitor_view(conversation)}
 
 
 def init_app() -> None:

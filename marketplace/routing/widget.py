@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from marketplace.brands import services as brands
 from marketplace.database import db
 from marketplace.extensions import csrf, limiter
-from marketplace.routing import chat, conversations, events
+from marketplace.routing import chat, conversations, events, waits
 from marketplace.routing.models import Sender
 
 blueprint = Blueprint("widget", __name__)
@@ -80,14 +80,14 @@ def start(key: str):
     conversation = conversations.start_conversation(
         key, _token(), topic=payload.get("topic"), page_url=payload.get("page_url"), locale=payload.get("locale"),
         network=request.remote_addr)
-    return jsonify(conversations.visitor_view(conversation)), 201
+    return jsonify(waits.visitor_view(conversation)), 201
 
 
 @blueprint.get(f"{API}/conversations/<int:conversation_id>")
 def show(key: str, conversation_id: int):
     conversation = conversations.visitor_conversation(key, _token(), conversation_id)
     conversations.visitor_seen(conversation.id)
-    return jsonify(conversations.visitor_view(conversation))
+    return jsonify(waits.visitor_view(conversation))
 
 
 @blueprint.get(f"{API}/conversations/<int:conversation_id>/messages")
@@ -110,14 +110,14 @@ def send(key: str, conversation_id: int):
 @blueprint.post(f"{API}/conversations/<int:conversation_id>/leave")
 def leave(key: str, conversation_id: int):
     conversation = conversations.leave(key, _token(), conversation_id)
-    return jsonify(conversations.visitor_view(conversation))
+    return jsonify(waits.visitor_view(conversation))
 
 
 @blueprint.post(f"{API}/conversations/<int:conversation_id>/rating")
 def rate(key: str, conversation_id: int):
     payload = _json()
     conversation = conversations.rate(key, _token(), conversation_id, payload.get("rating"), payload.get("comment"))
-    return jsonify(conversations.visitor_view(conversation))
+    return jsonify(waits.visitor_view(conversation))
 
 
 @blueprint.post(f"{API}/conversations/<int:conversation_id>/left-message")

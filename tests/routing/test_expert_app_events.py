@@ -10,7 +10,7 @@ import pytest
 from marketplace.brands import rates
 from marketplace.database import db, utcnow
 from marketplace.experts.models import ExpertPresence, PresenceStatus
-from marketplace.routing import chat, conversations, router
+from marketplace.routing import chat, conversations, router, waits
 from marketplace.routing.models import Conversation, Offer, OfferStatus, Sender
 from tests.routing.conftest import arrive, online_expert, received, visitor_token
 
@@ -46,10 +46,10 @@ def test_a_visitor_whose_only_expert_declined_is_told_nobody_can_take_it(session
     expert = online_expert(brand)
     session.commit()
     conversation = arrive(brand)
-    assert conversations.visitor_view(conversation)["no_expert_available"] is False  # offered: someone may take it
+    assert waits.visitor_view(conversation)["no_expert_available"] is False  # offered: someone may take it
     router.decline_offer(expert.id, pending_offer(conversation.id).id)
     db.session.refresh(conversation)
-    view = conversations.visitor_view(conversation)
+    view = waits.visitor_view(conversation)
     assert view["status"] == "waiting"
     assert view["no_expert_available"] is True
     assert view["estimated_wait_seconds"] is None
@@ -58,7 +58,7 @@ def test_a_visitor_whose_only_expert_declined_is_told_nobody_can_take_it(session
 
 def test_a_visitor_with_nobody_online_is_told_so_and_shown_no_wait(session, brand):
     conversation = arrive(brand)
-    view = conversations.visitor_view(conversation)
+    view = waits.visitor_view(conversation)
     assert (view["status"], view["no_expert_available"], view["estimated_wait_seconds"]) == ("waiting", True, None)
 
 
@@ -69,7 +69,7 @@ def test_an_expert_busy_with_other_chats_still_counts_as_able_to_take_it_later(s
     first = arrive(brand)
     router.accept_offer(expert.id, pending_offer(first.id).id)
     second = arrive(brand)
-    view = conversations.visitor_view(second)
+    view = waits.visitor_view(second)
     assert view["no_expert_available"] is False
     assert view["estimated_wait_seconds"] is not None and view["estimated_wait_seconds"] > 0
 
@@ -80,12 +80,12 @@ def test_a_new_expert_online_makes_the_wait_true_again(session, brand):
     conversation = arrive(brand)
     router.decline_offer(first_expert.id, pending_offer(conversation.id).id)
     db.session.refresh(conversation)
-    assert conversations.visitor_view(conversation)["no_expert_available"] is True
+    assert waits.visitor_view(conversation)["no_expert_available"] is True
     online_expert(brand)
     session.commit()
     router.route_brand(brand.id)
     db.session.refresh(conversation)
-    assert conversations.visitor_view(conversation)["no_expert_available"] is False
+    assert waits.visitor_view(conversation)["no_expert_available"] is False
 
 
 def test_the_wait_counts_the_time_experts_really_take_to_accept(session, brand):
@@ -100,7 +100,7 @@ def test_the_wait_counts_the_time_experts_really_take_to_accept(session, brand):
         router.accept_offer(expert.id, offer.id)
         conversations.end_conversation(conversation.id, conversations.ConversationStatus.CLOSED,
                                        conversations.EndReason.EXPERT)
-    assert conversations._seconds_to_accept(brand.id) == pytest.approx(40, abs=2)
+    assert waits._seconds_to_accept(brand.id) == pytest.approx(40, abs=2)
 
 
 def active_chat(session, brand, token: str | None = None) -> tuple[Conversation, object]:
@@ -206,7 +206,7 @@ def test_a_brand_that_wants_booked_experts_tells_the_visitor_nobody_on_shift_can
     session.commit()
     conversation = arrive(brand)
     assert pending_offer(conversation.id) is None
-    view = conversations.visitor_view(conversation)
+    view = waits.visitor_view(conversation)
     assert (view["no_expert_available"], view["estimated_wait_seconds"]) == (True, None)
 
 

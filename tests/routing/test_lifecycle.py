@@ -8,7 +8,7 @@ from marketplace.accounts.models import User
 from marketplace.database import db, utcnow
 from marketplace.experts import presence
 from marketplace.experts.models import ExpertPresence, PresenceStatus
-from marketplace.routing import chat, conversations, router
+from marketplace.routing import chat, conversations, router, waits
 from marketplace.routing.models import ConversationStatus, EndReason, ExpertLoad, Offer, OfferStatus, Sender
 from tests.conftest import log_in
 from tests.factories import ShiftBookingFactory, ShiftSlotFactory
@@ -28,7 +28,7 @@ def test_a_conversation_waiting_past_the_maximum_is_missed(session, brand):
     assert conversations.sweep(later)["missed"] == 1
     db.session.refresh(conversation)
     assert (conversation.status, conversation.end_reason) == (ConversationStatus.MISSED, EndReason.MAX_WAIT)
-    assert conversations.visitor_view(conversation)["may_leave_message"] is True
+    assert waits.visitor_view(conversation)["may_leave_message"] is True
     assert conversations.counters_match() == []
 
 

@@ -12,7 +12,7 @@ from marketplace.database import db, utcnow
 from marketplace.errors import Conflict
 from marketplace.experts import presence
 from marketplace.experts.models import ExpertPresence, PresenceStatus
-from marketplace.routing import conversations, router
+from marketplace.routing import conversations, router, waits
 from marketplace.routing.models import ConversationStatus, EndReason, ExpertLoad, Offer, OfferStatus
 from tests.routing.conftest import arrive, online_expert
 
@@ -52,7 +52,7 @@ def test_nobody_available_leaves_the_conversation_waiting(session, brand):
     session.commit()
     conversation = arrive(brand)
     assert conversation.status == ConversationStatus.WAITING
-    assert conversations.queue_position(conversation) == 1
+    assert waits.queue_position(conversation) == 1
 
 
 def test_accepting_makes_the_chat_the_experts_at_the_brands_rate(session, brand):
@@ -122,7 +122,7 @@ def test_higher_priority_then_oldest_is_served_first(session, brand):
     router.route_brand(brand.id)
     assert pending_offer(urgent.id).expert_id == expert.id
     assert pending_offer(old.id) is None and pending_offer(new.id) is None
-    assert conversations.queue_position(old) == 2 and conversations.queue_position(new) == 3
+    assert waits.queue_position(old) == 2 and waits.queue_position(new) == 3
 
 
 def test_the_door_refuses_past_max_concurrent_with_a_reason(session, brand):
@@ -132,7 +132,7 @@ def test_the_door_refuses_past_max_concurrent_with_a_reason(session, brand):
     refused = arrive(brand)
     assert refused.status == ConversationStatus.CAPPED
     assert refused.end_reason == EndReason.MAX_CONCURRENT
-    view = conversations.visitor_view(refused)
+    view = waits.visitor_view(refused)
     assert view["may_leave_message"] is True
 
 
