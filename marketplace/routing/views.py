@@ -28,7 +28,7 @@ BRAND_PEOPLE = ("brand", "ops")
 def inbox():
     profile = experts.own_profile(current_user)
     return render_template("routing/inbox.html", inbox=chat.expert_inbox(profile.id),
-                           inbox_url=url_for("routing_api.inbox"), api_base="/api/v1")
+                           api_base="/api/v1")
 
 
 @blueprint.get("/brands/<slug>/live")

@@ -6,6 +6,7 @@ would be; the expert answers on a 390x844 phone.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import re
@@ -36,25 +37,30 @@ def widget_key(demo_server) -> str:
     return re.search(r"pk_[A-Za-z0-9_-]{20,}", page.text).group(0)
 
 
-@pytest.fixture(scope="module")
-def shop(demo_server, tmp_path_factory) -> Iterator[str]:
-    """A brand's site on another origin, with the one-line snippet on its page."""
-    folder: Path = tmp_path_factory.mktemp("shop")
+@contextlib.contextmanager
+def serving_shop(server, folder: Path) -> Iterator[str]:
+    """A brand's site on another origin, with the one-line snippet on its page; yields the page's address."""
     folder.joinpath("index.html").write_text(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Lumière lamps</title>"
         "<link rel='icon' href='data:,'></head>"
         "<body><h1>Lamps for every room</h1>"
-        f'<script src="{demo_server.url}/widget.js" data-key="{widget_key(demo_server)}" async></script>'
+        f'<script src="{server.url}/widget.js" data-key="{widget_key(server)}" async></script>'
         "</body></html>")
     port = free_port()
     handler = functools.partial(QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{port}/index.html"
     finally:
-        server.shutdown()
-        server.server_close()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def shop(demo_server, tmp_path_factory) -> Iterator[str]:
+    with serving_shop(demo_server, tmp_path_factory.mktemp("shop")) as address:
+        yield address
 
 
 def expert_online_on_chats(browser: Browser, demo_server, errors: list[str]) -> Page:

@@ -6,23 +6,19 @@ seconds, not minutes; each test waits past the timeout it is about.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, QuietHandler
-from tests.browser.test_chat import visitor_says, widget_key
+from tests.browser.conftest import PHONE
+from tests.browser.test_chat import serving_shop, visitor_says, visitor_starts_chat
 from tests.browser.test_demo_logins import log_in
 from tests.browser.test_expert_journey import new_page
-from tests.conftest import csrf_token_from, free_port, running_demo
+from tests.conftest import csrf_token_from, running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -40,20 +36,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def shop(server, tmp_path_factory) -> Iterator[str]:
-    """The brand's site on another origin, with the widget's one line on its page."""
-    folder: Path = tmp_path_factory.mktemp("shop-short")
-    folder.joinpath("index.html").write_text(
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Lumière lamps</title>"
-        "<link rel='icon' href='data:,'></head><body><h1>Lamps for every room</h1>"
-        f'<script src="{server.url}/widget.js" data-key="{widget_key(server)}" async></script></body></html>')
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()),
-                                            functools.partial(QuietHandler, directory=str(folder)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving_shop(server, tmp_path_factory.mktemp("shop-short")) as address:
+        yield address
 
 
 def expert_online(browser: Browser, server, errors: list[str]) -> Page:
@@ -76,18 +60,6 @@ def server_presence(server, expert: Page) -> str:
     answer = requests.get(f"{server.url}/api/v1/experts/me/presence", cookies=cookies, timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.json()["status"]
-
-
-def visitor_starts(browser: Browser, server, shop: str, errors: list[str]):
-    visitor = new_page(browser, server, DESKTOP, errors)
-    visitor.goto(shop)
-    visitor.locator("[data-marketplace-launcher]").click()
-    frame = visitor.frame_locator("#marketplace-chat-frame")
-    topic = frame.get_by_label(re.compile("topic", re.IGNORECASE))
-    if topic.count():
-        topic.select_option(index=1)
-    frame.get_by_test_id("start-chat").click()
-    return visitor, frame
 
 
 def in_viewport(page: Page, locator) -> bool:
@@ -115,7 +87,7 @@ def test_an_expert_waiting_on_any_page_stays_available_and_receives_an_offer_the
     stay(expert, 2 * PRESENCE_GRACE_SECONDS + 5)
     assert server_presence(server, expert) == "available"
 
-    visitor, frame = visitor_starts(browser, server, shop, errors)
+    visitor, frame = visitor_starts_chat(browser, server, shop, errors)
     offer = expert.get_by_test_id("offer").first
     expect(offer).to_be_visible()
     assert in_viewport(expert, offer)
@@ -155,7 +127,7 @@ def test_an_offer_arriving_in_an_open_chat_is_in_view_with_its_pay_and_accepted_
     errors: list[str] = []
     expert = expert_online(browser, server, errors)
     expert.goto("/expert/chats")
-    first_visitor, first = visitor_starts(browser, server, shop, errors)
+    first_visitor, first = visitor_starts_chat(browser, server, shop, errors)
     expert.get_by_test_id("offer").first.get_by_test_id("accept-offer").click()
     for number in range(30):  # a long chat: the composer is far below the first message
         visitor_says(first, f"Question {number} about the lamp shade, the bulb and its warm light.")
@@ -164,7 +136,7 @@ def test_an_offer_arriving_in_an_open_chat_is_in_view_with_its_pay_and_accepted_
     composer.scroll_into_view_if_needed()
     composer.fill("Let me check")
 
-    second_visitor, second = visitor_starts(browser, server, shop, errors)
+    second_visitor, second = visitor_starts_chat(browser, server, shop, errors)
     offer = expert.get_by_test_id("offer").first
     expect(offer).to_be_visible()
     assert in_viewport(expert, offer)
@@ -185,7 +157,7 @@ def test_after_the_only_expert_declines_the_visitor_is_told_at_once_and_may_leav
     errors: list[str] = []
     expert = expert_online(browser, server, errors)
     expert.goto("/expert/chats")
-    visitor, frame = visitor_starts(browser, server, shop, errors)
+    visitor, frame = visitor_starts_chat(browser, server, shop, errors)
     offer = expert.get_by_test_id("offer").first
     expect(offer).to_be_visible()
     offer.get_by_test_id("decline-offer").click()
@@ -207,7 +179,7 @@ def test_the_expert_sees_the_visitor_leave_and_later_their_rating_and_comment(br
     errors: list[str] = []
     expert = expert_online(browser, server, errors)
     expert.goto("/expert/chats")
-    visitor, frame = visitor_starts(browser, server, shop, errors)
+    visitor, frame = visitor_starts_chat(browser, server, shop, errors)
     expert.get_by_test_id("offer").first.get_by_test_id("accept-offer").click()
     visitor_says(frame, "Which shade suits a bedside lamp?")
     expect(expert.get_by_test_id("chat-messages")).to_contain_text("bedside lamp")

@@ -15,6 +15,7 @@
   var everyMs = Math.max(500, Number(bar.dataset.heartbeatSeconds || 25) * 1000);
   var timer = null;
   var SOUND_KEY = "marketplace.offerAlerts";
+  var SET_TIMEOUT_MS = 10000;
 
   function words(status, reason) {
     if (status === "available") { return bar.dataset.labelAvailable; }
@@ -65,11 +66,12 @@
   }
 
   function setPresence(status) {
-    if (!connected()) { showError(bar.dataset.labelError); return; }
+    if (!socket) { showError(bar.dataset.labelError); return; }
     toggle.disabled = true;
-    socket.emit("presence_set", { status: status }, function (answer) {
+    // Sent at once, or as soon as the socket (re)connects; a socket that does not answer in time is an error.
+    socket.timeout(SET_TIMEOUT_MS).emit("presence_set", { status: status }, function (timedOut, answer) {
       toggle.disabled = false;
-      if (answer && answer.status) {
+      if (!timedOut && answer && answer.status) {
         showError("");
         show(answer.status, answer.away_reason);
       } else {
@@ -89,6 +91,31 @@
     sound.setAttribute("aria-pressed", on ? "true" : "false");  // read out with its fixed name
     sound.title = text;
   }
+
+  // The expert's inbox (pending offers, chats, canned answers), asked for by the offer banner and the Chats page
+  // after each (re)connection: one request for both when they ask at once. Its Date header also tells how far
+  // this phone's clock is off, so countdowns and "2 min ago" read right on a phone set wrong.
+  var inboxAsked = null;
+  var clockOffsetMs = 0;
+  function fetchInbox() {
+    if (inboxAsked) { return inboxAsked; }
+    var askedAt = Date.now();
+    inboxAsked = fetch(bar.dataset.inboxUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("inbox answered " + response.status); }
+        var date = Date.parse(response.headers.get("Date") || "");
+        if (!isNaN(date)) {  // stamped mid-way, in whole seconds: smaller differences are noise
+          var offset = date + 500 - (askedAt + Date.now()) / 2;
+          clockOffsetMs = Math.abs(offset) > 2000 ? offset : 0;
+        }
+        return response.json();
+      })
+      .then(function (inbox) { return { inbox: inbox, askedAt: askedAt }; });
+    var done = function () { inboxAsked = null; };
+    inboxAsked.then(done, done);
+    return inboxAsked;
+  }
+  window.marketplaceApp = { inbox: fetchInbox, clockOffsetMs: function () { return clockOffsetMs; } };
 
   toggle.addEventListener("click", function () {
     setPresence(toggle.getAttribute("aria-checked") === "true" ? "away" : "available");

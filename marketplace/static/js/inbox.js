@@ -14,7 +14,6 @@
   var TYPING_EVERY_MS = 3000;  // the expert's typing is signalled at most this often
   var TYPING_SHOWN_MS = 4000;  // the visitor's typing signal shows this long
   var SYNC_BATCH = 500;        // the server's largest answer (chat.MAX_BATCH): a full one means ask again
-  var CLOCK_SLACK_MS = 2000;   // smaller clock differences are noise (the Date header counts whole seconds)
   var BODY_LENGTH = 2000;
   var TIMES_EVERY_MS = 10000;  // "2 min" in the list and "left 1 min ago" are redrawn this often
   var STATUS_SHOWN_MS = 10000; // a notice (a chat ended) goes once it is stale
@@ -82,11 +81,6 @@
   var parseTime = ChatLog.parseTime;
 
   function serverNow() { return Date.now() + clockOffsetMs; }
-
-  function learnServerTime(now) {
-    var offset = now - Date.now();
-    clockOffsetMs = Math.abs(offset) > CLOCK_SLACK_MS ? offset : 0;
-  }
 
   function unitFormatter(unit) {
     try {
@@ -844,20 +838,14 @@
   }
 
   function refresh() {
+    if (!window.marketplaceApp) { return; }  // not an approved expert: no chats to fetch
     var mine = ++generation;
-    var askedAt = Date.now();
-    fetch(labels.inboxUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) { throw new Error("inbox answered " + response.status); }
-        var date = Date.parse(response.headers.get("Date") || "");
-        if (!isNaN(date)) { learnServerTime(date + 500 - (Date.now() - askedAt) / 2); }
-        return response.json();
-      })
-      .then(function (inbox) {
-        if (mine === generation) { merge(inbox, askedAt); }  // an older answer arriving late is dropped
-      })
-      .catch(noop);  // what is shown stays; the next connection asks again
+    window.marketplaceApp.inbox().then(function (answer) {
+      clockOffsetMs = window.marketplaceApp.clockOffsetMs();
+      if (mine === generation) { merge(answer.inbox, answer.askedAt); }  // an older answer arriving late is dropped
+    }, noop);  // what is shown stays; the next connection asks again
   }
+
 
   // Socket events.
 

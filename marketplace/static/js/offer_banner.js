@@ -18,7 +18,6 @@
   var baseTitle = document.title;
   var TICK_MS = 250;
   var offers = {};  // offer_id -> {offer, node, deadline, busy, seconds, addedAt}
-  var clockOffsetMs = 0;  // the server's time less this phone's, learnt from the inbox's Date header
   var generation = 0;
 
   function format(text, values) {
@@ -111,7 +110,7 @@
     var id = String(offer.offer_id);
     if (offers[id]) { return false; }
     var deadline = fromEvent && typeof offer.timeout_seconds === "number"
-      ? Date.now() + offer.timeout_seconds * 1000 : parseTime(offer.expires_at) - clockOffsetMs;
+      ? Date.now() + offer.timeout_seconds * 1000 : parseTime(offer.expires_at) - window.marketplaceApp.clockOffsetMs();
     if (isNaN(deadline) || deadline <= Date.now()) { return false; }
     var node = template.content.firstElementChild.cloneNode(true);
     var brand = brandName(offer);
@@ -211,30 +210,19 @@
 
   // After each (re)connection: the offers pending now (events sent while disconnected are not replayed).
   function catchUp() {
+    if (!window.marketplaceApp) { return; }
     var mine = ++generation;
-    var askedAt = Date.now();
-    fetch(labels.inboxUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) { throw new Error("inbox answered " + response.status); }
-        var date = Date.parse(response.headers.get("Date") || "");
-        if (!isNaN(date)) {  // the header counts whole seconds: smaller differences are noise
-          var offset = date + 500 - (Date.now() + askedAt) / 2;
-          clockOffsetMs = Math.abs(offset) > 2000 ? offset : 0;
-        }
-        return response.json();
-      })
-      .then(function (inbox) {
-        if (mine !== generation) { return; }
-        var pending = {};
-        (inbox.offers || []).forEach(function (offer) {
-          pending[String(offer.offer_id)] = true;
-          if (add(offer, false)) { alert(); }
-        });
-        Object.keys(offers).forEach(function (id) {
-          if (!pending[id] && !offers[id].busy && offers[id].addedAt < askedAt) { remove(id); }
-        });
-      })
-      .catch(function () { /* what is shown stays; the next connection asks again */ });
+    window.marketplaceApp.inbox().then(function (answer) {
+      if (mine !== generation) { return; }
+      var pending = {};
+      (answer.inbox.offers || []).forEach(function (offer) {
+        pending[String(offer.offer_id)] = true;
+        if (add(offer, false)) { alert(); }
+      });
+      Object.keys(offers).forEach(function (id) {
+        if (!pending[id] && !offers[id].busy && offers[id].addedAt < answer.askedAt) { remove(id); }
+      });
+    }, function () { /* what is shown stays; the next connection asks again */ });
   }
 
   socket.on("offer", onOffer);
