@@ -74,6 +74,16 @@ class ExpertProfile(db.Model):
     skills: so.Mapped[list[Skill]] = so.relationship(secondary=expert_skills, order_by="Skill.slug")
 
     @property
+    def under_review(self) -> bool:
+        """Ops have not decided yet: the expert may already apply to brands, whose approval waits for vetting."""
+        return self.status == ExpertStatus.APPLIED
+
+    @property
+    def may_apply(self) -> bool:
+        """Approved or under review: rejected and suspended experts apply to no brand."""
+        return self.status in (ExpertStatus.APPROVED, ExpertStatus.APPLIED)
+
+    @property
     def is_resubmission(self) -> bool:
         """Back in the vetting queue after a rejection: only a resubmission leads to `applied` again."""
         return self.status == ExpertStatus.APPLIED and self.status_changed_at is not None

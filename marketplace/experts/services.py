@@ -263,7 +263,7 @@ def require_may_apply(profile: ExpertProfile) -> None:
 
     An applicant under review may: the brands' approval then waits until ops approve them.
     """
-    if profile.status not in (ExpertStatus.APPROVED, ExpertStatus.APPLIED):
+    if not profile.may_apply:
         raise Forbidden(REFUSALS[profile.status])
 
 

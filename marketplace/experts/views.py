@@ -250,9 +250,8 @@ def brand_list():
         else:
             flash(gettext("You applied to %(count)d brand(s).", count=len(applied)), "success")
             return redirect(url_for("experts.brand_list"))
-    can_apply = expert.status in (ExpertStatus.APPROVED, ExpertStatus.APPLIED)  # under review: brands wait for vetting
     return render_template("experts/brands.html", profile=expert, standings=standings, form=form,
-                           can_apply=can_apply), 200 if not form.errors else 422
+                           can_apply=expert.may_apply), 200 if not form.errors else 422
 
 
 @blueprint.route("/expert/brands/<slug>/quiz", methods=["GET", "POST"])
@@ -283,9 +282,8 @@ def quiz(slug: str):
         return render_template("experts/quiz.html", brand=brand, view=None, form=form, refusal=error.message)
     form.attempt_id.data = str(view.attempt_id)
     # An applicant under review may take the quiz; the page tells them the brand decides after vetting.
-    under_review = services.own_profile(current_user).status == ExpertStatus.APPLIED
     return render_template("experts/quiz.html", brand=brand, view=view, form=form, refusal=None,
-                           under_review=under_review)
+                           under_review=services.own_profile(current_user).under_review)
 
 
 # The brand's side: its applicants.
