@@ -8,6 +8,7 @@ effect when it was accepted (the router records it on the conversation).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,23 @@ def card_in_effect(brand: Brand, at: dt.datetime | None = None) -> RateCard | No
         _live_cards(brand.id).where(RateCard.effective_from <= local_day(brand, at))
         .order_by(RateCard.effective_from.desc(), RateCard.id.desc()).limit(1)
     )
+
+
+@functools.cache
+def _terms_in_effect() -> sa.Select:
+    return (sa.select(RateCard.price_cents, RateCard.commission_bps, RateCard.bonus_rules)
+            .where(RateCard.brand_id == sa.bindparam("brand"), RateCard.cancelled_at.is_(None),
+                   RateCard.effective_from <= sa.bindparam("day"))
+            .order_by(RateCard.effective_from.desc(), RateCard.id.desc()).limit(1))
+
+
+def terms_in_effect(brand: Brand, at: dt.datetime | None = None) -> tuple[int, int, list[dict]] | None:
+    """(price, commission, bonus rules) of the card in effect at `at`, or None: what an offer shows it pays.
+
+    Three columns by one statement built once, past the ORM: the router asks it for every offer it makes.
+    """
+    row = db.session.connection().execute(_terms_in_effect(), {"brand": brand.id, "day": local_day(brand, at)}).first()
+    return None if row is None else (row.price_cents, row.commission_bps, row.bonus_rules or [])
 
 
 def cards_by_id(card_ids: set[int]) -> dict[int, RateCard]:

@@ -111,10 +111,8 @@ def offer_pay(brand: Brand, at: dt.datetime | None = None) -> dict[str, Any]:
     The card in effect now is the one acceptance would keep (a card changing within an offer's seconds
     is the one case where the two could differ).
     """
-    card = rates.card_in_effect(brand, at)
-    price = card.price_cents if card is not None else 0
-    commission_bps = card.commission_bps if card is not None else pricing.DEFAULT_COMMISSION_BPS
-    bonuses = pricing.parse_bonus_rules(card.bonus_rules) if card is not None else []
+    price, commission_bps, rules = rates.terms_in_effect(brand, at) or (0, pricing.DEFAULT_COMMISSION_BPS, [])
+    bonuses = pricing.parse_bonus_rules(rules)
     return {"currency": brand.currency, "decimals": get_currency_precision(brand.currency),
             "amount_cents": pricing.expert_share_cents(price, commission_bps),
             "bonuses": [bonus.as_dict() for bonus in bonuses]}
