@@ -23,13 +23,15 @@ module.exports = [
         ...globals.browser,
         io: "readonly",                 // socket.io's client, vendored from node_modules
         Chart: "readonly",              // chart.js, vendored likewise
-        MarketplaceChatLog: "readonly"  // js/chat_log.js, loaded before the scripts that use it
+        MarketplaceChatLog: "readonly", // js/chat_log.js, loaded before the scripts that use it
+        MarketplaceCannedAnswers: "readonly",  // js/canned_answers.js, loaded before inbox.js
+        MarketplaceChatScreen: "readonly"      // js/chat_screen.js, likewise
       }
     }
   },
   {
-    // Loaded by the pages and, under node, by its tests: it exports through `module` there.
-    files: ["marketplace/static/js/chat_log.js"],
+    // Loaded by the pages and, under node, by their tests: they export through `module` there.
+    files: ["marketplace/static/js/chat_log.js", "marketplace/static/js/canned_answers.js"],
     languageOptions: { globals: { module: "readonly" } }
   },
   {

@@ -10,7 +10,9 @@
   var root = document.getElementById("inbox");
   var initial = document.getElementById("inbox-data");
   var ChatLog = window.MarketplaceChatLog;
-  if (!root || !initial || !ChatLog) { return; }
+  var CannedAnswers = window.MarketplaceCannedAnswers;
+  var ChatScreen = window.MarketplaceChatScreen;
+  if (!root || !initial || !ChatLog || !CannedAnswers || !ChatScreen) { return; }
   var TYPING_EVERY_MS = 3000;  // the expert's typing is signalled at most this often
   var TYPING_SHOWN_MS = 4000;  // the visitor's typing signal shows this long
   var SYNC_BATCH = 500;        // the server's largest answer (chat.MAX_BATCH): a full one means ask again
@@ -19,14 +21,12 @@
   var STATUS_SHOWN_MS = 10000; // a notice (a chat ended) goes once it is stale
   var OPEN_WAIT_MS = 15000;    // how long a chat asked for in the address (?chat=) may take to arrive
   var DISMISSED_KEY = "marketplace.dismissedChats";
-  var CANNED_SHOWN = 8;        // suggestions listed at once
 
   var labels = root.dataset;
   var socket = window.marketplaceSocket || null;
   var lang = document.documentElement.lang || undefined;
   var clock = new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" });
   var enterAddsLine = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;  // phone keyboards
-  var phone = window.matchMedia ? window.matchMedia("(max-width: 719.98px)") : null;
   var pane = root.querySelector("[data-conversation]");
   var ui = {
     status: root.querySelector("[data-inbox-status]"),
@@ -60,6 +60,11 @@
     send: pane.querySelector("[data-testid=chat-send]"),
     canned: pane.querySelector("[data-testid=canned-suggestions]")
   };
+  // The page as a screen on a phone, the log kept at its end, the draft grown to fit (chat_screen.js).
+  var screen = ChatScreen.create({ log: ui.log, input: ui.input, open: function () { return !!selected; } });
+  var nearBottom = screen.nearBottom;
+  var scrollToEnd = screen.scrollToEnd;
+  var fitInput = screen.fitInput;
 
   var chats = {};          // conversation_id -> chat state (newChat)
   var order = [];          // the chats in the order they arrived: the tabs keep it, so they never move under a thumb
@@ -335,12 +340,6 @@
     return chat === selected && document.visibilityState !== "hidden";
   }
 
-  function nearBottom() {
-    return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
-  }
-
-  function scrollToEnd() { ui.log.scrollTop = ui.log.scrollHeight; }
-
   function noteMessage(chat, message) {
     if (message.seq >= chat.lastMessageSeq) {
       chat.lastMessage = { sender: message.sender, body: message.body, created_at: message.created_at };
@@ -487,7 +486,7 @@
     root.classList.toggle("inbox--chat-open", !!chat);
     pane.hidden = !chat;
     ui.placeholder.hidden = !!chat;
-    layout();
+    screen.layout();
     if (!chat) { return; }
     var summary = chat.summary;
     var closed = isClosed(chat);
@@ -506,7 +505,7 @@
     ui.form.hidden = closed;
     ui.input.disabled = closed;
     ui.send.disabled = closed || !socket;  // without the socket, chats can be read but not answered
-    if (closed) { closeSuggestions(); }
+    if (closed) { canned.close(); }
     renderTyping();
   }
 
@@ -534,7 +533,7 @@
       previous.view.detach();
     }
     selected = chat;
-    closeSuggestions();
+    canned.close();
     if (previous && previous !== chat) { renderChatItem(previous); }
     if (chat) {
       chat.confirming = false;
@@ -592,157 +591,17 @@
     select(chat, true);
   }
 
-  // The viewport: on a phone an open chat fills the screen below the site's bar, and what the on-screen keyboard
-  // covers is taken off (the visual viewport), so the composer stays in view; the page itself does not scroll.
-
-  function layout() {
-    var full = !!selected && !!phone && phone.matches;
-    var html = document.documentElement;
-    var viewport = window.visualViewport;
-    html.classList.toggle("chat-screen", full);
-    html.classList.toggle("chat-screen--measured", full && !!viewport);
-    if (full && viewport) {
-      html.style.setProperty("--chat-viewport-height", Math.round(viewport.height) + "px");
-      html.style.setProperty("--chat-viewport-top", Math.round(viewport.offsetTop) + "px");
-    } else {
-      html.style.removeProperty("--chat-viewport-height");
-      html.style.removeProperty("--chat-viewport-top");
-    }
-  }
-
-  var stickToEnd = true;  // the log was at its end: it stays there when its box shrinks (keyboard, longer draft)
-
-  function relayout() {
-    layout();
-    if (stickToEnd) { scrollToEnd(); }
-  }
-
-  // The draft grows with what is written, up to the height CSS allows, then scrolls.
-  function fitInput() {
-    var atEnd = nearBottom();
-    ui.input.style.height = "";
-    if (ui.input.value) { ui.input.style.height = ui.input.scrollHeight + 2 + "px"; }  // the hint does not count
-    if (atEnd) { scrollToEnd(); }
-  }
-
-  // Canned answers: "/" and a few letters in the composer list the brand's answers whose title or text match;
-  // arrows or a tap choose, Enter or a tap puts the answer's text in place of "/letters".
-
-  var canned = { items: [], active: -1, start: -1, dismissedAt: -1 };
-
-  function fold(text) {
-    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-  }
-
-  function slashQuery() {
-    if (ui.input.selectionStart !== ui.input.selectionEnd) { return null; }
-    var before = ui.input.value.slice(0, ui.input.selectionStart);
-    var match = /(^|\s)\/([^\s/]{0,40})$/.exec(before);
-    return match ? { start: before.length - match[2].length - 1, query: match[2] } : null;
-  }
-
-  function matches(answers, query) {
-    var needle = fold(query);
-    var scored = [];
-    answers.forEach(function (answer, index) {
-      var title = fold(answer.title);
-      var score = !needle ? 0 : title.indexOf(needle) === 0 ? 0 : title.indexOf(needle) > 0 ? 1
-        : fold(answer.body).indexOf(needle) >= 0 ? 2 : -1;
-      if (score >= 0) { scored.push({ answer: answer, score: score, index: index }); }
-    });
-    scored.sort(function (a, b) { return a.score - b.score || a.index - b.index; });
-    return scored.slice(0, CANNED_SHOWN).map(function (item) { return item.answer; });
-  }
-
-  function suggest() {
-    var chat = selected;
-    var found = chat && !isClosed(chat) ? slashQuery() : null;
-    if (!found) { canned.dismissedAt = -1; }
-    if (!found || found.start === canned.dismissedAt) { closeSuggestions(); return; }
-    canned.dismissedAt = -1;
-    var answers = cannedAnswers[String(chat.summary.brand.id)] || [];
-    if (!answers.length) { closeSuggestions(); return; }
-    var items = matches(answers, found.query);
-    var same = canned.start === found.start && items.length === canned.items.length &&
-      items.every(function (item, i) { return item === canned.items[i]; });
-    canned.start = found.start;
-    if (same) { return; }
-    var wasOpen = !ui.canned.hidden;
-    canned.items = items;
-    canned.active = items.length ? 0 : -1;
-    ui.canned.replaceChildren.apply(ui.canned, items.map(function (answer, index) {
-      var option = document.createElement("li");
-      option.id = "canned-option-" + index;
-      option.className = "canned__option";
-      option.setAttribute("role", "option");
-      option.setAttribute("data-testid", "canned-option");
-      var title = document.createElement("span");
-      title.className = "canned__title";
-      title.textContent = answer.title;
-      var body = document.createElement("span");
-      body.className = "canned__body";
-      body.textContent = firstLine(answer.body);
-      option.appendChild(title);
-      option.appendChild(body);
-      option.addEventListener("mousedown", function (event) { event.preventDefault(); });  // the draft keeps focus
-      option.addEventListener("click", function () { insertCanned(answer); });
-      return option;
-    }));
-    ui.canned.hidden = items.length === 0;
-    highlight();
-    if (!items.length && wasOpen) { announce(labels.labelCannedNone, true); }
-    if (items.length) { announce(format(labels.labelCannedCount, { count: items.length }), true); }
-  }
-
-  function highlight() {
-    Array.prototype.forEach.call(ui.canned.children, function (option, index) {
-      option.setAttribute("aria-selected", String(index === canned.active));
-    });
-    var active = ui.canned.children[canned.active];
-    if (active) {
-      ui.input.setAttribute("aria-activedescendant", active.id);
-      if (active.scrollIntoView) { active.scrollIntoView({ block: "nearest" }); }
-    } else {
-      ui.input.removeAttribute("aria-activedescendant");
-    }
-  }
-
-  function closeSuggestions() {
-    canned.items = [];
-    canned.active = -1;
-    canned.start = -1;
-    ui.canned.hidden = true;
-    ui.canned.replaceChildren();
-    ui.input.removeAttribute("aria-activedescendant");
-  }
-
-  function insertCanned(answer) {
-    var found = slashQuery();
-    var start = found ? found.start : ui.input.selectionStart;
-    ui.input.setRangeText(answer.body, start, ui.input.selectionEnd, "end");
-    closeSuggestions();
-    ui.input.focus();
-    fitInput();
-    typed();
-  }
-
-  function cannedKey(event) {
-    if (ui.canned.hidden || !canned.items.length) { return false; }
-    var count = canned.items.length;
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      canned.active = (canned.active + (event.key === "ArrowDown" ? 1 : count - 1)) % count;
-      highlight();
-    } else if ((event.key === "Enter" && !event.shiftKey) || event.key === "Tab") {
-      insertCanned(canned.items[Math.max(0, canned.active)]);
-    } else if (event.key === "Escape") {
-      canned.dismissedAt = canned.start;
-      closeSuggestions();
-    } else {
-      return false;
-    }
-    event.preventDefault();
-    return true;
-  }
+  // Canned answers: "/" and a few letters in the composer list the open chat's brand's answers (canned_answers.js).
+  var canned = CannedAnswers.create({
+    document: document, input: ui.input, list: ui.canned, firstLine: firstLine,
+    answers: function () {
+      return selected && !isClosed(selected) ? cannedAnswers[String(selected.summary.brand.id)] || [] : null;
+    },
+    announce: function (count) {
+      announce(count ? format(labels.labelCannedCount, { count: count }) : labels.labelCannedNone, true);
+    },
+    inserted: function () { fitInput(); typed(); }
+  });
 
   // The composer.
 
@@ -762,7 +621,7 @@
     ui.input.removeAttribute("aria-invalid");
     ui.input.value = "";
     chat.draft = "";
-    closeSuggestions();
+    canned.close();
     fitInput();
     send(chat, body);
     ui.input.focus();
@@ -927,16 +786,16 @@
   ui.form.addEventListener("submit", submit);
   ui.input.addEventListener("input", function () {
     fitInput();
-    suggest();
+    canned.suggest();
     typed();
   });
-  ui.input.addEventListener("click", suggest);
+  ui.input.addEventListener("click", canned.suggest);
   ui.input.addEventListener("keyup", function (event) {
-    if (event.key === "ArrowLeft" || event.key === "ArrowRight" || event.key === "Home" || event.key === "End") { suggest(); }
+    if (event.key === "ArrowLeft" || event.key === "ArrowRight" || event.key === "Home" || event.key === "End") { canned.suggest(); }
   });
-  ui.input.addEventListener("blur", function () { setTimeout(function () { if (document.activeElement !== ui.input) { closeSuggestions(); } }, 150); });
+  ui.input.addEventListener("blur", function () { setTimeout(function () { if (document.activeElement !== ui.input) { canned.close(); } }, 150); });
   ui.input.addEventListener("keydown", function (event) {
-    if (event.isComposing || cannedKey(event)) { return; }
+    if (event.isComposing || canned.key(event)) { return; }
     if (event.key !== "Enter" || event.shiftKey) { return; }
     if (enterAddsLine && !event.ctrlKey && !event.metaKey) { return; }
     event.preventDefault();
@@ -949,17 +808,7 @@
   ui.dismiss.addEventListener("click", function () { if (selected) { dismiss([selected]); } });
   ui.clearClosed.addEventListener("click", function () { dismiss(order.filter(isClosed)); });
   ui.back.addEventListener("click", function () { select(null, true); });
-  ui.log.addEventListener("scroll", function () { stickToEnd = nearBottom(); }, { passive: true });
-  if (window.ResizeObserver) {
-    new window.ResizeObserver(function () { if (stickToEnd) { scrollToEnd(); } }).observe(ui.log);
-  }
-  if (window.visualViewport) {
-    window.visualViewport.addEventListener("resize", relayout);
-    window.visualViewport.addEventListener("scroll", relayout);
-  }
-  if (phone) {
-    if (phone.addEventListener) { phone.addEventListener("change", relayout); } else { phone.addListener(relayout); }
-  }
+  screen.watch();
   document.addEventListener("visibilitychange", function () { if (selected) { markRead(selected); } });
   document.addEventListener("marketplace:chat-accepted", onAcceptedInBanner);
 
