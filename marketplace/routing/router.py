@@ -200,10 +200,16 @@ def _expert_pick(on_shift: bool, narrowed: bool) -> sa.Select:
     )
 
 
+def _narrowed_to(brand: Brand) -> set[int] | None:
+    """The experts the brand already uses, when it uses as many as it allows (`max_active_experts`); else None."""
+    if brand.max_active_experts is None:
+        return None
+    working = working_expert_ids(brand.id)
+    return working if len(working) >= brand.max_active_experts else None
+
+
 def _now_eligible(brand: Brand, now: dt.datetime) -> list[sa.ColumnElement[bool]]:
-    working = working_expert_ids(brand.id) if brand.max_active_experts is not None else set()
-    only = working if brand.max_active_experts is not None and len(working) >= brand.max_active_experts else None
-    return _eligible(brand.id, now, on_shift=not brand.allow_unbooked_online, only=only)
+    return _eligible(brand.id, now, on_shift=not brand.allow_unbooked_online, only=_narrowed_to(brand))
 
 
 def serving_capacity(brand: Brand, now: dt.datetime | None = None) -> tuple[int, int]:
@@ -316,10 +322,7 @@ def _decide(brand_id: int) -> Decision | None:
     if not rules.may_offer(brand_caps(brand, now), usage_of(load)):
         db.session.commit()
         return None
-    only = None
-    if brand.max_active_experts is not None:
-        working = working_expert_ids(brand_id)
-        only = working if len(working) >= brand.max_active_experts else None
+    only = _narrowed_to(brand)
     for conversation in _waiting_in_order(brand_id):
         picked = _eligible_expert(brand, conversation.id, now, only)
         if picked is None:
