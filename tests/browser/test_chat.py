@@ -18,7 +18,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, FrameLocator, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, QuietHandler
+from tests.browser.conftest import DESKTOP, PHONE, QuietHandler, Viewport
 from tests.browser.test_demo_logins import log_in
 from tests.browser.test_expert_journey import new_page
 from tests.conftest import csrf_token_from, free_port
@@ -63,8 +63,8 @@ def shop(demo_server, tmp_path_factory) -> Iterator[str]:
         yield address
 
 
-def expert_online_on_chats(browser: Browser, demo_server, errors: list[str]) -> Page:
-    expert = new_page(browser, demo_server, PHONE, errors)
+def expert_online_on_chats(browser: Browser, demo_server, errors: list[str], viewport: Viewport = PHONE) -> Page:
+    expert = new_page(browser, demo_server, viewport, errors)
     log_in(expert, demo_server.logins["expert"], demo_server.password)
     expert.goto("/expert")
     go_online = expert.get_by_role("button", name="Go online", exact=True)

@@ -19,8 +19,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, Viewport
-from tests.browser.test_chat import widget_key
+from tests.browser.conftest import DESKTOP, Viewport
+from tests.browser.test_chat import expert_online_on_chats, widget_key
 from tests.browser.test_demo_logins import assert_no_horizontal_overflow, log_in
 from tests.browser.test_expert_journey import new_page
 
@@ -90,19 +90,6 @@ def errors() -> Iterator[list[str]]:
     assert found == [], found
 
 
-def expert_on_chats(browser: Browser, demo_server, errors: list[str], viewport: Viewport = PHONE) -> Page:
-    expert = new_page(browser, demo_server, viewport, errors)
-    log_in(expert, demo_server.logins["expert"], demo_server.password)
-    expert.goto("/expert")
-    go_online = expert.get_by_role("button", name="Go online", exact=True)
-    if go_online.count():
-        go_online.click()
-    expect(expert.get_by_test_id("presence-status")).to_have_text("Online")
-    expert.goto("/expert/chats")
-    expect(expert.locator("#live-indicator")).to_have_attribute("data-state", "live")
-    return expert
-
-
 def csrf(page: Page) -> dict:
     return {"X-CSRFToken": page.locator("meta[name=csrf-token]").get_attribute("content")}
 
@@ -144,7 +131,7 @@ def shot(page: Page, screenshot_dir, name: str) -> None:
 
 def test_a_long_chat_fills_the_phone_screen_and_keeps_the_composer_in_view(browser, demo_server, arrive, errors,
                                                                             screenshot_dir):
-    expert = expert_on_chats(browser, demo_server, errors)
+    expert = expert_online_on_chats(browser, demo_server, errors)
     visitor = arrive("Choosing a lamp", "Hello! Which lamp for reading in bed?")
     chat = accept(expert, visitor)
     for n in range(1, 7):
@@ -196,7 +183,7 @@ def test_a_long_chat_fills_the_phone_screen_and_keeps_the_composer_in_view(brows
 
 def test_two_chats_of_one_brand_are_told_apart_and_one_tap_switches_between_them(browser, demo_server, arrive,
                                                                                  errors, screenshot_dir):
-    expert = expert_on_chats(browser, demo_server, errors)
+    expert = expert_online_on_chats(browser, demo_server, errors)
     first = arrive("Returns", "My lamp arrived with a cracked base.")
     second = arrive("Delivery", "When will order 4471 arrive?")
     accept(expert, first)
@@ -258,7 +245,7 @@ def ensure_returns_answer(browser: Browser, demo_server, errors: list[str]) -> N
 def test_typing_a_slash_and_letters_finds_a_canned_answer_and_enter_inserts_it(browser, demo_server, arrive, errors,
                                                                                 screenshot_dir):
     ensure_returns_answer(browser, demo_server, errors)
-    expert = expert_on_chats(browser, demo_server, errors)
+    expert = expert_online_on_chats(browser, demo_server, errors)
     visitor = arrive("Returns", "Can I send my lamp back?")
     chat = accept(expert, visitor)
     accepted_in_banner(expert, chat)
@@ -303,7 +290,7 @@ def test_typing_a_slash_and_letters_finds_a_canned_answer_and_enter_inserts_it(b
 
 def test_a_closed_chat_shows_the_visitors_rating_and_comment_until_dismissed(browser, demo_server, arrive, errors,
                                                                              screenshot_dir):
-    expert = expert_on_chats(browser, demo_server, errors)
+    expert = expert_online_on_chats(browser, demo_server, errors)
     visitor = arrive("Delivery", "Is the Atlas lamp in stock?")
     chat = accept(expert, visitor)
     accepted_in_banner(expert, chat)
@@ -338,7 +325,7 @@ def test_a_closed_chat_shows_the_visitors_rating_and_comment_until_dismissed(bro
 
 
 def test_a_chat_whose_visitor_left_says_so_and_closes_in_one_tap(browser, demo_server, arrive, errors, screenshot_dir):
-    expert = expert_on_chats(browser, demo_server, errors)
+    expert = expert_online_on_chats(browser, demo_server, errors)
     visitor = arrive("Choosing a lamp", "Which lamp for a desk?")
     # The server marks a chat when its visitor's page has not checked in for a minute, and tells the page; here the
     # chat's summary says so as the page gets it: in the banner's event and in every inbox the page fetches.
@@ -369,7 +356,7 @@ def test_a_chat_whose_visitor_left_says_so_and_closes_in_one_tap(browser, demo_s
 
 
 def test_a_chat_named_in_the_address_opens_at_once_and_the_address_is_cleaned(browser, demo_server, arrive, errors):
-    expert = expert_on_chats(browser, demo_server, errors)
+    expert = expert_online_on_chats(browser, demo_server, errors)
     visitor = arrive("Delivery", "Do you deliver to Belgium?")
     accept(expert, visitor)
     expert.goto(f"/expert/chats?chat={visitor.conversation_id}")  # where the banner leads from another page
@@ -380,7 +367,7 @@ def test_a_chat_named_in_the_address_opens_at_once_and_the_address_is_cleaned(br
 
 
 def test_nothing_scrolls_sideways_on_a_360_px_phone(browser, demo_server, arrive, errors, screenshot_dir):
-    expert = expert_on_chats(browser, demo_server, errors, SMALL_PHONE)
+    expert = expert_online_on_chats(browser, demo_server, errors, SMALL_PHONE)
     visitor = arrive("Choosing a lamp", "Look: https://lumiere.example/" + "a-very-long-product-name-" * 6,
                      page_url="https://lumiere.example/collections/" + "table-lamps-" * 12)
     chat = accept(expert, visitor)
@@ -396,7 +383,7 @@ def test_nothing_scrolls_sideways_on_a_360_px_phone(browser, demo_server, arrive
 
 def test_on_a_desktop_the_list_and_the_open_chat_sit_side_by_side(browser, demo_server, arrive, errors,
                                                                  screenshot_dir):
-    expert = expert_on_chats(browser, demo_server, errors, DESKTOP)
+    expert = expert_online_on_chats(browser, demo_server, errors, DESKTOP)
     visitor = arrive("Delivery", "Can you deliver on Saturday?")
     accepted_in_banner(expert, accept(expert, visitor))
     expect(expert.get_by_test_id("chat-messages")).to_contain_text("Can you deliver on Saturday?")
