@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask_babel import lazy_gettext as _l
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -24,6 +29,44 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     status = 422
     title = "Invalid input"
+
+
+class InvalidFields(InvalidInput):
+    """Several fields refused at once; `errors` holds every field's messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        field, messages = next(iter(errors.items()))
+        single = len(errors) == 1 and len(messages) == 1
+        super().__init__(messages[0] if single else _l("Some fields are not valid."), field)
+        self.field_errors = errors
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        return self.field_errors
+
+
+class FieldProblems:
+    """Collects each field's refusal, so that one answer names them all (InvalidFields)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    def check(self, clean: Callable[[], T]) -> T | None:
+        """`clean()`, or None with its refusal noted."""
+        try:
+            return clean()
+        except InvalidInput as error:
+            for field, messages in (error.errors or {error.field or "": [error.message]}).items():
+                for message in messages:
+                    self.add(field, message)
+            return None
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise InvalidFields(self.errors)
 
 
 class Conflict(DomainError):

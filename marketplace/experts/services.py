@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import phonenumbers
 import sqlalchemy as sa
@@ -19,13 +19,13 @@ from stdnum.fr import siret
 from marketplace import sealing
 from marketplace.accounts import passwords
 from marketplace.accounts import services as accounts
+from marketplace.accounts.language import remember_language
 from marketplace.accounts.models import Role, User
 from marketplace.database import db
-from marketplace.errors import Forbidden, InvalidInput, NotFound, clean_text
+from marketplace.errors import FieldProblems, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.experts.models import ExpertProfile, ExpertStatus, PayoutDetails
 from marketplace.skills import services as skills
 
-T = TypeVar("T")
 IBAN_PURPOSE = "payout-iban"
 MAX_LANGUAGES = 10
 MAX_SKILLS = 20
@@ -97,50 +97,12 @@ def _clean_business_id(value: Any, country: str | None) -> str | None:
     return clean_text(text, "business_id", max_length=40)
 
 
-class InvalidFields(InvalidInput):
-    """Several fields refused at once; `errors` holds every field's messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        field, messages = next(iter(errors.items()))
-        single = len(errors) == 1 and len(messages) == 1
-        super().__init__(messages[0] if single else _l("Some fields are not valid."), field)
-        self.field_errors = errors
-
-    @property
-    def errors(self) -> dict[str, list[str]]:
-        return self.field_errors
-
-
-class _Problems:
-    """Collects each field's refusal, so that one answer names them all."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(message)
-
-    def check(self, clean: Callable[[], T]) -> T | None:
-        """`clean()`, or None with its refusal noted."""
-        try:
-            return clean()
-        except InvalidInput as error:
-            for field, messages in (error.errors or {error.field or "": [error.message]}).items():
-                for message in messages:
-                    self.add(field, message)
-            return None
-
-    def raise_any(self) -> None:
-        if self.errors:
-            raise InvalidFields(self.errors)
-
-
 def _clean_profile(changes: dict[str, Any], profile: ExpertProfile | None = None) -> dict[str, Any]:
     """Validate the profile fields present in `changes`, refusing every bad one at once.
 
     The country decides how phone and SIRET are read; `skills` comes back as the Skill rows.
     """
-    problems = _Problems()
+    problems = FieldProblems()
     cleaners: dict[str, Callable[[Any], Any]] = {
         "display_name": lambda value: clean_text(value, "display_name", max_length=60,
                                                  required=_l("Choose the name visitors will see.")),
@@ -178,7 +140,7 @@ def _chosen_skills(slugs: Any) -> list:
 
 def _clean_sign_up(email: str, password: str, full_name: str, details: dict[str, Any]) -> dict[str, Any]:
     """Check a whole sign-up, naming every field it refuses at once; return the clean profile."""
-    problems = _Problems()
+    problems = FieldProblems()
     address = problems.check(lambda: accounts.normalize_email(email or ""))
     if address is not None and accounts.find_user_by_email(address) is not None:
         problems.add("email", _l("An account with this e-mail already exists."))
@@ -221,8 +183,7 @@ def sign_up_expert(email: str, password: str, full_name: str, display_name: str 
     db.session.add(ExpertProfile(user_id=user.id, status=ExpertStatus.APPLIED, **{"skills": [], **clean}))
     accounts.record_audit("signup", actor_id=user.id, subject_id=user.id, ip=ip, role=str(Role.EXPERT),
                           locale=locale)
-    if locale is not None:
-        accounts.set_locale(user, locale)  # refuses a language we do not speak; commits the sign-up with it
+    remember_language(user, locale, chosen=True)
     db.session.commit()
     return user
 

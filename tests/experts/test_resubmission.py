@@ -10,7 +10,7 @@ import pytest
 
 from marketplace.accounts.models import AuditEvent, User
 from marketplace.core.lifecycles import EXPERT_DECISIONS, EXPERT_TRANSITIONS, next_status
-from marketplace.errors import Conflict, InvalidInput
+from marketplace.errors import Conflict, InvalidFields, InvalidInput
 from marketplace.experts import services, vetting
 from marketplace.experts.models import ExpertProfile, ExpertStatus
 from marketplace.notifications.models import Notification
@@ -254,7 +254,7 @@ def test_the_openapi_document_describes_the_resubmission(client):
 
 
 def test_sign_up_and_profile_changes_share_the_all_at_once_rule(session):
-    with pytest.raises(services.InvalidFields) as refused:
+    with pytest.raises(InvalidFields) as refused:
         services.sign_up_expert("not-an-address", "short", "", profile={"country": "XX", "languages": []})
     assert set(refused.value.errors) == {"email", "password", "full_name", "country", "languages"}
 
