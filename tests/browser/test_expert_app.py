@@ -6,6 +6,7 @@ seconds, not minutes; each test waits past the timeout it is about.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
@@ -52,6 +53,15 @@ def expert_online(browser: Browser, server, errors: list[str]) -> Page:
     expect(switch).to_have_attribute("aria-checked", "true")
     expect(expert.get_by_test_id("status-bar")).to_have_attribute("data-presence", "available")
     return expert
+
+
+def expert_in_a_chat(browser: Browser, server, shop: str, errors: list[str]):
+    """The expert online on the Chats page, having accepted a visitor's chat from the banner."""
+    expert = expert_online(browser, server, errors)
+    expert.goto("/expert/chats")
+    visitor, frame = visitor_starts_chat(browser, server, shop, errors)
+    expert.get_by_test_id("offer").first.get_by_test_id("accept-offer").click()
+    return expert, visitor, frame
 
 
 def server_presence(server, expert: Page) -> str:
@@ -125,10 +135,7 @@ def test_the_switch_pauses_new_chats_and_a_heartbeat_does_not_undo_it(browser, s
 
 def test_an_offer_arriving_in_an_open_chat_is_in_view_with_its_pay_and_accepted_there(browser, server, shop):
     errors: list[str] = []
-    expert = expert_online(browser, server, errors)
-    expert.goto("/expert/chats")
-    first_visitor, first = visitor_starts_chat(browser, server, shop, errors)
-    expert.get_by_test_id("offer").first.get_by_test_id("accept-offer").click()
+    expert, first_visitor, first = expert_in_a_chat(browser, server, shop, errors)
     for number in range(30):  # a long chat: the composer is far below the first message
         visitor_says(first, f"Question {number} about the lamp shade, the bulb and its warm light.")
     expect(expert.get_by_test_id("chat-messages").locator("[data-seq]")).to_have_count(30)
@@ -177,10 +184,7 @@ def test_after_the_only_expert_declines_the_visitor_is_told_at_once_and_may_leav
 
 def test_the_expert_sees_the_visitor_leave_and_later_their_rating_and_comment(browser, server, shop):
     errors: list[str] = []
-    expert = expert_online(browser, server, errors)
-    expert.goto("/expert/chats")
-    visitor, frame = visitor_starts_chat(browser, server, shop, errors)
-    expert.get_by_test_id("offer").first.get_by_test_id("accept-offer").click()
+    expert, visitor, frame = expert_in_a_chat(browser, server, shop, errors)
     visitor_says(frame, "Which shade suits a bedside lamp?")
     expect(expert.get_by_test_id("chat-messages")).to_contain_text("bedside lamp")
     expert.get_by_test_id("chat-input").fill("A linen shade of 25 cm.")
@@ -204,6 +208,56 @@ def test_the_expert_sees_the_visitor_leave_and_later_their_rating_and_comment(br
     expect(again.get_by_test_id("rating-thanks")).to_be_visible()
     expect(expert.get_by_test_id("visitor-rating")).to_contain_text("4")
     expect(expert.get_by_test_id("visitor-comment")).to_contain_text("Helpful, but I wanted a brass one")
+    assert errors == []
+
+
+@contextlib.contextmanager
+def offer_timeout(server, seconds: int) -> Iterator[None]:
+    """Maison Lumière's offers last `seconds` for the block, set by its admin through the API as they would."""
+    http = requests.Session()
+    token = csrf_token_from(http.get(f"{server.url}/login", timeout=10).text)
+    http.post(f"{server.url}/login", timeout=10, data={
+        "email": server.logins["brand admin"], "password": server.password, "csrf_token": token})
+    token = csrf_token_from(http.get(f"{server.url}/brands/maison-lumiere", timeout=10).text)
+    brand_id = next(brand["id"] for brand in http.get(f"{server.url}/api/v1/brands", timeout=10).json()
+                    if brand["slug"] == "maison-lumiere")
+    program = f"{server.url}/api/v1/brands/{brand_id}/program"
+    before = http.get(program, timeout=10).json()["offer_timeout_seconds"]
+
+    def set_to(value: int) -> None:
+        answer = http.patch(program, json={"offer_timeout_seconds": value}, headers={"X-CSRFToken": token}, timeout=10)
+        assert answer.status_code == 200, answer.text
+
+    set_to(seconds)
+    try:
+        yield
+    finally:
+        set_to(before)
+
+
+def test_offers_left_to_expire_leave_the_banner_and_three_in_a_row_pause_the_expert(browser, server, shop):
+    errors: list[str] = []
+    expert = expert_online(browser, server, errors)
+    expert.goto("/expert/shifts")
+    bar = expert.get_by_test_id("status-bar")
+    with offer_timeout(server, 5):
+        for number in range(3):  # PRESENCE_MISSED_OFFERS_AWAY is 3
+            visitor, frame = visitor_starts_chat(browser, server, shop, errors)
+            offer = expert.get_by_test_id("offer")
+            expect(offer).to_have_count(1)
+            assert expert.title().startswith("(1) ")
+            expect(offer).to_have_count(0, timeout=10_000)  # past its 5 s, and the sweep's 2 s
+            assert not expert.title().startswith("(")
+            expect(frame.get_by_test_id("no-expert-notice")).to_be_visible(timeout=10_000)
+            if number < 2:
+                expect(bar).to_have_attribute("data-presence", "available")
+            visitor.context.close()
+    expect(bar).to_have_attribute("data-presence", "away")
+    expect(expert.get_by_test_id("presence-label")).to_have_text("Paused after missed offers")
+    expect(expert.get_by_test_id("presence-switch")).to_have_attribute("aria-checked", "false")
+    assert server_presence(server, expert) == "away"
+    expert.get_by_test_id("presence-switch").click()  # back: new chats come again
+    expect(bar).to_have_attribute("data-presence", "available")
     assert errors == []
 
 
