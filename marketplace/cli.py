@@ -10,10 +10,11 @@ import sys
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import WSGIRequestHandler
 
 from marketplace import create_app
 from marketplace.capacity.simulation_cli import simulate
-from marketplace.config import ConfigError
+from marketplace.config import ConfigError, is_production
 from marketplace.errors import DomainError
 
 
@@ -32,6 +33,13 @@ def _upgrade_database() -> None:
     upgrade()
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    """The built-in server's handler, naming no software versions in the Server header."""
+
+    def version_string(self) -> str:
+        return "marketplace"
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
@@ -43,6 +51,10 @@ def serve(host: str, port: int, demo: bool) -> None:
     from marketplace.scheduler import LeasedScheduler
 
     app = current_app._get_current_object()
+    if demo and is_production(app.config):
+        from marketplace.demo import REFUSED_IN_PRODUCTION
+
+        raise click.ClickException(REFUSED_IN_PRODUCTION)  # before anything is written: exit status 1
     _upgrade_database()
     logins = []
     if demo:
@@ -70,7 +82,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     os.environ.pop("FLASK_RUN_FROM_CLI", None)  # else Flask refuses to serve from inside a CLI command
     try:
         socketio.run(app, host=host, port=port, use_reloader=False, log_output=False,
-                     allow_unsafe_werkzeug=True)
+                     allow_unsafe_werkzeug=True, request_handler=QuietRequestHandler)
     finally:
         if scheduler is not None:
             scheduler.shutdown()

@@ -9,12 +9,14 @@ import zoneinfo
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
 from marketplace.brands import program, quizzes, rates
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
+from marketplace.config import is_production
 from marketplace.database import db, utcnow
 from marketplace.experts import enrolments, vetting
 from marketplace.experts import services as experts
@@ -24,6 +26,15 @@ from marketplace.routing import history
 from marketplace.shifts import services as shifts
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for people to log in to a local demo
+# What `serve --demo` answers in production: demo accounts there would be logins anyone can read here.
+REFUSED_IN_PRODUCTION = (
+    "--demo is refused in production (MARKETPLACE_ENV=production): the demo accounts share a published "
+    "password. Serve without --demo, and create accounts with `marketplace create-user`."
+)
+
+
+class DemoRefused(RuntimeError):
+    """Demo data was asked for in production; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +217,9 @@ def _set_up_chat(brand_id: int, slug: str) -> None:
 
 
 def seed() -> list[DemoLogin]:
-    """Create the demo accounts and brands that are missing; return the logins to print."""
+    """Create the demo accounts and brands that are missing; return the logins to print. Never in production."""
+    if is_production(current_app.config):
+        raise DemoRefused(REFUSED_IN_PRODUCTION)
     for _label, role, email, name in STAFF:
         if accounts.find_user_by_email(email) is None:
             accounts.create_user(email, DEMO_PASSWORD, name, role, actor=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -98,3 +99,43 @@ def test_the_demo_prints_a_login_for_every_account_it_creates(app, session, monk
 
 def test_serve_demo_prints_every_demo_login(demo_server):
     assert demo_server.logins == {login.role: login.email for login in demo.logins()}
+
+
+def test_serve_demo_refuses_to_run_in_production_and_seeds_nothing(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import TEST_SECRET, free_port
+
+    database = tmp_path / "production.db"
+    url = f"sqlite:///{database}"
+    env = {**os.environ, "MARKETPLACE_ENV": "production", "SECRET_KEY": TEST_SECRET, "MAIL_BACKEND": "log",
+           "DATABASE_URL": url}
+    result = subprocess.run(  # noqa: S603
+        [str(Path(sys.executable).parent / "marketplace"), "serve", "--demo", "--port", str(free_port())],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "--demo is refused in production (MARKETPLACE_ENV=production)" in result.stderr
+    assert "running at" not in result.stdout and "Demo logins" not in result.stdout
+    if database.exists():  # refused before the migrations: no table, let alone a demo account
+        assert "users" not in sa.inspect(sa.create_engine(url)).get_table_names()
+
+
+def test_serve_demo_in_production_exits_non_zero_before_touching_the_database(app, session, monkeypatch):
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+    before = session.scalar(sa.select(sa.func.count(User.id)))
+    result = app.test_cli_runner().invoke(cli, ["serve", "--demo"])
+    assert result.exit_code == 1
+    assert "--demo is refused in production" in result.stderr
+    assert "running at" not in result.stdout
+    assert session.scalar(sa.select(sa.func.count(User.id))) == before
+
+
+def test_the_demo_seed_itself_refuses_production(app, session, monkeypatch):
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+    with pytest.raises(demo.DemoRefused, match="refused in production"):
+        demo.seed()
+    assert session.scalar(sa.select(User.id).where(User.email == demo.OPS_EMAIL)) is None
