@@ -13,6 +13,7 @@ from marketplace import i18n, mail, scheduler
 from marketplace.config import load_config
 from marketplace.database import configure_engine, db
 from marketplace.extensions import csrf, limiter, login_manager, migrate, socketio
+from marketplace.web.requests import SocketJSON
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         async_mode=None if app.config["SOCKETIO_ASYNC_MODE"] == "auto" else app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+        json=SocketJSON,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
     mail.init_app(app)

@@ -81,6 +81,11 @@ def _demo_secret(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def is_production(config: Mapping[str, Any]) -> bool:
+    """Whether the app runs in production (MARKETPLACE_ENV=production), where demo data must never go."""
+    return config.get("ENV_NAME") == "production"
+
+
 def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config from environment variables, refusing bad values."""
     env = dict(os.environ if environ is None else environ)
@@ -127,6 +132,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "REMEMBER_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": _int("SESSION_LIFETIME_HOURS", get("SESSION_LIFETIME_HOURS", "336"), 1) * 3600,
+        # No request is larger than this (413): a chat message, a form or a JSON body is a few kilobytes.
+        "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", get("MAX_REQUEST_BYTES", str(1024 * 1024)), 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_CSRF_SSL_STRICT": secure_cookies,
         "RATELIMIT_STORAGE_URI": ratelimit_storage,
@@ -145,7 +152,9 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         # "auto" lets Flask-SocketIO pick gevent under `gunicorn -k gevent`; threading serves the default.
         "SOCKETIO_ASYNC_MODE": _choice("SOCKETIO_ASYNC_MODE", get("SOCKETIO_ASYNC_MODE", "threading"), ASYNC_MODES),
         "SCHEDULER_MODE": _choice("SCHEDULER_MODE", get("SCHEDULER_MODE", "embedded"), SCHEDULER_MODES),
-        "SCHEDULER_LEASE_SECONDS": _int("SCHEDULER_LEASE_SECONDS", get("SCHEDULER_LEASE_SECONDS", "60"), 5),
+        # The scheduler's lease, renewed every third of it: a standby or restarted scheduler takes over this
+        # long after the holder dies. Below 3 s a pause of the database or of the process would flap it.
+        "SCHEDULER_LEASE_SECONDS": _int("SCHEDULER_LEASE_SECONDS", get("SCHEDULER_LEASE_SECONDS", "6"), 3),
         # A phone in the background sends no heartbeat for a while: it is `away` only after this grace,
         # and `offline` only after the longer wait, so a quick look at another app does not flap.
         "PRESENCE_GRACE_SECONDS": _int("PRESENCE_GRACE_SECONDS", get("PRESENCE_GRACE_SECONDS", "90"), 10),

@@ -4,9 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -18,6 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from marketplace.brands.program import NUMBERS
 from marketplace.brands.rates import MAX_PRICE_CENTS
 from marketplace.web.forms import MoneyField
+from marketplace.web.params import DateField, IntegerField
 
 
 class ApiTokenForm(FlaskForm):

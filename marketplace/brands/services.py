@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import zoneinfo
 from dataclasses import dataclass
+from importlib.resources import files
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,6 +54,12 @@ class Member:
 MAX_PLANNER_BONUS_CENTS = 100_000  # the brands table's check constraint
 
 
+@functools.cache
+def iana_time_zones() -> frozenset[str]:
+    """The IANA database's zone names, from tzdata: not the host's own files such as `localtime`."""
+    return frozenset(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()) - {"Factory"}
+
+
 def validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
     """Check the brand's own settings (name, timezone, currency, approval, unbooked experts, the bonus on the
     planner's shifts) in `changes`."""
@@ -59,7 +67,7 @@ def validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
     if "name" in changes:
         clean["name"] = clean_text(changes["name"], "name", max_length=120, required=_l("Enter the brand's name."))
     if "timezone" in changes:
-        if changes["timezone"] not in zoneinfo.available_timezones():
+        if changes["timezone"] not in iana_time_zones():
             raise InvalidInput(_l("Unknown time zone; use a name such as Europe/Paris."), "timezone")
         clean["timezone"] = changes["timezone"]
     if "currency" in changes:

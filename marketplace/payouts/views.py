@@ -7,7 +7,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, SubmitField, TextAreaField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from marketplace.accounts import services as accounts
@@ -21,6 +21,7 @@ from marketplace.payouts import batches, connect, disputes, earnings, submission
 from marketplace.payouts import gateway as gateways
 from marketplace.web import downloads
 from marketplace.web.forms import MoneyField, show_error
+from marketplace.web.params import IntegerField
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("payouts", __name__, url_prefix="/finance")

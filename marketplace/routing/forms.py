@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SubmitField, TextAreaField
+from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Optional
 
 from marketplace.brands.forms import program_bounds
 from marketplace.brands.program import NUMBERS
 from marketplace.web.forms import MoneyField
+from marketplace.web.params import IntegerField
 
 
 class WidgetForm(FlaskForm):

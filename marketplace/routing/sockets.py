@@ -21,6 +21,7 @@ from marketplace.errors import DomainError, Forbidden
 from marketplace.experts import services as experts
 from marketplace.routing import chat, conversations, events, router, waits
 from marketplace.routing.models import Conversation, Sender
+from marketplace.web.schemas import ID_MAX
 
 
 def _answer(handler: Callable[..., dict]) -> Callable[..., dict]:
@@ -48,8 +49,9 @@ def _expert_id() -> int:
 
 
 def _int(data: dict, name: str) -> Any:
+    """A record id from an event's payload; -1 (found nowhere) when it is not one the database can hold."""
     value = data.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX else -1
 
 
 # The expert.

@@ -11,7 +11,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from marketplace.accounts.models import Role
@@ -28,9 +28,10 @@ from marketplace.routing.transcript_schemas import (
     TranscriptSchema,
     TranscriptSearchQuery,
 )
-from marketplace.web import downloads
+from marketplace.web import downloads, params
 from marketplace.web.api import api_blueprint, endpoint
 from marketplace.web.forms import show_error
+from marketplace.web.params import DateField
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("transcripts", __name__)
@@ -128,7 +129,7 @@ def conversations(slug: str):
     if form.validate():
         try:
             results = transcripts.search_conversations(current_user, brand.id, form.filters(),
-                                                       page=max(1, request.args.get("page", 1, type=int)))
+                                                       page=params.page_number())
         except InvalidInput as error:
             db.session.rollback()
             show_error(form, error)
@@ -214,6 +215,7 @@ def get_transcript(actor, brand_id: int, conversation_id: int):
 
 @api.post("/brands/<int:brand_id>/left-messages/<int:message_id>/reply")
 @endpoint("Answer a message a visitor left, by e-mail, once (admins)", roles=[Role.OPS, Role.BRAND],
-          body=LeftMessageReplyCreateSchema(), response=LeftMessageStateSchema(), tags=["conversations"])
+          body=LeftMessageReplyCreateSchema(), response=LeftMessageStateSchema(), tags=["conversations"],
+          errors=[409])
 def reply_api(actor, brand_id: int, message_id: int, body):
     return transcripts.reply_to_left_message(actor, brand_id, message_id, body["body"])

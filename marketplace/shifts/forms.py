@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SubmitField, TimeField
+from wtforms import HiddenField, SubmitField, TimeField
 from wtforms.validators import InputRequired, NumberRange
 
 from marketplace.shifts.services import MAX_BONUS_CENTS, MAX_HEADCOUNT
 from marketplace.web.forms import MoneyField
+from marketplace.web.params import DateField, IntegerField
 
 
 class PublishSlotForm(FlaskForm):

@@ -1,27 +1,24 @@
 """Shared web pieces: layout, error pages, problem+json, the API plumbing, sockets."""
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter
 
 
 class DatabaseId(IntegerConverter):
-    """`<int:...>` in every route: a whole number the database's ids can hold, so a path naming a larger one
-    is not found (404) instead of failing in the database driver (500)."""
+    """`<int:...>` in every route: ASCII digits only. A number larger than any id is matched here and found
+    nowhere (404, by `requests.refuse_unknown_path_values`): refused in the converter, it would make
+    werkzeug answer 405 where another method's rule shares the path."""
 
-    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,  # noqa: A002
-                 signed: bool = False) -> None:
-        super().__init__(map, fixed_digits, min, BIGGEST_ID if max is None else max, signed)
-
-
-BIGGEST_ID = 2**63 - 1
+    regex = r"[0-9]+"
 
 
 def init_app(app: Flask) -> None:
-    from marketplace.web import openapi, problems, sockets, views
+    from marketplace.web import openapi, problems, requests, sockets, views
 
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.extensions.setdefault("home_endpoints", {})
     app.extensions.setdefault("health_checks", {})
+    requests.init_app(app)
     problems.init_app(app)
     views.init_app(app)
     sockets.init_app(app)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask_login import current_user
 from marshmallow import Schema
+from werkzeug.exceptions import BadRequest
 
 from marketplace.extensions import csrf
 from marketplace.web.problems import problem
@@ -28,6 +29,9 @@ class EndpointDoc:
     status: int = 200
     query: Schema | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    public: bool = False  # no login: anyone may call it (the widget's visitor)
+    errors: tuple[int, ...] = ()  # further answers it may give besides the common ones (409, 429...)
+    headers: tuple[str, ...] = ()  # request headers it reads (X-Visitor-Token)
 
 
 PathGuard = Callable[[Any, Any], None]
@@ -53,8 +57,9 @@ def _read_json() -> dict[str, Any] | Response:
     if not request.is_json:
         return problem(415, "Unsupported media type", "Send a JSON object with Content-Type: application/json.",
                        {"body": ["Expected application/json."]})
-    payload = request.get_json(silent=True)
-    if payload is None:
+    try:
+        payload = request.get_json()  # what cannot be stored is refused, naming its field (web/requests.py)
+    except BadRequest:
         return problem(400, "Malformed JSON", "The request body is not valid JSON.",
                        {"body": ["Not valid JSON."]})
     if not isinstance(payload, dict):
@@ -63,15 +68,32 @@ def _read_json() -> dict[str, Any] | Response:
     return payload
 
 
+def _call(view: Callable, doc: EndpointDoc, kwargs: dict[str, Any]) -> Any:
+    """Read and validate the declared body and query, call the view, render what it returns."""
+    if doc.body is not None:
+        payload = _read_json()
+        if isinstance(payload, Response):
+            return payload
+        kwargs["body"] = doc.body.load(payload)
+    if doc.query is not None:
+        kwargs["query"] = doc.query.load(request.args.to_dict())
+    result = view(**kwargs)
+    if isinstance(result, Response):
+        return result
+    if doc.response is None or result is None:
+        return Response(status=204)
+    return jsonify(doc.response.dump(result)), doc.status
+
+
 def endpoint(summary: str, *, roles: Iterable[str], body: Schema | None = None,
              response: Schema | None = None, status: int = 200, query: Schema | None = None,
-             tags: Iterable[str] = ()) -> Callable:
+             tags: Iterable[str] = (), errors: Iterable[int] = ()) -> Callable:
     """Wrap an API view: 401 when anonymous, 403 when the role may not, 4xx for bad input.
 
     The view receives `actor`, then `body` and `query` (already validated) when declared.
     """
     doc = EndpointDoc(summary, frozenset(str(role) for role in roles), body, response, status,
-                      query, tuple(tags))
+                      query, tuple(tags), errors=tuple(errors))
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -88,20 +110,28 @@ def endpoint(summary: str, *, roles: Iterable[str], body: Schema | None = None,
             for parameter, value in path_args.items():
                 if parameter in guards:
                     guards[parameter](actor, value)
-            kwargs: dict[str, Any] = {"actor": actor, **path_args}
-            if doc.body is not None:
-                payload = _read_json()
-                if isinstance(payload, Response):
-                    return payload
-                kwargs["body"] = doc.body.load(payload)
-            if doc.query is not None:
-                kwargs["query"] = doc.query.load(request.args.to_dict())
-            result = view(**kwargs)
-            if isinstance(result, Response):
-                return result
-            if doc.response is None or result is None:
-                return Response(status=204)
-            return jsonify(doc.response.dump(result)), doc.status
+            return _call(view, doc, {"actor": actor, **path_args})
+
+        wrapper.api_doc = doc  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def public_endpoint(summary: str, *, body: Schema | None = None, response: Schema | None = None,
+                    status: int = 200, query: Schema | None = None, tags: Iterable[str] = (),
+                    errors: Iterable[int] = (), headers: Iterable[str] = ()) -> Callable:
+    """Wrap an API view anyone may call (no login, no CSRF: nothing a cookie grants is at stake).
+
+    The view receives its path arguments, then `body` and `query` (already validated) when declared.
+    """
+    doc = EndpointDoc(summary, frozenset(), body, response, status, query, tuple(tags), public=True,
+                      errors=tuple(errors), headers=tuple(headers))
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(**path_args: Any):
+            return _call(view, doc, dict(path_args))
 
         wrapper.api_doc = doc  # type: ignore[attr-defined]
         return wrapper

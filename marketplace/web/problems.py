@@ -56,17 +56,27 @@ def problem(status: int, title: str, detail: str | None = None,
     return response
 
 
-def _page(status: int, title: str, detail: str | None) -> tuple[str, int]:
-    return render_template("errors/error.html", status=status, title=title, detail=detail), status
+def _page(status: int, title: str, detail: str | None, field: str | None = None) -> tuple[str, int]:
+    return render_template("errors/error.html", status=status, title=title, detail=detail, field=field), status
 
 
-def _stringify(errors: Any) -> Any:
-    """Lazy translated strings, nested in dicts and lists, become plain strings for JSON."""
+def _stringify(errors: Any, field: str = "") -> dict[str, list[str]]:
+    """Each failing field's messages as plain strings, nested fields under dotted names ("items.0.name").
+
+    marshmallow nests the errors of lists and nested schemas; the API's `errors` is one flat object.
+    """
+    flat: dict[str, list[str]] = {}
     if isinstance(errors, dict):
-        return {str(key): _stringify(value) for key, value in errors.items()}
-    if isinstance(errors, list):
-        return [_stringify(value) for value in errors]
-    return str(errors)
+        for key, value in errors.items():
+            for name, messages in _stringify(value, f"{field}.{key}" if field else str(key)).items():
+                flat.setdefault(name, []).extend(messages)
+    elif isinstance(errors, list | tuple):
+        for value in errors:
+            for name, messages in _stringify(value, field).items():
+                flat.setdefault(name, []).extend(messages)
+    else:
+        flat[field or "body"] = [str(errors)]
+    return flat
 
 
 def init_app(app: Flask) -> None:
@@ -75,7 +85,7 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if wants_problem():
             return problem(error.status, error.title, str(error.message), _stringify(error.errors))
-        return _page(error.status, PAGE_TITLES.get(error.status, error.title), str(error.message))
+        return _page(error.status, PAGE_TITLES.get(error.status, error.title), str(error.message), error.field)
 
     @app.errorhandler(ValidationError)
     def validation_error(error: ValidationError):
@@ -105,7 +115,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if wants_problem():
-            response = problem(error.code or 500, error.name, error.description)
+            fields = {"body": [error.description]} if error.code == 413 else None
+            response = problem(error.code or 500, error.name, error.description, fields)
             if error.code == 405 and error.get_response().headers.get("Allow"):
                 response.headers["Allow"] = error.get_response().headers["Allow"]
             return response

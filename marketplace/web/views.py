@@ -14,6 +14,7 @@ from flask import (
     jsonify,
     redirect,
     render_template,
+    request,
     send_from_directory,
     url_for,
 )
@@ -40,6 +41,17 @@ SECURITY_HEADERS = {
         "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
 }
+
+
+# Answers anyone may have from a cache: the API's public description and the widget's loader.
+PUBLIC_API_PATHS = frozenset({"/api/openapi.json"})
+
+
+def _private(path: str) -> bool:
+    """An answer that may carry someone's data: the API's, and any page of a logged-in person."""
+    if path.startswith("/api/"):
+        return path not in PUBLIC_API_PATHS
+    return current_user.is_authenticated and not path.startswith("/static/")
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -97,4 +109,7 @@ def init_app(app: Flask) -> None:
         for name, value in SECURITY_HEADERS.items():
             if not (own_policy and name == "X-Frame-Options"):
                 response.headers.setdefault(name, value)
+        if _private(request.path):
+            response.headers.setdefault("Cache-Control", "no-store")  # nobody's answers end up in a shared cache
+            response.vary.add("Cookie")
         return response
