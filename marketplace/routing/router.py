@@ -399,19 +399,29 @@ def _settle(offer_id: int, outcome: OfferStatus, now: dt.datetime, *, expert_id:
     return offer, conversation, brand
 
 
-def _offer_of(offer_id: int) -> Offer:
+def _offer_of(offer_id: int, expert_id: int | None = None) -> Offer:
+    """The offer; given `expert_id`, only that expert's own.
+
+    Another expert's offer is answered exactly as an unknown one: whether it exists, and how it went, is
+    none of this expert's business.
+    """
     offer = db.session.get(Offer, offer_id)
-    if offer is None:
+    if offer is None or (expert_id is not None and offer.expert_id != expert_id):
         raise NotFound(_l("No such offer."))
     return offer
 
 
 def _gone_reason(offer_id: int) -> Conflict:
+    """Why an expert's own offer can no longer be accepted or declined: what became of it."""
     status = db.session.scalar(sa.select(Offer.status).where(Offer.id == offer_id))
     db.session.rollback()
-    if status == OfferStatus.EXPIRED or status == OfferStatus.PENDING:
-        return Conflict(_l("This offer has expired: the chat went to someone else."))
-    return Conflict(_l("This offer is no longer open."))
+    if status == OfferStatus.ACCEPTED:
+        return Conflict(_l("You have already accepted this chat."))
+    if status == OfferStatus.DECLINED:
+        return Conflict(_l("You have already declined this offer."))
+    if status == OfferStatus.RESCINDED:
+        return Conflict(_l("This offer was withdrawn."))
+    return Conflict(_l("This offer has expired."))  # expired, or pending past its time (not yet swept)
 
 
 def accept_offer(expert_id: int, offer_id: int, *, network: str | None = None) -> Conversation:
@@ -419,7 +429,7 @@ def accept_offer(expert_id: int, offer_id: int, *, network: str | None = None) -
 
     A cap lowered since the offer was made applies here too: the offer is then taken back.
     """
-    brand_id = _offer_of(offer_id).brand_id
+    brand_id = _offer_of(offer_id, expert_id).brand_id
     now = utcnow()
     load, brand = lock_brand(brand_id, now)
     card = rates.card_in_effect(brand, now)
@@ -467,9 +477,7 @@ def _return_offer(offer_id: int, outcome: OfferStatus, *, expert_id: int | None 
 
     `locked`: the caller has already locked the brand's load row (this one is it).
     """
-    offer = _offer_of(offer_id)
-    if expert_id is not None and offer.expert_id != expert_id:
-        raise NotFound(_l("No such offer."))
+    offer = _offer_of(offer_id, expert_id)
     now = now or utcnow()
     load = locked if locked is not None else lock_brand(offer.brand_id, now)[0]
     settled = _settle(offer_id, outcome, now, expert_id=expert_id)

@@ -3,12 +3,13 @@
 Visitors have no account: a brand's public widget key names the brand, and the random token their
 browser keeps (header `X-Visitor-Token`) proves a conversation is theirs. The frame is served from our
 origin, so its calls are same-origin; where it may be embedded is the brand's list of origins, enforced
-by the browser through `frame-ancestors`.
+by the browser through `frame-ancestors`. The JSON calls read what widget_schemas.py accepts.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
@@ -18,21 +19,33 @@ from marketplace.database import db
 from marketplace.extensions import csrf, limiter
 from marketplace.routing import chat, conversations, events, waits
 from marketplace.routing.models import Sender
+from marketplace.routing.schemas import MessageListSchema, MessageSchema
+from marketplace.routing.widget_schemas import (
+    PAGE_URL_LENGTH,
+    ConversationStartSchema,
+    LeftMessageCreatedSchema,
+    LeftMessageCreateSchema,
+    MessagesAfterQuery,
+    RatingCreateSchema,
+    VisitorConversationSchema,
+    VisitorMessageCreateSchema,
+    WidgetInfoSchema,
+)
+from marketplace.web.api import public_endpoint
 
 blueprint = Blueprint("widget", __name__)
 csrf.exempt(blueprint)  # no cookie speaks for the visitor: the token header does, and a page cannot forge it
 STATIC = Path(__file__).resolve().parent.parent / "static"
 TOKEN_HEADER = "X-Visitor-Token"  # noqa: S105 - a header name, not a secret
 API = "/api/widget/<key>"
+TAGS = ("widget",)
+VISITOR = (TOKEN_HEADER,)
+CONVERSATION = VisitorConversationSchema()
+MESSAGE = MessageSchema()
 
 
 def _token() -> str | None:
     return request.headers.get(TOKEN_HEADER)
-
-
-def _json() -> dict:
-    payload = request.get_json(silent=True)
-    return payload if isinstance(payload, dict) else {}
 
 
 @blueprint.get("/widget.js")
@@ -47,13 +60,23 @@ def frame_ancestors(origins: list[str]) -> str:
     return " ".join(["'self'", *origins])
 
 
+def page_address(page: str | None) -> str:
+    """The brand's page the frame opened on, as a conversation can store it; empty when it is not a web page."""
+    page = (page or "").strip()[:PAGE_URL_LENGTH]
+    try:
+        scheme = urlsplit(page).scheme
+    except ValueError:  # a malformed host ("http://[x")
+        return ""
+    return page if scheme in ("http", "https") else ""
+
+
 @blueprint.get("/widget/<key>")
 def frame(key: str):
     """The chat panel the loader opens in an iframe."""
     brand = brands.brand_for_widget(key)
     html = render_template(
         "routing/widget_frame.html", key=key, brand_name=brand.name, topics=list(brand.topics or []),
-        page_url=(request.args.get("page") or "")[:500], lang=str(get_locale()),
+        page_url=page_address(request.args.get("page")), lang=str(get_locale()),
         socketio_src=url_for("web.vendor", name="socket.io.min.js"),
         widget_js=url_for("static", filename="js/widget.js"), widget_css=url_for("static", filename="css/widget.css"),
     )
@@ -68,62 +91,75 @@ def frame(key: str):
 
 @blueprint.get(API)
 @limiter.limit("120 per minute")
+@public_endpoint("The brand's name, topics and whether it is open now", response=WidgetInfoSchema(), tags=TAGS,
+                 errors=(404, 429))
 def info(key: str):
     found = conversations.widget_info(key)
-    return jsonify({"brand": {"name": found.name}, "topics": found.topics, "open": found.open})
+    return {"brand": {"name": found.name}, "topics": found.topics, "open": found.open}
 
 
 @blueprint.post(f"{API}/conversations")
 @limiter.limit("30 per minute")
-def start(key: str):
-    payload = _json()
+@public_endpoint("Start a chat (or resume the visitor's live one); refused at the door when the brand is closed "
+                 "or at a cap, as a conversation already ended", body=ConversationStartSchema(),
+                 response=CONVERSATION, status=201, tags=TAGS, errors=(404, 429), headers=VISITOR)
+def start(key: str, body: dict):
     conversation = conversations.start_conversation(
-        key, _token(), topic=payload.get("topic"), page_url=payload.get("page_url"), locale=payload.get("locale"),
+        key, _token(), topic=body["topic"], page_url=body["page_url"], locale=body["locale"],
         network=request.remote_addr)
-    return jsonify(waits.visitor_view(conversation)), 201
+    return waits.visitor_view(conversation)
 
 
 @blueprint.get(f"{API}/conversations/<int:conversation_id>")
+@public_endpoint("The visitor's conversation: status, place in the queue, wait (also says the visitor is still here)",
+                 response=CONVERSATION, tags=TAGS, errors=(404, 422), headers=VISITOR)
 def show(key: str, conversation_id: int):
     conversation = conversations.visitor_conversation(key, _token(), conversation_id)
     conversations.visitor_seen(conversation.id)
-    return jsonify(waits.visitor_view(conversation))
+    return waits.visitor_view(conversation)
 
 
 @blueprint.get(f"{API}/conversations/<int:conversation_id>/messages")
-def messages(key: str, conversation_id: int):
+@public_endpoint("The conversation's messages after ?after= (a sequence number), in order", query=MessagesAfterQuery(),
+                 response=MessageListSchema(), tags=TAGS, errors=(404,), headers=VISITOR)
+def messages(key: str, conversation_id: int, query: dict):
     conversation = conversations.visitor_conversation(key, _token(), conversation_id)
-    after = request.args.get("after", "0")
-    found = chat.messages_after(conversation.id, int(after) if after.isdigit() else -1)
-    return jsonify({"messages": [events.message_payload(m) for m in found]})
+    return {"messages": [events.message_payload(m) for m in chat.messages_after(conversation.id, query["after"])]}
 
 
 @blueprint.post(f"{API}/conversations/<int:conversation_id>/messages")
 @limiter.limit("60 per minute")
-def send(key: str, conversation_id: int):
+@public_endpoint("Write in the conversation: 201 when stored, 200 with the stored copy for a resend of the same "
+                 "client_id", body=VisitorMessageCreateSchema(), response=MESSAGE, status=201, tags=TAGS,
+                 errors=(404, 409, 429), headers=VISITOR)
+def send(key: str, conversation_id: int, body: dict):
     conversation = conversations.visitor_conversation(key, _token(), conversation_id)
-    payload = _json()
-    posted = chat.post_message(conversation.id, Sender.VISITOR, payload.get("client_id"), payload.get("body"))
-    return jsonify(events.message_payload(posted.message)), 201 if posted.created else 200
+    posted = chat.post_message(conversation.id, Sender.VISITOR, body["client_id"], body["body"])
+    if posted.created:
+        return events.message_payload(posted.message)
+    return jsonify(MESSAGE.dump(events.message_payload(posted.message)))  # a resend: 200, nothing new stored
 
 
 @blueprint.post(f"{API}/conversations/<int:conversation_id>/leave")
+@public_endpoint("The visitor ends the chat (or stops waiting)", response=CONVERSATION, tags=TAGS,
+                 errors=(404, 422), headers=VISITOR)
 def leave(key: str, conversation_id: int):
-    conversation = conversations.leave(key, _token(), conversation_id)
-    return jsonify(waits.visitor_view(conversation))
+    return waits.visitor_view(conversations.leave(key, _token(), conversation_id))
 
 
 @blueprint.post(f"{API}/conversations/<int:conversation_id>/rating")
-def rate(key: str, conversation_id: int):
-    payload = _json()
-    conversation = conversations.rate(key, _token(), conversation_id, payload.get("rating"), payload.get("comment"))
-    return jsonify(waits.visitor_view(conversation))
+@public_endpoint("Rate a finished chat from 1 to 5, once", body=RatingCreateSchema(), response=CONVERSATION,
+                 tags=TAGS, errors=(404, 409), headers=VISITOR)
+def rate(key: str, conversation_id: int, body: dict):
+    conversation = conversations.rate(key, _token(), conversation_id, body["rating"], body["comment"])
+    return waits.visitor_view(conversation)
 
 
 @blueprint.post(f"{API}/conversations/<int:conversation_id>/left-message")
 @limiter.limit("10 per hour")
-def left_message(key: str, conversation_id: int):
-    payload = _json()
-    left = conversations.leave_message(key, _token(), conversation_id, payload.get("email"), payload.get("body"))
-    return jsonify({"id": left.id}), 201
-
+@public_endpoint("Leave a message and an e-mail address for the brand instead of waiting, once",
+                 body=LeftMessageCreateSchema(), response=LeftMessageCreatedSchema(), status=201, tags=TAGS,
+                 errors=(404, 409, 429), headers=VISITOR)
+def left_message(key: str, conversation_id: int, body: dict):
+    left = conversations.leave_message(key, _token(), conversation_id, body["email"], body["body"])
+    return {"id": left.id}
