@@ -46,10 +46,15 @@ class UTCDateTime(sa.types.TypeDecorator):
         return None if value is None else value.replace(tzinfo=dt.UTC)
 
 
+# Ids (and every other plain `int` column) are 64-bit on PostgreSQL, as the API promises; SQLite's integers are
+# 64-bit already, and only a column declared INTEGER is the rowid alias that numbers new rows by itself.
+INT64 = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 class Base(so.DeclarativeBase):
     registry = so.registry(
         metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
-        type_annotation_map={dt.datetime: UTCDateTime},
+        type_annotation_map={dt.datetime: UTCDateTime, int: INT64},
     )
 
 

@@ -30,6 +30,7 @@ INVITATION_DAYS = 7
 DEAD_LINK = _l("This invitation link no longer works: it has expired, was withdrawn or was already used. "
                "Ask the brand's admin for a new one.")
 LAST_ADMIN = _l("A brand keeps at least one admin: make someone else admin first.")
+ALREADY_INVITED = _l("This address is already invited; send the invitation again from the list instead.")
 ROLE_IN_MAIL = {BrandRole.ADMIN: _l("an admin"), BrandRole.VIEWER: _l("a viewer")}
 
 Actor = User | TokenPrincipal
@@ -94,22 +95,41 @@ def _send_invitation(invitation: BrandInvitation, brand: Brand, inviter: User, s
     send_after_commit(invitation.email, subject, body)
 
 
+def _invited(brand_id: int, email: str, now: dt.datetime) -> bool:
+    """Whether the address holds an invitation to the brand that can still be accepted."""
+    return db.session.scalar(_live(sa.select(BrandInvitation.id), now).where(
+        BrandInvitation.brand_id == brand_id, BrandInvitation.email == email).limit(1)) is not None
+
+
 def _stage_invitation(person: User, brand: Brand, email: str, role: BrandRole, ip: str | None) -> BrandInvitation:
     """Add an invitation and its e-mail to the current transaction; `email` is already normalised."""
     now = utcnow()
     if email in _member_ids_by_email(brand.id):
         raise Conflict(_l("This address already belongs to a member of the brand."), "email")
-    live = db.session.scalar(_live(sa.select(BrandInvitation.id), now).where(
-        BrandInvitation.brand_id == brand.id, BrandInvitation.email == email))
-    if live is not None:
-        raise Conflict(_l("This address is already invited; send the invitation again from the list instead."),
-                       "email")
+    if _invited(brand.id, email, now):
+        raise Conflict(ALREADY_INVITED, "email")
+    # One invitation to an address is pending at a time (a unique index): one that expired unused gives way.
+    db.session.execute(
+        sa.update(BrandInvitation)
+        .where(BrandInvitation.brand_id == brand.id, BrandInvitation.email == email,
+               BrandInvitation.accepted_at.is_(None), BrandInvitation.revoked_at.is_(None),
+               BrandInvitation.expires_at <= now)
+        .values(revoked_at=now).execution_options(synchronize_session=False)
+    )
     secret = secrets.token_urlsafe(32)
     invitation = BrandInvitation(brand_id=brand.id, email=email, role=role, secret_hash=_hash(secret),
                                  invited_by_id=person.id, created_at=now,
                                  expires_at=now + dt.timedelta(days=INVITATION_DAYS))
     db.session.add(invitation)
-    db.session.flush()
+    brand_id = brand.id
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # Another admin invited the address at the same moment and committed first: answered as if after it.
+        db.session.rollback()
+        if _invited(brand_id, email, utcnow()):
+            raise Conflict(ALREADY_INVITED, "email") from None
+        raise
     accounts.record_audit("brand_member_invited", actor_id=person.id, ip=ip, brand_id=brand.id,
                           invitation_id=invitation.id, email=email, role=str(role))
     _send_invitation(invitation, brand, person, secret)

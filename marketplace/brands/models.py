@@ -127,6 +127,12 @@ class BrandInvitation(db.Model):
     """An e-mailed invitation to join a brand's staff; only a hash of its secret is kept."""
 
     __tablename__ = "brand_invitations"
+    __table_args__ = (
+        # One pending invitation per address (stored lower-cased) and brand, however many admins press at once.
+        sa.Index("uq_brand_invitations_one_pending", "brand_id", "email", unique=True,
+                 sqlite_where=sa.text("accepted_at IS NULL AND revoked_at IS NULL"),
+                 postgresql_where=sa.text("accepted_at IS NULL AND revoked_at IS NULL")),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), index=True)

@@ -24,6 +24,7 @@ from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 
 MAX_CLOSURES = 200
+ALREADY_CLOSED = _l("The brand is already closed that day.")
 UPCOMING_DAYS = 366
 
 
@@ -127,12 +128,17 @@ def add_closure(actor: Actor, brand_id: int, day: object, reason: object = "") -
         raise InvalidInput(_l("Choose today or a later day."), "day")
     reason = clean_text(reason, "reason", max_length=120)
     if db.session.scalar(sa.select(sa.exists().where(BrandClosure.brand_id == brand_id, BrandClosure.day == day))):
-        raise Conflict(_l("The brand is already closed that day."), "day")
+        raise Conflict(ALREADY_CLOSED, "day")
     if db.session.scalar(sa.select(sa.func.count()).where(BrandClosure.brand_id == brand_id)) >= MAX_CLOSURES:
         raise InvalidInput(_l("Remove past closures before adding more."), "day")
     closure = BrandClosure(brand_id=brand_id, day=day, reason=reason)
     db.session.add(closure)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # Another request closed the same day at the same moment and committed first (one closure per day).
+        db.session.rollback()
+        raise Conflict(ALREADY_CLOSED, "day") from None
     accounts.record_audit("brand_closure_added", actor_id=getattr(actor, "id", None), brand_id=brand_id,
                           day=day.isoformat())
     db.session.commit()

@@ -80,7 +80,11 @@ def _clean_page_url(page_url: str | None) -> str | None:
         return None
     if len(page_url) > 500:
         page_url = page_url[:500]
-    if urlsplit(page_url).scheme not in ("http", "https"):
+    try:
+        scheme = urlsplit(page_url).scheme
+    except ValueError:  # a malformed host ("http://[x"): no page anyone could open
+        scheme = None
+    if scheme not in ("http", "https"):
         raise InvalidInput(_l("The page address must start with http:// or https://."), "page_url")
     return page_url
 
@@ -97,11 +101,7 @@ def start_conversation(widget_key: str, token: str | None, *, topic: str | None 
     brand = brands.brand_for_widget(widget_key)
     token_hash = hash_token(_check_token(token))
     topic, page_url, locale = _clean_topic(brand, topic), _clean_page_url(page_url), _clean_locale(locale)
-    live = db.session.scalar(
-        sa.select(Conversation).where(Conversation.brand_id == brand.id, Conversation.visitor_token_hash == token_hash,
-                                      Conversation.status.in_(OPEN_STATUSES))
-        .order_by(Conversation.id.desc()).limit(1)
-    )
+    live = _live_conversation(brand.id, token_hash)
     if live is not None:
         db.session.commit()
         return live
@@ -127,13 +127,32 @@ def start_conversation(widget_key: str, token: str | None, *, topic: str | None 
         conversation.closed_at = now
         load.refusals += 1
     db.session.add(conversation)
-    db.session.flush()
+    brand_id = brand.id
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # The visitor's other tab started one at the same moment (one live conversation per visitor, a unique
+        # index): nothing of this attempt stays, and the visitor resumes that one, as a second request would.
+        db.session.rollback()
+        live = _live_conversation(brand_id, token_hash)
+        if live is None:
+            raise
+        db.session.commit()
+        return live
     events.conversation_changed(conversation, brand)
     db.session.commit()
     if refusal is None:
         router.route_brand(brand.id)
         db.session.refresh(conversation)
     return conversation
+
+
+def _live_conversation(brand_id: int, token_hash: str) -> Conversation | None:
+    return db.session.scalar(
+        sa.select(Conversation).where(Conversation.brand_id == brand_id, Conversation.visitor_token_hash == token_hash,
+                                      Conversation.status.in_(OPEN_STATUSES))
+        .order_by(Conversation.id.desc()).limit(1)
+    )
 
 
 def visitor_conversation(widget_key: str, token: str | None, conversation_id: int) -> Conversation:

@@ -63,10 +63,17 @@ class Sender(enum.StrEnum):
     SYSTEM = "system"
 
 
+# The statuses of OPEN_STATUSES as SQL, for the partial index that holds one live conversation per visitor.
+_LIVE = sa.text("status IN ({})".format(", ".join(f"'{status.value}'" for status in OPEN_STATUSES)))
+
+
 class Conversation(db.Model):
     __tablename__ = "conversations"
     __table_args__ = (
         sa.Index("ix_conversations_brand_created", "brand_id", "created_at"),
+        # One live conversation per visitor and brand: two tabs starting one at once cannot both insert.
+        sa.Index("uq_conversations_one_live", "brand_id", "visitor_token_hash", unique=True,
+                 sqlite_where=_LIVE, postgresql_where=_LIVE),
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
         sa.CheckConstraint("last_seq >= 0", name="last_seq"),
     )
