@@ -1,12 +1,14 @@
-"""Users, roles, log-in, password resets and the audit log."""
+"""Users, roles, log-in and its server-side sessions, password resets and the audit log."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from marketplace.accounts import api, audit, auth, views
+    from marketplace.accounts import api, audit, auth, jobs, views
+    from marketplace.scheduler import register_job
 
     auth.init_app(app)
+    register_job(app, jobs.PURGE_SESSIONS)
     audit.init_app(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)

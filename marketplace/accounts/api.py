@@ -1,4 +1,4 @@
-"""JSON API for accounts: who am I, users and roles (ops), the audit log (ops)."""
+"""JSON API for accounts: who am I and where I am logged in, users and roles (ops), the audit log (ops)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from typing import Any
 from flask import request
 
 from marketplace.accounts import services
+from marketplace.accounts.auth import current_session_id
 from marketplace.accounts.models import Role
 from marketplace.accounts.schemas import (
     AuditEventSchema,
     AuditQuerySchema,
     MeSchema,
     RoleChangeSchema,
+    SessionSchema,
     UserQuerySchema,
     UserSchema,
 )
@@ -29,6 +31,19 @@ def me(actor) -> dict[str, Any]:
                 "brand_id": actor.brand_id, "brand_role": actor.brand_role}
     return {"kind": "user", "id": actor.id, "email": actor.email, "full_name": actor.full_name,
             "role": actor.role}
+
+
+@blueprint.get("/me/sessions")
+@endpoint("Where the caller is logged in: each live session, the one in use first", roles=Role,
+          response=SessionSchema(many=True), tags=["accounts"])
+def my_sessions(actor):
+    return services.list_sessions(actor, current_session_id=current_session_id())
+
+
+@blueprint.delete("/me/sessions/<int:session_id>")
+@endpoint("Log one of the caller's devices out (audited)", roles=Role, status=204, tags=["accounts"])
+def end_my_session(actor, session_id: int) -> None:
+    services.end_session(actor, session_id, ip=request.remote_addr)
 
 
 @blueprint.get("/users")

@@ -26,3 +26,13 @@ class ResetPasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
     )
     submit = SubmitField(_l("Set my password"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+    submit = SubmitField(_l("Change my password"))

@@ -1,4 +1,4 @@
-"""Users and the audit log."""
+"""Users, their log-in sessions and the audit log."""
 
 from __future__ import annotations
 
@@ -54,6 +54,31 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One log-in on one device. Its cookies carry a secret of which only the hash is kept here, so ending
+    the row logs that device out, whatever copies of its cookies exist."""
+
+    __tablename__ = "user_sessions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    remembered: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    last_seen_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[dt.datetime] = so.mapped_column(index=True)
+    ended_at: so.Mapped[dt.datetime | None] = so.mapped_column(index=True)
+    end_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    user_agent: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    ip: so.Mapped[str | None] = so.mapped_column(sa.String(45))
+
+    def is_live(self, now: dt.datetime) -> bool:
+        return self.ended_at is None and self.expires_at > now
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} of user {self.user_id}>"
 
 
 class AuditEvent(db.Model):

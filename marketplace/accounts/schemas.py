@@ -1,9 +1,10 @@
 """What the API shows of accounts, and what it accepts."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from marketplace.accounts import audit
 from marketplace.accounts.models import Role
+from marketplace.web.schemas import Schema
 
 ROLES = [role.value for role in Role]
 
@@ -27,6 +28,18 @@ class MeSchema(Schema):
     role = fields.String()
     brand_id = fields.Integer(allow_none=True, metadata={"description": "Set for brand API tokens."})
     brand_role = fields.String(allow_none=True, metadata={"description": "Set for brand API tokens."})
+
+
+class SessionSchema(Schema):
+    id = fields.Integer()
+    device = fields.String(metadata={"description": "Browser and system, in the request's language."})
+    user_agent = fields.String()
+    ip = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    last_seen_at = fields.AwareDateTime(metadata={"description": "Noted at most every few minutes."})
+    expires_at = fields.AwareDateTime()
+    remembered = fields.Boolean(metadata={"description": "Kept logged in by a remember-me cookie."})
+    current = fields.Boolean(metadata={"description": "The session this request is made with."})
 
 
 class UserQuerySchema(Schema):

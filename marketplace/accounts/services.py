@@ -11,7 +11,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marketplace.accounts import passwords
+from marketplace.accounts import passwords, sessions
 from marketplace.accounts.language import in_language_of, remember_language
 from marketplace.accounts.models import AuditEvent, Role, User
 from marketplace.database import db, utcnow
@@ -92,9 +92,63 @@ def authenticate(email: str, password: str, *, ip: str | None, locale: str | Non
     return user
 
 
-def record_logout(user: User, *, ip: str | None) -> None:
+def log_out(user: User, *, session_id: int | None, ip: str | None) -> None:
+    """End the session the user logs out of, so that no copy of its cookies opens it again."""
+    if session_id is not None:
+        sessions.end_by_id(session_id, "logout")
     record_audit("logout", actor_id=user.id, subject_id=user.id, ip=ip)
     db.session.commit()
+
+
+def _person(actor) -> User:
+    if getattr(actor, "is_token", False):
+        raise Forbidden(_l("API tokens have no log-in sessions."))
+    return actor
+
+
+def list_sessions(actor: User, *, current_session_id: int | None) -> list[sessions.DeviceSession]:
+    """Where the actor is logged in: each live session, the one in use first."""
+    person = _person(actor)
+    return sessions.as_seen_by_owner(sessions.live_sessions(person.id), current_session_id)
+
+
+def end_session(actor: User, session_id: int, *, ip: str | None) -> None:
+    """Log one of the actor's own devices out; anyone else's session is not found."""
+    person = _person(actor)
+    row = sessions.live_session_of(person.id, session_id)
+    if row is None:
+        raise NotFound(_l("No such session."))
+    sessions.end(row, "ended_by_user")
+    record_audit("session_ended", actor_id=person.id, subject_id=person.id, ip=ip, session_id=session_id)
+    db.session.commit()
+
+
+def end_other_sessions(actor: User, *, current_session_id: int | None, ip: str | None) -> int:
+    """Log out every device of the actor but the one in use; return how many."""
+    person = _person(actor)
+    ended = sessions.end_all(person.id, "ended_by_user", keep_id=current_session_id)
+    if ended:
+        record_audit("other_sessions_ended", actor_id=person.id, subject_id=person.id, ip=ip, sessions_ended=ended)
+    db.session.commit()
+    return ended
+
+
+def change_password(user: User, current_password: str, new_password: str, *, current_session_id: int | None,
+                    ip: str | None) -> int:
+    """Set a new password for a user who knows the current one; every other device is logged out.
+
+    Returns how many other sessions ended.
+    """
+    stored_hash = user.password_hash
+    db.session.commit()  # end the read, releasing the database while argon2 works (slow on purpose)
+    if not passwords.verify_password(stored_hash, current_password):
+        raise InvalidInput(_l("This is not your current password."), "current_password")
+    passwords.check_strength(new_password)
+    user.password_hash = passwords.hash_password(new_password)
+    ended = sessions.end_all(user.id, "password_changed", keep_id=current_session_id)
+    record_audit("password_changed", actor_id=user.id, subject_id=user.id, ip=ip, sessions_ended=ended)
+    db.session.commit()
+    return ended
 
 
 def change_role(actor: User, user_id: int, role: Role, *, ip: str | None = None) -> User:
@@ -195,7 +249,7 @@ def request_password_reset(email: str, *, ip: str | None) -> None:
 
 
 def reset_password(token: str, new_password: str, *, ip: str | None) -> User:
-    """Set a new password from an e-mailed link; each link works once."""
+    """Set a new password from an e-mailed link; each link works once, and every device is logged out."""
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
     try:
         payload = _reset_serializer().loads(token, max_age=max_age)
@@ -209,6 +263,7 @@ def reset_password(token: str, new_password: str, *, ip: str | None) -> User:
     if user is None or user.is_disabled or payload.get("fp") != _reset_fingerprint(user):
         raise InvalidInput(_l("This link has already been used. Ask for a new one."), "token")
     user.password_hash = new_hash
-    record_audit("password_reset", actor_id=user.id, subject_id=user.id, ip=ip)
+    ended = sessions.end_all(user.id, "password_reset")  # every device, and so every remember-me cookie
+    record_audit("password_reset", actor_id=user.id, subject_id=user.id, ip=ip, sessions_ended=ended)
     db.session.commit()
     return user

@@ -1,13 +1,14 @@
-"""Pages for logging in and out, resetting a password and choosing a language."""
+"""Pages for logging in and out, resetting or changing a password, seeing one's sessions and choosing a language."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.accounts import services
-from marketplace.accounts.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
+from marketplace.accounts.auth import current_session_id
+from marketplace.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from marketplace.accounts.language import browser_language, chosen_language
 from marketplace.errors import InvalidInput
 from marketplace.extensions import limiter
@@ -52,10 +53,57 @@ def login():
 @blueprint.post("/logout")
 @login_required
 def logout():
-    services.record_logout(current_user, ip=request.remote_addr)
+    services.log_out(current_user, session_id=current_session_id(), ip=request.remote_addr)
     logout_user()
     flash(gettext("You are logged out."), "info")
     return redirect(url_for("accounts.login"))
+
+
+@blueprint.get("/account/sessions")
+@login_required
+def sessions():
+    found = services.list_sessions(current_user, current_session_id=current_session_id())
+    return render_template("accounts/sessions.html", sessions=found,
+                           others=sum(1 for device in found if not device.current))
+
+
+@blueprint.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    current = current_session_id()
+    services.end_session(current_user, session_id, ip=request.remote_addr)
+    if session_id == current:
+        logout_user()
+        flash(gettext("You are logged out."), "info")
+        return redirect(url_for("accounts.login"))
+    flash(gettext("That device is logged out."), "info")
+    return redirect(url_for("accounts.sessions"))
+
+
+@blueprint.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    ended = services.end_other_sessions(current_user, current_session_id=current_session_id(),
+                                        ip=request.remote_addr)
+    flash(ngettext("%(num)d other device is logged out.", "%(num)d other devices are logged out.", ended), "info")
+    return redirect(url_for("accounts.sessions"))
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.password.data,
+                                     current_session_id=current_session_id(), ip=request.remote_addr)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            flash(gettext("Your password is changed. Your other devices are logged out."), "success")
+            return redirect(url_for("accounts.sessions"))
+    return render_template("accounts/change_password.html", form=form), 200 if not form.errors else 422
 
 
 @blueprint.route("/password/forgot", methods=["GET", "POST"])
