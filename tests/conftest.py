@@ -115,7 +115,7 @@ def _migrated_app(url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture(scope="session")
-def app(database_url) -> Flask:
+def app(database_url) -> Iterator[Flask]:
     """The app on one backend, its schema built by the migrations (so they are exercised too)."""
     environ = {}
     if database_url.startswith("postgresql") and TEST_REDIS_URL:
@@ -127,7 +127,10 @@ def app(database_url) -> Flask:
         from flask_migrate import upgrade
 
         upgrade()
-    return application
+    yield application
+    with application.app_context():  # its pooled connections close before the database is dropped
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
