@@ -40,7 +40,7 @@ def page_number(name: str = "page") -> int:
 
 
 def record_id(name: str) -> int | None:
-    return query_value(name, Id())
+    return query_value(name, Id(strict=False))
 
 
 def day(name: str, default: dt.date | None = None) -> dt.date | None:

@@ -61,9 +61,10 @@ class Schema(marshmallow.Schema):
         super().on_bind_field(field_name, field_obj)
 
 
-def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type, like fields.Integer
-    """A record id: a positive 64-bit integer; `strict` refuses 1.0 and "1" in JSON bodies."""
-    return fields.Integer(strict=True, validate=validate.Range(1, ID_MAX, error=NOT_AN_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type
+    """A record id: a positive 64-bit integer. `strict` (JSON bodies) refuses 1.0 and "1"; the query
+    string's ids are text, read with strict=False."""
+    return fields.Integer(strict=strict, validate=validate.Range(1, ID_MAX, error=NOT_AN_ID), **kwargs)
 
 
 def Page(**kwargs: Any) -> fields.Integer:  # noqa: N802

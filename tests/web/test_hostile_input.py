@@ -145,3 +145,25 @@ def test_the_running_server_names_no_versions_and_refuses_20_mb(demo_server):
                         headers={"Content-Type": "application/json"}, timeout=30)
     assert big.status_code == 413
     assert big.json()["errors"] == {"body": [big.json()["detail"]]}
+
+
+def test_the_query_strings_ids_pages_and_dates_are_read_in_one_place(app):
+    from marketplace.errors import InvalidInput
+    from marketplace.web import params
+
+    def read(query, reader, name):
+        with app.test_request_context("/" + query):
+            try:
+                return reader(name)
+            except InvalidInput as error:
+                return ("refused", error.field)
+
+    assert read("?id=12", params.record_id, "id") == 12
+    assert read("?id=", params.record_id, "id") is None
+    for bad in ("0", "99999999999999999999", "%C2%B2", "%D9%A3", "1.5", "abc"):
+        assert read(f"?id={bad}", params.record_id, "id") == ("refused", "id"), bad
+    assert read("?page=3", params.page_number, "page") == 3
+    assert read("?page=10001", params.page_number, "page") == ("refused", "page")
+    assert read("?day=2026-03-31", params.day, "day").isoformat() == "2026-03-31"
+    for edge in ("0001-01-01", "9999-12-31", "2026-02-30"):
+        assert read(f"?day={edge}", params.day, "day") == ("refused", "day"), edge
