@@ -8,6 +8,7 @@ the same bounds (`DateField`, `IntegerField` here), so no service sees year 1 or
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, TypeVar
 
 from flask import request
@@ -20,6 +21,7 @@ from marketplace.errors import InvalidInput
 from marketplace.web.schemas import INT64_MAX, INT64_MIN, TOO_LARGE, Id, Page, YearWithin, bounded
 
 T = TypeVar("T")
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 
@@ -28,6 +30,8 @@ def query_value(name: str, field: fields.Field, default: T | None = None) -> Any
     raw = request.args.get(name)
     if raw is None or raw.strip() == "":
         return default
+    if isinstance(field, fields.Integer) and not WHOLE_NUMBER.fullmatch(raw.strip()):
+        raise InvalidInput(str(field.error_messages["invalid"]), name)  # "٣" and "²" are digits to int()
     try:
         return bounded(field).deserialize(raw.strip())
     except ValidationError as error:
