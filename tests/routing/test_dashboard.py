@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import zoneinfo
 
 import pytest
@@ -35,8 +36,9 @@ def chat(brand: Brand, created_at: dt.datetime, status: ConversationStatus = Con
     """A conversation as the routing would have left it, arrived at `created_at`; flushed."""
     first_reply = created_at + dt.timedelta(seconds=reply_after) if reply_after is not None else None
     conversation = Conversation(
-        brand_id=brand.id, status=status, end_reason=reason, visitor_token_hash="0" * 64, created_at=created_at,
-        queued_at=created_at, visitor_seen_at=created_at, last_activity_at=created_at, expert_id=expert_id,
+        brand_id=brand.id, status=status, end_reason=reason, visitor_token_hash=secrets.token_hex(32),
+        created_at=created_at, queued_at=created_at, visitor_seen_at=created_at, last_activity_at=created_at,
+        expert_id=expert_id,
         accepted_at=first_reply, first_reply_at=first_reply, rating=rating,
         closed_at=created_at if status not in (WAITING, OFFERED, ACTIVE) else None)
     db.session.add(conversation)

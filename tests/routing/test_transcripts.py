@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+import secrets
 
 import pytest
 import sqlalchemy as sa
@@ -40,7 +41,8 @@ def chat(brand: Brand, created_at: dt.datetime, *, status=ConversationStatus.CLO
          messages: tuple[str, ...] = (), **fields) -> Conversation:
     """A conversation of the brand as it stands once over, with its messages (the visitor wrote them)."""
     conversation = Conversation(brand_id=brand.id, status=status, created_at=created_at, queued_at=created_at,
-                                visitor_seen_at=created_at, last_activity_at=created_at, visitor_token_hash="0" * 64,
+                                visitor_seen_at=created_at, last_activity_at=created_at,
+                                visitor_token_hash=secrets.token_hex(32),
                                 expert_id=by.id if by else None, last_seq=len(messages), **fields)
     db.session.add(conversation)
     db.session.flush()
