@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -18,12 +17,12 @@ from flask_babel import gettext
 
 from marketplace.accounts.models import User, UserSession
 from marketplace.database import db, utcnow
+from marketplace.web.requests import clean_text
 
 TOUCH_EVERY = dt.timedelta(minutes=5)  # last seen is this coarse: a busy page does not write on every request
 KEEP_ENDED = dt.timedelta(days=30)  # ended or expired rows are deleted after this long
 SECRET_MAX_LENGTH = 100
 USER_AGENT_LENGTH = 200
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
 
 # The first token found names the browser or system: order matters (Edge says "Chrome", an iPhone "Mac OS X").
 BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("FxiOS/", "Firefox"), ("Firefox/", "Firefox"),
@@ -59,7 +58,7 @@ def hash_secret(secret: str) -> str:
 
 def clean_user_agent(user_agent: str | None) -> str:
     """The browser's User-Agent on one line, without control characters, short enough to keep."""
-    return " ".join(_CONTROL_CHARACTERS.sub(" ", user_agent or "").split())[:USER_AGENT_LENGTH]
+    return " ".join(clean_text(user_agent or "").split())[:USER_AGENT_LENGTH]
 
 
 def device_name(user_agent: str) -> str:
