@@ -18,6 +18,7 @@ from marketplace.brands.schemas import (
     IssuedTokenSchema,
     MemberSchema,
     QuizSchema,
+    QuizUpdateSchema,
     RateCardCreateSchema,
     RateCardSchema,
 )
@@ -35,7 +36,7 @@ def list_brands(actor):
 
 @blueprint.post("/brands")
 @endpoint("Open a brand", roles=[Role.OPS], body=BrandCreateSchema(), response=BrandSchema(), status=201,
-          tags=["brands"])
+          tags=["brands"], errors=[409])
 def create_brand(actor, body):
     return services.create_brand(actor, body["name"], slug=body.get("slug"), timezone=body["timezone"],
                                  currency=body["currency"])
@@ -88,8 +89,8 @@ def get_quiz(actor, brand_id: int):
 
 
 @blueprint.put("/brands/<int:brand_id>/quiz")
-@endpoint("Replace the brand's product quiz (its admins, ops)", roles=[Role.OPS, Role.BRAND], body=QuizSchema(),
-          response=QuizSchema(), tags=["brands", "enrolment"])
+@endpoint("Replace the brand's product quiz (its admins, ops)", roles=[Role.OPS, Role.BRAND],
+          body=QuizUpdateSchema(), response=QuizSchema(), tags=["brands", "enrolment"])
 def set_quiz(actor, brand_id: int, body):
     return quizzes.set_quiz(actor, brand_id, questions=body["questions"],
                             pass_mark_percent=body["pass_mark_percent"], max_attempts=body["max_attempts"],
@@ -114,7 +115,7 @@ def schedule_rate(actor, brand_id: int, body):
 
 @blueprint.delete("/brands/<int:brand_id>/rates/<int:card_id>")
 @endpoint("Cancel a rate not yet in effect (admins)", roles=[Role.OPS, Role.BRAND], response=RateCardSchema(),
-          tags=["brands", "rates"])
+          tags=["brands", "rates"], errors=[409])
 def cancel_rate(actor, brand_id: int, card_id: int):
     rates.cancel_rate(actor, brand_id, card_id)
     return next(view for view in rates.rate_history(actor, brand_id) if view.card.id == card_id)
@@ -129,7 +130,7 @@ def closed_days(actor, brand_id: int):
 
 @blueprint.post("/brands/<int:brand_id>/closures")
 @endpoint("Close the brand for a whole day, today or later (admins)", roles=[Role.OPS, Role.BRAND],
-          body=ClosureSchema(), response=ClosureSchema(), status=201, tags=["brands"])
+          body=ClosureSchema(), response=ClosureSchema(), status=201, tags=["brands"], errors=[409])
 def add_closure(actor, brand_id: int, body):
     return opening.add_closure(actor, brand_id, body["day"], body["reason"])
 

@@ -1,8 +1,9 @@
 """What the API shows of a brand's invitations and member changes, and what it accepts."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from marketplace.brands.schemas import BRAND_ROLES
+from marketplace.web.schemas import Schema
 
 
 class InvitationSchema(Schema):

@@ -200,14 +200,14 @@ PEOPLE = [Role.OPS, Role.BRAND]
 
 @api.patch("/brands/<int:brand_id>/members/<int:user_id>")
 @endpoint("Make a member admin or viewer (admins); the last admin stays an admin", roles=PEOPLE,
-          body=MemberRoleSchema(), response=MemberSchema(), tags=["brands"])
+          body=MemberRoleSchema(), response=MemberSchema(), tags=["brands"], errors=[409])
 def change_member_role(actor, brand_id: int, user_id: int, body):
     return members.change_member_role(actor, brand_id, user_id, body["role"], ip=request.remote_addr)
 
 
 @api.delete("/brands/<int:brand_id>/members/<int:user_id>")
 @endpoint("Remove a member (admins); an admin may leave while another admin remains", roles=PEOPLE,
-          status=204, tags=["brands"])
+          status=204, tags=["brands"], errors=[409])
 def remove_member(actor, brand_id: int, user_id: int):
     members.remove_member(actor, brand_id, user_id, ip=request.remote_addr)
 
@@ -222,20 +222,20 @@ def list_invitations(actor, brand_id: int):
 @api.post("/brands/<int:brand_id>/members")  # adding a member is inviting them: the same call at either path
 @api.post("/brands/<int:brand_id>/invitations")
 @endpoint("Invite a person by e-mail to join as admin or viewer (admins); the link is valid for 7 days",
-          roles=PEOPLE, body=InviteSchema(), response=InvitationSchema(), status=201, tags=["brands"])
+          roles=PEOPLE, body=InviteSchema(), response=InvitationSchema(), status=201, tags=["brands"], errors=[409])
 def invite(actor, brand_id: int, body):
     return members.invite_member(actor, brand_id, body["email"], body["role"], ip=request.remote_addr)
 
 
 @api.post("/brands/<int:brand_id>/invitations/<int:invitation_id>/resend")
 @endpoint("Mail a fresh link valid for 7 more days (admins); the previous link stops working", roles=PEOPLE,
-          response=InvitationSchema(), tags=["brands"])
+          response=InvitationSchema(), tags=["brands"], errors=[409])
 def resend_invitation(actor, brand_id: int, invitation_id: int):
     return members.resend_invitation(actor, brand_id, invitation_id, ip=request.remote_addr)
 
 
 @api.delete("/brands/<int:brand_id>/invitations/<int:invitation_id>")
 @endpoint("Withdraw an invitation (admins): its link stops working", roles=PEOPLE, response=InvitationSchema(),
-          tags=["brands"])
+          tags=["brands"], errors=[409])
 def revoke_invitation(actor, brand_id: int, invitation_id: int):
     return members.revoke_invitation(actor, brand_id, invitation_id, ip=request.remote_addr)

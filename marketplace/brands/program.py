@@ -22,6 +22,7 @@ MAX_ORIGINS = 20
 MAX_TOPICS = 20
 MAX_CANNED = 50
 MAX_LANGUAGES = 20
+MAX_ORIGIN_LENGTH = 300  # scheme, a host name of at most 253 characters, a port
 # Settings kept with the brand's account that its program page edits too.
 BRAND_SETTINGS = ("timezone", "enrolment_approval", "allow_unbooked_online")
 # field: (lowest, highest, whether None (no limit) is allowed)
@@ -45,8 +46,12 @@ LANGUAGE_CODES = frozenset(code for code in Locale("en").languages if len(code) 
 def clean_origin(value: object) -> str:
     """An origin as browsers send it: scheme://host[:port], with `*` allowed for the port."""
     text = str(value or "").strip().rstrip("/")
-    parts = urlsplit(text.replace(":*", ":0"))
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+    try:
+        parts = urlsplit(text.replace(":*", ":0"))
+    except ValueError:  # an unbalanced [ or ] around an IPv6 host
+        parts = None
+    if (parts is None or len(text) > MAX_ORIGIN_LENGTH or parts.scheme not in ("http", "https") or not parts.hostname
+            or parts.path or parts.query):
         raise InvalidInput(_l("%(origin)s is not an origin such as https://www.example.com.", origin=text or "—"),
                            "widget_origins")
     return text

@@ -1,10 +1,34 @@
 """What the API shows of brands, and what it accepts."""
 
-from marshmallow import Schema, fields, validate
+from flask_babel import lazy_gettext as _l
+from marshmallow import fields, validate
 
-from marketplace.brands.models import BrandRole, EnrolmentApproval
+from marketplace.brands.models import BrandClosure, BrandRole, EnrolmentApproval
+from marketplace.brands.quizzes import MAX_CHOICES, MAX_QUESTIONS
+from marketplace.brands.rates import MAX_PRICE_CENTS
+from marketplace.core.rates import BONUS_KINDS, MAX_BONUS_RULES
+from marketplace.web.schemas import Schema
 
 BRAND_ROLES = [role.value for role in BrandRole]
+APPROVALS = [approval.value for approval in EnrolmentApproval]
+MAX_BONUS_CENTS = 100_000  # a bonus rule's most, as core.rates.parse_bonus_rules checks it
+MAX_COMMISSION_BPS = 10_000  # 100 %
+
+
+def TimeZone(**kwargs) -> fields.String:  # noqa: N802 - reads as a field type
+    """An IANA time zone name (Europe/Paris); written as one here, the service checks the database has it.
+
+    A pattern rather than the ~600 names as an enum: the document stays readable, and a fuzzer does not try each.
+    """
+    unknown = _l("Unknown time zone; use a name such as Europe/Paris.")
+    return fields.String(validate=[validate.Length(max=64, error=unknown), validate.Regexp(
+        r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$", error=unknown)], **kwargs)
+
+
+def Currency(**kwargs) -> fields.String:  # noqa: N802
+    """An ISO 4217 code (EUR); the service checks it is one."""
+    return fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error=_l(
+        "Unknown currency; use an ISO 4217 code such as EUR.")), **kwargs)
 
 
 class BrandSchema(Schema):
@@ -21,15 +45,15 @@ class BrandSchema(Schema):
 class BrandCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     slug = fields.String(validate=validate.Length(min=1, max=60))
-    timezone = fields.String(load_default="Europe/Paris", validate=validate.Length(max=64))
-    currency = fields.String(load_default="EUR", validate=validate.Length(equal=3))
+    timezone = TimeZone(load_default="Europe/Paris")
+    currency = Currency(load_default="EUR")
 
 
 class BrandUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=120))
-    timezone = fields.String(validate=validate.Length(max=64))
-    currency = fields.String(validate=validate.Length(equal=3))
-    enrolment_approval = fields.String(validate=validate.OneOf([a.value for a in EnrolmentApproval]))
+    timezone = TimeZone()
+    currency = Currency()
+    enrolment_approval = fields.String(validate=validate.OneOf(APPROVALS))
     allow_unbooked_online = fields.Boolean()
 
 
@@ -40,7 +64,8 @@ class QuizChoiceSchema(Schema):
 
 class QuizQuestionSchema(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    choices = fields.List(fields.Nested(QuizChoiceSchema), required=True)
+    choices = fields.List(fields.Nested(QuizChoiceSchema), required=True, validate=validate.Length(2, MAX_CHOICES),
+                          metadata={"description": "Exactly one of them correct."})
 
 
 class QuizSchema(Schema):
@@ -50,8 +75,17 @@ class QuizSchema(Schema):
     max_attempts = fields.Integer(load_default=2, validate=validate.Range(1, 10))
     cooldown_hours = fields.Integer(load_default=24, validate=validate.Range(0, 720))
     version = fields.Integer(dump_only=True)
-    updated_at = fields.AwareDateTime(dump_only=True)
-    questions = fields.List(fields.Nested(QuizQuestionSchema), required=True)
+    updated_at = fields.AwareDateTime(dump_only=True, allow_none=True, metadata={
+        "description": "null while the brand has no quiz (version 0)."})
+    questions = fields.List(fields.Nested(QuizQuestionSchema), required=True,
+                            validate=validate.Length(max=MAX_QUESTIONS))
+
+
+class QuizUpdateSchema(QuizSchema):
+    """A quiz as PUT replaces it: one question at least."""
+
+    questions = fields.List(fields.Nested(QuizQuestionSchema), required=True,
+                            validate=validate.Length(1, MAX_QUESTIONS))
 
 
 class MemberSchema(Schema):
@@ -82,10 +116,12 @@ class ApiTokenCreateSchema(Schema):
 
 
 class BonusRuleSchema(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(["rating_at_least", "first_reply_within"]),
-                         metadata={"description": "rating_at_least (value 1-5) or first_reply_within (seconds)"})
-    value = fields.Integer(required=True, strict=True)
-    bonus_cents = fields.Integer(required=True, strict=True)
+    kind = fields.String(required=True, validate=validate.OneOf(sorted(BONUS_KINDS)),
+                         metadata={"description": "rating_at_least (value 1-5) or first_reply_within (seconds, "
+                                                  "5-3600)"})
+    value = fields.Integer(required=True, strict=True, validate=validate.Range(
+        min(low for low, _high in BONUS_KINDS.values()), max(high for _low, high in BONUS_KINDS.values())))
+    bonus_cents = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_BONUS_CENTS))
 
 
 class RateCardSchema(Schema):
@@ -105,9 +141,12 @@ class RateCardSchema(Schema):
 class RateCardCreateSchema(Schema):
     effective_from = fields.Date(required=True,
                                  metadata={"description": "A day in the brand's timezone, today or later"})
-    price_cents = fields.Integer(required=True, strict=True)
-    commission_bps = fields.Integer(strict=True, metadata={"description": "Ops only; hundredths of a percent"})
-    bonus_rules = fields.List(fields.Nested(BonusRuleSchema), load_default=list)
+    price_cents = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_PRICE_CENTS))
+    commission_bps = fields.Integer(strict=True, validate=validate.Range(0, MAX_COMMISSION_BPS),
+                                    metadata={"description": "Ops only; hundredths of a percent"})
+    bonus_rules = fields.List(fields.Nested(BonusRuleSchema), load_default=list,
+                              validate=validate.Length(max=MAX_BONUS_RULES),
+                              metadata={"description": "One rule of each kind at most."})
 
 
 class ClosedDaySchema(Schema):
@@ -120,4 +159,5 @@ class ClosedDaySchema(Schema):
 class ClosureSchema(Schema):
     id = fields.Integer(dump_only=True)
     day = fields.Date(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=120))
+    reason = fields.String(load_default="", validate=validate.Length(
+        max=BrandClosure.__table__.c.reason.type.length))

@@ -59,13 +59,14 @@ def invitations(actor):
 
 @api.post("/experts/me/invitations/<int:invitation_id>/accept")
 @endpoint("Accept an invitation: a seat from now for its window, and online at once", roles=[Role.EXPERT],
-          response=AnsweredCapacityInvitationSchema(), tags=["capacity"])
+          response=AnsweredCapacityInvitationSchema(), tags=["capacity"], errors=[409])
 def accept(actor, invitation_id: int):
     return pool.accept_invitation(actor, invitation_id)
 
 
 @api.post("/experts/me/invitations/<int:invitation_id>/decline")
-@endpoint("Decline an invitation", roles=[Role.EXPERT], response=AnsweredCapacityInvitationSchema(), tags=["capacity"])
+@endpoint("Decline an invitation", roles=[Role.EXPERT], response=AnsweredCapacityInvitationSchema(), tags=["capacity"],
+          errors=[409])
 def decline(actor, invitation_id: int):
     return pool.decline_invitation(actor, invitation_id)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from marketplace.capacity import reasons
+from marketplace.web.schemas import Schema
 
 
 class PlanQuery(Schema):

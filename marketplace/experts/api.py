@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from marketplace.accounts.models import Role
 from marketplace.experts import enrolments, presence, services, vetting
@@ -27,6 +27,7 @@ from marketplace.experts.schemas import (
     QuizViewSchema,
 )
 from marketplace.web.api import api_blueprint, endpoint
+from marketplace.web.schemas import Schema
 
 blueprint = api_blueprint("experts_api", __name__)
 EXPERT = [Role.EXPERT]
@@ -76,7 +77,7 @@ def update_own_profile(actor, body):
 @blueprint.post("/experts/me/resubmission")
 @endpoint("Correct a rejected application and send it back to the vetting queue (the body's fields, all "
           "optional, change the profile first; every bad one is named at once)", roles=EXPERT,
-          body=ExpertProfileUpdateSchema(), response=ExpertProfileSchema(), tags=["experts", "vetting"])
+          body=ExpertProfileUpdateSchema(), response=ExpertProfileSchema(), tags=["experts", "vetting"], errors=[409])
 def resubmit(actor, body):
     return vetting.resubmit(actor, body, ip=request.remote_addr)
 
@@ -112,7 +113,7 @@ def own_enrolments(actor):
 
 @blueprint.post("/experts/me/enrolments")
 @endpoint("Apply to one or several brands", roles=EXPERT, body=ApplySchema(), response=EnrolmentSchema(many=True),
-          status=201, tags=["enrolment"])
+          status=201, tags=["enrolment"], errors=[409])
 def apply(actor, body):
     return enrolments.apply_to_brands(actor, body["brand_ids"], ip=request.remote_addr)
 
@@ -120,14 +121,14 @@ def apply(actor, body):
 # `with_brand`, not `brand_id`: brand_id paths are guarded for the brand's own people (brands/__init__.py).
 @blueprint.post("/experts/me/enrolments/<int:with_brand>/quiz-attempts")
 @endpoint("Begin (or resume) an attempt at a brand's quiz; answers are never sent", roles=EXPERT,
-          response=QuizViewSchema(), status=201, tags=["enrolment"])
+          response=QuizViewSchema(), status=201, tags=["enrolment"], errors=[409])
 def start_quiz(actor, with_brand: int):
     return enrolments.start_quiz(actor, with_brand)
 
 
 @blueprint.post("/experts/me/enrolments/<int:with_brand>/quiz-attempts/<int:attempt_id>")
 @endpoint("Submit an attempt's answers ({question id: choice id})", roles=EXPERT, body=QuizAnswersSchema(),
-          response=QuizResultSchema(), tags=["enrolment"])
+          response=QuizResultSchema(), tags=["enrolment"], errors=[409])
 def submit_quiz(actor, with_brand: int, attempt_id: int, body):
     return enrolments.submit_quiz(actor, with_brand, attempt_id, body["answers"], ip=request.remote_addr)
 
@@ -164,7 +165,7 @@ def get_application(actor, expert_id: int):
 @blueprint.post("/experts/<int:expert_id>/decisions")
 @endpoint("Approve, reject, suspend or reinstate an expert, with a reason (ops); a rejection may name the "
           "profile fields to correct", roles=[Role.OPS], body=ExpertDecisionSchema(), response=ExpertProfileSchema(),
-          tags=["vetting"])
+          tags=["vetting"], errors=[409])
 def decide(actor, expert_id: int, body):
     return vetting.decide(actor, expert_id, body["action"], body["reason"], fields=body["field_names"],
                           ip=request.remote_addr)
@@ -186,7 +187,7 @@ def list_applicants(actor, brand_id: int, query):
 
 @blueprint.post("/brands/<int:brand_id>/enrolments/<int:enrolment_id>/decisions")
 @endpoint("Approve or reject an applicant, with a reason (the brand's admins, ops)", roles=[Role.OPS, Role.BRAND],
-          body=DecisionSchema(), response=EnrolmentSchema(), tags=["enrolment", "brands"])
+          body=DecisionSchema(), response=EnrolmentSchema(), tags=["enrolment", "brands"], errors=[409])
 def decide_enrolment(actor, brand_id: int, enrolment_id: int, body):
     return enrolments.decide_enrolment(actor, brand_id, enrolment_id, body["action"], body["reason"],
                                        ip=request.remote_addr)

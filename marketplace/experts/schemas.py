@@ -1,8 +1,15 @@
 """What the API shows of experts, and what it accepts. Loading schemas never carry payout details."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from marketplace.brands.quizzes import MAX_QUESTIONS
+from marketplace.core.lifecycles import EXPERT_DECISIONS
+from marketplace.experts.services import MAX_LANGUAGES, MAX_SKILLS
+from marketplace.experts.vetting import APPLICATION_FIELDS
 from marketplace.skills.schemas import SkillSchema
+from marketplace.web.schemas import Id, Schema
+
+ENROLMENT_DECISIONS = ["approve", "reject", "remove"]
 
 
 class ExpertProfileSchema(Schema):
@@ -31,8 +38,10 @@ class ExpertProfileSchema(Schema):
 class ExpertProfileUpdateSchema(Schema):
     display_name = fields.String(validate=validate.Length(min=1, max=60))
     bio = fields.String(validate=validate.Length(max=500))
-    languages = fields.List(fields.String(validate=validate.Length(max=3)), validate=validate.Length(max=10))
-    skills = fields.List(fields.String(validate=validate.Length(max=60)), validate=validate.Length(max=20))
+    languages = fields.List(fields.String(validate=validate.Length(2, 3)), validate=validate.Length(1, MAX_LANGUAGES),
+                            metadata={"description": "ISO 639 codes, e.g. fr, en."})
+    skills = fields.List(fields.String(validate=validate.Length(1, 60)), validate=validate.Length(max=MAX_SKILLS),
+                         metadata={"description": "Slugs of the skill taxonomy (GET /skills)."})
     phone = fields.String(allow_none=True, validate=validate.Length(max=30))
     country = fields.String(validate=validate.Length(equal=2))
     business_id = fields.String(allow_none=True, validate=validate.Length(max=40))
@@ -48,16 +57,19 @@ class ApplicationSchema(Schema):
 
 
 class DecisionSchema(Schema):
-    action = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    """A brand's decision on an applicant or an approved expert."""
+
+    action = fields.String(required=True, validate=validate.OneOf(ENROLMENT_DECISIONS))
     reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class ExpertDecisionSchema(DecisionSchema):
     """Ops' decision on an expert: a rejection may name the profile fields its reason concerns."""
 
+    action = fields.String(required=True, validate=validate.OneOf(EXPERT_DECISIONS))
     # Loaded as `field_names`: a Schema's own `fields` attribute must keep its meaning.
-    field_names = fields.List(fields.String(validate=validate.Length(max=40)), data_key="fields", load_default=list,
-                              validate=validate.Length(max=20),
+    field_names = fields.List(fields.String(validate=validate.OneOf(APPLICATION_FIELDS)), data_key="fields",
+                              load_default=list, validate=validate.Length(max=len(APPLICATION_FIELDS)),
                               metadata={"description": "Only with `reject`: display_name, country, phone, languages, "
                                                        "skills, bio, business_id, motivation."})
 
@@ -92,7 +104,7 @@ class EnrolmentSchema(Schema):
 
 
 class ApplySchema(Schema):
-    brand_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=50))
+    brand_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=50))
 
 
 class QuizChoiceViewSchema(Schema):
@@ -117,7 +129,9 @@ class QuizViewSchema(Schema):
 
 
 class QuizAnswersSchema(Schema):
-    answers = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True), required=True)
+    answers = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,18}$")), values=Id(),
+                          required=True, validate=validate.Length(max=MAX_QUESTIONS),
+                          metadata={"description": "A choice id for each question id."})
 
 
 class QuizResultSchema(Schema):

@@ -1,6 +1,13 @@
 """What the API shows of notifications and push subscriptions, and what it accepts."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from marketplace.notifications.services import ENDPOINT_LENGTH
+from marketplace.web.schemas import Schema
+
+# Base64url, padded or not, of a 65-byte uncompressed P-256 point and of a 16-byte secret.
+P256DH_TEXT = r"^[A-Za-z0-9_-]{87}=?$"
+AUTH_TEXT = r"^[A-Za-z0-9_-]{22}(==)?$"
 
 
 class NotificationSchema(Schema):
@@ -32,19 +39,20 @@ class VapidPublicKeySchema(Schema):
 
 
 class PushKeysSchema(Schema):
-    p256dh = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    auth = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    p256dh = fields.String(required=True, validate=validate.Regexp(P256DH_TEXT))
+    auth = fields.String(required=True, validate=validate.Regexp(AUTH_TEXT))
 
 
 class PushSubscriptionCreateSchema(Schema):
     """The `endpoint` and `keys` of the browser's PushSubscription.toJSON()."""
 
-    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=ENDPOINT_LENGTH),
+                             metadata={"description": "The push service's https address."})
     keys = fields.Nested(PushKeysSchema, required=True)
 
 
 class PushEndpointSchema(Schema):
-    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=ENDPOINT_LENGTH))
 
 
 class PushSubscriptionSchema(Schema):

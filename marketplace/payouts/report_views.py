@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from marketplace.accounts import audit as audit_names
 from marketplace.accounts.models import Role
@@ -18,6 +18,7 @@ from marketplace.payouts import batches, reports
 from marketplace.web import downloads
 from marketplace.web.api import api_blueprint, endpoint
 from marketplace.web.roles import role_required
+from marketplace.web.schemas import Schema
 
 blueprint = Blueprint("finance_reports", __name__, url_prefix="/finance")
 api = api_blueprint("finance_reports_api", __name__)

@@ -538,7 +538,8 @@ def _audit_query(kind: object, batch_id: object) -> sa.Select:
     if kind:
         query = query.where(AuditEvent.kind == kind)
     if batch is not None:
-        query = query.where(AuditEvent.detail["batch_id"].as_integer() == batch)
+        # As a 64-bit number: PostgreSQL's `integer` (what as_integer() casts to) overflows past 2**31 - 1.
+        query = query.where(sa.cast(AuditEvent.detail["batch_id"].as_string(), sa.BigInteger) == batch)
     return query.order_by(AuditEvent.id.desc())
 
 

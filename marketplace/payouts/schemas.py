@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from marketplace.brands.schemas import Currency
 from marketplace.payouts import earnings
+from marketplace.payouts.batches import MAX_MINIMUM_CENTS
+from marketplace.web.schemas import Id, Schema
 
 
 class EarningSchema(Schema):
@@ -58,8 +61,8 @@ class EarningsSummarySchema(Schema):
 
 
 class BatchCreateSchema(Schema):
-    currency = fields.String(required=True, validate=validate.Length(equal=3), metadata={"example": "EUR"})
-    minimum_cents = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1_000_000),
+    currency = Currency(required=True, metadata={"example": "EUR"})
+    minimum_cents = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_MINIMUM_CENTS),
                                    metadata={"description": "Experts owed less are carried forward."})
 
 
@@ -114,7 +117,7 @@ class StripeOnboardingSchema(Schema):
 
 
 class DisputeCreateSchema(Schema):
-    conversation_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    conversation_id = Id(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
 

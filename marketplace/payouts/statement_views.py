@@ -88,28 +88,28 @@ def brand_invoice_pdf(slug: str, period: str):
 
 @api.get("/experts/me/statements/<int:year>-<int:month>.pdf")
 @endpoint("The calling expert's statement of a month, with its self-billing invoice, as PDF",
-          roles=[Role.EXPERT], tags=["payouts"])
+          roles=[Role.EXPERT], tags=["payouts"], errors=[422])
 def own_statement_pdf(actor, year: int, month: int):
     return _statement_pdf(actor, year, month)
 
 
 @api.get("/experts/me/statements/<int:year>-<int:month>.csv")
 @endpoint("The calling expert's statement of a month as CSV (`;`, amounts as 12.50, the net also in cents)",
-          roles=[Role.EXPERT], tags=["payouts"])
+          roles=[Role.EXPERT], tags=["payouts"], errors=[422])
 def own_statement_csv(actor, year: int, month: int):
     return _statement_csv(actor, year, month)
 
 
 @api.get("/experts/me/statements/<int:year>.csv")
 @endpoint("The calling expert's income of a calendar year per month and currency, as CSV",
-          roles=[Role.EXPERT], tags=["payouts"])
+          roles=[Role.EXPERT], tags=["payouts"], errors=[422])
 def own_year_csv(actor, year: int):
     return _year_csv(actor, year)
 
 
 @api.get("/brands/<int:brand_id>/invoices/<int:year>-<int:month>.pdf")
 @endpoint("A brand's invoice of a month as PDF (the brand's members and tokens, finance staff)",
-          roles=[Role.BRAND, Role.FINANCE], tags=["payouts"])
+          roles=[Role.BRAND, Role.FINANCE], tags=["payouts"], errors=[422])
 def brand_invoice(actor, brand_id: int, year: int, month: int):
     return _invoice_pdf(actor, brand_id, year, month)
 

@@ -46,13 +46,13 @@ def inbox(actor):
 
 @blueprint.post("/offers/<int:offer_id>/accept")
 @endpoint("Accept an offer: the chat becomes the expert's", roles=EXPERT, response=ChatSchema(),
-          tags=["conversations"])
+          tags=["conversations"], errors=[409])
 def accept(actor, offer_id: int):
     return chat.chat_summary(router.accept_offer(_expert_id(actor), offer_id, network=request.remote_addr))
 
 
 @blueprint.post("/offers/<int:offer_id>/decline")
-@endpoint("Decline an offer: it goes to another expert", roles=EXPERT, tags=["conversations"])
+@endpoint("Decline an offer: it goes to another expert", roles=EXPERT, tags=["conversations"], errors=[409])
 def decline(actor, offer_id: int):
     router.decline_offer(_expert_id(actor), offer_id)
 
@@ -67,7 +67,8 @@ def messages(actor, conversation_id: int, query):
 
 @blueprint.post("/conversations/<int:conversation_id>/messages")
 @endpoint("Send a message in one of the expert's chats (a resend with the same client_id is not a duplicate)",
-          roles=EXPERT, body=MessageCreateSchema(), response=MessageSchema(), status=201, tags=["conversations"])
+          roles=EXPERT, body=MessageCreateSchema(), response=MessageSchema(), status=201, tags=["conversations"],
+          errors=[409])
 def send(actor, conversation_id: int, body):
     expert_id = _expert_id(actor)
     conversation = chat.expert_conversation(expert_id, conversation_id)

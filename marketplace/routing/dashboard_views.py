@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, render_template, url_for
 from flask_babel import format_percent
 from flask_login import current_user
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from marketplace.accounts.models import Role
 from marketplace.brands import services as brands
 from marketplace.routing import dashboard
 from marketplace.web.api import api_blueprint, endpoint
 from marketplace.web.roles import role_required
+from marketplace.web.schemas import Schema
 
 blueprint = Blueprint("dashboard", __name__)
 api = api_blueprint("dashboard_api", __name__)

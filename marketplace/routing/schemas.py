@@ -1,8 +1,12 @@
 """What the API shows of conversations and accepts; the same shapes as the socket events (README.md)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from marketplace.brands.models import Brand
+from marketplace.brands.program import MAX_CANNED, MAX_LANGUAGES, MAX_ORIGIN_LENGTH, MAX_ORIGINS, MAX_TOPICS, NUMBERS
+from marketplace.brands.schemas import APPROVALS
 from marketplace.routing.chat import BODY_LENGTH
+from marketplace.web.schemas import INT64_MAX, Schema
 
 
 class BrandRefSchema(Schema):
@@ -31,7 +35,7 @@ class MessageCreateSchema(Schema):
 
 
 class AfterQuery(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    after = fields.Integer(load_default=0, validate=validate.Range(0, INT64_MAX),
                            metadata={"description": "The last sequence number the caller has."})
 
 
@@ -118,34 +122,48 @@ class LeftMessageSchema(Schema):
 
 
 class CannedAnswersSchema(Schema):
-    answers = fields.List(fields.Nested(CannedAnswerSchema), required=True)
+    answers = fields.List(fields.Nested(CannedAnswerSchema), required=True, validate=validate.Length(max=MAX_CANNED))
+
+
+def _setting(name: str, **kwargs) -> fields.Integer:
+    """One of the program's numbers, within the bounds brands.program checks (null: no cap, where allowed)."""
+    low, high, optional = NUMBERS[name]
+    return fields.Integer(strict=True, allow_none=optional, validate=validate.Range(low, high), **kwargs)
 
 
 class ProgramSchema(Schema):
     """The brand's chat program; every field is optional on PATCH. Caps are null for no cap."""
 
     widget_key = fields.String(dump_only=True)
-    widget_origins = fields.List(fields.String(), metadata={"description": "Origins that may embed the widget."})
-    topics = fields.List(fields.String())
-    languages = fields.List(fields.String(), metadata={"description": "ISO 639-1 codes, e.g. fr, en."})
-    opening_hours = fields.Dict(allow_none=True, metadata={
+    widget_origins = fields.List(fields.String(validate=validate.Length(max=MAX_ORIGIN_LENGTH)),
+                                 validate=validate.Length(max=MAX_ORIGINS),
+                                 metadata={"description": "Origins that may embed the widget, e.g. "
+                                                          "https://www.example.com (a port may be *)."})
+    topics = fields.List(fields.String(validate=validate.Length(max=80)), validate=validate.Length(max=MAX_TOPICS))
+    languages = fields.List(fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$")),
+                            validate=validate.Length(max=MAX_LANGUAGES),
+                            metadata={"description": "ISO 639-1 codes, e.g. fr, en."})
+    opening_hours = fields.Dict(allow_none=True, validate=validate.Length(max=7), metadata={
         "description": 'Per weekday, e.g. {"mon": [["09:00", "18:00"]]}; null for always open.'})
-    holiday_country = fields.String(allow_none=True, metadata={
+    holiday_country = fields.String(allow_none=True, validate=validate.Length(
+        max=Brand.__table__.c.holiday_country.type.length), metadata={
         "description": "Closed on this country's public holidays (ISO 3166-1 alpha-2); null for none."})
-    holiday_subdivision = fields.String(allow_none=True, metadata={"description": "A region with its own holidays."})
-    service_level_percent = fields.Integer(strict=True, metadata={
+    holiday_subdivision = fields.String(allow_none=True, validate=validate.Length(
+        max=Brand.__table__.c.holiday_subdivision.type.length), metadata={
+        "description": "A region with its own holidays."})
+    service_level_percent = _setting("service_level_percent", metadata={
         "description": "The share of chats to get a first expert reply within service_level_seconds."})
-    service_level_seconds = fields.Integer(strict=True)
-    offer_timeout_seconds = fields.Integer(strict=True)
-    max_wait_seconds = fields.Integer(strict=True)
-    inactivity_close_minutes = fields.Integer(strict=True)
-    expert_concurrency = fields.Integer(strict=True)
-    enrolment_approval = fields.String(metadata={"description": "manual or automatic"})
+    service_level_seconds = _setting("service_level_seconds")
+    offer_timeout_seconds = _setting("offer_timeout_seconds")
+    max_wait_seconds = _setting("max_wait_seconds")
+    inactivity_close_minutes = _setting("inactivity_close_minutes")
+    expert_concurrency = _setting("expert_concurrency")
+    enrolment_approval = fields.String(validate=validate.OneOf(APPROVALS))
     allow_unbooked_online = fields.Boolean()
-    max_concurrent = fields.Integer(strict=True, allow_none=True)
-    max_active_experts = fields.Integer(strict=True, allow_none=True)
-    daily_cap = fields.Integer(strict=True, allow_none=True)
-    monthly_budget_cents = fields.Integer(strict=True, allow_none=True)
+    max_concurrent = _setting("max_concurrent")
+    max_active_experts = _setting("max_active_experts")
+    daily_cap = _setting("daily_cap")
+    monthly_budget_cents = _setting("monthly_budget_cents")
 
 
 class ProgramChangeSchema(ProgramSchema):

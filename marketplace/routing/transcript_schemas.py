@@ -1,9 +1,10 @@
 """What the API shows of the brand's past conversations and left messages, and what it accepts."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from marketplace.routing.models import ConversationStatus
 from marketplace.routing.transcripts import REPLY_LENGTH, TEXT_LENGTH
+from marketplace.web.schemas import ID_MAX, NOT_AN_ID, Page, Schema
 
 STATUSES = [status.value for status in ConversationStatus]
 
@@ -13,15 +14,15 @@ class TranscriptSearchQuery(Schema):
 
     date_from = fields.Date(metadata={"description": "First day, inclusive, on the brand's clock (YYYY-MM-DD)."})
     date_to = fields.Date(metadata={"description": "Last day, inclusive, on the brand's clock (YYYY-MM-DD)."})
-    expert_id = fields.Integer(validate=validate.Range(min=1), metadata={"description": "An expert profile id."})
+    expert_id = fields.Integer(validate=validate.Range(1, ID_MAX, error=NOT_AN_ID),
+                               metadata={"description": "An expert profile id."})
     rating = fields.Integer(validate=validate.Range(1, 5), metadata={"description": "Rated exactly this."})
     min_rating = fields.Integer(validate=validate.Range(1, 5), metadata={"description": "Rated at least this."})
     topic = fields.String(validate=validate.Length(max=80))
     status = fields.String(validate=validate.OneOf(STATUSES))
     text = fields.String(validate=validate.Length(max=TEXT_LENGTH),
                          metadata={"description": "Words found in any message, ignoring case."})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
-                          metadata={"description": "50 conversations a page, newest first."})
+    page = Page(metadata={"description": "50 conversations a page, newest first."})
 
 
 class TranscriptRowSchema(Schema):

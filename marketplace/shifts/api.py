@@ -47,13 +47,14 @@ def expert_bookings(actor, query):
 
 
 @blueprint.post("/shifts/slots/<int:slot_id>/booking")
-@endpoint("Book a seat in a slot", roles=EXPERT, response=BookingSchema(), status=201, tags=["shifts"])
+@endpoint("Book a seat in a slot", roles=EXPERT, response=BookingSchema(), status=201, tags=["shifts"], errors=[409])
 def book(actor, slot_id: int):
     return services.book_slot(actor, slot_id)
 
 
 @blueprint.delete("/shifts/slots/<int:slot_id>/booking")
-@endpoint("Cancel the calling expert's booking of a slot", roles=EXPERT, response=BookingSchema(), tags=["shifts"])
+@endpoint("Cancel the calling expert's booking of a slot", roles=EXPERT, response=BookingSchema(), tags=["shifts"],
+          errors=[409])
 def cancel_booking(actor, slot_id: int):
     return services.cancel_booking(actor, slot_id)
 
@@ -75,6 +76,6 @@ def publish_slot(actor, brand_id: int, body):
 
 @blueprint.delete("/brands/<int:brand_id>/shift-slots/<int:slot_id>")
 @endpoint("Cancel a slot that has not started; its experts are told (the brand's admins, ops)",
-          roles=BRAND_PEOPLE, response=SlotSchema(), tags=["shifts", "brands"])
+          roles=BRAND_PEOPLE, response=SlotSchema(), tags=["shifts", "brands"], errors=[409])
 def cancel_slot(actor, brand_id: int, slot_id: int):
     return services.cancel_slot(actor, brand_id, slot_id)

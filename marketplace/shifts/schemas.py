@@ -1,8 +1,9 @@
 """What the API shows of shift slots and bookings, and what it accepts. Times are ISO 8601 with their offset."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from marketplace.shifts.services import FIRST_WEEK_START, LAST_WEEK_START, MAX_BONUS_CENTS, MAX_HEADCOUNT
+from marketplace.web.schemas import Schema
 
 
 class SlotCreateSchema(Schema):

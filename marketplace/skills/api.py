@@ -18,6 +18,6 @@ def list_skills(actor):
 
 @blueprint.post("/skills")
 @endpoint("Add a skill to the taxonomy", roles=[Role.OPS], body=SkillCreateSchema(), response=SkillSchema(),
-          status=201, tags=["skills"])
+          status=201, tags=["skills"], errors=[409])
 def create_skill(actor, body):
     return services.create_skill(actor, body["name_en"], body["name_fr"], body["category"], slug=body.get("slug"))

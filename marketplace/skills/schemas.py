@@ -1,7 +1,9 @@
 """What the API shows of skills, and what it accepts."""
 
 from flask_babel import get_locale
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from marketplace.web.schemas import Schema
 
 
 class SkillSchema(Schema):
