@@ -75,7 +75,10 @@ def read_all():
 def _back() -> str:
     """The page the form was on, when it is on this site; else home."""
     home = url_for("web.index")
-    referrer = urlsplit(request.referrer or "")
+    try:
+        referrer = urlsplit(request.referrer or "")
+    except ValueError:  # "http://[x/": no page of ours
+        return home
     if referrer.netloc != request.host:
         return home
     return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""), home)

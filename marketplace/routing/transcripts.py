@@ -29,6 +29,7 @@ from marketplace.experts import services as experts
 from marketplace.mail import send_after_commit
 from marketplace.routing.models import Conversation, ConversationStatus, LeftMessage, Message
 from marketplace.web import spreadsheets
+from marketplace.web.schemas import ID_MAX
 
 PER_PAGE = 50
 EXPORT_BATCH = 500
@@ -147,7 +148,7 @@ def clean_filters(values: Mapping[str, Any]) -> Filters:
     text = values.get("text")
     return Filters(
         date_from=date_from, date_to=date_to,
-        expert_id=_optional_int(values, "expert_id", 1, 2**31 - 1),
+        expert_id=_optional_int(values, "expert_id", 1, ID_MAX),
         rating=_optional_int(values, "rating", 1, 5), min_rating=_optional_int(values, "min_rating", 1, 5),
         topic=clean_text(topic if isinstance(topic, str) else None, "topic", max_length=80) or None,
         status=status,

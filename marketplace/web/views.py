@@ -58,7 +58,10 @@ def safe_next(target: str | None, fallback: str) -> str:
     """Only follow redirects to paths on this site."""
     if not target:
         return fallback
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "//[x": no address at all
+        return fallback
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target

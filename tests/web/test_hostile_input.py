@@ -167,3 +167,29 @@ def test_the_query_strings_ids_pages_and_dates_are_read_in_one_place(app):
     assert read("?day=2026-03-31", params.day, "day").isoformat() == "2026-03-31"
     for edge in ("0001-01-01", "9999-12-31", "2026-02-30"):
         assert read(f"?day={edge}", params.day, "day") == ("refused", "day"), edge
+
+
+def test_an_address_with_a_broken_host_is_never_followed_nor_a_500(client, session):
+    user = UserFactory(role=Role.OPS)
+    page = client.get("/login").get_data(as_text=True)
+    from tests.conftest import csrf_token_from
+
+    response = client.post("/login?next=//[x", data={"email": user.email, "password": "correct-horse-battery",
+                                                     "csrf_token": csrf_token_from(page), "next": "//[x"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    csrf = csrf_token_from(client.get("/notifications").get_data(as_text=True))
+    marked = client.post("/notifications/read-all", data={"csrf_token": csrf},
+                         headers={"Referer": "http://[x/"})
+    assert marked.status_code == 302
+    assert marked.headers["Location"] == "/"
+
+
+def test_a_conversation_search_takes_any_64_bit_expert_id(client, session):
+    membership = MembershipFactory(role=BrandRole.ADMIN)
+    log_in(client, session.get(User, membership.user_id).email)
+    found = client.get(f"/api/v1/brands/{membership.brand_id}/conversations?expert_id=9223372036854775807")
+    assert found.status_code == 200
+    too_large = client.get(f"/api/v1/brands/{membership.brand_id}/conversations?expert_id=9223372036854775808")
+    assert too_large.status_code == 422
+    assert list(too_large.json["errors"]) == ["expert_id"]
