@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 
 from babel import Locale
 from babel.dates import get_day_names
@@ -29,6 +28,7 @@ from marketplace.core import quiz_text
 from marketplace.core.routing import hours_from_text, hours_to_text
 from marketplace.database import db
 from marketplace.errors import DomainError, InvalidInput
+from marketplace.shared import money
 from marketplace.web.forms import lines, show_error
 from marketplace.web.roles import role_required
 
@@ -245,7 +245,7 @@ def rates(slug: str):
     current = next((view.card for view in history if view.state == rate_cards.CardState.IN_EFFECT), None)
     tomorrow = rate_cards.local_day(brand) + dt.timedelta(days=1)
     form = RateForm(data={"effective_from": tomorrow,
-                          "commission_percent": _percent(current.commission_bps if current else None)})
+                          "commission_percent": money.percent(current.commission_bps if current else None)})
     form.price.currency = form.rating_bonus.currency = form.reply_bonus.currency = brand.currency
     if form.is_submitted() and not is_admin:
         abort(403)
@@ -273,19 +273,12 @@ BONUS_LABELS = {"rating_at_least": _l("rated at least %(n)s of 5"),
                 "first_reply_within": _l("first reply within %(n)s s")}
 
 
-def _percent(bps: int | None) -> str:
-    return "" if bps is None else str(Decimal(bps).scaleb(-2).normalize())
-
-
 def _bps(text: str | None) -> int:
     """A percentage typed by a person ("12,5") as basis points (1250)."""
     try:
-        value = Decimal((text or "").strip().replace(",", ".")).scaleb(2)
-    except InvalidOperation:
-        raise InvalidInput(_l("Enter a percentage such as 20 or 12.5."), "commission_bps") from None
-    if value != value.to_integral_value() or not 0 <= value <= 10_000:
-        raise InvalidInput(_l("Enter a percentage from 0 to 100 with at most two decimals."), "commission_bps")
-    return int(value)
+        return money.parse_percent(text)
+    except ValueError as error:
+        raise InvalidInput(error.args[0], "commission_bps") from None
 
 
 @blueprint.post("/brands/<slug>/rates/cancel")
