@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,19 @@ class UTCDateTime(sa.types.TypeDecorator):
 # Ids (and every other plain `int` column) are 64-bit on PostgreSQL, as the API promises; SQLite's integers are
 # 64-bit already, and only a column declared INTEGER is the rowid alias that numbers new rows by itself.
 INT64 = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def enum_column(enum_class: type[enum.Enum], name: str) -> sa.Enum:
+    """Store an enum as its value in a VARCHAR with a CHECK constraint, the same on every database."""
+    return sa.Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=max(len(member.value) for member in enum_class),
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class Base(so.DeclarativeBase):

@@ -8,9 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask_login import UserMixin
 
-from marketplace.database import db, utcnow
+from marketplace.database import db, enum_column, utcnow
 
 
 class Role(enum.StrEnum):
@@ -20,20 +19,7 @@ class Role(enum.StrEnum):
     OPS = "ops"
 
 
-def enum_column(enum_class: type[enum.Enum], name: str) -> sa.Enum:
-    """Store an enum as its value in a VARCHAR with a CHECK constraint, the same on every database."""
-    return sa.Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        validate_strings=True,
-        length=max(len(member.value) for member in enum_class),
-        values_callable=lambda members: [member.value for member in members],
-    )
-
-
-class User(UserMixin, db.Model):
+class User(db.Model):
     __tablename__ = "users"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -46,11 +32,24 @@ class User(UserMixin, db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[dt.datetime | None]
 
+    # What Flask-Login asks of a user (written out so that models import nothing of the web layer).
     is_token = False
+    is_anonymous = False
+    __hash__ = object.__hash__
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of disabled users
         return not self.is_disabled
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.is_active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __eq__(self, other: object) -> bool:
+        return self.get_id() == other.get_id() if isinstance(other, User) else NotImplemented
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

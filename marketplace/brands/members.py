@@ -20,7 +20,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.language import in_language, remember_language
 from marketplace.accounts.models import Role, User
 from marketplace.brands import services
-from marketplace.brands.models import Brand, BrandInvitation, BrandMembership, BrandRole, TokenPrincipal
+from marketplace.brands.models import Actor, Brand, BrandInvitation, BrandMembership, BrandRole
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.mail import send_after_commit
@@ -33,7 +33,6 @@ LAST_ADMIN = _l("A brand keeps at least one admin: make someone else admin first
 ALREADY_INVITED = _l("This address is already invited; send the invitation again from the list instead.")
 ROLE_IN_MAIL = {BrandRole.ADMIN: _l("an admin"), BrandRole.VIEWER: _l("a viewer")}
 
-Actor = User | TokenPrincipal
 
 
 @dataclass(frozen=True)

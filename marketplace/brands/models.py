@@ -9,8 +9,8 @@ import secrets
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from marketplace.accounts.models import Role, enum_column
-from marketplace.database import db, utcnow
+from marketplace.accounts.models import Role, User
+from marketplace.database import db, enum_column, utcnow
 
 
 def new_widget_key() -> str:
@@ -196,6 +196,11 @@ class TokenPrincipal:
 
     def get_id(self) -> None:  # never stored in a session
         return None
+
+
+
+# Who a brand service acts for: a person (with their role and memberships) or a brand's API token.
+Actor = User | TokenPrincipal
 
 
 class Quiz(db.Model):

@@ -17,8 +17,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
-from marketplace.brands.models import Brand, BrandClosure, BrandRole
-from marketplace.brands.services import Actor, get_brand
+from marketplace.brands.models import Actor, Brand, BrandClosure, BrandRole
+from marketplace.brands.services import get_brand
 from marketplace.core import routing as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text

@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
 from marketplace.brands import opening
-from marketplace.brands.models import Brand, BrandRole, CannedAnswer
-from marketplace.brands.services import Actor, get_brand, validate_settings
+from marketplace.brands.models import Actor, Brand, BrandRole, CannedAnswer
+from marketplace.brands.services import get_brand, validate_settings
 from marketplace.core.routing import parse_hours
 from marketplace.database import db
 from marketplace.errors import InvalidInput, clean_text

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
-from marketplace.brands.models import BrandRole, Quiz, QuizChoice, QuizQuestion
-from marketplace.brands.services import Actor, get_brand
+from marketplace.brands.models import Actor, BrandRole, Quiz, QuizChoice, QuizQuestion
+from marketplace.brands.services import get_brand
 from marketplace.database import db
 from marketplace.errors import InvalidInput, clean_text
 

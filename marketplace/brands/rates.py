@@ -18,8 +18,8 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
-from marketplace.brands.models import Brand, BrandRole, RateCard
-from marketplace.brands.services import Actor, get_brand
+from marketplace.brands.models import Actor, Brand, BrandRole, RateCard
+from marketplace.brands.services import get_brand
 from marketplace.core import rates as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.brands.models import (
+    Actor,
     ApiToken,
     Brand,
     BrandMembership,
@@ -32,7 +33,6 @@ from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 
 TOKEN_PREFIX = "mkt_"  # noqa: S105 - a marker that says what a secret is, not a secret
-Actor = User | TokenPrincipal
 
 
 @dataclass(frozen=True)

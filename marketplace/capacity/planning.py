@@ -17,8 +17,7 @@ from flask import current_app
 
 from marketplace.brands import opening
 from marketplace.brands import services as brands
-from marketplace.brands.models import Brand
-from marketplace.brands.services import Actor
+from marketplace.brands.models import Actor, Brand
 from marketplace.capacity.models import BrandForecast
 from marketplace.core import forecast as forecasting
 from marketplace.core import staffing

@@ -14,8 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from marketplace.accounts.models import enum_column
-from marketplace.database import db, utcnow
+from marketplace.database import db, enum_column, utcnow
 
 
 class EarningStatus(enum.StrEnum):

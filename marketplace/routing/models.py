@@ -12,8 +12,7 @@ import enum
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from marketplace.accounts.models import enum_column
-from marketplace.database import db, utcnow
+from marketplace.database import db, enum_column, utcnow
 
 
 class Channel(enum.StrEnum):
