@@ -108,12 +108,9 @@ def init_app(app: Flask) -> None:
         )
     else:
         mailer = LogMailer()
-    if config["ENV_NAME"] != "production":
-        from marketplace.web import dev_mail
-
+    if config["ENV_NAME"] != "production":  # kept for the letter opener (web.dev_mail), never in production
         sent = app.extensions["sent_mails"] = SentMails()
         mailer = KeepingMailer(mailer, sent)
-        app.register_blueprint(dev_mail.blueprint)  # never in production: the mails carry password reset links
     app.extensions["mailer"] = mailer
 
 

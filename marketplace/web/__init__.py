@@ -13,7 +13,7 @@ class DatabaseId(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    from marketplace.web import openapi, problems, requests, sockets, views
+    from marketplace.web import dev_mail, openapi, problems, requests, sockets, views
 
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.extensions.setdefault("home_endpoints", {})
@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
     sockets.init_app(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(openapi.blueprint)
+    if "sent_mails" in app.extensions:  # outside production only: the mails carry password reset links
+        app.register_blueprint(dev_mail.blueprint)
 
 
 def register_home(app: Flask, role: str, endpoint: str) -> None:

@@ -1,6 +1,6 @@
 """The mails sent since start, for a developer to read and click through (a letter opener).
 
-Registered by `mail.init_app` outside production only; the mails are kept in memory by this process.
+Registered outside production only, where `mail.init_app` keeps the mails (in this process's memory).
 """
 
 from __future__ import annotations
