@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
-from collections.abc import Callable
-from typing import Any
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
 import flask_sqlalchemy.session
 import sqlalchemy as sa
@@ -106,6 +108,43 @@ def _drop_after_commit(session: so.Session, previous_transaction: Any) -> None:
 
 
 READ_ONLY = "marketplace_read_only"
+_IN_UNIT = "marketplace_unit_of_work"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextlib.contextmanager
+def unit_of_work() -> Iterator[so.Session]:
+    """One transaction for a service's writes: committed when the block ends, rolled back when it raises.
+
+    A unit opened inside another joins it, so a service that calls another still commits once, at the end of
+    the outermost (its after-commit side effects wait for that commit).
+    """
+    session = db.session
+    if session.info.get(_IN_UNIT):
+        yield session
+        return
+    session.info[_IN_UNIT] = True
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_IN_UNIT, None)
+
+
+def use_case(function: Callable[P, R]) -> Callable[P, R]:
+    """Run a service as one unit of work (see `unit_of_work`): it commits on return and rolls back on error."""
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with unit_of_work():
+            return function(*args, **kwargs)
+
+    return run
 
 
 def begin_read_only() -> None:
