@@ -11,7 +11,7 @@ from flask.cli import ScriptInfo
 from marketplace.capacity.simulation_cli import DEFAULT_SCENARIO, load_scenario
 from marketplace.cli import cli
 from marketplace.core.scenario import ScenarioError, scenario_from_dict
-from marketplace.core.simulation import Chat, _Events, _Expert, _Floor, count_flaps, simulate_day, simulate_steady
+from marketplace.core.simulation.day import Chat, _Events, _Expert, _Floor, count_flaps, simulate_day, simulate_steady
 from marketplace.core.staffing import Queue, erlang_a, staff
 
 
