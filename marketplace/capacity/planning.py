@@ -27,7 +27,7 @@ from marketplace.experts import enrolments
 from marketplace.experts import services as experts
 from marketplace.routing import dashboard, history
 from marketplace.routing.caps import day_bounds
-from marketplace.shifts import services as shifts
+from marketplace.shifts import bookings as shifts
 
 QUARTER = dt.timedelta(minutes=15)
 HISTORY_WEEKS = 10  # 8 weeks for the average, and the days a backtest holds out

@@ -8,7 +8,7 @@ from flask_babel import to_user_timezone
 
 from marketplace.accounts.models import Role
 from marketplace.database import utcnow
-from marketplace.shifts import services
+from marketplace.shifts import bookings as services
 from marketplace.shifts.schemas import (
     BookingSchema,
     BrandSlotSchema,

@@ -16,7 +16,7 @@ from marketplace.brands.models import Brand, BrandRole
 from marketplace.database import utcnow
 from marketplace.errors import DomainError
 from marketplace.experts.models import ExpertStatus
-from marketplace.shifts import services
+from marketplace.shifts import bookings as services
 from marketplace.shifts.forms import CancelSlotForm, PublishSlotForm, SlotActionForm
 from marketplace.web.forms import show_error
 from marketplace.web.roles import role_required

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from marketplace.accounts.models import User
 from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
-from marketplace.shifts import services
+from marketplace.shifts import bookings as services
 from marketplace.shifts.models import Attendance, BookingStatus, ShiftBooking, ShiftSlot
 from tests.factories import BrandFactory, EnrolmentFactory, ExpertFactory, ShiftBookingFactory
 from tests.shifts.conftest import slot_at

@@ -15,7 +15,8 @@ from marketplace.accounts.models import User
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict
 from marketplace.notifications.models import Notification
-from marketplace.shifts import jobs, services
+from marketplace.shifts import bookings as services
+from marketplace.shifts import jobs
 from marketplace.shifts.models import BookingStatus, ShiftBooking, ShiftSlot
 from tests.conftest import BACKENDS, committed_database_app
 from tests.factories import BrandFactory, EnrolmentFactory, ShiftBookingFactory, ShiftSlotFactory

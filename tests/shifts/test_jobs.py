@@ -10,7 +10,8 @@ from flask_babel import force_locale
 from marketplace.database import utcnow
 from marketplace.experts.models import ExpertStatus, PresenceSession
 from marketplace.notifications.models import Notification
-from marketplace.shifts import jobs, services
+from marketplace.shifts import bookings as services
+from marketplace.shifts import jobs
 from marketplace.shifts.models import Attendance, BookingStatus, ShiftBooking
 from tests.factories import EnrolmentFactory, ExpertFactory, ShiftBookingFactory
 from tests.shifts.conftest import slot_at

@@ -13,7 +13,7 @@ from marketplace.brands.models import BrandRole
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.notifications.models import Notification
-from marketplace.shifts import services
+from marketplace.shifts import bookings as services
 from marketplace.shifts.models import BookingStatus, ShiftBooking, ShiftSlot, SlotSource
 from tests.factories import BrandFactory, EnrolmentFactory, MembershipFactory, ShiftBookingFactory, UserFactory
 from tests.shifts.conftest import slot_at

@@ -6,7 +6,7 @@ import pytest
 
 from marketplace.config import ConfigError, load_config
 from marketplace.errors import Conflict
-from marketplace.shifts import services
+from marketplace.shifts import bookings as services
 from marketplace.shifts.models import BookingStatus
 from tests.shifts.conftest import slot_at
 

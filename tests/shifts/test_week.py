@@ -10,7 +10,7 @@ from marketplace.accounts.models import User
 from marketplace.database import utcnow
 from marketplace.errors import Forbidden
 from marketplace.experts.models import ExpertStatus
-from marketplace.shifts import services
+from marketplace.shifts import bookings as services
 from marketplace.shifts.models import BookingStatus
 from tests.factories import BrandFactory, EnrolmentFactory, ExpertFactory, ShiftBookingFactory, ShiftSlotFactory
 from tests.shifts.conftest import slot_at
