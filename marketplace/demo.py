@@ -23,7 +23,7 @@ from marketplace.experts import services as experts
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
 from marketplace.payouts import earnings
 from marketplace.routing import history
-from marketplace.shifts import bookings as shifts
+from marketplace.shifts import slots as shifts
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for people to log in to a local demo
 # What `serve --demo` answers in production: demo accounts there would be logins anyone can read here.

@@ -19,7 +19,7 @@ from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertStatus
 from marketplace.notifications import services as notifications
 from marketplace.scheduler import Job
-from marketplace.shifts.bookings import brand_time, describe_times
+from marketplace.shifts.display import brand_time, describe_times
 from marketplace.shifts.models import Attendance, BookingStatus, ShiftBooking, ShiftSlot
 from marketplace.web.links import path_for
 

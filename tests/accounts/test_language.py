@@ -14,8 +14,8 @@ from marketplace.accounts.models import Role, User
 from marketplace.brands import members
 from marketplace.brands.models import BrandRole
 from marketplace.notifications.models import Notification
-from marketplace.shifts import bookings as shifts
 from marketplace.shifts import jobs
+from marketplace.shifts import slots as shifts
 from tests.conftest import csrf_token_from, log_in
 from tests.factories import (
     PASSWORD,
