@@ -1,4 +1,4 @@
-"""Who holds a seat when, as bookings, the router and the capacity planner ask; and the seats the planner grants.
+"""Who holds a seat when (for bookings, the router and the capacity planner), and the seats the planner grants.
 
 A seat counts while its booking stands and its slot is not cancelled.
 """
@@ -46,11 +46,12 @@ def booked_slots(expert_id: int, start: dt.datetime, end: dt.datetime) -> list[S
 
 def held_seats(expert_id: int, start: dt.datetime, end: dt.datetime) -> list[tuple[ShiftBooking, ShiftSlot]]:
     """This expert's bookings in slots overlapping [start, end), each with its slot."""
-    return [(booking, slot) for booking, slot in db.session.execute(_held(expert_id, start, end, ShiftBooking,
-                                                                          ShiftSlot))]
+    rows = db.session.execute(_held(expert_id, start, end, ShiftBooking, ShiftSlot))
+    return [(booking, slot) for booking, slot in rows]
 
 
 def overlap_refusal(other: ShiftSlot, brand: Brand) -> str:
+    """Why a seat is refused: it overlaps the expert's seat in `other`, a shift of `brand`."""
     return _l("This shift overlaps your %(brand)s shift of %(when)s.", brand=brand.name,
               when=describe_times(other.starts_at, other.ends_at, brand.timezone))
 
