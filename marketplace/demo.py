@@ -18,12 +18,12 @@ from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.config import is_production
 from marketplace.database import db, utcnow
-from marketplace.experts import enrolments, vetting
+from marketplace.experts import enrolments, quiz_attempts, vetting
 from marketplace.experts import services as experts
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
 from marketplace.payouts import earnings
 from marketplace.routing import history
-from marketplace.shifts import services as shifts
+from marketplace.shifts import slots as shifts
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for people to log in to a local demo
 # What `serve --demo` answers in production: demo accounts there would be logins anyone can read here.
@@ -105,9 +105,9 @@ def _approve_emma(brand_id: int) -> None:
         vetting.decide(_ops(), profile.id, "approve")
     if not any(e.brand_id == brand_id for e in enrolments.own_enrolments(emma)):
         enrolment = enrolments.apply_to_brands(emma, [brand_id])[0]
-        view = enrolments.start_quiz(emma, brand_id)
+        view = quiz_attempts.start_quiz(emma, brand_id)
         first_choices = {q.id: _first_choice(brand_id, q.id) for q in view.questions}
-        enrolments.submit_quiz(emma, brand_id, view.attempt_id, first_choices)
+        quiz_attempts.submit_quiz(emma, brand_id, view.attempt_id, first_choices)
         if enrolment.status == EnrolmentStatus.QUIZ_PASSED:
             enrolments.decide_enrolment(_ops(), brand_id, enrolment.id, "approve")
 

@@ -26,7 +26,8 @@ from marketplace.experts import enrolments
 from marketplace.experts import services as experts
 from marketplace.routing import dashboard, history
 from marketplace.routing.caps import day_bounds
-from marketplace.shifts import services as shifts
+from marketplace.shifts import seats as shifts
+from marketplace.shifts.slots import publish_planned_slot
 
 QUARTER = dt.timedelta(minutes=15)
 HISTORY_WEEKS = 10  # 8 weeks for the average, and the days a backtest holds out
@@ -282,8 +283,7 @@ def publish_open_slots(brand_id: int, now: dt.datetime | None = None) -> list[Op
         for slot in gap_slots(gaps, starts):
             if slot.starts_at <= cutoff:
                 continue
-            shifts.publish_planned_slot(brand_id, slot.starts_at, slot.ends_at, slot.headcount,
-                                        brand.planner_bonus_cents)
+            publish_planned_slot(brand_id, slot.starts_at, slot.ends_at, slot.headcount, brand.planner_bonus_cents)
             opened.append(slot)
     db.session.commit()
     return opened

@@ -36,7 +36,7 @@ from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertProfile
 from marketplace.notifications import services as notifications
 from marketplace.routing import history
-from marketplace.shifts import services as shifts
+from marketplace.shifts import seats as shifts
 from marketplace.web.links import path_for
 
 MAX_WINDOW_MINUTES = 480

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from marketplace.core.scenario import Scenario, ScenarioError, scenario_from_dict
-from marketplace.core.simulation import DayReport, simulate_day
+from marketplace.core.simulation.day import DayReport, simulate_day
 
 DEFAULT_SCENARIO = Path(__file__).parent / "scenarios" / "default.json"
 

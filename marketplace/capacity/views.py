@@ -24,7 +24,7 @@ from marketplace.errors import DomainError
 from marketplace.experts import enrolments
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
 from marketplace.routing.caps import day_bounds
-from marketplace.shifts import services as shifts
+from marketplace.shifts import seats as shifts
 from marketplace.web.forms import MoneyField, from_minor_units
 from marketplace.web.roles import role_required
 

@@ -6,7 +6,7 @@ from flask import current_app, request
 from marshmallow import fields, validate
 
 from marketplace.accounts.models import Role
-from marketplace.experts import enrolments, presence, services, vetting
+from marketplace.experts import enrolments, presence, quiz_attempts, services, vetting
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
 from marketplace.experts.schemas import (
     ApplicantSchema,
@@ -123,14 +123,14 @@ def apply(actor, body):
 @endpoint("Begin (or resume) an attempt at a brand's quiz; answers are never sent", roles=EXPERT,
           response=QuizViewSchema(), status=201, tags=["enrolment"], errors=[409])
 def start_quiz(actor, with_brand: int):
-    return enrolments.start_quiz(actor, with_brand)
+    return quiz_attempts.start_quiz(actor, with_brand)
 
 
 @blueprint.post("/experts/me/enrolments/<int:with_brand>/quiz-attempts/<int:attempt_id>")
 @endpoint("Submit an attempt's answers ({question id: choice id})", roles=EXPERT, body=QuizAnswersSchema(),
           response=QuizResultSchema(), tags=["enrolment"], errors=[409])
 def submit_quiz(actor, with_brand: int, attempt_id: int, body):
-    return enrolments.submit_quiz(actor, with_brand, attempt_id, body["answers"], ip=request.remote_addr)
+    return quiz_attempts.submit_quiz(actor, with_brand, attempt_id, body["answers"], ip=request.remote_addr)
 
 
 @blueprint.get("/experts/me/presence")

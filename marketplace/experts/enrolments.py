@@ -7,15 +7,12 @@ when ops approve them if the brand approves automatically.
 
 from __future__ import annotations
 
-import datetime as dt
-import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask_babel import format_datetime, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
@@ -23,8 +20,7 @@ from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import User
 from marketplace.brands import quizzes
 from marketplace.brands import services as brands
-from marketplace.brands.models import Brand, BrandRole, EnrolmentApproval, Quiz
-from marketplace.core import quiz as quiz_rules
+from marketplace.brands.models import Brand, BrandRole, EnrolmentApproval
 from marketplace.core.lifecycles import ENROLMENT_TRANSITIONS, next_status
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
@@ -32,8 +28,6 @@ from marketplace.experts import services as experts
 from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertProfile, ExpertStatus, QuizAttempt
 from marketplace.notifications import services as notifications
 from marketplace.web.links import path_for
-
-_shuffler = random.SystemRandom()
 
 # Called as listener(expert_id, brand_id) once a brand's removal of an approved expert has committed
 # (routing takes back that brand's pending offers to them).
@@ -59,43 +53,6 @@ class BrandStanding:
     brand: Brand
     enrolment: Enrolment | None
     has_quiz: bool
-
-
-@dataclass(frozen=True)
-class QuizChoiceView:
-    id: int
-    text: str
-
-
-@dataclass(frozen=True)
-class QuizQuestionView:
-    id: int
-    text: str
-    choices: list[QuizChoiceView]
-
-
-@dataclass(frozen=True)
-class QuizView:
-    """An attempt as the expert sees it: questions and choices in this attempt's order, never the answers."""
-
-    attempt_id: int
-    brand_id: int
-    pass_mark_percent: int
-    attempts_left: int
-    questions: list[QuizQuestionView]
-
-
-@dataclass(frozen=True)
-class QuizResult:
-    attempt_id: int
-    correct: int
-    total: int
-    score_percent: int
-    passed: bool
-    enrolment_status: EnrolmentStatus
-    next_attempt_at: dt.datetime | None
-    attempts_left: int
-    waiting_for_vetting: bool = False  # passed, but the brand's decision waits until ops approve the expert
 
 
 @dataclass(frozen=True)
@@ -141,7 +98,8 @@ def own_enrolments(actor: User) -> list[Enrolment]:
     return list(db.session.scalars(query))
 
 
-def _own_enrolment(profile: ExpertProfile, brand_id: int, *, lock: bool = False) -> Enrolment:
+def own_enrolment(profile: ExpertProfile, brand_id: int, *, lock: bool = False) -> Enrolment:
+    """The expert's enrolment with the brand (locked when asked); NotFound when they never applied."""
     query = sa.select(Enrolment).where(Enrolment.expert_id == profile.id, Enrolment.brand_id == brand_id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
@@ -166,6 +124,12 @@ def _after_quiz_passed(enrolment: Enrolment, brand: Brand, profile: ExpertProfil
     if brand.enrolment_approval == EnrolmentApproval.AUTOMATIC and profile.status == ExpertStatus.APPROVED:
         _set_status(enrolment, "approve", None)
         _tell_expert(profile, "approve", brand, "")
+
+
+def pass_quiz(enrolment: Enrolment, brand: Brand, profile: ExpertProfile) -> None:
+    """Move an enrolment past the brand's quiz, and on to approved when nothing else waits."""
+    _set_status(enrolment, "pass_quiz", None)
+    _after_quiz_passed(enrolment, brand, profile)
 
 
 def release_waiting_enrolments(expert_id: int) -> None:
@@ -227,139 +191,12 @@ def apply_to_brands(actor: User, brand_ids: list[int], *, ip: str | None = None)
                                   status_changed_at=utcnow())
             db.session.add(enrolment)
             if brand_id not in with_quiz:  # nothing to prove: straight to the brand's decision
-                _set_status(enrolment, "pass_quiz", None)
-                _after_quiz_passed(enrolment, found[brand_id], profile)
+                pass_quiz(enrolment, found[brand_id], profile)
             accounts.record_audit("enrolment_applied", actor_id=actor.id, subject_id=actor.id, ip=ip,
                                   brand_id=brand_id)
         result.append(enrolment)
     db.session.commit()
     return result
-
-
-def _failed_attempt_times(enrolment_id: int, version: int) -> list[dt.datetime]:
-    return list(db.session.scalars(
-        sa.select(QuizAttempt.submitted_at).where(
-            QuizAttempt.enrolment_id == enrolment_id, QuizAttempt.quiz_version == version,
-            QuizAttempt.passed.is_(False))
-    ))
-
-
-def _attempt_window(quiz: Quiz, enrolment_id: int, now: dt.datetime) -> tuple[dt.datetime | None, int]:
-    """When the next attempt is allowed (None: now), and how many remain in the current window."""
-    failed = _failed_attempt_times(enrolment_id, quiz.version)
-    cooldown = dt.timedelta(hours=quiz.cooldown_hours)
-    retry_at = quiz_rules.next_attempt_at(failed, now, quiz.max_attempts, cooldown)
-    recent = sum(1 for moment in failed if now - moment < cooldown)
-    return retry_at, max(quiz.max_attempts - recent, 0)
-
-
-def _refuse_until(retry_at: dt.datetime) -> Conflict:
-    return Conflict(_l("You have used your attempts for now. You can try again from %(when)s.",
-                       when=format_datetime(retry_at, "short")), "attempt")
-
-
-def _quiz_for(profile: ExpertProfile, brand_id: int) -> tuple[Enrolment, Quiz]:
-    enrolment = _own_enrolment(profile, brand_id)
-    quiz = quizzes.quiz_of(brand_id)
-    if quiz is None or not quiz.questions:
-        raise NotFound(_l("This brand has no quiz."))
-    if enrolment.status != EnrolmentStatus.APPLIED:
-        raise Conflict(_l("You have already passed this brand's quiz."), "attempt")
-    return enrolment, quiz
-
-
-def _view(attempt: QuizAttempt, quiz: Quiz, attempts_left: int) -> QuizView:
-    questions = {question.id: question for question in quiz.questions}
-    shown = []
-    for question_id in attempt.question_order:
-        question = questions[question_id]
-        choices = {choice.id: choice for choice in question.choices}
-        shown.append(QuizQuestionView(question.id, question.text, [
-            QuizChoiceView(choice_id, choices[choice_id].text) for choice_id in attempt.choice_order[str(question_id)]
-        ]))
-    return QuizView(attempt.id, quiz.brand_id, quiz.pass_mark_percent, attempts_left, shown)
-
-
-def start_quiz(actor: User, brand_id: int) -> QuizView:
-    """Begin (or resume) an attempt at the brand's quiz, in an order of its own."""
-    profile = experts.own_profile(actor)
-    experts.require_may_apply(profile)
-    enrolment, quiz = _quiz_for(profile, brand_id)
-    now = utcnow()
-    retry_at, attempts_left = _attempt_window(quiz, enrolment.id, now)
-    if retry_at is not None:
-        raise _refuse_until(retry_at)
-    attempt = db.session.scalar(
-        sa.select(QuizAttempt).where(QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.submitted_at.is_(None),
-                                     QuizAttempt.quiz_version == quiz.version).order_by(QuizAttempt.id.desc())
-    )
-    if attempt is None:
-        attempt = QuizAttempt(
-            enrolment_id=enrolment.id, quiz_version=quiz.version, started_at=now,
-            question_order=quiz_rules.shuffled([q.id for q in quiz.questions], _shuffler),
-            choice_order={str(q.id): quiz_rules.shuffled([c.id for c in q.choices], _shuffler)
-                          for q in quiz.questions},
-        )
-        db.session.add(attempt)
-        db.session.flush()
-    view = _view(attempt, quiz, attempts_left)
-    db.session.commit()
-    return view
-
-
-def _clean_answers(answers: Mapping[Any, Any], attempt: QuizAttempt) -> dict[int, int]:
-    clean: dict[int, int] = {}
-    for question_id in attempt.question_order:
-        raw = answers.get(question_id, answers.get(str(question_id)))
-        try:
-            choice_id = int(raw)
-        except (TypeError, ValueError):
-            raise InvalidInput(_l("Answer every question."), f"question_{question_id}") from None
-        if choice_id not in attempt.choice_order[str(question_id)]:
-            raise InvalidInput(_l("Choose one of the proposed answers."), f"question_{question_id}")
-        clean[question_id] = choice_id
-    return clean
-
-
-def submit_quiz(actor: User, brand_id: int, attempt_id: int, answers: Mapping[Any, Any],
-                *, ip: str | None = None) -> QuizResult:
-    """Score an attempt; passing moves the enrolment on (and approves it when the brand is automatic)."""
-    # The expert's row first (as vetting takes it), then the enrolment's: one submission at a time, and an
-    # approval by ops either happens before (the brand may approve at once) or sees the passed quiz.
-    profile = experts.lock_expert(experts.own_profile(actor).id)
-    experts.require_may_apply(profile)
-    enrolment = _own_enrolment(profile, brand_id, lock=True)
-    attempt = db.session.get(QuizAttempt, attempt_id, populate_existing=True)
-    if attempt is None or attempt.enrolment_id != enrolment.id:
-        raise NotFound(_l("No such quiz attempt."))
-    if attempt.submitted_at is not None:
-        raise Conflict(_l("This attempt is already submitted."), "attempt")
-    _enrolment, quiz = _quiz_for(profile, brand_id)
-    if attempt.quiz_version != quiz.version:
-        raise Conflict(_l("The brand changed its quiz meanwhile: start again."), "attempt")
-    now = utcnow()
-    retry_at, _left = _attempt_window(quiz, enrolment.id, now)
-    if retry_at is not None:
-        raise _refuse_until(retry_at)
-    clean = _clean_answers(answers, attempt)
-    correct = {q.id: next(c.id for c in q.choices if c.is_correct) for q in quiz.questions}
-    result = quiz_rules.score(correct, clean, quiz.pass_mark_percent)
-    attempt.submitted_at = now
-    attempt.answers = {str(k): v for k, v in clean.items()}
-    attempt.score_percent = result.percent
-    attempt.passed = result.passed
-    if result.passed:
-        _set_status(enrolment, "pass_quiz", None)
-        _after_quiz_passed(enrolment, brands.brands_by_id({brand_id})[brand_id], profile)
-    accounts.record_audit("quiz_submitted", actor_id=actor.id, subject_id=actor.id, ip=ip, brand_id=brand_id,
-                          score=result.percent, passed=result.passed)
-    db.session.flush()
-    next_at, attempts_left = _attempt_window(quiz, enrolment.id, now)
-    outcome = QuizResult(attempt.id, result.correct, result.total, result.percent, result.passed,
-                         enrolment.status, None if result.passed else next_at, attempts_left,
-                         waiting_for_vetting=enrolment.waiting_for_vetting)
-    db.session.commit()
-    return outcome
 
 
 # The brand's side: its applicants and its decisions.

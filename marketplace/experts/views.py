@@ -29,7 +29,7 @@ from marketplace.accounts.models import User
 from marketplace.brands import services as brands
 from marketplace.brands.models import BrandRole
 from marketplace.errors import DomainError, InvalidInput
-from marketplace.experts import enrolments, presence, services, vetting
+from marketplace.experts import enrolments, presence, quiz_attempts, services, vetting
 from marketplace.experts.forms import (
     ApplyForm,
     BrandEnrolmentSettingsForm,
@@ -267,8 +267,8 @@ def quiz(slug: str):
         try:
             if not form.attempt_id.data.isdigit():
                 raise InvalidInput(gettext("Start the quiz again."), "attempt")
-            result = enrolments.submit_quiz(current_user, brand.id, int(form.attempt_id.data), answers,
-                                            ip=request.remote_addr)
+            result = quiz_attempts.submit_quiz(current_user, brand.id, int(form.attempt_id.data), answers,
+                                               ip=request.remote_addr)
         except DomainError as error:
             if not (error.field or "").startswith("question_"):
                 return render_template("experts/quiz.html", brand=brand, view=None, form=form,
@@ -277,7 +277,7 @@ def quiz(slug: str):
         else:
             return render_template("experts/quiz_result.html", brand=brand, result=result)
     try:
-        view = enrolments.start_quiz(current_user, brand.id)
+        view = quiz_attempts.start_quiz(current_user, brand.id)
     except DomainError as error:
         return render_template("experts/quiz.html", brand=brand, view=None, form=form, refusal=error.message)
     form.attempt_id.data = str(view.attempt_id)

@@ -48,7 +48,7 @@ from marketplace.payouts import batches, connect
 from marketplace.payouts import gateway as gateways
 from marketplace.payouts import ledger as books
 from marketplace.payouts.models import BatchStatus, ItemStatus, PayoutBatch, PayoutItem, PayoutRail
-from marketplace.shifts.services import minor_to_decimal
+from marketplace.shifts.display import minor_to_decimal
 
 log = logging.getLogger(__name__)
 SUBMIT_BUDGET_SECONDS = 10.0  # what a finance user's click waits for; the resume job does the rest

@@ -41,7 +41,7 @@ from marketplace.routing.models import (
     Offer,
     OfferStatus,
 )
-from marketplace.shifts import services as shifts
+from marketplace.shifts import seats as shifts
 
 log = logging.getLogger("marketplace.routing")
 

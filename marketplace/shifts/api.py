@@ -8,7 +8,7 @@ from flask_babel import to_user_timezone
 
 from marketplace.accounts.models import Role
 from marketplace.database import utcnow
-from marketplace.shifts import services
+from marketplace.shifts import bookings, slots
 from marketplace.shifts.schemas import (
     BookingSchema,
     BrandSlotSchema,
@@ -36,46 +36,46 @@ def _window(query: dict, back: dt.timedelta) -> tuple[dt.datetime, dt.datetime]:
 @endpoint("Slots of the brands that approved the calling expert, for the seven days from ?week=YYYY-MM-DD "
           "(default: today)", roles=EXPERT, query=WeekQuery(), response=ExpertWeekSchema(), tags=["shifts"])
 def expert_week(actor, query):
-    return services.open_slots_for_expert(actor, query.get("week") or to_user_timezone(utcnow()).date())
+    return bookings.open_slots_for_expert(actor, query.get("week") or to_user_timezone(utcnow()).date())
 
 
 @blueprint.get("/shifts/bookings")
 @endpoint("The calling expert's bookings overlapping ?start= and ?end= (default: from today, 28 days)",
           roles=EXPERT, query=WindowQuery(), response=ExpertBookingSchema(many=True), tags=["shifts"])
 def expert_bookings(actor, query):
-    return services.bookings_for_expert(actor, *_window(query, dt.timedelta(hours=services.MAX_SHIFT_HOURS)))
+    return bookings.bookings_for_expert(actor, *_window(query, dt.timedelta(hours=slots.MAX_SHIFT_HOURS)))
 
 
 @blueprint.post("/shifts/slots/<int:slot_id>/booking")
 @endpoint("Book a seat in a slot", roles=EXPERT, response=BookingSchema(), status=201, tags=["shifts"], errors=[409])
 def book(actor, slot_id: int):
-    return services.book_slot(actor, slot_id)
+    return bookings.book_slot(actor, slot_id)
 
 
 @blueprint.delete("/shifts/slots/<int:slot_id>/booking")
 @endpoint("Cancel the calling expert's booking of a slot", roles=EXPERT, response=BookingSchema(), tags=["shifts"],
           errors=[409])
 def cancel_booking(actor, slot_id: int):
-    return services.cancel_booking(actor, slot_id)
+    return bookings.cancel_booking(actor, slot_id)
 
 
 @blueprint.get("/brands/<int:brand_id>/shift-slots")
 @endpoint("The brand's slots with their bookings, overlapping ?start= and ?end= (default: from now, 28 days)",
           roles=BRAND_PEOPLE, query=WindowQuery(), response=BrandSlotSchema(many=True), tags=["shifts", "brands"])
 def brand_slots(actor, brand_id: int, query):
-    return services.brand_slots(actor, brand_id, *_window(query, dt.timedelta()))
+    return slots.brand_slots(actor, brand_id, *_window(query, dt.timedelta()))
 
 
 @blueprint.post("/brands/<int:brand_id>/shift-slots")
 @endpoint("Publish a slot (the brand's admins, ops)", roles=BRAND_PEOPLE, body=SlotCreateSchema(),
           response=SlotSchema(), status=201, tags=["shifts", "brands"])
 def publish_slot(actor, brand_id: int, body):
-    return services.publish_slot(actor, brand_id, body["starts_at"], body["ends_at"], body["headcount"],
-                                 body["bonus_cents"])
+    return slots.publish_slot(actor, brand_id, body["starts_at"], body["ends_at"], body["headcount"],
+                              body["bonus_cents"])
 
 
 @blueprint.delete("/brands/<int:brand_id>/shift-slots/<int:slot_id>")
 @endpoint("Cancel a slot that has not started; its experts are told (the brand's admins, ops)",
           roles=BRAND_PEOPLE, response=SlotSchema(), tags=["shifts", "brands"], errors=[409])
 def cancel_slot(actor, brand_id: int, slot_id: int):
-    return services.cancel_slot(actor, brand_id, slot_id)
+    return slots.cancel_slot(actor, brand_id, slot_id)

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField, TimeField
 from wtforms.validators import InputRequired, NumberRange
 
-from marketplace.shifts.services import MAX_BONUS_CENTS, MAX_HEADCOUNT
+from marketplace.shifts.slots import MAX_BONUS_CENTS, MAX_HEADCOUNT
 from marketplace.web.forms import MoneyField
 from marketplace.web.params import DateField, IntegerField
 

@@ -19,8 +19,8 @@ from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertStatus
 from marketplace.notifications import services as notifications
 from marketplace.scheduler import Job
+from marketplace.shifts.display import brand_time, describe_times
 from marketplace.shifts.models import Attendance, BookingStatus, ShiftBooking, ShiftSlot
-from marketplace.shifts.services import brand_time, describe_times
 from marketplace.web.links import path_for
 
 

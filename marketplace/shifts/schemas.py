@@ -2,7 +2,8 @@
 
 from marshmallow import fields, validate
 
-from marketplace.shifts.services import FIRST_WEEK_START, LAST_WEEK_START, MAX_BONUS_CENTS, MAX_HEADCOUNT
+from marketplace.shifts.bookings import FIRST_WEEK_START, LAST_WEEK_START
+from marketplace.shifts.slots import MAX_BONUS_CENTS, MAX_HEADCOUNT
 from marketplace.web.schemas import Schema
 
 

@@ -16,7 +16,7 @@ from marketplace.brands.models import Brand, BrandRole
 from marketplace.database import utcnow
 from marketplace.errors import DomainError
 from marketplace.experts.models import ExpertStatus
-from marketplace.shifts import services
+from marketplace.shifts import bookings, display, slots
 from marketplace.shifts.forms import CancelSlotForm, PublishSlotForm, SlotActionForm
 from marketplace.web.forms import show_error
 from marketplace.web.roles import role_required
@@ -34,13 +34,13 @@ def time_in(value: dt.datetime, timezone: str) -> str:
 def day_in(value: dt.datetime | dt.date, timezone: str | None = None) -> str:
     """A day as "Tuesday, March 4" (the brand's day when given a moment and its time zone)."""
     if isinstance(value, dt.datetime):
-        value = services.brand_time(value, timezone or "UTC").date()
+        value = display.brand_time(value, timezone or "UTC").date()
     return format_skeleton("MMMMEEEEd", value, locale=get_locale())
 
 
 def money(cents: int, currency: str) -> str:
     """Integer minor units shown as money, e.g. 750 EUR -> "€7.50" ("7,50 €" in French)."""
-    return format_currency(services.minor_to_decimal(cents, currency), currency)
+    return format_currency(display.minor_to_decimal(cents, currency), currency)
 
 
 def _today() -> dt.date:
@@ -53,7 +53,7 @@ def _week_from(text: str | None) -> dt.date:
         first = dt.date.fromisoformat(text or "")
     except ValueError:
         return _today()
-    return first if services.FIRST_WEEK_START <= first <= services.LAST_WEEK_START else _today()
+    return first if bookings.FIRST_WEEK_START <= first <= bookings.LAST_WEEK_START else _today()
 
 
 @blueprint.get("/expert/shifts")
@@ -61,12 +61,12 @@ def _week_from(text: str | None) -> dt.date:
 def week():
     first, today = _week_from(request.args.get("week")), _today()
     try:
-        shifts = services.open_slots_for_expert(current_user, first)
+        shifts = bookings.open_slots_for_expert(current_user, first)
     except DomainError as error:
         return render_template("shifts/week.html", refusal=error.message, first=first, days=[],
                                form=SlotActionForm(formdata=None))
-    step = dt.timedelta(days=services.WEEK_DAYS)
-    days = [(first + dt.timedelta(days=n), []) for n in range(services.WEEK_DAYS)]
+    step = dt.timedelta(days=bookings.WEEK_DAYS)
+    days = [(first + dt.timedelta(days=n), []) for n in range(bookings.WEEK_DAYS)]
     for slot in shifts.slots:
         days[(slot.day - first).days][1].append(slot)
     return render_template("shifts/week.html", refusal=None, first=first, days=days, count=len(shifts.slots),
@@ -85,7 +85,7 @@ def book(slot_id: int):
     if not form.validate_on_submit():
         abort(400, description=gettext("Reload the page and try again."))
     try:
-        booking = services.book_slot(current_user, slot_id)
+        booking = bookings.book_slot(current_user, slot_id)
     except DomainError as error:
         flash(str(error.message), "error")
     else:
@@ -100,7 +100,7 @@ def cancel(slot_id: int):
     if not form.validate_on_submit():
         abort(400, description=gettext("Reload the page and try again."))
     try:
-        booking = services.cancel_booking(current_user, slot_id)
+        booking = bookings.cancel_booking(current_user, slot_id)
     except DomainError as error:
         flash(str(error.message), "error")
     else:
@@ -109,17 +109,17 @@ def cancel(slot_id: int):
 
 
 def _describe(slot_id: int) -> str:
-    slot, brand = services.slot_with_brand(slot_id)
-    return f"{brand.name}, {services.describe_times(slot.starts_at, slot.ends_at, brand.timezone)}"
+    slot, brand = bookings.slot_with_brand(slot_id)
+    return f"{brand.name}, {display.describe_times(slot.starts_at, slot.ends_at, brand.timezone)}"
 
 
 # The brand's side.
 
 def _render_brand_page(brand: Brand, form: PublishSlotForm, status: int = 200):
     now = utcnow()
-    slots = services.brand_slots(current_user, brand.id, now, now + dt.timedelta(days=BRAND_PAGE_DAYS))
+    listed = slots.brand_slots(current_user, brand.id, now, now + dt.timedelta(days=BRAND_PAGE_DAYS))
     is_admin = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
-    return render_template("shifts/brand_slots.html", brand=brand, slots=slots, form=form, is_admin=is_admin,
+    return render_template("shifts/brand_slots.html", brand=brand, slots=listed, form=form, is_admin=is_admin,
                            cancel_form=CancelSlotForm(formdata=None), now=now), status
 
 
@@ -139,12 +139,12 @@ def brand_slots(slug: str):
             if ends_at <= starts_at:  # e.g. 22:00 to 02:00: it ends the next day
                 ends_at = dt.datetime.combine(form.date.data + dt.timedelta(days=1), form.end.data, zone)
             try:
-                slot = services.publish_slot(current_user, brand.id, starts_at, ends_at, form.headcount.data,
-                                             form.bonus.cents or 0)
+                slot = slots.publish_slot(current_user, brand.id, starts_at, ends_at, form.headcount.data,
+                                          form.bonus.cents or 0)
             except DomainError as error:
                 show_error(form, DomainError(error.message, form.SERVICE_FIELDS.get(error.field or "")))
             else:
-                flash(gettext("Shift published: %(when)s.", when=services.describe_times(
+                flash(gettext("Shift published: %(when)s.", when=display.describe_times(
                     slot.starts_at, slot.ends_at, brand.timezone)), "success")
                 return redirect(url_for("shifts.brand_slots", slug=slug))
         return _render_brand_page(brand, form, 422)
@@ -159,7 +159,7 @@ def cancel_slot(slug: str, slot_id: int):
     if not form.validate_on_submit():
         abort(400, description=gettext("Reload the page and try again."))
     try:
-        services.cancel_slot(current_user, brand.id, slot_id)
+        slots.cancel_slot(current_user, brand.id, slot_id)
     except DomainError as error:
         flash(str(error.message), "error")
     else:
@@ -171,9 +171,9 @@ def today_panel(profile) -> Markup:
     """The expert home page's card: today's shifts on each brand's clock, with a link to the week."""
     if profile.status != ExpertStatus.APPROVED:
         return Markup("")
-    bookings = services.todays_bookings(profile.id)
+    today = bookings.todays_bookings(profile.id)
     # render_template escapes what it inserts; its output is safe HTML.
-    return Markup(render_template("shifts/_today.html", bookings=bookings, now=utcnow()))  # noqa: S704
+    return Markup(render_template("shifts/_today.html", bookings=today, now=utcnow()))  # noqa: S704
 
 
 def init_app(app) -> None:

@@ -15,7 +15,7 @@ from marketplace.brands import members
 from marketplace.brands.models import BrandRole
 from marketplace.notifications.models import Notification
 from marketplace.shifts import jobs
-from marketplace.shifts import services as shifts
+from marketplace.shifts import slots as shifts
 from tests.conftest import csrf_token_from, log_in
 from tests.factories import (
     PASSWORD,

@@ -11,7 +11,9 @@ from flask.cli import ScriptInfo
 from marketplace.capacity.simulation_cli import DEFAULT_SCENARIO, load_scenario
 from marketplace.cli import cli
 from marketplace.core.scenario import ScenarioError, scenario_from_dict
-from marketplace.core.simulation import Chat, _Events, _Expert, _Floor, count_flaps, simulate_day, simulate_steady
+from marketplace.core.simulation.day import simulate_day
+from marketplace.core.simulation.floor import Chat, Events, Expert, Floor, count_flaps
+from marketplace.core.simulation.steady import simulate_steady
 from marketplace.core.staffing import Queue, erlang_a, staff
 
 
@@ -83,12 +85,12 @@ def test_forecast_noise_changes_the_plan_but_not_the_chats(default_scenario):
     assert off.oracle == exact.oracle
 
 
-def recorded(floor: _Floor) -> list[tuple[int, int]]:
+def recorded(floor: Floor) -> list[tuple[int, int]]:
     """(chat, expert) of each assignment the floor makes from now on."""
     assignments: list[tuple[int, int]] = []
     assign = floor._assign
 
-    def recording(chat: Chat, expert: _Expert) -> None:
+    def recording(chat: Chat, expert: Expert) -> None:
         assignments.append((chat.id, expert.id))
         assign(chat, expert)
 
@@ -97,11 +99,11 @@ def recorded(floor: _Floor) -> list[tuple[int, int]]:
 
 
 def run_floor(concurrency: int, experts: int, chats: list[Chat]) -> list[tuple[int, int]]:
-    events = _Events()
-    floor = _Floor(events, concurrency=concurrency, answer_within_s=60, horizon_s=3600)
+    events = Events()
+    floor = Floor(events, concurrency=concurrency, answer_within_s=60, horizon_s=3600)
     assignments = recorded(floor)
     for expert_id in range(1, experts + 1):
-        floor.join(_Expert(expert_id))
+        floor.join(Expert(expert_id))
     for chat in chats:
         events.at(chat.arrives_s, floor.arrive, chat)
     events.run()
@@ -126,9 +128,9 @@ def test_a_chat_goes_to_the_least_loaded_then_longest_idle_expert():
 
 def test_a_visitor_not_answered_within_their_patience_is_abandoned():
     chats = [Chat(0, 0.0, 100.0, 1e9), Chat(1, 1.0, 10.0, 30.0), Chat(2, 2.0, 10.0, 1e9)]
-    events = _Events()
-    floor = _Floor(events, concurrency=1, answer_within_s=60, horizon_s=3600)
-    floor.join(_Expert(1))
+    events = Events()
+    floor = Floor(events, concurrency=1, answer_within_s=60, horizon_s=3600)
+    floor.join(Expert(1))
     for chat in chats:
         events.at(chat.arrives_s, floor.arrive, chat)
     events.run()

@@ -12,7 +12,7 @@ from marketplace.brands import quizzes
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.errors import Conflict, Forbidden, NotFound
-from marketplace.experts import enrolments
+from marketplace.experts import enrolments, quiz_attempts
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus, QuizAttempt
 from tests.experts.conftest import QUESTIONS, logged_in
 from tests.factories import BrandFactory, EnrolmentFactory, ExpertFactory, MembershipFactory
@@ -67,15 +67,15 @@ def test_the_quiz_never_sends_the_answers_and_shuffles_per_attempt(client, sessi
         attempt = session.query(QuizAttempt).filter_by(submitted_at=None).one()
         session.delete(attempt)
         session.flush()
-        orders.add(tuple(q.id for q in enrolments.start_quiz(approved_expert, quiz_brand.brand_id).questions))
+        orders.add(tuple(q.id for q in quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id).questions))
     assert len(orders) > 1
 
 
 def test_passing_the_quiz_waits_for_the_brand_then_the_brand_approves(app, session, approved_expert, quiz_brand):
     enrolments.apply_to_brands(approved_expert, [quiz_brand.brand_id])
-    view = enrolments.start_quiz(approved_expert, quiz_brand.brand_id)
-    result = enrolments.submit_quiz(approved_expert, quiz_brand.brand_id, view.attempt_id,
-                                    answer(view, quiz_brand.correct, 3))
+    view = quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id)
+    result = quiz_attempts.submit_quiz(approved_expert, quiz_brand.brand_id, view.attempt_id,
+                                       answer(view, quiz_brand.correct, 3))
     assert (result.passed, result.score_percent, result.enrolment_status) == (True, 75, EnrolmentStatus.QUIZ_PASSED)
     applicant = enrolments.list_applicants(quiz_brand.admin, quiz_brand.brand_id)[0]
     assert applicant.best_score == 75
@@ -88,50 +88,50 @@ def test_passing_the_quiz_waits_for_the_brand_then_the_brand_approves(app, sessi
 def test_a_brand_with_automatic_approval_approves_on_passing(app, session, approved_expert, quiz_brand):
     brands.update_brand(quiz_brand.admin, quiz_brand.brand_id, {"enrolment_approval": "automatic"})
     enrolments.apply_to_brands(approved_expert, [quiz_brand.brand_id])
-    view = enrolments.start_quiz(approved_expert, quiz_brand.brand_id)
+    view = quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id)
     with app.test_request_context():
-        result = enrolments.submit_quiz(approved_expert, quiz_brand.brand_id, view.attempt_id,
-                                        answer(view, quiz_brand.correct, 4))
+        result = quiz_attempts.submit_quiz(approved_expert, quiz_brand.brand_id, view.attempt_id,
+                                           answer(view, quiz_brand.correct, 4))
     assert result.enrolment_status == EnrolmentStatus.APPROVED
 
 
 def test_a_third_attempt_inside_the_cooldown_is_refused_then_allowed_after(session, approved_expert, quiz_brand):
     enrolments.apply_to_brands(approved_expert, [quiz_brand.brand_id])
     for attempts_left in (1, 0):
-        view = enrolments.start_quiz(approved_expert, quiz_brand.brand_id)
-        result = enrolments.submit_quiz(approved_expert, quiz_brand.brand_id, view.attempt_id,
-                                        answer(view, quiz_brand.correct, 1))
+        view = quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id)
+        result = quiz_attempts.submit_quiz(approved_expert, quiz_brand.brand_id, view.attempt_id,
+                                           answer(view, quiz_brand.correct, 1))
         assert (result.passed, result.attempts_left) == (False, attempts_left)
     assert result.next_attempt_at is not None
     with pytest.raises(Conflict) as refused:
-        enrolments.start_quiz(approved_expert, quiz_brand.brand_id)
+        quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id)
     assert "try again from" in str(refused.value.message)
     # A day later the first failure leaves the window: one more attempt is allowed.
     for attempt in session.query(QuizAttempt).all():
         attempt.submitted_at -= dt.timedelta(hours=25)
     session.flush()
-    assert enrolments.start_quiz(approved_expert, quiz_brand.brand_id).attempts_left == 2
+    assert quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id).attempts_left == 2
 
 
 def test_an_unanswered_question_is_refused_naming_it(session, approved_expert, quiz_brand):
     enrolments.apply_to_brands(approved_expert, [quiz_brand.brand_id])
-    view = enrolments.start_quiz(approved_expert, quiz_brand.brand_id)
+    view = quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id)
     answers = answer(view, quiz_brand.correct, 4)
     missing = view.questions[2].id
     del answers[missing]
     with pytest.raises(Exception) as refused:
-        enrolments.submit_quiz(approved_expert, quiz_brand.brand_id, view.attempt_id, answers)
+        quiz_attempts.submit_quiz(approved_expert, quiz_brand.brand_id, view.attempt_id, answers)
     assert refused.value.field == f"question_{missing}"
     assert session.query(QuizAttempt).filter(QuizAttempt.submitted_at.isnot(None)).count() == 0
 
 
 def test_a_quiz_changed_meanwhile_refuses_the_old_attempt(session, approved_expert, quiz_brand):
     enrolments.apply_to_brands(approved_expert, [quiz_brand.brand_id])
-    view = enrolments.start_quiz(approved_expert, quiz_brand.brand_id)
+    view = quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id)
     quizzes.set_quiz(quiz_brand.admin, quiz_brand.brand_id, questions=QUESTIONS[:2], pass_mark_percent=50)
     with pytest.raises(Conflict):
-        enrolments.submit_quiz(approved_expert, quiz_brand.brand_id, view.attempt_id,
-                               answer(view, quiz_brand.correct, 4))
+        quiz_attempts.submit_quiz(approved_expert, quiz_brand.brand_id, view.attempt_id,
+                                  answer(view, quiz_brand.correct, 4))
 
 
 def test_a_brand_cannot_approve_before_the_quiz_is_passed(app, session, approved_expert, quiz_brand):
@@ -144,7 +144,7 @@ def test_a_brand_cannot_approve_before_the_quiz_is_passed(app, session, approved
     assert (rejected.status, rejected.status_reason) == (EnrolmentStatus.REJECTED,
                                                          "We only take experts who live in Lyon.")
     with pytest.raises(Conflict):
-        enrolments.start_quiz(approved_expert, quiz_brand.brand_id)
+        quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id)
 
 
 def test_a_brand_sees_only_its_own_applicants(client, session, quiz_brand):
@@ -183,7 +183,7 @@ def test_the_quiz_page_walks_to_a_pass(client, session, approved_expert, quiz_br
     page = client.get(f"/expert/brands/{quiz_brand.slug}/quiz").get_data(as_text=True)
     from tests.conftest import csrf_token_from
     attempt = session.query(QuizAttempt).one()
-    view = enrolments.start_quiz(approved_expert, quiz_brand.brand_id)
+    view = quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id)
     form = {f"question_{qid}": str(cid) for qid, cid in answer(view, quiz_brand.correct, 4).items()}
     response = client.post(f"/expert/brands/{quiz_brand.slug}/quiz",
                            data={"csrf_token": csrf_token_from(page), "attempt_id": str(attempt.id), **form})

@@ -128,29 +128,27 @@ def test_an_admin_removes_an_expert_on_the_experts_page(client, session, brand):
     assert (enrolment.status, enrolment.status_reason) == (EnrolmentStatus.REJECTED, "We are closing the French shop.")
 
 
-def test_a_viewer_gets_403_on_remove(client, session, brand):
-    expert = online_expert(brand)
-    viewer = admin_of(session, brand, BrandRole.VIEWER)
-    csrf = log_in(client, viewer.email)
-    enrolment = enrolment_of(expert.id, brand)
+def remove_through_page_and_api(client, user: User, brand: Brand, enrolment: Enrolment) -> tuple[int, int]:
+    """Log in as `user` and ask to remove the expert on the page, then through the API: the two statuses."""
+    csrf = log_in(client, user.email)
     page = client.post(f"/brands/{brand.slug}/experts/{enrolment.id}",
                        data={"csrf_token": csrf, "action": "remove", "reason": "No."})
     api = client.post(f"/api/v1/brands/{brand.id}/enrolments/{enrolment.id}/decisions",
                       json={"action": "remove", "reason": "No."}, headers={"X-CSRFToken": csrf})
-    assert (page.status_code, api.status_code) == (403, 403)
+    return page.status_code, api.status_code
+
+
+def test_a_viewer_gets_403_on_remove(client, session, brand):
+    enrolment = enrolment_of(online_expert(brand).id, brand)
+    viewer = admin_of(session, brand, BrandRole.VIEWER)
+    assert remove_through_page_and_api(client, viewer, brand, enrolment) == (403, 403)
     session.refresh(enrolment)
     assert enrolment.status == EnrolmentStatus.APPROVED
 
 
 def test_another_brands_member_gets_404_on_remove(client, session, brand):
-    expert = online_expert(brand)
+    enrolment = enrolment_of(online_expert(brand).id, brand)
     outsider = admin_of(session, BrandFactory())
-    csrf = log_in(client, outsider.email)
-    enrolment = enrolment_of(expert.id, brand)
-    page = client.post(f"/brands/{brand.slug}/experts/{enrolment.id}",
-                       data={"csrf_token": csrf, "action": "remove", "reason": "No."})
-    api = client.post(f"/api/v1/brands/{brand.id}/enrolments/{enrolment.id}/decisions",
-                      json={"action": "remove", "reason": "No."}, headers={"X-CSRFToken": csrf})
-    assert (page.status_code, api.status_code) == (404, 404)
+    assert remove_through_page_and_api(client, outsider, brand, enrolment) == (404, 404)
     session.refresh(enrolment)
     assert enrolment.status == EnrolmentStatus.APPROVED

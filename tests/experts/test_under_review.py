@@ -8,7 +8,7 @@ import pytest
 from marketplace.accounts.models import User
 from marketplace.brands import services as brands
 from marketplace.errors import Forbidden, NotFound
-from marketplace.experts import enrolments, vetting
+from marketplace.experts import enrolments, quiz_attempts, vetting
 from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertStatus
 from marketplace.notifications.models import Notification
 from tests.conftest import csrf_token_from
@@ -23,9 +23,9 @@ def applicant(session) -> User:
     return session.get(User, ExpertFactory(status=ExpertStatus.APPLIED, languages=["fr"]).user_id)
 
 
-def _pass_quiz(user: User, brand) -> enrolments.QuizResult:
-    view = enrolments.start_quiz(user, brand.brand_id)
-    return enrolments.submit_quiz(user, brand.brand_id, view.attempt_id, answer(view, brand.correct, 4))
+def _pass_quiz(user: User, brand) -> quiz_attempts.QuizResult:
+    view = quiz_attempts.start_quiz(user, brand.brand_id)
+    return quiz_attempts.submit_quiz(user, brand.brand_id, view.attempt_id, answer(view, brand.correct, 4))
 
 
 def _status(session, enrolment_id: int) -> EnrolmentStatus:
@@ -102,7 +102,7 @@ def test_a_suspended_expert_cannot_take_a_quiz(session, quiz_brand, approved_exp
     profile.status = ExpertStatus.SUSPENDED
     session.flush()
     with pytest.raises(Forbidden):
-        enrolments.start_quiz(approved_expert, quiz_brand.brand_id)
+        quiz_attempts.start_quiz(approved_expert, quiz_brand.brand_id)
 
 
 # The pages.
@@ -119,7 +119,7 @@ def test_the_pages_let_an_applicant_under_review_apply_and_pass_and_say_it_waits
     assert applied.status_code == 302
     quiz = client.get(f"/expert/brands/{quiz_brand.slug}/quiz")
     assert quiz.status_code == 200 and "still under review" in quiz.get_data(as_text=True)
-    view = enrolments.start_quiz(applicant, quiz_brand.brand_id)
+    view = quiz_attempts.start_quiz(applicant, quiz_brand.brand_id)
     answers = {f"question_{qid}": str(cid) for qid, cid in answer(view, quiz_brand.correct, 4).items()}
     result = client.post(f"/expert/brands/{quiz_brand.slug}/quiz", data={
         "csrf_token": csrf_token_from(quiz.get_data(as_text=True)), "attempt_id": str(view.attempt_id), **answers})
@@ -163,7 +163,7 @@ def test_the_api_lets_an_applicant_apply_and_pass_and_keeps_them_from_the_brand(
     assert applied.status_code == 201 and applied.json[0]["waiting_for_vetting"] is False
     attempt = client.post(f"/api/v1/experts/me/enrolments/{quiz_brand.brand_id}/quiz-attempts", headers=headers)
     assert attempt.status_code == 201
-    view = enrolments.start_quiz(applicant, quiz_brand.brand_id)
+    view = quiz_attempts.start_quiz(applicant, quiz_brand.brand_id)
     answers = {str(qid): cid for qid, cid in answer(view, quiz_brand.correct, 4).items()}
     result = client.post(f"/api/v1/experts/me/enrolments/{quiz_brand.brand_id}/quiz-attempts/{view.attempt_id}",
                          json={"answers": answers}, headers=headers)

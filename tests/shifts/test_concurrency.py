@@ -15,7 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict
 from marketplace.notifications.models import Notification
-from marketplace.shifts import jobs, services
+from marketplace.shifts import bookings, jobs
 from marketplace.shifts.models import BookingStatus, ShiftBooking, ShiftSlot
 from tests.conftest import BACKENDS, committed_database_app
 from tests.factories import BrandFactory, EnrolmentFactory, ShiftBookingFactory, ShiftSlotFactory
@@ -55,7 +55,7 @@ def race(app: Flask, calls: list[Callable[[], object]]) -> list[object]:
 def book(user_id: int, slot_id: int) -> Callable[[], object]:
     def call() -> object:
         actor = db.session.get(User, user_id)
-        return services.book_slot(actor, slot_id).id
+        return bookings.book_slot(actor, slot_id).id
 
     return call
 

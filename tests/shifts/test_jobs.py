@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from marketplace.database import utcnow
 from marketplace.experts.models import ExpertStatus, PresenceSession
 from marketplace.notifications.models import Notification
-from marketplace.shifts import jobs, services
+from marketplace.shifts import display, jobs
 from marketplace.shifts.models import Attendance, BookingStatus, ShiftBooking
 from tests.factories import EnrolmentFactory, ExpertFactory, ShiftBookingFactory
 from tests.shifts.conftest import slot_at
@@ -34,8 +34,8 @@ def test_a_booked_expert_is_reminded_once_before_the_shift(app, session, scene):
     [reminder] = reminders_for(session, scene.expert.id)
     assert "Lumière" in reminder.title
     with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):  # the expert chose no language: the app's default
-        assert services.describe_times(slot.starts_at, slot.ends_at, "Europe/Paris") in reminder.body
-    day = services.brand_time(slot.starts_at, "Europe/Paris").date()
+        assert display.describe_times(slot.starts_at, slot.ends_at, "Europe/Paris") in reminder.body
+    day = display.brand_time(slot.starts_at, "Europe/Paris").date()
     assert reminder.url == f"/expert/shifts?week={day.isoformat()}"  # the week shown starts on the shift's day
     assert session.get(ShiftBooking, booking.id).reminded_at == now
 

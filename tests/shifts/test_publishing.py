@@ -13,7 +13,7 @@ from marketplace.brands.models import BrandRole
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.notifications.models import Notification
-from marketplace.shifts import services
+from marketplace.shifts import bookings, slots
 from marketplace.shifts.models import BookingStatus, ShiftBooking, ShiftSlot, SlotSource
 from tests.factories import BrandFactory, EnrolmentFactory, MembershipFactory, ShiftBookingFactory, UserFactory
 from tests.shifts.conftest import slot_at
@@ -25,7 +25,7 @@ def tomorrow_at(hour: int) -> dt.datetime:
 
 def test_an_admin_publishes_a_slot(session, scene):
     start = tomorrow_at(9).astimezone(dt.timezone(dt.timedelta(hours=2)))  # any offset; stored in UTC
-    slot = services.publish_slot(scene.admin, scene.brand.id, start, start + dt.timedelta(hours=4), 3, 500)
+    slot = slots.publish_slot(scene.admin, scene.brand.id, start, start + dt.timedelta(hours=4), 3, 500)
     stored = session.get(ShiftSlot, slot.id)
     assert (stored.starts_at, stored.ends_at) == (tomorrow_at(9), tomorrow_at(13))
     assert (stored.headcount, stored.booked_count, stored.bonus_cents) == (3, 0, 500)
@@ -34,20 +34,20 @@ def test_an_admin_publishes_a_slot(session, scene):
 
 def test_ops_publish_for_any_brand(session, scene):
     ops = UserFactory(role=Role.OPS)
-    slot = services.publish_slot(ops, scene.brand.id, tomorrow_at(9), tomorrow_at(11), 1)
+    slot = slots.publish_slot(ops, scene.brand.id, tomorrow_at(9), tomorrow_at(11), 1)
     assert slot.brand_id == scene.brand.id
 
 
 def test_a_viewer_may_not_publish(session, scene):
     viewer = session.get(User, MembershipFactory(brand=scene.brand, role=BrandRole.VIEWER).user_id)
     with pytest.raises(Forbidden, match="Only the brand's admins"):
-        services.publish_slot(viewer, scene.brand.id, tomorrow_at(9), tomorrow_at(11), 1)
+        slots.publish_slot(viewer, scene.brand.id, tomorrow_at(9), tomorrow_at(11), 1)
 
 
 @pytest.mark.parametrize("role", [Role.EXPERT, Role.FINANCE])
 def test_people_outside_the_brand_may_not_publish(session, scene, role):
     with pytest.raises((NotFound, Forbidden)):
-        services.publish_slot(UserFactory(role=role), scene.brand.id, tomorrow_at(9), tomorrow_at(11), 1)
+        slots.publish_slot(UserFactory(role=role), scene.brand.id, tomorrow_at(9), tomorrow_at(11), 1)
 
 
 def test_an_admin_of_another_brand_can_neither_list_publish_nor_cancel_this_brands_slots(session, scene):
@@ -55,18 +55,18 @@ def test_an_admin_of_another_brand_can_neither_list_publish_nor_cancel_this_bran
     slot = slot_at(scene.brand.id, 24)
     now = utcnow()
     with pytest.raises(NotFound):
-        services.brand_slots(outsider, scene.brand.id, now, now + dt.timedelta(days=7))
+        slots.brand_slots(outsider, scene.brand.id, now, now + dt.timedelta(days=7))
     with pytest.raises(NotFound):
-        services.publish_slot(outsider, scene.brand.id, tomorrow_at(9), tomorrow_at(11), 1)
+        slots.publish_slot(outsider, scene.brand.id, tomorrow_at(9), tomorrow_at(11), 1)
     with pytest.raises(NotFound):
-        services.cancel_slot(outsider, scene.brand.id, slot.id)
+        slots.cancel_slot(outsider, scene.brand.id, slot.id)
     assert session.get(ShiftSlot, slot.id).cancelled_at is None
 
 
 def test_another_brands_slot_cannot_be_cancelled_through_ones_own_brand(session, scene):
     foreign = slot_at(BrandFactory().id, 24)
     with pytest.raises(NotFound, match="No such shift"):
-        services.cancel_slot(scene.admin, scene.brand.id, foreign.id)
+        slots.cancel_slot(scene.admin, scene.brand.id, foreign.id)
     assert session.get(ShiftSlot, foreign.id).cancelled_at is None
 
 
@@ -93,28 +93,28 @@ NAIVE = dt.datetime(2030, 1, 1, 9, 0)  # noqa: DTZ001 - the point of the test
 def test_bad_slots_are_refused_naming_the_field(session, scene, changes, field, message):
     values = {"starts_at": tomorrow_at(9), "ends_at": tomorrow_at(11), "headcount": 2, "bonus_cents": 0, **changes}
     with pytest.raises(InvalidInput) as refused:
-        services.publish_slot(scene.admin, scene.brand.id, **values)
+        slots.publish_slot(scene.admin, scene.brand.id, **values)
     assert refused.value.field == field
     assert message in str(refused.value.message)
     assert session.scalar(sa.select(sa.func.count()).where(ShiftSlot.brand_id == scene.brand.id)) == 0
 
 
 def test_the_planner_publishes_without_an_actor(session, scene):
-    slot = services.publish_planned_slot(scene.brand.id, tomorrow_at(9), tomorrow_at(10), 5, 200)
+    slot = slots.publish_planned_slot(scene.brand.id, tomorrow_at(9), tomorrow_at(10), 5, 200)
     assert (slot.source, slot.created_by_id, slot.headcount, slot.bonus_cents) == (SlotSource.PLANNER, None, 5, 200)
     with pytest.raises(NotFound):
-        services.publish_planned_slot(987654321, tomorrow_at(9), tomorrow_at(10), 5)
+        slots.publish_planned_slot(987654321, tomorrow_at(9), tomorrow_at(10), 5)
     with pytest.raises(InvalidInput) as refused:
-        services.publish_planned_slot(scene.brand.id, tomorrow_at(10), tomorrow_at(9), 5)
+        slots.publish_planned_slot(scene.brand.id, tomorrow_at(10), tomorrow_at(9), 5)
     assert refused.value.field == "ends_at"
 
 
 def test_cancelling_a_slot_cancels_its_bookings_and_tells_each_expert(session, scene):
     slot = slot_at(scene.brand.id, 48, headcount=3)
-    services.book_slot(scene.expert, slot.id)
+    bookings.book_slot(scene.expert, slot.id)
     other = EnrolmentFactory(brand_id=scene.brand.id).expert
     ShiftBookingFactory(slot_id=slot.id, expert_id=other.id)
-    cancelled = services.cancel_slot(scene.admin, scene.brand.id, slot.id)
+    cancelled = slots.cancel_slot(scene.admin, scene.brand.id, slot.id)
     assert cancelled.cancelled_at is not None and cancelled.booked_count == 0
     statuses = session.scalars(sa.select(ShiftBooking.status).where(ShiftBooking.slot_id == slot.id)).all()
     assert statuses == [BookingStatus.CANCELLED, BookingStatus.CANCELLED]
@@ -126,22 +126,22 @@ def test_cancelling_a_slot_cancels_its_bookings_and_tells_each_expert(session, s
 
 def test_a_slot_is_cancelled_once(session, scene):
     slot = slot_at(scene.brand.id, 24)
-    services.cancel_slot(scene.admin, scene.brand.id, slot.id)
+    slots.cancel_slot(scene.admin, scene.brand.id, slot.id)
     with pytest.raises(Conflict, match="already cancelled"):
-        services.cancel_slot(scene.admin, scene.brand.id, slot.id)
+        slots.cancel_slot(scene.admin, scene.brand.id, slot.id)
 
 
 def test_a_started_slot_cannot_be_cancelled(session, scene):
     slot = slot_at(scene.brand.id, -0.25)
     with pytest.raises(Conflict, match="has started"):
-        services.cancel_slot(scene.admin, scene.brand.id, slot.id)
+        slots.cancel_slot(scene.admin, scene.brand.id, slot.id)
 
 
 def test_a_viewer_may_not_cancel_a_slot(session, scene):
     viewer = session.get(User, MembershipFactory(brand=scene.brand, role=BrandRole.VIEWER).user_id)
     slot = slot_at(scene.brand.id, 24)
     with pytest.raises(Forbidden):
-        services.cancel_slot(viewer, scene.brand.id, slot.id)
+        slots.cancel_slot(viewer, scene.brand.id, slot.id)
 
 
 def test_the_brand_sees_its_slots_with_who_booked_them(session, scene):
@@ -149,20 +149,20 @@ def test_the_brand_sees_its_slots_with_who_booked_them(session, scene):
     slot = slot_at(scene.brand.id, 24)
     later = slot_at(scene.brand.id, 24 * 20)
     slot_at(BrandFactory().id, 24)  # another brand's: never listed
-    services.book_slot(scene.expert, slot.id)
+    bookings.book_slot(scene.expert, slot.id)
     now = utcnow()
-    listed = services.brand_slots(viewer, scene.brand.id, now, now + dt.timedelta(days=7))
+    listed = slots.brand_slots(viewer, scene.brand.id, now, now + dt.timedelta(days=7))
     assert [item.slot.id for item in listed] == [slot.id]
     assert [b.display_name for b in listed[0].bookings] == [scene.profile.display_name]
-    everything = services.brand_slots(viewer, scene.brand.id, now, now + dt.timedelta(days=30))
+    everything = slots.brand_slots(viewer, scene.brand.id, now, now + dt.timedelta(days=30))
     assert [item.slot.id for item in everything] == [slot.id, later.id]
 
 
 def test_the_brand_asks_for_a_sensible_window(session, scene):
     now = utcnow()
     with pytest.raises(InvalidInput) as refused:
-        services.brand_slots(scene.admin, scene.brand.id, now, now + dt.timedelta(days=200))
+        slots.brand_slots(scene.admin, scene.brand.id, now, now + dt.timedelta(days=200))
     assert refused.value.field == "end"
     with pytest.raises(InvalidInput) as refused:
-        services.brand_slots(scene.admin, scene.brand.id, now, now - dt.timedelta(days=1))
+        slots.brand_slots(scene.admin, scene.brand.id, now, now - dt.timedelta(days=1))
     assert refused.value.field == "end"

@@ -6,7 +6,7 @@ import pytest
 
 from marketplace.config import ConfigError, load_config
 from marketplace.errors import Conflict
-from marketplace.shifts import services
+from marketplace.shifts import bookings
 from marketplace.shifts.models import BookingStatus
 from tests.shifts.conftest import slot_at
 
@@ -30,6 +30,6 @@ def test_the_cutoff_setting_decides_how_late_experts_may_book(app, session, scen
     slot = slot_at(scene.brand.id, 0.5)
     session.commit()
     with pytest.raises(Conflict, match="60 minutes"):
-        services.book_slot(scene.expert, slot.id)
+        bookings.book_slot(scene.expert, slot.id)
     monkeypatch.setitem(app.config, "SHIFT_BOOKING_CUTOFF_MINUTES", 15)
-    assert services.book_slot(scene.expert, slot.id).status == BookingStatus.BOOKED
+    assert bookings.book_slot(scene.expert, slot.id).status == BookingStatus.BOOKED

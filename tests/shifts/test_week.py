@@ -10,7 +10,7 @@ from marketplace.accounts.models import User
 from marketplace.database import utcnow
 from marketplace.errors import Forbidden
 from marketplace.experts.models import ExpertStatus
-from marketplace.shifts import services
+from marketplace.shifts import bookings, seats
 from marketplace.shifts.models import BookingStatus
 from tests.factories import BrandFactory, EnrolmentFactory, ExpertFactory, ShiftBookingFactory, ShiftSlotFactory
 from tests.shifts.conftest import slot_at
@@ -33,7 +33,7 @@ def test_the_week_shows_only_slots_of_brands_that_approved_the_expert(session, s
     waiting = BrandFactory()
     EnrolmentFactory(brand_id=waiting.id, expert=scene.profile, status="quiz_passed")
     ShiftSlotFactory(brand_id=waiting.id, starts_at=at(monday, 12), ends_at=at(monday, 13))
-    week = services.open_slots_for_expert(scene.expert, monday)
+    week = bookings.open_slots_for_expert(scene.expert, monday)
     assert [item.slot.id for item in week.slots] == [mine.id]
 
 
@@ -43,7 +43,7 @@ def test_the_week_leaves_out_cancelled_slots_and_other_weeks(session, scene):
     ShiftSlotFactory(brand_id=scene.brand.id, starts_at=at(monday, 12), ends_at=at(monday, 13), cancelled_at=utcnow())
     ShiftSlotFactory(brand_id=scene.brand.id, starts_at=at(monday + dt.timedelta(days=7), 9),
                      ends_at=at(monday + dt.timedelta(days=7), 11))
-    assert [item.slot.id for item in services.open_slots_for_expert(scene.expert, monday).slots] == [kept.id]
+    assert [item.slot.id for item in bookings.open_slots_for_expert(scene.expert, monday).slots] == [kept.id]
 
 
 def test_a_week_is_the_seven_days_from_the_day_asked_whatever_its_weekday(session, scene):
@@ -51,7 +51,7 @@ def test_a_week_is_the_seven_days_from_the_day_asked_whatever_its_weekday(sessio
     slots = {offset: ShiftSlotFactory(brand_id=scene.brand.id, starts_at=at(thursday + dt.timedelta(days=offset), 10),
                                       ends_at=at(thursday + dt.timedelta(days=offset), 12))
              for offset in (-1, 0, 6, 7)}
-    week = services.open_slots_for_expert(scene.expert, thursday)
+    week = bookings.open_slots_for_expert(scene.expert, thursday)
     assert week.week_start == thursday
     assert [(item.slot.id, item.day) for item in week.slots] == [
         (slots[0].id, thursday), (slots[6].id, thursday + dt.timedelta(days=6))]
@@ -65,9 +65,9 @@ def test_days_are_the_brands_own_days(session, scene):
                              ends_at=at(monday - dt.timedelta(days=1), 22))
     late = ShiftSlotFactory(brand_id=tokyo.id, starts_at=at(monday + dt.timedelta(days=6), 16),  # next Mon 01:00
                             ends_at=at(monday + dt.timedelta(days=6), 18))
-    this_week = services.open_slots_for_expert(scene.expert, monday).slots
+    this_week = bookings.open_slots_for_expert(scene.expert, monday).slots
     assert [(item.slot.id, item.day) for item in this_week] == [(early.id, monday)]
-    next_week = services.open_slots_for_expert(scene.expert, monday + dt.timedelta(days=7)).slots
+    next_week = bookings.open_slots_for_expert(scene.expert, monday + dt.timedelta(days=7)).slots
     assert [(item.slot.id, item.day) for item in next_week] == [(late.id, monday + dt.timedelta(days=7))]
 
 
@@ -78,10 +78,10 @@ def test_the_week_says_what_the_expert_may_do_or_why_not(session, scene):
     ShiftBookingFactory(slot_id=full.id, expert_id=EnrolmentFactory(brand_id=scene.brand.id).expert.id)
     closing = slot_at(scene.brand.id, 0.5)
     free = slot_at(scene.brand.id, 55, headcount=4)
-    services.book_slot(scene.expert, booked.id)
+    bookings.book_slot(scene.expert, booked.id)
     seen = {}
     for day in {utcnow().date(), (utcnow() + dt.timedelta(hours=55)).date()}:
-        seen.update({item.slot.id: item for item in services.open_slots_for_expert(scene.expert, day).slots})
+        seen.update({item.slot.id: item for item in bookings.open_slots_for_expert(scene.expert, day).slots})
     assert (seen[booked.id].booked, seen[booked.id].can_cancel, seen[booked.id].can_book) == (True, True, False)
     assert seen[booked.id].seats_left == 2
     assert "overlaps your Lumière shift" in seen[overlapping.id].reason
@@ -96,7 +96,7 @@ def test_an_unapproved_expert_is_told_why_instead_of_seeing_slots(session, scene
     profile = EnrolmentFactory(brand_id=scene.brand.id, expert=ExpertFactory(status=status)).expert
     slot_at(scene.brand.id, 24)
     with pytest.raises(Forbidden) as refused:
-        services.open_slots_for_expert(session.get(User, profile.user_id), utcnow().date())
+        bookings.open_slots_for_expert(session.get(User, profile.user_id), utcnow().date())
     assert str(refused.value.message)
 
 
@@ -105,10 +105,10 @@ def test_the_expert_lists_their_live_bookings(session, scene):
     dropped = slot_at(scene.brand.id, 30)
     far = slot_at(scene.brand.id, 24 * 40)
     for slot in (kept, dropped, far):
-        services.book_slot(scene.expert, slot.id)
-    services.cancel_booking(scene.expert, dropped.id)
+        bookings.book_slot(scene.expert, slot.id)
+    bookings.cancel_booking(scene.expert, dropped.id)
     now = utcnow()
-    listed = services.bookings_for_expert(scene.expert, now, now + dt.timedelta(days=7))
+    listed = bookings.bookings_for_expert(scene.expert, now, now + dt.timedelta(days=7))
     assert [(b.slot.id, b.brand.name, b.booking.status) for b in listed] == [(kept.id, "Lumière",
                                                                              BookingStatus.BOOKED)]
 
@@ -119,18 +119,18 @@ def test_routing_can_ask_who_is_on_shift_now(session, scene):
     later = slot_at(scene.brand.id, 5)
     ShiftBookingFactory(slot_id=later.id, expert_id=scene.expert_id)
     now = utcnow()
-    assert [slot.id for slot in services.booked_now(scene.expert_id, now)] == [running.id]
-    assert services.is_on_shift(scene.expert_id, scene.brand.id, now) is True
-    assert services.is_on_shift(scene.expert_id, BrandFactory().id, now) is False
-    assert services.is_on_shift(scene.expert_id, scene.brand.id, running.ends_at) is False  # the end is excluded
-    assert services.is_on_shift(scene.expert_id, scene.brand.id, running.starts_at) is True
-    assert services.booked_now(ExpertFactory().id, now) == []
+    assert [slot.id for slot in seats.booked_now(scene.expert_id, now)] == [running.id]
+    assert seats.is_on_shift(scene.expert_id, scene.brand.id, now) is True
+    assert seats.is_on_shift(scene.expert_id, BrandFactory().id, now) is False
+    assert seats.is_on_shift(scene.expert_id, scene.brand.id, running.ends_at) is False  # the end is excluded
+    assert seats.is_on_shift(scene.expert_id, scene.brand.id, running.starts_at) is True
+    assert seats.booked_now(ExpertFactory().id, now) == []
 
 
 def test_a_cancelled_booking_is_not_on_shift(session, scene):
     running = slot_at(scene.brand.id, -0.5)
     ShiftBookingFactory(slot_id=running.id, expert_id=scene.expert_id, status=BookingStatus.CANCELLED)
-    assert services.is_on_shift(scene.expert_id, scene.brand.id, utcnow()) is False
+    assert seats.is_on_shift(scene.expert_id, scene.brand.id, utcnow()) is False
 
 
 def test_today_holds_the_shifts_of_the_brands_day_and_those_under_way(session, scene):
@@ -145,5 +145,5 @@ def test_today_holds_the_shifts_of_the_brands_day_and_those_under_way(session, s
     tonight = booked(now.replace(hour=21))  # 22:00 in Paris, still today
     after_midnight = booked(now.replace(hour=23))  # 00:00 tomorrow in Paris
     booked(now - dt.timedelta(days=1))
-    assert [b.slot.id for b in services.todays_bookings(scene.expert_id, now)] == [under_way, tonight]
-    assert after_midnight not in [b.slot.id for b in services.todays_bookings(scene.expert_id, now)]
+    assert [b.slot.id for b in bookings.todays_bookings(scene.expert_id, now)] == [under_way, tonight]
+    assert after_midnight not in [b.slot.id for b in bookings.todays_bookings(scene.expert_id, now)]
