@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import format_currency, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sepaxml import SepaTransfer
 
@@ -48,7 +48,7 @@ from marketplace.payouts import batches, connect
 from marketplace.payouts import gateway as gateways
 from marketplace.payouts import ledger as books
 from marketplace.payouts.models import BatchStatus, ItemStatus, PayoutBatch, PayoutItem, PayoutRail
-from marketplace.shifts.display import minor_to_decimal
+from marketplace.shared import money
 
 log = logging.getLogger(__name__)
 SUBMIT_BUDGET_SECONDS = 10.0  # what a finance user's click waits for; the resume job does the rest
@@ -234,7 +234,7 @@ def _tell_paid(expert_id: int, cents: int, currency: str) -> None:
     if user is None:
         return
     with in_language_of(user):
-        amount = format_currency(minor_to_decimal(cents, currency), currency)
+        amount = money.shown(cents, currency)
         notifications.notify(user.id, "payout_paid", gettext("Payout sent: %(amount)s", amount=amount),
                              gettext("It reaches your bank account within a few working days."),
                              url="/expert/earnings")

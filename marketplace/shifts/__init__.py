@@ -10,7 +10,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
-    views.init_app(app)
     register_home_panel(app, views.today_panel)
     register_job(app, jobs.SEND_REMINDERS)
     register_job(app, jobs.RECORD_ATTENDANCE)

@@ -16,11 +16,11 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
+from marketplace.core import clock
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.experts import enrolments
 from marketplace.experts import services as experts
-from marketplace.shifts.display import brand_time
 from marketplace.shifts.models import Attendance, BookingStatus, ShiftBooking, ShiftSlot
 from marketplace.shifts.seats import booked_slots, held_seats, overlap_refusal
 from marketplace.shifts.slots import MAX_SHIFT_HOURS, NO_SUCH_SHIFT, require_window
@@ -84,7 +84,7 @@ def open_slots_for_expert(actor, week_start: dt.date) -> ExpertWeek:
     week = []
     for slot in slots:
         brand = found[slot.brand_id]
-        day = brand_time(slot.starts_at, brand.timezone).date()
+        day = clock.local_day(slot.starts_at, brand.timezone)
         if not week_start <= day < week_start + dt.timedelta(days=WEEK_DAYS):
             continue
         booked = slot.id in own_ids
@@ -214,7 +214,7 @@ def todays_bookings(expert_id: int, now: dt.datetime | None = None) -> list[Expe
     now = now or utcnow()
     nearby = _expert_bookings(expert_id, now - dt.timedelta(days=1), now + dt.timedelta(days=2))
     return [b for b in nearby if b.slot.starts_at <= now < b.slot.ends_at
-            or brand_time(b.slot.starts_at, b.brand.timezone).date() == brand_time(now, b.brand.timezone).date()]
+            or clock.local_day(b.slot.starts_at, b.brand.timezone) == clock.local_day(now, b.brand.timezone)]
 
 
 def slot_with_brand(slot_id: int) -> tuple[ShiftSlot, Brand]:

@@ -13,13 +13,14 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.language import in_language_of
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
+from marketplace.core import clock
 from marketplace.database import db, utcnow
 from marketplace.experts import presence
 from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertStatus
 from marketplace.notifications import services as notifications
 from marketplace.scheduler import Job
-from marketplace.shifts.display import brand_time, describe_times
+from marketplace.shifts.display import describe_times
 from marketplace.shifts.models import Attendance, BookingStatus, ShiftBooking, ShiftSlot
 from marketplace.web.links import path_for
 
@@ -29,7 +30,7 @@ def _remind(user_id: int, brand: Brand, slot: ShiftSlot) -> None:
         title = gettext("Your %(brand)s shift starts soon", brand=brand.name)
         body = gettext("%(when)s. Go online in time: being online during your shift counts as attended.",
                        when=describe_times(slot.starts_at, slot.ends_at, brand.timezone))
-    week = brand_time(slot.starts_at, brand.timezone).date()  # the week shown starts on the shift's day
+    week = clock.local_day(slot.starts_at, brand.timezone)  # the week shown starts on the shift's day
     notifications.notify(user_id, "shift_reminder", title, body, url=path_for("shifts.week", week=week.isoformat()),
                          data={"slot_id": slot.id, "brand_id": brand.id})
 

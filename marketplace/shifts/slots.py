@@ -16,11 +16,12 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.language import in_language_of
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
+from marketplace.core import clock
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.experts import services as experts
 from marketplace.notifications import services as notifications
-from marketplace.shifts.display import brand_time, describe_times
+from marketplace.shifts.display import describe_times
 from marketplace.shifts.models import BookingStatus, ShiftBooking, ShiftSlot, SlotSource
 from marketplace.web.links import path_for
 
@@ -114,7 +115,7 @@ def _tell_cancelled(user_id: int, brand: Brand, slot: ShiftSlot) -> None:
         title = gettext("%(brand)s cancelled a shift", brand=brand.name)
         body = gettext("Your %(brand)s shift of %(when)s is cancelled: it is no longer in your bookings.",
                        brand=brand.name, when=when)
-    day = brand_time(slot.starts_at, brand.timezone).date()  # the expert's week from that day: the shift comes first
+    day = clock.local_day(slot.starts_at, brand.timezone)  # the expert's week from that day: the shift comes first
     notifications.notify(user_id, "shift_cancelled", title, body, url=path_for("shifts.week", week=day.isoformat()),
                          data={"slot_id": slot.id, "brand_id": brand.id})
 

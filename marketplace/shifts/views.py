@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton, format_time
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_currency, get_locale, gettext, to_user_timezone
+from flask_babel import gettext, to_user_timezone
 from flask_login import current_user
 from markupsafe import Markup
 
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
+from marketplace.core import clock
 from marketplace.database import utcnow
 from marketplace.errors import DomainError
 from marketplace.experts.models import ExpertStatus
@@ -23,24 +22,6 @@ from marketplace.web.roles import role_required
 
 blueprint = Blueprint("shifts", __name__)
 BRAND_PAGE_DAYS = 60
-
-
-# Template filters: times on the brand's clock, money in the brand's currency.
-
-def time_in(value: dt.datetime, timezone: str) -> str:
-    return format_time(value, "short", tzinfo=ZoneInfo(timezone), locale=get_locale())
-
-
-def day_in(value: dt.datetime | dt.date, timezone: str | None = None) -> str:
-    """A day as "Tuesday, March 4" (the brand's day when given a moment and its time zone)."""
-    if isinstance(value, dt.datetime):
-        value = display.brand_time(value, timezone or "UTC").date()
-    return format_skeleton("MMMMEEEEd", value, locale=get_locale())
-
-
-def money(cents: int, currency: str) -> str:
-    """Integer minor units shown as money, e.g. 750 EUR -> "€7.50" ("7,50 €" in French)."""
-    return format_currency(display.minor_to_decimal(cents, currency), currency)
 
 
 def _today() -> dt.date:
@@ -133,7 +114,7 @@ def brand_slots(slug: str):
         if brands.brand_role(current_user, brand.id) != BrandRole.ADMIN:
             abort(403)
         if form.validate_on_submit():
-            zone = ZoneInfo(brand.timezone)
+            zone = clock.zone(brand.timezone)
             starts_at = dt.datetime.combine(form.date.data, form.start.data, zone)
             ends_at = dt.datetime.combine(form.date.data, form.end.data, zone)
             if ends_at <= starts_at:  # e.g. 22:00 to 02:00: it ends the next day
@@ -174,7 +155,3 @@ def today_panel(profile) -> Markup:
     today = bookings.todays_bookings(profile.id)
     # render_template escapes what it inserts; its output is safe HTML.
     return Markup(render_template("shifts/_today.html", bookings=today, now=utcnow()))  # noqa: S704
-
-
-def init_app(app) -> None:
-    app.jinja_env.filters.update(time_in=time_in, day_in=day_in, money=money)

@@ -13,7 +13,7 @@ class DatabaseId(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    from marketplace.web import dev_mail, openapi, problems, requests, sockets, views
+    from marketplace.web import dev_mail, filters, openapi, problems, requests, sockets, views
 
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.extensions.setdefault("home_endpoints", {})
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     requests.init_app(app)
     problems.init_app(app)
     views.init_app(app)
+    filters.init_app(app)
     sockets.init_app(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(openapi.blueprint)

@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from flask_babel import force_locale
 
+from marketplace.core import clock
 from marketplace.database import utcnow
 from marketplace.experts.models import ExpertStatus, PresenceSession
 from marketplace.notifications.models import Notification
@@ -35,7 +36,7 @@ def test_a_booked_expert_is_reminded_once_before_the_shift(app, session, scene):
     assert "Lumière" in reminder.title
     with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):  # the expert chose no language: the app's default
         assert display.describe_times(slot.starts_at, slot.ends_at, "Europe/Paris") in reminder.body
-    day = display.brand_time(slot.starts_at, "Europe/Paris").date()
+    day = clock.local_day(slot.starts_at, "Europe/Paris")
     assert reminder.url == f"/expert/shifts?week={day.isoformat()}"  # the week shown starts on the shift's day
     assert session.get(ShiftBooking, booking.id).reminded_at == now
 
