@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-import zoneinfo
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from marketplace.brands import program, quizzes, rates
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.config import is_production
+from marketplace.core import clock
 from marketplace.database import db, utcnow
 from marketplace.experts import enrolments, quiz_attempts, vetting
 from marketplace.experts import services as experts
@@ -128,8 +128,8 @@ def _publish_demo_shifts(brand_id: int, timezone: str) -> None:
     now = utcnow()
     if shifts.brand_slots(_ops(), brand_id, now, now + dt.timedelta(days=DEMO_DAYS)):
         return
-    zone = zoneinfo.ZoneInfo(timezone)
-    today = now.astimezone(zone).date()
+    zone = clock.zone(timezone)
+    today = clock.local_day(now, timezone)
     for offset in range(DEMO_DAYS):
         day = today + dt.timedelta(days=offset)
         for start_hour, end_hour, seats, bonus in SHIFT_PATTERN:
@@ -170,8 +170,8 @@ def _seed_history(brand_id: int, timezone: str, expert_id: int, peak_per_quarter
     if history.first_arrival_day(brand_id, timezone) is not None:
         return
     rng = random.Random(brand_id)  # noqa: S311 - made-up demo history, the same at every start
-    zone = zoneinfo.ZoneInfo(timezone)
-    today = utcnow().astimezone(zone).date()
+    zone = clock.zone(timezone)
+    today = clock.local_day(utcnow(), timezone)
     weekday_factor = (0.9, 0.85, 0.9, 1.0, 1.15, 1.4, 0.6)
     card = rates.card_in_effect(brands.brands_by_id({brand_id})[brand_id])
     chats = []
