@@ -5,7 +5,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
-    from marketplace.payouts import api, earnings, jobs, models, statement_views, views  # noqa: F401 - models: the tables belong to the app
+    from marketplace.payouts import jobs, models  # noqa: F401 - models: the tables belong to the app
+    from marketplace.payouts.batches import api, views
+    from marketplace.payouts.earnings import services as earnings
+    from marketplace.payouts.statements import views as statement_views
     from marketplace.scheduler import register_job
     from marketplace.web import register_home
 
@@ -14,7 +17,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.api)
     app.register_blueprint(api.hooks)
     app.register_blueprint(statement_views.blueprint)
-    from marketplace.payouts import report_views
+    from marketplace.payouts.reports import views as report_views
     app.register_blueprint(report_views.blueprint)
     app.register_blueprint(report_views.api)
     register_home(app, Role.FINANCE, "payouts.home")

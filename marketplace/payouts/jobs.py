@@ -10,8 +10,9 @@ from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import Role
 from marketplace.database import db
 from marketplace.notifications import services as notifications
-from marketplace.payouts import earnings, submission
-from marketplace.payouts import ledger as books
+from marketplace.payouts.batches import submission
+from marketplace.payouts.earnings import services as earnings
+from marketplace.payouts.ledger import books
 from marketplace.scheduler import Job
 
 

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from marketplace.accounts.models import Role, User
 from marketplace.experts.models import ExpertProfile
-from marketplace.payouts import earnings
+from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.models import Earning
 from tests.conftest import log_in
 from tests.factories import UserFactory
-from tests.payouts.test_earnings import NOW, chat, expert_of
+from tests.payouts.earnings.test_services import NOW, chat, expert_of
 
 ENGLISH_BROWSER = {"Accept-Language": "en-GB,en;q=0.9"}
 FRENCH_BROWSER = {"Accept-Language": "fr-FR,fr;q=0.9"}

@@ -16,9 +16,10 @@ from marketplace.brands.models import BrandRole
 from marketplace.core import ledger
 from marketplace.errors import Forbidden
 from marketplace.notifications.models import Notification
-from marketplace.payouts import batches, jobs, submission
-from marketplace.payouts import gateway as gateways
-from marketplace.payouts import ledger as books
+from marketplace.payouts import jobs
+from marketplace.payouts.batches import services as batches
+from marketplace.payouts.batches import submission
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import (
     BatchStatus,
     ConnectedAccount,
@@ -29,6 +30,7 @@ from marketplace.payouts.models import (
     PayoutRail,
     ProviderEvent,
 )
+from marketplace.payouts.rails import gateway as gateways
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, MembershipFactory, UserFactory
 from tests.payouts.money import TIMEOUT, approved_batch, sepa_expert, stripe_expert, submitting_batch

@@ -10,12 +10,13 @@ import sqlalchemy as sa
 
 from marketplace.accounts.models import AuditEvent, Role, User
 from marketplace.brands.models import BrandRole
-from marketplace.payouts import disputes, earnings
-from marketplace.payouts import ledger as books
+from marketplace.payouts.earnings import disputes
+from marketplace.payouts.earnings import services as earnings
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, UserFactory
-from tests.payouts.test_earnings import NOW, chat, expert_of, owed
+from tests.payouts.earnings.test_services import NOW, chat, expert_of, owed
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from marketplace.accounts.models import Role
 from marketplace.database import db
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.extensions import csrf
-from marketplace.payouts import batches, connect, disputes, earnings, submission, webhooks
-from marketplace.payouts.models import PayoutBatch, PayoutItem
-from marketplace.payouts.schemas import (
+from marketplace.payouts.batches import services as batches
+from marketplace.payouts.batches import submission
+from marketplace.payouts.batches.schemas import (
     BatchCreateSchema,
     DisputeCreateSchema,
     EarningDecisionSchema,
@@ -25,6 +25,10 @@ from marketplace.payouts.schemas import (
     StripeAccountSchema,
     StripeOnboardingSchema,
 )
+from marketplace.payouts.earnings import disputes
+from marketplace.payouts.earnings import services as earnings
+from marketplace.payouts.models import PayoutBatch, PayoutItem
+from marketplace.payouts.rails import connect, webhooks
 from marketplace.web import downloads
 from marketplace.web.api import api_blueprint, endpoint
 from marketplace.web.problems import problem

@@ -13,8 +13,9 @@ from marketplace.brands.models import Brand, RateCard
 from marketplace.database import utcnow
 from marketplace.experts.models import ExpertProfile
 from marketplace.notifications.models import Notification
-from marketplace.payouts import earnings, jobs
-from marketplace.payouts import ledger as books
+from marketplace.payouts import jobs
+from marketplace.payouts.earnings import services as earnings
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
 from marketplace.routing import history, networks
 from marketplace.routing.models import Conversation, ConversationStatus, EndReason

@@ -23,7 +23,7 @@ from marketplace.core import ledger
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
-from marketplace.payouts import ledger as books
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import Earning, EarningStatus
 
 REVIEW_LIMIT = 200

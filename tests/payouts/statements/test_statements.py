@@ -19,11 +19,11 @@ from marketplace.brands.models import Brand, BrandRole, RateCard
 from marketplace.core import rates as pricing
 from marketplace.database import db
 from marketplace.experts.models import ExpertProfile
-from marketplace.payouts import statements
 from marketplace.payouts.models import Earning, EarningStatus
+from marketplace.payouts.statements import services as statements
 from tests.conftest import log_in
 from tests.factories import BrandFactory, MembershipFactory, UserFactory
-from tests.payouts.test_earnings import chat, expert_of
+from tests.payouts.earnings.test_services import chat, expert_of
 
 UTC = dt.UTC
 MENTION = "Autofacturation – facture émise par le client au nom et pour le compte du fournisseur"

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from marketplace.core import ledger
 from marketplace.database import db, utcnow
-from marketplace.payouts import ledger as books
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import LedgerEntry, LedgerTransaction
 from tests.conftest import committed_database_app
 

@@ -22,8 +22,8 @@ from marketplace.accounts.models import User
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict
 from marketplace.experts import services as experts
-from marketplace.payouts import gateway as gateways
 from marketplace.payouts.models import ConnectedAccount, PayoutRail
+from marketplace.payouts.rails import gateway as gateways
 
 log = logging.getLogger(__name__)
 SEPA_CURRENCY = "EUR"

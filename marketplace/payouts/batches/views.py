@@ -17,8 +17,12 @@ from marketplace.database import db
 from marketplace.errors import DomainError
 from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertStatus
-from marketplace.payouts import batches, connect, disputes, earnings, submission
-from marketplace.payouts import gateway as gateways
+from marketplace.payouts.batches import services as batches
+from marketplace.payouts.batches import submission
+from marketplace.payouts.earnings import disputes
+from marketplace.payouts.earnings import services as earnings
+from marketplace.payouts.rails import connect
+from marketplace.payouts.rails import gateway as gateways
 from marketplace.web import downloads
 from marketplace.web.forms import MoneyField, show_error
 from marketplace.web.params import IntegerField

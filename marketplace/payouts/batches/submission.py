@@ -44,10 +44,11 @@ from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.experts import services as experts
 from marketplace.notifications import services as notifications
-from marketplace.payouts import batches, connect
-from marketplace.payouts import gateway as gateways
-from marketplace.payouts import ledger as books
+from marketplace.payouts.batches import services as batches
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import BatchStatus, ItemStatus, PayoutBatch, PayoutItem, PayoutRail
+from marketplace.payouts.rails import connect
+from marketplace.payouts.rails import gateway as gateways
 from marketplace.shifts.services import minor_to_decimal
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from marketplace.accounts import audit as audit_names
 from marketplace.accounts.models import Role
 from marketplace.database import db, utcnow
 from marketplace.errors import InvalidInput
-from marketplace.payouts import batches, reports
+from marketplace.payouts.batches import services as batches
+from marketplace.payouts.reports import exports as reports
 from marketplace.web import downloads
 from marketplace.web.api import api_blueprint, endpoint
 from marketplace.web.roles import role_required

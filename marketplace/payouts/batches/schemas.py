@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from marketplace.brands.schemas import Currency
-from marketplace.payouts import earnings
-from marketplace.payouts.batches import MAX_MINIMUM_CENTS
+from marketplace.payouts.batches.services import MAX_MINIMUM_CENTS
+from marketplace.payouts.earnings import services as earnings
 from marketplace.web.schemas import Id, Schema
 
 

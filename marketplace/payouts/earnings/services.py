@@ -25,7 +25,7 @@ from marketplace.core import ledger
 from marketplace.core import rates as pricing
 from marketplace.database import db, utcnow
 from marketplace.experts import services as experts
-from marketplace.payouts import ledger as books
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import Earning, EarningStatus
 from marketplace.routing import history
 

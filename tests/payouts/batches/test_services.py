@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from marketplace.accounts.models import AuditEvent, Role, User
 from marketplace.core import ledger
 from marketplace.experts.models import PayoutDetails
-from marketplace.payouts import batches
-from marketplace.payouts import ledger as books
+from marketplace.payouts.batches import services as batches
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import BatchStatus, PayoutBatch, PayoutItem
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, UserFactory

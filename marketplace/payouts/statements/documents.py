@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import get_locale, gettext, ngettext
 from fpdf import FPDF
 
-from marketplace.payouts.statements import (
+from marketplace.payouts.statements.services import (
     Amounts,
     BrandInvoice,
     ExpertStatement,

@@ -12,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput
-from marketplace.payouts import connect, submission
-from marketplace.payouts import gateway as gateways
+from marketplace.payouts.batches import submission
 from marketplace.payouts.models import ProviderEvent
+from marketplace.payouts.rails import connect
+from marketplace.payouts.rails import gateway as gateways
 
 
 def handle(payload: bytes, signature: str | None) -> str:

@@ -12,8 +12,8 @@ from flask_login import current_user
 
 from marketplace.accounts.models import Role
 from marketplace.brands import services as brands
-from marketplace.payouts import statement_documents as documents
-from marketplace.payouts import statements
+from marketplace.payouts.statements import documents
+from marketplace.payouts.statements import services as statements
 from marketplace.web import downloads
 from marketplace.web.api import api_blueprint, endpoint
 from marketplace.web.roles import role_required

@@ -19,9 +19,9 @@ from marketplace.accounts.models import Role, User
 from marketplace.core import payouts as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
-from marketplace.payouts import connect
-from marketplace.payouts import ledger as books
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import PayoutBatch, PayoutItem
+from marketplace.payouts.rails import connect
 
 MAX_MINIMUM_CENTS = 1_000_000
 

@@ -27,8 +27,7 @@ from marketplace.brands import services as brands
 from marketplace.database import begin_read_only, db, utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.experts import services as experts
-from marketplace.payouts import batches
-from marketplace.payouts import gateway as gateways
+from marketplace.payouts.batches import services as batches
 from marketplace.payouts.models import (
     Earning,
     ItemStatus,
@@ -38,6 +37,7 @@ from marketplace.payouts.models import (
     PayoutItem,
     PayoutRail,
 )
+from marketplace.payouts.rails import gateway as gateways
 from marketplace.web import spreadsheets
 
 CHUNK = 1_000  # rows read and written at a time

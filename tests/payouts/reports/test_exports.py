@@ -18,9 +18,9 @@ from marketplace.accounts.models import AuditEvent, Role
 from marketplace.core import ledger
 from marketplace.errors import Forbidden
 from marketplace.experts.models import ExpertProfile
-from marketplace.payouts import batches, reports, submission
-from marketplace.payouts import gateway as gateways
-from marketplace.payouts import ledger as books
+from marketplace.payouts.batches import services as batches
+from marketplace.payouts.batches import submission
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import (
     BatchStatus,
     ConnectedAccount,
@@ -33,11 +33,13 @@ from marketplace.payouts.models import (
     PayoutItem,
     PayoutRail,
 )
+from marketplace.payouts.rails import gateway as gateways
+from marketplace.payouts.reports import exports as reports
 from marketplace.web import spreadsheets
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, BrandFactory, UserFactory
+from tests.payouts.earnings.test_services import chat, expert_of
 from tests.payouts.money import approved_batch, sepa_expert, stripe_expert, submitting_batch
-from tests.payouts.test_earnings import chat, expert_of
 
 UTC = dt.UTC
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
