@@ -300,7 +300,7 @@ def bench_batch(args, workdir: Path) -> dict:
     from marketplace.accounts.models import User
     from marketplace.database import db
     from marketplace.payouts.batches import services as batches
-    from marketplace.payouts.ledger import books
+    from marketplace.payouts.ledger import checks
 
     log(f"[batch] seeding {args.experts} experts and the ledger of {args.chats:,} answered chats")
     with app.app_context():
@@ -315,7 +315,7 @@ def bench_batch(args, workdir: Path) -> dict:
         for run in range(args.repeat):
             queries.listening = run == 0
             batch = draft.time(lambda: batches.create_draft(creator, CURRENCY, args.minimum_cents))
-            found = check.time(books.check_invariants)
+            found = check.time(checks.check_invariants)
             queries.listening = False
             _, listed = batches.batch_items(creator, batch.id)
             items = {"items": len(listed), "total_cents": sum(item.amount_cents for item in listed),
@@ -613,7 +613,7 @@ class Soak:
         import sqlalchemy as sa
 
         from marketplace.database import db
-        from marketplace.payouts.ledger import books
+        from marketplace.payouts.ledger import books, checks
         from marketplace.payouts.models import ItemStatus, LedgerEntry, PayoutItem
 
         transfers = self.fake.transfers()
@@ -667,7 +667,7 @@ class Soak:
             "answers_replayed_by_key": sum(record.replayed for record in requests),
             "answers_key_in_use": sum(record.status == 409 for record in requests),
             "cash_out_equals_transfers": -int(cash) == sum(transfer["amount"] for transfer in transfers),
-            "ledger_breaches": books.check_invariants().breaches,
+            "ledger_breaches": checks.check_invariants().breaches,
             "examples": {**examples, "experts": unequal[:5]},
         }
 

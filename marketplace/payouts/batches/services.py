@@ -1,10 +1,11 @@
 """Payout batches: a finance user drafts one from what is payable, another approves it (rule 12).
 
 A draft pays every expert whose payable money in the batch's currency reaches the minimum and who can be
-paid (by Stripe transfer, else by SEPA transfer; see `connect.rails`); the others are carried forward
+paid (by Stripe transfer, else by SEPA transfer; see `rails.connect.rails`); the others are carried forward
 (below the minimum) or listed as waiting for payout details. Only one batch per currency is open (draft,
 approved or submitting) at a time, so no money is put in two batches; the database refuses a second one.
 Drafting and approving move no money: submission does, item by item, through the ledger (`submission`).
+A finished batch is closed here too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from marketplace.core import payouts as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.payouts.ledger import books
-from marketplace.payouts.models import PayoutBatch, PayoutItem
+from marketplace.payouts.models import BatchStatus, PayoutBatch, PayoutItem
 from marketplace.payouts.rails import connect
 
 MAX_MINIMUM_CENTS = 1_000_000
@@ -31,8 +32,6 @@ def require_finance(actor: User) -> User:
     if actor.is_token or actor.role != Role.FINANCE:
         raise Forbidden(_l("Only finance staff run payouts."))
     return actor
-
-
 
 
 def create_draft(actor: User, currency: object, minimum_cents: object, *, ip: str | None = None) -> PayoutBatch:
@@ -66,46 +65,53 @@ def create_draft(actor: User, currency: object, minimum_cents: object, *, ip: st
     return batch
 
 
-def _locked(batch_id: int) -> PayoutBatch:
-    batch = db.session.get(PayoutBatch, batch_id, with_for_update=True, populate_existing=True)
+def find_batch(batch_id: int, *, lock: bool = False) -> PayoutBatch:
+    """The batch (with `lock`, locked for update and read afresh); NotFound when there is none."""
+    batch = db.session.get(PayoutBatch, batch_id, with_for_update=lock, populate_existing=lock)
     if batch is None:
         raise NotFound(_l("No such batch."))
     return batch
 
 
-def _move(batch: PayoutBatch, action: str) -> None:
+AUDIT_KINDS = {"approve": "payout_batch_approved", "cancel": "payout_batch_cancelled", "close": "payout_batch_closed"}
+
+
+def _move(actor: User, batch: PayoutBatch, action: str, ip: str | None, **stamps: object) -> PayoutBatch:
+    """Move the locked batch along its lifecycle (`core.payouts`), stamp it, write the audit log; one commit."""
     try:
-        batch.status = rules.next_batch_status(action, batch.status.value)
+        batch.status = BatchStatus(rules.next_batch_status(action, batch.status.value))
     except rules.PayoutError:
         raise Conflict(_l("This batch is %(status)s: it cannot be changed that way.", status=batch.status.value),
                        "status") from None
+    for name, value in stamps.items():
+        setattr(batch, name, value)
+    accounts.record_audit(AUDIT_KINDS[action], actor_id=actor.id, ip=ip, batch_id=batch.id)
+    db.session.commit()
+    return batch
 
 
 def approve(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
     """A second finance user approves a draft (never its creator); one transaction."""
     require_finance(actor)
-    batch = _locked(batch_id)
+    batch = find_batch(batch_id, lock=True)
     try:
         rules.check_approver(batch.created_by_id, actor.id)
     except rules.PayoutError:
         db.session.rollback()
         raise Forbidden(_l("You created this batch: another finance user must approve it.")) from None
-    _move(batch, "approve")
-    batch.approved_by_id, batch.approved_at = actor.id, utcnow()
-    accounts.record_audit("payout_batch_approved", actor_id=actor.id, ip=ip, batch_id=batch.id)
-    db.session.commit()
-    return batch
+    return _move(actor, batch, "approve", ip, approved_by_id=actor.id, approved_at=utcnow())
 
 
 def cancel(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
     """Drop a batch before it is submitted; its money stays payable for the next one."""
     require_finance(actor)
-    batch = _locked(batch_id)
-    _move(batch, "cancel")
-    batch.cancelled_at = utcnow()
-    accounts.record_audit("payout_batch_cancelled", actor_id=actor.id, ip=ip, batch_id=batch.id)
-    db.session.commit()
-    return batch
+    return _move(actor, find_batch(batch_id, lock=True), "cancel", ip, cancelled_at=utcnow())
+
+
+def close(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
+    """File a finished batch away (paid or partially failed: its failures are payable in the next one)."""
+    require_finance(actor)
+    return _move(actor, find_batch(batch_id, lock=True), "close", ip)
 
 
 def list_batches(actor: User, limit: int = 50) -> list[PayoutBatch]:
@@ -117,9 +123,7 @@ def list_batches(actor: User, limit: int = 50) -> list[PayoutBatch]:
 
 def batch_items(actor: User, batch_id: int) -> tuple[PayoutBatch, list[PayoutItem]]:
     require_finance(actor)
-    batch = db.session.get(PayoutBatch, batch_id)
-    if batch is None:
-        raise NotFound(_l("No such batch."))
+    batch = find_batch(batch_id)
     items = db.session.scalars(sa.select(PayoutItem).where(PayoutItem.batch_id == batch_id)
                                .order_by(PayoutItem.amount_cents.desc(), PayoutItem.id)).all()
     db.session.commit()

@@ -16,24 +16,20 @@ A crash before step 1 commits leaves the item pending; after it, the item is sub
 calls again with the same key; an unknown outcome (a timeout, a lost answer, a 5xx) leaves it submitted for
 the next run too. `resume` runs every minute and finishes every submitting batch, so a restart after a
 crash at any point finishes the batch. SEPA items are marked the same way, written to the batch's pain.001
-file, and settled when finance confirms the bank executed it (or returned a line). The batch ends `paid`
-when every item is paid, `partially_failed` when any failed.
+file (`rails.sepa`), and settled when finance confirms the bank executed it or returned a line
+(`settlement`). The batch ends `paid` when every item is paid, `partially_failed` when any failed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import format_currency, gettext
 from flask_babel import lazy_gettext as _l
-from sepaxml import SepaTransfer
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.language import in_language_of
@@ -41,7 +37,7 @@ from marketplace.accounts.models import User
 from marketplace.core import ledger
 from marketplace.core import payouts as rules
 from marketplace.database import db, utcnow
-from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.errors import Conflict
 from marketplace.experts import services as experts
 from marketplace.notifications import services as notifications
 from marketplace.payouts.batches import services as batches
@@ -61,8 +57,6 @@ def _no_fault(step: str, item_id: int) -> None:
     return None
 
 
-
-
 @dataclass
 class Run:
     """What one run did: items paid, failed, and still waiting for an answer (unknown outcome)."""
@@ -77,9 +71,7 @@ def submit(actor: User, batch_id: int, *, ip: str | None = None,
            budget_seconds: float = SUBMIT_BUDGET_SECONDS) -> PayoutBatch:
     """Submit an approved batch and pay what can be paid within `budget_seconds`; the job finishes the rest."""
     batches.require_finance(actor)
-    batch = db.session.get(PayoutBatch, batch_id, with_for_update=True, populate_existing=True)
-    if batch is None:
-        raise NotFound(_l("No such batch."))
+    batch = batches.find_batch(batch_id, lock=True)
     if batch.status != BatchStatus.APPROVED:
         status = batch.status.value
         db.session.rollback()
@@ -91,8 +83,7 @@ def submit(actor: User, batch_id: int, *, ip: str | None = None,
         raise Conflict(_l("This batch pays nobody: cancel it instead."), "status")
     if PayoutRail.STRIPE in item_rails and not gateways.configured():
         db.session.rollback()
-        raise Conflict(_l("Payouts through Stripe are not available on this server: add your IBAN instead."),
-                       "stripe")
+        raise connect.stripe_unavailable()
     batch.status = BatchStatus(rules.next_batch_status("submit", batch.status.value))
     batch.submitted_by_id, batch.submitted_at = actor.id, utcnow()
     accounts.record_audit("payout_batch_submitted", actor_id=actor.id, ip=ip, batch_id=batch.id)
@@ -137,11 +128,11 @@ def run(batch_id: int, *, provider: gateways.PaymentGateway | None = None, fault
             continue
         destination = destinations.get(expert_id)
         if destination is None:
-            done.failed += _settle(item_id, item.attempt, currency, failure=gettext(
+            done.failed += settle(item_id, item.attempt, currency, failure=gettext(
                 "The expert's Stripe account cannot receive transfers any more."))
             continue
         if already is not None and item_id in already:  # made before a crash: written down, not asked again
-            done.paid += _settle(item_id, item.attempt, currency, transfer_id=already[item_id].id, fault=fault)
+            done.paid += settle(item_id, item.attempt, currency, transfer_id=already[item_id].id, fault=fault)
             continue
         if already is None and item_id in resumed:  # sent before, and the provider cannot say what it did
             done.unresolved += 1
@@ -153,7 +144,7 @@ def run(batch_id: int, *, provider: gateways.PaymentGateway | None = None, fault
                 idempotency_key=rules.idempotency_key(item_id, item.attempt),
                 metadata={"payout_item": str(item_id), "batch": f"batch-{batch_id}"})
         except gateways.Declined as error:
-            done.failed += _settle(item_id, item.attempt, currency, failure=str(error)[:300], fault=fault)
+            done.failed += settle(item_id, item.attempt, currency, failure=str(error)[:300], fault=fault)
             continue
         except gateways.Unreachable as error:
             log.warning("payout item %s: no answer from the provider (%s); the next run retries", item_id, error)
@@ -163,7 +154,7 @@ def run(batch_id: int, *, provider: gateways.PaymentGateway | None = None, fault
         if transfer.amount_cents != item.amount_cents or transfer.currency != currency:
             log.error("payout item %s: the provider answered %s %s for %s %s", item_id, transfer.amount_cents,
                       transfer.currency, item.amount_cents, currency)
-        done.paid += _settle(item_id, item.attempt, currency, transfer_id=transfer.id, fault=fault)
+        done.paid += settle(item_id, item.attempt, currency, transfer_id=transfer.id, fault=fault)
     done.finished = finish(batch_id)
     return done
 
@@ -183,8 +174,6 @@ def _transfers_made(batch_id: int, provider: gateways.PaymentGateway | None) -> 
         if item.isdigit():
             found.setdefault(int(item), transfer)
     return found
-
-
 
 
 def _mark(item_id: int, currency: str) -> PayoutItem | None:
@@ -207,8 +196,8 @@ def _mark(item_id: int, currency: str) -> PayoutItem | None:
     return db.session.get(PayoutItem, item_id, populate_existing=True)
 
 
-def _settle(item_id: int, attempt: int, currency: str, *, transfer_id: str | None = None,
-            failure: str | None = None, fault: Fault = _no_fault) -> int:
+def settle(item_id: int, attempt: int, currency: str, *, transfer_id: str | None = None,
+           failure: str | None = None, fault: Fault = _no_fault) -> int:
     """Step 3: submitted -> paid (with the transfer) or failed (money payable again), once; 1 if this did it."""
     paid = failure is None
     moved = db.session.execute(
@@ -278,163 +267,3 @@ def resume() -> dict[str, int]:
         totals["failed"] += done.failed
         totals["unresolved"] += done.unresolved
     return totals
-
-
-def close(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
-    """File a finished batch away (paid or partially failed: its failures are payable in the next one)."""
-    batches.require_finance(actor)
-    batch = db.session.get(PayoutBatch, batch_id, with_for_update=True, populate_existing=True)
-    if batch is None:
-        raise NotFound(_l("No such batch."))
-    try:
-        batch.status = BatchStatus(rules.next_batch_status("close", batch.status.value))
-    except rules.PayoutError:
-        status = batch.status.value
-        db.session.rollback()
-        raise Conflict(_l("This batch is %(status)s: it cannot be changed that way.", status=status),
-                       "status") from None
-    accounts.record_audit("payout_batch_closed", actor_id=actor.id, ip=ip, batch_id=batch_id)
-    db.session.commit()
-    return batch
-
-
-# --- SEPA: the batch's credit-transfer file, and what the bank did with it --------------------------------
-
-def _sepa_batch(actor: User, batch_id: int) -> tuple[PayoutBatch, list[PayoutItem]]:
-    batches.require_finance(actor)
-    batch = db.session.get(PayoutBatch, batch_id)
-    if batch is None:
-        raise NotFound(_l("No such batch."))
-    items = list(db.session.scalars(sa.select(PayoutItem).where(
-        PayoutItem.batch_id == batch_id, PayoutItem.rail == PayoutRail.SEPA,
-        PayoutItem.status.in_((ItemStatus.SUBMITTED, ItemStatus.PAID))).order_by(PayoutItem.id)))
-    if batch.status in (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.CANCELLED) or not items:
-        db.session.rollback()
-        raise Conflict(_l("This batch has no submitted SEPA transfers."), "status")
-    waiting = db.session.scalar(sa.select(sa.func.count()).where(
-        PayoutItem.batch_id == batch_id, PayoutItem.rail == PayoutRail.SEPA, PayoutItem.status == ItemStatus.PENDING))
-    if waiting:  # the file is whole or not at all: a bank refuses a second file with the same message id
-        db.session.rollback()
-        raise Conflict(_l("The SEPA lines are still being prepared: try again in a minute."), "status")
-    return batch, items
-
-
-def sepa_file(actor: User, batch_id: int, *, ip: str | None = None) -> bytes:
-    """The batch's pain.001.001.03 file: one line per SEPA item, with ids derived from the batch and items, so
-    the same file comes out every time and a bank refuses a second upload of it as a duplicate."""
-    batch, items = _sepa_batch(actor, batch_id)
-    config = current_app.config
-    banks = experts.bank_accounts_for_transfer(actor, {item.expert_id for item in items}, ip=ip,
-                                               reason=f"SEPA file of payout batch {batch_id}")
-    transfer = SepaTransfer({"name": config["PLATFORM_LEGAL_NAME"], "IBAN": config["SEPA_DEBTOR_IBAN"],
-                             "BIC": config["SEPA_DEBTOR_BIC"], "batch": True, "currency": batch.currency},
-                            clean=True)
-    execution = (batch.submitted_at or utcnow()).date()
-    for item in items:
-        bank = banks.get(item.expert_id)
-        if bank is None:
-            raise Conflict(_l("An expert of this batch has no bank details on file any more."), "status")
-        payment = {"name": bank.account_holder, "IBAN": bank.iban, "amount": item.amount_cents,
-                   "execution_date": execution, "description": f"Payout batch {batch_id} item {item.id}",
-                   "endtoend_id": sepa_reference(item.id)}
-        if bank.bic:
-            payment["BIC"] = bank.bic
-        transfer.add_payment(payment)
-    return _stable_ids(transfer.export(validate=True), batch_id, batch.submitted_at or utcnow())
-
-
-def sepa_filename(batch_id: int) -> str:
-    return f"payout-batch-{batch_id}-sepa.xml"
-
-
-def sepa_reference(item_id: int) -> str:
-    return f"PAYOUT-ITEM-{item_id}"
-
-
-def _stable_ids(document: bytes, batch_id: int, created: dt.datetime) -> bytes:
-    """Replace sepaxml's random message and payment-information ids with ones derived from the batch."""
-    namespace = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
-    ET.register_namespace("", namespace)
-    root = ET.fromstring(document)  # noqa: S314 - sepaxml's output, not outside input
-    tag = f"{{{namespace}}}"
-    root.find(f"{tag}CstmrCdtTrfInitn/{tag}GrpHdr/{tag}MsgId").text = f"PAYOUT-BATCH-{batch_id}"
-    root.find(f"{tag}CstmrCdtTrfInitn/{tag}GrpHdr/{tag}CreDtTm").text = created.strftime("%Y-%m-%dT%H:%M:%S")
-    for number, info in enumerate(root.iter(f"{tag}PmtInfId"), start=1):
-        info.text = f"PAYOUT-BATCH-{batch_id}-{number}"
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
-
-
-def confirm_sepa(actor: User, batch_id: int, *, ip: str | None = None) -> int:
-    """The bank executed the batch's SEPA file: its submitted lines are paid; how many."""
-    batch, items = _sepa_batch(actor, batch_id)
-    waiting = [item for item in items if item.status == ItemStatus.SUBMITTED]
-    db.session.commit()
-    paid = sum(_settle(item.id, item.attempt, batch.currency, transfer_id=sepa_reference(item.id))
-               for item in waiting)
-    accounts.record_audit("payout_sepa_confirmed", actor_id=actor.id, ip=ip, batch_id=batch_id, items=paid)
-    db.session.commit()
-    finish(batch_id)
-    return paid
-
-
-def return_item(actor: User, item_id: int, reason: object, *, ip: str | None = None) -> PayoutItem:
-    """The bank returned one SEPA line (closed account, wrong name...), before or after executing the file: it
-    fails (or, once paid, is reversed) and its money is payable again."""
-    batches.require_finance(actor)
-    reason = str(reason or "").strip()
-    if not 3 <= len(reason) <= 300:
-        raise InvalidInput(_l("Say why the bank returned it, in 3 to 300 characters."), "reason")
-    item = db.session.get(PayoutItem, item_id)
-    if item is None:
-        raise NotFound(_l("No such payout item."))
-    batch = db.session.get(PayoutBatch, item.batch_id)
-    if item.rail != PayoutRail.SEPA or item.status not in (ItemStatus.SUBMITTED, ItemStatus.PAID):
-        status = item.status.value
-        db.session.rollback()
-        raise Conflict(_l("Only a submitted SEPA line can be returned; this one is %(status)s.", status=status),
-                       "status")
-    if item.status == ItemStatus.PAID:
-        _returned_after_payment(item, batch.currency, reason)
-    else:
-        db.session.commit()
-        _settle(item_id, item.attempt, batch.currency, failure=reason)
-    accounts.record_audit("payout_item_returned", actor_id=actor.id, ip=ip, batch_id=batch.id, item_id=item_id,
-                          reason=reason)
-    db.session.commit()
-    finish(batch.id)
-    return db.session.get(PayoutItem, item_id, populate_existing=True)
-
-
-def transfer_reversed(transfer_id: str, amount_reversed: int, item_named: str = "") -> str:
-    """A paid transfer was reversed at the provider (the caller records the event and commits): the item is
-    reversed and its money is payable again. An item the transfer names that is not recorded as paid yet (a
-    run still under way, or one that crashed) makes the event wait: Conflict, so the provider sends it again."""
-    item = db.session.scalar(sa.select(PayoutItem).where(PayoutItem.provider_ref == transfer_id,
-                                                         PayoutItem.rail == PayoutRail.STRIPE).with_for_update())
-    if item is None and item_named.isdigit():
-        item = db.session.scalar(sa.select(PayoutItem).where(PayoutItem.id == int(item_named),
-                                                             PayoutItem.rail == PayoutRail.STRIPE).with_for_update())
-        if item is not None and item.status == ItemStatus.SUBMITTED:
-            raise Conflict(_l("This transfer's payout is not recorded yet: send the event again later."), "id")
-    if item is None or item.status != ItemStatus.PAID or amount_reversed <= 0:
-        return "ignored"
-    batch = db.session.get(PayoutBatch, item.batch_id)
-    _returned(item, batch.currency, min(amount_reversed, item.amount_cents),
-              gettext("The transfer was reversed at the provider."))
-    accounts.record_audit("payout_item_reversed", batch_id=batch.id, item_id=item.id, transfer=transfer_id,
-                          amount_cents=amount_reversed)
-    return "applied"
-
-
-def _returned(item: PayoutItem, currency: str, cents: int, why: str) -> None:
-    """A paid item's money came back (the caller commits): the item is reversed, the money payable again."""
-    item.status = ItemStatus(rules.next_item_status("reverse", item.status.value))
-    item.failure = why[:300]
-    books.post(ledger.payout_returned(item.expert_id, cents, currency), memo=f"payout item {item.id} reversed")
-
-
-def _returned_after_payment(item: PayoutItem, currency: str, reason: str) -> None:
-    locked = db.session.get(PayoutItem, item.id, with_for_update=True, populate_existing=True)
-    if locked.status == ItemStatus.PAID:
-        _returned(locked, currency, locked.amount_cents, reason)
-    db.session.commit()

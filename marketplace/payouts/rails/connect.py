@@ -36,12 +36,16 @@ def own_account(actor: User) -> ConnectedAccount | None:
     return found
 
 
+def stripe_unavailable() -> Conflict:
+    """The refusal of anything that needs Stripe on a server that has none set up."""
+    return Conflict(_l("Payouts through Stripe are not available on this server: add your IBAN instead."), "stripe")
+
+
 def _gateway() -> gateways.PaymentGateway:
     try:
         return gateways.gateway()
     except gateways.NotConfigured:
-        raise Conflict(_l("Payouts through Stripe are not available on this server: add your IBAN instead."),
-                       "stripe") from None
+        raise stripe_unavailable() from None
 
 
 def start_onboarding(actor: User, *, refresh_url: str, return_url: str) -> str:

@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.database import db, utcnow
-from marketplace.errors import Conflict, InvalidInput
-from marketplace.payouts.batches import submission
+from marketplace.errors import InvalidInput
+from marketplace.payouts.batches import settlement
 from marketplace.payouts.models import ProviderEvent
 from marketplace.payouts.rails import connect
 from marketplace.payouts.rails import gateway as gateways
@@ -25,8 +25,7 @@ def handle(payload: bytes, signature: str | None) -> str:
     except gateways.BadSignature:
         raise InvalidInput(_l("The webhook's signature does not verify."), "Stripe-Signature") from None
     except gateways.NotConfigured:
-        raise Conflict(_l("Payouts through Stripe are not available on this server: add your IBAN instead."),
-                       "stripe") from None
+        raise connect.stripe_unavailable() from None
     db.session.add(ProviderEvent(id=event.id, type=event.type, received_at=utcnow()))
     try:
         db.session.flush()
@@ -36,7 +35,7 @@ def handle(payload: bytes, signature: str | None) -> str:
     if event.type == "account.updated":
         outcome = connect.account_updated(event)
     elif event.type == "transfer.reversed":
-        outcome = submission.transfer_reversed(str(event.object["id"]), int(event.object.get("amount_reversed") or 0),
+        outcome = settlement.transfer_reversed(str(event.object["id"]), int(event.object.get("amount_reversed") or 0),
                                                str((event.object.get("metadata") or {}).get("payout_item", "")))
     else:
         outcome = "ignored"

@@ -1,5 +1,5 @@
 """Statements and invoices, what they say: the expert's monthly statement with its self-billing invoice, the
-expert's yearly income, the brand's monthly invoice (`statement_documents` writes them as PDF and CSV).
+expert's yearly income, the brand's monthly invoice (`documents` writes them as PDF and CSV).
 
 A chat belongs to the calendar month, on the platform's clock (BABEL_DEFAULT_TIMEZONE), in which it closed,
 so the same chat is in the same month on the expert's statement and on the brand's invoice. Reversed earnings

@@ -3,23 +3,21 @@ whatever crashes, and the ledger matching the provider's transfers (rules 10 and
 
 from __future__ import annotations
 
-import json
 import time
-import xml.etree.ElementTree as ET
 from collections import Counter
 
 import pytest
 import sqlalchemy as sa
 
-from marketplace.accounts.models import AuditEvent, Role, User
+from marketplace.accounts.models import Role, User
 from marketplace.brands.models import BrandRole
 from marketplace.core import ledger
 from marketplace.errors import Forbidden
 from marketplace.notifications.models import Notification
 from marketplace.payouts import jobs
 from marketplace.payouts.batches import services as batches
-from marketplace.payouts.batches import submission
-from marketplace.payouts.ledger import books
+from marketplace.payouts.batches import settlement, submission
+from marketplace.payouts.ledger import books, checks
 from marketplace.payouts.models import (
     BatchStatus,
     ConnectedAccount,
@@ -28,13 +26,12 @@ from marketplace.payouts.models import (
     PayoutBatch,
     PayoutItem,
     PayoutRail,
-    ProviderEvent,
 )
 from marketplace.payouts.rails import gateway as gateways
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, MembershipFactory, UserFactory
 from tests.payouts.money import TIMEOUT, approved_batch, sepa_expert, stripe_expert, submitting_batch
-from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET, FakeStripe, signature_header
+from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET, FakeStripe
 
 
 def balance(session, kind: str, owner: int | None) -> int:
@@ -57,7 +54,7 @@ def assert_paid_exactly_once(session, fake: FakeStripe, expected: dict[int, int]
         assert balance(session, "expert_payable", expert) == 0
         assert balance(session, "expert_in_transit", expert) == 0
     assert balance(session, "cash", None) == -sum(expected.values())
-    assert books.check_invariants().breaches == []
+    assert checks.check_invariants().breaches == []
 
 
 def test_a_batch_pays_stripe_experts_by_transfer_and_sepa_experts_by_file(session, fake, finance):
@@ -80,12 +77,12 @@ def test_a_batch_pays_stripe_experts_by_transfer_and_sepa_experts_by_file(sessio
     anna_user = session.get(User, anna.user_id)
     assert session.scalar(sa.select(Notification.kind).where(Notification.user_id == anna_user.id)) == "payout_paid"
 
-    assert submission.confirm_sepa(finance[1], batch.id) == 1
+    assert settlement.confirm_sepa(finance[1], batch.id) == 1
     assert session.get(PayoutBatch, batch.id).status == BatchStatus.PAID
     assert balance(session, "cash", None) == -(4_250 + 1_999 + 3_000)
     assert balance(session, "expert_in_transit", carla.id) == 0
-    assert books.check_invariants().breaches == []
-    assert submission.close(finance[0], batch.id).status == BatchStatus.CLOSED
+    assert checks.check_invariants().breaches == []
+    assert batches.close(finance[0], batch.id).status == BatchStatus.CLOSED
 
 
 class Crash(Exception):
@@ -198,10 +195,10 @@ def test_a_refused_transfer_fails_its_item_and_returns_the_money_to_payable(sess
     assert balance(session, "expert_payable", poor.id) == -5_000  # payable again
     assert balance(session, "expert_in_transit", poor.id) == 0
     assert transfers_per_expert(session, fake) == {rich.id: [1_000]}
-    assert books.check_invariants().breaches == []
+    assert checks.check_invariants().breaches == []
 
     fake.set_balance(100_000, "eur")
-    submission.close(finance[0], batch.id)
+    batches.close(finance[0], batch.id)
     again = approved_batch(finance)  # the next batch pays it, with a new item and so a new key
     assert submission.submit(finance[1], again.id).status == BatchStatus.PAID
     assert transfers_per_expert(session, fake) == {rich.id: [1_000], poor.id: [5_000]}
@@ -246,127 +243,6 @@ def test_only_an_approved_batch_with_items_is_submitted(session, fake, finance):
         submission.submit(UserFactory(role=Role.OPS), draft.id)
 
 
-def test_the_sepa_file_is_valid_pain_001_and_the_same_every_time(session, fake, finance):
-    first = sepa_expert(session, 3_000, "FR1420041010050500013M02606")
-    second = sepa_expert(session, 1_250, "DE89370400440532013000")
-    batch = approved_batch(finance)
-    submission.submit(finance[0], batch.id)
-
-    document = submission.sepa_file(finance[1], batch.id)
-
-    assert document == submission.sepa_file(finance[1], batch.id)  # a second download is the same file
-    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
-    root = ET.fromstring(document)  # noqa: S314 - our own output
-    assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", ns).text == f"PAYOUT-BATCH-{batch.id}"
-    assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:NbOfTxs", ns).text == "2"
-    assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", ns).text == "42.50"
-    lines = {line.find("p:CdtrAcct/p:Id/p:IBAN", ns).text: line.find("p:Amt/p:InstdAmt", ns).text
-             for line in root.iter(f"{{{ns['p']}}}CdtTrfTxInf")}
-    assert lines == {"FR1420041010050500013M02606": "30.00", "DE89370400440532013000": "12.50"}
-    reads = session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == "payout_details_read")).all()
-    assert {event.detail["expert_id"] for event in reads} == {first.id, second.id}
-
-
-def test_a_returned_sepa_line_fails_and_its_money_is_payable_again(client, session, fake, finance):
-    kept, returned = sepa_expert(session, 3_000), sepa_expert(session, 800)
-    batch = approved_batch(finance)
-    submission.submit(finance[0], batch.id)
-    item = session.scalar(sa.select(PayoutItem).where(PayoutItem.expert_id == returned.id))
-    csrf = log_in(client, finance[1].email)
-
-    blank = client.post(f"/api/v1/payout-items/{item.id}/return", json={"reason": ""}, headers={"X-CSRFToken": csrf})
-    assert blank.status_code == 422 and "reason" in blank.json["errors"]
-    response = client.post(f"/api/v1/payout-items/{item.id}/return", json={"reason": "AC04 closed account"},
-                           headers={"X-CSRFToken": csrf})
-
-    assert response.status_code == 200 and response.json["status"] == "failed"
-    assert balance(session, "expert_payable", returned.id) == -800
-    client.post(f"/api/v1/payout-batches/{batch.id}/sepa-confirmation", headers={"X-CSRFToken": csrf})
-    assert session.get(PayoutBatch, batch.id, populate_existing=True).status == BatchStatus.PARTIALLY_FAILED
-    assert balance(session, "expert_payable", kept.id) == 0 and balance(session, "cash", None) == -3_000
-
-
-# --- Webhooks ---------------------------------------------------------------------------------------------
-
-def deliver(client, event: dict, secret: str = DEFAULT_WEBHOOK_SECRET):
-    payload = json.dumps(event)
-    header = signature_header(payload, secret, int(time.time()))
-    return client.post("/webhooks/stripe", data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": header})
-
-
-def test_onboarding_through_the_api_then_account_updated_makes_the_expert_payable_by_stripe(client, session, fake):
-    expert = ApprovedExpertFactory(country="BE")
-    user = session.get(User, expert.user_id)
-    csrf = log_in(client, user.email)
-
-    started = client.post("/api/v1/experts/me/stripe-account", headers={"X-CSRFToken": csrf})
-
-    assert started.status_code == 200 and started.json["url"].startswith(f"{fake.url}/onboarding/")
-    account = session.get(ConnectedAccount, expert.id)
-    assert account is not None and not account.transfers_enabled
-    again = client.post("/api/v1/experts/me/stripe-account", headers={"X-CSRFToken": csrf})
-    assert again.status_code == 200 and len(fake.accounts()) == 1  # one account per expert, however often asked
-
-    fake.complete_onboarding(account.account_id)
-    event = fake.events("account.updated")[-1]
-    assert deliver(client, event).json["outcome"] == "applied"
-    assert session.get(ConnectedAccount, expert.id, populate_existing=True).transfers_enabled
-    assert deliver(client, event).json["outcome"] == "duplicate"  # delivered twice: changes nothing
-    assert session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == 1
-    assert client.get("/api/v1/experts/me/stripe-account").json["transfers_enabled"] is True
-
-
-def test_a_webhook_with_a_wrong_signature_is_refused_and_changes_nothing(client, session, fake):
-    expert = ApprovedExpertFactory(country="BE")
-    state = gateways.gateway().create_account(expert_id=expert.id, email="x@example.be", country="BE")
-    session.add(ConnectedAccount(expert_id=expert.id, account_id=state.account_id))
-    session.commit()
-    fake.complete_onboarding(state.account_id)
-    event = fake.events("account.updated")[-1]
-
-    forged = deliver(client, event, secret="whsec_not_the_right_one")
-    unsigned = client.post("/webhooks/stripe", data=json.dumps(event), content_type="application/json")
-
-    for response in (forged, unsigned):
-        assert response.status_code == 400 and response.mimetype == "application/problem+json"
-        assert "Stripe-Signature" in response.json["errors"]
-    assert not session.get(ConnectedAccount, expert.id, populate_existing=True).transfers_enabled
-    assert session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == 0
-
-
-def test_an_older_account_event_arriving_late_is_ignored(client, session, fake):
-    expert = ApprovedExpertFactory(country="BE")
-    state = gateways.gateway().create_account(expert_id=expert.id, email="x@example.be", country="BE")
-    session.add(ConnectedAccount(expert_id=expert.id, account_id=state.account_id))
-    session.commit()
-    fake.complete_onboarding(state.account_id)
-    enabled = fake.events("account.updated")[-1]
-    older = json.loads(json.dumps(enabled))
-    older["id"], older["created"] = "evt_older", enabled["created"] - 60
-    older["data"]["object"]["capabilities"]["transfers"] = "inactive"
-
-    assert deliver(client, enabled).json["outcome"] == "applied"
-    assert deliver(client, older).json["outcome"] == "ignored"
-    assert session.get(ConnectedAccount, expert.id, populate_existing=True).transfers_enabled
-
-
-def test_a_reversed_transfer_reverses_its_item_and_the_money_is_payable_again(client, session, fake, finance):
-    expert = stripe_expert(session, fake, 1_200)
-    batch = approved_batch(finance)
-    submission.submit(finance[0], batch.id)
-    item = session.scalar(sa.select(PayoutItem))
-    gateways.gateway()._client.v1.transfers.reversals.create(item.provider_ref)  # as Stripe's dashboard would
-    event = fake.events("transfer.reversed")[-1]
-
-    assert deliver(client, event).json["outcome"] == "applied"
-    assert deliver(client, event).json["outcome"] == "duplicate"
-
-    assert session.get(PayoutItem, item.id, populate_existing=True).status == ItemStatus.REVERSED
-    assert balance(session, "expert_payable", expert.id) == -1_200 and balance(session, "cash", None) == 0
-    assert books.check_invariants().breaches == []
-
-
 def test_the_finance_pages_submit_a_batch_and_show_each_items_outcome(client, session, fake, finance):
     paid = stripe_expert(session, fake, 1_000)
     batch = approved_batch(finance)
@@ -384,63 +260,6 @@ def test_the_finance_pages_submit_a_batch_and_show_each_items_outcome(client, se
 
 
 # --- What the review found -------------------------------------------------------------------------------
-
-def test_the_sepa_file_waits_until_every_sepa_line_is_in_it(session, fake, finance):
-    first, second = sepa_expert(session, 1_000), sepa_expert(session, 2_000)
-    batch = approved_batch(finance)
-    submission.submit(finance[0], batch.id, budget_seconds=0)  # the click's time ran out before any line
-    assert session.get(PayoutBatch, batch.id, populate_existing=True).status == BatchStatus.SUBMITTING
-    lines = session.scalars(sa.select(PayoutItem).order_by(PayoutItem.id)).all()
-    assert [line.status for line in lines] == [ItemStatus.PENDING, ItemStatus.PENDING]
-    submission._mark(lines[0].id, "EUR")  # one line marked, the other still waiting
-    with pytest.raises(submission.Conflict):
-        submission.sepa_file(finance[1], batch.id)
-    with pytest.raises(submission.Conflict):
-        submission.confirm_sepa(finance[1], batch.id)
-    assert balance(session, "cash", None) == 0
-
-    submission.resume()
-    assert len(ET.fromstring(submission.sepa_file(finance[1], batch.id)).findall(  # noqa: S314 - our own output
-        ".//{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}CdtTrfTxInf")) == 2
-    assert submission.confirm_sepa(finance[1], batch.id) == 2
-    assert balance(session, "expert_in_transit", first.id) == balance(session, "expert_in_transit", second.id) == 0
-    assert balance(session, "cash", None) == -3_000
-
-
-def test_a_sepa_line_returned_after_the_bank_executed_it_is_payable_again(client, session, fake, finance):
-    expert = sepa_expert(session, 1_500)
-    batch = approved_batch(finance)
-    submission.submit(finance[0], batch.id)
-    submission.confirm_sepa(finance[1], batch.id)
-    item = session.scalar(sa.select(PayoutItem))
-    csrf = log_in(client, finance[1].email)
-
-    response = client.post(f"/api/v1/payout-items/{item.id}/return", json={"reason": "AC04 closed account"},
-                           headers={"X-CSRFToken": csrf})
-
-    assert response.status_code == 200 and response.json["status"] == "reversed"
-    assert balance(session, "expert_payable", expert.id) == -1_500 and balance(session, "cash", None) == 0
-    assert books.check_invariants().breaches == []
-
-
-def test_a_reversal_arriving_before_its_payment_is_recorded_waits_for_it(client, session, fake, finance):
-    expert = stripe_expert(session, fake, 1_200)
-    batch = submitting_batch(session, finance)
-    item_id = session.scalar(sa.select(PayoutItem.id))
-    crashed(session, batch.id, "called", item_id)
-    transfer = fake.transfers()[0]
-    gateways.gateway()._client.v1.transfers.reversals.create(transfer["id"])
-    event = fake.events("transfer.reversed")[-1]
-
-    early = deliver(client, event)
-    assert early.status_code == 409 and session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == 0
-
-    submission.run(batch.id)  # the run records the payment...
-    assert deliver(client, event).json["outcome"] == "applied"  # ...and Stripe's next delivery reverses it
-    assert session.get(PayoutItem, item_id, populate_existing=True).status == ItemStatus.REVERSED
-    assert balance(session, "expert_payable", expert.id) == -1_200 and balance(session, "cash", None) == 0
-
-
 def test_a_rejected_stripe_key_pauses_the_submission_without_an_error_page(client, session, finance, app):
     with FakeStripe(api_key="sk_test_the_right_one") as server:
         gateways.set_gateway(app, gateways.StripeGateway("sk_test_right_for_accounts", DEFAULT_WEBHOOK_SECRET,
@@ -473,11 +292,3 @@ def test_huge_ids_are_not_found_and_a_huge_conversation_number_is_refused(client
     refused = client.post(f"/api/v1/brands/{admin.brand_id}/disputes",
                           json={"conversation_id": 2**64, "reason": "x" * 5}, headers={"X-CSRFToken": csrf})
     assert refused.status_code == 422 and "conversation_id" in refused.json["errors"]
-
-
-def test_a_plain_link_to_stripe_onboarding_creates_no_account(client, session, fake):
-    expert = ApprovedExpertFactory(country="BE")
-    log_in(client, session.get(User, expert.user_id).email)
-    response = client.get("/expert/earnings/stripe")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/expert/earnings")
-    assert session.get(ConnectedAccount, expert.id) is None and fake.accounts() == []

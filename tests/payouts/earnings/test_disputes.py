@@ -12,7 +12,7 @@ from marketplace.accounts.models import AuditEvent, Role, User
 from marketplace.brands.models import BrandRole
 from marketplace.payouts.earnings import disputes
 from marketplace.payouts.earnings import services as earnings
-from marketplace.payouts.ledger import books
+from marketplace.payouts.ledger import checks
 from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
 from tests.conftest import log_in
 from tests.factories import MembershipFactory, UserFactory
@@ -48,7 +48,7 @@ def test_a_disputed_chat_stays_held_past_its_hold_until_finance_decides(session,
     assert (released.status, released.decision) == (EarningStatus.PAYABLE, "released")
     assert owed(earning_expert(session, earning)) == {"expert_held": 0, "expert_payable": 160, "expert_in_transit": 0}
     assert disputes.waiting_review(finance) == []
-    assert books.check_invariants().breaches == []
+    assert checks.check_invariants().breaches == []
 
 
 def earning_expert(session, earning: Earning):
@@ -76,7 +76,7 @@ def test_an_upheld_dispute_reverses_the_earning_with_new_transactions(session, s
     assert receivable == 0  # the brand is not charged
     with pytest.raises(disputes.Conflict):
         disputes.reverse(finance, earning.id, "again")
-    assert books.check_invariants().breaches == []
+    assert checks.check_invariants().breaches == []
     kinds = set(session.scalars(sa.select(AuditEvent.kind)))
     assert {"earning_disputed", "earning_reversed"} <= kinds
 
@@ -89,7 +89,7 @@ def test_a_payable_earning_is_reversed_with_its_release(session, shop, people):
     disputes.reverse(finance, earning.id, "Fraud: the visitor is the expert's own phone")
 
     assert owed(earning_expert(session, earning)) == {"expert_held": 0, "expert_payable": 0, "expert_in_transit": 0}
-    assert books.check_invariants().breaches == []
+    assert checks.check_invariants().breaches == []
 
 
 def test_only_held_chats_of_ones_own_brand_are_disputed_by_its_admins(session, shop, people):

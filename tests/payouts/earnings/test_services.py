@@ -15,7 +15,7 @@ from marketplace.experts.models import ExpertProfile
 from marketplace.notifications.models import Notification
 from marketplace.payouts import jobs
 from marketplace.payouts.earnings import services as earnings
-from marketplace.payouts.ledger import books
+from marketplace.payouts.ledger import books, checks
 from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
 from marketplace.routing import history, networks
 from marketplace.routing.models import Conversation, ConversationStatus, EndReason
@@ -64,7 +64,7 @@ def test_an_answered_chat_earns_price_less_commission_plus_bonus_once(session, s
     assert by_chat[plain.id].expert_cents == 160
     assert by_chat[rated.id].status == EarningStatus.HELD and by_chat[rated.id].currency == "EUR"
     assert owed(expert) == {"expert_held": 370, "expert_payable": 0, "expert_in_transit": 0}
-    assert books.check_invariants().breaches == []
+    assert checks.check_invariants().breaches == []
 
 
 def test_unanswered_chats_and_chats_still_open_to_rating_are_not_earned(session, shop):
@@ -95,7 +95,7 @@ def test_earnings_become_payable_after_the_hold_unless_a_check_flagged_them(sess
     assert statuses == {(): EarningStatus.PAYABLE, ("short_chat",): EarningStatus.HELD}
     assert owed(expert) == {"expert_held": 160, "expert_payable": 160, "expert_in_transit": 0}
     assert earnings.release_due(NOW + dt.timedelta(days=15)) == 0  # released once
-    assert books.check_invariants().breaches == []
+    assert checks.check_invariants().breaches == []
 
 
 def test_one_visitor_chatting_again_and_again_with_one_expert_is_flagged(session, shop):
@@ -121,7 +121,7 @@ def test_the_ledger_check_finds_a_broken_transaction_and_tells_ops(session, shop
     session.add(LedgerEntry(transaction_id=broken.id, account_kind="cash", owner_id=None, currency="EUR",
                             amount_cents=7))
     session.commit()
-    found = books.check_invariants().breaches
+    found = checks.check_invariants().breaches
     assert f"transaction {broken.id} sums to 7" in found and "the ledger sums to 7 EUR" in found
     assert jobs.check_ledger()["breaches"] == len(found)
     alert = session.scalar(sa.select(Notification).where(Notification.user_id == ops.id))
