@@ -299,8 +299,8 @@ def bench_batch(args, workdir: Path) -> dict:
     revision = benchlib.migrate(app)
     from marketplace.accounts.models import User
     from marketplace.database import db
-    from marketplace.payouts import batches
-    from marketplace.payouts import ledger as books
+    from marketplace.payouts.batches import services as batches
+    from marketplace.payouts.ledger import checks
 
     log(f"[batch] seeding {args.experts} experts and the ledger of {args.chats:,} answered chats")
     with app.app_context():
@@ -315,7 +315,7 @@ def bench_batch(args, workdir: Path) -> dict:
         for run in range(args.repeat):
             queries.listening = run == 0
             batch = draft.time(lambda: batches.create_draft(creator, CURRENCY, args.minimum_cents))
-            found = check.time(books.check_invariants)
+            found = check.time(checks.check_invariants)
             queries.listening = False
             _, listed = batches.batch_items(creator, batch.id)
             items = {"items": len(listed), "total_cents": sum(item.amount_cents for item in listed),
@@ -394,7 +394,7 @@ class Crashes:
 
 def timed_gateway(fake_url: str, timeout: float):
     """The app's Stripe gateway on the fake, adding up the time its transfer calls take."""
-    from marketplace.payouts import gateway as gateways
+    from marketplace.payouts.rails import gateway as gateways
     from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET
 
     class TimedStripeGateway(gateways.StripeGateway):
@@ -489,7 +489,7 @@ class Soak:
         from marketplace.core import ledger
         from marketplace.core import rates as pricing
         from marketplace.database import db
-        from marketplace.payouts import ledger as books
+        from marketplace.payouts.ledger import books
 
         for expert_id in rng.sample(sorted(self.accounts), rng.randint(1, 4)):
             price = rng.randint(50, 30_000)
@@ -506,7 +506,7 @@ class Soak:
         import sqlalchemy as sa
 
         from marketplace.database import db, utcnow
-        from marketplace.payouts import batches
+        from marketplace.payouts.batches import services as batches
         from marketplace.payouts.models import BatchStatus, PayoutBatch, PayoutItem
 
         batch_id = batches.create_draft(self.finance(0), CURRENCY, 0).id
@@ -541,7 +541,7 @@ class Soak:
         """Run the batch with the crash hook; after each crash or unfinished pass, restart (roll back, a fresh
         session, then `resume()`, `run` again, or both at once) until it is no longer submitting; its status."""
         from marketplace.database import db
-        from marketplace.payouts import submission
+        from marketplace.payouts.batches import submission
         from marketplace.payouts.models import PayoutBatch
 
         for restart in range(MAX_RESTARTS):
@@ -572,7 +572,7 @@ class Soak:
     def two_runners(self, batch_id: int) -> None:
         """The resume job and a second runner (a finance user's click) carry the batch at the same time."""
         from marketplace.database import db
-        from marketplace.payouts import submission
+        from marketplace.payouts.batches import submission
 
         failures: list[BaseException] = []
 
@@ -613,7 +613,7 @@ class Soak:
         import sqlalchemy as sa
 
         from marketplace.database import db
-        from marketplace.payouts import ledger as books
+        from marketplace.payouts.ledger import books, checks
         from marketplace.payouts.models import ItemStatus, LedgerEntry, PayoutItem
 
         transfers = self.fake.transfers()
@@ -667,7 +667,7 @@ class Soak:
             "answers_replayed_by_key": sum(record.replayed for record in requests),
             "answers_key_in_use": sum(record.status == 409 for record in requests),
             "cash_out_equals_transfers": -int(cash) == sum(transfer["amount"] for transfer in transfers),
-            "ledger_breaches": books.check_invariants().breaches,
+            "ledger_breaches": checks.check_invariants().breaches,
             "examples": {**examples, "experts": unequal[:5]},
         }
 
@@ -677,11 +677,11 @@ def soak_shard(args, workdir: Path, shard: int, shards: int) -> dict:
     import logging
 
     from marketplace.database import db
-    from marketplace.payouts import gateway as gateways
+    from marketplace.payouts.rails import gateway as gateways
     from tests.stripe_fake import FakeStripe
 
     # Unknown outcomes are expected here by the thousand: keep the log for errors.
-    logging.getLogger("marketplace.payouts.submission").setLevel(logging.ERROR)
+    logging.getLogger("marketplace.payouts.batches.submission").setLevel(logging.ERROR)
     app = make_app(f"sqlite:///{workdir / f'payouts-soak-{shard}.db'}")
     revision = benchlib.migrate(app)
     runs = range(shard, args.soak, shards)

@@ -21,7 +21,7 @@ from marketplace.database import db, utcnow
 from marketplace.experts import enrolments, quiz_attempts, vetting
 from marketplace.experts import services as experts
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
-from marketplace.payouts import earnings
+from marketplace.payouts.earnings import services as earnings
 from marketplace.routing import history
 from marketplace.shifts import slots as shifts
 

@@ -5,20 +5,25 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
-    from marketplace.payouts import api, earnings, jobs, models, statement_views, views  # noqa: F401 - models: the tables belong to the app
+    from marketplace.payouts import jobs, models  # noqa: F401 - models: the tables belong to the app
+    from marketplace.payouts.batches import api as batch_api
+    from marketplace.payouts.batches import views as batch_views
+    from marketplace.payouts.earnings import api as earning_api
+    from marketplace.payouts.earnings import services as earnings
+    from marketplace.payouts.earnings import views as earning_views
+    from marketplace.payouts.rails import api as rail_api
+    from marketplace.payouts.rails import views as rail_views
+    from marketplace.payouts.reports import views as report_views
+    from marketplace.payouts.statements import views as statement_views
     from marketplace.scheduler import register_job
     from marketplace.web import register_home
 
-    app.register_blueprint(views.blueprint)
-    app.register_blueprint(views.expert_pages)
-    app.register_blueprint(api.api)
-    app.register_blueprint(api.hooks)
-    app.register_blueprint(statement_views.blueprint)
-    from marketplace.payouts import report_views
-    app.register_blueprint(report_views.blueprint)
-    app.register_blueprint(report_views.api)
+    for blueprint in (batch_views.blueprint, batch_api.api, earning_views.blueprint, earning_api.api,
+                      rail_views.blueprint, rail_api.api, rail_api.hooks, statement_views.blueprint,
+                      report_views.blueprint, report_views.api):
+        app.register_blueprint(blueprint)
     register_home(app, Role.FINANCE, "payouts.home")
-    app.jinja_env.globals["payout_status"] = views.status_label
+    app.jinja_env.globals["payout_status"] = batch_views.status_label
     app.jinja_env.globals["earning_flag_reasons"] = earnings.flag_reasons
     for job in (jobs.EARN, jobs.RELEASE, jobs.SUBMIT, jobs.CHECK):
         register_job(app, job)

@@ -10,14 +10,15 @@ from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import Role
 from marketplace.database import db
 from marketplace.notifications import services as notifications
-from marketplace.payouts import earnings, submission
-from marketplace.payouts import ledger as books
+from marketplace.payouts.batches import submission
+from marketplace.payouts.earnings import services as earnings
+from marketplace.payouts.ledger import checks
 from marketplace.scheduler import Job
 
 
 def check_ledger() -> dict[str, int]:
     """Check the ledger's invariants; every ops user is told at once when anything does not add up."""
-    check = books.check_invariants()
+    check = checks.check_invariants()
     if check.breaches:
         for user in accounts.users_with_role(Role.OPS):
             with in_language_of(user):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts.models import Role, User
 from marketplace.brands.models import Brand, RateCard
-from marketplace.payouts import gateway as gateways
+from marketplace.payouts.rails import gateway as gateways
 from tests.factories import BrandFactory, UserFactory
 from tests.payouts.money import TIMEOUT
 from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET, FakeStripe

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 
 from marketplace.core import ledger
 from marketplace.experts.models import ExpertProfile, PayoutDetails
-from marketplace.payouts import batches
-from marketplace.payouts import gateway as gateways
-from marketplace.payouts import ledger as books
+from marketplace.payouts.batches import services as batches
+from marketplace.payouts.ledger import books
 from marketplace.payouts.models import BatchStatus, ConnectedAccount, PayoutBatch
+from marketplace.payouts.rails import gateway as gateways
 from marketplace.sealing import seal
 from tests.factories import ApprovedExpertFactory
 from tests.stripe_fake import FakeStripe

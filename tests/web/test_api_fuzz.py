@@ -43,8 +43,8 @@ from marketplace.capacity import pool
 from marketplace.database import db
 from marketplace.experts import presence
 from marketplace.extensions import limiter, socketio
-from marketplace.payouts import batches
-from marketplace.payouts import gateway as gateways
+from marketplace.payouts.batches import services as batches
+from marketplace.payouts.rails import gateway as gateways
 from marketplace.routing import conversations
 from marketplace.web.openapi import build_spec
 from tests.conftest import BACKENDS, Outbox, committed_database_app, csrf_token_from, make_app

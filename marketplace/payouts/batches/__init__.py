@@ -1,0 +1,1 @@
+"""Payout batches: drafted, approved, submitted item by item, and settled by what the rails report."""

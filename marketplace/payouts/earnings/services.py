@@ -1,0 +1,226 @@
+"""Earnings: each answered chat earns its expert the brand's price at acceptance, less the commission, plus
+the bonuses that apply; held for the hold period, then payable.
+
+A chat is earned once the visitor has had `PAYOUT_RATING_GRACE_MINUTES` to rate it (a rating bonus needs
+the rating), by the scheduler's minute; the unique conversation id makes a second pass change nothing.
+Fraud checks run then: an earning they flag stays held for ops to look at instead of becoming payable.
+Disputed or fraudulent earnings are reversed by a new ledger transaction, never edited (rule 10).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts.models import User
+from marketplace.brands import rates
+from marketplace.brands import services as brands
+from marketplace.core import ledger
+from marketplace.core import rates as pricing
+from marketplace.database import db, utcnow
+from marketplace.experts import services as experts
+from marketplace.payouts.ledger import books
+from marketplace.payouts.models import Earning, EarningStatus
+from marketplace.routing import history
+
+LOOK_BACK = dt.timedelta(hours=6)  # how far before the newest earned close a pass looks again
+FIRST_LOOK_BACK = dt.timedelta(days=35)  # with no earning yet, a pass starts this far back (older: a backfill)
+BATCH = 1_000  # chats a pass earns at most, so a pass stays short; the next minute's goes on
+SHORT_CHAT = dt.timedelta(seconds=20)  # answered and closed faster than this: implausibly short
+REPEAT_WINDOW = dt.timedelta(days=30)
+REPEAT_LIMIT = 5  # one visitor with one expert more often than this in the window: suspicious
+
+# Each fraud check by its code: a short name, and the sentence its figures go into (when it kept them).
+FLAGS = {
+    "short_chat": (_l("implausibly short chat"),
+                   _l("implausibly short chat: answered and closed within %(seconds)d seconds")),
+    "repeat_pair": (_l("same visitor again and again"),
+                    _l("same visitor again and again: %(chats)d chats with this expert in %(days)d days")),
+    "same_network": (_l("visitor on the expert's network"), None),
+}
+
+
+def fraud_flags(chat: history.AnsweredChat) -> dict[str, dict[str, int]]:
+    """The checks an answered chat fails, each with its figures (the caller records them; they hold the
+    earning for review)."""
+    flags: dict[str, dict[str, int]] = {}
+    lasted = chat.closed_at - chat.first_reply_at
+    if lasted < SHORT_CHAT:
+        flags["short_chat"] = {"seconds": max(0, int(lasted.total_seconds()))}
+    if chat.visitor_network and chat.visitor_network == chat.expert_network:
+        flags["same_network"] = {}
+    chats = history.chats_between(chat.expert_id, chat.visitor_token_hash, chat.closed_at - REPEAT_WINDOW)
+    if chats > REPEAT_LIMIT:
+        flags["repeat_pair"] = {"chats": chats, "days": REPEAT_WINDOW.days}
+    return flags
+
+
+def flag_reason(code: str, params: dict[str, Any] | None = None) -> str:
+    """A fraud check in the reader's language, with its figures when it kept them."""
+    if code not in FLAGS:
+        return code
+    name, sentence = FLAGS[code]
+    return str(sentence % params if sentence is not None and params else name)
+
+
+def flag_reasons(earning: Earning) -> list[dict[str, Any]]:
+    """Why a fraud check holds the earning: each flag's code, figures and words in the reader's language."""
+    kept = earning.flag_params or {}
+    return [{"code": code, "params": kept.get(code, {}), "text": flag_reason(code, kept.get(code))}
+            for code in earning.flags or ()]
+
+
+def _price(chat: history.AnsweredChat, card) -> tuple[int, int, int]:
+    """Price, commission and bonus of a chat, on the card in effect when it was accepted."""
+    commission_bps = card.commission_bps if card is not None else pricing.DEFAULT_COMMISSION_BPS
+    rules = pricing.parse_bonus_rules(card.bonus_rules) if card is not None else []
+    reply_s = (chat.first_reply_at - chat.accepted_at).total_seconds()
+    bonus = pricing.bonus_cents(rules, rating=chat.rating, first_reply_seconds=reply_s)
+    return chat.rate_cents, pricing.commission_cents(chat.rate_cents, commission_bps), bonus
+
+
+def earn(chat: history.AnsweredChat, card, currency: str, now: dt.datetime) -> Earning | None:
+    """Record one chat's earning and its ledger transaction, in a savepoint of the caller's transaction (the
+    caller commits); None if it was earned before, leaving nothing of this attempt behind."""
+    price, commission, bonus = _price(chat, card)
+    hold = dt.timedelta(days=current_app.config["PAYOUT_HOLD_DAYS"])
+    flags = fraud_flags(chat)
+    savepoint = db.session.begin_nested()
+    try:
+        posted = None  # a free chat (a price of 0, no bonus) still counts as answered; nothing moves in the ledger
+        if price + bonus:
+            posted = books.post(ledger.earning(chat.brand_id, chat.expert_id, price, commission, bonus, currency),
+                                memo=f"chat {chat.conversation_id}")
+        earning = Earning(conversation_id=chat.conversation_id, brand_id=chat.brand_id, expert_id=chat.expert_id,
+                          rate_card_id=chat.rate_card_id, currency=currency, price_cents=price,
+                          commission_cents=commission, bonus_cents=bonus, expert_cents=price + bonus - commission,
+                          closed_at=chat.closed_at, earned_at=now, hold_until=chat.closed_at + hold,
+                          status=EarningStatus.HELD, flags=list(flags), flag_params=flags, transaction_id=posted)
+        db.session.add(earning)
+        db.session.flush()
+    except IntegrityError:
+        savepoint.rollback()  # another pass earned it first: nothing changes (rule 11)
+        return None
+    savepoint.commit()
+    return earning
+
+
+def record_earnings(now: dt.datetime | None = None) -> int:
+    """Earn every answered chat closed long enough ago to be rated; safe to run again and again, and at once
+    with another pass. One transaction a pass (a savepoint a chat), so a pass costs one commit."""
+    now = now or utcnow()
+    until = now - dt.timedelta(minutes=current_app.config["PAYOUT_RATING_GRACE_MINUTES"])
+    newest = db.session.scalar(sa.select(sa.func.max(Earning.closed_at)))
+    since = (newest - LOOK_BACK) if newest is not None else now - FIRST_LOOK_BACK
+    chats = history.answered_chats_closed(since, until, limit=BATCH)
+    done = set(db.session.scalars(sa.select(Earning.conversation_id).where(
+        Earning.conversation_id.in_([chat.conversation_id for chat in chats])))) if chats else set()
+    cards = rates.cards_by_id({chat.rate_card_id for chat in chats if chat.rate_card_id})
+    currencies = {brand.id: brand.currency for brand in brands.brands_by_id({c.brand_id for c in chats}).values()}
+    earned = 0
+    for chat in chats:
+        if chat.conversation_id in done:
+            continue
+        if earn(chat, cards.get(chat.rate_card_id), currencies[chat.brand_id], now) is not None:
+            earned += 1
+    db.session.commit()
+    return earned
+
+
+def needs_review(earning: Earning) -> bool:
+    """A fraud check flagged it or the brand disputed it: it stays held until finance or ops decide."""
+    return bool(earning.flags) or earning.disputed_at is not None
+
+
+RELEASE_CHUNK = 500  # earnings released per commit
+
+
+def release_due(now: dt.datetime | None = None) -> int:
+    """Held earnings past their hold become payable, each by its own ledger transaction, unless flagged or
+    disputed and not yet released by a review. A compare-and-set on the status makes a concurrent pass
+    release each earning once."""
+    now = now or utcnow()
+    releasable = sa.and_(Earning.status == EarningStatus.HELD, sa.or_(
+        sa.and_(sa.cast(Earning.flags, sa.Text) == "[]", Earning.disputed_at.is_(None)),
+        Earning.decision == "released"))
+    due = db.session.execute(sa.select(Earning.id, Earning.expert_id, Earning.expert_cents, Earning.currency)
+                             .where(releasable, Earning.hold_until <= now).order_by(Earning.id)).all()
+    released = 0
+    for number, (earning_id, expert_id, cents, currency) in enumerate(due, start=1):
+        moved = db.session.execute(sa.update(Earning).where(Earning.id == earning_id, releasable)  # not disputed since
+                                   .values(status=EarningStatus.PAYABLE)
+                                   .execution_options(synchronize_session=False)).rowcount
+        if moved == 1 and cents:
+            release_id = books.post(ledger.release(expert_id, cents, currency), f"earning {earning_id}")
+            db.session.execute(sa.update(Earning).where(Earning.id == earning_id).values(released_by_id=release_id)
+                               .execution_options(synchronize_session=False))
+        released += moved
+        if number % RELEASE_CHUNK == 0:
+            db.session.commit()
+    db.session.commit()
+    return released
+
+
+@dataclass(frozen=True)
+class BrandLine:
+    brand_id: int
+    currency: str
+    chats: int
+    earned_cents: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    """An expert's money in one currency."""
+
+    currency: str
+    held_cents: int
+    payable_cents: int
+    in_transit_cents: int
+    paid_cents: int
+
+
+@dataclass(frozen=True)
+class EarningsSummary:
+    totals: list[Totals]  # one per currency the expert earned in
+    by_brand: list[BrandLine]
+    recent: list[Earning]
+    next_payout: dt.date  # the next payout day (payable money is paid then)
+
+
+def next_payout_day(today: dt.date, weekday: int) -> dt.date:
+    """The next payout day strictly after today (today's batch may already have run)."""
+    return today + dt.timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def own_earnings(actor: User, *, recent: int = 20) -> EarningsSummary:
+    """The calling expert's money per currency (held, payable, in transit, paid), per brand, latest chats."""
+    profile = experts.own_profile(actor)
+    owed = books.expert_balances(profile.id)
+    counted = Earning.status != EarningStatus.REVERSED
+    by_brand = [BrandLine(brand_id, currency, chats, int(cents)) for brand_id, currency, chats, cents in
+                db.session.execute(
+                    sa.select(Earning.brand_id, Earning.currency, sa.func.count(), sa.func.sum(Earning.expert_cents))
+                    .where(Earning.expert_id == profile.id, counted)
+                    .group_by(Earning.brand_id, Earning.currency)
+                    .order_by(sa.func.sum(Earning.expert_cents).desc()))]
+    earned = dict(db.session.execute(
+        sa.select(Earning.currency, sa.func.sum(Earning.expert_cents)).where(Earning.expert_id == profile.id, counted)
+        .group_by(Earning.currency)).all())
+    latest = list(db.session.scalars(sa.select(Earning).where(Earning.expert_id == profile.id)
+                                     .order_by(Earning.closed_at.desc(), Earning.id.desc()).limit(recent)))
+    db.session.commit()
+    totals = []
+    for currency in sorted(set(earned) | set(owed)):
+        money = owed.get(currency, {"expert_held": 0, "expert_payable": 0, "expert_in_transit": 0})
+        held, payable, transit = money["expert_held"], money["expert_payable"], money["expert_in_transit"]
+        paid = int(earned.get(currency, 0)) - held - payable - transit
+        totals.append(Totals(currency, held, payable, transit, paid))
+    return EarningsSummary(totals, by_brand, latest,
+                           next_payout_day(utcnow().date(), current_app.config["PAYOUT_WEEKDAY"] % 7))

@@ -1,0 +1,34 @@
+"""The expert's way to Stripe: the onboarding page that creates their connected account and sends them there."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+from marketplace.database import db
+from marketplace.errors import DomainError
+from marketplace.payouts.forms import ActionForm
+from marketplace.payouts.rails import connect
+from marketplace.web.roles import role_required
+
+blueprint = Blueprint("rails", __name__)
+
+
+@blueprint.route("/expert/earnings/stripe", methods=["GET", "POST"])
+@role_required("expert")
+def stripe_onboarding():
+    """Send the expert to Stripe's onboarding (a POST from the page; a GET when Stripe's link expired)."""
+    if request.method == "POST" and not ActionForm().validate_on_submit():
+        abort(400, description=gettext("The form expired: open the page again."))
+    if request.method == "GET" and connect.own_account(current_user) is None:  # a link only resumes
+        return redirect(url_for("earnings.own_earnings"))
+    try:
+        address = connect.start_onboarding(
+            current_user, refresh_url=url_for("rails.stripe_onboarding", _external=True),
+            return_url=url_for("earnings.own_earnings", stripe="done", _external=True))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("earnings.own_earnings"))
+    return redirect(address)

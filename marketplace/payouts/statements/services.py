@@ -1,0 +1,392 @@
+"""Statements and invoices, what they say: the expert's monthly statement with its self-billing invoice, the
+expert's yearly income, the brand's monthly invoice (`documents` writes them as PDF and CSV).
+
+A chat belongs to the calendar month, on the platform's clock (BABEL_DEFAULT_TIMEZONE), in which it closed,
+so the same chat is in the same month on the expert's statement and on the brand's invoice. Reversed earnings
+count nowhere; the statement lists them apart. A month that is not over gives a provisional document (no
+invoice date, nothing issued); a month not yet begun is refused. Invoices are numbered AF-<expert>-<YYYY-MM>
+(self-billing) and F-<brand>-<YYYY-MM>, and dated the first day after their month, so a document downloaded
+again is the same document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts.models import Role, User
+from marketplace.brands import services as brands
+from marketplace.brands.models import Brand
+from marketplace.core import rates as pricing
+from marketplace.database import db, utcnow
+from marketplace.errors import Forbidden, InvalidInput
+from marketplace.experts import services as experts
+from marketplace.payouts.models import Earning, EarningStatus
+
+FIRST_YEAR = 2000  # nothing was earned before; older periods are refused as typos
+COUNTED = Earning.status != EarningStatus.REVERSED
+
+
+# Periods and money as plain values.
+
+@dataclass(frozen=True, order=True)
+class Month:
+    year: int
+    month: int
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    def next(self) -> Month:
+        return Month(self.year + self.month // 12, self.month % 12 + 1)
+
+    def start(self, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+        return dt.datetime(self.year, self.month, 1, tzinfo=zone)
+
+    @classmethod
+    def of(cls, instant: dt.datetime, zone: zoneinfo.ZoneInfo) -> Month:
+        local = instant.astimezone(zone)
+        return cls(local.year, local.month)
+
+
+def months_between(first: Month, last: Month) -> list[Month]:
+    months = [first]
+    while months[-1] < last:
+        months.append(months[-1].next())
+    return months
+
+
+def check_month(year: int, month: int, current: Month) -> Month:
+    """The month if it may have a statement (begun, from FIRST_YEAR on); InvalidInput naming the field if not."""
+    if not 1 <= month <= 12:
+        raise InvalidInput(_l("The month must be from 01 to 12."), "month")
+    if not FIRST_YEAR <= year <= 9999:
+        raise InvalidInput(_l("The year must be from %(first)d to %(last)d.", first=FIRST_YEAR, last=current.year),
+                           "year")
+    if Month(year, month) > current:
+        raise InvalidInput(_l("This month has not begun yet: choose %(month)s or earlier.", month=str(current)),
+                           "month")
+    return Month(year, month)
+
+
+def check_year(year: int, current: Month) -> int:
+    if not FIRST_YEAR <= year <= current.year:
+        raise InvalidInput(_l("The year must be from %(first)d to %(last)d.", first=FIRST_YEAR, last=current.year),
+                           "year")
+    return year
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """"2026-03" as (2026, 3); InvalidInput naming the month when it is not written YYYY-MM."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text or "")
+    if match is None:
+        raise InvalidInput(_l("Write the month as YYYY-MM, e.g. 2026-03."), "month")
+    return int(match[1]), int(match[2])
+
+
+def parse_year(text: str) -> int:
+    if re.fullmatch(r"\d{1,6}", text or "") is None:
+        raise InvalidInput(_l("Write the year as YYYY, e.g. 2026."), "year")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """What a set of earnings in one currency adds up to."""
+
+    currency: str
+    chats: int = 0
+    price_cents: int = 0
+    commission_cents: int = 0
+    bonus_cents: int = 0
+    net_cents: int = 0  # to the expert: price + bonus - commission
+
+    def __add__(self, other: Amounts) -> Amounts:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return Amounts(self.currency, self.chats + other.chats, self.price_cents + other.price_cents,
+                       self.commission_cents + other.commission_cents, self.bonus_cents + other.bonus_cents,
+                       self.net_cents + other.net_cents)
+
+    @classmethod
+    def of(cls, earning: Earning) -> Amounts:
+        return cls(earning.currency, 1, earning.price_cents, earning.commission_cents, earning.bonus_cents,
+                   earning.expert_cents)
+
+
+def by_currency(amounts: Iterable[Amounts]) -> list[Amounts]:
+    """The amounts summed per currency, in currency order."""
+    totals: dict[str, Amounts] = {}
+    for item in amounts:
+        totals[item.currency] = totals.get(item.currency, Amounts(item.currency)) + item
+    return [totals[currency] for currency in sorted(totals)]
+
+
+def vat_cents(subtotal_cents: int, vat_bps: int) -> int:
+    """VAT on an amount, rounded half up to the cent: the platform's one rounding rule, that of commissions."""
+    return pricing.commission_cents(subtotal_cents, vat_bps)
+
+
+@dataclass(frozen=True)
+class Platform:
+    legal_name: str
+    address: str
+    siret: str
+    vat_number: str
+
+
+def _platform() -> Platform:
+    config = current_app.config
+    return Platform(config["PLATFORM_LEGAL_NAME"], config["PLATFORM_ADDRESS"], config["PLATFORM_SIRET"],
+                    config["PLATFORM_VAT_NUMBER"])
+
+
+def _zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def _sums(conditions: Sequence[sa.ColumnElement[bool]], bounds: Sequence[dt.datetime]) -> dict[int, list[Amounts]]:
+    """Counted earnings summed per interval [bounds[i], bounds[i + 1]) and currency, by interval index."""
+    bucket = sa.case(*[(Earning.closed_at < bound, index) for index, bound in enumerate(bounds[1:])])
+    # The bucket is computed in a subquery and grouped outside: PostgreSQL would not see the CASE of the
+    # select list and that of GROUP BY, each with its own parameters, as the same expression.
+    rows = sa.select(bucket.label("bucket"), Earning.currency, Earning.price_cents, Earning.commission_cents,
+                     Earning.bonus_cents, Earning.expert_cents).where(
+        *conditions, COUNTED, Earning.closed_at >= bounds[0], Earning.closed_at < bounds[-1]).subquery()
+    found: dict[int, list[Amounts]] = {}
+    for index, currency, chats, price, commission, bonus, net in db.session.execute(
+            sa.select(rows.c.bucket, rows.c.currency, sa.func.count(), sa.func.sum(rows.c.price_cents),
+                      sa.func.sum(rows.c.commission_cents), sa.func.sum(rows.c.bonus_cents),
+                      sa.func.sum(rows.c.expert_cents))
+            .group_by(rows.c.bucket, rows.c.currency).order_by(rows.c.bucket, rows.c.currency)):
+        found.setdefault(index, []).append(
+            Amounts(currency, chats, int(price), int(commission), int(bonus), int(net)))
+    return found
+
+
+@dataclass(frozen=True)
+class MonthTotals:
+    month: Month
+    totals: list[Amounts]  # per currency
+
+
+def _months_with_earnings(conditions: Sequence[sa.ColumnElement[bool]], zone: zoneinfo.ZoneInfo,
+                          ) -> list[MonthTotals]:
+    """The months with counted earnings, newest first, with their totals per currency."""
+    first, last = db.session.execute(sa.select(sa.func.min(Earning.closed_at), sa.func.max(Earning.closed_at))
+                                     .where(*conditions, COUNTED)).one()
+    if first is None:
+        return []
+    months = months_between(Month.of(first, zone), Month.of(last, zone))
+    sums = _sums(conditions, [month.start(zone) for month in months] + [months[-1].next().start(zone)])
+    return [MonthTotals(months[index], totals) for index, totals in sorted(sums.items(), reverse=True)]
+
+
+# The expert's side.
+
+@dataclass(frozen=True)
+class StatementIndex:
+    months: list[MonthTotals]
+    years: list[int]  # newest first
+
+
+def statement_index(actor: User) -> StatementIndex:
+    """The calling expert's months with earnings (newest first) and the years they span."""
+    profile = experts.own_profile(actor)
+    months = _months_with_earnings([Earning.expert_id == profile.id], _zone())
+    db.session.commit()
+    return StatementIndex(months, sorted({item.month.year for item in months}, reverse=True))
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    closed_at: dt.datetime  # on the platform's clock
+    brand_name: str
+    conversation_id: int
+    amounts: Amounts
+
+
+@dataclass(frozen=True)
+class BrandSummary:
+    brand_name: str
+    amounts: Amounts
+
+
+@dataclass(frozen=True)
+class SelfBillingInvoice:
+    """The invoice the platform issues in the expert's name for the month's net earnings (autofacturation)."""
+
+    number: str
+    issued_on: dt.date
+    supplier_name: str
+    supplier_siret: str | None
+    vat_exempt: bool  # a French micro-entrepreneur under the franchise en base de TVA
+    amounts: list[Amounts]  # per currency; the invoiced amount is net_cents
+
+
+@dataclass(frozen=True)
+class ExpertStatement:
+    month: Month
+    timezone: str
+    complete: bool  # False while the month is under way: a provisional statement, no invoice yet
+    expert_name: str
+    expert_siret: str | None
+    platform: Platform
+    lines: list[StatementLine]
+    reversed: list[StatementLine]  # chats of the month whose earning was reversed: counted nowhere
+    by_brand: list[BrandSummary]
+    totals: list[Amounts]  # per currency
+    invoice: SelfBillingInvoice | None  # None while the month is under way or when nothing was earned
+
+
+def expert_statement(actor: User, year: int, month: int, *, now: dt.datetime | None = None) -> ExpertStatement:
+    """The calling expert's statement of a month: their chats, totals, and the self-billing invoice."""
+    profile = experts.own_profile(actor)
+    zone = _zone()
+    current = Month.of(now or utcnow(), zone)
+    period = check_month(year, month, current)
+    earnings = list(db.session.scalars(
+        sa.select(Earning).where(Earning.expert_id == profile.id, Earning.closed_at >= period.start(zone),
+                                 Earning.closed_at < period.next().start(zone))
+        .order_by(Earning.closed_at, Earning.id)))
+    names = {brand.id: brand.name for brand in brands.brands_by_id({e.brand_id for e in earnings}).values()}
+    db.session.commit()
+    lines, reversed_lines = [], []
+    for earning in earnings:
+        line = StatementLine(earning.closed_at.astimezone(zone), names.get(earning.brand_id, "?"),
+                             earning.conversation_id, Amounts.of(earning))
+        (reversed_lines if earning.status == EarningStatus.REVERSED else lines).append(line)
+    summaries: dict[tuple[str, str], Amounts] = {}
+    for line in lines:
+        key = (line.brand_name, line.amounts.currency)
+        summaries[key] = summaries.get(key, Amounts(line.amounts.currency)) + line.amounts
+    totals = by_currency(line.amounts for line in lines)
+    complete = period < current
+    invoice = None
+    if complete and lines:
+        invoice = SelfBillingInvoice(f"AF-{profile.id}-{period}", period.next().first_day, actor.full_name,
+                                     profile.business_id or None, profile.country == "FR", totals)
+    return ExpertStatement(period, zone.key, complete, actor.full_name, profile.business_id or None, _platform(),
+                           lines, reversed_lines, [BrandSummary(name, amounts) for (name, _), amounts
+                                                   in sorted(summaries.items())], totals, invoice)
+
+
+@dataclass(frozen=True)
+class YearRow:
+    month: Month
+    amounts: Amounts
+
+
+@dataclass(frozen=True)
+class YearIncome:
+    year: int
+    rows: list[YearRow]  # per month and currency, months in order
+    totals: list[Amounts]  # per currency
+
+
+def expert_year(actor: User, year: int, *, now: dt.datetime | None = None) -> YearIncome:
+    """The calling expert's income from the platform in a calendar year, per month and currency."""
+    profile = experts.own_profile(actor)
+    zone = _zone()
+    current = Month.of(now or utcnow(), zone)
+    check_year(year, current)
+    months = [Month(year, number) for number in range(1, 13)]
+    sums = _sums([Earning.expert_id == profile.id], [m.start(zone) for m in months] + [Month(year + 1, 1).start(zone)])
+    db.session.commit()
+    rows = [YearRow(months[index], amounts) for index in sorted(sums) for amounts in sums[index]]
+    return YearIncome(year, rows, by_currency(row.amounts for row in rows))
+
+
+# The brand's side.
+
+def _invoiced_brand(actor: brands.Actor, brand_id: int) -> Brand:
+    """The brand if the actor may read its invoices: its members (and its API tokens), finance and ops staff."""
+    if not actor.is_token and actor.role not in (Role.BRAND, Role.FINANCE, Role.OPS):
+        raise Forbidden(_l("Only the brand's members and platform staff see its invoices."))
+    return brands.get_brand(actor, brand_id)
+
+
+def invoice_index(actor: brands.Actor, brand_id: int) -> tuple[Brand, list[MonthTotals]]:
+    """The brand and its months with answered chats, newest first."""
+    brand = _invoiced_brand(actor, brand_id)
+    months = _months_with_earnings([Earning.brand_id == brand.id], _zone())
+    db.session.commit()
+    return brand, months
+
+
+@dataclass(frozen=True)
+class InvoiceDay:
+    day: dt.date
+    chats: int
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class InvoiceTotals:
+    """One currency's part of a brand invoice."""
+
+    currency: str
+    days: list[InvoiceDay]
+    chats: int
+    price_cents: int
+    bonus_chats: int  # chats that earned a bonus
+    bonus_cents: int
+    subtotal_cents: int  # excluding VAT
+    vat_cents: int
+    total_cents: int  # including VAT
+
+
+@dataclass(frozen=True)
+class BrandInvoice:
+    number: str
+    month: Month
+    timezone: str
+    complete: bool  # False while the month is under way: a provisional invoice, not issued
+    issued_on: dt.date | None
+    brand_name: str
+    platform: Platform
+    vat_bps: int
+    parts: list[InvoiceTotals] = field(default_factory=list)  # one per currency; empty: no answered chat
+
+
+def brand_invoice(actor: brands.Actor, brand_id: int, year: int, month: int, *,
+                  now: dt.datetime | None = None) -> BrandInvoice:
+    """The brand's invoice for a month: its answered chats per day at their prices, the bonuses, VAT."""
+    brand = _invoiced_brand(actor, brand_id)
+    zone = _zone()
+    current = Month.of(now or utcnow(), zone)
+    period = check_month(year, month, current)
+    days = [period.first_day + dt.timedelta(days=n) for n in range((period.next().first_day - period.first_day).days)]
+    bounds = [dt.datetime.combine(day, dt.time(), zone) for day in days] + [period.next().start(zone)]
+    conditions = [Earning.brand_id == brand.id]
+    sums = _sums(conditions, bounds)
+    bonus_chats = dict(db.session.execute(
+        sa.select(Earning.currency, sa.func.count()).where(*conditions, COUNTED, Earning.bonus_cents > 0,
+                                                           Earning.closed_at >= bounds[0],
+                                                           Earning.closed_at < bounds[-1])
+        .group_by(Earning.currency)).all())
+    db.session.commit()
+    vat_bps = current_app.config["PLATFORM_VAT_BPS"]
+    parts = []
+    for total in by_currency(amounts for found in sums.values() for amounts in found):
+        per_day = [InvoiceDay(days[index], amounts.chats, amounts.price_cents) for index in sorted(sums)
+                   for amounts in sums[index] if amounts.currency == total.currency]
+        subtotal = total.price_cents + total.bonus_cents
+        vat = vat_cents(subtotal, vat_bps)
+        parts.append(InvoiceTotals(total.currency, per_day, total.chats, total.price_cents,
+                                   bonus_chats.get(total.currency, 0), total.bonus_cents, subtotal, vat,
+                                   subtotal + vat))
+    complete = period < current
+    return BrandInvoice(f"F-{brand.id}-{period}", period, zone.key, complete,
+                        period.next().first_day if complete else None, brand.name, _platform(), vat_bps, parts)

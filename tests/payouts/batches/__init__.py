@@ -1,0 +1,1 @@
+"""Tests of payout batches: drafting, approval, submission and settlement."""

@@ -1,0 +1,1 @@
+"""Tests of earnings, their fraud checks, disputes and reviews."""

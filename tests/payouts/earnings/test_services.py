@@ -1,0 +1,185 @@
+"""Earnings of answered chats on a real database: priced at acceptance, recorded once, held, then payable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.accounts.models import Role, User
+from marketplace.brands.models import Brand, RateCard
+from marketplace.database import utcnow
+from marketplace.experts.models import ExpertProfile
+from marketplace.notifications.models import Notification
+from marketplace.payouts import jobs
+from marketplace.payouts.earnings import services as earnings
+from marketplace.payouts.ledger import books, checks
+from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
+from marketplace.routing import history, networks
+from marketplace.routing.models import Conversation, ConversationStatus, EndReason
+from tests.conftest import log_in
+from tests.factories import EnrolmentFactory, UserFactory
+
+NOW = utcnow()
+
+
+def expert_of(shop: Brand) -> ExpertProfile:
+    return EnrolmentFactory(brand_id=shop.id).expert
+
+
+def chat(session, shop: Brand, expert: ExpertProfile, *, closed_ago=dt.timedelta(minutes=30),
+         length=dt.timedelta(minutes=6), rating: int | None = None, replied: bool = True, token: str | None = None,
+         rate_cents: int | None = None) -> Conversation:
+    """A closed chat the expert accepted (at the card's price unless told) and answered unless told."""
+    card = session.scalar(sa.select(RateCard).where(RateCard.brand_id == shop.id).order_by(RateCard.id))
+    closed = NOW - closed_ago
+    accepted = closed - length
+    conversation = Conversation(
+        brand_id=shop.id, status=ConversationStatus.CLOSED, end_reason=EndReason.EXPERT,
+        visitor_token_hash=token or secrets.token_hex(32), created_at=accepted - dt.timedelta(seconds=20),
+        queued_at=accepted, visitor_seen_at=closed, last_activity_at=closed, expert_id=expert.id,
+        accepted_at=accepted, first_reply_at=accepted + dt.timedelta(seconds=15) if replied else None,
+        closed_at=closed, rate_cents=card.price_cents if rate_cents is None else rate_cents,
+        rate_card_id=card.id, rating=rating, rated_at=closed if rating else None)
+    session.add(conversation)
+    session.commit()
+    return conversation
+
+
+def owed(expert: ExpertProfile) -> dict[str, int]:
+    return books.expert_balances(expert.id)["EUR"]
+
+
+def test_an_answered_chat_earns_price_less_commission_plus_bonus_once(session, shop):
+    expert = expert_of(shop)
+    rated = chat(session, shop, expert, rating=5)
+    plain = chat(session, shop, expert, rating=3)
+    assert earnings.record_earnings(NOW) == 2
+    assert earnings.record_earnings(NOW) == 0  # a second pass changes nothing
+    by_chat = {e.conversation_id: e for e in session.scalars(sa.select(Earning))}
+    assert (by_chat[rated.id].price_cents, by_chat[rated.id].commission_cents, by_chat[rated.id].bonus_cents,
+            by_chat[rated.id].expert_cents) == (200, 40, 50, 210)
+    assert by_chat[plain.id].expert_cents == 160
+    assert by_chat[rated.id].status == EarningStatus.HELD and by_chat[rated.id].currency == "EUR"
+    assert owed(expert) == {"expert_held": 370, "expert_payable": 0, "expert_in_transit": 0}
+    assert checks.check_invariants().breaches == []
+
+
+def test_unanswered_chats_and_chats_still_open_to_rating_are_not_earned(session, shop):
+    expert = expert_of(shop)
+    chat(session, shop, expert, replied=False)
+    chat(session, shop, expert, closed_ago=dt.timedelta(minutes=2))  # within the 10 minutes to rate it
+    assert earnings.record_earnings(NOW) == 0
+    assert earnings.record_earnings(NOW + dt.timedelta(minutes=9)) == 1
+
+
+def test_the_price_is_the_one_in_effect_at_acceptance(session, shop):
+    expert = expert_of(shop)
+    chat(session, shop, expert, rate_cents=150)  # accepted while the card said 1.50
+    session.scalar(sa.select(RateCard).where(RateCard.brand_id == shop.id)).price_cents = 900
+    session.commit()
+    earnings.record_earnings(NOW)
+    assert session.scalar(sa.select(Earning.price_cents)) == 150
+
+
+def test_earnings_become_payable_after_the_hold_unless_a_check_flagged_them(session, shop):
+    expert = expert_of(shop)
+    chat(session, shop, expert)
+    chat(session, shop, expert, length=dt.timedelta(seconds=25))  # answered at 15 s, closed at 25 s: too short
+    earnings.record_earnings(NOW)
+    assert earnings.release_due(NOW + dt.timedelta(days=13)) == 0
+    assert earnings.release_due(NOW + dt.timedelta(days=14, seconds=1)) == 1
+    statuses = {tuple(e.flags): e.status for e in session.scalars(sa.select(Earning))}
+    assert statuses == {(): EarningStatus.PAYABLE, ("short_chat",): EarningStatus.HELD}
+    assert owed(expert) == {"expert_held": 160, "expert_payable": 160, "expert_in_transit": 0}
+    assert earnings.release_due(NOW + dt.timedelta(days=15)) == 0  # released once
+    assert checks.check_invariants().breaches == []
+
+
+def test_one_visitor_chatting_again_and_again_with_one_expert_is_flagged(session, shop):
+    expert = expert_of(shop)
+    token = secrets.token_hex(32)
+    for hours in range(7):
+        chat(session, shop, expert, token=token, closed_ago=dt.timedelta(hours=hours, minutes=30))
+    earnings.record_earnings(NOW)
+    flags = [e.flags for e in session.scalars(sa.select(Earning).order_by(Earning.closed_at))]
+    assert flags[-1] == ["repeat_pair"] and flags[0] == ["repeat_pair"]
+
+
+def test_the_ledger_check_finds_a_broken_transaction_and_tells_ops(session, shop):
+    ops = UserFactory(role=Role.OPS)
+    session.commit()
+    expert = expert_of(shop)
+    chat(session, shop, expert)
+    earnings.record_earnings(NOW)
+    assert jobs.check_ledger()["breaches"] == 0
+    broken = LedgerTransaction(kind="manual", created_at=NOW)
+    session.add(broken)
+    session.flush()
+    session.add(LedgerEntry(transaction_id=broken.id, account_kind="cash", owner_id=None, currency="EUR",
+                            amount_cents=7))
+    session.commit()
+    found = checks.check_invariants().breaches
+    assert f"transaction {broken.id} sums to 7" in found and "the ledger sums to 7 EUR" in found
+    assert jobs.check_ledger()["breaches"] == len(found)
+    alert = session.scalar(sa.select(Notification).where(Notification.user_id == ops.id))
+    assert alert.kind == "ledger_breach"
+
+
+def test_the_expert_sees_their_money_per_currency_on_the_phone_and_in_the_api(client, session, shop):
+    expert = expert_of(shop)
+    chat(session, shop, expert, rating=5)
+    earnings.record_earnings(NOW)
+    log_in(client, session.get(User, expert.user_id).email)
+    summary = client.get("/api/v1/experts/me/earnings").json
+    assert summary["totals"] == [{"currency": "EUR", "held_cents": 210, "payable_cents": 0, "in_transit_cents": 0,
+                                  "paid_cents": 0}]
+    assert summary["by_brand"] == [{"brand_id": shop.id, "currency": "EUR", "chats": 1, "earned_cents": 210}]
+    assert summary["recent"][0]["bonus_cents"] == 50
+    assert summary["next_payout"] == earnings.next_payout_day(utcnow().date(), 0).isoformat()
+    page = client.get("/expert/earnings").get_data(as_text=True)
+    assert "€2.10" in page and "Atelier" in page and "held until" in page and "Next payout: " in page
+    assert "By SEPA bank transfer" in page  # no Stripe account yet
+
+
+def test_only_experts_have_earnings(client, session):
+    log_in(client, UserFactory(role=Role.BRAND).email)
+    assert client.get("/api/v1/experts/me/earnings").status_code == 403
+
+
+def test_a_chat_earned_twice_at_once_posts_one_transaction(session, shop):
+    """Two passes racing on one chat: the unique conversation refuses the second, and its ledger rows go with it."""
+    expert = expert_of(shop)
+    chat(session, shop, expert)
+    (answered,) = history.answered_chats_closed(NOW - dt.timedelta(days=1), NOW)
+    card = session.get(RateCard, answered.rate_card_id)
+    assert earnings.earn(answered, card, "EUR", NOW) is not None
+    assert earnings.earn(answered, card, "EUR", NOW) is None
+    assert session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction)) == 1
+    assert owed(expert)["expert_held"] == 160
+
+
+def test_a_visitor_on_the_experts_own_network_is_flagged(session, shop):
+    expert = expert_of(shop)
+    home, elsewhere = networks.fingerprint("2a01:e0a:1:2::10"), networks.fingerprint("2a01:e0a:1:2::99")
+    assert home == elsewhere  # one household's IPv6 /64
+    assert networks.fingerprint("203.0.113.7") != networks.fingerprint("203.0.113.8")
+    assert networks.fingerprint("127.0.0.1") is None and networks.fingerprint("not an address") is None
+    suspicious, fine = chat(session, shop, expert), chat(session, shop, expert)
+    suspicious.visitor_network = suspicious.expert_network = home
+    fine.visitor_network, fine.expert_network = networks.fingerprint("203.0.113.7"), home
+    session.commit()
+    earnings.record_earnings(NOW)
+    flags = {e.conversation_id: e.flags for e in session.scalars(sa.select(Earning))}
+    assert flags == {suspicious.id: ["same_network"], fine.id: []}
+
+
+@pytest.mark.parametrize(("today", "expected"), [
+    (dt.date(2026, 11, 29), dt.date(2026, 11, 30)),  # Sunday -> Monday
+    (dt.date(2026, 11, 30), dt.date(2026, 12, 7)),  # a Monday: today's batch may have run, so the next one
+    (dt.date(2026, 12, 2), dt.date(2026, 12, 7)),
+])
+def test_the_next_payout_day_is_the_next_payout_weekday(today, expected):
+    assert earnings.next_payout_day(today, 0) == expected

@@ -1,0 +1,1 @@
+"""Tests of the finance console's reports."""
