@@ -14,10 +14,8 @@ import enum
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 import sqlalchemy as sa
-from babel.numbers import get_currency_precision
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
@@ -27,6 +25,7 @@ from marketplace.errors import InvalidInput
 from marketplace.experts import services as experts
 from marketplace.payouts.batches import services as batches
 from marketplace.payouts.models import Earning, LedgerEntry, LedgerTransaction, PayoutItem
+from marketplace.shared import money
 from marketplace.web import spreadsheets
 
 CHUNK = 1_000  # rows read and written at a time
@@ -111,13 +110,8 @@ def _cell(value: object) -> object:
     return value
 
 
-def decimal_amount(cents: int, currency: str) -> Decimal:
-    """Minor units as an exact decimal in currency units: 1250 EUR -> 12.50 (written as such)."""
-    return Decimal(cents).scaleb(-get_currency_precision(currency))
-
-
 def money_cells(cents: int | None, currency: str) -> list[object]:
-    return [None, None] if cents is None else [cents, decimal_amount(cents, currency)]
+    return [None, None] if cents is None else [cents, money.to_decimal(cents, currency)]
 
 
 def csv_lines(header: Sequence[str], chunks: Iterable[Iterable[Sequence[object]]]) -> Iterator[str]:

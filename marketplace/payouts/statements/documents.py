@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_decimal, get_currency_precision
+from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import get_locale, gettext, ngettext
 from fpdf import FPDF
@@ -25,6 +25,7 @@ from marketplace.payouts.statements.services import (
     StatementLine,
     YearIncome,
 )
+from marketplace.shared import money
 from marketplace.web import spreadsheets
 
 # Legal mentions of a French self-billing invoice: French whatever the reader's language.
@@ -32,24 +33,12 @@ SELF_BILLING_MENTION = "Autofacturation – facture émise par le client au nom 
 FRENCH_VAT_EXEMPTION = "TVA non applicable, art. 293 B du CGI"
 
 
-def decimal_text(cents: int, currency: str) -> str:
-    """Minor units as a plain decimal for files, whatever the language: 1250 EUR -> "12.50"."""
-    digits = get_currency_precision(currency)
-    return f"{Decimal(cents).scaleb(-digits):.{digits}f}"
-
-
-def amount_text(cents: int, currency: str, locale) -> str:
-    """Minor units as the reader writes them, with the ISO code: "1 234,50 EUR" in French."""
-    digits = get_currency_precision(currency)
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    number = format_decimal(Decimal(cents).scaleb(-digits), pattern, locale=locale)
-    return f"{number} {currency}".replace("\u202f", " ").replace("\xa0", " ")
 
 
 
 
 def _money_cells(amounts: Amounts) -> list[str]:
-    return [decimal_text(cents, amounts.currency) for cents in
+    return [money.plain(cents, amounts.currency) for cents in
             (amounts.price_cents, amounts.commission_cents, amounts.bonus_cents, amounts.net_cents)]
 
 
@@ -201,7 +190,7 @@ def statement_pdf(statement: ExpertStatement) -> bytes:
                           timezone=statement.timezone), size=8)
 
     def money(cents: int, currency: str) -> str:
-        return amount_text(cents, currency, locale)
+        return money.written(cents, currency, locale)
 
     amount_header = [gettext("Price"), gettext("Commission"), gettext("Bonus"), gettext("Net to you")]
 
@@ -294,7 +283,7 @@ def invoice_pdf(invoice: BrandInvoice) -> bytes:
     rate = format_decimal(Decimal(invoice.vat_bps).scaleb(-2), locale=locale)
     for part in invoice.parts:
         def money(cents: int, currency: str = part.currency) -> str:
-            return amount_text(cents, currency, locale)
+            return money.written(cents, currency, locale)
 
         document.heading(gettext("Answered chats in %(currency)s", currency=part.currency))
         rows = [[format_date(day.day, "full", locale=locale), format_decimal(day.chats, locale=locale),
