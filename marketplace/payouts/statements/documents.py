@@ -189,14 +189,14 @@ def statement_pdf(statement: ExpertStatement) -> bytes:
                                            locale=locale),
                           timezone=statement.timezone), size=8)
 
-    def money(cents: int, currency: str) -> str:
+    def amount(cents: int, currency: str) -> str:
         return money.written(cents, currency, locale)
 
     amount_header = [gettext("Price"), gettext("Commission"), gettext("Bonus"), gettext("Net to you")]
 
     def amount_cells(amounts: Amounts) -> list[str]:
-        return [money(amounts.price_cents, amounts.currency), money(-amounts.commission_cents, amounts.currency),
-                money(amounts.bonus_cents, amounts.currency), money(amounts.net_cents, amounts.currency)]
+        return [amount(amounts.price_cents, amounts.currency), amount(-amounts.commission_cents, amounts.currency),
+                amount(amounts.bonus_cents, amounts.currency), amount(amounts.net_cents, amounts.currency)]
 
     if not statement.lines:
         document.heading(gettext("Summary"))
@@ -218,7 +218,7 @@ def statement_pdf(statement: ExpertStatement) -> bytes:
         document.para(gettext("These chats were disputed or failed a check: their earnings were cancelled and are "
                               "neither in the totals nor paid."), size=8, gap=1)
         document.grid(*_chat_table(statement.reversed, amount_header, amount_cells, locale))
-    _self_billing_block(document, statement, name, money)
+    _self_billing_block(document, statement, name, amount)
     return document.output_bytes()
 
 
@@ -229,7 +229,7 @@ def _chat_table(lines: Sequence[StatementLine], amount_header: list[str], amount
             (20, 34, 22, 26, 26, 26, 26), "LLRRRRR")
 
 
-def _self_billing_block(document: _Document, statement: ExpertStatement, month_name: str, money) -> None:
+def _self_billing_block(document: _Document, statement: ExpertStatement, month_name: str, amount) -> None:
     invoice = statement.invoice
     document.keep_together(100 if invoice is not None else 20)  # an invoice is not cut across two pages
     document.heading(gettext("Self-billing invoice"))
@@ -247,10 +247,10 @@ def _self_billing_block(document: _Document, statement: ExpertStatement, month_n
     for total in invoice.amounts:
         document.para(ngettext("%(num)d answered chat for the platform's brands in %(month)s: %(amount)s",
                                "%(num)d answered chats for the platform's brands in %(month)s: %(amount)s",
-                               total.chats, month=month_name, amount=money(total.net_cents, total.currency)))
+                               total.chats, month=month_name, amount=amount(total.net_cents, total.currency)))
     document.ln(1)
     document.para(gettext("Amount of the invoice: %(amounts)s", amounts=", ".join(
-        money(total.net_cents, total.currency) for total in invoice.amounts)), bold=True, gap=2)
+        amount(total.net_cents, total.currency) for total in invoice.amounts)), bold=True, gap=2)
     if invoice.vat_exempt:
         document.para(FRENCH_VAT_EXEMPTION)
     document.para(SELF_BILLING_MENTION)
@@ -282,22 +282,22 @@ def invoice_pdf(invoice: BrandInvoice) -> bytes:
         document.para(gettext("No answered chats in %(month)s: nothing to pay.", month=name))
     rate = format_decimal(Decimal(invoice.vat_bps).scaleb(-2), locale=locale)
     for part in invoice.parts:
-        def money(cents: int, currency: str = part.currency) -> str:
+        def amount(cents: int, currency: str = part.currency) -> str:
             return money.written(cents, currency, locale)
 
         document.heading(gettext("Answered chats in %(currency)s", currency=part.currency))
         rows = [[format_date(day.day, "full", locale=locale), format_decimal(day.chats, locale=locale),
-                 money(day.price_cents)] for day in part.days]
+                 amount(day.price_cents)] for day in part.days]
         rows.append([gettext("Bonuses (visitor ratings, reply times)"), format_decimal(part.bonus_chats,
                                                                                       locale=locale),
-                     money(part.bonus_cents)])
+                     amount(part.bonus_cents)])
         document.grid([gettext("Day"), gettext("Answered chats"), gettext("Amount excl. VAT")], rows,
                       (100, 35, 45), "LRR")
         document.keep_together(20)
         document.grid(None, [
             [ngettext("Subtotal excl. VAT (%(num)d chat)", "Subtotal excl. VAT (%(num)d chats)", part.chats),
-             money(part.subtotal_cents)],
-            [gettext("VAT %(rate)s %%", rate=rate), money(part.vat_cents)],
-            [gettext("Total incl. VAT"), money(part.total_cents)],
+             amount(part.subtotal_cents)],
+            [gettext("VAT %(rate)s %%", rate=rate), amount(part.vat_cents)],
+            [gettext("Total incl. VAT"), amount(part.total_cents)],
         ], (135, 45), "LR", bold_last=True)
     return document.output_bytes()
