@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.accounts.models import Role, User
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
+from marketplace.core import clock
 from marketplace.core import rates as pricing
 from marketplace.database import db, utcnow
 from marketplace.errors import Forbidden, InvalidInput
@@ -153,7 +154,7 @@ def _platform() -> Platform:
 
 
 def _zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return clock.zone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def _sums(conditions: Sequence[sa.ColumnElement[bool]], bounds: Sequence[dt.datetime]) -> dict[int, list[Amounts]]:
