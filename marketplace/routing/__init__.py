@@ -1,5 +1,4 @@
-"""Conversations: the chat widget at the door, the router that offers them to experts, the real-time chat,
-the brand's console, and the messages visitors leave."""
+"""Conversations: the widget at the door, the router, the real-time chat, the brand's console, left messages."""
 
 from flask import Flask
 

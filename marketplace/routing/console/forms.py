@@ -1,5 +1,4 @@
-"""The forms of the brand's console: its widget page (where the chat may appear, canned answers), its demand caps,
-and the search of its past conversations."""
+"""The forms of the brand's console: widget settings, demand caps, and the search of its past conversations."""
 
 from __future__ import annotations
 

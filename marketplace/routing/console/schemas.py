@@ -1,5 +1,4 @@
-"""What the brand console's API shows and accepts: the live view, the chat program and caps, the dashboard,
-and past conversations."""
+"""What the brand console's API shows and accepts: live view, program and caps, dashboard, past conversations."""
 
 from marshmallow import fields, validate
 
