@@ -143,8 +143,9 @@ def seed_pairs(database_url: str, pairs: int) -> dict:
     from marketplace.accounts.passwords import hash_password
     from marketplace.brands.models import Brand
     from marketplace.database import db
-    from marketplace.routing import conversations, router
+    from marketplace.routing.door import services as conversations
     from marketplace.routing.models import Offer, OfferStatus
+    from marketplace.routing.router import offers as router
 
     bench = load_routing_bench()
     app = bench.make_app(database_url)

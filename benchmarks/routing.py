@@ -163,10 +163,10 @@ def reset_routing(app) -> None:
 
 def counters_ok(app) -> bool:
     from marketplace.database import db
-    from marketplace.routing import conversations
+    from marketplace.routing.router import loads
 
     with app.app_context():
-        problems = conversations.counters_match()
+        problems = loads.counters_match()
         db.session.commit()
         db.session.remove()
     if problems:
@@ -178,7 +178,7 @@ def counters_ok(app) -> bool:
 
 def app_router_single(app, brand_id: int, limit: int, max_seconds: float) -> tuple[list[float], float, int]:
     from marketplace.database import db
-    from marketplace.routing import router
+    from marketplace.routing.router import decisions as router
 
     latencies: list[float] = []
     with app.app_context():
@@ -408,7 +408,7 @@ def _run_threads(routers: int, work) -> tuple[list[float], float, int]:
 def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seconds: float
                          ) -> tuple[list[float], float, int]:
     from marketplace.database import db
-    from marketplace.routing import router
+    from marketplace.routing.router import decisions as router
 
     done = threading.Event()
     count = [0]

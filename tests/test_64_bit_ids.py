@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts.models import User
 from marketplace.brands.models import BrandRole
-from marketplace.routing import conversations
+from marketplace.routing.door import services as conversations
 from marketplace.routing.models import Conversation
 from tests.conftest import log_in
 from tests.factories import BrandFactory, MembershipFactory

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from marketplace.database import db, utcnow
-from marketplace.routing import conversations
+from marketplace.routing.door import services as conversations
 from marketplace.routing.models import Conversation, ConversationStatus, Offer, OfferStatus
 from marketplace.scheduler import SchedulerLease
 from tests.conftest import BACKENDS, PROJECT_ROOT, TEST_SECRET, committed_database_app

@@ -13,17 +13,17 @@ from marketplace.brands.models import Brand, BrandRole
 
 # (endpoint, label, who may open it); the endpoints belong to several domains, so they are names only.
 TABS = (
-    ("dashboard.page", _l("Dashboard"), BrandRole.VIEWER),
+    ("console.dashboard", _l("Dashboard"), BrandRole.VIEWER),
     ("capacity.plan", _l("Planning"), BrandRole.VIEWER),
-    ("routing.live", _l("Live"), BrandRole.VIEWER),
-    ("transcripts.conversations", _l("Conversations"), BrandRole.VIEWER),
-    ("routing.left_messages", _l("Inbox"), BrandRole.VIEWER),
+    ("console.live", _l("Live"), BrandRole.VIEWER),
+    ("console.conversations", _l("Conversations"), BrandRole.VIEWER),
+    ("left_messages.inbox", _l("Inbox"), BrandRole.VIEWER),
     ("experts.applicants", _l("Experts"), BrandRole.VIEWER),
     ("shifts.brand_slots", _l("Shifts"), BrandRole.VIEWER),
     ("brands.program", _l("Program"), BrandRole.VIEWER),
     ("brands.rates", _l("Rate card"), BrandRole.VIEWER),
-    ("routing.caps", _l("Caps"), BrandRole.VIEWER),
-    ("routing.widget_settings", _l("Widget"), BrandRole.VIEWER),
+    ("console.caps", _l("Caps"), BrandRole.VIEWER),
+    ("console.widget_settings", _l("Widget"), BrandRole.VIEWER),
     ("brands.quiz", _l("Quiz"), BrandRole.VIEWER),
     ("statements.brand_invoices", _l("Invoices"), BrandRole.VIEWER),
     ("earnings.brand_disputes", _l("Disputes"), BrandRole.VIEWER),

@@ -24,8 +24,9 @@ from marketplace.core import staffing
 from marketplace.database import db, utcnow
 from marketplace.experts import enrolments
 from marketplace.experts import services as experts
-from marketplace.routing import dashboard, history
-from marketplace.routing.caps import day_bounds
+from marketplace.routing import history
+from marketplace.routing.console import dashboard
+from marketplace.routing.console.caps import day_bounds
 from marketplace.shifts import seats as shifts
 from marketplace.shifts.slots import publish_planned_slot
 

@@ -23,7 +23,7 @@ from marketplace.database import db, utcnow
 from marketplace.errors import DomainError
 from marketplace.experts import enrolments
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
-from marketplace.routing.caps import day_bounds
+from marketplace.routing.console.caps import day_bounds
 from marketplace.shifts import seats as shifts
 from marketplace.web.forms import MoneyField, from_minor_units
 from marketplace.web.roles import role_required
@@ -127,7 +127,7 @@ def _answer(invitation_id: int, accept: bool):
     if accept:
         flash(gettext("You are online for %(minutes)d minutes: chats come to you now.",
                       minutes=invitation.window_minutes), "success")
-        return redirect(url_for("routing.inbox"))
+        return redirect(url_for("chat.inbox"))
     flash(gettext("Invitation declined. Thank you for answering."), "info")
     return redirect(url_for("capacity.invitations"))
 

@@ -1,4 +1,4 @@
-"""The allowed status changes of experts and enrolments (DESIGN section 3), as plain data."""
+"""The allowed status changes of experts, enrolments and conversations (DESIGN section 3), as plain data."""
 
 from __future__ import annotations
 
@@ -24,6 +24,45 @@ ENROLMENT_TRANSITIONS: dict[str, dict[str, str]] = {
 }
 
 
+# Conversation (DESIGN section 3). A visitor arriving at the door is let in (waiting) or refused (capped);
+# a waiting conversation is offered to one expert at a time, and goes back to waiting when the offer is
+# declined, expires or is taken back, keeping its place; an accepted offer makes it active until it is
+# closed. A queued conversation ends abandoned (the visitor left) or missed (it waited too long).
+# "arriving" is no stored status: it is the conversation the door has not yet let in or refused.
+CONVERSATION_ARRIVING = "arriving"
+CONVERSATION_TRANSITIONS: dict[str, dict[str, str]] = {
+    "admit": {CONVERSATION_ARRIVING: "waiting"},
+    "refuse": {CONVERSATION_ARRIVING: "capped"},
+    "offer": {"waiting": "offered"},
+    "return_offer": {"offered": "waiting"},
+    "accept": {"offered": "active"},
+    "close": {"active": "closed"},
+    "abandon": {"waiting": "abandoned", "offered": "abandoned"},
+    "miss": {"waiting": "missed", "offered": "missed"},
+}
+
+# The statuses a conversation may have, and its groups of them; every other module reads these.
+CONVERSATION_STATUSES: tuple[str, ...] = ("waiting", "offered", "active", "closed", "abandoned", "missed", "capped")
+# In the brand's queue: the visitor is shown a place and a wait.
+CONVERSATION_QUEUED: tuple[str, ...] = ("waiting", "offered")
+# Live: a place in the brand's `max_concurrent`, one per visitor and brand, and the visitor may write.
+CONVERSATION_LIVE: tuple[str, ...] = (*CONVERSATION_QUEUED, "active")
+# Let in, then left before an expert answered: the visitor went, or waited too long.
+CONVERSATION_UNANSWERED: tuple[str, ...] = ("abandoned", "missed")
+# Let in and ended: a conversation here with no expert reply will never have one.
+CONVERSATION_ENDED: tuple[str, ...] = ("closed", *CONVERSATION_UNANSWERED)
+# Refused at the door.
+CONVERSATION_REFUSED: tuple[str, ...] = ("capped",)
+# Queued, or ended without an expert: the visitor may leave a message and an address for the brand instead.
+CONVERSATION_MAY_LEAVE_MESSAGE: tuple[str, ...] = (*CONVERSATION_QUEUED, *CONVERSATION_UNANSWERED,
+                                                   *CONVERSATION_REFUSED)
+
+
 def next_status(transitions: dict[str, dict[str, str]], action: str, current: str) -> str | None:
     """The status `action` leads to from `current`, or None when the lifecycle does not allow it."""
     return transitions.get(action, {}).get(current)
+
+
+def may_move(transitions: dict[str, dict[str, str]], current: str, target: str) -> bool:
+    """Whether some action of the lifecycle leads from `current` to `target`."""
+    return any(moves.get(current) == target for moves in transitions.values())

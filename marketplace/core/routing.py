@@ -12,17 +12,7 @@ from dataclasses import dataclass
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-# Conversation: waiting -> offered -> active -> closed; waiting -> abandoned | missed; capped at the door.
-CONVERSATION_TRANSITIONS: dict[str, dict[str, str]] = {
-    "offer": {"waiting": "offered"},
-    "accept": {"offered": "active"},
-    "return": {"offered": "waiting"},  # the offer was declined, expired or rescinded
-    "close": {"active": "closed"},
-    "abandon": {"waiting": "abandoned", "offered": "abandoned"},
-    "miss": {"waiting": "missed", "offered": "missed"},
-}
-
-# Offer: pending -> accepted | declined | expired | rescinded.
+# Offer: pending -> accepted | declined | expired | rescinded (a conversation's lifecycle: core/lifecycles.py).
 OFFER_TRANSITIONS: dict[str, dict[str, str]] = {
     "accept": {"pending": "accepted"},
     "decline": {"pending": "declined"},

@@ -1,32 +1,32 @@
-"""Conversations: the chat widget, the router that offers them to experts, and the real-time chat."""
+"""Conversations: the widget at the door, the router, the real-time chat, the brand's console, left messages."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     from marketplace.experts.presence import register_presence_listener
-    from marketplace.routing import (  # noqa: F401 - models: tables
-        api,
-        dashboard_views,
-        expert_stats,
-        jobs,
-        models,
-        router,
-        sockets,
-        transcript_views,
-        views,
-        widget,
-    )
+    from marketplace.routing import jobs, models  # noqa: F401 - models: tables
+    from marketplace.routing.chat import api as chat_api
+    from marketplace.routing.chat import sockets as chat_sockets
+    from marketplace.routing.chat import views as chat_views
+    from marketplace.routing.console import api as console_api
+    from marketplace.routing.console import expert_stats
+    from marketplace.routing.console import views as console_views
+    from marketplace.routing.door import api as door_api
+    from marketplace.routing.door import sockets as door_sockets
+    from marketplace.routing.door import views as door_views
+    from marketplace.routing.left_messages import api as left_messages_api
+    from marketplace.routing.left_messages import views as left_messages_views
+    from marketplace.routing.router import offers
     from marketplace.scheduler import register_job
 
-    app.register_blueprint(views.blueprint)
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(widget.blueprint)
-    for console in (dashboard_views, transcript_views):
-        app.register_blueprint(console.blueprint)
-        app.register_blueprint(console.api)
-    sockets.init_app()
-    register_presence_listener(app, router.on_presence_changed)
+    for blueprint in (door_views.blueprint, door_api.blueprint, chat_views.blueprint, chat_api.blueprint,
+                      console_views.blueprint, console_api.blueprint, left_messages_views.blueprint,
+                      left_messages_api.blueprint, left_messages_api.widget_blueprint):
+        app.register_blueprint(blueprint)
+    chat_sockets.register()
+    door_sockets.register()
+    register_presence_listener(app, offers.on_presence_changed)
     expert_stats.register(app)
     for job in jobs.jobs(app):
         register_job(app, job)

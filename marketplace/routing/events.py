@@ -23,15 +23,20 @@ from marketplace.database import after_commit, utcnow
 from marketplace.extensions import socketio
 from marketplace.notifications import services as notifications
 from marketplace.routing import activity
-from marketplace.routing.models import Conversation, ConversationStatus, Message, Offer
+from marketplace.routing.models import (
+    MAY_LEAVE_MESSAGE,
+    QUEUED_STATUSES,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Offer,
+)
 from marketplace.web.links import path_for
 from marketplace.web.sockets import user_room
 
 log = logging.getLogger("marketplace.routing")
 
 VISITOR_NAMESPACE = "/visitor"
-MAY_LEAVE_MESSAGE = (ConversationStatus.WAITING, ConversationStatus.OFFERED, ConversationStatus.MISSED,
-                     ConversationStatus.CAPPED, ConversationStatus.ABANDONED)
 
 
 def conversation_room(conversation_id: int) -> str:
@@ -66,7 +71,7 @@ def message_payload(message: Message) -> dict[str, Any]:
 def visitor_payload(conversation: Conversation, *, position: int | None = None, estimate: int | None = None,
                     expert_name: str | None = None, left_message: bool = False,
                     nobody_available: bool = False) -> dict[str, Any]:
-    waiting = conversation.status in (ConversationStatus.WAITING, ConversationStatus.OFFERED)
+    waiting = conversation.status in QUEUED_STATUSES
     return {
         "id": conversation.id, "status": conversation.status.value,
         "end_reason": conversation.end_reason.value if conversation.end_reason else None,
@@ -151,7 +156,7 @@ def offer_made(offer: Offer, conversation: Conversation, brand: Brand, user_id: 
             body = gettext("Accept within %(seconds)s seconds.", seconds=brand.offer_timeout_seconds)
             if conversation.topic:
                 body = f"{conversation.topic} · {body}"
-        notifications.notify(user_id, "offer", title, body, url=path_for("routing.inbox"), data=payload)
+        notifications.notify(user_id, "offer", title, body, url=path_for("chat.inbox"), data=payload)
 
 
 def offer_gone(offer: Offer, user_id: int, reason: str) -> None:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from marketplace.database import db
-from marketplace.routing.caps import day_bounds
-from marketplace.routing.models import Channel, Conversation, ConversationStatus, EndReason
+from marketplace.routing.console.caps import day_bounds
+from marketplace.routing.models import UNANSWERED_STATUSES, Channel, Conversation, ConversationStatus, EndReason
 
 QUARTER = dt.timedelta(minutes=15)
 SLOTS_PER_DAY = 96
@@ -33,7 +33,8 @@ class Handling:
     mean_wait_abandoned_s: float | None  # how long those who left had waited (a floor for their patience)
 
 
-def _epoch_seconds(column: sa.ColumnElement[dt.datetime]) -> sa.ColumnElement[int]:
+def epoch_seconds(column: sa.ColumnElement[dt.datetime]) -> sa.ColumnElement[int]:
+    """Whole seconds since 1970 of a stored (naive UTC) timestamp."""
     if db.session.get_bind().dialect.name == "postgresql":
         return sa.cast(sa.func.floor(sa.extract("epoch", column)), sa.BigInteger)
     return sa.cast(sa.func.strftime("%s", column), sa.BigInteger)
@@ -45,7 +46,7 @@ def arrivals_by_quarter(brand_id: int, timezone: str, first_day: dt.date,
     start, _ = day_bounds(timezone, first_day)
     _, end = day_bounds(timezone, last_day)
     origin = int(start.timestamp())
-    bucket = (_epoch_seconds(Conversation.created_at) - origin) // int(QUARTER.total_seconds())
+    bucket = (epoch_seconds(Conversation.created_at) - origin) // int(QUARTER.total_seconds())
     rows = db.session.execute(
         sa.select(bucket.label("bucket"), sa.func.count())
         .where(Conversation.brand_id == brand_id, Conversation.created_at >= start,
@@ -74,16 +75,15 @@ def handling(brand_id: int, since: dt.datetime, until: dt.datetime) -> Handling:
     """Handle time and abandonment of the brand's conversations created in [since, until)."""
     window = (Conversation.brand_id == brand_id, Conversation.created_at >= since,
               Conversation.created_at < until)
-    seconds = _epoch_seconds(Conversation.closed_at) - _epoch_seconds(Conversation.accepted_at)
+    seconds = epoch_seconds(Conversation.closed_at) - epoch_seconds(Conversation.accepted_at)
     answered, mean_handle = db.session.execute(
         sa.select(sa.func.count(), sa.func.avg(seconds)).where(
             *window, Conversation.status == ConversationStatus.CLOSED, Conversation.accepted_at.is_not(None),
             Conversation.first_reply_at.is_not(None))
     ).one()
-    left = (ConversationStatus.ABANDONED, ConversationStatus.MISSED)
-    waited = _epoch_seconds(Conversation.closed_at) - _epoch_seconds(Conversation.created_at)
+    waited = epoch_seconds(Conversation.closed_at) - epoch_seconds(Conversation.created_at)
     abandoned, mean_wait = db.session.execute(
-        sa.select(sa.func.count(), sa.func.avg(waited)).where(*window, Conversation.status.in_(left))
+        sa.select(sa.func.count(), sa.func.avg(waited)).where(*window, Conversation.status.in_(UNANSWERED_STATUSES))
     ).one()
     arrivals = db.session.scalar(sa.select(sa.func.count()).where(*window)) or 0
     return Handling(float(mean_handle) if mean_handle is not None else None, int(answered), int(arrivals),

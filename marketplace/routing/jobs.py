@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from marketplace.routing import conversations, router
+from marketplace.routing.door import services as conversations
+from marketplace.routing.router import decisions, loads, offers
 from marketplace.scheduler import Job
 
 
 def sweep_offers() -> dict[str, int]:
     """Expire offers past their time, give new experts a load row, route whatever still waits, and notice
     active chats whose visitor has gone."""
-    expired = router.expire_offers()
-    router.ensure_available_loads()
-    return {"expired": expired, "routed": router.route_all(), "visitor_gone": conversations.notice_gone_visitors()}
+    expired = offers.expire_offers()
+    loads.ensure_available_loads()
+    return {"expired": expired, "routed": decisions.route_all(), "visitor_gone": conversations.notice_gone_visitors()}
 
 
 def sweep_conversations() -> dict[str, int]:

@@ -12,6 +12,7 @@ import enum
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from marketplace.core import lifecycles
 from marketplace.database import db, enum_column, utcnow
 
 
@@ -29,8 +30,25 @@ class ConversationStatus(enum.StrEnum):
     CAPPED = "capped"
 
 
-# The conversations that hold a place in the brand's `max_concurrent`.
-OPEN_STATUSES = (ConversationStatus.WAITING, ConversationStatus.OFFERED, ConversationStatus.ACTIVE)
+def _statuses(names: tuple[str, ...]) -> tuple[ConversationStatus, ...]:
+    return tuple(ConversationStatus(name) for name in names)
+
+
+# The groups of statuses of core/lifecycles.py, as the enum: a conversation's statuses are stated there only.
+# Live: a place in the brand's `max_concurrent`, one per visitor and brand, and the visitor may write.
+OPEN_STATUSES = _statuses(lifecycles.CONVERSATION_LIVE)
+QUEUED_STATUSES = _statuses(lifecycles.CONVERSATION_QUEUED)  # in the queue: a place and a wait are shown
+ENDED_STATUSES = _statuses(lifecycles.CONVERSATION_ENDED)  # let in, then ended
+UNANSWERED_STATUSES = _statuses(lifecycles.CONVERSATION_UNANSWERED)  # let in, left before an answer
+MAY_LEAVE_MESSAGE = _statuses(lifecycles.CONVERSATION_MAY_LEAVE_MESSAGE)
+
+
+def status_after(status: ConversationStatus | str, action: str) -> ConversationStatus:
+    """The status `action` moves a conversation to from `status` (core/lifecycles.py); ValueError if it may not."""
+    target = lifecycles.next_status(lifecycles.CONVERSATION_TRANSITIONS, action, str(status))
+    if target is None:
+        raise ValueError(f"a conversation may not {action} from {status}")
+    return ConversationStatus(target)
 
 
 class EndReason(enum.StrEnum):

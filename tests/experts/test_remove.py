@@ -12,7 +12,7 @@ from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import enrolments
 from marketplace.experts.models import Enrolment, EnrolmentStatus
 from marketplace.notifications.models import Notification
-from marketplace.routing import expert_stats
+from marketplace.routing.console import expert_stats
 from marketplace.routing.models import ConversationStatus, Offer, OfferStatus
 from tests.conftest import csrf_token_from, log_in
 from tests.factories import BrandFactory, EnrolmentFactory

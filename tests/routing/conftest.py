@@ -11,7 +11,7 @@ from marketplace.brands.models import Brand, BrandRole
 from marketplace.database import db, utcnow
 from marketplace.experts.models import ExpertPresence, ExpertProfile, PresenceStatus
 from marketplace.extensions import socketio
-from marketplace.routing import conversations
+from marketplace.routing.door import services as conversations
 from marketplace.routing.models import Conversation, ExpertLoad
 from tests.conftest import log_in
 from tests.factories import BrandFactory, EnrolmentFactory, MembershipFactory

@@ -8,8 +8,11 @@ from marketplace.accounts.models import User
 from marketplace.database import db, utcnow
 from marketplace.experts import presence
 from marketplace.experts.models import ExpertPresence, PresenceStatus
-from marketplace.routing import chat, conversations, router, waits
+from marketplace.routing.chat import messages
+from marketplace.routing.door import services as conversations
+from marketplace.routing.door import waits
 from marketplace.routing.models import ConversationStatus, EndReason, ExpertLoad, Offer, OfferStatus, Sender
+from marketplace.routing.router import loads, offers
 from tests.conftest import log_in
 from tests.factories import ShiftBookingFactory, ShiftSlotFactory
 from tests.routing.conftest import admin_of, arrive, online_expert
@@ -29,7 +32,7 @@ def test_a_conversation_waiting_past_the_maximum_is_missed(session, brand):
     db.session.refresh(conversation)
     assert (conversation.status, conversation.end_reason) == (ConversationStatus.MISSED, EndReason.MAX_WAIT)
     assert waits.visitor_view(conversation)["may_leave_message"] is True
-    assert conversations.counters_match() == []
+    assert loads.counters_match() == []
 
 
 def test_a_visitor_whose_page_went_away_is_abandoned_and_the_offer_taken_back(session, brand, app):
@@ -43,15 +46,15 @@ def test_a_visitor_whose_page_went_away_is_abandoned_and_the_offer_taken_back(se
     assert conversation.status == ConversationStatus.ABANDONED
     assert offer_of(conversation.id) is None
     assert session.get(ExpertLoad, expert.id).pending_offers == 0
-    assert conversations.counters_match() == []
+    assert loads.counters_match() == []
 
 
 def test_a_silent_chat_closes_after_the_brands_time(session, brand):
     expert = online_expert(brand)
     session.commit()
     conversation = arrive(brand)
-    router.accept_offer(expert.id, offer_of(conversation.id).id)
-    chat.post_message(conversation.id, Sender.EXPERT, "e-1", "Hello", expert_id=expert.id)
+    offers.accept_offer(expert.id, offer_of(conversation.id).id)
+    messages.post_message(conversation.id, Sender.EXPERT, "e-1", "Hello", expert_id=expert.id)
     assert conversations.sweep(utcnow() + dt.timedelta(minutes=1))["closed"] == 0
     later = utcnow() + dt.timedelta(minutes=brand.inactivity_close_minutes, seconds=1)
     assert conversations.sweep(later)["closed"] == 1
@@ -78,7 +81,7 @@ def test_an_expert_going_offline_hands_their_offers_to_others(session, brand):
     leaving = first if offered == first.id else second
     presence.go_offline(session.get(User, leaving.user_id))
     assert offer_of(conversation.id).expert_id == (second if leaving is first else first).id
-    assert conversations.counters_match() == []
+    assert loads.counters_match() == []
 
 
 def test_brands_that_want_booked_experts_only_route_to_those_on_shift(session, brand):
@@ -121,7 +124,7 @@ def test_the_brand_live_view_lists_waiting_and_active(client, session, brand):
     expert = online_expert(brand)
     session.commit()
     active = arrive(brand)
-    router.accept_offer(expert.id, offer_of(active.id).id)
+    offers.accept_offer(expert.id, offer_of(active.id).id)
     session.get(ExpertPresence, expert.id).status = PresenceStatus.AWAY
     session.commit()
     waiting = arrive(brand)

@@ -8,7 +8,7 @@ from marketplace.accounts.models import User
 from marketplace.brands import services as brands
 from marketplace.brands.models import BrandRole
 from marketplace.database import db
-from marketplace.routing import conversations
+from marketplace.routing.left_messages import services as left_messages
 from marketplace.routing.models import LeftMessage
 from tests.conftest import log_in
 from tests.factories import BrandFactory
@@ -34,7 +34,7 @@ def test_the_brand_live_view_and_inbox_render_for_a_viewer(client, session, bran
     arrive(brand)
     token = "b" * 40
     left_from = arrive(brand, token)
-    conversations.leave_message(brand.widget_key, token, left_from.id, "ana@example.com", "Call me back")
+    left_messages.leave_message(brand.widget_key, token, left_from.id, "ana@example.com", "Call me back")
     log_in(client, admin_of(session, brand, BrandRole.VIEWER).email)
     live = client.get(f"/brands/{brand.slug}/live")
     assert live.status_code == 200 and 'id="live-data"' in live.get_data(as_text=True)

@@ -45,7 +45,8 @@ from marketplace.experts import presence
 from marketplace.extensions import limiter, socketio
 from marketplace.payouts.batches import services as batches
 from marketplace.payouts.rails import gateway as gateways
-from marketplace.routing import conversations
+from marketplace.routing.door import services as conversations
+from marketplace.routing.left_messages import services as left_messages
 from marketplace.web.openapi import build_spec
 from tests.conftest import BACKENDS, Outbox, committed_database_app, csrf_token_from, make_app
 from tests.payouts.money import TIMEOUT
@@ -119,7 +120,7 @@ def _seed() -> tuple[str, list[str]]:
     visitors = [secrets.token_hex(20), secrets.token_hex(20)]
     conversations.start_conversation(lumiere.widget_key, visitors[0], topic="Delivery")  # offered to Emma
     waiting = conversations.start_conversation(velo.widget_key, visitors[1])  # nobody there: they leave a message
-    conversations.leave_message(velo.widget_key, visitors[1], waiting.id, "visitor@example.com", "Call me back.")
+    left_messages.leave_message(velo.widget_key, visitors[1], waiting.id, "visitor@example.com", "Call me back.")
     batches.create_draft(accounts.find_user_by_email(SECOND_FINANCE_EMAIL), "EUR", 0)
     pool.scale_brand(lumiere.id)
     db.session.commit()

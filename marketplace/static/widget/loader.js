@@ -1,6 +1,6 @@
 // The chat on a brand's own pages. Brands paste
 //   <script src="https://OUR-HOST/widget.js" data-key="pk_..." async></script>
-// and this adds a launcher button; its first click opens the chat, a frame of ours (/widget/<key>, routing/widget.py),
+// and this adds a launcher button; its first click opens the chat, a frame of ours (/widget/<key>, routing/door/views.py),
 // in a panel that is full screen on phones. It runs among the brand's scripts and styles, so it sets one global
 // (window.MarketplaceWidget), styles its elements inline with !important, and listens only to its own frame.
 //

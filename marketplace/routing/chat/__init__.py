@@ -1,0 +1,1 @@
+"""The chat itself: messages, and the expert's side of their chats (inbox, offers, sockets)."""

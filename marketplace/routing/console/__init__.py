@@ -1,0 +1,1 @@
+"""The brand's console for its chats: live view, dashboard, transcripts, expert figures, widget settings and caps."""

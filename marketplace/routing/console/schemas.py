@@ -1,0 +1,218 @@
+"""What the brand console's API shows and accepts: live view, program and caps, dashboard, past conversations."""
+
+from marshmallow import fields, validate
+
+from marketplace.brands.models import Brand
+from marketplace.brands.program import MAX_CANNED, MAX_LANGUAGES, MAX_ORIGIN_LENGTH, MAX_ORIGINS, MAX_TOPICS, NUMBERS
+from marketplace.brands.schemas import APPROVALS
+from marketplace.routing.console.transcripts import TEXT_LENGTH
+from marketplace.routing.left_messages.schemas import LeftMessageStateSchema
+from marketplace.routing.models import ConversationStatus
+from marketplace.routing.schemas import CannedAnswerSchema
+from marketplace.web.schemas import ID_MAX, NOT_AN_ID, Page, Schema
+
+STATUSES = [status.value for status in ConversationStatus]
+
+
+# The live view.
+
+class LiveRowSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    status = fields.String(dump_only=True)
+    topic = fields.String(dump_only=True, allow_none=True)
+    page_url = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.String(dump_only=True, metadata={"format": "date-time"})
+    started_at = fields.String(dump_only=True, allow_none=True, metadata={"format": "date-time"})
+    waited_seconds = fields.Integer(dump_only=True)
+    expert_name = fields.String(dump_only=True, allow_none=True)
+    last_seq = fields.Integer(dump_only=True)
+
+
+class LiveSchema(Schema):
+    waiting = fields.List(fields.Nested(LiveRowSchema), dump_only=True)
+    active = fields.List(fields.Nested(LiveRowSchema), dump_only=True)
+    experts_online = fields.Integer(dump_only=True)
+
+
+# The chat program and its caps.
+
+class CannedAnswersSchema(Schema):
+    answers = fields.List(fields.Nested(CannedAnswerSchema), required=True, validate=validate.Length(max=MAX_CANNED))
+
+
+def _setting(name: str, **kwargs) -> fields.Integer:
+    """One of the program's numbers, within the bounds brands.program checks (null: no cap, where allowed)."""
+    low, high, optional = NUMBERS[name]
+    return fields.Integer(strict=True, allow_none=optional, validate=validate.Range(low, high), **kwargs)
+
+
+class ProgramSchema(Schema):
+    """The brand's chat program; every field is optional on PATCH. Caps are null for no cap."""
+
+    widget_key = fields.String(dump_only=True)
+    widget_origins = fields.List(fields.String(validate=validate.Length(max=MAX_ORIGIN_LENGTH)),
+                                 validate=validate.Length(max=MAX_ORIGINS),
+                                 metadata={"description": "Origins that may embed the widget, e.g. "
+                                                          "https://www.example.com (a port may be *)."})
+    topics = fields.List(fields.String(validate=validate.Length(max=80)), validate=validate.Length(max=MAX_TOPICS))
+    languages = fields.List(fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$")),
+                            validate=validate.Length(max=MAX_LANGUAGES),
+                            metadata={"description": "ISO 639-1 codes, e.g. fr, en."})
+    opening_hours = fields.Dict(allow_none=True, validate=validate.Length(max=7), metadata={
+        "description": 'Per weekday, e.g. {"mon": [["09:00", "18:00"]]}; null for always open.'})
+    holiday_country = fields.String(allow_none=True, validate=validate.Length(
+        max=Brand.__table__.c.holiday_country.type.length), metadata={
+        "description": "Closed on this country's public holidays (ISO 3166-1 alpha-2); null for none."})
+    holiday_subdivision = fields.String(allow_none=True, validate=validate.Length(
+        max=Brand.__table__.c.holiday_subdivision.type.length), metadata={
+        "description": "A region with its own holidays."})
+    service_level_percent = _setting("service_level_percent", metadata={
+        "description": "The share of chats to get a first expert reply within service_level_seconds."})
+    service_level_seconds = _setting("service_level_seconds")
+    offer_timeout_seconds = _setting("offer_timeout_seconds")
+    max_wait_seconds = _setting("max_wait_seconds")
+    inactivity_close_minutes = _setting("inactivity_close_minutes")
+    expert_concurrency = _setting("expert_concurrency")
+    enrolment_approval = fields.String(validate=validate.OneOf(APPROVALS))
+    allow_unbooked_online = fields.Boolean()
+    max_concurrent = _setting("max_concurrent")
+    max_active_experts = _setting("max_active_experts")
+    daily_cap = _setting("daily_cap")
+    monthly_budget_cents = _setting("monthly_budget_cents")
+
+
+class ProgramChangeSchema(ProgramSchema):
+    """What PATCH accepts: any of the program's fields."""
+
+
+class CapUseSchema(Schema):
+    name = fields.String(dump_only=True, metadata={
+        "description": "max_concurrent, max_active_experts, daily_cap or monthly_budget_cents"})
+    used = fields.Integer(dump_only=True)
+    cap = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "null: no cap"})
+
+
+class CapUsageSchema(Schema):
+    caps = fields.List(fields.Nested(CapUseSchema), dump_only=True)
+    refusals_today = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_only=True,
+                                 metadata={"description": "Conversations refused at the door today, by reason"})
+    refusals_total = fields.Integer(dump_only=True)
+
+
+# The dashboard.
+
+class ServiceLevelSchema(Schema):
+    within = fields.Integer(dump_only=True, metadata={
+        "description": "Today's let-in chats whose first expert reply came within target_seconds of arrival."})
+    decided = fields.Integer(dump_only=True, metadata={
+        "description": "Today's let-in chats answered, waiting past the target, or ended unanswered."})
+    share = fields.Float(dump_only=True, allow_none=True, metadata={
+        "description": "within / decided, 0 to 1; null when nothing is decided yet."})
+    met = fields.Boolean(dump_only=True, allow_none=True)
+    target_percent = fields.Integer(dump_only=True)
+    target_seconds = fields.Integer(dump_only=True)
+
+
+class RatingSchema(Schema):
+    average = fields.Float(dump_only=True, allow_none=True, metadata={"description": "1 to 5; null: no rating"})
+    count = fields.Integer(dump_only=True)
+
+
+class CapSchema(Schema):
+    name = fields.String(dump_only=True, metadata={
+        "description": "max_concurrent, max_active_experts, daily_cap or monthly_budget_cents"})
+    used = fields.Integer(dump_only=True, metadata={"description": "Integer cents for monthly_budget_cents."})
+    cap = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "null: no cap"})
+    share = fields.Float(dump_only=True, allow_none=True, metadata={"description": "used / cap; null: no cap"})
+
+
+class IntervalSchema(Schema):
+    start = fields.AwareDateTime(dump_only=True)
+    arrivals = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "null: not begun yet"})
+    answered_within_target = fields.Integer(dump_only=True, allow_none=True)
+    experts_online = fields.Integer(dump_only=True, allow_none=True)
+
+
+class DashboardSchema(Schema):
+    brand_id = fields.Integer(dump_only=True)
+    day = fields.Date(dump_only=True, metadata={"description": "Today on the brand's clock."})
+    timezone = fields.String(dump_only=True)
+    currency = fields.String(dump_only=True)
+    as_of = fields.AwareDateTime(dump_only=True)
+    waiting = fields.Integer(dump_only=True, metadata={"description": "Waiting or being offered now."})
+    active = fields.Integer(dump_only=True)
+    experts_online = fields.Integer(dump_only=True, metadata={"description": "Available and approved now."})
+    arrivals = fields.Integer(dump_only=True, metadata={"description": "Let in today (refusals not counted)."})
+    answered = fields.Integer(dump_only=True)
+    missed = fields.Integer(dump_only=True)
+    abandoned = fields.Integer(dump_only=True)
+    abandonment_share = fields.Float(dump_only=True, allow_none=True, metadata={
+        "description": "abandoned / arrivals, 0 to 1"})
+    refused = fields.Integer(dump_only=True)
+    refusals = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_only=True, metadata={
+        "description": "Refused at the door today, by reason"})
+    service_level = fields.Nested(ServiceLevelSchema, dump_only=True)
+    rating = fields.Nested(RatingSchema, dump_only=True)
+    caps = fields.List(fields.Nested(CapSchema), dump_only=True)
+    intervals = fields.List(fields.Nested(IntervalSchema), dump_only=True, metadata={
+        "description": "The brand's day in quarters of an hour (96; 92 or 100 when the clocks change)."})
+
+
+# Past conversations.
+
+class TranscriptSearchQuery(Schema):
+    """Filters of the brand's conversations; each narrows the list, all together."""
+
+    date_from = fields.Date(metadata={"description": "First day, inclusive, on the brand's clock (YYYY-MM-DD)."})
+    date_to = fields.Date(metadata={"description": "Last day, inclusive, on the brand's clock (YYYY-MM-DD)."})
+    expert_id = fields.Integer(validate=validate.Range(1, ID_MAX, error=NOT_AN_ID),
+                               metadata={"description": "An expert profile id."})
+    rating = fields.Integer(validate=validate.Range(1, 5), metadata={"description": "Rated exactly this."})
+    min_rating = fields.Integer(validate=validate.Range(1, 5), metadata={"description": "Rated at least this."})
+    topic = fields.String(validate=validate.Length(max=80))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    text = fields.String(validate=validate.Length(max=TEXT_LENGTH),
+                         metadata={"description": "Words found in any message, ignoring case."})
+    page = Page(metadata={"description": "50 conversations a page, newest first."})
+
+
+class TranscriptRowSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"enum": STATUSES})
+    end_reason = fields.String(dump_only=True, allow_none=True)
+    topic = fields.String(dump_only=True, allow_none=True)
+    page_url = fields.String(dump_only=True, allow_none=True)
+    expert_id = fields.Integer(dump_only=True, allow_none=True)
+    expert_name = fields.String(dump_only=True, allow_none=True)
+    accepted_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    first_reply_seconds = fields.Integer(dump_only=True, allow_none=True,
+                                         metadata={"description": "From the expert's acceptance to their first "
+                                                                  "message."})
+    closed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    rating = fields.Integer(dump_only=True, allow_none=True)
+    rating_comment = fields.String(dump_only=True, allow_none=True)
+    rate_cents = fields.Integer(dump_only=True, allow_none=True,
+                                metadata={"description": "The brand's price for the chat, in minor units."})
+    message_count = fields.Integer(dump_only=True)
+
+
+class TranscriptPageSchema(Schema):
+    conversations = fields.List(fields.Nested(TranscriptRowSchema), dump_only=True, attribute="rows")
+    total = fields.Integer(dump_only=True, metadata={"description": "How many match, on every page."})
+    page = fields.Integer(dump_only=True)
+    per_page = fields.Integer(dump_only=True)
+    pages = fields.Integer(dump_only=True)
+
+
+class TranscriptMessageSchema(Schema):
+    seq = fields.Integer(dump_only=True)
+    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system"]})
+    body = fields.String(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+
+class TranscriptSchema(Schema):
+    conversation = fields.Nested(TranscriptRowSchema, dump_only=True)
+    messages = fields.List(fields.Nested(TranscriptMessageSchema), dump_only=True)
+    left_message = fields.Nested(LeftMessageStateSchema, dump_only=True, allow_none=True)

@@ -1,0 +1,214 @@
+"""The brand console's pages for its chats: live view, dashboard, past conversations, widget settings and caps."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_percent, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from marketplace.brands import program
+from marketplace.brands import services as brands
+from marketplace.brands.models import Brand, BrandRole
+from marketplace.database import db, utcnow
+from marketplace.errors import DomainError, InvalidInput
+from marketplace.routing.console import caps as demand
+from marketplace.routing.console import transcripts
+from marketplace.routing.console.dashboard import brand_dashboard
+from marketplace.routing.console.forms import (
+    FILTER_FIELDS,
+    CapsForm,
+    ConversationFilterForm,
+    WidgetForm,
+    canned_from_text,
+    canned_to_text,
+)
+from marketplace.routing.console.live import live_view
+from marketplace.routing.console.schemas import DashboardSchema
+from marketplace.routing.models import ConversationStatus, EndReason
+from marketplace.web import downloads, params
+from marketplace.web.forms import from_minor_units, lines, show_error
+from marketplace.web.links import absolute_url
+from marketplace.web.roles import role_required
+
+blueprint = Blueprint("console", __name__)
+BRAND_PEOPLE = ("brand", "ops")
+READERS = ("brand", "ops", "finance")
+
+STATUS_LABELS = {
+    ConversationStatus.WAITING: _l("Waiting"),
+    ConversationStatus.OFFERED: _l("Offered to an expert"),
+    ConversationStatus.ACTIVE: _l("Under way"),
+    ConversationStatus.CLOSED: _l("Ended"),
+    ConversationStatus.ABANDONED: _l("Visitor left"),
+    ConversationStatus.MISSED: _l("Not answered in time"),
+    ConversationStatus.CAPPED: _l("Refused at the door"),
+}
+END_REASON_LABELS = {
+    EndReason.EXPERT: _l("Ended by the expert"),
+    EndReason.VISITOR: _l("Ended by the visitor"),
+    EndReason.INACTIVITY: _l("Ended after inactivity"),
+    EndReason.LEFT: _l("The visitor left a message instead"),
+    EndReason.MAX_WAIT: _l("Waited longer than the maximum wait"),
+    EndReason.CLOSED_HOURS: _l("Outside opening hours"),
+    EndReason.MAX_CONCURRENT: _l("Too many chats at once"),
+    EndReason.DAILY_CAP: _l("Daily cap reached"),
+    EndReason.MONTHLY_BUDGET: _l("Monthly budget reached"),
+    EndReason.MAX_ACTIVE_EXPERTS: _l("Too many experts answering at once"),
+}
+
+
+# Now.
+
+@blueprint.get("/brands/<slug>/live")
+@role_required(*BRAND_PEOPLE)
+def live(slug: str):
+    brand = brands.get_brand_by_slug(current_user, slug)
+    return render_template("routing/live.html", brand=brand, live=live_view(current_user, brand.id),
+                           live_url=url_for("console_api.live", brand_id=brand.id))
+
+
+@blueprint.get("/brands/<slug>/dashboard")
+@role_required(*READERS)
+def dashboard(slug: str):
+    brand = brands.get_brand_by_slug(current_user, slug)
+    figures = brand_dashboard(current_user, brand.id)
+    return render_template("routing/dashboard.html", brand=brand, figures=figures,
+                           data=DashboardSchema().dump(figures), format_percent=format_percent,
+                           dashboard_url=url_for("console_api.dashboard", brand_id=brand.id))
+
+
+# Past conversations.
+
+def _filter_form(brand: Brand) -> ConversationFilterForm:
+    form = ConversationFilterForm(formdata=request.args)
+    form.expert_id.choices = [("", gettext("Any expert"))] + [
+        (str(expert_id), name) for expert_id, name in transcripts.handling_experts(current_user, brand.id)]
+    form.status.choices = [("", gettext("Any status"))] + [(s.value, str(label)) for s, label in STATUS_LABELS.items()]
+    topics = list(brand.topics or [])
+    if request.args.get("topic") and request.args["topic"] not in topics:
+        topics.append(request.args["topic"])  # a topic the brand has since dropped still finds its chats
+    form.topic.choices = [("", gettext("Any topic"))] + [(topic, topic) for topic in topics]
+    form.rating.choices = [("", gettext("Any rating"))] + [(str(n), str(n)) for n in range(5, 0, -1)]
+    form.min_rating.choices = [("", gettext("Any rating"))] + [
+        (str(n), gettext("%(count)s or more", count=n)) for n in range(5, 1, -1)]
+    return form
+
+
+def _filter_args() -> dict[str, str]:
+    """The filters as the address carries them, for paging and the CSV link."""
+    return {name: request.args[name] for name in FILTER_FIELDS if request.args.get(name)}
+
+
+@blueprint.get("/brands/<slug>/conversations")
+@role_required(*READERS)
+def conversations(slug: str):
+    brand = brands.get_brand_by_slug(current_user, slug)
+    form = _filter_form(brand)
+    results = None
+    if form.validate():
+        try:
+            results = transcripts.search_conversations(current_user, brand.id, form.filters(),
+                                                       page=params.page_number())
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+    return render_template("routing/conversations.html", brand=brand, form=form, results=results,
+                           args=_filter_args(), status_labels=STATUS_LABELS), 200 if results is not None else 422
+
+
+@blueprint.get("/brands/<slug>/conversations.csv")
+@role_required(*READERS)
+def export(slug: str):
+    brand = brands.get_brand_by_slug(current_user, slug)
+    form = _filter_form(brand)
+    back = redirect(url_for("console.conversations", slug=slug, **_filter_args()))
+    if not form.validate():
+        return back  # the search page shows what is wrong with the filters
+    try:
+        rows = transcripts.export_csv(current_user, brand.id, form.filters())
+    except InvalidInput:
+        db.session.rollback()
+        return back
+    today = utcnow().astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+    filename = f"conversations-{brand.slug}-{today.isoformat()}.csv"
+    return downloads.attachment(rows, filename, "text/csv")
+
+
+@blueprint.get("/brands/<slug>/conversations/<int:id>")
+@role_required(*READERS)
+def transcript(slug: str, id: int):
+    brand = brands.get_brand_by_slug(current_user, slug)
+    return render_template("routing/transcript.html", brand=brand,
+                           transcript=transcripts.transcript(current_user, brand.id, id),
+                           status_labels=STATUS_LABELS, end_reason_labels=END_REASON_LABELS)
+
+
+# The chat program: the widget and the caps.
+
+def snippet(widget_key: str) -> str:
+    return f'<script src="{absolute_url("widget.loader")}" data-key="{widget_key}" async></script>'
+
+
+@blueprint.route("/brands/<slug>/widget", methods=["GET", "POST"])
+@role_required(*BRAND_PEOPLE)
+def widget_settings(slug: str):
+    brand = brands.get_brand_by_slug(current_user, slug)
+    can_edit = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    answers = brands.canned_answers({brand.id})[brand.id]
+    form = WidgetForm(data={"widget_origins": "\n".join(brand.widget_origins or []),
+                            "canned_answers": canned_to_text(answers)})
+    status = 200
+    if can_edit and form.validate_on_submit():
+        try:
+            program.update_program(current_user, brand.id, {"widget_origins": lines(form.widget_origins.data)})
+            program.set_canned_answers(current_user, brand.id, canned_from_text(form.canned_answers.data))
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+            status = 422
+        else:
+            flash(gettext("The chat settings are saved."), "success")
+            return redirect(url_for("console.widget_settings", slug=slug))
+    elif form.is_submitted():
+        status = 422 if can_edit else 403
+    return render_template("routing/widget_settings.html", brand=brand, form=form, can_edit=can_edit,
+                           snippet=snippet(brand.widget_key)), status
+
+
+@blueprint.route("/brands/<slug>/caps", methods=["GET", "POST"])
+@role_required(*READERS)
+def caps(slug: str):
+    """The demand caps with their use now and today's refusals; admins change them (next arrival on)."""
+    brand = brands.get_brand_by_slug(current_user, slug)
+    can_edit = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    form = CapsForm(data={"max_concurrent": brand.max_concurrent, "max_active_experts": brand.max_active_experts,
+                          "daily_cap": brand.daily_cap,
+                          "monthly_budget": from_minor_units(brand.monthly_budget_cents, brand.currency)})
+    form.monthly_budget.currency = brand.currency
+    if form.is_submitted() and not can_edit:
+        abort(403)
+    if form.validate_on_submit():
+        try:
+            program.update_program(current_user, brand.id, {
+                "max_concurrent": form.max_concurrent.data, "max_active_experts": form.max_active_experts.data,
+                "daily_cap": form.daily_cap.data, "monthly_budget_cents": form.monthly_budget.cents})
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, DomainError(error.message, "monthly_budget" if error.field == "monthly_budget_cents"
+                                         else error.field))
+        else:
+            flash(gettext("The caps are saved: they apply to the next chat."), "success")
+            return redirect(url_for("console.caps", slug=slug))
+    return render_template("routing/caps.html", brand=brand, form=form, can_edit=can_edit,
+                           usage=demand.cap_usage(current_user, brand.id)), 422 if form.errors else 200
+
+
+@blueprint.get("/brands/<slug>/widget/try")
+@role_required(*BRAND_PEOPLE)
+def widget_preview(slug: str):
+    """A page of ours with the brand's widget on it, to try the chat as a visitor would."""
+    brand = brands.get_brand_by_slug(current_user, slug)
+    return render_template("routing/widget_preview.html", brand=brand)

@@ -1,0 +1,1 @@
+"""The visitor's side: the widget, arriving and waiting in the queue, leaving and rating."""

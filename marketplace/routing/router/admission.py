@@ -1,0 +1,126 @@
+"""A conversation's place in the brand's count: let in or refused at the door, and given back when it ends.
+
+Both hold the brand's lock and move the load counters in the same transaction as the status, so the counters
+always equal the live rows; every end of a conversation goes through `end_conversation`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from marketplace.brands import opening
+from marketplace.brands.models import Brand
+from marketplace.core import lifecycles
+from marketplace.core import routing as rules
+from marketplace.database import db, utcnow
+from marketplace.errors import NotFound
+from marketplace.experts import services as experts
+from marketplace.routing import events
+from marketplace.routing.models import (
+    BrandLoad,
+    Conversation,
+    ConversationStatus,
+    EndReason,
+    ExpertLoad,
+    Offer,
+    OfferStatus,
+    status_after,
+)
+from marketplace.routing.router.decisions import after_freed, route_brand
+from marketplace.routing.router.loads import brand_caps, local_time, lock_brand, usage_of
+
+
+def _refusal(load: BrandLoad, brand: Brand, now: dt.datetime) -> str | None:
+    """Why the door refuses a newcomer now (an `EndReason` value: closed, or a cap reached); None to let them in."""
+    if not opening.is_open(brand, now):
+        return EndReason.CLOSED_HOURS.value
+    active = db.session.scalar(sa.select(sa.func.count()).where(
+        Conversation.brand_id == brand.id, Conversation.status == ConversationStatus.ACTIVE))
+    usage = dataclasses.replace(usage_of(load), accepted_open=active)
+    return rules.door_refusal(brand_caps(brand, now), usage)
+
+
+def admit(conversation: Conversation) -> Conversation:
+    """Let a new conversation in, counted in the brand's load and routed at once, or refuse it at the door as
+    capped (never silently); one transaction, under the brand's lock.
+
+    Raises IntegrityError, the transaction not rolled back, when the database refuses the row: the visitor's
+    other tab started their one live conversation with the brand at the same moment.
+    """
+    now = utcnow()
+    load, brand = lock_brand(conversation.brand_id, now)
+    conversation.created_at = conversation.queued_at = now
+    conversation.visitor_seen_at = conversation.last_activity_at = now
+    refusal = _refusal(load, brand, now)
+    if refusal is None:
+        conversation.status = status_after(lifecycles.CONVERSATION_ARRIVING, "admit")
+        load.open_conversations += 1
+    else:
+        conversation.status = status_after(lifecycles.CONVERSATION_ARRIVING, "refuse")
+        conversation.end_reason = EndReason(refusal)
+        conversation.closed_at = now
+        load.refusals += 1
+    db.session.add(conversation)
+    db.session.flush()
+    events.conversation_changed(conversation, brand)
+    db.session.commit()
+    if refusal is None:
+        route_brand(brand.id)
+        db.session.refresh(conversation)
+    return conversation
+
+
+def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: EndReason, *,
+                     expert_id: int | None = None, now: dt.datetime | None = None) -> Conversation | None:
+    """End a live conversation: closed (it was active), abandoned or missed (it was still queued).
+
+    A compare-and-set on the status: of two racing ends only one moves the counters; None for the loser.
+    """
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(_l("No such conversation."))
+    now = now or utcnow()
+    load, brand = lock_brand(conversation.brand_id, now)
+    conversation = db.session.get(Conversation, conversation_id, populate_existing=True, with_for_update=True)
+    if (not lifecycles.may_move(lifecycles.CONVERSATION_TRANSITIONS, conversation.status, outcome)
+            or (expert_id is not None and conversation.expert_id != expert_id)):
+        db.session.commit()
+        return None
+    was = conversation.status
+    freed_expert = conversation.expert_id
+    if was == ConversationStatus.OFFERED:
+        offer = db.session.scalar(sa.select(Offer).where(Offer.conversation_id == conversation.id,
+                                                         Offer.status == OfferStatus.PENDING).with_for_update())
+        if offer is not None:
+            offer.status, offer.decided_at = OfferStatus.RESCINDED, now
+            db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == offer.expert_id)
+                               .values(pending_offers=ExpertLoad.pending_offers - 1)
+                               .execution_options(synchronize_session=False))
+            load.pending_offers -= 1
+            freed_expert = offer.expert_id
+            events.offer_gone(offer, experts.get_profile(offer.expert_id).user_id, OfferStatus.RESCINDED.value)
+    elif was == ConversationStatus.ACTIVE:
+        db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == conversation.expert_id)
+                           .values(open_chats=ExpertLoad.open_chats - 1).execution_options(synchronize_session=False))
+        if conversation.first_reply_at is None and _same_month(brand, conversation.accepted_at, load.month):
+            # Never answered, so never paid: its price no longer counts against the month's budget.
+            load.month_committed_cents -= conversation.rate_cents or 0
+    conversation.status, conversation.end_reason, conversation.closed_at = outcome, reason, now
+    load.open_conversations -= 1
+    name = None
+    if conversation.expert_id is not None:
+        profile = experts.get_profile(conversation.expert_id)
+        name = profile.display_name
+        events.chat_changed(conversation, brand, profile.user_id)
+    events.conversation_changed(conversation, brand, expert_name=name)
+    db.session.commit()
+    after_freed(brand.id, freed_expert)
+    return conversation
+
+
+def _same_month(brand: Brand, at: dt.datetime | None, month: str) -> bool:
+    return at is not None and local_time(brand, at).strftime("%Y-%m") == month

@@ -1,0 +1,97 @@
+"""A conversation's lifecycle: the moves it allows, and its groups of statuses, which every module reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.core.lifecycles import (
+    CONVERSATION_ARRIVING,
+    CONVERSATION_ENDED,
+    CONVERSATION_LIVE,
+    CONVERSATION_MAY_LEAVE_MESSAGE,
+    CONVERSATION_QUEUED,
+    CONVERSATION_REFUSED,
+    CONVERSATION_STATUSES,
+    CONVERSATION_TRANSITIONS,
+    CONVERSATION_UNANSWERED,
+    may_move,
+    next_status,
+)
+
+MOVES = CONVERSATION_TRANSITIONS
+
+
+@pytest.mark.parametrize(("action", "current", "target"), [
+    ("admit", CONVERSATION_ARRIVING, "waiting"),
+    ("refuse", CONVERSATION_ARRIVING, "capped"),
+    ("offer", "waiting", "offered"),
+    ("return_offer", "offered", "waiting"),
+    ("accept", "offered", "active"),
+    ("close", "active", "closed"),
+    ("abandon", "waiting", "abandoned"),
+    ("abandon", "offered", "abandoned"),
+    ("miss", "waiting", "missed"),
+    ("miss", "offered", "missed"),
+])
+def test_it_allows_the_moves_of_a_conversation(action, current, target):
+    assert next_status(MOVES, action, current) == target
+
+
+@pytest.mark.parametrize(("action", "current"), [
+    ("accept", "waiting"),  # only an offer is accepted
+    ("offer", "offered"),  # one live offer at a time
+    ("close", "waiting"),  # a queued conversation is abandoned or missed, not closed
+    ("close", "offered"),
+    ("abandon", "active"),  # an active chat is closed
+    ("miss", "active"),
+    ("return_offer", "waiting"),
+    ("admit", "waiting"),  # only an arrival is let in
+])
+def test_it_refuses_the_other_moves(action, current):
+    assert next_status(MOVES, action, current) is None
+
+
+def test_an_ended_or_refused_conversation_never_moves_again():
+    for status in CONVERSATION_ENDED + CONVERSATION_REFUSED:
+        assert all(status not in moves for moves in MOVES.values()), status
+
+
+def test_every_live_conversation_can_end():
+    for status in CONVERSATION_LIVE:
+        assert any(may_move(MOVES, status, ended) for ended in CONVERSATION_ENDED), status
+
+
+def test_the_moves_name_only_known_statuses_and_an_arrival_is_no_status():
+    for moves in MOVES.values():
+        for current, target in moves.items():
+            assert current in CONVERSATION_STATUSES or current == CONVERSATION_ARRIVING
+            assert target in CONVERSATION_STATUSES
+    assert CONVERSATION_ARRIVING not in CONVERSATION_STATUSES
+
+
+def test_every_status_is_live_ended_or_refused_and_only_one_of_them():
+    groups = CONVERSATION_LIVE + CONVERSATION_ENDED + CONVERSATION_REFUSED
+    assert sorted(groups) == sorted(CONVERSATION_STATUSES)
+
+
+def test_the_groups_nest_as_their_names_say():
+    assert set(CONVERSATION_QUEUED) < set(CONVERSATION_LIVE)
+    assert set(CONVERSATION_UNANSWERED) < set(CONVERSATION_ENDED)
+    assert "active" in CONVERSATION_LIVE and "active" not in CONVERSATION_QUEUED
+
+
+def test_a_visitor_may_leave_a_message_while_queued_or_once_ended_without_an_expert():
+    assert sorted(CONVERSATION_MAY_LEAVE_MESSAGE) == ["abandoned", "capped", "missed", "offered", "waiting"]
+    assert "active" not in CONVERSATION_MAY_LEAVE_MESSAGE and "closed" not in CONVERSATION_MAY_LEAVE_MESSAGE
+
+
+@pytest.mark.parametrize(("current", "target", "allowed"), [
+    ("active", "closed", True),
+    ("offered", "abandoned", True),
+    ("waiting", "missed", True),
+    ("waiting", "closed", False),
+    ("active", "missed", False),
+    ("closed", "closed", False),
+])
+def test_may_move_says_whether_any_action_leads_there(current, target, allowed):
+    assert may_move(MOVES, current, target) is allowed

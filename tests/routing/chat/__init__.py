@@ -1,0 +1,1 @@
+"""Tests of the chat: messages, the expert's inbox and sockets."""

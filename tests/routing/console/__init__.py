@@ -1,0 +1,1 @@
+"""Tests of the brand console: pages, dashboard, program, transcripts, expert figures."""

@@ -1,0 +1,1 @@
+"""Tests of the door: the widget's calls and what they accept."""

@@ -1,0 +1,1 @@
+"""Tests of left messages: leaving one, the inbox, and the brand's replies."""
