@@ -51,6 +51,11 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 # Ids (and every other plain `int` column) are 64-bit on PostgreSQL, as the API promises; SQLite's integers are
 # 64-bit already, and only a column declared INTEGER is the rowid alias that numbers new rows by itself.
+# The integers a column holds (BIGINT; SQLite's INTEGER is 64-bit too): ids, cents, counts. Input beyond them is
+# refused where it enters (web.requests, web.schemas), never left to overflow in the database.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+ID_MAX = INT64_MAX
 INT64 = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 

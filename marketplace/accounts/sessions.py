@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from marketplace.accounts.models import User, UserSession
+from marketplace.core.text import strip_control_characters
 from marketplace.database import db, utcnow
-from marketplace.web.requests import clean_text
 
 TOUCH_EVERY = dt.timedelta(minutes=5)  # last seen is this coarse: a busy page does not write on every request
 KEEP_ENDED = dt.timedelta(days=30)  # ended or expired rows are deleted after this long
@@ -58,7 +58,7 @@ def hash_secret(secret: str) -> str:
 
 def clean_user_agent(user_agent: str | None) -> str:
     """The browser's User-Agent on one line, without control characters, short enough to keep."""
-    return " ".join(clean_text(user_agent or "").split())[:USER_AGENT_LENGTH]
+    return " ".join(strip_control_characters(user_agent or "").split())[:USER_AGENT_LENGTH]
 
 
 def device_name(user_agent: str) -> str:

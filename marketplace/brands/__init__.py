@@ -7,6 +7,7 @@ def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
     from marketplace.brands import api, console, member_views, services, views
     from marketplace.extensions import login_manager
+    from marketplace.shared.rooms import brand_room
     from marketplace.web import register_home
     from marketplace.web.api import register_path_guard
     from marketplace.web.sockets import register_rooms
@@ -22,7 +23,7 @@ def init_app(app: Flask) -> None:
         return services.authenticate_api_token(secret.strip())
 
     def brand_rooms(user):
-        return [f"brand:{brand.id}" for brand in services.visible_brands(user)] if user.role == Role.BRAND else []
+        return [brand_room(brand.id) for brand in services.visible_brands(user)] if user.role == Role.BRAND else []
 
     console.init_app(app)
     app.register_blueprint(views.blueprint)

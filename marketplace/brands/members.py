@@ -24,7 +24,7 @@ from marketplace.brands.models import Actor, Brand, BrandInvitation, BrandMember
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.mail import send_after_commit
-from marketplace.web.links import absolute_url
+from marketplace.shared.links import absolute_url
 
 INVITATION_DAYS = 7
 DEAD_LINK = _l("This invitation link no longer works: it has expired, was withdrawn or was already used. "

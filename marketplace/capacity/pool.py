@@ -36,8 +36,8 @@ from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertProfile
 from marketplace.notifications import services as notifications
 from marketplace.routing import history
+from marketplace.shared.links import path_for
 from marketplace.shifts import seats as shifts
-from marketplace.web.links import path_for
 
 MAX_WINDOW_MINUTES = 480
 DECISIONS_KEPT = dt.timedelta(days=30)

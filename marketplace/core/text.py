@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+# C0 and C1 control characters, DEL included; tab, line feed and carriage return are text.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def slugify(text: str, max_length: int = 60) -> str:
@@ -13,3 +15,8 @@ def slugify(text: str, max_length: int = 60) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
     return slug[:max_length].rstrip("-")
+
+
+def strip_control_characters(text: str) -> str:
+    """Drop the control characters nobody types (NUL, escape, the C1 block); keep tab and line breaks."""
+    return CONTROL_CHARACTERS.sub("", text)

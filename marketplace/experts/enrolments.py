@@ -27,7 +27,7 @@ from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertProfile, ExpertStatus, QuizAttempt
 from marketplace.notifications import services as notifications
-from marketplace.web.links import path_for
+from marketplace.shared.links import path_for
 
 # Called as listener(expert_id, brand_id) once a brand's removal of an approved expert has committed
 # (routing takes back that brand's pending offers to them).

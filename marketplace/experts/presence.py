@@ -31,7 +31,7 @@ from marketplace.experts.models import (
     PresenceStatus,
 )
 from marketplace.extensions import socketio
-from marketplace.web.sockets import user_room
+from marketplace.shared.rooms import user_room
 
 # Called as listener(expert_id, status) after an expert's presence change commits (routing re-routes).
 PresenceListener = Callable[[int, str], None]

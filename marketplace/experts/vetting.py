@@ -23,7 +23,7 @@ from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertProfile, ExpertStatus
 from marketplace.mail import send_after_commit
 from marketplace.notifications import services as notifications
-from marketplace.web.links import absolute_url, path_for
+from marketplace.shared.links import absolute_url, path_for
 
 ACTIONS = EXPERT_DECISIONS
 REASON_REQUIRED = {"reject", "suspend", "reinstate"}

@@ -21,7 +21,7 @@ from marketplace.errors import Forbidden, InvalidInput, NotFound
 from marketplace.extensions import socketio
 from marketplace.notifications import push
 from marketplace.notifications.models import Notification, PushSubscription
-from marketplace.web.sockets import user_room
+from marketplace.shared.rooms import user_room
 
 log = logging.getLogger("marketplace.notifications")
 

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from marketplace.database import ID_MAX
 from marketplace.payouts.batches.services import MAX_MINIMUM_CENTS
 from marketplace.web.forms import MoneyField
 from marketplace.web.params import IntegerField
@@ -26,7 +27,7 @@ class DraftForm(FlaskForm):
 
 class DisputeForm(FlaskForm):
     conversation_id = IntegerField(_l("Conversation number"),
-                                   validators=[DataRequired(), NumberRange(min=1, max=2**63 - 1)],
+                                   validators=[DataRequired(), NumberRange(min=1, max=ID_MAX)],
                                    description=_l("As shown in the Conversations tab."))
     reason = TextAreaField(_l("What went wrong"), validators=[DataRequired(), Length(min=3, max=500)])
     submit = SubmitField(_l("Dispute the chat"))

@@ -31,20 +31,12 @@ from marketplace.routing.models import (
     Message,
     Offer,
 )
-from marketplace.web.links import path_for
-from marketplace.web.sockets import user_room
+from marketplace.shared.links import path_for
+from marketplace.shared.rooms import brand_room, conversation_room, user_room
 
 log = logging.getLogger("marketplace.routing")
 
 VISITOR_NAMESPACE = "/visitor"
-
-
-def conversation_room(conversation_id: int) -> str:
-    return f"conversation:{conversation_id}"
-
-
-def brand_room(brand_id: int) -> str:
-    return f"brand:{brand_id}"
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -11,9 +11,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from marketplace.database import db
+from marketplace.database import ID_MAX, db
 from marketplace.errors import DomainError
-from marketplace.web.schemas import ID_MAX
 
 
 def answer(handler: Callable[..., dict]) -> Callable[..., dict]:

@@ -20,9 +20,9 @@ from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertStatus
 from marketplace.notifications import services as notifications
 from marketplace.scheduler import Job
+from marketplace.shared.links import path_for
 from marketplace.shifts.display import describe_times
 from marketplace.shifts.models import Attendance, BookingStatus, ShiftBooking, ShiftSlot
-from marketplace.web.links import path_for
 
 
 def _remind(user_id: int, brand: Brand, slot: ShiftSlot) -> None:

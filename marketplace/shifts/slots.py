@@ -21,9 +21,9 @@ from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.experts import services as experts
 from marketplace.notifications import services as notifications
+from marketplace.shared.links import path_for
 from marketplace.shifts.display import describe_times
 from marketplace.shifts.models import BookingStatus, ShiftBooking, ShiftSlot, SlotSource
-from marketplace.web.links import path_for
 
 MAX_SHIFT_HOURS = 12
 MAX_HEADCOUNT = 500

@@ -15,8 +15,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify
 from marshmallow import Schema, fields
 
+from marketplace.database import ID_MAX
 from marketplace.web.api import EndpointDoc
-from marketplace.web.schemas import FIRST_YEAR, ID_MAX, LAST_YEAR
+from marketplace.web.schemas import FIRST_YEAR, LAST_YEAR
 
 blueprint = Blueprint("openapi", __name__)
 

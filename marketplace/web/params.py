@@ -17,8 +17,9 @@ from wtforms import DateField as WTFormsDateField
 from wtforms import IntegerField as WTFormsIntegerField
 from wtforms.validators import ValidationError as FormValidationError
 
+from marketplace.database import INT64_MAX, INT64_MIN
 from marketplace.errors import InvalidInput
-from marketplace.web.schemas import INT64_MAX, INT64_MIN, TOO_LARGE, Id, Page, YearWithin, bounded
+from marketplace.web.schemas import TOO_LARGE, Id, Page, YearWithin, bounded
 
 T = TypeVar("T")
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")

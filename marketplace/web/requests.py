@@ -19,18 +19,13 @@ from flask.wrappers import Request
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
+from marketplace.core.text import strip_control_characters
+from marketplace.database import ID_MAX, INT64_MAX, INT64_MIN
 from marketplace.errors import InvalidInput
-from marketplace.web.schemas import ID_MAX, TOO_LARGE
+from marketplace.web.schemas import TOO_LARGE
 
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_DEPTH = 32
-INT64 = range(-(2**63), 2**63)
-
-
-def clean_text(text: str) -> str:
-    """Drop the control characters nobody types; keep tab, line feed and carriage return."""
-    return CONTROL_CHARACTERS.sub("", text)
 
 
 class RefusedJSON(ValueError):
@@ -54,7 +49,7 @@ def _cleaned(value: Any, field: str, depth: int) -> Any:
     if isinstance(value, str):
         if LONE_SURROGATE.search(value):
             raise RefusedJSON(_l("Contains a character that is not valid text."), field or "body")
-        return clean_text(value)
+        return strip_control_characters(value)
     return _cleaned_container(value, field, depth)
 
 
@@ -62,7 +57,7 @@ def _cleaned_container(value: Any, field: str, depth: int) -> Any:
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
-        if value not in INT64:
+        if not INT64_MIN <= value <= INT64_MAX:
             raise RefusedJSON(TOO_LARGE, field or "body")
         return value
     if isinstance(value, float):
@@ -75,7 +70,7 @@ def _cleaned_container(value: Any, field: str, depth: int) -> Any:
     for key, item in value.items():
         if LONE_SURROGATE.search(key):
             raise RefusedJSON(_l("Contains a character that is not valid text."), field or "body")
-        name = clean_text(key)
+        name = strip_control_characters(key)
         cleaned[name] = _cleaned(item, _path(field, name), depth + 1)
     return cleaned
 
@@ -101,7 +96,8 @@ class JSONProvider(DefaultJSONProvider):
 
 
 def _cleaned_multidict(values: MultiDict) -> ImmutableMultiDict:
-    return ImmutableMultiDict([(clean_text(key), clean_text(value) if isinstance(value, str) else value)
+    strip = strip_control_characters
+    return ImmutableMultiDict([(strip(key), strip(value) if isinstance(value, str) else value)
                                for key, value in values.items(multi=True)])
 
 
@@ -129,7 +125,7 @@ class CleanRequest(Request):
 def _lenient(value: Any) -> Any:
     """Socket.IO's cleaning: a packet that cannot be refused field by field is repaired instead."""
     if isinstance(value, str):
-        return clean_text(LONE_SURROGATE.sub("\ufffd", value))
+        return strip_control_characters(LONE_SURROGATE.sub("\ufffd", value))
     if isinstance(value, list):
         return [_lenient(item) for item in value]
     if isinstance(value, dict):
@@ -157,7 +153,7 @@ def refuse_unknown_path_values(endpoint: str | None, values: dict[str, Any] | No
     for value in (values or {}).values():
         if isinstance(value, int) and not 0 <= value <= ID_MAX:
             abort(404)
-        if isinstance(value, str) and (CONTROL_CHARACTERS.search(value) or LONE_SURROGATE.search(value)):
+        if isinstance(value, str) and (strip_control_characters(value) != value or LONE_SURROGATE.search(value)):
             abort(404)
 
 

@@ -14,9 +14,8 @@ import marshmallow
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
 
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
-ID_MAX = INT64_MAX
+from marketplace.database import ID_MAX, INT64_MAX, INT64_MIN
+
 # Days and instants the app works with; far enough either side for any plan, history or filter, near
 # enough that adding weeks or a timezone offset never leaves the calendar (year 1 and 9999 do).
 FIRST_YEAR = 1900

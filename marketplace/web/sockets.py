@@ -10,12 +10,9 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from marketplace.database import utcnow
 from marketplace.extensions import socketio
+from marketplace.shared.rooms import user_room
 
 RoomProvider = Callable[[object], Iterable[str]]
-
-
-def user_room(user_id: int) -> str:
-    return f"user:{user_id}"
 
 
 def register_rooms(app: Flask, provider: RoomProvider) -> None:

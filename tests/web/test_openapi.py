@@ -5,7 +5,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from marketplace.web.schemas import ID_MAX
+from marketplace.database import ID_MAX
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 

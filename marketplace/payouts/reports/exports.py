@@ -20,13 +20,12 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
 from marketplace.brands import services as brands
-from marketplace.database import begin_read_only, db
+from marketplace.database import ID_MAX, begin_read_only, db
 from marketplace.errors import InvalidInput
 from marketplace.experts import services as experts
 from marketplace.payouts.batches import services as batches
 from marketplace.payouts.models import Earning, LedgerEntry, LedgerTransaction, PayoutItem
-from marketplace.shared import money
-from marketplace.web import spreadsheets
+from marketplace.shared import money, spreadsheets
 
 CHUNK = 1_000  # rows read and written at a time
 MAX_PERIOD_DAYS = 366
@@ -92,7 +91,7 @@ def positive_id(value: object, field_name: str) -> int | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if isinstance(value, bool) or not DATABASE_ID.fullmatch(text) or not 0 < int(text) < 2**63:
+    if isinstance(value, bool) or not DATABASE_ID.fullmatch(text) or not 0 < int(text) <= ID_MAX:
         raise InvalidInput(_l("Give a whole number from 1 up."), field_name)
     return int(text)
 

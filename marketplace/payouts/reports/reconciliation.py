@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
-from marketplace.database import db, utcnow
+from marketplace.database import ID_MAX, db, utcnow
 from marketplace.errors import InvalidInput
 from marketplace.payouts.batches import services as batches
 from marketplace.payouts.models import ItemStatus, LedgerEntry, LedgerTransaction, PayoutBatch, PayoutItem, PayoutRail
@@ -161,7 +161,7 @@ def _items_named(item_ids: set[int], refs: set[str]) -> list[sa.Row]:
 
 def _named_item(transfer: gateways.Transfer) -> int | None:
     named = str(transfer.metadata.get("payout_item", "")).strip()
-    return int(named) if DATABASE_ID.fullmatch(named) and int(named) < 2**63 else None
+    return int(named) if DATABASE_ID.fullmatch(named) and int(named) <= ID_MAX else None
 
 
 def _line(finding: Finding, item: sa.Row | None, transfer: gateways.Transfer | None,

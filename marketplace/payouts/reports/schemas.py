@@ -5,9 +5,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from marketplace.accounts import audit as audit_names
+from marketplace.database import ID_MAX
 from marketplace.web.schemas import Schema
-
-BIGGEST_ID = 2**63 - 1
 
 
 class PeriodQuery(Schema):
@@ -26,11 +25,11 @@ class ReconciliationQuery(Schema):
 
 class PayoutAuditFilter(Schema):
     kind = fields.String(validate=validate.Length(max=40), metadata={"example": "payout_batch_approved"})
-    batch_id = fields.Integer(validate=validate.Range(min=1, max=BIGGEST_ID))
+    batch_id = fields.Integer(validate=validate.Range(min=1, max=ID_MAX))
 
 
 class PayoutAuditQuery(PayoutAuditFilter):
-    before_id = fields.Integer(validate=validate.Range(min=1, max=BIGGEST_ID), metadata={
+    before_id = fields.Integer(validate=validate.Range(min=1, max=ID_MAX), metadata={
         "description": "The `next_before_id` of the previous page."})
 
 

@@ -25,8 +25,7 @@ from marketplace.payouts.statements.services import (
     StatementLine,
     YearIncome,
 )
-from marketplace.shared import money
-from marketplace.web import spreadsheets
+from marketplace.shared import money, spreadsheets
 
 # Legal mentions of a French self-billing invoice: French whatever the reader's language.
 SELF_BILLING_MENTION = "Autofacturation – facture émise par le client au nom et pour le compte du fournisseur"

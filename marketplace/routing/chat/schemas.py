@@ -2,9 +2,10 @@
 
 from marshmallow import fields, validate
 
+from marketplace.database import INT64_MAX
 from marketplace.routing.chat.messages import BODY_LENGTH, CLIENT_ID
 from marketplace.routing.schemas import BrandRefSchema, CannedAnswerSchema
-from marketplace.web.schemas import INT64_MAX, Schema
+from marketplace.web.schemas import Schema
 
 
 class MessageCreateSchema(Schema):

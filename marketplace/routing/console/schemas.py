@@ -5,11 +5,12 @@ from marshmallow import fields, validate
 from marketplace.brands.models import Brand
 from marketplace.brands.program import MAX_CANNED, MAX_LANGUAGES, MAX_ORIGIN_LENGTH, MAX_ORIGINS, MAX_TOPICS, NUMBERS
 from marketplace.brands.schemas import APPROVALS
+from marketplace.database import ID_MAX
 from marketplace.routing.console.transcripts import TEXT_LENGTH
 from marketplace.routing.left_messages.schemas import LeftMessageStateSchema
 from marketplace.routing.models import ConversationStatus
 from marketplace.routing.schemas import CannedAnswerSchema
-from marketplace.web.schemas import ID_MAX, NOT_AN_ID, Page, Schema
+from marketplace.web.schemas import NOT_AN_ID, Page, Schema
 
 STATUSES = [status.value for status in ConversationStatus]
 

@@ -19,13 +19,12 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, Brand
-from marketplace.database import db
+from marketplace.database import ID_MAX, db
 from marketplace.errors import InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.routing.left_messages.services import LeftMessageState, left_message_of
 from marketplace.routing.models import Conversation, ConversationStatus, Message
-from marketplace.web import spreadsheets
-from marketplace.web.schemas import ID_MAX
+from marketplace.shared import spreadsheets
 
 PER_PAGE = 50
 EXPORT_BATCH = 500

@@ -28,9 +28,9 @@ from marketplace.routing.console.forms import (
 from marketplace.routing.console.live import live_view
 from marketplace.routing.console.schemas import DashboardSchema
 from marketplace.routing.models import ConversationStatus, EndReason
+from marketplace.shared.links import absolute_url
 from marketplace.web import downloads, params
 from marketplace.web.forms import from_minor_units, lines, show_error
-from marketplace.web.links import absolute_url
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("console", __name__)

@@ -16,9 +16,10 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, fields, validate
 
+from marketplace.database import INT64_MAX
 from marketplace.routing.chat.messages import BODY_LENGTH, CLIENT_ID
 from marketplace.routing.models import Conversation, ConversationStatus, EndReason
-from marketplace.web.schemas import INT64_MAX, Schema
+from marketplace.web.schemas import Schema
 
 ASCII_INTEGER = re.compile(r"-?[0-9]+")
 

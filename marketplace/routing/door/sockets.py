@@ -20,6 +20,7 @@ from marketplace.routing.door import services as conversations
 from marketplace.routing.door import waits
 from marketplace.routing.models import Conversation, Sender
 from marketplace.routing.sockets import answer, record_id
+from marketplace.shared.rooms import conversation_room
 
 
 def on_visitor_connect(auth: dict | None = None) -> None:
@@ -34,7 +35,7 @@ def on_visitor_connect(auth: dict | None = None) -> None:
     # `expert_users` is post_message's memo of the assigned expert's user id.
     session["visitor"] = {"key": auth["key"], "token": auth["token"], "conversation_id": conversation.id,
                           "expert_users": {}}
-    join_room(events.conversation_room(conversation.id))
+    join_room(conversation_room(conversation.id))
     conversations.visitor_seen(conversation.id)
 
 

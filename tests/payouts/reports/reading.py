@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from marketplace.experts.models import ExpertProfile
 from marketplace.payouts.models import LedgerTransaction, PayoutBatch, PayoutItem
-from marketplace.web import spreadsheets
+from marketplace.shared import spreadsheets
 
 UTC = dt.UTC
 

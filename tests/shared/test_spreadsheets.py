@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marketplace.web import spreadsheets
+from marketplace.shared import spreadsheets
 
 
 def test_a_file_opens_in_a_french_spreadsheet_and_runs_no_formula():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, url_for
 
 
 def path_for(endpoint: str, **values: object) -> str:
@@ -15,7 +15,6 @@ def path_for(endpoint: str, **values: object) -> str:
 
 def absolute_url(endpoint: str, **values: object) -> str:
     """The full address of an endpoint: from the request, or from PUBLIC_URL in jobs and commands."""
-    path = path_for(endpoint, **values)
     if has_request_context():
-        return request.host_url.rstrip("/") + path
-    return (current_app.config.get("PUBLIC_URL") or "") + path
+        return url_for(endpoint, _external=True, **values)
+    return (current_app.config.get("PUBLIC_URL") or "") + path_for(endpoint, **values)
