@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import zoneinfo
 from dataclasses import dataclass
 
 import holidays
@@ -19,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.accounts import services as accounts
 from marketplace.brands.models import Actor, Brand, BrandClosure, BrandRole
 from marketplace.brands.services import get_brand
+from marketplace.core import clock
 from marketplace.core import routing as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
@@ -59,13 +59,9 @@ def public_holiday(brand: Brand, day: dt.date) -> str | None:
     return _holidays(brand.holiday_country, brand.holiday_subdivision, day.year).get(day)
 
 
-def local_now(brand: Brand, at: dt.datetime | None = None) -> dt.datetime:
-    return (at or utcnow()).astimezone(zoneinfo.ZoneInfo(brand.timezone))
-
-
 def is_open(brand: Brand, at: dt.datetime | None = None) -> bool:
     """Whether the brand takes chats at `at` (now by default): within its hours, not a holiday, not closed."""
-    local = local_now(brand, at)
+    local = clock.local_time(at or utcnow(), brand.timezone)
     return rules.is_open(brand.opening_hours, local) and not is_closed_day(brand, local.date())
 
 
@@ -80,7 +76,7 @@ def is_closed_day(brand: Brand, day: dt.date) -> bool:
 
 def open_at(brand: Brand, instants: list[dt.datetime]) -> list[bool]:
     """`is_open` for many instants, each closed day looked up once (a plan asks for every quarter hour)."""
-    zone = zoneinfo.ZoneInfo(brand.timezone)
+    zone = clock.zone(brand.timezone)
     local = [instant.astimezone(zone) for instant in instants]
     closed = {day for day in {moment.date() for moment in local} if is_closed_day(brand, day)}
     return [moment.date() not in closed and rules.is_open(brand.opening_hours, moment) for moment in local]
@@ -105,7 +101,7 @@ def check_holiday_region(country: object, subdivision: object) -> tuple[str | No
 def closed_days(actor: Actor, brand_id: int, *, days: int = UPCOMING_DAYS) -> list[ClosedDay]:
     """The days the brand is closed from today on: public holidays and one-off closures, in date order."""
     brand = get_brand(actor, brand_id)
-    today = local_now(brand).date()
+    today = clock.local_day(utcnow(), brand.timezone)
     last = today + dt.timedelta(days=days)
     found: dict[dt.date, ClosedDay] = {}
     if brand.holiday_country:
@@ -124,7 +120,7 @@ def add_closure(actor: Actor, brand_id: int, day: object, reason: object = "") -
     brand = get_brand(actor, brand_id, need=BrandRole.ADMIN)
     if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
         raise InvalidInput(_l("Enter a date."), "day")
-    if day < local_now(brand).date():
+    if day < clock.local_day(utcnow(), brand.timezone):
         raise InvalidInput(_l("Choose today or a later day."), "day")
     reason = clean_text(reason, "reason", max_length=120)
     if db.session.scalar(sa.select(sa.exists().where(BrandClosure.brand_id == brand_id, BrandClosure.day == day))):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
 from marketplace.brands.models import Actor, Brand, BrandRole, RateCard
 from marketplace.brands.services import get_brand
+from marketplace.core import clock
 from marketplace.core import rates as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -42,11 +42,6 @@ class CardView:
     ends_on: dt.date | None  # the last day it was (or will be) in effect, when a later card replaces it
 
 
-def local_day(brand: Brand, at: dt.datetime | None = None) -> dt.date:
-    """The day `at` (now by default) falls on in the brand's timezone."""
-    return (at or utcnow()).astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
-
-
 def _live_cards(brand_id: int) -> sa.Select:
     return sa.select(RateCard).where(RateCard.brand_id == brand_id, RateCard.cancelled_at.is_(None))
 
@@ -54,7 +49,7 @@ def _live_cards(brand_id: int) -> sa.Select:
 def card_in_effect(brand: Brand, at: dt.datetime | None = None) -> RateCard | None:
     """The card in effect at `at` (now by default): the latest live card starting on or before that day."""
     return db.session.scalar(
-        _live_cards(brand.id).where(RateCard.effective_from <= local_day(brand, at))
+        _live_cards(brand.id).where(RateCard.effective_from <= clock.local_day(at or utcnow(), brand.timezone))
         .order_by(RateCard.effective_from.desc(), RateCard.id.desc()).limit(1)
     )
 
@@ -72,7 +67,8 @@ def terms_in_effect(brand: Brand, at: dt.datetime | None = None) -> tuple[int, i
 
     Three columns by one statement built once, past the ORM: the router asks it for every offer it makes.
     """
-    row = db.session.connection().execute(_terms_in_effect(), {"brand": brand.id, "day": local_day(brand, at)}).first()
+    day = clock.local_day(at or utcnow(), brand.timezone)
+    row = db.session.connection().execute(_terms_in_effect(), {"brand": brand.id, "day": day}).first()
     return None if row is None else (row.price_cents, row.commission_bps, row.bonus_rules or [])
 
 
@@ -93,7 +89,7 @@ def schedule_rate(actor: Actor, brand_id: int, *, effective_from: dt.date, price
                   commission_bps: int | None = None, bonus_rules: list[dict] | None = None) -> RateCard:
     """Put a new price in effect from `effective_from` (today or later, in the brand's timezone)."""
     brand = get_brand(actor, brand_id, need=BrandRole.ADMIN)
-    today = local_day(brand)
+    today = clock.local_day(utcnow(), brand.timezone)
     if not isinstance(effective_from, dt.date) or isinstance(effective_from, dt.datetime):
         raise InvalidInput(_l("Enter a date."), "effective_from")
     if effective_from < today:
@@ -134,7 +130,7 @@ def cancel_rate(actor: Actor, brand_id: int, card_id: int) -> RateCard:
         raise NotFound(_l("No such rate."))
     if card.cancelled_at is not None:
         raise Conflict(_l("This rate is already cancelled."))
-    if card.effective_from <= local_day(brand):
+    if card.effective_from <= clock.local_day(utcnow(), brand.timezone):
         raise Conflict(_l("This rate is in effect or was: only a rate still to come can be cancelled."))
     card.cancelled_at = utcnow()
     accounts.record_audit("rate_cancelled", actor_id=getattr(actor, "id", None), brand_id=brand_id, card_id=card_id)
@@ -145,7 +141,7 @@ def cancel_rate(actor: Actor, brand_id: int, card_id: int) -> RateCard:
 def rate_history(actor: Actor, brand_id: int) -> list[CardView]:
     """Every card of the brand, newest start first, with its state and the day it ended."""
     brand = get_brand(actor, brand_id)
-    today = local_day(brand)
+    today = clock.local_day(utcnow(), brand.timezone)
     cards = db.session.scalars(sa.select(RateCard).where(RateCard.brand_id == brand_id)
                                .order_by(RateCard.effective_from.desc(), RateCard.id.desc())).all()
     live = [card for card in cards if card.cancelled_at is None]

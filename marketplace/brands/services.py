@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-import zoneinfo
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -27,7 +26,7 @@ from marketplace.brands.models import (
     RateCard,
     TokenPrincipal,
 )
-from marketplace.core import rates
+from marketplace.core import clock, rates
 from marketplace.core.text import slugify
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
@@ -191,7 +190,7 @@ def create_brand(actor: User | None, name: str, *, slug: str | None = None,
     db.session.add(brand)
     db.session.flush()
     # Every brand has a price from its first day; its admins schedule changes on the rate card.
-    today = utcnow().astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+    today = clock.local_day(utcnow(), brand.timezone)
     db.session.add(RateCard(brand_id=brand.id, effective_from=today, price_cents=rates.DEFAULT_PRICE_CENTS,
                             commission_bps=rates.DEFAULT_COMMISSION_BPS, bonus_rules=[],
                             created_by_id=actor.id if actor else None))

@@ -24,9 +24,9 @@ from marketplace.brands.forms import (
     RevokeTokenForm,
 )
 from marketplace.brands.models import BrandRole
-from marketplace.core import quiz_text
+from marketplace.core import clock, quiz_text
 from marketplace.core.routing import hours_from_text, hours_to_text
-from marketplace.database import db
+from marketplace.database import db, utcnow
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.shared import money
 from marketplace.web.forms import lines, show_error
@@ -243,7 +243,7 @@ def rates(slug: str):
     is_ops = str(current_user.role) == "ops"
     history = rate_cards.rate_history(current_user, brand.id)
     current = next((view.card for view in history if view.state == rate_cards.CardState.IN_EFFECT), None)
-    tomorrow = rate_cards.local_day(brand) + dt.timedelta(days=1)
+    tomorrow = clock.local_day(utcnow(), brand.timezone) + dt.timedelta(days=1)
     form = RateForm(data={"effective_from": tomorrow,
                           "commission_percent": money.percent(current.commission_bps if current else None)})
     form.price.currency = form.rating_bonus.currency = form.reply_bonus.currency = brand.currency

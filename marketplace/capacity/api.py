@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from marketplace.accounts.models import Role
 from marketplace.brands import services as brands
 from marketplace.brands.models import BrandRole
@@ -17,6 +15,7 @@ from marketplace.capacity.schemas import (
     PlanSchema,
     ScalingDecisionSchema,
 )
+from marketplace.core import clock
 from marketplace.database import utcnow
 from marketplace.web.api import api_blueprint, endpoint
 
@@ -30,7 +29,7 @@ STAFF = [Role.OPS, Role.BRAND, Role.FINANCE]
 def plan(actor, brand_id: int, query):
     brand = brands.get_brand(actor, brand_id)
     now = utcnow()
-    day = query["day"] or now.astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+    day = query["day"] or clock.local_day(now, brand.timezone)
     return planning.brand_plan(actor, brand_id, day, now)
 
 

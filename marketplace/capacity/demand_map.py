@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import zoneinfo
 from dataclasses import dataclass
 
 from marketplace.brands.models import Brand
 from marketplace.capacity import planning
+from marketplace.core import clock
 
 HEAT_SHADES = (1, 2, 3, 5, 8)  # the fewest experts short for shades 1 to 5; shade 0 is an hour covered
 
@@ -56,7 +56,7 @@ class HeatMap:
 
 def heat_map(row: planning.DemandRow, now: dt.datetime, days: int = 7) -> HeatMap:
     """Lay a brand's hours out as days by hours on its clock, from the first to the last hour it is short."""
-    zone = zoneinfo.ZoneInfo(row.brand.timezone)
+    zone = clock.zone(row.brand.timezone)
     local_now = now.astimezone(zone)
     today = local_now.date()
     dates = [today + dt.timedelta(days=offset) for offset in range(days)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zoneinfo
 from dataclasses import dataclass
 
 from flask import current_app
@@ -19,14 +18,13 @@ from marketplace.brands import opening
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, Brand
 from marketplace.capacity.models import BrandForecast
+from marketplace.core import clock, staffing
 from marketplace.core import forecast as forecasting
-from marketplace.core import staffing
 from marketplace.database import db, utcnow
 from marketplace.experts import enrolments
 from marketplace.experts import services as experts
 from marketplace.routing import history
 from marketplace.routing.console import dashboard
-from marketplace.routing.console.caps import day_bounds
 from marketplace.shifts import seats as shifts
 from marketplace.shifts.slots import publish_planned_slot
 
@@ -98,7 +96,7 @@ def refresh_forecast(brand_id: int, now: dt.datetime | None = None) -> BrandFore
     """Forecast the brand's next days from its history and keep it; one transaction."""
     now = now or utcnow()
     brand = brands.brands_by_id({brand_id})[brand_id]
-    today = now.astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+    today = clock.local_day(now, brand.timezone)
     first = history.first_arrival_day(brand_id, brand.timezone)
     start = max(first, today - dt.timedelta(weeks=HISTORY_WEEKS)) if first else today
     past = history.arrivals_by_quarter(brand_id, brand.timezone, start, today - dt.timedelta(days=1)) \
@@ -122,7 +120,7 @@ def current_forecast(brand_id: int, now: dt.datetime | None = None) -> BrandFore
     row = db.session.get(BrandForecast, brand_id)
     if row is not None and now - row.computed_at < FORECAST_MAX_AGE:
         brand = brands.brands_by_id({brand_id})[brand_id]
-        if row.first_day == now.astimezone(zoneinfo.ZoneInfo(brand.timezone)).date():
+        if row.first_day == clock.local_day(now, brand.timezone):
             return row
     return refresh_forecast(brand_id, now)
 
@@ -148,8 +146,8 @@ def expected_while_open(brand: Brand, row: BrandForecast | None, day: dt.date, s
 
 def wall_clock_quarters(brand: Brand, day: dt.date) -> tuple[list[dt.datetime], list[int]]:
     """The UTC start of each real quarter hour of the local day, and its wall-clock slot (0-95)."""
-    start, end = day_bounds(brand.timezone, day)
-    zone = zoneinfo.ZoneInfo(brand.timezone)
+    start, end = clock.day_bounds(day, brand.timezone)
+    zone = clock.zone(brand.timezone)
     starts, slots = [], []
     at = start
     while at < end:
@@ -208,7 +206,7 @@ def _hourly_need(brand: Brand, day: dt.date, row: BrandForecast) -> list[DemandC
     required = required_by_quarter(brand, expected_while_open(brand, row, day, starts, slots), row.handle_s)
     booked = shifts.booked_by_quarter(brand.id, starts[0], len(starts))
     usable = usable_experts(brand)
-    zone = zoneinfo.ZoneInfo(brand.timezone)
+    zone = clock.zone(brand.timezone)
     cells: dict[dt.datetime, int] = {}
     for begins, need, seats in zip(starts, required, booked, strict=True):
         hour = begins.astimezone(zone).replace(minute=0).astimezone(dt.UTC)  # the local hour it belongs to
@@ -224,7 +222,7 @@ def demand_for_expert(actor, days: int = 7, now: dt.datetime | None = None) -> l
     rows = []
     for brand in sorted(brands.brands_by_id(brand_ids).values(), key=lambda b: b.name):
         forecast = current_forecast(brand.id, now)
-        today = now.astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+        today = clock.local_day(now, brand.timezone)
         hours = [cell for offset in range(days)
                  for cell in _hourly_need(brand, today + dt.timedelta(days=offset), forecast)
                  if cell.starts_at + dt.timedelta(hours=1) > now]
@@ -271,7 +269,7 @@ def publish_open_slots(brand_id: int, now: dt.datetime | None = None) -> list[Op
     now = now or utcnow()
     brand = brands.brands_by_id({brand_id})[brand_id]
     row = current_forecast(brand_id, now)
-    today = now.astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+    today = clock.local_day(now, brand.timezone)
     cutoff = now + dt.timedelta(minutes=current_app.config["SHIFT_BOOKING_CUTOFF_MINUTES"])
     usable = usable_experts(brand)
     opened = []
@@ -313,14 +311,14 @@ class NetworkQuarter:
 def network_plan(actor, day: dt.date, timezone: str, now: dt.datetime | None = None) -> list[NetworkQuarter]:
     """Every brand's plan added up per quarter hour of one day on the reader's clock (ops' network view)."""
     now = now or utcnow()
-    start, end = day_bounds(timezone, day)
+    start, end = clock.day_bounds(day, timezone)
     totals: dict[dt.datetime, NetworkQuarter] = {}
     at = start
     while at < end:
         totals[at] = NetworkQuarter(at)
         at += QUARTER
     for brand in brands.visible_brands(actor):
-        zone = zoneinfo.ZoneInfo(brand.timezone)
+        zone = clock.zone(brand.timezone)
         for local_day in sorted({start.astimezone(zone).date(), (end - QUARTER).astimezone(zone).date()}):
             for quarter in brand_plan(actor, brand.id, local_day, now).quarters:
                 total = totals.get(quarter.starts_at)

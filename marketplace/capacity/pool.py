@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zoneinfo
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -28,7 +27,7 @@ from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.capacity import planning
 from marketplace.capacity.models import Invitation, InvitationStatus, ScalingDecision
-from marketplace.core import scaling
+from marketplace.core import clock, scaling
 from marketplace.database import db, utcnow
 from marketplace.errors import Conflict, NotFound
 from marketplace.experts import enrolments, presence
@@ -59,20 +58,15 @@ def _routable_now(brand: Brand, now: dt.datetime) -> set[int]:
     return online
 
 
-def _quarter_start(brand: Brand, now: dt.datetime) -> dt.datetime:
-    local = now.astimezone(zoneinfo.ZoneInfo(brand.timezone))
-    return local.replace(minute=local.minute - local.minute % 15, second=0, microsecond=0).astimezone(dt.UTC)
-
-
 def desired_now(brand: Brand, now: dt.datetime) -> tuple[int, dict[str, int | str]]:
     """The experts wanted over [now, now + lead]: forecast or the last quarter hour's arrivals, within the caps;
     with where the need came from, as the figures of the decision's reason (capacity.reasons)."""
     row = planning.current_forecast(brand.id, now)
     handle_s = row.handle_s
     lead = dt.timedelta(minutes=current_app.config["CAPACITY_LEAD_MINUTES"])
-    zone = zoneinfo.ZoneInfo(brand.timezone)
+    zone = clock.zone(brand.timezone)
     starts = []
-    at = _quarter_start(brand, now)
+    at = clock.quarter_start(now, brand.timezone)
     while at <= now + lead:
         starts.append(at)
         at += planning.QUARTER
@@ -358,7 +352,7 @@ def network_overview(actor: User, now: dt.datetime | None = None) -> list[Networ
     now = now or utcnow()
     rows = []
     for brand in brands.visible_brands(actor):
-        today = now.astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+        today = clock.local_day(now, brand.timezone)
         forecast = planning.current_forecast(brand.id, now)
         expected = planning.forecast_for_day(forecast, today)
         starts, slots = planning.wall_clock_quarters(brand, today)

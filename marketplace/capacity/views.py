@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from babel.dates import format_skeleton
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -19,11 +18,11 @@ from marketplace.brands.models import BrandRole
 from marketplace.brands.services import MAX_PLANNER_BONUS_CENTS
 from marketplace.capacity import demand_map, planning, pool
 from marketplace.capacity.schemas import NetworkQuarterSchema, PlanSchema
+from marketplace.core import clock
 from marketplace.database import db, utcnow
 from marketplace.errors import DomainError
 from marketplace.experts import enrolments
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
-from marketplace.routing.console.caps import day_bounds
 from marketplace.shifts import seats as shifts
 from marketplace.web.forms import MoneyField, from_minor_units
 from marketplace.web.roles import role_required
@@ -76,7 +75,7 @@ def plan(slug: str):
               "success")
         return redirect(url_for("capacity.plan", slug=slug))
     now = utcnow()
-    today = now.astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+    today = clock.local_day(now, brand.timezone)
     day = _day_asked(today)
     found = planning.brand_plan(current_user, brand.id, day, now)
     decisions = pool.recent_decisions(current_user, brand.id) if day == today else []
@@ -89,16 +88,14 @@ def plan(slug: str):
 
 def day_bounds_of(brand, first: dt.date, days: int) -> tuple[dt.datetime, dt.datetime]:
     """The instants from the start of `first` to the end of the `days` days from it, on the brand's clock."""
-    start, _ = day_bounds(brand.timezone, first)
-    _, end = day_bounds(brand.timezone, first + dt.timedelta(days=days - 1))
-    return start, end
+    return clock.day_bounds(first, brand.timezone, days=days)
 
 
 @blueprint.get("/ops/capacity")
 @role_required("ops")
 def network():
     timezone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    today = utcnow().astimezone(zoneinfo.ZoneInfo(timezone)).date()
+    today = clock.local_day(utcnow(), timezone)
     quarters = planning.network_plan(current_user, today, timezone)
     return render_template("capacity/network.html", rows=pool.network_overview(current_user), timezone=timezone,
                            quarters=quarters, chart_data={"quarters": NetworkQuarterSchema(many=True).dump(quarters)})

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import zoneinfo
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from marketplace.core import clock
 from marketplace.database import db
-from marketplace.routing.console.caps import day_bounds
 from marketplace.routing.models import UNANSWERED_STATUSES, Channel, Conversation, ConversationStatus, EndReason
 
 QUARTER = dt.timedelta(minutes=15)
@@ -43,8 +42,7 @@ def epoch_seconds(column: sa.ColumnElement[dt.datetime]) -> sa.ColumnElement[int
 def arrivals_by_quarter(brand_id: int, timezone: str, first_day: dt.date,
                         last_day: dt.date) -> dict[dt.date, list[int]]:
     """Arrivals per local quarter hour for each day from `first_day` to `last_day` (inclusive), zeros included."""
-    start, _ = day_bounds(timezone, first_day)
-    _, end = day_bounds(timezone, last_day)
+    start, end = clock.day_bounds(first_day, timezone, days=(last_day - first_day).days + 1)
     origin = int(start.timestamp())
     bucket = (epoch_seconds(Conversation.created_at) - origin) // int(QUARTER.total_seconds())
     rows = db.session.execute(
@@ -53,7 +51,7 @@ def arrivals_by_quarter(brand_id: int, timezone: str, first_day: dt.date,
                Conversation.created_at < end)
         .group_by(sa.text("bucket"))
     ).all()
-    zone = zoneinfo.ZoneInfo(timezone)
+    zone = clock.zone(timezone)
     days = {first_day + dt.timedelta(days=n): [0] * SLOTS_PER_DAY for n in range((last_day - first_day).days + 1)}
     for index, count in rows:
         local = (start + int(index) * QUARTER).astimezone(zone)
@@ -68,7 +66,7 @@ def first_arrival_day(brand_id: int, timezone: str) -> dt.date | None:
     first = db.session.scalar(sa.select(sa.func.min(Conversation.created_at)).where(Conversation.brand_id == brand_id))
     if first is None:
         return None
-    return first.astimezone(zoneinfo.ZoneInfo(timezone)).date()
+    return clock.local_day(first, timezone)
 
 
 def handling(brand_id: int, since: dt.datetime, until: dt.datetime) -> Handling:

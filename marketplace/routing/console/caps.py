@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, Brand
+from marketplace.core import clock
 from marketplace.database import db, utcnow
 from marketplace.routing.models import OPEN_STATUSES, BrandLoad, Conversation, ConversationStatus, EndReason
-from marketplace.routing.router.loads import local_time, working_expert_ids
+from marketplace.routing.router.loads import working_expert_ids
 
 REFUSAL_REASONS = (EndReason.CLOSED_HOURS, EndReason.MAX_CONCURRENT, EndReason.MAX_ACTIVE_EXPERTS,
                    EndReason.DAILY_CAP, EndReason.MONTHLY_BUDGET)
@@ -39,14 +39,6 @@ class CapUsage:
     refusals_total: int  # since the brand began
 
 
-def day_bounds(timezone: str, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The instants (UTC) a local day starts and ends, right across daylight-saving changes."""
-    zone = zoneinfo.ZoneInfo(timezone)
-    start = dt.datetime.combine(day, dt.time(0), zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
 def cap_uses(brand: Brand, today: dt.date, open_conversations: int, load: BrandLoad | None) -> list[CapUse]:
     """Each cap with its use now; the day's and month's counters read as zero once the brand's day rolled."""
     day_accepted = load.day_accepted if load is not None and load.day == today else 0
@@ -61,11 +53,11 @@ def cap_usage(actor: Actor, brand_id: int, now: dt.datetime | None = None) -> Ca
     """Each cap with its use now; the day's and month's figures roll over at the brand's midnight."""
     brand = brands.get_brand(actor, brand_id)
     now = now or utcnow()
-    today = local_time(brand, now).date()
+    today = clock.local_day(now, brand.timezone)
     load = db.session.get(BrandLoad, brand_id)
     open_now = db.session.scalar(sa.select(sa.func.count()).where(Conversation.brand_id == brand_id,
                                                                   Conversation.status.in_(OPEN_STATUSES)))
-    start, end = day_bounds(brand.timezone, today)
+    start, end = clock.day_bounds(today, brand.timezone)
     refused = dict(db.session.execute(
         sa.select(Conversation.end_reason, sa.func.count())
         .where(Conversation.brand_id == brand_id, Conversation.status == ConversationStatus.CAPPED,

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor
+from marketplace.core import clock
 from marketplace.database import db, utcnow
 from marketplace.experts import presence
 from marketplace.experts.models import Enrolment, EnrolmentStatus
-from marketplace.routing.console.caps import REFUSAL_REASONS, CapUse, cap_uses, day_bounds
+from marketplace.routing.console.caps import REFUSAL_REASONS, CapUse, cap_uses
 from marketplace.routing.history import epoch_seconds
 from marketplace.routing.models import (
     ENDED_STATUSES,
@@ -26,7 +27,6 @@ from marketplace.routing.models import (
     Conversation,
     ConversationStatus,
 )
-from marketplace.routing.router.loads import local_time
 
 INTERVAL = dt.timedelta(minutes=15)
 
@@ -110,8 +110,8 @@ def brand_dashboard(actor: Actor, brand_id: int, now: dt.datetime | None = None)
     """The brand's figures now and for its day so far; one read transaction (404 for outsiders)."""
     brand = brands.get_brand(actor, brand_id)
     now = now or utcnow()
-    today = local_time(brand, now).date()
-    start, end = day_bounds(brand.timezone, today)
+    today = clock.local_day(now, brand.timezone)
+    start, end = clock.day_bounds(today, brand.timezone)
     target = brand.service_level_seconds
     day = _day_totals(brand_id, start, end, now, target)
     open_now = _open_now(brand_id)

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, Brand
+from marketplace.core import clock
 from marketplace.database import ID_MAX, db
 from marketplace.errors import InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
@@ -137,11 +138,6 @@ def clean_filters(values: Mapping[str, Any]) -> Filters:
     )
 
 
-def _day_start(timezone: str, day: dt.date) -> dt.datetime:
-    """The instant (UTC) the brand's local day begins, right across daylight-saving changes."""
-    return dt.datetime.combine(day, dt.time(0), zoneinfo.ZoneInfo(timezone)).astimezone(dt.UTC)
-
-
 def _like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -150,10 +146,10 @@ def _like_pattern(text: str) -> str:
 def _conditions(brand: Brand, filters: Filters) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = [Conversation.brand_id == brand.id]
     if filters.date_from:
-        conditions.append(Conversation.created_at >= _day_start(brand.timezone, filters.date_from))
+        conditions.append(Conversation.created_at >= clock.day_start(filters.date_from, brand.timezone))
     if filters.date_to:
         next_day = filters.date_to + dt.timedelta(days=1)
-        conditions.append(Conversation.created_at < _day_start(brand.timezone, next_day))
+        conditions.append(Conversation.created_at < clock.day_start(next_day, brand.timezone))
     if filters.expert_id:
         conditions.append(Conversation.expert_id == filters.expert_id)
     if filters.rating:
@@ -267,7 +263,7 @@ def export_csv(actor: Actor, brand_id: int, filters: Mapping[str, Any]) -> Itera
     """
     brand = brands.get_brand(actor, brand_id)
     conditions = _conditions(brand, clean_filters(filters))
-    zone = zoneinfo.ZoneInfo(brand.timezone)
+    zone = clock.zone(brand.timezone)
     db.session.commit()
     return _csv_batches(conditions, zone)
 

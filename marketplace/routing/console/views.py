@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_percent, gettext
 from flask_babel import lazy_gettext as _l
@@ -12,6 +10,7 @@ from flask_login import current_user
 from marketplace.brands import program
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
+from marketplace.core import clock
 from marketplace.database import db, utcnow
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.routing.console import caps as demand
@@ -132,7 +131,7 @@ def export(slug: str):
     except InvalidInput:
         db.session.rollback()
         return back
-    today = utcnow().astimezone(zoneinfo.ZoneInfo(brand.timezone)).date()
+    today = clock.local_day(utcnow(), brand.timezone)
     filename = f"conversations-{brand.slug}-{today.isoformat()}.csv"
     return downloads.attachment(rows, filename, "text/csv")
 

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.brands import opening
 from marketplace.brands.models import Brand
-from marketplace.core import lifecycles
+from marketplace.core import clock, lifecycles
 from marketplace.core import routing as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import NotFound
@@ -31,7 +31,7 @@ from marketplace.routing.models import (
     status_after,
 )
 from marketplace.routing.router.decisions import after_freed, route_brand
-from marketplace.routing.router.loads import brand_caps, local_time, lock_brand, usage_of
+from marketplace.routing.router.loads import brand_caps, lock_brand, usage_of
 
 
 def _refusal(load: BrandLoad, brand: Brand, now: dt.datetime) -> str | None:
@@ -123,4 +123,4 @@ def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: 
 
 
 def _same_month(brand: Brand, at: dt.datetime | None, month: str) -> bool:
-    return at is not None and local_time(brand, at).strftime("%Y-%m") == month
+    return at is not None and clock.local_time(at, brand.timezone).strftime("%Y-%m") == month

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import zoneinfo
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from marketplace.brands import rates
 from marketplace.brands.models import Brand
+from marketplace.core import clock
 from marketplace.core import routing as rules
 from marketplace.database import db, utcnow
 from marketplace.errors import NotFound
@@ -95,16 +95,12 @@ def lock_brand(brand_id: int, now: dt.datetime | None = None, *,
                       day_accepted=0, month_committed_cents=0, refusals=0)
         row = db.session.execute(query, {"brand": brand_id}).one()
     load, brand = row
-    today = local_time(brand, now or utcnow()).date()
+    today = clock.local_day(now or utcnow(), brand.timezone)
     if load.day != today:
         load.day, load.day_accepted = today, 0
     if load.month != today.strftime("%Y-%m"):
         load.month, load.month_committed_cents = today.strftime("%Y-%m"), 0
     return load, brand
-
-
-def local_time(brand: Brand, at: dt.datetime) -> dt.datetime:
-    return at.astimezone(zoneinfo.ZoneInfo(brand.timezone))
 
 
 def ensure_expert_load(expert_id: int) -> None:

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from marketplace.brands import opening
-from marketplace.brands import rates as rate_cards
 from marketplace.brands.models import BrandClosure, BrandRole, RateCard
-from marketplace.database import db
+from marketplace.core import clock
+from marketplace.database import db, utcnow
 from marketplace.errors import Conflict
 from marketplace.routing.chat import messages
 from marketplace.routing.models import BrandLoad, ConversationStatus, EndReason, Offer, OfferStatus, Sender
@@ -68,7 +68,7 @@ def test_a_viewer_reads_the_console_but_changes_nothing(client, session, brand):
 def test_an_admin_schedules_a_rate_typed_the_french_way(client, session, brand):
     log_in(client, admin_of(session, brand).email)
     page = client.get(f"/brands/{brand.slug}/rates").get_data(as_text=True)
-    tomorrow = rate_cards.local_day(brand) + dt.timedelta(days=1)
+    tomorrow = clock.local_day(utcnow(), brand.timezone) + dt.timedelta(days=1)
     saved = client.post(f"/brands/{brand.slug}/rates", data={
         "csrf_token": form_token(page), "effective_from": tomorrow.isoformat(), "price": "2,50",
         "rating_at_least": "4", "rating_bonus": "0,30", "commission_percent": "5"})

@@ -9,6 +9,8 @@ import pytest
 
 from marketplace.accounts.models import Role
 from marketplace.brands import rates
+from marketplace.core import clock
+from marketplace.database import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput
 from marketplace.routing.models import BrandLoad, Offer, OfferStatus
 from marketplace.routing.router import offers
@@ -72,7 +74,7 @@ def test_a_new_rate_never_starts_in_the_past_nor_more_than_a_year_ahead(session,
 
 def test_only_the_platforms_staff_change_the_commission(session, auckland):
     admin = admin_of(session, auckland)
-    day = rates.local_day(auckland) + dt.timedelta(days=3)
+    day = clock.local_day(utcnow(), auckland.timezone) + dt.timedelta(days=3)
     with pytest.raises(Forbidden) as refused:
         rates.schedule_rate(admin, auckland.id, effective_from=day, price_cents=250, commission_bps=1000)
     assert refused.value.field == "commission_bps"
@@ -85,7 +87,7 @@ def test_only_the_platforms_staff_change_the_commission(session, auckland):
 
 def test_a_second_rate_for_the_same_day_replaces_the_first_and_the_history_shows_both(session, auckland):
     admin = admin_of(session, auckland)
-    day = rates.local_day(auckland) + dt.timedelta(days=2)
+    day = clock.local_day(utcnow(), auckland.timezone) + dt.timedelta(days=2)
     first = rates.schedule_rate(admin, auckland.id, effective_from=day, price_cents=250,
                                 bonus_rules=[{"kind": "rating_at_least", "value": 4, "bonus_cents": 50}])
     second = rates.schedule_rate(admin, auckland.id, effective_from=day, price_cents=275)
@@ -101,8 +103,8 @@ def test_only_a_rate_still_to_come_can_be_cancelled(session, auckland):
     current = rates.card_in_effect(auckland)
     with pytest.raises(Conflict):
         rates.cancel_rate(admin, auckland.id, current.id)
-    later = rates.schedule_rate(admin, auckland.id, effective_from=rates.local_day(auckland) + dt.timedelta(days=5),
-                                price_cents=999)
+    in_five_days = clock.local_day(utcnow(), auckland.timezone) + dt.timedelta(days=5)
+    later = rates.schedule_rate(admin, auckland.id, effective_from=in_five_days, price_cents=999)
     rates.cancel_rate(admin, auckland.id, later.id)
     assert rates.card_in_effect(auckland, dt.datetime.now(dt.UTC) + dt.timedelta(days=6)).id == current.id
 
@@ -117,9 +119,9 @@ def test_only_a_rate_still_to_come_can_be_cancelled(session, auckland):
 def test_bad_bonus_rules_are_refused_naming_the_field_and_nothing_is_written(session, auckland, rules):
     admin = admin_of(session, auckland)
     count = len(rates.rate_history(admin, auckland.id))
+    tomorrow = clock.local_day(utcnow(), auckland.timezone) + dt.timedelta(days=1)
     with pytest.raises(InvalidInput) as refused:
-        rates.schedule_rate(admin, auckland.id, effective_from=rates.local_day(auckland) + dt.timedelta(days=1),
-                            price_cents=250, bonus_rules=rules)
+        rates.schedule_rate(admin, auckland.id, effective_from=tomorrow, price_cents=250, bonus_rules=rules)
     session.rollback()
     assert refused.value.field == "bonus_rules"
     assert len(rates.rate_history(admin, auckland.id)) == count
@@ -129,7 +131,7 @@ def test_the_api_schedules_lists_and_cancels_rates(client, session, auckland):
     from tests.conftest import log_in
 
     csrf = log_in(client, admin_of(session, auckland).email)
-    day = (rates.local_day(auckland) + dt.timedelta(days=1)).isoformat()
+    day = (clock.local_day(utcnow(), auckland.timezone) + dt.timedelta(days=1)).isoformat()
     made = client.post(f"/api/v1/brands/{auckland.id}/rates", headers={"X-CSRFToken": csrf},
                        json={"effective_from": day, "price_cents": 310,
                              "bonus_rules": [{"kind": "first_reply_within", "value": 30, "bonus_cents": 20}]})
