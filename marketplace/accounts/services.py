@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from marketplace.accounts import passwords, sessions
 from marketplace.accounts.language import in_language_of, remember_language
 from marketplace.accounts.models import AuditEvent, Role, User
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.mail import send_after_commit
 
@@ -49,6 +49,7 @@ def add_user(email: str, password: str, full_name: str, role: Role) -> User:
     return user
 
 
+@use_case
 def create_user(email: str, password: str, full_name: str, role: Role, *,
                 actor: User | None, ip: str | None = None) -> User:
     """Create a staff or brand account (ops, or the command line when actor is None)."""
@@ -57,7 +58,6 @@ def create_user(email: str, password: str, full_name: str, role: Role, *,
     user = add_user(email, password, full_name, role)
     record_audit("user_created", actor_id=actor.id if actor else None, subject_id=user.id,
                  ip=ip, role=str(user.role))
-    db.session.commit()
     return user
 
 
@@ -72,32 +72,31 @@ def authenticate(email: str, password: str, *, ip: str | None, locale: str | Non
         email = normalize_email(email)
     except InvalidInput:
         email = email.strip().lower()
-    found = db.session.execute(sa.select(User.id, User.password_hash).where(User.email == email)).first()
+    with unit_of_work():  # ends the read, releasing the database while argon2 works (slow on purpose)
+        found = db.session.execute(sa.select(User.id, User.password_hash).where(User.email == email)).first()
     stored_hash = found.password_hash if found else None
-    db.session.commit()  # end the read, releasing the database while argon2 works (slow on purpose)
     ok = passwords.verify_password(stored_hash, password)
-    user = db.session.get(User, found.id) if found else None
-    if not ok or user is None or user.is_disabled:
-        reason = "disabled" if ok and user is not None else "bad_credentials"
-        record_audit("login_failed", subject_id=user.id if user else None, ip=ip,
-                     email=email[:254], reason=reason)
-        db.session.commit()
-        return None
-    if passwords.needs_rehash(stored_hash):
-        user.password_hash = passwords.hash_password(password)
-    user.last_login_at = utcnow()
-    remember_language(user, locale, chosen=locale_chosen)
-    record_audit("login", actor_id=user.id, subject_id=user.id, ip=ip)
-    db.session.commit()
-    return user
+    with unit_of_work():
+        user = db.session.get(User, found.id) if found else None
+        if not ok or user is None or user.is_disabled:
+            reason = "disabled" if ok and user is not None else "bad_credentials"
+            record_audit("login_failed", subject_id=user.id if user else None, ip=ip,
+                         email=email[:254], reason=reason)
+            return None
+        if passwords.needs_rehash(stored_hash):
+            user.password_hash = passwords.hash_password(password)
+        user.last_login_at = utcnow()
+        remember_language(user, locale, chosen=locale_chosen)
+        record_audit("login", actor_id=user.id, subject_id=user.id, ip=ip)
+        return user
 
 
+@use_case
 def log_out(user: User, *, session_id: int | None, ip: str | None) -> None:
     """End the session the user logs out of, so that no copy of its cookies opens it again."""
     if session_id is not None:
         sessions.end_by_id(session_id, "logout")
     record_audit("logout", actor_id=user.id, subject_id=user.id, ip=ip)
-    db.session.commit()
 
 
 def _person(actor) -> User:
@@ -112,6 +111,7 @@ def list_sessions(actor: User, *, current_session_id: int | None) -> list[sessio
     return sessions.as_seen_by_owner(sessions.live_sessions(person.id), current_session_id)
 
 
+@use_case
 def end_session(actor: User, session_id: int, *, ip: str | None) -> None:
     """Log one of the actor's own devices out; anyone else's session is not found."""
     person = _person(actor)
@@ -120,16 +120,15 @@ def end_session(actor: User, session_id: int, *, ip: str | None) -> None:
         raise NotFound(_l("No such session."))
     sessions.end(row, "ended_by_user")
     record_audit("session_ended", actor_id=person.id, subject_id=person.id, ip=ip, session_id=session_id)
-    db.session.commit()
 
 
+@use_case
 def end_other_sessions(actor: User, *, current_session_id: int | None, ip: str | None) -> int:
     """Log out every device of the actor but the one in use; return how many."""
     person = _person(actor)
     ended = sessions.end_all(person.id, "ended_by_user", keep_id=current_session_id)
     if ended:
         record_audit("other_sessions_ended", actor_id=person.id, subject_id=person.id, ip=ip, sessions_ended=ended)
-    db.session.commit()
     return ended
 
 
@@ -139,18 +138,20 @@ def change_password(user: User, current_password: str, new_password: str, *, cur
 
     Returns how many other sessions ended.
     """
-    stored_hash = user.password_hash
-    db.session.commit()  # end the read, releasing the database while argon2 works (slow on purpose)
+    with unit_of_work():  # ends the read, releasing the database while argon2 works (slow on purpose)
+        stored_hash = user.password_hash
     if not passwords.verify_password(stored_hash, current_password):
         raise InvalidInput(_l("This is not your current password."), "current_password")
     passwords.check_strength(new_password)
-    user.password_hash = passwords.hash_password(new_password)
-    ended = sessions.end_all(user.id, "password_changed", keep_id=current_session_id)
-    record_audit("password_changed", actor_id=user.id, subject_id=user.id, ip=ip, sessions_ended=ended)
-    db.session.commit()
+    new_hash = passwords.hash_password(new_password)
+    with unit_of_work():
+        user.password_hash = new_hash
+        ended = sessions.end_all(user.id, "password_changed", keep_id=current_session_id)
+        record_audit("password_changed", actor_id=user.id, subject_id=user.id, ip=ip, sessions_ended=ended)
     return ended
 
 
+@use_case
 def change_role(actor: User, user_id: int, role: Role, *, ip: str | None = None) -> User:
     """Give a user another role (ops only); the change is audited."""
     if actor.role != Role.OPS:
@@ -165,16 +166,15 @@ def change_role(actor: User, user_id: int, role: Role, *, ip: str | None = None)
         user.role = Role(role)
         record_audit("role_changed", actor_id=actor.id, subject_id=user.id, ip=ip,
                      previous=str(previous), role=str(role))
-    db.session.commit()
     return user
 
 
+@use_case
 def set_locale(user: User, locale: str) -> None:
     """Save the language the user chose: their pages, notifications and e-mails speak it from now on."""
     if locale not in current_app.config["LANGUAGES"]:
         raise InvalidInput(_l("Unknown language."), "locale")
     user.locale = locale
-    db.session.commit()
 
 
 def list_users(actor: User, *, role: Role | None = None, limit: int = 200) -> list[User]:
@@ -224,6 +224,7 @@ def _reset_fingerprint(user: User) -> str:
     return user.password_hash[-16:]
 
 
+@use_case
 def request_password_reset(email: str, *, ip: str | None) -> None:
     """E-mail a reset link if the address belongs to an active account; say nothing either way."""
     try:
@@ -245,9 +246,9 @@ def request_password_reset(email: str, *, ip: str | None) -> None:
         )
     send_after_commit(user.email, subject, body)
     record_audit("password_reset_requested", subject_id=user.id, ip=ip)
-    db.session.commit()
 
 
+@use_case
 def reset_password(token: str, new_password: str, *, ip: str | None) -> User:
     """Set a new password from an e-mailed link; each link works once, and every device is logged out."""
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
@@ -265,5 +266,4 @@ def reset_password(token: str, new_password: str, *, ip: str | None) -> User:
     user.password_hash = new_hash
     ended = sessions.end_all(user.id, "password_reset")  # every device, and so every remember-me cookie
     record_audit("password_reset", actor_id=user.id, subject_id=user.id, ip=ip, sessions_ended=ended)
-    db.session.commit()
     return user

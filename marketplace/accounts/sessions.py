@@ -17,7 +17,7 @@ from flask_babel import gettext
 
 from marketplace.accounts.models import User, UserSession
 from marketplace.core.text import strip_control_characters
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 
 TOUCH_EVERY = dt.timedelta(minutes=5)  # last seen is this coarse: a busy page does not write on every request
 KEEP_ENDED = dt.timedelta(days=30)  # ended or expired rows are deleted after this long
@@ -70,6 +70,7 @@ def device_name(user_agent: str) -> str:
     return browser or system or gettext("Unknown device")
 
 
+@use_case
 def start(user: User, *, remembered: bool, lasts: dt.timedelta, user_agent: str | None,
           ip: str | None) -> StartedSession:
     """Open a session for a user who just logged in and commit it; return its id and secret."""
@@ -80,9 +81,7 @@ def start(user: User, *, remembered: bool, lasts: dt.timedelta, user_agent: str 
                       ip=ip[:45] if ip else None)
     db.session.add(row)
     db.session.flush()
-    started = StartedSession(row.id, secret)
-    db.session.commit()
-    return started
+    return StartedSession(row.id, secret)
 
 
 def find_live(secret: str, *, idle: dt.timedelta) -> tuple[UserSession, User] | None:
@@ -101,9 +100,9 @@ def find_live(secret: str, *, idle: dt.timedelta) -> tuple[UserSession, User] | 
         return None
     row, user = found.UserSession, found.User
     if now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
-        row.expires_at = max(row.expires_at, now + idle)
-        db.session.commit()
+        with unit_of_work():
+            row.last_seen_at = now
+            row.expires_at = max(row.expires_at, now + idle)
     return row, user
 
 
@@ -154,12 +153,11 @@ def as_seen_by_owner(rows: list[UserSession], current_id: int | None) -> list[De
     return sorted(seen, key=lambda session: not session.current)
 
 
+@use_case
 def purge(now: dt.datetime | None = None) -> int:
     """Delete the sessions that ended or expired more than KEEP_ENDED ago; commit and return how many."""
     cutoff = (now or utcnow()) - KEEP_ENDED
-    deleted = db.session.execute(
+    return db.session.execute(
         sa.delete(UserSession).where(sa.or_(UserSession.ended_at < cutoff, UserSession.expires_at < cutoff)),
         execution_options={"synchronize_session": False},
     ).rowcount
-    db.session.commit()
-    return deleted

@@ -1,15 +1,48 @@
-"""The brand console's tabs: one bar on every page of a brand, listing what the reader may open."""
+"""The brand console: the guard of its pages (who opens them, who changes what they show) and its tabs."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, abort, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.brands import services
 from marketplace.brands.models import Brand, BrandRole
+from marketplace.web.roles import role_required
+
+# Who opens a brand's pages: its members, ops (as admins) and finance (as viewers); only members and ops can be
+# its admins.
+READERS = ("brand", "ops", "finance")
+ADMINS = ("brand", "ops")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def brand_page(*, admins_only: bool = False, admins_write: bool = True) -> Callable:
+    """Guard a page under /brands/<slug>: the view gets `access` (services.BrandAccess) instead of `slug`.
+
+    The brand's people open it; someone who may not see the brand gets 404. `admins_only`: only its admins
+    open it at all (403 for the others). Otherwise, with `admins_write`, a form sent (POST...) by anyone but an
+    admin is refused with 403 before the view runs; without it the view decides (e.g. to show the page anyway).
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        @role_required(*(ADMINS if admins_only else READERS))
+        def guarded(slug: str, **kwargs):
+            need = BrandRole.ADMIN if admins_only else BrandRole.VIEWER
+            access = services.brand_access_by_slug(current_user, slug, need=need)
+            if admins_write and request.method not in SAFE_METHODS and not access.is_admin:
+                abort(403)
+            return view(access=access, **kwargs)
+
+        return guarded
+
+    return decorate
+
 
 # (endpoint, label, who may open it); the endpoints belong to several domains, so they are names only.
 TABS = (

@@ -4,15 +4,18 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    EmailField,
     HiddenField,
+    PasswordField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
+from marketplace.brands.models import BrandRole
 from marketplace.brands.program import NUMBERS
 from marketplace.brands.rates import MAX_PRICE_CENTS
 from marketplace.web.forms import MoneyField
@@ -129,3 +132,37 @@ class RateForm(FlaskForm):
 class CancelRateForm(FlaskForm):
     card_id = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Cancel this rate"))
+
+
+# A brand's people: invitations, roles, and joining from an invitation's link.
+
+ROLE_CHOICES = [SelectChoice("viewer", _l("Viewer: sees the console, changes nothing")),
+                SelectChoice("admin", _l("Admin: changes settings, experts and members"))]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    submit = SubmitField(_l("Send the invitation"))
+
+
+class InvitationActionForm(FlaskForm):
+    invitation_id = HiddenField(validators=[DataRequired()])
+
+
+class MemberForm(FlaskForm):
+    user_id = HiddenField(validators=[DataRequired()])
+    role = SelectField(choices=[SelectChoice(role.value) for role in BrandRole], validate_choice=False)
+
+
+class SignUpForm(FlaskForm):
+    full_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    password = PasswordField(_l("Choose a password"), validators=[DataRequired(), Length(max=256)],
+                             description=_l("At least 10 characters."))
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+    submit = SubmitField(_l("Create my account and join"))
+
+
+class JoinForm(FlaskForm):
+    submit = SubmitField(_l("Join"))

@@ -7,81 +7,40 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
 
 from marketplace.accounts.language import browser_language
 from marketplace.accounts.models import Role
 from marketplace.brands import members, services
-from marketplace.brands.member_schemas import InvitationSchema, InviteSchema, MemberRoleSchema
-from marketplace.brands.models import BrandRole
-from marketplace.brands.schemas import MemberSchema
-from marketplace.database import db
-from marketplace.errors import Conflict, DomainError, InvalidInput
+from marketplace.brands.console import brand_page
+from marketplace.brands.forms import InvitationActionForm, InviteForm, JoinForm, MemberForm, SignUpForm
+from marketplace.brands.schemas import InvitationSchema, InviteSchema, MemberRoleSchema, MemberSchema
+from marketplace.brands.services import BrandAccess
+from marketplace.errors import Conflict, InvalidInput
 from marketplace.extensions import limiter
 from marketplace.web.api import api_blueprint, endpoint
-from marketplace.web.forms import show_error
-from marketplace.web.roles import role_required
+from marketplace.web.forms import refusals_shown
 
 blueprint = Blueprint("members", __name__)
 api = api_blueprint("members_api", __name__)
-
-ROLE_CHOICES = [SelectChoice("viewer", _l("Viewer: sees the console, changes nothing")),
-                SelectChoice("admin", _l("Admin: changes settings, experts and members"))]
-
-
-class InviteForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    submit = SubmitField(_l("Send the invitation"))
-
-
-class InvitationActionForm(FlaskForm):
-    invitation_id = HiddenField(validators=[DataRequired()])
-
-
-class MemberForm(FlaskForm):
-    user_id = HiddenField(validators=[DataRequired()])
-    role = SelectField(choices=[SelectChoice(role.value) for role in BrandRole], validate_choice=False)
-
-
-class SignUpForm(FlaskForm):
-    full_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
-    password = PasswordField(_l("Choose a password"), validators=[DataRequired(), Length(max=256)],
-                             description=_l("At least 10 characters."))
-    confirm = PasswordField(_l("Repeat the password"),
-                            validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
-    submit = SubmitField(_l("Create my account and join"))
-
-
-class JoinForm(FlaskForm):
-    submit = SubmitField(_l("Join"))
 
 
 # The members page: everyone of the brand sees who is in it; admins invite, change roles and remove.
 
 @blueprint.route("/brands/<slug>/members", methods=["GET", "POST"], endpoint="members")
-@role_required("brand", "ops", "finance")
-def members_page(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug)
-    is_admin = services.brand_role(current_user, brand.id) == BrandRole.ADMIN
-    if request.method == "POST" and not is_admin:
-        abort(403)
+@brand_page()
+def members_page(access: BrandAccess):
+    brand = access.brand
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with refusals_shown(form):
             invitation = members.invite_member(current_user, brand.id, form.email.data, form.role.data,
                                                ip=request.remote_addr)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
             flash(gettext("An invitation is on its way to %(email)s.", email=invitation.email), "success")
-            return redirect(url_for("members.members", slug=slug))
+            return redirect(url_for("members.members", slug=brand.slug))
     return render_template(
-        "brands/members.html", brand=brand, form=form, is_admin=is_admin,
+        "brands/members.html", brand=brand, form=form, is_admin=access.is_admin,
         members=services.list_members(current_user, brand.id),
-        invitations=members.list_invitations(current_user, brand.id) if is_admin else [],
+        invitations=members.list_invitations(current_user, brand.id) if access.is_admin else [],
     ), 422 if form.errors or form.form_errors else 200
 
 
@@ -93,66 +52,52 @@ def _posted_id(form: FlaskForm, name: str) -> int:
 
 
 @blueprint.post("/brands/<slug>/members/role")
-@role_required("brand", "ops")
-def change_role(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+@brand_page(admins_only=True)
+def change_role(access: BrandAccess):
     form = MemberForm()
     user_id = _posted_id(form, "user_id")
-    try:
-        member = members.change_member_role(current_user, brand.id, user_id, form.role.data or "",
+    with refusals_shown(refusals=(Conflict, InvalidInput)):
+        member = members.change_member_role(current_user, access.brand.id, user_id, form.role.data or "",
                                             ip=request.remote_addr)
-    except (Conflict, InvalidInput) as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
         flash(gettext("%(name)s is now %(role)s.", name=member.full_name or member.email,
                       role=members.ROLE_IN_MAIL[member.role]), "success")
-    return redirect(url_for("members.members", slug=slug))
+    return redirect(url_for("members.members", slug=access.brand.slug))
 
 
 @blueprint.post("/brands/<slug>/members/remove")
-@role_required("brand", "ops")
-def remove(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+@brand_page(admins_only=True)
+def remove(access: BrandAccess):
+    brand = access.brand
     user_id = _posted_id(MemberForm(), "user_id")
-    try:
+    with refusals_shown(refusals=Conflict):
         members.remove_member(current_user, brand.id, user_id, ip=request.remote_addr)
-    except Conflict as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("members.members", slug=slug))
-    if user_id == current_user.id:
-        flash(gettext("You left %(brand)s.", brand=brand.name), "info")
-        return redirect(url_for("web.index"))
-    flash(gettext("The member is removed: they no longer see %(brand)s.", brand=brand.name), "success")
-    return redirect(url_for("members.members", slug=slug))
+        if user_id == current_user.id:
+            flash(gettext("You left %(brand)s.", brand=brand.name), "info")
+            return redirect(url_for("web.index"))
+        flash(gettext("The member is removed: they no longer see %(brand)s.", brand=brand.name), "success")
+    return redirect(url_for("members.members", slug=brand.slug))
 
 
-def _on_invitation(slug: str, action, done: str):
+def _on_invitation(access: BrandAccess, action, done: str):
     """Resend or withdraw an invitation from the members page (admins), then back to it with the outcome."""
-    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
     invitation_id = _posted_id(InvitationActionForm(), "invitation_id")
-    try:
-        invitation = action(current_user, brand.id, invitation_id, ip=request.remote_addr)
-    except Conflict as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
+    with refusals_shown(refusals=Conflict):
+        invitation = action(current_user, access.brand.id, invitation_id, ip=request.remote_addr)
         flash(done % {"email": invitation.email}, "success")
-    return redirect(url_for("members.members", slug=slug))
+    return redirect(url_for("members.members", slug=access.brand.slug))
 
 
 @blueprint.post("/brands/<slug>/invitations/resend")
-@role_required("brand", "ops")
-def resend(slug: str):
-    return _on_invitation(slug, members.resend_invitation,
+@brand_page(admins_only=True)
+def resend(access: BrandAccess):
+    return _on_invitation(access, members.resend_invitation,
                           _l("A new link is on its way to %(email)s; the previous one no longer works."))
 
 
 @blueprint.post("/brands/<slug>/invitations/revoke")
-@role_required("brand", "ops")
-def revoke(slug: str):
-    return _on_invitation(slug, members.revoke_invitation,
+@brand_page(admins_only=True)
+def revoke(access: BrandAccess):
+    return _on_invitation(access, members.revoke_invitation,
                           _l("The invitation to %(email)s is withdrawn; its link no longer works."))
 
 
@@ -176,14 +121,10 @@ def accept(secret: str):
     form = JoinForm() if user is not None else SignUpForm()
     if form.validate_on_submit():
         new_account = {"full_name": form.full_name.data, "password": form.password.data} if user is None else {}
-        try:
-            # A refused account gets the service's Forbidden, shown as a page that says why.
+        # A refused account gets the service's Forbidden, shown as a page that says why.
+        with refusals_shown(form, refusals=(Conflict, InvalidInput)):
             accepted = members.accept_invitation(secret, user=user, ip=request.remote_addr,
                                                  locale=browser_language(), **new_account)
-        except (Conflict, InvalidInput) as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
             if accepted.created_account:
                 login_user(accepted.user)
             flash(gettext("Welcome to %(brand)s.", brand=accepted.brand.name), "success")

@@ -21,7 +21,7 @@ from marketplace.accounts.language import in_language, remember_language
 from marketplace.accounts.models import Role, User
 from marketplace.brands import services
 from marketplace.brands.models import Actor, Brand, BrandInvitation, BrandMembership, BrandRole
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.mail import send_after_commit
 from marketplace.shared.links import absolute_url
@@ -119,14 +119,12 @@ def _stage_invitation(person: User, brand: Brand, email: str, role: BrandRole, i
     invitation = BrandInvitation(brand_id=brand.id, email=email, role=role, secret_hash=_hash(secret),
                                  invited_by_id=person.id, created_at=now,
                                  expires_at=now + dt.timedelta(days=INVITATION_DAYS))
-    db.session.add(invitation)
-    brand_id = brand.id
     try:
-        db.session.flush()
+        with db.session.begin_nested():
+            db.session.add(invitation)
     except sa.exc.IntegrityError:
         # Another admin invited the address at the same moment and committed first: answered as if after it.
-        db.session.rollback()
-        if _invited(brand_id, email, utcnow()):
+        if _invited(brand.id, email, utcnow()):
             raise Conflict(ALREADY_INVITED, "email") from None
         raise
     accounts.record_audit("brand_member_invited", actor_id=person.id, ip=ip, brand_id=brand.id,
@@ -135,14 +133,13 @@ def _stage_invitation(person: User, brand: Brand, email: str, role: BrandRole, i
     return invitation
 
 
+@use_case
 def invite_member(actor: Actor, brand_id: int, email: str, role: str | BrandRole, *,
                   ip: str | None = None) -> BrandInvitation:
     """Invite an address to join the brand (its admins, ops); the link goes out once this commits."""
     person = _person(actor)
     brand = services.get_brand(person, brand_id, need=BrandRole.ADMIN)
-    invitation = _stage_invitation(person, brand, accounts.normalize_email(email or ""), _role(role), ip)
-    db.session.commit()
-    return invitation
+    return _stage_invitation(person, brand, accounts.normalize_email(email or ""), _role(role), ip)
 
 
 def _brand_invitation(brand_id: int, invitation_id: int) -> BrandInvitation:
@@ -152,6 +149,7 @@ def _brand_invitation(brand_id: int, invitation_id: int) -> BrandInvitation:
     return invitation
 
 
+@use_case
 def resend_invitation(actor: Actor, brand_id: int, invitation_id: int, *,
                       ip: str | None = None) -> BrandInvitation:
     """Mail a fresh link for an invitation not yet accepted; the old link stops working."""
@@ -170,10 +168,10 @@ def resend_invitation(actor: Actor, brand_id: int, invitation_id: int, *,
     accounts.record_audit("brand_invitation_resent", actor_id=person.id, ip=ip, brand_id=brand_id,
                           invitation_id=invitation.id, email=invitation.email)
     _send_invitation(invitation, brand, person, secret)
-    db.session.commit()
     return invitation
 
 
+@use_case
 def revoke_invitation(actor: Actor, brand_id: int, invitation_id: int, *,
                       ip: str | None = None) -> BrandInvitation:
     """Withdraw an invitation: its link stops working. Withdrawing twice changes nothing."""
@@ -186,7 +184,6 @@ def revoke_invitation(actor: Actor, brand_id: int, invitation_id: int, *,
         invitation.revoked_at = utcnow()
         accounts.record_audit("brand_invitation_revoked", actor_id=person.id, ip=ip, brand_id=brand_id,
                               invitation_id=invitation.id, email=invitation.email)
-    db.session.commit()
     return invitation
 
 
@@ -198,6 +195,7 @@ def list_invitations(actor: Actor, brand_id: int) -> list[BrandInvitation]:
                                    .order_by(BrandInvitation.created_at.desc(), BrandInvitation.id.desc())))
 
 
+@use_case
 def create_brand_with_admin(actor: Actor, name: str, slug: str | None, timezone: str, currency: str,
                             admin_email: str, *, ip: str | None = None) -> tuple[Brand, BrandInvitation]:
     """Open a brand and invite its first admin (ops only).
@@ -210,9 +208,7 @@ def create_brand_with_admin(actor: Actor, name: str, slug: str | None, timezone:
         raise Forbidden(_l("Only ops staff create brands."))
     email = accounts.normalize_email(admin_email or "", "admin_email")
     brand = services.create_brand(person, name, slug=slug or None, timezone=timezone, currency=currency)
-    invitation = _stage_invitation(person, brand, email, BrandRole.ADMIN, ip)
-    db.session.commit()
-    return brand, invitation
+    return brand, _stage_invitation(person, brand, email, BrandRole.ADMIN, ip)
 
 
 # Accepting: the person who holds the link joins, with their account or a new brand account.
@@ -247,26 +243,34 @@ def accept_invitation(secret: str, *, user: User | None = None, full_name: str |
     The invitation is taken with a compare-and-set on accepted_at, so a double submit creates
     one account and one membership, and the second submit is refused.
     """
-    invitation = invitation_for_secret(secret).invitation
-    invitation_id, brand_id, email, role = invitation.id, invitation.brand_id, invitation.email, invitation.role
-    created = user is None
-    if user is not None:
-        refusal = refusal_for(user, invitation)
-        if refusal is not None:
-            raise Forbidden(refusal)
-    else:
-        if accounts.find_user_by_email(email) is not None:
-            raise Conflict(_l("An account already uses this address: log in with it, then open the link "
-                              "again."), "email")
-        clean_text(full_name, "full_name", max_length=120, required=_l("Enter your name."))
-        passwords.check_strength(password or "")
-        db.session.commit()  # end the read: the account's password hash below is slow on purpose
-        try:
-            user = accounts.add_user(email, password or "", full_name or "", Role.BRAND)
-        except sa.exc.IntegrityError:
-            # The same link was submitted twice at once: the other submit created the account.
-            db.session.rollback()
-            raise NotFound(DEAD_LINK) from None
+    with unit_of_work():  # the read ends here: a new account's password hash below is slow on purpose
+        invitation = invitation_for_secret(secret).invitation
+        invitation_id, brand_id, email, role = invitation.id, invitation.brand_id, invitation.email, invitation.role
+        created = user is None
+        if user is not None:
+            refusal = refusal_for(user, invitation)
+            if refusal is not None:
+                raise Forbidden(refusal)
+        else:
+            if accounts.find_user_by_email(email) is not None:
+                raise Conflict(_l("An account already uses this address: log in with it, then open the link "
+                                  "again."), "email")
+            clean_text(full_name, "full_name", max_length=120, required=_l("Enter your name."))
+            passwords.check_strength(password or "")
+    with unit_of_work():
+        if user is None:
+            try:
+                user = accounts.add_user(email, password or "", full_name or "", Role.BRAND)
+            except sa.exc.IntegrityError:
+                # The same link was submitted twice at once: the other submit created the account.
+                raise NotFound(DEAD_LINK) from None
+        _join(user, invitation_id, brand_id, role, created=created, ip=ip, locale=locale)
+    return Accepted(user, db.session.get(Brand, brand_id), created)
+
+
+def _join(user: User, invitation_id: int, brand_id: int, role: BrandRole, *, created: bool, ip: str | None,
+          locale: str | None) -> None:
+    """Take the invitation for `user` (compare-and-set) and make them a member with its role."""
     now = utcnow()
     taken = db.session.execute(
         sa.update(BrandInvitation)
@@ -276,7 +280,6 @@ def accept_invitation(secret: str, *, user: User | None = None, full_name: str |
         .execution_options(synchronize_session=False)
     ).rowcount
     if taken != 1:
-        db.session.rollback()
         raise NotFound(DEAD_LINK)
     membership = db.session.scalar(sa.select(BrandMembership).where(BrandMembership.brand_id == brand_id,
                                                                     BrandMembership.user_id == user.id))
@@ -290,8 +293,6 @@ def accept_invitation(secret: str, *, user: User | None = None, full_name: str |
                               invitation_id=invitation_id)
     accounts.record_audit("brand_invitation_accepted", actor_id=user.id, subject_id=user.id, ip=ip,
                           brand_id=brand_id, invitation_id=invitation_id, role=str(role))
-    db.session.commit()
-    return Accepted(user, db.session.get(Brand, brand_id), created)
 
 
 # Members: roles and removal, never leaving a brand without an admin.
@@ -324,6 +325,7 @@ def _member(membership: BrandMembership) -> services.Member:
     return services.Member(user.id, user.email, user.full_name, membership.role)
 
 
+@use_case
 def change_member_role(actor: Actor, brand_id: int, user_id: int, role: str | BrandRole, *,
                        ip: str | None = None) -> services.Member:
     """Make a member admin or viewer (admins, ops); the last admin stays an admin."""
@@ -336,10 +338,10 @@ def change_member_role(actor: Actor, brand_id: int, user_id: int, role: str | Br
         accounts.record_audit("brand_member_role_changed", actor_id=person.id, subject_id=user_id, ip=ip,
                               brand_id=brand_id, previous=str(membership.role), role=str(role))
         membership.role = role
-    db.session.commit()
     return _member(membership)
 
 
+@use_case
 def remove_member(actor: Actor, brand_id: int, user_id: int, *, ip: str | None = None) -> None:
     """Take a member's access to the brand away (admins, ops); an admin may leave if another admin remains."""
     person = _person(actor)
@@ -349,4 +351,3 @@ def remove_member(actor: Actor, brand_id: int, user_id: int, *, ip: str | None =
     accounts.record_audit("brand_member_removed", actor_id=person.id, subject_id=user_id, ip=ip,
                           brand_id=brand_id, role=str(membership.role))
     db.session.delete(membership)
-    db.session.commit()

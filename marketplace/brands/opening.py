@@ -20,7 +20,7 @@ from marketplace.brands.models import Actor, Brand, BrandClosure, BrandRole
 from marketplace.brands.services import get_brand
 from marketplace.core import clock
 from marketplace.core import routing as rules
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 
 MAX_CLOSURES = 200
@@ -115,6 +115,7 @@ def closed_days(actor: Actor, brand_id: int, *, days: int = UPCOMING_DAYS) -> li
     return [found[day] for day in sorted(found)]
 
 
+@use_case
 def add_closure(actor: Actor, brand_id: int, day: object, reason: object = "") -> BrandClosure:
     """Close the brand for a whole day (its timezone), today or later."""
     brand = get_brand(actor, brand_id, need=BrandRole.ADMIN)
@@ -133,14 +134,13 @@ def add_closure(actor: Actor, brand_id: int, day: object, reason: object = "") -
         db.session.flush()
     except sa.exc.IntegrityError:
         # Another request closed the same day at the same moment and committed first (one closure per day).
-        db.session.rollback()
         raise Conflict(ALREADY_CLOSED, "day") from None
     accounts.record_audit("brand_closure_added", actor_id=getattr(actor, "id", None), brand_id=brand_id,
                           day=day.isoformat())
-    db.session.commit()
     return closure
 
 
+@use_case
 def remove_closure(actor: Actor, brand_id: int, closure_id: int) -> None:
     get_brand(actor, brand_id, need=BrandRole.ADMIN)
     closure = db.session.scalar(sa.select(BrandClosure).where(BrandClosure.id == closure_id,
@@ -150,4 +150,3 @@ def remove_closure(actor: Actor, brand_id: int, closure_id: int) -> None:
     accounts.record_audit("brand_closure_removed", actor_id=getattr(actor, "id", None), brand_id=brand_id,
                           day=closure.day.isoformat())
     db.session.delete(closure)
-    db.session.commit()

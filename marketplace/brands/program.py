@@ -15,7 +15,7 @@ from marketplace.brands import opening
 from marketplace.brands.models import Actor, Brand, BrandRole, CannedAnswer
 from marketplace.brands.services import get_brand, validate_settings
 from marketplace.core.routing import parse_hours
-from marketplace.database import db
+from marketplace.database import db, use_case
 from marketplace.errors import InvalidInput, clean_text
 
 MAX_ORIGINS = 20
@@ -110,6 +110,7 @@ def _validate(changes: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+@use_case
 def update_program(actor: Actor, brand_id: int, changes: dict[str, Any]) -> Brand:
     """Change the chat program (brand admins); caps apply to the very next arrival."""
     brand = get_brand(actor, brand_id, need=BrandRole.ADMIN)
@@ -118,10 +119,10 @@ def update_program(actor: Actor, brand_id: int, changes: dict[str, Any]) -> Bran
         setattr(brand, key, value)
     accounts.record_audit("brand_program_changed", actor_id=getattr(actor, "id", None), brand_id=brand_id,
                           fields=sorted(clean))
-    db.session.commit()
     return brand
 
 
+@use_case
 def set_canned_answers(actor: Actor, brand_id: int, answers: list[dict[str, Any]]) -> list[CannedAnswer]:
     """Replace the brand's canned answers with `answers` ([{title, body}], in order)."""
     get_brand(actor, brand_id, need=BrandRole.ADMIN)
@@ -137,5 +138,14 @@ def set_canned_answers(actor: Actor, brand_id: int, answers: list[dict[str, Any]
         rows.append(CannedAnswer(brand_id=brand_id, position=position, title=title, body=body))
     db.session.execute(sa.delete(CannedAnswer).where(CannedAnswer.brand_id == brand_id))
     db.session.add_all(rows)
-    db.session.commit()
     return rows
+
+
+@use_case
+def update_widget(actor: Actor, brand_id: int, *, widget_origins: list[str],
+                  canned_answers: list[dict[str, Any]]) -> Brand:
+    """Save the widget's settings (brand admins): where it may appear and the canned answers, together or not at
+    all."""
+    brand = update_program(actor, brand_id, {"widget_origins": widget_origins})
+    set_canned_answers(actor, brand_id, canned_answers)
+    return brand

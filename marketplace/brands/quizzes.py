@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.accounts import services as accounts
 from marketplace.brands.models import Actor, BrandRole, Quiz, QuizChoice, QuizQuestion
 from marketplace.brands.services import get_brand
-from marketplace.database import db
+from marketplace.database import db, use_case
 from marketplace.errors import InvalidInput, clean_text
 
 MAX_QUESTIONS = 50
@@ -58,6 +58,7 @@ def _clean_questions(questions: list[dict[str, Any]]) -> list[QuizQuestion]:
     return built
 
 
+@use_case
 def set_quiz(actor: Actor, brand_id: int, *, questions: list[dict[str, Any]], pass_mark_percent: int = 80,
              max_attempts: int = 2, cooldown_hours: int = 24) -> Quiz:
     """Replace the brand's quiz (its admins); attempts begun on the old questions no longer count."""
@@ -81,7 +82,6 @@ def set_quiz(actor: Actor, brand_id: int, *, questions: list[dict[str, Any]], pa
     quiz.questions.extend(new_questions)
     accounts.record_audit("quiz_changed", actor_id=getattr(actor, "id", None), brand_id=brand_id,
                           version=quiz.version, questions=len(new_questions))
-    db.session.commit()
     return quiz
 
 

@@ -21,7 +21,7 @@ from marketplace.brands.models import Actor, Brand, BrandRole, RateCard
 from marketplace.brands.services import get_brand
 from marketplace.core import clock
 from marketplace.core import rates as rules
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_PRICE_CENTS = 100_000
@@ -85,6 +85,7 @@ def _whole(value: Any, field: str, low: int, high: int) -> int:
     return value
 
 
+@use_case
 def schedule_rate(actor: Actor, brand_id: int, *, effective_from: dt.date, price_cents: int,
                   commission_bps: int | None = None, bonus_rules: list[dict] | None = None) -> RateCard:
     """Put a new price in effect from `effective_from` (today or later, in the brand's timezone)."""
@@ -118,10 +119,10 @@ def schedule_rate(actor: Actor, brand_id: int, *, effective_from: dt.date, price
     accounts.record_audit("rate_scheduled", actor_id=getattr(actor, "id", None), brand_id=brand_id,
                           card_id=card.id, effective_from=effective_from.isoformat(), price_cents=price,
                           commission_bps=commission)
-    db.session.commit()
     return card
 
 
+@use_case
 def cancel_rate(actor: Actor, brand_id: int, card_id: int) -> RateCard:
     """Withdraw a card not yet in effect; a card that was ever in effect stays."""
     brand = get_brand(actor, brand_id, need=BrandRole.ADMIN)
@@ -134,7 +135,6 @@ def cancel_rate(actor: Actor, brand_id: int, card_id: int) -> RateCard:
         raise Conflict(_l("This rate is in effect or was: only a rate still to come can be cancelled."))
     card.cancelled_at = utcnow()
     accounts.record_audit("rate_cancelled", actor_id=getattr(actor, "id", None), brand_id=brand_id, card_id=card_id)
-    db.session.commit()
     return card
 
 

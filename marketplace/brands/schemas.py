@@ -1,4 +1,4 @@
-"""What the API shows of brands, and what it accepts."""
+"""What the API shows of brands (their members and invitations too), and what it accepts."""
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
@@ -93,6 +93,28 @@ class MemberSchema(Schema):
     email = fields.String()
     full_name = fields.String()
     role = fields.String()
+
+
+class InvitationSchema(Schema):
+    """An invitation without its secret, which only the invited address receives."""
+
+    id = fields.Integer(dump_only=True)
+    email = fields.String(dump_only=True)
+    role = fields.String(dump_only=True)
+    invited_by_id = fields.Integer(dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    expires_at = fields.AwareDateTime(dump_only=True)
+    accepted_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    revoked_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class InviteSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    role = fields.String(load_default="viewer", validate=validate.OneOf(BRAND_ROLES))
+
+
+class MemberRoleSchema(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(BRAND_ROLES))
 
 
 class ApiTokenSchema(Schema):

@@ -28,7 +28,7 @@ from marketplace.brands.models import (
 )
 from marketplace.core import clock, rates
 from marketplace.core.text import slugify
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 
 TOKEN_PREFIX = "mkt_"  # noqa: S105 - a marker that says what a secret is, not a secret
@@ -48,6 +48,18 @@ class Member:
     email: str
     full_name: str
     role: BrandRole
+
+
+@dataclass(frozen=True)
+class BrandAccess:
+    """A brand as one actor stands in it."""
+
+    brand: Brand
+    role: BrandRole
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == BrandRole.ADMIN
 
 
 MAX_PLANNER_BONUS_CENTS = 100_000  # the brands table's check constraint
@@ -109,15 +121,21 @@ def brand_role(actor: Actor, brand_id: int) -> BrandRole | None:
     )
 
 
-def get_brand(actor: Actor, brand_id: int, *, need: BrandRole = BrandRole.VIEWER) -> Brand:
-    """The brand if the actor may see it (404 otherwise) and act at `need` (403 otherwise)."""
+def brand_access(actor: Actor, brand_id: int, *, need: BrandRole = BrandRole.VIEWER) -> BrandAccess:
+    """The brand and the actor's standing in it, if they may see it (404 otherwise) and act at `need` (403
+    otherwise)."""
     role = brand_role(actor, brand_id)
     brand = db.session.get(Brand, brand_id) if role is not None else None
-    if brand is None:
+    if brand is None or role is None:
         raise NotFound(_l("No such brand."))
     if need == BrandRole.ADMIN and role != BrandRole.ADMIN:
         raise Forbidden(_l("Only the brand's admins may do this."))
-    return brand
+    return BrandAccess(brand, role)
+
+
+def get_brand(actor: Actor, brand_id: int, *, need: BrandRole = BrandRole.VIEWER) -> Brand:
+    """The brand if the actor may see it (404 otherwise) and act at `need` (403 otherwise)."""
+    return brand_access(actor, brand_id, need=need).brand
 
 
 def brand_id_for_slug(slug: str) -> int:
@@ -128,11 +146,16 @@ def brand_id_for_slug(slug: str) -> int:
     return brand_id
 
 
-def get_brand_by_slug(actor: Actor, slug: str, *, need: BrandRole = BrandRole.VIEWER) -> Brand:
+def brand_access_by_slug(actor: Actor, slug: str, *, need: BrandRole = BrandRole.VIEWER) -> BrandAccess:
+    """`brand_access` for the brand with this short name (a page's URL names it so)."""
     brand_id = db.session.scalar(sa.select(Brand.id).where(Brand.slug == slug))
     if brand_id is None:
         raise NotFound(_l("No such brand."))
-    return get_brand(actor, brand_id, need=need)
+    return brand_access(actor, brand_id, need=need)
+
+
+def get_brand_by_slug(actor: Actor, slug: str, *, need: BrandRole = BrandRole.VIEWER) -> Brand:
+    return brand_access_by_slug(actor, slug, need=need).brand
 
 
 def visible_brands(actor: Actor) -> list[Brand]:
@@ -175,6 +198,7 @@ def brands_by_id(brand_ids: set[int]) -> dict[int, Brand]:
     return {brand.id: brand for brand in db.session.scalars(sa.select(Brand).where(Brand.id.in_(brand_ids)))}
 
 
+@use_case
 def create_brand(actor: User | None, name: str, *, slug: str | None = None,
                  timezone: str = "Europe/Paris", currency: str = "EUR") -> Brand:
     """Open a brand on the platform (ops, or the command line when actor is None)."""
@@ -195,15 +219,14 @@ def create_brand(actor: User | None, name: str, *, slug: str | None = None,
                             commission_bps=rates.DEFAULT_COMMISSION_BPS, bonus_rules=[],
                             created_by_id=actor.id if actor else None))
     accounts.record_audit("brand_created", actor_id=actor.id if actor else None, brand_id=brand.id, slug=slug)
-    db.session.commit()
     return brand
 
 
+@use_case
 def update_brand(actor: Actor, brand_id: int, changes: dict[str, Any]) -> Brand:
     brand = get_brand(actor, brand_id, need=BrandRole.ADMIN)
     for key, value in validate_settings(changes).items():
         setattr(brand, key, value)
-    db.session.commit()
     return brand
 
 
@@ -218,6 +241,7 @@ def list_members(actor: Actor, brand_id: int) -> list[Member]:
     return [Member(row.user_id, users[row.user_id].email, users[row.user_id].full_name, row.role) for row in rows]
 
 
+@use_case
 def add_member(actor: User | None, brand_id: int, user_id: int, role: BrandRole) -> None:
     """Give a brand account access to a brand (its admins, ops, or the command line)."""
     if actor is not None:
@@ -238,7 +262,6 @@ def add_member(actor: User | None, brand_id: int, user_id: int, role: BrandRole)
         membership.role = BrandRole(role)
     accounts.record_audit("brand_member_set", actor_id=actor.id if actor else None, subject_id=user_id,
                           brand_id=brand_id, role=str(role))
-    db.session.commit()
 
 
 def _hash_secret(secret: str) -> str:
@@ -258,6 +281,7 @@ def list_api_tokens(actor: Actor, brand_id: int) -> list[ApiToken]:
     ))
 
 
+@use_case
 def issue_api_token(actor: Actor, brand_id: int, name: str, role: BrandRole = BrandRole.VIEWER,
                     *, ip: str | None = None) -> IssuedToken:
     """Create a token and return it with its secret, which is shown this once and never stored."""
@@ -272,10 +296,10 @@ def issue_api_token(actor: Actor, brand_id: int, name: str, role: BrandRole = Br
     db.session.flush()
     accounts.record_audit("api_token_created", actor_id=person.id, ip=ip, brand_id=brand_id,
                           token_id=token.id, role=str(token.role))
-    db.session.commit()
     return IssuedToken(token, secret)
 
 
+@use_case
 def revoke_api_token(actor: Actor, brand_id: int, token_id: int, *, ip: str | None = None) -> ApiToken:
     person = _require_person(actor)
     get_brand(person, brand_id, need=BrandRole.ADMIN)
@@ -286,7 +310,6 @@ def revoke_api_token(actor: Actor, brand_id: int, token_id: int, *, ip: str | No
         token.revoked_at = utcnow()
         accounts.record_audit("api_token_revoked", actor_id=person.id, ip=ip, brand_id=brand_id,
                               token_id=token.id)
-    db.session.commit()
     return token
 
 
@@ -300,6 +323,6 @@ def authenticate_api_token(secret: str) -> TokenPrincipal | None:
     now = utcnow()
     # Note use, but at most once a minute, so busy integrations do not write on every call.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now
-        db.session.commit()
+        with unit_of_work():
+            token.last_used_at = now
     return TokenPrincipal(token)

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from marketplace.brands import opening, program, quizzes, services
 from marketplace.brands import rates as rate_cards
+from marketplace.brands.console import brand_page
 from marketplace.brands.forms import (
     ApiTokenForm,
     CancelRateForm,
@@ -24,12 +25,13 @@ from marketplace.brands.forms import (
     RevokeTokenForm,
 )
 from marketplace.brands.models import BrandRole
+from marketplace.brands.services import BrandAccess
 from marketplace.core import clock, quiz_text
 from marketplace.core.routing import hours_from_text, hours_to_text
-from marketplace.database import db, utcnow
+from marketplace.database import utcnow
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.shared import money
-from marketplace.web.forms import lines, show_error
+from marketplace.web.forms import lines, refusals_shown
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("brands", __name__)
@@ -45,30 +47,22 @@ def home():
 
 
 @blueprint.get("/brands/<slug>")
-@role_required("brand", "ops", "finance")
-def overview(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug)
-    return render_template(
-        "brands/overview.html",
-        brand=brand,
-        members=services.list_members(current_user, brand.id),
-        is_admin=services.brand_role(current_user, brand.id) == BrandRole.ADMIN,
-    )
+@brand_page()
+def overview(access: BrandAccess):
+    return render_template("brands/overview.html", brand=access.brand, is_admin=access.is_admin,
+                           members=services.list_members(current_user, access.brand.id))
 
 
 @blueprint.route("/brands/<slug>/tokens", methods=["GET", "POST"])
-@role_required("brand", "ops")
-def tokens(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+@brand_page(admins_only=True)
+def tokens(access: BrandAccess):
+    brand = access.brand
     form = ApiTokenForm()
     new_secret = None
     if form.validate_on_submit():
-        try:
+        with refusals_shown(form):
             new_secret = services.issue_api_token(current_user, brand.id, form.name.data,
                                                   BrandRole(form.role.data), ip=request.remote_addr).secret
-        except DomainError as error:
-            show_error(form, error)
-        else:
             form = ApiTokenForm(formdata=None)
     return render_template(
         "brands/tokens.html", brand=brand, form=form, new_secret=new_secret,
@@ -77,9 +71,9 @@ def tokens(slug: str):
 
 
 @blueprint.post("/brands/<slug>/tokens/revoke")
-@role_required("brand", "ops")
-def revoke_token(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+@brand_page(admins_only=True)
+def revoke_token(access: BrandAccess):
+    brand = access.brand
     form = RevokeTokenForm()
     if not form.validate_on_submit() or not form.token_id.data.isdigit():
         abort(400, description=gettext("Choose a token to revoke."))
@@ -97,32 +91,28 @@ QUIZ_TEXT_ERRORS = {
 
 
 @blueprint.route("/brands/<slug>/quiz", methods=["GET", "POST"])
-@role_required("brand", "ops", "finance")
-def quiz(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug)
-    is_admin = services.brand_role(current_user, brand.id) == BrandRole.ADMIN
+@brand_page()
+def quiz(access: BrandAccess):
+    brand = access.brand
     saved = quizzes.get_quiz(current_user, brand.id)
     form = QuizForm(obj=saved if request.method == "GET" else None)
     if request.method == "GET":
         form.questions.data = quiz_text.format_quiz(saved.questions)
-    if is_admin and form.validate_on_submit():
+    if form.validate_on_submit():
         try:
             questions = quiz_text.parse(form.questions.data)
-            quizzes.set_quiz(current_user, brand.id, questions=questions, pass_mark_percent=form.pass_mark_percent.data,
-                             max_attempts=form.max_attempts.data, cooldown_hours=form.cooldown_hours.data)
         except quiz_text.QuizTextError as error:
             form.questions.errors = [str(QUIZ_TEXT_ERRORS[error.message] % {"line": error.line})]
-        except DomainError as error:
-            # The service names nested fields (questions.2.choices); the page has one box for them all.
-            field = "questions" if (error.field or "").startswith("questions") else error.field
-            show_error(form, DomainError(error.message, field))
         else:
-            flash(gettext("The quiz is saved. Attempts begun on the old questions must start again."), "success")
-            return redirect(url_for("brands.quiz", slug=slug))
-    elif request.method == "POST" and not is_admin:
-        abort(403)
+            # The service names nested fields (questions.2.choices): they show in the page's one box for them all.
+            with refusals_shown(form):
+                quizzes.set_quiz(current_user, brand.id, questions=questions,
+                                 pass_mark_percent=form.pass_mark_percent.data, max_attempts=form.max_attempts.data,
+                                 cooldown_hours=form.cooldown_hours.data)
+                flash(gettext("The quiz is saved. Attempts begun on the old questions must start again."), "success")
+                return redirect(url_for("brands.quiz", slug=brand.slug))
     return render_template("brands/quiz.html", brand=brand, form=form, saved=saved,
-                           is_admin=is_admin), 200 if not form.errors else 422
+                           is_admin=access.is_admin), 200 if not form.errors else 422
 
 
 # The program: what the brand offers, when, and how fast.
@@ -171,28 +161,19 @@ def _country_choices() -> list[tuple[str, str]]:
 
 
 @blueprint.route("/brands/<slug>/program", methods=["GET", "POST"], endpoint="program")
-@role_required("brand", "ops", "finance")
-def program_settings(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug)
-    is_admin = services.brand_role(current_user, brand.id) == BrandRole.ADMIN
+@brand_page()
+def program_settings(access: BrandAccess):
+    brand = access.brand
     form = ProgramForm(data=_program_data(brand))
     form.holiday_country.choices = _country_choices()
-    status = 200
-    if form.is_submitted() and not is_admin:
-        abort(403)
     if form.validate_on_submit():
-        try:
+        with refusals_shown(form):
             program.update_program(current_user, brand.id, _program_changes(form))
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
             flash(gettext("The program is saved; it applies to the next chat."), "success")
-            return redirect(url_for("brands.program", slug=slug))
-    if form.errors or form.form_errors:
-        status = 422
+            return redirect(url_for("brands.program", slug=brand.slug))
+    status = 422 if form.errors or form.form_errors else 200
     return render_template(
-        "brands/program.html", brand=brand, form=form, is_admin=is_admin, status=status,
+        "brands/program.html", brand=brand, form=form, is_admin=access.is_admin, status=status,
         closures=opening.closed_days(current_user, brand.id), closure_form=ClosureForm(formdata=None),
         remove_form=RemoveClosureForm(formdata=None), day_names=_day_names(),
     ), status
@@ -204,42 +185,37 @@ def _day_names() -> dict[str, str]:
 
 
 @blueprint.post("/brands/<slug>/closures")
-@role_required("brand", "ops")
-def add_closure(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+@brand_page(admins_only=True)
+def add_closure(access: BrandAccess):
+    brand = access.brand
     form = ClosureForm()
     if not form.validate_on_submit():
         flash(gettext("Choose the day to close."), "error")
     else:
-        try:
+        with refusals_shown():
             opening.add_closure(current_user, brand.id, form.day.data, form.reason.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
             flash(gettext("Closed on %(day)s.", day=format_date(form.day.data, "full")), "success")
-    return redirect(url_for("brands.program", slug=slug) + "#closures")
+    return redirect(url_for("brands.program", slug=brand.slug) + "#closures")
 
 
 @blueprint.post("/brands/<slug>/closures/remove")
-@role_required("brand", "ops")
-def remove_closure(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+@brand_page(admins_only=True)
+def remove_closure(access: BrandAccess):
+    brand = access.brand
     form = RemoveClosureForm()
     if not form.validate_on_submit() or not form.closure_id.data.isdigit():
         abort(400, description=gettext("Choose a closure to remove."))
     opening.remove_closure(current_user, brand.id, int(form.closure_id.data))
     flash(gettext("The closure is removed."), "success")
-    return redirect(url_for("brands.program", slug=slug) + "#closures")
+    return redirect(url_for("brands.program", slug=brand.slug) + "#closures")
 
 
 # The rate card: what the brand pays per answered chat, from which day.
 
 @blueprint.route("/brands/<slug>/rates", methods=["GET", "POST"])
-@role_required("brand", "ops", "finance")
-def rates(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug)
-    is_admin = services.brand_role(current_user, brand.id) == BrandRole.ADMIN
+@brand_page()
+def rates(access: BrandAccess):
+    brand = access.brand
     is_ops = str(current_user.role) == "ops"
     history = rate_cards.rate_history(current_user, brand.id)
     current = next((view.card for view in history if view.state == rate_cards.CardState.IN_EFFECT), None)
@@ -247,23 +223,17 @@ def rates(slug: str):
     form = RateForm(data={"effective_from": tomorrow,
                           "commission_percent": money.percent(current.commission_bps if current else None)})
     form.price.currency = form.rating_bonus.currency = form.reply_bonus.currency = brand.currency
-    if form.is_submitted() and not is_admin:
-        abort(403)
     if form.validate_on_submit():
-        try:
+        with refusals_shown(form, fields=RATE_FIELDS):
             commission = _bps(form.commission_percent.data) if is_ops else None
             rate_cards.schedule_rate(current_user, brand.id, effective_from=form.effective_from.data,
                                      price_cents=form.price.cents, commission_bps=commission,
                                      bonus_rules=form.bonus_rules())
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, DomainError(error.message, RATE_FIELDS.get(error.field or "", error.field)))
-        else:
             flash(gettext("The new rate is scheduled from %(day)s.", day=format_date(form.effective_from.data,
                                                                                       "full")), "success")
-            return redirect(url_for("brands.rates", slug=slug))
+            return redirect(url_for("brands.rates", slug=brand.slug))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("brands/rates.html", brand=brand, form=form, is_admin=is_admin, is_ops=is_ops,
+    return render_template("brands/rates.html", brand=brand, form=form, is_admin=access.is_admin, is_ops=is_ops,
                            history=history, current=current, cancel_form=CancelRateForm(formdata=None),
                            bonus_kinds=BONUS_LABELS), status
 
@@ -282,17 +252,13 @@ def _bps(text: str | None) -> int:
 
 
 @blueprint.post("/brands/<slug>/rates/cancel")
-@role_required("brand", "ops")
-def cancel_rate(slug: str):
-    brand = services.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+@brand_page(admins_only=True)
+def cancel_rate(access: BrandAccess):
+    brand = access.brand
     form = CancelRateForm()
     if not form.validate_on_submit() or not form.card_id.data.isdigit():
         abort(400, description=gettext("Choose a rate to cancel."))
-    try:
+    with refusals_shown():
         rate_cards.cancel_rate(current_user, brand.id, int(form.card_id.data))
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
         flash(gettext("The scheduled rate is cancelled."), "success")
-    return redirect(url_for("brands.rates", slug=slug))
+    return redirect(url_for("brands.rates", slug=brand.slug))

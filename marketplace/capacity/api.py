@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from marketplace.accounts.models import Role
 from marketplace.brands import services as brands
-from marketplace.brands.models import BrandRole
 from marketplace.capacity import planning, pool
 from marketplace.capacity.schemas import (
     AnsweredCapacityInvitationSchema,
@@ -45,8 +44,7 @@ def decisions(actor, brand_id: int):
           "scheduler does it every hour)", roles=[Role.OPS, Role.BRAND], response=OpenedSlotSchema(many=True),
           status=201, tags=["capacity"])
 def open_shifts(actor, brand_id: int):
-    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
-    return planning.publish_open_slots(brand_id)
+    return planning.open_shifts_for_gaps(actor, brand_id)
 
 
 @api.get("/experts/me/invitations")

@@ -16,11 +16,11 @@ from flask import current_app
 
 from marketplace.brands import opening
 from marketplace.brands import services as brands
-from marketplace.brands.models import Actor, Brand
+from marketplace.brands.models import Actor, Brand, BrandRole
 from marketplace.capacity.models import BrandForecast
 from marketplace.core import clock, staffing
 from marketplace.core import forecast as forecasting
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.experts import enrolments
 from marketplace.experts import services as experts
 from marketplace.routing import history
@@ -92,6 +92,7 @@ def measured_handle_s(brand_id: int, now: dt.datetime) -> float:
     return max(30.0, found.handle_s)
 
 
+@use_case
 def refresh_forecast(brand_id: int, now: dt.datetime | None = None) -> BrandForecast:
     """Forecast the brand's next days from its history and keep it; one transaction."""
     now = now or utcnow()
@@ -110,7 +111,6 @@ def refresh_forecast(brand_id: int, now: dt.datetime | None = None) -> BrandFore
                     for method, score in made.backtests.items()}
     row.handle_s = measured_handle_s(brand_id, now)
     db.session.add(row)
-    db.session.commit()
     return row
 
 
@@ -165,8 +165,10 @@ def required_by_quarter(brand: Brand, arrivals: list[float], handle_s: float) ->
     return [plan.experts for plan in plans]
 
 
+@use_case
 def brand_plan(actor: Actor, brand_id: int, day: dt.date, now: dt.datetime | None = None) -> Plan:
-    """The plan of one local day for the brand's staff (members see their brand only)."""
+    """The plan of one local day for the brand's staff (members see their brand only); its forecast is
+    refreshed first when stale."""
     brand = brands.get_brand(actor, brand_id)
     now = now or utcnow()
     row = current_forecast(brand_id, now)
@@ -183,7 +185,6 @@ def brand_plan(actor: Actor, brand_id: int, day: dt.date, now: dt.datetime | Non
         begun = begins <= now
         quarters.append(Quarter(begins, expected[index], actual_by_slot[slots[index]] if begun else None,
                                 required[index], usable, booked[index], len(online[index]) if begun else None))
-    db.session.commit()
     return Plan(brand, day, quarters, row, handle_s, brand.expert_concurrency)
 
 
@@ -214,6 +215,7 @@ def _hourly_need(brand: Brand, day: dt.date, row: BrandForecast) -> list[DemandC
     return [DemandCell(at, wanted) for at, wanted in sorted(cells.items())]
 
 
+@use_case
 def demand_for_expert(actor, days: int = 7, now: dt.datetime | None = None) -> list[DemandRow]:
     """When, this week, each brand that approved the expert is expected to need more experts than it has booked."""
     profile = experts.own_profile(actor)
@@ -227,7 +229,6 @@ def demand_for_expert(actor, days: int = 7, now: dt.datetime | None = None) -> l
                  for cell in _hourly_need(brand, today + dt.timedelta(days=offset), forecast)
                  if cell.starts_at + dt.timedelta(hours=1) > now]
         rows.append(DemandRow(brand, hours))
-    db.session.commit()
     return rows
 
 
@@ -260,6 +261,7 @@ def gap_slots(gaps: list[int], starts: list[dt.datetime]) -> list[OpenedSlot]:
     return slots
 
 
+@use_case
 def publish_open_slots(brand_id: int, now: dt.datetime | None = None) -> list[OpenedSlot]:
     """Open shifts for the quarters of tomorrow and the next days that the booked seats do not cover.
 
@@ -284,13 +286,24 @@ def publish_open_slots(brand_id: int, now: dt.datetime | None = None) -> list[Op
                 continue
             publish_planned_slot(brand_id, slot.starts_at, slot.ends_at, slot.headcount, brand.planner_bonus_cents)
             opened.append(slot)
-    db.session.commit()
     return opened
 
 
+@use_case
+def open_shifts_for_gaps(actor: Actor, brand_id: int, *, bonus_cents: int | None = None,
+                         now: dt.datetime | None = None) -> list[OpenedSlot]:
+    """Open shifts now for the coming days' gaps (the brand's admins), first setting the bonus per seat the
+    planner's shifts carry when `bonus_cents` is given: both or neither."""
+    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    if bonus_cents is not None:
+        brands.update_brand(actor, brand_id, {"planner_bonus_cents": bonus_cents})
+    return publish_open_slots(brand_id, now)
+
+
 def publish_all_open_slots(now: dt.datetime | None = None) -> dict[str, int]:
-    brand_ids = [brand.id for brand in brands.brand_directory()]
-    db.session.commit()
+    """The scheduler's hour: open shifts for every brand's gaps, one transaction per brand."""
+    with unit_of_work():
+        brand_ids = [brand.id for brand in brands.brand_directory()]
     return {"slots": sum(len(publish_open_slots(brand_id, now)) for brand_id in brand_ids)}
 
 

@@ -28,7 +28,7 @@ from marketplace.brands.models import Brand
 from marketplace.capacity import planning
 from marketplace.capacity.models import Invitation, InvitationStatus, ScalingDecision
 from marketplace.core import clock, scaling
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, NotFound
 from marketplace.experts import enrolments, presence
 from marketplace.experts import services as experts
@@ -177,6 +177,7 @@ def _release(brand: Brand, invitation: Invitation, now: dt.datetime) -> None:
                          data={"invitation_id": invitation.id, "brand_id": brand.id})
 
 
+@use_case
 def scale_brand(brand_id: int, now: dt.datetime | None = None) -> ScalingDecision | None:
     """One run of the loop for one brand; one transaction. None when there is nothing to decide."""
     now = now or utcnow()
@@ -186,7 +187,6 @@ def scale_brand(brand_id: int, now: dt.datetime | None = None) -> ScalingDecisio
     pending = db.session.scalar(sa.select(sa.func.count()).where(
         Invitation.brand_id == brand_id, Invitation.status == InvitationStatus.PENDING)) or 0
     if desired == 0 and not pool and not pending:
-        db.session.commit()
         return None
     recent = db.session.execute(
         sa.select(ScalingDecision.decided_at, ScalingDecision.desired)
@@ -213,7 +213,6 @@ def scale_brand(brand_id: int, now: dt.datetime | None = None) -> ScalingDecisio
                              acceptance=round(acceptance, 4), invited=invited, released=released,
                              reason_code=decision.reason, reason_params=params)
     db.session.add(record)
-    db.session.commit()
     return record
 
 
@@ -221,9 +220,9 @@ def scale_all(now: dt.datetime | None = None) -> dict[str, int]:
     """The scheduler's minute: expire invitations, then run the loop for every brand."""
     now = now or utcnow()
     expired = expire_invitations(now)
-    brand_ids = [brand.id for brand in brands.brand_directory()]
-    db.session.execute(sa.delete(ScalingDecision).where(ScalingDecision.decided_at < now - DECISIONS_KEPT))
-    db.session.commit()
+    with unit_of_work():
+        brand_ids = [brand.id for brand in brands.brand_directory()]
+        db.session.execute(sa.delete(ScalingDecision).where(ScalingDecision.decided_at < now - DECISIONS_KEPT))
     invited = released = 0
     for brand_id in brand_ids:
         record = scale_brand(brand_id, now)
@@ -233,20 +232,20 @@ def scale_all(now: dt.datetime | None = None) -> dict[str, int]:
     return {"expired": expired, "invited": invited, "released": released}
 
 
+@use_case
 def expire_invitations(now: dt.datetime | None = None) -> int:
     now = now or utcnow()
-    expired = db.session.execute(
+    return db.session.execute(
         sa.update(Invitation).where(Invitation.status == InvitationStatus.PENDING, Invitation.expires_at <= now)
         .values(status=InvitationStatus.EXPIRED, answered_at=now).execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
-    return expired
 
 
 # The expert's side: see, accept and decline.
 
+@use_case
 def own_invitations(actor: User, now: dt.datetime | None = None) -> list[InvitationView]:
-    """The calling expert's open invitations, and those accepted whose window still runs."""
+    """The calling expert's open invitations, and those accepted whose window still runs (the read ends here)."""
     profile = experts.own_profile(actor)
     now = now or utcnow()
     rows = db.session.scalars(sa.select(Invitation).where(
@@ -258,7 +257,6 @@ def own_invitations(actor: User, now: dt.datetime | None = None) -> list[Invitat
     rows = [row for row in rows if row.status == InvitationStatus.PENDING
             or row.answered_at + dt.timedelta(minutes=row.window_minutes) > now]
     by_id = brands.brands_by_id({row.brand_id for row in rows})
-    db.session.commit()
     return [InvitationView(row, by_id[row.brand_id]) for row in rows]
 
 
@@ -281,27 +279,25 @@ def _settle(invitation_id: int, outcome: InvitationStatus, now: dt.datetime) -> 
 
 def accept_invitation(actor: User, invitation_id: int) -> Invitation:
     """Take the invitation: a seat from now for its window, then online (the router offers chats at once)."""
-    invitation, profile = _own_pending(actor, invitation_id)
-    experts.require_approved(profile)
-    now = utcnow()
-    if not _settle(invitation_id, InvitationStatus.ACCEPTED, now):
-        db.session.rollback()
-        raise Conflict(INVITATION_GONE)
-    db.session.refresh(invitation)
-    slot = shifts.grant_planned_seat(invitation.brand_id, profile.id, now,
-                                     now + dt.timedelta(minutes=invitation.window_minutes))
-    invitation.slot_id = slot.id
-    db.session.commit()
-    presence.go_online(actor)
+    with unit_of_work():
+        invitation, profile = _own_pending(actor, invitation_id)
+        experts.require_approved(profile)
+        now = utcnow()
+        if not _settle(invitation_id, InvitationStatus.ACCEPTED, now):
+            raise Conflict(INVITATION_GONE)
+        db.session.refresh(invitation)
+        slot = shifts.grant_planned_seat(invitation.brand_id, profile.id, now,
+                                         now + dt.timedelta(minutes=invitation.window_minutes))
+        invitation.slot_id = slot.id
+    presence.go_online(actor)  # a unit of its own: the router hears of it once it is committed
     return invitation
 
 
+@use_case
 def decline_invitation(actor: User, invitation_id: int) -> Invitation:
     invitation, _ = _own_pending(actor, invitation_id)
     if not _settle(invitation_id, InvitationStatus.DECLINED, utcnow()):
-        db.session.rollback()
         raise Conflict(INVITATION_GONE)
-    db.session.commit()
     db.session.refresh(invitation)
     return invitation
 
@@ -324,11 +320,11 @@ def recent_decisions(actor, brand_id: int, limit: int = 30) -> list[ScalingDecis
     The loop runs every minute; a run that invites nobody, releases nobody and wants as many experts as the
     run before it says nothing new, so it is left out.
     """
-    brands.get_brand(actor, brand_id)
-    rows = db.session.scalars(sa.select(ScalingDecision).where(ScalingDecision.brand_id == brand_id)
-                              .order_by(ScalingDecision.decided_at, ScalingDecision.id)
-                              .where(ScalingDecision.decided_at >= utcnow() - dt.timedelta(days=1))).all()
-    db.session.commit()
+    with unit_of_work():  # ends the read
+        brands.get_brand(actor, brand_id)
+        rows = db.session.scalars(sa.select(ScalingDecision).where(ScalingDecision.brand_id == brand_id)
+                                  .order_by(ScalingDecision.decided_at, ScalingDecision.id)
+                                  .where(ScalingDecision.decided_at >= utcnow() - dt.timedelta(days=1))).all()
     changed, previous = [], None
     for row in rows:
         if row.invited or row.released or previous is None or row.desired != previous.desired:
@@ -347,6 +343,7 @@ class NetworkRow:
     last_decision: ScalingDecision | None
 
 
+@use_case
 def network_overview(actor: User, now: dt.datetime | None = None) -> list[NetworkRow]:
     """Every brand's day at a glance for ops: forecast, peak need, pool online now, invitations out."""
     now = now or utcnow()
@@ -364,5 +361,4 @@ def network_overview(actor: User, now: dt.datetime | None = None) -> list[Networ
                                  .order_by(ScalingDecision.decided_at.desc(), ScalingDecision.id.desc()).limit(1))
         rows.append(NetworkRow(brand, sum(expected), min(max(required, default=0), planning.usable_experts(brand)),
                                len(_routable_now(brand, now)), pending, last))
-    db.session.commit()
     return rows

@@ -7,39 +7,24 @@ import datetime as dt
 from babel.dates import format_skeleton
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext, ngettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import SubmitField
 
-from marketplace.brands import services as brands
-from marketplace.brands.models import BrandRole
-from marketplace.brands.services import MAX_PLANNER_BONUS_CENTS
+from marketplace.brands.console import brand_page
+from marketplace.brands.services import BrandAccess
 from marketplace.capacity import demand_map, planning, pool
+from marketplace.capacity.forms import AnswerForm, OpenShiftsForm
 from marketplace.capacity.schemas import NetworkQuarterSchema, PlanSchema
 from marketplace.core import clock
-from marketplace.database import db, utcnow
-from marketplace.errors import DomainError
+from marketplace.database import utcnow
 from marketplace.experts import enrolments
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
 from marketplace.shifts import seats as shifts
-from marketplace.web.forms import MoneyField, from_minor_units
+from marketplace.web.forms import from_minor_units, refusals_shown
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("capacity", __name__)
 DAYS_BACK, DAYS_AHEAD = 28, 7
-
-
-class AnswerForm(FlaskForm):
-    """Accept or decline: the CSRF token is the only field."""
-
-
-class OpenShiftsForm(FlaskForm):
-    bonus = MoneyField(_l("Bonus per seat on the shifts the planner opens"), max_cents=MAX_PLANNER_BONUS_CENTS,
-                       too_large=_l("This bonus is too large."),
-                       description=_l("On top of the rate per chat, e.g. 5 or 7.50; 0 for none."))
-    submit = SubmitField(_l("Save and open shifts for the gaps"))
 
 
 def _day_asked(today: dt.date) -> dt.date:
@@ -56,24 +41,20 @@ def _day_asked(today: dt.date) -> dt.date:
 
 
 @blueprint.route("/brands/<slug>/planning", methods=["GET", "POST"])
-@role_required("brand", "ops", "finance")
-def plan(slug: str):
-    brand = brands.get_brand_by_slug(current_user, slug)
-    is_admin = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+@brand_page()
+def plan(access: BrandAccess):
+    brand = access.brand
     form = OpenShiftsForm()
     form.bonus.currency = brand.currency
-    if request.method == "GET":
+    if not form.is_submitted():
         form.bonus.data = from_minor_units(brand.planner_bonus_cents, brand.currency)
-    elif not is_admin:
-        abort(403)
     elif form.validate_on_submit():
-        brands.update_brand(current_user, brand.id, {"planner_bonus_cents": form.bonus.cents or 0})
-        opened = planning.publish_open_slots(brand.id)
+        opened = planning.open_shifts_for_gaps(current_user, brand.id, bonus_cents=form.bonus.cents or 0)
         flash(ngettext("%(num)d shift opened for the coming days' gaps.",
                        "%(num)d shifts opened for the coming days' gaps.", len(opened)) if opened
               else gettext("No shift to open: the booked and opened seats cover every gap of the coming days."),
               "success")
-        return redirect(url_for("capacity.plan", slug=slug))
+        return redirect(url_for("capacity.plan", slug=brand.slug))
     now = utcnow()
     today = clock.local_day(now, brand.timezone)
     day = _day_asked(today)
@@ -82,7 +63,7 @@ def plan(slug: str):
     days = [today + dt.timedelta(days=offset) for offset in range(-1, DAYS_AHEAD)]
     opened = shifts.planner_slots(brand.id, *day_bounds_of(brand, today + dt.timedelta(days=1), DAYS_AHEAD))
     return render_template("capacity/plan.html", brand=brand, plan=found, day=day, today=today, days=days,
-                           tomorrow=today + dt.timedelta(days=1), form=form, is_admin=is_admin, opened=opened,
+                           tomorrow=today + dt.timedelta(days=1), form=form, is_admin=access.is_admin, opened=opened,
                            data=PlanSchema().dump(found), decisions=decisions), 422 if form.errors else 200
 
 
@@ -112,20 +93,14 @@ def invitations():
 def _answer(invitation_id: int, accept: bool):
     if not AnswerForm().validate_on_submit():
         abort(400, description=gettext("The form expired: open the invitation again."))
-    try:
+    with refusals_shown():
         if accept:
             invitation = pool.accept_invitation(current_user, invitation_id)
-        else:
-            pool.decline_invitation(current_user, invitation_id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("capacity.invitations"))
-    if accept:
-        flash(gettext("You are online for %(minutes)d minutes: chats come to you now.",
-                      minutes=invitation.window_minutes), "success")
-        return redirect(url_for("chat.inbox"))
-    flash(gettext("Invitation declined. Thank you for answering."), "info")
+            flash(gettext("You are online for %(minutes)d minutes: chats come to you now.",
+                          minutes=invitation.window_minutes), "success")
+            return redirect(url_for("chat.inbox"))
+        pool.decline_invitation(current_user, invitation_id)
+        flash(gettext("Invitation declined. Thank you for answering."), "info")
     return redirect(url_for("capacity.invitations"))
 
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from marshmallow import fields, validate
 
 from marketplace.accounts.models import Role
 from marketplace.experts import enrolments, presence, quiz_attempts, services, vetting
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
 from marketplace.experts.schemas import (
-    ApplicantSchema,
+    ApplicantWithStatsSchema,
     ApplicationSchema,
     ApplySchema,
     DecisionSchema,
     EnrolmentSchema,
+    EnrolmentStatusQuery,
     ExpertDecisionSchema,
     ExpertProfileSchema,
     ExpertProfileUpdateSchema,
+    ExpertStatusQuery,
     FullPayoutDetailsSchema,
     PayoutDetailsSchema,
     PayoutDetailsUpdateSchema,
@@ -27,38 +28,9 @@ from marketplace.experts.schemas import (
     QuizViewSchema,
 )
 from marketplace.web.api import api_blueprint, endpoint
-from marketplace.web.schemas import Schema
 
 blueprint = api_blueprint("experts_api", __name__)
 EXPERT = [Role.EXPERT]
-
-
-class ExpertStatusQuery(Schema):
-    status = fields.String(load_default=ExpertStatus.APPLIED.value,
-                           validate=validate.OneOf([s.value for s in ExpertStatus] + ["all"]))
-
-
-class EnrolmentStatusQuery(Schema):
-    status = fields.String(validate=validate.OneOf([s.value for s in EnrolmentStatus]))
-    period = fields.String(load_default="30d", validate=validate.OneOf(["30d", "all"]))
-
-
-class ExpertStatsSchema(Schema):
-    """An approved expert's figures for the brand; the rating average is null under `min_ratings` ratings."""
-
-    answered = fields.Integer(dump_only=True)
-    median_first_reply_seconds = fields.Float(dump_only=True, allow_none=True)
-    ratings = fields.Integer(dump_only=True)
-    rating_average = fields.Float(dump_only=True, allow_none=True)
-    rating_judged = fields.Boolean(dump_only=True)
-    min_ratings = fields.Integer(dump_only=True)
-    missed_offers = fields.Integer(dump_only=True)
-
-
-class ApplicantWithStatsSchema(ApplicantSchema):
-    attempts = fields.Integer(dump_only=True)
-    pass_mark = fields.Integer(dump_only=True, allow_none=True)
-    stats = fields.Nested(ExpertStatsSchema, dump_only=True, allow_none=True)
 
 
 @blueprint.get("/experts/me")

@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
-from marketplace.database import after_commit, db, utcnow
+from marketplace.database import after_commit, db, unit_of_work, use_case, utcnow
 from marketplace.errors import Forbidden
 from marketplace.experts import services as experts
 from marketplace.experts.models import (
@@ -101,56 +101,59 @@ def _move(row: ExpertPresence, status: PresenceStatus, now: dt.datetime, reason:
     row.away_reason = reason
 
 
+# The changes below commit in a unit of their own; the layers above are told (`_changed`) only once it has.
+
 def go_online(actor: User) -> PresenceInfo:
     """Make the calling expert available for chats (approved experts with at least one brand)."""
-    profile = experts.own_profile(actor)
-    experts.require_approved(profile)
-    approved = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Enrolment)
-        .where(Enrolment.expert_id == profile.id, Enrolment.status == EnrolmentStatus.APPROVED)
-    )
-    if not approved:
-        raise Forbidden(_l("No brand has approved you yet: apply to a brand and pass its quiz first."))
-    experts.lock_expert(profile.id)
-    row = _row(profile.id)
-    now = utcnow()
-    _move(row, PresenceStatus.AVAILABLE, now)
-    row.last_heartbeat_at = now
-    row.missed_offers_in_row = 0
-    info = _info(row, profile.id)
-    _announce(actor.id, info)
-    db.session.commit()
-    _changed(profile.id, info.status)
+    with unit_of_work():
+        profile = experts.own_profile(actor)
+        experts.require_approved(profile)
+        approved = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Enrolment)
+            .where(Enrolment.expert_id == profile.id, Enrolment.status == EnrolmentStatus.APPROVED)
+        )
+        if not approved:
+            raise Forbidden(_l("No brand has approved you yet: apply to a brand and pass its quiz first."))
+        experts.lock_expert(profile.id)
+        row = _row(profile.id)
+        now = utcnow()
+        _move(row, PresenceStatus.AVAILABLE, now)
+        row.last_heartbeat_at = now
+        row.missed_offers_in_row = 0
+        info = _info(row, profile.id)
+        _announce(actor.id, info)
+    _changed(info.expert_id, info.status)
     return info
 
 
 def go_offline(actor: User) -> PresenceInfo:
-    profile = experts.own_profile(actor)
-    experts.lock_expert(profile.id)
-    row = _row(profile.id)
-    _move(row, PresenceStatus.OFFLINE, utcnow())
-    info = _info(row, profile.id)
-    _announce(actor.id, info)
-    db.session.commit()
-    _changed(profile.id, info.status)
+    with unit_of_work():
+        profile = experts.own_profile(actor)
+        experts.lock_expert(profile.id)
+        row = _row(profile.id)
+        _move(row, PresenceStatus.OFFLINE, utcnow())
+        info = _info(row, profile.id)
+        _announce(actor.id, info)
+    _changed(info.expert_id, info.status)
     return info
 
 
 def pause(actor: User) -> PresenceInfo:
     """The expert stops new chats for a while, staying online (open chats go on); `go_online` resumes."""
-    profile = experts.own_profile(actor)
-    experts.lock_expert(profile.id)
-    row = _row(profile.id)
-    if row.status == PresenceStatus.OFFLINE:
-        db.session.commit()
+    with unit_of_work():
+        profile = experts.own_profile(actor)
+        experts.lock_expert(profile.id)
+        row = _row(profile.id)
+        offline = row.status == PresenceStatus.OFFLINE
+        if not offline:
+            now = utcnow()
+            _move(row, PresenceStatus.AWAY, now, AwayReason.PAUSED)
+            row.last_heartbeat_at = now
+            info = _info(row, profile.id)
+            _announce(actor.id, info)
+    if offline:
         raise Forbidden(_l("You are offline: go online first."))
-    now = utcnow()
-    _move(row, PresenceStatus.AWAY, now, AwayReason.PAUSED)
-    row.last_heartbeat_at = now
-    info = _info(row, profile.id)
-    _announce(actor.id, info)
-    db.session.commit()
-    _changed(profile.id, info.status)
+    _changed(info.expert_id, info.status)
     return info
 
 
@@ -165,49 +168,47 @@ def force_offline(expert_id: int) -> None:
 
 def heartbeat(actor: User) -> PresenceInfo:
     """Note that the expert's phone is still there; a lost heartbeat that comes back makes them available again."""
-    profile = experts.own_profile(actor)
-    row = db.session.get(ExpertPresence, profile.id, populate_existing=True)
-    if row is None or row.status == PresenceStatus.OFFLINE:
-        db.session.commit()
-        return _info(row, profile.id)
-    now = utcnow()
-    row.last_heartbeat_at = now
-    back = row.status == PresenceStatus.AWAY and row.away_reason == AwayReason.HEARTBEAT_LOST
+    with unit_of_work():
+        profile = experts.own_profile(actor)
+        row = db.session.get(ExpertPresence, profile.id, populate_existing=True)
+        back = False
+        if row is not None and row.status != PresenceStatus.OFFLINE:
+            now = utcnow()
+            row.last_heartbeat_at = now
+            back = row.status == PresenceStatus.AWAY and row.away_reason == AwayReason.HEARTBEAT_LOST
+            if back:
+                _move(row, PresenceStatus.AVAILABLE, now)
+                _announce(actor.id, _info(row, profile.id))
+        info = _info(row, profile.id)
     if back:
-        _move(row, PresenceStatus.AVAILABLE, now)
-        _announce(actor.id, _info(row, profile.id))
-    info = _info(row, profile.id)
-    db.session.commit()
-    if back:
-        _changed(profile.id, info.status)
+        _changed(info.expert_id, info.status)
     return info
 
 
 def record_missed_offer(expert_id: int) -> PresenceInfo:
     """Count an offer the expert let expire; after PRESENCE_MISSED_OFFERS_AWAY in a row they turn away."""
-    row = db.session.get(ExpertPresence, expert_id, populate_existing=True)
-    if row is None:
-        db.session.commit()
-        return _info(None, expert_id)
-    row.missed_offers_in_row += 1
-    away = (row.status == PresenceStatus.AVAILABLE
-            and row.missed_offers_in_row >= current_app.config["PRESENCE_MISSED_OFFERS_AWAY"])
-    if away:
-        _move(row, PresenceStatus.AWAY, utcnow(), AwayReason.MISSED_OFFERS)
-        _announce(experts.get_profile(expert_id).user_id, _info(row, expert_id))
-    info = _info(row, expert_id)
-    db.session.commit()
+    with unit_of_work():
+        row = db.session.get(ExpertPresence, expert_id, populate_existing=True)
+        away = False
+        if row is not None:
+            row.missed_offers_in_row += 1
+            away = (row.status == PresenceStatus.AVAILABLE
+                    and row.missed_offers_in_row >= current_app.config["PRESENCE_MISSED_OFFERS_AWAY"])
+            if away:
+                _move(row, PresenceStatus.AWAY, utcnow(), AwayReason.MISSED_OFFERS)
+                _announce(experts.get_profile(expert_id).user_id, _info(row, expert_id))
+        info = _info(row, expert_id)
     if away:
         _changed(expert_id, info.status)
     return info
 
 
+@use_case
 def record_answered_offer(expert_id: int) -> None:
     """An accepted offer ends a run of misses."""
     db.session.execute(
         sa.update(ExpertPresence).where(ExpertPresence.expert_id == expert_id).values(missed_offers_in_row=0)
     )
-    db.session.commit()
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
@@ -219,22 +220,22 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     silent = sa.or_(ExpertPresence.last_heartbeat_at.is_(None), ExpertPresence.last_heartbeat_at < now - grace)
     counts = {"away": 0, "offline": 0}
     moved: list[tuple[int, PresenceStatus]] = []
-    rows = db.session.scalars(
-        sa.select(ExpertPresence).where(ExpertPresence.status != PresenceStatus.OFFLINE, silent)
-    ).all()
-    profiles = experts.profiles_by_id({row.expert_id for row in rows})
-    for row in rows:
-        if row.status == PresenceStatus.AVAILABLE:
-            _move(row, PresenceStatus.AWAY, now, AwayReason.HEARTBEAT_LOST)
-            counts["away"] += 1
-        elif row.last_heartbeat_at is None or row.last_heartbeat_at < now - grace - offline_after:
-            _move(row, PresenceStatus.OFFLINE, now)
-            counts["offline"] += 1
-        else:
-            continue
-        moved.append((row.expert_id, row.status))
-        _announce(profiles[row.expert_id].user_id, _info(row, row.expert_id))
-    db.session.commit()
+    with unit_of_work():
+        rows = db.session.scalars(
+            sa.select(ExpertPresence).where(ExpertPresence.status != PresenceStatus.OFFLINE, silent)
+        ).all()
+        profiles = experts.profiles_by_id({row.expert_id for row in rows})
+        for row in rows:
+            if row.status == PresenceStatus.AVAILABLE:
+                _move(row, PresenceStatus.AWAY, now, AwayReason.HEARTBEAT_LOST)
+                counts["away"] += 1
+            elif row.last_heartbeat_at is None or row.last_heartbeat_at < now - grace - offline_after:
+                _move(row, PresenceStatus.OFFLINE, now)
+                counts["offline"] += 1
+            else:
+                continue
+            moved.append((row.expert_id, row.status))
+            _announce(profiles[row.expert_id].user_id, _info(row, row.expert_id))
     for expert_id, status in moved:
         _changed(expert_id, status)
     return counts

@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 
 from marketplace.brands.quizzes import MAX_QUESTIONS
 from marketplace.core.lifecycles import EXPERT_DECISIONS
+from marketplace.experts.models import EnrolmentStatus, ExpertStatus
 from marketplace.experts.services import MAX_LANGUAGES, MAX_SKILLS
 from marketplace.experts.vetting import APPLICATION_FIELDS
 from marketplace.skills.schemas import SkillSchema
@@ -166,3 +167,33 @@ class PresenceSchema(Schema):
 
 class PresenceUpdateSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(["available", "away", "offline"]))
+
+
+# The vetting queue's and a brand's applicants' queries, and the figures the brand sees of each expert.
+
+class ExpertStatusQuery(Schema):
+    status = fields.String(load_default=ExpertStatus.APPLIED.value,
+                           validate=validate.OneOf([s.value for s in ExpertStatus] + ["all"]))
+
+
+class EnrolmentStatusQuery(Schema):
+    status = fields.String(validate=validate.OneOf([s.value for s in EnrolmentStatus]))
+    period = fields.String(load_default="30d", validate=validate.OneOf(["30d", "all"]))
+
+
+class ExpertStatsSchema(Schema):
+    """An approved expert's figures for the brand; the rating average is null under `min_ratings` ratings."""
+
+    answered = fields.Integer(dump_only=True)
+    median_first_reply_seconds = fields.Float(dump_only=True, allow_none=True)
+    ratings = fields.Integer(dump_only=True)
+    rating_average = fields.Float(dump_only=True, allow_none=True)
+    rating_judged = fields.Boolean(dump_only=True)
+    min_ratings = fields.Integer(dump_only=True)
+    missed_offers = fields.Integer(dump_only=True)
+
+
+class ApplicantWithStatsSchema(ApplicantSchema):
+    attempts = fields.Integer(dump_only=True)
+    pass_mark = fields.Integer(dump_only=True, allow_none=True)
+    stats = fields.Nested(ExpertStatsSchema, dump_only=True, allow_none=True)

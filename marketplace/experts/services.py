@@ -21,7 +21,7 @@ from marketplace.accounts import passwords
 from marketplace.accounts import services as accounts
 from marketplace.accounts.language import remember_language
 from marketplace.accounts.models import Role, User
-from marketplace.database import db
+from marketplace.database import db, use_case
 from marketplace.errors import FieldProblems, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.experts.models import ExpertProfile, ExpertStatus, PayoutDetails
 from marketplace.skills import services as skills
@@ -170,6 +170,7 @@ def check_sign_up(email: str, password: str, full_name: str, display_name: str |
     _clean_sign_up(email, password, full_name, _sign_up_details(full_name, display_name, profile))
 
 
+@use_case
 def sign_up_expert(email: str, password: str, full_name: str, display_name: str | None = None,
                    *, profile: dict[str, Any] | None = None, locale: str | None = None,
                    ip: str | None = None) -> User:
@@ -184,7 +185,6 @@ def sign_up_expert(email: str, password: str, full_name: str, display_name: str 
     accounts.record_audit("signup", actor_id=user.id, subject_id=user.id, ip=ip, role=str(Role.EXPERT),
                           locale=locale)
     remember_language(user, locale, chosen=True)
-    db.session.commit()
     return user
 
 
@@ -206,10 +206,10 @@ def apply_profile_changes(profile: ExpertProfile, changes: dict[str, Any]) -> li
     return changed
 
 
+@use_case
 def update_own_profile(actor: User, changes: dict[str, Any]) -> ExpertProfile:
     profile = own_profile(actor)
     apply_profile_changes(profile, changes)
-    db.session.commit()
     return profile
 
 
@@ -279,6 +279,7 @@ def _payout_subject(actor: User, expert_id: int | None) -> ExpertProfile:
     return profile
 
 
+@use_case
 def set_payout_details(actor: User, account_holder: str, iban: str, bic: str | None = None,
                        *, ip: str | None = None) -> PayoutView:
     """Record where the expert is paid; the IBAN is checked, then sealed."""
@@ -304,7 +305,6 @@ def set_payout_details(actor: User, account_holder: str, iban: str, bic: str | N
     db.session.add(details)
     accounts.record_audit("payout_details_changed", actor_id=actor.id, subject_id=actor.id, ip=ip,
                           iban_last4=details.iban_last4)
-    db.session.commit()
     return _view(details)
 
 
@@ -348,6 +348,7 @@ class BankAccount:
     bic: str | None
 
 
+@use_case
 def bank_accounts_for_transfer(actor: User, expert_ids: set[int], *, ip: str | None = None,
                                reason: str = "") -> dict[int, BankAccount]:
     """The full bank details of the experts a transfer file pays (finance only); one audit event per expert."""
@@ -363,10 +364,10 @@ def bank_accounts_for_transfer(actor: User, expert_ids: set[int], *, ip: str | N
                                                    sealing.unseal(details.iban_sealed, IBAN_PURPOSE), details.bic)
             accounts.record_audit("payout_details_read", actor_id=actor.id, subject_id=user_id, ip=ip,
                                   expert_id=details.expert_id, reason=reason)
-    db.session.commit()
     return found
 
 
+@use_case
 def read_payout_details(actor: User, expert_id: int | None = None, *, ip: str | None = None) -> PayoutView:
     """The full payout details, for their owner or finance; every read is written to the audit log."""
     profile = _payout_subject(actor, expert_id)
@@ -375,5 +376,4 @@ def read_payout_details(actor: User, expert_id: int | None = None, *, ip: str | 
         raise NotFound(_l("No payout details yet."))
     accounts.record_audit("payout_details_read", actor_id=actor.id, subject_id=profile.user_id, ip=ip,
                           expert_id=profile.id)
-    db.session.commit()
     return _view(details, full=True)

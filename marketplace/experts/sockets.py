@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.accounts.models import Role
-from marketplace.database import db
 from marketplace.errors import DomainError
 from marketplace.experts import presence
 
@@ -18,7 +17,6 @@ def on_heartbeat(data: object = None) -> dict:
     try:
         info = presence.heartbeat(current_user)
     except DomainError as error:
-        db.session.rollback()
         return {"error": str(error.message)}
     return info.as_event()
 
@@ -34,6 +32,5 @@ def on_presence_set(data: object = None) -> dict:
     try:
         info = change(current_user)
     except DomainError as error:
-        db.session.rollback()
         return {"error": str(error.message)}
     return info.as_event()

@@ -16,7 +16,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import Role, User
 from marketplace.core.lifecycles import EXPERT_DECISIONS, EXPERT_TRANSITIONS, next_status
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.experts import enrolments, presence
 from marketplace.experts import services as experts
@@ -117,6 +117,7 @@ def _clean_fields(action: str, names: list[str] | None) -> list[str] | None:
     return wanted
 
 
+@use_case
 def decide(actor: User, expert_id: int, action: str, reason: str = "", *, fields: list[str] | None = None,
            ip: str | None = None) -> ExpertProfile:
     """Approve, reject, suspend or reinstate an expert (ops); the expert sees the reason and gets an e-mail.
@@ -148,7 +149,6 @@ def decide(actor: User, expert_id: int, action: str, reason: str = "", *, fields
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
-        db.session.rollback()
         raise Conflict(_l("Someone else decided on this expert just now; reload to see it."), "action")
     if ExpertStatus(target) == ExpertStatus.SUSPENDED:
         presence.force_offline(expert_id)
@@ -159,11 +159,11 @@ def decide(actor: User, expert_id: int, action: str, reason: str = "", *, fields
     _tell_expert(user, action, reason)
     if action == "approve":
         enrolments.release_waiting_enrolments(expert_id)
-    db.session.commit()
     db.session.refresh(profile)
     return profile
 
 
+@use_case
 def resubmit(actor: User, changes: dict[str, Any] | None = None, *, ip: str | None = None) -> ExpertProfile:
     """Send a rejected application, with its corrections, back to the vetting queue (the applicant).
 
@@ -184,12 +184,10 @@ def resubmit(actor: User, changes: dict[str, Any] | None = None, *, ip: str | No
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
-        db.session.rollback()
         raise Conflict(_l("Your application is already back with our team."), "status")
     accounts.record_audit("expert_resubmit", actor_id=actor.id, subject_id=actor.id, ip=ip, expert_id=profile.id,
                           previous=ExpertStatus.REJECTED.value, status=ExpertStatus.APPLIED.value,
                           changed=changed, rejection_reason=profile.status_reason)
     _tell_expert(actor, "resubmit", "")
-    db.session.commit()
     db.session.refresh(profile)
     return profile

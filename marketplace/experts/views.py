@@ -21,13 +21,13 @@ from flask_babel import get_locale, gettext, ngettext
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import SelectChoice
 
 from marketplace.accounts.models import User
 from marketplace.brands import services as brands
-from marketplace.brands.models import BrandRole
+from marketplace.brands.console import brand_page
+from marketplace.brands.services import BrandAccess
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.experts import enrolments, presence, quiz_attempts, services, vetting
 from marketplace.experts.forms import (
@@ -44,7 +44,7 @@ from marketplace.experts.models import EnrolmentStatus, ExpertProfile, ExpertSta
 from marketplace.extensions import limiter
 from marketplace.notifications import services as notifications
 from marketplace.skills import services as skills
-from marketplace.web.forms import show_error
+from marketplace.web.forms import refusals_shown
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("experts", __name__)
@@ -53,15 +53,6 @@ blueprint = Blueprint("experts", __name__)
 def _skill_choices() -> list[tuple[str, str]]:
     locale = str(get_locale() or "en")
     return [(skill.slug, skill.name_in(locale)) for skill in skills.list_skills()]
-
-
-def _show_errors(form: FlaskForm, error: DomainError) -> None:
-    """Put each field a service refused next to it, unless the form's own checks already say what is wrong there."""
-    for name, messages in (error.errors or {"": [error.message]}).items():
-        if name in form and form[name].errors:
-            continue
-        for message in messages:
-            show_error(form, DomainError(message, name or None))
 
 
 # Sign-up limits per address: only refused attempts count towards the first two, so people who get it right
@@ -126,13 +117,11 @@ def _sign_up(form: SignUpForm) -> User | None:
     """Open the account, or name every field refused, by the form's own checks and the service's, at once."""
     typed = (form.email.data, form.password.data, form.full_name.data, form.display_name.data or None)
     complete = form.validate()
-    try:
+    with refusals_shown(form):  # the form's own checks and the service's, every field at once
         if complete:
             return services.sign_up_expert(*typed, profile=form.profile_data(), locale=str(get_locale()),
                                            ip=request.remote_addr)
         services.check_sign_up(*typed, profile=form.profile_data())
-    except DomainError as error:
-        _show_errors(form, error)
     return None
 
 
@@ -157,15 +146,13 @@ def set_presence():
     form = PresenceForm()
     if not form.validate_on_submit() or form.status.data not in ("available", "offline"):
         abort(400, description=gettext("Choose to go online or offline."))
-    try:
+    with refusals_shown():
         if form.status.data == "available":
             presence.go_online(current_user)
             flash(gettext("You are online: chats can reach you now."), "success")
         else:
             presence.go_offline(current_user)
             flash(gettext("You are offline: no chat will reach you."), "info")
-    except DomainError as error:
-        flash(str(error.message), "error")
     return redirect(url_for("experts.home"))
 
 
@@ -179,18 +166,13 @@ def profile():
         form.skills.data = [skill.slug for skill in expert.skills]
     if form.validate_on_submit():
         changes = {"display_name": form.display_name.data, **form.profile_data()}
-        try:
+        with refusals_shown(form):
             if form.resubmit.data:
                 vetting.resubmit(current_user, changes, ip=request.remote_addr)
-            else:
-                services.update_own_profile(current_user, changes)
-        except DomainError as error:
-            _show_errors(form, error)
-        else:
-            if form.resubmit.data:
                 flash(gettext("Thank you: your application is back with our team, who will review it again. "
                               "We sent you an e-mail to confirm it."), "success")
                 return redirect(url_for("experts.home"))
+            services.update_own_profile(current_user, changes)
             flash(gettext("Your profile is saved."), "success")
             return redirect(url_for("experts.profile"))
     return _render_profile(expert, form, PayoutForm(formdata=None), submitted=request.method == "POST")
@@ -221,12 +203,9 @@ def payout():
     expert = services.own_profile(current_user)
     payout_form = PayoutForm()
     if payout_form.validate_on_submit():
-        try:
+        with refusals_shown(payout_form):
             services.set_payout_details(current_user, payout_form.account_holder.data, payout_form.iban.data,
                                         payout_form.bic.data, ip=request.remote_addr)
-        except DomainError as error:
-            show_error(payout_form, error)
-        else:
             flash(gettext("Your payout details are saved."), "success")
             return redirect(url_for("experts.profile"))
     form = ProfileForm(formdata=None, obj=expert)
@@ -243,11 +222,8 @@ def brand_list():
     form = ApplyForm()
     form.brand_ids.choices = [SelectChoice(s.brand.id, s.brand.name) for s in standings if s.enrolment is None]
     if form.validate_on_submit():
-        try:
+        with refusals_shown(form):
             applied = enrolments.apply_to_brands(current_user, form.brand_ids.data or [], ip=request.remote_addr)
-        except DomainError as error:
-            show_error(form, error)
-        else:
             flash(gettext("You applied to %(count)d brand(s).", count=len(applied)), "success")
             return redirect(url_for("experts.brand_list"))
     return render_template("experts/brands.html", profile=expert, standings=standings, form=form,
@@ -289,18 +265,15 @@ def quiz(slug: str):
 # The brand's side: its applicants.
 
 @blueprint.route("/brands/<slug>/experts", methods=["GET", "POST"])
-@role_required("brand", "ops", "finance")
-def applicants(slug: str):
-    brand = brands.get_brand_by_slug(current_user, slug)
-    is_admin = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+@brand_page()
+def applicants(access: BrandAccess):
+    brand = access.brand
     settings_form = BrandEnrolmentSettingsForm(obj=brand if request.method == "GET" else None)
-    if request.method == "POST" and not is_admin:
-        abort(403)
     if request.method == "POST" and settings_form.validate_on_submit():
         brands.update_brand(current_user, brand.id, {"enrolment_approval": settings_form.enrolment_approval.data,
                                                      "allow_unbooked_online": settings_form.allow_unbooked_online.data})
         flash(gettext("Saved."), "success")
-        return redirect(url_for("experts.applicants", slug=slug))
+        return redirect(url_for("experts.applicants", slug=brand.slug))
     status = request.args.get("status") or None
     if status is not None and status not in {s.value for s in EnrolmentStatus}:
         status = None
@@ -311,25 +284,21 @@ def applicants(slug: str):
     approved = {a.profile.id for a in applicants if a.enrolment.status == EnrolmentStatus.APPROVED}
     stats = provider(current_user, brand.id, approved, days=None if period == "all" else 30) if provider else {}
     return render_template(
-        "experts/applicants.html", brand=brand, is_admin=is_admin, status=status, period=period,
+        "experts/applicants.html", brand=brand, is_admin=access.is_admin, status=status, period=period,
         applicants=applicants, stats=stats,
         decision_form=DecisionForm(formdata=None), settings_form=settings_form,
     )
 
 
 @blueprint.post("/brands/<slug>/experts/<int:enrolment_id>")
-@role_required("brand", "ops")
-def decide_applicant(slug: str, enrolment_id: int):
-    brand = brands.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+@brand_page(admins_only=True)
+def decide_applicant(access: BrandAccess, enrolment_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400, description=gettext("Reload the page and try again."))
-    try:
-        enrolment = enrolments.decide_enrolment(current_user, brand.id, enrolment_id, form.action.data or "",
+    with refusals_shown():
+        enrolment = enrolments.decide_enrolment(current_user, access.brand.id, enrolment_id, form.action.data or "",
                                                 form.reason.data or "", ip=request.remote_addr)
-    except DomainError as error:
-        flash(str(error.message), "error")
-    else:
         if enrolment.status == EnrolmentStatus.APPROVED:
             message = gettext("Approved.")
         elif form.action.data == "remove":
@@ -337,4 +306,4 @@ def decide_applicant(slug: str, enrolment_id: int):
         else:
             message = gettext("Turned down.")
         flash(message, "success")
-    return redirect(url_for("experts.applicants", slug=slug, status=request.args.get("status") or None))
+    return redirect(url_for("experts.applicants", slug=access.brand.slug, status=request.args.get("status") or None))

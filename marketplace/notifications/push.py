@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from pywebpush import WebPushException, webpush
 
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, utcnow
 from marketplace.notifications.models import Notification, PushSubscription
 
 log = logging.getLogger("marketplace.notifications")
@@ -41,14 +41,14 @@ def deliver_push(notification_id: int) -> int:
 
     Runs its own short transactions, and none while waiting on the network, so call it outside other work.
     """
-    notification = db.session.get(Notification, notification_id)
-    if notification is None:
-        return 0
-    data = json.dumps(push_payload(notification))
-    targets = [Target(s.id, s.endpoint, s.p256dh, s.auth) for s in db.session.scalars(
-        sa.select(PushSubscription).where(PushSubscription.user_id == notification.user_id)
-        .order_by(PushSubscription.id))]
-    db.session.commit()  # end the read: SQLite would keep its write lock for the whole round of requests
+    with unit_of_work():  # ends the read: SQLite would keep its write lock for the whole round of requests
+        notification = db.session.get(Notification, notification_id)
+        if notification is None:
+            return 0
+        data = json.dumps(push_payload(notification))
+        targets = [Target(s.id, s.endpoint, s.p256dh, s.auth) for s in db.session.scalars(
+            sa.select(PushSubscription).where(PushSubscription.user_id == notification.user_id)
+            .order_by(PushSubscription.id))]
     if not targets:
         return 0
     with requests.Session() as http:
@@ -58,14 +58,15 @@ def deliver_push(notification_id: int) -> int:
     gone = [target_id for target_id, status in statuses.items() if status in GONE]
     failed = [target_id for target_id in statuses if target_id not in accepted and target_id not in gone]
     table = PushSubscription
-    if accepted:
-        db.session.execute(sa.update(table).where(table.id.in_(accepted)).values(last_success_at=utcnow(),
-                                                                                 failure_count=0))
-    if gone:
-        db.session.execute(sa.delete(table).where(table.id.in_(gone)))
-    if failed:
-        db.session.execute(sa.update(table).where(table.id.in_(failed)).values(failure_count=table.failure_count + 1))
-    db.session.commit()
+    with unit_of_work():
+        if accepted:
+            db.session.execute(sa.update(table).where(table.id.in_(accepted)).values(last_success_at=utcnow(),
+                                                                                     failure_count=0))
+        if gone:
+            db.session.execute(sa.delete(table).where(table.id.in_(gone)))
+        if failed:
+            db.session.execute(sa.update(table).where(table.id.in_(failed))
+                               .values(failure_count=table.failure_count + 1))
     return len(accepted)
 
 

@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
-from marketplace.database import after_commit, db, utcnow
+from marketplace.database import after_commit, db, use_case, utcnow
 from marketplace.errors import Forbidden, InvalidInput, NotFound
 from marketplace.extensions import socketio
 from marketplace.notifications import push
@@ -78,6 +78,7 @@ def unread_count(actor: User) -> int:
     return db.session.scalar(query) or 0
 
 
+@use_case
 def mark_read(actor: User, notification_id: int) -> Notification:
     """Mark one of the actor's notifications read; someone else's is not found."""
     _require_person(actor)
@@ -86,22 +87,21 @@ def mark_read(actor: User, notification_id: int) -> Notification:
         raise NotFound(_l("No such notification."))
     if notification.read_at is None:
         notification.read_at = utcnow()
-    db.session.commit()
     return notification
 
 
+@use_case
 def mark_all_read(actor: User) -> int:
     """Mark all the actor's notifications read; return how many were unread."""
     _require_person(actor)
-    result = db.session.execute(
+    return db.session.execute(
         sa.update(Notification)
         .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
-    )
-    db.session.commit()
-    return result.rowcount
+    ).rowcount
 
 
+@use_case
 def subscribe_push(actor: User, endpoint: str, p256dh: str, auth: str, user_agent: str = "") -> PushSubscription:
     """Save this browser's push subscription for the actor; the same endpoint is updated, never doubled.
 
@@ -120,16 +120,15 @@ def subscribe_push(actor: User, endpoint: str, p256dh: str, auth: str, user_agen
     subscription.auth = auth
     subscription.user_agent = (user_agent or "")[:USER_AGENT_LENGTH]
     subscription.failure_count = 0
-    db.session.commit()
     return subscription
 
 
+@use_case
 def unsubscribe_push(actor: User, endpoint: str) -> None:
     """Forget the actor's subscription at this endpoint; nothing happens when there is none."""
     _require_person(actor)
     db.session.execute(sa.delete(PushSubscription).where(
         PushSubscription.endpoint == (endpoint or "").strip(), PushSubscription.user_id == actor.id))
-    db.session.commit()
 
 
 def vapid_public_key() -> str:

@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
+
+from marketplace.accounts.models import Role
 
 # The zones brands are most likely to be in; the service accepts any IANA name.
 COMMON_TIMEZONES = (
@@ -25,3 +27,9 @@ class BrandCreateForm(FlaskForm):
     admin_email = EmailField(_l("First admin's e-mail"), validators=[DataRequired(), Length(max=254)],
                              description=_l("They receive a link to set their password and invite their team."))
     submit = SubmitField(_l("Open the brand and send the invitation"))
+
+
+class RoleForm(FlaskForm):
+    user_id = HiddenField(validators=[DataRequired()])
+    role = SelectField(choices=[SelectChoice(role.value) for role in Role])
+    submit = SubmitField()

@@ -6,21 +6,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField, SubmitField
-from wtforms.validators import DataRequired
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
 from marketplace.brands import members as brand_members
 from marketplace.brands import services as brands
-from marketplace.errors import DomainError
 from marketplace.experts import services as experts
 from marketplace.experts import vetting
 from marketplace.experts.forms import VettingDecisionForm
 from marketplace.experts.models import ExpertStatus
-from marketplace.ops.forms import BrandCreateForm
-from marketplace.web.forms import show_error
+from marketplace.ops.forms import BrandCreateForm, RoleForm
+from marketplace.web.forms import refusals_shown
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("ops", __name__, url_prefix="/ops")
@@ -28,12 +24,6 @@ blueprint = Blueprint("ops", __name__, url_prefix="/ops")
 
 ROLE_NAMES = {Role.EXPERT: _l("Expert"), Role.BRAND: _l("Brand staff"), Role.FINANCE: _l("Finance"),
               Role.OPS: _l("Operations")}
-
-
-class RoleForm(FlaskForm):
-    user_id = HiddenField(validators=[DataRequired()])
-    role = SelectField(choices=[SelectChoice(role.value) for role in Role])
-    submit = SubmitField()
 
 
 @blueprint.get("/")
@@ -73,13 +63,10 @@ def change_role():
 def brands_page():
     form = BrandCreateForm()
     if form.validate_on_submit():
-        try:
+        with refusals_shown(form):
             brand, invitation = brand_members.create_brand_with_admin(
                 current_user, form.name.data, form.slug.data, form.timezone.data, form.currency.data,
                 form.admin_email.data, ip=request.remote_addr)
-        except DomainError as error:
-            show_error(form, error)
-        else:
             flash(gettext("%(brand)s is open; an invitation is on its way to %(email)s.", brand=brand.name,
                           email=invitation.email), "success")
             return redirect(url_for("ops.brands"))
@@ -107,12 +94,9 @@ def experts_queue():
 def expert_detail(expert_id: int):
     form = VettingDecisionForm()
     if form.validate_on_submit():
-        try:
+        with refusals_shown(form):
             profile = vetting.decide(current_user, expert_id, form.action.data or "", form.reason.data or "",
                                      fields=form.concerns.data or None, ip=request.remote_addr)
-        except DomainError as error:
-            show_error(form, error)
-        else:
             flash(gettext("Decision recorded: the expert is told by e-mail."), "success")
             return redirect(url_for("ops.experts_queue", status=profile.status.value))
     application = vetting.get_application(current_user, expert_id)

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.core.text import slugify
-from marketplace.database import db
+from marketplace.database import db, use_case
 from marketplace.errors import Conflict, Forbidden, InvalidInput, clean_text
 from marketplace.skills.models import Skill
 
@@ -31,6 +31,7 @@ def skills_from_slugs(slugs: Iterable[str], field: str = "skills") -> list[Skill
     return found
 
 
+@use_case
 def create_skill(actor: User, name_en: str, name_fr: str, category: str, *, slug: str | None = None) -> Skill:
     """Add a skill to the shared taxonomy (ops)."""
     if actor.is_token or actor.role != Role.OPS:
@@ -47,5 +48,4 @@ def create_skill(actor: User, name_en: str, name_fr: str, category: str, *, slug
     db.session.add(skill)
     db.session.flush()
     accounts.record_audit("skill_created", actor_id=actor.id, skill=slug)
-    db.session.commit()
     return skill

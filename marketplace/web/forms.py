@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -70,10 +73,44 @@ def lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def show_error(form: FlaskForm, error: DomainError) -> None:
-    """Put a service's refusal next to the field it names, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        form.form_errors.append(str(error.message))
+def show_error(form: FlaskForm, error: DomainError, *, fields: Mapping[str, str] | None = None) -> None:
+    """Put a service's refusal next to each field it names, or above the form.
+
+    `fields` renames the service's field names to the form's ("price_cents" to "price"); a nested name
+    ("questions.2.text") falls back to the form field that holds it ("questions"). A field the form's own
+    checks already refused keeps their messages only: they say what is wrong there.
+    """
+    refused = {field.name for field in form if field.errors}
+    for name, messages in (error.errors or {"": [error.message]}).items():
+        name = (fields or {}).get(name, name)
+        if name not in form:
+            name = name.partition(".")[0]
+        if name and name in form:
+            if name not in refused:
+                form[name].errors = [*form[name].errors, *(str(message) for message in messages)]
+        else:
+            form.form_errors.extend(str(message) for message in messages)
+
+
+@contextlib.contextmanager
+def refusals_shown(form: FlaskForm | None = None, *, fields: Mapping[str, str] | None = None,
+                   refusals: type[DomainError] | tuple[type[DomainError], ...] = DomainError) -> Iterator[None]:
+    """Run a form's action, showing a service's refusal instead of failing the page.
+
+    A `refusals` error raised in the block is shown on `form` (see `show_error`), or flashed when there is no
+    form, and the rest of the block is skipped: write what follows success inside the block, what follows a
+    refusal after it. Services roll their own work back, so there is nothing to undo here.
+
+        with refusals_shown(form):
+            services.schedule_rate(...)
+            flash(gettext("The new rate is scheduled."), "success")
+            return redirect(...)
+        return render_template(...), 422
+    """
+    try:
+        yield
+    except refusals as error:
+        if form is None:
+            flash(str(error.message), "error")
+        else:
+            show_error(form, error, fields=fields)

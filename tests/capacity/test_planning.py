@@ -14,6 +14,7 @@ from marketplace.brands.models import Brand, BrandRole
 from marketplace.capacity import planning
 from marketplace.core import staffing
 from marketplace.database import utcnow
+from marketplace.errors import Forbidden
 from marketplace.routing import history
 from marketplace.shifts.models import ShiftSlot, SlotSource
 from tests.conftest import log_in
@@ -209,3 +210,25 @@ def test_a_bad_day_is_refused_naming_the_field(client, session, steady):
     answer = client.get(f"/api/v1/brands/{steady.id}/plan?day=someday")
     assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
     assert "day" in answer.json["errors"]
+
+
+def test_the_bonus_and_the_shifts_it_opens_are_saved_together_or_not_at_all(session, steady, monkeypatch):
+    admin = admin_of(session, steady)
+
+    def fail(brand_id, now=None):
+        raise RuntimeError("the shifts could not be opened")
+
+    monkeypatch.setattr(planning, "publish_open_slots", fail)
+    with pytest.raises(RuntimeError):
+        planning.open_shifts_for_gaps(admin, steady.id, bonus_cents=700)
+    session.expire_all()
+    assert session.get(Brand, steady.id).planner_bonus_cents == 0
+
+
+def test_only_the_brands_admins_open_shifts(session, steady):
+    viewer = admin_of(session, steady, BrandRole.VIEWER)
+    with pytest.raises(Forbidden):
+        planning.open_shifts_for_gaps(viewer, steady.id, bonus_cents=700)
+    session.expire_all()
+    assert session.get(Brand, steady.id).planner_bonus_cents == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(ShiftSlot).where(ShiftSlot.brand_id == steady.id)) == 0
