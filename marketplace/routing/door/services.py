@@ -25,7 +25,7 @@ from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.routing import events, networks
 from marketplace.routing.models import OPEN_STATUSES, QUEUED_STATUSES, Conversation, ConversationStatus, EndReason
-from marketplace.routing.router.admission import arrive, end_conversation
+from marketplace.routing.router.admission import admit, end_conversation
 from marketplace.routing.router.decisions import route_brand
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
@@ -100,7 +100,7 @@ def start_conversation(widget_key: str, token: str | None, *, topic: str | None 
                 return live
             conversation = Conversation(brand_id=brand_id, topic=topic, page_url=page_url, locale=locale,
                                         visitor_token_hash=token_hash, visitor_network=networks.fingerprint(network))
-            let_in = arrive(conversation)
+            let_in = admit(conversation)
     except sa.exc.IntegrityError:
         # The visitor's other tab started one at the same moment (one live conversation per visitor, a unique
         # index): nothing of this attempt stays (the unit rolled back), and the visitor resumes that one, as a

@@ -30,7 +30,7 @@ from marketplace.routing.models import (
     OfferStatus,
     status_after,
 )
-from marketplace.routing.router.decisions import after_freed, route_brand
+from marketplace.routing.router.decisions import after_freed
 from marketplace.routing.router.loads import brand_caps, lock_brand, usage_of
 
 
@@ -44,26 +44,14 @@ def _refusal(load: BrandLoad, brand: Brand, now: dt.datetime) -> str | None:
     return rules.door_refusal(brand_caps(brand, now), usage)
 
 
-def admit(conversation: Conversation) -> Conversation:
-    """Let a new conversation in, counted in the brand's load and routed at once, or refuse it at the door as
-    capped (never silently); one transaction, under the brand's lock, then the routing.
+def admit(conversation: Conversation) -> bool:
+    """Let a new conversation in, counted in the brand's load, or refuse it at the door as capped (never
+    silently), under the brand's lock; True when let in. Part of the caller's unit of work, which routes the
+    brand (`route_brand`) once it has committed, when the conversation was let in.
 
-    Raises IntegrityError, the transaction rolled back, when the database refuses the row: the visitor's
-    other tab started their one live conversation with the brand at the same moment.
+    Raises IntegrityError when the database refuses the row: the visitor's other tab started their one live
+    conversation with the brand at the same moment.
     """
-    brand_id = conversation.brand_id  # read now: after the commit it would be loaded again
-    with unit_of_work():
-        let_in = arrive(conversation)
-    if let_in:
-        route_brand(brand_id)
-        db.session.refresh(conversation)
-    return conversation
-
-
-def arrive(conversation: Conversation) -> bool:
-    """Let a new conversation in or refuse it, under the brand's lock; True when let in. The caller commits,
-    then routes the brand (`route_brand`) when let in. The row's flush raises IntegrityError when the
-    database refuses it."""
     now = utcnow()
     load, brand = lock_brand(conversation.brand_id, now)
     conversation.created_at = conversation.queued_at = now

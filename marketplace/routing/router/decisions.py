@@ -5,7 +5,8 @@ brand take turns (SQLite's BEGIN IMMEDIATE serialises all of them anyway). Exper
 `FOR UPDATE SKIP LOCKED`, so routers of different brands never wait on each other for an expert.
 Lock order, everywhere: brand load, then conversation and offer, then expert load. Events go out only
 after the commit. Whoever frees capacity or adds work calls `route_brand` (or `after_freed`) once
-its own transaction has committed; the safety sweep catches what a race between two brands leaves.
+its own transaction has committed (after its unit of work, never inside one: a decision is a unit of its own,
+and inside another it would join it); the safety sweep catches what a race between two brands leaves.
 """
 
 from __future__ import annotations
