@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from marketplace.core import clock
-from marketplace.database import db
+from marketplace.database import db, use_case
 from marketplace.routing.models import UNANSWERED_STATUSES, Channel, Conversation, ConversationStatus, EndReason
 
 QUARTER = dt.timedelta(minutes=15)
@@ -131,6 +131,7 @@ class PastChat:
     rate_card_id: int | None = None
 
 
+@use_case
 def record_past_chats(brand_id: int, chats: list[PastChat]) -> int:
     """Insert past conversations in bulk (demo history, never live traffic); one transaction."""
     rows = []
@@ -152,7 +153,6 @@ def record_past_chats(brand_id: int, chats: list[PastChat]) -> int:
         })
     if rows:
         db.session.execute(sa.insert(Conversation), rows)
-    db.session.commit()
     return len(rows)
 
 

@@ -17,8 +17,8 @@ from flask_babel import lazy_gettext as _l
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.core import clock
-from marketplace.database import db, utcnow
-from marketplace.errors import Conflict, DomainError, NotFound
+from marketplace.database import db, use_case, utcnow
+from marketplace.errors import Conflict, NotFound
 from marketplace.experts import enrolments
 from marketplace.experts import services as experts
 from marketplace.shifts.models import Attendance, BookingStatus, ShiftBooking, ShiftSlot
@@ -106,12 +106,7 @@ def open_slots_for_expert(actor, week_start: dt.date) -> ExpertWeek:
     return ExpertWeek(week_start, week)
 
 
-def _refuse(error: DomainError) -> DomainError:
-    """Drop what the transaction holds (locks included) before refusing."""
-    db.session.rollback()
-    return error
-
-
+@use_case
 def book_slot(actor, slot_id: int) -> ShiftBooking:
     """Take a seat in a slot: approved experts, for brands that approved them, before the cut-off, never twice,
     never over another of their bookings, never above the headcount."""
@@ -124,23 +119,23 @@ def book_slot(actor, slot_id: int) -> ShiftBooking:
     experts.lock_expert(expert_id)  # this expert's concurrent bookings take turns from here
     db.session.refresh(slot)
     if slot.cancelled_at is not None:
-        raise _refuse(Conflict(SLOT_CANCELLED))
+        raise Conflict(SLOT_CANCELLED)
     booking = db.session.scalar(
         sa.select(ShiftBooking).where(ShiftBooking.slot_id == slot_id, ShiftBooking.expert_id == expert_id)
         .execution_options(populate_existing=True)
     )
     if booking is not None and booking.status == BookingStatus.BOOKED:
-        raise _refuse(Conflict(_l("You have already booked this shift.")))
+        raise Conflict(_l("You have already booked this shift."))
     now = utcnow()
     if now + _cutoff() > slot.starts_at:
-        raise _refuse(Conflict(_l("Booking closes %(minutes)d minutes before the start.",
-                                  minutes=current_app.config["SHIFT_BOOKING_CUTOFF_MINUTES"])))
+        raise Conflict(_l("Booking closes %(minutes)d minutes before the start.",
+                          minutes=current_app.config["SHIFT_BOOKING_CUTOFF_MINUTES"]))
     if slot.booked_count >= slot.headcount:
-        raise _refuse(Conflict(SLOT_FULL))
+        raise Conflict(SLOT_FULL)
     clash = next(iter(booked_slots(expert_id, slot.starts_at, slot.ends_at)), None)
     if clash is not None:
         other = brands.brands_by_id({clash.brand_id})[clash.brand_id]
-        raise _refuse(Conflict(overlap_refusal(clash, other)))
+        raise Conflict(overlap_refusal(clash, other))
     # The last seat goes to exactly one of the experts pressing at once: the others update no row.
     taken = db.session.execute(
         sa.update(ShiftSlot)
@@ -149,17 +144,17 @@ def book_slot(actor, slot_id: int) -> ShiftBooking:
     ).rowcount
     if taken != 1:
         db.session.refresh(slot)
-        raise _refuse(Conflict(SLOT_CANCELLED if slot.cancelled_at is not None else SLOT_FULL))
+        raise Conflict(SLOT_CANCELLED if slot.cancelled_at is not None else SLOT_FULL)
     if booking is None:
         booking = ShiftBooking(slot_id=slot_id, expert_id=expert_id)
         db.session.add(booking)
     booking.status, booking.attendance = BookingStatus.BOOKED, Attendance.PENDING
     booking.booked_at, booking.cancelled_at = now, None
     booking.reminded_at = booking.attended_at = None
-    db.session.commit()
     return booking
 
 
+@use_case
 def cancel_booking(actor, slot_id: int) -> ShiftBooking:
     """Give a seat back before the cut-off."""
     profile = experts.own_profile(actor)
@@ -173,15 +168,15 @@ def cancel_booking(actor, slot_id: int) -> ShiftBooking:
         .execution_options(populate_existing=True)
     ) if slot is not None else None
     if slot is None or (booking is None and not enrolments.is_approved_for(expert_id, slot.brand_id)):
-        raise _refuse(NotFound(NO_SUCH_SHIFT))
+        raise NotFound(NO_SUCH_SHIFT)
     if slot.cancelled_at is not None:
-        raise _refuse(Conflict(SLOT_CANCELLED))
+        raise Conflict(SLOT_CANCELLED)
     if booking is None or booking.status != BookingStatus.BOOKED:
-        raise _refuse(NotFound(_l("You have no booking for this shift.")))
+        raise NotFound(_l("You have no booking for this shift."))
     now = utcnow()
     if now + _cutoff() > slot.starts_at:
-        raise _refuse(Conflict(_l("Bookings can be cancelled until %(minutes)d minutes before the start.",
-                                  minutes=current_app.config["SHIFT_BOOKING_CUTOFF_MINUTES"])))
+        raise Conflict(_l("Bookings can be cancelled until %(minutes)d minutes before the start.",
+                          minutes=current_app.config["SHIFT_BOOKING_CUTOFF_MINUTES"]))
     # Only the request that moves the booking from booked to cancelled gives the seat back.
     moved = db.session.execute(
         sa.update(ShiftBooking).where(ShiftBooking.id == booking.id, ShiftBooking.status == BookingStatus.BOOKED)
@@ -192,7 +187,6 @@ def cancel_booking(actor, slot_id: int) -> ShiftBooking:
             sa.update(ShiftSlot).where(ShiftSlot.id == slot_id, ShiftSlot.booked_count > 0)
             .values(booked_count=ShiftSlot.booked_count - 1).execution_options(synchronize_session=False)
         )
-    db.session.commit()
     return booking
 
 

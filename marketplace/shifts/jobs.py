@@ -14,7 +14,7 @@ from marketplace.accounts.language import in_language_of
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.core import clock
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.experts import presence
 from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertStatus
@@ -35,6 +35,7 @@ def _remind(user_id: int, brand: Brand, slot: ShiftSlot) -> None:
                          data={"slot_id": slot.id, "brand_id": brand.id})
 
 
+@use_case
 def send_reminders(now: dt.datetime | None = None) -> int:
     """Remind each booked expert once, SHIFT_REMINDER_MINUTES before the start; return how many were sent.
 
@@ -66,7 +67,6 @@ def send_reminders(now: dt.datetime | None = None) -> int:
         if claimed == 1:
             _remind(profile.user_id, found[slot.brand_id], slot)
             sent += 1
-    db.session.commit()
     return sent
 
 
@@ -85,6 +85,7 @@ def _settle(booking_id: int, attendance: Attendance, attended_at: dt.datetime | 
     ).rowcount
 
 
+@use_case
 def record_attendance(now: dt.datetime | None = None) -> dict[str, int]:
     """Mark bookings of started slots attended as soon as the expert was online during the slot,
     and no-show once the slot ended without it."""
@@ -110,7 +111,6 @@ def record_attendance(now: dt.datetime | None = None) -> dict[str, int]:
                 counts["attended"] += _settle(booking.id, Attendance.ATTENDED, attended_at)
             elif now >= ends_at:
                 counts["no_show"] += _settle(booking.id, Attendance.NO_SHOW, None)
-    db.session.commit()
     return counts
 
 

@@ -17,7 +17,7 @@ from marketplace.accounts.language import in_language_of
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.core import clock
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.experts import services as experts
 from marketplace.notifications import services as notifications
@@ -88,10 +88,10 @@ def _open_slot(brand_id: int, starts_at: object, ends_at: object, headcount: obj
     slot = ShiftSlot(brand_id=brand_id, starts_at=start, ends_at=end, headcount=seats, bonus_cents=bonus,
                      source=source, created_by_id=created_by_id)
     db.session.add(slot)
-    db.session.commit()
     return slot
 
 
+@use_case
 def publish_slot(actor: brands.Actor, brand_id: int, starts_at: dt.datetime, ends_at: dt.datetime,
                  headcount: int, bonus_cents: int = 0) -> ShiftSlot:
     """Open `headcount` seats for the brand between two moments (its admins, ops)."""
@@ -100,6 +100,7 @@ def publish_slot(actor: brands.Actor, brand_id: int, starts_at: dt.datetime, end
                       getattr(actor, "id", None))
 
 
+@use_case
 def publish_planned_slot(brand_id: int, starts_at: dt.datetime, ends_at: dt.datetime, headcount: int,
                          bonus_cents: int = 0) -> ShiftSlot:
     """Open seats the capacity planner asks for; no person acts, so no role is checked."""
@@ -120,6 +121,7 @@ def _tell_cancelled(user_id: int, brand: Brand, slot: ShiftSlot) -> None:
                          data={"slot_id": slot.id, "brand_id": brand.id})
 
 
+@use_case
 def cancel_slot(actor: brands.Actor, brand_id: int, slot_id: int) -> ShiftSlot:
     """Withdraw a slot that has not started (its admins, ops); its booked experts are told."""
     brand = brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
@@ -136,7 +138,6 @@ def cancel_slot(actor: brands.Actor, brand_id: int, slot_id: int) -> ShiftSlot:
         .values(cancelled_at=now, booked_count=0).execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
-        db.session.rollback()
         raise Conflict(_l("This shift is already cancelled."))
     booked = list(db.session.scalars(
         sa.select(ShiftBooking).where(ShiftBooking.slot_id == slot_id, ShiftBooking.status == BookingStatus.BOOKED)
@@ -150,7 +151,6 @@ def cancel_slot(actor: brands.Actor, brand_id: int, slot_id: int) -> ShiftSlot:
         _tell_cancelled(profile.user_id, brand, slot)
     accounts.record_audit("shift_slot_cancelled", actor_id=getattr(actor, "id", None), brand_id=brand_id,
                           slot_id=slot_id, bookings=len(booked))
-    db.session.commit()
     return slot
 
 

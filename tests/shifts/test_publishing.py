@@ -53,6 +53,7 @@ def test_people_outside_the_brand_may_not_publish(session, scene, role):
 def test_an_admin_of_another_brand_can_neither_list_publish_nor_cancel_this_brands_slots(session, scene):
     outsider = session.get(User, MembershipFactory(role=BrandRole.ADMIN).user_id)
     slot = slot_at(scene.brand.id, 24)
+    session.commit()  # what the test built stays when a refused use case rolls its own transaction back
     now = utcnow()
     with pytest.raises(NotFound):
         slots.brand_slots(outsider, scene.brand.id, now, now + dt.timedelta(days=7))
@@ -65,6 +66,7 @@ def test_an_admin_of_another_brand_can_neither_list_publish_nor_cancel_this_bran
 
 def test_another_brands_slot_cannot_be_cancelled_through_ones_own_brand(session, scene):
     foreign = slot_at(BrandFactory().id, 24)
+    session.commit()  # what the test built stays when a refused use case rolls its own transaction back
     with pytest.raises(NotFound, match="No such shift"):
         slots.cancel_slot(scene.admin, scene.brand.id, foreign.id)
     assert session.get(ShiftSlot, foreign.id).cancelled_at is None

@@ -18,7 +18,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.database import UTCDateTime, db, utcnow
+from marketplace.database import UTCDateTime, db, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import services as experts
 from marketplace.routing import events
@@ -27,6 +27,10 @@ from marketplace.routing.models import OPEN_STATUSES, Conversation, Conversation
 BODY_LENGTH = 2000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_BATCH = 500
+
+
+class _ChatEnded(Exception):
+    """The conversation no longer takes this sender's messages (its transaction rolls back)."""
 
 
 @dataclass(frozen=True)
@@ -134,33 +138,34 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
                                                          "expert": expert_id}
     else:
         numbering, parameters = _NUMBER_VISITOR_MESSAGE, {"conversation": conversation_id, "now": now}
-    # Straight to the transaction's connection: the statements touch no ORM object, and the session's
-    # pass over each one took a tenth of the message's time.
-    connection = db.session.connection()
-    row = connection.execute(numbering, parameters).one_or_none()
-    if row is None:
-        db.session.rollback()
+    try:
+        with unit_of_work():
+            # Straight to the transaction's connection: the statements touch no ORM object, and the session's
+            # pass over each one took a tenth of the message's time.
+            connection = db.session.connection()
+            row = connection.execute(numbering, parameters).one_or_none()
+            if row is None:
+                raise _ChatEnded
+            fields = {"conversation_id": conversation_id, "seq": row.last_seq, "sender": sender,
+                      "author_id": author_id, "client_id": client_id, "body": body, "created_at": now}
+            message_id = connection.execute(_INSERT_MESSAGE, fields).scalar_one()
+            # The row exists now: a detached copy, which the unit's commit does not expire.
+            message = Message(id=message_id, **fields)
+            so.make_transient_to_detached(message)
+            events.message_posted(message, _expert_user_id(row.expert_id, expert_users), sender_sid)
+    except _ChatEnded:
         # A resend of a message stored before the chat ended still gets its answer.
         resent = _resent(conversation_id, sender, client_id)
         if resent is None:
-            raise Conflict(_l("This chat has ended."), "body")
+            raise Conflict(_l("This chat has ended."), "body") from None
         return resent
-    fields = {"conversation_id": conversation_id, "seq": row.last_seq, "sender": sender, "author_id": author_id,
-              "client_id": client_id, "body": body, "created_at": now}
-    try:
-        message_id = connection.execute(_INSERT_MESSAGE, fields).scalar_one()
     except IntegrityError:
-        # A resend, or the same message racing in twice: the stored copy holds the number.
-        db.session.rollback()
+        # A resend, or the same message racing in twice: the stored copy holds the number (the rollback gave
+        # this attempt's back).
         resent = _resent(conversation_id, sender, client_id)
         if resent is None:
             raise
         return resent
-    # The row exists now: a detached copy, which the commit below does not expire.
-    message = Message(id=message_id, **fields)
-    so.make_transient_to_detached(message)
-    events.message_posted(message, _expert_user_id(row.expert_id, expert_users), sender_sid)
-    db.session.commit()
     return Posted(message, True)
 
 

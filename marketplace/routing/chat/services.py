@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.routing import activity, events
 from marketplace.routing.models import Conversation, ConversationStatus, Offer, OfferStatus
@@ -23,6 +23,7 @@ def expert_conversation(expert_id: int, conversation_id: int) -> Conversation:
     return conversation
 
 
+@use_case
 def mark_read(expert_id: int, conversation_id: int, seq: object) -> None:
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise InvalidInput(_l("Give the last sequence number you have read."), "seq")
@@ -33,7 +34,6 @@ def mark_read(expert_id: int, conversation_id: int, seq: object) -> None:
         .values(expert_read_seq=seq)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 # A closed chat stays in the expert's list this long (until they dismiss it): a page reloaded meanwhile still

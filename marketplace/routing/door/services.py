@@ -20,12 +20,13 @@ from flask_babel import lazy_gettext as _l
 from marketplace.brands import opening
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.routing import events, networks
 from marketplace.routing.models import OPEN_STATUSES, QUEUED_STATUSES, Conversation, ConversationStatus, EndReason
 from marketplace.routing.router.admission import admit, end_conversation
+from marketplace.routing.router.decisions import route_brand
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 
@@ -84,28 +85,35 @@ def _clean_locale(locale: str | None) -> str | None:
 def start_conversation(widget_key: str, token: str | None, *, topic: str | None = None,
                        page_url: str | None = None, locale: str | None = None,
                        network: str | None = None) -> Conversation:
-    """Let a visitor in (or refuse them at the door as capped, never silently); resumes their live one."""
-    brand = brands.brand_for_widget(widget_key)
-    token_hash = hash_token(_check_token(token))
-    topic, page_url, locale = _clean_topic(brand, topic), _clean_page_url(page_url), _clean_locale(locale)
-    live = _live_conversation(brand.id, token_hash)
-    if live is not None:
-        db.session.commit()
-        return live
-    brand_id = brand.id
-    conversation = Conversation(brand_id=brand_id, topic=topic, page_url=page_url, locale=locale,
-                                visitor_token_hash=token_hash, visitor_network=networks.fingerprint(network))
+    """Let a visitor in (or refuse them at the door as capped, never silently); resumes their live one.
+
+    One transaction (the router's decisions for the brand follow, each in its own, when they were let in).
+    """
     try:
-        return admit(conversation)
+        with unit_of_work():
+            brand = brands.brand_for_widget(widget_key)
+            token_hash = hash_token(_check_token(token))
+            topic, page_url, locale = _clean_topic(brand, topic), _clean_page_url(page_url), _clean_locale(locale)
+            brand_id = brand.id
+            live = _live_conversation(brand_id, token_hash)
+            if live is not None:
+                return live
+            conversation = Conversation(brand_id=brand_id, topic=topic, page_url=page_url, locale=locale,
+                                        visitor_token_hash=token_hash, visitor_network=networks.fingerprint(network))
+            let_in = admit(conversation)
     except sa.exc.IntegrityError:
         # The visitor's other tab started one at the same moment (one live conversation per visitor, a unique
-        # index): nothing of this attempt stays, and the visitor resumes that one, as a second request would.
-        db.session.rollback()
-        live = _live_conversation(brand_id, token_hash)
-        if live is None:
-            raise
-        db.session.commit()
-        return live
+        # index): nothing of this attempt stays (the unit rolled back), and the visitor resumes that one, as a
+        # second request would.
+        with unit_of_work():
+            live = _live_conversation(brand_id, token_hash)
+            if live is None:
+                raise
+            return live
+    if let_in:
+        route_brand(brand_id)
+        db.session.refresh(conversation)
+    return conversation
 
 
 def _live_conversation(brand_id: int, token_hash: str) -> Conversation | None:
@@ -126,6 +134,7 @@ def visitor_conversation(widget_key: str, token: str | None, conversation_id: in
     return conversation
 
 
+@use_case
 def visitor_seen(conversation_id: int) -> None:
     """The visitor's page is still there (their status poll): waiting conversations are not abandoned.
 
@@ -140,7 +149,6 @@ def visitor_seen(conversation_id: int) -> None:
     ).rowcount
     if back:
         _tell_expert(conversation_id)
-    db.session.commit()
 
 
 def _tell_expert(conversation_id: int) -> None:
@@ -152,6 +160,7 @@ def _tell_expert(conversation_id: int) -> None:
     events.chat_changed(conversation, brand, experts.get_profile(conversation.expert_id).user_id)
 
 
+@use_case
 def _mark_visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.datetime) -> bool:
     """Mark an active chat whose visitor's page went silent (a compare-and-set); True when this call marked it."""
     marked = db.session.execute(
@@ -162,7 +171,6 @@ def _mark_visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.d
     ).rowcount
     if marked:
         _tell_expert(conversation_id)
-    db.session.commit()
     return bool(marked)
 
 
@@ -177,6 +185,7 @@ def leave(widget_key: str, token: str | None, conversation_id: int) -> Conversat
     return conversation
 
 
+@use_case
 def rate(widget_key: str, token: str | None, conversation_id: int, rating: object, comment: str | None) -> Conversation:
     """The visitor's 1-5 rating of an answered conversation, once."""
     conversation = visitor_conversation(widget_key, token, conversation_id)
@@ -191,12 +200,9 @@ def rate(widget_key: str, token: str | None, conversation_id: int, rating: objec
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
-        db.session.rollback()
         raise Conflict(_l("Only a finished chat can be rated, and only once."), "rating")
     _tell_expert(conversation.id)  # the expert sees the rating and comment in the closed chat
-    db.session.commit()
-    db.session.refresh(conversation)
-    return conversation
+    return conversation  # expired by the commit: read again, as it now stands, when it is next used
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:

@@ -13,7 +13,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.language import in_language
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, Brand, BrandRole
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, NotFound, clean_text
 from marketplace.mail import send_after_commit
 from marketplace.routing.door.services import visitor_conversation
@@ -69,8 +69,8 @@ def leave_message(widget_key: str, token: str | None, conversation_id: int, emai
         end_conversation(conversation.id, ConversationStatus.ABANDONED, EndReason.LEFT)
     left = LeftMessage(brand_id=conversation.brand_id, conversation_id=conversation.id, email=email, body=body,
                        created_at=utcnow())
-    db.session.add(left)
-    db.session.commit()
+    with unit_of_work():  # after the conversation's end, which is a transaction of its own
+        db.session.add(left)
     return left
 
 
@@ -89,6 +89,7 @@ def left_messages(actor: Actor, brand_id: int, limit: int = 200) -> list[LeftMes
     return [LeftMessageView(m.id, m.email, m.body, m.created_at, topic, m.read_at) for m, topic in rows]
 
 
+@use_case
 def mark_left_messages_read(actor: Actor, brand_id: int, message_ids: list[int]) -> None:
     """A person of the brand has seen these messages: they are no longer new."""
     brands.get_brand(actor, brand_id)
@@ -98,7 +99,6 @@ def mark_left_messages_read(actor: Actor, brand_id: int, message_ids: list[int])
                                          LeftMessage.read_at.is_(None))
             .values(read_at=utcnow()).execution_options(synchronize_session=False)
         )
-    db.session.commit()
 
 
 def _names(user_ids: set[int]) -> dict[int, str]:
@@ -148,6 +148,7 @@ def _mail_reply(brand: Brand, left: LeftMessage, reply: str) -> None:
     send_after_commit(left.email, subject, text)
 
 
+@use_case
 def reply_to_left_message(actor: Actor, brand_id: int, left_message_id: int, body: str | None) -> LeftMessageState:
     """Answer a visitor's left message by e-mail (admins), once: the reply is kept with who sent it."""
     brand = brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
@@ -168,11 +169,9 @@ def reply_to_left_message(actor: Actor, brand_id: int, left_message_id: int, bod
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
-        db.session.rollback()
         raise Conflict(_l("This message already has a reply."), "body")
     accounts.record_audit("left_message_replied", actor_id=actor_id, brand_id=brand_id, left_message_id=left.id,
                           token_id=getattr(actor, "token_id", None))
     _mail_reply(brand, left, reply)
-    db.session.commit()
     db.session.refresh(left)
     return _left_state(left, _names({actor_id} if actor_id else set()))

@@ -16,7 +16,7 @@ from marketplace.brands import opening
 from marketplace.brands.models import Brand
 from marketplace.core import clock, lifecycles
 from marketplace.core import routing as rules
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, utcnow
 from marketplace.errors import NotFound
 from marketplace.experts import services as experts
 from marketplace.routing import events
@@ -30,7 +30,7 @@ from marketplace.routing.models import (
     OfferStatus,
     status_after,
 )
-from marketplace.routing.router.decisions import after_freed, route_brand
+from marketplace.routing.router.decisions import after_freed
 from marketplace.routing.router.loads import brand_caps, lock_brand, usage_of
 
 
@@ -44,12 +44,13 @@ def _refusal(load: BrandLoad, brand: Brand, now: dt.datetime) -> str | None:
     return rules.door_refusal(brand_caps(brand, now), usage)
 
 
-def admit(conversation: Conversation) -> Conversation:
-    """Let a new conversation in, counted in the brand's load and routed at once, or refuse it at the door as
-    capped (never silently); one transaction, under the brand's lock.
+def admit(conversation: Conversation) -> bool:
+    """Let a new conversation in, counted in the brand's load, or refuse it at the door as capped (never
+    silently), under the brand's lock; True when let in. Part of the caller's unit of work, which routes the
+    brand (`route_brand`) once it has committed, when the conversation was let in.
 
-    Raises IntegrityError, the transaction not rolled back, when the database refuses the row: the visitor's
-    other tab started their one live conversation with the brand at the same moment.
+    Raises IntegrityError when the database refuses the row: the visitor's other tab started their one live
+    conversation with the brand at the same moment.
     """
     now = utcnow()
     load, brand = lock_brand(conversation.brand_id, now)
@@ -67,11 +68,7 @@ def admit(conversation: Conversation) -> Conversation:
     db.session.add(conversation)
     db.session.flush()
     events.conversation_changed(conversation, brand)
-    db.session.commit()
-    if refusal is None:
-        route_brand(brand.id)
-        db.session.refresh(conversation)
-    return conversation
+    return refusal is None
 
 
 def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: EndReason, *,
@@ -80,15 +77,25 @@ def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: 
 
     A compare-and-set on the status: of two racing ends only one moves the counters; None for the loser.
     """
+    with unit_of_work():
+        ended = _end(conversation_id, outcome, reason, expert_id, now or utcnow())
+    if ended is not None:
+        conversation, brand_id, freed_expert = ended
+        after_freed(brand_id, freed_expert)
+        return conversation
+    return None
+
+
+def _end(conversation_id: int, outcome: ConversationStatus, reason: EndReason, expert_id: int | None,
+         now: dt.datetime) -> tuple[Conversation, int, int | None] | None:
+    """End the conversation under the brand's lock: it, its brand and the expert freed; None when not live."""
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound(_l("No such conversation."))
-    now = now or utcnow()
     load, brand = lock_brand(conversation.brand_id, now)
     conversation = db.session.get(Conversation, conversation_id, populate_existing=True, with_for_update=True)
     if (not lifecycles.may_move(lifecycles.CONVERSATION_TRANSITIONS, conversation.status, outcome)
             or (expert_id is not None and conversation.expert_id != expert_id)):
-        db.session.commit()
         return None
     was = conversation.status
     freed_expert = conversation.expert_id
@@ -117,9 +124,7 @@ def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: 
         name = profile.display_name
         events.chat_changed(conversation, brand, profile.user_id)
     events.conversation_changed(conversation, brand, expert_name=name)
-    db.session.commit()
-    after_freed(brand.id, freed_expert)
-    return conversation
+    return conversation, brand.id, freed_expert
 
 
 def _same_month(brand: Brand, at: dt.datetime | None, month: str) -> bool:

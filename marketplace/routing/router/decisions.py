@@ -5,7 +5,8 @@ brand take turns (SQLite's BEGIN IMMEDIATE serialises all of them anyway). Exper
 `FOR UPDATE SKIP LOCKED`, so routers of different brands never wait on each other for an expert.
 Lock order, everywhere: brand load, then conversation and offer, then expert load. Events go out only
 after the commit. Whoever frees capacity or adds work calls `route_brand` (or `after_freed`) once
-its own transaction has committed; the safety sweep catches what a race between two brands leaves.
+its own transaction has committed (after its unit of work, never inside one: a decision is a unit of its own,
+and inside another it would join it); the safety sweep catches what a race between two brands leaves.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.brands.models import Brand
 from marketplace.core import routing as rules
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.experts import enrolments
 from marketplace.routing import events
 from marketplace.routing.models import (
@@ -120,12 +121,12 @@ def _make_offer(conversation: Conversation, brand: Brand, expert_id: int, now: d
                  status=OfferStatus.PENDING, created_at=now, expires_at=values["expires"])
 
 
+@use_case
 def _decide(brand_id: int) -> Decision | None:
     """Make one offer for the brand if any waiting conversation can go to any expert; one transaction."""
     now = utcnow()
     load, brand = lock_brand(brand_id, now, decision=True)
     if not rules.may_offer(brand_caps(brand, now), usage_of(load)):
-        db.session.commit()
         return None
     only = narrowed_to(brand)
     for conversation in _waiting_in_order(brand_id):
@@ -141,11 +142,8 @@ def _decide(brand_id: int) -> Decision | None:
             continue
         events.offer_made(offer, conversation, brand, user_id)
         events.conversation_changed(conversation, brand)
-        # Read before the commit expires them: a read after it would open (on SQLite, lock) a new transaction.
-        decision = Decision(offer.id, conversation.id, expert_id)
-        db.session.commit()
-        return decision
-    db.session.commit()
+        # Read before the unit's commit expires them: a read after it would open (on SQLite, lock) a new one.
+        return Decision(offer.id, conversation.id, expert_id)
     return None
 
 
@@ -168,8 +166,8 @@ def after_freed(brand_id: int | None, expert_id: int | None) -> None:
 
 def route_all() -> int:
     """The safety sweep: route every brand with someone waiting."""
-    brand_ids = db.session.scalars(
-        sa.select(Conversation.brand_id).where(Conversation.status == ConversationStatus.WAITING).distinct()
-    ).all()
-    db.session.commit()
+    with unit_of_work():  # only reads, but ends before the decisions, each a transaction of its own
+        brand_ids = db.session.scalars(
+            sa.select(Conversation.brand_id).where(Conversation.status == ConversationStatus.WAITING).distinct()
+        ).all()
     return sum(len(route_brand(brand_id)) for brand_id in brand_ids)

@@ -19,7 +19,7 @@ from marketplace.brands import rates
 from marketplace.brands.models import Brand
 from marketplace.core import clock
 from marketplace.core import routing as rules
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import NotFound
 from marketplace.experts import presence
 from marketplace.routing.models import (
@@ -108,13 +108,13 @@ def ensure_expert_load(expert_id: int) -> None:
     insert_ignore(ExpertLoad.__table__, expert_id=expert_id, open_chats=0, pending_offers=0)
 
 
+@use_case
 def ensure_available_loads() -> int:
-    """Give every available expert a load row, so the router can consider them; commits."""
+    """Give every available expert a load row, so the router can consider them."""
     have = set(db.session.scalars(sa.select(ExpertLoad.expert_id)))
     missing = presence.available_expert_ids() - have
     for expert_id in sorted(missing):
         ensure_expert_load(expert_id)
-    db.session.commit()
     return len(missing)
 
 

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from marketplace.brands import rates
-from marketplace.brands.models import Brand
+from marketplace.brands.models import Brand, RateCard
 from marketplace.core import routing as rules
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, utcnow
 from marketplace.errors import Conflict, NotFound
 from marketplace.experts import presence
 from marketplace.experts import services as experts
@@ -72,9 +72,9 @@ def _offer_of(offer_id: int, expert_id: int | None = None) -> Offer:
 
 
 def _gone_reason(offer_id: int) -> Conflict:
-    """Why an expert's own offer can no longer be accepted or declined: what became of it."""
+    """Why an expert's own offer can no longer be accepted or declined: what became of it (the caller raises it,
+    and its unit of work rolls back)."""
     status = db.session.scalar(sa.select(Offer.status).where(Offer.id == offer_id))
-    db.session.rollback()
     if status == OfferStatus.ACCEPTED:
         return Conflict(_l("You have already accepted this chat."))
     if status == OfferStatus.DECLINED:
@@ -89,14 +89,27 @@ def accept_offer(expert_id: int, offer_id: int, *, network: str | None = None) -
 
     A cap lowered since the offer was made applies here too: the offer is then taken back.
     """
-    brand_id = _offer_of(offer_id, expert_id).brand_id
-    now = utcnow()
-    load, brand = lock_brand(brand_id, now)
-    card = rates.card_in_effect(brand, now)
-    price = card.price_cents if card else 0
-    if not rules.may_accept(brand_caps(brand, now), usage_of(load), price):
-        _return_offer(offer_id, OfferStatus.RESCINDED, expert_id=expert_id, now=now, locked=load)
+    with unit_of_work():
+        brand_id = _offer_of(offer_id, expert_id).brand_id
+        now = utcnow()
+        load, brand = lock_brand(brand_id, now)
+        card = rates.card_in_effect(brand, now)
+        price = card.price_cents if card else 0
+        if not rules.may_accept(brand_caps(brand, now), usage_of(load), price):
+            rescinded = _give_back(offer_id, OfferStatus.RESCINDED, now, expert_id=expert_id, load=load)
+        else:
+            rescinded = None
+            conversation = _accept(offer_id, expert_id, now, load, card, price, network)
+    if rescinded is not None:
+        after_freed(rescinded.brand_id, rescinded.expert_id)
         raise Conflict(_l("The brand has reached its limit for now: this chat could not be given to you."))
+    presence.record_answered_offer(expert_id)
+    return conversation
+
+
+def _accept(offer_id: int, expert_id: int, now: dt.datetime, load: BrandLoad, card: RateCard | None,
+            price: int, network: str | None) -> Conversation:
+    """Settle the expert's pending offer as accepted and give them the chat; the caller holds the brand's lock."""
     settled = _settle(offer_id, OfferStatus.ACCEPTED, now, expert_id=expert_id, live_only=True)
     if settled is None:
         raise _gone_reason(offer_id)
@@ -116,8 +129,6 @@ def accept_offer(expert_id: int, offer_id: int, *, network: str | None = None) -
     profile = experts.get_profile(expert_id)
     events.offer_gone(offer, profile.user_id, "accepted")
     events.chat_started(conversation, brand, profile.display_name, profile.user_id)
-    db.session.commit()
-    presence.record_answered_offer(expert_id)
     return conversation
 
 
@@ -132,19 +143,28 @@ def rescind_offer(offer_id: int) -> bool:
 
 
 def _return_offer(offer_id: int, outcome: OfferStatus, *, expert_id: int | None = None,
-                  now: dt.datetime | None = None, locked: BrandLoad | None = None) -> Offer | None:
+                  now: dt.datetime | None = None) -> Offer | None:
+    """Settle a pending offer as not taken, in one transaction; then route the freed expert and brand."""
+    with unit_of_work():
+        offer = _offer_of(offer_id, expert_id)
+        now = now or utcnow()
+        returned = _give_back(offer_id, outcome, now, expert_id=expert_id,
+                              load=lock_brand(offer.brand_id, now)[0])
+    if returned is not None:
+        after_freed(returned.brand_id, returned.expert_id)
+    return returned
+
+
+def _give_back(offer_id: int, outcome: OfferStatus, now: dt.datetime, *, expert_id: int | None = None,
+               load: BrandLoad) -> Offer | None:
     """Settle a pending offer as not taken; the conversation keeps its place in the queue.
 
-    `locked`: the caller has already locked the brand's load row (this one is it).
+    The caller holds the brand's lock (`load` is its row) and routes the freed expert and brand once it commits.
     """
-    offer = _offer_of(offer_id, expert_id)
-    now = now or utcnow()
-    load = locked if locked is not None else lock_brand(offer.brand_id, now)[0]
     settled = _settle(offer_id, outcome, now, expert_id=expert_id)
     if settled is None:
         if expert_id is not None:
             raise _gone_reason(offer_id)
-        db.session.commit()
         return None
     offer, conversation, brand = settled
     load.pending_offers -= 1
@@ -153,18 +173,17 @@ def _return_offer(offer_id: int, outcome: OfferStatus, *, expert_id: int | None 
         conversation.status = status_after(conversation.status, "return_offer")
         events.conversation_changed(conversation, brand)
     events.offer_gone(offer, experts.get_profile(offer.expert_id).user_id, outcome.value)
-    db.session.commit()
-    after_freed(offer.brand_id, offer.expert_id)
     return offer
 
 
 def expire_offers(now: dt.datetime | None = None) -> int:
     """Expire offers past their time; each expiry counts as a missed offer for the expert's auto-away."""
     now = now or utcnow()
-    due = db.session.scalars(
-        sa.select(Offer.id).where(Offer.status == OfferStatus.PENDING, Offer.expires_at <= now).order_by(Offer.id)
-    ).all()
-    db.session.commit()
+    with unit_of_work():  # only reads, but ends before the expiries, each a transaction of its own
+        due = db.session.scalars(
+            sa.select(Offer.id).where(Offer.status == OfferStatus.PENDING, Offer.expires_at <= now)
+            .order_by(Offer.id)
+        ).all()
     expired = 0
     for offer_id in due:
         offer = _return_offer(offer_id, OfferStatus.EXPIRED, now=now)
@@ -180,8 +199,11 @@ def rescind_offers_of(expert_id: int) -> int:
     Their load row is locked first: a router that picked them before they left holds it until its offer is
     committed, so the read below waits for that offer instead of missing it (PostgreSQL; SQLite serialises).
     """
-    db.session.execute(sa.select(ExpertLoad.expert_id).where(ExpertLoad.expert_id == expert_id).with_for_update())
-    return _rescind_pending(Offer.expert_id == expert_id)
+    with unit_of_work():
+        db.session.execute(sa.select(ExpertLoad.expert_id).where(ExpertLoad.expert_id == expert_id)
+                           .with_for_update())
+        pending = _pending_offer_ids(Offer.expert_id == expert_id)
+    return _rescind_each(pending)
 
 
 def rescind_brand_offers_of(expert_id: int, brand_id: int) -> int:
@@ -190,22 +212,26 @@ def rescind_brand_offers_of(expert_id: int, brand_id: int) -> int:
     The brand's load row is locked first: a router that picked the expert before the removal committed
     holds it until its offer is committed, so the read below sees that offer; later decisions see the removal.
     """
-    lock_brand(brand_id)
-    return _rescind_pending(Offer.expert_id == expert_id, Offer.brand_id == brand_id)
+    with unit_of_work():
+        lock_brand(brand_id)
+        pending = _pending_offer_ids(Offer.expert_id == expert_id, Offer.brand_id == brand_id)
+    return _rescind_each(pending)
 
 
-def _rescind_pending(*condition: sa.ColumnElement[bool]) -> int:
-    """Take back the pending offers that match `condition`, each in its own transaction; how many were."""
-    pending = db.session.scalars(sa.select(Offer.id).where(*condition, Offer.status == OfferStatus.PENDING)).all()
-    db.session.commit()
-    return sum(rescind_offer(offer_id) for offer_id in pending)
+def _pending_offer_ids(*condition: sa.ColumnElement[bool]) -> list[int]:
+    return list(db.session.scalars(sa.select(Offer.id).where(*condition, Offer.status == OfferStatus.PENDING)))
+
+
+def _rescind_each(offer_ids: list[int]) -> int:
+    """Take back the offers, each in its own transaction; how many were still pending."""
+    return sum(rescind_offer(offer_id) for offer_id in offer_ids)
 
 
 def on_presence_changed(expert_id: int, status: str) -> None:
     """An expert came online (route to them at once) or left (their pending offers go to others)."""
     if status == "available":
-        ensure_expert_load(expert_id)
-        db.session.commit()
+        with unit_of_work():
+            ensure_expert_load(expert_id)
         after_freed(None, expert_id)
     else:
         rescind_offers_of(expert_id)
