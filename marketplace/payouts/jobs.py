@@ -8,7 +8,7 @@ from flask_babel import gettext
 from marketplace.accounts import services as accounts
 from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import Role
-from marketplace.database import db
+from marketplace.database import unit_of_work
 from marketplace.notifications import services as notifications
 from marketplace.payouts.batches import submission
 from marketplace.payouts.earnings import services as earnings
@@ -20,12 +20,12 @@ def check_ledger() -> dict[str, int]:
     """Check the ledger's invariants; every ops user is told at once when anything does not add up."""
     check = checks.check_invariants()
     if check.breaches:
-        for user in accounts.users_with_role(Role.OPS):
-            with in_language_of(user):
-                title = gettext("The ledger does not add up")
-                body = "; ".join(check.breaches[:5])
-            notifications.notify(user.id, "ledger_breach", title, body, url="/finance/")
-        db.session.commit()
+        with unit_of_work():
+            for user in accounts.users_with_role(Role.OPS):
+                with in_language_of(user):
+                    title = gettext("The ledger does not add up")
+                    body = "; ".join(check.breaches[:5])
+                notifications.notify(user.id, "ledger_breach", title, body, url="/finance/")
     return {"transactions": check.transactions, "breaches": len(check.breaches)}
 
 

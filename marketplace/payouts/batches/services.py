@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.core import payouts as rules
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.payouts.ledger import books
 from marketplace.payouts.models import BatchStatus, PayoutBatch, PayoutItem
@@ -34,6 +34,7 @@ def require_finance(actor: User) -> User:
     return actor
 
 
+@use_case
 def create_draft(actor: User, currency: object, minimum_cents: object, *, ip: str | None = None) -> PayoutBatch:
     """Draft a batch in `currency` of everything payable from `minimum_cents` up; one transaction."""
     require_finance(actor)
@@ -53,15 +54,13 @@ def create_draft(actor: User, currency: object, minimum_cents: object, *, ip: st
     db.session.add(batch)
     try:
         db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+    except IntegrityError:  # the unit rolls the draft back
         raise Conflict(_l("A %(currency)s batch is still open: approve, submit or cancel it first.",
                           currency=currency), "currency") from None
     db.session.add_all(PayoutItem(batch_id=batch.id, expert_id=expert_id, amount_cents=cents, rail=chosen[expert_id])
                        for expert_id, cents in draft.items.items())
     accounts.record_audit("payout_batch_created", actor_id=actor.id, ip=ip, batch_id=batch.id, currency=currency,
                           items=len(draft.items), total_cents=sum(draft.items.values()))
-    db.session.commit()
     return batch
 
 
@@ -77,7 +76,8 @@ AUDIT_KINDS = {"approve": "payout_batch_approved", "cancel": "payout_batch_cance
 
 
 def _move(actor: User, batch: PayoutBatch, action: str, ip: str | None, **stamps: object) -> PayoutBatch:
-    """Move the locked batch along its lifecycle (`core.payouts`), stamp it, write the audit log; one commit."""
+    """Move the locked batch along its lifecycle (`core.payouts`), stamp it, write the audit log (the caller's
+    unit commits)."""
     try:
         batch.status = BatchStatus(rules.next_batch_status(action, batch.status.value))
     except rules.PayoutError:
@@ -86,10 +86,10 @@ def _move(actor: User, batch: PayoutBatch, action: str, ip: str | None, **stamps
     for name, value in stamps.items():
         setattr(batch, name, value)
     accounts.record_audit(AUDIT_KINDS[action], actor_id=actor.id, ip=ip, batch_id=batch.id)
-    db.session.commit()
     return batch
 
 
+@use_case
 def approve(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
     """A second finance user approves a draft (never its creator); one transaction."""
     require_finance(actor)
@@ -97,34 +97,34 @@ def approve(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch
     try:
         rules.check_approver(batch.created_by_id, actor.id)
     except rules.PayoutError:
-        db.session.rollback()
         raise Forbidden(_l("You created this batch: another finance user must approve it.")) from None
     return _move(actor, batch, "approve", ip, approved_by_id=actor.id, approved_at=utcnow())
 
 
+@use_case
 def cancel(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
     """Drop a batch before it is submitted; its money stays payable for the next one."""
     require_finance(actor)
     return _move(actor, find_batch(batch_id, lock=True), "cancel", ip, cancelled_at=utcnow())
 
 
+@use_case
 def close(actor: User, batch_id: int, *, ip: str | None = None) -> PayoutBatch:
     """File a finished batch away (paid or partially failed: its failures are payable in the next one)."""
     require_finance(actor)
     return _move(actor, find_batch(batch_id, lock=True), "close", ip)
 
 
+@use_case
 def list_batches(actor: User, limit: int = 50) -> list[PayoutBatch]:
     require_finance(actor)
-    rows = db.session.scalars(sa.select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(limit)).all()
-    db.session.commit()
-    return list(rows)
+    return list(db.session.scalars(sa.select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(limit)))
 
 
+@use_case
 def batch_items(actor: User, batch_id: int) -> tuple[PayoutBatch, list[PayoutItem]]:
     require_finance(actor)
     batch = find_batch(batch_id)
     items = db.session.scalars(sa.select(PayoutItem).where(PayoutItem.batch_id == batch_id)
                                .order_by(PayoutItem.amount_cents.desc(), PayoutItem.id)).all()
-    db.session.commit()
     return batch, list(items)

@@ -15,7 +15,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
 from marketplace.core import ledger
 from marketplace.core import payouts as rules
-from marketplace.database import db
+from marketplace.database import db, unit_of_work, use_case
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.experts import services as experts
 from marketplace.payouts.batches import services as batches
@@ -33,16 +33,15 @@ def _sepa_lines(actor: User, batch_id: int) -> tuple[PayoutBatch, list[PayoutIte
         PayoutItem.batch_id == batch_id, PayoutItem.rail == PayoutRail.SEPA,
         PayoutItem.status.in_((ItemStatus.SUBMITTED, ItemStatus.PAID))).order_by(PayoutItem.id)))
     if batch.status in (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.CANCELLED) or not items:
-        db.session.rollback()
         raise Conflict(_l("This batch has no submitted SEPA transfers."), "status")
     waiting = db.session.scalar(sa.select(sa.func.count()).where(
         PayoutItem.batch_id == batch_id, PayoutItem.rail == PayoutRail.SEPA, PayoutItem.status == ItemStatus.PENDING))
     if waiting:  # the file is whole or not at all: a bank refuses a second file with the same message id
-        db.session.rollback()
         raise Conflict(_l("The SEPA lines are still being prepared: try again in a minute."), "status")
     return batch, items
 
 
+@use_case
 def sepa_file(actor: User, batch_id: int, *, ip: str | None = None) -> bytes:
     """The batch's SEPA credit-transfer file, for finance to upload to the bank; reading the experts' bank
     details for it is written to the audit log."""
@@ -54,13 +53,14 @@ def sepa_file(actor: User, batch_id: int, *, ip: str | None = None) -> bytes:
 
 def confirm_sepa(actor: User, batch_id: int, *, ip: str | None = None) -> int:
     """The bank executed the batch's SEPA file: its submitted lines are paid; how many."""
-    batch, items = _sepa_lines(actor, batch_id)
-    waiting = [item for item in items if item.status == ItemStatus.SUBMITTED]
-    db.session.commit()
+    with unit_of_work():
+        batch, items = _sepa_lines(actor, batch_id)
+        waiting = [item for item in items if item.status == ItemStatus.SUBMITTED]
+    # Each line settles in a transaction of its own, as submission's last step does.
     paid = sum(submission.settle(item.id, item.attempt, batch.currency, transfer_id=sepa.end_to_end_id(item.id))
                for item in waiting)
-    accounts.record_audit("payout_sepa_confirmed", actor_id=actor.id, ip=ip, batch_id=batch_id, items=paid)
-    db.session.commit()
+    with unit_of_work():
+        accounts.record_audit("payout_sepa_confirmed", actor_id=actor.id, ip=ip, batch_id=batch_id, items=paid)
     submission.finish(batch_id)
     return paid
 
@@ -72,23 +72,22 @@ def return_item(actor: User, item_id: int, reason: object, *, ip: str | None = N
     reason = str(reason or "").strip()
     if not 3 <= len(reason) <= 300:
         raise InvalidInput(_l("Say why the bank returned it, in 3 to 300 characters."), "reason")
-    item = db.session.get(PayoutItem, item_id)
-    if item is None:
-        raise NotFound(_l("No such payout item."))
-    batch = db.session.get(PayoutBatch, item.batch_id)
-    if item.rail != PayoutRail.SEPA or item.status not in (ItemStatus.SUBMITTED, ItemStatus.PAID):
-        status = item.status.value
-        db.session.rollback()
-        raise Conflict(_l("Only a submitted SEPA line can be returned; this one is %(status)s.", status=status),
-                       "status")
-    if item.status == ItemStatus.PAID:
-        _returned_after_payment(item, batch.currency, reason)
-    else:
-        db.session.commit()
+    with unit_of_work():
+        item = db.session.get(PayoutItem, item_id)
+        if item is None:
+            raise NotFound(_l("No such payout item."))
+        batch = db.session.get(PayoutBatch, item.batch_id)
+        if item.rail != PayoutRail.SEPA or item.status not in (ItemStatus.SUBMITTED, ItemStatus.PAID):
+            raise Conflict(_l("Only a submitted SEPA line can be returned; this one is %(status)s.",
+                              status=item.status.value), "status")
+        was_paid = item.status == ItemStatus.PAID
+        if was_paid:
+            _returned_after_payment(item, batch.currency, reason)
+    if not was_paid:  # settled in a transaction of its own, as submission's last step does
         submission.settle(item_id, item.attempt, batch.currency, failure=reason)
-    accounts.record_audit("payout_item_returned", actor_id=actor.id, ip=ip, batch_id=batch.id, item_id=item_id,
-                          reason=reason)
-    db.session.commit()
+    with unit_of_work():
+        accounts.record_audit("payout_item_returned", actor_id=actor.id, ip=ip, batch_id=batch.id, item_id=item_id,
+                              reason=reason)
     submission.finish(batch.id)
     return db.session.get(PayoutItem, item_id, populate_existing=True)
 
@@ -122,7 +121,7 @@ def _returned(item: PayoutItem, currency: str, cents: int, why: str) -> None:
 
 
 def _returned_after_payment(item: PayoutItem, currency: str, reason: str) -> None:
+    """A paid line the bank returned, read again under lock (the caller commits)."""
     locked = db.session.get(PayoutItem, item.id, with_for_update=True, populate_existing=True)
     if locked.status == ItemStatus.PAID:
         _returned(locked, currency, locked.amount_cents, reason)
-    db.session.commit()

@@ -36,7 +36,7 @@ from marketplace.accounts.language import in_language_of
 from marketplace.accounts.models import User
 from marketplace.core import ledger
 from marketplace.core import payouts as rules
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict
 from marketplace.experts import services as experts
 from marketplace.notifications import services as notifications
@@ -70,28 +70,23 @@ class Run:
 def submit(actor: User, batch_id: int, *, ip: str | None = None,
            budget_seconds: float = SUBMIT_BUDGET_SECONDS) -> PayoutBatch:
     """Submit an approved batch and pay what can be paid within `budget_seconds`; the job finishes the rest."""
-    batches.require_finance(actor)
-    batch = batches.find_batch(batch_id, lock=True)
-    if batch.status != BatchStatus.APPROVED:
-        status = batch.status.value
-        db.session.rollback()
-        raise Conflict(_l("This batch is %(status)s: only an approved batch can be submitted.", status=status),
-                       "status")
-    item_rails = set(db.session.scalars(sa.select(PayoutItem.rail).where(PayoutItem.batch_id == batch_id)))
-    if not item_rails:
-        db.session.rollback()
-        raise Conflict(_l("This batch pays nobody: cancel it instead."), "status")
-    if PayoutRail.STRIPE in item_rails and not gateways.configured():
-        db.session.rollback()
-        raise connect.stripe_unavailable()
-    batch.status = BatchStatus(rules.next_batch_status("submit", batch.status.value))
-    batch.submitted_by_id, batch.submitted_at = actor.id, utcnow()
-    accounts.record_audit("payout_batch_submitted", actor_id=actor.id, ip=ip, batch_id=batch.id)
-    db.session.commit()
+    with unit_of_work():  # submitting, committed before any item is paid
+        batches.require_finance(actor)
+        batch = batches.find_batch(batch_id, lock=True)
+        if batch.status != BatchStatus.APPROVED:
+            raise Conflict(_l("This batch is %(status)s: only an approved batch can be submitted.",
+                              status=batch.status.value), "status")
+        item_rails = set(db.session.scalars(sa.select(PayoutItem.rail).where(PayoutItem.batch_id == batch_id)))
+        if not item_rails:
+            raise Conflict(_l("This batch pays nobody: cancel it instead."), "status")
+        if PayoutRail.STRIPE in item_rails and not gateways.configured():
+            raise connect.stripe_unavailable()
+        batch.status = BatchStatus(rules.next_batch_status("submit", batch.status.value))
+        batch.submitted_by_id, batch.submitted_at = actor.id, utcnow()
+        accounts.record_audit("payout_batch_submitted", actor_id=actor.id, ip=ip, batch_id=batch.id)
     try:
         run(batch_id, deadline=time.monotonic() + budget_seconds)
     except gateways.GatewayError as error:  # submitted all the same: the minute's job goes on once it can
-        db.session.rollback()
         log.error("payout batch %s: submission paused: %s", batch_id, error)
     return db.session.get(PayoutBatch, batch_id, populate_existing=True)
 
@@ -100,21 +95,21 @@ def run(batch_id: int, *, provider: gateways.PaymentGateway | None = None, fault
         deadline: float | None = None) -> Run:
     """Carry a submitting batch as far as it goes now; safe to run again at any time, and at once with another."""
     done = Run()
-    batch = db.session.get(PayoutBatch, batch_id, populate_existing=True)
-    if batch is None or batch.status != BatchStatus.SUBMITTING:
-        db.session.commit()
-        return done
-    currency = batch.currency
-    open_items = db.session.execute(
-        sa.select(PayoutItem.id, PayoutItem.expert_id, PayoutItem.rail, PayoutItem.status)
-        .where(PayoutItem.batch_id == batch_id, PayoutItem.status.in_((ItemStatus.PENDING, ItemStatus.SUBMITTED)))
-        .order_by(PayoutItem.id)).all()
-    # Every account, ready or not: an item sent before a crash is sent again with its key whatever became of
-    # the account since (the provider gives the first answer, or refuses one that cannot receive).
-    destinations = connect.stripe_destinations(
-        {row.expert_id for row in open_items if row.rail == PayoutRail.STRIPE}, ready_only=False)
-    resumed = {row.id for row in open_items if row.status == ItemStatus.SUBMITTED and row.rail == PayoutRail.STRIPE}
-    db.session.commit()
+    with unit_of_work():
+        batch = db.session.get(PayoutBatch, batch_id, populate_existing=True)
+        if batch is None or batch.status != BatchStatus.SUBMITTING:
+            return done
+        currency = batch.currency
+        open_items = db.session.execute(
+            sa.select(PayoutItem.id, PayoutItem.expert_id, PayoutItem.rail, PayoutItem.status)
+            .where(PayoutItem.batch_id == batch_id, PayoutItem.status.in_((ItemStatus.PENDING, ItemStatus.SUBMITTED)))
+            .order_by(PayoutItem.id)).all()
+        # Every account, ready or not: an item sent before a crash is sent again with its key whatever became of
+        # the account since (the provider gives the first answer, or refuses one that cannot receive).
+        destinations = connect.stripe_destinations(
+            {row.expert_id for row in open_items if row.rail == PayoutRail.STRIPE}, ready_only=False)
+        resumed = {row.id for row in open_items
+                   if row.status == ItemStatus.SUBMITTED and row.rail == PayoutRail.STRIPE}
     already = _transfers_made(batch_id, provider) if resumed else {}
     for item_id, expert_id, rail, _status in open_items:
         if deadline is not None and time.monotonic() > deadline:
@@ -179,23 +174,24 @@ def _transfers_made(batch_id: int, provider: gateways.PaymentGateway | None) -> 
 def _mark(item_id: int, currency: str) -> PayoutItem | None:
     """Step 1: pending -> submitted and payable -> in transit, committed before any call; the item as it is."""
     now = utcnow()
-    moved = db.session.execute(
-        sa.update(PayoutItem).where(PayoutItem.id == item_id, PayoutItem.status == ItemStatus.PENDING)
-        .values(status=ItemStatus.SUBMITTED, submitted_at=now)).rowcount
-    if moved:
-        item = db.session.get(PayoutItem, item_id, populate_existing=True)
-        experts.lock_expert(item.expert_id)  # one at a time with a reversal of their earnings (PostgreSQL)
-        if books.payable_of(item.expert_id, currency) < item.amount_cents:
-            item.status, item.finished_at = ItemStatus.FAILED, now
-            item.failure = gettext("Less is payable than when the batch was drafted (an earning was reversed); "
-                                   "the next batch pays what is due.")
-        else:
-            books.post(ledger.payout_submitted(item.expert_id, item.amount_cents, currency),
-                       memo=f"payout item {item_id}")
-    db.session.commit()
+    with unit_of_work():
+        moved = db.session.execute(
+            sa.update(PayoutItem).where(PayoutItem.id == item_id, PayoutItem.status == ItemStatus.PENDING)
+            .values(status=ItemStatus.SUBMITTED, submitted_at=now)).rowcount
+        if moved:
+            item = db.session.get(PayoutItem, item_id, populate_existing=True)
+            experts.lock_expert(item.expert_id)  # one at a time with a reversal of their earnings (PostgreSQL)
+            if books.payable_of(item.expert_id, currency) < item.amount_cents:
+                item.status, item.finished_at = ItemStatus.FAILED, now
+                item.failure = gettext("Less is payable than when the batch was drafted (an earning was "
+                                       "reversed); the next batch pays what is due.")
+            else:
+                books.post(ledger.payout_submitted(item.expert_id, item.amount_cents, currency),
+                           memo=f"payout item {item_id}")
     return db.session.get(PayoutItem, item_id, populate_existing=True)
 
 
+@use_case
 def settle(item_id: int, attempt: int, currency: str, *, transfer_id: str | None = None,
            failure: str | None = None, fault: Fault = _no_fault) -> int:
     """Step 3: submitted -> paid (with the transfer) or failed (money payable again), once; 1 if this did it."""
@@ -214,7 +210,6 @@ def settle(item_id: int, attempt: int, currency: str, *, transfer_id: str | None
             books.post(ledger.payout_failed(item.expert_id, item.amount_cents, currency),
                        memo=f"payout item {item_id} failed")
     fault("settled", item_id)
-    db.session.commit()
     return int(bool(moved))
 
 
@@ -230,13 +225,13 @@ def _tell_paid(expert_id: int, cents: int, currency: str) -> None:
                              url="/expert/earnings")
 
 
+@use_case
 def finish(batch_id: int) -> str | None:
     """End a submitting batch once every item is done: paid, or partially_failed; its new status, if it ended."""
     statuses = [status.value for status in db.session.scalars(
         sa.select(PayoutItem.status).where(PayoutItem.batch_id == batch_id))]
     action = rules.batch_outcome(statuses)
     if action is None:
-        db.session.commit()
         return None
     final = BatchStatus(rules.next_batch_status(action, BatchStatus.SUBMITTING.value))
     ended = db.session.execute(
@@ -245,22 +240,20 @@ def finish(batch_id: int) -> str | None:
     if ended:
         accounts.record_audit("payout_batch_finished", batch_id=batch_id, status=final.value,
                               paid=statuses.count("paid"), failed=statuses.count("failed"))
-    db.session.commit()
     return final.value if ended else None
 
 
 def resume() -> dict[str, int]:
     """The scheduler's minute: finish every submitting batch (after a crash, or what a click left)."""
-    batch_ids = list(db.session.scalars(sa.select(PayoutBatch.id).where(PayoutBatch.status == BatchStatus.SUBMITTING)
-                                        .order_by(PayoutBatch.id)))
-    db.session.commit()
+    with unit_of_work():
+        batch_ids = list(db.session.scalars(sa.select(PayoutBatch.id).where(
+            PayoutBatch.status == BatchStatus.SUBMITTING).order_by(PayoutBatch.id)))
     totals = {"batches": len(batch_ids), "paid": 0, "failed": 0, "unresolved": 0}
     deadline = time.monotonic() + RESUME_BUDGET_SECONDS
     for batch_id in batch_ids:
         try:
             done = run(batch_id, deadline=deadline)
         except gateways.NotConfigured as error:
-            db.session.rollback()
             log.error("payout batch %s waits: %s", batch_id, error)
             continue
         totals["paid"] += done.paid

@@ -20,7 +20,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.brands import services as brands
 from marketplace.brands.models import BrandRole
 from marketplace.core import ledger
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.payouts.ledger import books
@@ -36,6 +36,7 @@ def _reason(value: object, field: str = "reason") -> str:
     return text
 
 
+@use_case
 def dispute(actor: User, brand_id: int, conversation_id: int, reason: object, *, ip: str | None = None) -> Earning:
     """A brand's admin disputes one of its answered chats while its earning is held: it waits for a review."""
     brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
@@ -54,15 +55,14 @@ def dispute(actor: User, brand_id: int, conversation_id: int, reason: object, *,
     earning.decision = earning.decision_note = earning.decided_at = earning.decided_by_id = None
     accounts.record_audit("earning_disputed", actor_id=actor.id, ip=ip, earning_id=earning.id, brand_id=brand_id,
                           conversation_id=conversation_id, reason=text)
-    db.session.commit()
     return earning
 
 
+@use_case
 def brand_disputes(actor: User, brand_id: int, limit: int = 100) -> list[Earning]:
     brands.get_brand(actor, brand_id)
     rows = db.session.scalars(sa.select(Earning).where(Earning.brand_id == brand_id, Earning.disputed_at.is_not(None))
                               .order_by(Earning.disputed_at.desc()).limit(limit)).all()
-    db.session.commit()
     return list(rows)
 
 
@@ -72,6 +72,7 @@ def _reviewer(actor: User) -> User:
     return actor
 
 
+@use_case
 def waiting_review(actor: User) -> list[Earning]:
     """Held earnings that a fraud check flagged or a brand disputed, not yet decided: oldest first."""
     _reviewer(actor)
@@ -79,7 +80,6 @@ def waiting_review(actor: User) -> list[Earning]:
     rows = db.session.scalars(sa.select(Earning).where(
         Earning.status == EarningStatus.HELD, Earning.decision.is_(None),
         sa.or_(Earning.disputed_at.is_not(None), flagged)).order_by(Earning.closed_at).limit(REVIEW_LIMIT)).all()
-    db.session.commit()
     return list(rows)
 
 
@@ -90,6 +90,7 @@ def _locked_for_review(earning_id: int) -> Earning:
     return earning
 
 
+@use_case
 def release(actor: User, earning_id: int, note: object, *, ip: str | None = None,
             now: dt.datetime | None = None) -> Earning:
     """The review clears a flagged or disputed earning: it becomes payable at the end of its hold."""
@@ -106,12 +107,10 @@ def release(actor: User, earning_id: int, note: object, *, ip: str | None = None
             earning.released_by_id = books.post(ledger.release(earning.expert_id, earning.expert_cents,
                                                                earning.currency), f"earning {earning.id}")
     accounts.record_audit("earning_released", actor_id=actor.id, ip=ip, earning_id=earning.id, note=text)
-    db.session.commit()
     return earning
 
 
-
-
+@use_case
 def reverse(actor: User, earning_id: int, note: object, *, ip: str | None = None) -> Earning:
     """Cancel an earning (dispute upheld, fraud): reversing transactions, never edits; held or still payable."""
     _reviewer(actor)
@@ -132,5 +131,4 @@ def reverse(actor: User, earning_id: int, note: object, *, ip: str | None = None
         "reversed", text, utcnow(), actor.id
     accounts.record_audit("earning_reversed", actor_id=actor.id, ip=ip, earning_id=earning.id,
                           expert_cents=earning.expert_cents, note=text)
-    db.session.commit()
     return earning

@@ -23,7 +23,7 @@ from marketplace.brands import rates
 from marketplace.brands import services as brands
 from marketplace.core import ledger
 from marketplace.core import rates as pricing
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.experts import services as experts
 from marketplace.payouts.ledger import books
 from marketplace.payouts.models import Earning, EarningStatus
@@ -111,6 +111,7 @@ def earn(chat: history.AnsweredChat, card, currency: str, now: dt.datetime) -> E
     return earning
 
 
+@use_case
 def record_earnings(now: dt.datetime | None = None) -> int:
     """Earn every answered chat closed long enough ago to be rated; safe to run again and again, and at once
     with another pass. One transaction a pass (a savepoint a chat), so a pass costs one commit."""
@@ -129,7 +130,6 @@ def record_earnings(now: dt.datetime | None = None) -> int:
             continue
         if earn(chat, cards.get(chat.rate_card_id), currencies[chat.brand_id], now) is not None:
             earned += 1
-    db.session.commit()
     return earned
 
 
@@ -149,10 +149,20 @@ def release_due(now: dt.datetime | None = None) -> int:
     releasable = sa.and_(Earning.status == EarningStatus.HELD, sa.or_(
         sa.and_(sa.cast(Earning.flags, sa.Text) == "[]", Earning.disputed_at.is_(None)),
         Earning.decision == "released"))
-    due = db.session.execute(sa.select(Earning.id, Earning.expert_id, Earning.expert_cents, Earning.currency)
-                             .where(releasable, Earning.hold_until <= now).order_by(Earning.id)).all()
+    with unit_of_work():  # the first chunk is released in the transaction that read what is due
+        due = db.session.execute(sa.select(Earning.id, Earning.expert_id, Earning.expert_cents, Earning.currency)
+                                 .where(releasable, Earning.hold_until <= now).order_by(Earning.id)).all()
+        released = _release(due[:RELEASE_CHUNK], releasable)
+    for start in range(RELEASE_CHUNK, len(due), RELEASE_CHUNK):
+        with unit_of_work():
+            released += _release(due[start:start + RELEASE_CHUNK], releasable)
+    return released
+
+
+def _release(due: list[sa.Row], releasable: sa.ColumnElement[bool]) -> int:
+    """Make each earning payable by a ledger transaction, if it still is releasable; how many were."""
     released = 0
-    for number, (earning_id, expert_id, cents, currency) in enumerate(due, start=1):
+    for earning_id, expert_id, cents, currency in due:
         moved = db.session.execute(sa.update(Earning).where(Earning.id == earning_id, releasable)  # not disputed since
                                    .values(status=EarningStatus.PAYABLE)
                                    .execution_options(synchronize_session=False)).rowcount
@@ -161,9 +171,6 @@ def release_due(now: dt.datetime | None = None) -> int:
             db.session.execute(sa.update(Earning).where(Earning.id == earning_id).values(released_by_id=release_id)
                                .execution_options(synchronize_session=False))
         released += moved
-        if number % RELEASE_CHUNK == 0:
-            db.session.commit()
-    db.session.commit()
     return released
 
 
@@ -201,21 +208,22 @@ def next_payout_day(today: dt.date, weekday: int) -> dt.date:
 
 def own_earnings(actor: User, *, recent: int = 20) -> EarningsSummary:
     """The calling expert's money per currency (held, payable, in transit, paid), per brand, latest chats."""
-    profile = experts.own_profile(actor)
-    owed = books.expert_balances(profile.id)
-    counted = Earning.status != EarningStatus.REVERSED
-    by_brand = [BrandLine(brand_id, currency, chats, int(cents)) for brand_id, currency, chats, cents in
-                db.session.execute(
-                    sa.select(Earning.brand_id, Earning.currency, sa.func.count(), sa.func.sum(Earning.expert_cents))
-                    .where(Earning.expert_id == profile.id, counted)
-                    .group_by(Earning.brand_id, Earning.currency)
-                    .order_by(sa.func.sum(Earning.expert_cents).desc()))]
-    earned = dict(db.session.execute(
-        sa.select(Earning.currency, sa.func.sum(Earning.expert_cents)).where(Earning.expert_id == profile.id, counted)
-        .group_by(Earning.currency)).all())
-    latest = list(db.session.scalars(sa.select(Earning).where(Earning.expert_id == profile.id)
-                                     .order_by(Earning.closed_at.desc(), Earning.id.desc()).limit(recent)))
-    db.session.commit()
+    with unit_of_work():
+        profile = experts.own_profile(actor)
+        owed = books.expert_balances(profile.id)
+        counted = Earning.status != EarningStatus.REVERSED
+        by_brand = [BrandLine(brand_id, currency, chats, int(cents)) for brand_id, currency, chats, cents in
+                    db.session.execute(
+                        sa.select(Earning.brand_id, Earning.currency, sa.func.count(),
+                                  sa.func.sum(Earning.expert_cents))
+                        .where(Earning.expert_id == profile.id, counted)
+                        .group_by(Earning.brand_id, Earning.currency)
+                        .order_by(sa.func.sum(Earning.expert_cents).desc()))]
+        earned = dict(db.session.execute(
+            sa.select(Earning.currency, sa.func.sum(Earning.expert_cents))
+            .where(Earning.expert_id == profile.id, counted).group_by(Earning.currency)).all())
+        latest = list(db.session.scalars(sa.select(Earning).where(Earning.expert_id == profile.id)
+                                         .order_by(Earning.closed_at.desc(), Earning.id.desc()).limit(recent)))
     totals = []
     for currency in sorted(set(earned) | set(owed)):
         money = owed.get(currency, {"expert_held": 0, "expert_payable": 0, "expert_in_transit": 0})

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict
 from marketplace.experts import services as experts
 from marketplace.payouts.models import ConnectedAccount, PayoutRail
@@ -29,11 +29,10 @@ log = logging.getLogger(__name__)
 SEPA_CURRENCY = "EUR"
 
 
+@use_case
 def own_account(actor: User) -> ConnectedAccount | None:
     profile = experts.own_profile(actor)
-    found = db.session.get(ConnectedAccount, profile.id)
-    db.session.commit()
-    return found
+    return db.session.get(ConnectedAccount, profile.id)
 
 
 def stripe_unavailable() -> Conflict:
@@ -50,22 +49,21 @@ def _gateway() -> gateways.PaymentGateway:
 
 def start_onboarding(actor: User, *, refresh_url: str, return_url: str) -> str:
     """The Stripe onboarding address for the calling expert, creating their connected account the first time."""
-    profile = experts.own_profile(actor)
-    experts.require_approved(profile)
-    provider = _gateway()
-    found = db.session.get(ConnectedAccount, profile.id)
-    db.session.commit()
+    with unit_of_work():  # ended before Stripe is called
+        profile = experts.own_profile(actor)
+        experts.require_approved(profile)
+        provider = _gateway()
+        found = db.session.get(ConnectedAccount, profile.id)
     try:
         if found is None:
             state = provider.create_account(expert_id=profile.id, email=actor.email, country=profile.country or "FR")
-            found = ConnectedAccount(expert_id=profile.id, account_id=state.account_id,
-                                     transfers_enabled=state.transfers_enabled,
-                                     details_submitted=state.details_submitted)
-            db.session.add(found)
             try:
-                db.session.commit()
+                with unit_of_work():
+                    found = ConnectedAccount(expert_id=profile.id, account_id=state.account_id,
+                                             transfers_enabled=state.transfers_enabled,
+                                             details_submitted=state.details_submitted)
+                    db.session.add(found)
             except IntegrityError:  # a double tap created it first: the same account (same idempotency key)
-                db.session.rollback()
                 found = db.session.get(ConnectedAccount, profile.id)
         return provider.onboarding_link(found.account_id, refresh_url=refresh_url, return_url=return_url)
     except gateways.GatewayError as error:
@@ -73,23 +71,21 @@ def start_onboarding(actor: User, *, refresh_url: str, return_url: str) -> str:
         raise Conflict(_l("Stripe did not answer: try again in a minute."), "stripe") from None
 
 
+@use_case
 def refresh_own_account(actor: User) -> ConnectedAccount | None:
     """Ask Stripe for the account's state (back from onboarding, before the webhook arrives)."""
     profile = experts.own_profile(actor)
     found = db.session.get(ConnectedAccount, profile.id)
     if found is None:
-        db.session.commit()
         return None
     try:
         state = _gateway().account(found.account_id)
     except gateways.GatewayError as error:
         log.warning("Stripe account %s could not be read: %s", found.account_id, error)
-        db.session.commit()
         return found
     found.transfers_enabled, found.details_submitted = state.transfers_enabled, state.details_submitted
     found.updated_at = utcnow()
     found.event_created = max(found.event_created, int(time.time()))  # events older than this read are stale
-    db.session.commit()
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import InvalidInput
 from marketplace.payouts.batches import settlement
 from marketplace.payouts.models import ProviderEvent
@@ -18,6 +18,7 @@ from marketplace.payouts.rails import connect
 from marketplace.payouts.rails import gateway as gateways
 
 
+@use_case
 def handle(payload: bytes, signature: str | None) -> str:
     """Verify and apply one delivery; what it did: `applied`, `duplicate` or `ignored`."""
     try:
@@ -26,11 +27,10 @@ def handle(payload: bytes, signature: str | None) -> str:
         raise InvalidInput(_l("The webhook's signature does not verify."), "Stripe-Signature") from None
     except gateways.NotConfigured:
         raise connect.stripe_unavailable() from None
-    db.session.add(ProviderEvent(id=event.id, type=event.type, received_at=utcnow()))
     try:
-        db.session.flush()
+        with db.session.begin_nested():  # a duplicate rolls back this savepoint only, which wrote nothing else
+            db.session.add(ProviderEvent(id=event.id, type=event.type, received_at=utcnow()))
     except IntegrityError:
-        db.session.rollback()
         return "duplicate"
     if event.type == "account.updated":
         outcome = connect.account_updated(event)
@@ -39,5 +39,4 @@ def handle(payload: bytes, signature: str | None) -> str:
                                                str((event.object.get("metadata") or {}).get("payout_item", "")))
     else:
         outcome = "ignored"
-    db.session.commit()
     return outcome

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import AuditEvent, User
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import InvalidInput
 from marketplace.payouts.batches import services as batches
 from marketplace.payouts.reports.exports import Export, csv_lines, positive_id, read_in_chunks
@@ -73,6 +73,7 @@ def _entries(events: Sequence[sa.Row]) -> list[AuditEntry]:
                        dict(e.detail or {})) for e in events]
 
 
+@use_case
 def money_audit(actor: User, *, kind: object = None, batch_id: object = None, before_id: object = None,
                 limit: int = AUDIT_PAGE_SIZE) -> AuditPage:
     """The audit events about money (payout_*), newest first, `limit` at a time from `before_id` down."""
@@ -85,9 +86,7 @@ def money_audit(actor: User, *, kind: object = None, batch_id: object = None, be
     kinds = list(db.session.scalars(sa.select(AuditEvent.kind).distinct()
                                     .where(AuditEvent.kind.startswith(MONEY_AUDIT_PREFIX, autoescape=True))
                                     .order_by(AuditEvent.kind)))
-    page = AuditPage(_entries(events[:limit]), kinds, events[limit - 1].id if len(events) > limit else None)
-    db.session.commit()
-    return page
+    return AuditPage(_entries(events[:limit]), kinds, events[limit - 1].id if len(events) > limit else None)
 
 
 AUDIT_COLUMNS = ("event_id", "created_at", "kind", "actor_id", "actor_name", "actor_email", "subject_id",

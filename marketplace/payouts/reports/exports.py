@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
 from marketplace.brands import services as brands
-from marketplace.database import ID_MAX, begin_read_only, db
+from marketplace.database import ID_MAX, begin_read_only, db, unit_of_work
 from marketplace.errors import InvalidInput
 from marketplace.experts import services as experts
 from marketplace.payouts.batches import services as batches
@@ -145,9 +145,9 @@ ITEM_COLUMNS = ("item_id", "batch_id", "expert_id", "expert", "rail", "currency"
 
 def batch_items_csv(actor: User, batch_id: int) -> Export:
     """A batch's items, one line each, by id."""
-    batches.require_finance(actor)
-    currency = batches.find_batch(batch_id).currency
-    db.session.commit()
+    with unit_of_work():
+        batches.require_finance(actor)
+        currency = batches.find_batch(batch_id).currency
 
     def chunks() -> Iterator[list[list[object]]]:
         for rows in read_in_chunks(sa.select(PayoutItem.id, PayoutItem.expert_id, PayoutItem.rail,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
-from marketplace.database import ID_MAX, db, utcnow
+from marketplace.database import ID_MAX, db, use_case, utcnow
 from marketplace.errors import InvalidInput
 from marketplace.payouts.batches import services as batches
 from marketplace.payouts.models import ItemStatus, LedgerEntry, LedgerTransaction, PayoutBatch, PayoutItem, PayoutRail
@@ -244,6 +244,7 @@ def _totals(since: dt.datetime, sepa: list[SepaPayment], transfers: list[gateway
             for currency in currencies]
 
 
+@use_case
 def reconcile(actor: User, since: object = None) -> Reconciliation:
     """Compare the Stripe items we paid from `since` on (UTC) with the provider's transfers; totals per
     currency; the SEPA lines paid in the window, for a manual check against the bank statement."""
@@ -264,7 +265,6 @@ def reconcile(actor: User, since: object = None) -> Reconciliation:
     totals = _totals(starts, sepa, transfers if state == ProviderState.CHECKED else None)
     names = expert_names({line.expert_id for line in lines if line.expert_id}
                          | {payment.expert_id for payment in sepa})
-    db.session.commit()
     order = list(Finding)  # what needs a look first; matched lines last
     lines.sort(key=lambda line: (line.finding == Finding.MATCHED, order.index(line.finding), line.item_id or 0,
                                  line.transfer_id or ""))

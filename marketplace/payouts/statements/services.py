@@ -26,7 +26,7 @@ from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.core import clock
 from marketplace.core import rates as pricing
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Forbidden, InvalidInput
 from marketplace.experts import services as experts
 from marketplace.payouts.models import Earning, EarningStatus
@@ -202,11 +202,11 @@ class StatementIndex:
     years: list[int]  # newest first
 
 
+@use_case
 def statement_index(actor: User) -> StatementIndex:
     """The calling expert's months with earnings (newest first) and the years they span."""
     profile = experts.own_profile(actor)
     months = _months_with_earnings([Earning.expert_id == profile.id], _zone())
-    db.session.commit()
     return StatementIndex(months, sorted({item.month.year for item in months}, reverse=True))
 
 
@@ -251,6 +251,7 @@ class ExpertStatement:
     invoice: SelfBillingInvoice | None  # None while the month is under way or when nothing was earned
 
 
+@use_case
 def expert_statement(actor: User, year: int, month: int, *, now: dt.datetime | None = None) -> ExpertStatement:
     """The calling expert's statement of a month: their chats, totals, and the self-billing invoice."""
     profile = experts.own_profile(actor)
@@ -262,7 +263,6 @@ def expert_statement(actor: User, year: int, month: int, *, now: dt.datetime | N
                                  Earning.closed_at < period.next().start(zone))
         .order_by(Earning.closed_at, Earning.id)))
     names = {brand.id: brand.name for brand in brands.brands_by_id({e.brand_id for e in earnings}).values()}
-    db.session.commit()
     lines, reversed_lines = [], []
     for earning in earnings:
         line = StatementLine(earning.closed_at.astimezone(zone), names.get(earning.brand_id, "?"),
@@ -296,6 +296,7 @@ class YearIncome:
     totals: list[Amounts]  # per currency
 
 
+@use_case
 def expert_year(actor: User, year: int, *, now: dt.datetime | None = None) -> YearIncome:
     """The calling expert's income from the platform in a calendar year, per month and currency."""
     profile = experts.own_profile(actor)
@@ -304,7 +305,6 @@ def expert_year(actor: User, year: int, *, now: dt.datetime | None = None) -> Ye
     check_year(year, current)
     months = [Month(year, number) for number in range(1, 13)]
     sums = _sums([Earning.expert_id == profile.id], [m.start(zone) for m in months] + [Month(year + 1, 1).start(zone)])
-    db.session.commit()
     rows = [YearRow(months[index], amounts) for index in sorted(sums) for amounts in sums[index]]
     return YearIncome(year, rows, by_currency(row.amounts for row in rows))
 
@@ -318,11 +318,11 @@ def _invoiced_brand(actor: brands.Actor, brand_id: int) -> Brand:
     return brands.get_brand(actor, brand_id)
 
 
+@use_case
 def invoice_index(actor: brands.Actor, brand_id: int) -> tuple[Brand, list[MonthTotals]]:
     """The brand and its months with answered chats, newest first."""
     brand = _invoiced_brand(actor, brand_id)
     months = _months_with_earnings([Earning.brand_id == brand.id], _zone())
-    db.session.commit()
     return brand, months
 
 
@@ -361,6 +361,7 @@ class BrandInvoice:
     parts: list[InvoiceTotals] = field(default_factory=list)  # one per currency; empty: no answered chat
 
 
+@use_case
 def brand_invoice(actor: brands.Actor, brand_id: int, year: int, month: int, *,
                   now: dt.datetime | None = None) -> BrandInvoice:
     """The brand's invoice for a month: its answered chats per day at their prices, the bonuses, VAT."""
@@ -377,7 +378,6 @@ def brand_invoice(actor: brands.Actor, brand_id: int, year: int, month: int, *,
                                                            Earning.closed_at >= bounds[0],
                                                            Earning.closed_at < bounds[-1])
         .group_by(Earning.currency)).all())
-    db.session.commit()
     vat_bps = current_app.config["PLATFORM_VAT_BPS"]
     parts = []
     for total in by_currency(amounts for found in sums.values() for amounts in found):
