@@ -120,14 +120,18 @@ R = TypeVar("R")
 
 
 @contextlib.contextmanager
-def unit_of_work() -> Iterator[so.Session]:
+def unit_of_work(*, alone: bool = False) -> Iterator[so.Session]:
     """One transaction for a service's writes: committed when the block ends, rolled back when it raises.
 
     A unit opened inside another joins it, so a service that calls another still commits once, at the end of
-    the outermost (its after-commit side effects wait for that commit).
+    the outermost (its after-commit side effects wait for that commit). A unit that must be committed when it
+    ends (`alone`: a payout marked before the provider is called, a routing decision that must not hold the
+    brand's lock longer) refuses to run inside another: joined, it would commit only with the outer one.
     """
     session = db.session
     if session.info.get(_IN_UNIT):
+        if alone:
+            raise RuntimeError("this unit of work commits on its own: call it outside any other unit")
         yield session
         return
     session.info[_IN_UNIT] = True

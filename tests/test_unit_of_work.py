@@ -47,3 +47,14 @@ def test_units_inside_a_unit_commit_once_with_the_outermost(session):
         assert told == []  # nothing is told before the outermost unit commits
     assert told == ["sent"]
     assert "uow.inner" in _audit_kinds()
+
+
+def test_a_unit_that_commits_alone_refuses_to_run_inside_another(session):
+    with pytest.raises(RuntimeError, match="commits on its own"), unit_of_work():
+        _record("uow.outer")
+        with unit_of_work(alone=True):
+            _record("uow.alone")
+    assert not {"uow.outer", "uow.alone"} & set(_audit_kinds())
+    with unit_of_work(alone=True):
+        _record("uow.alone")
+    assert "uow.alone" in _audit_kinds()

@@ -174,7 +174,7 @@ def _transfers_made(batch_id: int, provider: gateways.PaymentGateway | None) -> 
 def _mark(item_id: int, currency: str) -> PayoutItem | None:
     """Step 1: pending -> submitted and payable -> in transit, committed before any call; the item as it is."""
     now = utcnow()
-    with unit_of_work():
+    with unit_of_work(alone=True):  # committed before the call, whoever calls: joined, it would not be
         moved = db.session.execute(
             sa.update(PayoutItem).where(PayoutItem.id == item_id, PayoutItem.status == ItemStatus.PENDING)
             .values(status=ItemStatus.SUBMITTED, submitted_at=now)).rowcount
