@@ -156,6 +156,25 @@ def use_case(function: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+def end_read() -> None:
+    """End the transaction a service only read in (outside a unit of work): on SQLite every transaction holds the
+    write lock (BEGIN IMMEDIATE), so a read must not keep it while the caller renders, streams or waits."""
+    if not db.session.info.get(_IN_UNIT):
+        db.session.commit()
+
+
+def reads(function: Callable[P, R]) -> Callable[P, R]:
+    """Run a service that only reads, then end its transaction (see `end_read`); inside a unit it joins it."""
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        result = function(*args, **kwargs)
+        end_read()
+        return result
+
+    return run
+
+
 def begin_read_only() -> None:
     """End the session's transaction and begin one that only reads (the caller must not write in it): on
     SQLite it takes no write lock; elsewhere it is an ordinary transaction."""

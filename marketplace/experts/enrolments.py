@@ -22,7 +22,7 @@ from marketplace.brands import quizzes
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand, BrandRole, EnrolmentApproval
 from marketplace.core.lifecycles import ENROLMENT_TRANSITIONS, next_status
-from marketplace.database import db, utcnow
+from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertProfile, ExpertStatus, QuizAttempt
@@ -170,6 +170,7 @@ def _tell_expert(profile: ExpertProfile, action: str, brand: Brand, reason: str)
     notifications.notify(user.id, f"enrolment_{action}", title, body, url=path_for("experts.home"))
 
 
+@use_case
 def apply_to_brands(actor: User, brand_ids: list[int], *, ip: str | None = None) -> list[Enrolment]:
     """Apply to one or several brands at once; brands already applied to are left as they are."""
     profile = experts.lock_expert(experts.own_profile(actor).id)  # one request at a time; its status as of now
@@ -195,7 +196,6 @@ def apply_to_brands(actor: User, brand_ids: list[int], *, ip: str | None = None)
             accounts.record_audit("enrolment_applied", actor_id=actor.id, subject_id=actor.id, ip=ip,
                                   brand_id=brand_id)
         result.append(enrolment)
-    db.session.commit()
     return result
 
 
@@ -231,30 +231,30 @@ def decide_enrolment(actor: brands.Actor, brand_id: int, enrolment_id: int, acti
     The expert is told why. A removed expert gets no more of the brand's chats: once this commits, the
     removal listeners take back the brand's pending offers to them; chats they already hold stay theirs.
     """
-    brand = brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
-    if action not in ("approve", "reject", "remove"):
-        raise InvalidInput(_l("Choose approve, reject or remove."), "action")
-    reason = clean_text(reason, "reason", max_length=500,
-                        required=None if action == "approve" else _l("Give the reason: the expert will read it."))
-    enrolment = db.session.scalar(
-        sa.select(Enrolment).join(ExpertProfile, ExpertProfile.id == Enrolment.expert_id)
-        .where(Enrolment.id == enrolment_id, Enrolment.brand_id == brand_id, _visible_to_brand())
-        .with_for_update(of=Enrolment).execution_options(populate_existing=True)
-    )
-    if enrolment is None:
-        raise NotFound(_l("No such applicant."))
-    if action == "approve" and enrolment.status == EnrolmentStatus.APPLIED:
-        raise Conflict(_l("This expert has not passed your quiz yet."), "action")
-    if action == "remove" and enrolment.status != EnrolmentStatus.APPROVED:
-        raise Conflict(_l("Only an approved expert can be removed."), "action")
-    removing = action != "approve" and enrolment.status == EnrolmentStatus.APPROVED  # "reject" works too
-    action = "remove" if removing else action
-    _set_status(enrolment, "reject" if removing else action, getattr(actor, "id", None), reason)
-    profile = experts.get_profile(enrolment.expert_id)
-    accounts.record_audit(f"enrolment_{action}", actor_id=getattr(actor, "id", None), subject_id=profile.user_id,
-                          ip=ip, brand_id=brand_id, enrolment_id=enrolment.id, reason=reason)
-    _tell_expert(profile, action, brand, reason)
-    db.session.commit()
+    with unit_of_work():  # committed before the removal listeners take back offers
+        brand = brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+        if action not in ("approve", "reject", "remove"):
+            raise InvalidInput(_l("Choose approve, reject or remove."), "action")
+        reason = clean_text(reason, "reason", max_length=500,
+                            required=None if action == "approve" else _l("Give the reason: the expert will read it."))
+        enrolment = db.session.scalar(
+            sa.select(Enrolment).join(ExpertProfile, ExpertProfile.id == Enrolment.expert_id)
+            .where(Enrolment.id == enrolment_id, Enrolment.brand_id == brand_id, _visible_to_brand())
+            .with_for_update(of=Enrolment).execution_options(populate_existing=True)
+        )
+        if enrolment is None:
+            raise NotFound(_l("No such applicant."))
+        if action == "approve" and enrolment.status == EnrolmentStatus.APPLIED:
+            raise Conflict(_l("This expert has not passed your quiz yet."), "action")
+        if action == "remove" and enrolment.status != EnrolmentStatus.APPROVED:
+            raise Conflict(_l("Only an approved expert can be removed."), "action")
+        removing = action != "approve" and enrolment.status == EnrolmentStatus.APPROVED  # "reject" works too
+        action = "remove" if removing else action
+        _set_status(enrolment, "reject" if removing else action, getattr(actor, "id", None), reason)
+        profile = experts.get_profile(enrolment.expert_id)
+        accounts.record_audit(f"enrolment_{action}", actor_id=getattr(actor, "id", None), subject_id=profile.user_id,
+                              ip=ip, brand_id=brand_id, enrolment_id=enrolment.id, reason=reason)
+        _tell_expert(profile, action, brand, reason)
     if removing:
         _removed(enrolment.expert_id, brand_id)
     return enrolment

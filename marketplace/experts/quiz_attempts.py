@@ -22,7 +22,7 @@ from marketplace.brands import quizzes
 from marketplace.brands import services as brands
 from marketplace.brands.models import Quiz
 from marketplace.core import quiz as quiz_rules
-from marketplace.database import db, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.experts import enrolments
 from marketplace.experts import services as experts
@@ -112,6 +112,7 @@ def _view(attempt: QuizAttempt, quiz: Quiz, attempts_left: int) -> QuizView:
     return QuizView(attempt.id, quiz.brand_id, quiz.pass_mark_percent, attempts_left, shown)
 
 
+@use_case
 def start_quiz(actor: User, brand_id: int) -> QuizView:
     """Begin (or resume) an attempt at the brand's quiz, in an order of its own."""
     profile = experts.own_profile(actor)
@@ -134,9 +135,7 @@ def start_quiz(actor: User, brand_id: int) -> QuizView:
         )
         db.session.add(attempt)
         db.session.flush()
-    view = _view(attempt, quiz, attempts_left)
-    db.session.commit()
-    return view
+    return _view(attempt, quiz, attempts_left)
 
 
 def _clean_answers(answers: Mapping[Any, Any], attempt: QuizAttempt) -> dict[int, int]:
@@ -153,6 +152,7 @@ def _clean_answers(answers: Mapping[Any, Any], attempt: QuizAttempt) -> dict[int
     return clean
 
 
+@use_case
 def submit_quiz(actor: User, brand_id: int, attempt_id: int, answers: Mapping[Any, Any],
                 *, ip: str | None = None) -> QuizResult:
     """Score an attempt; passing moves the enrolment on (and approves it when the brand is automatic)."""
@@ -189,5 +189,4 @@ def submit_quiz(actor: User, brand_id: int, attempt_id: int, answers: Mapping[An
     outcome = QuizResult(attempt.id, result.correct, result.total, result.percent, result.passed,
                          enrolment.status, None if result.passed else next_at, attempts_left,
                          waiting_for_vetting=enrolment.waiting_for_vetting)
-    db.session.commit()
     return outcome

@@ -10,7 +10,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from marketplace.core import ledger
-from marketplace.database import READ_ONLY, begin_read_only, db
+from marketplace.database import READ_ONLY, begin_read_only, db, end_read
 from marketplace.payouts.models import LedgerEntry, LedgerTransaction
 
 T = TypeVar("T")
@@ -46,7 +46,7 @@ def check_invariants() -> Check:
     if counts.with_entries != counts.transactions:
         breaches += _empty()
     breaches += overdrawn
-    db.session.commit()
+    end_read()
     return Check(int(counts.transactions), int(counts.entries), breaches)
 
 
@@ -58,7 +58,7 @@ def _read_screen() -> tuple[sa.Row, sa.Row, list[str]]:
         begin_read_only()
         connection = db.session.connection()
         return _parts(connection), _counts(connection), _overdrawn(connection)
-    db.session.commit()
+    end_read()
     with ThreadPoolExecutor(max_workers=2) as pool:
         parts = pool.submit(_read_alone, bind, _parts)
         rest = pool.submit(_read_alone, bind, lambda connection: (_counts(connection), _overdrawn(connection)))

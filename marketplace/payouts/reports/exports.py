@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
 from marketplace.brands import services as brands
-from marketplace.database import ID_MAX, begin_read_only, db, unit_of_work
+from marketplace.database import ID_MAX, begin_read_only, db, end_read, unit_of_work
 from marketplace.errors import InvalidInput
 from marketplace.experts import services as experts
 from marketplace.payouts.batches import services as batches
@@ -126,7 +126,7 @@ def read_in_chunks(statement: sa.Select) -> Iterator[Sequence[sa.Row]]:
         yield from result.partitions()
     finally:
         result.close()
-        db.session.commit()
+        end_read()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.database import UTCDateTime, db, unit_of_work, utcnow
+from marketplace.database import UTCDateTime, db, end_read, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import services as experts
 from marketplace.routing import events
@@ -77,7 +77,7 @@ def _detached(message: Message | None) -> Message | None:
 def _resent(conversation_id: int, sender: Sender, client_id: str) -> Posted | None:
     """After the transaction that tried to store the message rolled back: the copy stored before, if any."""
     existing = _stored(conversation_id, sender, client_id)
-    db.session.commit()
+    end_read()
     return Posted(existing, False) if existing is not None else None
 
 
@@ -179,11 +179,11 @@ def messages_after(conversation_id: int, after_seq: object, limit: int = MAX_BAT
     ))
     for message in messages:
         _detached(message)
-    db.session.commit()
+    end_read()
     return messages
 
 
 def typing(conversation: Conversation, sender: Sender, expert_users: dict[int, int] | None = None) -> None:
     expert_user = _expert_user_id(conversation.expert_id, expert_users)
-    db.session.commit()
+    end_read()
     events.typing(conversation.id, sender.value, expert_user)

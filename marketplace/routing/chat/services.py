@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
-from marketplace.database import db, use_case, utcnow
+from marketplace.database import db, end_read, use_case, utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.routing import activity, events
 from marketplace.routing.models import Conversation, ConversationStatus, Offer, OfferStatus
@@ -69,12 +69,12 @@ def expert_inbox(expert_id: int) -> dict:
         "canned_answers": {str(brand_id): [{"title": a.title, "body": a.body} for a in answers[brand_id]]
                            for brand_id in sorted(brand_ids)},
     }
-    db.session.commit()
+    end_read()
     return inbox
 
 
 def chat_summary(conversation: Conversation) -> dict:
     """One chat as its expert's list shows it (the `chat` event's payload)."""
     summary = events.chat_payload(conversation, db.session.get(Brand, conversation.brand_id))
-    db.session.commit()
+    end_read()
     return summary

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, Brand
 from marketplace.core import clock
-from marketplace.database import db, utcnow
+from marketplace.database import db, end_read, utcnow
 from marketplace.routing.models import OPEN_STATUSES, BrandLoad, Conversation, ConversationStatus, EndReason
 from marketplace.routing.router.loads import working_expert_ids
 
@@ -69,5 +69,5 @@ def cap_usage(actor: Actor, brand_id: int, now: dt.datetime | None = None) -> Ca
         refusals_today={reason.value: refused.get(reason, 0) for reason in REFUSAL_REASONS},
         refusals_total=load.refusals if load is not None else 0,
     )
-    db.session.commit()
+    end_read()
     return usage

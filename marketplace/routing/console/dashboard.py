@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor
 from marketplace.core import clock
-from marketplace.database import db, utcnow
+from marketplace.database import db, end_read, utcnow
 from marketplace.experts import presence
 from marketplace.experts.models import Enrolment, EnrolmentStatus
 from marketplace.routing.console.caps import REFUSAL_REASONS, CapUse, cap_uses
@@ -127,7 +127,7 @@ def brand_dashboard(actor: Actor, brand_id: int, now: dt.datetime | None = None)
         caps=cap_uses(brand, today, sum(open_now.values()), db.session.get(BrandLoad, brand.id)),
         intervals=_intervals(brand_id, start, end, now, target),
     )
-    db.session.commit()
+    end_read()
     return board
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from marketplace.brands import services as brands
-from marketplace.database import db, utcnow
+from marketplace.database import db, end_read, utcnow
 from marketplace.experts.enrolments import register_removal_listener
 from marketplace.routing.models import Conversation, Offer, OfferStatus
 from marketplace.routing.router import offers
@@ -68,7 +68,7 @@ def expert_stats(actor: brands.Actor, brand_id: int, expert_ids: set[int] | None
         judged = ratings >= MIN_RATINGS
         stats[expert_id] = ExpertStats(expert_id, answered, medians.get(expert_id), ratings,
                                        round(rating_sum / ratings, 2) if judged else None, missed.get(expert_id, 0))
-    db.session.commit()
+    end_read()
     return stats
 
 

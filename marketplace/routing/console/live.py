@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from marketplace.brands import services as brands
-from marketplace.database import db, utcnow
+from marketplace.database import db, end_read, utcnow
 from marketplace.experts import presence
 from marketplace.experts import services as experts
 from marketplace.routing import events
@@ -30,5 +30,5 @@ def live_view(actor: brands.Actor, brand_id: int) -> dict:
                    if c.status == ConversationStatus.ACTIVE],
         "experts_online": int(online or 0),
     }
-    db.session.commit()
+    end_read()
     return view

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, Brand
 from marketplace.core import clock
-from marketplace.database import ID_MAX, db
+from marketplace.database import ID_MAX, db, end_read
 from marketplace.errors import InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.routing.left_messages.services import LeftMessageState, left_message_of
@@ -204,7 +204,7 @@ def search_conversations(actor: Actor, brand_id: int, filters: Mapping[str, Any]
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ))
     result = SearchPage(_rows(found), total, page, PER_PAGE)
-    db.session.commit()
+    end_read()
     return result
 
 
@@ -217,7 +217,7 @@ def handling_experts(actor: Actor, brand_id: int) -> list[tuple[int, str]]:
     ))
     choices = sorted(((p.id, p.display_name) for p in experts.profiles_by_id(expert_ids).values()),
                      key=lambda choice: (choice[1].casefold(), choice[0]))
-    db.session.commit()
+    end_read()
     return choices
 
 
@@ -234,7 +234,7 @@ def transcript(actor: Actor, brand_id: int, conversation_id: int) -> Transcript:
             sa.select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq))
     ]
     result = Transcript(_rows([conversation])[0], messages, left_message_of(conversation.id))
-    db.session.commit()
+    end_read()
     return result
 
 
@@ -264,7 +264,7 @@ def export_csv(actor: Actor, brand_id: int, filters: Mapping[str, Any]) -> Itera
     brand = brands.get_brand(actor, brand_id)
     conditions = _conditions(brand, clean_filters(filters))
     zone = clock.zone(brand.timezone)
-    db.session.commit()
+    end_read()
     return _csv_batches(conditions, zone)
 
 
@@ -282,7 +282,7 @@ def _csv_rows(conditions: list[sa.ColumnElement[bool]], zone: zoneinfo.ZoneInfo)
         batch = _rows(list(db.session.scalars(query)))
         # Each batch is its own short transaction: a long download must not hold the database (SQLite's
         # transactions take the write lock).
-        db.session.commit()
+        end_read()
         if not batch:
             return
         yield [_csv_line(row, zone) for row in batch]

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.brands import opening
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
-from marketplace.database import db, unit_of_work, use_case, utcnow
+from marketplace.database import db, end_read, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.routing import events, networks
@@ -51,7 +51,7 @@ def _check_token(token: str | None) -> str:
 def widget_info(widget_key: str) -> WidgetInfo:
     brand = brands.brand_for_widget(widget_key)
     info = WidgetInfo(brand.name, list(brand.topics or []), opening.is_open(brand))
-    db.session.commit()
+    end_read()
     return info
 
 
@@ -219,7 +219,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
         .join(Brand, Brand.id == Conversation.brand_id)
         .where(Conversation.status.in_(OPEN_STATUSES))
     ).all()
-    db.session.commit()
+    end_read()
     counts = {"missed": 0, "abandoned": 0, "closed": 0}
     for row in rows:
         if row.status in QUEUED_STATUSES:
@@ -247,5 +247,5 @@ def notice_gone_visitors(now: dt.datetime | None = None) -> int:
         .where(Conversation.status == ConversationStatus.ACTIVE, Conversation.visitor_left_at.is_(None),
                Conversation.visitor_seen_at <= silent_since)
     ).all()
-    db.session.commit()
+    end_read()
     return sum(_mark_visitor_gone(conversation_id, silent_since, now) for conversation_id in gone)

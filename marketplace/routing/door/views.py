@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, render_template, request, send_from_di
 from flask_babel import get_locale
 
 from marketplace.brands import services as brands
-from marketplace.database import db
+from marketplace.database import end_read
 from marketplace.routing.door.schemas import PAGE_URL_LENGTH
 
 blueprint = Blueprint("widget", __name__)
@@ -52,7 +52,7 @@ def frame(key: str):
         socketio_src=url_for("web.vendor", name="socket.io.min.js"),
         widget_js=url_for("static", filename="js/widget.js"), widget_css=url_for("static", filename="css/widget.css"),
     )
-    db.session.commit()
+    end_read()
     response = current_app.make_response(html)
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; "

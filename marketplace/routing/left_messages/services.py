@@ -13,7 +13,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.language import in_language
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, Brand, BrandRole
-from marketplace.database import db, unit_of_work, use_case, utcnow
+from marketplace.database import db, end_read, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, NotFound, clean_text
 from marketplace.mail import send_after_commit
 from marketplace.routing.door.services import visitor_conversation
@@ -85,7 +85,7 @@ def left_messages(actor: Actor, brand_id: int, limit: int = 200) -> list[LeftMes
         .where(LeftMessage.brand_id == brand_id).order_by(LeftMessage.created_at.desc(), LeftMessage.id.desc())
         .limit(limit)
     ).all()
-    db.session.commit()
+    end_read()
     return [LeftMessageView(m.id, m.email, m.body, m.created_at, topic, m.read_at) for m, topic in rows]
 
 
@@ -130,7 +130,7 @@ def left_message_replies(actor: Actor, brand_id: int, message_ids: list[int]) ->
     )) if message_ids else []
     names = _names({m.replied_by_id for m in found if m.replied_by_id})
     states = {m.id: _left_state(m, names) for m in found}
-    db.session.commit()
+    end_read()
     return states
 
 
