@@ -163,18 +163,6 @@ def end_read() -> None:
         db.session.commit()
 
 
-def reads(function: Callable[P, R]) -> Callable[P, R]:
-    """Run a service that only reads, then end its transaction (see `end_read`); inside a unit it joins it."""
-
-    @functools.wraps(function)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        result = function(*args, **kwargs)
-        end_read()
-        return result
-
-    return run
-
-
 def begin_read_only() -> None:
     """End the session's transaction and begin one that only reads (the caller must not write in it): on
     SQLite it takes no write lock; elsewhere it is an ordinary transaction."""
