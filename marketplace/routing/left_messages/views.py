@@ -30,8 +30,8 @@ def inbox(access: BrandAccess):
     brand = access.brand
     messages = left_messages.left_messages(current_user, brand.id)
     # Who may reply, and the replies already sent.
-    replies = InboxReplies(access.is_admin,
-                           left_messages.left_message_replies(current_user, brand.id, [m.id for m in messages]))
+    shown = [m.id for m in messages]
+    replies = InboxReplies(access.is_admin, left_messages.left_message_replies(current_user, brand.id, shown))
     page = render_template("routing/left_messages.html", brand=brand, messages=messages, replies=replies)
     # Shown once as new, then read (a viewer reading them counts: they are the brand's people).
     left_messages.mark_left_messages_read(current_user, brand.id, [m.id for m in messages if m.read_at is None])
@@ -39,7 +39,7 @@ def inbox(access: BrandAccess):
 
 
 @blueprint.post("/brands/<slug>/inbox/<int:message_id>/reply")
-@brand_page(admins_only=True)  # finance reads as a viewer; the service refuses viewers anyway
+@brand_page(admins_only=True)  # the brand's admins and ops reply; viewers and finance only read
 def reply(access: BrandAccess, message_id: int):
     form = ReplyForm()
     if form.validate_on_submit():
