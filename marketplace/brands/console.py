@@ -21,17 +21,20 @@ ADMINS = ("brand", "ops")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def brand_page(*, admins_only: bool = False, admins_write: bool = True) -> Callable:
+def brand_page(*, admins_only: bool = False, admins_write: bool = True,
+               roles: tuple[str, ...] | None = None) -> Callable:
     """Guard a page under /brands/<slug>: the view gets `access` (services.BrandAccess) instead of `slug`.
 
     The brand's people open it; someone who may not see the brand gets 404. `admins_only`: only its admins
     open it at all (403 for the others). Otherwise, with `admins_write`, a form sent (POST...) by anyone but an
     admin is refused with 403 before the view runs; without it the view decides (e.g. to show the page anyway).
+    `roles` narrows who opens it by account role (e.g. ADMINS: brand people and ops, not finance).
     """
+    allowed = roles or (ADMINS if admins_only else READERS)
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
-        @role_required(*(ADMINS if admins_only else READERS))
+        @role_required(*allowed)
         def guarded(slug: str, **kwargs):
             need = BrandRole.ADMIN if admins_only else BrandRole.VIEWER
             access = services.brand_access_by_slug(current_user, slug, need=need)

@@ -19,8 +19,9 @@ from marketplace.core import clock
 from marketplace.database import utcnow
 from marketplace.experts import enrolments
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
+from marketplace.shared import money
 from marketplace.shifts import seats as shifts
-from marketplace.web.forms import from_minor_units, refusals_shown
+from marketplace.web.forms import refusals_shown
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("capacity", __name__)
@@ -47,7 +48,7 @@ def plan(access: BrandAccess):
     form = OpenShiftsForm()
     form.bonus.currency = brand.currency
     if not form.is_submitted():
-        form.bonus.data = from_minor_units(brand.planner_bonus_cents, brand.currency)
+        form.bonus.data = money.plain(brand.planner_bonus_cents, brand.currency)
     elif form.validate_on_submit():
         opened = planning.open_shifts_for_gaps(current_user, brand.id, bonus_cents=form.bonus.cents or 0)
         flash(ngettext("%(num)d shift opened for the coming days' gaps.",

@@ -9,15 +9,15 @@ from flask_babel import gettext, to_user_timezone
 from flask_login import current_user
 from markupsafe import Markup
 
-from marketplace.brands import services as brands
-from marketplace.brands.models import Brand, BrandRole
+from marketplace.brands.console import brand_page
+from marketplace.brands.services import BrandAccess
 from marketplace.core import clock
 from marketplace.database import utcnow
 from marketplace.errors import DomainError
 from marketplace.experts.models import ExpertStatus
 from marketplace.shifts import bookings, display, slots
 from marketplace.shifts.forms import CancelSlotForm, PublishSlotForm, SlotActionForm
-from marketplace.web.forms import show_error
+from marketplace.web.forms import refusals_shown
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("shifts", __name__)
@@ -65,11 +65,8 @@ def book(slot_id: int):
     form = SlotActionForm()
     if not form.validate_on_submit():
         abort(400, description=gettext("Reload the page and try again."))
-    try:
+    with refusals_shown():
         booking = bookings.book_slot(current_user, slot_id)
-    except DomainError as error:
-        flash(str(error.message), "error")
-    else:
         flash(gettext("Booked: %(when)s.", when=_describe(booking.slot_id)), "success")
     return _back_to_week(form)
 
@@ -80,11 +77,8 @@ def cancel(slot_id: int):
     form = SlotActionForm()
     if not form.validate_on_submit():
         abort(400, description=gettext("Reload the page and try again."))
-    try:
+    with refusals_shown():
         booking = bookings.cancel_booking(current_user, slot_id)
-    except DomainError as error:
-        flash(str(error.message), "error")
-    else:
         flash(gettext("Your booking of %(when)s is cancelled.", when=_describe(booking.slot_id)), "success")
     return _back_to_week(form)
 
@@ -96,56 +90,46 @@ def _describe(slot_id: int) -> str:
 
 # The brand's side.
 
-def _render_brand_page(brand: Brand, form: PublishSlotForm, status: int = 200):
+def _render_brand_page(access: BrandAccess, form: PublishSlotForm, status: int = 200):
     now = utcnow()
-    listed = slots.brand_slots(current_user, brand.id, now, now + dt.timedelta(days=BRAND_PAGE_DAYS))
-    is_admin = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
-    return render_template("shifts/brand_slots.html", brand=brand, slots=listed, form=form, is_admin=is_admin,
-                           cancel_form=CancelSlotForm(formdata=None), now=now), status
+    listed = slots.brand_slots(current_user, access.brand.id, now, now + dt.timedelta(days=BRAND_PAGE_DAYS))
+    return render_template("shifts/brand_slots.html", brand=access.brand, slots=listed, form=form,
+                           is_admin=access.is_admin, cancel_form=CancelSlotForm(formdata=None), now=now), status
 
 
 @blueprint.route("/brands/<slug>/shifts", methods=["GET", "POST"])
-@role_required("brand", "ops", "finance")
-def brand_slots(slug: str):
-    brand = brands.get_brand_by_slug(current_user, slug)
+@brand_page()
+def brand_slots(access: BrandAccess):
+    brand = access.brand
     form = PublishSlotForm()
     form.bonus.currency = brand.currency
     if request.method == "POST":
-        if brands.brand_role(current_user, brand.id) != BrandRole.ADMIN:
-            abort(403)
         if form.validate_on_submit():
             zone = clock.zone(brand.timezone)
             starts_at = dt.datetime.combine(form.date.data, form.start.data, zone)
             ends_at = dt.datetime.combine(form.date.data, form.end.data, zone)
             if ends_at <= starts_at:  # e.g. 22:00 to 02:00: it ends the next day
                 ends_at = dt.datetime.combine(form.date.data + dt.timedelta(days=1), form.end.data, zone)
-            try:
+            with refusals_shown(form, fields=form.SERVICE_FIELDS):
                 slot = slots.publish_slot(current_user, brand.id, starts_at, ends_at, form.headcount.data,
                                           form.bonus.cents or 0)
-            except DomainError as error:
-                show_error(form, DomainError(error.message, form.SERVICE_FIELDS.get(error.field or "")))
-            else:
                 flash(gettext("Shift published: %(when)s.", when=display.describe_times(
                     slot.starts_at, slot.ends_at, brand.timezone)), "success")
-                return redirect(url_for("shifts.brand_slots", slug=slug))
-        return _render_brand_page(brand, form, 422)
-    return _render_brand_page(brand, form)
+                return redirect(url_for("shifts.brand_slots", slug=brand.slug))
+        return _render_brand_page(access, form, 422)
+    return _render_brand_page(access, form)
 
 
 @blueprint.post("/brands/<slug>/shifts/<int:slot_id>/cancel")
-@role_required("brand", "ops")
-def cancel_slot(slug: str, slot_id: int):
-    brand = brands.get_brand_by_slug(current_user, slug, need=BrandRole.ADMIN)
+@brand_page(admins_only=True)
+def cancel_slot(access: BrandAccess, slot_id: int):
     form = CancelSlotForm()
     if not form.validate_on_submit():
         abort(400, description=gettext("Reload the page and try again."))
-    try:
-        slots.cancel_slot(current_user, brand.id, slot_id)
-    except DomainError as error:
-        flash(str(error.message), "error")
-    else:
+    with refusals_shown():
+        slots.cancel_slot(current_user, access.brand.id, slot_id)
         flash(gettext("The shift is cancelled; the experts who booked it are told."), "success")
-    return redirect(url_for("shifts.brand_slots", slug=slug))
+    return redirect(url_for("shifts.brand_slots", slug=access.brand.slug))
 
 
 def today_panel(profile) -> Markup:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 
-from babel.numbers import get_currency_precision
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -15,30 +12,7 @@ from wtforms import StringField
 from wtforms.validators import ValidationError
 
 from marketplace.errors import DomainError
-
-# Digits, then at most one decimal separator: a person's "7,50" or "7.50"; no signs, exponents or NaN.
-AMOUNT = re.compile(r"^\d{1,9}(?:[.,]\d+)?$")
-
-
-def to_minor_units(text: str, currency: str) -> int:
-    """Read an amount typed in currency units ("7,50") as integer minor units (750), without floats."""
-    compact = re.sub(r"\s", "", text or "")
-    if not compact:
-        return 0
-    if not AMOUNT.match(compact):
-        raise ValueError(_l("Enter an amount such as 5 or 7.50."))
-    precision = get_currency_precision(currency)
-    minor = Decimal(compact.replace(",", ".")).scaleb(precision)
-    if minor != minor.to_integral_value():
-        raise ValueError(_l("Use at most %(digits)d decimals for %(currency)s.", digits=precision, currency=currency))
-    return int(minor)
-
-
-def from_minor_units(cents: int | None, currency: str) -> str:
-    """An amount in minor units as a person types it back ("7.50"), for a form's initial value."""
-    if cents is None:
-        return ""
-    return str(Decimal(cents).scaleb(-get_currency_precision(currency)))
+from marketplace.shared import money
 
 
 class MoneyField(StringField):
@@ -59,7 +33,7 @@ class MoneyField(StringField):
             self.cents = None
             return
         try:
-            self.cents = to_minor_units(self.data or "", self.currency)
+            self.cents = money.parse(self.data, self.currency)
         except ValueError as error:
             self.cents = None
             raise ValidationError(str(error.args[0])) from None

@@ -9,8 +9,6 @@ from flask_login import current_user
 
 from marketplace.accounts import services as accounts
 from marketplace.brands import services as brands
-from marketplace.database import db
-from marketplace.errors import DomainError
 from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertStatus
 from marketplace.payouts.batches import services as batches
@@ -18,7 +16,7 @@ from marketplace.payouts.batches import settlement, submission
 from marketplace.payouts.forms import ActionForm, DraftForm
 from marketplace.payouts.rails import sepa
 from marketplace.web import downloads
-from marketplace.web.forms import show_error
+from marketplace.web.forms import refusals_shown
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("payouts", __name__, url_prefix="/finance")
@@ -41,13 +39,9 @@ def home():
     form = DraftForm()
     form.minimum.currency = (form.currency.data or "EUR").upper()
     if form.validate_on_submit():
-        try:
+        with refusals_shown(form):
             batch = batches.create_draft(current_user, form.currency.data, form.minimum.cents or 0,
                                          ip=request.remote_addr)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
             flash(gettext("Batch %(id)d drafted: another finance user reviews and approves it.", id=batch.id),
                   "success")
             return redirect(url_for("payouts.batch", batch_id=batch.id))
@@ -78,12 +72,8 @@ def batch(batch_id: int):
 def _act(batch_id: int, action, done: str):
     if not ActionForm().validate_on_submit():
         abort(400, description=gettext("The form expired: open the batch again."))
-    try:
+    with refusals_shown():
         action(current_user, batch_id, ip=request.remote_addr)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
         flash(str(done), "success")
     return redirect(url_for("payouts.batch", batch_id=batch_id))
 
@@ -121,13 +111,10 @@ def confirm_sepa(batch_id: int):
 @blueprint.get("/batches/<int:batch_id>/sepa.xml")
 @role_required("finance")
 def sepa_file(batch_id: int):
-    try:
+    with refusals_shown():
         document = settlement.sepa_file(current_user, batch_id, ip=request.remote_addr)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("payouts.batch", batch_id=batch_id))
-    return downloads.attachment(document, sepa.filename(batch_id), "application/xml")
+        return downloads.attachment(document, sepa.filename(batch_id), "application/xml")
+    return redirect(url_for("payouts.batch", batch_id=batch_id))
 
 
 @blueprint.post("/items/<int:item_id>/return")
@@ -135,12 +122,9 @@ def sepa_file(batch_id: int):
 def return_item(item_id: int):
     if not ActionForm().validate_on_submit():
         abort(400, description=gettext("The form expired: open the batch again."))
-    try:
+    with refusals_shown():
         item = settlement.return_item(current_user, item_id, request.form.get("reason"), ip=request.remote_addr)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        batch_id = request.form.get("batch_id", type=int)
-        return redirect(url_for("payouts.batch", batch_id=batch_id) if batch_id else url_for("payouts.home"))
-    flash(gettext("The line is recorded as returned: its money is payable again."), "success")
-    return redirect(url_for("payouts.batch", batch_id=item.batch_id))
+        flash(gettext("The line is recorded as returned: its money is payable again."), "success")
+        return redirect(url_for("payouts.batch", batch_id=item.batch_id))
+    batch_id = request.form.get("batch_id", type=int)
+    return redirect(url_for("payouts.batch", batch_id=batch_id) if batch_id else url_for("payouts.home"))

@@ -8,16 +8,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.brands import services as brands
-from marketplace.brands.models import BrandRole
-from marketplace.database import db
-from marketplace.errors import DomainError
+from marketplace.brands.console import brand_page
+from marketplace.brands.services import BrandAccess
 from marketplace.experts import services as experts
 from marketplace.payouts.earnings import disputes
 from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.forms import ActionForm, DisputeForm
 from marketplace.payouts.rails import connect
 from marketplace.payouts.rails import gateway as gateways
-from marketplace.web.forms import show_error
+from marketplace.web.forms import refusals_shown
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("earnings", __name__)
@@ -39,27 +38,20 @@ def own_earnings():
 # --- Disputes (brand admins) and reviews (finance, ops) ----------------------------------------------------
 
 @blueprint.route("/brands/<slug>/disputes", methods=["GET", "POST"])
-@role_required("brand", "ops", "finance")
-def brand_disputes(slug: str):
-    brand = brands.get_brand_by_slug(current_user, slug)
-    may_dispute = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
-    if request.method == "POST" and not may_dispute:
-        abort(403)
+@brand_page()
+def brand_disputes(access: BrandAccess):
+    brand = access.brand
     form = DisputeForm()
     if form.validate_on_submit():
-        try:
+        with refusals_shown(form):
             disputes.dispute(current_user, brand.id, form.conversation_id.data, form.reason.data,
                              ip=request.remote_addr)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
             flash(gettext("Chat %(id)d is disputed: its earning stays held until finance decides.",
                           id=form.conversation_id.data), "success")
-            return redirect(url_for("earnings.brand_disputes", slug=slug))
+            return redirect(url_for("earnings.brand_disputes", slug=brand.slug))
     return render_template("payouts/disputes.html", brand=brand, form=form,
                            disputes=disputes.brand_disputes(current_user, brand.id),
-                           may_dispute=may_dispute,
+                           may_dispute=access.is_admin,
                            hold_days=current_app.config["PAYOUT_HOLD_DAYS"]), 422 if form.errors else 200
 
 
@@ -77,12 +69,8 @@ def review():
 def _decide(earning_id: int, decide, done: str):
     if not ActionForm().validate_on_submit():
         abort(400, description=gettext("The form expired: open the page again."))
-    try:
+    with refusals_shown():
         decide(current_user, earning_id, request.form.get("note"), ip=request.remote_addr)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
         flash(str(done), "success")
     return redirect(url_for("earnings.review"))
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from marketplace.database import db
-from marketplace.errors import DomainError
 from marketplace.payouts.forms import ActionForm
 from marketplace.payouts.rails import connect
+from marketplace.web.forms import refusals_shown
 from marketplace.web.roles import role_required
 
 blueprint = Blueprint("rails", __name__)
@@ -23,12 +22,9 @@ def stripe_onboarding():
         abort(400, description=gettext("The form expired: open the page again."))
     if request.method == "GET" and connect.own_account(current_user) is None:  # a link only resumes
         return redirect(url_for("earnings.own_earnings"))
-    try:
+    with refusals_shown():
         address = connect.start_onboarding(
             current_user, refresh_url=url_for("rails.stripe_onboarding", _external=True),
             return_url=url_for("earnings.own_earnings", stripe="done", _external=True))
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("earnings.own_earnings"))
-    return redirect(address)
+        return redirect(address)
+    return redirect(url_for("earnings.own_earnings"))

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
 from marketplace.accounts.models import Role
-from marketplace.database import db, utcnow
+from marketplace.database import utcnow
 from marketplace.errors import InvalidInput
 from marketplace.payouts.batches import services as batches
 from marketplace.payouts.reports import audit_log, exports, reconciliation
@@ -48,7 +48,6 @@ def _exports_page(errors: dict[str, str] | None = None, status: int = 200):
 
 
 def _refused(error: InvalidInput) -> dict[str, str]:
-    db.session.rollback()
     return {error.field or "": str(error.message)}
 
 

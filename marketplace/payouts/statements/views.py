@@ -11,7 +11,8 @@ from flask import Blueprint, Response, render_template
 from flask_login import current_user
 
 from marketplace.accounts.models import Role
-from marketplace.brands import services as brands
+from marketplace.brands.console import brand_page
+from marketplace.brands.services import BrandAccess
 from marketplace.payouts.statements import documents
 from marketplace.payouts.statements import services as statements
 from marketplace.web import downloads
@@ -20,7 +21,6 @@ from marketplace.web.roles import role_required
 
 blueprint = Blueprint("statements", __name__)
 api = api_blueprint("statements_api", __name__)
-INVOICE_READERS = ("brand", "finance", "ops")
 
 
 def _download(content: str | bytes, filename: str) -> Response:
@@ -71,17 +71,16 @@ def expert_statement_csv(period: str):
 
 
 @blueprint.get("/brands/<slug>/invoices")
-@role_required(*INVOICE_READERS)
-def brand_invoices(slug: str):
-    brand, months = statements.invoice_index(current_user, brands.get_brand_by_slug(current_user, slug).id)
+@brand_page()
+def brand_invoices(access: BrandAccess):
+    brand, months = statements.invoice_index(current_user, access.brand.id)
     return render_template("payouts/invoices.html", brand=brand, months=months)
 
 
 @blueprint.get("/brands/<slug>/invoices/<period>.pdf")
-@role_required(*INVOICE_READERS)
-def brand_invoice_pdf(slug: str, period: str):
-    brand = brands.get_brand_by_slug(current_user, slug)  # another brand's is not found, whatever the period
-    return _invoice_pdf(current_user, brand.id, *statements.parse_month(period))
+@brand_page()  # another brand's is not found, whatever the period
+def brand_invoice_pdf(access: BrandAccess, period: str):
+    return _invoice_pdf(current_user, access.brand.id, *statements.parse_month(period))
 
 
 # The API: the same files for programs.

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_percent, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.brands import program
 from marketplace.brands import services as brands
-from marketplace.brands.models import Brand, BrandRole
+from marketplace.brands.console import ADMINS, brand_page
+from marketplace.brands.models import Brand
+from marketplace.brands.services import BrandAccess
 from marketplace.core import clock
-from marketplace.database import db, utcnow
-from marketplace.errors import DomainError, InvalidInput
+from marketplace.database import utcnow
+from marketplace.errors import InvalidInput
 from marketplace.routing.console import caps as demand
 from marketplace.routing.console import transcripts
 from marketplace.routing.console.dashboard import brand_dashboard
@@ -27,14 +29,12 @@ from marketplace.routing.console.forms import (
 from marketplace.routing.console.live import live_view
 from marketplace.routing.console.schemas import DashboardSchema
 from marketplace.routing.models import ConversationStatus, EndReason
+from marketplace.shared import money
 from marketplace.shared.links import absolute_url
 from marketplace.web import downloads, params
-from marketplace.web.forms import from_minor_units, lines, show_error
-from marketplace.web.roles import role_required
+from marketplace.web.forms import lines, refusals_shown
 
 blueprint = Blueprint("console", __name__)
-BRAND_PEOPLE = ("brand", "ops")
-READERS = ("brand", "ops", "finance")
 
 STATUS_LABELS = {
     ConversationStatus.WAITING: _l("Waiting"),
@@ -62,17 +62,17 @@ END_REASON_LABELS = {
 # Now.
 
 @blueprint.get("/brands/<slug>/live")
-@role_required(*BRAND_PEOPLE)
-def live(slug: str):
-    brand = brands.get_brand_by_slug(current_user, slug)
+@brand_page(roles=ADMINS)
+def live(access: BrandAccess):
+    brand = access.brand
     return render_template("routing/live.html", brand=brand, live=live_view(current_user, brand.id),
                            live_url=url_for("console_api.live", brand_id=brand.id))
 
 
 @blueprint.get("/brands/<slug>/dashboard")
-@role_required(*READERS)
-def dashboard(slug: str):
-    brand = brands.get_brand_by_slug(current_user, slug)
+@brand_page()
+def dashboard(access: BrandAccess):
+    brand = access.brand
     figures = brand_dashboard(current_user, brand.id)
     return render_template("routing/dashboard.html", brand=brand, figures=figures,
                            data=DashboardSchema().dump(figures), format_percent=format_percent,
@@ -102,44 +102,40 @@ def _filter_args() -> dict[str, str]:
 
 
 @blueprint.get("/brands/<slug>/conversations")
-@role_required(*READERS)
-def conversations(slug: str):
-    brand = brands.get_brand_by_slug(current_user, slug)
+@brand_page()
+def conversations(access: BrandAccess):
+    brand = access.brand
     form = _filter_form(brand)
     results = None
     if form.validate():
-        try:
+        with refusals_shown(form, refusals=InvalidInput):
             results = transcripts.search_conversations(current_user, brand.id, form.filters(),
                                                        page=params.page_number())
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
     return render_template("routing/conversations.html", brand=brand, form=form, results=results,
                            args=_filter_args(), status_labels=STATUS_LABELS), 200 if results is not None else 422
 
 
 @blueprint.get("/brands/<slug>/conversations.csv")
-@role_required(*READERS)
-def export(slug: str):
-    brand = brands.get_brand_by_slug(current_user, slug)
+@brand_page()
+def export(access: BrandAccess):
+    brand = access.brand
     form = _filter_form(brand)
-    back = redirect(url_for("console.conversations", slug=slug, **_filter_args()))
+    back = redirect(url_for("console.conversations", slug=brand.slug, **_filter_args()))
     if not form.validate():
         return back  # the search page shows what is wrong with the filters
     try:
         rows = transcripts.export_csv(current_user, brand.id, form.filters())
     except InvalidInput:
-        db.session.rollback()
-        return back
+        return back  # likewise
     today = clock.local_day(utcnow(), brand.timezone)
     filename = f"conversations-{brand.slug}-{today.isoformat()}.csv"
     return downloads.attachment(rows, filename, "text/csv")
 
 
 @blueprint.get("/brands/<slug>/conversations/<int:id>")
-@role_required(*READERS)
-def transcript(slug: str, id: int):
-    brand = brands.get_brand_by_slug(current_user, slug)
+@brand_page()
+def transcript(access: BrandAccess, id: int):
+    brand = access.brand
     return render_template("routing/transcript.html", brand=brand,
                            transcript=transcripts.transcript(current_user, brand.id, id),
                            status_labels=STATUS_LABELS, end_reason_labels=END_REASON_LABELS)
@@ -152,25 +148,20 @@ def snippet(widget_key: str) -> str:
 
 
 @blueprint.route("/brands/<slug>/widget", methods=["GET", "POST"])
-@role_required(*BRAND_PEOPLE)
-def widget_settings(slug: str):
-    brand = brands.get_brand_by_slug(current_user, slug)
-    can_edit = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+@brand_page(roles=ADMINS, admins_write=False)  # a viewer's form gets the page back with 403, not an error page
+def widget_settings(access: BrandAccess):
+    brand, can_edit = access.brand, access.is_admin
     answers = brands.canned_answers({brand.id})[brand.id]
     form = WidgetForm(data={"widget_origins": "\n".join(brand.widget_origins or []),
                             "canned_answers": canned_to_text(answers)})
     status = 200
     if can_edit and form.validate_on_submit():
-        try:
-            program.update_program(current_user, brand.id, {"widget_origins": lines(form.widget_origins.data)})
-            program.set_canned_answers(current_user, brand.id, canned_from_text(form.canned_answers.data))
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-            status = 422
-        else:
+        with refusals_shown(form):
+            program.update_widget(current_user, brand.id, widget_origins=lines(form.widget_origins.data),
+                                  canned_answers=canned_from_text(form.canned_answers.data))
             flash(gettext("The chat settings are saved."), "success")
-            return redirect(url_for("console.widget_settings", slug=slug))
+            return redirect(url_for("console.widget_settings", slug=brand.slug))
+        status = 422
     elif form.is_submitted():
         status = 422 if can_edit else 403
     return render_template("routing/widget_settings.html", brand=brand, form=form, can_edit=can_edit,
@@ -178,36 +169,27 @@ def widget_settings(slug: str):
 
 
 @blueprint.route("/brands/<slug>/caps", methods=["GET", "POST"])
-@role_required(*READERS)
-def caps(slug: str):
+@brand_page()
+def caps(access: BrandAccess):
     """The demand caps with their use now and today's refusals; admins change them (next arrival on)."""
-    brand = brands.get_brand_by_slug(current_user, slug)
-    can_edit = brands.brand_role(current_user, brand.id) == BrandRole.ADMIN
+    brand, can_edit = access.brand, access.is_admin
     form = CapsForm(data={"max_concurrent": brand.max_concurrent, "max_active_experts": brand.max_active_experts,
                           "daily_cap": brand.daily_cap,
-                          "monthly_budget": from_minor_units(brand.monthly_budget_cents, brand.currency)})
+                          "monthly_budget": money.plain(brand.monthly_budget_cents, brand.currency)})
     form.monthly_budget.currency = brand.currency
-    if form.is_submitted() and not can_edit:
-        abort(403)
     if form.validate_on_submit():
-        try:
+        with refusals_shown(form, fields={"monthly_budget_cents": "monthly_budget"}):
             program.update_program(current_user, brand.id, {
                 "max_concurrent": form.max_concurrent.data, "max_active_experts": form.max_active_experts.data,
                 "daily_cap": form.daily_cap.data, "monthly_budget_cents": form.monthly_budget.cents})
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, DomainError(error.message, "monthly_budget" if error.field == "monthly_budget_cents"
-                                         else error.field))
-        else:
             flash(gettext("The caps are saved: they apply to the next chat."), "success")
-            return redirect(url_for("console.caps", slug=slug))
+            return redirect(url_for("console.caps", slug=brand.slug))
     return render_template("routing/caps.html", brand=brand, form=form, can_edit=can_edit,
                            usage=demand.cap_usage(current_user, brand.id)), 422 if form.errors else 200
 
 
 @blueprint.get("/brands/<slug>/widget/try")
-@role_required(*BRAND_PEOPLE)
-def widget_preview(slug: str):
+@brand_page(roles=ADMINS)
+def widget_preview(access: BrandAccess):
     """A page of ours with the brand's widget on it, to try the chat as a visitor would."""
-    brand = brands.get_brand_by_slug(current_user, slug)
-    return render_template("routing/widget_preview.html", brand=brand)
+    return render_template("routing/widget_preview.html", brand=access.brand)
