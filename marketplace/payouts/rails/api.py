@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, request, url_for
 
 from marketplace.accounts.models import Role
-from marketplace.database import db
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.extensions import csrf
 from marketplace.payouts.rails import connect, webhooks
@@ -40,8 +39,7 @@ def stripe_webhook():
     """Stripe's events: signature checked, each event applied once; 2xx tells Stripe not to send it again."""
     try:
         outcome = webhooks.handle(request.get_data(), request.headers.get("Stripe-Signature"))
-    except DomainError as error:  # a bad signature is a 400, as Stripe's documentation has it
-        db.session.rollback()  # the event is not recorded: Stripe sends it again
+    except DomainError as error:  # a bad signature is a 400, as Stripe's documentation has it; nothing is recorded
         return problem(400 if isinstance(error, InvalidInput) else error.status, error.title, str(error.message),
                        {error.field: [str(error.message)]} if error.field else None)
     return {"received": True, "outcome": outcome}
