@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import os
@@ -31,6 +32,9 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
+# Rate-limit counters of this process only: on Redis, `limiter.reset()` clears every key under the storage's
+# prefix, so each test process (an xdist worker, another checkout's run) keeps its counters under its own.
+RATE_LIMIT_KEY_PREFIX = f"LIMITS-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 def free_port() -> int:
@@ -78,7 +82,9 @@ def make_app(database_url: str, **environ: str) -> Flask:
         "LOGIN_RATE_LIMIT": "5 per 5 minutes",
         **environ,
     }
-    return create_app({"TESTING": True, "SERVER_NAME": "marketplace.localhost"}, environ=env)
+    return create_app({"TESTING": True, "SERVER_NAME": "marketplace.localhost",
+                       "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": RATE_LIMIT_KEY_PREFIX}}, environ=env)
+
 
 @contextlib.contextmanager
 def committed_database_app(backend: str, folder: Path, label: str) -> Iterator[Flask]:
@@ -122,7 +128,6 @@ def app(database_url) -> Iterator[Flask]:
         # On the PostgreSQL run, rate limits live in Redis as they would in production.
         environ["RATELIMIT_STORAGE_URI"] = TEST_REDIS_URL
     application = make_app(database_url, **environ)
-    application.config["RATELIMIT_KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
     with application.app_context():
         from flask_migrate import upgrade
 
@@ -275,6 +280,40 @@ def _answers(port: int) -> bool:
         return False
 
 
+# Past this many tests, a module-scoped fixture is cheaper to start once per worker than to hold all its tests
+# on one worker (the API fuzz test's hundreds of cases would make one worker finish long after the other).
+XDIST_GROUP_MOST_TESTS = 50
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups to name the tests
+def pytest_collection_modifyitems(config, items):
+    """Under xdist (`--dist loadgroup`), keep on one worker the tests that share something slow to start.
+
+    The browser tests and the others on the demo server share one Chromium and one demo server, and run in
+    the order of a sequential run (they take turns with the demo's accounts). The tests sharing one instance
+    of a module-scoped fixture (a server, a migrated database of its own) share a worker, which starts it once.
+    """
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    groups = {item: _demo_or_fixture_group(item) for item in items}
+    sizes = collections.Counter(groups.values())
+    for item, group in groups.items():
+        if group == "browser" or (group and sizes[group] <= XDIST_GROUP_MOST_TESTS):
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _demo_or_fixture_group(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("browser") or "demo_server" in item.fixturenames:
+        return "browser"
+    definitions = item._fixtureinfo.name2fixturedefs  # noqa: SLF001 - pytest has no public view of scopes
+    shared = sorted(name for name, chain in definitions.items() if chain[-1].scope in ("module", "class"))
+    if not shared:
+        return None
+    params = getattr(item, "callspec", None)
+    instance = [str(params.params[name]) for name in shared if params and name in params.params]
+    return item.nodeid.split("::")[0] + (f"[{'-'.join(instance)}]" if instance else "")
+
+
 _skipped: list[str] = []
 
 
@@ -284,7 +323,12 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """In CI every test must run: a skipped one fails the run, and so does a run of none."""
+    """In CI every test must run: a skipped one fails the run, and so does a run of none.
+
+    With xdist the controller judges: it receives every worker's reports and counts every collected test.
+    """
+    if hasattr(session.config, "workerinput"):  # an xdist worker: it saw only its share
+        return
     if os.environ.get("FORBID_SKIPPED_TESTS") and exitstatus == 0:
         if _skipped:
             print(f"\nFAILED: {len(_skipped)} test(s) skipped in CI: {', '.join(_skipped[:5])}")

@@ -69,6 +69,21 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def no_page_outlives_its_test(request) -> Iterator[None]:
+    """Close the contexts a test opened itself (with helpers such as `new_page`): a page left open would keep
+    its socket, heartbeats and check-ins going against the demo server for the rest of the run."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    browser: Browser = request.getfixturevalue("browser")
+    before = set(browser.contexts)
+    yield
+    for context in browser.contexts:
+        if context not in before:
+            context.close()
+
+
 @pytest.fixture(params=VIEWPORTS, ids=[viewport.name for viewport in VIEWPORTS])
 def viewport(request) -> Viewport:
     """Both viewports by default; a test can pick one with `parametrize("viewport", ["phone"], indirect=True)`."""

@@ -209,16 +209,18 @@ def not_on_the_curve() -> str:
     return b64url(b"\x04" + b"\xff" * 64)
 
 
+# Fixed values, not random ones: parallel workers must each collect the same test ids.
 @pytest.mark.parametrize(("p256dh", "auth", "field"), [
     ("", None, "keys.p256dh"),
     ("not*base64", None, "keys.p256dh"),
-    (b64url(os.urandom(33)), None, "keys.p256dh"),
+    (b64url(bytes(range(33))), None, "keys.p256dh"),
     (not_on_the_curve(), None, "keys.p256dh"),
     (None, "", "keys.auth"),
-    (None, b64url(os.urandom(15)), "keys.auth"),
+    (None, b64url(bytes(range(15))), "keys.auth"),
     (None, "a", "keys.auth"),
     (None, "sp ace", "keys.auth"),
-])
+], ids=["p256dh-empty", "p256dh-not-base64", "p256dh-33-bytes", "p256dh-off-the-curve",
+        "auth-empty", "auth-15-bytes", "auth-one-character", "auth-with-a-space"])
 def test_keys_must_be_base64url_of_the_right_length(session, browser_keys, p256dh, auth, field):
     """None stands for the browser's good key, so each case spoils one key only."""
     p256dh = browser_keys.p256dh if p256dh is None else p256dh
