@@ -1,26 +1,22 @@
-"""Experts owed money and finance users' batches, as the payouts tests set them up."""
+"""Experts owed money, paid by Stripe or by SEPA transfer, as the payouts tests set them up."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from marketplace.core import ledger
 from marketplace.experts.models import ExpertProfile, PayoutDetails
-from marketplace.payouts.batches import services as batches
-from marketplace.payouts.ledger import books
-from marketplace.payouts.models import BatchStatus, ConnectedAccount, PayoutBatch
+from marketplace.payouts.models import ConnectedAccount
 from marketplace.payouts.rails import gateway as gateways
 from marketplace.sealing import seal
-from tests.factories import ApprovedExpertFactory
+from tests.factories import ApprovedExpertFactory, LedgerTransactionFactory
 from tests.stripe_fake import FakeStripe
 
 TIMEOUT = 0.5  # the test gateway's, so injected timeouts stay short
 
 
-def owed(session, expert_id: int, cents: int) -> None:
+def owed(session, expert_id: int, cents: int, currency: str = "EUR") -> None:
     """`cents` earned and past the hold: payable."""
-    books.post(ledger.earning(1, expert_id, cents, 0), "test")
-    books.post(ledger.release(expert_id, cents), "test")
+    LedgerTransactionFactory(movement=ledger.earning(1, expert_id, cents, 0, currency=currency))
+    LedgerTransactionFactory(movement=ledger.release(expert_id, cents, currency=currency))
     session.commit()
 
 
@@ -42,16 +38,3 @@ def sepa_expert(session, cents: int, iban: str = "BE68539007547034", name: str =
     owed(session, expert.id, cents)
     return expert
 
-
-def submitting_batch(session, finance) -> PayoutBatch:
-    """An approved batch set submitting, as if Submit committed and its run had not begun."""
-    batch = approved_batch(finance)
-    session.execute(sa.update(PayoutBatch).where(PayoutBatch.id == batch.id).values(status=BatchStatus.SUBMITTING))
-    session.commit()
-    return batch
-
-
-def approved_batch(finance) -> PayoutBatch:
-    """A EUR batch of everything payable, drafted by the first finance user and approved by the second."""
-    batch = batches.create_draft(finance[0], "EUR", 0)
-    return batches.approve(finance[1], batch.id)

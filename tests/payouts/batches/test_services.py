@@ -6,24 +6,21 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.accounts.models import AuditEvent, Role, User
-from marketplace.core import ledger
 from marketplace.experts.models import PayoutDetails
 from marketplace.payouts.batches import services as batches
-from marketplace.payouts.ledger import books
 from marketplace.payouts.models import BatchStatus, PayoutBatch, PayoutItem
 from tests.conftest import log_in
 from tests.factories import ApprovedExpertFactory, UserFactory
+from tests.payouts.money import owed
 
 
 def payable(session, cents: int, *, ready: bool = True, currency: str = "EUR", country: str = "BE"):
     """An expert owed `cents` past the hold, with payout details on file when `ready`."""
     expert = ApprovedExpertFactory(country=country)
-    books.post(ledger.earning(1, expert.id, cents, 0, currency=currency), "test")
-    books.post(ledger.release(expert.id, cents, currency=currency), "test")
     if ready:
         session.add(PayoutDetails(expert_id=expert.id, account_holder="A. Expert", iban_sealed="x",
                                   iban_country="BE", iban_last4="1234"))
-    session.commit()
+    owed(session, expert.id, cents, currency)
     return expert
 
 

@@ -14,15 +14,16 @@ from marketplace.payouts.ledger import checks
 from marketplace.payouts.models import BatchStatus, ItemStatus, PayoutBatch, PayoutItem, ProviderEvent
 from marketplace.payouts.rails import gateway as gateways
 from tests.conftest import log_in
+from tests.factories import PayoutBatchFactory
 from tests.payouts.batches.test_submission import balance, crashed
-from tests.payouts.money import approved_batch, sepa_expert, stripe_expert, submitting_batch
+from tests.payouts.money import sepa_expert, stripe_expert
 from tests.payouts.rails.test_connect import deliver
 
 
 def test_the_sepa_file_is_valid_pain_001_and_the_same_every_time(session, fake, finance):
     first = sepa_expert(session, 3_000, "FR1420041010050500013M02606")
     second = sepa_expert(session, 1_250, "DE89370400440532013000")
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     submission.submit(finance[0], batch.id)
 
     document = settlement.sepa_file(finance[1], batch.id)
@@ -42,7 +43,7 @@ def test_the_sepa_file_is_valid_pain_001_and_the_same_every_time(session, fake, 
 
 def test_a_returned_sepa_line_fails_and_its_money_is_payable_again(client, session, fake, finance):
     kept, returned = sepa_expert(session, 3_000), sepa_expert(session, 800)
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     submission.submit(finance[0], batch.id)
     item = session.scalar(sa.select(PayoutItem).where(PayoutItem.expert_id == returned.id))
     csrf = log_in(client, finance[1].email)
@@ -61,7 +62,7 @@ def test_a_returned_sepa_line_fails_and_its_money_is_payable_again(client, sessi
 
 def test_a_reversed_transfer_reverses_its_item_and_the_money_is_payable_again(client, session, fake, finance):
     expert = stripe_expert(session, fake, 1_200)
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     submission.submit(finance[0], batch.id)
     item = session.scalar(sa.select(PayoutItem))
     gateways.gateway()._client.v1.transfers.reversals.create(item.provider_ref)  # as Stripe's dashboard would
@@ -77,7 +78,7 @@ def test_a_reversed_transfer_reverses_its_item_and_the_money_is_payable_again(cl
 
 def test_the_sepa_file_waits_until_every_sepa_line_is_in_it(session, fake, finance):
     first, second = sepa_expert(session, 1_000), sepa_expert(session, 2_000)
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     submission.submit(finance[0], batch.id, budget_seconds=0)  # the click's time ran out before any line
     assert session.get(PayoutBatch, batch.id, populate_existing=True).status == BatchStatus.SUBMITTING
     lines = session.scalars(sa.select(PayoutItem).order_by(PayoutItem.id)).all()
@@ -99,7 +100,7 @@ def test_the_sepa_file_waits_until_every_sepa_line_is_in_it(session, fake, finan
 
 def test_a_sepa_line_returned_after_the_bank_executed_it_is_payable_again(client, session, fake, finance):
     expert = sepa_expert(session, 1_500)
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     submission.submit(finance[0], batch.id)
     settlement.confirm_sepa(finance[1], batch.id)
     item = session.scalar(sa.select(PayoutItem))
@@ -115,7 +116,7 @@ def test_a_sepa_line_returned_after_the_bank_executed_it_is_payable_again(client
 
 def test_a_reversal_arriving_before_its_payment_is_recorded_waits_for_it(client, session, fake, finance):
     expert = stripe_expert(session, fake, 1_200)
-    batch = submitting_batch(session, finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1], status=BatchStatus.SUBMITTING)
     item_id = session.scalar(sa.select(PayoutItem.id))
     crashed(session, batch.id, "called", item_id)
     transfer = fake.transfers()[0]

@@ -17,7 +17,7 @@ from marketplace.notifications.models import Notification
 from marketplace.payouts import jobs
 from marketplace.payouts.batches import services as batches
 from marketplace.payouts.batches import settlement, submission
-from marketplace.payouts.ledger import books, checks
+from marketplace.payouts.ledger import checks
 from marketplace.payouts.models import (
     BatchStatus,
     ConnectedAccount,
@@ -29,8 +29,14 @@ from marketplace.payouts.models import (
 )
 from marketplace.payouts.rails import gateway as gateways
 from tests.conftest import log_in
-from tests.factories import ApprovedExpertFactory, MembershipFactory, UserFactory
-from tests.payouts.money import TIMEOUT, approved_batch, sepa_expert, stripe_expert, submitting_batch
+from tests.factories import (
+    ApprovedExpertFactory,
+    LedgerTransactionFactory,
+    MembershipFactory,
+    PayoutBatchFactory,
+    UserFactory,
+)
+from tests.payouts.money import TIMEOUT, owed, sepa_expert, stripe_expert
 from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET, FakeStripe
 
 
@@ -60,7 +66,7 @@ def assert_paid_exactly_once(session, fake: FakeStripe, expected: dict[int, int]
 def test_a_batch_pays_stripe_experts_by_transfer_and_sepa_experts_by_file(session, fake, finance):
     anna, ben = stripe_expert(session, fake, 4_250), stripe_expert(session, fake, 1_999)
     carla = sepa_expert(session, 3_000)
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     rails = dict(session.execute(sa.select(PayoutItem.expert_id, PayoutItem.rail)).all())
     assert rails == {anna.id: PayoutRail.STRIPE, ben.id: PayoutRail.STRIPE, carla.id: PayoutRail.SEPA}
 
@@ -118,7 +124,7 @@ def crash_once_at(step: str, item_id: int):
 ])
 def test_a_crash_at_any_step_of_submission_then_a_restart_pays_everyone_exactly_once(session, fake, finance, step):
     owed_cents = {stripe_expert(session, fake, cents).id: cents for cents in (1_000, 2_500, 730)}
-    batch = submitting_batch(session, finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1], status=BatchStatus.SUBMITTING)
     middle = sorted(session.scalars(sa.select(PayoutItem.id)))[1]
     fault, fired = crash_once_at({"before the call": "marked", "after the answer": "called",
                                   "before the commit": "settled"}.get(step, ""), middle)
@@ -154,7 +160,7 @@ def test_a_transfer_made_before_a_crash_is_written_down_not_made_again(session, 
     """Stripe forgets idempotency keys after 24 hours, and an account may stop receiving transfers: a run
     resumed after either finds the transfer already made (the batch's transfer group) and records it."""
     owed_cents = {stripe_expert(session, fake, cents).id: cents for cents in (1_000, 2_500)}
-    batch = submitting_batch(session, finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1], status=BatchStatus.SUBMITTING)
     first_item = min(session.scalars(sa.select(PayoutItem.id)))
     crashed(session, batch.id, "called", first_item)
     if meanwhile == "keys expired":
@@ -171,7 +177,7 @@ def test_a_transfer_made_before_a_crash_is_written_down_not_made_again(session, 
 
 def test_a_resumed_item_waits_when_the_provider_cannot_list_what_it_did(session, fake, finance):
     stripe_expert(session, fake, 1_000)
-    batch = submitting_batch(session, finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1], status=BatchStatus.SUBMITTING)
     item_id = session.scalar(sa.select(PayoutItem.id))
     crashed(session, batch.id, "marked", item_id)
     fake.fail_next(status=500, method="GET", path="/v1/transfers")
@@ -185,7 +191,7 @@ def test_a_resumed_item_waits_when_the_provider_cannot_list_what_it_did(session,
 def test_a_refused_transfer_fails_its_item_and_returns_the_money_to_payable(session, fake, finance):
     rich, poor = stripe_expert(session, fake, 1_000), stripe_expert(session, fake, 5_000)
     fake.set_balance(3_000, "eur")  # enough for the first transfer only
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
 
     done = submission.submit(finance[0], batch.id)
 
@@ -199,16 +205,18 @@ def test_a_refused_transfer_fails_its_item_and_returns_the_money_to_payable(sess
 
     fake.set_balance(100_000, "eur")
     batches.close(finance[0], batch.id)
-    again = approved_batch(finance)  # the next batch pays it, with a new item and so a new key
+    # The next batch pays it, with a new item and so a new key.
+    again = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     assert submission.submit(finance[1], again.id).status == BatchStatus.PAID
     assert transfers_per_expert(session, fake) == {rich.id: [1_000], poor.id: [5_000]}
 
 
 def test_money_reversed_after_the_draft_is_not_paid(session, fake, finance):
     expert = stripe_expert(session, fake, 2_000)
-    batch = approved_batch(finance)
-    books.post(ledger.Transaction("release", (ledger.Entry(ledger.Account("expert_payable", expert.id), 500),
-                                              ledger.Entry(ledger.Account("expert_held", expert.id), -500))), "test")
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
+    LedgerTransactionFactory(movement=ledger.Transaction("release", (
+        ledger.Entry(ledger.Account("expert_payable", expert.id), 500),
+        ledger.Entry(ledger.Account("expert_held", expert.id), -500))))
     session.commit()  # 500 of it went back to held (a correction) after the draft
 
     done = submission.submit(finance[0], batch.id)
@@ -221,7 +229,7 @@ def test_money_reversed_after_the_draft_is_not_paid(session, fake, finance):
 
 def test_resubmitting_a_paid_batch_is_refused_and_changes_nothing(client, session, fake, finance):
     stripe_expert(session, fake, 1_000)
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     submission.submit(finance[0], batch.id)
     csrf = log_in(client, finance[1].email)
 
@@ -235,7 +243,7 @@ def test_resubmitting_a_paid_batch_is_refused_and_changes_nothing(client, sessio
 
 def test_only_an_approved_batch_with_items_is_submitted(session, fake, finance):
     stripe_expert(session, fake, 1_000)
-    draft = batches.create_draft(finance[0], "EUR", 0)
+    draft = PayoutBatchFactory(created_by=finance[0])
     with pytest.raises(submission.Conflict):
         submission.submit(finance[1], draft.id)  # not approved yet
     assert fake.transfers() == [] and session.get(PayoutBatch, draft.id).status == BatchStatus.DRAFT
@@ -245,7 +253,7 @@ def test_only_an_approved_batch_with_items_is_submitted(session, fake, finance):
 
 def test_the_finance_pages_submit_a_batch_and_show_each_items_outcome(client, session, fake, finance):
     paid = stripe_expert(session, fake, 1_000)
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     csrf = log_in(client, finance[0].email)
 
     response = client.post(f"/finance/batches/{batch.id}/submit", data={"csrf_token": csrf}, follow_redirects=True)
@@ -267,10 +275,8 @@ def test_a_rejected_stripe_key_pauses_the_submission_without_an_error_page(clien
         try:
             expert = ApprovedExpertFactory(country="BE")
             session.add(ConnectedAccount(expert_id=expert.id, account_id="acct_unknown", transfers_enabled=True))
-            books.post(ledger.earning(1, expert.id, 900, 0), "test")
-            books.post(ledger.release(expert.id, 900), "test")
-            session.commit()
-            batch = approved_batch(finance)
+            owed(session, expert.id, 900)
+            batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
             csrf = log_in(client, finance[0].email)
             response = client.post(f"/finance/batches/{batch.id}/submit", data={"csrf_token": csrf},
                                    follow_redirects=True)

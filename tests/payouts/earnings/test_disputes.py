@@ -15,8 +15,8 @@ from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.ledger import checks
 from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
 from tests.conftest import log_in
-from tests.factories import MembershipFactory, UserFactory
-from tests.payouts.earnings.test_services import NOW, chat, expert_of, owed
+from tests.factories import MembershipFactory, RecordedEarningFactory, UserFactory
+from tests.payouts.earnings.test_services import NOW, owed
 
 
 @pytest.fixture
@@ -28,16 +28,9 @@ def people(session, shop):
     return session.get(User, admin.user_id), session.get(User, viewer.user_id), finance
 
 
-def earned(session, shop, **kwargs) -> Earning:
-    expert = expert_of(shop)
-    conversation = chat(session, shop, expert, **kwargs)
-    earnings.record_earnings(NOW)
-    return session.scalar(sa.select(Earning).where(Earning.conversation_id == conversation.id))
-
-
 def test_a_disputed_chat_stays_held_past_its_hold_until_finance_decides(session, shop, people):
     admin, _viewer, finance = people
-    earning = earned(session, shop)
+    earning = RecordedEarningFactory(brand=shop, now=NOW)
     disputes.dispute(admin, shop.id, earning.conversation_id, "The expert gave the wrong size chart")
 
     assert earnings.release_due(NOW + dt.timedelta(days=15)) == 0
@@ -59,7 +52,7 @@ def earning_expert(session, earning: Earning):
 
 def test_an_upheld_dispute_reverses_the_earning_with_new_transactions(session, shop, people):
     admin, _viewer, finance = people
-    earning = earned(session, shop, rating=5)  # 2.00 + 0.50 bonus, 0.40 commission
+    earning = RecordedEarningFactory(brand=shop, now=NOW, conversation__rating=5)  # 2.00 + 0.50 bonus, 0.40 commission
     entries_before = session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry))
     disputes.dispute(admin, shop.id, earning.conversation_id, "Abusive answer")
 
@@ -83,7 +76,7 @@ def test_an_upheld_dispute_reverses_the_earning_with_new_transactions(session, s
 
 def test_a_payable_earning_is_reversed_with_its_release(session, shop, people):
     _admin, _viewer, finance = people
-    earning = earned(session, shop)
+    earning = RecordedEarningFactory(brand=shop, now=NOW)
     earnings.release_due(NOW + dt.timedelta(days=15))
 
     disputes.reverse(finance, earning.id, "Fraud: the visitor is the expert's own phone")
@@ -94,7 +87,7 @@ def test_a_payable_earning_is_reversed_with_its_release(session, shop, people):
 
 def test_only_held_chats_of_ones_own_brand_are_disputed_by_its_admins(session, shop, people):
     admin, viewer, _finance = people
-    earning = earned(session, shop)
+    earning = RecordedEarningFactory(brand=shop, now=NOW)
     with pytest.raises(disputes.Forbidden):
         disputes.dispute(viewer, shop.id, earning.conversation_id, "I am only a viewer")
     other = MembershipFactory(role=BrandRole.ADMIN)
@@ -110,7 +103,7 @@ def test_only_held_chats_of_ones_own_brand_are_disputed_by_its_admins(session, s
 
 def test_the_api_refuses_bad_disputes_naming_the_field_and_writes_nothing(client, session, shop, people):
     admin, _viewer, _finance = people
-    earning = earned(session, shop)
+    earning = RecordedEarningFactory(brand=shop, now=NOW)
     csrf = log_in(client, admin.email)
     url = f"/api/v1/brands/{shop.id}/disputes"
     for body, field in (({"conversation_id": earning.conversation_id, "reason": ""}, "reason"),
@@ -131,7 +124,7 @@ def test_the_api_refuses_bad_disputes_naming_the_field_and_writes_nothing(client
 
 def test_the_review_page_lists_flagged_earnings_and_reverses_one(client, session, shop, people):
     _admin, _viewer, finance = people
-    flagged = earned(session, shop, length=dt.timedelta(seconds=25))
+    flagged = RecordedEarningFactory(brand=shop, now=NOW, conversation__length=dt.timedelta(seconds=25))
     assert flagged.flags == ["short_chat"]
     csrf = log_in(client, finance.email)
     page = client.get("/finance/review").get_data(as_text=True)
@@ -150,7 +143,7 @@ def test_the_review_page_lists_flagged_earnings_and_reverses_one(client, session
 
 def test_the_brand_disputes_tab_files_a_dispute(client, session, shop, people):
     admin, _viewer, _finance = people
-    earning = earned(session, shop)
+    earning = RecordedEarningFactory(brand=shop, now=NOW)
     csrf = log_in(client, admin.email)
     page = client.get(f"/brands/{shop.slug}/disputes")
     assert page.status_code == 200 and "Dispute a chat" in page.get_data(as_text=True)

@@ -15,11 +15,12 @@ from marketplace.experts.models import ExpertProfile
 from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.models import Earning
 from tests.conftest import log_in
-from tests.factories import UserFactory
-from tests.payouts.earnings.test_services import NOW, chat, expert_of
+from tests.factories import ClosedChatFactory, RecordedEarningFactory, UserFactory
+from tests.payouts.earnings.test_services import NOW, expert_of
 
 ENGLISH_BROWSER = {"Accept-Language": "en-GB,en;q=0.9"}
 FRENCH_BROWSER = {"Accept-Language": "fr-FR,fr;q=0.9"}
+SHORT_CHAT = dt.timedelta(seconds=25)  # answered 15 s after it was accepted and closed 10 s later: too short to be real
 SHORT = {"en": "implausibly short chat: answered and closed within 10 seconds",
          "fr": "conversation d'une brièveté suspecte : répondue et close en 10 secondes"}
 
@@ -31,20 +32,13 @@ def reviewer(session):
     return user
 
 
-def short_chat_earned(session, shop) -> Earning:
-    """Answered 15 s after it was accepted and closed 10 s later: too short to be real."""
-    conversation = chat(session, shop, expert_of(shop), length=dt.timedelta(seconds=25))
-    earnings.record_earnings(NOW)
-    return session.scalar(sa.select(Earning).where(Earning.conversation_id == conversation.id))
-
-
 def text_of(response) -> str:
     assert response.status_code == 200
     return html.unescape(response.get_data(as_text=True))
 
 
 def test_a_fired_check_keeps_its_code_and_its_figures(session, shop):
-    earning = short_chat_earned(session, shop)
+    earning = RecordedEarningFactory(brand=shop, now=NOW, conversation__length=SHORT_CHAT)
     assert earning.flags == ["short_chat"]
     assert earning.flag_params == {"short_chat": {"seconds": 10}}
 
@@ -52,7 +46,8 @@ def test_a_fired_check_keeps_its_code_and_its_figures(session, shop):
 def test_a_repeated_pair_keeps_how_many_chats_in_how_many_days(session, shop):
     expert, token = expert_of(shop), secrets.token_hex(32)
     for hours in range(7):
-        chat(session, shop, expert, token=token, closed_ago=dt.timedelta(hours=hours, minutes=30))
+        ClosedChatFactory(brand=shop, expert=expert, closed_at=NOW - dt.timedelta(hours=hours, minutes=30),
+                          visitor_token_hash=token)
     earnings.record_earnings(NOW)
     newest = session.scalar(sa.select(Earning).order_by(Earning.closed_at.desc()).limit(1))
     assert newest.flag_params["repeat_pair"] == {"chats": 7, "days": 30}
@@ -60,7 +55,7 @@ def test_a_repeated_pair_keeps_how_many_chats_in_how_many_days(session, shop):
 
 @pytest.mark.parametrize(("browser", "language"), [(ENGLISH_BROWSER, "en"), (FRENCH_BROWSER, "fr")])
 def test_the_review_page_says_why_in_the_readers_language(client, session, shop, reviewer, browser, language):
-    earning = short_chat_earned(session, shop)
+    earning = RecordedEarningFactory(brand=shop, now=NOW, conversation__length=SHORT_CHAT)
     log_in(client, reviewer.email)
 
     page = text_of(client.get("/finance/review", headers=browser))
@@ -71,7 +66,7 @@ def test_the_review_page_says_why_in_the_readers_language(client, session, shop,
 
 
 def test_the_review_api_gives_code_figures_and_words_in_the_requests_language(client, session, shop, reviewer):
-    short_chat_earned(session, shop)
+    RecordedEarningFactory(brand=shop, now=NOW, conversation__length=SHORT_CHAT)
     log_in(client, reviewer.email)
 
     [english] = client.get("/api/v1/earnings/review", headers=ENGLISH_BROWSER).json
@@ -83,7 +78,7 @@ def test_the_review_api_gives_code_figures_and_words_in_the_requests_language(cl
 
 
 def test_a_check_recorded_without_its_figures_reads_by_its_name(client, session, shop, reviewer):
-    earning = short_chat_earned(session, shop)
+    earning = RecordedEarningFactory(brand=shop, now=NOW, conversation__length=SHORT_CHAT)
     earning.flag_params = {}  # an earning flagged before the checks kept their figures
     session.commit()
     log_in(client, reviewer.email)
@@ -93,7 +88,7 @@ def test_a_check_recorded_without_its_figures_reads_by_its_name(client, session,
 
 
 def test_the_expert_reads_why_their_earning_is_held_in_their_language(client, session, shop):
-    earning = short_chat_earned(session, shop)
+    earning = RecordedEarningFactory(brand=shop, now=NOW, conversation__length=SHORT_CHAT)
     expert = session.get(User, session.get(ExpertProfile, earning.expert_id).user_id)
     expert.locale = "fr"
     session.commit()

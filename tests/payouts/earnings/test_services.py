@@ -16,36 +16,17 @@ from marketplace.notifications.models import Notification
 from marketplace.payouts import jobs
 from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.ledger import books, checks
-from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry, LedgerTransaction
+from marketplace.payouts.models import Earning, EarningStatus, LedgerTransaction
 from marketplace.routing import history, networks
-from marketplace.routing.models import Conversation, ConversationStatus, EndReason
 from tests.conftest import log_in
-from tests.factories import EnrolmentFactory, UserFactory
+from tests.factories import ClosedChatFactory, EnrolmentFactory, UserFactory, WrittenLedgerTransactionFactory
 
 NOW = utcnow()
+HALF_HOUR_AGO = NOW - dt.timedelta(minutes=30)  # past the 10 minutes to rate a chat
 
 
 def expert_of(shop: Brand) -> ExpertProfile:
     return EnrolmentFactory(brand_id=shop.id).expert
-
-
-def chat(session, shop: Brand, expert: ExpertProfile, *, closed_ago=dt.timedelta(minutes=30),
-         length=dt.timedelta(minutes=6), rating: int | None = None, replied: bool = True, token: str | None = None,
-         rate_cents: int | None = None) -> Conversation:
-    """A closed chat the expert accepted (at the card's price unless told) and answered unless told."""
-    card = session.scalar(sa.select(RateCard).where(RateCard.brand_id == shop.id).order_by(RateCard.id))
-    closed = NOW - closed_ago
-    accepted = closed - length
-    conversation = Conversation(
-        brand_id=shop.id, status=ConversationStatus.CLOSED, end_reason=EndReason.EXPERT,
-        visitor_token_hash=token or secrets.token_hex(32), created_at=accepted - dt.timedelta(seconds=20),
-        queued_at=accepted, visitor_seen_at=closed, last_activity_at=closed, expert_id=expert.id,
-        accepted_at=accepted, first_reply_at=accepted + dt.timedelta(seconds=15) if replied else None,
-        closed_at=closed, rate_cents=card.price_cents if rate_cents is None else rate_cents,
-        rate_card_id=card.id, rating=rating, rated_at=closed if rating else None)
-    session.add(conversation)
-    session.commit()
-    return conversation
 
 
 def owed(expert: ExpertProfile) -> dict[str, int]:
@@ -54,8 +35,8 @@ def owed(expert: ExpertProfile) -> dict[str, int]:
 
 def test_an_answered_chat_earns_price_less_commission_plus_bonus_once(session, shop):
     expert = expert_of(shop)
-    rated = chat(session, shop, expert, rating=5)
-    plain = chat(session, shop, expert, rating=3)
+    rated = ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO, rating=5)
+    plain = ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO, rating=3)
     assert earnings.record_earnings(NOW) == 2
     assert earnings.record_earnings(NOW) == 0  # a second pass changes nothing
     by_chat = {e.conversation_id: e for e in session.scalars(sa.select(Earning))}
@@ -69,25 +50,27 @@ def test_an_answered_chat_earns_price_less_commission_plus_bonus_once(session, s
 
 def test_unanswered_chats_and_chats_still_open_to_rating_are_not_earned(session, shop):
     expert = expert_of(shop)
-    chat(session, shop, expert, replied=False)
-    chat(session, shop, expert, closed_ago=dt.timedelta(minutes=2))  # within the 10 minutes to rate it
+    ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO, reply_after=None)
+    # Within the 10 minutes to rate it.
+    ClosedChatFactory(brand=shop, expert=expert, closed_at=NOW - dt.timedelta(minutes=2))
     assert earnings.record_earnings(NOW) == 0
     assert earnings.record_earnings(NOW + dt.timedelta(minutes=9)) == 1
 
 
 def test_the_price_is_the_one_in_effect_at_acceptance(session, shop):
     expert = expert_of(shop)
-    chat(session, shop, expert, rate_cents=150)  # accepted while the card said 1.50
+    # Accepted while the card said 1.50.
+    ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO, rate_cents=150)
     session.scalar(sa.select(RateCard).where(RateCard.brand_id == shop.id)).price_cents = 900
-    session.commit()
     earnings.record_earnings(NOW)
     assert session.scalar(sa.select(Earning.price_cents)) == 150
 
 
 def test_earnings_become_payable_after_the_hold_unless_a_check_flagged_them(session, shop):
     expert = expert_of(shop)
-    chat(session, shop, expert)
-    chat(session, shop, expert, length=dt.timedelta(seconds=25))  # answered at 15 s, closed at 25 s: too short
+    ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO)
+    # Answered at 15 s, closed at 25 s: too short.
+    ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO, length=dt.timedelta(seconds=25))
     earnings.record_earnings(NOW)
     assert earnings.release_due(NOW + dt.timedelta(days=13)) == 0
     assert earnings.release_due(NOW + dt.timedelta(days=14, seconds=1)) == 1
@@ -102,7 +85,8 @@ def test_one_visitor_chatting_again_and_again_with_one_expert_is_flagged(session
     expert = expert_of(shop)
     token = secrets.token_hex(32)
     for hours in range(7):
-        chat(session, shop, expert, token=token, closed_ago=dt.timedelta(hours=hours, minutes=30))
+        ClosedChatFactory(brand=shop, expert=expert, closed_at=NOW - dt.timedelta(hours=hours, minutes=30),
+                          visitor_token_hash=token)
     earnings.record_earnings(NOW)
     flags = [e.flags for e in session.scalars(sa.select(Earning).order_by(Earning.closed_at))]
     assert flags[-1] == ["repeat_pair"] and flags[0] == ["repeat_pair"]
@@ -112,14 +96,10 @@ def test_the_ledger_check_finds_a_broken_transaction_and_tells_ops(session, shop
     ops = UserFactory(role=Role.OPS)
     session.commit()
     expert = expert_of(shop)
-    chat(session, shop, expert)
+    ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO)
     earnings.record_earnings(NOW)
     assert jobs.check_ledger()["breaches"] == 0
-    broken = LedgerTransaction(kind="manual", created_at=NOW)
-    session.add(broken)
-    session.flush()
-    session.add(LedgerEntry(transaction_id=broken.id, account_kind="cash", owner_id=None, currency="EUR",
-                            amount_cents=7))
+    broken = WrittenLedgerTransactionFactory(created_at=NOW, entries=[("cash", None, "EUR", 7)])
     session.commit()
     found = checks.check_invariants().breaches
     assert f"transaction {broken.id} sums to 7" in found and "the ledger sums to 7 EUR" in found
@@ -130,7 +110,7 @@ def test_the_ledger_check_finds_a_broken_transaction_and_tells_ops(session, shop
 
 def test_the_expert_sees_their_money_per_currency_on_the_phone_and_in_the_api(client, session, shop):
     expert = expert_of(shop)
-    chat(session, shop, expert, rating=5)
+    ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO, rating=5)
     earnings.record_earnings(NOW)
     log_in(client, session.get(User, expert.user_id).email)
     summary = client.get("/api/v1/experts/me/earnings").json
@@ -152,7 +132,7 @@ def test_only_experts_have_earnings(client, session):
 def test_a_chat_earned_twice_at_once_posts_one_transaction(session, shop):
     """Two passes racing on one chat: the unique conversation refuses the second, and its ledger rows go with it."""
     expert = expert_of(shop)
-    chat(session, shop, expert)
+    ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO)
     (answered,) = history.answered_chats_closed(NOW - dt.timedelta(days=1), NOW)
     card = session.get(RateCard, answered.rate_card_id)
     assert earnings.earn(answered, card, "EUR", NOW) is not None
@@ -167,10 +147,9 @@ def test_a_visitor_on_the_experts_own_network_is_flagged(session, shop):
     assert home == elsewhere  # one household's IPv6 /64
     assert networks.fingerprint("203.0.113.7") != networks.fingerprint("203.0.113.8")
     assert networks.fingerprint("127.0.0.1") is None and networks.fingerprint("not an address") is None
-    suspicious, fine = chat(session, shop, expert), chat(session, shop, expert)
+    suspicious, fine = ClosedChatFactory.create_batch(2, brand=shop, expert=expert, closed_at=HALF_HOUR_AGO)
     suspicious.visitor_network = suspicious.expert_network = home
     fine.visitor_network, fine.expert_network = networks.fingerprint("203.0.113.7"), home
-    session.commit()
     earnings.record_earnings(NOW)
     flags = {e.conversation_id: e.flags for e in session.scalars(sa.select(Earning))}
     assert flags == {suspicious.id: ["same_network"], fine.id: []}

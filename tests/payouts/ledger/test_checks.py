@@ -6,27 +6,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from marketplace.core import ledger
-from marketplace.database import db, utcnow
-from marketplace.payouts.ledger import books, checks
-from marketplace.payouts.models import LedgerEntry, LedgerTransaction
+from marketplace.database import db
+from marketplace.payouts.ledger import checks
 from tests.conftest import committed_database_app
-
-
-def written(session, *entries: tuple[str, int | None, str, int]) -> int:
-    """A transaction written row by row, as only a bug or a hand in the database could: its id."""
-    row = LedgerTransaction(kind="manual", created_at=utcnow())
-    session.add(row)
-    session.flush()
-    session.add_all(LedgerEntry(transaction_id=row.id, account_kind=kind, owner_id=owner, currency=currency,
-                                amount_cents=cents) for kind, owner, currency, cents in entries)
-    session.commit()
-    return row.id
+from tests.factories import LedgerTransactionFactory, WrittenLedgerTransactionFactory
 
 
 def test_a_sound_ledger_passes_and_is_counted(session):
-    books.post(ledger.earning(1, 2, 250, 50), "chat")
-    books.post(ledger.release(2, 200), "release")
-    books.post(ledger.earning(1, 3, 300, 60, currency="GBP"), "chat in pounds")
+    LedgerTransactionFactory(movement=ledger.earning(1, 2, 250, 50), memo="chat")
+    LedgerTransactionFactory(movement=ledger.release(2, 200), memo="release")
+    LedgerTransactionFactory(movement=ledger.earning(1, 3, 300, 60, currency="GBP"), memo="chat in pounds")
     session.commit()
 
     check = checks.check_invariants()
@@ -36,14 +25,16 @@ def test_a_sound_ledger_passes_and_is_counted(session):
 
 
 def test_a_transaction_in_two_currencies_is_found_even_when_each_part_balances(session):
-    mixed = written(session, ("cash", None, "EUR", 500), ("fees", None, "EUR", -500),
-                    ("cash", None, "GBP", 300), ("fees", None, "GBP", -300))
+    mixed = WrittenLedgerTransactionFactory(entries=[("cash", None, "EUR", 500), ("fees", None, "EUR", -500),
+                                                     ("cash", None, "GBP", 300), ("fees", None, "GBP", -300)]).id
+    session.commit()
 
     assert checks.check_invariants().breaches == [f"transaction {mixed} mixes currencies"]
 
 
 def test_a_transaction_balanced_only_across_currencies_is_found_and_the_ledger_is_off_in_each(session):
-    mixed = written(session, ("cash", None, "EUR", 500), ("fees", None, "GBP", -500))
+    mixed = WrittenLedgerTransactionFactory(entries=[("cash", None, "EUR", 500), ("fees", None, "GBP", -500)]).id
+    session.commit()
 
     found = checks.check_invariants().breaches
 
@@ -53,16 +44,16 @@ def test_a_transaction_balanced_only_across_currencies_is_found_and_the_ledger_i
 
 
 def test_a_transaction_without_entries_is_found(session):
-    books.post(ledger.earning(1, 2, 250, 50), "chat")
-    empty = LedgerTransaction(kind="manual", created_at=utcnow())
-    session.add(empty)
+    LedgerTransactionFactory(movement=ledger.earning(1, 2, 250, 50), memo="chat")
+    empty = WrittenLedgerTransactionFactory()
     session.commit()
 
     assert checks.check_invariants().breaches == [f"transaction {empty.id} has no entries"]
 
 
 def test_a_lone_entry_is_found_unbalanced(session):
-    lone = written(session, ("cash", None, "EUR", 7))
+    lone = WrittenLedgerTransactionFactory(entries=[("cash", None, "EUR", 7)]).id
+    session.commit()
 
     found = checks.check_invariants().breaches
 
@@ -70,8 +61,9 @@ def test_a_lone_entry_is_found_unbalanced(session):
 
 
 def test_an_expert_owed_less_than_nothing_is_found_in_each_account(session):
-    written(session, ("expert_payable", 9, "EUR", 120), ("cash", None, "EUR", -120))
-    written(session, ("expert_in_transit", 4, "EUR", 30), ("cash", None, "EUR", -30))
+    WrittenLedgerTransactionFactory(entries=[("expert_payable", 9, "EUR", 120), ("cash", None, "EUR", -120)])
+    WrittenLedgerTransactionFactory(entries=[("expert_in_transit", 4, "EUR", 30), ("cash", None, "EUR", -30)])
+    session.commit()
 
     found = checks.check_invariants().breaches
 
@@ -84,12 +76,14 @@ def test_on_a_committed_database_the_reads_run_at_once_on_their_own_connections_
     in parallel: they see what was committed and name the same breaches."""
     with committed_database_app("sqlite", tmp_path, "ledger") as app, app.app_context():
         assert isinstance(db.session.get_bind(), sa.Engine)
-        books.post(ledger.earning(1, 2, 250, 50), "chat")
+        LedgerTransactionFactory(movement=ledger.earning(1, 2, 250, 50), memo="chat")
         db.session.commit()
-        broken = written(db.session, ("cash", None, "EUR", 7), ("fees", None, "EUR", -5))
-        overdrawn = written(db.session, ("expert_payable", 9, "EUR", 400), ("cash", None, "EUR", -400))
-        mixed = written(db.session, ("cash", None, "EUR", 500), ("fees", None, "EUR", -500),
-                        ("cash", None, "GBP", 300), ("fees", None, "GBP", -300))
+        broken = WrittenLedgerTransactionFactory(entries=[("cash", None, "EUR", 7), ("fees", None, "EUR", -5)]).id
+        overdrawn = WrittenLedgerTransactionFactory(
+            entries=[("expert_payable", 9, "EUR", 400), ("cash", None, "EUR", -400)]).id
+        mixed = WrittenLedgerTransactionFactory(entries=[("cash", None, "EUR", 500), ("fees", None, "EUR", -500),
+                                                         ("cash", None, "GBP", 300), ("fees", None, "GBP", -300)]).id
+        db.session.commit()
 
         check = checks.check_invariants()
 

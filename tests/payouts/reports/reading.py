@@ -1,4 +1,4 @@
-"""Reading the reports back (CSV tables, file names, times as written) and setting up what they report."""
+"""Reading the reports back: CSV tables, file names, times as written, the items of a batch."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from marketplace.experts.models import ExpertProfile
-from marketplace.payouts.models import LedgerTransaction, PayoutBatch, PayoutItem
+from marketplace.payouts.models import PayoutBatch, PayoutItem
 from marketplace.shared import spreadsheets
 
 UTC = dt.UTC
@@ -38,8 +38,3 @@ def table(response) -> list[list[str]]:
 def filename(response) -> str:
     return response.headers["Content-Disposition"].split('filename="', 1)[1].rstrip('"')
 
-
-def at(session, transaction_id: int, when: dt.datetime) -> None:
-    """Date a ledger transaction (tests only: the ledger is never edited by the application)."""
-    session.execute(sa.update(LedgerTransaction).where(LedgerTransaction.id == transaction_id).values(created_at=when))
-    session.commit()

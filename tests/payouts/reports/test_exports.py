@@ -11,22 +11,26 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.core import ledger
-from marketplace.payouts.batches import services as batches
 from marketplace.payouts.batches import submission
-from marketplace.payouts.ledger import books
-from marketplace.payouts.models import Earning, EarningStatus, LedgerEntry
+from marketplace.payouts.models import EarningStatus, LedgerEntry
 from marketplace.payouts.reports import exports
 from tests.conftest import log_in
-from tests.factories import ApprovedExpertFactory, BrandFactory
-from tests.payouts.earnings.test_services import chat, expert_of
-from tests.payouts.money import approved_batch, sepa_expert, stripe_expert
-from tests.payouts.reports.reading import UTC, at, filename, iso, item_of, table
+from tests.factories import (
+    ApprovedExpertFactory,
+    BrandFactory,
+    EarningFactory,
+    LedgerTransactionFactory,
+    PayoutBatchFactory,
+)
+from tests.payouts.earnings.test_services import expert_of
+from tests.payouts.money import sepa_expert, stripe_expert
+from tests.payouts.reports.reading import UTC, filename, iso, item_of, table
 
 
 def test_the_batch_items_csv_lists_every_item_with_cents_decimals_and_utc_times(client, session, fake, finance):
     anna = stripe_expert(session, fake, 1_999, name="Anna")
     sacha = sepa_expert(session, 3_000, name="Sacha")
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     submission.submit(finance[0], batch.id)
     log_in(client, finance[1].email)
 
@@ -53,15 +57,19 @@ def test_the_batch_items_csv_lists_every_item_with_cents_decimals_and_utc_times(
 
 def test_the_ledger_csv_has_each_entry_of_the_period_and_nothing_outside_it(client, session, finance):
     expert = ApprovedExpertFactory()
-    earned = books.post(ledger.earning(7, expert.id, 250, 50), "chat 12")
-    released = books.post(ledger.release(expert.id, 200), "=HYPERLINK(\"http://evil\")")
-    corrected = books.post(ledger.reversal(released, ledger.release(expert.id, 200)), "+correction")
-    later = books.post(ledger.release(expert.id, 200), "next day")
+    # The first instant of the period.
+    earned = LedgerTransactionFactory(movement=ledger.earning(7, expert.id, 250, 50), memo="chat 12",
+                                      created_at=dt.datetime(2025, 1, 10, 0, 0, tzinfo=UTC)).id
+    released = LedgerTransactionFactory(movement=ledger.release(expert.id, 200), memo="=HYPERLINK(\"http://evil\")",
+                                        created_at=dt.datetime(2025, 1, 11, 9, 30, 5, tzinfo=UTC)).id
+    # The last second of the period.
+    corrected = LedgerTransactionFactory(movement=ledger.reversal(released, ledger.release(expert.id, 200)),
+                                         memo="+correction",
+                                         created_at=dt.datetime(2025, 1, 12, 23, 59, 59, tzinfo=UTC)).id
+    # The day after: left out.
+    LedgerTransactionFactory(movement=ledger.release(expert.id, 200), memo="next day",
+                             created_at=dt.datetime(2025, 1, 13, 0, 0, tzinfo=UTC))
     session.commit()
-    at(session, earned, dt.datetime(2025, 1, 10, 0, 0, tzinfo=UTC))  # the first instant of the period
-    at(session, released, dt.datetime(2025, 1, 11, 9, 30, 5, tzinfo=UTC))
-    at(session, corrected, dt.datetime(2025, 1, 12, 23, 59, 59, tzinfo=UTC))  # the last second of the period
-    at(session, later, dt.datetime(2025, 1, 13, 0, 0, tzinfo=UTC))  # the day after: left out
     entries = {tid: session.scalars(sa.select(LedgerEntry.id).where(LedgerEntry.transaction_id == tid)
                                     .order_by(LedgerEntry.id)).all() for tid in (earned, released, corrected)}
     log_in(client, finance[0].email)
@@ -92,12 +100,9 @@ def test_the_ledger_csv_has_each_entry_of_the_period_and_nothing_outside_it(clie
 def test_a_large_export_is_streamed_chunk_by_chunk_with_every_row_once(client, session, finance, monkeypatch):
     monkeypatch.setattr(exports, "CHUNK", 2)
     expert = ApprovedExpertFactory()
-    ids = []
-    for cents in range(101, 108):
-        ids.append(books.post(ledger.release(expert.id, cents), f"r{cents}"))
+    ids = [LedgerTransactionFactory(movement=ledger.release(expert.id, cents), memo=f"r{cents}",
+                                    created_at=dt.datetime(2024, 6, 1, 12, tzinfo=UTC)).id for cents in range(101, 108)]
     session.commit()
-    for transaction_id in ids:
-        at(session, transaction_id, dt.datetime(2024, 6, 1, 12, tzinfo=UTC))
     log_in(client, finance[0].email)
 
     response = client.get("/api/v1/exports/ledger.csv?from=2024-06-01&to=2024-06-01")
@@ -110,29 +115,20 @@ def test_a_large_export_is_streamed_chunk_by_chunk_with_every_row_once(client, s
                                                       zip(ids, range(101, 108), strict=True) for sign in (1, -1)]
 
 
-def earned(session, brand, expert, closed_at: dt.datetime, *, price: int, bonus: int = 0,
-           status: EarningStatus = EarningStatus.PAYABLE, flags: list[str] | None = None) -> Earning:
-    conversation = chat(session, brand, expert)
-    commission = price // 5
-    earning = Earning(conversation_id=conversation.id, brand_id=brand.id, expert_id=expert.id, currency="EUR",
-                      price_cents=price, commission_cents=commission, bonus_cents=bonus,
-                      expert_cents=price + bonus - commission, closed_at=closed_at, earned_at=closed_at,
-                      hold_until=closed_at + dt.timedelta(days=14), status=status, flags=flags or [])
-    session.add(earning)
-    session.commit()
-    return earning
-
-
 def test_the_earnings_csv_lists_the_chats_closed_in_the_period_with_names_guarded(client, session, finance):
     shop = BrandFactory(name="-Atelier", price_cents=200)
     expert = expert_of(shop)
     expert.display_name = "@Camille"
     session.commit()
-    first = earned(session, shop, expert, dt.datetime(2025, 3, 1, 8, 15, tzinfo=UTC), price=200, bonus=50,
-                   flags=["short_chat", "repeat_pair"], status=EarningStatus.HELD)
-    second = earned(session, shop, expert, dt.datetime(2025, 3, 31, 23, 0, tzinfo=UTC), price=1_000)
-    earned(session, shop, expert, dt.datetime(2025, 4, 1, 0, 0, tzinfo=UTC), price=300)  # after the period
-    earned(session, shop, expert, dt.datetime(2025, 2, 28, 23, 59, tzinfo=UTC), price=300)  # before it
+    first = EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 3, 1, 8, 15, tzinfo=UTC),
+                           price_cents=200, bonus_cents=50, flags=["short_chat", "repeat_pair"],
+                           status=EarningStatus.HELD)
+    second = EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 3, 31, 23, 0, tzinfo=UTC),
+                            price_cents=1_000)
+    # After the period, and before it.
+    EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 4, 1, 0, 0, tzinfo=UTC), price_cents=300)
+    EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 2, 28, 23, 59, tzinfo=UTC), price_cents=300)
+    session.commit()
     log_in(client, finance[0].email)
 
     response = client.get("/finance/exports/earnings.csv?from=2025-03-01&to=2025-03-31")
@@ -179,7 +175,7 @@ def test_a_period_of_exactly_366_days_is_accepted(client, finance):
 
 
 def test_the_exports_page_offers_the_period_form_and_each_batchs_items(client, session, finance):
-    batch = batches.create_draft(finance[0], "EUR", 0)
+    batch = PayoutBatchFactory(created_by=finance[0])
     log_in(client, finance[1].email)
 
     page = client.get("/finance/exports").get_data(as_text=True)

@@ -12,8 +12,8 @@ from marketplace.payouts.batches import settlement, submission
 from marketplace.payouts.models import BatchStatus, ConnectedAccount, ItemStatus, PayoutBatch, PayoutItem, PayoutRail
 from marketplace.payouts.rails import gateway as gateways
 from tests.conftest import log_in
-from tests.factories import ApprovedExpertFactory
-from tests.payouts.money import approved_batch, sepa_expert, stripe_expert, submitting_batch
+from tests.factories import ApprovedExpertFactory, PayoutBatchFactory
+from tests.payouts.money import sepa_expert, stripe_expert
 from tests.payouts.reports.reading import UTC, item_of, table
 
 
@@ -27,7 +27,7 @@ def test_reconciliation_sorts_every_transfer_and_item_and_totals_each_currency(c
     mismatched = stripe_expert(session, fake, 1_500, name="Max")
     gone = stripe_expert(session, fake, 700, name="Gil")
     bank = sepa_expert(session, 3_000, name="Sacha")
-    first = approved_batch(finance)
+    first = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     submission.submit(finance[0], first.id)
     settlement.confirm_sepa(finance[1], first.id)
     assert session.get(PayoutBatch, first.id, populate_existing=True).status == BatchStatus.PAID
@@ -42,7 +42,7 @@ def test_reconciliation_sorts_every_transfer_and_item_and_totals_each_currency(c
     session.commit()
     # In flight: the provider made the transfer, its answer was lost, our item is still submitted.
     flying = stripe_expert(session, fake, 900, name="Flo")
-    second = submitting_batch(session, finance)
+    second = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1], status=BatchStatus.SUBMITTING)
     fake.lose_response_next(path="/v1/transfers", method="POST")
     assert submission.run(second.id).unresolved == 1
     flying_item = item_of(session, flying)
@@ -111,7 +111,7 @@ def test_reconciliation_sorts_every_transfer_and_item_and_totals_each_currency(c
 
 def test_without_a_provider_the_report_shows_our_side_and_the_sepa_lines(client, session, finance):
     bank = sepa_expert(session, 2_500, name="Sacha")
-    batch = approved_batch(finance)
+    batch = PayoutBatchFactory(created_by=finance[0], approved_by=finance[1])
     submission.submit(finance[0], batch.id)
     settlement.confirm_sepa(finance[1], batch.id)
     expert = ApprovedExpertFactory(display_name="Stef")
@@ -136,7 +136,7 @@ def test_without_a_provider_the_report_shows_our_side_and_the_sepa_lines(client,
 
 def test_an_unreachable_provider_is_said_plainly_not_a_server_error(client, session, fake, finance):
     stripe_expert(session, fake, 1_000)
-    submission.submit(finance[0], approved_batch(finance).id)
+    submission.submit(finance[0], PayoutBatchFactory(created_by=finance[0], approved_by=finance[1]).id)
     fake.fail_next(3, status=500, method="GET", path="/v1/transfers")
     log_in(client, finance[0].email)
 

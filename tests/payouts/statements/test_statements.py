@@ -16,14 +16,13 @@ import sqlalchemy as sa
 from marketplace.accounts.models import Role, User
 from marketplace.brands import services as brand_services
 from marketplace.brands.models import Brand, BrandRole, RateCard
-from marketplace.core import rates as pricing
 from marketplace.database import db
 from marketplace.experts.models import ExpertProfile
-from marketplace.payouts.models import Earning, EarningStatus
+from marketplace.payouts.models import EarningStatus
 from marketplace.payouts.statements import services as statements
 from tests.conftest import log_in
-from tests.factories import BrandFactory, MembershipFactory, UserFactory
-from tests.payouts.earnings.test_services import chat, expert_of
+from tests.factories import BrandFactory, EarningFactory, MembershipFactory, UserFactory
+from tests.payouts.earnings.test_services import expert_of
 
 UTC = dt.UTC
 MENTION = "Autofacturation – facture émise par le client au nom et pour le compte du fournisseur"
@@ -45,21 +44,6 @@ def expert(session, shop) -> ExpertProfile:
     session.get(User, profile.user_id).full_name = "Camille Martin"
     session.commit()
     return profile
-
-
-def earned(session, brand: Brand, expert: ExpertProfile, closed_at: dt.datetime, *, price: int = 200,
-           bonus: int = 0, status: EarningStatus = EarningStatus.PAYABLE) -> Earning:
-    """An answered chat closed at `closed_at` and its earning (20 % commission)."""
-    conversation = chat(session, brand, expert, closed_ago=dt.datetime.now(UTC) - closed_at)
-    conversation.closed_at = closed_at  # exactly, whatever the clock did between the two now()
-    commission = pricing.commission_cents(price, 2000)
-    earning = Earning(conversation_id=conversation.id, brand_id=brand.id, expert_id=expert.id, currency=brand.currency,
-                      price_cents=price, commission_cents=commission, bonus_cents=bonus,
-                      expert_cents=price + bonus - commission, closed_at=closed_at, earned_at=closed_at,
-                      hold_until=closed_at + dt.timedelta(days=14), status=status)
-    session.add(earning)
-    session.commit()
-    return earning
 
 
 def pdf_text(response) -> str:
@@ -88,12 +72,15 @@ def january(session, shop, expert):
     reversed; and one chat in December 2024 that is not January's."""
     other = BrandFactory(name="Boutique Élan", price_cents=300)
     session.commit()
-    counted = [earned(session, shop, expert, dt.datetime(2025, 1, 10, 9, 0, tzinfo=UTC)),
-               earned(session, shop, expert, dt.datetime(2025, 1, 15, 14, 0, tzinfo=UTC), bonus=50),
-               earned(session, other, expert, dt.datetime(2025, 1, 20, 18, 0, tzinfo=UTC), price=300)]
-    cancelled = earned(session, shop, expert, dt.datetime(2025, 1, 22, 10, 0, tzinfo=UTC),
-                       status=EarningStatus.REVERSED)
-    earlier = earned(session, shop, expert, dt.datetime(2024, 12, 31, 12, 0, tzinfo=UTC))
+    counted = [EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 1, 10, 9, 0, tzinfo=UTC)),
+               EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 1, 15, 14, 0, tzinfo=UTC),
+                              bonus_cents=50),
+               EarningFactory(brand=other, expert=expert, closed_at=dt.datetime(2025, 1, 20, 18, 0, tzinfo=UTC),
+                              price_cents=300)]
+    cancelled = EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 1, 22, 10, 0, tzinfo=UTC),
+                               status=EarningStatus.REVERSED)
+    earlier = EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2024, 12, 31, 12, 0, tzinfo=UTC))
+    session.commit()
     return counted, cancelled, earlier
 
 
@@ -176,8 +163,10 @@ def test_the_statement_csv_has_one_line_per_chat_then_the_totals(client, session
 
 def test_a_chat_closed_at_2330_utc_on_the_last_day_of_a_month_is_next_months_in_paris(client, session, shop,
                                                                                         expert):
-    late = earned(session, shop, expert, dt.datetime(2025, 1, 31, 23, 30, tzinfo=UTC))  # 00:30 on 1 Feb in Paris
-    inside = earned(session, shop, expert, dt.datetime(2025, 1, 31, 22, 59, tzinfo=UTC))  # 23:59 on 31 Jan
+    # `late` is 00:30 on 1 Feb in Paris, `inside` 23:59 on 31 Jan.
+    late = EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 1, 31, 23, 30, tzinfo=UTC))
+    inside = EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 1, 31, 22, 59, tzinfo=UTC))
+    session.commit()
     log_in_as(client, expert)
     january_ids = [r["conversation_id"] for r in csv_rows(client.get("/expert/statements/2025-01.csv"))]
     february = csv_rows(client.get("/expert/statements/2025-02.csv"))
@@ -196,7 +185,8 @@ def test_an_empty_month_gives_a_valid_statement_that_says_so(client, session, ex
 
 
 def test_the_month_under_way_gives_a_provisional_statement_without_invoice(session, expert, shop):
-    earned(session, shop, expert, dt.datetime(2025, 1, 10, 9, 0, tzinfo=UTC))
+    EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 1, 10, 9, 0, tzinfo=UTC))
+    session.commit()
     user = session.get(User, expert.user_id)
     during = statements.expert_statement(user, 2025, 1, now=dt.datetime(2025, 1, 20, tzinfo=UTC))
     after = statements.expert_statement(user, 2025, 1, now=dt.datetime(2025, 2, 1, tzinfo=UTC))
@@ -218,7 +208,8 @@ def test_statements_are_always_the_callers_own(client, session, shop, expert, ja
 
 
 def test_the_statements_page_lists_the_months_and_years_with_their_files(client, session, shop, expert, january):
-    earned(session, shop, expert, dt.datetime(2025, 3, 3, 12, 0, tzinfo=UTC))
+    EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 3, 3, 12, 0, tzinfo=UTC))
+    session.commit()
     log_in_as(client, expert)
     earnings_page = client.get("/expert/earnings").get_data(as_text=True)
     assert 'href="/expert/statements"' in earnings_page
@@ -232,8 +223,10 @@ def test_the_statements_page_lists_the_months_and_years_with_their_files(client,
 
 
 def test_the_yearly_export_has_a_line_per_month_and_currency_and_a_total(client, session, shop, expert, january):
-    earned(session, shop, expert, dt.datetime(2025, 3, 3, 12, 0, tzinfo=UTC), bonus=50)
-    earned(session, shop, expert, dt.datetime(2025, 12, 31, 23, 30, tzinfo=UTC))  # 2026 in Paris
+    EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 3, 3, 12, 0, tzinfo=UTC), bonus_cents=50)
+    # 2026 in Paris.
+    EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 12, 31, 23, 30, tzinfo=UTC))
+    session.commit()
     log_in_as(client, expert)
     response = client.get("/expert/statements/2025.csv")
     rows = csv_rows(response)
@@ -260,7 +253,8 @@ def test_the_api_serves_the_same_statement(client, session, expert, january):
 def test_a_brand_name_that_looks_like_a_formula_is_defused_in_the_csv(client, session, expert):
     sneaky = BrandFactory(name="=HYPERLINK(\"http://x\")")
     session.commit()
-    earned(session, sneaky, expert, dt.datetime(2025, 1, 10, tzinfo=UTC))
+    EarningFactory(brand=sneaky, expert=expert, closed_at=dt.datetime(2025, 1, 10, tzinfo=UTC))
+    session.commit()
     log_in_as(client, expert)
     assert csv_rows(client.get("/expert/statements/2025-01.csv"))[0]["brand"] == "'=HYPERLINK(\"http://x\")"
 
@@ -268,7 +262,8 @@ def test_a_brand_name_that_looks_like_a_formula_is_defused_in_the_csv(client, se
 def test_a_brand_name_outside_the_pdf_fonts_is_replaced_not_refused(client, session, expert):
     cafe = BrandFactory(name="Café ☕ Noir")
     session.commit()
-    earned(session, cafe, expert, dt.datetime(2025, 1, 10, tzinfo=UTC))
+    EarningFactory(brand=cafe, expert=expert, closed_at=dt.datetime(2025, 1, 10, tzinfo=UTC))
+    session.commit()
     log_in_as(client, expert)
     assert "Café ? Noir" in pdf_text(client.get("/expert/statements/2025-01.pdf"))
     assert csv_rows(client.get("/expert/statements/2025-01.csv"))[0]["brand"] == "Café ☕ Noir"
@@ -328,9 +323,12 @@ def test_only_experts_have_statements(client, session):
 def invoiced(session, shop, expert):
     """January 2025 at the shop: three chats at 2.00, one with a 0.50 bonus, one reversed; one in February."""
     for day, bonus in ((15, 0), (15, 50), (16, 0)):
-        earned(session, shop, expert, dt.datetime(2025, 1, day, 10, 0, tzinfo=UTC), bonus=bonus)
-    earned(session, shop, expert, dt.datetime(2025, 1, 17, 10, 0, tzinfo=UTC), status=EarningStatus.REVERSED)
-    earned(session, shop, expert, dt.datetime(2025, 2, 1, 10, 0, tzinfo=UTC))
+        EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 1, day, 10, 0, tzinfo=UTC),
+                       bonus_cents=bonus)
+    EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 1, 17, 10, 0, tzinfo=UTC),
+                   status=EarningStatus.REVERSED)
+    EarningFactory(brand=shop, expert=expert, closed_at=dt.datetime(2025, 2, 1, 10, 0, tzinfo=UTC))
+    session.commit()
 
 
 def member_of(session, brand: Brand, role: BrandRole = BrandRole.VIEWER) -> User:

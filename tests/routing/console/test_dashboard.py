@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import zoneinfo
 
 import pytest
@@ -14,9 +13,9 @@ from marketplace.database import db, utcnow
 from marketplace.errors import NotFound
 from marketplace.experts.models import PresenceSession
 from marketplace.routing.console import dashboard
-from marketplace.routing.models import BrandLoad, Conversation, ConversationStatus, EndReason
+from marketplace.routing.models import BrandLoad, ConversationStatus, EndReason
 from tests.conftest import log_in
-from tests.factories import BrandFactory, EnrolmentFactory, UserFactory
+from tests.factories import BrandFactory, ConversationFactory, EnrolmentFactory, UserFactory
 from tests.routing.conftest import admin_of, arrive, online_expert
 
 UTC = dt.UTC
@@ -24,26 +23,11 @@ UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
 DAY_START = dt.datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
 WAITING, OFFERED, ACTIVE = ConversationStatus.WAITING, ConversationStatus.OFFERED, ConversationStatus.ACTIVE
+ABANDONED, MISSED, CAPPED = ConversationStatus.ABANDONED, ConversationStatus.MISSED, ConversationStatus.CAPPED
 
 
 def at(hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
     return dt.datetime(2026, 3, 10, hour, minute, second, tzinfo=UTC)
-
-
-def chat(brand: Brand, created_at: dt.datetime, status: ConversationStatus = ConversationStatus.CLOSED, *,
-         reply_after: float | None = None, reason: EndReason | None = None, rating: int | None = None,
-         expert_id: int | None = None) -> Conversation:
-    """A conversation as the routing would have left it, arrived at `created_at`; flushed."""
-    first_reply = created_at + dt.timedelta(seconds=reply_after) if reply_after is not None else None
-    conversation = Conversation(
-        brand_id=brand.id, status=status, end_reason=reason, visitor_token_hash=secrets.token_hex(32),
-        created_at=created_at, queued_at=created_at, visitor_seen_at=created_at, last_activity_at=created_at,
-        expert_id=expert_id,
-        accepted_at=first_reply, first_reply_at=first_reply, rating=rating,
-        closed_at=created_at if status not in (WAITING, OFFERED, ACTIVE) else None)
-    db.session.add(conversation)
-    db.session.flush()
-    return conversation
 
 
 def _ops() -> User:
@@ -61,18 +45,24 @@ def auckland(session) -> Brand:
 def test_todays_figures_follow_the_brands_own_day_and_the_service_level_counts_only_decided_chats(
         session, auckland):
     expert = online_expert(auckland)
-    chat(auckland, at(10, 59), reply_after=5, rating=1)  # 23:59 on 10 March in Auckland: yesterday
-    chat(auckland, at(11, 5), reply_after=60, rating=5)  # exactly on the target: within
-    chat(auckland, at(11, 10), ACTIVE, reply_after=61, expert_id=expert.id)  # answered late
-    chat(auckland, NOW - dt.timedelta(seconds=30), WAITING)  # still inside the target: not decided
-    chat(auckland, NOW - dt.timedelta(minutes=5), OFFERED)  # waited past the target: decided, not within
-    chat(auckland, at(12), ConversationStatus.ABANDONED, reason=EndReason.LEFT)
-    chat(auckland, at(12, 30), ConversationStatus.MISSED, reason=EndReason.MAX_WAIT)
-    chat(auckland, at(13), reason=EndReason.INACTIVITY, rating=2)  # closed without a reply
+    # 23:59 on 10 March in Auckland: yesterday.
+    ConversationFactory(brand=auckland, created_at=at(10, 59), reply_after=5, rating=1)
+    ConversationFactory(brand=auckland, created_at=at(11, 5), reply_after=60, rating=5)  # exactly on the target: within
+    # Answered late.
+    ConversationFactory(brand=auckland, created_at=at(11, 10), status=ACTIVE, reply_after=61, expert=expert)
+    # Still inside the target: not decided.
+    ConversationFactory(brand=auckland, created_at=NOW - dt.timedelta(seconds=30), status=WAITING)
+    # Waited past the target: decided, not within.
+    ConversationFactory(brand=auckland, created_at=NOW - dt.timedelta(minutes=5), status=OFFERED)
+    ConversationFactory(brand=auckland, created_at=at(12), status=ABANDONED, end_reason=EndReason.LEFT)
+    ConversationFactory(brand=auckland, created_at=at(12, 30), status=MISSED, end_reason=EndReason.MAX_WAIT)
+    # Closed without a reply.
+    ConversationFactory(brand=auckland, created_at=at(13), end_reason=EndReason.INACTIVITY, reply_after=None, rating=2)
     for reason in (EndReason.CLOSED_HOURS, EndReason.CLOSED_HOURS, EndReason.MAX_CONCURRENT,
                    EndReason.MAX_ACTIVE_EXPERTS, EndReason.DAILY_CAP, EndReason.MONTHLY_BUDGET):
-        chat(auckland, at(14), ConversationStatus.CAPPED, reason=reason)
-    chat(auckland, at(10, 0), ConversationStatus.CAPPED, reason=EndReason.DAILY_CAP)  # yesterday's refusal
+        ConversationFactory(brand=auckland, created_at=at(14), status=CAPPED, end_reason=reason)
+    # Yesterday's refusal.
+    ConversationFactory(brand=auckland, created_at=at(10, 0), status=CAPPED, end_reason=EndReason.DAILY_CAP)
 
     board = dashboard.brand_dashboard(_ops(), auckland.id, now=NOW)
 
@@ -101,8 +91,8 @@ def test_an_empty_day_has_no_shares_rather_than_zero(session, auckland):
 def test_cap_use_reads_todays_counters_and_shows_no_cap_as_none(session, auckland):
     auckland.max_concurrent, auckland.daily_cap, auckland.monthly_budget_cents = 10, 20, 100_000
     working = online_expert(auckland)
-    chat(auckland, at(11), ACTIVE, reply_after=10, expert_id=working.id)
-    chat(auckland, at(12), WAITING)
+    ConversationFactory(brand=auckland, created_at=at(11), status=ACTIVE, reply_after=10, expert=working)
+    ConversationFactory(brand=auckland, created_at=at(12), status=WAITING)
     session.add(BrandLoad(brand_id=auckland.id, open_conversations=2, pending_offers=0, day=dt.date(2026, 3, 11),
                           day_accepted=4, month="2026-03", month_committed_cents=1234, refusals=0))
     session.flush()
@@ -130,13 +120,14 @@ def test_yesterdays_counters_read_as_zero_and_are_left_as_they_are(session, auck
 
 
 def test_arrivals_land_in_the_quarter_of_the_brands_day_they_arrived_in(session, auckland):
-    chat(auckland, at(10, 59, 59), reply_after=1)  # yesterday
-    chat(auckland, at(11, 0), reply_after=10)
-    chat(auckland, at(11, 14, 59), reply_after=120)
-    chat(auckland, at(11, 15), reply_after=30)  # on the boundary: the second quarter
-    chat(auckland, at(12, 0), ConversationStatus.ABANDONED)
-    chat(auckland, at(12, 5), ConversationStatus.CAPPED, reason=EndReason.DAILY_CAP)  # refused: not an arrival
-    chat(auckland, NOW, WAITING)
+    ConversationFactory(brand=auckland, created_at=at(10, 59, 59), reply_after=1)  # yesterday
+    ConversationFactory(brand=auckland, created_at=at(11, 0), reply_after=10)
+    ConversationFactory(brand=auckland, created_at=at(11, 14, 59), reply_after=120)
+    ConversationFactory(brand=auckland, created_at=at(11, 15), reply_after=30)  # on the boundary: the second quarter
+    ConversationFactory(brand=auckland, created_at=at(12, 0), status=ABANDONED)
+    # Refused: not an arrival.
+    ConversationFactory(brand=auckland, created_at=at(12, 5), status=CAPPED, end_reason=EndReason.DAILY_CAP)
+    ConversationFactory(brand=auckland, created_at=NOW, status=WAITING)
 
     intervals = dashboard.brand_dashboard(_ops(), auckland.id, now=NOW).intervals
 

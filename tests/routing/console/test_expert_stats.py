@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 
 import pytest
 import sqlalchemy as sa
@@ -13,12 +12,10 @@ from marketplace.database import utcnow
 from marketplace.errors import NotFound
 from marketplace.experts.models import Enrolment, EnrolmentStatus, ExpertProfile
 from marketplace.routing.console import expert_stats
-from marketplace.routing.models import Conversation, ConversationStatus, Offer, OfferStatus
+from marketplace.routing.models import OfferStatus
 from tests.conftest import log_in
-from tests.factories import BrandFactory, EnrolmentFactory
+from tests.factories import BrandFactory, ConversationFactory, EnrolmentFactory, OfferFactory
 from tests.routing.conftest import admin_of
-
-_tokens = itertools.count()
 
 
 @pytest.fixture(autouse=True)
@@ -31,37 +28,6 @@ def expert_of(brand: Brand) -> ExpertProfile:
     return EnrolmentFactory(brand_id=brand.id).expert
 
 
-def chat(session, brand: Brand, expert: ExpertProfile, *, reply_after: float | None = 30,
-         rating: int | None = None, accepted_ago: dt.timedelta = dt.timedelta(hours=1)) -> Conversation:
-    """A closed chat the expert accepted `accepted_ago`, first replied to `reply_after` seconds later (None: never)."""
-    accepted = utcnow() - accepted_ago
-    conversation = Conversation(
-        brand_id=brand.id, expert_id=expert.id, status=ConversationStatus.CLOSED,
-        visitor_token_hash=f"{next(_tokens):064x}", created_at=accepted, queued_at=accepted, accepted_at=accepted,
-        first_reply_at=None if reply_after is None else accepted + dt.timedelta(seconds=reply_after),
-        closed_at=accepted + dt.timedelta(minutes=10), rate_cents=200, rating=rating,
-        rated_at=None if rating is None else accepted + dt.timedelta(minutes=11),
-    )
-    session.add(conversation)
-    session.flush()
-    return conversation
-
-
-def offer(session, brand: Brand, expert: ExpertProfile, status: OfferStatus,
-          made_ago: dt.timedelta = dt.timedelta(hours=1)) -> Offer:
-    """A settled offer of a chat nobody took in the end."""
-    made = utcnow() - made_ago
-    conversation = Conversation(brand_id=brand.id, status=ConversationStatus.MISSED, created_at=made, queued_at=made,
-                                visitor_token_hash=f"{next(_tokens):064x}")
-    session.add(conversation)
-    session.flush()
-    row = Offer(conversation_id=conversation.id, brand_id=brand.id, expert_id=expert.id, status=status,
-                created_at=made, expires_at=made + dt.timedelta(seconds=30), decided_at=made + dt.timedelta(seconds=30))
-    session.add(row)
-    session.flush()
-    return row
-
-
 def stats_of(session, brand: Brand, expert: ExpertProfile, **kwargs) -> expert_stats.ExpertStats:
     return expert_stats.expert_stats(admin_of(session, brand), brand.id, {expert.id}, **kwargs)[expert.id]
 
@@ -69,23 +35,23 @@ def stats_of(session, brand: Brand, expert: ExpertProfile, **kwargs) -> expert_s
 def test_answered_counts_only_the_chats_the_expert_replied_in(session, brand):
     expert = expert_of(brand)
     for _ in range(3):
-        chat(session, brand, expert)
-    chat(session, brand, expert, reply_after=None)  # accepted, never a word: not answered
+        ConversationFactory(brand=brand, expert=expert)
+    ConversationFactory(brand=brand, expert=expert, reply_after=None)  # accepted, never a word: not answered
     assert stats_of(session, brand, expert).answered == 3
 
 
 def test_the_median_first_reply_of_an_odd_count_is_the_middle_wait(session, brand):
     expert = expert_of(brand)
     for seconds in (10, 95, 20):
-        chat(session, brand, expert, reply_after=seconds)
-    chat(session, brand, expert, reply_after=None)  # an unanswered chat has no wait to count
+        ConversationFactory(brand=brand, expert=expert, reply_after=seconds)
+    ConversationFactory(brand=brand, expert=expert, reply_after=None)  # an unanswered chat has no wait to count
     assert stats_of(session, brand, expert).median_first_reply_seconds == 20.0
 
 
 def test_the_median_first_reply_of_an_even_count_is_the_mean_of_the_middle_two(session, brand):
     expert = expert_of(brand)
     for seconds in (50, 10, 40, 20):
-        chat(session, brand, expert, reply_after=seconds)
+        ConversationFactory(brand=brand, expert=expert, reply_after=seconds)
     assert stats_of(session, brand, expert).median_first_reply_seconds == 30.0
 
 
@@ -99,8 +65,8 @@ def test_an_expert_with_no_answered_chat_has_no_median_and_zeros(session, brand)
 def test_the_rating_is_withheld_under_the_minimum_number_of_ratings(session, brand):
     expert = expert_of(brand)
     for rating in [1] * (expert_stats.MIN_RATINGS - 1):
-        chat(session, brand, expert, rating=rating)
-    chat(session, brand, expert)  # unrated: not in the sample
+        ConversationFactory(brand=brand, expert=expert, rating=rating)
+    ConversationFactory(brand=brand, expert=expert)  # unrated: not in the sample
     figures = stats_of(session, brand, expert)
     assert (figures.ratings, figures.rating_judged, figures.rating_average) == (expert_stats.MIN_RATINGS - 1,
                                                                                  False, None)
@@ -110,7 +76,7 @@ def test_the_rating_is_shown_with_its_sample_size_from_the_minimum_on(session, b
     assert expert_stats.MIN_RATINGS == 5
     expert = expert_of(brand)
     for rating in (5, 4, 4, 5, 3):
-        chat(session, brand, expert, rating=rating)
+        ConversationFactory(brand=brand, expert=expert, rating=rating)
     figures = stats_of(session, brand, expert)
     assert (figures.ratings, figures.rating_judged, figures.rating_average) == (5, True, 4.2)
 
@@ -120,11 +86,11 @@ def test_missed_offers_count_only_this_brands_expired_offers(session, brand):
     expert = expert_of(brand)
     EnrolmentFactory(brand_id=other.id, expert=expert)
     for _ in range(2):
-        offer(session, brand, expert, OfferStatus.EXPIRED)
-    offer(session, brand, expert, OfferStatus.DECLINED)  # said no: not missed
-    offer(session, brand, expert, OfferStatus.RESCINDED)
+        OfferFactory(brand=brand, expert=expert, status=OfferStatus.EXPIRED)
+    OfferFactory(brand=brand, expert=expert, status=OfferStatus.DECLINED)  # said no: not missed
+    OfferFactory(brand=brand, expert=expert, status=OfferStatus.RESCINDED)
     for _ in range(3):
-        offer(session, other, expert, OfferStatus.EXPIRED)
+        OfferFactory(brand=other, expert=expert, status=OfferStatus.EXPIRED)
     assert stats_of(session, brand, expert).missed_offers == 2
     assert stats_of(session, other, expert).missed_offers == 3
 
@@ -133,18 +99,18 @@ def test_another_brands_chats_never_count(session, brand):
     other = BrandFactory()
     expert = expert_of(brand)
     EnrolmentFactory(brand_id=other.id, expert=expert)
-    chat(session, brand, expert, reply_after=10, rating=5)
+    ConversationFactory(brand=brand, expert=expert, reply_after=10, rating=5)
     for _ in range(5):
-        chat(session, other, expert, reply_after=100, rating=1)
+        ConversationFactory(brand=other, expert=expert, reply_after=100, rating=1)
     figures = stats_of(session, brand, expert)
     assert (figures.answered, figures.median_first_reply_seconds, figures.ratings) == (1, 10.0, 1)
 
 
 def test_the_last_30_days_leave_out_older_chats_and_misses_but_all_time_keeps_them(session, brand):
     expert = expert_of(brand)
-    chat(session, brand, expert, reply_after=10)
-    chat(session, brand, expert, reply_after=90, accepted_ago=dt.timedelta(days=40))
-    offer(session, brand, expert, OfferStatus.EXPIRED, made_ago=dt.timedelta(days=40))
+    ConversationFactory(brand=brand, expert=expert, reply_after=10)
+    ConversationFactory(brand=brand, expert=expert, reply_after=90, created_at=utcnow() - dt.timedelta(days=40))
+    OfferFactory(brand=brand, expert=expert, status=OfferStatus.EXPIRED, created_at=utcnow() - dt.timedelta(days=40))
     recent = stats_of(session, brand, expert)
     assert (recent.answered, recent.median_first_reply_seconds, recent.missed_offers) == (1, 10.0, 0)
     ever = stats_of(session, brand, expert, days=None)
@@ -153,7 +119,7 @@ def test_the_last_30_days_leave_out_older_chats_and_misses_but_all_time_keeps_th
 
 def test_without_expert_ids_every_expert_with_a_figure_is_listed(session, brand):
     busy, idle = expert_of(brand), expert_of(brand)
-    chat(session, brand, busy)
+    ConversationFactory(brand=brand, expert=busy)
     admin = admin_of(session, brand)
     assert set(expert_stats.expert_stats(admin, brand.id)) >= {busy.id}
     assert idle.id not in expert_stats.expert_stats(admin, brand.id)
@@ -168,9 +134,9 @@ def test_another_brands_member_cannot_read_the_figures(session, brand):
 def test_the_experts_page_shows_the_figures_and_withholds_a_thin_rating(client, session, brand):
     shown, thin = expert_of(brand), expert_of(brand)
     for rating in (5, 4, 4, 5, 3):
-        chat(session, brand, shown, reply_after=12, rating=rating)
-    chat(session, brand, thin, rating=5)
-    offer(session, brand, thin, OfferStatus.EXPIRED)
+        ConversationFactory(brand=brand, expert=shown, reply_after=12, rating=rating)
+    ConversationFactory(brand=brand, expert=thin, rating=5)
+    OfferFactory(brand=brand, expert=thin, status=OfferStatus.EXPIRED)
     viewer = admin_of(session, brand, BrandRole.VIEWER)
     log_in(client, viewer.email)
     page = client.get(f"/brands/{brand.slug}/experts?status=approved").get_data(as_text=True)
@@ -193,7 +159,7 @@ def _item(page: str, enrolment_id: int) -> str:
 def test_the_api_lists_approved_experts_with_their_figures(client, session, brand):
     expert = expert_of(brand)
     applicant = EnrolmentFactory(brand_id=brand.id, status=EnrolmentStatus.QUIZ_PASSED)
-    chat(session, brand, expert, reply_after=7, rating=4)
+    ConversationFactory(brand=brand, expert=expert, reply_after=7, rating=4)
     admin = admin_of(session, brand)
     log_in(client, admin.email)
     listed = client.get(f"/api/v1/brands/{brand.id}/enrolments?period=all").json

@@ -6,19 +6,17 @@ import csv
 import datetime as dt
 import io
 import re
-import secrets
 
 import pytest
 
 from marketplace.accounts.models import Role, User
 from marketplace.brands.models import Brand, BrandRole
-from marketplace.database import db
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.experts.models import ExpertProfile
 from marketplace.routing.console import transcripts
-from marketplace.routing.models import Conversation, ConversationStatus, EndReason, Message, Sender
+from marketplace.routing.models import Conversation, ConversationStatus, EndReason
 from tests.conftest import log_in
-from tests.factories import ApprovedExpertFactory, BrandFactory, UserFactory
+from tests.factories import ApprovedExpertFactory, BrandFactory, ConversationFactory, UserFactory
 from tests.routing.conftest import admin_of
 
 UTC = dt.UTC
@@ -36,22 +34,6 @@ def expert(name: str) -> ExpertProfile:
     return ApprovedExpertFactory(display_name=name)
 
 
-def chat(brand: Brand, created_at: dt.datetime, *, status=ConversationStatus.CLOSED, by: ExpertProfile | None = None,
-         messages: tuple[str, ...] = (), **fields) -> Conversation:
-    """A conversation of the brand as it stands once over, with its messages (the visitor wrote them)."""
-    conversation = Conversation(brand_id=brand.id, status=status, created_at=created_at, queued_at=created_at,
-                                visitor_seen_at=created_at, last_activity_at=created_at,
-                                visitor_token_hash=secrets.token_hex(32),
-                                expert_id=by.id if by else None, last_seq=len(messages), **fields)
-    db.session.add(conversation)
-    db.session.flush()
-    for seq, body in enumerate(messages, start=1):
-        db.session.add(Message(conversation_id=conversation.id, seq=seq, sender=Sender.VISITOR, client_id=f"c{seq}",
-                               body=body, created_at=created_at + dt.timedelta(seconds=seq)))
-    db.session.flush()
-    return conversation
-
-
 def found(actor, brand: Brand, **filters) -> list[int]:
     return [row.id for row in transcripts.search_conversations(actor, brand.id, filters).rows]
 
@@ -65,8 +47,8 @@ def admin(session, brand) -> User:
 
 def test_the_day_filter_follows_the_brands_local_midnight(session, brand, admin):
     # 03:30 UTC on 4 March is still 3 March (22:30) in New York; 05:30 UTC is 4 March (00:30) there.
-    late_evening = chat(brand, dt.datetime(2026, 3, 4, 3, 30, tzinfo=UTC))
-    after_midnight = chat(brand, dt.datetime(2026, 3, 4, 5, 30, tzinfo=UTC))
+    late_evening = ConversationFactory(brand=brand, created_at=dt.datetime(2026, 3, 4, 3, 30, tzinfo=UTC))
+    after_midnight = ConversationFactory(brand=brand, created_at=dt.datetime(2026, 3, 4, 5, 30, tzinfo=UTC))
     session.commit()
     march_3, march_4 = dt.date(2026, 3, 3), dt.date(2026, 3, 4)
     assert found(admin, brand, date_from=march_3, date_to=march_3) == [late_evening.id]
@@ -86,10 +68,10 @@ def test_a_last_day_before_the_first_is_refused_naming_date_to(session, brand, a
 def test_the_expert_filter_keeps_that_experts_chats_and_offers_only_the_brands_experts(session, brand, admin):
     helene, marc, elsewhere = expert("Hélène"), expert("Marc"), expert("Zoé")
     now = dt.datetime(2026, 3, 10, 15, tzinfo=UTC)
-    hers = chat(brand, now, by=helene)
-    chat(brand, now, by=marc)
-    chat(brand, now, status=ConversationStatus.MISSED)
-    chat(BrandFactory(), now, by=elsewhere)
+    hers = ConversationFactory(brand=brand, created_at=now, expert=helene)
+    ConversationFactory(brand=brand, created_at=now, expert=marc)
+    ConversationFactory(brand=brand, created_at=now, status=ConversationStatus.MISSED)
+    ConversationFactory(brand=BrandFactory(), created_at=now, expert=elsewhere)
     session.commit()
     assert found(admin, brand, expert_id=helene.id) == [hers.id]
     assert transcripts.handling_experts(admin, brand.id) == [(helene.id, "Hélène"), (marc.id, "Marc")]
@@ -97,8 +79,9 @@ def test_the_expert_filter_keeps_that_experts_chats_and_offers_only_the_brands_e
 
 def test_the_rating_filter_is_exact_or_a_minimum(session, brand, admin):
     now = dt.datetime(2026, 3, 10, 15, tzinfo=UTC)
-    three, four, five = (chat(brand, now + dt.timedelta(minutes=n), rating=n) for n in (3, 4, 5))
-    chat(brand, now)  # not rated
+    three, four, five = (ConversationFactory(brand=brand, created_at=now + dt.timedelta(minutes=n), rating=n)
+                         for n in (3, 4, 5))
+    ConversationFactory(brand=brand, created_at=now)  # not rated
     session.commit()
     assert found(admin, brand, rating=4) == [four.id]
     assert found(admin, brand, min_rating=4) == [five.id, four.id]
@@ -107,9 +90,10 @@ def test_the_rating_filter_is_exact_or_a_minimum(session, brand, admin):
 
 def test_the_topic_and_status_filters_narrow_the_list(session, brand, admin):
     now = dt.datetime(2026, 3, 10, 15, tzinfo=UTC)
-    care = chat(brand, now, topic="Soins")
-    capped = chat(brand, now, topic="Maquillage", status=ConversationStatus.CAPPED, end_reason=EndReason.DAILY_CAP)
-    chat(brand, now, topic="Maquillage")
+    care = ConversationFactory(brand=brand, created_at=now, topic="Soins")
+    capped = ConversationFactory(brand=brand, created_at=now, topic="Maquillage", status=ConversationStatus.CAPPED,
+                                 end_reason=EndReason.DAILY_CAP)
+    ConversationFactory(brand=brand, created_at=now, topic="Maquillage")
     session.commit()
     assert found(admin, brand, topic="Soins") == [care.id]
     assert found(admin, brand, status="capped") == [capped.id]
@@ -121,9 +105,10 @@ def test_the_topic_and_status_filters_narrow_the_list(session, brand, admin):
 
 def test_the_text_filter_ignores_case_and_takes_wildcards_literally(session, brand, admin):
     now = dt.datetime(2026, 3, 10, 15, tzinfo=UTC)
-    serum = chat(brand, now, messages=("Bonjour", "Votre SÉRUM Éclat existe en 50% de remise ?"))
-    chat(brand, now, messages=("Il coûte 500 euros ?",))
-    chat(brand, now, messages=("Rien à voir",))
+    serum = ConversationFactory(brand=brand, created_at=now,
+                                messages=("Bonjour", "Votre SÉRUM Éclat existe en 50% de remise ?"))
+    ConversationFactory(brand=brand, created_at=now, messages=("Il coûte 500 euros ?",))
+    ConversationFactory(brand=brand, created_at=now, messages=("Rien à voir",))
     session.commit()
     assert found(admin, brand, text="sérum éclat".upper()) == [serum.id]
     assert found(admin, brand, text="rum écl".replace("é", "É")) == [serum.id]
@@ -133,7 +118,7 @@ def test_the_text_filter_ignores_case_and_takes_wildcards_literally(session, bra
 
 def test_results_come_newest_first_fifty_a_page_with_the_total(session, brand, admin):
     start = dt.datetime(2026, 3, 1, 12, tzinfo=UTC)
-    ids = [chat(brand, start + dt.timedelta(minutes=n)).id for n in range(51)]
+    ids = [ConversationFactory(brand=brand, created_at=start + dt.timedelta(minutes=n)).id for n in range(51)]
     session.commit()
     first = transcripts.search_conversations(admin, brand.id, {}, page=1)
     second = transcripts.search_conversations(admin, brand.id, {}, page=2)
@@ -145,7 +130,8 @@ def test_results_come_newest_first_fifty_a_page_with_the_total(session, brand, a
 # Transcripts and access.
 
 def test_a_transcript_has_its_messages_in_order(session, brand, admin):
-    conversation = chat(brand, dt.datetime(2026, 3, 10, 15, tzinfo=UTC), messages=("Un", "Deux", "Trois"))
+    conversation = ConversationFactory(brand=brand, created_at=dt.datetime(2026, 3, 10, 15, tzinfo=UTC),
+                                       messages=("Un", "Deux", "Trois"))
     session.commit()
     shown = transcripts.transcript(admin, brand.id, conversation.id)
     assert [(m.seq, m.body) for m in shown.messages] == [(1, "Un"), (2, "Deux"), (3, "Trois")]
@@ -153,7 +139,8 @@ def test_a_transcript_has_its_messages_in_order(session, brand, admin):
 
 
 def test_another_brands_conversation_is_not_found_on_page_and_api(client, session, brand, admin):
-    theirs = chat(BrandFactory(), dt.datetime(2026, 3, 10, 15, tzinfo=UTC), messages=("Secret",))
+    theirs = ConversationFactory(brand=BrandFactory(), created_at=dt.datetime(2026, 3, 10, 15, tzinfo=UTC),
+                                 messages=("Secret",))
     session.commit()
     with pytest.raises(NotFound):
         transcripts.transcript(admin, brand.id, theirs.id)
@@ -167,9 +154,10 @@ def test_another_brands_conversation_is_not_found_on_page_and_api(client, sessio
 
 
 def test_the_pages_list_and_show_conversations_to_a_viewer(client, session, brand):
-    conversation = chat(brand, dt.datetime(2026, 3, 10, 15, tzinfo=UTC), by=expert("Hélène"), topic="Soins",
-                        rating=5, messages=("Quelle crème pour peau sèche ?",))
-    chat(brand, dt.datetime(2026, 3, 10, 16, tzinfo=UTC), topic="Maquillage")
+    conversation = ConversationFactory(brand=brand, created_at=dt.datetime(2026, 3, 10, 15, tzinfo=UTC),
+                                       expert=expert("Hélène"), topic="Soins", rating=5,
+                                       messages=("Quelle crème pour peau sèche ?",))
+    ConversationFactory(brand=brand, created_at=dt.datetime(2026, 3, 10, 16, tzinfo=UTC), topic="Maquillage")
     session.commit()
     log_in(client, admin_of(session, brand, BrandRole.VIEWER).email)
     listing = client.get(f"/brands/{brand.slug}/conversations?topic=Soins&min_rating=4")
@@ -192,8 +180,8 @@ def test_a_bad_filter_on_the_page_is_named_not_a_500(client, session, brand, adm
 
 def test_the_api_filters_pages_and_names_bad_fields(client, session, brand):
     now = dt.datetime(2026, 3, 10, 15, tzinfo=UTC)
-    good = chat(brand, now, rating=5, rate_cents=750)
-    chat(brand, now, rating=2)
+    good = ConversationFactory(brand=brand, created_at=now, rating=5, rate_cents=750)
+    ConversationFactory(brand=brand, created_at=now, rating=2)
     session.commit()
     log_in(client, UserFactory(role=Role.FINANCE).email)  # finance reads every brand, as a viewer
     response = client.get(f"/api/v1/brands/{brand.id}/conversations?min_rating=4")
@@ -214,10 +202,12 @@ def read_csv(text: str) -> list[dict[str, str]]:
 
 def test_the_csv_is_semicolon_separated_utf8_with_bom_and_accents_intact(client, session, brand, admin):
     helene = expert("Hélène")
-    chat(brand, dt.datetime(2026, 3, 4, 3, 30, tzinfo=UTC), by=helene, topic="Crème hydratante", rating=5,
-         rating_comment="Très bien, merci", rate_cents=750, accepted_at=dt.datetime(2026, 3, 4, 3, 31, tzinfo=UTC),
-         first_reply_at=dt.datetime(2026, 3, 4, 3, 31, 42, tzinfo=UTC), messages=("Bonjour", "Merci"),
-         page_url="https://shop.example.com/crème")
+    # Closed, yet with no end reason nor closing time: the row leaves both cells empty.
+    ConversationFactory(brand=brand, created_at=dt.datetime(2026, 3, 4, 3, 30, tzinfo=UTC), expert=helene,
+                        topic="Crème hydratante", rating=5, rating_comment="Très bien, merci", rate_cents=750,
+                        accepted_at=dt.datetime(2026, 3, 4, 3, 31, tzinfo=UTC),
+                        first_reply_at=dt.datetime(2026, 3, 4, 3, 31, 42, tzinfo=UTC), end_reason=None, closed_at=None,
+                        messages=("Bonjour", "Merci"), page_url="https://shop.example.com/crème")
     session.commit()
     log_in(client, admin.email)
     response = client.get(f"/brands/{brand.slug}/conversations.csv")
@@ -243,7 +233,7 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(session, brand, ad
     now = dt.datetime(2026, 3, 10, 15, tzinfo=UTC)
     for n, comment in enumerate(("=HYPERLINK(\"http://evil\")", "+33 6 12", "-1", "-1+cmd|' /C calc'!A0",
                                  "@SUM(A1)", "fine")):
-        chat(brand, now + dt.timedelta(minutes=n), rating=1, rating_comment=comment)
+        ConversationFactory(brand=brand, created_at=now + dt.timedelta(minutes=n), rating=1, rating_comment=comment)
     session.commit()
     rows = read_csv("".join(transcripts.export_csv(admin, brand.id, {})))
     assert [row["rating_comment"] for row in rows] == [  # a plain number ("-1") stays a number
@@ -253,8 +243,9 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(session, brand, ad
 def test_the_csv_applies_the_filters_and_streams_every_row_in_batches(client, session, brand, admin, monkeypatch):
     monkeypatch.setattr(transcripts, "EXPORT_BATCH", 2)
     start = dt.datetime(2026, 3, 10, 15, tzinfo=UTC)
-    wanted = [chat(brand, start + dt.timedelta(minutes=n % 3), topic="Soins").id for n in range(5)]
-    chat(brand, start, topic="Maquillage")
+    wanted = [ConversationFactory(brand=brand, created_at=start + dt.timedelta(minutes=n % 3), topic="Soins").id
+              for n in range(5)]
+    ConversationFactory(brand=brand, created_at=start, topic="Maquillage")
     session.commit()
     chunks = list(transcripts.export_csv(admin, brand.id, {"topic": "Soins"}))
     assert len(chunks) == 1 + 3  # the header, then batches of 2, 2 and 1
