@@ -50,9 +50,8 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 
 # Ids (and every other plain `int` column) are 64-bit on PostgreSQL, as the API promises; SQLite's integers are
-# 64-bit already, and only a column declared INTEGER is the rowid alias that numbers new rows by itself.
-# The integers a column holds (BIGINT; SQLite's INTEGER is 64-bit too): ids, cents, counts. Input beyond them is
-# refused where it enters (web.requests, web.schemas), never left to overflow in the database.
+# 64-bit already, and only a column declared INTEGER is the rowid alias that numbers new rows by itself. Input
+# beyond these bounds is refused where it enters (web.requests, web.schemas), never left to overflow here.
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 ID_MAX = INT64_MAX
@@ -125,8 +124,8 @@ def unit_of_work(*, alone: bool = False) -> Iterator[so.Session]:
 
     A unit opened inside another joins it, so a service that calls another still commits once, at the end of
     the outermost (its after-commit side effects wait for that commit). A unit that must be committed when it
-    ends (`alone`: a payout marked before the provider is called, a routing decision that must not hold the
-    brand's lock longer) refuses to run inside another: joined, it would commit only with the outer one.
+    ends (`alone`: a payout marked before the provider is called) refuses to run inside another: joined, it
+    would commit only with the outer one.
     """
     session = db.session
     if session.info.get(_IN_UNIT):
