@@ -23,7 +23,8 @@ module.exports = [
         ...globals.browser,
         io: "readonly",                 // socket.io's client, vendored from node_modules
         Chart: "readonly",              // chart.js, vendored likewise
-        MarketplaceChatLog: "readonly", // js/chat_log.js, loaded before the scripts that use it
+        MarketplaceClock: "readonly",   // js/clock.js, loaded before the scripts that use it
+        MarketplaceChatLog: "readonly", // js/chat_log.js, likewise
         MarketplaceCannedAnswers: "readonly",  // js/canned_answers.js, loaded before inbox.js
         MarketplaceChatScreen: "readonly"      // js/chat_screen.js, likewise
       }
@@ -31,8 +32,9 @@ module.exports = [
   },
   {
     // Loaded by the pages and, under node, by their tests: they export through `module` there.
-    files: ["marketplace/static/js/chat_log.js", "marketplace/static/js/canned_answers.js"],
-    languageOptions: { globals: { module: "readonly" } }
+    files: ["marketplace/static/js/clock.js", "marketplace/static/js/chat_log.js",
+            "marketplace/static/js/canned_answers.js"],
+    languageOptions: { globals: { module: "readonly", require: "readonly" } }
   },
   {
     files: ["marketplace/static/js/service-worker.js"],

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, render_template, request, send_from_di
 from flask_babel import get_locale
 
 from marketplace.brands import services as brands
+from marketplace.core import lifecycles
 from marketplace.database import end_read
 from marketplace.routing.door.schemas import PAGE_URL_LENGTH
 
@@ -49,6 +50,8 @@ def frame(key: str):
     html = render_template(
         "routing/widget_frame.html", key=key, brand_name=brand.name, topics=list(brand.topics or []),
         page_url=page_address(request.args.get("page")), lang=str(get_locale()),
+        queued_statuses=lifecycles.CONVERSATION_QUEUED,
+        over_statuses=(*lifecycles.CONVERSATION_ENDED, *lifecycles.CONVERSATION_REFUSED),
         socketio_src=url_for("web.vendor", name="socket.io.min.js"),
         widget_js=url_for("static", filename="js/widget.js"), widget_css=url_for("static", filename="css/widget.css"),
     )

@@ -13,23 +13,11 @@
     active: view.querySelector("[data-live-rows=active]")
   };
   var numbers = new Intl.NumberFormat(lang);
-  var clock = timeFormat(view.dataset.timezone);
+  var clock = MarketplaceClock.timeFormat(lang, view.dataset.timezone);
+  var parseTime = MarketplaceClock.parseTime;
   var clockOffsetMs = 0;  // server time minus this device's time, so a wrong phone clock shows true waits
   var refreshTimer = null;
   var generation = 0;
-
-  function timeFormat(zone) {
-    try {
-      return new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit", timeZone: zone });
-    } catch (error) {  // a time zone this browser does not know: the reader's own clock
-      return new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" });
-    }
-  }
-
-  function parseTime(text) {
-    if (!text) { return NaN; }
-    return Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : text + "Z");
-  }
 
   function duration(seconds) {
     seconds = Math.max(0, Math.floor(seconds));

@@ -46,17 +46,16 @@
 //   <p class="message__body">BODY</p> <p class="message__meta"><time datetime></time><span class="message__state">
 //   </span></p></div>; .message--pending while sending, .message--failed once refused.
 //
-// Helpers: MarketplaceChatLog.parseTime(text) -> epoch ms (the server's times without a zone are UTC), or NaN;
+// Helpers: MarketplaceChatLog.parseTime(text) -> clock.js's parseTime (load js/clock.js first);
 // MarketplaceChatLog.newClientId(prefix) -> prefix + 24 random hex digits.
 (function (factory) {
   "use strict";
-  var api = factory();
   if (typeof module === "object" && module && module.exports) {
-    module.exports = api;
+    module.exports = factory(require("./clock.js"));
   } else {
-    window.MarketplaceChatLog = api;
+    window.MarketplaceChatLog = factory(window.MarketplaceClock);
   }
-}(function () {
+}(function (clock) {
   "use strict";
 
   function isSeq(value) {
@@ -74,10 +73,7 @@
     return (prefix || "") + hex.join("");
   }
 
-  function parseTime(text) {
-    if (!text || typeof text !== "string") { return NaN; }
-    return Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : text + "Z");
-  }
+  var parseTime = clock.parseTime;
 
   // The log.
 

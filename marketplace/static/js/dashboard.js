@@ -15,20 +15,12 @@
   var decimals = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
   var percents = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
   var money = moneyFormat(text.currency);
-  var clock = timeFormat(text.timezone);
+  var clock = MarketplaceClock.timeFormat(lang, text.timezone);
   var charts = {};
   var lastFetch = Date.now();  // the page itself is a fresh fetch
   var timer = null;
   var inFlight = false;
   var again = false;
-
-  function timeFormat(zone) {
-    try {
-      return new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit", timeZone: zone });
-    } catch (error) {  // a time zone this browser does not know: the reader's own clock
-      return new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" });
-    }
-  }
 
   function moneyFormat(currency) {
     try {

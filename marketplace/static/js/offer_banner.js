@@ -17,6 +17,7 @@
   var lang = document.documentElement.lang || undefined;
   var baseTitle = document.title;
   var TICK_MS = 250;
+  var parseTime = MarketplaceClock.parseTime;
   var offers = {};  // offer_id -> {offer, node, deadline, busy, seconds, addedAt}
   var generation = 0;
 
@@ -56,11 +57,6 @@
     if (!url || !/^https?:\/\//i.test(url)) { return ""; }
     var shown = url.replace(/^https?:\/\//i, "");
     return shown.length > 60 ? shown.slice(0, 59) + "…" : shown;
-  }
-
-  function parseTime(text) {
-    if (!text) { return NaN; }
-    return Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : text + "Z");
   }
 
   function brandName(offer) { return offer.brand ? offer.brand.name : ""; }

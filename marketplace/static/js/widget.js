@@ -19,10 +19,11 @@
   var TYPING_SHOWN_MS = 4000;   // the expert's typing signal shows this long
   var SYNC_BATCH = 500;         // the server's largest answer (chat.MAX_BATCH): a full one means ask again
   var BODY_LENGTH = 2000;
-  var QUEUED = { waiting: true, offered: true };
-  var ENDED = { closed: true, abandoned: true, missed: true, capped: true };
 
   var texts = root.dataset;
+  // The conversation's status groups (core/lifecycles.py), handed over by the frame: in the queue, and over.
+  var QUEUED = statusSet(texts.statusesQueued);
+  var ENDED = statusSet(texts.statusesOver);
   var key = texts.key;
   var pageUrl = /^https?:\/\//i.test(texts.pageUrl || "") ? texts.pageUrl : "";
   var parentOrigin = originOf(pageUrl);  // the brand's page: the only window told about unread messages
@@ -32,6 +33,12 @@
   var enterAddsLine = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;  // phone keyboards
   var TOKEN_NAME = "marketplace.visitor." + key;
   var CONVERSATION_NAME = "marketplace.conversation." + key;
+
+  function statusSet(text) {
+    var set = {};
+    (text || "").split(" ").forEach(function (status) { if (status) { set[status] = true; } });
+    return set;
+  }
 
   function part(selector) { return root.querySelector(selector); }
   function byTestId(id) { return part("[data-testid=" + id + "]"); }

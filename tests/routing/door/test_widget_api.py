@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from marketplace.database import db
 from marketplace.routing.models import Conversation, ConversationStatus, LeftMessage, Offer
 from marketplace.routing.router import offers
@@ -19,6 +21,18 @@ def test_the_frame_may_only_be_embedded_by_the_brands_origins(client, brand):
     assert "frame-ancestors 'self' https://shop.example.com;" in policy
     assert "X-Frame-Options" not in response.headers
     assert client.get("/").headers.get("X-Frame-Options") == "DENY"
+
+
+def test_the_frame_hands_its_script_the_status_groups_of_the_lifecycle(client, brand):
+    """widget.js keeps no status list of its own: the queue's statuses and those of a chat that is over come from
+    the frame, and together with "active" they are every status a conversation may have."""
+    page = client.get(f"/widget/{brand.widget_key}").get_data(as_text=True)
+    queued = re.search(r'data-statuses-queued="([^"]*)"', page).group(1).split()
+    over = re.search(r'data-statuses-over="([^"]*)"', page).group(1).split()
+    assert queued == ["waiting", "offered"]
+    assert sorted(over) == ["abandoned", "capped", "closed", "missed"]
+    assert sorted([*queued, "active", *over]) == sorted(status.value for status in ConversationStatus)
+    assert page.index("js/clock.js") < page.index("js/chat_log.js") < page.index("js/widget.js")
 
 
 def test_an_unknown_key_is_not_found(client):
