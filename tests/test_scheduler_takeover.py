@@ -99,10 +99,13 @@ class World:
                         lambda: True if (self.holder() or "").split(":")[1:2] == [str(process.pid)] else None,
                         seconds)
 
-    def wait_for_standby(self, name: str) -> None:
+    def wait_for_log(self, name: str, line: str) -> None:
         log = self.folder / f"{name}.log"
-        self.wait_until(f"scheduler {name} stands by",
-                        lambda: True if "stands by to take over" in log.read_text() else None, START_WAIT)
+        self.wait_until(f"scheduler {name} logs {line!r}", lambda: True if line in log.read_text() else None,
+                        START_WAIT)
+
+    def wait_for_standby(self, name: str) -> None:
+        self.wait_for_log(name, "stands by to take over")
 
     def offer_a_conversation(self) -> Offer:
         """A visitor arrives; the router (in this process) offers the chat to one of the two experts."""
@@ -200,12 +203,17 @@ def test_a_scheduler_started_after_the_kill_takes_over_within_the_lease(world):
     first.wait(timeout=10)
     killed = time.monotonic()
     replacement = world.scheduler("replacement")  # no standby: the supervisor restarts it
+    # Python and the app take a few seconds to load, more on a busy machine; the lease has no say in that, so
+    # the bounds count from the kill or from the moment the replacement is up (its "starting" line), the later.
+    world.wait_for_log("replacement", "starting")
+    up, up_wall = time.monotonic(), utcnow()
     world.wait_for_lease(replacement, MOST_LATE)
-    took_over = time.monotonic() - killed
-    assert took_over <= MOST_LATE, f"took over {took_over:.1f} s after the kill\n{world.logs()}"
+    took_over = time.monotonic() - max(killed, up)
+    assert took_over <= MOST_LATE, (f"took over {took_over:.1f} s after the kill ({up - killed:.1f} s to start)"
+                                    f"\n{world.logs()}")
 
     expired = world.wait_until("the offer is settled", lambda: world.decided(offer.id), OFFER_TIMEOUT + MOST_LATE)
     assert expired.status == OfferStatus.EXPIRED
-    late = (expired.decided_at - expired.expires_at).total_seconds()
-    assert late <= MOST_LATE, f"expired {late:.1f} s after its time\n{world.logs()}"
+    late = (expired.decided_at - max(expired.expires_at, up_wall)).total_seconds()
+    assert late <= MOST_LATE, f"expired {late:.1f} s after its time or the start\n{world.logs()}"
     world.assert_moved_on(expired)
