@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -25,10 +26,18 @@ def compile_catalogs(target: Path) -> Path:
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
-        tmp_path = mo_path.with_suffix(".tmp")
-        with tmp_path.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
-        tmp_path.replace(mo_path)  # atomic, so two processes starting at once never read half a file
+        # A temporary file of this process's own, then an atomic rename: processes starting at once (test
+        # workers, web processes) each write whole files and never read half of one.
+        with tempfile.NamedTemporaryFile(dir=mo_path.parent, prefix="messages.", suffix=".tmp",
+                                         delete=False) as mo_file:
+            tmp_path = Path(mo_file.name)
+            try:
+                write_mo(mo_file, catalog)
+            except BaseException:
+                mo_file.close()
+                tmp_path.unlink(missing_ok=True)
+                raise
+        tmp_path.replace(mo_path)
     return target
 
 
