@@ -42,7 +42,10 @@ class Phone:
 
     def speak(self, language: str) -> None:
         """Switch the pages to `language` with the footer's buttons, as Emma would (her account keeps it)."""
-        self.page.get_by_role("contentinfo").get_by_role("button", name=LANGUAGES[language]).click()
+        # The button posts a form that redirects back: wait for that page, or the next `goto` may cut its
+        # navigation short (the page may already be in that language, so its lang proves nothing).
+        with self.page.expect_navigation(wait_until="load"):
+            self.page.get_by_role("contentinfo").get_by_role("button", name=LANGUAGES[language]).click()
         expect(self.page.locator("html")).to_have_attribute("lang", language)
 
     def open(self, path: str) -> None:
