@@ -130,6 +130,15 @@ def door_refusal(caps: Caps, usage: Usage) -> str | None:
     return None
 
 
+def may_go_live(caps: Caps, usage: Usage) -> bool:
+    """Whether a conversation already accepted once may be live again (its visitor is back): a place in the brand's
+    `max_concurrent`, and in what its experts may hold. The day's cap and the month's budget counted it already."""
+    if caps.max_concurrent is not None and usage.open_conversations + 1 > caps.max_concurrent:
+        return False
+    return caps.max_active_experts is None or (
+        usage.open_conversations + 1 <= caps.max_active_experts * caps.expert_concurrency)
+
+
 def may_offer(caps: Caps, usage: Usage) -> bool:
     """Whether one more offer could be accepted without passing the day's cap or the month's budget."""
     if caps.daily_cap is not None and usage.day_accepted + usage.pending_offers + 1 > caps.daily_cap:

@@ -21,6 +21,7 @@ from marketplace.errors import NotFound
 from marketplace.experts import services as experts
 from marketplace.routing import events
 from marketplace.routing.models import (
+    ASSIGNED_STATUSES,
     BrandLoad,
     Conversation,
     ConversationStatus,
@@ -73,7 +74,7 @@ def admit(conversation: Conversation) -> bool:
 
 def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: EndReason, *,
                      expert_id: int | None = None, now: dt.datetime | None = None) -> Conversation | None:
-    """End a live conversation: closed (it was active), abandoned or missed (it was still queued).
+    """End an open conversation: closed (it was active or asynchronous), abandoned or missed (it was still queued).
 
     A compare-and-set on the status: of two racing ends only one moves the counters; None for the loser.
     """
@@ -98,26 +99,25 @@ def _end(conversation_id: int, outcome: ConversationStatus, reason: EndReason, e
             or (expert_id is not None and conversation.expert_id != expert_id)):
         return None
     was = conversation.status
-    freed_expert = conversation.expert_id
+    freed_expert = conversation.expert_id if was in ASSIGNED_STATUSES else None
     if was == ConversationStatus.OFFERED:
-        offer = db.session.scalar(sa.select(Offer).where(Offer.conversation_id == conversation.id,
-                                                         Offer.status == OfferStatus.PENDING).with_for_update())
-        if offer is not None:
-            offer.status, offer.decided_at = OfferStatus.RESCINDED, now
-            db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == offer.expert_id)
-                               .values(pending_offers=ExpertLoad.pending_offers - 1)
-                               .execution_options(synchronize_session=False))
-            load.pending_offers -= 1
-            freed_expert = offer.expert_id
-            events.offer_gone(offer, experts.get_profile(offer.expert_id).user_id, OfferStatus.RESCINDED.value)
+        freed_expert = rescind_pending(conversation, load, now)
     elif was == ConversationStatus.ACTIVE:
         db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == conversation.expert_id)
                            .values(open_chats=ExpertLoad.open_chats - 1).execution_options(synchronize_session=False))
-        if conversation.first_reply_at is None and _same_month(brand, conversation.accepted_at, load.month):
-            # Never answered, so never paid: its price no longer counts against the month's budget.
-            load.month_committed_cents -= conversation.rate_cents or 0
+    elif was == ConversationStatus.ASYNCHRONOUS:
+        db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == conversation.expert_id)
+                           .values(async_chats=ExpertLoad.async_chats - 1).execution_options(synchronize_session=False))
+    if (conversation.accepted_at is not None and conversation.first_reply_at is None
+            and _same_month(brand, conversation.accepted_at, load.month)):
+        # Accepted (it may since have gone back to the queue) but never answered, so never paid: its price no
+        # longer counts against the month's budget.
+        load.month_committed_cents -= conversation.rate_cents or 0
     conversation.status, conversation.end_reason, conversation.closed_at = outcome, reason, now
-    load.open_conversations -= 1
+    if was == ConversationStatus.ASYNCHRONOUS:
+        load.async_conversations -= 1
+    else:
+        load.open_conversations -= 1
     name = None
     if conversation.expert_id is not None:
         profile = experts.get_profile(conversation.expert_id)
@@ -125,6 +125,24 @@ def _end(conversation_id: int, outcome: ConversationStatus, reason: EndReason, e
         events.chat_changed(conversation, brand, profile.user_id)
     events.conversation_changed(conversation, brand, expert_name=name)
     return conversation, brand.id, freed_expert
+
+
+def rescind_pending(conversation: Conversation, load: BrandLoad, now: dt.datetime) -> int | None:
+    """Take back the offered conversation's pending offer (it is leaving the queue); the expert it reserved.
+
+    The caller holds the brand's lock (`load` is its row) and the conversation's, and moves the conversation.
+    """
+    offer = db.session.scalar(sa.select(Offer).where(Offer.conversation_id == conversation.id,
+                                                     Offer.status == OfferStatus.PENDING).with_for_update())
+    if offer is None:
+        return None
+    offer.status, offer.decided_at = OfferStatus.RESCINDED, now
+    db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == offer.expert_id)
+                       .values(pending_offers=ExpertLoad.pending_offers - 1)
+                       .execution_options(synchronize_session=False))
+    load.pending_offers -= 1
+    events.offer_gone(offer, experts.get_profile(offer.expert_id).user_id, OfferStatus.RESCINDED.value)
+    return offer.expert_id
 
 
 def _same_month(brand: Brand, at: dt.datetime | None, month: str) -> bool:
