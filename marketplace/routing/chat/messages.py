@@ -136,7 +136,9 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
     and the rollback gives the number back. `expert_users` is a caller's memo of expert id -> user id (a
     socket keeps one for its lifetime; a profile's user never changes), saving a lookup per message.
     `sender_sid` is the socket the message came from: it answers with the message, so that socket is not
-    sent it a second time as an event.
+    sent it a second time as an event. A visitor writing in an asynchronous conversation is back (`away.visitor_back`,
+    once the message is stored); one writing in an answered conversation closed within the brand's reopen window
+    continues it first. An expert writing in an asynchronous one is heard by `events.message_for_absent_visitor`.
     """
     client_id = _clean_client_id(client_id)
     body = clean_body(body)

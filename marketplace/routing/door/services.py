@@ -171,10 +171,10 @@ def _tell_expert(conversation_id: int) -> None:
 
 @use_case
 def _mark_visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.datetime) -> bool:
-    """Mark an active chat whose visitor's page went silent (a compare-and-set); True when this call marked it."""
+    """Mark a chat whose visitor's page went silent (a compare-and-set); True when this call marked it."""
     marked = db.session.execute(
         sa.update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.status == ConversationStatus.ACTIVE,
+        .where(Conversation.id == conversation_id, Conversation.status.in_(ASSIGNED_STATUSES),
                Conversation.visitor_left_at.is_(None), Conversation.visitor_seen_at <= seen_before)
         .values(visitor_left_at=now).execution_options(synchronize_session=False)
     ).rowcount
@@ -276,19 +276,22 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def notice_gone_visitors(now: dt.datetime | None = None) -> int:
-    """Handle the active chats whose visitor's page has been silent for VISITOR_GRACE_SECONDS; how many.
+    """Handle the chats whose visitor's page has been silent for VISITOR_GRACE_SECONDS; how many.
 
     Run with the routing sweep (every ROUTING_SWEEP_SECONDS), so the expert learns it soon after the grace.
     """
     now = now or utcnow()
     silent_since = now - dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"])
     gone = db.session.execute(
-        sa.select(Conversation.id, Conversation.visitor_email_consent_at.is_not(None).label("reachable"))
-        .where(Conversation.status == ConversationStatus.ACTIVE, Conversation.visitor_left_at.is_(None),
+        sa.select(Conversation.id, Conversation.status,
+                  Conversation.visitor_email_consent_at.is_not(None).label("reachable"))
+        .where(Conversation.status.in_(ASSIGNED_STATUSES), Conversation.visitor_left_at.is_(None),
                Conversation.visitor_seen_at <= silent_since)
     ).all()
     end_read()
-    return sum(visitor_gone(row.id, silent_since, now, reachable=row.reachable) for row in gone)
+    # An asynchronous chat whose visitor looked in again (their page cleared `visitor_left_at`) and went: marked.
+    return sum(visitor_gone(row.id, silent_since, now,
+                            reachable=row.reachable and row.status == ConversationStatus.ACTIVE) for row in gone)
 
 
 def visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.datetime, *, reachable: bool = True) -> bool:

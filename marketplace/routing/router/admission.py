@@ -26,13 +26,12 @@ from marketplace.routing.models import (
     Conversation,
     ConversationStatus,
     EndReason,
-    ExpertLoad,
     Offer,
     OfferStatus,
     status_after,
 )
 from marketplace.routing.router.decisions import after_freed
-from marketplace.routing.router.loads import brand_caps, lock_brand, usage_of
+from marketplace.routing.router.loads import brand_caps, lock_brand, move_expert_load, usage_of
 
 
 def _refusal(load: BrandLoad, brand: Brand, now: dt.datetime) -> str | None:
@@ -90,11 +89,7 @@ def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: 
 def _end(conversation_id: int, outcome: ConversationStatus, reason: EndReason, expert_id: int | None,
          now: dt.datetime) -> tuple[Conversation, int, int | None] | None:
     """End the conversation under the brand's lock: it, its brand and the expert freed; None when not live."""
-    conversation = db.session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise NotFound(_l("No such conversation."))
-    load, brand = lock_brand(conversation.brand_id, now)
-    conversation = db.session.get(Conversation, conversation_id, populate_existing=True, with_for_update=True)
+    conversation, load, brand = lock_conversation(conversation_id, now)
     if (not lifecycles.may_move(lifecycles.CONVERSATION_TRANSITIONS, conversation.status, outcome)
             or (expert_id is not None and conversation.expert_id != expert_id)):
         return None
@@ -103,11 +98,9 @@ def _end(conversation_id: int, outcome: ConversationStatus, reason: EndReason, e
     if was == ConversationStatus.OFFERED:
         freed_expert = rescind_pending(conversation, load, now)
     elif was == ConversationStatus.ACTIVE:
-        db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == conversation.expert_id)
-                           .values(open_chats=ExpertLoad.open_chats - 1).execution_options(synchronize_session=False))
+        move_expert_load(conversation.expert_id, open_chats=-1)
     elif was == ConversationStatus.ASYNCHRONOUS:
-        db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == conversation.expert_id)
-                           .values(async_chats=ExpertLoad.async_chats - 1).execution_options(synchronize_session=False))
+        move_expert_load(conversation.expert_id, async_chats=-1)
     if (conversation.accepted_at is not None and conversation.first_reply_at is None
             and _same_month(brand, conversation.accepted_at, load.month)):
         # Accepted (it may since have gone back to the queue) but never answered, so never paid: its price no
@@ -118,13 +111,28 @@ def _end(conversation_id: int, outcome: ConversationStatus, reason: EndReason, e
         load.async_conversations -= 1
     else:
         load.open_conversations -= 1
+    tell_both_sides(conversation, brand)
+    return conversation, brand.id, freed_expert
+
+
+def lock_conversation(conversation_id: int, now: dt.datetime) -> tuple[Conversation, BrandLoad, Brand]:
+    """Begin a change of the conversation's status: lock its brand's load row, then its own row, read afresh."""
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(_l("No such conversation."))
+    load, brand = lock_brand(conversation.brand_id, now)
+    conversation = db.session.get(Conversation, conversation_id, populate_existing=True, with_for_update=True)
+    return conversation, load, brand
+
+
+def tell_both_sides(conversation: Conversation, brand: Brand) -> None:
+    """Once committed, tell its expert (when it has one) and the visitor and brand that the conversation moved."""
     name = None
     if conversation.expert_id is not None:
         profile = experts.get_profile(conversation.expert_id)
         name = profile.display_name
         events.chat_changed(conversation, brand, profile.user_id)
     events.conversation_changed(conversation, brand, expert_name=name)
-    return conversation, brand.id, freed_expert
 
 
 def rescind_pending(conversation: Conversation, load: BrandLoad, now: dt.datetime) -> int | None:
@@ -137,9 +145,7 @@ def rescind_pending(conversation: Conversation, load: BrandLoad, now: dt.datetim
     if offer is None:
         return None
     offer.status, offer.decided_at = OfferStatus.RESCINDED, now
-    db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == offer.expert_id)
-                       .values(pending_offers=ExpertLoad.pending_offers - 1)
-                       .execution_options(synchronize_session=False))
+    move_expert_load(offer.expert_id, pending_offers=-1)
     load.pending_offers -= 1
     events.offer_gone(offer, experts.get_profile(offer.expert_id).user_id, OfferStatus.RESCINDED.value)
     return offer.expert_id

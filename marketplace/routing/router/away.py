@@ -20,15 +20,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.core import routing as rules
-from marketplace.database import db, unit_of_work, utcnow
-from marketplace.errors import Conflict, NotFound
-from marketplace.experts import services as experts
-from marketplace.routing import events
+from marketplace.database import unit_of_work, utcnow
+from marketplace.errors import Conflict
 from marketplace.routing.models import QUEUED_STATUSES, Conversation, ConversationStatus, status_after
-from marketplace.routing.router.admission import rescind_pending
+from marketplace.routing.router.admission import lock_conversation, rescind_pending, tell_both_sides
 from marketplace.routing.router.decisions import after_freed, route_brand
 from marketplace.routing.router.eligibility import has_async_room, has_live_room
-from marketplace.routing.router.loads import brand_caps, lock_brand, move_expert_load, usage_of
+from marketplace.routing.router.loads import brand_caps, move_expert_load, usage_of
 
 
 @dataclass(frozen=True)
@@ -41,24 +39,6 @@ class Moved:
 def reachable(conversation: Conversation) -> bool:
     """Whether the visitor left a way back: an address given with consent (Web Push for visitors comes later)."""
     return conversation.visitor_email is not None and conversation.visitor_email_consent_at is not None
-
-
-def _locked(conversation_id: int, now: dt.datetime):
-    conversation = db.session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise NotFound(_l("No such conversation."))
-    load, brand = lock_brand(conversation.brand_id, now)
-    conversation = db.session.get(Conversation, conversation_id, populate_existing=True, with_for_update=True)
-    return conversation, load, brand
-
-
-def _tell(conversation: Conversation, brand) -> None:
-    name = None
-    if conversation.expert_id is not None:
-        profile = experts.get_profile(conversation.expert_id)
-        name = profile.display_name
-        events.chat_changed(conversation, brand, profile.user_id)
-    events.conversation_changed(conversation, brand, expert_name=name)
 
 
 def visitor_away(conversation_id: int, now: dt.datetime | None = None, *,
@@ -80,7 +60,7 @@ def visitor_away(conversation_id: int, now: dt.datetime | None = None, *,
 
 
 def _go_away(conversation_id: int, now: dt.datetime, seen_before: dt.datetime | None) -> Moved | None:
-    conversation, load, brand = _locked(conversation_id, now)
+    conversation, load, brand = lock_conversation(conversation_id, now)
     was = conversation.status
     handed_back = was in QUEUED_STATUSES and conversation.accepted_at is not None
     if ((was != ConversationStatus.ACTIVE and not handed_back) or not reachable(conversation)
@@ -101,7 +81,7 @@ def _go_away(conversation_id: int, now: dt.datetime, seen_before: dt.datetime | 
     conversation.visitor_left_at = now
     load.open_conversations -= 1
     load.async_conversations += 1
-    _tell(conversation, brand)
+    tell_both_sides(conversation, brand)
     return Moved(conversation, brand.id, freed)
 
 
@@ -135,7 +115,7 @@ def may_reopen(conversation: Conversation, reopen_window_hours: int, now: dt.dat
 
 
 def _come_back(conversation_id: int, now: dt.datetime) -> Moved | None:
-    conversation, load, brand = _locked(conversation_id, now)
+    conversation, load, brand = lock_conversation(conversation_id, now)
     was = conversation.status
     closed = was == ConversationStatus.CLOSED
     if closed and not may_reopen(conversation, brand.reopen_window_hours, now):
@@ -161,5 +141,5 @@ def _come_back(conversation_id: int, now: dt.datetime) -> Moved | None:
     load.open_conversations += 1
     conversation.end_reason = conversation.closed_at = conversation.visitor_left_at = None
     conversation.visitor_seen_at = conversation.last_activity_at = now
-    _tell(conversation, brand)
+    tell_both_sides(conversation, brand)
     return Moved(conversation, brand.id)
