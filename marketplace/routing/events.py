@@ -99,8 +99,19 @@ def chat_payload(conversation: Conversation, brand: Brand,
         if last else None,
         "last_visitor_message_at": _iso(chat_activity.last_visitor_message_at),
         "visitor_left_at": _iso(conversation.visitor_left_at),
+        "reply_due_at": _iso(_reply_due(conversation, brand, chat_activity)),
         "visitor_rating": conversation.rating, "visitor_comment": conversation.rating_comment,
     }
+
+
+def _reply_due(conversation: Conversation, brand: Brand, chat_activity: activity.ChatActivity) -> dt.datetime | None:
+    """When the brand promised a first reply to an away visitor who wrote (asynchronous, the visitor's message the
+    last one): their message's time plus `async_first_reply_minutes`; None otherwise."""
+    last = chat_activity.last_message
+    if (conversation.status != ConversationStatus.ASYNCHRONOUS or last is None or last.sender != "visitor"
+            or chat_activity.last_visitor_message_at is None):
+        return None
+    return chat_activity.last_visitor_message_at + dt.timedelta(minutes=brand.async_first_reply_minutes)
 
 
 def offer_pay(brand: Brand, at: dt.datetime | None = None) -> dict[str, Any]:

@@ -128,7 +128,8 @@ _INSERT_MESSAGE = sa.insert(Message.__table__).returning(Message.__table__.c.id)
 
 def post_message(conversation_id: int, sender: Sender, client_id: object, body: object, *,
                  author_id: int | None = None, expert_id: int | None = None,
-                 expert_users: dict[int, int] | None = None, sender_sid: str | None = None) -> Posted:
+                 expert_users: dict[int, int] | None = None, sender_sid: str | None = None,
+                 visitor_present: bool = True) -> Posted:
     """Store a visitor's or the assigned expert's message and tell both sides; a resend is not a duplicate.
 
     A new message costs two statements in one transaction: number it on the conversation row, insert it.
@@ -139,6 +140,8 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
     sent it a second time as an event. A visitor writing in an asynchronous conversation is back (`away.visitor_back`,
     once the message is stored); one writing in an answered conversation closed within the brand's reopen window
     continues it first. An expert writing in an asynchronous one is heard by `events.message_for_absent_visitor`.
+    `visitor_present`: False for a visitor's message that did not come from their page (an e-mail reply, the
+    next step): it stays in the asynchronous conversation, where the brand's first-reply target applies.
     """
     client_id = _clean_client_id(client_id)
     body = clean_body(body)
@@ -151,14 +154,14 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
         if resent is not None:
             return resent
         # The visitor writes on a closed chat: within the brand's reopen window it continues (then this posts).
-        if sender != Sender.VISITOR or away.visitor_back(conversation_id) is None:
+        if sender != Sender.VISITOR or not visitor_present or away.visitor_back(conversation_id) is None:
             raise Conflict(_l("This chat has ended."), "body") from None
         try:
             posted, status = _store(conversation_id, sender, client_id, body, author_id, expert_id, expert_users,
                                     sender_sid)
         except _ChatEnded:
             raise Conflict(_l("This chat has ended."), "body") from None
-    if posted.created and sender == Sender.VISITOR and status == ConversationStatus.ASYNCHRONOUS:
+    if posted.created and sender == Sender.VISITOR and visitor_present and status == ConversationStatus.ASYNCHRONOUS:
         away.visitor_back(conversation_id)  # they are back: to their expert, or to the queue
     return posted
 

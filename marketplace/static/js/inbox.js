@@ -277,6 +277,8 @@
     var left = field(button, "left");
     left.hidden = closed || (!summary.visitor_left_at && !isAway(chat));
     left.textContent = isAway(chat) ? labels.labelAwayTag : labels.labelLeftTag;
+    var due = isAway(chat) ? parseTime(summary.reply_due_at) : NaN;
+    if (!isNaN(due)) { left.textContent += " · " + format(labels.labelReplyBy, { time: clock.format(new Date(due)) }); }
     var waiting = field(button, "waiting");
     waiting.hidden = !waitingForYou(chat) || !left.hidden;
     waiting.textContent = labels.labelWaiting;

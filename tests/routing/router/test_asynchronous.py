@@ -15,6 +15,7 @@ from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.models import Earning
 from marketplace.routing import events
 from marketplace.routing.chat import messages
+from marketplace.routing.chat import services as chat_services
 from marketplace.routing.door import services as conversations
 from marketplace.routing.models import (
     BrandLoad,
@@ -247,4 +248,20 @@ def test_a_closed_chat_whose_expert_is_full_reopens_to_the_queue(session, brand)
     visitor_writes(chat.id)
     queued = db.session.get(Conversation, chat.id, populate_existing=True)
     assert (queued.status, queued.handed_back, queued.end_reason) == (ConversationStatus.WAITING, 1, None)
+    assert loads.counters_match() == []
+
+
+def test_a_message_from_an_away_visitor_keeps_it_asynchronous_with_the_brands_first_reply_target(app, session, brand):
+    brand.async_first_reply_minutes = 8
+    expert = online_expert(brand)
+    session.commit()
+    chat, _ = chat_with(brand, expert)
+    conversations.notice_gone_visitors(gone(app))
+    summary = chat_services.chat_summary(db.session.get(Conversation, chat.id, populate_existing=True))
+    assert summary["status"] == "asynchronous" and summary["reply_due_at"] is None  # the expert wrote last
+    posted = messages.post_message(chat.id, Sender.VISITOR, "v-mail", "Réponse par e-mail", visitor_present=False)
+    assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS  # not from their page: they are still away
+    summary = chat_services.chat_summary(db.session.get(Conversation, chat.id, populate_existing=True))
+    due = dt.datetime.fromisoformat(summary["reply_due_at"])
+    assert due == posted.message.created_at + dt.timedelta(minutes=8)
     assert loads.counters_match() == []
