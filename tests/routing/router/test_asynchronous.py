@@ -67,6 +67,19 @@ def visitor_writes(conversation_id: int, body: str = "Toujours en panne") -> Non
     messages.post_message(conversation_id, Sender.VISITOR, f"v-{visitor_token()[:12]}", body)
 
 
+def away_chat(app, session, brand, **settings) -> tuple[object, Conversation]:
+    """An expert online for the brand (set as `settings` say) whose answered chat's visitor gave an address and
+    went: the chat is asynchronous."""
+    for name, value in settings.items():
+        setattr(brand, name, value)
+    expert = online_expert(brand)
+    session.commit()
+    chat, _ = chat_with(brand, expert)
+    conversations.notice_gone_visitors(gone(app))
+    assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS
+    return expert, chat
+
+
 def test_with_concurrency_one_a_visitor_away_frees_the_slot_for_a_second_visitor(app, session, brand):
     brand.expert_concurrency = 1
     expert = online_expert(brand)
@@ -113,11 +126,7 @@ def test_the_brands_asynchronous_limit_per_expert_holds(app, session, brand):
 
 
 def test_the_visitor_writing_again_goes_back_to_the_same_expert_with_room(app, session, brand):
-    expert = online_expert(brand)
-    session.commit()
-    chat, _ = chat_with(brand, expert)
-    conversations.notice_gone_visitors(gone(app))
-    assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS
+    expert, chat = away_chat(app, session, brand)
     visitor_writes(chat.id)
     back = db.session.get(Conversation, chat.id, populate_existing=True)
     assert (back.status, back.expert_id, back.visitor_left_at, back.handed_back) == (
@@ -127,12 +136,8 @@ def test_the_visitor_writing_again_goes_back_to_the_same_expert_with_room(app, s
 
 
 def test_the_visitor_writing_while_their_expert_is_full_is_routed_like_a_new_one(app, session, brand):
-    brand.expert_concurrency = 1
-    first_expert = online_expert(brand)
-    session.commit()
-    chat, _ = chat_with(brand, first_expert)
+    first_expert, chat = away_chat(app, session, brand, expert_concurrency=1)
     day_accepted = db.session.get(BrandLoad, brand.id).day_accepted
-    conversations.notice_gone_visitors(gone(app))
     other, _ = chat_with(brand, first_expert, email=None)  # the freed slot is taken by a newcomer
     second_expert = online_expert(brand)
     session.commit()
@@ -153,11 +158,7 @@ def test_the_visitor_writing_while_their_expert_is_full_is_routed_like_a_new_one
 
 
 def test_a_handed_back_conversation_whose_visitor_goes_again_returns_to_its_experts_list(app, session, brand):
-    brand.expert_concurrency = 1
-    expert = online_expert(brand)
-    session.commit()
-    chat, _ = chat_with(brand, expert)
-    conversations.notice_gone_visitors(gone(app))
+    expert, chat = away_chat(app, session, brand, expert_concurrency=1)
     chat_with(brand, expert, email=None)
     visitor_writes(chat.id)
     assert status_of(chat.id) == ConversationStatus.WAITING  # nobody else online
@@ -169,10 +170,7 @@ def test_a_handed_back_conversation_whose_visitor_goes_again_returns_to_its_expe
 
 
 def test_the_brands_quiet_time_closes_it_and_it_is_earned_once(app, session, brand):
-    expert = online_expert(brand)
-    session.commit()
-    chat, _ = chat_with(brand, expert)
-    conversations.notice_gone_visitors(gone(app))
+    expert, chat = away_chat(app, session, brand)
     visitor_writes(chat.id)  # back to the expert, then away again
     conversations.notice_gone_visitors(gone(app, minutes=2))
     assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS
@@ -192,10 +190,7 @@ def test_the_brands_quiet_time_closes_it_and_it_is_earned_once(app, session, bra
 
 
 def test_the_expert_writes_to_an_away_visitor_through_the_hook_for_mail(app, session, brand, monkeypatch):
-    expert = online_expert(brand)
-    session.commit()
-    chat, _ = chat_with(brand, expert)
-    conversations.notice_gone_visitors(gone(app))
+    expert, chat = away_chat(app, session, brand)
     hooked = []
     monkeypatch.setattr(events, "message_for_absent_visitor", lambda message: hooked.append(message.body))
     posted = messages.post_message(chat.id, Sender.EXPERT, "e-away", "Voici la réponse", expert_id=expert.id)
@@ -252,11 +247,7 @@ def test_a_closed_chat_whose_expert_is_full_reopens_to_the_queue(session, brand)
 
 
 def test_a_message_from_an_away_visitor_keeps_it_asynchronous_with_the_brands_first_reply_target(app, session, brand):
-    brand.async_first_reply_minutes = 8
-    expert = online_expert(brand)
-    session.commit()
-    chat, _ = chat_with(brand, expert)
-    conversations.notice_gone_visitors(gone(app))
+    expert, chat = away_chat(app, session, brand, async_first_reply_minutes=8)
     summary = chat_services.chat_summary(db.session.get(Conversation, chat.id, populate_existing=True))
     assert summary["status"] == "asynchronous" and summary["reply_due_at"] is None  # the expert wrote last
     posted = messages.post_message(chat.id, Sender.VISITOR, "v-mail", "Réponse par e-mail", visitor_present=False)
