@@ -102,8 +102,9 @@ class Usage:
     pending_offers: int
     day_accepted: int
     month_committed_cents: int
-    # Open conversations already accepted (active): day_accepted and month_committed_cents hold them already
-    # (or they were accepted before the day or month began), so the door must not count them again.
+    # Live conversations already accepted (active, or handed back to the queue since): day_accepted and
+    # month_committed_cents hold them already (or they were accepted before the day or month began), so the door
+    # must not count them again.
     accepted_open: int = 0
 
 

@@ -22,6 +22,7 @@ from marketplace.experts import services as experts
 from marketplace.routing import events
 from marketplace.routing.models import (
     ASSIGNED_STATUSES,
+    LIVE_STATUSES,
     BrandLoad,
     Conversation,
     ConversationStatus,
@@ -38,9 +39,11 @@ def _refusal(load: BrandLoad, brand: Brand, now: dt.datetime) -> str | None:
     """Why the door refuses a newcomer now (an `EndReason` value: closed, or a cap reached); None to let them in."""
     if not opening.is_open(brand, now):
         return EndReason.CLOSED_HOURS.value
-    active = db.session.scalar(sa.select(sa.func.count()).where(
-        Conversation.brand_id == brand.id, Conversation.status == ConversationStatus.ACTIVE))
-    usage = dataclasses.replace(usage_of(load), accepted_open=active)
+    # Live and accepted already (active, or handed back to the queue after an acceptance): counted once, then.
+    accepted = db.session.scalar(sa.select(sa.func.count()).where(
+        Conversation.brand_id == brand.id, Conversation.status.in_(LIVE_STATUSES),
+        Conversation.accepted_at.is_not(None)))
+    usage = dataclasses.replace(usage_of(load), accepted_open=accepted)
     return rules.door_refusal(brand_caps(brand, now), usage)
 
 

@@ -256,3 +256,16 @@ def test_a_message_from_an_away_visitor_keeps_it_asynchronous_with_the_brands_fi
     due = dt.datetime.fromisoformat(summary["reply_due_at"])
     assert due == posted.message.created_at + dt.timedelta(minutes=8)
     assert loads.counters_match() == []
+
+
+def test_the_door_counts_a_handed_back_conversation_against_the_days_cap_once(app, session, brand):
+    expert, chat = away_chat(app, session, brand, expert_concurrency=1, daily_cap=3)
+    chat_with(brand, expert, email=None)  # the day's second acceptance
+    visitor_writes(chat.id)
+    assert status_of(chat.id) == ConversationStatus.WAITING  # handed back: accepted already, today
+    assert db.session.get(BrandLoad, brand.id, populate_existing=True).day_accepted == 2
+    newcomer = conversations.start_conversation(brand.widget_key, visitor_token())
+    assert newcomer.status == ConversationStatus.WAITING  # 2 accepted + this one may still be: within the cap of 3
+    late = conversations.start_conversation(brand.widget_key, visitor_token())
+    assert (late.status, late.end_reason) == (ConversationStatus.CAPPED, EndReason.DAILY_CAP)
+    assert loads.counters_match() == []
