@@ -85,6 +85,18 @@ class ProgramForm(FlaskForm):
                                             validators=[InputRequired(), program_bounds("inactivity_close_minutes")])
     expert_concurrency = IntegerField(_l("Chats one expert holds at once"),
                                       validators=[InputRequired(), program_bounds("expert_concurrency")])
+    async_expert_limit = IntegerField(
+        _l("Conversations one expert holds while their visitors are away"),
+        description=_l("Visitors who gave an address get the answer by e-mail; 0 to end those chats as today."),
+        validators=[InputRequired(), program_bounds("async_expert_limit")])
+    async_first_reply_minutes = IntegerField(_l("First reply when an away visitor writes (minutes)"),
+                                             validators=[InputRequired(), program_bounds("async_first_reply_minutes")])
+    async_quiet_hours = IntegerField(_l("Close a conversation whose visitor is away after (hours without a message)"),
+                                     validators=[InputRequired(), program_bounds("async_quiet_hours")])
+    reopen_window_hours = IntegerField(
+        _l("A visitor's message continues a closed chat for (hours)"),
+        description=_l("Later, a message starts a new chat; 0 never continues one."),
+        validators=[InputRequired(), program_bounds("reopen_window_hours")])
     enrolment_approval = SelectField(_l("Approving experts who pass the quiz"), choices=[
         SelectChoice("manual", _l("We approve each one")), SelectChoice("automatic", _l("Approved at once"))])
     allow_unbooked_online = BooleanField(_l("Approved experts may answer without booking a shift"))

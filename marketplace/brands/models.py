@@ -37,6 +37,10 @@ class Brand(db.Model):
         sa.CheckConstraint("max_wait_seconds BETWEEN 10 AND 86400", name="max_wait"),
         sa.CheckConstraint("inactivity_close_minutes BETWEEN 1 AND 1440", name="inactivity_close"),
         sa.CheckConstraint("expert_concurrency BETWEEN 1 AND 10", name="expert_concurrency"),
+        sa.CheckConstraint("async_expert_limit BETWEEN 0 AND 100", name="async_expert_limit"),
+        sa.CheckConstraint("async_first_reply_minutes BETWEEN 1 AND 1440", name="async_first_reply"),
+        sa.CheckConstraint("async_quiet_hours BETWEEN 1 AND 2160", name="async_quiet"),
+        sa.CheckConstraint("reopen_window_hours BETWEEN 0 AND 2160", name="reopen_window"),
         sa.CheckConstraint("planner_bonus_cents BETWEEN 0 AND 100000", name="planner_bonus_cents"),
         sa.CheckConstraint("max_concurrent IS NULL OR max_concurrent >= 0", name="max_concurrent"),
         sa.CheckConstraint("max_active_experts IS NULL OR max_active_experts >= 0", name="max_active_experts"),
@@ -75,6 +79,14 @@ class Brand(db.Model):
     max_wait_seconds: so.Mapped[int] = so.mapped_column(default=300, server_default="300")
     inactivity_close_minutes: so.Mapped[int] = so.mapped_column(default=15, server_default="15")
     expert_concurrency: so.Mapped[int] = so.mapped_column(default=3, server_default="3")
+    # Asynchronous conversations (the visitor left an address and went): how many one expert holds for the brand
+    # besides their live chats (0: none, a visitor who leaves is treated as one with no way back), the first reply
+    # promised when the visitor writes, the quiet time after which one closes, and how long a visitor's message
+    # on a closed chat still continues it (0: never).
+    async_expert_limit: so.Mapped[int] = so.mapped_column(default=10, server_default="10")
+    async_first_reply_minutes: so.Mapped[int] = so.mapped_column(default=8, server_default="8")
+    async_quiet_hours: so.Mapped[int] = so.mapped_column(default=72, server_default="72")
+    reopen_window_hours: so.Mapped[int] = so.mapped_column(default=168, server_default="168")
     # Paid on top of the rate card for each seat of a shift the capacity planner opens (integer cents).
     planner_bonus_cents: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # Demand caps; None means no cap. The price of a chat is on the brand's rate cards.

@@ -24,10 +24,19 @@ ENROLMENT_TRANSITIONS: dict[str, dict[str, str]] = {
 }
 
 
-# Conversation (DESIGN section 3). A visitor arriving at the door is let in (waiting) or refused (capped);
+# Conversation (DESIGN sections 3 and 9). A visitor arriving at the door is let in (waiting) or refused (capped);
 # a waiting conversation is offered to one expert at a time, and goes back to waiting when the offer is
 # declined, expires or is taken back, keeping its place; an accepted offer makes it active until it is
 # closed. A queued conversation ends abandoned (the visitor left) or missed (it waited too long).
+# An active conversation whose visitor left a way back (an e-mail given with consent) becomes asynchronous
+# when their page goes: it keeps its expert but no live slot. When the visitor writes again it goes back to
+# that expert (resume) if they are online with room, or to the queue (hand_back: routed like a new one, with
+# its history, to anyone but the experts it was already offered to); it closes after the brand's quiet time.
+# A visitor message on an answered closed conversation within the brand's reopen window continues it
+# (reopen to its expert, or hand back to the queue). A handed-back conversation keeps the expert who held it last
+# (`expert_id`) until another accepts it, and counts against nobody's concurrency while queued; when its visitor
+# leaves again, or it waits too long, it goes back to that expert's asynchronous list (go_asynchronous) if they
+# have room there, else it ends as a queued one does.
 # "arriving" is no stored status: it is the conversation the door has not yet let in or refused.
 CONVERSATION_ARRIVING = "arriving"
 CONVERSATION_TRANSITIONS: dict[str, dict[str, str]] = {
@@ -36,20 +45,33 @@ CONVERSATION_TRANSITIONS: dict[str, dict[str, str]] = {
     "offer": {"waiting": "offered"},
     "return_offer": {"offered": "waiting"},
     "accept": {"offered": "active"},
-    "close": {"active": "closed"},
+    "close": {"active": "closed", "asynchronous": "closed"},
     "abandon": {"waiting": "abandoned", "offered": "abandoned"},
     "miss": {"waiting": "missed", "offered": "missed"},
+    "go_asynchronous": {"active": "asynchronous", "waiting": "asynchronous", "offered": "asynchronous"},
+    "resume": {"asynchronous": "active"},
+    "reopen": {"closed": "active"},
+    "hand_back": {"asynchronous": "waiting", "closed": "waiting"},
 }
 
 # The statuses a conversation may have, and its groups of them; every other module reads these.
-CONVERSATION_STATUSES: tuple[str, ...] = ("waiting", "offered", "active", "closed", "abandoned", "missed", "capped")
+CONVERSATION_STATUSES: tuple[str, ...] = ("waiting", "offered", "active", "asynchronous", "closed", "abandoned",
+                                          "missed", "capped")
 # In the brand's queue: the visitor is shown a place and a wait.
 CONVERSATION_QUEUED: tuple[str, ...] = ("waiting", "offered")
-# Live: a place in the brand's `max_concurrent`, one per visitor and brand, and the visitor may write.
+# Live (the visitor is there): a place in the brand's `max_concurrent`; active ones hold a slot of their expert's
+# concurrency.
 CONVERSATION_LIVE: tuple[str, ...] = (*CONVERSATION_QUEUED, "active")
+# The visitor is away but left a way back: counted against the brand's asynchronous limit per expert, not its live
+# slots.
+CONVERSATION_ASYNCHRONOUS: tuple[str, ...] = ("asynchronous",)
+# Open: not ended. One per visitor and brand, and the visitor may write.
+CONVERSATION_OPEN: tuple[str, ...] = (*CONVERSATION_LIVE, *CONVERSATION_ASYNCHRONOUS)
+# Held by its expert, who may write in it.
+CONVERSATION_ASSIGNED: tuple[str, ...] = ("active", *CONVERSATION_ASYNCHRONOUS)
 # Let in, then left before an expert answered: the visitor went, or waited too long.
 CONVERSATION_UNANSWERED: tuple[str, ...] = ("abandoned", "missed")
-# Let in and ended: a conversation here with no expert reply will never have one.
+# Let in and ended: a conversation here with no expert reply will never have one (unless reopened).
 CONVERSATION_ENDED: tuple[str, ...] = ("closed", *CONVERSATION_UNANSWERED)
 # Refused at the door.
 CONVERSATION_REFUSED: tuple[str, ...] = ("capped",)

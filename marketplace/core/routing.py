@@ -102,8 +102,9 @@ class Usage:
     pending_offers: int
     day_accepted: int
     month_committed_cents: int
-    # Open conversations already accepted (active): day_accepted and month_committed_cents hold them already
-    # (or they were accepted before the day or month began), so the door must not count them again.
+    # Live conversations already accepted (active, or handed back to the queue since): day_accepted and
+    # month_committed_cents hold them already (or they were accepted before the day or month began), so the door
+    # must not count them again.
     accepted_open: int = 0
 
 
@@ -128,6 +129,15 @@ def door_refusal(caps: Caps, usage: Usage) -> str | None:
     ):
         return "monthly_budget"
     return None
+
+
+def may_go_live(caps: Caps, usage: Usage) -> bool:
+    """Whether a conversation already accepted once may be live again (its visitor is back): a place in the brand's
+    `max_concurrent`, and in what its experts may hold. The day's cap and the month's budget counted it already."""
+    if caps.max_concurrent is not None and usage.open_conversations + 1 > caps.max_concurrent:
+        return False
+    return caps.max_active_experts is None or (
+        usage.open_conversations + 1 <= caps.max_active_experts * caps.expert_concurrency)
 
 
 def may_offer(caps: Caps, usage: Usage) -> bool:

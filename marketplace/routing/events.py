@@ -74,6 +74,7 @@ def visitor_payload(conversation: Conversation, *, position: int | None = None, 
         "may_leave_message": conversation.status in MAY_LEAVE_MESSAGE and not left_message,
         "may_rate": conversation.status == ConversationStatus.CLOSED and conversation.rating is None
         and conversation.accepted_at is not None,
+        "email_given": conversation.visitor_email_consent_at is not None,
     }
 
 
@@ -98,8 +99,19 @@ def chat_payload(conversation: Conversation, brand: Brand,
         if last else None,
         "last_visitor_message_at": _iso(chat_activity.last_visitor_message_at),
         "visitor_left_at": _iso(conversation.visitor_left_at),
+        "reply_due_at": _iso(_reply_due(conversation, brand, chat_activity)),
         "visitor_rating": conversation.rating, "visitor_comment": conversation.rating_comment,
     }
+
+
+def _reply_due(conversation: Conversation, brand: Brand, chat_activity: activity.ChatActivity) -> dt.datetime | None:
+    """When the brand promised a first reply to an away visitor who wrote (asynchronous, the visitor's message the
+    last one): their message's time plus `async_first_reply_minutes`; None otherwise."""
+    last = chat_activity.last_message
+    if (conversation.status != ConversationStatus.ASYNCHRONOUS or last is None or last.sender != "visitor"
+            or chat_activity.last_visitor_message_at is None):
+        return None
+    return chat_activity.last_visitor_message_at + dt.timedelta(minutes=brand.async_first_reply_minutes)
 
 
 def offer_pay(brand: Brand, at: dt.datetime | None = None) -> dict[str, Any]:
@@ -180,6 +192,18 @@ def message_posted(message: Message, expert_user_id: int | None, sender_sid: str
     _emit("message", payload, conversation_room(message.conversation_id), VISITOR_NAMESPACE, skip_sid=sender_sid)
     if expert_user_id is not None:
         _emit("message", payload, user_room(expert_user_id), skip_sid=sender_sid)
+
+
+def message_for_absent_visitor(message: Message) -> None:
+    """An expert wrote in an asynchronous conversation: its visitor is away and must be reached another way.
+
+    The hook for e-mail continuation and Web Push (issue 18's next steps): they attach here, after commit, and
+    send at most one e-mail per conversation every few minutes. Today only the socket reaches the visitor (the
+    message is stored; their widget shows it when they come back), and this logs.
+    """
+    def hook() -> None:
+        log.debug("message %s of conversation %s waits for its away visitor", message.seq, message.conversation_id)
+    after_commit(hook)
 
 
 def typing(conversation_id: int, sender: str, expert_user_id: int | None) -> None:

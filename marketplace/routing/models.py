@@ -24,6 +24,7 @@ class ConversationStatus(enum.StrEnum):
     WAITING = "waiting"
     OFFERED = "offered"
     ACTIVE = "active"
+    ASYNCHRONOUS = "asynchronous"
     CLOSED = "closed"
     ABANDONED = "abandoned"
     MISSED = "missed"
@@ -35,8 +36,9 @@ def _statuses(names: tuple[str, ...]) -> tuple[ConversationStatus, ...]:
 
 
 # The groups of statuses of core/lifecycles.py, as the enum: a conversation's statuses are stated there only.
-# Live: a place in the brand's `max_concurrent`, one per visitor and brand, and the visitor may write.
-OPEN_STATUSES = _statuses(lifecycles.CONVERSATION_LIVE)
+OPEN_STATUSES = _statuses(lifecycles.CONVERSATION_OPEN)  # not ended: one per visitor and brand, the visitor writes
+LIVE_STATUSES = _statuses(lifecycles.CONVERSATION_LIVE)  # the visitor is there: a place in `max_concurrent`
+ASSIGNED_STATUSES = _statuses(lifecycles.CONVERSATION_ASSIGNED)  # held by its expert, who writes in it
 QUEUED_STATUSES = _statuses(lifecycles.CONVERSATION_QUEUED)  # in the queue: a place and a wait are shown
 ENDED_STATUSES = _statuses(lifecycles.CONVERSATION_ENDED)  # let in, then ended
 UNANSWERED_STATUSES = _statuses(lifecycles.CONVERSATION_UNANSWERED)  # let in, left before an answer
@@ -80,19 +82,20 @@ class Sender(enum.StrEnum):
     SYSTEM = "system"
 
 
-# The statuses of OPEN_STATUSES as SQL, for the partial index that holds one live conversation per visitor.
-_LIVE = sa.text("status IN ({})".format(", ".join(f"'{status.value}'" for status in OPEN_STATUSES)))
+# The statuses of OPEN_STATUSES as SQL, for the partial index that holds one open conversation per visitor.
+_OPEN = sa.text("status IN ({})".format(", ".join(f"'{status.value}'" for status in OPEN_STATUSES)))
 
 
 class Conversation(db.Model):
     __tablename__ = "conversations"
     __table_args__ = (
         sa.Index("ix_conversations_brand_created", "brand_id", "created_at"),
-        # One live conversation per visitor and brand: two tabs starting one at once cannot both insert.
-        sa.Index("uq_conversations_one_live", "brand_id", "visitor_token_hash", unique=True,
-                 sqlite_where=_LIVE, postgresql_where=_LIVE),
+        # One open conversation per visitor and brand: two tabs starting one at once cannot both insert.
+        sa.Index("uq_conversations_one_open", "brand_id", "visitor_token_hash", unique=True,
+                 sqlite_where=_OPEN, postgresql_where=_OPEN),
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
         sa.CheckConstraint("last_seq >= 0", name="last_seq"),
+        sa.CheckConstraint("handed_back >= 0", name="handed_back"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -117,6 +120,14 @@ class Conversation(db.Model):
     # Set while an active chat's visitor page has stopped checking in (VISITOR_GRACE_SECONDS); cleared when it
     # checks in again. The expert sees that the visitor left.
     visitor_left_at: so.Mapped[dt.datetime | None]
+    # A way back to a visitor who leaves: an address they gave, with their consent to be written to there. With
+    # it, a chat whose visitor leaves becomes asynchronous instead of waiting for a page that is gone.
+    visitor_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    visitor_email_consent_at: so.Mapped[dt.datetime | None]
+    # How many times the conversation went back to the queue after an expert had it (the visitor wrote while that
+    # expert had no room, or after it closed) and was taken there: while an expert holds it, its accepted offers
+    # number handed_back + 1 (a hand-back that returned to the same expert unanswered does not count).
+    handed_back: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     last_activity_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     expert_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("expert_profiles.id", ondelete="SET NULL"), index=True
@@ -185,12 +196,14 @@ class Message(db.Model):
 
 
 class ExpertLoad(db.Model):
-    """An expert's open chats and pending offers, kept equal to the live rows; the router locks this row."""
+    """An expert's live chats, pending offers and asynchronous chats, kept equal to the rows; the router locks this
+    row. Only the live ones (`load`) count against the expert's concurrency."""
 
     __tablename__ = "expert_loads"
     __table_args__ = (
         sa.CheckConstraint("open_chats >= 0", name="open_chats"),
         sa.CheckConstraint("pending_offers >= 0", name="pending_offers"),
+        sa.CheckConstraint("async_chats >= 0", name="async_chats"),
         # Rule 5's order, so the router's pick walks this index and stops at the first expert who fits
         # instead of sorting every online expert on each decision.
         sa.Index("ix_expert_loads_pick", "load", "ever_offered", "last_offered_at", "expert_id"),
@@ -199,8 +212,9 @@ class ExpertLoad(db.Model):
     expert_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"), primary_key=True
     )
-    open_chats: so.Mapped[int] = so.mapped_column(default=0)
+    open_chats: so.Mapped[int] = so.mapped_column(default=0)  # active: the visitor is there
     pending_offers: so.Mapped[int] = so.mapped_column(default=0)
+    async_chats: so.Mapped[int] = so.mapped_column(default=0, server_default="0")  # the visitor is away
     last_offered_at: so.Mapped[dt.datetime | None]
     # Computed by the database (stored on PostgreSQL, virtual on SQLite), for the index above: an index on
     # expressions cannot be compared with the models on SQLite, and the two databases sort NULL at opposite
@@ -210,7 +224,8 @@ class ExpertLoad(db.Model):
 
 
 class BrandLoad(db.Model):
-    """A brand's live conversations and what it has committed today and this month (in its timezone).
+    """A brand's live and asynchronous conversations and what it has committed today and this month (in its
+    timezone).
 
     Every routing decision for the brand locks this row first, so decisions for one brand take turns.
     """
@@ -218,13 +233,15 @@ class BrandLoad(db.Model):
     __tablename__ = "brand_loads"
     __table_args__ = (
         sa.CheckConstraint("open_conversations >= 0", name="open_conversations"),
+        sa.CheckConstraint("async_conversations >= 0", name="async_conversations"),
         sa.CheckConstraint("pending_offers >= 0", name="pending_offers"),
         sa.CheckConstraint("day_accepted >= 0", name="day_accepted"),
         sa.CheckConstraint("month_committed_cents >= 0", name="month_committed"),
     )
 
     brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True)
-    open_conversations: so.Mapped[int] = so.mapped_column(default=0)
+    open_conversations: so.Mapped[int] = so.mapped_column(default=0)  # live: waiting, offered, active
+    async_conversations: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     pending_offers: so.Mapped[int] = so.mapped_column(default=0)
     day: so.Mapped[dt.date | None]
     day_accepted: so.Mapped[int] = so.mapped_column(default=0)

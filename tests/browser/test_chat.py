@@ -169,3 +169,26 @@ def test_a_phone_that_drops_mid_chat_sees_every_message_once_and_in_order(browse
     back.get_by_test_id("confirm-close").click()
     expect(back.get_by_test_id("chat-input")).to_be_disabled()
     assert errors == []
+
+
+def test_a_visitor_leaves_an_address_with_consent_for_the_answer_if_they_go(browser, demo_server, shop):
+    errors: list[str] = []
+    expert = expert_online_on_chats(browser, demo_server, errors)
+    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
+    visitor_says(frame, "Can my lamp take a dimmer?")
+    accept_the_offer(expert)
+    expect(frame.get_by_test_id("queue-status")).to_contain_text("Emma")
+    box = frame.get_by_test_id("email-box")
+    box.get_by_text("Get the answer by e-mail if you leave").click()
+    frame.get_by_test_id("visitor-email").fill("ana@example.com")
+    frame.get_by_test_id("give-email").click()  # no consent yet: refused in place, naming the box
+    expect(frame.locator("#visitor-email-consent-error")).to_contain_text("Tick the box")
+    frame.get_by_test_id("visitor-email-consent").check()
+    frame.get_by_test_id("give-email").click()
+    expect(frame.get_by_test_id("email-given")).to_be_visible()
+    expect(box).to_be_hidden()
+    visitor_says(frame, "Thanks, I may have to go.")  # the chat goes on as before
+    expect(expert.get_by_test_id("chat-messages")).to_contain_text("I may have to go.")
+    frame.get_by_test_id("end-chat").click()
+    expect(expert.get_by_test_id("chat-ended")).to_be_visible()
+    assert errors == []

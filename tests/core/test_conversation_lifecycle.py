@@ -6,9 +6,12 @@ import pytest
 
 from marketplace.core.lifecycles import (
     CONVERSATION_ARRIVING,
+    CONVERSATION_ASSIGNED,
+    CONVERSATION_ASYNCHRONOUS,
     CONVERSATION_ENDED,
     CONVERSATION_LIVE,
     CONVERSATION_MAY_LEAVE_MESSAGE,
+    CONVERSATION_OPEN,
     CONVERSATION_QUEUED,
     CONVERSATION_REFUSED,
     CONVERSATION_STATUSES,
@@ -32,6 +35,14 @@ MOVES = CONVERSATION_TRANSITIONS
     ("abandon", "offered", "abandoned"),
     ("miss", "waiting", "missed"),
     ("miss", "offered", "missed"),
+    ("go_asynchronous", "active", "asynchronous"),  # the visitor left an address and went
+    ("go_asynchronous", "waiting", "asynchronous"),  # handed back, and the visitor went again
+    ("go_asynchronous", "offered", "asynchronous"),
+    ("resume", "asynchronous", "active"),  # the visitor writes; their expert has room
+    ("hand_back", "asynchronous", "waiting"),  # the visitor writes; their expert has none
+    ("close", "asynchronous", "closed"),  # quiet time, or the expert closes it
+    ("reopen", "closed", "active"),  # a message within the brand's reopen window
+    ("hand_back", "closed", "waiting"),
 ])
 def test_it_allows_the_moves_of_a_conversation(action, current, target):
     assert next_status(MOVES, action, current) == target
@@ -46,18 +57,26 @@ def test_it_allows_the_moves_of_a_conversation(action, current, target):
     ("miss", "active"),
     ("return_offer", "waiting"),
     ("admit", "waiting"),  # only an arrival is let in
+    ("go_asynchronous", "closed"),  # only an open conversation's visitor goes away
+    ("resume", "waiting"),  # only an asynchronous one resumes; a closed one reopens
+    ("reopen", "abandoned"),  # nobody answered it: a message starts a new one
+    ("reopen", "asynchronous"),
+    ("hand_back", "active"),  # the visitor is there: it stays with its expert
+    ("abandon", "asynchronous"),  # the visitor left a way back: it closes after the quiet time
 ])
 def test_it_refuses_the_other_moves(action, current):
     assert next_status(MOVES, action, current) is None
 
 
-def test_an_ended_or_refused_conversation_never_moves_again():
+def test_an_ended_or_refused_conversation_never_moves_again_but_a_closed_one_may_continue():
     for status in CONVERSATION_ENDED + CONVERSATION_REFUSED:
-        assert all(status not in moves for moves in MOVES.values()), status
+        moves = {action: targets[status] for action, targets in MOVES.items() if status in targets}
+        # A visitor's message continues a closed (answered) conversation, to its expert or to the queue.
+        assert moves == ({"reopen": "active", "hand_back": "waiting"} if status == "closed" else {}), status
 
 
-def test_every_live_conversation_can_end():
-    for status in CONVERSATION_LIVE:
+def test_every_open_conversation_can_end():
+    for status in CONVERSATION_OPEN:
         assert any(may_move(MOVES, status, ended) for ended in CONVERSATION_ENDED), status
 
 
@@ -69,8 +88,8 @@ def test_the_moves_name_only_known_statuses_and_an_arrival_is_no_status():
     assert CONVERSATION_ARRIVING not in CONVERSATION_STATUSES
 
 
-def test_every_status_is_live_ended_or_refused_and_only_one_of_them():
-    groups = CONVERSATION_LIVE + CONVERSATION_ENDED + CONVERSATION_REFUSED
+def test_every_status_is_open_ended_or_refused_and_only_one_of_them():
+    groups = CONVERSATION_OPEN + CONVERSATION_ENDED + CONVERSATION_REFUSED
     assert sorted(groups) == sorted(CONVERSATION_STATUSES)
 
 
@@ -78,6 +97,10 @@ def test_the_groups_nest_as_their_names_say():
     assert set(CONVERSATION_QUEUED) < set(CONVERSATION_LIVE)
     assert set(CONVERSATION_UNANSWERED) < set(CONVERSATION_ENDED)
     assert "active" in CONVERSATION_LIVE and "active" not in CONVERSATION_QUEUED
+    # An asynchronous conversation is open (one per visitor, the visitor writes) but holds no live place.
+    assert (*CONVERSATION_LIVE, *CONVERSATION_ASYNCHRONOUS) == CONVERSATION_OPEN
+    assert not set(CONVERSATION_ASYNCHRONOUS) & set(CONVERSATION_LIVE)
+    assert set(CONVERSATION_ASSIGNED) == {"active", *CONVERSATION_ASYNCHRONOUS} < set(CONVERSATION_OPEN)
 
 
 def test_a_visitor_may_leave_a_message_while_queued_or_once_ended_without_an_expert():

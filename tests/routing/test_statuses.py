@@ -6,7 +6,9 @@ import pytest
 
 from marketplace.core import lifecycles
 from marketplace.routing.models import (
+    ASSIGNED_STATUSES,
     ENDED_STATUSES,
+    LIVE_STATUSES,
     MAY_LEAVE_MESSAGE,
     OPEN_STATUSES,
     QUEUED_STATUSES,
@@ -21,7 +23,9 @@ def test_the_models_statuses_are_the_lifecycles():
 
 
 def test_the_models_groups_are_the_lifecycles():
-    for group, names in [(OPEN_STATUSES, lifecycles.CONVERSATION_LIVE),
+    for group, names in [(OPEN_STATUSES, lifecycles.CONVERSATION_OPEN),
+                         (LIVE_STATUSES, lifecycles.CONVERSATION_LIVE),
+                         (ASSIGNED_STATUSES, lifecycles.CONVERSATION_ASSIGNED),
                          (QUEUED_STATUSES, lifecycles.CONVERSATION_QUEUED),
                          (ENDED_STATUSES, lifecycles.CONVERSATION_ENDED),
                          (UNANSWERED_STATUSES, lifecycles.CONVERSATION_UNANSWERED),

@@ -22,7 +22,15 @@ from marketplace.database import UTCDateTime, db, end_read, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import services as experts
 from marketplace.routing import events
-from marketplace.routing.models import OPEN_STATUSES, Conversation, ConversationStatus, Message, Sender
+from marketplace.routing.models import (
+    ASSIGNED_STATUSES,
+    OPEN_STATUSES,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Sender,
+)
+from marketplace.routing.router import away
 
 BODY_LENGTH = 2000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -105,14 +113,14 @@ def _numbering(*condition: sa.ColumnElement[bool], **values: object) -> sa.Updat
     return (
         sa.update(Conversation.__table__).where(_CONVERSATION.id == sa.bindparam("conversation"), *condition)
         .values(last_seq=_CONVERSATION.last_seq + 1, last_activity_at=_NOW, **values)
-        .returning(_CONVERSATION.last_seq, _CONVERSATION.expert_id)
+        .returning(_CONVERSATION.last_seq, _CONVERSATION.expert_id, _CONVERSATION.status)
     )
 
 
-# A visitor may write while the conversation is live. Equalities rather than IN: an IN list is expanded again
-# on every execution.
+# A visitor may write while the conversation is open, its expert while they hold it (the visitor there or away).
+# Equalities rather than IN: an IN list is expanded again on every execution.
 _NUMBER_VISITOR_MESSAGE = _numbering(sa.or_(*(_CONVERSATION.status == status for status in OPEN_STATUSES)))
-_NUMBER_EXPERT_MESSAGE = _numbering(_CONVERSATION.status == ConversationStatus.ACTIVE,
+_NUMBER_EXPERT_MESSAGE = _numbering(sa.or_(*(_CONVERSATION.status == status for status in ASSIGNED_STATUSES)),
                                     _CONVERSATION.expert_id == sa.bindparam("expert"),
                                     first_reply_at=sa.func.coalesce(_CONVERSATION.first_reply_at, _NOW))
 _INSERT_MESSAGE = sa.insert(Message.__table__).returning(Message.__table__.c.id)
@@ -120,7 +128,8 @@ _INSERT_MESSAGE = sa.insert(Message.__table__).returning(Message.__table__.c.id)
 
 def post_message(conversation_id: int, sender: Sender, client_id: object, body: object, *,
                  author_id: int | None = None, expert_id: int | None = None,
-                 expert_users: dict[int, int] | None = None, sender_sid: str | None = None) -> Posted:
+                 expert_users: dict[int, int] | None = None, sender_sid: str | None = None,
+                 visitor_present: bool = True) -> Posted:
     """Store a visitor's or the assigned expert's message and tell both sides; a resend is not a duplicate.
 
     A new message costs two statements in one transaction: number it on the conversation row, insert it.
@@ -128,10 +137,40 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
     and the rollback gives the number back. `expert_users` is a caller's memo of expert id -> user id (a
     socket keeps one for its lifetime; a profile's user never changes), saving a lookup per message.
     `sender_sid` is the socket the message came from: it answers with the message, so that socket is not
-    sent it a second time as an event.
+    sent it a second time as an event. A visitor writing in an asynchronous conversation is back (`away.visitor_back`,
+    once the message is stored); one writing in an answered conversation closed within the brand's reopen window
+    continues it first. An expert writing in an asynchronous one is heard by `events.message_for_absent_visitor`.
+    `visitor_present`: False for a visitor's message that did not come from their page (an e-mail reply, the
+    next step): it stays in the asynchronous conversation, where the brand's first-reply target applies.
     """
     client_id = _clean_client_id(client_id)
     body = clean_body(body)
+    try:
+        posted, status = _store(conversation_id, sender, client_id, body, author_id, expert_id, expert_users,
+                                sender_sid)
+    except _ChatEnded:
+        # A resend of a message stored before the chat ended still gets its answer.
+        resent = _resent(conversation_id, sender, client_id)
+        if resent is not None:
+            return resent
+        # The visitor writes on a closed chat: within the brand's reopen window it continues (then this posts).
+        if sender != Sender.VISITOR or not visitor_present or away.visitor_back(conversation_id) is None:
+            raise Conflict(_l("This chat has ended."), "body") from None
+        try:
+            posted, status = _store(conversation_id, sender, client_id, body, author_id, expert_id, expert_users,
+                                    sender_sid)
+        except _ChatEnded:
+            raise Conflict(_l("This chat has ended."), "body") from None
+    if posted.created and sender == Sender.VISITOR and visitor_present and status == ConversationStatus.ASYNCHRONOUS:
+        away.visitor_back(conversation_id)  # they are back: to their expert, or to the queue
+    return posted
+
+
+def _store(conversation_id: int, sender: Sender, client_id: str, body: str, author_id: int | None,
+           expert_id: int | None, expert_users: dict[int, int] | None,
+           sender_sid: str | None) -> tuple[Posted, ConversationStatus | None]:
+    """Number and store the message in one transaction, and tell both sides once it commits; the conversation's
+    status as it was written in. Raises _ChatEnded (nothing stored) when the sender may not write in it now."""
     now = utcnow()
     if sender == Sender.EXPERT:
         numbering, parameters = _NUMBER_EXPERT_MESSAGE, {"conversation": conversation_id, "now": now,
@@ -152,21 +191,19 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
             # The row exists now: a detached copy, which the unit's commit does not expire.
             message = Message(id=message_id, **fields)
             so.make_transient_to_detached(message)
-            events.message_posted(message, _expert_user_id(row.expert_id, expert_users), sender_sid)
-    except _ChatEnded:
-        # A resend of a message stored before the chat ended still gets its answer.
-        resent = _resent(conversation_id, sender, client_id)
-        if resent is None:
-            raise Conflict(_l("This chat has ended."), "body") from None
-        return resent
+            # Its expert hears of it while they hold it (a chat handed back to the queue is no longer theirs).
+            holder = row.expert_id if row.status in ASSIGNED_STATUSES else None
+            events.message_posted(message, _expert_user_id(holder, expert_users), sender_sid)
+            if sender == Sender.EXPERT and row.status == ConversationStatus.ASYNCHRONOUS:
+                events.message_for_absent_visitor(message)
     except IntegrityError:
         # A resend, or the same message racing in twice: the stored copy holds the number (the rollback gave
         # this attempt's back).
         resent = _resent(conversation_id, sender, client_id)
         if resent is None:
             raise
-        return resent
-    return Posted(message, True)
+        return resent, None
+    return Posted(message, True), ConversationStatus(row.status)
 
 
 def messages_after(conversation_id: int, after_seq: object, limit: int = MAX_BATCH) -> list[Message]:

@@ -60,6 +60,9 @@ class ChatSchema(Schema):
     last_visitor_message_at = fields.String(dump_only=True, allow_none=True, metadata={"format": "date-time"})
     visitor_left_at = fields.String(dump_only=True, allow_none=True, metadata={
         "format": "date-time", "description": "Set while the visitor's page has stopped checking in."})
+    reply_due_at = fields.String(dump_only=True, allow_none=True, metadata={
+        "format": "date-time", "description": "Asynchronous (the visitor away) and the visitor wrote last: the "
+                                              "first reply the brand promised is due then."})
     visitor_rating = fields.Integer(dump_only=True, allow_none=True)
     visitor_comment = fields.String(dump_only=True, allow_none=True)
 

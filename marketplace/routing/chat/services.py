@@ -12,7 +12,7 @@ from marketplace.brands.models import Brand
 from marketplace.database import db, end_read, use_case, utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.routing import activity, events
-from marketplace.routing.models import Conversation, ConversationStatus, Offer, OfferStatus
+from marketplace.routing.models import ASSIGNED_STATUSES, Conversation, ConversationStatus, Offer, OfferStatus
 
 
 def expert_conversation(expert_id: int, conversation_id: int) -> Conversation:
@@ -42,7 +42,8 @@ RECENTLY_CLOSED = dt.timedelta(minutes=30)
 
 
 def expert_inbox(expert_id: int) -> dict:
-    """The expert's pending offers, open and recently closed chats, and their brands' canned answers.
+    """The expert's pending offers, chats (active, asynchronous: the visitor away, and recently closed), and their
+    brands' canned answers.
 
     A fixed number of statements however many chats there are: the chats' unread counts and last messages
     are loaded together (`activity.chat_activity`).
@@ -55,7 +56,7 @@ def expert_inbox(expert_id: int) -> dict:
     ).all()
     chats = list(db.session.scalars(
         sa.select(Conversation).where(Conversation.expert_id == expert_id, sa.or_(
-            Conversation.status == ConversationStatus.ACTIVE,
+            Conversation.status.in_(ASSIGNED_STATUSES),
             sa.and_(Conversation.status == ConversationStatus.CLOSED, Conversation.closed_at >= now - RECENTLY_CLOSED)))
         .order_by(Conversation.accepted_at, Conversation.id)
     ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
+from marketplace.core import lifecycles
 from marketplace.experts import services as experts
 from marketplace.routing.chat import services as chats
 from marketplace.web.roles import role_required
@@ -17,4 +18,5 @@ blueprint = Blueprint("chat", __name__)
 def inbox():
     profile = experts.own_profile(current_user)
     return render_template("routing/inbox.html", inbox=chats.expert_inbox(profile.id),
-                           api_base="/api/v1")
+                           api_base="/api/v1", assigned_statuses=lifecycles.CONVERSATION_ASSIGNED,
+                           away_statuses=lifecycles.CONVERSATION_ASYNCHRONOUS)

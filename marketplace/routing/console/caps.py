@@ -11,7 +11,7 @@ from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, Brand
 from marketplace.core import clock
 from marketplace.database import db, end_read, utcnow
-from marketplace.routing.models import OPEN_STATUSES, BrandLoad, Conversation, ConversationStatus, EndReason
+from marketplace.routing.models import LIVE_STATUSES, BrandLoad, Conversation, ConversationStatus, EndReason
 from marketplace.routing.router.loads import working_expert_ids
 
 REFUSAL_REASONS = (EndReason.CLOSED_HOURS, EndReason.MAX_CONCURRENT, EndReason.MAX_ACTIVE_EXPERTS,
@@ -56,7 +56,7 @@ def cap_usage(actor: Actor, brand_id: int, now: dt.datetime | None = None) -> Ca
     today = clock.local_day(now, brand.timezone)
     load = db.session.get(BrandLoad, brand_id)
     open_now = db.session.scalar(sa.select(sa.func.count()).where(Conversation.brand_id == brand_id,
-                                                                  Conversation.status.in_(OPEN_STATUSES)))
+                                                                  Conversation.status.in_(LIVE_STATUSES)))
     start, end = clock.day_bounds(today, brand.timezone)
     refused = dict(db.session.execute(
         sa.select(Conversation.end_reason, sa.func.count())

@@ -21,6 +21,7 @@ from marketplace.routing.console.caps import REFUSAL_REASONS, CapUse, cap_uses
 from marketplace.routing.history import epoch_seconds
 from marketplace.routing.models import (
     ENDED_STATUSES,
+    LIVE_STATUSES,
     OPEN_STATUSES,
     QUEUED_STATUSES,
     BrandLoad,
@@ -84,6 +85,7 @@ class Dashboard:
     # Now.
     waiting: int  # waiting or being offered
     active: int
+    away: int  # asynchronous: the visitor left an address and went (no live place)
     experts_online: int  # available and approved for the brand
     # Today's arrivals.
     arrivals: int  # let in (not refused at the door)
@@ -119,12 +121,14 @@ def brand_dashboard(actor: Actor, brand_id: int, now: dt.datetime | None = None)
         brand_id=brand.id, day=today, timezone=brand.timezone, currency=brand.currency, as_of=now,
         waiting=sum(open_now.get(status, 0) for status in QUEUED_STATUSES),
         active=open_now.get(ConversationStatus.ACTIVE, 0),
+        away=open_now.get(ConversationStatus.ASYNCHRONOUS, 0),
         experts_online=_count(presence.routable_expert_ids(brand_id)),
         arrivals=day.arrivals, answered=day.answered, missed=day.missed, abandoned=day.abandoned,
         refusals=day.refusals,
         service_level=ServiceLevel(day.within, day.decided, brand.service_level_percent, target),
         rating=Rating(round(day.rating_sum / day.rated, 2) if day.rated else None, day.rated),
-        caps=cap_uses(brand, today, sum(open_now.values()), db.session.get(BrandLoad, brand.id)),
+        caps=cap_uses(brand, today, sum(open_now.get(status, 0) for status in LIVE_STATUSES),
+                      db.session.get(BrandLoad, brand.id)),
         intervals=_intervals(brand_id, start, end, now, target),
     )
     end_read()

@@ -9,15 +9,16 @@ from marketplace.database import db, end_read, utcnow
 from marketplace.experts import presence
 from marketplace.experts import services as experts
 from marketplace.routing import events
-from marketplace.routing.models import OPEN_STATUSES, Conversation, ConversationStatus
+from marketplace.routing.models import LIVE_STATUSES, Conversation, ConversationStatus
 
 
 def live_view(actor: brands.Actor, brand_id: int) -> dict:
-    """The brand's waiting and active conversations right now, and how many of its experts are online."""
+    """The brand's waiting and active conversations right now, and how many of its experts are online (those whose
+    visitor is away, asynchronous, are not live: the dashboard counts them)."""
     brands.get_brand(actor, brand_id)
     now = utcnow()
     rows = list(db.session.scalars(
-        sa.select(Conversation).where(Conversation.brand_id == brand_id, Conversation.status.in_(OPEN_STATUSES))
+        sa.select(Conversation).where(Conversation.brand_id == brand_id, Conversation.status.in_(LIVE_STATUSES))
         .order_by(Conversation.priority.desc(), Conversation.queued_at, Conversation.id)
     ))
     names = {p.id: p.display_name for p in experts.profiles_by_id({c.expert_id for c in rows if c.expert_id}).values()}

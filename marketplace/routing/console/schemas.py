@@ -74,6 +74,16 @@ class ProgramSchema(Schema):
     max_wait_seconds = _setting("max_wait_seconds")
     inactivity_close_minutes = _setting("inactivity_close_minutes")
     expert_concurrency = _setting("expert_concurrency")
+    async_expert_limit = _setting("async_expert_limit", metadata={
+        "description": "Asynchronous conversations (the visitor left an address and went) one expert holds for the "
+                       "brand besides their live chats; 0 for none."})
+    async_first_reply_minutes = _setting("async_first_reply_minutes", metadata={
+        "description": "The first reply promised when the visitor of an asynchronous conversation writes."})
+    async_quiet_hours = _setting("async_quiet_hours", metadata={
+        "description": "An asynchronous conversation closes after this long without a message."})
+    reopen_window_hours = _setting("reopen_window_hours", metadata={
+        "description": "A visitor's message on an answered closed conversation continues it this long after the "
+                       "close; 0 for never."})
     enrolment_approval = fields.String(validate=validate.OneOf(APPROVALS))
     allow_unbooked_online = fields.Boolean()
     max_concurrent = _setting("max_concurrent")
@@ -142,6 +152,8 @@ class DashboardSchema(Schema):
     as_of = fields.AwareDateTime(dump_only=True)
     waiting = fields.Integer(dump_only=True, metadata={"description": "Waiting or being offered now."})
     active = fields.Integer(dump_only=True)
+    away = fields.Integer(dump_only=True, metadata={
+        "description": "Asynchronous conversations: the visitor left an address and went (no live place)."})
     experts_online = fields.Integer(dump_only=True, metadata={"description": "Available and approved now."})
     arrivals = fields.Integer(dump_only=True, metadata={"description": "Let in today (refusals not counted)."})
     answered = fields.Integer(dump_only=True)

@@ -40,6 +40,7 @@ STATUS_LABELS = {
     ConversationStatus.WAITING: _l("Waiting"),
     ConversationStatus.OFFERED: _l("Offered to an expert"),
     ConversationStatus.ACTIVE: _l("Under way"),
+    ConversationStatus.ASYNCHRONOUS: _l("Visitor away, answered by e-mail"),
     ConversationStatus.CLOSED: _l("Ended"),
     ConversationStatus.ABANDONED: _l("Visitor left"),
     ConversationStatus.MISSED: _l("Not answered in time"),

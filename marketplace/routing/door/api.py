@@ -19,6 +19,7 @@ from marketplace.routing.door.schemas import (
     MessagesAfterQuery,
     RatingCreateSchema,
     VisitorConversationSchema,
+    VisitorEmailSchema,
     VisitorMessageCreateSchema,
     WidgetInfoSchema,
 )
@@ -90,6 +91,16 @@ def send(key: str, conversation_id: int, body: dict):
     if posted.created:
         return events.message_payload(posted.message)
     return jsonify(MESSAGE.dump(events.message_payload(posted.message)))  # a resend: 200, nothing new stored
+
+
+@blueprint.post(f"{API}/conversations/<int:conversation_id>/email")
+@limiter.limit("10 per minute")
+@public_endpoint("Give an address, with consent, where the answer goes if the visitor leaves: the chat then "
+                 "continues asynchronously instead of ending", body=VisitorEmailSchema(), response=CONVERSATION,
+                 tags=TAGS, errors=(404, 409, 422, 429), headers=VISITOR)
+def give_email(key: str, conversation_id: int, body: dict):
+    conversation = conversations.give_email(key, visitor_token(), conversation_id, body["email"], body["consent"])
+    return waits.visitor_view(conversation)
 
 
 @blueprint.post(f"{API}/conversations/<int:conversation_id>/leave")

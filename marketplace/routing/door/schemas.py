@@ -84,6 +84,13 @@ class RatingCreateSchema(WidgetSchema):
                    validate=at_most(length_of(Conversation.rating_comment)))
 
 
+class VisitorEmailSchema(WidgetSchema):
+    email = Text(required=True, validate=at_most(length_of(Conversation.visitor_email)),
+                 metadata={"description": "Where the answer goes if the visitor leaves before it comes."})
+    consent = fields.Boolean(required=True, metadata={
+        "description": "The visitor ticked that they agree to be written to at this address about this chat."})
+
+
 class MessagesAfterQuery(WidgetSchema):
     after = QueryInteger(load_default=0, validate=validate.Range(0, INT64_MAX), metadata={
         "description": "The last sequence number the widget has; 0 for all."})
@@ -120,3 +127,5 @@ class VisitorConversationSchema(Schema):
     rating = fields.Integer(dump_only=True, allow_none=True)
     may_leave_message = fields.Boolean(dump_only=True)
     may_rate = fields.Boolean(dump_only=True)
+    email_given = fields.Boolean(dump_only=True, metadata={
+        "description": "The visitor gave an address with consent: if they leave, the chat continues by e-mail."})

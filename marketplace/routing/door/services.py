@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from marketplace.accounts import services as accounts
 from marketplace.brands import opening
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
@@ -24,7 +25,15 @@ from marketplace.database import db, end_read, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.routing import events, networks
-from marketplace.routing.models import OPEN_STATUSES, QUEUED_STATUSES, Conversation, ConversationStatus, EndReason
+from marketplace.routing.models import (
+    ASSIGNED_STATUSES,
+    OPEN_STATUSES,
+    QUEUED_STATUSES,
+    Conversation,
+    ConversationStatus,
+    EndReason,
+)
+from marketplace.routing.router import away
 from marketplace.routing.router.admission import admit, end_conversation
 from marketplace.routing.router.decisions import route_brand
 
@@ -162,10 +171,10 @@ def _tell_expert(conversation_id: int) -> None:
 
 @use_case
 def _mark_visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.datetime) -> bool:
-    """Mark an active chat whose visitor's page went silent (a compare-and-set); True when this call marked it."""
+    """Mark a chat whose visitor's page went silent (a compare-and-set); True when this call marked it."""
     marked = db.session.execute(
         sa.update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.status == ConversationStatus.ACTIVE,
+        .where(Conversation.id == conversation_id, Conversation.status.in_(ASSIGNED_STATUSES),
                Conversation.visitor_left_at.is_(None), Conversation.visitor_seen_at <= seen_before)
         .values(visitor_left_at=now).execution_options(synchronize_session=False)
     ).rowcount
@@ -174,12 +183,30 @@ def _mark_visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.d
     return bool(marked)
 
 
+@use_case
+def give_email(widget_key: str, token: str | None, conversation_id: int, email: str | None,
+               consent: object) -> Conversation:
+    """The visitor gives an address, with their consent, where the chat may continue if they leave."""
+    conversation = visitor_conversation(widget_key, token, conversation_id)
+    email = accounts.normalize_email(email or "", "email")
+    if consent is not True:
+        raise InvalidInput(_l("Tick the box to agree that we write to you at this address."), "consent")
+    moved = db.session.execute(
+        sa.update(Conversation).where(Conversation.id == conversation.id, Conversation.status.in_(OPEN_STATUSES))
+        .values(visitor_email=email, visitor_email_consent_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise Conflict(_l("This chat has ended."), "email")
+    return conversation  # expired by the commit: read again, as it now stands, when it is next used
+
+
 def leave(widget_key: str, token: str | None, conversation_id: int) -> Conversation:
-    """The visitor ends it: a queued conversation is abandoned, an active one closed."""
+    """The visitor ends it: a queued conversation is abandoned, one an expert holds (active or asynchronous)
+    closed."""
     conversation = visitor_conversation(widget_key, token, conversation_id)
     if conversation.status in QUEUED_STATUSES:
         end_conversation(conversation.id, ConversationStatus.ABANDONED, EndReason.LEFT)
-    elif conversation.status == ConversationStatus.ACTIVE:
+    elif conversation.status in ASSIGNED_STATUSES:
         end_conversation(conversation.id, ConversationStatus.CLOSED, EndReason.VISITOR)
     db.session.refresh(conversation)
     return conversation
@@ -209,26 +236,39 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     """Mark conversations missed (waited too long), abandoned (the visitor's page went) or closed (silent).
 
     An active chat whose visitor's page went is not ended (they may come back to it): `notice_gone_visitors`
-    tells the expert.
+    tells the expert, or makes it asynchronous. An asynchronous one closes after the brand's quiet time. A
+    conversation handed back to the queue (answered before) whose visitor goes, or which waits too long, goes back
+    to its expert's asynchronous list when it can (`away.visitor_away`), else it ends as a queued one does.
     """
     now = now or utcnow()
     grace = dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"])
     rows = db.session.execute(
-        sa.select(Conversation.id, Conversation.status, Conversation.created_at, Conversation.visitor_seen_at,
-                  Conversation.last_activity_at, Brand.max_wait_seconds, Brand.inactivity_close_minutes)
+        sa.select(Conversation.id, Conversation.status, Conversation.queued_at, Conversation.visitor_seen_at,
+                  Conversation.last_activity_at, Conversation.accepted_at, Brand.max_wait_seconds,
+                  Brand.inactivity_close_minutes, Brand.async_quiet_hours)
         .join(Brand, Brand.id == Conversation.brand_id)
         .where(Conversation.status.in_(OPEN_STATUSES))
     ).all()
     end_read()
-    counts = {"missed": 0, "abandoned": 0, "closed": 0}
+    counts = {"missed": 0, "abandoned": 0, "closed": 0, "asynchronous": 0}
     for row in rows:
         if row.status in QUEUED_STATUSES:
-            if row.created_at + dt.timedelta(seconds=row.max_wait_seconds) <= now:
-                counts["missed"] += end_conversation(row.id, ConversationStatus.MISSED, EndReason.MAX_WAIT,
-                                                     now=now) is not None
+            # queued_at: when it joined the queue (its arrival, or when it was handed back).
+            if row.queued_at + dt.timedelta(seconds=row.max_wait_seconds) <= now:
+                outcome, status = "missed", ConversationStatus.MISSED
             elif row.visitor_seen_at + grace <= now:
-                counts["abandoned"] += end_conversation(row.id, ConversationStatus.ABANDONED, EndReason.LEFT,
-                                                        now=now) is not None
+                outcome, status = "abandoned", ConversationStatus.ABANDONED
+            else:
+                continue
+            if row.accepted_at is not None and away.visitor_away(row.id, now) is not None:
+                counts["asynchronous"] += 1
+            else:
+                reason = EndReason.MAX_WAIT if outcome == "missed" else EndReason.LEFT
+                counts[outcome] += end_conversation(row.id, status, reason, now=now) is not None
+        elif row.status == ConversationStatus.ASYNCHRONOUS:
+            if row.last_activity_at + dt.timedelta(hours=row.async_quiet_hours) <= now:
+                counts["closed"] += end_conversation(row.id, ConversationStatus.CLOSED, EndReason.INACTIVITY,
+                                                     now=now) is not None
         elif row.last_activity_at + dt.timedelta(minutes=row.inactivity_close_minutes) <= now:
             counts["closed"] += end_conversation(row.id, ConversationStatus.CLOSED, EndReason.INACTIVITY,
                                                  now=now) is not None
@@ -236,16 +276,29 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def notice_gone_visitors(now: dt.datetime | None = None) -> int:
-    """Mark the active chats whose visitor's page has been silent for VISITOR_GRACE_SECONDS; how many.
+    """Handle the chats whose visitor's page has been silent for VISITOR_GRACE_SECONDS; how many.
 
     Run with the routing sweep (every ROUTING_SWEEP_SECONDS), so the expert learns it soon after the grace.
     """
     now = now or utcnow()
     silent_since = now - dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"])
-    gone = db.session.scalars(
-        sa.select(Conversation.id)
-        .where(Conversation.status == ConversationStatus.ACTIVE, Conversation.visitor_left_at.is_(None),
+    gone = db.session.execute(
+        sa.select(Conversation.id, Conversation.status,
+                  Conversation.visitor_email_consent_at.is_not(None).label("reachable"))
+        .where(Conversation.status.in_(ASSIGNED_STATUSES), Conversation.visitor_left_at.is_(None),
                Conversation.visitor_seen_at <= silent_since)
     ).all()
     end_read()
-    return sum(_mark_visitor_gone(conversation_id, silent_since, now) for conversation_id in gone)
+    # An asynchronous chat whose visitor looked in again (their page cleared `visitor_left_at`) and went: marked.
+    return sum(visitor_gone(row.id, silent_since, now,
+                            reachable=row.reachable and row.status == ConversationStatus.ACTIVE) for row in gone)
+
+
+def visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.datetime, *, reachable: bool = True) -> bool:
+    """An active chat's visitor page went silent (last seen at `seen_before` or earlier): asynchronous when they
+    left a way back and their expert has room for it (the live slot is offered at once), else marked as left
+    for the expert (`visitor_left_at`); True when this call moved or marked it. `reachable`: False when the
+    caller read that the visitor left no address (saves the attempt)."""
+    if reachable and away.visitor_away(conversation_id, now, seen_before=seen_before) is not None:
+        return True
+    return _mark_visitor_gone(conversation_id, seen_before, now)

@@ -50,7 +50,7 @@ def frame(key: str):
     html = render_template(
         "routing/widget_frame.html", key=key, brand_name=brand.name, topics=list(brand.topics or []),
         page_url=page_address(request.args.get("page")), lang=str(get_locale()),
-        queued_statuses=lifecycles.CONVERSATION_QUEUED,
+        queued_statuses=lifecycles.CONVERSATION_QUEUED, assigned_statuses=lifecycles.CONVERSATION_ASSIGNED,
         over_statuses=(*lifecycles.CONVERSATION_ENDED, *lifecycles.CONVERSATION_REFUSED),
         socketio_src=url_for("web.vendor", name="socket.io.min.js"),
         widget_js=url_for("static", filename="js/widget.js"), widget_css=url_for("static", filename="css/widget.css"),

@@ -21,26 +21,29 @@ from marketplace.errors import NotFound
 from marketplace.experts import services as experts
 from marketplace.routing import events
 from marketplace.routing.models import (
+    ASSIGNED_STATUSES,
+    LIVE_STATUSES,
     BrandLoad,
     Conversation,
     ConversationStatus,
     EndReason,
-    ExpertLoad,
     Offer,
     OfferStatus,
     status_after,
 )
 from marketplace.routing.router.decisions import after_freed
-from marketplace.routing.router.loads import brand_caps, lock_brand, usage_of
+from marketplace.routing.router.loads import brand_caps, lock_brand, move_expert_load, usage_of
 
 
 def _refusal(load: BrandLoad, brand: Brand, now: dt.datetime) -> str | None:
     """Why the door refuses a newcomer now (an `EndReason` value: closed, or a cap reached); None to let them in."""
     if not opening.is_open(brand, now):
         return EndReason.CLOSED_HOURS.value
-    active = db.session.scalar(sa.select(sa.func.count()).where(
-        Conversation.brand_id == brand.id, Conversation.status == ConversationStatus.ACTIVE))
-    usage = dataclasses.replace(usage_of(load), accepted_open=active)
+    # Live and accepted already (active, or handed back to the queue after an acceptance): counted once, then.
+    accepted = db.session.scalar(sa.select(sa.func.count()).where(
+        Conversation.brand_id == brand.id, Conversation.status.in_(LIVE_STATUSES),
+        Conversation.accepted_at.is_not(None)))
+    usage = dataclasses.replace(usage_of(load), accepted_open=accepted)
     return rules.door_refusal(brand_caps(brand, now), usage)
 
 
@@ -73,7 +76,7 @@ def admit(conversation: Conversation) -> bool:
 
 def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: EndReason, *,
                      expert_id: int | None = None, now: dt.datetime | None = None) -> Conversation | None:
-    """End a live conversation: closed (it was active), abandoned or missed (it was still queued).
+    """End an open conversation: closed (it was active or asynchronous), abandoned or missed (it was still queued).
 
     A compare-and-set on the status: of two racing ends only one moves the counters; None for the loser.
     """
@@ -89,42 +92,66 @@ def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: 
 def _end(conversation_id: int, outcome: ConversationStatus, reason: EndReason, expert_id: int | None,
          now: dt.datetime) -> tuple[Conversation, int, int | None] | None:
     """End the conversation under the brand's lock: it, its brand and the expert freed; None when not live."""
+    conversation, load, brand = lock_conversation(conversation_id, now)
+    if (not lifecycles.may_move(lifecycles.CONVERSATION_TRANSITIONS, conversation.status, outcome)
+            or (expert_id is not None and conversation.expert_id != expert_id)):
+        return None
+    was = conversation.status
+    freed_expert = conversation.expert_id if was in ASSIGNED_STATUSES else None
+    if was == ConversationStatus.OFFERED:
+        freed_expert = rescind_pending(conversation, load, now)
+    elif was == ConversationStatus.ACTIVE:
+        move_expert_load(conversation.expert_id, open_chats=-1)
+    elif was == ConversationStatus.ASYNCHRONOUS:
+        move_expert_load(conversation.expert_id, async_chats=-1)
+    if (conversation.accepted_at is not None and conversation.first_reply_at is None
+            and _same_month(brand, conversation.accepted_at, load.month)):
+        # Accepted (it may since have gone back to the queue) but never answered, so never paid: its price no
+        # longer counts against the month's budget.
+        load.month_committed_cents -= conversation.rate_cents or 0
+    conversation.status, conversation.end_reason, conversation.closed_at = outcome, reason, now
+    if was == ConversationStatus.ASYNCHRONOUS:
+        load.async_conversations -= 1
+    else:
+        load.open_conversations -= 1
+    tell_both_sides(conversation, brand)
+    return conversation, brand.id, freed_expert
+
+
+def lock_conversation(conversation_id: int, now: dt.datetime) -> tuple[Conversation, BrandLoad, Brand]:
+    """Begin a change of the conversation's status: lock its brand's load row, then its own row, read afresh."""
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound(_l("No such conversation."))
     load, brand = lock_brand(conversation.brand_id, now)
     conversation = db.session.get(Conversation, conversation_id, populate_existing=True, with_for_update=True)
-    if (not lifecycles.may_move(lifecycles.CONVERSATION_TRANSITIONS, conversation.status, outcome)
-            or (expert_id is not None and conversation.expert_id != expert_id)):
-        return None
-    was = conversation.status
-    freed_expert = conversation.expert_id
-    if was == ConversationStatus.OFFERED:
-        offer = db.session.scalar(sa.select(Offer).where(Offer.conversation_id == conversation.id,
-                                                         Offer.status == OfferStatus.PENDING).with_for_update())
-        if offer is not None:
-            offer.status, offer.decided_at = OfferStatus.RESCINDED, now
-            db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == offer.expert_id)
-                               .values(pending_offers=ExpertLoad.pending_offers - 1)
-                               .execution_options(synchronize_session=False))
-            load.pending_offers -= 1
-            freed_expert = offer.expert_id
-            events.offer_gone(offer, experts.get_profile(offer.expert_id).user_id, OfferStatus.RESCINDED.value)
-    elif was == ConversationStatus.ACTIVE:
-        db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == conversation.expert_id)
-                           .values(open_chats=ExpertLoad.open_chats - 1).execution_options(synchronize_session=False))
-        if conversation.first_reply_at is None and _same_month(brand, conversation.accepted_at, load.month):
-            # Never answered, so never paid: its price no longer counts against the month's budget.
-            load.month_committed_cents -= conversation.rate_cents or 0
-    conversation.status, conversation.end_reason, conversation.closed_at = outcome, reason, now
-    load.open_conversations -= 1
+    return conversation, load, brand
+
+
+def tell_both_sides(conversation: Conversation, brand: Brand) -> None:
+    """Once committed, tell its expert (when it has one) and the visitor and brand that the conversation moved."""
     name = None
     if conversation.expert_id is not None:
         profile = experts.get_profile(conversation.expert_id)
         name = profile.display_name
         events.chat_changed(conversation, brand, profile.user_id)
     events.conversation_changed(conversation, brand, expert_name=name)
-    return conversation, brand.id, freed_expert
+
+
+def rescind_pending(conversation: Conversation, load: BrandLoad, now: dt.datetime) -> int | None:
+    """Take back the offered conversation's pending offer (it is leaving the queue); the expert it reserved.
+
+    The caller holds the brand's lock (`load` is its row) and the conversation's, and moves the conversation.
+    """
+    offer = db.session.scalar(sa.select(Offer).where(Offer.conversation_id == conversation.id,
+                                                     Offer.status == OfferStatus.PENDING).with_for_update())
+    if offer is None:
+        return None
+    offer.status, offer.decided_at = OfferStatus.RESCINDED, now
+    move_expert_load(offer.expert_id, pending_offers=-1)
+    load.pending_offers -= 1
+    events.offer_gone(offer, experts.get_profile(offer.expert_id).user_id, OfferStatus.RESCINDED.value)
+    return offer.expert_id
 
 
 def _same_month(brand: Brand, at: dt.datetime | None, month: str) -> bool:

@@ -113,3 +113,22 @@ def eligible_expert(brand: Brand, conversation_id: int, now: dt.datetime,
         "only": list(only or ()),
     }).first()
     return None if row is None else (row.expert_id, row.user_id)
+
+
+def has_live_room(brand: Brand, expert_id: int, now: dt.datetime) -> bool:
+    """Whether the expert may take one more of the brand's live chats now (rules 2 and 4); their load row is locked
+    until the caller's transaction ends (lock order: the caller holds the brand's lock)."""
+    query = (sa.select(ExpertLoad.expert_id)
+             .where(ExpertLoad.expert_id == expert_id, ExpertLoad.load < brand.expert_concurrency,
+                    *_now_eligible(brand, now))
+             .with_for_update(of=ExpertLoad))
+    return db.session.scalar(query) is not None
+
+
+def has_async_room(brand: Brand, expert_id: int) -> bool:
+    """Whether the expert may hold one more of the brand's asynchronous conversations (the brand's limit per
+    expert); their load row is locked until the caller's transaction ends."""
+    query = (sa.select(ExpertLoad.expert_id)
+             .where(ExpertLoad.expert_id == expert_id, ExpertLoad.async_chats < brand.async_expert_limit)
+             .with_for_update())
+    return db.session.scalar(query) is not None

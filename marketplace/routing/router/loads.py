@@ -23,7 +23,7 @@ from marketplace.database import db, use_case, utcnow
 from marketplace.errors import NotFound
 from marketplace.experts import presence
 from marketplace.routing.models import (
-    OPEN_STATUSES,
+    LIVE_STATUSES,
     BrandLoad,
     Conversation,
     ConversationStatus,
@@ -92,7 +92,7 @@ def lock_brand(brand_id: int, now: dt.datetime | None = None, *,
         if db.session.get(Brand, brand_id) is None:
             raise NotFound(_l("No such brand."))
         insert_ignore(BrandLoad.__table__, brand_id=brand_id, open_conversations=0, pending_offers=0,
-                      day_accepted=0, month_committed_cents=0, refusals=0)
+                      async_conversations=0, day_accepted=0, month_committed_cents=0, refusals=0)
         row = db.session.execute(query, {"brand": brand_id}).one()
     load, brand = row
     today = clock.local_day(now or utcnow(), brand.timezone)
@@ -105,7 +105,7 @@ def lock_brand(brand_id: int, now: dt.datetime | None = None, *,
 
 def ensure_expert_load(expert_id: int) -> None:
     """Create the expert's load row if it is missing (the caller commits)."""
-    insert_ignore(ExpertLoad.__table__, expert_id=expert_id, open_chats=0, pending_offers=0)
+    insert_ignore(ExpertLoad.__table__, expert_id=expert_id, open_chats=0, pending_offers=0, async_chats=0)
 
 
 @use_case
@@ -131,27 +131,38 @@ def _counted(key: sa.ColumnElement, *condition: sa.ColumnElement[bool]) -> dict[
     return dict(db.session.execute(sa.select(key, sa.func.count()).where(*condition).group_by(key)).all())
 
 
-def _differences(name: str, loads: Iterable[tuple[int, tuple[int, int]]],
-                 rows: tuple[dict[int, int], dict[int, int]]) -> list[str]:
-    """Each load whose two counters differ from the two counts of its live rows, described."""
+def _differences(name: str, loads: Iterable[tuple[int, tuple[int, ...]]],
+                 rows: tuple[dict[int, int], ...]) -> list[str]:
+    """Each load whose counters differ from the counts of its rows, described."""
     problems = []
     for key, counters in loads:
-        counted = (rows[0].get(key, 0), rows[1].get(key, 0))
+        counted = tuple(counts.get(key, 0) for counts in rows)
         if counters != counted:
-            problems.append(f"{name} {key}: counters {counters[0]}/{counters[1]}, rows {counted[0]}/{counted[1]}")
+            problems.append(f"{name} {key}: counters {'/'.join(map(str, counters))}, "
+                            f"rows {'/'.join(map(str, counted))}")
     return problems
 
 
 def counters_match() -> list[str]:
-    """Compare every load counter with the live rows it counts; the list of differences (empty when right)."""
+    """Compare every load counter with the rows it counts; the list of differences (empty when right)."""
     pending = Offer.status == OfferStatus.PENDING
+    away = Conversation.status == ConversationStatus.ASYNCHRONOUS
     experts = _differences(
-        "expert", ((load.expert_id, (load.pending_offers, load.open_chats))
+        "expert", ((load.expert_id, (load.pending_offers, load.open_chats, load.async_chats))
                    for load in db.session.scalars(sa.select(ExpertLoad))),
         (_counted(Offer.expert_id, pending),
-         _counted(Conversation.expert_id, Conversation.status == ConversationStatus.ACTIVE)))
+         _counted(Conversation.expert_id, Conversation.status == ConversationStatus.ACTIVE),
+         _counted(Conversation.expert_id, away)))
     brands = _differences(
-        "brand", ((load.brand_id, (load.open_conversations, load.pending_offers))
+        "brand", ((load.brand_id, (load.open_conversations, load.pending_offers, load.async_conversations))
                   for load in db.session.scalars(sa.select(BrandLoad))),
-        (_counted(Conversation.brand_id, Conversation.status.in_(OPEN_STATUSES)), _counted(Offer.brand_id, pending)))
+        (_counted(Conversation.brand_id, Conversation.status.in_(LIVE_STATUSES)), _counted(Offer.brand_id, pending),
+         _counted(Conversation.brand_id, away)))
     return experts + brands
+
+
+def move_expert_load(expert_id: int, **steps: int) -> None:
+    """Step the expert's counters (`open_chats=-1, async_chats=1`, ...) in the database, not from what was read."""
+    db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == expert_id)
+                       .values({name: getattr(ExpertLoad, name) + step for name, step in steps.items()})
+                       .execution_options(synchronize_session=False))

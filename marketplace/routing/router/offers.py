@@ -87,15 +87,20 @@ def _gone_reason(offer_id: int) -> Conflict:
 def accept_offer(expert_id: int, offer_id: int, *, network: str | None = None) -> Conversation:
     """The expert takes the chat: it becomes theirs at the price in effect now (the day's cap counts it).
 
-    A cap lowered since the offer was made applies here too: the offer is then taken back.
+    A cap lowered since the offer was made applies here too: the offer is then taken back. A conversation accepted
+    before (handed back to the queue since: its visitor came back while its expert had no room) keeps its first
+    acceptance's price, and the day's cap and the month's budget, which counted it then, do not count it again.
     """
     with unit_of_work():
-        brand_id = _offer_of(offer_id, expert_id).brand_id
+        offer = _offer_of(offer_id, expert_id)
+        brand_id = offer.brand_id
         now = utcnow()
         load, brand = lock_brand(brand_id, now)
-        card = rates.card_in_effect(brand, now)
+        again = db.session.scalar(sa.select(Conversation.accepted_at.is_not(None))
+                                  .where(Conversation.id == offer.conversation_id))
+        card = None if again else rates.card_in_effect(brand, now)
         price = card.price_cents if card else 0
-        if not rules.may_accept(brand_caps(brand, now), usage_of(load), price):
+        if not again and not rules.may_accept(brand_caps(brand, now), usage_of(load), price):
             rescinded = _give_back(offer_id, OfferStatus.RESCINDED, now, expert_id=expert_id, load=load)
         else:
             rescinded = None
@@ -116,16 +121,17 @@ def _accept(offer_id: int, expert_id: int, now: dt.datetime, load: BrandLoad, ca
     offer, conversation, brand = settled
     conversation.status = status_after(conversation.status, "accept")
     conversation.expert_id = expert_id
-    conversation.accepted_at = now
     conversation.last_activity_at = now
-    conversation.rate_cents = price
-    conversation.rate_card_id = card.id if card else None
     conversation.expert_network = networks.fingerprint(network)
     db.session.execute(sa.update(ExpertLoad).where(ExpertLoad.expert_id == expert_id)
                        .values(open_chats=ExpertLoad.open_chats + 1).execution_options(synchronize_session=False))
     load.pending_offers -= 1
-    load.day_accepted += 1
-    load.month_committed_cents += price
+    if conversation.accepted_at is None:  # else accepted before, and counted then (accept_offer)
+        conversation.accepted_at = now
+        conversation.rate_cents = price
+        conversation.rate_card_id = card.id if card else None
+        load.day_accepted += 1
+        load.month_committed_cents += price
     profile = experts.get_profile(expert_id)
     events.offer_gone(offer, profile.user_id, "accepted")
     events.chat_started(conversation, brand, profile.display_name, profile.user_id)

@@ -23,6 +23,10 @@
   var DISMISSED_KEY = "marketplace.dismissedChats";
 
   var labels = root.dataset;
+  // The conversation's status groups (core/lifecycles.py), from the page: the chats the expert holds (the visitor
+  // there, or away: asynchronous, listed apart, their visitor reached another way), the rest are over.
+  var HELD = statusSet(labels.statusesAssigned);
+  var AWAY = statusSet(labels.statusesAway);
   var socket = window.marketplaceSocket || null;
   var lang = document.documentElement.lang || undefined;
   var clock = new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" });
@@ -193,7 +197,14 @@
     return chat;
   }
 
-  function isClosed(chat) { return chat.summary.status !== "active"; }
+  function statusSet(text) {
+    var set = {};
+    (text || "").split(" ").forEach(function (status) { if (status) { set[status] = true; } });
+    return set;
+  }
+
+  function isClosed(chat) { return !HELD[chat.summary.status]; }
+  function isAway(chat) { return !!AWAY[chat.summary.status]; }
 
   // The visitor wrote last: they wait for the expert.
   function waitingForYou(chat) {
@@ -211,7 +222,7 @@
       wantCanned(summary.brand);
     } else {
       var wasOpen = !isClosed(chat);
-      if (!wasOpen && summary.status === "active") { return chat; }  // a late, older answer: an ended chat stays ended
+      if (!wasOpen && HELD[summary.status]) { return chat; }  // a late, older answer: an ended chat stays ended
       var rated = chat.summary.visitor_rating == null && summary.visitor_rating != null;
       var left = !chat.summary.visitor_left_at && !!summary.visitor_left_at;
       var back = !!chat.summary.visitor_left_at && !summary.visitor_left_at;
@@ -264,8 +275,10 @@
     field(button, "last").textContent = last ? firstLine(last.body) : "";
     field(button, "closed").hidden = !closed;
     var left = field(button, "left");
-    left.hidden = closed || !summary.visitor_left_at;
-    left.textContent = labels.labelLeftTag;
+    left.hidden = closed || (!summary.visitor_left_at && !isAway(chat));
+    left.textContent = isAway(chat) ? labels.labelAwayTag : labels.labelLeftTag;
+    var due = isAway(chat) ? parseTime(summary.reply_due_at) : NaN;
+    if (!isNaN(due)) { left.textContent += " · " + format(labels.labelReplyBy, { time: clock.format(new Date(due)) }); }
     var waiting = field(button, "waiting");
     waiting.hidden = !waitingForYou(chat) || !left.hidden;
     waiting.textContent = labels.labelWaiting;
@@ -296,10 +309,12 @@
     field(chat.button, "since-text").textContent = shown ? format(labels.labelSince, { time: shown }) : "";
   }
 
-  // Waiting for an answer first (the longest wait on top), then the other open chats by latest activity, then the
-  // closed ones, latest first: an expert with three chats sees at the top the visitor who waits the longest.
+  // Waiting for an answer first (the longest wait on top), then the other open chats by latest activity, then those
+  // whose visitor is away (asynchronous: their own list), then the closed ones, latest first: an expert with three
+  // chats sees at the top the visitor who waits the longest.
   function rank(chat) {
-    if (isClosed(chat)) { return [2, -(parseTime(chat.summary.closed_at) || 0)]; }
+    if (isClosed(chat)) { return [3, -(parseTime(chat.summary.closed_at) || 0)]; }
+    if (isAway(chat)) { return [2, -(parseTime(chat.lastVisitorAt) || 0)]; }
     var visitorAt = parseTime(chat.lastVisitorAt) || 0;
     if (waitingForYou(chat) || unreadCount(chat) > 0) { return [0, visitorAt]; }
     var lastAt = chat.lastMessage ? parseTime(chat.lastMessage.created_at) || 0 : 0;
@@ -675,7 +690,7 @@
     (inbox.chats || []).forEach(function (summary) {
       var id = String(summary.conversation_id);
       chatIds[id] = true;
-      if (summary.status !== "active" && isDismissed(id)) { stillClosed.push(id); return; }
+      if (!HELD[summary.status] && isDismissed(id)) { stillClosed.push(id); return; }
       upsertChat(summary);
     });
     writeDismissed(stillClosed);  // the others are out of the inbox for good: forget them
@@ -723,7 +738,7 @@
 
   function onChat(summary) {
     if (!summary || summary.conversation_id == null || !summary.brand) { return; }
-    if (!chats[String(summary.conversation_id)] && summary.status !== "active") { return; }
+    if (!chats[String(summary.conversation_id)] && !HELD[summary.status]) { return; }
     upsertChat(summary);
   }
 
@@ -766,7 +781,7 @@
   }
   cannedAnswers = data.canned_answers || {};
   (data.chats || []).forEach(function (summary) {
-    if (summary.status === "active" || !isDismissed(summary.conversation_id)) { upsertChat(summary); }
+    if (HELD[summary.status] || !isDismissed(summary.conversation_id)) { upsertChat(summary); }
   });
   renderList();
   renderPane();

@@ -21,8 +21,10 @@
   var BODY_LENGTH = 2000;
 
   var texts = root.dataset;
-  // The conversation's status groups (core/lifecycles.py), handed over by the frame: in the queue, and over.
+  // The conversation's status groups (core/lifecycles.py), handed over by the frame: in the queue, held by an expert
+  // (the visitor there, or away: asynchronous, which the visitor's next message brings back), and over.
   var QUEUED = statusSet(texts.statusesQueued);
+  var ASSIGNED = statusSet(texts.statusesAssigned);
   var ENDED = statusSet(texts.statusesOver);
   var key = texts.key;
   var pageUrl = /^https?:\/\//i.test(texts.pageUrl || "") ? texts.pageUrl : "";
@@ -75,7 +77,13 @@
     stars: part("[data-stars]"),
     submitRating: byTestId("submit-rating"),
     skipRating: byTestId("skip-rating"),
-    ratingThanks: byTestId("rating-thanks")
+    ratingThanks: byTestId("rating-thanks"),
+    emailBox: part("[data-email-box]"),
+    emailForm: part("[data-email-form]"),
+    email: byTestId("visitor-email"),
+    consent: byTestId("visitor-email-consent"),
+    giveEmail: byTestId("give-email"),
+    emailGiven: part("[data-email-given]")
   };
 
   var token = null;
@@ -287,8 +295,8 @@
 
   function render() {
     var status = conversation.status;
-    if (QUEUED[status] || status === "active") {
-      if (status === "active") { chosenLeave = false; }  // an expert answered: the chat comes first
+    if (QUEUED[status] || ASSIGNED[status]) {
+      if (ASSIGNED[status]) { chosenLeave = false; }  // an expert answered: the chat comes first
       if (chosenLeave) { showLeave(); } else { show("chat"); }
       renderStatus();
     } else if (status === "closed" && conversation.may_rate) {
@@ -307,7 +315,7 @@
     var queued = !!QUEUED[status];
     var nobody = queued && !!queue && queue.nobody;
     var text = texts.textWaiting;
-    if (status === "active") {
+    if (ASSIGNED[status]) {
       text = conversation.expert_name ? format(texts.textConnected, { name: conversation.expert_name })
         : texts.textConnectedAnonymous;
     } else if (nobody) {
@@ -322,6 +330,8 @@
     ui.queue.dataset.status = status;
     ui.nobody.hidden = !nobody || keptWaiting;
     ui.leaveInstead.hidden = !queued || !ui.nobody.hidden;  // the notice offers it already
+    ui.emailBox.hidden = !!conversation.email_given;
+    ui.emailGiven.hidden = !conversation.email_given;
     renderConnection();
     renderTyping();
   }
@@ -331,7 +341,7 @@
   }
 
   function renderTyping() {
-    var on = !!conversation && conversation.status === "active" && typingUntil > Date.now();
+    var on = !!conversation && !!ASSIGNED[conversation.status] && typingUntil > Date.now();
     if (on) {
       ui.typing.textContent = conversation.expert_name ? format(texts.textTyping, { name: conversation.expert_name })
         : texts.textTypingAnonymous;
@@ -349,7 +359,7 @@
     var same = !!previous && previous.id === next.id;
     if (same && ENDED[previous.status] && !ENDED[next.status]) { return; }  // a late answer: an ended chat stays ended
     if (!same) { resetChat(); }
-    if (same && !next.expert_name && previous.expert_name && next.status === "active") {
+    if (same && !next.expert_name && previous.expert_name && ASSIGNED[next.status]) {
       next.expert_name = previous.expert_name;
     }
     if (!QUEUED[next.status]) {
@@ -412,7 +422,8 @@
     keptWaiting = false;
     typingUntil = 0;
     ui.input.value = "";
-    [ui.startForm, ui.composer, ui.leaveForm, ui.ratingForm].forEach(clearErrors);
+    [ui.startForm, ui.composer, ui.leaveForm, ui.ratingForm, ui.emailForm].forEach(clearErrors);
+    ui.emailForm.reset();
     [ui.leaveForm, ui.ratingForm].forEach(function (form) {
       form.reset();
       form.hidden = false;
@@ -617,7 +628,7 @@
   }
 
   function typed() {
-    if (!conversation || conversation.status !== "active" || !connected() || !ui.input.value.trim()) { return; }
+    if (!conversation || !ASSIGNED[conversation.status] || !connected() || !ui.input.value.trim()) { return; }
     var now = Date.now();
     if (now - typingSentAt < TYPING_EVERY_MS) { return; }
     typingSentAt = now;
@@ -705,6 +716,28 @@
       thank(form, ui.leftThanks);
     }, function (error) {
       busy(ui.sendLeft, false);
+      showProblem(form, error);
+    });
+  }
+
+  // A way back: the address (with consent) where the answer goes if the visitor leaves.
+  function giveEmail(event) {
+    event.preventDefault();
+    if (!conversation || isBusy(ui.giveEmail)) { return; }
+    var form = ui.emailForm;
+    var email = ui.email.value.trim();
+    clearErrors(form);
+    var invalid = null;
+    if (!ui.consent.checked) { invalid = fieldError(form, "consent", texts.textConsentMissing); }
+    if (!email) { invalid = fieldError(form, "email", texts.textEmailMissing); }
+    else if (!ui.email.checkValidity()) { invalid = fieldError(form, "email", texts.textEmailInvalid); }
+    if (invalid) { invalid.focus(); return; }
+    busy(ui.giveEmail, true);
+    call("POST", "/conversations/" + conversation.id + "/email", { email: email, consent: true }).then(function (answer) {
+      busy(ui.giveEmail, false);
+      adopt(answer, true);
+    }, function (error) {
+      busy(ui.giveEmail, false);
       showProblem(form, error);
     });
   }
@@ -826,6 +859,7 @@
   ui.backToChat.addEventListener("click", function () { chooseLeave(false); });
   ui.skipLeave.addEventListener("click", skip);
   ui.leaveForm.addEventListener("submit", sendLeftMessage);
+  ui.emailForm.addEventListener("submit", giveEmail);
   ui.stars.addEventListener("change", function () {
     renderStars();
     ui.ratingForm.querySelector("[data-error-for=rating]").textContent = "";

@@ -25,6 +25,8 @@ PROGRAM = {
     "hours_sun": "", "holiday_country": "FR", "holiday_subdivision": "", "service_level_percent": "90",
     "service_level_seconds": "45", "max_wait_seconds": "240", "offer_timeout_seconds": "20",
     "inactivity_close_minutes": "10", "expert_concurrency": "2", "enrolment_approval": "automatic",
+    "async_expert_limit": "4", "async_first_reply_minutes": "15", "async_quiet_hours": "48",
+    "reopen_window_hours": "24",
 }
 
 
@@ -39,6 +41,11 @@ def test_an_admin_sets_up_the_program_and_a_bad_day_is_named(client, session, br
     assert (brand.topics, brand.languages, brand.holiday_country) == (["Livraison", "Retours"], ["fr", "en"], "FR")
     assert (brand.service_level_percent, brand.service_level_seconds, brand.expert_concurrency) == (90, 45, 2)
     assert brand.enrolment_approval.value == "automatic"
+    assert (brand.async_expert_limit, brand.async_first_reply_minutes, brand.async_quiet_hours,
+            brand.reopen_window_hours) == (4, 15, 48, 24)
+    bad_quiet = client.post(f"/brands/{brand.slug}/program",
+                            data={"csrf_token": form_token(page), **PROGRAM, "async_quiet_hours": "0"})
+    assert bad_quiet.status_code == 422 and 'id="async_quiet_hours-error"' in bad_quiet.get_data(as_text=True)
     bad = client.post(f"/brands/{brand.slug}/program",
                       data={"csrf_token": form_token(page), **PROGRAM, "hours_wed": "noon to 3"})
     assert bad.status_code == 422

@@ -25,13 +25,16 @@ def test_the_frame_may_only_be_embedded_by_the_brands_origins(client, brand):
 
 def test_the_frame_hands_its_script_the_status_groups_of_the_lifecycle(client, brand):
     """widget.js keeps no status list of its own: the queue's statuses and those of a chat that is over come from
-    the frame, and together with "active" they are every status a conversation may have."""
+    the frame, and with those an expert holds (the visitor there or away) they are every status a conversation may
+    have."""
     page = client.get(f"/widget/{brand.widget_key}").get_data(as_text=True)
     queued = re.search(r'data-statuses-queued="([^"]*)"', page).group(1).split()
+    assigned = re.search(r'data-statuses-assigned="([^"]*)"', page).group(1).split()
     over = re.search(r'data-statuses-over="([^"]*)"', page).group(1).split()
     assert queued == ["waiting", "offered"]
+    assert assigned == ["active", "asynchronous"]
     assert sorted(over) == ["abandoned", "capped", "closed", "missed"]
-    assert sorted([*queued, "active", *over]) == sorted(status.value for status in ConversationStatus)
+    assert sorted([*queued, *assigned, *over]) == sorted(status.value for status in ConversationStatus)
     assert page.index("js/clock.js") < page.index("js/chat_log.js") < page.index("js/widget.js")
 
 

@@ -1,6 +1,7 @@
 """32 threads race every routing operation against three differently capped brands for ROUTING_RACE_SECONDS (and
 longer on a busy machine, until enough work is done), with real commits on SQLite and PostgreSQL (DESIGN section 4,
-rule 7).
+rule 7). Visitors give addresses and go away (their chats turn asynchronous, freeing live slots), come back to
+their expert or to the queue, and write on closed chats (reopened within the brand's window).
 
 While they run, a checker reads one consistent snapshot after another and proves rules 1 to 3 (and the load
 counters) at every committed moment it sees. Afterwards, once the safety sweep has run, rules 1 to 4 and 6
@@ -45,7 +46,10 @@ from marketplace.routing import events
 from marketplace.routing.chat import messages
 from marketplace.routing.door import services as conversations
 from marketplace.routing.models import (
+    ASSIGNED_STATUSES,
+    LIVE_STATUSES,
     OPEN_STATUSES,
+    QUEUED_STATUSES,
     BrandLoad,
     Conversation,
     ConversationStatus,
@@ -55,7 +59,7 @@ from marketplace.routing.models import (
     OfferStatus,
     Sender,
 )
-from marketplace.routing.router import admission, decisions, loads, offers
+from marketplace.routing.router import admission, away, decisions, loads, offers
 from marketplace.shifts.models import BookingStatus, ShiftBooking, ShiftSlot
 from tests.conftest import BACKENDS, committed_database_app
 from tests.factories import BrandFactory, EnrolmentFactory, ShiftBookingFactory, ShiftSlotFactory
@@ -96,7 +100,7 @@ def seed() -> World:
     a = BrandFactory(timezone="Europe/Paris", expert_concurrency=2, max_concurrent=12, daily_cap=40,
                      allow_unbooked_online=False)
     b = BrandFactory(timezone="Pacific/Auckland", expert_concurrency=3, price_cents=250,
-                     monthly_budget_cents=250 * 40)
+                     monthly_budget_cents=250 * 40, async_expert_limit=1)
     c = BrandFactory(timezone="America/Los_Angeles", expert_concurrency=1, allow_unbooked_online=True,
                      offer_timeout_seconds=5)
     brands = [a, b, c]
@@ -148,8 +152,42 @@ def pending_offer() -> sa.Row | None:
 
 
 def arrive(world: World, rng: random.Random, counts: Counter) -> None:
-    conversations.start_conversation(rng.choice(list(world.keys.values())), visitor_token())
+    key, token = rng.choice(list(world.keys.values())), visitor_token()
+    conversation = conversations.start_conversation(key, token)
     counts["arrivals"] += 1
+    if rng.random() < 0.5:  # half the visitors leave a way back
+        conversations.give_email(key, token, conversation.id, f"v{conversation.id}@example.com", True)
+        counts["addresses"] += 1
+
+
+def go_away(world: World, rng: random.Random, counts: Counter) -> None:
+    """A visitor's page goes: their chat (or a chat handed back to the queue) turns asynchronous if they left an
+    address and their expert has room for it, else stays as before."""
+    row = random_row(sa.select(Conversation.id, Conversation.status).where(sa.or_(
+        Conversation.status == ConversationStatus.ACTIVE,
+        sa.and_(Conversation.status.in_(QUEUED_STATUSES), Conversation.accepted_at.is_not(None)))))
+    if row is None:
+        return
+    now = utcnow()
+    if row.status == ConversationStatus.ACTIVE:
+        moved = conversations.visitor_gone(row.id, now, now)
+        counts["went_away"] += status_now(row.id) == ConversationStatus.ASYNCHRONOUS and moved
+    else:
+        counts["went_away_again"] += away.visitor_away(row.id, now) is not None
+
+
+def status_now(conversation_id: int) -> ConversationStatus:
+    status = db.session.scalar(sa.select(Conversation.status).where(Conversation.id == conversation_id))
+    db.session.commit()
+    return status
+
+
+def quiet(world: World, rng: random.Random, counts: Counter) -> None:
+    """An asynchronous chat's quiet time passes: it closes, as the sweep closes it."""
+    row = random_row(sa.select(Conversation.id).where(Conversation.status == ConversationStatus.ASYNCHRONOUS))
+    if row is not None and admission.end_conversation(row.id, ConversationStatus.CLOSED,
+                                                      EndReason.INACTIVITY) is not None:
+        counts["quiet_closes"] += 1
 
 
 def accept(world: World, rng: random.Random, counts: Counter) -> None:
@@ -187,7 +225,7 @@ def expire(world: World, rng: random.Random, counts: Counter) -> None:
 
 def close(world: World, rng: random.Random, counts: Counter) -> None:
     row = random_row(sa.select(Conversation.id, Conversation.expert_id)
-                     .where(Conversation.status == ConversationStatus.ACTIVE))
+                     .where(Conversation.status.in_(ASSIGNED_STATUSES)))
     if row is not None and admission.end_conversation(row.id, ConversationStatus.CLOSED, EndReason.EXPERT,
                                                       expert_id=row.expert_id) is not None:
         counts["closes"] += 1
@@ -202,17 +240,25 @@ def abandon(world: World, rng: random.Random, counts: Counter) -> None:
 
 
 def write(world: World, rng: random.Random, counts: Counter) -> None:
+    """A visitor or the expert writes; a visitor writing in an asynchronous chat is back, one writing in a closed
+    chat continues it (within the brand's window, when it was answered)."""
+    which = rng.random()
+    statuses = ((ConversationStatus.CLOSED,) if which < 0.15 else (ConversationStatus.ASYNCHRONOUS,) if which < 0.4
+                else OPEN_STATUSES)
     row = random_row(sa.select(Conversation.id, Conversation.expert_id, Conversation.status)
-                     .where(Conversation.status.in_(OPEN_STATUSES)))
+                     .where(Conversation.status.in_(statuses)))
     if row is None:
         return
     client_id = f"m-{uuid.uuid4().hex[:16]}"
-    if row.status == ConversationStatus.ACTIVE and rng.random() < 0.5:
+    if row.status in ASSIGNED_STATUSES and rng.random() < 0.4:
         sender, body, expert_id = Sender.EXPERT, "Bonjour !", row.expert_id
     else:
         sender, body, expert_id = Sender.VISITOR, "<b>Hello</b>", None
     first = messages.post_message(row.id, sender, client_id, body, expert_id=expert_id)
     counts["messages"] += 1
+    if sender == Sender.VISITOR and row.status in (ConversationStatus.ASYNCHRONOUS, ConversationStatus.CLOSED):
+        counts["came_back" if row.status == ConversationStatus.ASYNCHRONOUS else "reopened"] += (
+            status_now(row.id) in LIVE_STATUSES)
     if rng.random() < 0.1:  # a resend is the same message, even once the chat has ended
         again = messages.post_message(row.id, sender, client_id, body, expert_id=expert_id)
         assert (again.created, again.message.id) == (False, first.message.id)
@@ -243,7 +289,7 @@ def leave(world: World, rng: random.Random, counts: Counter) -> None:
 
 # What one step of a thread does, and how often.
 OPERATIONS = {arrive: 22, accept: 20, decline: 9, intrude: 2, expire: 4, close: 15, abandon: 4, write: 15,
-              route: 5, come_back: 3, leave: 1}
+              route: 5, come_back: 3, leave: 1, go_away: 6, quiet: 1}
 
 
 def one_step(world: World, rng: random.Random, counts: Counter) -> None:
@@ -286,11 +332,12 @@ def snapshot_reader() -> Iterator[None]:
         engine.dispose()
 
 
-def expert_limits() -> dict[int, int]:
-    """Each expert's concurrency limit: the brand's, or the larger of two brands' for those who serve two."""
+def expert_limits(limit_of: sa.ColumnElement[int] = Brand.expert_concurrency) -> dict[int, int]:
+    """Each expert's concurrency limit (or another of the brand's limits per expert): the brand's, or the larger of
+    two brands' for those who serve two."""
     limits: dict[int, int] = {}
     for expert_id, limit in db.session.execute(
-            sa.select(Enrolment.expert_id, Brand.expert_concurrency).join(Brand, Brand.id == Enrolment.brand_id)
+            sa.select(Enrolment.expert_id, limit_of).join(Brand, Brand.id == Enrolment.brand_id)
             .where(Enrolment.status == EnrolmentStatus.APPROVED)):
         limits[expert_id] = max(limits.get(expert_id, 0), limit)
     return limits
@@ -304,26 +351,43 @@ def broken_rules_one_to_three() -> list[str]:
     per_conversation = Counter(conversation_id for conversation_id, _ in pending)
     if doubled := sorted(c for c, count in per_conversation.items() if count > 1):
         problems.append(f"rule 1: conversations with two live offers {doubled}")
-    accepted_offers = Counter(db.session.scalars(sa.select(Offer.conversation_id)
-                                                 .where(Offer.status == OfferStatus.ACCEPTED)))
-    if twice := sorted(c for c, count in accepted_offers.items() if count > 1):
-        problems.append(f"rule 1: conversations accepted twice {twice}")
+    # Each conversation's accepted offers, oldest first: one per time an expert took it. A conversation is taken
+    # again only after it was handed back to the queue (its visitor came back while its expert had no room).
+    accepted_by: dict[int, list[int]] = defaultdict(list)
+    for conversation_id, expert_id in db.session.execute(
+            sa.select(Offer.conversation_id, Offer.expert_id).where(Offer.status == OfferStatus.ACCEPTED)
+            .order_by(Offer.id)):
+        accepted_by[conversation_id].append(expert_id)
     rows = db.session.execute(sa.select(Conversation.id, Conversation.brand_id, Conversation.status,
-                                        Conversation.expert_id, Conversation.accepted_at,
+                                        Conversation.expert_id, Conversation.accepted_at, Conversation.handed_back,
                                         Conversation.first_reply_at, Conversation.rate_cents)).all()
     for row in rows:
         offered = per_conversation.get(row.id, 0)
         if (row.status == ConversationStatus.OFFERED) != (offered == 1):
             problems.append(f"rule 1: conversation {row.id} is {row.status} with {offered} live offers")
-        if row.status == ConversationStatus.ACTIVE and (row.expert_id is None or accepted_offers[row.id] != 1):
-            problems.append(f"rule 1: active conversation {row.id} has expert {row.expert_id} and "
-                            f"{accepted_offers[row.id]} accepted offers")
+        taken = accepted_by.get(row.id, [])
+        if len(taken) > row.handed_back + 1:
+            problems.append(f"rule 1: conversation {row.id} accepted {len(taken)} times, handed back "
+                            f"{row.handed_back} times")
+        if row.status in ASSIGNED_STATUSES and (row.expert_id is None or len(taken) != row.handed_back + 1
+                                                 or taken[-1] != row.expert_id):
+            problems.append(f"rule 1: {row.status} conversation {row.id} has expert {row.expert_id}, accepted by "
+                            f"{taken}, handed back {row.handed_back} times")
+        if row.status in QUEUED_STATUSES and (len(taken) != row.handed_back
+                                               or (taken and taken[-1] != row.expert_id)):
+            problems.append(f"rule 1: queued conversation {row.id} held by {row.expert_id}, accepted by {taken}, "
+                            f"handed back {row.handed_back} times")
     live = Counter(expert_id for _, expert_id in pending)
     live.update(row.expert_id for row in rows if row.status == ConversationStatus.ACTIVE)
     limits = expert_limits()
     if over := {expert_id: count for expert_id, count in live.items() if count > limits.get(expert_id, 0)}:
         problems.append(f"rule 2: experts over their limit {over} (limits {limits})")
-    opened = Counter(row.brand_id for row in rows if row.status in OPEN_STATUSES)
+    # Asynchronous chats count apart, against the brand's limit per expert.
+    away_now = Counter(row.expert_id for row in rows if row.status == ConversationStatus.ASYNCHRONOUS)
+    away_limits = expert_limits(Brand.async_expert_limit)
+    if over := {expert_id: count for expert_id, count in away_now.items() if count > away_limits.get(expert_id, 0)}:
+        problems.append(f"rule 2: experts over their asynchronous limit {over} (limits {away_limits})")
+    opened = Counter(row.brand_id for row in rows if row.status in LIVE_STATUSES)
     for brand in db.session.scalars(sa.select(Brand)):
         zone = zoneinfo.ZoneInfo(brand.timezone)
         days: Counter = Counter()
@@ -332,7 +396,7 @@ def broken_rules_one_to_three() -> list[str]:
             if row.brand_id == brand.id and row.accepted_at is not None:
                 local = row.accepted_at.astimezone(zone)
                 days[local.date()] += 1
-                if row.status == ConversationStatus.ACTIVE or row.first_reply_at is not None:
+                if row.status in OPEN_STATUSES or row.first_reply_at is not None:
                     months[local.strftime("%Y-%m")] += row.rate_cents  # answered or in progress: committed
         if brand.max_concurrent is not None and opened[brand.id] > brand.max_concurrent:
             problems.append(f"rule 3: brand {brand.id} has {opened[brand.id]} open > {brand.max_concurrent}")
@@ -478,7 +542,8 @@ def test_racing_routers_keep_rules_one_to_six_on_every_backend(committed_app):
                 sa.select(Conversation.end_reason).where(Conversation.status == ConversationStatus.CAPPED)))
             db.session.rollback()
             if (sum(offers_so_far.values()) > least_offers and offers_so_far[OfferStatus.ACCEPTED] > least_accepted
-                    and capped > 0 and so_far["closes"] > 10 and so_far["declines"] > 10 and so_far["expired"] > 0):
+                    and capped > 0 and so_far["closes"] > 10 and so_far["declines"] > 10 and so_far["expired"] > 0
+                    and so_far["went_away"] > 5 and so_far["came_back"] > 2):
                 break
     done.set()
     for thread in threads:
@@ -493,12 +558,18 @@ def test_racing_routers_keep_rules_one_to_six_on_every_backend(committed_app):
         loads.ensure_available_loads()
         decisions.route_all()
         assert broken_rules_one_to_three() == []
+        # Rule 1: the latest accepted offer names the conversation's one expert (earlier ones, experts who held it
+        # before it was handed back), and every accepted conversation has its acceptance.
+        earlier = sa.orm.aliased(Offer)
+        latest = (sa.select(sa.func.max(earlier.id)).where(earlier.conversation_id == Conversation.id,
+                                                          earlier.status == OfferStatus.ACCEPTED)
+                  .correlate(Conversation).scalar_subquery())
         never_accepted = db.session.scalar(sa.select(sa.func.count()).select_from(Offer).join(
             Conversation, Conversation.id == Offer.conversation_id).where(
-            Offer.status == OfferStatus.ACCEPTED,
+            Offer.status == OfferStatus.ACCEPTED, Offer.id == latest,
             sa.or_(Conversation.expert_id.is_(None), Conversation.expert_id != Offer.expert_id,
                    Conversation.accepted_at.is_(None))))
-        assert never_accepted == 0  # rule 1: the accepted offer names the conversation's one expert
+        assert never_accepted == 0
         assert broken_rule_four() == []
         # Rule 4, available: whoever turns away or goes offline has their pending offers taken back.
         unavailable = db.session.execute(
@@ -523,6 +594,9 @@ def test_racing_routers_keep_rules_one_to_six_on_every_backend(committed_app):
     refused = sum(counter[reason] for counter in per_brand.values() for reason in CAP_REASONS)
     assert refused > 0, per_brand  # the caps were reached, so rule 3 was really tested
     assert counts["closes"] > 10 and counts["declines"] > 10 and counts["expired"] > 0, counts
+    # Visitors went away (their experts' live slots freed while they were) and came back: rules 1 to 6 held with
+    # asynchronous conversations in the race.
+    assert counts["went_away"] > 5 and counts["came_back"] > 2, counts
 
 
 def test_an_expert_who_goes_away_while_a_router_picks_them_loses_the_offer(committed_app, monkeypatch):
