@@ -75,6 +75,8 @@ class Brand(db.Model):
     max_wait_seconds: so.Mapped[int] = so.mapped_column(default=300, server_default="300")
     inactivity_close_minutes: so.Mapped[int] = so.mapped_column(default=15, server_default="15")
     expert_concurrency: so.Mapped[int] = so.mapped_column(default=3, server_default="3")
+    # The largest file a visitor or an expert may send in the brand's chats, told before they send it.
+    attachment_max_bytes: so.Mapped[int] = so.mapped_column(default=10_485_760, server_default="10485760")
     # Paid on top of the rate card for each seat of a shift the capacity planner opens (integer cents).
     planner_bonus_cents: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # Demand caps; None means no cap. The price of a chat is on the brand's rate cards.

@@ -22,7 +22,7 @@ from marketplace.database import UTCDateTime, db, end_read, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import services as experts
 from marketplace.routing import events
-from marketplace.routing.models import OPEN_STATUSES, Conversation, ConversationStatus, Message, Sender
+from marketplace.routing.models import OPEN_STATUSES, Attachment, Conversation, ConversationStatus, Message, Sender
 
 BODY_LENGTH = 2000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -39,13 +39,18 @@ class Posted:
     created: bool  # False when this was a resend of a message already stored
 
 
-def clean_body(body: object) -> str:
-    """Plain text only: markup is stripped (not escaped), then the length is checked."""
+def clean_body(body: object, *, caption: bool = False) -> str:
+    """Plain text only: markup is stripped (not escaped), then the length is checked.
+
+    A `caption` (the text of a message carrying an attachment) may be empty.
+    """
+    if caption and body is None:
+        return ""
     if not isinstance(body, str):
         raise InvalidInput(_l("Write a message."), "body")
     # nh3 drops the markup and escapes what is left; every client shows messages as text, so unescape.
     text = html.unescape(nh3.clean(body, tags=set(), attributes={})).strip()
-    if not text:
+    if not text and not caption:
         raise InvalidInput(_l("Write a message."), "body")
     if len(text) > BODY_LENGTH:
         raise InvalidInput(_l("Use at most %(count)d characters.", count=BODY_LENGTH), "body")
@@ -59,7 +64,7 @@ def _clean_client_id(client_id: object) -> str:
 
 
 def _stored(conversation_id: int, sender: Sender, client_id: str) -> Message | None:
-    return _detached(db.session.scalar(sa.select(Message).where(
+    return _detached(db.session.scalar(sa.select(Message).options(so.selectinload(Message.attachment)).where(
         Message.conversation_id == conversation_id, Message.sender == sender, Message.client_id == client_id)))
 
 
@@ -116,11 +121,24 @@ _NUMBER_EXPERT_MESSAGE = _numbering(_CONVERSATION.status == ConversationStatus.A
                                     _CONVERSATION.expert_id == sa.bindparam("expert"),
                                     first_reply_at=sa.func.coalesce(_CONVERSATION.first_reply_at, _NOW))
 _INSERT_MESSAGE = sa.insert(Message.__table__).returning(Message.__table__.c.id)
+_INSERT_ATTACHMENT = sa.insert(Attachment.__table__).returning(Attachment.__table__.c.id)
+
+
+def _attach(connection: sa.Connection, message: Message, attachment: dict | None) -> None:
+    """Store the message's attachment row (the file is stored already) and hang it on the detached message."""
+    row = None
+    if attachment is not None:
+        fields = {**attachment, "conversation_id": message.conversation_id, "message_id": message.id,
+                  "created_at": message.created_at}
+        row = Attachment(id=connection.execute(_INSERT_ATTACHMENT, fields).scalar_one(), **fields)
+        so.make_transient_to_detached(row)
+    so.attributes.set_committed_value(message, "attachment", row)
 
 
 def post_message(conversation_id: int, sender: Sender, client_id: object, body: object, *,
                  author_id: int | None = None, expert_id: int | None = None,
-                 expert_users: dict[int, int] | None = None, sender_sid: str | None = None) -> Posted:
+                 expert_users: dict[int, int] | None = None, sender_sid: str | None = None,
+                 attachment: dict | None = None) -> Posted:
     """Store a visitor's or the assigned expert's message and tell both sides; a resend is not a duplicate.
 
     A new message costs two statements in one transaction: number it on the conversation row, insert it.
@@ -128,10 +146,11 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
     and the rollback gives the number back. `expert_users` is a caller's memo of expert id -> user id (a
     socket keeps one for its lifetime; a profile's user never changes), saving a lookup per message.
     `sender_sid` is the socket the message came from: it answers with the message, so that socket is not
-    sent it a second time as an event.
+    sent it a second time as an event. `attachment` is the row of a file already stored (attachments/services.py):
+    the message carries it, and its body is a caption that may be empty.
     """
     client_id = _clean_client_id(client_id)
-    body = clean_body(body)
+    body = clean_body(body, caption=attachment is not None)
     now = utcnow()
     if sender == Sender.EXPERT:
         numbering, parameters = _NUMBER_EXPERT_MESSAGE, {"conversation": conversation_id, "now": now,
@@ -152,6 +171,7 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
             # The row exists now: a detached copy, which the unit's commit does not expire.
             message = Message(id=message_id, **fields)
             so.make_transient_to_detached(message)
+            _attach(connection, message, attachment)
             events.message_posted(message, _expert_user_id(row.expert_id, expert_users), sender_sid)
     except _ChatEnded:
         # A resend of a message stored before the chat ended still gets its answer.
@@ -174,7 +194,8 @@ def messages_after(conversation_id: int, after_seq: object, limit: int = MAX_BAT
     if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
         raise InvalidInput(_l("Give the last sequence number you have, 0 or more."), "after_seq")
     messages = list(db.session.scalars(
-        sa.select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+        sa.select(Message).options(so.selectinload(Message.attachment))
+        .where(Message.conversation_id == conversation_id, Message.seq > after_seq)
         .order_by(Message.seq).limit(limit)
     ))
     for message in messages:
