@@ -186,6 +186,10 @@ class Message(db.Model):
     attachment: so.Mapped[Attachment | None] = so.relationship(lazy="raise", viewonly=True)
 
 
+# What a chat takes, as the sender is told before choosing a file (the content decides, attachments/inspection.py).
+ATTACHMENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf")
+
+
 class AttachmentKind(enum.StrEnum):
     IMAGE = "image"
     PDF = "pdf"

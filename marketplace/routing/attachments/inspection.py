@@ -34,7 +34,6 @@ IMAGE_FORMATS = {
     "WEBP": ("image/webp", "webp", "WEBP"),
     "HEIF": ("image/jpeg", "jpg", "JPEG"),  # HEIC and HEIF: most browsers cannot show them
 }
-ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf")
 PDF_MAGIC = b"%PDF-"
 
 
