@@ -47,7 +47,10 @@ def _upload(limit: int) -> attachments.Upload:
         raise attachments.too_large(limit) from None
     if file is None:
         raise InvalidInput(_l("Choose a file to send."), "file")
-    data = file.read(limit + 1)
+    try:
+        data = file.read(limit + 1)
+    finally:
+        file.close()  # a big upload waits in a temporary file: closed now, whatever follows
     if len(data) > limit:
         raise attachments.too_large(limit)
     return attachments.Upload(file.filename, data)

@@ -44,8 +44,12 @@ class Scanner:
     def _connect(self) -> socket.socket:
         if self.socket_path:
             connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            connection.settimeout(self.timeout)
-            connection.connect(self.socket_path)
+            try:
+                connection.settimeout(self.timeout)
+                connection.connect(self.socket_path)
+            except OSError:
+                connection.close()
+                raise
             return connection
         assert self.address is not None
         return socket.create_connection(self.address, timeout=self.timeout)
