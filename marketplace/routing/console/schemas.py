@@ -80,6 +80,8 @@ class ProgramSchema(Schema):
     max_active_experts = _setting("max_active_experts")
     daily_cap = _setting("daily_cap")
     monthly_budget_cents = _setting("monthly_budget_cents")
+    attachment_max_bytes = _setting("attachment_max_bytes", metadata={
+        "description": "The largest photo or PDF sent in a chat, in bytes (1 MB to 25 MB; 10 MB by default)."})
 
 
 class ProgramChangeSchema(ProgramSchema):

@@ -20,6 +20,7 @@ from marketplace.routing.console import transcripts
 from marketplace.routing.console.dashboard import brand_dashboard
 from marketplace.routing.console.forms import (
     FILTER_FIELDS,
+    MEGABYTE,
     CapsForm,
     ConversationFilterForm,
     WidgetForm,
@@ -153,12 +154,14 @@ def widget_settings(access: BrandAccess):
     brand, can_edit = access.brand, access.is_admin
     answers = brands.canned_answers({brand.id})[brand.id]
     form = WidgetForm(data={"widget_origins": "\n".join(brand.widget_origins or []),
-                            "canned_answers": canned_to_text(answers)})
+                            "canned_answers": canned_to_text(answers),
+                            "attachment_megabytes": brand.attachment_max_bytes // MEGABYTE})
     status = 200
     if can_edit and form.validate_on_submit():
-        with refusals_shown(form):
+        with refusals_shown(form, fields={"attachment_max_bytes": "attachment_megabytes"}):
             program.update_widget(current_user, brand.id, widget_origins=lines(form.widget_origins.data),
-                                  canned_answers=canned_from_text(form.canned_answers.data))
+                                  canned_answers=canned_from_text(form.canned_answers.data),
+                                  attachment_max_bytes=form.attachment_megabytes.data * MEGABYTE)
             flash(gettext("The chat settings are saved."), "success")
             return redirect(url_for("console.widget_settings", slug=brand.slug))
         status = 422
