@@ -17,7 +17,8 @@ from marketplace.experts import services as experts
 from marketplace.extensions import csrf, limiter
 from marketplace.routing import events
 from marketplace.routing.attachments import services as attachments
-from marketplace.routing.attachments.schemas import AttachmentLinksSchema
+from marketplace.routing.attachments.inspection import UnsupportedType
+from marketplace.routing.attachments.schemas import AttachmentFormSchema, AttachmentLinksSchema
 from marketplace.routing.chat import services as chats
 from marketplace.routing.chat.messages import Posted
 from marketplace.routing.door import services as conversations
@@ -31,6 +32,7 @@ csrf.exempt(widget_blueprint)  # the visitor's token header speaks for them, as 
 blueprint = api_blueprint("attachments_api", __name__)
 MESSAGE = MessageSchema()
 LINKS = AttachmentLinksSchema()
+FORM = AttachmentFormSchema()
 MULTIPART_SLACK = 64 * 1024  # the form's other fields and boundaries around the file
 SEND = ("Send a file (multipart/form-data: file, client_id, body as an optional caption): a photo (JPEG, PNG, "
         "WebP, HEIC) or a PDF up to the brand's attachment_max_bytes; 201 when stored, 200 for a resend")
@@ -38,6 +40,8 @@ SEND = ("Send a file (multipart/form-data: file, client_id, body as an optional 
 
 def _upload(limit: int) -> attachments.Upload:
     """The request's file, refused before reading when its length passes the brand's limit."""
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedType(_l("Send the file as multipart/form-data."), "file")
     if request.content_length is not None and request.content_length > limit + MULTIPART_SLACK:
         raise attachments.too_large(limit)
     request.max_content_length = limit + MULTIPART_SLACK
@@ -72,7 +76,7 @@ def _answer(posted: Posted):
 
 @widget_blueprint.post(f"{API}/conversations/<int:conversation_id>/attachments")
 @limiter.limit("20 per minute")
-@public_endpoint(SEND, response=MESSAGE, status=201, tags=TAGS, errors=(404, 409, 413, 415, 429, 503),
+@public_endpoint(SEND, form=FORM, response=MESSAGE, status=201, tags=TAGS, errors=(404, 409, 429, 503),
                  headers=VISITOR)
 def visitor_send(key: str, conversation_id: int):
     conversation = conversations.visitor_conversation(key, visitor_token(), conversation_id)
@@ -91,8 +95,8 @@ def visitor_link(key: str, conversation_id: int, attachment_id: int):
 # The expert, and the brand's people.
 
 @blueprint.post("/conversations/<int:conversation_id>/attachments")
-@endpoint(SEND, roles=[Role.EXPERT], response=MESSAGE, status=201, tags=["conversations"],
-          errors=[409, 413, 415, 503])
+@endpoint(SEND, roles=[Role.EXPERT], form=FORM, response=MESSAGE, status=201, tags=["conversations"],
+          errors=[409, 503])
 def expert_send(actor, conversation_id: int):
     expert_id = experts.own_profile(actor).id
     conversation = chats.expert_conversation(expert_id, conversation_id)

@@ -1,8 +1,17 @@
 """The shapes of the attachment calls: the links to a file, and what the sender is told before sending."""
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from marketplace.web.schemas import Schema
+
+
+class AttachmentFormSchema(Schema):
+    """A file sent in a chat (multipart/form-data); the type is read from the file's content."""
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary", "description":
+                                               "A photo (JPEG, PNG, WebP, HEIC) or a PDF, up to attachment_max_bytes"})
+    client_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
+    body = fields.String(validate=validate.Length(max=2000), metadata={"description": "An optional caption"})
 
 
 class AttachmentLinksSchema(Schema):
