@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from marketplace.accounts.models import Role
+from marketplace.brands.program import NUMBERS
 from marketplace.errors import InvalidInput
 from marketplace.experts import services as experts
 from marketplace.extensions import csrf, limiter
@@ -34,6 +35,9 @@ MESSAGE = MessageSchema()
 LINKS = AttachmentLinksSchema()
 FORM = AttachmentFormSchema()
 MULTIPART_SLACK = 64 * 1024  # the form's other fields and boundaries around the file
+# The largest request a send may be whatever the brand: the CSRF check reads a logged-in sender's form before the
+# view knows the brand's own limit, which the view then applies.
+CEILING = NUMBERS["attachment_max_bytes"][1] + MULTIPART_SLACK
 SEND = ("Send a file (multipart/form-data: file, client_id, body as an optional caption): a photo (JPEG, PNG, "
         "WebP, HEIC) or a PDF up to the brand's attachment_max_bytes; 201 when stored, 200 for a resend")
 
@@ -44,7 +48,8 @@ def _upload(limit: int) -> attachments.Upload:
         raise UnsupportedType(_l("Send the file as multipart/form-data."), "file")
     if request.content_length is not None and request.content_length > limit + MULTIPART_SLACK:
         raise attachments.too_large(limit)
-    request.max_content_length = limit + MULTIPART_SLACK
+    if request.max_content_length is None or request.max_content_length < limit + MULTIPART_SLACK:
+        request.max_content_length = limit + MULTIPART_SLACK  # before anything reads the form (the visitor's)
     try:
         file = request.files.get("file")
     except RequestEntityTooLarge:
@@ -95,8 +100,8 @@ def visitor_link(key: str, conversation_id: int, attachment_id: int):
 # The expert, and the brand's people.
 
 @blueprint.post("/conversations/<int:conversation_id>/attachments")
-@endpoint(SEND, roles=[Role.EXPERT], form=FORM, response=MESSAGE, status=201, tags=["conversations"],
-          errors=[409, 503])
+@endpoint(SEND, roles=[Role.EXPERT], form=FORM, max_bytes=CEILING, response=MESSAGE, status=201,
+          tags=["conversations"], errors=[409, 503])
 def expert_send(actor, conversation_id: int):
     expert_id = experts.own_profile(actor).id
     conversation = chats.expert_conversation(expert_id, conversation_id)

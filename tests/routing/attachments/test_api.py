@@ -193,3 +193,37 @@ def test_a_scanner_that_does_not_answer_refuses_every_file(app, client, session,
     assert response.status_code == 503
     assert list(response.get_json()["errors"]) == ["file"]
     assert _attachments() == []
+
+
+def test_an_expert_sends_a_file_bigger_than_an_ordinary_request(app, session, brand, attachment_storage):
+    """The CSRF check reads the form before the view: the request limit is raised for sends before it does."""
+    chat = active_chat(session, brand)
+    client, csrf = logged_in(app, chat.expert_user)
+    three_megabytes = pdf_bytes(padding=3 * 1024 * 1024)
+    assert len(three_megabytes) > app.config["MAX_CONTENT_LENGTH"]
+
+    response = expert_sends(client, csrf, chat, three_megabytes, name="catalogue.pdf", content_type="application/pdf")
+
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert response.get_json()["attachment"]["size"] == len(three_megabytes)
+
+
+def test_an_experts_file_over_the_brands_limit_is_refused_naming_the_limit(app, session, brand, attachment_storage):
+    brand.attachment_max_bytes = 2 * 1024 * 1024
+    session.commit()
+    chat = active_chat(session, brand)
+    client, csrf = logged_in(app, chat.expert_user)
+
+    response = expert_sends(client, csrf, chat, pdf_bytes(padding=3 * 1024 * 1024), name="big.pdf")
+
+    assert response.status_code == 413
+    assert response.get_json()["errors"] == {"file": ["The file is larger than the 2 MB limit."]}
+    assert stored_keys(attachment_storage) == set()
+
+
+def test_a_json_body_is_not_a_file(client, session, brand):
+    chat = active_chat(session, brand)
+    response = client.post(f"{chat.widget}/attachments", json={"file": "x", "client_id": "c-1"},
+                           headers={"X-Visitor-Token": chat.token})
+    assert response.status_code == 415
+    assert list(response.get_json()["errors"]) == ["file"]
