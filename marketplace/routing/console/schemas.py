@@ -9,7 +9,7 @@ from marketplace.database import ID_MAX
 from marketplace.routing.console.transcripts import TEXT_LENGTH
 from marketplace.routing.left_messages.schemas import LeftMessageStateSchema
 from marketplace.routing.models import ConversationStatus
-from marketplace.routing.schemas import CannedAnswerSchema
+from marketplace.routing.schemas import AttachmentSchema, CannedAnswerSchema
 from marketplace.web.schemas import NOT_AN_ID, Page, Schema
 
 STATUSES = [status.value for status in ConversationStatus]
@@ -213,6 +213,8 @@ class TranscriptMessageSchema(Schema):
     sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system"]})
     body = fields.String(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
+    attachment = fields.Nested(AttachmentSchema, dump_only=True, allow_none=True, metadata={
+        "description": "Its file; links from GET /api/v1/attachments/{id}/link"})
 
 
 class TranscriptSchema(Schema):

@@ -14,7 +14,8 @@ from marketplace.brands.models import Brand
 from marketplace.brands.services import BrandAccess
 from marketplace.core import clock
 from marketplace.database import utcnow
-from marketplace.errors import InvalidInput
+from marketplace.errors import InvalidInput, NotFound
+from marketplace.routing.attachments import services as attachments
 from marketplace.routing.console import caps as demand
 from marketplace.routing.console import transcripts
 from marketplace.routing.console.dashboard import brand_dashboard
@@ -140,6 +141,17 @@ def transcript(access: BrandAccess, id: int):
     return render_template("routing/transcript.html", brand=brand,
                            transcript=transcripts.transcript(current_user, brand.id, id),
                            status_labels=STATUS_LABELS, end_reason_labels=END_REASON_LABELS)
+
+
+@blueprint.get("/brands/<slug>/conversations/<int:id>/attachments/<int:attachment_id>/<any(file, thumbnail):variant>")
+@brand_page()
+def attachment(access: BrandAccess, id: int, attachment_id: int, variant: str):
+    """A file of a transcript, through a link made at the click: the page's links never go stale."""
+    links = attachments.person_links(current_user, attachment_id)
+    url = links["thumbnail_url"] if variant == "thumbnail" else links["url"]
+    if url is None:
+        raise NotFound(_l("No such file."))
+    return redirect(url)
 
 
 # The chat program: the widget and the caps.

@@ -155,3 +155,34 @@ def test_a_photo_has_a_thumbnail_link_and_is_shown_inline(client, session, brand
     assert photo.headers["Content-Disposition"] == "inline; filename=lamp.jpg"
     assert (thumbnail.status_code, thumbnail.mimetype) == (200, "image/jpeg")
     assert Image.open(io.BytesIO(thumbnail.data)).size == (320, 213)
+
+
+def test_the_brands_transcript_shows_the_files_and_each_click_gets_a_fresh_link(app, session, brand):
+    chat = active_chat(session, brand)
+    visitor = app.test_client()
+    visitor_sends(visitor, chat, PDF, name="manual.pdf", content_type="application/pdf", client_id="c-pdf")
+    photo = visitor_sends(visitor, chat, jpeg_bytes(Image.new("RGB", (50, 30))), name="lamp.jpg", client_id="c-jpg")
+    photo_id = photo.get_json()["attachment"]["id"]
+    member, _answer = _person_link(app, admin_of(session, brand, BrandRole.VIEWER), photo_id)
+
+    api = member.get(f"/api/v1/brands/{brand.id}/conversations/{chat.conversation.id}").get_json()
+    assert [(m["seq"], m["attachment"]["name"]) for m in api["messages"]] == [(1, "manual.pdf"), (2, "lamp.jpg")]
+    page = member.get(f"/brands/{brand.slug}/conversations/{chat.conversation.id}").get_data(as_text=True)
+    assert page.count('data-testid="transcript-attachment"') == 2
+    assert "Download manual.pdf" in page and 'alt="lamp.jpg"' in page
+
+    base = f"/brands/{brand.slug}/conversations/{chat.conversation.id}/attachments"
+    pdf_id = api["messages"][0]["attachment"]["id"]
+    _assert_pdf(member.get(f"{base}/{pdf_id}/file", follow_redirects=True))
+    thumbnail = member.get(f"{base}/{photo_id}/thumbnail", follow_redirects=True)
+    assert (thumbnail.status_code, thumbnail.mimetype) == (200, "image/jpeg")
+    assert member.get(f"{base}/{pdf_id}/thumbnail").status_code == 404  # a PDF has none
+
+
+def test_another_brands_transcript_route_finds_nothing(app, session, brand, sent_pdf):
+    _chat, attachment_id = sent_pdf
+    other = BrandFactory()
+    session.commit()
+    outsider, _csrf = logged_in(app, admin_of(session, other))
+    answer = outsider.get(f"/brands/{other.slug}/conversations/1/attachments/{attachment_id}/file")
+    assert answer.status_code == 404
