@@ -13,12 +13,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from marketplace.accounts.models import Role
 from marketplace.brands.program import NUMBERS
-from marketplace.errors import InvalidInput
+from marketplace.errors import InvalidInput, UnsupportedType
 from marketplace.experts import services as experts
 from marketplace.extensions import csrf, limiter
 from marketplace.routing import events
 from marketplace.routing.attachments import services as attachments
-from marketplace.routing.attachments.inspection import UnsupportedType
 from marketplace.routing.attachments.schemas import AttachmentFormSchema, AttachmentLinksSchema
 from marketplace.routing.chat import services as chats
 from marketplace.routing.chat.messages import Posted

@@ -19,7 +19,7 @@ import pillow_heif
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from marketplace.errors import DomainError
+from marketplace.errors import UnsupportedType
 from marketplace.routing.models import AttachmentKind
 
 pillow_heif.register_heif_opener()
@@ -35,11 +35,6 @@ IMAGE_FORMATS = {
     "HEIF": ("image/jpeg", "jpg", "JPEG"),  # HEIC and HEIF: most browsers cannot show them
 }
 PDF_MAGIC = b"%PDF-"
-
-
-class UnsupportedType(DomainError):
-    status = 415
-    title = "Unsupported media type"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor
 from marketplace.database import db, end_read, unit_of_work
-from marketplace.errors import DomainError, InvalidInput, NotFound
+from marketplace.errors import InvalidInput, NotFound, TooLarge, Unavailable
 from marketplace.experts import services as experts
 from marketplace.routing.attachments import inspection, links
 from marketplace.routing.attachments.scanning import Scanner
@@ -32,16 +32,6 @@ from marketplace.routing.models import Attachment, AttachmentKind, Conversation,
 
 log = logging.getLogger("marketplace.routing.attachments")
 MEGABYTE = 1024 * 1024
-
-
-class TooLarge(DomainError):
-    status = 413
-    title = "Payload too large"
-
-
-class ScannerUnavailable(DomainError):
-    status = 503
-    title = "Service unavailable"
 
 
 @dataclass(frozen=True)
@@ -87,7 +77,7 @@ def _scan(data: bytes) -> None:
         raise InvalidInput(_l("The virus scanner refused this file."), "file")
     if verdict.reason == "too_large":
         raise InvalidInput(_l("This file is too large for the virus scanner; send a smaller one."), "file")
-    raise ScannerUnavailable(_l("The file could not be checked for viruses; try again in a moment."), "file")
+    raise Unavailable(_l("The file could not be checked for viruses; try again in a moment."), "file")
 
 
 def _store(conversation_id: int, cleaned: inspection.Cleaned) -> tuple[str, str | None]:

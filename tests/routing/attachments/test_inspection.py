@@ -7,6 +7,7 @@ import io
 import pytest
 from PIL import Image
 
+from marketplace.errors import UnsupportedType
 from marketplace.routing.attachments import inspection
 from marketplace.routing.models import AttachmentKind
 from tests.routing.attachments.conftest import jpeg_bytes, pdf_bytes
@@ -118,7 +119,7 @@ def test_a_pdf_is_known_by_its_header_and_kept_as_sent():
     b"",
 ], ids=["exe", "html", "gif", "broken-jpeg", "empty"])
 def test_anything_else_is_refused_naming_the_file(data):
-    with pytest.raises(inspection.UnsupportedType) as refused:
+    with pytest.raises(UnsupportedType) as refused:
         inspection.clean(data)
     assert refused.value.field == "file" and refused.value.status == 415
 
@@ -127,7 +128,7 @@ def test_an_image_with_too_many_pixels_is_refused_before_it_is_decoded():
     out = io.BytesIO()
     Image.new("1", (10_000, 6_000)).save(out, "PNG")  # 60 MP of one bit: a few kilobytes
     assert len(out.getvalue()) < 100_000
-    with pytest.raises(inspection.UnsupportedType) as refused:
+    with pytest.raises(UnsupportedType) as refused:
         inspection.clean(out.getvalue())
     assert "pixels" in str(refused.value.message)
 
