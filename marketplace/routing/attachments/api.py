@@ -65,8 +65,9 @@ def _upload(limit: int) -> attachments.Upload:
 
 
 def _send(conversation: Conversation, sender: Sender, **who: int) -> Posted:
-    upload = _upload(attachments.attachment_limit(conversation.brand_id))
-    return attachments.send_attachment(conversation, sender, upload, client_id=request.form.get("client_id"),
+    target = attachments.Sent.of(conversation)
+    upload = _upload(attachments.attachment_limit(target.brand_id))  # no transaction open while the body comes
+    return attachments.send_attachment(target, sender, upload, client_id=request.form.get("client_id"),
                                        caption=request.form.get("body"), **who)
 
 

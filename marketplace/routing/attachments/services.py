@@ -43,6 +43,18 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class Sent:
+    """Where a file is sent: a conversation the caller checked the sender may write in, and its brand."""
+
+    id: int
+    brand_id: int
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> Sent:
+        return cls(conversation.id, conversation.brand_id)
+
+
+@dataclass(frozen=True)
 class Download:
     data: bytes
     content_type: str
@@ -51,8 +63,11 @@ class Download:
 
 
 def attachment_limit(brand_id: int) -> int:
-    """The largest file the brand's chats take, in bytes."""
-    return brands.brands_by_id({brand_id})[brand_id].attachment_max_bytes
+    """The largest file the brand's chats take, in bytes (the read ends here: a file is read and scanned next,
+    and on SQLite an open transaction holds the write lock)."""
+    limit = brands.brands_by_id({brand_id})[brand_id].attachment_max_bytes
+    end_read()
+    return limit
 
 
 def megabytes(size: int) -> str:
@@ -102,15 +117,15 @@ def _delete_files(*keys: str | None) -> None:
             files.delete(key)
 
 
-def send_attachment(conversation: Conversation, sender: Sender, upload: Upload, *, client_id: object,
+def send_attachment(conversation: Sent, sender: Sender, upload: Upload, *, client_id: object,
                     caption: object = None, author_id: int | None = None, expert_id: int | None = None) -> Posted:
     """Check, scan, clean and store a file, then post the message that carries it (a resend is not a duplicate).
 
     `conversation` is one the caller has checked the sender may write in (the visitor's token, the expert's
-    chat); posting checks again that it still takes this sender's messages.
+    chat); posting checks again that it still takes this sender's messages. No transaction is open while the
+    file is scanned, cleaned and stored.
     """
     limit = attachment_limit(conversation.brand_id)
-    end_read()
     if not upload.data:
         raise InvalidInput(_l("Choose a file to send."), "file")
     if len(upload.data) > limit:
