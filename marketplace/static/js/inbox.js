@@ -347,7 +347,9 @@
 
   function noteMessage(chat, message) {
     if (message.seq >= chat.lastMessageSeq) {
-      chat.lastMessage = { sender: message.sender, body: message.body, created_at: message.created_at };
+      // A file sent without a caption shows as its name in the list.
+      var preview = message.body || (message.attachment ? message.attachment.name : "");
+      chat.lastMessage = { sender: message.sender, body: preview, created_at: message.created_at };
       chat.lastMessageSeq = message.seq;
     }
     if (message.sender === "visitor") {

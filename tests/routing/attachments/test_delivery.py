@@ -9,7 +9,7 @@ from PIL import Image
 
 from marketplace.extensions import socketio
 from tests.routing.attachments.conftest import pdf_bytes
-from tests.routing.attachments.helpers import Chat, active_chat, visitor_sends
+from tests.routing.attachments.helpers import Chat, active_chat, logged_in, visitor_sends
 from tests.routing.attachments.test_inspection import phone_photo
 from tests.routing.conftest import arrive, received, visitor_token
 
@@ -60,3 +60,11 @@ def test_a_text_message_still_carries_no_attachment(client, session, brand):
                        headers={"X-Visitor-Token": chat.token})
     assert sent.status_code == 201 and sent.get_json()["attachment"] is None
     assert visitor_sends(client, chat, pdf_bytes(), name="a.pdf", client_id="t-2").status_code == 201
+
+
+def test_a_file_without_a_caption_shows_as_its_name_in_the_experts_list(app, session, brand):
+    chat = active_chat(session, brand)
+    visitor_sends(app.test_client(), chat, pdf_bytes(), name="warranty.pdf", content_type="application/pdf")
+    expert, _csrf = logged_in(app, chat.expert_user)
+    [summary] = expert.get("/api/v1/expert/inbox").get_json()["chats"]
+    assert summary["last_message"]["body"] == "warranty.pdf"
