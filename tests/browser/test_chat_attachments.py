@@ -58,4 +58,7 @@ def test_a_visitors_photo_reaches_the_expert_as_a_thumbnail_that_opens_upright(b
     response = full.request.get(full.url)
     photo = Image.open(io.BytesIO(response.body()))
     assert photo.size == (40, 60) and len(photo.getexif()) == 0
+    full.close()
+    frame.get_by_test_id("end-chat").click()  # the demo server is shared: no chat is left waiting for an answer
+    expect(expert.get_by_test_id("chat-ended")).to_contain_text("The visitor ended this chat.")
     assert errors == []
