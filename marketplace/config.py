@@ -15,6 +15,7 @@ SCHEDULER_MODES = ("embedded", "external", "off")
 MAIL_BACKENDS = ("log", "smtp")
 ASYNC_MODES = ("threading", "gevent", "auto")
 WEB_PUSH_DELIVERIES = ("background", "off")
+ATTACHMENT_STORAGES = ("local", "s3")
 # What py_vapid accepts as the JWT `sub`: a mailto: address or a bare https:// origin.
 VAPID_SUBJECT_PATTERN = re.compile(r"^(mailto:[^@\s]+@|https://)(localhost|[\w-]+(\.[\w-]+)+)$")
 
@@ -116,6 +117,16 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
     ratelimit_storage = get("RATELIMIT_STORAGE_URI", "memory://")
     _url("RATELIMIT_STORAGE_URI", ratelimit_storage, ("memory", "redis", "rediss"))
 
+    attachment_storage = _choice("ATTACHMENT_STORAGE", get("ATTACHMENT_STORAGE", "local"), ATTACHMENT_STORAGES)
+    if attachment_storage == "s3" and not get("ATTACHMENT_S3_BUCKET"):
+        raise ConfigError("ATTACHMENT_S3_BUCKET is required when ATTACHMENT_STORAGE is s3")
+    s3_endpoint = get("ATTACHMENT_S3_ENDPOINT_URL") or None
+    if s3_endpoint:
+        _url("ATTACHMENT_S3_ENDPOINT_URL", s3_endpoint, ("http", "https"))
+    clamd_address = get("CLAMD_ADDRESS", "").strip()
+    if clamd_address and not re.fullmatch(r"[\w.\-]+:\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5}", clamd_address):
+        raise ConfigError(f"CLAMD_ADDRESS must be host:port, not {clamd_address!r}")
+
     secure_cookies = _bool("SESSION_COOKIE_SECURE", get("SESSION_COOKIE_SECURE", str(environment == "production")))
 
     return {
@@ -208,6 +219,17 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "VAPID_SUBJECT": _vapid_subject(get("VAPID_SUBJECT", "mailto:ops@marketplace.localhost")),
         "WEB_PUSH_DELIVERY": _choice("WEB_PUSH_DELIVERY", get("WEB_PUSH_DELIVERY", "background"),
                                      WEB_PUSH_DELIVERIES),
+        # Attachments: where the files are kept (a folder, or S3-compatible storage with the standard AWS
+        # credentials from the environment), how long a download link works, and the ClamAV daemon that scans
+        # every file when one is set (a UNIX socket, or host:port).
+        "ATTACHMENT_STORAGE": attachment_storage,
+        "ATTACHMENT_FOLDER": get("ATTACHMENT_FOLDER", str(instance_path / "attachments")),
+        "ATTACHMENT_S3_BUCKET": get("ATTACHMENT_S3_BUCKET", ""),
+        "ATTACHMENT_S3_ENDPOINT_URL": s3_endpoint,
+        "ATTACHMENT_LINK_SECONDS": _int("ATTACHMENT_LINK_SECONDS", get("ATTACHMENT_LINK_SECONDS", "300"), 10),
+        "CLAMD_SOCKET": get("CLAMD_SOCKET", "").strip(),
+        "CLAMD_ADDRESS": clamd_address,
+        "CLAMD_TIMEOUT_SECONDS": _int("CLAMD_TIMEOUT_SECONDS", get("CLAMD_TIMEOUT_SECONDS", "30"), 1),
         "VENDOR_DIR": get("VENDOR_DIR", str(Path(__file__).resolve().parent.parent / "node_modules")),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",

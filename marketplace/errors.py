@@ -84,6 +84,23 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class TooLarge(DomainError):
+    status = 413
+    title = "Payload too large"
+
+
+class UnsupportedType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+
+
+class Unavailable(DomainError):
+    """A service the request needs did not answer; trying again later may work."""
+
+    status = 503
+    title = "Service unavailable"
+
+
 def clean_text(value: str | None, field: str, *, max_length: int, required: object | None = None) -> str:
     """Strip a text input and check its length; `required` is the message when it may not be empty."""
     text = (value or "").strip()

@@ -37,6 +37,11 @@ def test_production_cookies_are_secure(tmp_path):
         ("SESSION_COOKIE_SECURE", "maybe", "SESSION_COOKIE_SECURE must be true or false"),
         ("MAIL_BACKEND", "smtp", "SMTP_HOST is required"),
         ("SOCKETIO_ASYNC_MODE", "eventlet", "SOCKETIO_ASYNC_MODE must be one of"),
+        ("ATTACHMENT_STORAGE", "ftp", "ATTACHMENT_STORAGE must be one of"),
+        ("ATTACHMENT_STORAGE", "s3", "ATTACHMENT_S3_BUCKET is required"),
+        ("ATTACHMENT_S3_ENDPOINT_URL", "minio:9000", "ATTACHMENT_S3_ENDPOINT_URL must be a URL"),
+        ("ATTACHMENT_LINK_SECONDS", "5", "ATTACHMENT_LINK_SECONDS must be at least 10"),
+        ("CLAMD_ADDRESS", "clamav", "CLAMD_ADDRESS must be host:port"),
     ],
 )
 def test_it_refuses_bad_values_naming_the_setting(tmp_path, name, value, message):
@@ -61,3 +66,14 @@ def test_the_command_line_reports_a_bad_setting_without_a_traceback():
     assert result.returncode == 2
     assert result.stderr.startswith("Configuration error: SECRET_KEY is required")
     assert "Traceback" not in result.stderr
+
+
+def test_attachments_default_to_a_folder_unscanned_with_five_minute_links(tmp_path):
+    config = load_config(tmp_path, {})
+    assert config["ATTACHMENT_STORAGE"] == "local"
+    assert config["ATTACHMENT_FOLDER"] == str(tmp_path / "attachments")
+    assert config["ATTACHMENT_LINK_SECONDS"] == 300
+    assert (config["CLAMD_SOCKET"], config["CLAMD_ADDRESS"]) == ("", "")
+    scanned = load_config(tmp_path, {"CLAMD_ADDRESS": "127.0.0.1:3310", "ATTACHMENT_STORAGE": "s3",
+                                     "ATTACHMENT_S3_BUCKET": "files"})
+    assert (scanned["CLAMD_ADDRESS"], scanned["ATTACHMENT_S3_BUCKET"]) == ("127.0.0.1:3310", "files")

@@ -27,6 +27,20 @@ from tests.factories import BrandFactory, EnrolmentFactory
 BEFORE = "d1a7c3e90b15"  # the revision before the indexes
 
 
+def brand_and_experts_before(count: int) -> tuple[int, list[int]]:
+    """A brand and `count` experts it approved, made with today's models, then the database taken back to BEFORE.
+
+    They are made first because their tables gained columns since BEFORE, which today's models write.
+    """
+    brand = BrandFactory()
+    expert_ids = [EnrolmentFactory(brand_id=brand.id).expert.id for _ in range(count)]
+    brand_id = brand.id
+    db.session.commit()
+    db.session.close()
+    downgrade(revision=BEFORE)
+    return brand_id, expert_ids
+
+
 def conversation(brand_id: int, token: str, status: ConversationStatus, seen_minutes_ago: int,
                  expert_id: int | None = None) -> int:
     now = utcnow()
@@ -50,26 +64,24 @@ def invitation(brand_id: int, email: str, created_minutes_ago: int, **fields) ->
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_it_keeps_the_conversation_the_visitor_follows_and_the_newest_invitation(backend, tmp_path):
     with committed_database_app(backend, tmp_path, "live_rows") as app, app.app_context():
-        downgrade(revision=BEFORE)
-        brand = BrandFactory()
-        expert = EnrolmentFactory(brand_id=brand.id).expert
+        brand_id, [expert_id] = brand_and_experts_before(1)
         # Token "a": two tabs queued (one of them offered to the expert), the page polls the third.
-        a_waiting = conversation(brand.id, "a", ConversationStatus.WAITING, seen_minutes_ago=3)
-        a_offered = conversation(brand.id, "a", ConversationStatus.OFFERED, seen_minutes_ago=2)
-        a_followed = conversation(brand.id, "a", ConversationStatus.WAITING, seen_minutes_ago=0)
+        a_waiting = conversation(brand_id, "a", ConversationStatus.WAITING, seen_minutes_ago=3)
+        a_offered = conversation(brand_id, "a", ConversationStatus.OFFERED, seen_minutes_ago=2)
+        a_followed = conversation(brand_id, "a", ConversationStatus.WAITING, seen_minutes_ago=0)
         # Token "b": a chat with the expert, and a tab still waiting that the page polled later: the chat stays.
-        b_active = conversation(brand.id, "b", ConversationStatus.ACTIVE, seen_minutes_ago=5, expert_id=expert.id)
-        b_waiting = conversation(brand.id, "b", ConversationStatus.WAITING, seen_minutes_ago=0)
-        offer = Offer(conversation_id=a_offered, brand_id=brand.id, expert_id=expert.id,
+        b_active = conversation(brand_id, "b", ConversationStatus.ACTIVE, seen_minutes_ago=5, expert_id=expert_id)
+        b_waiting = conversation(brand_id, "b", ConversationStatus.WAITING, seen_minutes_ago=0)
+        offer = Offer(conversation_id=a_offered, brand_id=brand_id, expert_id=expert_id,
                       expires_at=utcnow() + dt.timedelta(seconds=30))
         db.session.add(offer)
-        db.session.add(ExpertLoad(expert_id=expert.id, open_chats=1, pending_offers=1))
-        db.session.add(BrandLoad(brand_id=brand.id, open_conversations=5, pending_offers=1))
-        older = invitation(brand.id, "ana@example.com", created_minutes_ago=30)
-        old = invitation(brand.id, "ana@example.com", created_minutes_ago=20)
-        newest = invitation(brand.id, "Ana@Example.com", created_minutes_ago=10)
-        accepted = invitation(brand.id, "ana@example.com", created_minutes_ago=60, accepted_at=utcnow())
-        brand_id, expert_id, offer_id = brand.id, expert.id, offer.id
+        db.session.add(ExpertLoad(expert_id=expert_id, open_chats=1, pending_offers=1))
+        db.session.add(BrandLoad(brand_id=brand_id, open_conversations=5, pending_offers=1))
+        older = invitation(brand_id, "ana@example.com", created_minutes_ago=30)
+        old = invitation(brand_id, "ana@example.com", created_minutes_ago=20)
+        newest = invitation(brand_id, "Ana@Example.com", created_minutes_ago=10)
+        accepted = invitation(brand_id, "ana@example.com", created_minutes_ago=60, accepted_at=utcnow())
+        offer_id = offer.id
         db.session.commit()
         db.session.close()  # the migration alters the tables: hold no transaction on them
 
@@ -96,11 +108,9 @@ def test_it_keeps_the_conversation_the_visitor_follows_and_the_newest_invitation
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_it_stops_rather_than_end_a_chat_an_expert_is_in(backend, tmp_path, caplog):
     with committed_database_app(backend, tmp_path, "two_chats") as app, app.app_context():
-        downgrade(revision=BEFORE)
-        brand = BrandFactory()
-        first, second = (EnrolmentFactory(brand_id=brand.id).expert for _ in range(2))
-        ids = [conversation(brand.id, "c", ConversationStatus.ACTIVE, seen_minutes_ago=1, expert_id=first.id),
-               conversation(brand.id, "c", ConversationStatus.ACTIVE, seen_minutes_ago=0, expert_id=second.id)]
+        brand_id, [first, second] = brand_and_experts_before(2)
+        ids = [conversation(brand_id, "c", ConversationStatus.ACTIVE, seen_minutes_ago=1, expert_id=first),
+               conversation(brand_id, "c", ConversationStatus.ACTIVE, seen_minutes_ago=0, expert_id=second)]
         db.session.commit()
         db.session.close()
 

@@ -87,6 +87,8 @@ class Brand(db.Model):
     async_first_reply_minutes: so.Mapped[int] = so.mapped_column(default=8, server_default="8")
     async_quiet_hours: so.Mapped[int] = so.mapped_column(default=72, server_default="72")
     reopen_window_hours: so.Mapped[int] = so.mapped_column(default=168, server_default="168")
+    # The largest file a visitor or an expert may send in the brand's chats, told before they send it.
+    attachment_max_bytes: so.Mapped[int] = so.mapped_column(default=10_485_760, server_default="10485760")
     # Paid on top of the rate card for each seat of a shift the capacity planner opens (integer cents).
     planner_bonus_cents: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # Demand caps; None means no cap. The price of a chat is on the brand's rate cards.

@@ -41,6 +41,8 @@ NUMBERS: dict[str, tuple[int, int, bool]] = {
     "max_active_experts": (0, 100_000, True),
     "daily_cap": (0, 10_000_000, True),
     "monthly_budget_cents": (0, 10**12, True),
+    # The largest file sent in a chat: 1 MB to 25 MB (a phone photo is 2 to 6 MB; the scanner reads it all).
+    "attachment_max_bytes": (1_048_576, 26_214_400, False),
 }
 
 
@@ -147,9 +149,12 @@ def set_canned_answers(actor: Actor, brand_id: int, answers: list[dict[str, Any]
 
 @use_case
 def update_widget(actor: Actor, brand_id: int, *, widget_origins: list[str],
-                  canned_answers: list[dict[str, Any]]) -> Brand:
-    """Save the widget's settings (brand admins): where it may appear and the canned answers, together or not at
-    all."""
-    brand = update_program(actor, brand_id, {"widget_origins": widget_origins})
+                  canned_answers: list[dict[str, Any]], attachment_max_bytes: int | None = None) -> Brand:
+    """Save the widget's settings (brand admins): where it may appear, the canned answers and the largest file
+    sent in a chat, together or not at all."""
+    changes: dict[str, Any] = {"widget_origins": widget_origins}
+    if attachment_max_bytes is not None:
+        changes["attachment_max_bytes"] = attachment_max_bytes
+    brand = update_program(actor, brand_id, changes)
     set_canned_answers(actor, brand_id, canned_answers)
     return brand

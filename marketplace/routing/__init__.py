@@ -6,6 +6,8 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from marketplace.experts.presence import register_presence_listener
     from marketplace.routing import jobs, models  # noqa: F401 - models: tables
+    from marketplace.routing.attachments import api as attachments_api
+    from marketplace.routing.attachments import views as attachments_views
     from marketplace.routing.chat import api as chat_api
     from marketplace.routing.chat import sockets as chat_sockets
     from marketplace.routing.chat import views as chat_views
@@ -22,7 +24,8 @@ def init_app(app: Flask) -> None:
 
     for blueprint in (door_views.blueprint, door_api.blueprint, chat_views.blueprint, chat_api.blueprint,
                       console_views.blueprint, console_api.blueprint, left_messages_views.blueprint,
-                      left_messages_api.blueprint, left_messages_api.widget_blueprint):
+                      left_messages_api.blueprint, left_messages_api.widget_blueprint, attachments_api.blueprint,
+                      attachments_api.widget_blueprint, attachments_views.blueprint):
         app.register_blueprint(blueprint)
     chat_sockets.register()
     door_sockets.register()

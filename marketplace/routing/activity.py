@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from marketplace.database import db
-from marketplace.routing.models import Conversation, Message, Sender
+from marketplace.routing.models import Attachment, Conversation, Message, Sender
 
 PREVIEW_LENGTH = 140  # characters of the last message the list shows (it shows its first line of those)
 
@@ -58,12 +58,16 @@ def chat_activity(conversations: Sequence[Conversation]) -> dict[int, ChatActivi
         .where(Message.conversation_id.in_(ids), Message.sender == Sender.VISITOR)
         .group_by(Message.conversation_id)
     ))
-    # A conversation's last message is the one numbered last_seq (numbered and stored in one transaction).
-    last = {row.conversation_id: LastMessage(row.sender.value, row.body[:PREVIEW_LENGTH], row.created_at)
+    # A conversation's last message is the one numbered last_seq (numbered and stored in one transaction); a file
+    # sent without a caption shows as its name.
+    last = {row.conversation_id: LastMessage(row.sender.value, (row.body or row.filename or "")[:PREVIEW_LENGTH],
+                                             row.created_at)
             for row in db.session.execute(
-                sa.select(Message.conversation_id, Message.sender, Message.body, Message.created_at)
+                sa.select(Message.conversation_id, Message.sender, Message.body, Message.created_at,
+                          Attachment.filename)
                 .join(Conversation, sa.and_(Conversation.id == Message.conversation_id,
                                             Message.seq == Conversation.last_seq))
+                .outerjoin(Attachment, Attachment.message_id == Message.id)
                 .where(Conversation.id.in_(ids)))}
     return {conversation_id: ChatActivity(
         unread=int(visitor[conversation_id].unread) if conversation_id in visitor else 0,

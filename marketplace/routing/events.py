@@ -26,6 +26,7 @@ from marketplace.routing import activity
 from marketplace.routing.models import (
     MAY_LEAVE_MESSAGE,
     QUEUED_STATUSES,
+    Attachment,
     Conversation,
     ConversationStatus,
     Message,
@@ -55,9 +56,19 @@ def _emit(event: str, payload: dict[str, Any], room: str, namespace: str = "/", 
 
 # What each party sees.
 
+def attachment_payload(attachment: Attachment | None) -> dict[str, Any] | None:
+    """What a message shows of its file; its links come from the link calls (attachments/api.py)."""
+    if attachment is None:
+        return None
+    return {"id": attachment.id, "kind": attachment.kind.value, "name": attachment.filename,
+            "content_type": attachment.content_type, "size": attachment.size, "width": attachment.width,
+            "height": attachment.height, "has_thumbnail": attachment.thumbnail_key is not None}
+
+
 def message_payload(message: Message) -> dict[str, Any]:
     return {"conversation_id": message.conversation_id, "seq": message.seq, "sender": message.sender.value,
-            "client_id": message.client_id, "body": message.body, "created_at": _iso(message.created_at)}
+            "client_id": message.client_id, "body": message.body, "created_at": _iso(message.created_at),
+            "attachment": attachment_payload(message.attachment)}
 
 
 def visitor_payload(conversation: Conversation, *, position: int | None = None, estimate: int | None = None,
@@ -89,7 +100,8 @@ def chat_payload(conversation: Conversation, brand: Brand,
     return {
         "conversation_id": conversation.id, "status": conversation.status.value,
         "end_reason": conversation.end_reason.value if conversation.end_reason else None,
-        "brand": {"id": brand.id, "name": brand.name}, "topic": conversation.topic,
+        "brand": {"id": brand.id, "name": brand.name}, "attachment_max_bytes": brand.attachment_max_bytes,
+        "topic": conversation.topic,
         "page_url": conversation.page_url, "started_at": _iso(conversation.accepted_at),
         "closed_at": _iso(conversation.closed_at),
         "last_seq": conversation.last_seq, "read_seq": conversation.expert_read_seq, "unread": chat_activity.unread,

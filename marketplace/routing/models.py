@@ -191,7 +191,42 @@ class Message(db.Model):
     sender: so.Mapped[Sender] = so.mapped_column(enum_column(Sender, "message_sender"))
     author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     client_id: so.Mapped[str] = so.mapped_column(sa.String(64))
-    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    body: so.Mapped[str] = so.mapped_column(sa.Text)  # empty, or a caption, when it carries an attachment
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    # Loaded on purpose where a message is shown (chat/messages.py), never behind the caller's back.
+    attachment: so.Mapped[Attachment | None] = so.relationship(lazy="raise", viewonly=True)
+
+
+# What a chat takes, as the sender is told before choosing a file (the content decides, attachments/inspection.py).
+ATTACHMENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf")
+
+
+class AttachmentKind(enum.StrEnum):
+    IMAGE = "image"
+    PDF = "pdf"
+
+
+class Attachment(db.Model):
+    """A file sent in a conversation: checked, cleaned and stored (routing/attachments/), carried by one message.
+
+    The row says where the stored copies are (`storage_key`, and `thumbnail_key` for an image); the files go
+    when the conversation's transcript goes (attachments.services.delete_conversation_attachments).
+    """
+
+    __tablename__ = "attachments"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    conversation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    message_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    kind: so.Mapped[AttachmentKind] = so.mapped_column(enum_column(AttachmentKind, "attachment_kind"))
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(40))  # from the content, never the sender's word
+    filename: so.Mapped[str] = so.mapped_column(sa.String(120))
+    size: so.Mapped[int]  # bytes stored (after cleaning)
+    width: so.Mapped[int | None]
+    height: so.Mapped[int | None]
+    storage_key: so.Mapped[str] = so.mapped_column(sa.String(120))
+    thumbnail_key: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
 

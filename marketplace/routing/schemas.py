@@ -10,6 +10,19 @@ class BrandRefSchema(Schema):
     name = fields.String(dump_only=True)
 
 
+class AttachmentSchema(Schema):
+    """A message's file; its links come from the link calls, as they expire within minutes."""
+
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(dump_only=True, metadata={"enum": ["image", "pdf"]})
+    name = fields.String(dump_only=True)
+    content_type = fields.String(dump_only=True, metadata={"description": "Decided from the content"})
+    size = fields.Integer(dump_only=True, metadata={"description": "Bytes"})
+    width = fields.Integer(dump_only=True, allow_none=True)
+    height = fields.Integer(dump_only=True, allow_none=True)
+    has_thumbnail = fields.Boolean(dump_only=True)
+
+
 class MessageSchema(Schema):
     conversation_id = fields.Integer(dump_only=True)
     seq = fields.Integer(dump_only=True)
@@ -17,6 +30,7 @@ class MessageSchema(Schema):
     client_id = fields.String(dump_only=True)
     body = fields.String(dump_only=True)
     created_at = fields.String(dump_only=True, metadata={"format": "date-time"})
+    attachment = fields.Nested(AttachmentSchema, dump_only=True, allow_none=True)
 
 
 class MessageListSchema(Schema):

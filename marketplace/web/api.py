@@ -32,6 +32,10 @@ class EndpointDoc:
     public: bool = False  # no login: anyone may call it (the widget's visitor)
     errors: tuple[int, ...] = ()  # further answers it may give besides the common ones (409, 429...)
     headers: tuple[str, ...] = ()  # request headers it reads (X-Visitor-Token)
+    # A multipart/form-data body (a file sent), documented here; the view reads it itself, since how large it may
+    # be depends on what the path names (the brand's attachment limit).
+    form: Schema | None = None
+    max_bytes: int | None = None  # the largest request it takes, when more than MAX_CONTENT_LENGTH (files)
 
 
 PathGuard = Callable[[Any, Any], None]
@@ -87,13 +91,14 @@ def _call(view: Callable, doc: EndpointDoc, kwargs: dict[str, Any]) -> Any:
 
 def endpoint(summary: str, *, roles: Iterable[str], body: Schema | None = None,
              response: Schema | None = None, status: int = 200, query: Schema | None = None,
-             tags: Iterable[str] = (), errors: Iterable[int] = ()) -> Callable:
+             tags: Iterable[str] = (), errors: Iterable[int] = (), form: Schema | None = None,
+             max_bytes: int | None = None) -> Callable:
     """Wrap an API view: 401 when anonymous, 403 when the role may not, 4xx for bad input.
 
     The view receives `actor`, then `body` and `query` (already validated) when declared.
     """
     doc = EndpointDoc(summary, frozenset(str(role) for role in roles), body, response, status,
-                      query, tuple(tags), errors=tuple(errors))
+                      query, tuple(tags), errors=tuple(errors), form=form, max_bytes=max_bytes)
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -104,6 +109,8 @@ def endpoint(summary: str, *, roles: Iterable[str], body: Schema | None = None,
                                headers={"WWW-Authenticate": 'Bearer realm="api"'})
             if str(actor.role) not in doc.roles:
                 return problem(403, "Forbidden", "Your role may not use this endpoint.")
+            if doc.max_bytes is not None:
+                request.max_content_length = doc.max_bytes  # before the CSRF check reads the form
             if request.method in UNSAFE_METHODS and not actor.is_token:
                 csrf.protect()  # session cookies need the token; bearer tokens cannot be forged by a page
             guards = current_app.extensions.get("api_path_guards", {})
@@ -120,13 +127,13 @@ def endpoint(summary: str, *, roles: Iterable[str], body: Schema | None = None,
 
 def public_endpoint(summary: str, *, body: Schema | None = None, response: Schema | None = None,
                     status: int = 200, query: Schema | None = None, tags: Iterable[str] = (),
-                    errors: Iterable[int] = (), headers: Iterable[str] = ()) -> Callable:
+                    errors: Iterable[int] = (), headers: Iterable[str] = (), form: Schema | None = None) -> Callable:
     """Wrap an API view anyone may call (no login, no CSRF: nothing a cookie grants is at stake).
 
     The view receives its path arguments, then `body` and `query` (already validated) when declared.
     """
     doc = EndpointDoc(summary, frozenset(), body, response, status, query, tuple(tags), public=True,
-                      errors=tuple(errors), headers=tuple(headers))
+                      errors=tuple(errors), headers=tuple(headers), form=form)
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)

@@ -85,7 +85,7 @@ def _error_statuses(doc: EndpointDoc, has_path_args: bool) -> list[int]:
         statuses |= {401, 403}
     if has_path_args:
         statuses.add(404)
-    if doc.body is not None:
+    if doc.body is not None or doc.form is not None:
         statuses |= {413, 415, 422}
     if doc.query is not None:
         statuses.add(422)
@@ -118,6 +118,8 @@ def _operation(doc: EndpointDoc, path: str, rule_args: list[tuple[str, str]]) ->
         operation["security"] = []  # anyone may call it
     if doc.body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": doc.body}}}
+    elif doc.form is not None:
+        operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": doc.form}}}
     return operation
 
 

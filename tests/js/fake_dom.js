@@ -1,4 +1,4 @@
-// The little of the DOM that chat_log.js's view uses, enough for node's test runner. Markup is never parsed:
+// The little of the DOM that chat_log.js's view and attachments.js use, enough for node's test runner. Markup is never parsed:
 // setting innerHTML or outerHTML throws, so a test proves a body went in as text.
 "use strict";
 
@@ -11,6 +11,7 @@ class FakeElement {
     this.dataset = {};
     this.attributes = {};
     this.ownText = "";
+    this.listeners = {};
     const element = this;
     this.classList = {
       toggle(name, on) {
@@ -38,6 +39,16 @@ class FakeElement {
   setAttribute(name, value) { this.attributes[name] = String(value); }
 
   getAttribute(name) { return Object.hasOwn(this.attributes, name) ? this.attributes[name] : null; }
+
+  addEventListener(type, listener) { (this.listeners[type] = this.listeners[type] || []).push(listener); }
+
+  // Fire `type` at this element's listeners; true when one of them prevented the default.
+  dispatch(type) {
+    let prevented = false;
+    const event = { type, target: this, preventDefault() { prevented = true; } };
+    (this.listeners[type] || []).forEach((listener) => listener(event));
+    return prevented;
+  }
 
   insertBefore(node, before) {
     if (node.parentNode) { node.parentNode.removeChild(node); }

@@ -50,15 +50,22 @@ def test_an_admin_saves_the_widget_settings(client, session, brand):
     page = client.get(f"/brands/{brand.slug}/widget").get_data(as_text=True)
     assert '="None"' not in page  # no attribute written as the text None
     data = {"csrf_token": form_token(page), "widget_origins": "https://www.lumiere.example\nhttp://127.0.0.1:*",
-            "canned_answers": "Hello\nBonjour !\n\nBye\nMerci !"}
+            "canned_answers": "Hello\nBonjour !\n\nBye\nMerci !", "attachment_megabytes": "4"}
+    assert re.search(r'<input[^>]*name="attachment_megabytes"[^>]*value="10"', page)  # 10 MB unless the brand says
     saved = client.post(f"/brands/{brand.slug}/widget", data=data)
     assert saved.status_code == 302
     db.session.refresh(brand)
     assert brand.widget_origins == ["https://www.lumiere.example", "http://127.0.0.1:*"]
+    assert brand.attachment_max_bytes == 4 * 1024 * 1024
     assert [a.title for a in brands.canned_answers({brand.id})[brand.id]] == ["Hello", "Bye"]
     bad = client.post(f"/brands/{brand.slug}/widget", data={**data, "widget_origins": "not an origin"})
     assert bad.status_code == 422
     assert "not an origin" in bad.get_data(as_text=True)
+    too_big = client.post(f"/brands/{brand.slug}/widget", data={**data, "attachment_megabytes": "26"})
+    assert too_big.status_code == 422
+    assert 'id="attachment_megabytes-error"' in too_big.get_data(as_text=True)
+    db.session.refresh(brand)
+    assert brand.attachment_max_bytes == 4 * 1024 * 1024
 
 
 def test_another_brands_member_cannot_see_the_pages(client, session, brand):

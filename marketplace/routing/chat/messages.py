@@ -25,6 +25,7 @@ from marketplace.routing import events
 from marketplace.routing.models import (
     ASSIGNED_STATUSES,
     OPEN_STATUSES,
+    Attachment,
     Conversation,
     ConversationStatus,
     Message,
@@ -47,13 +48,18 @@ class Posted:
     created: bool  # False when this was a resend of a message already stored
 
 
-def clean_body(body: object) -> str:
-    """Plain text only: markup is stripped (not escaped), then the length is checked."""
+def clean_body(body: object, *, caption: bool = False) -> str:
+    """Plain text only: markup is stripped (not escaped), then the length is checked.
+
+    A `caption` (the text of a message carrying an attachment) may be empty.
+    """
+    if caption and body is None:
+        return ""
     if not isinstance(body, str):
         raise InvalidInput(_l("Write a message."), "body")
     # nh3 drops the markup and escapes what is left; every client shows messages as text, so unescape.
     text = html.unescape(nh3.clean(body, tags=set(), attributes={})).strip()
-    if not text:
+    if not text and not caption:
         raise InvalidInput(_l("Write a message."), "body")
     if len(text) > BODY_LENGTH:
         raise InvalidInput(_l("Use at most %(count)d characters.", count=BODY_LENGTH), "body")
@@ -67,7 +73,7 @@ def _clean_client_id(client_id: object) -> str:
 
 
 def _stored(conversation_id: int, sender: Sender, client_id: str) -> Message | None:
-    return _detached(db.session.scalar(sa.select(Message).where(
+    return _detached(db.session.scalar(sa.select(Message).options(so.selectinload(Message.attachment)).where(
         Message.conversation_id == conversation_id, Message.sender == sender, Message.client_id == client_id)))
 
 
@@ -124,12 +130,26 @@ _NUMBER_EXPERT_MESSAGE = _numbering(sa.or_(*(_CONVERSATION.status == status for 
                                     _CONVERSATION.expert_id == sa.bindparam("expert"),
                                     first_reply_at=sa.func.coalesce(_CONVERSATION.first_reply_at, _NOW))
 _INSERT_MESSAGE = sa.insert(Message.__table__).returning(Message.__table__.c.id)
+_INSERT_ATTACHMENT = sa.insert(Attachment.__table__).returning(Attachment.__table__.c.id)
+
+
+def _attach(connection: sa.Connection, message: Message, attachment: dict | None) -> None:
+    """Store the message's attachment row (the file is stored already) and hang it on the detached message."""
+    row = None
+    if attachment is not None:
+        fields = {**attachment, "conversation_id": message.conversation_id, "message_id": message.id,
+                  "created_at": message.created_at}
+        row = Attachment(id=connection.execute(_INSERT_ATTACHMENT, fields).scalar_one(), **fields)
+        so.make_transient_to_detached(row)
+    so.attributes.set_committed_value(message, "attachment", row)
+
+
 
 
 def post_message(conversation_id: int, sender: Sender, client_id: object, body: object, *,
                  author_id: int | None = None, expert_id: int | None = None,
                  expert_users: dict[int, int] | None = None, sender_sid: str | None = None,
-                 visitor_present: bool = True) -> Posted:
+                 visitor_present: bool = True, attachment: dict | None = None) -> Posted:
     """Store a visitor's or the assigned expert's message and tell both sides; a resend is not a duplicate.
 
     A new message costs two statements in one transaction: number it on the conversation row, insert it.
@@ -142,12 +162,14 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
     continues it first. An expert writing in an asynchronous one is heard by `events.message_for_absent_visitor`.
     `visitor_present`: False for a visitor's message that did not come from their page (an e-mail reply, the
     next step): it stays in the asynchronous conversation, where the brand's first-reply target applies.
+    `attachment` is the row of a file already stored (attachments/services.py): the message carries it, and its
+    body is a caption that may be empty.
     """
     client_id = _clean_client_id(client_id)
-    body = clean_body(body)
+    body = clean_body(body, caption=attachment is not None)
     try:
         posted, status = _store(conversation_id, sender, client_id, body, author_id, expert_id, expert_users,
-                                sender_sid)
+                                sender_sid, attachment)
     except _ChatEnded:
         # A resend of a message stored before the chat ended still gets its answer.
         resent = _resent(conversation_id, sender, client_id)
@@ -158,7 +180,7 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
             raise Conflict(_l("This chat has ended."), "body") from None
         try:
             posted, status = _store(conversation_id, sender, client_id, body, author_id, expert_id, expert_users,
-                                    sender_sid)
+                                    sender_sid, attachment)
         except _ChatEnded:
             raise Conflict(_l("This chat has ended."), "body") from None
     if posted.created and sender == Sender.VISITOR and visitor_present and status == ConversationStatus.ASYNCHRONOUS:
@@ -167,8 +189,8 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
 
 
 def _store(conversation_id: int, sender: Sender, client_id: str, body: str, author_id: int | None,
-           expert_id: int | None, expert_users: dict[int, int] | None,
-           sender_sid: str | None) -> tuple[Posted, ConversationStatus | None]:
+           expert_id: int | None, expert_users: dict[int, int] | None, sender_sid: str | None,
+           attachment: dict | None) -> tuple[Posted, ConversationStatus | None]:
     """Number and store the message in one transaction, and tell both sides once it commits; the conversation's
     status as it was written in. Raises _ChatEnded (nothing stored) when the sender may not write in it now."""
     now = utcnow()
@@ -191,6 +213,7 @@ def _store(conversation_id: int, sender: Sender, client_id: str, body: str, auth
             # The row exists now: a detached copy, which the unit's commit does not expire.
             message = Message(id=message_id, **fields)
             so.make_transient_to_detached(message)
+            _attach(connection, message, attachment)
             # Its expert hears of it while they hold it (a chat handed back to the queue is no longer theirs).
             holder = row.expert_id if row.status in ASSIGNED_STATUSES else None
             events.message_posted(message, _expert_user_id(holder, expert_users), sender_sid)
@@ -211,7 +234,8 @@ def messages_after(conversation_id: int, after_seq: object, limit: int = MAX_BAT
     if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
         raise InvalidInput(_l("Give the last sequence number you have, 0 or more."), "after_seq")
     messages = list(db.session.scalars(
-        sa.select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+        sa.select(Message).options(so.selectinload(Message.attachment))
+        .where(Message.conversation_id == conversation_id, Message.seq > after_seq)
         .order_by(Message.seq).limit(limit)
     ))
     for message in messages:

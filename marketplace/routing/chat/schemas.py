@@ -42,6 +42,8 @@ class ChatSchema(Schema):
     end_reason = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "Why a closed chat ended: expert, visitor, inactivity..."})
     brand = fields.Nested(BrandRefSchema, dump_only=True)
+    attachment_max_bytes = fields.Integer(dump_only=True, metadata={
+        "description": "The largest file the expert may send in this chat (the brand's limit)"})
     topic = fields.String(dump_only=True, allow_none=True)
     page_url = fields.String(dump_only=True, allow_none=True)
     started_at = fields.String(dump_only=True, allow_none=True, metadata={"format": "date-time"})
@@ -72,3 +74,5 @@ class InboxSchema(Schema):
     chats = fields.List(fields.Nested(ChatSchema), dump_only=True)
     canned_answers = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(CannedAnswerSchema)),
                                  dump_only=True, metadata={"description": "Keyed by brand id."})
+    attachment_types = fields.List(fields.String(), dump_only=True, metadata={
+        "description": "Content types a chat takes (decided from the content); each chat has its size limit"})

@@ -12,7 +12,14 @@ from marketplace.brands.models import Brand
 from marketplace.database import db, end_read, use_case, utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.routing import activity, events
-from marketplace.routing.models import ASSIGNED_STATUSES, Conversation, ConversationStatus, Offer, OfferStatus
+from marketplace.routing.models import (
+    ASSIGNED_STATUSES,
+    ATTACHMENT_TYPES,
+    Conversation,
+    ConversationStatus,
+    Offer,
+    OfferStatus,
+)
 
 
 def expert_conversation(expert_id: int, conversation_id: int) -> Conversation:
@@ -69,6 +76,7 @@ def expert_inbox(expert_id: int) -> dict:
         "chats": [events.chat_payload(chat, by_id[chat.brand_id], chat_activity[chat.id]) for chat in chats],
         "canned_answers": {str(brand_id): [{"title": a.title, "body": a.body} for a in answers[brand_id]]
                            for brand_id in sorted(brand_ids)},
+        "attachment_types": list(ATTACHMENT_TYPES),
     }
     end_read()
     return inbox

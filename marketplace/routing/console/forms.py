@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from marketplace.brands.forms import program_bounds
 from marketplace.brands.program import NUMBERS
@@ -15,6 +15,8 @@ from marketplace.routing.console.transcripts import TEXT_LENGTH
 from marketplace.web.forms import MoneyField
 from marketplace.web.params import DateField, IntegerField
 
+MEGABYTE = 1024 * 1024
+ATTACHMENT_MEGABYTES = tuple(bound // MEGABYTE for bound in NUMBERS["attachment_max_bytes"][:2])
 FILTER_FIELDS = ("date_from", "date_to", "expert_id", "status", "topic", "rating", "min_rating", "text")
 
 
@@ -23,6 +25,11 @@ class WidgetForm(FlaskForm):
                                    description=_l("For example https://www.example.com"))
     canned_answers = TextAreaField(_l("Canned answers"), description=_l(
         "Separate answers with a blank line; the first line of each is its title."))
+    attachment_megabytes = IntegerField(
+        _l("Largest photo or PDF sent in a chat (MB)"),
+        description=_l("From %(low)d to %(high)d MB; visitors and experts are told before they send a file.",
+                       low=ATTACHMENT_MEGABYTES[0], high=ATTACHMENT_MEGABYTES[1]),
+        validators=[InputRequired(), NumberRange(*ATTACHMENT_MEGABYTES)])
     submit = SubmitField(_l("Save"))
 
 

@@ -9,7 +9,7 @@ from marketplace.database import ID_MAX
 from marketplace.routing.console.transcripts import TEXT_LENGTH
 from marketplace.routing.left_messages.schemas import LeftMessageStateSchema
 from marketplace.routing.models import ConversationStatus
-from marketplace.routing.schemas import CannedAnswerSchema
+from marketplace.routing.schemas import AttachmentSchema, CannedAnswerSchema
 from marketplace.web.schemas import NOT_AN_ID, Page, Schema
 
 STATUSES = [status.value for status in ConversationStatus]
@@ -90,6 +90,8 @@ class ProgramSchema(Schema):
     max_active_experts = _setting("max_active_experts")
     daily_cap = _setting("daily_cap")
     monthly_budget_cents = _setting("monthly_budget_cents")
+    attachment_max_bytes = _setting("attachment_max_bytes", metadata={
+        "description": "The largest photo or PDF sent in a chat, in bytes (1 MB to 25 MB; 10 MB by default)."})
 
 
 class ProgramChangeSchema(ProgramSchema):
@@ -223,6 +225,8 @@ class TranscriptMessageSchema(Schema):
     sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system"]})
     body = fields.String(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
+    attachment = fields.Nested(AttachmentSchema, dump_only=True, allow_none=True, metadata={
+        "description": "Its file; links from GET /api/v1/attachments/{id}/link"})
 
 
 class TranscriptSchema(Schema):

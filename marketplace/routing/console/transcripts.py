@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from marketplace.brands import services as brands
@@ -23,6 +24,7 @@ from marketplace.core import clock
 from marketplace.database import ID_MAX, db, end_read
 from marketplace.errors import InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
+from marketplace.routing import events
 from marketplace.routing.left_messages.services import LeftMessageState, left_message_of
 from marketplace.routing.models import Conversation, ConversationStatus, Message
 from marketplace.shared import spreadsheets
@@ -86,6 +88,7 @@ class TranscriptMessage:
     sender: str
     body: str
     created_at: dt.datetime
+    attachment: dict[str, Any] | None = None  # events.attachment_payload: its file, shown through a fresh link
 
 
 @dataclass(frozen=True)
@@ -229,9 +232,10 @@ def transcript(actor: Actor, brand_id: int, conversation_id: int) -> Transcript:
     if conversation is None:
         raise NotFound(_l("No such conversation."))
     messages = [
-        TranscriptMessage(m.seq, m.sender.value, m.body, m.created_at)
+        TranscriptMessage(m.seq, m.sender.value, m.body, m.created_at, events.attachment_payload(m.attachment))
         for m in db.session.scalars(
-            sa.select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq))
+            sa.select(Message).options(so.selectinload(Message.attachment))
+            .where(Message.conversation_id == conversation.id).order_by(Message.seq))
     ]
     result = Transcript(_rows([conversation])[0], messages, left_message_of(conversation.id))
     end_read()

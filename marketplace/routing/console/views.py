@@ -14,12 +14,14 @@ from marketplace.brands.models import Brand
 from marketplace.brands.services import BrandAccess
 from marketplace.core import clock
 from marketplace.database import utcnow
-from marketplace.errors import InvalidInput
+from marketplace.errors import InvalidInput, NotFound
+from marketplace.routing.attachments import services as attachments
 from marketplace.routing.console import caps as demand
 from marketplace.routing.console import transcripts
 from marketplace.routing.console.dashboard import brand_dashboard
 from marketplace.routing.console.forms import (
     FILTER_FIELDS,
+    MEGABYTE,
     CapsForm,
     ConversationFilterForm,
     WidgetForm,
@@ -142,6 +144,17 @@ def transcript(access: BrandAccess, id: int):
                            status_labels=STATUS_LABELS, end_reason_labels=END_REASON_LABELS)
 
 
+@blueprint.get("/brands/<slug>/conversations/<int:id>/attachments/<int:attachment_id>/<any(file, thumbnail):variant>")
+@brand_page()
+def attachment(access: BrandAccess, id: int, attachment_id: int, variant: str):
+    """A file of a transcript, through a link made at the click: the page's links never go stale."""
+    links = attachments.person_links(current_user, attachment_id)
+    url = links["thumbnail_url"] if variant == "thumbnail" else links["url"]
+    if url is None:
+        raise NotFound(_l("No such file."))
+    return redirect(url)
+
+
 # The chat program: the widget and the caps.
 
 def snippet(widget_key: str) -> str:
@@ -154,12 +167,14 @@ def widget_settings(access: BrandAccess):
     brand, can_edit = access.brand, access.is_admin
     answers = brands.canned_answers({brand.id})[brand.id]
     form = WidgetForm(data={"widget_origins": "\n".join(brand.widget_origins or []),
-                            "canned_answers": canned_to_text(answers)})
+                            "canned_answers": canned_to_text(answers),
+                            "attachment_megabytes": brand.attachment_max_bytes // MEGABYTE})
     status = 200
     if can_edit and form.validate_on_submit():
-        with refusals_shown(form):
+        with refusals_shown(form, fields={"attachment_max_bytes": "attachment_megabytes"}):
             program.update_widget(current_user, brand.id, widget_origins=lines(form.widget_origins.data),
-                                  canned_answers=canned_from_text(form.canned_answers.data))
+                                  canned_answers=canned_from_text(form.canned_answers.data),
+                                  attachment_max_bytes=form.attachment_megabytes.data * MEGABYTE)
             flash(gettext("The chat settings are saved."), "success")
             return redirect(url_for("console.widget_settings", slug=brand.slug))
         status = 422

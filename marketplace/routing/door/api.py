@@ -23,7 +23,7 @@ from marketplace.routing.door.schemas import (
     VisitorMessageCreateSchema,
     WidgetInfoSchema,
 )
-from marketplace.routing.models import Sender
+from marketplace.routing.models import ATTACHMENT_TYPES, Sender
 from marketplace.routing.schemas import MessageListSchema, MessageSchema
 from marketplace.web.api import public_endpoint
 
@@ -48,7 +48,8 @@ def visitor_token() -> str | None:
                  errors=(404, 429))
 def info(key: str):
     found = conversations.widget_info(key)
-    return {"brand": {"name": found.name}, "topics": found.topics, "open": found.open}
+    return {"brand": {"name": found.name}, "topics": found.topics, "open": found.open,
+            "attachment_max_bytes": found.attachment_max_bytes, "attachment_types": list(ATTACHMENT_TYPES)}
 
 
 @blueprint.post(f"{API}/conversations")

@@ -106,6 +106,10 @@ class WidgetInfoSchema(Schema):
     brand = fields.Nested(WidgetBrandSchema, dump_only=True)
     topics = fields.List(fields.String(), dump_only=True)
     open = fields.Boolean(dump_only=True, metadata={"description": "Within the brand's opening hours now."})
+    attachment_max_bytes = fields.Integer(dump_only=True, metadata={
+        "description": "The largest file the visitor may send, told before they choose one"})
+    attachment_types = fields.List(fields.String(), dump_only=True, metadata={
+        "description": "Content types taken (decided from the content): photos and PDF"})
 
 
 class VisitorConversationSchema(Schema):

@@ -45,6 +45,7 @@ class WidgetInfo:
     name: str
     topics: list[str]
     open: bool
+    attachment_max_bytes: int
 
 
 def hash_token(token: str) -> str:
@@ -59,7 +60,7 @@ def _check_token(token: str | None) -> str:
 
 def widget_info(widget_key: str) -> WidgetInfo:
     brand = brands.brand_for_widget(widget_key)
-    info = WidgetInfo(brand.name, list(brand.topics or []), opening.is_open(brand))
+    info = WidgetInfo(brand.name, list(brand.topics or []), opening.is_open(brand), brand.attachment_max_bytes)
     end_read()
     return info
 

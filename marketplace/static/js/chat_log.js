@@ -32,6 +32,7 @@
 //     container: element,                           // null while the log is not on screen (attach later)
 //     senderLabel: function (sender, message) {},   // read out before each message: "You", "Emma", ...
 //     formatTime: function (date) {}                // shown under it: "10:42"
+//     attachment: function (attachment, message) {} // optional: the element of a message's file (js/attachments.js)
 //   });
 //   view.log               -> its log (read from it; change it only through the view, which keeps both in step)
 //   view.receive(message)  -> entry or null, as log.receive; entry.node is the message's element, now in its place
@@ -43,7 +44,7 @@
 //
 // A message's element: <div class="message message--SENDER" data-sender data-state="sent|sending|failed"
 //   data-seq (once numbered) data-client-id (an own message written here)> <span class="visually-hidden">LABEL: </span>
-//   <p class="message__body">BODY</p> <p class="message__meta"><time datetime></time><span class="message__state">
+//   [the attachment's element] <p class="message__body">BODY</p> (hidden when empty) <p class="message__meta"><time datetime></time><span class="message__state">
 //   </span></p></div>; .message--pending while sending, .message--failed once refused.
 //
 // Helpers: MarketplaceChatLog.parseTime(text) -> clock.js's parseTime (load js/clock.js first);
@@ -175,6 +176,11 @@
       meta.appendChild(time);
       meta.appendChild(state);
       node.appendChild(who);
+      if (message.attachment && options.attachment) {
+        node.classList.toggle("message--attachment", true);
+        node.appendChild(options.attachment(message.attachment, message));
+        body.hidden = !body.textContent;
+      }
       node.appendChild(body);
       node.appendChild(meta);
       return { node: node, body: body, time: time, state: state };

@@ -62,7 +62,11 @@
     input: pane.querySelector("[data-testid=chat-input]"),
     inputError: pane.querySelector("[data-input-error]"),
     send: pane.querySelector("[data-testid=chat-send]"),
-    canned: pane.querySelector("[data-testid=canned-suggestions]")
+    canned: pane.querySelector("[data-testid=canned-suggestions]"),
+    attachInput: pane.querySelector("[data-testid=chat-attach-input]"),
+    attachHint: pane.querySelector("[data-testid=chat-attach-hint]"),
+    attachStatus: pane.querySelector("[data-testid=chat-attach-status]"),
+    attachError: pane.querySelector("[data-testid=chat-attach-error]")
   };
   // The page as a screen on a phone, the log kept at its end, the draft grown to fit (chat_screen.js).
   var screen = ChatScreen.create({ log: ui.log, input: ui.input, open: function () { return !!selected; } });
@@ -179,7 +183,8 @@
       tabButton: tab.querySelector("[data-testid=chat-tab]"),
       view: ChatLog.createView({
         own: "expert", document: document, container: null,
-        senderLabel: senderLabel, formatTime: function (date) { return clock.format(date); }
+        senderLabel: senderLabel, formatTime: function (date) { return clock.format(date); },
+        attachment: renderAttachment
       }),
       readSeq: summary.read_seq || 0,
       unread: 0,
@@ -357,7 +362,9 @@
 
   function noteMessage(chat, message) {
     if (message.seq >= chat.lastMessageSeq) {
-      chat.lastMessage = { sender: message.sender, body: message.body, created_at: message.created_at };
+      // A file sent without a caption shows as its name in the list.
+      var preview = message.body || (message.attachment ? message.attachment.name : "");
+      chat.lastMessage = { sender: message.sender, body: preview, created_at: message.created_at };
       chat.lastMessageSeq = message.seq;
     }
     if (message.sender === "visitor") {
@@ -521,6 +528,7 @@
     ui.input.disabled = closed;
     ui.send.disabled = closed || !socket;  // without the socket, chats can be read but not answered
     if (closed) { canned.close(); }
+    renderAttach(chat);
     renderTyping();
   }
 
@@ -617,6 +625,84 @@
     },
     inserted: function () { fitInput(); typed(); }
   });
+
+  // Files: a thumbnail or a link in the log, fetched through short-lived links; the attach button sends one.
+
+  var Attachments = window.MarketplaceAttachments;
+  var uploading = false;
+
+  function sizeText(bytes) { return Attachments.formatSize(bytes, lang); }
+
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (response.ok) { return answer; }
+        var error = new Error(answer.detail || labels.labelError);
+        error.fields = answer.errors || {};
+        throw error;
+      });
+    });
+  }
+
+  var renderAttachment = Attachments && Attachments.createRenderer({
+    document: document,
+    links: function (attachmentId) {
+      return getJson(labels.apiBase + "/attachments/" + encodeURIComponent(attachmentId) + "/link");
+    },
+    open: function (url, attachment) { Attachments.openFile(document, url, attachment); },
+    label: function (attachment) {
+      return attachment.kind === "image" ? format(labels.labelOpenImage, { name: attachment.name })
+        : format(labels.labelDownload, { name: attachment.name, size: sizeText(attachment.size) });
+    }
+  });
+
+  function renderAttach(chat) {
+    var limit = chat && chat.summary.attachment_max_bytes;
+    ui.attachHint.textContent = limit ? format(labels.labelAttachLimit, { size: sizeText(limit) }) : "";
+    ui.attachInput.disabled = !chat || isClosed(chat);
+  }
+
+  function attach() {
+    var chat = selected;
+    var file = ui.attachInput.files && ui.attachInput.files[0];
+    ui.attachInput.value = "";  // the same file may be chosen again after a refusal
+    if (!file || !chat || isClosed(chat) || uploading) { return; }
+    ui.attachError.textContent = "";
+    var limit = chat.summary.attachment_max_bytes;
+    if (Attachments.tooLarge(file, limit)) {
+      ui.attachError.textContent = format(labels.labelFileTooLarge, { size: sizeText(limit) });
+      return;
+    }
+    var caption = ui.input.value.trim().slice(0, BODY_LENGTH);
+    var meta = document.querySelector("meta[name=csrf-token]");
+    uploading = true;
+    ui.attachStatus.textContent = format(labels.labelUploading, { name: file.name });
+    fetch(labels.apiBase + "/conversations/" + encodeURIComponent(chat.id) + "/attachments", {
+      method: "POST", credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": meta ? meta.content : "" },
+      body: Attachments.formData(file, ChatLog.newClientId("e-"), caption)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        uploading = false;
+        ui.attachStatus.textContent = "";
+        if (!response.ok) {
+          var fields = answer.errors || {};
+          ui.attachError.textContent = (fields.file || fields.body || [answer.detail || labels.labelError]).join(" ");
+          return;
+        }
+        if (caption && chat === selected && ui.input.value.trim().slice(0, BODY_LENGTH) === caption) {
+          ui.input.value = "";
+          fitInput();
+        }
+        receive(chat, [answer]);
+        if (chat === selected) { scrollToEnd(); }
+      });
+    }, function () {
+      uploading = false;
+      ui.attachStatus.textContent = "";
+      ui.attachError.textContent = labels.labelDisconnected;
+    });
+  }
 
   // The composer.
 
@@ -799,6 +885,7 @@
 
   setInterval(renderTimes, TIMES_EVERY_MS);
   ui.form.addEventListener("submit", submit);
+  ui.attachInput.addEventListener("change", attach);
   ui.input.addEventListener("input", function () {
     fitInput();
     canned.suggest();

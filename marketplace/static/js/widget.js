@@ -64,6 +64,9 @@
     typing: byTestId("typing-indicator"),
     composer: part("[data-composer]"),
     input: byTestId("message-input"),
+    attachInput: byTestId("attach-input"),
+    attachHint: byTestId("attach-hint"),
+    attachStatus: byTestId("attach-status"),
     end: byTestId("end-chat"),
     leaveForm: part("[data-leave-form]"),
     leaveIntro: part("[data-leave-intro]"),
@@ -99,6 +102,8 @@
   var unread = 0;
   var typingUntil = 0, typingTimer = null, typingSentAt = 0;
   var current = "loading";
+  var attachmentMax = null;  // the brand's largest file, told by the widget's info before any upload
+  var uploading = false;
 
   // Small helpers.
 
@@ -183,7 +188,9 @@
   function call(method, path, body) {
     var headers = { Accept: "application/json", "X-Visitor-Token": token };
     var options = { method: method, headers: headers, credentials: "same-origin", cache: "no-store" };
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      options.body = body;  // multipart: the browser writes the Content-Type with its boundary
+    } else if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
@@ -516,8 +523,21 @@
       var name = sender === "expert" && conversation && conversation.expert_name;
       return name || texts["textSender" + sender.charAt(0).toUpperCase() + sender.slice(1)] || sender;
     },
-    formatTime: function (date) { return clock.format(date); }
+    formatTime: function (date) { return clock.format(date); },
+    attachment: window.MarketplaceAttachments && window.MarketplaceAttachments.createRenderer({
+      document: document,
+      links: function (attachmentId) {
+        return call("GET", "/conversations/" + conversation.id + "/attachments/" + attachmentId + "/link");
+      },
+      open: function (url, attachment) { window.MarketplaceAttachments.openFile(document, url, attachment); },
+      label: function (attachment) {
+        return attachment.kind === "image" ? format(texts.textOpenImage, { name: attachment.name })
+          : format(texts.textDownload, { name: attachment.name, size: sizeText(attachment.size) });
+      }
+    })
   });
+
+  function sizeText(bytes) { return window.MarketplaceAttachments.formatSize(bytes, texts.lang); }
 
   function nearBottom() {
     return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
@@ -671,6 +691,34 @@
     ui.input.focus();
   }
 
+  // A file: checked against the brand's limit here, then by the server (type, scan, size); the caption is the text
+  // written so far. It shows once the server has numbered its message.
+  function attach() {
+    var file = ui.attachInput.files && ui.attachInput.files[0];
+    ui.attachInput.value = "";  // the same file may be chosen again after a refusal
+    if (!file || uploading || !conversation || ENDED[conversation.status]) { return; }
+    clearErrors(ui.composer);
+    if (window.MarketplaceAttachments.tooLarge(file, attachmentMax)) {
+      fieldError(ui.composer, "file", format(texts.textFileTooLarge, { size: sizeText(attachmentMax) }));
+      return;
+    }
+    var caption = ui.input.value.trim().slice(0, BODY_LENGTH);
+    var id = conversation.id;
+    uploading = true;
+    ui.attachStatus.textContent = format(texts.textUploading, { name: file.name });
+    var body = window.MarketplaceAttachments.formData(file, window.MarketplaceChatLog.newClientId("v-"), caption);
+    call("POST", "/conversations/" + id + "/attachments", body).then(function (message) {
+      uploading = false;
+      ui.attachStatus.textContent = "";
+      if (caption && ui.input.value.trim().slice(0, BODY_LENGTH) === caption) { ui.input.value = ""; }
+      if (isCurrent(id)) { receive([message]); scrollToEnd(); }
+    }, function (error) {
+      uploading = false;
+      ui.attachStatus.textContent = "";
+      showProblem(ui.composer, error);
+    });
+  }
+
   function endChat() {
     if (!conversation || isBusy(ui.end)) { return; }
     var id = conversation.id;
@@ -793,6 +841,10 @@
   // The brand's opening hours: outside them, starting leads straight to leaving a message.
   function checkOpen() {
     call("GET", "").then(function (info) {
+      if (info && typeof info.attachment_max_bytes === "number") {
+        attachmentMax = info.attachment_max_bytes;
+        ui.attachHint.textContent = format(texts.textAttachLimit, { size: sizeText(attachmentMax) });
+      }
       var closed = info && info.open === false;
       ui.closedNote.hidden = !closed;
       if (closed) { ui.start.textContent = texts.textStartClosed; }
@@ -846,6 +898,7 @@
   ui.startForm.addEventListener("submit", startChat);
   ui.composer.addEventListener("submit", submitMessage);
   ui.input.addEventListener("input", typed);
+  ui.attachInput.addEventListener("change", attach);
   ui.input.addEventListener("keydown", function (event) {
     if (event.key !== "Enter" || event.shiftKey || event.isComposing) { return; }
     if (enterAddsLine && !event.ctrlKey && !event.metaKey) { return; }

@@ -68,3 +68,17 @@ def test_another_brands_member_finds_nothing(client, session, brand):
     for path in (f"/api/v1/brands/{brand.id}/program", f"/api/v1/brands/{brand.id}/conversations/live",
                  f"/api/v1/brands/{brand.id}/left-messages"):
         assert client.get(path).status_code == 404, path
+
+
+def test_an_admin_sets_the_largest_attachment_within_bounds(client, session, brand):
+    csrf = log_in(client, admin_of(session, brand).email)
+    assert client.get(f"/api/v1/brands/{brand.id}/program").json["attachment_max_bytes"] == 10_485_760
+    saved = client.patch(f"/api/v1/brands/{brand.id}/program", headers={"X-CSRFToken": csrf},
+                         json={"attachment_max_bytes": 2_097_152})
+    assert saved.status_code == 200 and saved.json["attachment_max_bytes"] == 2_097_152
+    assert client.get(f"/api/widget/{brand.widget_key}").json["attachment_max_bytes"] == 2_097_152
+    for refused in (1_048_575, 26_214_401, None, "10485760"):
+        response = client.patch(f"/api/v1/brands/{brand.id}/program", headers={"X-CSRFToken": csrf},
+                                json={"attachment_max_bytes": refused})
+        assert response.status_code == 422, refused
+        assert list(response.json["errors"]) == ["attachment_max_bytes"]
