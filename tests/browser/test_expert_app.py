@@ -240,13 +240,15 @@ def test_offers_left_to_expire_leave_the_banner_and_three_in_a_row_pause_the_exp
     expert = expert_online(browser, server, errors)
     expert.goto("/expert/shifts")
     bar = expert.get_by_test_id("status-bar")
-    with offer_timeout(server, 5):
+    # Offers last 8 s here (5 s is the least a brand may set): on a busy machine the banner may take a few seconds
+    # to show one, and it must show it before it runs out.
+    with offer_timeout(server, 8):
         for number in range(3):  # PRESENCE_MISSED_OFFERS_AWAY is 3
             visitor, frame = visitor_starts_chat(browser, server, shop, errors)
             offer = expert.get_by_test_id("offer")
-            expect(offer).to_have_count(1)
+            expect(offer).to_have_count(1, timeout=7_500)
             assert expert.title().startswith("(1) ")
-            expect(offer).to_have_count(0, timeout=10_000)  # past its 5 s, and the sweep's 2 s
+            expect(offer).to_have_count(0, timeout=13_000)  # past its 8 s, and the sweep's 2 s
             assert not expert.title().startswith("(")
             expect(frame.get_by_test_id("no-expert-notice")).to_be_visible(timeout=10_000)
             if number < 2:
