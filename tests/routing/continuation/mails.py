@@ -11,8 +11,7 @@ from marketplace.routing.models import Conversation
 
 ENGLISH_REPLY = """Thanks, the fuse was it!
 
--- 
-Ana Lopez
+-- \nAna Lopez
 Sent from my phone
 
 On Mon, Dec 7, 2026 at 10:00 AM Lumière <reply+x@reply.example.com> wrote:
