@@ -48,9 +48,10 @@ def test_a_wrong_or_missing_secret_is_refused_and_stores_nothing(client, away, s
     assert stored_replies(away.id) == 0
 
 
-def test_the_route_does_not_exist_without_a_secret_set(client, away):
-    response = post_mail(client, reply(reply_address_of(away.id)).as_bytes(), "anything")
-    assert response.status_code == 404
+def test_without_a_secret_set_the_route_takes_nothing(client, away):
+    for given in ("anything", "", None):
+        response = post_mail(client, reply(reply_address_of(away.id)).as_bytes(), given)
+        assert response.status_code == 401
     assert stored_replies(away.id) == 0
 
 
