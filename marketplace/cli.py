@@ -1,4 +1,4 @@
-"""The `marketplace` command: serve, scheduler, create-user, simulate, and Flask-Migrate's `db`."""
+"""The `marketplace` command: serve, scheduler, mail-in, create-user, simulate, and Flask-Migrate's `db`."""
 
 from __future__ import annotations
 
@@ -108,6 +108,35 @@ def scheduler() -> None:
     finally:
         runner.shutdown()
         click.echo("Scheduler stopped; lease released.")
+
+
+@cli.command("mail-in")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=2525, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@with_appcontext
+def mail_in(host: str, port: int) -> None:
+    """Receive visitors' replies by e-mail over SMTP (MAIL_REPLY_DOMAIN's MX points here)."""
+    from marketplace.routing.continuation.smtp_in import controller
+
+    app = current_app._get_current_object()
+    if not app.config["MAIL_REPLY_DOMAIN"]:
+        raise click.ClickException("Set MAIL_REPLY_DOMAIN: the receiver takes mail for reply+...@that domain only.")
+    receiver = controller(app, host, port)
+
+    def stop(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    receiver.start()
+    click.echo(f"Receiving mail for reply+...@{app.config['MAIL_REPLY_DOMAIN']} on {host}:{port}; Ctrl+C to stop.")
+    sys.stdout.flush()
+    try:
+        signal.pause()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        receiver.stop()
+        click.echo("Mail receiver stopped.")
 
 
 @cli.command("create-user")

@@ -127,6 +127,14 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
     if clamd_address and not re.fullmatch(r"[\w.\-]+:\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5}", clamd_address):
         raise ConfigError(f"CLAMD_ADDRESS must be host:port, not {clamd_address!r}")
 
+    reply_domain = get("MAIL_REPLY_DOMAIN", "").strip().lower()
+    if reply_domain and not re.fullmatch(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}",
+                                         reply_domain):
+        raise ConfigError(f"MAIL_REPLY_DOMAIN must be a domain name, not {reply_domain!r}")
+    inbound_secret = get("INBOUND_MAIL_SECRET", "").strip()
+    if inbound_secret and len(inbound_secret) < 24:
+        raise ConfigError("INBOUND_MAIL_SECRET must be at least 24 characters when set")
+
     secure_cookies = _bool("SESSION_COOKIE_SECURE", get("SESSION_COOKIE_SECURE", str(environment == "production")))
 
     return {
@@ -159,6 +167,17 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "SMTP_USERNAME": get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", get("SMTP_STARTTLS", "true")),
+        # E-mail continuation: replies to an away visitor go out as one e-mail per conversation per digest
+        # window, with Reply-To reply+<token>@MAIL_REPLY_DOMAIN (none without a domain) and a resume link; mail
+        # to that domain comes back through `marketplace mail-in` or POST /api/v1/inbound-mail with the secret.
+        "MAIL_REPLY_DOMAIN": reply_domain,
+        "INBOUND_MAIL_SECRET": inbound_secret,
+        "CONTINUATION_DIGEST_SECONDS": _int(
+            "CONTINUATION_DIGEST_SECONDS", get("CONTINUATION_DIGEST_SECONDS", "120"), 0),
+        "CONTINUATION_REPLY_TOKEN_DAYS": _int(
+            "CONTINUATION_REPLY_TOKEN_DAYS", get("CONTINUATION_REPLY_TOKEN_DAYS", "30"), 1),
+        "CONTINUATION_RESUME_TOKEN_HOURS": _int(
+            "CONTINUATION_RESUME_TOKEN_HOURS", get("CONTINUATION_RESUME_TOKEN_HOURS", "168"), 1),
         "SOCKETIO_MESSAGE_QUEUE": message_queue,
         # "auto" lets Flask-SocketIO pick gevent under `gunicorn -k gevent`; threading serves the default.
         "SOCKETIO_ASYNC_MODE": _choice("SOCKETIO_ASYNC_MODE", get("SOCKETIO_ASYNC_MODE", "threading"), ASYNC_MODES),

@@ -29,11 +29,17 @@ class Mailer(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
 
+def text_of(message: EmailMessage) -> str:
+    """The plain-text body of a message, alone or beside its HTML alternative."""
+    part = message.get_body(("plain",))
+    return part.get_content() if part is not None else ""
+
+
 class LogMailer:
     """Write each message to the log, so a developer can follow links without a mail server."""
 
     def send(self, message: EmailMessage) -> None:
-        body = message.get_content()
+        body = text_of(message)
         links = LINK.findall(body)
         log.info("mail to %s: %s%s\n%s", message["To"], message["Subject"],
                  "".join(f"\n  link: {link}" for link in links), body)
@@ -79,7 +85,7 @@ class SentMails:
         self._lock = threading.Lock()
 
     def add(self, message: EmailMessage) -> None:
-        mail = SentMail(str(message["To"]), str(message["Subject"]), message.get_content(), dt.datetime.now(dt.UTC))
+        mail = SentMail(str(message["To"]), str(message["Subject"]), text_of(message), dt.datetime.now(dt.UTC))
         with self._lock:
             self._mails.append(mail)
 
@@ -121,6 +127,12 @@ def send_after_commit(to: str, subject: str, body: str) -> None:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    send_message_after_commit(message)
+
+
+def send_message_after_commit(message: EmailMessage) -> None:
+    """Queue a message written in full (its own From, Reply-To, HTML part) to go out only if the transaction commits."""
+    to = str(message["To"])
     mailer: Mailer = current_app.extensions["mailer"]
 
     def deliver() -> None:

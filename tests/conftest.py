@@ -232,9 +232,10 @@ def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
 
 
 @contextlib.contextmanager
-def running_demo(folder: Path, settings: dict[str, str] | None = None) -> Iterator[DemoServer]:
-    """Start `marketplace serve --demo` with its database and log in `folder` and extra `settings`; stop it after."""
-    port = free_port()
+def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int | None = None) -> Iterator[DemoServer]:
+    """Start `marketplace serve --demo` with its database and log in `folder` and extra `settings` (on `port`, else a
+    free one); stop it after."""
+    port = port or free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",

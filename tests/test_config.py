@@ -42,6 +42,11 @@ def test_production_cookies_are_secure(tmp_path):
         ("ATTACHMENT_S3_ENDPOINT_URL", "minio:9000", "ATTACHMENT_S3_ENDPOINT_URL must be a URL"),
         ("ATTACHMENT_LINK_SECONDS", "5", "ATTACHMENT_LINK_SECONDS must be at least 10"),
         ("CLAMD_ADDRESS", "clamav", "CLAMD_ADDRESS must be host:port"),
+        ("MAIL_REPLY_DOMAIN", "reply@shop.example", "MAIL_REPLY_DOMAIN must be a domain name"),
+        ("MAIL_REPLY_DOMAIN", "-shop.example", "MAIL_REPLY_DOMAIN must be a domain name"),
+        ("INBOUND_MAIL_SECRET", "short", "INBOUND_MAIL_SECRET must be at least 24 characters"),
+        ("CONTINUATION_DIGEST_SECONDS", "-1", "CONTINUATION_DIGEST_SECONDS must be at least 0"),
+        ("CONTINUATION_REPLY_TOKEN_DAYS", "0", "CONTINUATION_REPLY_TOKEN_DAYS must be at least 1"),
     ],
 )
 def test_it_refuses_bad_values_naming_the_setting(tmp_path, name, value, message):
@@ -77,3 +82,11 @@ def test_attachments_default_to_a_folder_unscanned_with_five_minute_links(tmp_pa
     scanned = load_config(tmp_path, {"CLAMD_ADDRESS": "127.0.0.1:3310", "ATTACHMENT_STORAGE": "s3",
                                      "ATTACHMENT_S3_BUCKET": "files"})
     assert (scanned["CLAMD_ADDRESS"], scanned["ATTACHMENT_S3_BUCKET"]) == ("127.0.0.1:3310", "files")
+
+
+def test_email_continuation_defaults_to_a_two_minute_digest_and_no_reply_address(tmp_path):
+    config = load_config(tmp_path, {"MAIL_REPLY_DOMAIN": "Reply.Shop.Example"})
+    assert config["MAIL_REPLY_DOMAIN"] == "reply.shop.example"  # compared in lowercase with addresses
+    assert (config["CONTINUATION_DIGEST_SECONDS"], config["CONTINUATION_REPLY_TOKEN_DAYS"],
+            config["CONTINUATION_RESUME_TOKEN_HOURS"], config["INBOUND_MAIL_SECRET"]) == (120, 30, 168, "")
+    assert load_config(tmp_path, {})["MAIL_REPLY_DOMAIN"] == ""

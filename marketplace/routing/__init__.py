@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     from marketplace.routing.console import api as console_api
     from marketplace.routing.console import expert_stats
     from marketplace.routing.console import views as console_views
+    from marketplace.routing.continuation import init_app as init_continuation
     from marketplace.routing.door import api as door_api
     from marketplace.routing.door import sockets as door_sockets
     from marketplace.routing.door import views as door_views
@@ -33,3 +34,4 @@ def init_app(app: Flask) -> None:
     expert_stats.register(app)
     for job in jobs.jobs(app):
         register_job(app, job)
+    init_continuation(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from babel.numbers import get_currency_precision
@@ -206,16 +207,25 @@ def message_posted(message: Message, expert_user_id: int | None, sender_sid: str
         _emit("message", payload, user_room(expert_user_id), skip_sid=sender_sid)
 
 
+# What reaches a visitor who is away (e-mail continuation, later Web Push) registers here at start-up
+# (continuation/__init__.py): the shared modules import none of the parts above them.
+_absent_visitor_listeners: list[Callable[[Message], None]] = []
+
+
+def on_message_for_absent_visitor(listener: Callable[[Message], None]) -> None:
+    """Call `listener` with each expert message written while the visitor is away, inside its transaction."""
+    if listener not in _absent_visitor_listeners:
+        _absent_visitor_listeners.append(listener)
+
+
 def message_for_absent_visitor(message: Message) -> None:
     """An expert wrote in an asynchronous conversation: its visitor is away and must be reached another way.
 
-    The hook for e-mail continuation and Web Push (issue 18's next steps): they attach here, after commit, and
-    send at most one e-mail per conversation every few minutes. Today only the socket reaches the visitor (the
-    message is stored; their widget shows it when they come back), and this logs.
+    Runs inside the message's transaction, so what the listeners note (the e-mail digest's due time) is stored with
+    the message or not at all; they send nothing themselves before it commits.
     """
-    def hook() -> None:
-        log.debug("message %s of conversation %s waits for its away visitor", message.seq, message.conversation_id)
-    after_commit(hook)
+    for listener in _absent_visitor_listeners:
+        listener(message)
 
 
 def typing(conversation_id: int, sender: str, expert_user_id: int | None) -> None:

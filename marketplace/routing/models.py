@@ -128,6 +128,15 @@ class Conversation(db.Model):
     # expert had no room, or after it closed) and was taken there: while an expert holds it, its accepted offers
     # number handed_back + 1 (a hand-back that returned to the same expert unanswered does not count).
     handed_back: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # E-mail continuation (continuation/digest.py): the last message the visitor was e-mailed, and when the next
+    # e-mail is due (set by an expert's message while the visitor is away, cleared when it goes). Stored, so a
+    # restart neither loses nor repeats one.
+    continuation_sent_seq: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    continuation_due_at: so.Mapped[dt.datetime | None] = so.mapped_column(index=True)
+    # A second browser bound through the e-mailed resume link (continuation/resume.py): its token's hash also
+    # proves the conversation is the visitor's; the first browser keeps its own.
+    resumed_token_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    transcript_sent_at: so.Mapped[dt.datetime | None]  # the last transcript e-mailed on the visitor's request
     last_activity_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     expert_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("expert_profiles.id", ondelete="SET NULL"), index=True

@@ -92,6 +92,11 @@ def _clean_locale(locale: str | None) -> str | None:
     return locale if re.match(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$", locale) else None
 
 
+def visitor_token_hash(token: str | None) -> str:
+    """The stored form of a visitor's token, refused (naming `visitor_token`) when malformed."""
+    return hash_token(_check_token(token))
+
+
 def start_conversation(widget_key: str, token: str | None, *, topic: str | None = None,
                        page_url: str | None = None, locale: str | None = None,
                        network: str | None = None) -> Conversation:
@@ -138,8 +143,10 @@ def visitor_conversation(widget_key: str, token: str | None, conversation_id: in
     """The visitor's own conversation; another token, or another brand's key, finds nothing."""
     brand = brands.brand_for_widget(widget_key)
     conversation = db.session.get(Conversation, conversation_id)
+    token_hash = hash_token(_check_token(token))
+    # The browser that started it, or one the visitor bound through the e-mailed resume link (continuation/).
     if (conversation is None or conversation.brand_id != brand.id
-            or conversation.visitor_token_hash != hash_token(_check_token(token))):
+            or token_hash not in (conversation.visitor_token_hash, conversation.resumed_token_hash)):
         raise NotFound(_l("No such conversation."))
     return conversation
 

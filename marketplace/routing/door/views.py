@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, render_template, request, send_from_di
 from flask_babel import get_locale
 
 from marketplace.brands import services as brands
+from marketplace.brands.models import Brand
 from marketplace.core import lifecycles
 from marketplace.database import end_read
 from marketplace.routing.door.schemas import PAGE_URL_LENGTH
@@ -46,10 +47,15 @@ def page_address(page: str | None) -> str:
 @blueprint.get("/widget/<key>")
 def frame(key: str):
     """The chat panel the loader opens in an iframe."""
-    brand = brands.brand_for_widget(key)
+    return frame_response(key, brands.brand_for_widget(key))
+
+
+def frame_response(key: str, brand: Brand, resume_token: str | None = None):
+    """The chat frame of the brand; with `resume_token` (the e-mailed resume link, opened full page), its script
+    binds this browser to that conversation first."""
     html = render_template(
         "routing/widget_frame.html", key=key, brand_name=brand.name, topics=list(brand.topics or []),
-        page_url=page_address(request.args.get("page")), lang=str(get_locale()),
+        page_url=page_address(request.args.get("page")), lang=str(get_locale()), resume_token=resume_token,
         queued_statuses=lifecycles.CONVERSATION_QUEUED, assigned_statuses=lifecycles.CONVERSATION_ASSIGNED,
         over_statuses=(*lifecycles.CONVERSATION_ENDED, *lifecycles.CONVERSATION_REFUSED),
         socketio_src=url_for("web.vendor", name="socket.io.min.js"),
@@ -61,4 +67,8 @@ def frame(key: str):
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; "
         f"frame-ancestors {frame_ancestors(brand.widget_origins or [])}; base-uri 'self'; form-action 'self'"
     )
+    if resume_token:
+        # The address holds a token: no other site learns it, and no shared cache keeps the page.
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
     return response

@@ -141,5 +141,8 @@ def _come_back(conversation_id: int, now: dt.datetime) -> Moved | None:
     load.open_conversations += 1
     conversation.end_reason = conversation.closed_at = conversation.visitor_left_at = None
     conversation.visitor_seen_at = conversation.last_activity_at = now
+    # Back on the page, they see the replies there: no e-mail of them follows (continuation/digest.py).
+    conversation.continuation_due_at = None
+    conversation.continuation_sent_seq = conversation.last_seq
     tell_both_sides(conversation, brand)
     return Moved(conversation, brand.id)

@@ -86,7 +86,9 @@
     email: byTestId("visitor-email"),
     consent: byTestId("visitor-email-consent"),
     giveEmail: byTestId("give-email"),
-    emailGiven: part("[data-email-given]")
+    emailGiven: part("[data-email-given]"),
+    transcript: byTestId("email-transcript"),
+    transcriptNote: part("[data-transcript-note]")
   };
 
   var token = null;
@@ -790,6 +792,20 @@
     });
   }
 
+  // The transcript by e-mail, to the address the visitor gave (the server allows one every few minutes).
+  function sendTranscript() {
+    if (!conversation || isBusy(ui.transcript)) { return; }
+    busy(ui.transcript, true);
+    ui.transcriptNote.textContent = "";
+    call("POST", "/conversations/" + conversation.id + "/transcript").then(function () {
+      busy(ui.transcript, false);
+      ui.transcriptNote.textContent = texts.textTranscriptSent;
+    }, function (error) {
+      busy(ui.transcript, false);
+      ui.transcriptNote.textContent = error.detail || texts.textError;
+    });
+  }
+
   function renderStars() {
     var checked = ui.stars.querySelector("input:checked");
     var value = checked ? Number(checked.value) : 0;
@@ -878,6 +894,12 @@
     begun = true;
     token = visitorToken();
     checkOpen();
+    if (texts.resumeToken) {
+      // The e-mailed resume link, opened full page: bind this browser to its conversation, then show it whole.
+      call("POST", "/resume", { token: texts.resumeToken }).then(function (answer) { adopt(answer, true); },
+        function (error) { showStart(transient(error) ? texts.textError : texts.textResumeFailed); });
+      return;
+    }
     var remembered = Number(load(CONVERSATION_NAME));
     if (remembered > 0) {
       call("GET", "/conversations/" + remembered).then(function (answer) { adopt(answer, true); }, function (error) {
@@ -913,6 +935,7 @@
   ui.skipLeave.addEventListener("click", skip);
   ui.leaveForm.addEventListener("submit", sendLeftMessage);
   ui.emailForm.addEventListener("submit", giveEmail);
+  ui.transcript.addEventListener("click", sendTranscript);
   ui.stars.addEventListener("change", function () {
     renderStars();
     ui.ratingForm.querySelector("[data-error-for=rating]").textContent = "";
