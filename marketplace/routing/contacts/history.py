@@ -19,6 +19,7 @@ from marketplace.brands.models import Actor
 from marketplace.database import db, end_read
 from marketplace.errors import Forbidden, InvalidInput, NotFound, clean_text
 from marketplace.routing.models import ASSIGNED_STATUSES, Contact, Conversation, Message, Sender
+from marketplace.shared.paging import ResultPage
 
 PER_PAGE = 50
 EARLIER_SHOWN = 20  # the expert sees this many of the contact's latest other conversations
@@ -34,18 +35,6 @@ class ContactRow:
     first_seen: dt.datetime | None  # its first conversation with the brand
     last_seen: dt.datetime | None  # its latest
     conversation_count: int
-
-
-@dataclass(frozen=True)
-class ContactPage:
-    rows: list[ContactRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass(frozen=True)
@@ -125,7 +114,7 @@ def _like(text: str) -> str:
 
 # The brand's people.
 
-def search_contacts(actor: Actor, brand_id: int, text: object = None, page: object = 1) -> ContactPage:
+def search_contacts(actor: Actor, brand_id: int, text: object = None, page: object = 1) -> ResultPage[ContactRow]:
     """One page of the brand's contacts, latest seen first; `text` finds it in the address or the name."""
     brands.get_brand(actor, brand_id)
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
@@ -139,7 +128,7 @@ def search_contacts(actor: Actor, brand_id: int, text: object = None, page: obje
                                  sa.func.lower(Contact.display_name).like(pattern, escape="\\")))
     rows, total = _contact_rows(brand_id, *conditions, page=page)
     end_read()
-    return ContactPage(rows, total, page, PER_PAGE)
+    return ResultPage(rows, total, page, PER_PAGE)
 
 
 def contact_detail(actor: Actor, brand_id: int, contact_id: int) -> ContactDetail:

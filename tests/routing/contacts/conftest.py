@@ -12,9 +12,9 @@ from marketplace.routing.models import Conversation, ConversationStatus
 from tests.factories import ConversationFactory
 
 
-def chat_with_address(brand: Brand, token: str, email: str | None, *, status: ConversationStatus = ConversationStatus.CLOSED,
-                      expert: ExpertProfile | None = None, ago: dt.timedelta = dt.timedelta(days=2),
-                      **fields) -> Conversation:
+def chat_with_address(brand: Brand, token: str, email: str | None, *,
+                      status: ConversationStatus = ConversationStatus.CLOSED, expert: ExpertProfile | None = None,
+                      ago: dt.timedelta = dt.timedelta(days=2), **fields) -> Conversation:
     """A conversation of `brand` whose visitor (browser `token`) gave `email` with consent; flushed."""
     fields = {"visitor_email_consent_at": utcnow() - ago if email else None, **fields}
     if expert is not None:

@@ -118,3 +118,16 @@ def test_the_contact_list_searches_and_a_bad_page_is_refused_naming_it(client, s
     assert bad.status_code == 422 and "page" in bad.json["errors"]
     page = client.get(f"/brands/{brand.slug}/contacts?q=work").get_data(as_text=True)
     assert page.count('data-testid="contact-row"') == 1
+
+
+def test_the_contact_list_pages_by_fifty_keeping_the_search(client, session, brand):
+    session.add_all([Contact(brand_id=brand.id, email=f"fan{n}@example.com", email_normalised=f"fan{n}@example.com")
+                     for n in range(51)])
+    session.commit()
+    log_in(client, admin_of(session, brand).email)
+    first = client.get(f"/brands/{brand.slug}/contacts?q=fan").get_data(as_text=True)
+    assert first.count('data-testid="contact-row"') == 50
+    assert f'href="/brands/{brand.slug}/contacts?page=2&amp;q=fan"' in first
+    second = client.get(f"/brands/{brand.slug}/contacts?q=fan&page=2").get_data(as_text=True)
+    assert second.count('data-testid="contact-row"') == 1
+    assert client.get(f"/api/v1/brands/{brand.id}/contacts?page=2").json["pages"] == 2
