@@ -147,8 +147,8 @@ def merge_contacts(actor: Actor, brand_id: int, keep_id: object, merge_id: objec
         kept.display_name = merged.display_name
     kept.proved_at = max(kept.proved_at, merged.proved_at)
     accounts.record_audit("contacts_merged", actor_id=None if actor.is_token else actor.id, brand_id=brand_id,
-                          contact_id=kept.id, merged_contact_id=merged.id, email=merged.email,
-                          conversations=moved, token_id=getattr(actor, "token_id", None))
+                          contact_id=kept.id, merged_contact_id=merged.id, conversations=moved,
+                          token_id=getattr(actor, "token_id", None))  # no address: the audit log outlives contacts
     return kept
 
 
