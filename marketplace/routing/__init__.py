@@ -1,4 +1,5 @@
-"""Conversations: the widget at the door, the router, the real-time chat, the brand's console, left messages."""
+"""Conversations: the widget at the door, the router, the real-time chat, the brand's console, left messages,
+contacts."""
 
 from flask import Flask
 
@@ -14,6 +15,8 @@ def init_app(app: Flask) -> None:
     from marketplace.routing.console import api as console_api
     from marketplace.routing.console import expert_stats
     from marketplace.routing.console import views as console_views
+    from marketplace.routing.contacts import api as contacts_api
+    from marketplace.routing.contacts import views as contacts_views
     from marketplace.routing.continuation import init_app as init_continuation
     from marketplace.routing.door import api as door_api
     from marketplace.routing.door import sockets as door_sockets
@@ -26,7 +29,8 @@ def init_app(app: Flask) -> None:
     for blueprint in (door_views.blueprint, door_api.blueprint, chat_views.blueprint, chat_api.blueprint,
                       console_views.blueprint, console_api.blueprint, left_messages_views.blueprint,
                       left_messages_api.blueprint, left_messages_api.widget_blueprint, attachments_api.blueprint,
-                      attachments_api.widget_blueprint, attachments_views.blueprint):
+                      attachments_api.widget_blueprint, attachments_views.blueprint,
+                      contacts_views.blueprint, contacts_api.blueprint):
         app.register_blueprint(blueprint)
     chat_sockets.register()
     door_sockets.register()

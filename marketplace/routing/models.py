@@ -151,6 +151,9 @@ class Conversation(db.Model):
     rating: so.Mapped[int | None]
     rating_comment: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
     rated_at: so.Mapped[dt.datetime | None]
+    # The brand's contact this visitor proved to be (routing/contacts/): always a contact of the same brand.
+    contact_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
 
 
 # Rule 5's order, highest priority first, so the router reads the brand's queue off the index unsorted.
@@ -292,6 +295,26 @@ class BrandLoad(db.Model):
     month: so.Mapped[str | None] = so.mapped_column(sa.String(7))
     month_committed_cents: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     refusals: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class Contact(db.Model):
+    """A visitor who proved an address to one brand (the resume link of an e-mail): that brand's only (rule 14).
+
+    The same address with two brands is two contacts, never linked. A contact merged into another keeps its row
+    (`merged_into_id`) so that a later proof of its address finds the one it went to.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (sa.UniqueConstraint("brand_id", "email_normalised", name="uq_contacts_brand_email"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"))
+    email: so.Mapped[str] = so.mapped_column(sa.String(254))  # as first proved, for people to read
+    email_normalised: so.Mapped[str] = so.mapped_column(sa.String(254))  # lower-cased, the domain in IDNA
+    display_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    proved_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)  # the last proof
+    merged_into_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"))
 
 
 class LeftMessage(db.Model):

@@ -91,7 +91,7 @@ def visitor_send(key: str, conversation_id: int):
 @widget_blueprint.get(f"{API}/conversations/<int:conversation_id>/attachments/<int:attachment_id>/link")
 @limiter.limit("240 per minute")
 @public_endpoint("Short-lived links to a file of the visitor's conversation (and its thumbnail)", response=LINKS,
-                 tags=TAGS, errors=(404, 429), headers=VISITOR)
+                 tags=TAGS, errors=(404, 422, 429), headers=VISITOR)  # 422: no visitor token
 def visitor_link(key: str, conversation_id: int, attachment_id: int):
     conversation = conversations.visitor_conversation(key, visitor_token(), conversation_id)
     return attachments.visitor_links(conversation, attachment_id)

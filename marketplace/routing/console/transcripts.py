@@ -28,6 +28,7 @@ from marketplace.routing import events
 from marketplace.routing.left_messages.services import LeftMessageState, left_message_of
 from marketplace.routing.models import Conversation, ConversationStatus, Message
 from marketplace.shared import spreadsheets
+from marketplace.shared.paging import ResultPage
 
 PER_PAGE = 50
 EXPORT_BATCH = 500
@@ -68,18 +69,6 @@ class ConversationRow:
     rating_comment: str | None
     rate_cents: int | None  # the brand's price for this chat, in its currency's minor units
     message_count: int
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    rows: list[ConversationRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass(frozen=True)
@@ -194,7 +183,8 @@ def _rows(conversations: list[Conversation]) -> list[ConversationRow]:
 
 # Search and transcripts.
 
-def search_conversations(actor: Actor, brand_id: int, filters: Mapping[str, Any], page: int = 1) -> SearchPage:
+def search_conversations(actor: Actor, brand_id: int, filters: Mapping[str, Any],
+                         page: int = 1) -> ResultPage[ConversationRow]:
     """One page of the brand's conversations matching `filters`, newest first, with the total."""
     brand = brands.get_brand(actor, brand_id)
     clean = clean_filters(filters)
@@ -206,7 +196,7 @@ def search_conversations(actor: Actor, brand_id: int, filters: Mapping[str, Any]
         sa.select(Conversation).where(*conditions).order_by(*_newest_first())
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ))
-    result = SearchPage(_rows(found), total, page, PER_PAGE)
+    result = ResultPage(_rows(found), total, page, PER_PAGE)
     end_read()
     return result
 

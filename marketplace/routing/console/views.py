@@ -30,37 +30,13 @@ from marketplace.routing.console.forms import (
 )
 from marketplace.routing.console.live import live_view
 from marketplace.routing.console.schemas import DashboardSchema
-from marketplace.routing.models import ConversationStatus, EndReason
+from marketplace.routing.labels import END_REASON_LABELS, STATUS_LABELS
 from marketplace.shared import money
 from marketplace.shared.links import absolute_url
 from marketplace.web import downloads, params
 from marketplace.web.forms import lines, refusals_shown
 
 blueprint = Blueprint("console", __name__)
-
-STATUS_LABELS = {
-    ConversationStatus.WAITING: _l("Waiting"),
-    ConversationStatus.OFFERED: _l("Offered to an expert"),
-    ConversationStatus.ACTIVE: _l("Under way"),
-    ConversationStatus.ASYNCHRONOUS: _l("Visitor away, answered by e-mail"),
-    ConversationStatus.CLOSED: _l("Ended"),
-    ConversationStatus.ABANDONED: _l("Visitor left"),
-    ConversationStatus.MISSED: _l("Not answered in time"),
-    ConversationStatus.CAPPED: _l("Refused at the door"),
-}
-END_REASON_LABELS = {
-    EndReason.EXPERT: _l("Ended by the expert"),
-    EndReason.VISITOR: _l("Ended by the visitor"),
-    EndReason.INACTIVITY: _l("Ended after inactivity"),
-    EndReason.LEFT: _l("The visitor left a message instead"),
-    EndReason.MAX_WAIT: _l("Waited longer than the maximum wait"),
-    EndReason.CLOSED_HOURS: _l("Outside opening hours"),
-    EndReason.MAX_CONCURRENT: _l("Too many chats at once"),
-    EndReason.DAILY_CAP: _l("Daily cap reached"),
-    EndReason.MONTHLY_BUDGET: _l("Monthly budget reached"),
-    EndReason.MAX_ACTIVE_EXPERTS: _l("Too many experts answering at once"),
-}
-
 
 # Now.
 

@@ -18,20 +18,13 @@ from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Conflict, NotFound
 from marketplace.experts import services as experts
 from marketplace.mail import send_message_after_commit
+from marketplace.routing.contacts.services import address_proved
 from marketplace.routing.continuation import letters, tokens
 from marketplace.routing.door.services import visitor_conversation, visitor_token_hash
 from marketplace.routing.models import Conversation, Message
 from marketplace.routing.router.away import reachable
 
 TRANSCRIPT_EVERY = dt.timedelta(minutes=10)  # a visitor's transcripts of one conversation, at most one this often
-
-
-def address_proved(conversation_id: int, email: str) -> None:
-    """The visitor proved the conversation's address by opening its resume link.
-
-    TODO(contacts): call `marketplace.routing.contacts.services.address_proved(conversation_id, email)` here once
-    the contacts part (built beside this one) is merged; until then nothing else hears of it.
-    """
 
 
 def _resumable(widget_key: str, token: str, now: dt.datetime) -> Conversation:

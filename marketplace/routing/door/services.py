@@ -25,6 +25,7 @@ from marketplace.database import db, end_read, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
 from marketplace.experts import services as experts
 from marketplace.routing import events, networks
+from marketplace.routing.contacts import services as contacts
 from marketplace.routing.models import (
     ASSIGNED_STATUSES,
     OPEN_STATUSES,
@@ -113,8 +114,11 @@ def start_conversation(widget_key: str, token: str | None, *, topic: str | None 
             live = _live_conversation(brand_id, token_hash)
             if live is not None:
                 return live
+            # A visitor who proved an address before (their latest conversation with the brand has a contact)
+            # starts a conversation of the same contact, after the reopen window too.
             conversation = Conversation(brand_id=brand_id, topic=topic, page_url=page_url, locale=locale,
-                                        visitor_token_hash=token_hash, visitor_network=networks.fingerprint(network))
+                                        visitor_token_hash=token_hash, visitor_network=networks.fingerprint(network),
+                                        contact_id=contacts.contact_for_visitor(brand_id, token_hash))
             let_in = admit(conversation)
     except sa.exc.IntegrityError:
         # The visitor's other tab started one at the same moment (one live conversation per visitor, a unique

@@ -509,6 +509,10 @@
     pane.hidden = !chat;
     ui.placeholder.hidden = !!chat;
     screen.layout();
+    // The visitor's earlier conversations with the brand show beside the chat while it is held (contact_history.js).
+    document.dispatchEvent(new CustomEvent("marketplace:chat-shown", {
+      detail: { conversationId: chat ? chat.id : null, held: !!chat && !isClosed(chat) }
+    }));
     if (!chat) { return; }
     var summary = chat.summary;
     var closed = isClosed(chat);

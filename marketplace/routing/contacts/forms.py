@@ -1,0 +1,27 @@
+"""The forms of the brand's contact pages: the search, and merging two contacts."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional
+
+from marketplace.routing.contacts.history import SEARCH_LENGTH
+
+
+class ContactSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a search in the address (GET)
+
+    q = StringField(_l("Address or name"), validators=[Optional(), Length(max=SEARCH_LENGTH)])
+
+
+class MergeForm(FlaskForm):
+    """Merge another contact with the one whose page it is; the choices are the brand's other contacts."""
+
+    other_id = SelectField(_l("The other contact"), coerce=int, validators=[InputRequired()])
+    keep = RadioField(_l("Which one stays"), choices=[SelectChoice("this", _l("This contact")),
+                                                         SelectChoice("other", _l("The other one"))],
+                      default="this", validators=[InputRequired()])
+    submit = SubmitField(_l("Merge the two contacts"))
