@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def attachment_storage(request, app, tmp_path):
         storage = LocalStorage(tmp_path / "attachments")
     else:
         client = s3_client(request.getfixturevalue("moto_endpoint"))
-        bucket = f"{BUCKET}-{free_port()}"
+        bucket = f"{BUCKET}-{uuid.uuid4().hex}"  # never one an earlier test filled (a free port number comes again)
         client.create_bucket(Bucket=bucket)
         storage = S3Storage(bucket, client)
     previous = app.extensions.get("attachment_storage")
