@@ -1,15 +1,15 @@
 """Delivery: what each party is told when a conversation changes, sent only once the change has committed.
 
 This is the one place that knows the rooms: the visitor's (`conversation:<id>` on the `/visitor`
-namespace), the expert's own user room, and the brand's room for its live view. Push, e-mail and
-later channels hang off the same calls. Payloads are described in `routing/README.md`.
+namespace), the expert's own user room, and the brand's room for its live view. A message reaches the
+sides through `delivery.py`, which sends it to these rooms and to the other ways of reaching an away
+visitor. Payloads are described in `routing/README.md`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from babel.numbers import get_currency_precision
@@ -205,27 +205,6 @@ def message_posted(message: Message, expert_user_id: int | None, sender_sid: str
     _emit("message", payload, conversation_room(message.conversation_id), VISITOR_NAMESPACE, skip_sid=sender_sid)
     if expert_user_id is not None:
         _emit("message", payload, user_room(expert_user_id), skip_sid=sender_sid)
-
-
-# What reaches a visitor who is away (e-mail continuation, later Web Push) registers here at start-up
-# (continuation/__init__.py): the shared modules import none of the parts above them.
-_absent_visitor_listeners: list[Callable[[Message], None]] = []
-
-
-def on_message_for_absent_visitor(listener: Callable[[Message], None]) -> None:
-    """Call `listener` with each expert message written while the visitor is away, inside its transaction."""
-    if listener not in _absent_visitor_listeners:
-        _absent_visitor_listeners.append(listener)
-
-
-def message_for_absent_visitor(message: Message) -> None:
-    """An expert wrote in an asynchronous conversation: its visitor is away and must be reached another way.
-
-    Runs inside the message's transaction, so what the listeners note (the e-mail digest's due time) is stored with
-    the message or not at all; they send nothing themselves before it commits.
-    """
-    for listener in _absent_visitor_listeners:
-        listener(message)
 
 
 def typing(conversation_id: int, sender: str, expert_user_id: int | None) -> None:

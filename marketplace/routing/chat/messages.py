@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.database import UTCDateTime, db, end_read, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import services as experts
-from marketplace.routing import events
+from marketplace.routing import delivery, events
 from marketplace.routing.models import (
     ASSIGNED_STATUSES,
     OPEN_STATUSES,
@@ -159,7 +159,7 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
     `sender_sid` is the socket the message came from: it answers with the message, so that socket is not
     sent it a second time as an event. A visitor writing in an asynchronous conversation is back (`away.visitor_back`,
     once the message is stored); one writing in an answered conversation closed within the brand's reopen window
-    continues it first. An expert writing in an asynchronous one is heard by `events.message_for_absent_visitor`.
+    continues it first. Every new message goes to both sides through `delivery.deliver` (the away visitor's e-mail too).
     `visitor_present`: False for a visitor's message that did not come from their page (an e-mail reply, the
     next step): it stays in the asynchronous conversation, where the brand's first-reply target applies.
     `attachment` is the row of a file already stored (attachments/services.py): the message carries it, and its
@@ -216,9 +216,8 @@ def _store(conversation_id: int, sender: Sender, client_id: str, body: str, auth
             _attach(connection, message, attachment)
             # Its expert hears of it while they hold it (a chat handed back to the queue is no longer theirs).
             holder = row.expert_id if row.status in ASSIGNED_STATUSES else None
-            events.message_posted(message, _expert_user_id(holder, expert_users), sender_sid)
-            if sender == Sender.EXPERT and row.status == ConversationStatus.ASYNCHRONOUS:
-                events.message_for_absent_visitor(message)
+            delivery.deliver(message, delivery.Route(ConversationStatus(row.status),
+                                                     _expert_user_id(holder, expert_users), sender_sid))
     except IntegrityError:
         # A resend, or the same message racing in twice: the stored copy holds the number (the rollback gave
         # this attempt's back).

@@ -35,8 +35,6 @@ _NOTE_DUE = (sa.update(Conversation.__table__).where(_CONVERSATION.id == sa.bind
 
 def note_reply(message: Message) -> None:
     """An expert wrote while the visitor is away: an e-mail is due one window from now, unless one is due already."""
-    if message.sender != Sender.EXPERT:
-        return
     due = message.created_at + dt.timedelta(seconds=current_app.config["CONTINUATION_DIGEST_SECONDS"])
     db.session.connection().execute(_NOTE_DUE, {"conversation": message.conversation_id, "due": due})
 

@@ -13,7 +13,7 @@ from marketplace.database import db, utcnow
 from marketplace.errors import Conflict
 from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.models import Earning
-from marketplace.routing import events
+from marketplace.routing import delivery
 from marketplace.routing.chat import messages
 from marketplace.routing.chat import services as chat_services
 from marketplace.routing.door import services as conversations
@@ -189,16 +189,52 @@ def test_the_brands_quiet_time_closes_it_and_it_is_earned_once(app, session, bra
     assert [(e.expert_id, e.price_cents) for e in earned] == [(expert.id, closed.rate_cents)]
 
 
-def test_the_expert_writes_to_an_away_visitor_through_the_hook_for_mail(app, session, brand, monkeypatch):
-    expert, chat = away_chat(app, session, brand)
-    hooked = []
-    monkeypatch.setattr(events, "message_for_absent_visitor", lambda message: hooked.append(message.body))
+def test_only_the_experts_messages_to_an_away_visitor_take_the_ways_back(app, session, brand, monkeypatch):
+    """Every message goes through the one delivery service; the ways back to a visitor who left (the e-mail digest,
+    push, channels) hear only of what their expert writes while they are away, inside the message's transaction."""
+    heard = []
+    monkeypatch.setitem(delivery._reachers, "test", delivery.Reacher(
+        "test", delivery.Side.VISITOR, delivery.expert_reply_to_away_visitor,
+        lambda message: heard.append((message.sender, message.body, db.session().in_transaction()))))
+    expert = online_expert(brand)
+    session.commit()
+    chat, token = chat_with(brand, expert)  # the expert's greeting, the visitor present: no way back used
+    visitor_writes(chat.id, "Je dois partir")
+    assert heard == []
+    conversations.notice_gone_visitors(gone(app))
+    assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS
     posted = messages.post_message(chat.id, Sender.EXPERT, "e-away", "Voici la réponse", expert_id=expert.id)
-    assert posted.created and hooked == ["Voici la réponse"]
+    assert posted.created and heard == [(Sender.EXPERT, "Voici la réponse", True)]
+    messages.post_message(chat.id, Sender.EXPERT, "e-away", "Voici la réponse", expert_id=expert.id)  # a resend
+    assert len(heard) == 1
     assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS  # the expert writing does not bring them back
     admission.end_conversation(chat.id, ConversationStatus.CLOSED, EndReason.EXPERT, expert_id=expert.id)
     assert status_of(chat.id) == ConversationStatus.CLOSED
     assert loads.counters_match() == []
+
+
+def test_a_way_back_that_fails_stores_nothing(app, session, brand, monkeypatch):
+    """What a reacher notes is stored with the message or not at all: its failure rolls the message back."""
+    def broken(message):
+        raise RuntimeError("the digest's table is gone")
+    monkeypatch.setitem(delivery._reachers, "test", delivery.Reacher(
+        "test", delivery.Side.VISITOR, delivery.expert_reply_to_away_visitor, broken))
+    expert, chat = away_chat(app, session, brand)
+    before = db.session.get(Conversation, chat.id, populate_existing=True).last_seq
+    with pytest.raises(RuntimeError):
+        messages.post_message(chat.id, Sender.EXPERT, "e-broken", "Perdu ?", expert_id=expert.id)
+    db.session.rollback()
+    assert db.session.get(Conversation, chat.id, populate_existing=True).last_seq == before
+    assert [m.body for m in messages.messages_after(chat.id, before)] == []
+
+
+def test_registering_a_way_back_again_replaces_it(monkeypatch):
+    monkeypatch.setattr(delivery, "_reachers", {})
+    first = delivery.Reacher("email", delivery.Side.VISITOR, delivery.expert_reply_to_away_visitor, print)
+    second = delivery.Reacher("email", delivery.Side.VISITOR, delivery.expert_reply_to_away_visitor, repr)
+    delivery.register(first)
+    delivery.register(second)
+    assert delivery.reachers() == [second]
 
 
 def test_a_visitor_message_within_the_reopen_window_continues_a_closed_chat(session, brand):

@@ -1,0 +1,91 @@
+"""Delivery: one service takes each stored message to each side of its conversation, by whatever reaches them.
+
+A message is stored and numbered once, whoever wrote it and however it came in (the widget, the expert's app, an
+e-mail reply, later a messaging channel): `chat/messages.py` does that, then hands it here once, inside the
+message's transaction, with the conversation as that transaction wrote it (a `Route`). Each side is reached by
+the reachers that apply to the route:
+
+- its open pages, always: the visitor's room on `/visitor` and the holding expert's user room, once the message
+  commits (the socket that sent it has it in its acknowledgement instead). A page that is not open loses nothing:
+  it asks for everything after its last number when it comes back;
+- the visitor who is away (an asynchronous conversation) and the ways back they left: the e-mail digest
+  (continuation/), Web Push in their browser, and the messaging channels of the next layer, each registered at
+  start-up by its own package (the shared modules import nothing above them).
+
+A reacher runs inside the message's transaction, so what it notes (the digest's due time, a push to send) is
+stored with the message or not at all; it sends nothing itself before the commit (`database.after_commit`). A
+reacher's failure after the commit loses nothing either: the message is stored, and the page, the next digest
+or the resume link shows it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from marketplace.routing import events
+from marketplace.routing.models import ConversationStatus, Message, Sender
+
+log = logging.getLogger("marketplace.routing.delivery")
+
+
+class Side(enum.Enum):
+    VISITOR = "visitor"
+    EXPERT = "expert"
+
+
+@dataclass(frozen=True)
+class Route:
+    """The conversation as the message's transaction wrote it: who holds it, and whether its visitor is away."""
+
+    status: ConversationStatus
+    expert_user_id: int | None  # the holding expert's user (their sockets' room); None when nobody holds it
+    sender_sid: str | None = None  # the socket the message came from, answered with it in its acknowledgement
+
+    @property
+    def visitor_away(self) -> bool:
+        return self.status == ConversationStatus.ASYNCHRONOUS
+
+
+@dataclass(frozen=True)
+class Reacher:
+    """A way to reach one side beyond its open pages: `reach(message)` runs in the message's transaction when
+    `applies(message, route)`."""
+
+    name: str
+    side: Side
+    applies: Callable[[Message, Route], bool]
+    reach: Callable[[Message], None]
+
+
+_reachers: dict[str, Reacher] = {}
+
+
+def register(reacher: Reacher) -> None:
+    """Add a way to reach a side (at start-up); registering the same name again replaces it, never doubles it."""
+    _reachers[reacher.name] = reacher
+
+
+def reachers() -> list[Reacher]:
+    return list(_reachers.values())
+
+
+def expert_reply_to_away_visitor(message: Message, route: Route) -> bool:
+    """The condition of every way back to a visitor who left: their expert wrote while they were away."""
+    return message.sender == Sender.EXPERT and route.visitor_away
+
+
+def deliver(message: Message, route: Route) -> list[str]:
+    """Take a message just stored to both sides; the names of the reachers beyond the pages that took it.
+
+    Call inside the message's transaction, once, for a message stored for the first time (never for a resend).
+    """
+    events.message_posted(message, route.expert_user_id, route.sender_sid)
+    used = []
+    for reacher in _reachers.values():
+        if reacher.applies(message, route):
+            reacher.reach(message)
+            used.append(reacher.name)
+    return used
