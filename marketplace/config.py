@@ -16,6 +16,7 @@ MAIL_BACKENDS = ("log", "smtp")
 ASYNC_MODES = ("threading", "gevent", "auto")
 WEB_PUSH_DELIVERIES = ("background", "off")
 ATTACHMENT_STORAGES = ("local", "s3")
+GRAPH_BASE = "https://graph.facebook.com/v26.0"  # Meta's current Graph API version (July 2026)
 # What py_vapid accepts as the JWT `sub`: a mailto: address or a bare https:// origin.
 VAPID_SUBJECT_PATTERN = re.compile(r"^(mailto:[^@\s]+@|https://)(localhost|[\w-]+(\.[\w-]+)+)$")
 
@@ -225,6 +226,13 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
                                 ("http", "https")),
         "STRIPE_WEBHOOK_SECRET": get("STRIPE_WEBHOOK_SECRET", "").strip(),
         "STRIPE_TIMEOUT_SECONDS": _int("STRIPE_TIMEOUT_SECONDS", get("STRIPE_TIMEOUT_SECONDS", "20"), 1),
+        # Messaging channels: Meta's Graph API (WhatsApp Cloud API, Messenger Send API), each base address with its
+        # version; tests and the demo point them at the Meta-compatible fake server under tests/.
+        "WHATSAPP_GRAPH_BASE": _url("WHATSAPP_GRAPH_BASE", get("WHATSAPP_GRAPH_BASE", GRAPH_BASE), ("http", "https")
+                                    ).rstrip("/"),
+        "MESSENGER_GRAPH_BASE": _url("MESSENGER_GRAPH_BASE", get("MESSENGER_GRAPH_BASE", GRAPH_BASE),
+                                     ("http", "https")).rstrip("/"),
+        "GRAPH_TIMEOUT_SECONDS": _int("GRAPH_TIMEOUT_SECONDS", get("GRAPH_TIMEOUT_SECONDS", "10"), 1),
         # Who pays and invoices: the platform's legal identity on statements, invoices and SEPA files.
         "PLATFORM_LEGAL_NAME": get("PLATFORM_LEGAL_NAME", "Marketplace SAS"),
         "PLATFORM_ADDRESS": get("PLATFORM_ADDRESS", "10 rue de la Paix, 75002 Paris, France"),

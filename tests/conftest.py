@@ -26,6 +26,7 @@ from flask_migrate import upgrade
 from marketplace import create_app
 from marketplace.database import db
 from marketplace.extensions import limiter, socketio
+from tests.fake_graph.fixtures import fake_graph, webhook_sink  # noqa: F401 - fixtures for every test
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")

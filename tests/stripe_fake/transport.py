@@ -93,13 +93,14 @@ class LoopbackServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = True
     request_queue_size = 128
+    handler_class: type[BaseHTTPRequestHandler] = Handler  # another fake may serve its own way on this plumbing
 
     def __init__(self, api: Api, host: str, port: int) -> None:
         self.api = api
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self._closing = False
-        super().__init__((host, port), Handler)
+        super().__init__((host, port), self.handler_class)
 
     def track(self, connection: socket.socket) -> None:
         with self._connections_lock:
