@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def do_GET(self) -> None:  # noqa: N802
+        """Meta's verification request: the challenge back when the verify token is the sink's, else 403."""
+        query = parse_qs(urlsplit(self.path).query)
+        token, challenge = query.get("hub.verify_token", [""])[0], query.get("hub.challenge", [""])[0]
+        good = query.get("hub.mode", [""])[0] == "subscribe" and token == self.server.sink.verify_token
+        body = challenge.encode() if good else b""
+        self.send_response(200 if good else 403)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
         """Stay quiet."""
 
@@ -41,7 +53,8 @@ class _SinkServer(ThreadingHTTPServer):
 
 
 class WebhookSink:
-    def __init__(self) -> None:
+    def __init__(self, verify_token: str = "sink-verify-token") -> None:
+        self.verify_token = verify_token
         self._received: list[Received] = []
         self._answers: list[int] = []
         self._condition = threading.Condition()
