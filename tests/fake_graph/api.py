@@ -56,6 +56,13 @@ class Api:
         self.faults = Faults()
         self.log: list[RequestRecord] = []
         self.internal_errors: list[str] = []
+        self._answered = threading.local()
+
+    def after_answer(self) -> None:
+        """Once the answer is written: what follows a send (its statuses), so they never overtake the answer."""
+        outcome, self._answered.outcome = getattr(self._answered, "outcome", None), None
+        if outcome is not None:
+            self.on_sent(outcome)
 
     def answer(self, method: str, path: str, query: str, body: bytes, headers: Mapping[str, str]) -> Reply | None:
         """Answer one request; None means: close the connection without answering."""
@@ -74,8 +81,7 @@ class Api:
         reply, account, outcome = self._act(method, path, query, body, headers)
         if fault is not None and fault.kind == "timeout":
             self.stopping.wait(fault.seconds)
-        if outcome is not None:
-            self.on_sent(outcome)
+        self._answered.outcome = outcome
         code = _code_of(reply)
         self._log(method, path, account, reply.status, code, fault.kind if fault else None)
         return reply
@@ -265,6 +271,7 @@ class GraphHandler(Handler):
             self.wfile.write(reply.encode(keep_alive=not self.close_connection))
         except OSError:
             self.close_connection = True
+        self.server.api.after_answer()
 
 
 class GraphServer(LoopbackServer):

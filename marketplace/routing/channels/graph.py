@@ -258,6 +258,12 @@ def _wa_id(to: str) -> str:
     return digits
 
 
+def _text_parameters(part: str, values: Sequence[str]) -> dict[str, Any]:
+    """A template component whose parameters are texts, in order ({{1}}, {{2}}...)."""
+    return {"type": part, "parameters": [{"type": "text", "text": _text(value, f"{part} parameter", 1024)}
+                                         for value in values]}
+
+
 def _sent_whatsapp(payload: dict[str, Any], to: str) -> SentMessage:
     try:
         message = payload["messages"][0]
@@ -312,12 +318,11 @@ class WhatsAppClient:
 
         `components` replaces the body and header parameters when a template needs more (buttons, media headers).
         """
-        template: dict[str, Any] = {"name": _text(name, "name", 512), "language": {"code": _text(language, "language",
-                                                                                                    16)}}
+        template: dict[str, Any] = {"name": _text(name, "name", 512),
+                                    "language": {"code": _text(language, "language", 16)}}
         if components is None:
-            components = [{"type": part, "parameters": [{"type": "text", "text": _text(value, f"{part} parameter",
-                                                                                         1024)} for value in values]}
-                          for part, values in (("header", header_parameters), ("body", body_parameters)) if values]
+            components = [_text_parameters(part, values) for part, values in
+                          (("header", header_parameters), ("body", body_parameters)) if values]
         if components:
             template["components"] = [dict(component) for component in components]
         return self._send(to, "template", template, None)
