@@ -87,6 +87,7 @@ def visitor_payload(conversation: Conversation, *, position: int | None = None, 
         "may_rate": conversation.status == ConversationStatus.CLOSED and conversation.rating is None
         and conversation.accepted_at is not None,
         "email_given": conversation.visitor_email_consent_at is not None,
+        "push_enabled": conversation.visitor_push_at is not None,
     }
 
 
@@ -199,6 +200,11 @@ def conversation_changed(conversation: Conversation, brand: Brand, *, expert_nam
     _emit("live_conversation", live_row(conversation, expert_name), brand_room(brand.id))
 
 
+def visitor_told(conversation: Conversation) -> None:
+    """Tell the visitor's pages alone that their conversation changed in what only they see (how they are reached)."""
+    _emit("conversation", visitor_payload(conversation), conversation_room(conversation.id), VISITOR_NAMESPACE)
+
+
 def message_posted(message: Message, expert_user_id: int | None, sender_sid: str | None = None) -> None:
     """Send the message to both sides; the socket it came from (`sender_sid`) has it in its acknowledgement."""
     payload = message_payload(message)
@@ -207,8 +213,8 @@ def message_posted(message: Message, expert_user_id: int | None, sender_sid: str
         _emit("message", payload, user_room(expert_user_id), skip_sid=sender_sid)
 
 
-# What reaches a visitor who is away (e-mail continuation, later Web Push) registers here at start-up
-# (continuation/__init__.py): the shared modules import none of the parts above them.
+# What reaches a visitor who is away (e-mail continuation, Web Push) registers here at start-up (continuation/ and
+# visitor_push/ __init__.py): the shared modules import none of the parts above them.
 _absent_visitor_listeners: list[Callable[[Message], None]] = []
 
 
