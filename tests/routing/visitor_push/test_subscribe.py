@@ -202,3 +202,12 @@ def test_the_calls_are_in_the_api_description(client):
     assert {"post", "delete"} <= set(paths["/api/widget/{key}/conversations/{conversation_id}/push-subscriptions"])
     assert "post" in paths["/api/widget/{key}/conversations/{conversation_id}/push-opt-in"]
     assert "post" in paths["/api/widget/{key}/push-subscriptions"]
+
+
+def test_the_opt_in_page_and_the_widgets_offer_speak_french(client, brand, chat):
+    url = opt_in_link(client, brand, chat)
+    page = client.get(url, headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    assert "Activer les notifications" in page and "Recevoir la réponse sur ce navigateur" in page
+    frame = client.get(f"/widget/{brand.widget_key}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert re.search(r'data-testid="push-opt-in">([^<]*)<', frame).group(1) == (
+        "Me prévenir sur ce navigateur quand l'expert répond")
