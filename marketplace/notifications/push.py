@@ -1,10 +1,13 @@
-"""Web Push delivery: one signed and encrypted request per device, once the notification is committed."""
+"""Web Push delivery: one signed and encrypted request per subscribed browser (a person's devices, a visitor's
+browsers), once what it carries is committed."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 import sqlalchemy as sa
@@ -49,15 +52,27 @@ def deliver_push(notification_id: int) -> int:
         targets = [Target(s.id, s.endpoint, s.p256dh, s.auth) for s in db.session.scalars(
             sa.select(PushSubscription).where(PushSubscription.user_id == notification.user_id)
             .order_by(PushSubscription.id))]
+    return send_to(PushSubscription, targets, data).accepted
+
+
+@dataclass(frozen=True)
+class Outcome:
+    accepted: int  # how many push services took the push
+    gone: int  # subscriptions the push services no longer know: deleted
+
+
+def send_to(table: Any, targets: list[Target], data: str, ttl: int = TTL_SECONDS) -> Outcome:
+    """Send `data` to each target, then note on its row how it went: a success, a failure more, or gone (404, 410:
+    the row is deleted). `table`: the model of the targets' rows, with `id`, `last_success_at` and `failure_count`
+    (a person's devices, a visitor's browsers). Call it outside a transaction: none is held while on the network."""
     if not targets:
-        return 0
+        return Outcome(0, 0)
     with requests.Session() as http:
         http.max_redirects = 0  # a push service answers itself; following it elsewhere is not our business
-        statuses = {target.id: _send(http, target, data) for target in targets}
+        statuses = {target.id: _send(http, target, data, ttl) for target in targets}
     accepted = [target_id for target_id, status in statuses.items() if status is not None and status < 300]
     gone = [target_id for target_id, status in statuses.items() if status in GONE]
     failed = [target_id for target_id in statuses if target_id not in accepted and target_id not in gone]
-    table = PushSubscription
     with unit_of_work():
         if accepted:
             db.session.execute(sa.update(table).where(table.id.in_(accepted)).values(last_success_at=utcnow(),
@@ -67,20 +82,25 @@ def deliver_push(notification_id: int) -> int:
         if failed:
             db.session.execute(sa.update(table).where(table.id.in_(failed))
                                .values(failure_count=table.failure_count + 1))
-    return len(accepted)
+    return Outcome(len(accepted), len(gone))
+
+
+def in_background(app: Flask, deliver: Callable[[int], object], item_id: int) -> None:
+    """Run `deliver(item_id)` in an app context of its own, so a slow push service never holds up a request."""
+    with app.app_context():
+        try:
+            deliver(item_id)
+        except Exception:
+            # Nobody waits on this task: the log is the only place a failure can go.
+            log.exception("Web Push of %s %s failed", getattr(deliver, "__name__", deliver), item_id)
 
 
 def deliver_in_background(app: Flask, notification_id: int) -> None:
-    """Run `deliver_push` in an app context of its own, so a slow push service never holds up a request."""
-    with app.app_context():
-        try:
-            deliver_push(notification_id)
-        except Exception:
-            # Nobody waits on this task: the log is the only place a failure can go.
-            log.exception("Web Push of notification %s failed", notification_id)
+    """Push a notification from a background task (`in_background`)."""
+    in_background(app, deliver_push, notification_id)
 
 
-def _send(http: requests.Session, target: Target, data: str) -> int | None:
+def _send(http: requests.Session, target: Target, data: str, ttl: int) -> int | None:
     """POST one push; return the push service's status, or None when it could not be reached."""
     try:
         response = webpush(
@@ -89,7 +109,7 @@ def _send(http: requests.Session, target: Target, data: str) -> int | None:
             vapid_private_key=current_app.extensions["vapid"],
             vapid_claims={"sub": current_app.config["VAPID_SUBJECT"]},  # a new dict: webpush adds `aud` to it
             timeout=TIMEOUT_SECONDS,
-            ttl=TTL_SECONDS,
+            ttl=ttl,
             requests_session=http,
         )
     except WebPushException as error:

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from marketplace.notifications.services import ENDPOINT_LENGTH
+from marketplace.notifications.subscriptions import ENDPOINT_LENGTH
 from marketplace.web.schemas import Schema
 
 # Base64url, padded or not, of a 65-byte uncompressed P-256 point and of a 16-byte secret.

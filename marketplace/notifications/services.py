@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import logging
-import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
 from marketplace.database import after_commit, db, use_case, utcnow
-from marketplace.errors import Forbidden, InvalidInput, NotFound
+from marketplace.errors import Forbidden, NotFound
 from marketplace.extensions import socketio
 from marketplace.notifications import push
 from marketplace.notifications.models import Notification, PushSubscription
+from marketplace.notifications.subscriptions import clean_subscription
 from marketplace.shared.rooms import user_room
 
 log = logging.getLogger("marketplace.notifications")
@@ -28,12 +24,7 @@ log = logging.getLogger("marketplace.notifications")
 TITLE_LENGTH = 120
 BODY_LENGTH = 500
 MAX_LIMIT = 100
-ENDPOINT_LENGTH = 1000
 USER_AGENT_LENGTH = 300
-P256DH_BYTES = 65  # an uncompressed P-256 point
-AUTH_BYTES = 16
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def notify(user_id: int, kind: str, title: str, body: str = "", url: str | None = None,
@@ -108,16 +99,14 @@ def subscribe_push(actor: User, endpoint: str, p256dh: str, auth: str, user_agen
     An endpoint another user saved moves to the actor: the browser it belongs to says who is using it now.
     """
     _require_person(actor)
-    endpoint = _clean_endpoint(endpoint)
-    p256dh = _clean_key(p256dh, "keys.p256dh", P256DH_BYTES)
-    auth = _clean_key(auth, "keys.auth", AUTH_BYTES)
-    subscription = db.session.scalar(sa.select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    browser = clean_subscription(endpoint, p256dh, auth)
+    subscription = db.session.scalar(sa.select(PushSubscription).where(PushSubscription.endpoint == browser.endpoint))
     if subscription is None:
-        subscription = PushSubscription(endpoint=endpoint)
+        subscription = PushSubscription(endpoint=browser.endpoint)
         db.session.add(subscription)
     subscription.user_id = actor.id
-    subscription.p256dh = p256dh
-    subscription.auth = auth
+    subscription.p256dh = browser.p256dh
+    subscription.auth = browser.auth
     subscription.user_agent = (user_agent or "")[:USER_AGENT_LENGTH]
     subscription.failure_count = 0
     return subscription
@@ -158,41 +147,3 @@ def _require_person(actor: User) -> None:
 
 def _fit(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
-
-
-def _clean_endpoint(value: str) -> str:
-    """Accept the https address of a push service; plain http only on this machine, outside production."""
-    endpoint = (value or "").strip()
-    try:
-        parts = urlsplit(endpoint)
-        scheme, netloc, host, _port = parts.scheme, parts.netloc, parts.hostname, parts.port  # a bad port raises
-    except ValueError:
-        scheme, netloc, host = "", "", None
-    # Loopback is for tests and development; in production it would let anyone make us call local services.
-    local = host in LOOPBACK_HOSTS
-    production = current_app.config["ENV_NAME"] == "production"
-    allowed = bool(host) and "@" not in netloc and len(endpoint) <= ENDPOINT_LENGTH and (
-        (scheme == "https" and not (production and local)) or (scheme == "http" and local and not production)
-    )
-    if not allowed:
-        raise InvalidInput(_l("Give the https address of your browser's push service."), "endpoint")
-    return endpoint
-
-
-def _clean_key(value: str, field: str, length: int) -> str:
-    """Check a base64url key decodes to `length` bytes; store it unpadded."""
-    text = (value or "").strip().rstrip("=")
-    if not BASE64URL.match(text):
-        raise InvalidInput(_l("Use the base64url text your browser gave."), field)
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise InvalidInput(_l("Use the base64url text your browser gave."), field) from None
-    if len(raw) != length:
-        raise InvalidInput(_l("Expected %(count)d bytes once decoded.", count=length), field)
-    if length == P256DH_BYTES:
-        try:
-            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
-        except ValueError:
-            raise InvalidInput(_l("This is not a P-256 public key."), field) from None
-    return text

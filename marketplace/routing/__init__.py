@@ -1,5 +1,5 @@
 """Conversations: the widget at the door, the router, the real-time chat, the brand's console, left messages,
-contacts."""
+contacts, and reaching a visitor who left (by e-mail, by Web Push)."""
 
 from flask import Flask
 
@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     from marketplace.routing.left_messages import api as left_messages_api
     from marketplace.routing.left_messages import views as left_messages_views
     from marketplace.routing.router import offers
+    from marketplace.routing.visitor_push import init_app as init_visitor_push
     from marketplace.scheduler import register_job
 
     for blueprint in (door_views.blueprint, door_api.blueprint, chat_views.blueprint, chat_api.blueprint,
@@ -39,3 +40,4 @@ def init_app(app: Flask) -> None:
     for job in jobs.jobs(app):
         register_job(app, job)
     init_continuation(app)
+    init_visitor_push(app)

@@ -87,6 +87,7 @@ def visitor_payload(conversation: Conversation, *, position: int | None = None, 
         "may_rate": conversation.status == ConversationStatus.CLOSED and conversation.rating is None
         and conversation.accepted_at is not None,
         "email_given": conversation.visitor_email_consent_at is not None,
+        "push_enabled": conversation.visitor_push_at is not None,
     }
 
 
@@ -197,6 +198,11 @@ def conversation_changed(conversation: Conversation, brand: Brand, *, expert_nam
                                           expert_name=expert_name),
           conversation_room(conversation.id), VISITOR_NAMESPACE)
     _emit("live_conversation", live_row(conversation, expert_name), brand_room(brand.id))
+
+
+def visitor_told(conversation: Conversation) -> None:
+    """Tell the visitor's pages alone that their conversation changed in what only they see (how they are reached)."""
+    _emit("conversation", visitor_payload(conversation), conversation_room(conversation.id), VISITOR_NAMESPACE)
 
 
 def message_posted(message: Message, expert_user_id: int | None, sender_sid: str | None = None) -> None:

@@ -124,6 +124,10 @@ class Conversation(db.Model):
     # it, a chat whose visitor leaves becomes asynchronous instead of waiting for a page that is gone.
     visitor_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
     visitor_email_consent_at: so.Mapped[dt.datetime | None]
+    # Another way back: since when a browser of the visitor takes Web Push for this conversation
+    # (routing/visitor_push/); None once none does. Kept here, beside the address, so deciding whether a leaving
+    # visitor can be reached reads the row it has already, never a second table.
+    visitor_push_at: so.Mapped[dt.datetime | None]
     # How many times the conversation went back to the queue after an expert had it (the visitor wrote while that
     # expert had no room, or after it closed) and was taken there: while an expert holds it, its accepted offers
     # number handed_back + 1 (a hand-back that returned to the same expert unanswered does not count).
@@ -207,6 +211,23 @@ class Message(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     # Loaded on purpose where a message is shown (chat/messages.py), never behind the caller's back.
     attachment: so.Mapped[Attachment | None] = so.relationship(lazy="raise", viewonly=True)
+
+
+class VisitorPushSubscription(db.Model):
+    """A visitor's browser that takes Web Push for one conversation (routing/visitor_push/): the visitor has no
+    account, so the subscription belongs to the conversation, and goes with it."""
+
+    __tablename__ = "visitor_push_subscriptions"
+    __table_args__ = (sa.UniqueConstraint("conversation_id", "endpoint", name="uq_visitor_push_conversation_endpoint"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    conversation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("conversations.id", ondelete="CASCADE"))
+    endpoint: so.Mapped[str] = so.mapped_column(sa.String(1000))
+    p256dh: so.Mapped[str] = so.mapped_column(sa.String(200))
+    auth: so.Mapped[str] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    last_success_at: so.Mapped[dt.datetime | None]
+    failure_count: so.Mapped[int] = so.mapped_column(default=0)
 
 
 # What a chat takes, as the sender is told before choosing a file (the content decides, attachments/inspection.py).

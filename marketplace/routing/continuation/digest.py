@@ -23,7 +23,7 @@ from marketplace.experts import services as experts
 from marketplace.mail import send_message_after_commit
 from marketplace.routing.continuation import letters
 from marketplace.routing.models import Conversation, Message, Sender
-from marketplace.routing.router.away import reachable
+from marketplace.routing.router.away import reachable_by_email
 
 BATCH = 100  # conversations sent per run; the next run takes the rest
 _CONVERSATION = Conversation.__table__.c
@@ -69,7 +69,7 @@ def _send_one(conversation_id: int, sent_seq: int, now: dt.datetime) -> bool:
             sa.select(Message).where(Message.conversation_id == conversation_id, Message.sender == Sender.EXPERT,
                                      Message.seq > sent_seq, Message.seq <= last_seq).order_by(Message.seq)
         ))
-        if not replies or not reachable(conversation):
+        if not replies or not reachable_by_email(conversation):
             return False  # consent withdrawn, or nothing the expert wrote: the claim stands, nothing goes
         brand = db.session.get(Brand, conversation.brand_id)
         profile = experts.get_profile(conversation.expert_id) if conversation.expert_id else None

@@ -32,7 +32,7 @@ from marketplace.errors import DomainError
 from marketplace.routing.chat.messages import BODY_LENGTH, Posted, post_message
 from marketplace.routing.continuation import tokens
 from marketplace.routing.models import Conversation, Sender
-from marketplace.routing.router.away import reachable
+from marketplace.routing.router.away import reachable_by_email
 
 log = logging.getLogger("marketplace.mail.inbound")
 LANGUAGES = ["en", "fr", "de", "es", "it", "nl"]
@@ -114,7 +114,7 @@ def conversation_for(message: EmailMessage, envelope: Iterable[str], now: dt.dat
     if token is None:
         raise MailRefused("bad or expired token")
     conversation = db.session.get(Conversation, token.conversation_id)
-    if (conversation is None or conversation.brand_id != token.brand_id or not reachable(conversation)
+    if (conversation is None or conversation.brand_id != token.brand_id or not reachable_by_email(conversation)
             or not token.holds_for(conversation.visitor_email)):
         raise MailRefused("token not for this conversation")
     senders = [address for _, address in getaddresses([str(value) for value in message.get_all("From", [])])]

@@ -133,3 +133,5 @@ class VisitorConversationSchema(Schema):
     may_rate = fields.Boolean(dump_only=True)
     email_given = fields.Boolean(dump_only=True, metadata={
         "description": "The visitor gave an address with consent: if they leave, the chat continues by e-mail."})
+    push_enabled = fields.Boolean(dump_only=True, metadata={
+        "description": "A browser of the visitor takes Web Push for this chat: if they leave, replies reach it."})

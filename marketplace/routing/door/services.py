@@ -296,7 +296,8 @@ def notice_gone_visitors(now: dt.datetime | None = None) -> int:
     silent_since = now - dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"])
     gone = db.session.execute(
         sa.select(Conversation.id, Conversation.status,
-                  Conversation.visitor_email_consent_at.is_not(None).label("reachable"))
+                  sa.or_(Conversation.visitor_email_consent_at.is_not(None),
+                         Conversation.visitor_push_at.is_not(None)).label("reachable"))
         .where(Conversation.status.in_(ASSIGNED_STATUSES), Conversation.visitor_left_at.is_(None),
                Conversation.visitor_seen_at <= silent_since)
     ).all()
@@ -310,7 +311,7 @@ def visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.datetim
     """An active chat's visitor page went silent (last seen at `seen_before` or earlier): asynchronous when they
     left a way back and their expert has room for it (the live slot is offered at once), else marked as left
     for the expert (`visitor_left_at`); True when this call moved or marked it. `reachable`: False when the
-    caller read that the visitor left no address (saves the attempt)."""
+    caller read that the visitor left no way back (saves the attempt)."""
     if reachable and away.visitor_away(conversation_id, now, seen_before=seen_before) is not None:
         return True
     return _mark_visitor_gone(conversation_id, seen_before, now)

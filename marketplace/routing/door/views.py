@@ -16,6 +16,7 @@ from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.core import lifecycles
 from marketplace.database import end_read
+from marketplace.notifications import services as notifications
 from marketplace.routing.door.schemas import PAGE_URL_LENGTH
 
 blueprint = Blueprint("widget", __name__)
@@ -60,6 +61,7 @@ def frame_response(key: str, brand: Brand, resume_token: str | None = None):
         over_statuses=(*lifecycles.CONVERSATION_ENDED, *lifecycles.CONVERSATION_REFUSED),
         socketio_src=url_for("web.vendor", name="socket.io.min.js"),
         widget_js=url_for("static", filename="js/widget.js"), widget_css=url_for("static", filename="css/widget.css"),
+        push_public_key=notifications.vapid_public_key(),  # the widget opened as a page subscribes itself
     )
     end_read()
     response = current_app.make_response(html)

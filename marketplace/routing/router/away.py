@@ -1,11 +1,12 @@
 """Asynchronous conversations: the visitor left a way back and went, then writes again (DESIGN section 9).
 
-An answered chat whose visitor leaves, having given an address with consent, moves to its expert's asynchronous
-list: it holds no live slot (ExpertLoad.open_chats, BrandLoad.open_conversations) but one of the brand's
-asynchronous places per expert (`async_chats`, `async_conversations`), so the router offers the freed slot at
-once. When the visitor writes again it goes back to the same expert if they are online with room, else to the
-queue, routed like a new one with its history (never to the experts it was already offered to). A visitor's
-message on an answered chat closed within the brand's reopen window continues it the same way.
+An answered chat whose visitor leaves, having left a way back (an address given with consent, or a browser that
+takes Web Push: `reachable`), moves to its expert's asynchronous list: it holds no live slot (ExpertLoad.open_chats,
+BrandLoad.open_conversations) but one of the brand's asynchronous places per expert (`async_chats`,
+`async_conversations`), so the router offers the freed slot at once. When the visitor writes again it goes back to
+the same expert if they are online with room, else to the queue, routed like a new one with its history (never to
+the experts it was already offered to). A visitor's message on an answered chat closed within the brand's reopen
+window continues it the same way.
 
 Each move is one transaction under the brand's lock (lock order as everywhere: brand load, conversation and offer,
 expert load) and a compare-and-set on the status; the caller routes once it has committed.
@@ -37,7 +38,15 @@ class Moved:
 
 
 def reachable(conversation: Conversation) -> bool:
-    """Whether the visitor left a way back: an address given with consent (Web Push for visitors comes later)."""
+    """Whether the visitor left a way back: an address given with consent, or a browser that takes Web Push.
+
+    Read off the conversation's own row (no query): it is asked on every visitor's departure.
+    """
+    return reachable_by_email(conversation) or conversation.visitor_push_at is not None
+
+
+def reachable_by_email(conversation: Conversation) -> bool:
+    """Whether the visitor gave an address with consent to be written to about this conversation."""
     return conversation.visitor_email is not None and conversation.visitor_email_consent_at is not None
 
 

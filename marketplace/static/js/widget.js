@@ -387,6 +387,7 @@
       if (!complete && (QUEUED[next.status] || !next.expert_name)) { requestStatus(); }
     }
     render();
+    root.dispatchEvent(new CustomEvent("marketplace:conversation", { detail: { conversation: next } }));
   }
 
   function isCurrent(id) { return !!conversation && conversation.id === id; }
@@ -886,6 +887,13 @@
       focusView();
     }
   }
+
+  // What the widget's other scripts (js/widget_push.js) use: the visitor's calls, and the conversation they answer.
+  window.MarketplaceWidget = {
+    call: call,
+    adopt: function (answer) { adopt(answer, true); },
+    conversation: function () { return conversation; }
+  };
 
   // Start: resume the remembered conversation, or offer a new one.
   var begun = false;

@@ -57,3 +57,20 @@ def test_a_resume_token_does_not_pass_for_a_reply_token_nor_the_reverse(app, ses
                                      "9" * 30 + "-1-a-" + "a" * 26])
 def test_malformed_tokens_are_refused(app, session, garbage):
     assert tokens.read(tokens.REPLY, garbage, utcnow()) is None
+
+
+def test_the_push_tokens_hold_for_the_visitors_token_hash_and_pass_for_no_other_kind(app, session):
+    now, visitor = utcnow(), "a" * 64
+    resume = tokens.push_resume_token(42, visitor, now)
+    opt_in = tokens.push_opt_in_token(42, visitor, dt.timedelta(minutes=15), now)
+    assert resume.startswith("p42-") and opt_in.startswith("n42-")
+    assert tokens.read(tokens.PUSH_RESUME, resume, now).holds_for(visitor)
+    assert not tokens.read(tokens.PUSH_RESUME, resume, now).holds_for("b" * 64)
+    assert tokens.read(tokens.PUSH_OPT_IN, opt_in, now).holds_for(visitor)
+    # Neither passes for the e-mail's resume link, nor for each other (shape, then signature of the kind).
+    assert tokens.read(tokens.RESUME, resume, now) is None and tokens.read(tokens.PUSH_RESUME, opt_in, now) is None
+    swapped = "p" + opt_in[1:]
+    assert not tokens.read(tokens.PUSH_RESUME, swapped, now).holds_for(visitor)
+    email_resume = tokens.resume_token(42, "ana@example.com", now)
+    assert tokens.read(tokens.PUSH_RESUME, email_resume, now) is None
+    assert tokens.read(tokens.PUSH_OPT_IN, opt_in, now + dt.timedelta(minutes=16)) is None  # short-lived
