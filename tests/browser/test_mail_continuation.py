@@ -149,7 +149,7 @@ def test_the_visitor_who_left_gets_the_reply_by_email_and_comes_back_by_link_and
     visitor.context.close()  # the visitor leaves mid-chat
 
     chat = expert.get_by_test_id("chat-item").first
-    expect(chat).to_contain_text("Away — replies go by e-mail", timeout=(VISITOR_GRACE_SECONDS + 30) * 1000)
+    expect(chat).to_contain_text("Away — your replies will reach them", timeout=(VISITOR_GRACE_SECONDS + 30) * 1000)
     expert_says(expert, "Yes: any trailing-edge dimmer works.")
     expert_says(expert, "Take one rated for LED.")
 
