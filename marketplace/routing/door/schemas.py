@@ -133,3 +133,6 @@ class VisitorConversationSchema(Schema):
     may_rate = fields.Boolean(dump_only=True)
     email_given = fields.Boolean(dump_only=True, metadata={
         "description": "The visitor gave an address with consent: if they leave, the chat continues by e-mail."})
+    may_continue = fields.Boolean(dump_only=True, metadata={
+        "description": "Closed, answered, and within the brand's reopen window: the visitor's next message continues "
+                       "it (after the window they start a new conversation)."})
