@@ -142,10 +142,11 @@ def attached_files(message: EmailMessage) -> list[attachments.Upload]:
     files: list[attachments.Upload] = []
 
     def visit(part: EmailMessage) -> None:
-        if part.is_multipart():
+        kind = part.get_content_maintype()
+        if kind == "multipart":
             for child in part.iter_parts():
                 visit(child)
-        elif part is not body and part.get_content_maintype() not in ("text", "message"):
+        elif part is not body and kind not in ("text", "message"):
             files.append(attachments.Upload(part.get_filename(), part.get_payload(decode=True) or b""))
 
     visit(message)
