@@ -33,7 +33,9 @@ ENROLMENT_TRANSITIONS: dict[str, dict[str, str]] = {
 # that expert (resume) if they are online with room, or to the queue (hand_back: routed like a new one, with
 # its history, to anyone but the experts it was already offered to); it closes after the brand's quiet time.
 # A visitor message on an answered closed conversation within the brand's reopen window continues it
-# (reopen to its expert, or hand back to the queue). A handed-back conversation keeps the expert who held it last
+# (reopen to its expert, or hand back to the queue); one written from elsewhere than the page (an e-mail reply)
+# continues it with the visitor still away (reopen_away to its expert's asynchronous list, or hand back to the
+# queue). A handed-back conversation keeps the expert who held it last
 # (`expert_id`) until another accepts it, and counts against nobody's concurrency while queued; when its visitor
 # leaves again, or it waits too long, it goes back to that expert's asynchronous list (go_asynchronous) if they
 # have room there, else it ends as a queued one does.
@@ -51,6 +53,7 @@ CONVERSATION_TRANSITIONS: dict[str, dict[str, str]] = {
     "go_asynchronous": {"active": "asynchronous", "waiting": "asynchronous", "offered": "asynchronous"},
     "resume": {"asynchronous": "active"},
     "reopen": {"closed": "active"},
+    "reopen_away": {"closed": "asynchronous"},
     "hand_back": {"asynchronous": "waiting", "closed": "waiting"},
 }
 

@@ -32,6 +32,7 @@ from marketplace.routing.models import (
     ConversationStatus,
     Message,
     Offer,
+    may_reopen,
 )
 from marketplace.shared.links import path_for
 from marketplace.shared.rooms import brand_room, conversation_room, user_room
@@ -74,7 +75,9 @@ def message_payload(message: Message) -> dict[str, Any]:
 
 def visitor_payload(conversation: Conversation, *, position: int | None = None, estimate: int | None = None,
                     expert_name: str | None = None, left_message: bool = False,
-                    nobody_available: bool = False) -> dict[str, Any]:
+                    nobody_available: bool = False, reopen_window_hours: int | None = None) -> dict[str, Any]:
+    """What the widget shows of the conversation. `reopen_window_hours`: the brand's; with it, `may_continue` says
+    whether the visitor's next message continues this closed conversation (else the widget offers a new one)."""
     waiting = conversation.status in QUEUED_STATUSES
     return {
         "id": conversation.id, "status": conversation.status.value,
@@ -88,6 +91,7 @@ def visitor_payload(conversation: Conversation, *, position: int | None = None, 
         and conversation.accepted_at is not None,
         "email_given": conversation.visitor_email_consent_at is not None,
         "push_enabled": conversation.visitor_push_at is not None,
+        "may_continue": reopen_window_hours is not None and may_reopen(conversation, reopen_window_hours, utcnow()),
     }
 
 
@@ -195,7 +199,7 @@ def conversation_changed(conversation: Conversation, brand: Brand, *, expert_nam
                          position: int | None = None, estimate: int | None = None) -> None:
     """Tell the visitor and the brand's live view that the conversation moved."""
     _emit("conversation", visitor_payload(conversation, position=position, estimate=estimate,
-                                          expert_name=expert_name),
+                                          expert_name=expert_name, reopen_window_hours=brand.reopen_window_hours),
           conversation_room(conversation.id), VISITOR_NAMESPACE)
     _emit("live_conversation", live_row(conversation, expert_name), brand_room(brand.id))
 

@@ -53,6 +53,16 @@ def status_after(status: ConversationStatus | str, action: str) -> ConversationS
     return ConversationStatus(target)
 
 
+def may_reopen(conversation: Conversation, reopen_window_hours: int, now: dt.datetime) -> bool:
+    """Whether a visitor's message continues this closed conversation: answered, closed within the window.
+
+    Here rather than in the router, which acts on it: what the widget is told (events.py) reads it too.
+    """
+    return (conversation.status == ConversationStatus.CLOSED and conversation.first_reply_at is not None
+            and conversation.expert_id is not None and conversation.closed_at is not None
+            and now - conversation.closed_at <= dt.timedelta(hours=reopen_window_hours))
+
+
 class EndReason(enum.StrEnum):
     """Why a conversation ended, or was refused at the door."""
 

@@ -43,6 +43,7 @@ MOVES = CONVERSATION_TRANSITIONS
     ("close", "asynchronous", "closed"),  # quiet time, or the expert closes it
     ("reopen", "closed", "active"),  # a message within the brand's reopen window
     ("hand_back", "closed", "waiting"),
+    ("reopen_away", "closed", "asynchronous"),  # an e-mail reply within the window: the visitor is still away
 ])
 def test_it_allows_the_moves_of_a_conversation(action, current, target):
     assert next_status(MOVES, action, current) == target
@@ -61,6 +62,7 @@ def test_it_allows_the_moves_of_a_conversation(action, current, target):
     ("resume", "waiting"),  # only an asynchronous one resumes; a closed one reopens
     ("reopen", "abandoned"),  # nobody answered it: a message starts a new one
     ("reopen", "asynchronous"),
+    ("reopen_away", "missed"),  # an e-mail to a chat that ended unanswered starts a new one
     ("hand_back", "active"),  # the visitor is there: it stays with its expert
     ("abandon", "asynchronous"),  # the visitor left a way back: it closes after the quiet time
 ])
@@ -72,7 +74,8 @@ def test_an_ended_or_refused_conversation_never_moves_again_but_a_closed_one_may
     for status in CONVERSATION_ENDED + CONVERSATION_REFUSED:
         moves = {action: targets[status] for action, targets in MOVES.items() if status in targets}
         # A visitor's message continues a closed (answered) conversation, to its expert or to the queue.
-        assert moves == ({"reopen": "active", "hand_back": "waiting"} if status == "closed" else {}), status
+        continued = {"reopen": "active", "reopen_away": "asynchronous", "hand_back": "waiting"}
+        assert moves == (continued if status == "closed" else {}), status
 
 
 def test_every_open_conversation_can_end():

@@ -160,8 +160,9 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
     sent it a second time as an event. A visitor writing in an asynchronous conversation is back (`away.visitor_back`,
     once the message is stored); one writing in an answered conversation closed within the brand's reopen window
     continues it first. Every new message goes to both sides through `delivery.deliver` (the away visitor's e-mail too).
-    `visitor_present`: False for a visitor's message that did not come from their page (an e-mail reply, the
-    next step): it stays in the asynchronous conversation, where the brand's first-reply target applies.
+    `visitor_present`: False for a visitor's message that did not come from their page (an e-mail reply): it stays
+    in the asynchronous conversation, where the brand's first-reply target applies, and continues a closed one
+    within the window with the visitor still away (Unavailable when the brand cannot take it back for now).
     `attachment` is the row of a file already stored (attachments/services.py): the message carries it, and its
     body is a caption that may be empty.
     """
@@ -176,7 +177,7 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
         if resent is not None:
             return resent
         # The visitor writes on a closed chat: within the brand's reopen window it continues (then this posts).
-        if sender != Sender.VISITOR or not visitor_present or away.visitor_back(conversation_id) is None:
+        if sender != Sender.VISITOR or away.visitor_back(conversation_id, present=visitor_present) is None:
             raise Conflict(_l("This chat has ended."), "body") from None
         try:
             posted, status = _store(conversation_id, sender, client_id, body, author_id, expert_id, expert_users,

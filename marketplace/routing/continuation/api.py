@@ -42,8 +42,9 @@ def transcript(key: str, conversation_id: int):
 @blueprint.post("/inbound-mail")
 @public_endpoint("A mail provider's inbound route: the raw RFC 5322 message (Content-Type: message/rfc822) of a "
                  "visitor's reply to a continuation e-mail, with the shared secret in X-Inbound-Secret; 422 when "
-                 "refused (no reason given)", response=InboundMailResultSchema(), tags=("mail",),
-                 errors=(401, 422), headers=(SECRET_HEADER,))
+                 "refused, 503 when it cannot be taken now and should be sent again later (no reason given)",
+                 response=InboundMailResultSchema(), tags=("mail",), errors=(401, 422, 503),
+                 headers=(SECRET_HEADER,))
 def inbound_mail():
     secret = current_app.config["INBOUND_MAIL_SECRET"]
     given = request.headers.get(SECRET_HEADER, "")

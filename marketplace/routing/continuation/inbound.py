@@ -1,13 +1,25 @@
-"""A visitor's answer by e-mail comes back into the conversation it answers.
+"""A visitor's answer by e-mail comes back into the conversation it answers, or continues it in a new one.
 
 The reply address is reply+<signed token>@MAIL_REPLY_DOMAIN (letters.py): the token names the conversation and its
 brand and was signed for the visitor's address. A message is taken only when that token is well formed, unexpired
 and signed for the conversation's current address, the brand in it is the conversation's, and the sender (From) is
 that address; anything else is refused as a whole, so a forged, expired or borrowed token never attaches a message
-to any conversation. Automatic replies (out of office) are refused too. The new text is what is left once quoted
-text and signatures are cut; it is stored as the visitor's message without bringing the conversation back to the
-page (`visitor_present=False`), with a client id derived from the Message-ID, so a mail delivered twice is stored
-once. Attachments in the mail are not taken.
+to any conversation. Automatic replies (out of office) are refused too.
+
+The new text is what is left once quoted text and signatures are cut; it is stored as the visitor's message without
+bringing the conversation back to the page (`visitor_present=False`). An open conversation takes it as it is; one
+closed within the brand's reopen window continues, the visitor still away (router/away.py: back in its expert's
+asynchronous list, else queued and routed with its history); after the window, or when it ended unanswered, a new
+conversation of the same brand and contact takes it, with the visitor's address and consent, queued and routed like
+any other (door/services.start_follow_up). When the brand cannot take it now (closed, a cap reached, nobody with
+room) or a file cannot be scanned now, the mail is deferred: the sender tries again later, and what was stored
+already is not stored twice.
+
+Photos (JPEG, PNG, WebP, HEIC) and PDFs attached to the mail go through the widget's pipeline
+(attachments/services.py: the type from the content, the brand's size limit, the virus scan, the metadata
+stripped, the storage), each as a message of its own after the text; any other file, or one too large or refused
+by the scanner, is dropped and logged, and the rest still lands. Client ids come from the Message-ID (the text)
+and the file's place in the mail, so a mail delivered twice is stored once, files included.
 """
 
 from __future__ import annotations
@@ -27,15 +39,19 @@ import nh3
 from flask import current_app
 from mailparser_reply import EmailReplyParser
 
+from marketplace.brands.models import Brand
 from marketplace.database import db, end_read, utcnow
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, Unavailable
+from marketplace.routing.attachments import services as attachments
 from marketplace.routing.chat.messages import BODY_LENGTH, Posted, post_message
 from marketplace.routing.continuation import tokens
-from marketplace.routing.models import Conversation, Sender
+from marketplace.routing.door import services as conversations
+from marketplace.routing.models import ENDED_STATUSES, Conversation, Sender, may_reopen
 from marketplace.routing.router.away import reachable_by_email
 
 log = logging.getLogger("marketplace.mail.inbound")
 LANGUAGES = ["en", "fr", "de", "es", "it", "nl"]
+MOST_FILES = 10  # files taken from one mail; the others are dropped (and logged)
 # What the parser leaves: a signature ("-- ", or "--" as some clients write it) and phones' sign-offs.
 _SIGNATURE = re.compile(r"^(--\s*|__+|(Sent|Envoyé) (from|de(puis)?) (my|mon) .*)$", re.IGNORECASE)
 
@@ -47,6 +63,17 @@ class MailRefused(DomainError):
 
     def __init__(self, reason: str):
         super().__init__("The message was refused.")
+        self.reason = reason
+
+
+class MailDeferred(DomainError):
+    """The message cannot be taken now (the brand takes no conversation, the scanner does not answer): the sender
+    tries again later (SMTP 451, HTTP 503); the reason is logged, never told to the sender."""
+
+    status = 503
+
+    def __init__(self, reason: str):
+        super().__init__("The message could not be taken now; try again later.")
         self.reason = reason
 
 
@@ -105,6 +132,27 @@ def _client_id(message: EmailMessage, raw: bytes) -> str:
     return "mail-" + hashlib.sha256(source).hexdigest()[:40]
 
 
+def attached_files(message: EmailMessage) -> list[attachments.Upload]:
+    """The files the sender attached, in the mail's order: every part that is neither the text nor a container.
+
+    Forwarded mails (message/rfc822) are not opened: their files are someone else's. What a file is, is decided
+    later from its bytes; the type the mail gives is not believed.
+    """
+    body = message.get_body(("plain", "html"))
+    files: list[attachments.Upload] = []
+
+    def visit(part: EmailMessage) -> None:
+        kind = part.get_content_maintype()
+        if kind == "multipart":
+            for child in part.iter_parts():
+                visit(child)
+        elif part is not body and kind not in ("text", "message"):
+            files.append(attachments.Upload(part.get_filename(), part.get_payload(decode=True) or b""))
+
+    visit(message)
+    return files
+
+
 def conversation_for(message: EmailMessage, envelope: Iterable[str], now: dt.datetime) -> Conversation:
     """The conversation the message answers, once its token and sender are proved; MailRefused otherwise."""
     raw_token = _reply_token(_recipients(message, envelope))
@@ -123,22 +171,63 @@ def conversation_for(message: EmailMessage, envelope: Iterable[str], now: dt.dat
     return conversation
 
 
+def _continues(conversation: Conversation, now: dt.datetime) -> bool:
+    """Whether the conversation itself takes the message: open, or closed within the brand's reopen window."""
+    if conversation.status not in ENDED_STATUSES:
+        return True
+    brand = db.session.get(Brand, conversation.brand_id)
+    return may_reopen(conversation, brand.reopen_window_hours, now)
+
+
 def receive(raw: bytes, envelope_recipients: Iterable[str] = (), now: dt.datetime | None = None) -> Posted:
-    """Take a raw RFC 5322 message answering a digest: the visitor's message, stored once. MailRefused when not."""
+    """Take a raw RFC 5322 message answering a digest: the visitor's text and files, each stored once; the first
+    message stored (the text's when there is text). MailRefused when not taken, MailDeferred when not now."""
     now = now or utcnow()
     message = message_from_bytes(raw, policy=policy.default)
     if str(message.get("Auto-Submitted", "no")).strip().lower() != "no":
         raise MailRefused("automatic reply")
     try:
-        conversation_id = conversation_for(message, envelope_recipients, now).id
+        conversation = conversation_for(message, envelope_recipients, now)
+        conversation_id, brand_id, continues = conversation.id, conversation.brand_id, _continues(conversation, now)
     finally:
         end_read()
-    text = new_text(message)
-    if not text:
+    text, files = new_text(message), attached_files(message)
+    if not text and not files:
         raise MailRefused("no new text")
+    client_id = _client_id(message, raw)
     try:
-        posted = post_message(conversation_id, Sender.VISITOR, _client_id(message, raw), text, visitor_present=False)
+        if not continues:
+            conversation_id = conversations.start_follow_up(conversation_id)
+        posted = [post_message(conversation_id, Sender.VISITOR, client_id, text, visitor_present=False)] if text else []
+        posted += _post_files(attachments.Sent(conversation_id, brand_id), files, client_id)
+    except Unavailable as error:
+        raise MailDeferred(f"not now: {error}") from None
     except DomainError as error:  # the conversation ended meanwhile
         raise MailRefused(f"not stored: {error}") from None
-    log.info("mail reply stored in conversation %s as message %s", conversation_id, posted.message.seq)
+    if not posted:
+        raise MailRefused("no file taken and no text")
+    log.info("mail reply stored in conversation %s as messages %s", conversation_id,
+             [each.message.seq for each in posted])
+    return posted[0]
+
+
+def _post_files(conversation: attachments.Sent, files: list[attachments.Upload], client_id: str) -> list[Posted]:
+    """Each file as the visitor's message, through the widget's checks; those refused are dropped and logged.
+
+    Unavailable (the scanner did not answer) is the caller's: the whole mail is tried again later.
+    """
+    posted = []
+    for index, upload in enumerate(files):
+        if index >= MOST_FILES:
+            log.info("mail reply to conversation %s: %d files beyond %d dropped", conversation.id,
+                     len(files) - MOST_FILES, MOST_FILES)
+            break
+        try:
+            posted.append(attachments.send_attachment(conversation, Sender.VISITOR, upload,
+                                                      client_id=f"{client_id}-{index + 1}", visitor_present=False))
+        except Unavailable:
+            raise
+        except DomainError as refused:
+            log.info("mail reply to conversation %s: file %d (%s) dropped: %s", conversation.id, index + 1,
+                     upload.filename, refused)
     return posted

@@ -1,8 +1,8 @@
 """The built-in SMTP receiver for self-hosting (`marketplace mail-in`): the reply domain's MX points here.
 
 Only mail for reply addresses at MAIL_REPLY_DOMAIN is accepted at RCPT (550 for any other address: this is not a
-relay); each message is taken through inbound.py inside the app, answering 250 once stored and 550 when refused,
-with no reason given (it goes to the log).
+relay); each message is taken through inbound.py inside the app, answering 250 once stored, 550 when refused and 451
+when it cannot be taken now (the sending server tries again), with no reason given (it goes to the log).
 """
 
 from __future__ import annotations
@@ -51,6 +51,9 @@ class ReplyHandler:
             except inbound.MailRefused as refused:
                 log.info("mail refused: %s", refused.reason)
                 return REFUSED
+            except inbound.MailDeferred as deferred:
+                log.info("mail deferred: %s", deferred.reason)
+                return TRY_LATER
             except Exception:
                 log.exception("mail not taken")
                 return TRY_LATER  # the sending server keeps it and tries again

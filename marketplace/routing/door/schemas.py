@@ -135,3 +135,6 @@ class VisitorConversationSchema(Schema):
         "description": "The visitor gave an address with consent: if they leave, the chat continues by e-mail."})
     push_enabled = fields.Boolean(dump_only=True, metadata={
         "description": "A browser of the visitor takes Web Push for this chat: if they leave, replies reach it."})
+    may_continue = fields.Boolean(dump_only=True, metadata={
+        "description": "Closed, answered, and within the brand's reopen window: the visitor's next message continues "
+                       "it (after the window they start a new conversation)."})

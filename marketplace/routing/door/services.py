@@ -22,7 +22,7 @@ from marketplace.brands import opening
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.database import db, end_read, unit_of_work, use_case, utcnow
-from marketplace.errors import Conflict, InvalidInput, NotFound, clean_text
+from marketplace.errors import Conflict, InvalidInput, NotFound, Unavailable, clean_text
 from marketplace.experts import services as experts
 from marketplace.routing import events, networks
 from marketplace.routing.contacts import services as contacts
@@ -133,6 +133,44 @@ def start_conversation(widget_key: str, token: str | None, *, topic: str | None 
         route_brand(brand_id)
         db.session.refresh(conversation)
     return conversation
+
+
+def start_follow_up(earlier_id: int) -> int:
+    """Start a conversation for the visitor of an ended one who wrote after its reopen window from elsewhere than
+    the page (an e-mail reply); its id. The same brand, browser, contact, topic and language, their address and
+    consent carried over; let in and routed like any other, the visitor away (`visitor_left_at`: the sweep waits
+    for no page of theirs, and the expert who takes it keeps it asynchronous). When the visitor has an open
+    conversation with the brand, that one (one per visitor and brand).
+
+    Unavailable when the door refuses it now (closed hours, a cap): nothing stays, not even the refusal, so the
+    sender may try again later without counting twice.
+    """
+    try:
+        with unit_of_work():
+            earlier = db.session.get(Conversation, earlier_id)
+            if earlier is None:
+                raise NotFound(_l("No such conversation."))
+            brand_id, token_hash = earlier.brand_id, earlier.visitor_token_hash
+            live = _live_conversation(brand_id, token_hash)
+            if live is not None:
+                return live.id
+            conversation = Conversation(
+                brand_id=brand_id, topic=earlier.topic, locale=earlier.locale, visitor_token_hash=token_hash,
+                resumed_token_hash=earlier.resumed_token_hash, visitor_network=earlier.visitor_network,
+                visitor_email=earlier.visitor_email, visitor_email_consent_at=earlier.visitor_email_consent_at,
+                visitor_left_at=utcnow(), contact_id=contacts.contact_for_visitor(brand_id, token_hash))
+            if not admit(conversation):
+                raise Unavailable(_l("Nobody can take a conversation now; try again later."), "body")
+            conversation_id = conversation.id
+    except sa.exc.IntegrityError:
+        # The visitor started one on the page at the same moment: that one takes the message.
+        with unit_of_work():
+            live = _live_conversation(brand_id, token_hash)
+            if live is None:
+                raise
+            return live.id
+    route_brand(brand_id)
+    return conversation_id
 
 
 def _live_conversation(brand_id: int, token_hash: str) -> Conversation | None:
@@ -250,14 +288,16 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     An active chat whose visitor's page went is not ended (they may come back to it): `notice_gone_visitors`
     tells the expert, or makes it asynchronous. An asynchronous one closes after the brand's quiet time. A
     conversation handed back to the queue (answered before) whose visitor goes, or which waits too long, goes back
-    to its expert's asynchronous list when it can (`away.visitor_away`), else it ends as a queued one does.
+    to its expert's asynchronous list when it can (`away.visitor_away`), else it ends as a queued one does. One
+    queued while its visitor is away (they wrote by e-mail: `visitor_left_at`) has no page to go silent: it is only
+    missed.
     """
     now = now or utcnow()
     grace = dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"])
     rows = db.session.execute(
         sa.select(Conversation.id, Conversation.status, Conversation.queued_at, Conversation.visitor_seen_at,
-                  Conversation.last_activity_at, Conversation.accepted_at, Brand.max_wait_seconds,
-                  Brand.inactivity_close_minutes, Brand.async_quiet_hours)
+                  Conversation.visitor_left_at, Conversation.last_activity_at, Conversation.accepted_at,
+                  Brand.max_wait_seconds, Brand.inactivity_close_minutes, Brand.async_quiet_hours)
         .join(Brand, Brand.id == Conversation.brand_id)
         .where(Conversation.status.in_(OPEN_STATUSES))
     ).all()
@@ -268,7 +308,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
             # queued_at: when it joined the queue (its arrival, or when it was handed back).
             if row.queued_at + dt.timedelta(seconds=row.max_wait_seconds) <= now:
                 outcome, status = "missed", ConversationStatus.MISSED
-            elif row.visitor_seen_at + grace <= now:
+            elif row.visitor_left_at is None and row.visitor_seen_at + grace <= now:
                 outcome, status = "abandoned", ConversationStatus.ABANDONED
             else:
                 continue

@@ -93,4 +93,5 @@ def visitor_view(conversation: Conversation) -> dict:
     name = experts.get_profile(conversation.expert_id).display_name if conversation.expert_id else None
     left = db.session.scalar(sa.select(sa.exists().where(LeftMessage.conversation_id == conversation.id)))
     return events.visitor_payload(conversation, position=position, estimate=estimate, expert_name=name,
-                                  left_message=bool(left), nobody_available=nobody)
+                                  left_message=bool(left), nobody_available=nobody,
+                                  reopen_window_hours=brand.reopen_window_hours)

@@ -6,7 +6,8 @@ BrandLoad.open_conversations) but one of the brand's asynchronous places per exp
 `async_conversations`), so the router offers the freed slot at once. When the visitor writes again it goes back to
 the same expert if they are online with room, else to the queue, routed like a new one with its history (never to
 the experts it was already offered to). A visitor's message on an answered chat closed within the brand's reopen
-window continues it the same way.
+window continues it the same way; one that came by e-mail continues it with the visitor still away (back in its
+expert's asynchronous list when there is room there).
 
 Each move is one transaction under the brand's lock (lock order as everywhere: brand load, conversation and offer,
 expert load) and a compare-and-set on the status; the caller routes once it has committed.
@@ -20,10 +21,18 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.brands.models import Brand
 from marketplace.core import routing as rules
 from marketplace.database import unit_of_work, utcnow
-from marketplace.errors import Conflict
-from marketplace.routing.models import QUEUED_STATUSES, Conversation, ConversationStatus, status_after
+from marketplace.errors import Conflict, Unavailable
+from marketplace.routing.models import (
+    QUEUED_STATUSES,
+    BrandLoad,
+    Conversation,
+    ConversationStatus,
+    may_reopen,
+    status_after,
+)
 from marketplace.routing.router.admission import lock_conversation, rescind_pending, tell_both_sides
 from marketplace.routing.router.decisions import after_freed, route_brand
 from marketplace.routing.router.eligibility import has_async_room, has_live_room
@@ -94,17 +103,21 @@ def _go_away(conversation_id: int, now: dt.datetime, seen_before: dt.datetime | 
     return Moved(conversation, brand.id, freed)
 
 
-def visitor_back(conversation_id: int, now: dt.datetime | None = None) -> Conversation | None:
+def visitor_back(conversation_id: int, now: dt.datetime | None = None, *, present: bool = True) -> Conversation | None:
     """The visitor wrote in an asynchronous conversation, or in an answered one closed within the brand's reopen
     window: it goes back to its expert if they are online with room, else to the queue (routed at once).
 
+    `present`: False when the message did not come from their page (an e-mail reply). A closed conversation then
+    continues with the visitor still away: back in its expert's asynchronous list when they have room there, else
+    to the queue, routed with its history like one whose visitor is there (an asynchronous one stays as it is).
     None when it stays as it is: not asynchronous nor reopenable, or (asynchronous) the brand has no live place
-    free; its expert still answers it there. Raises Conflict when a closed chat cannot be continued now.
+    free; its expert still answers it there. Raises Conflict when a closed chat cannot be continued now (from the
+    page), Unavailable when it cannot for the moment (by e-mail: the brand has no live place free).
     """
     now = now or utcnow()
     try:
         with unit_of_work():
-            moved = _come_back(conversation_id, now)
+            moved = _come_back(conversation_id, now, present)
     except IntegrityError:
         # Reopening it would give the visitor two open conversations with the brand (a unique index): they
         # started another since; nothing of this attempt stays.
@@ -116,14 +129,7 @@ def visitor_back(conversation_id: int, now: dt.datetime | None = None) -> Conver
     return moved.conversation
 
 
-def may_reopen(conversation: Conversation, reopen_window_hours: int, now: dt.datetime) -> bool:
-    """Whether a visitor's message continues this closed conversation: answered, closed within the window."""
-    return (conversation.status == ConversationStatus.CLOSED and conversation.first_reply_at is not None
-            and conversation.expert_id is not None and conversation.closed_at is not None
-            and now - conversation.closed_at <= dt.timedelta(hours=reopen_window_hours))
-
-
-def _come_back(conversation_id: int, now: dt.datetime) -> Moved | None:
+def _come_back(conversation_id: int, now: dt.datetime, present: bool) -> Moved | None:
     conversation, load, brand = lock_conversation(conversation_id, now)
     was = conversation.status
     closed = was == ConversationStatus.CLOSED
@@ -131,6 +137,8 @@ def _come_back(conversation_id: int, now: dt.datetime) -> Moved | None:
         return None
     if was != ConversationStatus.ASYNCHRONOUS and not closed:
         return None
+    if not present:
+        return _reopen_away(conversation, load, brand, now) if closed else None
     if not rules.may_go_live(brand_caps(brand, now), usage_of(load)):
         if closed:
             raise Conflict(_l("All our experts are busy: leave us a message and we will answer by e-mail."), "body")
@@ -140,9 +148,7 @@ def _come_back(conversation_id: int, now: dt.datetime) -> Moved | None:
         conversation.status = status_after(was, "reopen" if closed else "resume")
         move_expert_load(expert_id, open_chats=1, **({} if closed else {"async_chats": -1}))
     else:
-        conversation.status = status_after(was, "hand_back")
-        conversation.handed_back += 1
-        conversation.queued_at = now  # routed like a new one: behind those already waiting
+        _to_queue(conversation, now)
         if not closed:
             move_expert_load(expert_id, async_chats=-1)
     if not closed:
@@ -151,6 +157,36 @@ def _come_back(conversation_id: int, now: dt.datetime) -> Moved | None:
     conversation.end_reason = conversation.closed_at = conversation.visitor_left_at = None
     conversation.visitor_seen_at = conversation.last_activity_at = now
     # Back on the page, they see the replies there: no e-mail of them follows (continuation/digest.py).
+    conversation.continuation_due_at = None
+    conversation.continuation_sent_seq = conversation.last_seq
+    tell_both_sides(conversation, brand)
+    return Moved(conversation, brand.id)
+
+
+def _to_queue(conversation: Conversation, now: dt.datetime) -> None:
+    """Hand it back: routed like a new one, behind those already waiting, with its history."""
+    conversation.status = status_after(conversation.status, "hand_back")
+    conversation.handed_back += 1
+    conversation.queued_at = now
+
+
+def _reopen_away(conversation: Conversation, load: BrandLoad, brand: Brand, now: dt.datetime) -> Moved:
+    """A closed conversation continued by a visitor who is not on the page (an e-mail reply): asynchronous with
+    its expert when their asynchronous list has room, else queued with the visitor marked away (the sweep does not
+    take a page that never opened for a visitor who left, and an expert who accepts it keeps it asynchronous)."""
+    expert_id = conversation.expert_id
+    if has_async_room(brand, expert_id):
+        conversation.status = status_after(conversation.status, "reopen_away")
+        move_expert_load(expert_id, async_chats=1)
+        load.async_conversations += 1
+    elif rules.may_go_live(brand_caps(brand, now), usage_of(load)):
+        _to_queue(conversation, now)
+        load.open_conversations += 1
+    else:
+        raise Unavailable(_l("All our experts are busy: try again later."), "body")
+    conversation.end_reason = conversation.closed_at = None
+    conversation.visitor_left_at = conversation.last_activity_at = now
+    # They wrote from their mailbox, answering what they were sent: the expert's next reply is the next e-mail.
     conversation.continuation_due_at = None
     conversation.continuation_sent_seq = conversation.last_seq
     tell_both_sides(conversation, brand)

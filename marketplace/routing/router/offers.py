@@ -28,6 +28,7 @@ from marketplace.routing.models import (
     OfferStatus,
     status_after,
 )
+from marketplace.routing.router import away
 from marketplace.routing.router.decisions import after_freed
 from marketplace.routing.router.loads import brand_caps, ensure_expert_load, lock_brand, usage_of
 
@@ -90,6 +91,7 @@ def accept_offer(expert_id: int, offer_id: int, *, network: str | None = None) -
     A cap lowered since the offer was made applies here too: the offer is then taken back. A conversation accepted
     before (handed back to the queue since: its visitor came back while its expert had no room) keeps its first
     acceptance's price, and the day's cap and the month's budget, which counted it then, do not count it again.
+    One whose visitor is away (they wrote by e-mail) then goes to the expert's asynchronous list.
     """
     with unit_of_work():
         offer = _offer_of(offer_id, expert_id)
@@ -109,6 +111,10 @@ def accept_offer(expert_id: int, offer_id: int, *, network: str | None = None) -
         after_freed(rescinded.brand_id, rescinded.expert_id)
         raise Conflict(_l("The brand has reached its limit for now: this chat could not be given to you."))
     presence.record_answered_offer(expert_id)
+    if conversation.visitor_left_at is not None:
+        # Its visitor wrote from elsewhere than the page (an e-mail reply) and is away: the chat goes to the
+        # expert's asynchronous list at once, so the live slot comes free and their replies go out by e-mail.
+        conversation = away.visitor_away(conversation.id) or conversation
     return conversation
 
 

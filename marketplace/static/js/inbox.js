@@ -216,7 +216,9 @@
     return !isClosed(chat) && !!chat.lastMessage && chat.lastMessage.sender === "visitor";
   }
 
-  function upsertChat(summary) {
+  // `pushed`: the server's own word on a change, in order (the `chat` event): a closed chat the visitor's message
+  // continued (within the brand's reopen window) comes back open; an answer asked for earlier never reopens one.
+  function upsertChat(summary, pushed) {
     var id = String(summary.conversation_id);
     var chat = chats[id];
     if (!chat) {
@@ -227,7 +229,7 @@
       wantCanned(summary.brand);
     } else {
       var wasOpen = !isClosed(chat);
-      if (!wasOpen && HELD[summary.status]) { return chat; }  // a late, older answer: an ended chat stays ended
+      if (!wasOpen && HELD[summary.status] && !pushed) { return chat; }  // a late, older answer: it stays ended
       var rated = chat.summary.visitor_rating == null && summary.visitor_rating != null;
       var left = !chat.summary.visitor_left_at && !!summary.visitor_left_at;
       var back = !!chat.summary.visitor_left_at && !summary.visitor_left_at;
@@ -829,7 +831,7 @@
   function onChat(summary) {
     if (!summary || summary.conversation_id == null || !summary.brand) { return; }
     if (!chats[String(summary.conversation_id)] && !HELD[summary.status]) { return; }
-    upsertChat(summary);
+    upsertChat(summary, true);
   }
 
   function onMessage(message) {

@@ -26,6 +26,9 @@
   var QUEUED = statusSet(texts.statusesQueued);
   var ASSIGNED = statusSet(texts.statusesAssigned);
   var ENDED = statusSet(texts.statusesOver);
+  // A closed chat is shown with its history; within the brand's reopen window (`may_continue`) the visitor's next
+  // message continues it, after it the composer gives way to a new conversation.
+  var CLOSED = "closed";
   var key = texts.key;
   var pageUrl = /^https?:\/\//i.test(texts.pageUrl || "") ? texts.pageUrl : "";
   var parentOrigin = originOf(pageUrl);  // the brand's page: the only window told about unread messages
@@ -81,6 +84,9 @@
     submitRating: byTestId("submit-rating"),
     skipRating: byTestId("skip-rating"),
     ratingThanks: byTestId("rating-thanks"),
+    ratingBack: byTestId("back-to-closed-chat"),
+    over: part("[data-chat-over]"),
+    startNew: byTestId("start-new-conversation"),
     emailBox: part("[data-email-box]"),
     emailForm: part("[data-email-form]"),
     email: byTestId("visitor-email"),
@@ -99,6 +105,7 @@
   var syncing = false, syncAgain = false;
   var statusAskedAt = 0;
   var chosenLeave = false;  // the visitor, still queued, chose to leave a message instead
+  var ratingPassed = false; // rated or skipped: the closed chat shows (with its composer while it may continue)
   var keptWaiting = false;  // told no expert can take the chat now, the visitor waits: no notice until that changes
   var panelOpen = true;     // the loader opens the panel as it creates this frame
   var unread = 0;
@@ -308,9 +315,12 @@
       if (ASSIGNED[status]) { chosenLeave = false; }  // an expert answered: the chat comes first
       if (chosenLeave) { showLeave(); } else { show("chat"); }
       renderStatus();
-    } else if (status === "closed" && conversation.may_rate) {
+    } else if (status === CLOSED && conversation.may_rate && !ratingPassed) {
       show("rating");
-    } else if (status !== "closed" && conversation.may_leave_message) {
+    } else if (status === CLOSED) {
+      show("chat");
+      renderStatus();
+    } else if (conversation.may_leave_message) {
       showLeave();
     } else {
       finish(texts.textEnded);
@@ -324,7 +334,10 @@
     var queued = !!QUEUED[status];
     var nobody = queued && !!queue && queue.nobody;
     var text = texts.textWaiting;
-    if (ASSIGNED[status]) {
+    var closed = status === CLOSED;
+    if (closed) {
+      text = conversation.may_continue ? texts.textClosedContinue : texts.textEnded;
+    } else if (ASSIGNED[status]) {
       text = conversation.expert_name ? format(texts.textConnected, { name: conversation.expert_name })
         : texts.textConnectedAnonymous;
     } else if (nobody) {
@@ -339,8 +352,11 @@
     ui.queue.dataset.status = status;
     ui.nobody.hidden = !nobody || keptWaiting;
     ui.leaveInstead.hidden = !queued || !ui.nobody.hidden;  // the notice offers it already
-    ui.emailBox.hidden = !!conversation.email_given;
+    ui.emailBox.hidden = !!conversation.email_given || closed;
     ui.emailGiven.hidden = !conversation.email_given;
+    ui.composer.hidden = !writable(conversation);
+    ui.over.hidden = !ui.composer.hidden;
+    ui.end.hidden = closed;
     renderConnection();
     renderTyping();
   }
@@ -366,7 +382,9 @@
     if (!next || typeof next.id !== "number") { return; }
     var previous = conversation;
     var same = !!previous && previous.id === next.id;
-    if (same && ENDED[previous.status] && !ENDED[next.status]) { return; }  // a late answer: an ended chat stays ended
+    // A late answer: an ended chat stays ended, unless the visitor's message continued it.
+    if (same && ENDED[previous.status] && !ENDED[next.status] && !previous.may_continue) { return; }
+    if (!ENDED[next.status]) { ratingPassed = false; }  // closed again later, it asks for a rating again
     if (!same) { resetChat(); }
     if (same && !next.expert_name && previous.expert_name && ASSIGNED[next.status]) {
       next.expert_name = previous.expert_name;
@@ -382,6 +400,7 @@
     if (!same) { save(CONVERSATION_NAME, String(next.id)); }
     if (ENDED[next.status]) {
       stopSocket();
+      if (next.status === CLOSED) { sync(); }  // its history shows (over HTTP: no socket for a closed chat)
     } else {
       connect();
       if (!complete && (QUEUED[next.status] || !next.expert_name)) { requestStatus(); }
@@ -391,6 +410,9 @@
   }
 
   function isCurrent(id) { return !!conversation && conversation.id === id; }
+
+  // The visitor may write: the chat is open, or closed within the brand's reopen window.
+  function writable(c) { return !!c && (!ENDED[c.status] || c.may_continue === true); }
 
   function adoptFor(id, answer) {
     if (isCurrent(id)) { adopt(answer, true); }
@@ -429,6 +451,7 @@
     chatLog.clear();
     syncing = false;
     chosenLeave = false;
+    ratingPassed = false;
     keptWaiting = false;
     typingUntil = 0;
     ui.input.value = "";
@@ -439,6 +462,7 @@
       form.hidden = false;
       form.parentNode.querySelector("[data-done]").hidden = true;
     });
+    ui.ratingBack.hidden = true;
     renderStars();
   }
 
@@ -512,7 +536,11 @@
 
   // Every TICK_MS; `now` (a phone back from the background) asks for the status at once.
   function tick(now) {
-    if (!conversation || ENDED[conversation.status]) { return; }
+    if (!conversation) { return; }
+    if (ENDED[conversation.status]) {
+      if (writable(conversation)) { flush(); }  // a message that would continue it, not sent yet
+      return;
+    }
     var every = QUEUED[conversation.status] ? QUEUED_STATUS_EVERY_MS : STATUS_EVERY_MS;
     if (now === true || Date.now() - statusAskedAt >= every - TICK_MS / 2) { requestStatus(); }
     if (!connected()) { sync(); flush(); }  // the socket is down: HTTP meanwhile
@@ -579,7 +607,7 @@
   }
 
   function sync() {
-    if (!conversation || ENDED[conversation.status]) { return; }
+    if (!conversation || (ENDED[conversation.status] && conversation.status !== CLOSED)) { return; }
     if (syncing) { syncAgain = true; return; }
     var id = conversation.id;
     syncing = true;
@@ -635,9 +663,19 @@
 
   function settle(item, message, error) {
     if (!waiting(item)) { return; }  // the message event showed it first
-    if (message && typeof message.seq === "number") { receive([message]); return; }
-    // Refused (the chat ended, say): shown as not sent, never sent again.
-    chatLog.fail(item, format(texts.textNotSent, { error: error || texts.textError }));
+    if (message && typeof message.seq === "number") {
+      receive([message]);
+    } else {
+      // Refused (the chat ended, say): shown as not sent, never sent again.
+      chatLog.fail(item, format(texts.textNotSent, { error: error || texts.textError }));
+    }
+    followClosed();
+  }
+
+  // Written in a closed chat: the message continued it (to follow, with its socket) or came too late (the composer
+  // gives way to a new conversation). Either way the status says which.
+  function followClosed() {
+    if (conversation && ENDED[conversation.status]) { requestStatus(); }
   }
 
   function flush() { chatLog.log.unsent().forEach(transmit); }
@@ -680,7 +718,7 @@
 
   function submitMessage(event) {
     event.preventDefault();
-    if (!conversation || ENDED[conversation.status]) { return; }
+    if (!writable(conversation)) { return; }
     var body = ui.input.value.trim();
     if (!body) { ui.input.focus(); return; }
     clearErrors(ui.composer);
@@ -699,7 +737,7 @@
   function attach() {
     var file = ui.attachInput.files && ui.attachInput.files[0];
     ui.attachInput.value = "";  // the same file may be chosen again after a refusal
-    if (!file || uploading || !conversation || ENDED[conversation.status]) { return; }
+    if (!file || uploading || !writable(conversation)) { return; }
     clearErrors(ui.composer);
     if (window.MarketplaceAttachments.tooLarge(file, attachmentMax)) {
       fieldError(ui.composer, "file", format(texts.textFileTooLarge, { size: sizeText(attachmentMax) }));
@@ -714,11 +752,12 @@
       uploading = false;
       ui.attachStatus.textContent = "";
       if (caption && ui.input.value.trim().slice(0, BODY_LENGTH) === caption) { ui.input.value = ""; }
-      if (isCurrent(id)) { receive([message]); scrollToEnd(); }
+      if (isCurrent(id)) { receive([message]); scrollToEnd(); followClosed(); }
     }, function (error) {
       uploading = false;
       ui.attachStatus.textContent = "";
       showProblem(ui.composer, error);
+      if (isCurrent(id)) { followClosed(); }
     });
   }
 
@@ -832,7 +871,15 @@
     call("POST", "/conversations/" + id + "/rating", { rating: Number(checked.value), comment: comment || null })
       .then(function () {
         busy(ui.submitRating, false);
-        thank(form, ui.ratingThanks);
+        if (isCurrent(id) && conversation.may_continue) {
+          // The chat may still continue: the thanks offer the way back to it as well as a new one.
+          ui.ratingBack.hidden = false;
+          form.hidden = true;
+          form.parentNode.querySelector("[data-done]").hidden = false;
+          ui.ratingThanks.focus();
+        } else {
+          thank(form, ui.ratingThanks);
+        }
       }, function (error) {
         busy(ui.submitRating, false);
         showProblem(form, error);
@@ -848,6 +895,15 @@
   }
 
   function skip() { finish(""); }
+
+  // Past the rating (skipped, or given where it may continue), the closed chat shows again with its history: its
+  // composer ready within the reopen window, a new conversation offered after it.
+  function skipRating() {
+    if (!conversation) { skip(); return; }
+    ratingPassed = true;
+    render();
+    focusView();
+  }
 
   function newChat() {
     resetChat();
@@ -949,7 +1005,9 @@
     ui.ratingForm.querySelector("[data-error-for=rating]").textContent = "";
   });
   ui.ratingForm.addEventListener("submit", rate);
-  ui.skipRating.addEventListener("click", skip);
+  ui.skipRating.addEventListener("click", skipRating);
+  ui.ratingBack.addEventListener("click", skipRating);
+  ui.startNew.addEventListener("click", function () { finish(""); focusView(); });
   Array.prototype.forEach.call(root.querySelectorAll("[data-new-chat]"), function (button) {
     button.addEventListener("click", newChat);
   });

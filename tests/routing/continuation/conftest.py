@@ -8,6 +8,9 @@ import pytest
 
 from marketplace.routing.door import services as conversations
 from marketplace.routing.models import Conversation, ConversationStatus
+
+# Files attached to e-mail replies: the attachments' storage (a folder, or S3 on moto) and the test clamd.
+from tests.routing.attachments.conftest import attachment_storage, clamd, clamd_socket, moto_endpoint  # noqa: F401
 from tests.routing.conftest import online_expert
 from tests.routing.router.test_asynchronous import chat_with, gone, status_of
 

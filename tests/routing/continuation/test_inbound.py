@@ -9,8 +9,7 @@ import sqlalchemy as sa
 
 from marketplace.database import db, utcnow
 from marketplace.routing.continuation import inbound, letters
-from marketplace.routing.models import Conversation, ConversationStatus, EndReason, Message, Sender
-from marketplace.routing.router.admission import end_conversation
+from marketplace.routing.models import Conversation, ConversationStatus, Message, Sender
 from tests.factories import BrandFactory
 from tests.routing.continuation.conftest import REPLY_DOMAIN, leave_with_address
 from tests.routing.continuation.mails import FRENCH_REPLY, OUTLOOK_REPLY, reply, reply_address_of
@@ -110,9 +109,3 @@ def test_an_automatic_reply_is_refused(app, session, away):
 
 def test_a_reply_with_only_quoted_text_is_refused(app, session, away):
     assert refused(reply(reply_address_of(away.id), "\n> Le voyant rouge ?\n").as_bytes()) == "no new text"
-
-
-def test_a_reply_to_a_conversation_that_has_ended_is_refused(app, session, away):
-    address = reply_address_of(away.id)
-    end_conversation(away.id, ConversationStatus.CLOSED, EndReason.EXPERT)
-    assert refused(reply(address).as_bytes()).startswith("not stored")

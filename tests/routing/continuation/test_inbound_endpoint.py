@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.database import db
-from marketplace.routing.models import Message, Sender
+from marketplace.routing.models import ConversationStatus, EndReason, Message, Sender
+from marketplace.routing.router.admission import end_conversation
 from tests.routing.continuation.mails import reply, reply_address_of
 
 SECRET = "s3cret-of-the-inbound-route-0123456789"
@@ -65,3 +66,14 @@ def test_a_refused_mail_answers_422_without_saying_why(client, away, secret):
 def test_the_endpoint_is_in_the_openapi_document(client):
     document = client.get("/api/openapi.json").get_json()
     assert "post" in document["paths"]["/api/v1/inbound-mail"]
+
+
+def test_a_mail_the_brand_cannot_take_now_answers_503_so_the_provider_sends_it_again(client, session, brand, away,
+                                                                                      secret):
+    address = reply_address_of(away.id)
+    end_conversation(away.id, ConversationStatus.CLOSED, EndReason.EXPERT, expert_id=away.expert.id)
+    brand.async_expert_limit, brand.max_concurrent = 0, 0
+    session.commit()
+    response = post_mail(client, reply(address).as_bytes(), secret)
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert stored_replies(away.id) == 0

@@ -10,9 +10,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from marketplace.brands.models import Brand
 from marketplace.database import db
 from marketplace.routing.continuation import smtp_in
-from marketplace.routing.models import Message, Sender
+from marketplace.routing.models import Conversation, ConversationStatus, EndReason, Message, Sender
+from marketplace.routing.router.admission import end_conversation
 from tests.conftest import BACKENDS, committed_database_app, free_port
 from tests.factories import BrandFactory
 from tests.routing.continuation.conftest import REPLY_DOMAIN, leave_with_address
@@ -84,3 +86,27 @@ def test_mail_for_any_other_address_is_refused_at_rcpt(committed_app, receiver):
     with smtplib.SMTP(*receiver, timeout=10) as smtp, pytest.raises(smtplib.SMTPRecipientsRefused) as caught:
         smtp.send_message(reply("someone@example.org"))
     assert caught.value.recipients["someone@example.org"][0] == 550
+
+
+def test_a_reply_the_brand_cannot_take_now_gets_451_and_lands_when_sent_again(committed_app, receiver, away):
+    chat, address = away
+    with committed_app.app_context():
+        conversation = db.session.get(Conversation, chat.id)
+        brand_id = conversation.brand_id
+        brand = db.session.get(Brand, brand_id)
+        end_conversation(chat.id, ConversationStatus.CLOSED, EndReason.EXPERT, expert_id=conversation.expert_id)
+        brand.async_expert_limit, brand.max_concurrent = 0, 0  # no room with its expert, no live place either
+        db.session.commit()
+        db.session.remove()
+    mail = reply(address, message_id="<smtp-later@example.com>")
+    with smtplib.SMTP(*receiver, timeout=10) as smtp:
+        with pytest.raises(smtplib.SMTPDataError) as caught:
+            smtp.send_message(mail)
+        assert caught.value.smtp_code == 451  # the sending server keeps it and tries again
+        smtp.rset()
+        with committed_app.app_context():
+            db.session.get(Brand, brand_id).async_expert_limit = 5
+            db.session.commit()
+            db.session.remove()
+        assert smtp.send_message(mail) == {}
+    assert visitor_bodies(committed_app, chat.id) == ["Thanks, the fuse was it!"]
