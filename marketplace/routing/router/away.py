@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.core import routing as rules
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict
-from marketplace.routing.models import QUEUED_STATUSES, Conversation, ConversationStatus, status_after
+from marketplace.routing.models import QUEUED_STATUSES, Conversation, ConversationStatus, set_status, status_after
 from marketplace.routing.router.admission import lock_conversation, rescind_pending, tell_both_sides
 from marketplace.routing.router.decisions import after_freed, route_brand
 from marketplace.routing.router.eligibility import has_async_room, has_live_room
@@ -77,7 +77,7 @@ def _go_away(conversation_id: int, now: dt.datetime, seen_before: dt.datetime | 
             freed = rescind_pending(conversation, load, now)
         move_expert_load(conversation.expert_id, async_chats=1)
         conversation.handed_back -= 1  # nobody else took it: back with the expert who held it, as before
-    conversation.status = status_after(was, "go_asynchronous")
+    set_status(conversation, status_after(was, "go_asynchronous"), now)
     conversation.visitor_left_at = now
     load.open_conversations -= 1
     load.async_conversations += 1
@@ -128,10 +128,10 @@ def _come_back(conversation_id: int, now: dt.datetime) -> Moved | None:
         return None
     expert_id = conversation.expert_id
     if has_live_room(brand, expert_id, now):
-        conversation.status = status_after(was, "reopen" if closed else "resume")
+        set_status(conversation, status_after(was, "reopen" if closed else "resume"), now)
         move_expert_load(expert_id, open_chats=1, **({} if closed else {"async_chats": -1}))
     else:
-        conversation.status = status_after(was, "hand_back")
+        set_status(conversation, status_after(was, "hand_back"), now)
         conversation.handed_back += 1
         conversation.queued_at = now  # routed like a new one: behind those already waiting
         if not closed:
