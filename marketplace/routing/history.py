@@ -3,6 +3,10 @@
 Arrivals are counted per quarter hour of the brand's local day (96 quarters, wall-clock time: a quarter that
 a daylight-saving change skips stays empty, one it repeats counts both), every arrival included: visitors
 refused at the door wanted a chat too, and the planner forecasts demand, not what the caps let in.
+
+Handle time is a chat's live time (`Conversation.live_seconds`: the seconds it was active, holding a live slot of
+its expert), not acceptance to close: an asynchronous chat whose visitor was away for days held no slot meanwhile,
+and counting those days would have the Erlang model staff for chats that last days.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ SLOTS_PER_DAY = 96
 class Handling:
     """How the brand's chats went over a stretch of time."""
 
-    handle_s: float | None  # mean time from acceptance to close of answered chats; None without any
+    handle_s: float | None  # mean live time of answered chats (those whose live time is known); None without any
     answered: int
     arrivals: int
     abandoned: int  # left or missed before an answer
@@ -73,9 +77,8 @@ def handling(brand_id: int, since: dt.datetime, until: dt.datetime) -> Handling:
     """Handle time and abandonment of the brand's conversations created in [since, until)."""
     window = (Conversation.brand_id == brand_id, Conversation.created_at >= since,
               Conversation.created_at < until)
-    seconds = epoch_seconds(Conversation.closed_at) - epoch_seconds(Conversation.accepted_at)
     answered, mean_handle = db.session.execute(
-        sa.select(sa.func.count(), sa.func.avg(seconds)).where(
+        sa.select(sa.func.count(), sa.func.avg(Conversation.live_seconds)).where(  # the average skips unknown ones
             *window, Conversation.status == ConversationStatus.CLOSED, Conversation.accepted_at.is_not(None),
             Conversation.first_reply_at.is_not(None))
     ).one()
@@ -147,6 +150,7 @@ def record_past_chats(brand_id: int, chats: list[PastChat]) -> int:
             "accepted_at": answered_at if chat.expert_id else None,
             "first_reply_at": answered_at + dt.timedelta(seconds=5) if chat.expert_id else None,
             "closed_at": closed_at, "rating": chat.rating, "rated_at": closed_at if chat.rating else None,
+            "live_seconds": chat.handle_s if chat.expert_id else 0,
             "rate_cents": chat.rate_cents if chat.expert_id else None,
             "rate_card_id": chat.rate_card_id if chat.expert_id else None,
             "last_seq": 0, "expert_read_seq": 0, "channel": Channel.WEB,

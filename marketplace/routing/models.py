@@ -63,6 +63,23 @@ def may_reopen(conversation: Conversation, reopen_window_hours: int, now: dt.dat
             and now - conversation.closed_at <= dt.timedelta(hours=reopen_window_hours))
 
 
+def set_status(conversation: Conversation, status: ConversationStatus, now: dt.datetime) -> None:
+    """Give the conversation its new status and keep count of its live time.
+
+    Live time is what the capacity planner's Erlang model calls handle time: the seconds the conversation was
+    active, holding one of its expert's live slots, summed over each stretch (accepted, resumed or reopened, until
+    it went asynchronous or closed); the days an asynchronous visitor is away hold no slot and do not count.
+    """
+    was = conversation.status
+    if was == ConversationStatus.ACTIVE and status != ConversationStatus.ACTIVE:
+        if conversation.live_seconds is not None and conversation.active_since is not None:
+            conversation.live_seconds += max(0, int((now - conversation.active_since).total_seconds()))
+        conversation.active_since = None
+    elif status == ConversationStatus.ACTIVE and was != ConversationStatus.ACTIVE:
+        conversation.active_since = now
+    conversation.status = status
+
+
 class EndReason(enum.StrEnum):
     """Why a conversation ended, or was refused at the door."""
 
@@ -158,6 +175,11 @@ class Conversation(db.Model):
     accepted_at: so.Mapped[dt.datetime | None]
     first_reply_at: so.Mapped[dt.datetime | None]
     closed_at: so.Mapped[dt.datetime | None]
+    # Live time (set_status): the seconds spent active before the current stretch, and when that stretch began
+    # (None while not active). Null live time: unknown (a chat whose visitor gave an address before it was kept,
+    # who may have been away meanwhile); the planner leaves those out.
+    live_seconds: so.Mapped[int | None] = so.mapped_column(default=0, server_default="0")
+    active_since: so.Mapped[dt.datetime | None]
     rate_cents: so.Mapped[int | None]  # the price on the brand's rate card in effect at acceptance
     rate_card_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("rate_cards.id", ondelete="SET NULL"))
     last_seq: so.Mapped[int] = so.mapped_column(default=0)

@@ -19,7 +19,8 @@ from marketplace.routing import history
 from marketplace.shifts.models import ShiftSlot, SlotSource
 from tests.conftest import log_in
 from tests.factories import BrandFactory, EnrolmentFactory, ShiftBookingFactory, ShiftSlotFactory, UserFactory
-from tests.routing.conftest import admin_of
+from tests.routing.conftest import admin_of, online_expert
+from tests.routing.router.test_live_time import live_away_back_closed
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
@@ -232,3 +233,21 @@ def test_only_the_brands_admins_open_shifts(session, steady):
     session.expire_all()
     assert session.get(Brand, steady.id).planner_bonus_cents == 0
     assert session.scalar(sa.select(sa.func.count()).select_from(ShiftSlot).where(ShiftSlot.brand_id == steady.id)) == 0
+
+
+def test_asynchronous_chats_are_planned_on_their_live_time_not_their_days_away(client, session, steady):
+    expert = online_expert(steady)
+    session.commit()
+    for _ in range(3):  # 5 minutes live over three days: before, each would have counted as three days of handling
+        chat = live_away_back_closed(steady, expert, dt.timedelta(minutes=3), dt.timedelta(days=3),
+                                     dt.timedelta(minutes=2))
+        assert chat.live_seconds == 300
+    tomorrow = local_today() + dt.timedelta(days=1)
+    log_in(client, admin_of(session, steady).email)
+    plan = client.get(f"/api/v1/brands/{steady.id}/plan?day={tomorrow.isoformat()}").json
+
+    assert plan["handle_s"] == pytest.approx(300.0)  # the steady history's 300 s, and these chats' 300 s live
+    ten = dt.datetime.combine(tomorrow, dt.time(10, 0), PARIS).astimezone(dt.UTC).isoformat()
+    required = {q["start"]: q["required"] for q in plan["quarters"]}[ten]
+    assert required == staffing.staff(8, 900, 300, 2, 0.80, 60).experts
+    assert required < staffing.staff(8, 900, (672 * 300 + 3 * (3 * 86400 + 300)) / 675, 2, 0.80, 60).experts

@@ -45,13 +45,13 @@ def estimated_wait(brand: Brand, position: int) -> int | None:
     """The wait at `position`, from the experts who may take the brand's chats now, their load and recent chats."""
     experts_online, load = serving_capacity(brand)
     free = max(0, experts_online * brand.expert_concurrency - load)
-    handled = db.session.execute(
-        sa.select(Conversation.accepted_at, Conversation.closed_at)
+    # Live time, not acceptance to close: an expert's slot was free while an asynchronous chat's visitor was away.
+    durations = list(db.session.scalars(
+        sa.select(Conversation.live_seconds)
         .where(Conversation.brand_id == brand.id, Conversation.status == ConversationStatus.CLOSED,
-               Conversation.accepted_at.is_not(None))
+               Conversation.accepted_at.is_not(None), Conversation.live_seconds.is_not(None))
         .order_by(Conversation.id.desc()).limit(HANDLE_SAMPLE)
-    ).all()
-    durations = [(closed - accepted).total_seconds() for accepted, closed in handled if closed and accepted]
+    ))
     handle = sum(durations) / len(durations) if durations else DEFAULT_HANDLE_SECONDS
     return rules.estimate_wait_seconds(position, free, experts_online * brand.expert_concurrency,
                                        _seconds_to_accept(brand.id), handle)

@@ -29,6 +29,7 @@ from marketplace.routing.models import (
     EndReason,
     Offer,
     OfferStatus,
+    set_status,
     status_after,
 )
 from marketplace.routing.router.decisions import after_freed
@@ -109,7 +110,8 @@ def _end(conversation_id: int, outcome: ConversationStatus, reason: EndReason, e
         # Accepted (it may since have gone back to the queue) but never answered, so never paid: its price no
         # longer counts against the month's budget.
         load.month_committed_cents -= conversation.rate_cents or 0
-    conversation.status, conversation.end_reason, conversation.closed_at = outcome, reason, now
+    set_status(conversation, outcome, now)
+    conversation.end_reason, conversation.closed_at = reason, now
     if was == ConversationStatus.ASYNCHRONOUS:
         load.async_conversations -= 1
     else:

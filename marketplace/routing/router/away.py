@@ -31,6 +31,7 @@ from marketplace.routing.models import (
     Conversation,
     ConversationStatus,
     may_reopen,
+    set_status,
     status_after,
 )
 from marketplace.routing.router.admission import lock_conversation, rescind_pending, tell_both_sides
@@ -95,7 +96,7 @@ def _go_away(conversation_id: int, now: dt.datetime, seen_before: dt.datetime | 
             freed = rescind_pending(conversation, load, now)
         move_expert_load(conversation.expert_id, async_chats=1)
         conversation.handed_back -= 1  # nobody else took it: back with the expert who held it, as before
-    conversation.status = status_after(was, "go_asynchronous")
+    set_status(conversation, status_after(was, "go_asynchronous"), now)
     conversation.visitor_left_at = now
     load.open_conversations -= 1
     load.async_conversations += 1
@@ -145,7 +146,7 @@ def _come_back(conversation_id: int, now: dt.datetime, present: bool) -> Moved |
         return None
     expert_id = conversation.expert_id
     if has_live_room(brand, expert_id, now):
-        conversation.status = status_after(was, "reopen" if closed else "resume")
+        set_status(conversation, status_after(was, "reopen" if closed else "resume"), now)
         move_expert_load(expert_id, open_chats=1, **({} if closed else {"async_chats": -1}))
     else:
         _to_queue(conversation, now)
@@ -165,7 +166,7 @@ def _come_back(conversation_id: int, now: dt.datetime, present: bool) -> Moved |
 
 def _to_queue(conversation: Conversation, now: dt.datetime) -> None:
     """Hand it back: routed like a new one, behind those already waiting, with its history."""
-    conversation.status = status_after(conversation.status, "hand_back")
+    set_status(conversation, status_after(conversation.status, "hand_back"), now)
     conversation.handed_back += 1
     conversation.queued_at = now
 
@@ -176,7 +177,7 @@ def _reopen_away(conversation: Conversation, load: BrandLoad, brand: Brand, now:
     take a page that never opened for a visitor who left, and an expert who accepts it keeps it asynchronous)."""
     expert_id = conversation.expert_id
     if has_async_room(brand, expert_id):
-        conversation.status = status_after(conversation.status, "reopen_away")
+        set_status(conversation, status_after(conversation.status, "reopen_away"), now)
         move_expert_load(expert_id, async_chats=1)
         load.async_conversations += 1
     elif rules.may_go_live(brand_caps(brand, now), usage_of(load)):

@@ -26,6 +26,7 @@ from marketplace.routing.models import (
     ExpertLoad,
     Offer,
     OfferStatus,
+    set_status,
     status_after,
 )
 from marketplace.routing.router import away
@@ -125,7 +126,7 @@ def _accept(offer_id: int, expert_id: int, now: dt.datetime, load: BrandLoad, ca
     if settled is None:
         raise _gone_reason(offer_id)
     offer, conversation, brand = settled
-    conversation.status = status_after(conversation.status, "accept")
+    set_status(conversation, status_after(conversation.status, "accept"), now)
     conversation.expert_id = expert_id
     conversation.last_activity_at = now
     conversation.expert_network = networks.fingerprint(network)
@@ -182,7 +183,7 @@ def _give_back(offer_id: int, outcome: OfferStatus, now: dt.datetime, *, expert_
     load.pending_offers -= 1
     if conversation.status == ConversationStatus.OFFERED:
         # Back to waiting, in its place: queued_at is unchanged.
-        conversation.status = status_after(conversation.status, "return_offer")
+        set_status(conversation, status_after(conversation.status, "return_offer"), now)
         events.conversation_changed(conversation, brand)
     events.offer_gone(offer, experts.get_profile(offer.expert_id).user_id, outcome.value)
     return offer
