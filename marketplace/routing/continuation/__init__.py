@@ -10,7 +10,6 @@ def init_app(app: Flask) -> None:
 
     for blueprint in (api.blueprint, api.widget_blueprint, views.blueprint):
         app.register_blueprint(blueprint)
-    delivery.register(delivery.Reacher("email", delivery.Side.VISITOR, delivery.expert_reply_to_away_visitor,
-                                       digest.note_reply))
+    delivery.register(delivery.Reacher("email", delivery.Side.VISITOR, digest.reaches, digest.note_reply))
     register_job(app, Job("continuation-digest", digest.send_due, "interval",
                           {"seconds": max(1, min(10, app.config["CONTINUATION_DIGEST_SECONDS"]))}))

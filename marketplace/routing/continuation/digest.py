@@ -21,8 +21,9 @@ from marketplace.brands.models import Brand
 from marketplace.database import UTCDateTime, db, end_read, unit_of_work, utcnow
 from marketplace.experts import services as experts
 from marketplace.mail import send_message_after_commit
+from marketplace.routing import delivery
 from marketplace.routing.continuation import letters
-from marketplace.routing.models import Conversation, Message, Sender
+from marketplace.routing.models import Channel, Conversation, Message, Sender
 from marketplace.routing.router.away import reachable
 
 BATCH = 100  # conversations sent per run; the next run takes the rest
@@ -31,6 +32,11 @@ _CONVERSATION = Conversation.__table__.c
 _NOTE_DUE = (sa.update(Conversation.__table__).where(_CONVERSATION.id == sa.bindparam("conversation"))
              .values(continuation_due_at=sa.func.coalesce(_CONVERSATION.continuation_due_at,
                                                           sa.bindparam("due", type_=UTCDateTime()))))
+
+
+def reaches(message: Message, route: delivery.Route) -> bool:
+    """An expert's reply to an away visitor of the widget (a messaging app's customer is reached there instead)."""
+    return route.channel == Channel.WEB and delivery.expert_reply_to_away_visitor(message, route)
 
 
 def note_reply(message: Message) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.core import routing as rules
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict
-from marketplace.routing.models import QUEUED_STATUSES, Conversation, ConversationStatus, status_after
+from marketplace.routing.models import QUEUED_STATUSES, Channel, Conversation, ConversationStatus, status_after
 from marketplace.routing.router.admission import lock_conversation, rescind_pending, tell_both_sides
 from marketplace.routing.router.decisions import after_freed, route_brand
 from marketplace.routing.router.eligibility import has_async_room, has_live_room
@@ -37,7 +37,10 @@ class Moved:
 
 
 def reachable(conversation: Conversation) -> bool:
-    """Whether the visitor left a way back: an address given with consent (Web Push for visitors comes later)."""
+    """Whether the visitor left a way back: an address given with consent, or a messaging app (WhatsApp,
+    Messenger), which is always its own way back (Web Push for visitors comes later)."""
+    if conversation.channel != Channel.WEB:
+        return True
     return conversation.visitor_email is not None and conversation.visitor_email_consent_at is not None
 
 
