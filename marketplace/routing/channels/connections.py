@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
@@ -40,9 +40,9 @@ class Credentials:
     brand_id: int
     kind: Channel
     account_id: str
-    access_token: str
-    app_secret: str
-    verify_token: str
+    access_token: str = field(repr=False)  # never in a log line or a traceback's locals
+    app_secret: str = field(repr=False)
+    verify_token: str = field(repr=False)
 
 
 def _clean_kind(kind: object) -> Channel:
