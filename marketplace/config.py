@@ -15,6 +15,7 @@ SCHEDULER_MODES = ("embedded", "external", "off")
 MAIL_BACKENDS = ("log", "smtp")
 ASYNC_MODES = ("threading", "gevent", "auto")
 WEB_PUSH_DELIVERIES = ("background", "off")
+CHANNEL_DELIVERIES = ("background", "off")
 ATTACHMENT_STORAGES = ("local", "s3")
 GRAPH_BASE = "https://graph.facebook.com/v26.0"  # Meta's current Graph API version (July 2026)
 # What py_vapid accepts as the JWT `sub`: a mailto: address or a bare https:// origin.
@@ -233,6 +234,12 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "MESSENGER_GRAPH_BASE": _url("MESSENGER_GRAPH_BASE", get("MESSENGER_GRAPH_BASE", GRAPH_BASE),
                                      ("http", "https")).rstrip("/"),
         "GRAPH_TIMEOUT_SECONDS": _int("GRAPH_TIMEOUT_SECONDS", get("GRAPH_TIMEOUT_SECONDS", "10"), 1),
+        # An expert's message to a messaging app goes out in the background once stored ("off": only the
+        # scheduler's sweep sends, every few seconds; tests send it themselves). A customer who writes counts as
+        # present (holding their expert's live slot) this long after their last message, then the chat goes
+        # asynchronous until they write again.
+        "CHANNEL_DELIVERY": _choice("CHANNEL_DELIVERY", get("CHANNEL_DELIVERY", "background"), CHANNEL_DELIVERIES),
+        "CHANNEL_PRESENCE_SECONDS": _int("CHANNEL_PRESENCE_SECONDS", get("CHANNEL_PRESENCE_SECONDS", "300"), 20),
         # Who pays and invoices: the platform's legal identity on statements, invoices and SEPA files.
         "PLATFORM_LEGAL_NAME": get("PLATFORM_LEGAL_NAME", "Marketplace SAS"),
         "PLATFORM_ADDRESS": get("PLATFORM_ADDRESS", "10 rue de la Paix, 75002 Paris, France"),

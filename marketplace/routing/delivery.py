@@ -13,7 +13,8 @@ the reachers that apply to the route:
   start-up by its own package (the shared modules import nothing above them).
 
 A reacher runs inside the message's transaction, so what it notes (the digest's due time, a push to send) is
-stored with the message or not at all; it sends nothing itself before the commit (`database.after_commit`). A
+stored with the message or not at all, and a reacher that raises (a messaging app that would refuse it) refuses
+the message; it sends nothing itself before the commit (`database.after_commit`). A
 reacher's failure after the commit loses nothing either: the message is stored, and the page, the next digest
 or the resume link shows it.
 """
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from marketplace.routing import events
-from marketplace.routing.models import ConversationStatus, Message, Sender
+from marketplace.routing.models import Channel, ConversationStatus, Message, Sender
 
 log = logging.getLogger("marketplace.routing.delivery")
 
@@ -43,6 +44,7 @@ class Route:
     status: ConversationStatus
     expert_user_id: int | None  # the holding expert's user (their sockets' room); None when nobody holds it
     sender_sid: str | None = None  # the socket the message came from, answered with it in its acknowledgement
+    channel: Channel = Channel.WEB  # how the visitor reaches the conversation: a messaging app is its way back
 
     @property
     def visitor_away(self) -> bool:
@@ -73,19 +75,22 @@ def reachers() -> list[Reacher]:
 
 
 def expert_reply_to_away_visitor(message: Message, route: Route) -> bool:
-    """The condition of every way back to a visitor who left: their expert wrote while they were away."""
-    return message.sender == Sender.EXPERT and route.visitor_away
+    """The condition of every way back a widget's visitor left (e-mail, Web Push): their expert wrote while they
+    were away. A messaging app's customer is reached by their app instead, whatever the status."""
+    return message.sender == Sender.EXPERT and route.visitor_away and route.channel == Channel.WEB
 
 
 def deliver(message: Message, route: Route) -> list[str]:
     """Take a message just stored to both sides; the names of the reachers beyond the pages that took it.
 
     Call inside the message's transaction, once, for a message stored for the first time (never for a resend).
+    The reachers go first: what they note shows in the message the pages get (a channel message's delivery state),
+    and one may refuse the message (a messaging app's window has closed), rolling the transaction back.
     """
-    events.message_posted(message, route.expert_user_id, route.sender_sid)
     used = []
     for reacher in _reachers.values():
         if reacher.applies(message, route):
             reacher.reach(message)
             used.append(reacher.name)
+    events.message_posted(message, route.expert_user_id, route.sender_sid)
     return used

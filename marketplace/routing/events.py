@@ -28,6 +28,7 @@ from marketplace.routing.models import (
     MAY_LEAVE_MESSAGE,
     QUEUED_STATUSES,
     Attachment,
+    ChannelDelivery,
     Conversation,
     ConversationStatus,
     Message,
@@ -67,10 +68,17 @@ def attachment_payload(attachment: Attachment | None) -> dict[str, Any] | None:
             "height": attachment.height, "has_thumbnail": attachment.thumbnail_key is not None}
 
 
+def delivery_payload(delivery: ChannelDelivery | None) -> dict[str, Any] | None:
+    """What became of a message sent to a messaging app (null for every other message)."""
+    if delivery is None:
+        return None
+    return {"state": delivery.state.value, "error": delivery.error_text}
+
+
 def message_payload(message: Message) -> dict[str, Any]:
     return {"conversation_id": message.conversation_id, "seq": message.seq, "sender": message.sender.value,
             "client_id": message.client_id, "body": message.body, "created_at": _iso(message.created_at),
-            "attachment": attachment_payload(message.attachment)}
+            "attachment": attachment_payload(message.attachment), "delivery": delivery_payload(message.delivery)}
 
 
 def visitor_payload(conversation: Conversation, *, position: int | None = None, estimate: int | None = None,
@@ -106,6 +114,7 @@ def chat_payload(conversation: Conversation, brand: Brand,
     return {
         "conversation_id": conversation.id, "status": conversation.status.value,
         "end_reason": conversation.end_reason.value if conversation.end_reason else None,
+        "channel": conversation.channel.value, "window_closes_at": _iso(conversation.window_closes_at),
         "brand": {"id": brand.id, "name": brand.name}, "attachment_max_bytes": brand.attachment_max_bytes,
         "topic": conversation.topic,
         "page_url": conversation.page_url, "started_at": _iso(conversation.accepted_at),
@@ -158,8 +167,8 @@ def live_row(conversation: Conversation, expert_name: str | None, now: dt.dateti
     now = now or utcnow()
     until = conversation.accepted_at or conversation.closed_at or now
     return {
-        "id": conversation.id, "status": conversation.status.value, "topic": conversation.topic,
-        "page_url": conversation.page_url, "created_at": _iso(conversation.created_at),
+        "id": conversation.id, "status": conversation.status.value, "channel": conversation.channel.value,
+        "topic": conversation.topic, "page_url": conversation.page_url, "created_at": _iso(conversation.created_at),
         "started_at": _iso(conversation.accepted_at),
         "waited_seconds": max(0, int((until - conversation.created_at).total_seconds())),
         "expert_name": expert_name, "last_seq": conversation.last_seq,
@@ -215,6 +224,13 @@ def message_posted(message: Message, expert_user_id: int | None, sender_sid: str
     _emit("message", payload, conversation_room(message.conversation_id), VISITOR_NAMESPACE, skip_sid=sender_sid)
     if expert_user_id is not None:
         _emit("message", payload, user_room(expert_user_id), skip_sid=sender_sid)
+
+
+def delivery_changed(conversation_id: int, seq: int, delivery: ChannelDelivery, expert_user_id: int | None) -> None:
+    """Tell the holding expert what became of their message on the messaging app (sent, delivered, read, failed)."""
+    if expert_user_id is not None:
+        _emit("message_delivery", {"conversation_id": conversation_id, "seq": seq,
+                                   "delivery": delivery_payload(delivery)}, user_room(expert_user_id))
 
 
 def typing(conversation_id: int, sender: str, expert_user_id: int | None) -> None:

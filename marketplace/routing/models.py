@@ -17,7 +17,14 @@ from marketplace.database import db, enum_column, utcnow
 
 
 class Channel(enum.StrEnum):
+    """How the visitor reaches the conversation: the web widget, or a messaging app (routing/channels/)."""
+
     WEB = "web"
+    WHATSAPP = "whatsapp"
+    MESSENGER = "messenger"
+
+
+MESSAGING_CHANNELS = (Channel.WHATSAPP, Channel.MESSENGER)  # a brand connects these (BrandChannel.kind)
 
 
 class ConversationStatus(enum.StrEnum):
@@ -190,6 +197,14 @@ class Conversation(db.Model):
     # The brand's contact this visitor proved to be (routing/contacts/): always a contact of the same brand.
     contact_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    # A messaging app's conversation (routing/channels/): the brand's connected account it came through, the
+    # customer's id there (WhatsApp wa_id, Messenger page-scoped id), when they last wrote (the platform's time)
+    # and when a person's free reply stops being allowed (Meta's customer service window).
+    channel_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("brand_channels.id", ondelete="SET NULL"), index=True)
+    channel_customer: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    customer_wrote_at: so.Mapped[dt.datetime | None]
+    window_closes_at: so.Mapped[dt.datetime | None]
 
 
 # Rule 5's order, highest priority first, so the router reads the brand's queue off the index unsorted.
@@ -243,6 +258,8 @@ class Message(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     # Loaded on purpose where a message is shown (chat/messages.py), never behind the caller's back.
     attachment: so.Mapped[Attachment | None] = so.relationship(lazy="raise", viewonly=True)
+    # What became of it on a messaging app (an expert's message in a channel conversation), loaded alike.
+    delivery: so.Mapped[ChannelDelivery | None] = so.relationship(lazy="raise", viewonly=True)
 
 
 class VisitorPushSubscription(db.Model):
@@ -387,3 +404,68 @@ class LeftMessage(db.Model):
     replied_at: so.Mapped[dt.datetime | None]
     replied_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     reply: so.Mapped[str | None] = so.mapped_column(sa.String(4000))
+
+
+class BrandChannel(db.Model):
+    """A messaging app account a brand connected (routing/channels/): a WhatsApp number or a Facebook Page.
+
+    The account id is Meta's (`phone_number_id`, `page_id`), unique per kind: a webhook names it, and it picks the
+    app secret that verifies the webhook's signature. The token and the secrets are sealed at rest (sealing.py),
+    never shown again. Health: when the customer last wrote through it, and the last error Meta gave.
+    """
+
+    __tablename__ = "brand_channels"
+    __table_args__ = (sa.UniqueConstraint("kind", "account_id", name="uq_brand_channels_kind_account"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    kind: so.Mapped[Channel] = so.mapped_column(enum_column(Channel, "brand_channel_kind"))
+    account_id: so.Mapped[str] = so.mapped_column(sa.String(32))
+    access_token_sealed: so.Mapped[str] = so.mapped_column(sa.Text)
+    app_secret_sealed: so.Mapped[str] = so.mapped_column(sa.Text)
+    verify_token_sealed: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    last_inbound_at: so.Mapped[dt.datetime | None]
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    last_error_at: so.Mapped[dt.datetime | None]
+
+
+class DeliveryState(enum.StrEnum):
+    """An outbound channel message: noted with the message, claimed to send, then as Meta reports it."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+class ChannelDelivery(db.Model):
+    """An expert's message on its way to a messaging app: the outbox row noted in the message's transaction, sent
+    after the commit (routing/channels/outbound.py), then moved by Meta's status webhooks."""
+
+    __tablename__ = "channel_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("channel_id", "platform_message_id", name="uq_channel_deliveries_platform_id"),
+        sa.Index("ix_channel_deliveries_state_due", "state", "next_attempt_at"),
+        sa.CheckConstraint("attempts >= 0", name="attempts"),
+    )
+
+    message_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"),
+                                                  primary_key=True)
+    conversation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    channel_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("brand_channels.id", ondelete="SET NULL"))
+    state: so.Mapped[DeliveryState] = so.mapped_column(enum_column(DeliveryState, "delivery_state"),
+                                                       default=DeliveryState.PENDING)
+    platform_message_id: so.Mapped[str | None] = so.mapped_column(sa.String(128))
+    error_code: so.Mapped[int | None]
+    error_text: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    next_attempt_at: so.Mapped[dt.datetime | None]
+    sent_at: so.Mapped[dt.datetime | None]
+    delivered_at: so.Mapped[dt.datetime | None]
+    read_at: so.Mapped[dt.datetime | None]
+    failed_at: so.Mapped[dt.datetime | None]

@@ -23,6 +23,14 @@ class AttachmentSchema(Schema):
     has_thumbnail = fields.Boolean(dump_only=True)
 
 
+class DeliverySchema(Schema):
+    """What became of an expert's message on a messaging app."""
+
+    state = fields.String(dump_only=True, metadata={"enum": ["pending", "sending", "sent", "delivered", "read",
+                                                             "failed"]})
+    error = fields.String(dump_only=True, allow_none=True, metadata={"description": "Why it failed, as Meta says"})
+
+
 class MessageSchema(Schema):
     conversation_id = fields.Integer(dump_only=True)
     seq = fields.Integer(dump_only=True)
@@ -31,6 +39,8 @@ class MessageSchema(Schema):
     body = fields.String(dump_only=True)
     created_at = fields.String(dump_only=True, metadata={"format": "date-time"})
     attachment = fields.Nested(AttachmentSchema, dump_only=True, allow_none=True)
+    delivery = fields.Nested(DeliverySchema, dump_only=True, allow_none=True, metadata={
+        "description": "An expert's message in a WhatsApp or Messenger conversation: its delivery; null otherwise"})
 
 
 class MessageListSchema(Schema):

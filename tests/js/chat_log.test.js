@@ -216,3 +216,15 @@ test("clear empties the container and starts afresh", () => {
   view.receive(message(1, "expert", "new chat"));
   assert.deepEqual(shown(container), [["1", "new chat"]]);
 });
+
+test("a messaging app's delivery state shows under a message and follows what the app reports", () => {
+  const labels = { sent: "Sent", delivered: "Delivered" };
+  const { view, container } = newView({ own: "expert", delivery: (m) => (m.delivery ? labels[m.delivery.state] : "") });
+  view.receive(message(1, "visitor", "Hello"));
+  view.receive(message(2, "expert", "Hi", { delivery: { state: "sent", error: null } }));
+  const states = () => container.children.map((node) => node.find("message__state").textContent);
+  assert.deepEqual(states(), ["", "Sent"]);
+  view.delivery(2, "Delivered");
+  view.delivery(9, "Read");  // a message this view does not hold: nothing happens
+  assert.deepEqual(states(), ["", "Delivered"]);
+});

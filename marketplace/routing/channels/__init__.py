@@ -1,6 +1,6 @@
 """Messaging channels: conversations that come in and go out through a messaging app (WhatsApp, Messenger).
 
-The foundation every channel adapter stands on, none of it tied to Flask or the database:
+The foundation, none of it tied to Flask or the database:
 
 - `graph.py`: Meta's Graph API as a small client over `requests`: `WhatsAppClient` (text, media by id,
   templates, media upload and download) and `MessengerClient` (text and attachments, `RESPONSE` or the
@@ -11,7 +11,29 @@ The foundation every channel adapter stands on, none of it tied to Flask or the 
   a malformed one refused with `MalformedWebhook` naming the faulty field;
 - `windows.py`: Meta's customer service windows (24 hours; 7 days for a person's reply on Messenger).
 
-Nothing is registered here yet: the adapters, their webhooks and their reachers (`routing/delivery.py`) come in
-the packages that use these modules. Tests run the real client against the Meta-compatible fake server under
-`tests/fake_graph/`.
+The adapter on it, one for both apps (each app is a `Channel` value and a delivery reacher):
+
+- `connections.py`: a brand's connected accounts (secrets sealed at rest), found by a webhook's account id;
+  `api.py` and `schemas.py` their calls;
+- `inbound.py`: a webhook verified before it is read, its messages stored in conversations routed like any chat,
+  its statuses applied; `views.py` the webhooks themselves (`/webhooks/whatsapp`, `/webhooks/messenger`);
+- `outbound.py`: the expert's messages refused outside the window, noted with the message and sent after it,
+  their delivery states as Meta reports them.
+
+Tests run the real client against the Meta-compatible fake server under `tests/fake_graph/`.
 """
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from marketplace.routing import delivery
+    from marketplace.routing.channels import api, outbound, views
+    from marketplace.routing.models import MESSAGING_CHANNELS
+    from marketplace.scheduler import Job, register_job
+
+    for blueprint in (api.blueprint, views.blueprint):
+        app.register_blueprint(blueprint)
+    for kind in MESSAGING_CHANNELS:
+        delivery.register(outbound.reacher(kind))
+    register_job(app, Job("channel-sends", outbound.send_due, "interval", {"seconds": 5}))

@@ -26,6 +26,7 @@ from marketplace.routing.models import (
     ASSIGNED_STATUSES,
     OPEN_STATUSES,
     Attachment,
+    Channel,
     Conversation,
     ConversationStatus,
     Message,
@@ -72,8 +73,11 @@ def _clean_client_id(client_id: object) -> str:
     return client_id
 
 
+_SHOWN = (so.selectinload(Message.attachment), so.selectinload(Message.delivery))  # what a message's payload shows
+
+
 def _stored(conversation_id: int, sender: Sender, client_id: str) -> Message | None:
-    return _detached(db.session.scalar(sa.select(Message).options(so.selectinload(Message.attachment)).where(
+    return _detached(db.session.scalar(sa.select(Message).options(*_SHOWN).where(
         Message.conversation_id == conversation_id, Message.sender == sender, Message.client_id == client_id)))
 
 
@@ -119,13 +123,17 @@ def _numbering(*condition: sa.ColumnElement[bool], **values: object) -> sa.Updat
     return (
         sa.update(Conversation.__table__).where(_CONVERSATION.id == sa.bindparam("conversation"), *condition)
         .values(last_seq=_CONVERSATION.last_seq + 1, last_activity_at=_NOW, **values)
-        .returning(_CONVERSATION.last_seq, _CONVERSATION.expert_id, _CONVERSATION.status)
+        .returning(_CONVERSATION.last_seq, _CONVERSATION.expert_id, _CONVERSATION.status, _CONVERSATION.channel)
     )
 
 
 # A visitor may write while the conversation is open, its expert while they hold it (the visitor there or away).
 # Equalities rather than IN: an IN list is expanded again on every execution.
 _NUMBER_VISITOR_MESSAGE = _numbering(sa.or_(*(_CONVERSATION.status == status for status in OPEN_STATUSES)))
+# A messaging app's customer refused at the door wrote all the same: their message is kept with the refused
+# conversation (`kept_if_refused`), so the brand sees it (rule 13), though nobody answers it there.
+_NUMBER_REFUSED_VISITOR_MESSAGE = _numbering(sa.or_(*(_CONVERSATION.status == status
+                                                      for status in (*OPEN_STATUSES, ConversationStatus.CAPPED))))
 _NUMBER_EXPERT_MESSAGE = _numbering(sa.or_(*(_CONVERSATION.status == status for status in ASSIGNED_STATUSES)),
                                     _CONVERSATION.expert_id == sa.bindparam("expert"),
                                     first_reply_at=sa.func.coalesce(_CONVERSATION.first_reply_at, _NOW))
@@ -142,6 +150,7 @@ def _attach(connection: sa.Connection, message: Message, attachment: dict | None
         row = Attachment(id=connection.execute(_INSERT_ATTACHMENT, fields).scalar_one(), **fields)
         so.make_transient_to_detached(row)
     so.attributes.set_committed_value(message, "attachment", row)
+    so.attributes.set_committed_value(message, "delivery", None)  # a channel's reacher may note one next
 
 
 
@@ -149,7 +158,8 @@ def _attach(connection: sa.Connection, message: Message, attachment: dict | None
 def post_message(conversation_id: int, sender: Sender, client_id: object, body: object, *,
                  author_id: int | None = None, expert_id: int | None = None,
                  expert_users: dict[int, int] | None = None, sender_sid: str | None = None,
-                 visitor_present: bool = True, attachment: dict | None = None) -> Posted:
+                 visitor_present: bool = True, attachment: dict | None = None,
+                 kept_if_refused: bool = False) -> Posted:
     """Store a visitor's or the assigned expert's message and tell both sides; a resend is not a duplicate.
 
     A new message costs two statements in one transaction: number it on the conversation row, insert it.
@@ -164,13 +174,14 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
     in the asynchronous conversation, where the brand's first-reply target applies, and continues a closed one
     within the window with the visitor still away (Unavailable when the brand cannot take it back for now).
     `attachment` is the row of a file already stored (attachments/services.py): the message carries it, and its
-    body is a caption that may be empty.
+    body is a caption that may be empty. `kept_if_refused`: a visitor's message is kept in a conversation refused at
+    the door too (a messaging app's customer, who wrote it before anyone could refuse them).
     """
     client_id = _clean_client_id(client_id)
     body = clean_body(body, caption=attachment is not None)
     try:
         posted, status = _store(conversation_id, sender, client_id, body, author_id, expert_id, expert_users,
-                                sender_sid, attachment)
+                                sender_sid, attachment, kept_if_refused)
     except _ChatEnded:
         # A resend of a message stored before the chat ended still gets its answer.
         resent = _resent(conversation_id, sender, client_id)
@@ -191,7 +202,7 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
 
 def _store(conversation_id: int, sender: Sender, client_id: str, body: str, author_id: int | None,
            expert_id: int | None, expert_users: dict[int, int] | None, sender_sid: str | None,
-           attachment: dict | None) -> tuple[Posted, ConversationStatus | None]:
+           attachment: dict | None, kept_if_refused: bool = False) -> tuple[Posted, ConversationStatus | None]:
     """Number and store the message in one transaction, and tell both sides once it commits; the conversation's
     status as it was written in. Raises _ChatEnded (nothing stored) when the sender may not write in it now."""
     now = utcnow()
@@ -199,7 +210,8 @@ def _store(conversation_id: int, sender: Sender, client_id: str, body: str, auth
         numbering, parameters = _NUMBER_EXPERT_MESSAGE, {"conversation": conversation_id, "now": now,
                                                          "expert": expert_id}
     else:
-        numbering, parameters = _NUMBER_VISITOR_MESSAGE, {"conversation": conversation_id, "now": now}
+        numbering = _NUMBER_REFUSED_VISITOR_MESSAGE if kept_if_refused else _NUMBER_VISITOR_MESSAGE
+        parameters = {"conversation": conversation_id, "now": now}
     try:
         with unit_of_work():
             # Straight to the transaction's connection: the statements touch no ORM object, and the session's
@@ -218,7 +230,8 @@ def _store(conversation_id: int, sender: Sender, client_id: str, body: str, auth
             # Its expert hears of it while they hold it (a chat handed back to the queue is no longer theirs).
             holder = row.expert_id if row.status in ASSIGNED_STATUSES else None
             delivery.deliver(message, delivery.Route(ConversationStatus(row.status),
-                                                     _expert_user_id(holder, expert_users), sender_sid))
+                                                     _expert_user_id(holder, expert_users), sender_sid,
+                                                     Channel(row.channel)))
     except IntegrityError:
         # A resend, or the same message racing in twice: the stored copy holds the number (the rollback gave
         # this attempt's back).
@@ -234,7 +247,7 @@ def messages_after(conversation_id: int, after_seq: object, limit: int = MAX_BAT
     if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
         raise InvalidInput(_l("Give the last sequence number you have, 0 or more."), "after_seq")
     messages = list(db.session.scalars(
-        sa.select(Message).options(so.selectinload(Message.attachment))
+        sa.select(Message).options(*_SHOWN)
         .where(Message.conversation_id == conversation_id, Message.seq > after_seq)
         .order_by(Message.seq).limit(limit)
     ))

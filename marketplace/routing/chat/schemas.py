@@ -41,6 +41,10 @@ class ChatSchema(Schema):
     status = fields.String(dump_only=True)
     end_reason = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "Why a closed chat ended: expert, visitor, inactivity..."})
+    channel = fields.String(dump_only=True, metadata={"enum": ["web", "whatsapp", "messenger"]})
+    window_closes_at = fields.String(dump_only=True, allow_none=True, metadata={
+        "format": "date-time", "description": "WhatsApp or Messenger: when the expert's free reply stops being "
+                                              "allowed (Meta's window since the customer's last message)"})
     brand = fields.Nested(BrandRefSchema, dump_only=True)
     attachment_max_bytes = fields.Integer(dump_only=True, metadata={
         "description": "The largest file the expert may send in this chat (the brand's limit)"})

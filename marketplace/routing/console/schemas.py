@@ -8,11 +8,12 @@ from marketplace.brands.schemas import APPROVALS
 from marketplace.database import ID_MAX
 from marketplace.routing.console.transcripts import TEXT_LENGTH
 from marketplace.routing.left_messages.schemas import LeftMessageStateSchema
-from marketplace.routing.models import ConversationStatus
+from marketplace.routing.models import Channel, ConversationStatus
 from marketplace.routing.schemas import AttachmentSchema, CannedAnswerSchema
 from marketplace.web.schemas import NOT_AN_ID, Page, Schema
 
 STATUSES = [status.value for status in ConversationStatus]
+CHANNELS = [channel.value for channel in Channel]
 
 
 # The live view.
@@ -20,6 +21,7 @@ STATUSES = [status.value for status in ConversationStatus]
 class LiveRowSchema(Schema):
     id = fields.Integer(dump_only=True)
     status = fields.String(dump_only=True)
+    channel = fields.String(dump_only=True, metadata={"enum": CHANNELS})
     topic = fields.String(dump_only=True, allow_none=True)
     page_url = fields.String(dump_only=True, allow_none=True)
     created_at = fields.String(dump_only=True, metadata={"format": "date-time"})
@@ -196,6 +198,7 @@ class TranscriptRowSchema(Schema):
     created_at = fields.AwareDateTime(dump_only=True)
     status = fields.String(dump_only=True, metadata={"enum": STATUSES})
     end_reason = fields.String(dump_only=True, allow_none=True)
+    channel = fields.String(dump_only=True, metadata={"enum": CHANNELS})
     topic = fields.String(dump_only=True, allow_none=True)
     page_url = fields.String(dump_only=True, allow_none=True)
     expert_id = fields.Integer(dump_only=True, allow_none=True)

@@ -58,6 +58,7 @@ class ConversationRow:
     created_at: dt.datetime
     status: str
     end_reason: str | None
+    channel: str  # web, whatsapp, messenger
     topic: str | None
     page_url: str | None
     expert_id: int | None
@@ -172,7 +173,8 @@ def _rows(conversations: list[Conversation]) -> list[ConversationRow]:
             first_reply = max(0, round((c.first_reply_at - c.accepted_at).total_seconds()))
         rows.append(ConversationRow(
             id=c.id, created_at=c.created_at, status=c.status.value,
-            end_reason=c.end_reason.value if c.end_reason else None, topic=c.topic, page_url=c.page_url,
+            end_reason=c.end_reason.value if c.end_reason else None, channel=c.channel.value, topic=c.topic,
+            page_url=c.page_url,
             expert_id=c.expert_id, expert_name=names.get(c.expert_id), accepted_at=c.accepted_at,
             first_reply_seconds=first_reply, closed_at=c.closed_at, rating=c.rating,
             rating_comment=c.rating_comment, rate_cents=c.rate_cents,

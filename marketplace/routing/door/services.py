@@ -30,6 +30,7 @@ from marketplace.routing.models import (
     ASSIGNED_STATUSES,
     OPEN_STATUSES,
     QUEUED_STATUSES,
+    Channel,
     Conversation,
     ConversationStatus,
     EndReason,
@@ -105,20 +106,28 @@ def start_conversation(widget_key: str, token: str | None, *, topic: str | None 
 
     One transaction (the router's decisions for the brand follow, each in its own, when they were let in).
     """
+    with unit_of_work():
+        brand = brands.brand_for_widget(widget_key)
+        token_hash = hash_token(_check_token(token))
+        fields = {"topic": _clean_topic(brand, topic), "page_url": _clean_page_url(page_url),
+                  "locale": _clean_locale(locale), "visitor_network": networks.fingerprint(network)}
+        brand_id = brand.id
+    return enter(brand_id, token_hash, **fields)
+
+
+def enter(brand_id: int, token_hash: str, **fields: object) -> Conversation:
+    """The visitor known by `token_hash` (a browser's, or a messaging app customer's: channels/) comes in: their
+    open conversation with the brand, else a new one let in (or refused at the door as capped, never silently)
+    with `fields`, routed once committed."""
     try:
         with unit_of_work():
-            brand = brands.brand_for_widget(widget_key)
-            token_hash = hash_token(_check_token(token))
-            topic, page_url, locale = _clean_topic(brand, topic), _clean_page_url(page_url), _clean_locale(locale)
-            brand_id = brand.id
             live = _live_conversation(brand_id, token_hash)
             if live is not None:
                 return live
             # A visitor who proved an address before (their latest conversation with the brand has a contact)
             # starts a conversation of the same contact, after the reopen window too.
-            conversation = Conversation(brand_id=brand_id, topic=topic, page_url=page_url, locale=locale,
-                                        visitor_token_hash=token_hash, visitor_network=networks.fingerprint(network),
-                                        contact_id=contacts.contact_for_visitor(brand_id, token_hash))
+            conversation = Conversation(brand_id=brand_id, visitor_token_hash=token_hash,
+                                        contact_id=contacts.contact_for_visitor(brand_id, token_hash), **fields)
             let_in = admit(conversation)
     except sa.exc.IntegrityError:
         # The visitor's other tab started one at the same moment (one live conversation per visitor, a unique
@@ -295,9 +304,10 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     grace = dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"])
     rows = db.session.execute(
-        sa.select(Conversation.id, Conversation.status, Conversation.queued_at, Conversation.visitor_seen_at,
-                  Conversation.visitor_left_at, Conversation.last_activity_at, Conversation.accepted_at,
-                  Brand.max_wait_seconds, Brand.inactivity_close_minutes, Brand.async_quiet_hours)
+        sa.select(Conversation.id, Conversation.status, Conversation.channel, Conversation.queued_at,
+                  Conversation.visitor_seen_at, Conversation.visitor_left_at, Conversation.last_activity_at,
+                  Conversation.accepted_at, Brand.max_wait_seconds, Brand.inactivity_close_minutes,
+                  Brand.async_quiet_hours)
         .join(Brand, Brand.id == Conversation.brand_id)
         .where(Conversation.status.in_(OPEN_STATUSES))
     ).all()
@@ -308,7 +318,8 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
             # queued_at: when it joined the queue (its arrival, or when it was handed back).
             if row.queued_at + dt.timedelta(seconds=row.max_wait_seconds) <= now:
                 outcome, status = "missed", ConversationStatus.MISSED
-            elif row.visitor_left_at is None and row.visitor_seen_at + grace <= now:
+            elif row.channel == Channel.WEB and row.visitor_left_at is None and row.visitor_seen_at + grace <= now:
+                # (A messaging app's customer has no page to leave: they wait, reachable, until max_wait.)
                 outcome, status = "abandoned", ConversationStatus.ABANDONED
             else:
                 continue
@@ -330,20 +341,26 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
 def notice_gone_visitors(now: dt.datetime | None = None) -> int:
     """Handle the chats whose visitor's page has been silent for VISITOR_GRACE_SECONDS; how many.
 
+    A messaging app's customer has no page: they count as present for CHANNEL_PRESENCE_SECONDS after their last
+    message, then their chat goes asynchronous the same way (their channel is their way back), and their next
+    message brings it back (`away.visitor_back`).
     Run with the routing sweep (every ROUTING_SWEEP_SECONDS), so the expert learns it soon after the grace.
     """
     now = now or utcnow()
-    silent_since = now - dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"])
+    silent_since = {True: now - dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"]),
+                    False: now - dt.timedelta(seconds=current_app.config["CHANNEL_PRESENCE_SECONDS"])}
+    web = Conversation.channel == Channel.WEB
     gone = db.session.execute(
-        sa.select(Conversation.id, Conversation.status,
+        sa.select(Conversation.id, Conversation.status, web.label("web"),
                   sa.or_(Conversation.visitor_email_consent_at.is_not(None),
-                         Conversation.visitor_push_at.is_not(None)).label("reachable"))
+                         Conversation.visitor_push_at.is_not(None), sa.not_(web)).label("reachable"))
         .where(Conversation.status.in_(ASSIGNED_STATUSES), Conversation.visitor_left_at.is_(None),
-               Conversation.visitor_seen_at <= silent_since)
+               sa.or_(sa.and_(web, Conversation.visitor_seen_at <= silent_since[True]),
+                      sa.and_(sa.not_(web), Conversation.visitor_seen_at <= silent_since[False])))
     ).all()
     end_read()
     # An asynchronous chat whose visitor looked in again (their page cleared `visitor_left_at`) and went: marked.
-    return sum(visitor_gone(row.id, silent_since, now,
+    return sum(visitor_gone(row.id, silent_since[bool(row.web)], now,
                             reachable=row.reachable and row.status == ConversationStatus.ACTIVE) for row in gone)
 
 

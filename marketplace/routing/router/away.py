@@ -28,6 +28,7 @@ from marketplace.errors import Conflict, Unavailable
 from marketplace.routing.models import (
     QUEUED_STATUSES,
     BrandLoad,
+    Channel,
     Conversation,
     ConversationStatus,
     may_reopen,
@@ -48,10 +49,13 @@ class Moved:
 
 
 def reachable(conversation: Conversation) -> bool:
-    """Whether the visitor left a way back: an address given with consent, or a browser that takes Web Push.
+    """Whether the visitor left a way back: an address given with consent, a browser that takes Web Push, or a
+    messaging app (WhatsApp, Messenger), which is always its own way back.
 
     Read off the conversation's own row (no query): it is asked on every visitor's departure.
     """
+    if conversation.channel != Channel.WEB:
+        return True
     return reachable_by_email(conversation) or conversation.visitor_push_at is not None
 
 

@@ -33,12 +33,14 @@
 //     senderLabel: function (sender, message) {},   // read out before each message: "You", "Emma", ...
 //     formatTime: function (date) {}                // shown under it: "10:42"
 //     attachment: function (attachment, message) {} // optional: the element of a message's file (js/attachments.js)
+//     delivery: function (message) {}               // optional: its state line once numbered ("Delivered": WhatsApp...)
 //   });
 //   view.log               -> its log (read from it; change it only through the view, which keeps both in step)
 //   view.receive(message)  -> entry or null, as log.receive; entry.node is the message's element, now in its place
 //   view.send(body, text[, clientId]) -> outbox item; item.node is shown at the end as "sending" with `text`
 //   view.fail(item, text)  -> the item shown as not sent, with `text` (the reason)
 //   view.node(seq)         -> the element of a held seq, or null
+//   view.delivery(seq, text) -> a held seq's state line changed (a messaging app reported it delivered, read...)
 //   view.attach(container) -> show every message there, in order (replacing what it held); view.detach()
 //   view.clear()           -> forget every message and remove their elements (the container stays)
 //
@@ -227,7 +229,7 @@
       } else {
         piece = build(message.sender, message);
       }
-      setState(piece, "sent", "");
+      setState(piece, "sent", options.delivery ? options.delivery(message) : "");
       piece.node.dataset.seq = String(entry.seq);
       stamp(piece, message.created_at);
       parts[entry.seq] = piece;
@@ -273,6 +275,8 @@
       send: send,
       fail: fail,
       node: function (seq) { return parts[seq] ? parts[seq].node : null; },
+      // A numbered message's state line (a messaging app's sent, delivered, read, failed), when it changes.
+      delivery: function (seq, text) { if (parts[seq]) { parts[seq].state.textContent = text || ""; } },
       attach: function (target) {
         container = target;
         container.replaceChildren.apply(container, nodes());

@@ -184,7 +184,7 @@
       view: ChatLog.createView({
         own: "expert", document: document, container: null,
         senderLabel: senderLabel, formatTime: function (date) { return clock.format(date); },
-        attachment: renderAttachment
+        attachment: renderAttachment, delivery: function (message) { return deliveryText(message.delivery); }
       }),
       readSeq: summary.read_seq || 0,
       unread: 0,
@@ -483,6 +483,29 @@
     ui.facts.querySelector("[data-fact=" + name + "]").hidden = !text;
   }
 
+  // A WhatsApp or Messenger chat: the app's name, and until when the expert may write freely (Meta's window).
+  function channelFact(summary) {
+    var name = { whatsapp: labels.labelWhatsapp, messenger: labels.labelMessenger }[summary.channel];
+    if (!name) { return ""; }
+    var closes = parseTime(summary.window_closes_at);
+    if (isNaN(closes)) { return name; }
+    return closes > Date.now() ? format(labels.labelWindowUntil, { channel: name, time: clock.format(new Date(closes)) })
+      : format(labels.labelWindowClosed, { channel: name });
+  }
+
+  // What became of an expert's message on the app, in small text under it.
+  function deliveryText(delivery) {
+    if (!delivery) { return ""; }
+    if (delivery.state === "failed") { return format(labels.labelDeliveryFailed, { error: delivery.error || "" }); }
+    return { sent: labels.labelDeliverySent, delivered: labels.labelDeliveryDelivered,
+             read: labels.labelDeliveryRead }[delivery.state] || "";
+  }
+
+  function onDelivery(event) {
+    var chat = event && chats[String(event.conversation_id)];
+    if (chat) { chat.view.delivery(event.seq, deliveryText(event.delivery)); }
+  }
+
   function renderLeft() {
     var chat = selected;
     var leftAt = chat && !isClosed(chat) ? chat.summary.visitor_left_at : null;
@@ -523,6 +546,7 @@
     fact("topic", summary.topic || labels.labelNoTopic);
     fact("language", languageName(summary.visitor_locale));
     fact("waited", summary.waited_seconds == null ? "" : format(labels.labelWaited, { time: duration(summary.waited_seconds) }));
+    fact("channel", channelFact(summary));
     showPage(summary.page_url);
     renderLeft();
     ui.ended.hidden = !closed;
@@ -927,6 +951,7 @@
   socket.on("connect", onConnect);
   socket.on("chat", onChat);
   socket.on("message", onMessage);
+  socket.on("message_delivery", onDelivery);
   socket.on("typing", onTyping);
   if (socket.connected) { onConnect(); }
 })();

@@ -1,0 +1,295 @@
+"""An expert's message to a messaging app: refused outside Meta's window, noted with the message, sent after it.
+
+A delivery reacher per app (`routing/delivery.py`) applies to every expert's message in a conversation of that app,
+whatever its status (the customer is reached there, present or not). Inside the message's transaction it checks
+the customer service window, and refuses the message when it has closed (a Conflict naming `body`: nothing is
+stored), then notes the outbound record (`ChannelDelivery`, pending). After the commit the record is sent through
+the Graph API: in the background at once (CHANNEL_DELIVERY=background), and by the scheduler's sweep for anything
+pending and due (a retry after a rate limit, a background task that never ran). Each send first claims its record
+(pending -> sending, a compare-and-set), so two senders never send one message twice; a record left `sending` by a
+crash mid-call stays so (WhatsApp has no idempotency key: resending it might deliver it twice).
+
+Meta's statuses then move it on (sent, delivered, read; failed with Meta's code and reason, e.g. 131047 when the
+window closed after all), never backwards, and each change is told to the holding expert (`message_delivery`).
+A status naming a message id this app does not know is logged and ignored: the id is stored the moment Graph
+answers the send, while Meta posts a message's statuses only after that answer, so such a status is for a message
+sent by other means (Meta's own inbox, another tool on the same number), which is no conversation of ours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
+
+from marketplace.database import after_commit, db, end_read, unit_of_work, utcnow
+from marketplace.errors import Conflict
+from marketplace.experts import services as experts
+from marketplace.extensions import socketio
+from marketplace.routing import delivery, events
+from marketplace.routing.attachments.storage import storage
+from marketplace.routing.channels import connections, windows
+from marketplace.routing.channels.graph import (
+    HUMAN_AGENT,
+    GraphError,
+    GraphUnavailable,
+    MessengerClient,
+    SentMessage,
+    WhatsAppClient,
+    WindowClosed,
+    classify,
+)
+from marketplace.routing.channels.payloads import StatusUpdate
+from marketplace.routing.models import (
+    AttachmentKind,
+    BrandChannel,
+    Channel,
+    ChannelDelivery,
+    Conversation,
+    DeliveryState,
+    Message,
+    Sender,
+)
+
+log = logging.getLogger("marketplace.routing.channels")
+MAX_ATTEMPTS = 5
+SWEEP_BATCH = 100
+# A record noted for the background sender is the sweep's after this long (the background task did not run).
+BACKGROUND_GRACE = dt.timedelta(seconds=30)
+# How far each state is along the way: a status never moves a record back (a late `delivered` after `read`).
+_RANK = {DeliveryState.PENDING: 0, DeliveryState.SENDING: 1, DeliveryState.SENT: 2, DeliveryState.DELIVERED: 3,
+         DeliveryState.READ: 4}
+_STATE_TIME = {DeliveryState.SENT: "sent_at", DeliveryState.DELIVERED: "delivered_at", DeliveryState.READ: "read_at",
+               DeliveryState.FAILED: "failed_at"}
+_TABLE = ChannelDelivery.__table__
+_INSERT = sa.insert(_TABLE)
+
+
+def window_closed(kind: Channel, customer_wrote_at: dt.datetime | None, now: dt.datetime) -> Conflict | None:
+    """The refusal of a person's free reply now, when Meta's window for it has closed; None while it is open."""
+    if kind == Channel.WHATSAPP and not windows.whatsapp_window_open(customer_wrote_at, now):
+        return Conflict(_l("The customer's 24-hour window has closed: send an approved template."), "body")
+    if kind == Channel.MESSENGER and windows.messenger_reply_mode(customer_wrote_at, now) is None:
+        return Conflict(_l("The customer's 7-day window for a person's reply has closed: they must write first."),
+                        "body")
+    return None
+
+
+def reacher(kind: Channel) -> delivery.Reacher:
+    """The delivery reacher of one messaging app: the expert's messages in its conversations go out there."""
+    return delivery.Reacher(kind.value, delivery.Side.VISITOR,
+                            lambda message, route: route.channel == kind and message.sender == Sender.EXPERT,
+                            note_outbound)
+
+
+def note_outbound(message: Message) -> None:
+    """Inside the message's transaction: refuse it outside the window, else note its outbound record (pending) and
+    have it sent once the transaction commits."""
+    connection = db.session.connection()
+    row = connection.execute(sa.select(Conversation.channel, Conversation.channel_id, Conversation.customer_wrote_at)
+                             .where(Conversation.id == message.conversation_id)).one()
+    refusal = window_closed(Channel(row.channel), row.customer_wrote_at, message.created_at)
+    if refusal is not None:
+        raise refusal  # the message's transaction rolls back: nothing is stored
+    background = current_app.config["CHANNEL_DELIVERY"] == "background"
+    fields = {"message_id": message.id, "conversation_id": message.conversation_id, "channel_id": row.channel_id,
+              "state": DeliveryState.PENDING, "attempts": 0, "created_at": message.created_at,
+              "next_attempt_at": message.created_at + (BACKGROUND_GRACE if background else dt.timedelta(0))}
+    connection.execute(_INSERT, fields)
+    record = ChannelDelivery(**{**{column.name: None for column in _TABLE.c}, **fields})
+    so.make_transient_to_detached(record)  # shown with the message after the commit, without a query
+    so.attributes.set_committed_value(message, "delivery", record)
+    if background:
+        app = current_app._get_current_object()  # noqa: SLF001 - the app itself, for the task's own context
+        after_commit(lambda: socketio.start_background_task(_send_in_background, app, message.id))
+
+
+def _send_in_background(app: Flask, message_id: int) -> None:
+    with app.app_context():
+        try:
+            send(message_id)
+        except Exception:
+            # Nobody waits on this task: the log is the only place a failure can go (the record stays pending or
+            # sending, and shows so to the expert).
+            log.exception("sending message %s to its messaging app failed", message_id)
+
+
+def send_due(now: dt.datetime | None = None) -> int:
+    """The scheduler's sweep: send every pending record that is due, each on its own; how many went out."""
+    now = now or utcnow()
+    due = list(db.session.scalars(
+        sa.select(ChannelDelivery.message_id)
+        .where(ChannelDelivery.state == DeliveryState.PENDING, ChannelDelivery.next_attempt_at <= now)
+        .order_by(ChannelDelivery.next_attempt_at).limit(SWEEP_BATCH)))
+    end_read()
+    return sum(send(message_id) for message_id in due)
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    account: connections.Credentials
+    conversation_id: int
+    expert_id: int | None
+    seq: int
+    customer: str
+    customer_wrote_at: dt.datetime | None
+    body: str
+    attempts: int
+    file: tuple[AttachmentKind, str, str, str] | None  # kind, storage key, content type, file name
+
+
+def send(message_id: int) -> bool:
+    """Claim one pending record and send its message; True when Graph took it. No transaction is open during the
+    call to Graph."""
+    outgoing = _claim(message_id)
+    if outgoing is None:
+        return False
+    try:
+        sent = _call_graph(outgoing)
+    except GraphError as error:
+        _failed_send(message_id, outgoing, error)
+        return False
+    with unit_of_work():
+        record = _update(message_id, state=DeliveryState.SENT, platform_message_id=sent.message_id,
+                         sent_at=utcnow(), error_code=None, error_text=None)
+        _tell_expert(outgoing.conversation_id, outgoing.seq, outgoing.expert_id, record)
+    return True
+
+
+def _claim(message_id: int) -> _Outgoing | None:
+    with unit_of_work():
+        claimed = db.session.execute(
+            sa.update(_TABLE).where(_TABLE.c.message_id == message_id, _TABLE.c.state == DeliveryState.PENDING)
+            .values(state=DeliveryState.SENDING, attempts=_TABLE.c.attempts + 1)
+            .returning(_TABLE.c.attempts, _TABLE.c.channel_id)).one_or_none()
+        if claimed is None:
+            return None
+        message = db.session.scalar(sa.select(Message).options(so.selectinload(Message.attachment))
+                                    .where(Message.id == message_id))
+        conversation = db.session.get(Conversation, message.conversation_id)
+        channel = db.session.get(BrandChannel, claimed.channel_id) if claimed.channel_id is not None else None
+        if channel is None or conversation.channel_customer is None:
+            # The brand removed the account meanwhile: nothing can carry the message any more.
+            record = _update(message_id, state=DeliveryState.FAILED, failed_at=utcnow(),
+                             error_text=str(_l("This messaging account is no longer connected.")))
+            _tell_expert(conversation.id, message.seq, conversation.expert_id, record)
+            return None
+        attachment = message.attachment
+        file = (attachment.kind, attachment.storage_key, attachment.content_type, attachment.filename) \
+            if attachment is not None else None
+        return _Outgoing(connections.credentials(channel), conversation.id, conversation.expert_id, message.seq,
+                         conversation.channel_customer, conversation.customer_wrote_at, message.body,
+                         claimed.attempts, file)
+
+
+def _call_graph(outgoing: _Outgoing) -> SentMessage:
+    client = connections.client_for(outgoing.account)
+    if isinstance(client, WhatsAppClient):
+        if outgoing.file is None:
+            return client.send_text(outgoing.customer, outgoing.body)
+        kind, key, content_type, filename = outgoing.file
+        media_id = client.upload_media(storage().get(key), content_type, filename)
+        media_kind = "image" if kind == AttachmentKind.IMAGE else "document"
+        return client.send_media(outgoing.customer, media_kind, media_id, caption=outgoing.body or None,
+                                 filename=filename if media_kind == "document" else None)
+    assert isinstance(client, MessengerClient)
+    human_agent = windows.messenger_reply_mode(outgoing.customer_wrote_at, utcnow()) == HUMAN_AGENT
+    if outgoing.file is None:
+        return client.send_text(outgoing.customer, outgoing.body, human_agent=human_agent)
+    kind, key, content_type, filename = outgoing.file
+    media_kind = "image" if kind == AttachmentKind.IMAGE else "file"
+    attachment_id = client.upload_attachment(storage().get(key), content_type, filename, media_kind)
+    sent = client.send_attachment(outgoing.customer, media_kind, attachment_id=attachment_id, human_agent=human_agent)
+    if outgoing.body:  # Messenger carries no caption: the text follows as a message of its own
+        client.send_text(outgoing.customer, outgoing.body, human_agent=human_agent)
+    return sent
+
+
+def _failed_send(message_id: int, outgoing: _Outgoing, error: GraphError) -> None:
+    """Graph refused or did not answer: pending again for a later try when that may help (and it cannot have gone
+    out), else failed with Meta's reason."""
+    may_have_gone = isinstance(error, GraphUnavailable) and error.may_have_been_sent
+    again = error.retryable and not may_have_gone and outgoing.attempts < MAX_ATTEMPTS
+    log.warning("message %s to %s %s: %s (code %s)%s", message_id, outgoing.account.kind.value,
+                outgoing.account.account_id, error, error.code, ", will retry" if again else "")
+    with unit_of_work():
+        if again:
+            delay = dt.timedelta(seconds=min(300, 5 * 2 ** outgoing.attempts))
+            record = _update(message_id, state=DeliveryState.PENDING, next_attempt_at=utcnow() + delay,
+                             error_code=error.code, error_text=str(error)[:300])
+        else:
+            record = _update(message_id, state=DeliveryState.FAILED, failed_at=utcnow(), error_code=error.code,
+                             error_text=_reason(error.code, str(error)))
+        _tell_expert(outgoing.conversation_id, outgoing.seq, outgoing.expert_id, record)
+    connections.note_error(outgoing.account.channel_id, f"{error} (code {error.code})")
+
+
+def _reason(code: int | None, text: str | None) -> str:
+    """What the expert reads of a failure: the window's closing in words, else Meta's own reason."""
+    if code is not None and issubclass(classify(code), WindowClosed):
+        return str(_l("Not delivered: the customer's window for free replies had closed (send a template)."))
+    return (text or str(_l("Not delivered.")))[:300]
+
+
+def _update(message_id: int, **values: object) -> ChannelDelivery:
+    """Change one record in the caller's unit; the record as it now stands (detached, so the commit leaves it)."""
+    row = db.session.execute(sa.update(_TABLE).where(_TABLE.c.message_id == message_id).values(**values)
+                             .returning(*_TABLE.c)).one()
+    record = ChannelDelivery(**row._asdict())
+    so.make_transient_to_detached(record)
+    return record
+
+
+def _tell_expert(conversation_id: int, seq: int, expert_id: int | None, record: ChannelDelivery) -> None:
+    user_id = experts.get_profile(expert_id).user_id if expert_id is not None else None
+    events.delivery_changed(conversation_id, seq, record, user_id)
+
+
+# Statuses from Meta's webhooks.
+
+def apply_status(channel_id: int, status: StatusUpdate) -> int:
+    """Move the records a status names (a message id; a Messenger read receipt: everything sent to that person up
+    to its watermark) forward; how many moved. Part of the caller's unit."""
+    state = DeliveryState(status.status)
+    query = (sa.select(ChannelDelivery, Message.seq, Conversation.expert_id)
+             .join(Message, Message.id == ChannelDelivery.message_id)
+             .join(Conversation, Conversation.id == ChannelDelivery.conversation_id)
+             .where(ChannelDelivery.channel_id == channel_id).with_for_update(of=ChannelDelivery))
+    if status.message_id is not None:
+        query = query.where(ChannelDelivery.platform_message_id == status.message_id)
+    else:
+        query = query.where(Conversation.channel_customer == status.recipient, ChannelDelivery.sent_at.is_not(None),
+                            ChannelDelivery.sent_at <= (status.up_to or status.timestamp))
+    rows = db.session.execute(query).all()
+    if not rows and status.message_id is not None:
+        log.info("a %s status for message %s, unknown here: ignored", status.status, status.message_id)
+    moved = 0
+    for record, seq, expert_id in rows:
+        if not _moves(record.state, state):
+            continue
+        values: dict[str, object] = {"state": state, _STATE_TIME[state]: status.timestamp}
+        if state == DeliveryState.FAILED:
+            error = status.errors[0] if status.errors else None
+            code = error.code if error else None
+            values["error_code"] = code
+            values["error_text"] = _reason(code, (error.details or error.message or error.title) if error else None)
+            db.session.execute(sa.update(BrandChannel).where(BrandChannel.id == channel_id).values(
+                last_error=f"{values['error_text']} (code {code})"[:300], last_error_at=utcnow()))
+        db.session.expunge(record)
+        _tell_expert(record.conversation_id, seq, expert_id, _update(record.message_id, **values))
+        moved += 1
+    return moved
+
+
+def _moves(current: DeliveryState, new: DeliveryState) -> bool:
+    """Whether a status moves a record: forward only; a failure ends anything not yet read."""
+    if current == DeliveryState.FAILED:
+        return False
+    if new == DeliveryState.FAILED:
+        return current != DeliveryState.READ
+    return _RANK[new] > _RANK[current]

@@ -1,0 +1,40 @@
+"""What the channel calls accept and answer: a brand connects a messaging account; its list never shows a secret."""
+
+from marshmallow import fields
+
+from marketplace.routing.channels.connections import ACCOUNT_ID_LENGTH, SECRET_LENGTH
+from marketplace.web.schemas import Schema
+
+SECRET = {"load_only": True, "metadata": {"description": "Sealed at rest, never shown again"}}
+
+
+class ChannelCreateSchema(Schema):
+    # Checked by the service (connections.py), which names the field it refuses; here only their shapes.
+    kind = fields.String(required=True, metadata={"enum": ["whatsapp", "messenger"]})
+    phone_number_id = fields.String(metadata={"description": "WhatsApp: the business number's id (digits)",
+                                              "maxLength": ACCOUNT_ID_LENGTH})
+    page_id = fields.String(metadata={"description": "Messenger: the Facebook Page's id (digits)",
+                                      "maxLength": ACCOUNT_ID_LENGTH})
+    access_token = fields.String(required=True, **SECRET)
+    app_secret = fields.String(required=True, load_only=True, metadata={
+        "description": "Meta app's secret, which signs every webhook (X-Hub-Signature-256); sealed, never shown",
+        "maxLength": SECRET_LENGTH})
+    verify_token = fields.String(required=True, load_only=True, metadata={
+        "description": "What Meta's subscription check sends as hub.verify_token; sealed, never shown"})
+
+
+class ChannelSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(dump_only=True, metadata={"enum": ["whatsapp", "messenger"]})
+    account_id = fields.String(dump_only=True, metadata={"description": "phone_number_id or page_id"})
+    webhook_url = fields.String(dump_only=True, metadata={
+        "description": "Where Meta's webhooks for this account go (the app's callback URL)"})
+    created_at = fields.AwareDateTime(dump_only=True)
+    last_inbound_at = fields.AwareDateTime(dump_only=True, allow_none=True, metadata={
+        "description": "When a customer last wrote through it"})
+    last_error = fields.String(dump_only=True, allow_none=True, metadata={"description": "The last error Meta gave"})
+    last_error_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class ChannelListSchema(Schema):
+    channels = fields.List(fields.Nested(ChannelSchema), dump_only=True)

@@ -1,0 +1,220 @@
+"""A WhatsApp customer's message becomes a conversation routed like a chat, and the expert's answer goes back out."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from marketplace.routing.channels import outbound
+from marketplace.routing.models import (
+    Attachment,
+    Channel,
+    ChannelDelivery,
+    Conversation,
+    ConversationStatus,
+    DeliveryState,
+    Message,
+)
+from tests.routing.channels.conftest import CUSTOMER, connect
+from tests.routing.conftest import received
+
+pytestmark = pytest.mark.usefixtures("graph_settings")
+
+
+def _conversations(session):
+    return list(session.scalars(sa.select(Conversation).where(Conversation.channel == Channel.WHATSAPP)
+                                .order_by(Conversation.id)))
+
+
+def _messages(session, conversation_id):
+    return list(session.scalars(sa.select(Message).where(Message.conversation_id == conversation_id)
+                                .order_by(Message.seq)))
+
+
+def _accepted(sio, session, fake_graph, number, relay, text="Hello, is the lamp in stock?"):
+    fake_graph.deliver_inbound(number, CUSTOMER, text)
+    assert [answer.status_code for answer in relay(1)] == [200]
+    offer = received(sio, "offer")[-1]
+    accepted = sio.emit("offer_accept", {"offer_id": offer["offer_id"]}, callback=True)
+    assert accepted["ok"], accepted
+    return session.get(Conversation, offer["conversation_id"], populate_existing=True), accepted["chat"]
+
+
+def test_a_signed_message_is_routed_and_the_experts_answer_reaches_whatsapp(
+        session, brand, expert_socket, fake_graph, number, whatsapp_relay):
+    expert, sio = expert_socket
+    channel = connect(session, brand, number)
+    conversation, chat = _accepted(sio, session, fake_graph, number, whatsapp_relay)
+    assert (conversation.channel, conversation.channel_id, conversation.channel_customer) == \
+        (Channel.WHATSAPP, channel.id, CUSTOMER)
+    assert conversation.status == ConversationStatus.ACTIVE and conversation.expert_id == expert.id
+    assert chat["channel"] == "whatsapp" and chat["window_closes_at"] is not None
+    assert [(m.sender.value, m.body) for m in _messages(session, conversation.id)] == \
+        [("visitor", "Hello, is the lamp in stock?")]
+
+    reply = sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-1", "body": "Yes, two left."},
+                     callback=True)
+    assert reply["ok"] and reply["message"]["delivery"] == {"state": "pending", "error": None}
+    assert outbound.send_due() == 1
+    sent = fake_graph.sent(to=CUSTOMER, account=number)
+    assert [(record.kind, record.text) for record in sent] == [("text", "Yes, two left.")]
+    record = session.scalar(sa.select(ChannelDelivery).execution_options(populate_existing=True))
+    assert (record.state, record.platform_message_id) == (DeliveryState.SENT, sent[0].message_id)
+
+    # Meta's statuses follow the send: the message shows them, and the expert is told live.
+    assert [answer.status_code for answer in whatsapp_relay(2)] == [200, 200]
+    session.expire_all()
+    assert session.get(ChannelDelivery, record.message_id).state == DeliveryState.DELIVERED
+    told = received(sio, "message_delivery")
+    assert [event["delivery"]["state"] for event in told] == ["sent", "delivered"]  # Meta's `sent` moved nothing
+    assert told[-1] == {"conversation_id": conversation.id, "seq": 2, "delivery": {"state": "delivered", "error": None}}
+    fake_graph.deliver_status(sent[0].message_id, "read")
+    whatsapp_relay(1)
+    synced = sio.emit("chat_sync", {"conversation_id": conversation.id, "after_seq": 1}, callback=True)
+    assert synced["messages"][0]["delivery"] == {"state": "read", "error": None}
+    # A late `delivered` never moves it back.
+    fake_graph.deliver_status(sent[0].message_id, "delivered")
+    whatsapp_relay(1)
+    session.expire_all()
+    assert session.get(ChannelDelivery, record.message_id).state == DeliveryState.READ
+    assert session.get(type(channel), channel.id).last_inbound_at is not None
+
+
+def test_the_same_delivery_retried_is_stored_once(session, brand, fake_graph, number, whatsapp_relay):
+    connect(session, brand, number)
+    inbound = fake_graph.deliver_inbound(number, CUSTOMER, "Only once", repeat=3)
+    assert [answer.status_code for answer in whatsapp_relay(3)] == [200, 200, 200]
+    [conversation] = _conversations(session)
+    assert [m.body for m in _messages(session, conversation.id)] == ["Only once"]
+    assert inbound.message_id.startswith("wamid.")
+
+
+def test_a_batch_is_stored_in_the_order_of_its_timestamps(session, brand, fake_graph, number, whatsapp_relay):
+    connect(session, brand, number)
+    now = fake_graph.now()
+    messages = [{"from": CUSTOMER, "id": f"wamid.order{index}", "timestamp": str(int(now) + offset), "type": "text",
+                 "text": {"body": body}} for index, (offset, body) in enumerate([(20, "third"), (0, "first"),
+                                                                                   (10, "second")])]
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"phone_number_id": number.phone_number_id},
+        "messages": messages}}]}]}
+    fake_graph.deliver_body(number, body)
+    assert [answer.status_code for answer in whatsapp_relay(1)] == [200]
+    [conversation] = _conversations(session)
+    assert [m.body for m in _messages(session, conversation.id)] == ["first", "second", "third"]
+
+
+@pytest.mark.parametrize("signature", ["bad", "none"])
+def test_a_badly_signed_or_unsigned_delivery_is_refused_and_stores_nothing(
+        session, brand, fake_graph, number, whatsapp_relay, signature):
+    connect(session, brand, number)
+    fake_graph.deliver_inbound(number, CUSTOMER, "Forged", signature=signature, retry=False)
+    assert [answer.status_code for answer in whatsapp_relay(1)] == [403]
+    assert _conversations(session) == []
+    assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+
+
+def test_an_unknown_phone_number_is_refused(session, brand, fake_graph, number, whatsapp_relay):
+    stranger = fake_graph.add_whatsapp_number(webhook_url=number.webhook_url)  # signed, but nobody connected it
+    connect(session, brand, number)
+    fake_graph.deliver_inbound(stranger, CUSTOMER, "Hello?", retry=False)
+    assert [answer.status_code for answer in whatsapp_relay(1)] == [403]
+    assert _conversations(session) == []
+
+
+def test_the_subscription_handshake_answers_the_challenge_only_for_a_connected_verify_token(
+        client, session, brand, number):
+    connect(session, brand, number)
+    query = {"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": number.verify_token}
+    answer = client.get("/webhooks/whatsapp", query_string=query)
+    assert (answer.status_code, answer.get_data(as_text=True)) == (200, "1158201444")
+    assert client.get("/webhooks/whatsapp", query_string={**query, "hub.verify_token": "guess"}).status_code == 403
+    assert client.get("/webhooks/messenger", query_string=query).status_code == 403  # another kind's token
+
+
+def test_an_image_arrives_through_the_attachments_pipeline(session, brand, fake_graph, number, whatsapp_relay):
+    connect(session, brand, number)
+    picture = Image.new("RGB", (64, 48), "orange")
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make: metadata the pipeline strips
+    data = io.BytesIO()
+    picture.save(data, "JPEG", exif=exif)
+    fake_graph.deliver_inbound(number, CUSTOMER, kind="image", content=data.getvalue(), mime_type="image/jpeg",
+                               caption="The broken lamp")
+    assert [answer.status_code for answer in whatsapp_relay(1)] == [200]
+    [conversation] = _conversations(session)
+    [message] = _messages(session, conversation.id)
+    attachment = session.scalar(sa.select(Attachment).where(Attachment.message_id == message.id))
+    assert message.body == "The broken lamp"
+    assert (attachment.kind.value, attachment.content_type, attachment.width, attachment.height) == \
+        ("image", "image/jpeg", 64, 48)
+    from marketplace.routing.attachments.storage import storage
+
+    stored = Image.open(io.BytesIO(storage().get(attachment.storage_key)))
+    assert 0x010F not in stored.getexif()
+
+
+def test_a_voice_message_arrives_as_a_line_saying_so(session, brand, fake_graph, number, whatsapp_relay):
+    connect(session, brand, number)
+    fake_graph.deliver_inbound(number, CUSTOMER, kind="audio", content=b"OggS" + bytes(200), mime_type="audio/ogg")
+    assert [answer.status_code for answer in whatsapp_relay(1)] == [200]
+    [conversation] = _conversations(session)
+    [message] = _messages(session, conversation.id)
+    assert "cannot be played here" in message.body
+
+
+def test_outside_the_window_free_text_is_refused_before_it_is_stored(
+        session, brand, expert_socket, fake_graph, number, whatsapp_relay):
+    expert, sio = expert_socket
+    connect(session, brand, number)
+    yesterday = fake_graph.now() - 25 * 3600
+    fake_graph.deliver_inbound(number, CUSTOMER, "Written yesterday", timestamp=yesterday)
+    whatsapp_relay(1)
+    offer = received(sio, "offer")[-1]
+    sio.emit("offer_accept", {"offer_id": offer["offer_id"]}, callback=True)
+    reply = sio.emit("chat_send", {"conversation_id": offer["conversation_id"], "client_id": "e-1", "body": "Hi"},
+                     callback=True)
+    assert reply["ok"] is False and "24-hour window has closed" in reply["error"]
+    assert [m.sender.value for m in _messages(session, offer["conversation_id"])] == ["visitor"]
+    assert session.scalar(sa.select(sa.func.count()).select_from(ChannelDelivery)) == 0
+    assert fake_graph.sent(to=CUSTOMER) == []
+
+
+@pytest.mark.parametrize("refusal", ["answer", "status"])
+def test_a_131047_refusal_marks_the_message_failed_with_its_reason(
+        session, brand, expert_socket, fake_graph, number, whatsapp_relay, refusal):
+    """Our clock says the window is open, Meta's says closed: Graph refuses at once, or accepts and then reports
+    the failure by status webhook; either way the message shows it failed, and why."""
+    expert, sio = expert_socket
+    channel = connect(session, brand, number)
+    conversation, _chat = _accepted(sio, session, fake_graph, number, whatsapp_relay)
+    fake_graph.window_refusal = refusal
+    fake_graph.advance(hours=25)
+    sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-1", "body": "Still there?"},
+             callback=True)
+    outbound.send_due()
+    if refusal == "status":  # accepted, then Meta's `failed` status
+        assert [answer.status_code for answer in whatsapp_relay(1)] == [200]
+    session.expire_all()
+    record = session.scalar(sa.select(ChannelDelivery))
+    assert (record.state, record.error_code) == (DeliveryState.FAILED, 131047)
+    assert "window" in record.error_text
+    assert received(sio, "message_delivery")[-1]["delivery"]["state"] == "failed"
+    assert session.get(type(channel), channel.id).last_error is not None
+
+
+def test_a_channel_conversation_counts_in_the_brands_caps_and_its_message_is_kept(
+        session, brand, fake_graph, number, whatsapp_relay):
+    brand.max_concurrent = 1
+    session.commit()
+    connect(session, brand, number)
+    fake_graph.deliver_inbound(number, CUSTOMER, "First customer")
+    fake_graph.deliver_inbound(number, "33698765432", "Second customer")
+    assert [answer.status_code for answer in whatsapp_relay(2)] == [200, 200]
+    first, second = _conversations(session)
+    assert first.status == ConversationStatus.WAITING
+    assert (second.status, second.end_reason.value) == (ConversationStatus.CAPPED, "max_concurrent")
+    assert [m.body for m in _messages(session, second.id)] == ["Second customer"]
