@@ -48,9 +48,13 @@ class RequestRecord:
 class Api:
     """Answer requests; the state is guarded by `lock`. `on_sent` runs after each accepted send, outside it."""
 
-    def __init__(self, state: State, on_sent: Callable[[Any], None]) -> None:
+    def __init__(self, state: State, on_sent: Callable[[Any], None], hold: Callable[[], None] = lambda: None,
+                 release: Callable[[], None] = lambda: None) -> None:
         self.state = state
         self.on_sent = on_sent
+        # Between a send's answer and its statuses being queued, the webhook queue is held busy: a test waiting
+        # for the webhooks after its send was answered would otherwise find the queue idle and go on.
+        self.hold, self.release = hold, release
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.faults = Faults()
@@ -62,7 +66,10 @@ class Api:
         """Once the answer is written: what follows a send (its statuses), so they never overtake the answer."""
         outcome, self._answered.outcome = getattr(self._answered, "outcome", None), None
         if outcome is not None:
-            self.on_sent(outcome)
+            try:
+                self.on_sent(outcome)
+            finally:
+                self.release()
 
     def answer(self, method: str, path: str, query: str, body: bytes, headers: Mapping[str, str]) -> Reply | None:
         """Answer one request; None means: close the connection without answering."""
@@ -81,6 +88,8 @@ class Api:
         reply, account, outcome = self._act(method, path, query, body, headers)
         if fault is not None and fault.kind == "timeout":
             self.stopping.wait(fault.seconds)
+        if outcome is not None:
+            self.hold()
         self._answered.outcome = outcome
         code = _code_of(reply)
         self._log(method, path, account, reply.status, code, fault.kind if fault else None)

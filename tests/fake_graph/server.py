@@ -66,9 +66,9 @@ class FakeGraph:
         self._address = (host, port)
         self._state = State(clock=clock)
         self.window_refusal = window_refusal
-        self._api = Api(self._state, self._on_sent)
-        self._lock = self._api.lock
         self._webhooks = WebhookSender(retry_delays=webhook_retry_delays, timeout=webhook_timeout)
+        self._api = Api(self._state, self._on_sent, self._webhooks.hold, self._webhooks.release)
+        self._lock = self._api.lock
         self._server: GraphServer | None = None
         self._thread: threading.Thread | None = None
 

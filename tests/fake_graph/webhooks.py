@@ -109,6 +109,16 @@ class WebhookSender:
             self._pending += 1
             self._condition.notify_all()
 
+    def hold(self) -> None:
+        """Count a parcel about to be queued (a send answered, its statuses not queued yet) as pending."""
+        with self._condition:
+            self._pending += 1
+
+    def release(self) -> None:
+        with self._condition:
+            self._pending = max(0, self._pending - 1)
+            self._condition.notify_all()
+
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every queued parcel was delivered or given up; False if `timeout` passed first."""
         with self._condition:
