@@ -1,4 +1,4 @@
-"""The database layer's shared pieces: the model base, column types, engine settings, after-commit hooks."""
+"""The database layer's shared pieces: the model base, column types, engine settings, transaction hooks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import enum
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
@@ -13,6 +14,8 @@ import flask_sqlalchemy.session
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_sqlalchemy import SQLAlchemy
+
+log = logging.getLogger("marketplace.database")
 
 # Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -98,8 +101,15 @@ def after_commit(callback: Callable[[], None]) -> None:
     db.session.info.setdefault("after_commit", []).append(callback)
 
 
+def after_rollback(callback: Callable[[], None]) -> None:
+    """Run `callback` once the outermost unit of work has rolled back, outside it (so it may open a unit of its own:
+    a refusal that is still recorded); drop it if the transaction commits."""
+    db.session.info.setdefault("after_rollback", []).append(callback)
+
+
 @sa.event.listens_for(so.Session, "after_commit")
 def _run_after_commit(session: so.Session) -> None:
+    session.info.pop("after_rollback", None)
     callbacks = session.info.pop("after_commit", [])
     for callback in callbacks:
         callback()
@@ -142,6 +152,12 @@ def unit_of_work(*, alone: bool = False) -> Iterator[so.Session]:
         raise
     finally:
         session.info.pop(_IN_UNIT, None)
+        for callback in session.info.pop("after_rollback", []):
+            try:
+                callback()
+            except Exception:
+                # The unit's own error is what its caller gets: a failed follow-up is only logged.
+                log.exception("a step after a rollback failed")
 
 
 def use_case(function: Callable[P, R]) -> Callable[P, R]:

@@ -156,6 +156,11 @@ def may_accept(caps: Caps, usage: Usage, price_cents: int) -> bool:
     return caps.monthly_budget_cents is None or usage.month_committed_cents + price_cents <= caps.monthly_budget_cents
 
 
+def within_budget(budget_cents: int | None, committed_cents: int, price_cents: int) -> bool:
+    """Whether spending `price_cents` more keeps the month's committed spend within the budget (None: no budget)."""
+    return budget_cents is None or committed_cents + price_cents <= budget_cents
+
+
 def queue_key(priority: int, queued_at: dt.datetime, conversation_id: int) -> tuple:
     """Rule 5: higher priority first, then the one waiting longest."""
     return (-priority, queued_at, conversation_id)

@@ -441,6 +441,48 @@ class DeliveryState(enum.StrEnum):
     FAILED = "failed"
 
 
+class FeeCategory(enum.StrEnum):
+    """What kind of message a channel fee prices: a free reply inside the customer's window, or a template's kind."""
+
+    SERVICE = "service"
+    UTILITY = "utility"
+    MARKETING = "marketing"
+    AUTHENTICATION = "authentication"
+
+
+class ChannelFee(db.Model):
+    """What the brand pays per outbound message of one app and category, from a day on (routing/channels/fees.py)."""
+
+    __tablename__ = "channel_fees"
+    __table_args__ = (
+        sa.Index("ix_channel_fees_lookup", "brand_id", "kind", "category", "effective_from"),
+        sa.CheckConstraint("amount_cents >= 0", name="amount"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"))
+    kind: so.Mapped[Channel] = so.mapped_column(enum_column(Channel, "channel_fee_kind"))
+    category: so.Mapped[FeeCategory] = so.mapped_column(enum_column(FeeCategory, "channel_fee_category"))
+    amount_cents: so.Mapped[int]
+    effective_from: so.Mapped[dt.date]  # a day in the brand's timezone
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class ChannelHold(db.Model):
+    """An expert's channel message refused because its fee would have passed the brand's monthly budget: what the
+    brand is told (its dashboard), kept apart from the message, which was never stored."""
+
+    __tablename__ = "channel_holds"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    conversation_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("conversations.id", ondelete="SET NULL"))
+    fee_cents: so.Mapped[int]
+    held_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
 class ChannelDelivery(db.Model):
     """An expert's message on its way to a messaging app: the outbox row noted in the message's transaction, sent
     after the commit (routing/channels/outbound.py), then moved by Meta's status webhooks."""
@@ -469,3 +511,6 @@ class ChannelDelivery(db.Model):
     delivered_at: so.Mapped[dt.datetime | None]
     read_at: so.Mapped[dt.datetime | None]
     failed_at: so.Mapped[dt.datetime | None]
+    # The brand's fee for it, noted with the message; it counts (budget, invoice) unless the send finally failed.
+    fee_cents: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    fee_category: so.Mapped[FeeCategory | None] = so.mapped_column(enum_column(FeeCategory, "delivery_fee_category"))

@@ -25,6 +25,7 @@ from marketplace.payouts.statements.services import (
     StatementLine,
     YearIncome,
 )
+from marketplace.routing.channels import fees as channel_fees
 from marketplace.shared import money, spreadsheets
 
 # Legal mentions of a French self-billing invoice: French whatever the reader's language.
@@ -290,6 +291,10 @@ def invoice_pdf(invoice: BrandInvoice) -> bytes:
         rows.append([gettext("Bonuses (visitor ratings, reply times)"), format_decimal(part.bonus_chats,
                                                                                       locale=locale),
                      amount(part.bonus_cents)])
+        rows += [[gettext("Channel fees: %(app)s, %(category)s messages", app=channel_fees.APP_NAMES[line.kind],
+                          category=channel_fees.CATEGORY_NAMES[line.category]),
+                  format_decimal(line.messages, locale=locale), amount(line.amount_cents)]
+                 for line in part.channel_fees]
         document.grid([gettext("Day"), gettext("Answered chats"), gettext("Amount excl. VAT")], rows,
                       (100, 35, 45), "LRR")
         document.keep_together(20)

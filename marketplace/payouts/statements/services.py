@@ -30,6 +30,7 @@ from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Forbidden, InvalidInput
 from marketplace.experts import services as experts
 from marketplace.payouts.models import Earning, EarningStatus
+from marketplace.routing.channels import fees as channel_fees
 
 FIRST_YEAR = 2000  # nothing was earned before; older periods are refused as typos
 COUNTED = Earning.status != EarningStatus.REVERSED
@@ -343,9 +344,15 @@ class InvoiceTotals:
     price_cents: int
     bonus_chats: int  # chats that earned a bonus
     bonus_cents: int
-    subtotal_cents: int  # excluding VAT
+    subtotal_cents: int  # excluding VAT (chats, bonuses and channel fees)
     vat_cents: int
     total_cents: int  # including VAT
+    # Messaging apps' outbound messages, by app and category (the brand's currency only: its fee table's).
+    channel_fees: list[channel_fees.FeeLine] = field(default_factory=list)
+
+    @property
+    def channel_fees_cents(self) -> int:
+        return sum(line.amount_cents for line in self.channel_fees)
 
 
 @dataclass(frozen=True)
@@ -379,15 +386,20 @@ def brand_invoice(actor: brands.Actor, brand_id: int, year: int, month: int, *,
                                                            Earning.closed_at < bounds[-1])
         .group_by(Earning.currency)).all())
     vat_bps = current_app.config["PLATFORM_VAT_BPS"]
+    fee_lines = channel_fees.charged_fees(brand.id, bounds[0], bounds[-1])
+    totals = by_currency(amounts for found in sums.values() for amounts in found)
+    if fee_lines and brand.currency not in {total.currency for total in totals}:
+        totals.append(Amounts(brand.currency))  # fees and no answered chat: a part of their own
     parts = []
-    for total in by_currency(amounts for found in sums.values() for amounts in found):
+    for total in totals:
         per_day = [InvoiceDay(days[index], amounts.chats, amounts.price_cents) for index in sorted(sums)
                    for amounts in sums[index] if amounts.currency == total.currency]
-        subtotal = total.price_cents + total.bonus_cents
+        fees = fee_lines if total.currency == brand.currency else []
+        subtotal = total.price_cents + total.bonus_cents + sum(line.amount_cents for line in fees)
         vat = vat_cents(subtotal, vat_bps)
         parts.append(InvoiceTotals(total.currency, per_day, total.chats, total.price_cents,
                                    bonus_chats.get(total.currency, 0), total.bonus_cents, subtotal, vat,
-                                   subtotal + vat))
+                                   subtotal + vat, fees))
     complete = period < current
     return BrandInvoice(f"F-{brand.id}-{period}", period, zone.key, complete,
                         period.next().first_day if complete else None, brand.name, _platform(), vat_bps, parts)

@@ -1,12 +1,20 @@
-"""JSON calls for a brand's messaging accounts: connect one (its admins), list them, remove one."""
+"""JSON calls for a brand's messaging accounts: connect one (its admins), list them, remove one; its fee table."""
 
 from __future__ import annotations
 
 from flask import url_for
 
 from marketplace.accounts.models import Role
-from marketplace.routing.channels import connections
-from marketplace.routing.channels.schemas import ChannelCreateSchema, ChannelListSchema, ChannelSchema
+from marketplace.brands import services as brands
+from marketplace.routing.channels import connections, fees
+from marketplace.routing.channels.schemas import (
+    ChannelCreateSchema,
+    ChannelFeeCreateSchema,
+    ChannelFeeListSchema,
+    ChannelFeeSchema,
+    ChannelListSchema,
+    ChannelSchema,
+)
 from marketplace.routing.models import BrandChannel
 from marketplace.web.api import api_blueprint, endpoint
 
@@ -43,3 +51,19 @@ def channels(actor, brand_id: int):
           roles=BRAND_PEOPLE, tags=TAGS)
 def disconnect(actor, brand_id: int, channel_id: int):
     connections.disconnect_channel(actor, brand_id, channel_id)
+
+
+@blueprint.get("/brands/<int:brand_id>/channel-fees")
+@endpoint("The brand's fee per outbound message by messaging app and category, newest start first, each "
+          "scheduled, in effect or past", roles=READERS, response=ChannelFeeListSchema(), tags=TAGS)
+def channel_fees(actor, brand_id: int):
+    table = fees.fee_table(actor, brand_id)
+    return {"currency": brands.get_brand(actor, brand_id).currency, "fees": table}
+
+
+@blueprint.post("/brands/<int:brand_id>/channel-fees")
+@endpoint("Put a fee per outbound message in effect from a day on (admins); it counts toward the monthly budget",
+          roles=BRAND_PEOPLE, body=ChannelFeeCreateSchema(), response=ChannelFeeSchema(), status=201, tags=TAGS)
+def schedule_channel_fee(actor, brand_id: int, body):
+    fee = fees.schedule_fee(actor, brand_id, **body)
+    return next(view for view in fees.fee_table(actor, brand_id) if view.fee.id == fee.id)

@@ -3,11 +3,13 @@
 A delivery reacher per app (`routing/delivery.py`) applies to every expert's message in a conversation of that app,
 whatever its status (the customer is reached there, present or not). Inside the message's transaction it checks
 the customer service window, and refuses the message when it has closed (a Conflict naming `body`: nothing is
-stored), then notes the outbound record (`ChannelDelivery`, pending). After the commit the record is sent through
+stored), then prices it (`fees.py`: a fee past the brand's monthly budget holds it, a Conflict naming `body`) and
+notes the outbound record (`ChannelDelivery`, pending, with its fee). After the commit the record is sent through
 the Graph API: in the background at once (CHANNEL_DELIVERY=background), and by the scheduler's sweep for anything
 pending and due (a retry after a rate limit, a background task that never ran). Each send first claims its record
 (pending -> sending, a compare-and-set), so two senders never send one message twice; a record left `sending` by a
 crash mid-call stays so (WhatsApp has no idempotency key: resending it might deliver it twice).
+A record that finally fails gives its fee back to the month's budget (`fees.release`).
 
 Meta's statuses then move it on (sent, delivered, read; failed with Meta's code and reason, e.g. 131047 when the
 window closed after all), never backwards, and each change is told to the holding expert (`message_delivery`).
@@ -33,7 +35,7 @@ from marketplace.experts import services as experts
 from marketplace.extensions import socketio
 from marketplace.routing import delivery, events
 from marketplace.routing.attachments.storage import storage
-from marketplace.routing.channels import connections, windows
+from marketplace.routing.channels import connections, fees, windows
 from marketplace.routing.channels.graph import (
     HUMAN_AGENT,
     GraphError,
@@ -52,6 +54,7 @@ from marketplace.routing.models import (
     ChannelDelivery,
     Conversation,
     DeliveryState,
+    FeeCategory,
     Message,
     Sender,
 )
@@ -91,14 +94,19 @@ def note_outbound(message: Message) -> None:
     """Inside the message's transaction: refuse it outside the window, else note its outbound record (pending) and
     have it sent once the transaction commits."""
     connection = db.session.connection()
-    row = connection.execute(sa.select(Conversation.channel, Conversation.channel_id, Conversation.customer_wrote_at)
+    row = connection.execute(sa.select(Conversation.channel, Conversation.channel_id, Conversation.customer_wrote_at,
+                                       Conversation.brand_id)
                              .where(Conversation.id == message.conversation_id)).one()
     refusal = window_closed(Channel(row.channel), row.customer_wrote_at, message.created_at)
     if refusal is not None:
         raise refusal  # the message's transaction rolls back: nothing is stored
+    # A person's free reply inside the window is a service message (a template would carry its own category).
+    category = FeeCategory.SERVICE
+    fee = fees.charge(message.conversation_id, row.brand_id, Channel(row.channel), category, message.created_at)
     background = current_app.config["CHANNEL_DELIVERY"] == "background"
     fields = {"message_id": message.id, "conversation_id": message.conversation_id, "channel_id": row.channel_id,
               "state": DeliveryState.PENDING, "attempts": 0, "created_at": message.created_at,
+              "fee_cents": fee, "fee_category": category,
               "next_attempt_at": message.created_at + (BACKGROUND_GRACE if background else dt.timedelta(0))}
     connection.execute(_INSERT, fields)
     record = ChannelDelivery(**{**{column.name: None for column in _TABLE.c}, **fields})
@@ -175,6 +183,7 @@ def _claim(message_id: int) -> _Outgoing | None:
         channel = db.session.get(BrandChannel, claimed.channel_id) if claimed.channel_id is not None else None
         if channel is None or conversation.channel_customer is None:
             # The brand removed the account meanwhile: nothing can carry the message any more.
+            fees.release(message_id)
             record = _update(message_id, state=DeliveryState.FAILED, failed_at=utcnow(),
                              error_text=str(_l("This messaging account is no longer connected.")))
             _tell_expert(conversation.id, message.seq, conversation.expert_id, record)
@@ -223,6 +232,7 @@ def _failed_send(message_id: int, outgoing: _Outgoing, error: GraphError) -> Non
             record = _update(message_id, state=DeliveryState.PENDING, next_attempt_at=utcnow() + delay,
                              error_code=error.code, error_text=str(error)[:300])
         else:
+            fees.release(message_id)
             record = _update(message_id, state=DeliveryState.FAILED, failed_at=utcnow(), error_code=error.code,
                              error_text=_reason(error.code, str(error)))
         _tell_expert(outgoing.conversation_id, outgoing.seq, outgoing.expert_id, record)
@@ -274,6 +284,7 @@ def apply_status(channel_id: int, status: StatusUpdate) -> int:
             continue
         values: dict[str, object] = {"state": state, _STATE_TIME[state]: status.timestamp}
         if state == DeliveryState.FAILED:
+            fees.release(record.message_id)
             error = status.errors[0] if status.errors else None
             code = error.code if error else None
             values["error_code"] = code

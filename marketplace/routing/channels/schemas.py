@@ -38,3 +38,30 @@ class ChannelSchema(Schema):
 
 class ChannelListSchema(Schema):
     channels = fields.List(fields.Nested(ChannelSchema), dump_only=True)
+
+
+class ChannelFeeCreateSchema(Schema):
+    # Checked by the service (fees.py), which names the field it refuses; here only their shapes.
+    kind = fields.Raw(required=True, metadata={"type": "string", "enum": ["whatsapp", "messenger"]})
+    category = fields.Raw(required=True, metadata={
+        "type": "string", "enum": ["service", "utility", "marketing", "authentication"],
+        "description": "service: a free reply inside the customer's window; otherwise a template's category"})
+    amount_cents = fields.Raw(required=True, metadata={
+        "type": "integer", "description": "Per message, integer cents in the brand's currency"})
+    effective_from = fields.Date(required=True, metadata={
+        "description": "A day in the brand's timezone, today or later"})
+
+
+class ChannelFeeSchema(Schema):
+    id = fields.Integer(attribute="fee.id", dump_only=True)
+    kind = fields.String(attribute="fee.kind.value", dump_only=True)
+    category = fields.String(attribute="fee.category.value", dump_only=True)
+    amount_cents = fields.Integer(attribute="fee.amount_cents", dump_only=True)
+    effective_from = fields.Date(attribute="fee.effective_from", dump_only=True)
+    state = fields.String(dump_only=True, metadata={"enum": ["scheduled", "in_effect", "past"]})
+    created_at = fields.AwareDateTime(attribute="fee.created_at", dump_only=True)
+
+
+class ChannelFeeListSchema(Schema):
+    currency = fields.String(dump_only=True)
+    fees = fields.List(fields.Nested(ChannelFeeSchema), dump_only=True)

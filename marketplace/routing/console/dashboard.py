@@ -17,6 +17,7 @@ from marketplace.core import clock
 from marketplace.database import db, end_read, utcnow
 from marketplace.experts import presence
 from marketplace.experts.models import Enrolment, EnrolmentStatus
+from marketplace.routing.channels import fees
 from marketplace.routing.console.caps import REFUSAL_REASONS, CapUse, cap_uses
 from marketplace.routing.history import epoch_seconds
 from marketplace.routing.models import (
@@ -97,6 +98,9 @@ class Dashboard:
     rating: Rating
     caps: list[CapUse]  # max_concurrent, max_active_experts, daily_cap, monthly_budget_cents (cents)
     intervals: list[Interval]  # 96 (92 or 100 on a daylight-saving change day)
+    # The month so far: messaging apps' fees charged (cents, inside the monthly budget's spend), replies held by it.
+    channel_fees_cents: int = 0
+    channel_messages_held: int = 0
 
     @property
     def refused(self) -> int:
@@ -117,6 +121,7 @@ def brand_dashboard(actor: Actor, brand_id: int, now: dt.datetime | None = None)
     target = brand.service_level_seconds
     day = _day_totals(brand_id, start, end, now, target)
     open_now = _open_now(brand_id)
+    channel_fees, held = fees.month_to_date(brand.id, brand.timezone, now)
     board = Dashboard(
         brand_id=brand.id, day=today, timezone=brand.timezone, currency=brand.currency, as_of=now,
         waiting=sum(open_now.get(status, 0) for status in QUEUED_STATUSES),
@@ -130,6 +135,7 @@ def brand_dashboard(actor: Actor, brand_id: int, now: dt.datetime | None = None)
         caps=cap_uses(brand, today, sum(open_now.get(status, 0) for status in LIVE_STATUSES),
                       db.session.get(BrandLoad, brand.id)),
         intervals=_intervals(brand_id, start, end, now, target),
+        channel_fees_cents=channel_fees, channel_messages_held=held,
     )
     end_read()
     return board

@@ -173,6 +173,10 @@ class DashboardSchema(Schema):
     caps = fields.List(fields.Nested(CapSchema), dump_only=True)
     intervals = fields.List(fields.Nested(IntervalSchema), dump_only=True, metadata={
         "description": "The brand's day in quarters of an hour (96; 92 or 100 when the clocks change)."})
+    channel_fees_cents = fields.Integer(dump_only=True, metadata={
+        "description": "Messaging apps' fees charged this month, integer cents (part of monthly_budget_cents' use)"})
+    channel_messages_held = fields.Integer(dump_only=True, metadata={
+        "description": "Experts' messaging-app replies held this month because the monthly budget was reached"})
 
 
 # Past conversations.
