@@ -108,7 +108,7 @@ def schedule_fee(actor: Actor, brand_id: int, *, kind: object, category: object,
     db.session.add(fee)
     db.session.flush()
     accounts.record_audit("channel_fee_scheduled", actor_id=getattr(actor, "id", None), brand_id=brand.id,
-                          fee_id=fee.id, kind=channel.value, category=fee_category.value, amount_cents=amount_cents,
+                          fee_id=fee.id, app=channel.value, category=fee_category.value, amount_cents=amount_cents,
                           effective_from=effective_from.isoformat())
     return fee
 

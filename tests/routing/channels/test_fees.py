@@ -1,0 +1,206 @@
+"""Channel fees: effective-dated per app and category, counted in the monthly budget, holding a reply past it, and
+billed on the brand's invoice; the fee table's API refuses bad input and shows no other brand's table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pypdf
+import pytest
+import sqlalchemy as sa
+
+from marketplace.brands.models import BrandRole
+from marketplace.core import clock
+from marketplace.database import utcnow
+from marketplace.payouts.statements import services as statements
+from marketplace.routing.channels import fees, outbound
+from marketplace.routing.console import caps
+from marketplace.routing.console.dashboard import brand_dashboard
+from marketplace.routing.models import (
+    BrandLoad,
+    Channel,
+    ChannelDelivery,
+    ChannelFee,
+    ChannelHold,
+    DeliveryState,
+    FeeCategory,
+    Message,
+)
+from tests.conftest import log_in
+from tests.factories import BrandFactory
+from tests.routing.channels.conftest import CUSTOMER, connect
+from tests.routing.channels.test_whatsapp_conversations import _accepted
+from tests.routing.conftest import admin_of
+
+UTC = dt.UTC
+
+
+def _fee(session, brand, amount, effective_from, kind=Channel.WHATSAPP, category=FeeCategory.SERVICE):
+    session.add(ChannelFee(brand_id=brand.id, kind=kind, category=category, amount_cents=amount,
+                           effective_from=effective_from))
+    session.commit()
+
+
+def test_the_fee_in_effect_is_the_latest_started_by_the_messages_day_in_the_brands_timezone(session, brand):
+    _fee(session, brand, 5, dt.date(2026, 1, 1))
+    _fee(session, brand, 8, dt.date(2026, 3, 1))
+    _fee(session, brand, 40, dt.date(2026, 1, 1), category=FeeCategory.MARKETING)
+    _fee(session, brand, 2, dt.date(2026, 1, 1), kind=Channel.MESSENGER)
+
+    def fee(at, kind=Channel.WHATSAPP, category=FeeCategory.SERVICE):
+        return fees.fee_in_effect(brand.id, brand.timezone, kind, category, at)
+
+    assert fee(dt.datetime(2025, 12, 31, 12, tzinfo=UTC)) == 0  # before the first row: no fee
+    assert fee(dt.datetime(2026, 2, 28, 22, 59, tzinfo=UTC)) == 5
+    assert fee(dt.datetime(2026, 2, 28, 23, 0, tzinfo=UTC)) == 8  # midnight in Paris: March has begun there
+    assert fee(dt.datetime(2026, 6, 1, tzinfo=UTC), category=FeeCategory.MARKETING) == 40
+    assert fee(dt.datetime(2026, 6, 1, tzinfo=UTC), category=FeeCategory.UTILITY) == 0
+    assert fee(dt.datetime(2026, 6, 1, tzinfo=UTC), kind=Channel.MESSENGER) == 2
+
+
+pytestmark_graph = pytest.mark.usefixtures("graph_settings")
+
+
+def _committed(session, brand) -> int:
+    session.expire_all()
+    return session.get(BrandLoad, brand.id).month_committed_cents
+
+
+@pytestmark_graph
+def test_fees_count_in_the_budget_and_a_reply_past_it_is_held_with_nothing_stored_or_sent(
+        app, session, brand, expert_socket, fake_graph, number, whatsapp_relay):
+    expert, sio = expert_socket
+    connect(session, brand, number)
+    _fee(session, brand, 7, clock.local_day(utcnow(), brand.timezone))
+    conversation, _chat = _accepted(sio, session, fake_graph, number, whatsapp_relay)
+    chat_price = _committed(session, brand)
+    assert chat_price == 200  # the accepted chat's price, committed when it was accepted
+    brand.monthly_budget_cents = chat_price + 7  # room for one message's fee, not two
+    session.commit()
+
+    first = sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-1", "body": "Yes, two left."},
+                     callback=True)
+    assert first["ok"], first
+    record = session.scalar(sa.select(ChannelDelivery))
+    assert (record.fee_cents, record.fee_category) == (7, FeeCategory.SERVICE)
+    assert _committed(session, brand) == chat_price + 7
+    assert outbound.send_due() == 1
+    assert len(fake_graph.sent(to=CUSTOMER, account=number)) == 1
+
+    held = sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-2", "body": "Anything else?"},
+                    callback=True)
+    assert held["ok"] is False
+    assert held["error"] == "This brand has reached its monthly budget: the message was not sent."
+    session.expire_all()
+    assert [m.body for m in session.scalars(sa.select(Message).where(Message.conversation_id == conversation.id)
+                                            .order_by(Message.seq))] == ["Hello, is the lamp in stock?",
+                                                                         "Yes, two left."]
+    assert session.scalar(sa.select(sa.func.count()).select_from(ChannelDelivery)) == 1
+    assert outbound.send_due() == 0
+    assert len(fake_graph.sent(to=CUSTOMER, account=number)) == 1
+    assert _committed(session, brand) == chat_price + 7
+
+    # The brand is told: the hold is recorded and shows on its dashboard with the month's fees.
+    hold = session.scalar(sa.select(ChannelHold))
+    assert (hold.brand_id, hold.conversation_id, hold.fee_cents) == (brand.id, conversation.id, 7)
+    admin = admin_of(session, brand)
+    board = brand_dashboard(admin, brand.id)
+    assert (board.channel_fees_cents, board.channel_messages_held) == (7, 1)
+    budget = next(use for use in caps.cap_usage(admin, brand.id).caps if use.name == "monthly_budget_cents")
+    assert (budget.used, budget.cap) == (chat_price + 7, chat_price + 7)
+
+    # The month's invoice (provisional) bills the fee on a line of its own, inside the subtotal.
+    now = utcnow()
+    invoice = statements.brand_invoice(admin, brand.id, now.year, now.month)
+    (part,) = invoice.parts
+    assert [(line.kind, line.category, line.messages, line.amount_cents) for line in part.channel_fees] == \
+        [("whatsapp", "service", 1, 7)]
+    assert part.subtotal_cents == 7
+    brand_side = app.test_client()
+    log_in(brand_side, admin.email)
+    pdf = brand_side.get(f"/api/v1/brands/{brand.id}/invoices/{now:%Y-%m}.pdf")
+    assert pdf.status_code == 200
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Channel fees: WhatsApp, service messages 1 0.07 EUR" in text
+    assert "Subtotal excl. VAT (0 chats) 0.07 EUR" in text
+
+
+@pytestmark_graph
+def test_a_message_whose_send_finally_fails_is_not_charged(
+        session, brand, expert_socket, fake_graph, number, whatsapp_relay):
+    expert, sio = expert_socket
+    connect(session, brand, number)
+    _fee(session, brand, 9, clock.local_day(utcnow(), brand.timezone))
+    conversation, _chat = _accepted(sio, session, fake_graph, number, whatsapp_relay)
+    chat_price = _committed(session, brand)
+    fake_graph.window_refusal = "answer"
+    fake_graph.advance(hours=25)  # Meta's clock says the window closed: Graph refuses the send (131047)
+    sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-1", "body": "Still there?"},
+             callback=True)
+    assert _committed(session, brand) == chat_price + 9
+    outbound.send_due()
+    session.expire_all()
+    assert session.scalar(sa.select(ChannelDelivery)).state == DeliveryState.FAILED
+    assert _committed(session, brand) == chat_price
+    assert brand_dashboard(admin_of(session, brand), brand.id).channel_fees_cents == 0
+
+
+# The fee table's API.
+
+def _post(client, csrf, brand_id, body):
+    return client.post(f"/api/v1/brands/{brand_id}/channel-fees", json=body, headers={"X-CSRFToken": csrf})
+
+
+def test_an_admin_schedules_fees_and_reads_the_table_with_their_states(client, session, brand):
+    today = clock.local_day(utcnow(), brand.timezone)
+    _fee(session, brand, 3, today - dt.timedelta(days=30))
+    csrf = log_in(client, admin_of(session, brand).email)
+    now = _post(client, csrf, brand.id, {"kind": "whatsapp", "category": "service", "amount_cents": 5,
+                                         "effective_from": today.isoformat()})
+    assert now.status_code == 201, now.get_json()
+    assert (now.get_json()["amount_cents"], now.get_json()["state"]) == (5, "in_effect")
+    later = _post(client, csrf, brand.id, {"kind": "whatsapp", "category": "marketing", "amount_cents": 60,
+                                           "effective_from": (today + dt.timedelta(days=3)).isoformat()})
+    assert later.status_code == 201 and later.get_json()["state"] == "scheduled"
+    table = client.get(f"/api/v1/brands/{brand.id}/channel-fees").get_json()
+    assert table["currency"] == "EUR"
+    assert sorted((fee["category"], fee["amount_cents"], fee["state"]) for fee in table["fees"]) == \
+        [("marketing", 60, "scheduled"), ("service", 3, "past"), ("service", 5, "in_effect")]
+    assert "/api/v1/brands/{brand_id}/channel-fees" in client.get("/api/openapi.json").get_json()["paths"]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"kind": "telegram"}, "kind"),
+    ({"kind": "web"}, "kind"),
+    ({"category": "promo"}, "category"),
+    ({"amount_cents": -1}, "amount_cents"),
+    ({"amount_cents": "5"}, "amount_cents"),
+    ({"amount_cents": 2.5}, "amount_cents"),
+    ({"effective_from": "2020-01-01"}, "effective_from"),
+    ({"effective_from": "soon"}, "effective_from"),
+])
+def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored(client, session, brand, change, field):
+    csrf = log_in(client, admin_of(session, brand).email)
+    body = {"kind": "whatsapp", "category": "utility", "amount_cents": 4,
+            "effective_from": clock.local_day(utcnow(), brand.timezone).isoformat(), **change}
+    answer = _post(client, csrf, brand.id, body)
+    assert answer.status_code == 422
+    assert answer.mimetype == "application/problem+json" and field in answer.get_json()["errors"]
+    assert session.scalar(sa.select(sa.func.count()).select_from(ChannelFee)) == 0
+
+
+def test_another_brand_is_not_found_and_a_viewer_cannot_schedule(app, client, session, brand):
+    other = BrandFactory()
+    session.commit()
+    _fee(session, other, 11, dt.date(2026, 1, 1))
+    body = {"kind": "whatsapp", "category": "service", "amount_cents": 4,
+            "effective_from": clock.local_day(utcnow(), brand.timezone).isoformat()}
+    csrf = log_in(client, admin_of(session, brand).email)
+    assert client.get(f"/api/v1/brands/{other.id}/channel-fees").status_code == 404
+    assert _post(client, csrf, other.id, body).status_code == 404
+    assert client.get(f"/api/v1/brands/{brand.id}/channel-fees").get_json()["fees"] == []
+    viewer = app.test_client()
+    csrf = log_in(viewer, admin_of(session, brand, BrandRole.VIEWER).email)
+    assert _post(viewer, csrf, brand.id, body).status_code == 403
+    assert session.scalar(sa.select(sa.func.count()).select_from(ChannelFee)) == 1
