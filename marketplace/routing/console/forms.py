@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from marketplace.brands.forms import program_bounds
@@ -43,6 +43,20 @@ class CapsForm(FlaskForm):
     monthly_budget = MoneyField(_l("Monthly budget"), max_cents=NUMBERS["monthly_budget_cents"][1], optional=True,
                                 description=_l("Answered chats at their price, plus the chats in progress."))
     submit = SubmitField(_l("Save the caps"))
+
+
+class ChannelFeeForm(FlaskForm):
+    """A fee per outbound message of one messaging app and category, from a day on."""
+
+    kind = SelectField(_l("Messaging app"), choices=[SelectChoice("whatsapp", "WhatsApp"),
+                                                     SelectChoice("messenger", "Messenger")])
+    category = SelectField(_l("Message category"), choices=[
+        SelectChoice("service", _l("Service (a reply inside the customer's window)")),
+        SelectChoice("utility", _l("Utility template")), SelectChoice("marketing", _l("Marketing template")),
+        SelectChoice("authentication", _l("Authentication template"))])
+    amount = MoneyField(_l("Fee per message"), max_cents=100_000, validators=[InputRequired()])
+    effective_from = DateField(_l("From (a day in the brand's timezone)"), validators=[InputRequired()])
+    submit = SubmitField(_l("Add the fee"))
 
 
 def canned_from_text(text: str | None) -> list[dict[str, str]]:

@@ -16,6 +16,7 @@ from marketplace.core import clock
 from marketplace.database import utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.routing.attachments import services as attachments
+from marketplace.routing.channels import fees
 from marketplace.routing.console import caps as demand
 from marketplace.routing.console import transcripts
 from marketplace.routing.console.dashboard import brand_dashboard
@@ -23,6 +24,7 @@ from marketplace.routing.console.forms import (
     FILTER_FIELDS,
     MEGABYTE,
     CapsForm,
+    ChannelFeeForm,
     ConversationFilterForm,
     WidgetForm,
     canned_from_text,
@@ -165,10 +167,7 @@ def widget_settings(access: BrandAccess):
 def caps(access: BrandAccess):
     """The demand caps with their use now and today's refusals; admins change them (next arrival on)."""
     brand, can_edit = access.brand, access.is_admin
-    form = CapsForm(data={"max_concurrent": brand.max_concurrent, "max_active_experts": brand.max_active_experts,
-                          "daily_cap": brand.daily_cap,
-                          "monthly_budget": money.plain(brand.monthly_budget_cents, brand.currency)})
-    form.monthly_budget.currency = brand.currency
+    form = _caps_form(brand)
     if form.validate_on_submit():
         with refusals_shown(form, fields={"monthly_budget_cents": "monthly_budget"}):
             program.update_program(current_user, brand.id, {
@@ -176,8 +175,46 @@ def caps(access: BrandAccess):
                 "daily_cap": form.daily_cap.data, "monthly_budget_cents": form.monthly_budget.cents})
             flash(gettext("The caps are saved: they apply to the next chat."), "success")
             return redirect(url_for("console.caps", slug=brand.slug))
+    return _caps_page(brand, can_edit, form, _fee_form(brand))
+
+
+def _caps_form(brand: Brand, **formdata: object) -> CapsForm:
+    form = CapsForm(**formdata, data={"max_concurrent": brand.max_concurrent,
+                                      "max_active_experts": brand.max_active_experts, "daily_cap": brand.daily_cap,
+                                      "monthly_budget": money.plain(brand.monthly_budget_cents, brand.currency)})
+    form.monthly_budget.currency = brand.currency
+    return form
+
+
+def _fee_form(brand: Brand, formdata: object = None) -> ChannelFeeForm:
+    form = ChannelFeeForm(formdata=formdata, data={"effective_from": clock.local_day(utcnow(), brand.timezone)})
+    form.amount.currency = brand.currency
+    return form
+
+
+def _caps_page(brand: Brand, can_edit: bool, form: CapsForm, fee_form: ChannelFeeForm):
+    """The caps page with the fee table (the fees in effect and to come) beside the caps."""
+    shown = [view for view in fees.fee_table(current_user, brand.id) if view.state != fees.FeeState.PAST]
     return render_template("routing/caps.html", brand=brand, form=form, can_edit=can_edit,
-                           usage=demand.cap_usage(current_user, brand.id)), 422 if form.errors else 200
+                           usage=demand.cap_usage(current_user, brand.id), fee_form=fee_form, fee_table=shown,
+                           fee_names=fees.CATEGORY_NAMES, app_names=fees.APP_NAMES), \
+        422 if form.errors or fee_form.errors else 200
+
+
+@blueprint.post("/brands/<slug>/caps/channel-fees")
+@brand_page(roles=ADMINS)
+def schedule_channel_fee(access: BrandAccess):
+    """Add a dated fee per messaging-app message (admins); it counts toward the monthly budget."""
+    brand = access.brand
+    fee_form = _fee_form(brand, request.form)
+    if fee_form.validate():
+        with refusals_shown(fee_form, fields={"amount_cents": "amount", "kind": "kind", "category": "category",
+                                              "effective_from": "effective_from"}):
+            fees.schedule_fee(current_user, brand.id, kind=fee_form.kind.data, category=fee_form.category.data,
+                              amount_cents=fee_form.amount.cents, effective_from=fee_form.effective_from.data)
+            flash(gettext("The fee is saved."), "success")
+            return redirect(url_for("console.caps", slug=brand.slug))
+    return _caps_page(brand, True, _caps_form(brand, formdata=None), fee_form)
 
 
 @blueprint.get("/brands/<slug>/widget/try")

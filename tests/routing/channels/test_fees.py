@@ -204,3 +204,26 @@ def test_another_brand_is_not_found_and_a_viewer_cannot_schedule(app, client, se
     csrf = log_in(viewer, admin_of(session, brand, BrandRole.VIEWER).email)
     assert _post(viewer, csrf, brand.id, body).status_code == 403
     assert session.scalar(sa.select(sa.func.count()).select_from(ChannelFee)) == 1
+
+
+def test_the_caps_page_lists_the_fees_in_effect_and_adds_a_dated_one(client, session, brand):
+    from tests.routing.test_pages import form_token
+
+    today = clock.local_day(utcnow(), brand.timezone)
+    _fee(session, brand, 4, today - dt.timedelta(days=40))
+    _fee(session, brand, 6, today - dt.timedelta(days=10))
+    log_in(client, admin_of(session, brand).email)
+    page = client.get(f"/brands/{brand.slug}/caps").get_data(as_text=True)
+    assert 'data-testid="channel-fees"' in page and "0.06" in page and "0.04" not in page  # the past one is gone
+    refused = client.post(f"/brands/{brand.slug}/caps/channel-fees", data={
+        "csrf_token": form_token(page), "kind": "whatsapp", "category": "marketing", "amount": "0,45",
+        "effective_from": (today - dt.timedelta(days=1)).isoformat()})
+    assert refused.status_code == 422 and "A new fee starts today or later" in refused.get_data(as_text=True)
+    saved = client.post(f"/brands/{brand.slug}/caps/channel-fees", data={
+        "csrf_token": form_token(page), "kind": "whatsapp", "category": "marketing", "amount": "0,45",
+        "effective_from": (today + dt.timedelta(days=2)).isoformat()})
+    assert saved.status_code == 302
+    fee = session.scalar(sa.select(ChannelFee).where(ChannelFee.category == FeeCategory.MARKETING))
+    assert (fee.amount_cents, fee.effective_from, fee.kind) == (45, today + dt.timedelta(days=2), Channel.WHATSAPP)
+    shown = client.get(f"/brands/{brand.slug}/caps").get_data(as_text=True)
+    assert 'data-fee-state="scheduled"' in shown and "0.45" in shown
