@@ -227,3 +227,21 @@ def test_the_caps_page_lists_the_fees_in_effect_and_adds_a_dated_one(client, ses
     assert (fee.amount_cents, fee.effective_from, fee.kind) == (45, today + dt.timedelta(days=2), Channel.WHATSAPP)
     shown = client.get(f"/brands/{brand.slug}/caps").get_data(as_text=True)
     assert 'data-fee-state="scheduled"' in shown and "0.45" in shown
+
+
+def test_a_web_reply_has_no_fee_and_is_never_held(session, brand, expert_socket):
+    from tests.routing.conftest import arrive, received
+
+    expert, sio = expert_socket
+    _fee(session, brand, 7, dt.date(2020, 1, 1))
+    _fee(session, brand, 7, dt.date(2020, 1, 1), kind=Channel.MESSENGER)
+    conversation = arrive(brand)
+    offer = received(sio, "offer")[-1]
+    assert sio.emit("offer_accept", {"offer_id": offer["offer_id"]}, callback=True)["ok"]
+    brand.monthly_budget_cents = _committed(session, brand)  # spent to the cent
+    session.commit()
+    reply = sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-1", "body": "Hello"},
+                     callback=True)
+    assert reply["ok"], reply
+    assert session.scalar(sa.select(sa.func.count()).select_from(ChannelDelivery)) == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(ChannelHold)) == 0
