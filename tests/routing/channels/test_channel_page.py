@@ -118,3 +118,9 @@ def test_disconnecting_asks_first_then_removes_the_account(client, session, bran
     session.expire_all()
     assert session.get(BrandChannel, channel.id) is None
     assert len(_audits(session, "channel_disconnected")) == 1
+
+
+def test_the_page_speaks_french(client, session, brand):
+    log_in(client, admin_of(session, brand).email)
+    page = client.get(_page(brand), headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    assert "Messageries" in page and "Connecter un compte" in page and "Jeton de vérification" in page
