@@ -27,7 +27,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Regexp
 
-from marketplace.database import db
+from marketplace.database import db, end_read
 from marketplace.routing.channels import connections
 from marketplace.routing.models import BrandChannel, Channel
 
@@ -95,7 +95,7 @@ def _connect() -> None:
 
     taken = db.session.scalar(sa.select(BrandChannel.id).where(BrandChannel.kind == Channel.WHATSAPP,
                                                                 BrandChannel.account_id == PHONE_NUMBER_ID))
-    db.session.commit()
+    end_read()
     if taken is None:
         connections.connect_channel(accounts.find_user_by_email(OPS_EMAIL), brands.brand_id_for_slug(BRAND_SLUG),
                                     {"kind": "whatsapp", "phone_number_id": PHONE_NUMBER_ID, **SECRETS})

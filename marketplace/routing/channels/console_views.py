@@ -12,7 +12,7 @@ from marketplace.brands.models import Brand
 from marketplace.brands.services import BrandAccess
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.routing.channels import connections, probes
-from marketplace.routing.channels.forms import ConnectForm, DisconnectForm, TestSendForm
+from marketplace.routing.channels.forms import ConnectForm, DisconnectForm, SendTestForm
 from marketplace.routing.models import BrandChannel, Channel
 from marketplace.shared.links import absolute_url
 from marketplace.web.forms import refusals_shown
@@ -32,14 +32,14 @@ def _templates_url(brand: Brand, channel_id: int) -> str:
 
 
 def _page(access: BrandAccess, form: ConnectForm, *, status: int = 200, confirm: BrandChannel | None = None,
-          test_forms: dict[int, TestSendForm] | None = None):
+          test_forms: dict[int, SendTestForm] | None = None):
     brand = access.brand
     channels = connections.list_channels(current_user, brand.id)
     shown = [{"channel": channel, "app": APP_NAMES[channel.kind],
               "webhook_url": absolute_url(f"channels_webhooks.{channel.kind.value}"),
               "verify_token_hint": connections.verify_token_hint(channel),
               "templates_url": _templates_url(brand, channel.id),
-              "test_form": (test_forms or {}).get(channel.id) or TestSendForm(prefix=f"test-{channel.id}",
+              "test_form": (test_forms or {}).get(channel.id) or SendTestForm(prefix=f"test-{channel.id}",
                                                                               formdata=None)}
              for channel in channels]
     return render_template("routing/channels.html", brand=brand, form=form, channels=shown,
@@ -72,7 +72,7 @@ def _channel(access: BrandAccess, channel_id: int) -> BrandChannel:
 def send_test(access: BrandAccess, channel_id: int):
     """Send a test and show Graph's answer on the page (not after a redirect: the answer is this request's)."""
     channel = _channel(access, channel_id)
-    test_form = TestSendForm(prefix=f"test-{channel.id}")
+    test_form = SendTestForm(prefix=f"test-{channel.id}")
     status = 422
     if test_form.validate_on_submit():
         with refusals_shown(test_form, refusals=InvalidInput):

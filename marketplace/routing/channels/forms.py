@@ -36,7 +36,7 @@ class ConnectForm(FlaskForm):
                                                    "verify_token")}
 
 
-class TestSendForm(FlaskForm):
+class SendTestForm(FlaskForm):
     to = StringField(_l("Send to"), render_kw={"autocomplete": "off"},
                      description=_l("A WhatsApp number in international form, or a Messenger page-scoped id."))
     text = TextAreaField(_l("Text"), default=_l("Hello! This is a test from our support team."),

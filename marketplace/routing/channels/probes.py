@@ -10,6 +10,7 @@ gets the text tagged `HUMAN_AGENT` within 7 days, and plain otherwise (Graph's r
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -47,7 +48,7 @@ MEANINGS = {
 
 
 @dataclass(frozen=True)
-class TestSend:
+class SentTest:
     """What Graph answered: the message id it gave, or its refusal in words."""
 
     sent_as: str  # "text", "template" or "human_agent"
@@ -78,12 +79,13 @@ def _clean_text(value: object) -> str:
     return text
 
 
-def _customer_wrote_at(channel_id: int, customer: str):
+def _customer_wrote_at(channel_id: int, customer: str) -> dt.datetime | None:
+    """When this person last wrote to the account in any conversation we hold (None: never, as far as we know)."""
     return db.session.scalar(sa.select(sa.func.max(Conversation.customer_wrote_at))
                              .where(Conversation.channel_id == channel_id, Conversation.channel_customer == customer))
 
 
-def send_test(actor: Actor, brand_id: int, channel_id: int, to: object, text: object) -> TestSend:
+def send_test(actor: Actor, brand_id: int, channel_id: int, to: object, text: object) -> SentTest:
     """Send a test message through one of the brand's accounts (its admins); Graph's refusal is answered, not raised.
 
     Audited as `channel_test_sent` with the outcome (not the recipient nor the text).
@@ -106,7 +108,8 @@ def send_test(actor: Actor, brand_id: int, channel_id: int, to: object, text: ob
     return result
 
 
-def _call(client: WhatsAppClient | MessengerClient, recipient: str, body: str, wrote_at) -> TestSend:
+def _call(client: WhatsAppClient | MessengerClient, recipient: str, body: str,
+          wrote_at: dt.datetime | None) -> SentTest:
     now = utcnow()
     if isinstance(client, WhatsAppClient):
         sent_as = "text" if windows.whatsapp_window_open(wrote_at, now) else "template"
@@ -122,6 +125,6 @@ def _call(client: WhatsAppClient | MessengerClient, recipient: str, body: str, w
     except GraphError as error:
         meaning = next((str(text) for kind, text in MEANINGS.items() if isinstance(error, kind)),
                        str(_l("Meta refused the message.")))
-        return TestSend(sent_as, recipient, error=str(error) + (f" (code {error.code})" if error.code else ""),
+        return SentTest(sent_as, recipient, error=str(error) + (f" (code {error.code})" if error.code else ""),
                         meaning=meaning)
-    return TestSend(sent_as, recipient, message_id=sent.message_id)
+    return SentTest(sent_as, recipient, message_id=sent.message_id)

@@ -124,3 +124,16 @@ def test_the_page_speaks_french(client, session, brand):
     log_in(client, admin_of(session, brand).email)
     page = client.get(_page(brand), headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
     assert "Messageries" in page and "Connecter un compte" in page and "Jeton de vérification" in page
+
+
+def test_a_test_send_to_a_customer_who_just_wrote_goes_as_the_text(client, session, brand, fake_graph, number,
+                                                                  graph_settings, whatsapp_relay):
+    channel = connect(session, brand, number)
+    fake_graph.deliver_inbound(number, CUSTOMER, "Hello, are you there?")
+    assert [answer.status_code for answer in whatsapp_relay(expect=1)] == [200]
+    csrf = log_in(client, admin_of(session, brand).email)
+    answer = _test_send(client, csrf, brand, channel, CUSTOMER, "Yes, this is a test.")
+    assert "(as a text, id wamid." in answer.get_data(as_text=True)
+    [sent] = fake_graph.sent(to=CUSTOMER)
+    assert (sent.kind, sent.text) == ("text", "Yes, this is a test.")
+    assert 'data-testid="last-inbound">none yet' not in answer.get_data(as_text=True)  # its health shows the message
