@@ -62,6 +62,11 @@ def test_a_whatsapp_customer_is_answered_from_the_experts_phone_and_sees_the_ans
     # Meta's statuses (sent, delivered, read) come back by webhook and show on the expert's message.
     mine = messages.locator("[data-sender=expert]").filter(has_text=answer)
     expect(mine.locator(".message__state")).to_have_text("Read", timeout=15_000)
+
+    # Closed, so the tests after this one find Emma with her places free.
+    expert.get_by_test_id("close-chat").click()
+    expert.get_by_test_id("confirm-close").click()
+    expect(expert.get_by_test_id("chat-input")).to_be_disabled()
     assert errors == []
 
 
