@@ -14,9 +14,11 @@ The number's ids and secrets are fixed, so a demo database started again finds i
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,9 +71,8 @@ def start(app: Flask, webhook_url: str) -> str:
     if os.environ.get("WHATSAPP_GRAPH_BASE"):
         return (f"WhatsApp: Graph at {app.config['WHATSAPP_GRAPH_BASE']} (WHATSAPP_GRAPH_BASE); connect a number "
                 f"on a brand's Messaging apps page.")
-    try:
-        from tests.fake_graph import FakeGraph
-    except ImportError:
+    FakeGraph = _fake_graph_class()  # noqa: N806 - a class
+    if FakeGraph is None:
         return ("WhatsApp: no demo number (the fake Graph server lives in the repository's tests/; run the demo from "
                 "a checkout, or set WHATSAPP_GRAPH_BASE).")
     fake = FakeGraph(auto_statuses=("sent", "delivered", "read")).start()
@@ -85,6 +86,22 @@ def start(app: Flask, webhook_url: str) -> str:
     return (f"WhatsApp: Maison Lumière's number +{DISPLAY_NUMBER} runs on a fake Graph server ({fake.graph_base}).\n"
             f"  Write to it as a customer: open {webhook_url.rsplit('/webhooks/', 1)[0]}/dev/whatsapp "
             f"(log in as the expert in another browser to answer).")
+
+
+def _fake_graph_class() -> type | None:
+    """The fake Graph of the checkout this package runs from (its `tests/` beside `marketplace/`), else None.
+
+    The `marketplace` command does not run from the project folder's path, so the checkout is added at the end of
+    the import path (nothing installed is shadowed) when `tests` is not importable already.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "tests" / "fake_graph" / "__init__.py").is_file() and str(checkout) not in sys.path:
+        sys.path.append(str(checkout))
+    try:
+        from tests.fake_graph import FakeGraph
+    except ImportError:
+        return None
+    return FakeGraph
 
 
 def _connect() -> None:
