@@ -57,17 +57,22 @@ def serve(host: str, port: int, demo: bool) -> None:
         raise click.ClickException(REFUSED_IN_PRODUCTION)  # before anything is written: exit status 1
     _upgrade_database()
     logins = []
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only for display
+    base_url = f"http://{shown_host}:{port}"
+    whatsapp = None
     if demo:
+        from marketplace import demo_whatsapp
         from marketplace.demo import seed
 
         logins = seed()
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only for display
-    base_url = f"http://{shown_host}:{port}"
+        whatsapp = demo_whatsapp.start(app, f"{base_url}/webhooks/whatsapp")
     click.echo(f"\nMarketplace is running at {base_url}/")
     if logins:
         click.echo(f"Demo logins (password for all: {logins[0].password}):")
         for login in logins:
             click.echo(f"  {login.role:<28} {login.email}")
+    if whatsapp:
+        click.echo(whatsapp)
     if "dev_mail" in app.blueprints:
         click.echo(f"Mails sent (development only, newest first): {base_url}/dev/mail")
     click.echo("Press Ctrl+C to stop.\n", nl=True)
@@ -86,6 +91,10 @@ def serve(host: str, port: int, demo: bool) -> None:
     finally:
         if scheduler is not None:
             scheduler.shutdown()
+        if demo:
+            from marketplace import demo_whatsapp
+
+            demo_whatsapp.stop(app)
 
 
 @cli.command()

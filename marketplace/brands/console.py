@@ -61,6 +61,7 @@ TABS = (
     ("brands.rates", _l("Rate card"), BrandRole.VIEWER),
     ("console.caps", _l("Caps"), BrandRole.VIEWER),
     ("console.widget_settings", _l("Widget"), BrandRole.VIEWER),
+    ("channel_console.channels", _l("Messaging apps"), BrandRole.VIEWER),
     ("brands.quiz", _l("Quiz"), BrandRole.VIEWER),
     ("statements.brand_invoices", _l("Invoices"), BrandRole.VIEWER),
     ("earnings.brand_disputes", _l("Disputes"), BrandRole.VIEWER),

@@ -14,7 +14,8 @@ The foundation, none of it tied to Flask or the database:
 The adapter on it, one for both apps (each app is a `Channel` value and a delivery reacher):
 
 - `connections.py`: a brand's connected accounts (secrets sealed at rest), found by a webhook's account id;
-  `api.py` and `schemas.py` their calls;
+  `api.py` and `schemas.py` their calls; `console_views.py` and `forms.py` the brand console's page, whose test send is
+  `probes.py`;
 - `inbound.py`: a webhook verified before it is read, its messages stored in conversations routed like any chat,
   its statuses applied; `views.py` the webhooks themselves (`/webhooks/whatsapp`, `/webhooks/messenger`);
 - `outbound.py`: the expert's messages refused outside the window, noted with the message and sent after it,
@@ -28,11 +29,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.routing import delivery
-    from marketplace.routing.channels import api, outbound, views
+    from marketplace.routing.channels import api, console_views, outbound, views
     from marketplace.routing.models import MESSAGING_CHANNELS
     from marketplace.scheduler import Job, register_job
 
-    for blueprint in (api.blueprint, views.blueprint):
+    for blueprint in (api.blueprint, console_views.blueprint, views.blueprint):
         app.register_blueprint(blueprint)
     for kind in MESSAGING_CHANNELS:
         delivery.register(outbound.reacher(kind))

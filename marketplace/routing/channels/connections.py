@@ -174,3 +174,13 @@ def note_error(channel_id: int | None, error: str) -> None:
         db.session.execute(sa.update(BrandChannel).where(BrandChannel.id == channel_id)
                            .values(last_error=error[:ERROR_LENGTH], last_error_at=utcnow())
                            .execution_options(synchronize_session=False))
+
+
+HINT_MIN_LENGTH = 12  # a shorter verify token would be half given away by its last characters
+
+
+def verify_token_hint(channel: BrandChannel) -> str | None:
+    """The last four characters of the account's verify token, to tell which one Meta's dashboard should have;
+    None for a token too short to show any of it."""
+    token = sealing.unseal(channel.verify_token_sealed, SEALED_FOR)
+    return token[-4:] if len(token) >= HINT_MIN_LENGTH else None

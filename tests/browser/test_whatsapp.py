@@ -1,0 +1,95 @@
+"""WhatsApp in the demo: a customer's signed message becomes a chat an expert answers on their phone, the answer
+reaches Meta (the demo's fake Graph server) and its delivery shows; a brand admin connects a number on the channel
+page and sees its webhook address, never a secret.
+
+The customer writes from the demo's phone page (`/dev/whatsapp`), which posts a signed webhook as Meta does and
+lists what the fake Graph recorded as sent to that number.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import DESKTOP
+from tests.browser.test_chat import accept_the_offer, expert_online_on_chats, expert_says
+from tests.browser.test_demo_logins import log_in
+from tests.browser.test_expert_journey import new_page
+
+pytestmark = pytest.mark.browser
+
+
+def customer_writes(demo_server, customer: str, text: str) -> None:
+    """Write to the demo brand's number from the customer's phone page (a signed webhook to the app)."""
+    phone = requests.Session()
+    page = phone.get(f"{demo_server.url}/dev/whatsapp", timeout=10)
+    assert page.status_code == 200, "the demo has no WhatsApp phone page:\n" + demo_server.output[-2000:]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    answer = phone.post(f"{demo_server.url}/dev/whatsapp",
+                        data={"csrf_token": token, "customer": customer, "text": text}, timeout=10)
+    assert answer.status_code == 200 and text in answer.text, answer.text[:500]
+    assert "did not take the message" not in answer.text
+
+
+def test_a_whatsapp_customer_is_answered_from_the_experts_phone_and_sees_the_answer(browser, demo_server):
+    errors: list[str] = []
+    customer = f"3361{random.randrange(10**7):07d}"  # noqa: S311 - a made-up number, new at each run
+    question = f"Do you deliver lamps to Lyon? ({uuid.uuid4().hex[:6]})"
+    expert = expert_online_on_chats(browser, demo_server, errors)
+    assert "WhatsApp:" in demo_server.output and "/dev/whatsapp" in demo_server.output  # told at start-up
+
+    customer_writes(demo_server, customer, question)
+    accept_the_offer(expert)
+    messages = expert.get_by_test_id("chat-messages")
+    expect(messages).to_contain_text(question)
+    expect(expert.get_by_test_id("chat-channel")).to_contain_text("WhatsApp")
+    answer = f"Yes, in 3 to 5 working days. ({uuid.uuid4().hex[:6]})"
+    expert_says(expert, answer)
+
+    # The answer went out through the Graph API: the fake recorded it for this customer, as text.
+    phone = new_page(browser, demo_server, DESKTOP, errors)
+    phone.goto(f"/dev/whatsapp/{customer}")
+    sent = phone.get_by_test_id("sent").filter(has_text=answer)
+    expect(sent).to_have_count(1)
+    assert (sent.get_attribute("data-to"), sent.get_attribute("data-kind")) == (customer, "text")
+    expect(sent.get_by_test_id("sent-text")).to_have_text(answer)
+
+    # Meta's statuses (sent, delivered, read) come back by webhook and show on the expert's message.
+    mine = messages.locator("[data-sender=expert]").filter(has_text=answer)
+    expect(mine.locator(".message__state")).to_have_text("Read", timeout=15_000)
+
+    # Closed, so the tests after this one find Emma with her places free.
+    expert.get_by_test_id("close-chat").click()
+    expert.get_by_test_id("confirm-close").click()
+    expect(expert.get_by_test_id("chat-input")).to_be_disabled()
+    assert errors == []
+
+
+def test_a_brand_admin_connects_a_number_and_sees_its_webhook_address_but_no_secret(browser, demo_server):
+    errors: list[str] = []
+    admin: Page = new_page(browser, demo_server, DESKTOP, errors)
+    log_in(admin, demo_server.logins["brand admin"], demo_server.password)
+    admin.goto("/brands/maison-lumiere/channels")
+    expect(admin.get_by_role("link", name="Messaging apps")).to_have_attribute("aria-current", "page")
+    phone_number_id = f"1065{random.randrange(10**11):011d}"  # noqa: S311 - unique in the shared demo
+    secrets = {"Access token": f"EAAG{uuid.uuid4().hex}", "App secret": uuid.uuid4().hex,
+               "Verify token": f"verify-{uuid.uuid4().hex[:12]}"}
+    form = admin.get_by_test_id("connect-form")
+    form.get_by_label("App", exact=True).select_option("whatsapp")
+    form.get_by_label("WhatsApp: phone number ID", exact=True).fill(phone_number_id)
+    for label, value in secrets.items():
+        form.get_by_label(label, exact=True).fill(value)
+    form.get_by_role("button", name="Connect").click()
+
+    expect(admin.locator(".flash--success")).to_contain_text(f"WhatsApp account {phone_number_id} is connected")
+    item = admin.locator(f"[data-kind=whatsapp]:has(h3:text('{phone_number_id}'))")
+    expect(item.get_by_test_id("webhook-url")).to_have_text(f"{demo_server.url}/webhooks/whatsapp")
+    expect(item.get_by_test_id("verify-token")).to_have_text(f"set, ends in …{secrets['Verify token'][-4:]}")
+    page_text = admin.content()
+    assert not any(value in page_text for value in secrets.values())
+    assert errors == []
