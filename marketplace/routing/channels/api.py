@@ -13,6 +13,7 @@ from marketplace.routing.channels.schemas import (
     ChannelCreateSchema,
     ChannelListSchema,
     ChannelSchema,
+    TemplateChangeSchema,
     TemplateCreateSchema,
     TemplateListSchema,
     TemplateMessageSchema,
@@ -84,7 +85,7 @@ def create_template(actor, brand_id: int, channel_id: int, body):
 
 @blueprint.patch(f"{TEMPLATES}/<int:template_id>")
 @endpoint("Change a template (admins): its status once Meta reviewed it, its text...", roles=BRAND_PEOPLE,
-          body=TemplateCreateSchema(partial=True), response=TemplateSchema(), tags=TAGS, errors=(409,))
+          body=TemplateChangeSchema(partial=True), response=TemplateSchema(), tags=TAGS, errors=(409,))
 def update_template(actor, brand_id: int, channel_id: int, template_id: int, body):
     return _template(templates.update_template(actor, brand_id, channel_id, template_id, body))
 

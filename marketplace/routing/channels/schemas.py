@@ -52,6 +52,10 @@ class TemplateCreateSchema(Schema):
                                                                     "an approved template is sent"})
 
 
+class TemplateChangeSchema(TemplateCreateSchema):
+    """The fields to change (used partial): the others stay."""
+
+
 class TemplateSchema(TemplateCreateSchema):
     id = fields.Integer(dump_only=True)
     channel_id = fields.Integer(dump_only=True)
