@@ -125,6 +125,9 @@ def test_outside_the_window_free_text_is_refused_and_a_template_goes_out(
     _template(session, channel, name="draft", status="pending", body="Hi", parameters=0)
     conversation_id = _closed_conversation(sio, session, brand, fake_graph, number, whatsapp_relay)
     csrf = _csrf(client)
+    chats_page = client.get("/expert/chats").get_data(as_text=True)
+    assert 'data-testid="template-picker"' in chats_page and "js/channel_window.js" in chats_page
+    assert "Window closes in {time}" in chats_page
 
     offered = client.get(f"/api/v1/conversations/{conversation_id}/templates").get_json()["templates"]
     assert [t["name"] for t in offered] == ["order_reminder"]  # the pending one is not offered
