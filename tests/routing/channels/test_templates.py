@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
 from marketplace.brands.models import BrandRole
+from marketplace.database import utcnow
 from marketplace.errors import InvalidInput
 from marketplace.routing.channels import outbound
 from marketplace.routing.channels.templates import filled, placeholders
@@ -218,3 +221,30 @@ def test_a_rejected_template_and_an_expert_not_holding_the_conversation_cannot_s
     assert answer.status_code == 404
     assert client.get(f"/api/v1/conversations/{conversation_id}/templates").status_code == 404
     assert _bodies(session, conversation_id) == [("visitor", "Is my order ready?")]
+
+
+def test_the_customers_answer_to_a_template_reopens_the_window_on_the_experts_page(
+        client, session, brand, expert_socket, fake_graph, number, whatsapp_relay):
+    expert, sio = expert_socket
+    channel = connect(session, brand, number)
+    fake_graph.add_template(number, "order_reminder", "en_US", parameters=2)
+    template = _template(session, channel)
+    conversation_id = _closed_conversation(sio, session, brand, fake_graph, number, whatsapp_relay)
+    sent = client.post(f"/api/v1/conversations/{conversation_id}/template-messages",
+                       json={"template_id": template.id, "parameters": ["Ann", "A-12"]},
+                       headers={"X-CSRFToken": _csrf(client)})
+    assert sent.status_code == 201
+    outbound.send_due()
+    whatsapp_relay(2)  # the template's statuses
+    received(sio, "chat")
+    fake_graph.deliver_inbound(number, CUSTOMER, "Thanks, coming today")
+    whatsapp_relay(1)
+    [chat] = [event for event in received(sio, "chat") if event["conversation_id"] == conversation_id]
+    assert dt.datetime.fromisoformat(chat["window_closes_at"]) > utcnow() + dt.timedelta(hours=23)
+    free = sio.emit("chat_send", {"conversation_id": conversation_id, "client_id": "free-2", "body": "See you!"},
+                    callback=True)
+    assert free["ok"], free
+    # A message inside an open window tells the expert nothing more.
+    fake_graph.deliver_inbound(number, CUSTOMER, "Great")
+    whatsapp_relay(1)
+    assert [event for event in received(sio, "chat") if event["conversation_id"] == conversation_id] == []
