@@ -17,6 +17,7 @@ import uuid
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from marketplace.accounts import services as accounts
 from marketplace.brands import services as brands
@@ -201,7 +202,8 @@ def _clean_parameters(parameters: object, expected: int) -> list[str]:
     """The template's parameters: as many as its placeholders, each a short line of text (Meta refuses line
     breaks and tabs in them)."""
     if not isinstance(parameters, list) or len(parameters) != expected:
-        raise InvalidInput(_l("This template takes %(count)s parameters.", count=expected), "parameters")
+        raise InvalidInput(lazy_ngettext("This template takes %(num)d parameter.", "This template takes %(num)d "
+                                         "parameters.", expected), "parameters")
     cleaned = []
     for value in parameters:
         value = value.strip() if isinstance(value, str) else value
