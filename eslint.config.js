@@ -27,14 +27,16 @@ module.exports = [
         MarketplaceChatLog: "readonly", // js/chat_log.js, likewise
         MarketplaceCannedAnswers: "readonly",  // js/canned_answers.js, loaded before inbox.js
         MarketplaceChatScreen: "readonly",     // js/chat_screen.js, likewise
-        MarketplaceAttachments: "readonly"     // js/attachments.js, loaded before widget.js and inbox.js
+        MarketplaceAttachments: "readonly",    // js/attachments.js, loaded before widget.js and inbox.js
+        MarketplaceChannelWindow: "readonly"   // js/channel_window.js, loaded before inbox.js
       }
     }
   },
   {
     // Loaded by the pages and, under node, by their tests: they export through `module` there.
     files: ["marketplace/static/js/clock.js", "marketplace/static/js/chat_log.js",
-            "marketplace/static/js/canned_answers.js", "marketplace/static/js/attachments.js"],
+            "marketplace/static/js/canned_answers.js", "marketplace/static/js/attachments.js",
+            "marketplace/static/js/channel_window.js"],
     languageOptions: { globals: { module: "readonly", require: "readonly" } }
   },
   {

@@ -514,3 +514,50 @@ class ChannelDelivery(db.Model):
     # The brand's fee for it, noted with the message; it counts (budget, invoice) unless the send finally failed.
     fee_cents: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     fee_category: so.Mapped[FeeCategory | None] = so.mapped_column(enum_column(FeeCategory, "delivery_fee_category"))
+    # A template send (routing/channels/templates.py): what Graph is asked to send instead of the message's text,
+    # copied here so a template edited or deleted meanwhile changes nothing about a message already written.
+    template_name: so.Mapped[str | None] = so.mapped_column(sa.String(512))
+    template_language: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    template_parameters: so.Mapped[list[str] | None] = so.mapped_column(sa.JSON)
+
+
+class TemplateCategory(enum.StrEnum):
+    """Meta's categories of a WhatsApp message template (they price it)."""
+
+    MARKETING = "marketing"
+    UTILITY = "utility"
+    AUTHENTICATION = "authentication"
+
+
+class TemplateStatus(enum.StrEnum):
+    """Where Meta's review of a template stands, as the brand records it: only an approved one may be sent."""
+
+    APPROVED = "approved"
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
+class ChannelTemplate(db.Model):
+    """A message template of a brand's WhatsApp number, as the brand recorded it from WhatsApp Manager: what the
+    expert may send once the customer's 24-hour window has closed (routing/channels/templates.py).
+
+    `body` is the template's text with its {{1}}, {{2}}... placeholders, which shows the expert what they send and
+    stores the message as the customer reads it; `parameters` is how many placeholders it has (from the body).
+    """
+
+    __tablename__ = "channel_templates"
+    __table_args__ = (
+        sa.UniqueConstraint("channel_id", "name", "language", name="uq_channel_templates_channel_name_language"),
+        sa.CheckConstraint("parameters >= 0", name="parameters"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    channel_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brand_channels.id", ondelete="CASCADE"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(512))
+    language: so.Mapped[str] = so.mapped_column(sa.String(16))
+    category: so.Mapped[TemplateCategory] = so.mapped_column(enum_column(TemplateCategory, "template_category"))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    parameters: so.Mapped[int] = so.mapped_column(default=0)
+    status: so.Mapped[TemplateStatus] = so.mapped_column(enum_column(TemplateStatus, "template_status"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)

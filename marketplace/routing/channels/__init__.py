@@ -19,7 +19,9 @@ The adapter on it, one for both apps (each app is a `Channel` value and a delive
 - `inbound.py`: a webhook verified before it is read, its messages stored in conversations routed like any chat,
   its statuses applied; `views.py` the webhooks themselves (`/webhooks/whatsapp`, `/webhooks/messenger`);
 - `outbound.py`: the expert's messages refused outside the window, noted with the message and sent after it,
-  their delivery states as Meta reports them.
+  their delivery states as Meta reports them;
+- `templates.py`: a WhatsApp number's message templates, recorded by the brand (`template_views.py` its page),
+  sent by the expert as the only thing that goes out once the window has closed.
 
 Tests run the real client against the Meta-compatible fake server under `tests/fake_graph/`.
 """
@@ -29,11 +31,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.routing import delivery
-    from marketplace.routing.channels import api, console_views, outbound, views
+    from marketplace.routing.channels import api, console_views, outbound, template_views, views
     from marketplace.routing.models import MESSAGING_CHANNELS
     from marketplace.scheduler import Job, register_job
 
-    for blueprint in (api.blueprint, console_views.blueprint, views.blueprint):
+    for blueprint in (api.blueprint, console_views.blueprint, views.blueprint, template_views.blueprint):
         app.register_blueprint(blueprint)
     for kind in MESSAGING_CHANNELS:
         delivery.register(outbound.reacher(kind))

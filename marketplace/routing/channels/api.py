@@ -1,4 +1,5 @@
-"""JSON calls for a brand's messaging accounts: connect one (its admins), list them, remove one; its fee table."""
+"""JSON calls for a brand's messaging accounts: connect one (its admins), list them, remove one; its fee table; a
+WhatsApp number's message templates (its admins record them); and the expert's template messages."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from flask import url_for
 
 from marketplace.accounts.models import Role
 from marketplace.brands import services as brands
-from marketplace.routing.channels import connections, fees
+from marketplace.experts import services as experts
+from marketplace.routing import events
+from marketplace.routing.channels import connections, fees, templates
 from marketplace.routing.channels.schemas import (
     ChannelCreateSchema,
     ChannelFeeCreateSchema,
@@ -14,8 +17,14 @@ from marketplace.routing.channels.schemas import (
     ChannelFeeSchema,
     ChannelListSchema,
     ChannelSchema,
+    TemplateChangeSchema,
+    TemplateCreateSchema,
+    TemplateListSchema,
+    TemplateMessageSchema,
+    TemplateSchema,
 )
-from marketplace.routing.models import BrandChannel
+from marketplace.routing.models import BrandChannel, ChannelTemplate
+from marketplace.routing.schemas import MessageSchema
 from marketplace.web.api import api_blueprint, endpoint
 
 blueprint = api_blueprint("channels_api", __name__)
@@ -67,3 +76,60 @@ def channel_fees(actor, brand_id: int):
 def schedule_channel_fee(actor, brand_id: int, body):
     fee = fees.schedule_fee(actor, brand_id, **body)
     return next(view for view in fees.fee_table(actor, brand_id) if view.fee.id == fee.id)
+
+
+def _template(template: ChannelTemplate) -> dict:
+    return {"id": template.id, "channel_id": template.channel_id, "name": template.name,
+            "language": template.language, "category": template.category.value, "body": template.body,
+            "parameters": template.parameters, "status": template.status.value,
+            "created_at": template.created_at, "updated_at": template.updated_at}
+
+
+TEMPLATES = "/brands/<int:brand_id>/channels/<int:channel_id>/templates"
+
+
+@blueprint.get(TEMPLATES)
+@endpoint("The WhatsApp number's message templates, as the brand recorded them from WhatsApp Manager",
+          roles=READERS, response=TemplateListSchema(), tags=TAGS)
+def list_templates(actor, brand_id: int, channel_id: int):
+    return {"templates": [_template(t) for t in templates.list_templates(actor, brand_id, channel_id)]}
+
+
+@blueprint.post(TEMPLATES)
+@endpoint("Record one of the number's message templates (admins): its {{1}}... placeholders are its parameters",
+          roles=BRAND_PEOPLE, body=TemplateCreateSchema(), response=TemplateSchema(), status=201, tags=TAGS,
+          errors=(409,))
+def create_template(actor, brand_id: int, channel_id: int, body):
+    return _template(templates.create_template(actor, brand_id, channel_id, body))
+
+
+@blueprint.patch(f"{TEMPLATES}/<int:template_id>")
+@endpoint("Change a template (admins): its status once Meta reviewed it, its text...", roles=BRAND_PEOPLE,
+          body=TemplateChangeSchema(partial=True), response=TemplateSchema(), tags=TAGS, errors=(409,))
+def update_template(actor, brand_id: int, channel_id: int, template_id: int, body):
+    return _template(templates.update_template(actor, brand_id, channel_id, template_id, body))
+
+
+@blueprint.delete(f"{TEMPLATES}/<int:template_id>")
+@endpoint("Forget a template (admins); messages sent with it stay as they were", roles=BRAND_PEOPLE, tags=TAGS)
+def delete_template(actor, brand_id: int, channel_id: int, template_id: int):
+    templates.delete_template(actor, brand_id, channel_id, template_id)
+
+
+@blueprint.get("/conversations/<int:conversation_id>/templates")
+@endpoint("The approved templates the expert holding a WhatsApp conversation may send in it (none elsewhere)",
+          roles=[Role.EXPERT], response=TemplateListSchema(), tags=["conversations"])
+def conversation_templates(actor, conversation_id: int):
+    expert_id = experts.own_profile(actor).id
+    return {"templates": [_template(t) for t in templates.approved_templates(expert_id, conversation_id)]}
+
+
+@blueprint.post("/conversations/<int:conversation_id>/template-messages")
+@endpoint("Send an approved template in one of the expert's WhatsApp chats, inside Meta's 24-hour window or after "
+          "it: stored with its parameters filled in, sent as the template", roles=[Role.EXPERT],
+          body=TemplateMessageSchema(), response=MessageSchema(), status=201, tags=["conversations"], errors=(409,))
+def send_template(actor, conversation_id: int, body):
+    expert_id = experts.own_profile(actor).id
+    posted = templates.send_template(expert_id, actor.id, conversation_id, body["template_id"], body["parameters"],
+                                     body.get("client_id"))
+    return events.message_payload(posted.message)

@@ -3,12 +3,11 @@ and health, send a test, disconnect. Any of the brand's people read it; its admi
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from marketplace.brands.console import brand_page
-from marketplace.brands.models import Brand
 from marketplace.brands.services import BrandAccess
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.routing.channels import connections, probes
@@ -19,18 +18,6 @@ from marketplace.web.forms import refusals_shown
 
 blueprint = Blueprint("channel_console", __name__)
 APP_NAMES = {Channel.WHATSAPP: "WhatsApp", Channel.MESSENGER: "Messenger"}
-TEMPLATES_PAGE = "/channels/<int:channel_id>/templates"  # the templates page's address, below a brand's
-
-
-def _templates_url(brand: Brand, channel_id: int) -> str:
-    """The channel's templates page (its own module's): found by its address, so this page does not import it."""
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule.endswith(TEMPLATES_PAGE) and "GET" in (rule.methods or ()):
-            values = {"slug": brand.slug, "brand_id": brand.id, "channel_id": channel_id}
-            return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments if name in values})
-    return f"/brands/{brand.slug}/channels/{channel_id}/templates"
-
-
 def _page(access: BrandAccess, form: ConnectForm, *, status: int = 200, confirm: BrandChannel | None = None,
           test_forms: dict[int, SendTestForm] | None = None):
     brand = access.brand
@@ -38,7 +25,7 @@ def _page(access: BrandAccess, form: ConnectForm, *, status: int = 200, confirm:
     shown = [{"channel": channel, "app": APP_NAMES[channel.kind],
               "webhook_url": absolute_url(f"channels_webhooks.{channel.kind.value}"),
               "verify_token_hint": connections.verify_token_hint(channel),
-              "templates_url": _templates_url(brand, channel.id),
+              "templates_url": url_for("channel_templates.page", slug=brand.slug, channel_id=channel.id),
               "test_form": (test_forms or {}).get(channel.id) or SendTestForm(prefix=f"test-{channel.id}",
                                                                               formdata=None)}
              for channel in channels]

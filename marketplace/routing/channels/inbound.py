@@ -29,8 +29,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext
 
+from marketplace.brands.models import Brand
 from marketplace.database import db, end_read, unit_of_work, utcnow
 from marketplace.errors import DomainError, Unavailable
+from marketplace.experts import services as experts
+from marketplace.routing import events
 from marketplace.routing.attachments import services as attachments
 from marketplace.routing.channels import connections, outbound, payloads, windows
 from marketplace.routing.channels.graph import GraphError, MessengerClient, WhatsAppClient
@@ -124,13 +127,26 @@ def _customer_wrote(conversation_id: int, account: connections.Credentials, mess
         else message.timestamp + windows.HUMAN_AGENT_WINDOW
     table = Conversation.__table__.c
     with unit_of_work():
+        now = utcnow()
+        closed = db.session.scalar(sa.select(table.window_closes_at).where(table.id == conversation_id))
         db.session.execute(
             sa.update(Conversation).where(Conversation.id == conversation_id, sa.or_(
                 table.customer_wrote_at.is_(None), table.customer_wrote_at < message.timestamp))
             .values(customer_wrote_at=message.timestamp, window_closes_at=closes_at)
             .execution_options(synchronize_session=False))
-        connections.note_inbound(account.channel_id, utcnow())
+        connections.note_inbound(account.channel_id, now)
+        if closed is not None and closed <= now < closes_at:
+            # The window had closed (the expert's composer offers templates only): it is open again, so the
+            # expert's chat shows the free-text box (rarely: not on every message).
+            _tell_expert(conversation_id)
     door.visitor_seen(conversation_id)  # present again: the expert is told if they were shown the customer left
+
+
+def _tell_expert(conversation_id: int) -> None:
+    conversation = db.session.get(Conversation, conversation_id, populate_existing=True)
+    if conversation.expert_id is not None:
+        events.chat_changed(conversation, db.session.get(Brand, conversation.brand_id),
+                            experts.get_profile(conversation.expert_id).user_id)
 
 
 def _take_file(account: connections.Credentials, conversation: Conversation, message: payloads.InboundMessage,

@@ -4,7 +4,9 @@ A delivery reacher per app (`routing/delivery.py`) applies to every expert's mes
 whatever its status (the customer is reached there, present or not). Inside the message's transaction it checks
 the customer service window, and refuses the message when it has closed (a Conflict naming `body`: nothing is
 stored), then prices it (`fees.py`: a fee past the brand's monthly budget holds it, a Conflict naming `body`) and
-notes the outbound record (`ChannelDelivery`, pending, with its fee). After the commit the record is sent through
+notes the outbound record (`ChannelDelivery`, pending, with its fee). A message posted `as_template` (an approved
+WhatsApp template, templates.py) is never refused by the window: it notes the template, priced by the template's
+category, and goes out as it. After the commit the record is sent through
 the Graph API: in the background at once (CHANNEL_DELIVERY=background), and by the scheduler's sweep for anything
 pending and due (a retry after a rate limit, a background task that never ran). Each send first claims its record
 (pending -> sending, a compare-and-set), so two senders never send one message twice; a record left `sending` by a
@@ -22,6 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -83,6 +88,32 @@ def window_closed(kind: Channel, customer_wrote_at: dt.datetime | None, now: dt.
     return None
 
 
+@dataclass(frozen=True)
+class TemplateSend:
+    """An approved WhatsApp template the message goes out as (templates.py), instead of its text."""
+
+    name: str
+    language: str
+    parameters: tuple[str, ...]
+    category: FeeCategory  # Meta prices a template by its category; the brand's fee table does the same
+
+
+# The template of the message being posted in this context: `post_message` knows nothing of channels, so the
+# template rides beside it to the reacher, which notes it on the outbound record.
+_template: ContextVar[TemplateSend | None] = ContextVar("channel_template", default=None)
+
+
+@contextmanager
+def as_template(template: TemplateSend) -> Iterator[None]:
+    """The expert's message posted inside goes out as this template: never refused by the window (a template is
+    what Meta allows after it), sent with `send_template`."""
+    token = _template.set(template)
+    try:
+        yield
+    finally:
+        _template.reset(token)
+
+
 def reacher(kind: Channel) -> delivery.Reacher:
     """The delivery reacher of one messaging app: the expert's messages in its conversations go out there."""
     return delivery.Reacher(kind.value, delivery.Side.VISITOR,
@@ -97,17 +128,22 @@ def note_outbound(message: Message) -> None:
     row = connection.execute(sa.select(Conversation.channel, Conversation.channel_id, Conversation.customer_wrote_at,
                                        Conversation.brand_id)
                              .where(Conversation.id == message.conversation_id)).one()
-    refusal = window_closed(Channel(row.channel), row.customer_wrote_at, message.created_at)
+    template = _template.get()
+    refusal = window_closed(Channel(row.channel), row.customer_wrote_at, message.created_at) \
+        if template is None else None
     if refusal is not None:
         raise refusal  # the message's transaction rolls back: nothing is stored
-    # A person's free reply inside the window is a service message (a template would carry its own category).
-    category = FeeCategory.SERVICE
+    # A person's free reply inside the window is a service message; a template is priced by its own category.
+    category = FeeCategory.SERVICE if template is None else template.category
     fee = fees.charge(message.conversation_id, row.brand_id, Channel(row.channel), category, message.created_at)
     background = current_app.config["CHANNEL_DELIVERY"] == "background"
     fields = {"message_id": message.id, "conversation_id": message.conversation_id, "channel_id": row.channel_id,
               "state": DeliveryState.PENDING, "attempts": 0, "created_at": message.created_at,
               "fee_cents": fee, "fee_category": category,
               "next_attempt_at": message.created_at + (BACKGROUND_GRACE if background else dt.timedelta(0))}
+    if template is not None:
+        fields.update(template_name=template.name, template_language=template.language,
+                      template_parameters=list(template.parameters))
     connection.execute(_INSERT, fields)
     record = ChannelDelivery(**{**{column.name: None for column in _TABLE.c}, **fields})
     so.make_transient_to_detached(record)  # shown with the message after the commit, without a query
@@ -149,6 +185,7 @@ class _Outgoing:
     body: str
     attempts: int
     file: tuple[AttachmentKind, str, str, str] | None  # kind, storage key, content type, file name
+    template: TemplateSend | None = None
 
 
 def send(message_id: int) -> bool:
@@ -174,7 +211,8 @@ def _claim(message_id: int) -> _Outgoing | None:
         claimed = db.session.execute(
             sa.update(_TABLE).where(_TABLE.c.message_id == message_id, _TABLE.c.state == DeliveryState.PENDING)
             .values(state=DeliveryState.SENDING, attempts=_TABLE.c.attempts + 1)
-            .returning(_TABLE.c.attempts, _TABLE.c.channel_id)).one_or_none()
+            .returning(_TABLE.c.attempts, _TABLE.c.channel_id, _TABLE.c.template_name, _TABLE.c.template_language,
+                       _TABLE.c.template_parameters, _TABLE.c.fee_category)).one_or_none()
         if claimed is None:
             return None
         message = db.session.scalar(sa.select(Message).options(so.selectinload(Message.attachment))
@@ -193,12 +231,19 @@ def _claim(message_id: int) -> _Outgoing | None:
             if attachment is not None else None
         return _Outgoing(connections.credentials(channel), conversation.id, conversation.expert_id, message.seq,
                          conversation.channel_customer, conversation.customer_wrote_at, message.body,
-                         claimed.attempts, file)
+                         claimed.attempts, file,
+                         TemplateSend(claimed.template_name, claimed.template_language,
+                                      tuple(claimed.template_parameters or ()), claimed.fee_category)
+                         if claimed.template_name else None)
 
 
 def _call_graph(outgoing: _Outgoing) -> SentMessage:
     client = connections.client_for(outgoing.account)
     if isinstance(client, WhatsAppClient):
+        if outgoing.template is not None:
+            template = outgoing.template
+            return client.send_template(outgoing.customer, template.name, template.language,
+                                        body_parameters=template.parameters)
         if outgoing.file is None:
             return client.send_text(outgoing.customer, outgoing.body)
         kind, key, content_type, filename = outgoing.file

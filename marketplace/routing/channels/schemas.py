@@ -65,3 +65,40 @@ class ChannelFeeSchema(Schema):
 class ChannelFeeListSchema(Schema):
     currency = fields.String(dump_only=True)
     fees = fields.List(fields.Nested(ChannelFeeSchema), dump_only=True)
+
+
+class TemplateCreateSchema(Schema):
+    # Checked by the service (templates.py), which names the field it refuses; here only their shapes.
+    name = fields.String(required=True, metadata={"description": "As WhatsApp Manager shows it", "maxLength": 512})
+    language = fields.String(required=True, metadata={"description": "Meta's code: en_US, fr...", "maxLength": 16})
+    category = fields.String(required=True, metadata={"enum": ["marketing", "utility", "authentication"]})
+    body = fields.String(required=True, metadata={
+        "description": "The template's text with its {{1}}, {{2}}... placeholders", "maxLength": 1024})
+    status = fields.String(required=True, metadata={
+        "enum": ["approved", "pending", "rejected"], "description": "Meta's review, as the brand records it; only "
+                                                                    "an approved template is sent"})
+
+
+class TemplateChangeSchema(TemplateCreateSchema):
+    """The fields to change (used partial): the others stay."""
+
+
+class TemplateSchema(TemplateCreateSchema):
+    id = fields.Integer(dump_only=True)
+    channel_id = fields.Integer(dump_only=True)
+    parameters = fields.Integer(dump_only=True, metadata={"description": "How many placeholders the body has"})
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class TemplateListSchema(Schema):
+    templates = fields.List(fields.Nested(TemplateSchema), dump_only=True)
+
+
+class TemplateMessageSchema(Schema):
+    template_id = fields.Integer(required=True, metadata={"description": "One of the number's approved templates"})
+    parameters = fields.List(fields.String(), required=True, metadata={
+        "description": "The text of each placeholder, {{1}} first; as many as the template takes"})
+    client_id = fields.String(metadata={
+        "description": "The sender's id for the message (a resend with it is not a duplicate); made up if absent",
+        "maxLength": 64})

@@ -12,7 +12,8 @@
   var ChatLog = window.MarketplaceChatLog;
   var CannedAnswers = window.MarketplaceCannedAnswers;
   var ChatScreen = window.MarketplaceChatScreen;
-  if (!root || !initial || !ChatLog || !CannedAnswers || !ChatScreen) { return; }
+  var ChannelWindow = window.MarketplaceChannelWindow;
+  if (!root || !initial || !ChatLog || !CannedAnswers || !ChatScreen || !ChannelWindow) { return; }
   var TYPING_EVERY_MS = 3000;  // the expert's typing is signalled at most this often
   var TYPING_SHOWN_MS = 4000;  // the visitor's typing signal shows this long
   var SYNC_BATCH = 500;        // the server's largest answer (chat.MAX_BATCH): a full one means ask again
@@ -66,7 +67,10 @@
     attachInput: pane.querySelector("[data-testid=chat-attach-input]"),
     attachHint: pane.querySelector("[data-testid=chat-attach-hint]"),
     attachStatus: pane.querySelector("[data-testid=chat-attach-status]"),
-    attachError: pane.querySelector("[data-testid=chat-attach-error]")
+    attachError: pane.querySelector("[data-testid=chat-attach-error]"),
+    window: pane.querySelector("[data-testid=chat-window]"),
+    picker: pane.querySelector("[data-testid=template-picker]"),
+    freeText: pane.querySelectorAll("[data-free-text]")
   };
   // The page as a screen on a phone, the log kept at its end, the draft grown to fit (chat_screen.js).
   var screen = ChatScreen.create({ log: ui.log, input: ui.input, open: function () { return !!selected; } });
@@ -559,7 +563,61 @@
     ui.send.disabled = closed || !socket;  // without the socket, chats can be read but not answered
     if (closed) { canned.close(); }
     renderAttach(chat);
+    renderWindow();
     renderTyping();
+  }
+
+  // WhatsApp's 24-hour window (channel_window.js): the time left under the composer; once it has closed, the
+  // number's approved templates in place of the free-text box. Redrawn with the other times.
+  var picker = ChannelWindow.picker({ document: document, root: ui.picker, labels: labels, send: sendTemplate });
+
+  function renderWindow() {
+    var chat = selected;
+    var whatsapp = !!chat && !isClosed(chat) && chat.summary.channel === "whatsapp";
+    var closesAt = whatsapp ? parseTime(chat.summary.window_closes_at) : NaN;
+    ui.window.textContent = whatsapp ? ChannelWindow.windowText(closesAt, serverNow(), labels) : "";
+    ui.window.hidden = !ui.window.textContent;
+    var shut = whatsapp && !(closesAt > serverNow());
+    Array.prototype.forEach.call(ui.freeText, function (part) { part.hidden = shut; });
+    if (!shut) { picker.hide(); return; }
+    if (chat.templates) { picker.show(chat.id, chat.templates); return; }
+    picker.show(chat.id, null);  // empty until the number's templates arrive
+    if (chat.templatesAsked) { return; }
+    chat.templatesAsked = true;
+    api("GET", chat, "/templates").then(function (answer) {
+      chat.templates = (answer.ok && answer.body.templates) || [];
+      if (chat === selected) { renderWindow(); }
+    }, function () { chat.templatesAsked = false; });
+  }
+
+  function api(method, chat, path, body) {
+    var meta = document.querySelector("meta[name=csrf-token]");
+    return fetch(labels.apiBase + "/conversations/" + encodeURIComponent(chat.id) + path, {
+      method: method, credentials: "same-origin",
+      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": meta ? meta.content : "" },
+      body: body ? JSON.stringify(body) : undefined
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        return { ok: response.ok, body: answer };
+      });
+    });
+  }
+
+  function sendTemplate(templateId, parameters, done) {
+    var chat = selected;
+    if (!chat) { return; }
+    api("POST", chat, "/template-messages",
+        { template_id: templateId, parameters: parameters, client_id: ChatLog.newClientId("e-") })
+      .then(function (answer) {
+        if (!answer.ok) {
+          var fields = answer.body.errors || {};
+          done((fields.parameters || fields.template_id || [answer.body.detail || labels.labelError]).join(" "));
+          return;
+        }
+        done(null);
+        receive(chat, [answer.body]);
+        if (chat === selected) { scrollToEnd(); }
+      }, function () { done(labels.labelDisconnected); });
   }
 
   function renderTyping() {
@@ -740,6 +798,7 @@
     event.preventDefault();
     var chat = selected;
     if (!chat || isClosed(chat)) { return; }
+    if (!ui.picker.hidden) { picker.submit(); return; }  // Enter in a template's parameter
     var body = ui.input.value.trim();
     if (!body) { ui.input.focus(); return; }
     if (body.length > BODY_LENGTH) {
@@ -885,6 +944,7 @@
   function renderTimes() {
     order.forEach(renderSince);
     renderLeft();
+    renderWindow();
   }
 
   // Start.
