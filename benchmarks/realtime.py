@@ -623,8 +623,9 @@ def main() -> None:
     parser.add_argument("--away", type=int, help="continuation: conversations whose visitor is away [pairs / 2]")
     parser.add_argument("--away-reply-rate", type=float, default=10.0,
                         help="continuation: experts' replies to away visitors, per second in total [10]")
-    parser.add_argument("--digest-seconds", type=int, default=5,
-                        help="continuation on: CONTINUATION_DIGEST_SECONDS, the digest job's interval too [5]")
+    parser.add_argument("--digest-seconds", type=int, default=30,
+                        help="continuation on: CONTINUATION_DIGEST_SECONDS (the product's is 120), the digest job's "
+                             "interval up to 10 s [30]")
     parser.add_argument("--rounds", type=int, help="continuation: rounds of off and on, in turns [3, quick 1]")
     parser.add_argument("--serve", choices=["app", "bare", "smtp"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
