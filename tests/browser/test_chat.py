@@ -100,9 +100,9 @@ def expert_says(expert: Page, text: str) -> None:
 
 def accept_the_offer(expert: Page) -> None:
     # The shared demo may first offer the chat to another expert an earlier test left online (their page gone, their
-    # presence not yet): that offer runs out, and the chat comes here. Wait as a person would.
+    # presence not yet): that offer runs out (the brand's 30 s), and the chat comes here. Wait as a person would.
     offer = expert.get_by_test_id("offer").first
-    expect(offer).to_be_visible(timeout=30_000)
+    expect(offer).to_be_visible(timeout=75_000)
     expect(offer.get_by_test_id("offer-countdown")).to_contain_text(re.compile(r"\d"))
     offer.get_by_test_id("accept-offer").click()
 
