@@ -6,14 +6,17 @@ finds this file; importing it also puts the project root on sys.path for `import
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -69,6 +72,70 @@ def launch(name: str, command: list[str], env: dict[str, str], log_path: Path,
     raise RuntimeError(f"the {name} did not start in 60 s:\n" + log_path.read_text()[-3000:])
 
 
+def start_server(script: str, kind: str, mode: str, env_extra: dict[str, str], workdir: Path, *,
+                 name: str | None = None, args: Iterable[str] = ()) -> tuple[subprocess.Popen, str, Path]:
+    """Run `script --serve kind --async-mode mode --port P [args]` (a benchmark serving in a subprocess) and wait
+    until it listens and has printed its "serving" line; (process, its URL, its log)."""
+    port = free_port()
+    command = [sys.executable, str(Path(script).resolve()), "--serve", kind, "--async-mode", mode,
+               "--port", str(port), *args]
+    log_path = workdir / f"server-{name or kind}.log"
+
+    def serving() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return "serving" in log_path.read_text()
+        except OSError:
+            return False
+
+    process = launch(f"{kind} server", command, environ(**env_extra), log_path, serving)
+    return process, f"http://127.0.0.1:{port}", log_path
+
+
+def serve_app(mode: str, port: int, jobs: Iterable[str] = ()) -> None:
+    """The app in one process on `port` (a server subprocess's body); with `jobs`, those scheduled jobs alone run
+    there too, on the scheduler `marketplace serve` embeds (the sweeps would take a benchmark's idle clients for
+    gone)."""
+    os.environ["SOCKETIO_ASYNC_MODE"] = mode
+    from marketplace import create_app
+    from marketplace.extensions import socketio
+    from marketplace.scheduler import LeasedScheduler
+
+    app = create_app()
+    scheduler = None
+    jobs = set(jobs)
+    if jobs:
+        app.extensions["scheduled_jobs"] = [job for job in app.extensions["scheduled_jobs"] if job.id in jobs]
+        scheduler = LeasedScheduler(app)
+        scheduler.start()
+    print(f"serving the app ({socketio.server.eio.async_mode}{''.join(f', {job} job' for job in sorted(jobs))}) "
+          f"on {port}", flush=True)
+    extra = {"allow_unsafe_werkzeug": True} if mode == "threading" else {}
+    try:
+        socketio.run(app, host="127.0.0.1", port=port, use_reloader=False, log_output=False, **extra)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+
+
+def serve_wsgi(mode: str, port: int, app) -> None:
+    """A bare baseline's WSGI app on `port`, in the async mode the app's server uses."""
+    if mode == "gevent":
+        from gevent import pywsgi
+
+        pywsgi.WSGIServer(("127.0.0.1", port), app, log=None).serve_forever()
+    else:
+        from werkzeug.serving import run_simple
+
+        run_simple("127.0.0.1", port, app, threaded=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -90,6 +157,20 @@ def log_in(url: str, email: str, password: str = PASSWORD) -> str:
     if answer.status_code != 302:
         raise RuntimeError(f"login of {email} answered {answer.status_code}")
     return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+
+
+def log_in_all(url: str, emails: list[str]) -> list[str]:
+    """Log every one of `emails` in through the form, 8 at a time; their Cookie headers, in order."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda email: log_in(url, email), emails))
+
+
+def load_bench(name: str) -> ModuleType:
+    """Another benchmark script of this folder as a module (`routing` has the app builder and bulk seeding)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).resolve().parent / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def environ(**extra: str) -> dict[str, str]:

@@ -41,17 +41,28 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import secrets  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import benchlib  # noqa: E402
-from benchlib import PASSWORD, SECRET, environ, free_port, launch, log, log_in, ms, percentile, ratio, stop  # noqa: E402
+from benchlib import (  # noqa: E402
+    PASSWORD,
+    SECRET,
+    cpu_seconds,
+    log,
+    log_in_all,
+    ms,
+    percentile,
+    ratio,
+    serve_app,
+    serve_wsgi,
+    start_server,
+    stop,
+)
 
 BODY = "Bonjour ! Est-ce que cette lampe existe aussi en blanc chaud, vers 2700 K ?"
 REPLY = "Oui, en 2700 K aussi : je vous mets le lien de la version blanc chaud, livrée en deux jours."
@@ -59,37 +70,7 @@ REPLY_DOMAIN = "reply.bench.example.com"
 DIGEST_JOB = "continuation-digest"
 # Figures.
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 # The servers (run as subprocesses of this script: `--serve app|bare`).
-
-def serve_app(mode: str, port: int, digest: bool = False) -> None:
-    """The app in one process; with `digest`, the digest job too, on the scheduler `marketplace serve` embeds."""
-    os.environ["SOCKETIO_ASYNC_MODE"] = mode
-    from marketplace import create_app
-    from marketplace.extensions import socketio
-    from marketplace.scheduler import LeasedScheduler
-
-    app = create_app()
-    scheduler = None
-    if digest:
-        # That job alone: the sweeps would take the benchmark's visitors (no status polls) for gone, in both runs.
-        app.extensions["scheduled_jobs"] = [job for job in app.extensions["scheduled_jobs"] if job.id == DIGEST_JOB]
-        scheduler = LeasedScheduler(app)
-        scheduler.start()
-    print(f"serving the app ({socketio.server.eio.async_mode}{', digest job' if digest else ''}) on {port}",
-          flush=True)
-    extra = {"allow_unsafe_werkzeug": True} if mode == "threading" else {}
-    try:
-        socketio.run(app, host="127.0.0.1", port=port, use_reloader=False, log_output=False, **extra)
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown()
-
 
 def serve_smtp(port: int) -> None:
     """An SMTP server on loopback that prints one line per message received (who to, and what it carries)."""
@@ -144,45 +125,16 @@ def serve_bare(mode: str, port: int) -> None:
         sio.emit("message", message, to=f"user:{session['expert_user']}")
         return {"ok": True, "message": message}
 
-    app = socketio.WSGIApp(sio)
     print(f"serving the bare relay ({mode}) on {port}", flush=True)
-    if mode == "gevent":
-        from gevent import pywsgi
-
-        pywsgi.WSGIServer(("127.0.0.1", port), app, log=None).serve_forever()
-    else:
-        from werkzeug.serving import run_simple
-
-        run_simple("127.0.0.1", port, app, threaded=True)
+    serve_wsgi(mode, port, socketio.WSGIApp(sio))
 
 
 def start(kind: str, mode: str, env_extra: dict[str, str], workdir: Path, *, name: str | None = None,
           digest: bool = False) -> tuple[subprocess.Popen, str, Path]:
-    port = free_port()
-    command = [sys.executable, str(Path(__file__).resolve()), "--serve", kind, "--async-mode", mode,
-               "--port", str(port), *(["--digest"] if digest else [])]
-    log_path = workdir / f"server-{name or kind}.log"
-
-    def serving() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return "serving" in log_path.read_text()
-        except OSError:
-            return False
-
-    process = launch(f"{kind} server", command, environ(**env_extra), log_path, serving)
-    return process, f"http://127.0.0.1:{port}", log_path
+    return start_server(__file__, kind, mode, env_extra, workdir, name=name, args=["--digest"] if digest else [])
 
 
 # The app's data: pairs in active conversations, made through the app's own services.
-
-def load_routing_bench():
-    """Reuse routing.py's app builder and bulk seeding (one folder, no package)."""
-    spec = importlib.util.spec_from_file_location("bench_routing", Path(__file__).resolve().parent / "routing.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def seed_pairs(database_url: str, pairs: int, away: int = 0, continuation: bool = False) -> dict:
     """`pairs` active conversations, one per expert, and `away` more whose visitor is not on the page.
@@ -200,7 +152,7 @@ def seed_pairs(database_url: str, pairs: int, away: int = 0, continuation: bool 
     from marketplace.routing.router import away as going_away
     from marketplace.routing.router import offers as router
 
-    bench = load_routing_bench()
+    bench = benchlib.load_bench("routing")
     app = bench.make_app(database_url)
     revision = benchlib.migrate(app)
     with app.app_context():
@@ -480,8 +432,7 @@ class AppServer:
         self.process, self.url, self.log_path = start("app", mode, env, workdir, name=name, digest=digest)
         try:
             t0 = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                self.cookies = list(pool.map(lambda email: log_in(self.url, email), data["emails"]))
+            self.cookies = log_in_all(self.url, data["emails"])
             log(f"    {len(self.cookies)} experts logged in through the form in {time.perf_counter() - t0:.1f} s")
         except Exception:
             stop(self.process)
@@ -634,7 +585,7 @@ def main() -> None:
 
     if args.serve:
         if args.serve == "app":
-            serve_app(args.async_mode, args.port, args.digest)
+            serve_app(args.async_mode, args.port, [DIGEST_JOB] if args.digest else [])
         else:
             (serve_bare if args.serve == "bare" else lambda mode, port: serve_smtp(port))(args.async_mode, args.port)
         return

@@ -63,11 +63,27 @@ class Reacher:
 
 
 _reachers: dict[str, Reacher] = {}
+_before_numbering: dict[str, Callable[[int, Sender], None]] = {}
 
 
 def register(reacher: Reacher) -> None:
     """Add a way to reach a side (at start-up); registering the same name again replaces it, never doubles it."""
     _reachers[reacher.name] = reacher
+
+
+def register_before_numbering(name: str, step: Callable[[int, Sender], None]) -> None:
+    """Add a step run in a message's transaction before it is numbered (`step(conversation_id, sender)`).
+
+    Numbering locks the conversation's row. A reacher that will lock a row the router locks before a conversation's
+    (the brand's load: a messaging app's fee) must take it here, first, so that every transaction takes the two in
+    the router's order and none waits on another that waits on it (a deadlock on PostgreSQL)."""
+    _before_numbering[name] = step
+
+
+def before_numbering(conversation_id: int, sender: Sender) -> None:
+    """Run the registered steps; call inside the message's transaction, before numbering it."""
+    for step in _before_numbering.values():
+        step(conversation_id, sender)
 
 
 def reachers() -> list[Reacher]:

@@ -28,6 +28,7 @@ from flask import Flask
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation.meta import TestPhase as SchemathesisPhase
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -56,6 +57,11 @@ from tests.stripe_fake import DEFAULT_WEBHOOK_SECRET, FakeStripe
 # 15 minutes now that the API has its messaging operations (about 930 cases); FUZZ_EXAMPLES=50 for a deeper search.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 SEED = int(os.environ.get("FUZZ_SEED", "16"))
+# Schemathesis's coverage phase (each parameter's boundaries, wrong types, missing and extra fields: some 36
+# requests per operation and caller, 85 % of the run's) is sent on PostgreSQL, the stricter backend (its
+# 32-bit columns and casts are where such values broke); SQLite takes the examples and the generated cases. Both
+# backends are the same code above the database: the coverage phase on both doubled the suite's longest module.
+COVERAGE_BACKENDS = {backend for backend in BACKENDS if backend == "postgresql"} or set(BACKENDS)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 # Schemathesis's test client keeps cookies for "localhost"; the app answers any host name.
@@ -93,6 +99,7 @@ class World:
     # token, changing its role. They are not sent.
     protected: dict[tuple[str, str], set[int]]
     visitor_tokens: list[str]  # X-Visitor-Token of the seeded visitors
+    backend: str
 
 
 _world: World | None = None  # for the hooks below, which Schemathesis calls without fixtures
@@ -156,7 +163,7 @@ def world(request, tmp_path_factory) -> Iterator[World]:
                 ("DELETE", "token_id"): set(db.session.scalars(sa.text("SELECT id FROM api_tokens"))),
                 ("PUT", "user_id"): people,
             }
-        _world = World(app, callers, protected, visitors)
+        _world = World(app, callers, protected, visitors, request.param)
         try:
             yield _world
         finally:
@@ -237,7 +244,8 @@ def _locks_out(case) -> bool:
 
 
 def _call(case, world: World, name: str) -> None:
-    if _locks_out(case):
+    if _locks_out(case) or (world.backend not in COVERAGE_BACKENDS and case.meta is not None
+                            and case.meta.phase.name == SchemathesisPhase.COVERAGE):
         return
     caller = world.callers[name]
     response = case.call(app=world.app, base_url=HOST, headers=dict(caller.headers), cookies=dict(caller.cookies))

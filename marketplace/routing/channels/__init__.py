@@ -31,7 +31,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.routing import delivery
-    from marketplace.routing.channels import api, console_views, outbound, template_views, views
+    from marketplace.routing.channels import api, console_views, fees, outbound, template_views, views
     from marketplace.routing.models import MESSAGING_CHANNELS
     from marketplace.scheduler import Job, register_job
 
@@ -39,4 +39,5 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for kind in MESSAGING_CHANNELS:
         delivery.register(outbound.reacher(kind))
+    delivery.register_before_numbering("channel-fees", fees.lock_brand_first)
     register_job(app, Job("channel-sends", outbound.send_due, "interval", {"seconds": 5}))

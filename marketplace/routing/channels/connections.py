@@ -30,6 +30,7 @@ ACCOUNT_FIELD = {Channel.WHATSAPP: "phone_number_id", Channel.MESSENGER: "page_i
 ACCOUNT_ID_LENGTH = 32
 SECRET_LENGTH = 512  # Meta's long-lived tokens are about 200 characters; anything past this is not one
 ERROR_LENGTH = 300
+INBOUND_PRECISION = dt.timedelta(seconds=30)  # how fresh the health's "last inbound" is kept
 
 
 @dataclass(frozen=True)
@@ -161,9 +162,13 @@ def client_for(account: Credentials) -> WhatsAppClient | MessengerClient:
 
 
 def note_inbound(channel_id: int, at: dt.datetime) -> None:
-    """Health: a customer wrote through the account (part of the caller's transaction)."""
-    db.session.execute(sa.update(BrandChannel).where(BrandChannel.id == channel_id)
-                       .values(last_inbound_at=at).execution_options(synchronize_session=False))
+    """Health: a customer wrote through the account (part of the caller's transaction). Noted to the
+    `INBOUND_PRECISION`: every customer's message writing the account's one row would make it the row every
+    webhook waits on."""
+    db.session.execute(sa.update(BrandChannel).where(
+        BrandChannel.id == channel_id,
+        sa.or_(BrandChannel.last_inbound_at.is_(None), BrandChannel.last_inbound_at < at - INBOUND_PRECISION))
+        .values(last_inbound_at=at).execution_options(synchronize_session=False))
 
 
 def note_error(channel_id: int | None, error: str) -> None:

@@ -40,6 +40,7 @@ from marketplace.routing.models import (
     Conversation,
     DeliveryState,
     FeeCategory,
+    Sender,
 )
 from marketplace.routing.router import loads
 from marketplace.shared.rooms import brand_room
@@ -146,6 +147,18 @@ def charge(conversation_id: int, brand_id: int, kind: Channel, category: FeeCate
         raise Conflict(_l("This brand has reached its monthly budget: the message was not sent."), "body")
     load.month_committed_cents += fee
     return fee
+
+
+def lock_brand_first(conversation_id: int, sender: Sender) -> None:
+    """Before an expert's message in a messaging app's conversation is numbered (which locks the conversation's row):
+    lock the brand's load, as `charge` will, in the router's order (brand, then conversation). A web chat's message
+    and a customer's are not priced: they take no lock."""
+    if sender != Sender.EXPERT:
+        return
+    row = db.session.execute(sa.select(Conversation.channel, Conversation.brand_id)
+                             .where(Conversation.id == conversation_id)).one_or_none()
+    if row is not None and Channel(row.channel) in MESSAGING_CHANNELS:
+        loads.lock_brand(row.brand_id)
 
 
 def _record_hold(brand_id: int, conversation_id: int, fee: int) -> None:

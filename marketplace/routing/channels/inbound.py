@@ -122,24 +122,29 @@ def _stored_before(brand_id: int, key: str, client_id: str) -> bool:
 
 
 def _customer_wrote(conversation_id: int, account: connections.Credentials, message: payloads.InboundMessage) -> None:
-    """The customer is present now, and Meta's window runs again from their message (never back in time)."""
+    """The customer is present now (seen, back if they had been shown as gone), and Meta's window runs again from
+    their message's time, never back in time (a late redelivery of an older message moves nothing): one statement
+    on the conversation, the comparison made on its row as the update locks it."""
     closes_at = windows.whatsapp_window_closes_at(message.timestamp) if account.kind == Channel.WHATSAPP \
         else message.timestamp + windows.HUMAN_AGENT_WINDOW
     table = Conversation.__table__.c
+    newer = sa.or_(table.customer_wrote_at.is_(None), table.customer_wrote_at < message.timestamp)
     with unit_of_work():
         now = utcnow()
-        closed = db.session.scalar(sa.select(table.window_closes_at).where(table.id == conversation_id))
+        before = db.session.execute(sa.select(table.window_closes_at, table.visitor_left_at)
+                                    .where(table.id == conversation_id)).one()
         db.session.execute(
-            sa.update(Conversation).where(Conversation.id == conversation_id, sa.or_(
-                table.customer_wrote_at.is_(None), table.customer_wrote_at < message.timestamp))
-            .values(customer_wrote_at=message.timestamp, window_closes_at=closes_at)
+            sa.update(Conversation).where(Conversation.id == conversation_id)
+            .values(customer_wrote_at=sa.case((newer, message.timestamp), else_=table.customer_wrote_at),
+                    window_closes_at=sa.case((newer, closes_at), else_=table.window_closes_at),
+                    visitor_seen_at=now, visitor_left_at=None)
             .execution_options(synchronize_session=False))
         connections.note_inbound(account.channel_id, now)
-        if closed is not None and closed <= now < closes_at:
-            # The window had closed (the expert's composer offers templates only): it is open again, so the
-            # expert's chat shows the free-text box (rarely: not on every message).
+        # The expert's chat changes when the window had closed (their composer offered templates only: it shows the
+        # free-text box again) or when they were shown the customer had gone; rarely, not on every message.
+        reopened = before.window_closes_at is not None and before.window_closes_at <= now < closes_at
+        if reopened or before.visitor_left_at is not None:
             _tell_expert(conversation_id)
-    door.visitor_seen(conversation_id)  # present again: the expert is told if they were shown the customer left
 
 
 def _tell_expert(conversation_id: int) -> None:

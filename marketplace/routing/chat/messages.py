@@ -217,6 +217,7 @@ def _store(conversation_id: int, sender: Sender, client_id: str, body: str, auth
             # Straight to the transaction's connection: the statements touch no ORM object, and the session's
             # pass over each one took a tenth of the message's time.
             connection = db.session.connection()
+            delivery.before_numbering(conversation_id, sender)
             row = connection.execute(numbering, parameters).one_or_none()
             if row is None:
                 raise _ChatEnded

@@ -34,7 +34,7 @@ def resume(key: str, body: dict):
 @widget_blueprint.post(f"{API}/conversations/<int:conversation_id>/transcript")
 @limiter.limit("5 per hour")
 @public_endpoint("E-mail the conversation's transcript to the address the visitor gave with consent",
-                 response=CONVERSATION, tags=TAGS, errors=(404, 409, 429), headers=VISITOR)
+                 response=CONVERSATION, tags=TAGS, errors=(404, 409, 422, 429), headers=VISITOR)
 def transcript(key: str, conversation_id: int):
     return waits.visitor_view(services.send_transcript(key, visitor_token(), conversation_id))
 

@@ -27,7 +27,7 @@ SUBSCRIPTIONS = f"{API}/conversations/<int:conversation_id>/push-subscriptions"
 @limiter.limit("10 per minute")
 @public_endpoint("The link of the page (on this site, opened at the top) where the visitor lets this browser notify "
                  "them of replies; valid a few minutes", response=OptInLinkSchema(), tags=TAGS,
-                 errors=(404, 409, 429), headers=VISITOR)
+                 errors=(404, 409, 422, 429), headers=VISITOR)
 def opt_in_link(key: str, conversation_id: int):
     return services.opt_in_link(key, visitor_token(), conversation_id)
 

@@ -127,6 +127,37 @@ def test_fees_count_in_the_budget_and_a_reply_past_it_is_held_with_nothing_store
 
 
 @pytestmark_graph
+def test_a_priced_reply_locks_the_brand_before_the_conversation_as_the_router_does(
+        app, session, brand, expert_socket, fake_graph, number, whatsapp_relay):
+    """Numbering a message locks its conversation's row; pricing it locks the brand's load. The router locks the
+    brand first, then a conversation (accepting, ending): a reply that took them the other way round could wait on
+    a router transaction waiting on it (a deadlock on PostgreSQL). The statements show the order taken."""
+    from marketplace.database import db
+
+    expert, sio = expert_socket
+    connect(session, brand, number)
+    _fee(session, brand, 7, clock.local_day(utcnow(), brand.timezone))
+    conversation, _chat = _accepted(sio, session, fake_graph, number, whatsapp_relay)
+    statements_run: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements_run.append(" ".join(statement.split()).lower())
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        reply = sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-1", "body": "Yes."},
+                         callback=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert reply["ok"], reply
+    brand_lock = next(i for i, sql in enumerate(statements_run) if "from brand_loads" in sql)
+    numbering = next(i for i, sql in enumerate(statements_run)
+                     if sql.startswith("update conversations") and "last_seq" in sql)
+    assert brand_lock < numbering, statements_run
+    assert session.scalar(sa.select(ChannelDelivery.fee_cents)) == 7
+
+
+@pytestmark_graph
 def test_a_message_whose_send_finally_fails_is_not_charged(
         session, brand, expert_socket, fake_graph, number, whatsapp_relay):
     expert, sio = expert_socket
