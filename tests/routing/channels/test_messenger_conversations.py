@@ -106,6 +106,21 @@ def test_the_answer_goes_out_as_a_response_and_its_delivery_and_read_receipts_sh
     assert session.get(ChannelDelivery, record.message_id).state == DeliveryState.READ
 
 
+def test_an_answer_read_the_moment_it_arrives_shows_read(session, brand, expert_socket, fake_graph, page,
+                                                           messenger_relay):
+    """Meta's read watermark can fall within the send call (Meta stamps the message then): it still covers it."""
+    expert, sio = expert_socket
+    fake_graph.auto_statuses = ("delivered", "read")  # the person has the chat open: read as it arrives
+    connect(session, brand, page)
+    conversation_id, _chat = _accepted(sio, fake_graph, page, messenger_relay)
+    for number in range(1, 5):
+        assert _answer(sio, conversation_id, f"Réponse {number}", client_id=f"e-{number}")["ok"]
+        assert outbound.send_due() == 1
+        assert [answer.status_code for answer in messenger_relay(2)] == [200, 200]
+        session.expire_all()
+        assert session.scalars(sa.select(ChannelDelivery.state)).all() == [DeliveryState.READ] * number
+
+
 @pytest.mark.parametrize("wrote_ago", [25 * HOUR, 7 * DAY - HOUR])
 def test_past_24_hours_and_within_7_days_the_reply_goes_out_as_a_human_agent_message_tag(
         session, brand, expert_socket, fake_graph, page, messenger_relay, wrote_ago):
