@@ -59,20 +59,21 @@ def serve(host: str, port: int, demo: bool) -> None:
     logins = []
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only for display
     base_url = f"http://{shown_host}:{port}"
-    whatsapp = None
+    messaging_apps: list[str] = []
     if demo:
         from marketplace import demo_whatsapp
         from marketplace.demo import seed
 
         logins = seed()
-        whatsapp = demo_whatsapp.start(app, f"{base_url}/webhooks/whatsapp")
+        messaging_apps = [demo_whatsapp.start(app, f"{base_url}/webhooks/whatsapp"),
+                          demo_whatsapp.start_messenger(app, f"{base_url}/webhooks/messenger")]
     click.echo(f"\nMarketplace is running at {base_url}/")
     if logins:
         click.echo(f"Demo logins (password for all: {logins[0].password}):")
         for login in logins:
             click.echo(f"  {login.role:<28} {login.email}")
-    if whatsapp:
-        click.echo(whatsapp)
+    for line in messaging_apps:
+        click.echo(line)
     if "dev_mail" in app.blueprints:
         click.echo(f"Mails sent (development only, newest first): {base_url}/dev/mail")
     click.echo("Press Ctrl+C to stop.\n", nl=True)

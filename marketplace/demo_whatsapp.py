@@ -1,14 +1,17 @@
-"""The demo's WhatsApp: a Meta-compatible fake Graph server in this process, a number connected to Maison Lumière,
-and a customer's phone at `/dev/whatsapp` to write as a customer and read what the experts answer.
+"""The demo's WhatsApp and Messenger: a Meta-compatible fake Graph server in this process, a number and a Facebook
+Page connected to Maison Lumière, and a customer's phone at `/dev/whatsapp` and a person's Messenger at
+`/dev/messenger` to write as them and read what the experts answer.
 
-`serve --demo` starts it unless `WHATSAPP_GRAPH_BASE` is set in the environment (a real or another fake Graph:
-that address always wins, and the demo connects nothing). The fake is the test suite's (`tests/fake_graph/`,
-standard library only), so it runs from the repository: an installed package has no `tests`, and then the demo
-says so and goes on without it (shipping a fake of Meta's API inside the product would make it part of the
-product). It runs in this process rather than beside it, so the customer's phone can drive it (post a signed
-webhook) and show its record of what the app sent, without a control API of its own.
+`serve --demo` connects the number unless `WHATSAPP_GRAPH_BASE` is set in the environment, and the page unless
+`MESSENGER_GRAPH_BASE` is (a real or another fake Graph: that address always wins, and the demo connects nothing
+of that app); both run on the same fake, started for the first that needs it. The fake is the test suite's
+(`tests/fake_graph/`, standard library only), so it runs from the repository: an installed package has no
+`tests`, and then the demo says so and goes on without it (shipping a fake of Meta's API inside the product would
+make it part of the product). It runs in this process rather than beside it, so the phone pages can drive it (post
+a signed webhook) and show its record of what the app sent, without a control API of its own.
 
-The number's ids and secrets are fixed, so a demo database started again finds its channel connected already.
+The number's and the page's ids and secrets are fixed, so a demo database started again finds them connected
+already.
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ CUSTOMER = "33612345678"  # the phone page's number unless another is typed
 SECRETS = {"access_token": "EAAGdemo-whatsapp-access-token", "app_secret": "demo0app0secret0signs0webhooks00",
            "verify_token": "demo-verify-token-2026"}
 EXTENSION = "demo_whatsapp"
+# The Facebook Page, and the person's page-scoped id the Messenger page writes as unless another is typed.
+PAGE_ID = "107540352200001"
+PERSON = "7100000000000001"
+MESSENGER_SECRETS = {"access_token": "EAAPdemo-messenger-page-token", "app_secret": "demo0page0secret0signs0webhooks0",
+                     "verify_token": "demo-messenger-verify-token-2026"}
+MESSENGER_EXTENSION = "demo_messenger"
+FAKE_EXTENSION = "demo_graph"  # the one fake Graph both apps run on
 
 
 @dataclass
@@ -53,13 +63,39 @@ class DemoWhatsApp:
 
     def thread(self, customer: str) -> list[dict[str, Any]]:
         """The customer's conversation with the brand's number, oldest first, as their phone shows it."""
-        with self.lock:
-            mine = [{"at": at, "from_customer": True, "text": text} for at, who, text in self.written
-                    if who == customer]
-        sent = [{"at": record.at, "from_customer": False, "kind": record.kind, "to": record.to,
-                 "text": record.text or _template_name(record.body)}
-                for record in self.fake.sent(to=customer, account=self.number)]
-        return sorted(mine + sent, key=lambda item: item["at"])
+        return _thread(self.fake, self.number, customer, self.written, self.lock)
+
+
+@dataclass
+class DemoMessenger:
+    """The running fake and its page, and what people wrote from the Messenger page."""
+
+    fake: Any  # tests.fake_graph.FakeGraph
+    page: Any  # tests.fake_graph.MessengerPage
+    written: list[tuple[float, str, str]] = field(default_factory=list)  # (at, person, text)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def thread(self, person: str) -> list[dict[str, Any]]:
+        """The person's conversation with the brand's page, oldest first, as their Messenger shows it."""
+        return _thread(self.fake, self.page, person, self.written, self.lock)
+
+
+def _thread(fake: Any, account: Any, customer: str, written: list[tuple[float, str, str]],
+            lock: threading.Lock) -> list[dict[str, Any]]:
+    with lock:
+        mine = [{"at": at, "from_customer": True, "text": text} for at, who, text in written if who == customer]
+    sent = [{"at": record.at, "from_customer": False, "kind": record.kind, "to": record.to, "text": _shown(record)}
+            for record in fake.sent(to=customer, account=account)]
+    return sorted(mine + sent, key=lambda item: item["at"])
+
+
+def _shown(record: Any) -> str:
+    """What a phone shows of a message the app sent: its text, else the template's name or the file's kind."""
+    if record.text:
+        return record.text
+    if record.kind == "template":
+        return _template_name(record.body)
+    return f"[{record.kind}]"
 
 
 def _template_name(body: dict[str, Any]) -> str:
@@ -71,21 +107,50 @@ def start(app: Flask, webhook_url: str) -> str:
     if os.environ.get("WHATSAPP_GRAPH_BASE"):
         return (f"WhatsApp: Graph at {app.config['WHATSAPP_GRAPH_BASE']} (WHATSAPP_GRAPH_BASE); connect a number "
                 f"on a brand's Messaging apps page.")
-    FakeGraph = _fake_graph_class()  # noqa: N806 - a class
-    if FakeGraph is None:
+    fake = _fake(app)
+    if fake is None:
         return ("WhatsApp: no demo number (the fake Graph server lives in the repository's tests/; run the demo from "
                 "a checkout, or set WHATSAPP_GRAPH_BASE).")
-    fake = FakeGraph(auto_statuses=("sent", "delivered", "read")).start()
     number = fake.add_whatsapp_number(PHONE_NUMBER_ID, display_phone_number=DISPLAY_NUMBER, webhook_url=webhook_url,
                                       **SECRETS)
     fake.add_template(number, "hello_world", "en_US")
     app.config["WHATSAPP_GRAPH_BASE"] = fake.graph_base
     app.extensions[EXTENSION] = DemoWhatsApp(fake, number)
-    app.register_blueprint(blueprint)
-    _connect()
+    _connect(Channel.WHATSAPP, PHONE_NUMBER_ID, {"kind": "whatsapp", "phone_number_id": PHONE_NUMBER_ID, **SECRETS})
     return (f"WhatsApp: Maison Lumière's number +{DISPLAY_NUMBER} runs on a fake Graph server ({fake.graph_base}).\n"
             f"  Write to it as a customer: open {webhook_url.rsplit('/webhooks/', 1)[0]}/dev/whatsapp "
             f"(log in as the expert in another browser to answer).")
+
+
+def start_messenger(app: Flask, webhook_url: str) -> str:
+    """Connect a Facebook Page on the fake Graph (started if WhatsApp did not) to the demo brand; the line
+    `serve --demo` prints about it."""
+    if os.environ.get("MESSENGER_GRAPH_BASE"):
+        return (f"Messenger: Graph at {app.config['MESSENGER_GRAPH_BASE']} (MESSENGER_GRAPH_BASE); connect a page "
+                f"on a brand's Messaging apps page.")
+    fake = _fake(app)
+    if fake is None:
+        return ("Messenger: no demo page (the fake Graph server lives in the repository's tests/; run the demo from "
+                "a checkout, or set MESSENGER_GRAPH_BASE).")
+    page = fake.add_messenger_page(PAGE_ID, webhook_url=webhook_url, **MESSENGER_SECRETS)
+    app.config["MESSENGER_GRAPH_BASE"] = fake.graph_base
+    app.extensions[MESSENGER_EXTENSION] = DemoMessenger(fake, page)
+    _connect(Channel.MESSENGER, PAGE_ID, {"kind": "messenger", "page_id": PAGE_ID, **MESSENGER_SECRETS})
+    return (f"Messenger: Maison Lumière's Facebook Page {PAGE_ID} runs on a fake Graph server ({fake.graph_base}).\n"
+            f"  Write to it as a person: open {webhook_url.rsplit('/webhooks/', 1)[0]}/dev/messenger.")
+
+
+def _fake(app: Flask) -> Any:
+    """The demo's fake Graph, started by the first app that needs it (with the phone pages), else None."""
+    fake = app.extensions.get(FAKE_EXTENSION)
+    if fake is not None:
+        return fake
+    FakeGraph = _fake_graph_class()  # noqa: N806 - a class
+    if FakeGraph is None:
+        return None
+    fake = app.extensions[FAKE_EXTENSION] = FakeGraph(auto_statuses=("sent", "delivered", "read")).start()
+    app.register_blueprint(blueprint)
+    return fake
 
 
 def _fake_graph_class() -> type | None:
@@ -104,24 +169,27 @@ def _fake_graph_class() -> type | None:
     return FakeGraph
 
 
-def _connect() -> None:
-    """Connect the number to Maison Lumière as ops would (once: the database may have it from an earlier start)."""
+def _connect(kind: Channel, account_id: str, values: dict[str, str]) -> None:
+    """Connect a number or a page to Maison Lumière as ops would (once: the database may have it from an earlier
+    start)."""
     from marketplace.accounts import services as accounts
     from marketplace.brands import services as brands
     from marketplace.demo import OPS_EMAIL
 
-    taken = db.session.scalar(sa.select(BrandChannel.id).where(BrandChannel.kind == Channel.WHATSAPP,
-                                                                BrandChannel.account_id == PHONE_NUMBER_ID))
+    taken = db.session.scalar(sa.select(BrandChannel.id).where(BrandChannel.kind == kind,
+                                                                BrandChannel.account_id == account_id))
     end_read()
     if taken is None:
         connections.connect_channel(accounts.find_user_by_email(OPS_EMAIL), brands.brand_id_for_slug(BRAND_SLUG),
-                                    {"kind": "whatsapp", "phone_number_id": PHONE_NUMBER_ID, **SECRETS})
+                                    values)
 
 
 def stop(app: Flask) -> None:
-    demo = app.extensions.pop(EXTENSION, None)
-    if demo is not None:
-        demo.fake.stop()
+    app.extensions.pop(EXTENSION, None)
+    app.extensions.pop(MESSENGER_EXTENSION, None)
+    fake = app.extensions.pop(FAKE_EXTENSION, None)
+    if fake is not None:
+        fake.stop()
 
 
 # The customer's phone.
@@ -136,8 +204,8 @@ class CustomerMessageForm(FlaskForm):
     submit = SubmitField(_l("Send on WhatsApp"))
 
 
-def _demo() -> DemoWhatsApp:
-    demo = current_app.extensions.get(EXTENSION)
+def _demo(extension: str = EXTENSION) -> Any:
+    demo = current_app.extensions.get(extension)
     if demo is None:
         abort(404)
     return demo
@@ -160,3 +228,31 @@ def phone(customer: str = CUSTOMER):
         return redirect(url_for("demo_whatsapp.phone", customer=customer))
     return render_template("web/demo_whatsapp.html", form=form, customer=customer, thread=demo.thread(customer),
                            business=DISPLAY_NUMBER), 422 if form.errors else 200
+
+
+# The person's Messenger.
+
+class PersonMessageForm(FlaskForm):
+    person = StringField(_l("Your Messenger ID"), default=PERSON, validators=[
+        InputRequired(), Regexp(r"^\d{6,20}$", message=_l("Digits only (the page-scoped ID Messenger gives you)."))])
+    text = StringField(_l("Message"), validators=[InputRequired(), Length(max=1000)])
+    submit = SubmitField(_l("Send on Messenger"))
+
+
+@blueprint.route("/messenger", methods=["GET", "POST"])
+@blueprint.route("/messenger/<person>", methods=["GET", "POST"])
+def messenger(person: str = PERSON):
+    """Write to the brand's page as a person on Messenger (a signed webhook, as Meta posts it) and read the answers."""
+    demo: DemoMessenger = _demo(MESSENGER_EXTENSION)
+    form = PersonMessageForm(data={"person": person})
+    if form.validate_on_submit():
+        person = form.person.data
+        with demo.lock:
+            demo.written.append((time.time(), person, form.text.data))
+        delivered = demo.fake.deliver_inbound(demo.page, person, form.text.data)
+        if not delivered.ok:
+            flash(gettext("The app did not take the message: %(status)s.",
+                          status=delivered.deliveries[-1].status if delivered.deliveries else "?"), "error")
+        return redirect(url_for("demo_whatsapp.messenger", person=person))
+    return render_template("web/demo_messenger.html", form=form, person=person, thread=demo.thread(person),
+                           page_id=PAGE_ID), 422 if form.errors else 200

@@ -69,6 +69,7 @@ MAX_ATTEMPTS = 5
 SWEEP_BATCH = 100
 # A record noted for the background sender is the sweep's after this long (the background task did not run).
 BACKGROUND_GRACE = dt.timedelta(seconds=30)
+WATERMARK_PRECISION = dt.timedelta(milliseconds=1)
 # How far each state is along the way: a status never moves a record back (a late `delivered` after `read`).
 _RANK = {DeliveryState.PENDING: 0, DeliveryState.SENDING: 1, DeliveryState.SENT: 2, DeliveryState.DELIVERED: 3,
          DeliveryState.READ: 4}
@@ -194,6 +195,10 @@ def send(message_id: int) -> bool:
     outgoing = _claim(message_id)
     if outgoing is None:
         return False
+    # The time it is handed to Graph, before the call: Meta stamps the message during the call, so a Messenger read
+    # receipt's watermark (Meta's time, read that instant or later) is never before it (apply_status). The time of
+    # Graph's answer may be, and a message read at once would then stay `delivered` for ever.
+    handed_at = utcnow()
     try:
         sent = _call_graph(outgoing)
     except GraphError as error:
@@ -201,7 +206,7 @@ def send(message_id: int) -> bool:
         return False
     with unit_of_work():
         record = _update(message_id, state=DeliveryState.SENT, platform_message_id=sent.message_id,
-                         sent_at=utcnow(), error_code=None, error_text=None)
+                         sent_at=handed_at, error_code=None, error_text=None)
         _tell_expert(outgoing.conversation_id, outgoing.seq, outgoing.expert_id, record)
     return True
 
@@ -318,8 +323,10 @@ def apply_status(channel_id: int, status: StatusUpdate) -> int:
     if status.message_id is not None:
         query = query.where(ChannelDelivery.platform_message_id == status.message_id)
     else:
+        # Meta's watermark is in whole milliseconds: a message sent within its last millisecond is read too.
+        up_to = (status.up_to or status.timestamp) + WATERMARK_PRECISION
         query = query.where(Conversation.channel_customer == status.recipient, ChannelDelivery.sent_at.is_not(None),
-                            ChannelDelivery.sent_at <= (status.up_to or status.timestamp))
+                            ChannelDelivery.sent_at < up_to)
     rows = db.session.execute(query).all()
     if not rows and status.message_id is not None:
         log.info("a %s status for message %s, unknown here: ignored", status.status, status.message_id)
