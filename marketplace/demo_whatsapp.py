@@ -43,6 +43,14 @@ CUSTOMER = "33612345678"  # the phone page's number unless another is typed
 SECRETS = {"access_token": "EAAGdemo-whatsapp-access-token", "app_secret": "demo0app0secret0signs0webhooks00",
            "verify_token": "demo-verify-token-2026"}
 EXTENSION = "demo_whatsapp"
+# Approved on the fake as in the brand's record: Meta's sample, and one with a parameter.
+TEMPLATES = [
+    {"name": "hello_world", "language": "en_US", "category": "utility",
+     "body": "Welcome and congratulations!! This message demonstrates your ability to send a WhatsApp message "
+             "notification from the Cloud API, hosted by Meta. Thank you for taking the time to test with us."},
+    {"name": "follow_up", "language": "en_US", "category": "utility",
+     "body": "Hello, this is Maison Lumière following up on your question: {{1}}"},
+]
 # The Facebook Page, and the person's page-scoped id the Messenger page writes as unless another is typed.
 PAGE_ID = "107540352200001"
 PERSON = "7100000000000001"
@@ -113,10 +121,13 @@ def start(app: Flask, webhook_url: str) -> str:
                 "a checkout, or set WHATSAPP_GRAPH_BASE).")
     number = fake.add_whatsapp_number(PHONE_NUMBER_ID, display_phone_number=DISPLAY_NUMBER, webhook_url=webhook_url,
                                       **SECRETS)
-    fake.add_template(number, "hello_world", "en_US")
+    for template in TEMPLATES:
+        fake.add_template(number, template["name"], template["language"], category=template["category"],
+                          parameters=template["body"].count("{{"))
     app.config["WHATSAPP_GRAPH_BASE"] = fake.graph_base
     app.extensions[EXTENSION] = DemoWhatsApp(fake, number)
     _connect(Channel.WHATSAPP, PHONE_NUMBER_ID, {"kind": "whatsapp", "phone_number_id": PHONE_NUMBER_ID, **SECRETS})
+    _record_templates()
     return (f"WhatsApp: Maison Lumière's number +{DISPLAY_NUMBER} runs on a fake Graph server ({fake.graph_base}).\n"
             f"  Write to it as a customer: open {webhook_url.rsplit('/webhooks/', 1)[0]}/dev/whatsapp "
             f"(log in as the expert in another browser to answer).")
@@ -182,6 +193,25 @@ def _connect(kind: Channel, account_id: str, values: dict[str, str]) -> None:
     if taken is None:
         connections.connect_channel(accounts.find_user_by_email(OPS_EMAIL), brands.brand_id_for_slug(BRAND_SLUG),
                                     values)
+
+
+def _record_templates() -> None:
+    """The number's approved templates, recorded for the brand as its admin would (once), so that an expert whose
+    customer's 24-hour window has closed can pick one."""
+    from marketplace.accounts import services as accounts
+    from marketplace.demo import OPS_EMAIL
+    from marketplace.routing.channels import templates
+    from marketplace.routing.models import ChannelTemplate
+
+    channel = db.session.scalar(sa.select(BrandChannel).where(BrandChannel.kind == Channel.WHATSAPP,
+                                                               BrandChannel.account_id == PHONE_NUMBER_ID))
+    recorded = set(db.session.scalars(sa.select(ChannelTemplate.name).where(ChannelTemplate.channel_id == channel.id)))
+    brand_id, channel_id = channel.brand_id, channel.id
+    end_read()
+    ops = accounts.find_user_by_email(OPS_EMAIL)
+    for template in TEMPLATES:
+        if template["name"] not in recorded:
+            templates.create_template(ops, brand_id, channel_id, {**template, "status": "approved"})
 
 
 def stop(app: Flask) -> None:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import random
 import re
+import time
 import uuid
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
+from marketplace import demo_whatsapp
 from tests.browser.conftest import DESKTOP
 from tests.browser.test_chat import accept_the_offer, expert_online_on_chats, expert_says
 from tests.browser.test_expert_journey import new_page
+from tests.browser.test_whatsapp import close_the_chat, signed_delivery
+from tests.fake_graph import bodies
+from tests.fake_graph.state import MessengerPage
 
 pytestmark = pytest.mark.browser
 
@@ -70,4 +75,37 @@ def test_a_messenger_person_is_answered_from_the_experts_phone_and_sees_the_answ
     expert.get_by_test_id("close-chat").click()
     expert.get_by_test_id("confirm-close").click()
     expect(expert.get_by_test_id("chat-input")).to_be_disabled()
+    assert errors == []
+
+
+def test_seven_days_after_the_persons_message_the_composer_closes_and_says_why(browser, demo_server):
+    """Messenger lets a person's reply through for 7 days (tagged HUMAN_AGENT after 24 hours), then nothing until the
+    person writes again: the expert's composer counts the days down, then shows no free-text box but a line saying
+    so."""
+    errors: list[str] = []
+    expert = expert_online_on_chats(browser, demo_server, errors)
+    page = MessengerPage(page_id=demo_whatsapp.PAGE_ID, **demo_whatsapp.MESSENGER_SECRETS)
+
+    def write(person: str, text: str, days_ago: float) -> None:
+        at = int((time.time() - days_ago * 86400) * 1000)
+        event = bodies.messenger_event(page, person, at, message={"mid": f"m_{uuid.uuid4().hex}", "text": text})
+        signed_delivery(demo_server, "/webhooks/messenger", demo_whatsapp.MESSENGER_SECRETS["app_secret"],
+                        bodies.messenger_envelope(page, [event], at))
+
+    late = f"72{random.randrange(10**14):014d}"  # noqa: S311 - a made-up page-scoped id, new at each run
+    question = f"Toujours en stock ? ({uuid.uuid4().hex[:6]})"
+    write(late, question, days_ago=8)
+    accept_the_offer(expert)
+    expect(expert.get_by_test_id("chat-messages")).to_contain_text(question)
+    expect(expert.get_by_test_id("chat-window")).to_have_text(
+        "Messenger takes no reply 7 days after the person’s last message: you can write again when they do.")
+    expect(expert.get_by_test_id("chat-input")).to_be_hidden()
+    expect(expert.get_by_test_id("template-picker")).to_be_hidden()  # Messenger has no templates to fall back on
+
+    # The person writes again: the 7 days start over, counted down in days and hours.
+    write(late, "Vous êtes là ?", days_ago=0)
+    expect(expert.get_by_test_id("chat-window")).to_have_text(re.compile(
+        r"^Replies possible for (7 d 0 h|6 d 23 h) more \(tagged as a person’s reply after 24 hours\)$"))
+    expect(expert.get_by_test_id("chat-input")).to_be_visible()
+    close_the_chat(expert)
     assert errors == []

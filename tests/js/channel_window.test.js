@@ -24,6 +24,17 @@ test("the time left in the window, in hours and minutes", () => {
   assert.equal(ChannelWindow.windowText(NOW + 60 * MINUTE, NOW + MINUTE, LABELS), "Window closes in 59 min");
 });
 
+test("past a day (Messenger's 7 days), the time left in days and hours", () => {
+  const labels = { ...LABELS, labelDaysHours: "{days} d {hours} h" };
+  assert.equal(ChannelWindow.windowText(NOW + (6 * 24 + 23) * 60 * MINUTE + 30000, NOW, labels),
+               "Window closes in 6 d 23 h");
+  assert.equal(ChannelWindow.windowText(NOW + 24 * 60 * MINUTE, NOW, labels), "Window closes in 1 d 0 h");
+  assert.equal(ChannelWindow.windowText(NOW + 23 * 60 * MINUTE + 59 * MINUTE, NOW, labels),
+               "Window closes in 23 h 59 min");
+  // Without the label (WhatsApp's window never passes a day), hours as before.
+  assert.equal(ChannelWindow.windowText(NOW + 30 * 60 * MINUTE, NOW, LABELS), "Window closes in 30 h 0 min");
+});
+
 test("a closed window says so, and no window says nothing", () => {
   assert.equal(ChannelWindow.windowText(NOW, NOW, LABELS), LABELS.labelWindowShut);
   assert.equal(ChannelWindow.windowText(NOW - MINUTE, NOW, LABELS), LABELS.labelWindowShut);

@@ -1,12 +1,13 @@
-// WhatsApp's 24-hour window in the expert's composer (inbox.js): the time left to write freely, and once it has
-// closed, a picker of the number's approved templates in place of the free-text box (the only thing Meta lets through
-// then). Kept apart from inbox.js so it can be tested under node with fake_dom.js. Loaded as a plain <script> before
+// A messaging app's window in the expert's composer (inbox.js): the time left to write freely (WhatsApp's 24 hours,
+// Messenger's 7 days), and once WhatsApp's has closed, a picker of the number's approved templates in place of the
+// free-text box (the only thing Meta lets through then). Kept apart from inbox.js so it can be tested under node with fake_dom.js. Loaded as a plain <script> before
 // inbox.js, it defines window.MarketplaceChannelWindow; under node it is module.exports.
 //
 //   MarketplaceChannelWindow.windowText(closesAt, now, labels) -> "Window closes in 3 h 12 min", the closed text,
 //                                          or "" without a window (closesAt: epoch ms or NaN). Labels: labelWindowLeft
 //                                          ("… {time}"), labelWindowShut, labelHoursMinutes ("{hours} h {minutes} min"),
-//                                          labelMinutes ("{minutes} min").
+//                                          labelMinutes ("{minutes} min"), and labelDaysHours ("{days} d {hours} h",
+//                                          past 24 hours, when given).
 //   MarketplaceChannelWindow.picker({document, root, labels, send(templateId, parameters, done(error))})
 //     .show(key, templates) -> draws the picker for a conversation (again only when the key or the templates change,
 //                              so what the expert typed stays; empty while templates is null, on its way);
@@ -33,8 +34,10 @@
     if (closesAt <= now) { return labels.labelWindowShut; }
     var minutes = Math.max(1, Math.ceil((closesAt - now) / 60000));  // "1 min" up to the last second
     var hours = Math.floor(minutes / 60);
-    var time = hours ? format(labels.labelHoursMinutes, { hours: hours, minutes: minutes % 60 })
-      : format(labels.labelMinutes, { minutes: minutes });
+    var time = hours >= 24 && labels.labelDaysHours
+      ? format(labels.labelDaysHours, { days: Math.floor(hours / 24), hours: hours % 24 })
+      : hours ? format(labels.labelHoursMinutes, { hours: hours, minutes: minutes % 60 })
+        : format(labels.labelMinutes, { minutes: minutes });
     return format(labels.labelWindowLeft, { time: time });
   }
 

@@ -571,15 +571,22 @@
   // number's approved templates in place of the free-text box. Redrawn with the other times.
   var picker = ChannelWindow.picker({ document: document, root: ui.picker, labels: labels, send: sendTemplate });
 
+  // Messenger's: 7 days from the person's last message (replies after 24 hours go out tagged HUMAN_AGENT), then
+  // nothing can go out until they write again, so the composer closes with a line saying so (no templates there).
+  var messengerLabels = Object.assign({}, labels, { labelWindowLeft: labels.labelMessengerLeft,
+                                                    labelWindowShut: labels.labelMessengerShut });
+
   function renderWindow() {
     var chat = selected;
-    var whatsapp = !!chat && !isClosed(chat) && chat.summary.channel === "whatsapp";
-    var closesAt = whatsapp ? parseTime(chat.summary.window_closes_at) : NaN;
-    ui.window.textContent = whatsapp ? ChannelWindow.windowText(closesAt, serverNow(), labels) : "";
+    var channel = chat && !isClosed(chat) ? chat.summary.channel : null;
+    var windowed = channel === "whatsapp" || channel === "messenger";
+    var closesAt = windowed ? parseTime(chat.summary.window_closes_at) : NaN;
+    ui.window.textContent = windowed
+      ? ChannelWindow.windowText(closesAt, serverNow(), channel === "messenger" ? messengerLabels : labels) : "";
     ui.window.hidden = !ui.window.textContent;
-    var shut = whatsapp && !(closesAt > serverNow());
+    var shut = windowed && !(closesAt > serverNow());
     Array.prototype.forEach.call(ui.freeText, function (part) { part.hidden = shut; });
-    if (!shut) { picker.hide(); return; }
+    if (!shut || channel === "messenger") { picker.hide(); return; }
     if (chat.templates) { picker.show(chat.id, chat.templates); return; }
     picker.show(chat.id, null);  // empty until the number's templates arrive
     if (chat.templatesAsked) { return; }
