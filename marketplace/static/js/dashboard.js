@@ -181,6 +181,8 @@
       asOf.dateTime = data.as_of;
       asOf.textContent = clock.format(new Date(data.as_of));
     }
+    setFigure("channel_fees_cents", money(data.channel_fees_cents));
+    setFigure("channel_messages_held", numbers.format(data.channel_messages_held));
     renderCaps(data.caps);
     renderRefusals(data.refusals);
     renderTable(begun(data.intervals));
@@ -219,6 +221,7 @@
   var socket = window.marketplaceSocket;
   if (socket) {
     socket.on("live_conversation", refreshSoon);
+    socket.on("channel_message_held", refreshSoon);  // a messaging app's reply held by the monthly budget
     socket.on("connect", refreshSoon);  // events missed while disconnected are not replayed
   }
 })();

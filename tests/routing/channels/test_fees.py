@@ -9,10 +9,12 @@ import io
 import pypdf
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from marketplace.brands.models import BrandRole
 from marketplace.core import clock
 from marketplace.database import utcnow
+from marketplace.extensions import socketio
 from marketplace.payouts.statements import services as statements
 from marketplace.routing.channels import fees, outbound
 from marketplace.routing.console import caps
@@ -31,7 +33,7 @@ from tests.conftest import log_in
 from tests.factories import BrandFactory
 from tests.routing.channels.conftest import CUSTOMER, connect
 from tests.routing.channels.test_whatsapp_conversations import _accepted
-from tests.routing.conftest import admin_of
+from tests.routing.conftest import admin_of, received
 
 UTC = dt.UTC
 
@@ -78,6 +80,13 @@ def test_fees_count_in_the_budget_and_a_reply_past_it_is_held_with_nothing_store
     assert chat_price == 200  # the accepted chat's price, committed when it was accepted
     brand.monthly_budget_cents = chat_price + 7  # room for one message's fee, not two
     session.commit()
+    admin = admin_of(session, brand)
+    brand_side = app.test_client()
+    log_in(brand_side, admin.email)
+    brand_sio = socketio.test_client(app, flask_test_client=brand_side)  # the admin's open console pages
+    assert brand_sio.is_connected()
+    brand_sio.get_received()
+    g.__dict__.clear()  # the test's one app context cached the admin as the user: the expert's socket speaks next
 
     first = sio.emit("chat_send", {"conversation_id": conversation.id, "client_id": "e-1", "body": "Yes, two left."},
                      callback=True)
@@ -101,10 +110,13 @@ def test_fees_count_in_the_budget_and_a_reply_past_it_is_held_with_nothing_store
     assert len(fake_graph.sent(to=CUSTOMER, account=number)) == 1
     assert _committed(session, brand) == chat_price + 7
 
-    # The brand is told: the hold is recorded and shows on its dashboard with the month's fees.
+    # The brand is told: the hold is recorded, its open pages hear of it at once (the dashboard fetches its figures
+    # again), and it shows on its dashboard with the month's fees.
     hold = session.scalar(sa.select(ChannelHold))
     assert (hold.brand_id, hold.conversation_id, hold.fee_cents) == (brand.id, conversation.id, 7)
-    admin = admin_of(session, brand)
+    assert received(brand_sio, "channel_message_held") == [
+        {"brand_id": brand.id, "conversation_id": conversation.id, "fee_cents": 7}]
+    brand_sio.disconnect()
     board = brand_dashboard(admin, brand.id)
     assert (board.channel_fees_cents, board.channel_messages_held) == (7, 1)
     budget = next(use for use in caps.cap_usage(admin, brand.id).caps if use.name == "monthly_budget_cents")
@@ -117,8 +129,6 @@ def test_fees_count_in_the_budget_and_a_reply_past_it_is_held_with_nothing_store
     assert [(line.kind, line.category, line.messages, line.amount_cents) for line in part.channel_fees] == \
         [("whatsapp", "service", 1, 7)]
     assert part.subtotal_cents == 7
-    brand_side = app.test_client()
-    log_in(brand_side, admin.email)
     pdf = brand_side.get(f"/api/v1/brands/{brand.id}/invoices/{now:%Y-%m}.pdf")
     assert pdf.status_code == 200
     text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
