@@ -173,6 +173,25 @@ def load_bench(name: str) -> ModuleType:
     return module
 
 
+async def connect_socket(client, url: str, gate, **options):
+    """Connect a python-socketio AsyncClient over WebSocket, `gate` (an asyncio.Semaphore) bounding how many connect
+    at once; a server starved by other work on the machine may miss a connection: tried again, as a browser would."""
+    import asyncio
+
+    import socketio
+
+    for attempt in range(3):
+        try:
+            async with gate:
+                await client.connect(url, transports=["websocket"], wait_timeout=30, **options)
+            return client
+        except socketio.exceptions.ConnectionError:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(1)
+    return client
+
+
 def environ(**extra: str) -> dict[str, str]:
     """The environment for a server subprocess: this one's, unbuffered, plus `extra`."""
     return {**os.environ, "PYTHONUNBUFFERED": "1", **extra}

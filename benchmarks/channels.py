@@ -53,6 +53,7 @@ import benchlib  # noqa: E402
 from benchlib import (  # noqa: E402
     PASSWORD,
     SECRET,
+    connect_socket,
     cpu_seconds,
     log,
     log_in_all,
@@ -250,15 +251,7 @@ class Meta:
             client = socketio.AsyncClient(reconnection=False)
             client.on("message", on_message)
             client.on("welcome", on_welcome)
-            for attempt in range(3):  # a server starved by other work on the machine may miss one: try again
-                try:
-                    async with gate:
-                        await client.connect(self.url, transports=["websocket"], wait_timeout=30, **options)
-                    return client
-                except socketio.exceptions.ConnectionError:
-                    if attempt == 2:
-                        raise
-                    await asyncio.sleep(1)
+            return await connect_socket(client, self.url, gate, **options)
 
         self.experts = list(await asyncio.gather(*(expert(o) for o in self.expert_connects)))
         deadline = time.monotonic() + 30

@@ -52,6 +52,7 @@ import benchlib  # noqa: E402
 from benchlib import (  # noqa: E402
     PASSWORD,
     SECRET,
+    connect_socket,
     cpu_seconds,
     log,
     log_in_all,
@@ -231,26 +232,15 @@ class Relay:
         def on_welcome(data):
             self.welcomed += 1
 
-        async def connected(client, **options):
-            # A server starved by other work on the machine may miss a connection: try again, as a browser would.
-            for attempt in range(3):
-                try:
-                    async with gate:
-                        await client.connect(self.url, transports=["websocket"], wait_timeout=30, **options)
-                    return client
-                except socketio.exceptions.ConnectionError:
-                    if attempt == 2:
-                        raise
-                    await asyncio.sleep(1)
-
         async def expert(options: dict):
             client = socketio.AsyncClient(reconnection=False)
             client.on("message", on_message)
             client.on("welcome", on_welcome)
-            return await connected(client, **options)
+            return await connect_socket(client, self.url, gate, **options)
 
         async def visitor(options: dict):
-            return await connected(socketio.AsyncClient(reconnection=False), namespaces=["/visitor"], **options)
+            return await connect_socket(socketio.AsyncClient(reconnection=False), self.url, gate,
+                                        namespaces=["/visitor"], **options)
 
         self.experts = list(await asyncio.gather(*(expert(o) for o in self.expert_connects)))
         self.visitors = list(await asyncio.gather(*(visitor(o) for o in self.visitor_connects)))

@@ -61,31 +61,28 @@ FAKE_EXTENSION = "demo_graph"  # the one fake Graph both apps run on
 
 
 @dataclass
-class DemoWhatsApp:
-    """The running fake and its number, and what customers wrote from the phone page (the fake keeps the rest)."""
+class DemoAccount:
+    """The running fake and one of its accounts (the number, the page), and what customers wrote from the demo's
+    phone page for it (the fake keeps what the app sent)."""
 
     fake: Any  # tests.fake_graph.FakeGraph
-    number: Any  # tests.fake_graph.WhatsAppNumber
+    account: Any  # tests.fake_graph.WhatsAppNumber or MessengerPage
     written: list[tuple[float, str, str]] = field(default_factory=list)  # (at, customer, text)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def thread(self, customer: str) -> list[dict[str, Any]]:
-        """The customer's conversation with the brand's number, oldest first, as their phone shows it."""
-        return _thread(self.fake, self.number, customer, self.written, self.lock)
+        """The customer's conversation with the brand's account, oldest first, as their app shows it."""
+        return _thread(self.fake, self.account, customer, self.written, self.lock)
 
-
-@dataclass
-class DemoMessenger:
-    """The running fake and its page, and what people wrote from the Messenger page."""
-
-    fake: Any  # tests.fake_graph.FakeGraph
-    page: Any  # tests.fake_graph.MessengerPage
-    written: list[tuple[float, str, str]] = field(default_factory=list)  # (at, person, text)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def thread(self, person: str) -> list[dict[str, Any]]:
-        """The person's conversation with the brand's page, oldest first, as their Messenger shows it."""
-        return _thread(self.fake, self.page, person, self.written, self.lock)
+    def write(self, customer: str, text: str, **options: Any) -> str | None:
+        """Post the customer's message as Meta would (a signed webhook); a line saying why when the app refused it."""
+        with self.lock:
+            self.written.append((time.time(), customer, text))
+        delivered = self.fake.deliver_inbound(self.account, customer, text, **options)
+        if delivered.ok:
+            return None
+        return gettext("The app did not take the message: %(status)s.",
+                       status=delivered.deliveries[-1].status if delivered.deliveries else "?")
 
 
 def _thread(fake: Any, account: Any, customer: str, written: list[tuple[float, str, str]],
@@ -125,7 +122,7 @@ def start(app: Flask, webhook_url: str) -> str:
         fake.add_template(number, template["name"], template["language"], category=template["category"],
                           parameters=template["body"].count("{{"))
     app.config["WHATSAPP_GRAPH_BASE"] = fake.graph_base
-    app.extensions[EXTENSION] = DemoWhatsApp(fake, number)
+    app.extensions[EXTENSION] = DemoAccount(fake, number)
     _connect(Channel.WHATSAPP, PHONE_NUMBER_ID, {"kind": "whatsapp", "phone_number_id": PHONE_NUMBER_ID, **SECRETS})
     _record_templates()
     return (f"WhatsApp: Maison Lumière's number +{DISPLAY_NUMBER} runs on a fake Graph server ({fake.graph_base}).\n"
@@ -145,7 +142,7 @@ def start_messenger(app: Flask, webhook_url: str) -> str:
                 "a checkout, or set MESSENGER_GRAPH_BASE).")
     page = fake.add_messenger_page(PAGE_ID, webhook_url=webhook_url, **MESSENGER_SECRETS)
     app.config["MESSENGER_GRAPH_BASE"] = fake.graph_base
-    app.extensions[MESSENGER_EXTENSION] = DemoMessenger(fake, page)
+    app.extensions[MESSENGER_EXTENSION] = DemoAccount(fake, page)
     _connect(Channel.MESSENGER, PAGE_ID, {"kind": "messenger", "page_id": PAGE_ID, **MESSENGER_SECRETS})
     return (f"Messenger: Maison Lumière's Facebook Page {PAGE_ID} runs on a fake Graph server ({fake.graph_base}).\n"
             f"  Write to it as a person: open {webhook_url.rsplit('/webhooks/', 1)[0]}/dev/messenger.")
@@ -248,16 +245,18 @@ def phone(customer: str = CUSTOMER):
     demo = _demo()
     form = CustomerMessageForm(data={"customer": customer})
     if form.validate_on_submit():
-        customer = form.customer.data
-        with demo.lock:
-            demo.written.append((time.time(), customer, form.text.data))
-        delivered = demo.fake.deliver_inbound(demo.number, customer, form.text.data, name="Demo customer")
-        if not delivered.ok:
-            flash(gettext("The app did not take the message: %(status)s.",
-                          status=delivered.deliveries[-1].status if delivered.deliveries else "?"), "error")
-        return redirect(url_for("demo_whatsapp.phone", customer=customer))
-    return render_template("web/demo_whatsapp.html", form=form, customer=customer, thread=demo.thread(customer),
-                           business=DISPLAY_NUMBER), 422 if form.errors else 200
+        refused = demo.write(form.customer.data, form.text.data, name="Demo customer")
+        if refused:
+            flash(refused, "error")
+        return redirect(url_for("demo_whatsapp.phone", customer=form.customer.data))
+    intro = gettext("You are +%(customer)s writing to Maison Lumière's WhatsApp number +%(business)s. The messages go "
+                    "through a fake of Meta's Graph API as signed webhooks; an expert of the brand who is online gets "
+                    "the chat on their phone, and their answers appear here.", customer=customer,
+                    business=DISPLAY_NUMBER)
+    return render_template("web/demo_app_phone.html", form=form, who=form.customer, thread=demo.thread(customer),
+                           title=gettext("A customer's WhatsApp (demo)"), intro=intro, app="whatsapp",
+                           customer_role="customer", endpoint="demo_whatsapp.phone",
+                           refresh=url_for("demo_whatsapp.phone", customer=customer)), 422 if form.errors else 200
 
 
 # The person's Messenger.
@@ -273,16 +272,18 @@ class PersonMessageForm(FlaskForm):
 @blueprint.route("/messenger/<person>", methods=["GET", "POST"])
 def messenger(person: str = PERSON):
     """Write to the brand's page as a person on Messenger (a signed webhook, as Meta posts it) and read the answers."""
-    demo: DemoMessenger = _demo(MESSENGER_EXTENSION)
+    demo = _demo(MESSENGER_EXTENSION)
     form = PersonMessageForm(data={"person": person})
     if form.validate_on_submit():
-        person = form.person.data
-        with demo.lock:
-            demo.written.append((time.time(), person, form.text.data))
-        delivered = demo.fake.deliver_inbound(demo.page, person, form.text.data)
-        if not delivered.ok:
-            flash(gettext("The app did not take the message: %(status)s.",
-                          status=delivered.deliveries[-1].status if delivered.deliveries else "?"), "error")
-        return redirect(url_for("demo_whatsapp.messenger", person=person))
-    return render_template("web/demo_messenger.html", form=form, person=person, thread=demo.thread(person),
-                           page_id=PAGE_ID), 422 if form.errors else 200
+        refused = demo.write(form.person.data, form.text.data)
+        if refused:
+            flash(refused, "error")
+        return redirect(url_for("demo_whatsapp.messenger", person=form.person.data))
+    intro = gettext("You are the Messenger user %(person)s writing to Maison Lumière's Facebook Page (%(page)s). The "
+                    "messages go through a fake of Meta's Graph API as signed webhooks; an expert of the brand who is "
+                    "online gets the chat on their phone, and their answers appear here.", person=person,
+                    page=PAGE_ID)
+    return render_template("web/demo_app_phone.html", form=form, who=form.person, thread=demo.thread(person),
+                           title=gettext("A person's Messenger (demo)"), intro=intro, app="messenger",
+                           customer_role="person", endpoint="demo_whatsapp.messenger",
+                           refresh=url_for("demo_whatsapp.messenger", person=person)), 422 if form.errors else 200
