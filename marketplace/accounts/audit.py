@@ -111,6 +111,7 @@ DETAIL_NAMES = {
     "note": _l("Note"),
     "paid": _l("Paid"),
     "previous": _l("Before"),
+    "proof": _l("Proved by"),
     "price_cents": _l("Price (cents)"),
     "reason": _l("Reason"),
     "role": _l("Role"),

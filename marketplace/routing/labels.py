@@ -1,10 +1,16 @@
-"""A conversation's status and end reason as the brand's pages name them (the console's, the contacts')."""
+"""A conversation's status, end reason and channel as the brand's pages name them (the console's, the contacts')."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.routing.models import ConversationStatus, EndReason
+from marketplace.routing.models import Channel, ConversationStatus, EndReason
+
+CHANNEL_LABELS = {
+    Channel.WEB: _l("Web chat"),
+    Channel.WHATSAPP: "WhatsApp",  # the apps' own names, in every language
+    Channel.MESSENGER: "Messenger",
+}
 
 STATUS_LABELS = {
     ConversationStatus.WAITING: _l("Waiting"),

@@ -368,19 +368,23 @@ class BrandLoad(db.Model):
 
 
 class Contact(db.Model):
-    """A visitor who proved an address to one brand (the resume link of an e-mail): that brand's only (rule 14).
+    """A customer who proved an address or a phone number to one brand: that brand's only (rule 14).
 
-    The same address with two brands is two contacts, never linked. A contact merged into another keeps its row
-    (`merged_into_id`) so that a later proof of its address finds the one it went to.
+    Proved by the resume link of an e-mail (`email`), or by writing from WhatsApp, whose numbers WhatsApp verified
+    (`phone`, E.164); a handover code joins the two. The same address or number with two brands is two contacts,
+    never linked. A contact merged into another keeps its row (`merged_into_id`) so that a later proof of its
+    address or number finds the one it went to.
     """
 
     __tablename__ = "contacts"
-    __table_args__ = (sa.UniqueConstraint("brand_id", "email_normalised", name="uq_contacts_brand_email"),)
+    __table_args__ = (sa.UniqueConstraint("brand_id", "email_normalised", name="uq_contacts_brand_email"),
+                      sa.UniqueConstraint("brand_id", "phone", name="uq_contacts_brand_phone"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"))
-    email: so.Mapped[str] = so.mapped_column(sa.String(254))  # as first proved, for people to read
-    email_normalised: so.Mapped[str] = so.mapped_column(sa.String(254))  # lower-cased, the domain in IDNA
+    email: so.Mapped[str | None] = so.mapped_column(sa.String(254))  # as first proved, for people to read
+    email_normalised: so.Mapped[str | None] = so.mapped_column(sa.String(254))  # lower-cased, the domain in IDNA
+    phone: so.Mapped[str | None] = so.mapped_column(sa.String(16))  # E.164, "+33612345678"
     display_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     proved_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)  # the last proof
@@ -421,6 +425,8 @@ class BrandChannel(db.Model):
     brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), index=True)
     kind: so.Mapped[Channel] = so.mapped_column(enum_column(Channel, "brand_channel_kind"))
     account_id: so.Mapped[str] = so.mapped_column(sa.String(32))
+    # A WhatsApp number as people dial it, digits only ("33180000000"): the widget's wa.me link (None: unknown).
+    display_phone_number: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     access_token_sealed: so.Mapped[str] = so.mapped_column(sa.Text)
     app_secret_sealed: so.Mapped[str] = so.mapped_column(sa.Text)
     verify_token_sealed: so.Mapped[str] = so.mapped_column(sa.Text)

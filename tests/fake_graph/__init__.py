@@ -19,6 +19,8 @@ What it serves, under `/{version}/` (any `vNN.N`; `graph_base` uses v26.0), ever
   reported `failed` with 131047 by status webhook (`"status"`, as the Cloud API often does); templates always go.
 - `POST /{phone-number-id}/media` (multipart: `messaging_product=whatsapp`, `file`, `type`): Meta's media
   types and size limits (else 131053); answers `{"id"}`.
+- `GET /{phone-number-id}?fields=display_phone_number,verified_name`: the number as Meta shows it, with its `id`
+  (an unknown field: code 100).
 - `GET /{media-id}`: `{"messaging_product", "url", "mime_type", "sha256", "file_size", "id"}`; the `url`
   (`/whatsapp_business/attachments/?mid=..&ext=..&hash=..`) works five minutes, with the owner's bearer token.
 - `POST /{page-id}/messages`: `{"recipient": {"id": psid}, "message": {"text"} | {"attachment": {"type":
@@ -36,6 +38,7 @@ Python API:
     fake.start() / fake.stop()  (or `with FakeGraph() as fake:`); fake.url, fake.graph_base, fake.reset()
     accounts:   number = fake.add_whatsapp_number(phone_number_id=None, access_token=None, app_secret=None,
                     verify_token=None, display_phone_number=None, webhook_url=None) -> WhatsAppNumber
+                    (`number.verified_name` may be changed)
                 page = fake.add_messenger_page(page_id=None, access_token=None, app_secret=None,
                     verify_token=None, webhook_url=None) -> MessengerPage
                 fake.set_webhook(account, url), fake.add_template(number, name, language="en_US",

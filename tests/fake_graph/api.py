@@ -116,6 +116,8 @@ class Api:
                 return GraphFailure(100, details=f"Unknown path components: {path}").reply(), None, None
             _version, node, edge = match.groups()
             try:
+                if method == "GET" and edge is None and node in self.state.numbers:
+                    return self._phone_number(node, token, params.get("fields")), node, None
                 if method == "GET" and edge is None:
                     return self._media_info(node, token), node, None
                 if method == "POST" and edge in ("messages", "media", "message_attachments"):
@@ -143,6 +145,11 @@ class Api:
         if edge == "message_attachments" and account.channel == "messenger":
             return _ok(messenger.upload(self.state, account, fields, files)), node, None
         raise _no_such_object(node, "post")
+
+    def _phone_number(self, phone_number_id: str, token: str | None, fields: str | None) -> Reply:
+        number = self.state.numbers[phone_number_id]
+        _authorize(number.access_token, token, whatsapp=True)
+        return _ok(whatsapp.phone_number(number, fields))
 
     def _media_info(self, media_id: str, token: str | None) -> Reply:
         media = self.state.media.get(media_id)

@@ -26,6 +26,7 @@ class WhatsAppNumber:
     waba_id: str
     webhook_url: str | None = None
     channel: str = "whatsapp"
+    verified_name: str = "Test Business"
 
     @property
     def account_id(self) -> str:

@@ -35,6 +35,7 @@ TAGS = ["channels"]
 
 def _shown(channel: BrandChannel) -> dict:
     return {"id": channel.id, "kind": channel.kind.value, "account_id": channel.account_id,
+            "display_phone_number": channel.display_phone_number,
             "webhook_url": url_for(f"channels_webhooks.{channel.kind.value}", _external=True),
             "created_at": channel.created_at, "last_inbound_at": channel.last_inbound_at,
             "last_error": channel.last_error, "last_error_at": channel.last_error_at}
@@ -42,10 +43,13 @@ def _shown(channel: BrandChannel) -> dict:
 
 @blueprint.post("/brands/<int:brand_id>/channels")
 @endpoint("Connect a WhatsApp number or a Facebook Page to the brand (admins); the token and secrets are sealed "
-          "and never shown again", roles=BRAND_PEOPLE, body=ChannelCreateSchema(), response=ChannelSchema(),
-          status=201, tags=TAGS, errors=(409,))
+          "and never shown again; a WhatsApp number's display number is asked of WhatsApp unless given",
+          roles=BRAND_PEOPLE, body=ChannelCreateSchema(), response=ChannelSchema(), status=201, tags=TAGS,
+          errors=(409,))
 def connect(actor, brand_id: int, body):
-    return _shown(connections.connect_channel(actor, brand_id, body))
+    channel = connections.connect_channel(actor, brand_id, body)
+    connections.learn_display_number(channel.id)
+    return _shown(channel)
 
 
 @blueprint.get("/brands/<int:brand_id>/channels")

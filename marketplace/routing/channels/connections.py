@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import logging
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -22,8 +23,10 @@ from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, BrandRole
 from marketplace.database import db, end_read, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
-from marketplace.routing.channels.graph import MessengerClient, WhatsAppClient
+from marketplace.routing.channels.graph import GraphError, MessengerClient, WhatsAppClient
 from marketplace.routing.models import MESSAGING_CHANNELS, BrandChannel, Channel
+
+log = logging.getLogger("marketplace.routing.channels")
 
 SEALED_FOR = "channel-secrets"  # the sealing purpose of every channel secret
 ACCOUNT_FIELD = {Channel.WHATSAPP: "phone_number_id", Channel.MESSENGER: "page_id"}
@@ -31,6 +34,7 @@ ACCOUNT_ID_LENGTH = 32
 SECRET_LENGTH = 512  # Meta's long-lived tokens are about 200 characters; anything past this is not one
 ERROR_LENGTH = 300
 INBOUND_PRECISION = dt.timedelta(seconds=30)  # how fresh the health's "last inbound" is kept
+PHONE_DIGITS = (6, 15)  # E.164 allows at most 15 digits, country code included
 
 
 @dataclass(frozen=True)
@@ -75,22 +79,39 @@ def _clean_secret(values: dict[str, object], field: str) -> str:
     return value
 
 
+def _clean_display_number(kind: Channel, values: dict[str, object]) -> str | None:
+    """The number as people dial it, digits only (spaces, dashes, dots and a leading + dropped); None when not
+    given (WhatsApp tells it: `learn_display_number`)."""
+    value = values.get("display_phone_number")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    digits = "".join(c for c in value if c not in " -.()") if isinstance(value, str) else ""
+    digits = digits.removeprefix("+")
+    if (kind != Channel.WHATSAPP or not digits.isascii() or not digits.isdigit() or digits.startswith("0")
+            or not PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1]):
+        raise InvalidInput(_l("Give the WhatsApp number in international form, country code first (digits)."),
+                           "display_phone_number")
+    return digits
+
+
 @use_case
 def connect_channel(actor: Actor, brand_id: int, values: dict[str, object]) -> BrandChannel:
     """Connect a WhatsApp number or a Facebook Page to the brand (its admins); the secrets are sealed at once.
 
-    An account connected already (to this brand or another) is refused as a Conflict naming its id's field.
-    Audited as `channel_connected`, without a secret.
+    A WhatsApp number's `display_phone_number` (digits) may be given; else the caller asks WhatsApp for it once
+    this is committed (`learn_display_number`). An account connected already (to this brand or another) is
+    refused as a Conflict naming its id's field. Audited as `channel_connected`, without a secret.
     """
     brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
     kind = _clean_kind(values.get("kind"))
     account_id = _clean_account_id(kind, values)
+    display_number = _clean_display_number(kind, values)
     secrets = {field: _clean_secret(values, field) for field in ("access_token", "app_secret", "verify_token")}
     taken = db.session.scalar(sa.select(BrandChannel.id).where(BrandChannel.kind == kind,
                                                                 BrandChannel.account_id == account_id))
     if taken is not None:
         raise Conflict(_l("This account is connected already."), ACCOUNT_FIELD[kind])
-    channel = BrandChannel(brand_id=brand_id, kind=kind, account_id=account_id,
+    channel = BrandChannel(brand_id=brand_id, kind=kind, account_id=account_id, display_phone_number=display_number,
                            **{f"{field}_sealed": sealing.seal(value, SEALED_FOR) for field, value in secrets.items()})
     db.session.add(channel)
     try:
@@ -101,6 +122,36 @@ def connect_channel(actor: Actor, brand_id: int, values: dict[str, object]) -> B
                           channel_id=channel.id, channel_kind=kind.value, account_id=account_id,
                           token_id=getattr(actor, "token_id", None))
     return channel
+
+
+def learn_display_number(channel_id: int) -> str | None:
+    """Ask WhatsApp for a connected number's display number when it is not known (after `connect_channel` commits:
+    no transaction waits on Graph) and keep its digits; the number, or None when it stays unknown (Graph refused
+    or did not answer: logged, and the widget offers no WhatsApp link until it is known)."""
+    channel = db.session.get(BrandChannel, channel_id)
+    if channel is None or channel.kind != Channel.WHATSAPP:
+        end_read()
+        return None
+    if channel.display_phone_number is not None:
+        known = channel.display_phone_number
+        end_read()
+        return known
+    account = credentials(channel)
+    end_read()
+    client = client_for(account)
+    assert isinstance(client, WhatsAppClient)
+    try:
+        digits = client.phone_number_info().digits
+    except GraphError as error:
+        log.warning("display number of WhatsApp number %s not known: %s", account.account_id, error)
+        return None
+    if not PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1]:
+        log.warning("display number of WhatsApp number %s is not a number: %r", account.account_id, digits)
+        return None
+    with unit_of_work():
+        db.session.execute(sa.update(BrandChannel).where(BrandChannel.id == channel_id)
+                           .values(display_phone_number=digits).execution_options(synchronize_session=False))
+    return digits
 
 
 def list_channels(actor: Actor, brand_id: int) -> list[BrandChannel]:

@@ -41,6 +41,7 @@ def channels(access: BrandAccess):
     if form.validate_on_submit():
         with refusals_shown(form, refusals=(InvalidInput, Conflict)):
             channel = connections.connect_channel(current_user, access.brand.id, form.values())
+            connections.learn_display_number(channel.id)
             flash(gettext("%(app)s account %(id)s is connected: paste its webhook address into Meta's dashboard.",
                           app=APP_NAMES[channel.kind], id=channel.account_id), "success")
             return redirect(url_for("channel_console.channels", slug=access.brand.slug))

@@ -19,6 +19,10 @@ class ConnectForm(FlaskForm):
     phone_number_id = StringField(_l("WhatsApp: phone number ID"), render_kw={"maxlength": ACCOUNT_ID_LENGTH,
                                                                              "inputmode": "numeric"},
                                   description=_l("Digits, from WhatsApp Manager (API Setup), not the number itself."))
+    display_phone_number = StringField(
+        _l("WhatsApp: the number itself (optional)"), render_kw={"maxlength": 24, "inputmode": "tel"},
+        description=_l("Country code first, as customers dial it. Left empty, it is asked of WhatsApp; your web "
+                       "chat offers \"Continue on WhatsApp\" once it is known."))
     page_id = StringField(_l("Messenger: Facebook Page ID"), render_kw={"maxlength": ACCOUNT_ID_LENGTH,
                                                                        "inputmode": "numeric"})
     access_token = PasswordField(_l("Access token"), render_kw={"maxlength": SECRET_LENGTH, "autocomplete": "off"},
@@ -31,9 +35,9 @@ class ConnectForm(FlaskForm):
 
     def values(self) -> dict[str, object]:
         """What the service takes: the account id under the field of the chosen app only."""
-        account_field = "phone_number_id" if self.kind.data == "whatsapp" else "page_id"
-        return {name: self[name].data for name in ("kind", account_field, "access_token", "app_secret",
-                                                   "verify_token")}
+        whatsapp = self.kind.data == "whatsapp"
+        names = ("kind", "phone_number_id", "display_phone_number") if whatsapp else ("kind", "page_id")
+        return {name: self[name].data for name in (*names, "access_token", "app_secret", "verify_token")}
 
 
 class SendTestForm(FlaskForm):

@@ -164,6 +164,20 @@ class MediaInfo:
 
 
 @dataclass(frozen=True)
+class PhoneNumberInfo:
+    """A WhatsApp Business number as Meta shows it: `display_phone_number` as people dial it ("+1 555-010-0000"),
+    `verified_name` the business name WhatsApp shows."""
+
+    display_phone_number: str
+    verified_name: str | None
+
+    @property
+    def digits(self) -> str:
+        """The number's digits, country code first (what a wa.me link takes)."""
+        return "".join(c for c in self.display_phone_number if c.isascii() and c.isdigit())
+
+
+@dataclass(frozen=True)
 class DownloadedMedia:
     content: bytes
     mime_type: str
@@ -326,6 +340,15 @@ class WhatsAppClient:
         if components:
             template["components"] = [dict(component) for component in components]
         return self._send(to, "template", template, None)
+
+    def phone_number_info(self) -> PhoneNumberInfo:
+        """The number's display number and verified name (`GET /{phone-number-id}?fields=...`)."""
+        payload = self._graph.call("GET", f"{self.phone_number_id}?fields=display_phone_number,verified_name")
+        number = payload.get("display_phone_number")
+        if not isinstance(number, str) or not number.strip():
+            raise InvalidRequest(f"Graph's answer about number {self.phone_number_id} has no display_phone_number")
+        name = payload.get("verified_name")
+        return PhoneNumberInfo(number.strip(), name if isinstance(name, str) and name else None)
 
     def upload_media(self, content: bytes, mime_type: str, filename: str = "file") -> str:
         """Upload a file (multipart) for sending; answers its media id (kept 30 days by Meta)."""

@@ -17,7 +17,9 @@ bytes. A body that names an account nobody connected, or is unsigned, or badly s
 - each status (sent, delivered, read, failed) moves the outbound record it names (`outbound.apply_status`).
 
 A customer is known to the conversation tables by a key made of the account and their platform id (never a
-browser token), so they have one open conversation per account, and nothing links them across brands (rule 14).
+browser token), so they have one open conversation per account, and nothing links them across brands (rule 14). A
+WhatsApp customer is also the brand's contact by the number WhatsApp verified (contacts/), joined to a web visitor
+by the widget's handover code.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from marketplace.routing.channels import connections, outbound, payloads, window
 from marketplace.routing.channels.graph import GraphError, MessengerClient, WhatsAppClient
 from marketplace.routing.channels.signatures import verify_signature
 from marketplace.routing.chat.messages import BODY_LENGTH, post_message
+from marketplace.routing.contacts import handover
+from marketplace.routing.contacts import services as contacts
 from marketplace.routing.door import services as door
 from marketplace.routing.models import Channel, Conversation, Message, Sender
 
@@ -101,6 +105,11 @@ def _take(account: connections.Credentials, message: payloads.InboundMessage) ->
     conversation = door.enter(account.brand_id, key, channel=account.kind, channel_id=account.channel_id,
                               channel_customer=message.sender)
     conversation_id = conversation.id
+    if account.kind == Channel.WHATSAPP and (conversation.contact_id is None or handover.find_code(message.text)):
+        # WhatsApp verified the sender's number: they are the brand's contact by it (once linked, a message costs
+        # nothing more here unless it carries the web widget's handover code).
+        contacts.whatsapp_customer_wrote(account.brand_id, conversation_id, key, message.sender, message.sender_name,
+                                         message.text)
     _customer_wrote(conversation_id, account, message)
     if message.media is not None and message.kind in _FILES:
         posted = _take_file(account, conversation, message, client_id)

@@ -15,6 +15,10 @@ class ChannelCreateSchema(Schema):
                                               "maxLength": ACCOUNT_ID_LENGTH})
     page_id = fields.String(metadata={"description": "Messenger: the Facebook Page's id (digits)",
                                       "maxLength": ACCOUNT_ID_LENGTH})
+    display_phone_number = fields.String(allow_none=True, metadata={
+        "description": "WhatsApp, optional: the number as customers dial it, country code first (digits; spaces, "
+                       "dashes and a leading + are dropped). Asked of WhatsApp when not given; the widget's "
+                       "\"Continue on WhatsApp\" link needs it", "maxLength": 24, "example": "33180000000"})
     access_token = fields.String(required=True, **SECRET)
     app_secret = fields.String(required=True, load_only=True, metadata={
         "description": "Meta app's secret, which signs every webhook (X-Hub-Signature-256); sealed, never shown",
@@ -27,6 +31,9 @@ class ChannelSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(dump_only=True, metadata={"enum": ["whatsapp", "messenger"]})
     account_id = fields.String(dump_only=True, metadata={"description": "phone_number_id or page_id"})
+    display_phone_number = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "WhatsApp: the number's digits as customers dial it (null: not known, so the widget offers no "
+                       "WhatsApp link)"})
     webhook_url = fields.String(dump_only=True, metadata={
         "description": "Where Meta's webhooks for this account go (the app's callback URL)"})
     created_at = fields.AwareDateTime(dump_only=True)

@@ -24,7 +24,7 @@ TAGS = ["contacts"]
 
 
 @blueprint.get("/brands/<int:brand_id>/contacts")
-@endpoint("The brand's contacts (visitors who proved an address to it), latest seen first, 50 a page",
+@endpoint("The brand's contacts (who proved an address or a WhatsApp number to it), latest seen first, 50 a page",
           roles=READERS, query=ContactSearchQuery(), response=ContactPageSchema(), tags=TAGS)
 def search(actor, brand_id: int, query):
     return history.search_contacts(actor, brand_id, query.get("q"), query["page"])

@@ -14,7 +14,8 @@ class ContactSearchForm(FlaskForm):
     class Meta:
         csrf = False  # a search in the address (GET)
 
-    q = StringField(_l("Address or name"), validators=[Optional(), Length(max=SEARCH_LENGTH)])
+    q = StringField(_l("Address or name"), description=_l("Or a phone number: 4 digits of it or more."),
+                    validators=[Optional(), Length(max=SEARCH_LENGTH)])
 
 
 class MergeForm(FlaskForm):

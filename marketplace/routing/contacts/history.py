@@ -25,16 +25,23 @@ PER_PAGE = 50
 EARLIER_SHOWN = 20  # the expert sees this many of the contact's latest other conversations
 FIRST_LINES = 140
 SEARCH_LENGTH = 254
+PHONE_SEARCH_DIGITS = 4  # fewer digits would find half the numbers
 
 
 @dataclass(frozen=True)
 class ContactRow:
     id: int
-    email: str
+    email: str | None  # a contact proved by WhatsApp alone has none
+    phone: str | None  # E.164, proved by WhatsApp
     display_name: str | None
     first_seen: dt.datetime | None  # its first conversation with the brand
     last_seen: dt.datetime | None  # its latest
     conversation_count: int
+
+    @property
+    def label(self) -> str:
+        """What names the contact in a list: the address, else the number, else the name."""
+        return self.email or self.phone or self.display_name or f"#{self.id}"
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class ConversationLine:
     """One conversation of a contact, as a list shows it."""
 
     id: int
+    channel: str  # web, whatsapp, messenger: where the customer wrote
     created_at: dt.datetime
     closed_at: dt.datetime | None
     status: str
@@ -70,7 +78,7 @@ class HistoryMessage:
 
 @dataclass(frozen=True)
 class History:
-    known: bool  # the visitor is one of the brand's contacts
+    known: bool  # the visitor is one of the brand's contacts (a proved address or WhatsApp number)
     conversations: list[ConversationLine]
 
 
@@ -88,7 +96,7 @@ def _first_lines(conversation_ids: list[int]) -> dict[int, str]:
 
 def _lines(conversations: list[Conversation]) -> list[ConversationLine]:
     firsts = _first_lines([c.id for c in conversations])
-    return [ConversationLine(c.id, c.created_at, c.closed_at, c.status.value, c.topic, c.rating,
+    return [ConversationLine(c.id, c.channel.value, c.created_at, c.closed_at, c.status.value, c.topic, c.rating,
                              firsts.get(c.id, ""), c.last_seq) for c in conversations]
 
 
@@ -105,7 +113,8 @@ def _contact_rows(brand_id: int, *conditions: sa.ColumnElement[bool], page: int 
         .outerjoin(seen, seen.c.contact_id == Contact.id).where(*where)
         .order_by(sa.func.coalesce(seen.c.last, Contact.created_at).desc(), Contact.id.desc())
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    return [ContactRow(c.id, c.email, c.display_name, first, last, count or 0) for c, first, last, count in rows], total
+    return [ContactRow(c.id, c.email, c.phone, c.display_name, first, last, count or 0)
+            for c, first, last, count in rows], total
 
 
 def _like(text: str) -> str:
@@ -115,7 +124,8 @@ def _like(text: str) -> str:
 # The brand's people.
 
 def search_contacts(actor: Actor, brand_id: int, text: object = None, page: object = 1) -> ResultPage[ContactRow]:
-    """One page of the brand's contacts, latest seen first; `text` finds it in the address or the name."""
+    """One page of the brand's contacts, latest seen first; `text` finds it in the address, the number or the
+    name."""
     brands.get_brand(actor, brand_id)
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
         raise InvalidInput(_l("Enter a page number, 1 or more."), "page")
@@ -123,9 +133,13 @@ def search_contacts(actor: Actor, brand_id: int, text: object = None, page: obje
     conditions = []
     if text:
         pattern = _like(text.lower())
-        conditions.append(sa.or_(Contact.email_normalised.like(pattern, escape="\\"),
-                                 sa.func.lower(Contact.email).like(pattern, escape="\\"),
-                                 sa.func.lower(Contact.display_name).like(pattern, escape="\\")))
+        found = [Contact.email_normalised.like(pattern, escape="\\"),
+                 sa.func.lower(Contact.email).like(pattern, escape="\\"),
+                 sa.func.lower(Contact.display_name).like(pattern, escape="\\")]
+        digits = "".join(c for c in text if c.isascii() and c.isdigit())
+        if len(digits) >= PHONE_SEARCH_DIGITS:  # "+33 6 12", "06 12 34": the digits, wherever they are
+            found.append(Contact.phone.like(_like(digits), escape="\\"))
+        conditions.append(sa.or_(*found))
     rows, total = _contact_rows(brand_id, *conditions, page=page)
     end_read()
     return ResultPage(rows, total, page, PER_PAGE)
@@ -141,7 +155,7 @@ def contact_detail(actor: Actor, brand_id: int, contact_id: int) -> ContactDetai
         sa.select(Conversation).where(Conversation.brand_id == brand_id, Conversation.contact_id == contact.id)
         .order_by(Conversation.created_at.desc(), Conversation.id.desc())))
     lines = _lines(conversations)
-    row = ContactRow(contact.id, contact.email, contact.display_name,
+    row = ContactRow(contact.id, contact.email, contact.phone, contact.display_name,
                      min((c.created_at for c in conversations), default=None),
                      max((c.created_at for c in conversations), default=None), len(conversations))
     detail = ContactDetail(row, contact.proved_at, contact.merged_into_id, lines)
@@ -170,7 +184,8 @@ def _held(expert_id: int, conversation_id: int) -> Conversation:
 
 
 def expert_history(expert_id: int, conversation_id: int) -> History:
-    """The earlier conversations of the held chat's contact with the same brand, newest first (the latest 20)."""
+    """The earlier conversations of the held chat's contact with the same brand, newest first (the latest 20), from
+    every channel the contact wrote on (web, WhatsApp), each with its channel."""
     held = _held(expert_id, conversation_id)
     if held.contact_id is None:
         end_read()

@@ -10,13 +10,18 @@ STATUS = {"description": "The conversation's status (waiting, active, closed, ..
 
 class ContactSearchQuery(Schema):
     q = fields.String(validate=validate.Length(max=SEARCH_LENGTH),
-                      metadata={"description": "Found in the address or the name, ignoring case."})
+                      metadata={"description": "Found in the address, the name or (4 digits or more) the phone "
+                                               "number, ignoring case."})
     page = Page(metadata={"description": "50 contacts a page, latest seen first."})
 
 
 class ContactSchema(Schema):
     id = fields.Integer(dump_only=True)
-    email = fields.String(dump_only=True)
+    email = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "The address the contact proved (null for one known by WhatsApp only)."})
+    phone = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "The number WhatsApp verified, E.164 (null for one known by an address only).",
+        "example": "+33612345678"})
     display_name = fields.String(dump_only=True, allow_none=True)
     first_seen = fields.AwareDateTime(dump_only=True, allow_none=True, metadata={
         "description": "When its first conversation with the brand started."})
@@ -34,6 +39,8 @@ class ContactPageSchema(Schema):
 
 class ConversationLineSchema(Schema):
     id = fields.Integer(dump_only=True)
+    channel = fields.String(dump_only=True, metadata={"enum": ["web", "whatsapp", "messenger"],
+                                                      "description": "Where the customer wrote."})
     created_at = fields.AwareDateTime(dump_only=True)
     closed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     status = fields.String(dump_only=True, metadata=STATUS)
@@ -44,7 +51,8 @@ class ConversationLineSchema(Schema):
 
 
 class ContactDetailSchema(ContactSchema):
-    proved_at = fields.AwareDateTime(dump_only=True, metadata={"description": "When the address was last proved."})
+    proved_at = fields.AwareDateTime(dump_only=True, metadata={
+        "description": "When the address or the number was last proved."})
     merged_into_id = fields.Integer(dump_only=True, allow_none=True, metadata={
         "description": "The contact this one was merged into (its conversations went there)."})
     conversations = fields.List(fields.Nested(ConversationLineSchema), dump_only=True)
@@ -56,9 +64,11 @@ class MergeSchema(Schema):
 
 
 class HistorySchema(Schema):
-    known = fields.Boolean(dump_only=True, metadata={"description": "The visitor proved an address to the brand."})
+    known = fields.Boolean(dump_only=True, metadata={
+        "description": "The visitor proved an address or a WhatsApp number to the brand."})
     conversations = fields.List(fields.Nested(ConversationLineSchema), dump_only=True, metadata={
-        "description": "The contact's other conversations with the chat's brand, newest first (the latest 20)."})
+        "description": "The contact's other conversations with the chat's brand, web and WhatsApp alike, newest "
+                       "first (the latest 20)."})
 
 
 class HistoryMessageSchema(Schema):

@@ -13,7 +13,7 @@ from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.routing.contacts import history
 from marketplace.routing.contacts import services as contacts
 from marketplace.routing.contacts.forms import ContactSearchForm, MergeForm
-from marketplace.routing.labels import STATUS_LABELS
+from marketplace.routing.labels import CHANNEL_LABELS, STATUS_LABELS
 from marketplace.web import params
 from marketplace.web.forms import refusals_shown
 
@@ -35,7 +35,7 @@ def contacts_list(access: BrandAccess):
 
 def _merge_form(access: BrandAccess, contact_id: int) -> MergeForm:
     form = MergeForm()
-    form.other_id.choices = [SelectChoice(row.id, row.email) for row in
+    form.other_id.choices = [SelectChoice(row.id, row.label) for row in
                              history.merge_candidates(current_user, access.brand.id, contact_id)]
     return form
 
@@ -46,7 +46,7 @@ def _contact_page(access: BrandAccess, contact_id: int, form: MergeForm | None, 
         form = _merge_form(access, contact_id)
     return render_template("routing/contact.html", brand=access.brand, detail=detail, form=form,
                            can_merge=access.is_admin and detail.merged_into_id is None,
-                           status_labels=STATUS_LABELS), status
+                           status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS), status
 
 
 @blueprint.get("/brands/<slug>/contacts/<int:contact_id>")

@@ -138,3 +138,8 @@ class VisitorConversationSchema(Schema):
     may_continue = fields.Boolean(dump_only=True, metadata={
         "description": "Closed, answered, and within the brand's reopen window: the visitor's next message continues "
                        "it (after the window they start a new conversation)."})
+    whatsapp_link = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "\"Continue on WhatsApp\": a wa.me link to the brand's WhatsApp number with a prefilled "
+                       "message carrying this chat's code; sent from WhatsApp, it proves the visitor's number and "
+                       "makes them one contact of the brand. Null when the brand has no WhatsApp number whose "
+                       "display number is known.", "example": "https://wa.me/33180000000?text=Hello..."})

@@ -10,8 +10,10 @@ from marketplace.core import routing as rules
 from marketplace.database import db
 from marketplace.experts import services as experts
 from marketplace.routing import events
+from marketplace.routing.contacts import handover
 from marketplace.routing.models import (
     QUEUED_STATUSES,
+    Channel,
     Conversation,
     ConversationStatus,
     LeftMessage,
@@ -84,7 +86,9 @@ def visitor_view(conversation: Conversation) -> dict:
     """What the widget shows of the conversation: status, place in the queue, wait, the expert's name.
 
     A wait is shown only when it can come true: when nobody online could take the chat, the visitor is told
-    so (and offered to leave a message) instead of a place in a queue nobody serves.
+    so (and offered to leave a message) instead of a place in a queue nobody serves. A web chat of a brand with
+    a known WhatsApp number carries the "Continue on WhatsApp" link (contacts/handover.py; only in these complete
+    answers, not in socket events, so the widget keeps the last one it had).
     """
     brand = db.session.get(Brand, conversation.brand_id)
     position = queue_position(conversation)
@@ -92,6 +96,9 @@ def visitor_view(conversation: Conversation) -> dict:
     estimate = estimated_wait(brand, position) if position is not None and not nobody else None
     name = experts.get_profile(conversation.expert_id).display_name if conversation.expert_id else None
     left = db.session.scalar(sa.select(sa.exists().where(LeftMessage.conversation_id == conversation.id)))
-    return events.visitor_payload(conversation, position=position, estimate=estimate, expert_name=name,
-                                  left_message=bool(left), nobody_available=nobody,
-                                  reopen_window_hours=brand.reopen_window_hours)
+    payload = events.visitor_payload(conversation, position=position, estimate=estimate, expert_name=name,
+                                     left_message=bool(left), nobody_available=nobody,
+                                     reopen_window_hours=brand.reopen_window_hours)
+    payload["whatsapp_link"] = handover.whatsapp_link(brand.id, conversation.id) \
+        if conversation.channel == Channel.WEB else None
+    return payload

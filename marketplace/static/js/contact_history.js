@@ -1,5 +1,6 @@
-// Beside the chat an expert holds: the visitor's earlier conversations with the same brand, when the visitor proved
-// an e-mail address to it (a contact of that brand only). inbox.js tells which chat is shown ("marketplace:chat-shown");
+// Beside the chat an expert holds: the customer's earlier conversations with the same brand, on the web and on
+// WhatsApp, each marked with its channel, when the customer proved an e-mail address or a WhatsApp number to it (a
+// contact of that brand only). inbox.js tells which chat is shown ("marketplace:chat-shown");
 // the list comes from GET /api/v1/conversations/<id>/history, and a conversation's messages, read-only, when it is
 // opened. Everything is drawn as text.
 (function () {
@@ -37,6 +38,10 @@
     return labels["status" + status.charAt(0).toUpperCase() + status.slice(1)] || status;
   }
 
+  function channelName(channel) {
+    return labels["channel" + channel.charAt(0).toUpperCase() + channel.slice(1)] || channel;
+  }
+
   function senderName(sender) {
     return labels["labelSender" + sender.charAt(0).toUpperCase() + sender.slice(1)] || sender;
   }
@@ -67,8 +72,10 @@
     var item = element("li", "history__entry");
     item.dataset.testid = "history-entry";
     item.dataset.conversationId = String(earlier.id);
+    item.dataset.channel = earlier.channel;
     var details = element("details");
-    var facts = [dateText(earlier.created_at), statusName(earlier.status), earlier.topic || labels.labelNoTopic];
+    var facts = [channelName(earlier.channel), dateText(earlier.created_at), statusName(earlier.status),
+                 earlier.topic || labels.labelNoTopic];
     if (earlier.rating != null) { facts.push(format(labels.labelRating, { rating: earlier.rating })); }
     facts.push(format(labels.labelMessages, { count: earlier.message_count }));
     var summary = element("summary", null, facts.join(" · "));

@@ -94,7 +94,9 @@
     giveEmail: byTestId("give-email"),
     emailGiven: part("[data-email-given]"),
     transcript: byTestId("email-transcript"),
-    transcriptNote: part("[data-transcript-note]")
+    transcriptNote: part("[data-transcript-note]"),
+    whatsappBox: part("[data-whatsapp-box]"),
+    whatsappLink: byTestId("continue-on-whatsapp")
   };
 
   var token = null;
@@ -354,11 +356,20 @@
     ui.leaveInstead.hidden = !queued || !ui.nobody.hidden;  // the notice offers it already
     ui.emailBox.hidden = !!conversation.email_given || closed;
     ui.emailGiven.hidden = !conversation.email_given;
+    renderWhatsapp();
     ui.composer.hidden = !writable(conversation);
     ui.over.hidden = !ui.composer.hidden;
     ui.end.hidden = closed;
     renderConnection();
     renderTyping();
+  }
+
+  // "Continue on WhatsApp": the brand's number with a message carrying this chat's code, which proves the visitor's
+  // number to the brand when they send it (offered only when the brand's WhatsApp number is known).
+  function renderWhatsapp() {
+    var link = conversation.whatsapp_link;
+    ui.whatsappBox.hidden = !link;
+    if (link && ui.whatsappLink.getAttribute("href") !== link) { ui.whatsappLink.setAttribute("href", link); }
   }
 
   function renderConnection() {
@@ -388,6 +399,10 @@
     if (!same) { resetChat(); }
     if (same && !next.expert_name && previous.expert_name && ASSIGNED[next.status]) {
       next.expert_name = previous.expert_name;
+    }
+    // Socket events leave the WhatsApp link out (only complete answers carry it): the last one holds.
+    if (same && !Object.prototype.hasOwnProperty.call(next, "whatsapp_link")) {
+      next.whatsapp_link = previous.whatsapp_link;
     }
     if (!QUEUED[next.status]) {
       queue = null;

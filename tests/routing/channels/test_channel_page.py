@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from marketplace.accounts.models import AuditEvent
@@ -13,6 +14,9 @@ from marketplace.routing.models import BrandChannel
 from tests.conftest import log_in
 from tests.routing.channels.conftest import CUSTOMER, connect
 from tests.routing.conftest import admin_of
+
+# Connecting a number asks Graph for its display number: the fake's, never Meta's (an unknown id there: none).
+pytestmark = pytest.mark.usefixtures("graph_settings")
 
 SECRETS = {"access_token": "EAAG-token-value-123", "app_secret": "0123456789abcdef0123456789abcdef",
            "verify_token": "my-verify-token-7Q2z"}
@@ -48,6 +52,21 @@ def test_an_admin_connects_a_number_and_sees_its_webhook_address_and_no_secret(c
     assert not any(secret in page for secret in SECRETS.values())
     assert 'aria-current="page">Messaging apps<' in page  # its tab in the console
     assert [event.detail["account_id"] for event in _audits(session, "channel_connected")] == ["106540352242922"]
+    # Graph knows no such number (it is not the fake's): the number stays unknown, and the page says what that means.
+    assert "not known: the web chat offers no WhatsApp link" in page
+
+
+def test_the_number_customers_dial_is_given_or_asked_of_whatsapp(client, session, brand, fake_graph):
+    csrf = log_in(client, admin_of(session, brand).email)
+    assert _connect_form(client, csrf, brand, display_phone_number="+33 1 80 00 00 00").status_code == 302
+    number = fake_graph.add_whatsapp_number(display_phone_number="+1 555-010-0042")
+    assert _connect_form(client, csrf, brand, phone_number_id=number.phone_number_id,
+                         access_token=number.access_token).status_code == 302
+    page = client.get(_page(brand)).get_data(as_text=True)
+    assert re.findall(r'data-testid="display-number">([^<]+)<', page) == ["+33180000000", "+15550100042"]
+    refused = _connect_form(client, csrf, brand, phone_number_id="106540352242923", display_phone_number="12")
+    assert refused.status_code == 422
+    assert "Give the WhatsApp number in international form" in refused.get_data(as_text=True)
 
 
 def test_a_refusal_names_the_field_and_keeps_no_secret_in_the_form(client, session, brand):

@@ -12,6 +12,9 @@ from tests.conftest import log_in
 from tests.factories import BrandFactory
 from tests.routing.conftest import admin_of
 
+# Connecting a number asks Graph for its display number: the fake's, never Meta's (an unknown id there: none).
+pytestmark = pytest.mark.usefixtures("graph_settings")
+
 SECRETS = {"access_token": "EAAG-token-value-123", "app_secret": "0123456789abcdef0123456789abcdef",
            "verify_token": "my-verify-token"}
 WHATSAPP = {"kind": "whatsapp", "phone_number_id": "106540352242922", **SECRETS}
