@@ -124,7 +124,7 @@ def start(app: Flask, webhook_url: str) -> str:
     app.config["WHATSAPP_GRAPH_BASE"] = fake.graph_base
     app.extensions[EXTENSION] = DemoAccount(fake, number)
     _connect(Channel.WHATSAPP, PHONE_NUMBER_ID, {"kind": "whatsapp", "phone_number_id": PHONE_NUMBER_ID, **SECRETS})
-    _record_templates()
+    _record_templates()  # and the number's display number, asked of Graph as a connect does
     return (f"WhatsApp: Maison Lumière's number +{DISPLAY_NUMBER} runs on a fake Graph server ({fake.graph_base}).\n"
             f"  Write to it as a customer: open {webhook_url.rsplit('/webhooks/', 1)[0]}/dev/whatsapp "
             f"(log in as the expert in another browser to answer).")
@@ -205,6 +205,9 @@ def _record_templates() -> None:
     recorded = set(db.session.scalars(sa.select(ChannelTemplate.name).where(ChannelTemplate.channel_id == channel.id)))
     brand_id, channel_id = channel.brand_id, channel.id
     end_read()
+    # Its display number too (the widget's "Continue on WhatsApp" links to it), from Graph, as a connect asks it; a
+    # database from before it was kept gets it now.
+    connections.learn_display_number(channel_id)
     ops = accounts.find_user_by_email(OPS_EMAIL)
     for template in TEMPLATES:
         if template["name"] not in recorded:

@@ -158,7 +158,8 @@ def offer_payload(offer: Offer, conversation: Conversation, brand: Brand,
                   pay: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "offer_id": offer.id, "conversation_id": conversation.id, "brand": {"id": brand.id, "name": brand.name},
-        "topic": conversation.topic, "page_url": conversation.page_url, "expires_at": _iso(offer.expires_at),
+        "channel": conversation.channel.value, "topic": conversation.topic, "page_url": conversation.page_url,
+        "expires_at": _iso(offer.expires_at),
         "timeout_seconds": brand.offer_timeout_seconds, "pay": pay if pay is not None else offer_pay(brand),
     }
 

@@ -98,10 +98,15 @@ def expert_says(expert: Page, text: str) -> None:
     expert.get_by_test_id("chat-send").click()
 
 
-def accept_the_offer(expert: Page) -> None:
+def accept_the_offer(expert: Page, channel: str | None = None) -> None:
+    """Accept the chat offered (with `channel`, the one from that messaging app, as its card says: a web chat an
+    earlier test left waiting on the shared demo may be offered too, and is left to run out)."""
     # The shared demo may first offer the chat to another expert an earlier test left online (their page gone, their
     # presence not yet): that offer runs out (the brand's 30 s), and the chat comes here. Wait as a person would.
-    offer = expert.get_by_test_id("offer").first
+    offers = expert.get_by_test_id("offer")
+    if channel is not None:
+        offers = offers.filter(has=expert.get_by_test_id("offer-channel").filter(has_text=channel))
+    offer = offers.first
     expect(offer).to_be_visible(timeout=75_000)
     expect(offer.get_by_test_id("offer-countdown")).to_contain_text(re.compile(r"\d"))
     offer.get_by_test_id("accept-offer").click()

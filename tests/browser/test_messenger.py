@@ -48,7 +48,7 @@ def test_a_messenger_person_is_answered_from_the_experts_phone_and_sees_the_answ
     assert "Messenger:" in demo_server.output and "/dev/messenger" in demo_server.output  # told at start-up
 
     person_writes(demo_server, person, question)
-    accept_the_offer(expert)
+    accept_the_offer(expert, "Messenger")
     messages = expert.get_by_test_id("chat-messages")
     expect(messages).to_contain_text(question)
     expect(expert.get_by_test_id("chat-channel")).to_contain_text("Messenger")
@@ -95,7 +95,7 @@ def test_seven_days_after_the_persons_message_the_composer_closes_and_says_why(b
     late = f"72{random.randrange(10**14):014d}"  # noqa: S311 - a made-up page-scoped id, new at each run
     question = f"Toujours en stock ? ({uuid.uuid4().hex[:6]})"
     write(late, question, days_ago=8)
-    accept_the_offer(expert)
+    accept_the_offer(expert, "Messenger")
     expect(expert.get_by_test_id("chat-messages")).to_contain_text(question)
     expect(expert.get_by_test_id("chat-window")).to_have_text(
         "Messenger takes no reply 7 days after the person’s last message: you can write again when they do.")

@@ -50,7 +50,7 @@ def test_a_whatsapp_customer_is_answered_from_the_experts_phone_and_sees_the_ans
     assert "WhatsApp:" in demo_server.output and "/dev/whatsapp" in demo_server.output  # told at start-up
 
     customer_writes(demo_server, customer, question)
-    accept_the_offer(expert)
+    accept_the_offer(expert, "WhatsApp")
     messages = expert.get_by_test_id("chat-messages")
     expect(messages).to_contain_text(question)
     expect(expert.get_by_test_id("chat-channel")).to_contain_text("WhatsApp")
@@ -107,7 +107,7 @@ def test_past_the_24_hour_window_the_expert_sends_an_approved_template_from_the_
     signed_delivery(demo_server, "/webhooks/whatsapp", demo_whatsapp.SECRETS["app_secret"],
                     bodies.whatsapp_inbound(number, message, "Camille"))
 
-    accept_the_offer(expert)
+    accept_the_offer(expert, "WhatsApp")
     expect(expert.get_by_test_id("chat-messages")).to_contain_text(question)
     expect(expert.get_by_test_id("chat-window")).to_have_text(
         "The 24-hour window has closed: only an approved template can go out now.")

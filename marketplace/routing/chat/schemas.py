@@ -24,6 +24,9 @@ class OfferSchema(Schema):
     offer_id = fields.Integer(dump_only=True)
     conversation_id = fields.Integer(dump_only=True)
     brand = fields.Nested(BrandRefSchema, dump_only=True)
+    channel = fields.String(dump_only=True, metadata={
+        "enum": ["web", "whatsapp", "messenger"], "description": "Where the customer writes from: the brand's site "
+                                                                 "or a messaging app"})
     topic = fields.String(dump_only=True, allow_none=True)
     page_url = fields.String(dump_only=True, allow_none=True)
     expires_at = fields.String(dump_only=True, metadata={"format": "date-time"})

@@ -112,6 +112,10 @@
     var brand = brandName(offer);
     node.dataset.offerId = id;
     field(node, "brand").textContent = brand;
+    // A messaging app's customer (asynchronous by nature, with Meta's reply window) is named as such.
+    var app = offer.channel === "whatsapp" ? labels.labelWhatsapp : offer.channel === "messenger" ? labels.labelMessenger : "";
+    field(node, "channel").textContent = app ? "· " + app : "";
+    field(node, "channel").hidden = !app;
     field(node, "topic").textContent = offer.topic || labels.labelNoTopic;
     field(node, "page").textContent = pageText(offer.page_url);
     field(node, "page").hidden = !pageText(offer.page_url);

@@ -38,6 +38,7 @@ def _accepted(sio, session, fake_graph, number, relay, text="Hello, is the lamp 
     fake_graph.deliver_inbound(number, CUSTOMER, text)
     assert [answer.status_code for answer in relay(1)] == [200]
     offer = received(sio, "offer")[-1]
+    assert offer["channel"] == "whatsapp"  # the expert's offer card says where the customer writes from
     accepted = sio.emit("offer_accept", {"offer_id": offer["offer_id"]}, callback=True)
     assert accepted["ok"], accepted
     return session.get(Conversation, offer["conversation_id"], populate_existing=True), accepted["chat"]

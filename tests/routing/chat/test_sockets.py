@@ -24,6 +24,7 @@ def test_the_offer_reaches_the_expert_and_accepting_tells_the_visitor(app, brand
     offers = received(sio, "offer")
     assert [o["conversation_id"] for o in offers] == [conversation.id]
     assert offers[0]["brand"]["name"] == brand.name and offers[0]["timeout_seconds"] == brand.offer_timeout_seconds
+    assert offers[0]["channel"] == "web"  # the card names a messaging app's customer; this one writes on the site
     visitor = visitor_socket(app, brand, token, conversation.id)
     assert visitor.is_connected("/visitor")
     answer = sio.emit("offer_accept", {"offer_id": offers[0]["offer_id"]}, callback=True)
