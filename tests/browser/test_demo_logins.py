@@ -109,29 +109,24 @@ def test_demo_prints_the_expected_logins(demo_server):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_demo_login_lands_on_role_home(page: Page, demo_server, role, page_errors):
+def test_demo_login_lands_on_role_home_and_goes_live(page: Page, demo_server, role, page_errors):
     home = log_in_as(page, demo_server, role)
 
     expect(page.get_by_role("heading", level=1)).to_have_text(home.heading)
     if home.extra_selector:
         expect(page.locator(home.extra_selector)).to_be_visible()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    # `/` sends a logged-in user to the same home page.
-    page.goto("/")
-    expect(page).to_have_url(path_is(home.path))
-    assert not page_errors.messages, f"JavaScript errors on {role}'s home page: {page_errors.messages}"
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_live_indicator_connects_after_login(page: Page, demo_server, role):
-    log_in_as(page, demo_server, role)
-
+    # The page's socket connects: the live indicator says so.
     indicator = page.locator("#live-indicator")
     expect(indicator).to_be_visible()
     expect(indicator, f"the live indicator of {role} never connected").to_have_attribute(
         "data-state", "live", timeout=LIVE_TIMEOUT_MS
     )
     expect(indicator).to_have_class(re.compile(r"\blive--live\b"))
+    # `/` sends a logged-in user to the same home page.
+    page.goto("/")
+    expect(page).to_have_url(path_is(home.path))
+    assert not page_errors.messages, f"JavaScript errors on {role}'s home page: {page_errors.messages}"
 
 
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)
