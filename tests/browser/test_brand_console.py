@@ -183,6 +183,9 @@ def test_a_new_brand_admin_sets_up_the_program_and_sees_the_first_chat_live(brow
     admin.get_by_role("button", name="Save", exact=True).click()
     success(admin, "The chat settings are saved.")
     expect(admin.get_by_label("Sites that may show the chat (one origin per line)")).to_have_value(site.origin)
+    # The clipboard takes text from the focused page only (the admin's tab is in front: other pages of the test
+    # opened since may hold the focus).
+    admin.bring_to_front()
     admin.get_by_role("button", name="Copy", exact=True).click()
     expect(admin.get_by_role("status").filter(has_text="Copied.")).to_be_visible()
     snippet = admin.evaluate("navigator.clipboard.readText()")
