@@ -93,12 +93,7 @@ def address_proved(conversation_id: int, email: str) -> None:
         contact_id = _kept(brand_id, contact_id)
         db.session.execute(sa.update(Contact).where(Contact.brand_id == brand_id, Contact.id == contact_id)
                            .values(proved_at=now).execution_options(synchronize_session=False))
-        db.session.execute(
-            sa.update(Conversation)
-            .where(Conversation.brand_id == brand_id, sa.or_(
-                Conversation.id == conversation_id,
-                sa.and_(Conversation.visitor_token_hash == token_hash, Conversation.contact_id.is_(None))))
-            .values(contact_id=contact_id).execution_options(synchronize_session=False))
+        _link(brand_id, contact_id, conversation_id, token_hash)
 
 
 def whatsapp_customer_wrote(brand_id: int, conversation_id: int, customer_key: str, wa_id: str,
