@@ -219,3 +219,25 @@ def test_a_channel_conversation_counts_in_the_brands_caps_and_its_message_is_kep
     assert first.status == ConversationStatus.WAITING
     assert (second.status, second.end_reason.value) == (ConversationStatus.CAPPED, "max_concurrent")
     assert [m.body for m in _messages(session, second.id)] == ["Second customer"]
+
+
+def test_the_accounts_last_inbound_is_noted_at_most_every_30_seconds(session, brand, fake_graph, number):
+    """Health, not a hot row: a message within INBOUND_PRECISION of the one noted leaves it; one past it moves it."""
+    import datetime as dt
+
+    from marketplace.database import unit_of_work
+    from marketplace.routing.channels import connections
+
+    channel = connect(session, brand, number)
+    first = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+
+    def noted_after(at: dt.datetime) -> dt.datetime:
+        with unit_of_work():
+            connections.note_inbound(channel.id, at)
+        session.expire_all()
+        return session.get(type(channel), channel.id).last_inbound_at.replace(tzinfo=dt.UTC)
+
+    assert noted_after(first) == first
+    assert noted_after(first + connections.INBOUND_PRECISION) == first  # within it: left as it was
+    later = first + connections.INBOUND_PRECISION + dt.timedelta(seconds=1)
+    assert noted_after(later) == later
