@@ -55,6 +55,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
         brands,
         capacity,
         experts,
+        faq,
         notifications,
         ops,
         payouts,
@@ -71,6 +72,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     brands.init_app(app)
     experts.init_app(app)
     shifts.init_app(app)
+    faq.init_app(app)
     routing.init_app(app)
     capacity.init_app(app)
     ops.init_app(app)

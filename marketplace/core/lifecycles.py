@@ -39,11 +39,16 @@ ENROLMENT_TRANSITIONS: dict[str, dict[str, str]] = {
 # (`expert_id`) until another accepts it, and counts against nobody's concurrency while queued; when its visitor
 # leaves again, or it waits too long, it goes back to that expert's asynchronous list (go_asynchronous) if they
 # have room there, else it ends as a queued one does.
+# A brand whose FAQ bot is on (faq/, routing/bot/) has a newcomer answered by the bot first: the conversation is
+# with the bot (no place in the brand's count, no expert), then handed over (let in at the door, or refused there as
+# capped, as an arriving one is) or resolved by the bot (the visitor said it helped, or asked nothing more).
 # "arriving" is no stored status: it is the conversation the door has not yet let in or refused.
 CONVERSATION_ARRIVING = "arriving"
 CONVERSATION_TRANSITIONS: dict[str, dict[str, str]] = {
-    "admit": {CONVERSATION_ARRIVING: "waiting"},
-    "refuse": {CONVERSATION_ARRIVING: "capped"},
+    "admit": {CONVERSATION_ARRIVING: "waiting", "bot": "waiting"},
+    "refuse": {CONVERSATION_ARRIVING: "capped", "bot": "capped"},
+    "meet_bot": {CONVERSATION_ARRIVING: "bot"},
+    "resolve": {"bot": "resolved"},
     "offer": {"waiting": "offered"},
     "return_offer": {"offered": "waiting"},
     "accept": {"offered": "active"},
@@ -59,7 +64,7 @@ CONVERSATION_TRANSITIONS: dict[str, dict[str, str]] = {
 
 # The statuses a conversation may have, and its groups of them; every other module reads these.
 CONVERSATION_STATUSES: tuple[str, ...] = ("waiting", "offered", "active", "asynchronous", "closed", "abandoned",
-                                          "missed", "capped")
+                                          "missed", "capped", "bot", "resolved")
 # In the brand's queue: the visitor is shown a place and a wait.
 CONVERSATION_QUEUED: tuple[str, ...] = ("waiting", "offered")
 # Live (the visitor is there): a place in the brand's `max_concurrent`; active ones hold a slot of their expert's
@@ -68,8 +73,12 @@ CONVERSATION_LIVE: tuple[str, ...] = (*CONVERSATION_QUEUED, "active")
 # The visitor is away but left a way back: counted against the brand's asynchronous limit per expert, not its live
 # slots.
 CONVERSATION_ASYNCHRONOUS: tuple[str, ...] = ("asynchronous",)
+# With the FAQ bot, before any person: no place in the brand's count, no expert; the visitor may write.
+CONVERSATION_WITH_BOT: tuple[str, ...] = ("bot",)
 # Open: not ended. One per visitor and brand, and the visitor may write.
-CONVERSATION_OPEN: tuple[str, ...] = (*CONVERSATION_LIVE, *CONVERSATION_ASYNCHRONOUS)
+CONVERSATION_OPEN: tuple[str, ...] = (*CONVERSATION_LIVE, *CONVERSATION_ASYNCHRONOUS, *CONVERSATION_WITH_BOT)
+# Ended by the bot before any person: it helped, or the visitor asked nothing more. Not an answered chat.
+CONVERSATION_RESOLVED_BY_BOT: tuple[str, ...] = ("resolved",)
 # Held by its expert, who may write in it.
 CONVERSATION_ASSIGNED: tuple[str, ...] = ("active", *CONVERSATION_ASYNCHRONOUS)
 # Let in, then left before an expert answered: the visitor went, or waited too long.

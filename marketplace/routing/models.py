@@ -36,6 +36,8 @@ class ConversationStatus(enum.StrEnum):
     ABANDONED = "abandoned"
     MISSED = "missed"
     CAPPED = "capped"
+    BOT = "bot"  # with the brand's FAQ bot, before any person (routing/bot/)
+    RESOLVED = "resolved"  # ended by the bot: not an answered chat
 
 
 def _statuses(names: tuple[str, ...]) -> tuple[ConversationStatus, ...]:
@@ -50,6 +52,7 @@ QUEUED_STATUSES = _statuses(lifecycles.CONVERSATION_QUEUED)  # in the queue: a p
 ENDED_STATUSES = _statuses(lifecycles.CONVERSATION_ENDED)  # let in, then ended
 UNANSWERED_STATUSES = _statuses(lifecycles.CONVERSATION_UNANSWERED)  # let in, left before an answer
 MAY_LEAVE_MESSAGE = _statuses(lifecycles.CONVERSATION_MAY_LEAVE_MESSAGE)
+WITH_BOT_STATUSES = _statuses(lifecycles.CONVERSATION_WITH_BOT)  # the bot answers; no person, no place counted
 
 
 def status_after(status: ConversationStatus | str, action: str) -> ConversationStatus:
@@ -100,6 +103,8 @@ class EndReason(enum.StrEnum):
     DAILY_CAP = "daily_cap"
     MONTHLY_BUDGET = "monthly_budget"
     MAX_ACTIVE_EXPERTS = "max_active_experts"
+    BOT_CONFIRMED = "bot_confirmed"  # resolved: the visitor said the bot's answer helped
+    BOT_UNCONFIRMED = "bot_unconfirmed"  # resolved: the visitor asked nothing more after the bot's answer
 
 
 class OfferStatus(enum.StrEnum):
@@ -114,6 +119,7 @@ class Sender(enum.StrEnum):
     VISITOR = "visitor"
     EXPERT = "expert"
     SYSTEM = "system"
+    BOT = "bot"  # the brand's FAQ bot, labelled as automated wherever it shows
 
 
 # The statuses of OPEN_STATUSES as SQL, for the partial index that holds one open conversation per visitor.

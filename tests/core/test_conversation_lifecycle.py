@@ -14,9 +14,11 @@ from marketplace.core.lifecycles import (
     CONVERSATION_OPEN,
     CONVERSATION_QUEUED,
     CONVERSATION_REFUSED,
+    CONVERSATION_RESOLVED_BY_BOT,
     CONVERSATION_STATUSES,
     CONVERSATION_TRANSITIONS,
     CONVERSATION_UNANSWERED,
+    CONVERSATION_WITH_BOT,
     may_move,
     next_status,
 )
@@ -44,6 +46,10 @@ MOVES = CONVERSATION_TRANSITIONS
     ("reopen", "closed", "active"),  # a message within the brand's reopen window
     ("hand_back", "closed", "waiting"),
     ("reopen_away", "closed", "asynchronous"),  # an e-mail reply within the window: the visitor is still away
+    ("meet_bot", CONVERSATION_ARRIVING, "bot"),  # the brand's FAQ bot answers first
+    ("admit", "bot", "waiting"),  # handed over: let in at the door
+    ("refuse", "bot", "capped"),  # handed over while the brand is full: refused there, never silently
+    ("resolve", "bot", "resolved"),  # it helped, or the visitor asked nothing more
 ])
 def test_it_allows_the_moves_of_a_conversation(action, current, target):
     assert next_status(MOVES, action, current) == target
@@ -65,13 +71,18 @@ def test_it_allows_the_moves_of_a_conversation(action, current, target):
     ("reopen_away", "missed"),  # an e-mail to a chat that ended unanswered starts a new one
     ("hand_back", "active"),  # the visitor is there: it stays with its expert
     ("abandon", "asynchronous"),  # the visitor left a way back: it closes after the quiet time
+    ("offer", "bot"),  # the router never sees a conversation the bot still has
+    ("close", "bot"),
+    ("meet_bot", "waiting"),  # once with a person, the bot never comes back
+    ("resolve", "waiting"),
+    ("admit", "resolved"),
 ])
 def test_it_refuses_the_other_moves(action, current):
     assert next_status(MOVES, action, current) is None
 
 
 def test_an_ended_or_refused_conversation_never_moves_again_but_a_closed_one_may_continue():
-    for status in CONVERSATION_ENDED + CONVERSATION_REFUSED:
+    for status in CONVERSATION_ENDED + CONVERSATION_REFUSED + CONVERSATION_RESOLVED_BY_BOT:
         moves = {action: targets[status] for action, targets in MOVES.items() if status in targets}
         # A visitor's message continues a closed (answered) conversation, to its expert or to the queue.
         continued = {"reopen": "active", "reopen_away": "asynchronous", "hand_back": "waiting"}
@@ -80,7 +91,7 @@ def test_an_ended_or_refused_conversation_never_moves_again_but_a_closed_one_may
 
 def test_every_open_conversation_can_end():
     for status in CONVERSATION_OPEN:
-        assert any(may_move(MOVES, status, ended) for ended in CONVERSATION_ENDED), status
+        assert any(may_move(MOVES, status, ended) for ended in CONVERSATION_ENDED + CONVERSATION_RESOLVED_BY_BOT), status
 
 
 def test_the_moves_name_only_known_statuses_and_an_arrival_is_no_status():
@@ -92,7 +103,7 @@ def test_the_moves_name_only_known_statuses_and_an_arrival_is_no_status():
 
 
 def test_every_status_is_open_ended_or_refused_and_only_one_of_them():
-    groups = CONVERSATION_OPEN + CONVERSATION_ENDED + CONVERSATION_REFUSED
+    groups = CONVERSATION_OPEN + CONVERSATION_ENDED + CONVERSATION_REFUSED + CONVERSATION_RESOLVED_BY_BOT
     assert sorted(groups) == sorted(CONVERSATION_STATUSES)
 
 
@@ -101,7 +112,9 @@ def test_the_groups_nest_as_their_names_say():
     assert set(CONVERSATION_UNANSWERED) < set(CONVERSATION_ENDED)
     assert "active" in CONVERSATION_LIVE and "active" not in CONVERSATION_QUEUED
     # An asynchronous conversation is open (one per visitor, the visitor writes) but holds no live place.
-    assert (*CONVERSATION_LIVE, *CONVERSATION_ASYNCHRONOUS) == CONVERSATION_OPEN
+    # So is one with the bot, which holds no place at all.
+    assert (*CONVERSATION_LIVE, *CONVERSATION_ASYNCHRONOUS, *CONVERSATION_WITH_BOT) == CONVERSATION_OPEN
+    assert not set(CONVERSATION_WITH_BOT) & {*CONVERSATION_LIVE, *CONVERSATION_ASSIGNED}
     assert not set(CONVERSATION_ASYNCHRONOUS) & set(CONVERSATION_LIVE)
     assert set(CONVERSATION_ASSIGNED) == {"active", *CONVERSATION_ASYNCHRONOUS} < set(CONVERSATION_OPEN)
 

@@ -1,0 +1,7 @@
+"""A brand's knowledge base and its FAQ bot's answers (the bot's turns in a conversation are routing/bot/)."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from marketplace.faq import models  # noqa: F401 - models: the tables belong to the app's metadata
