@@ -91,7 +91,8 @@ def test_an_ended_or_refused_conversation_never_moves_again_but_a_closed_one_may
 
 def test_every_open_conversation_can_end():
     for status in CONVERSATION_OPEN:
-        assert any(may_move(MOVES, status, ended) for ended in CONVERSATION_ENDED + CONVERSATION_RESOLVED_BY_BOT), status
+        ends = CONVERSATION_ENDED + CONVERSATION_RESOLVED_BY_BOT
+        assert any(may_move(MOVES, status, ended) for ended in ends), status
 
 
 def test_the_moves_name_only_known_statuses_and_an_arrival_is_no_status():
