@@ -62,6 +62,7 @@ TABS = (
     ("console.caps", _l("Caps"), BrandRole.VIEWER),
     ("console.widget_settings", _l("Widget"), BrandRole.VIEWER),
     ("channel_console.channels", _l("Messaging apps"), BrandRole.VIEWER),
+    ("faq_console.page", _l("FAQ bot"), BrandRole.VIEWER),
     ("brands.quiz", _l("Quiz"), BrandRole.VIEWER),
     ("statements.brand_invoices", _l("Invoices"), BrandRole.VIEWER),
     ("earnings.brand_disputes", _l("Disputes"), BrandRole.VIEWER),

@@ -4,4 +4,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from marketplace.faq import models  # noqa: F401 - models: the tables belong to the app's metadata
+    from marketplace.faq import (
+        api,
+        models,  # noqa: F401 - models: the tables belong to the app's metadata
+        views,
+    )
+
+    for blueprint in (api.blueprint, views.blueprint):
+        app.register_blueprint(blueprint)

@@ -57,7 +57,9 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
     return blueprint
 
 
-def _read_json() -> dict[str, Any] | Response:
+def _read_json(*, many: bool = False) -> dict[str, Any] | list[Any] | Response:
+    """The JSON body: an object, or also a list for a body declared as a list (a schema with many=True; an object
+    sent there is the schema's to refuse, naming the body)."""
     if not request.is_json:
         return problem(415, "Unsupported media type", "Send a JSON object with Content-Type: application/json.",
                        {"body": ["Expected application/json."]})
@@ -66,7 +68,7 @@ def _read_json() -> dict[str, Any] | Response:
     except BadRequest:
         return problem(400, "Malformed JSON", "The request body is not valid JSON.",
                        {"body": ["Not valid JSON."]})
-    if not isinstance(payload, dict):
+    if not isinstance(payload, dict) and not (many and isinstance(payload, list)):
         return problem(400, "Malformed JSON", "The request body must be a JSON object.",
                        {"body": ["Expected a JSON object."]})
     return payload
@@ -75,7 +77,7 @@ def _read_json() -> dict[str, Any] | Response:
 def _call(view: Callable, doc: EndpointDoc, kwargs: dict[str, Any]) -> Any:
     """Read and validate the declared body and query, call the view, render what it returns."""
     if doc.body is not None:
-        payload = _read_json()
+        payload = _read_json(many=doc.body.many)
         if isinstance(payload, Response):
             return payload
         kwargs["body"] = doc.body.load(payload)

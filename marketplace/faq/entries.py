@@ -1,0 +1,658 @@
+"""A brand's knowledge base as its people manage it: entries one by one, the whole base at once (a JSON list or a
+CSV file), the bot's settings, and the entries experts propose from answers they wrote.
+
+The brand's admins change it, any of its people read it; another brand's people find nothing (404, DESIGN rule 14),
+since every statement here names the brand. "The base" is the brand's entries in use (status active); proposals
+waiting for the brand, and those it turned down, sit beside it and are untouched by a replace or an import.
+
+Every change of an entry or of the synonyms moves the base's version in the same transaction (`_changed`), so each
+process's index of the base (answering.py) is rebuilt at its next answer. Texts are plain: markup is stripped, as
+in chat messages. A replace and an import are all or nothing: one bad row refuses the whole, naming the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import math
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import nh3
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts import services as accounts
+from marketplace.brands import services as brands
+from marketplace.brands.models import Actor, BrandRole
+from marketplace.database import db, end_read, use_case, utcnow
+from marketplace.errors import Conflict, FieldProblems, InvalidInput, NotFound
+from marketplace.experts import services as experts
+from marketplace.faq import answering
+from marketplace.faq.models import LANGUAGES, EntryStatus, FaqEntry, FaqSettings
+from marketplace.shared import spreadsheets
+from marketplace.shared.paging import ResultPage
+
+REF = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+TEXT_LENGTH = 2000  # the question's and the answer's columns
+ASK_LENGTH = 4000  # a visitor's message tried against the base
+TAG_LENGTH = 40
+MAX_TAGS = 10
+MAX_ENTRIES = 5000  # a brand's entries of every status; also the most rows a replace or an import takes
+SEARCH_LENGTH = 200
+PER_PAGE = 50
+SYNONYM_LINES = 200
+SYNONYM_LINE_LENGTH = 300
+RESOLVE_MINUTES = (1, 1440)
+CREDIT_CENTS = (0, 10_000)
+CSV_COLUMNS = ("ref", "lang", "question", "answer", "tags")
+CSV_MAX_BYTES = 4 * 1024 * 1024
+MOST_PROBLEMS = 20  # a file full of mistakes: the first ones say what to fix
+ENTRY_FIELDS = ("ref", "lang", "question", "answer", "tags", "active")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a replace or an import did, entry by entry."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    bot_enabled: bool
+    threshold: float
+    resolve_after_minutes: int
+    credit_cents: int  # in the brand's currency
+    currency: str
+    synonyms: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    entry: FaqEntry
+    author_name: str | None  # the expert's display name (None once their profile is gone)
+
+
+@dataclass(frozen=True)
+class Export:
+    filename: str
+    content: str
+
+
+# Checking what people send: each cleaner takes a value and the field's name, and returns it clean or refuses it.
+
+def plain_text(value: object, field: str, missing) -> str:
+    """Text without markup (stripped, not escaped, as chat messages are), 1 to TEXT_LENGTH characters."""
+    if not isinstance(value, str):
+        raise InvalidInput(missing, field)
+    text = html.unescape(nh3.clean(value, tags=set(), attributes={})).replace("\r\n", "\n").strip()
+    if not text:
+        raise InvalidInput(missing, field)
+    if len(text) > TEXT_LENGTH:
+        raise InvalidInput(_l("Use at most %(count)d characters.", count=TEXT_LENGTH), field)
+    return text
+
+
+def _ref(value: object, field: str) -> str:
+    value = value.strip() if isinstance(value, str) else value
+    if not (isinstance(value, str) and REF.match(value)):
+        raise InvalidInput(_l("Give a ref of 1 to 64 letters, digits, dots, dashes or underscores."), field)
+    return value
+
+
+def _lang(value: object, field: str) -> str:
+    value = value.strip().lower() if isinstance(value, str) else value
+    if value not in LANGUAGES:
+        raise InvalidInput(_l("Choose fr or en."), field)
+    return value
+
+
+def _question(value: object, field: str) -> str:
+    return plain_text(value, field, _l("Write the question."))
+
+
+def _answer(value: object, field: str) -> str:
+    return plain_text(value, field, _l("Write the answer."))
+
+
+def _tags(value: object, field: str) -> list[str]:
+    """Short labels, at most MAX_TAGS: a list, or one text with `;` between them (the CSV's and the form's way)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(";")
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise InvalidInput(_l("Give the tags as a list of words."), field)
+    tags: list[str] = []
+    for tag in value:
+        tag = " ".join(tag.split())
+        if len(tag) > TAG_LENGTH or ";" in tag:
+            raise InvalidInput(_l("Keep each tag under %(count)d characters, without ';'.", count=TAG_LENGTH), field)
+        if tag and tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(_l("Give at most %(count)d tags.", count=MAX_TAGS), field)
+    return tags
+
+
+def _active(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(_l("Say true or false."), field)
+    return value
+
+
+CLEANERS: dict[str, Callable[[object, str], object]] = {
+    "ref": _ref, "lang": _lang, "question": _question, "answer": _answer, "tags": _tags, "active": _active}
+DEFAULTS = {"tags": list, "active": lambda: True}
+# A brand's own entry: no expert wrote it, nobody decided on it (set, so that a detached entry has every field).
+NO_ORIGIN = {"author_expert_id": None, "source_conversation_id": None, "decided_at": None, "decided_by_id": None}
+
+
+def clean_entry(values: Mapping[str, object], *, partial: bool = False, prefix: str = "",
+                fields: Iterable[str] = ENTRY_FIELDS) -> dict[str, object]:
+    """The entry's fields checked (all of those without a default for a new one); every refusal at once, each
+    named `prefix` + field."""
+    problems = FieldProblems()
+    cleaned: dict[str, object] = {}
+    for field in fields:
+        if field not in values:
+            if not partial:
+                if field in DEFAULTS:
+                    cleaned[field] = DEFAULTS[field]()
+                else:
+                    problems.add(prefix + field, str(_l("This field is required.")))
+            continue
+        value = problems.check(lambda field=field: CLEANERS[field](values[field], prefix + field))
+        if value is not None:
+            cleaned[field] = value
+    problems.raise_any()
+    return cleaned
+
+
+# Reading and writing the base.
+
+def _entry(brand_id: int, entry_id: int) -> FaqEntry:
+    entry = db.session.scalar(sa.select(FaqEntry).where(FaqEntry.id == entry_id, FaqEntry.brand_id == brand_id))
+    if entry is None:
+        raise NotFound(_l("No such entry."))
+    return entry
+
+
+def _taken(brand_id: int, ref: str, but: int | None = None) -> None:
+    query = sa.select(FaqEntry.id).where(FaqEntry.brand_id == brand_id, FaqEntry.ref == ref)
+    if but is not None:
+        query = query.where(FaqEntry.id != but)
+    if db.session.scalar(query) is not None:
+        raise Conflict(_l("Another entry of the brand has this ref."), "ref")
+
+
+def _flushed() -> None:
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:  # the same ref written at the same moment
+        raise Conflict(_l("Another entry of the brand has this ref."), "ref") from None
+
+
+def _room(brand_id: int, adding: int) -> None:
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(FaqEntry).where(FaqEntry.brand_id == brand_id))
+    if count + adding > MAX_ENTRIES:
+        raise InvalidInput(_l("A brand keeps at most %(count)d entries.", count=MAX_ENTRIES), "ref")
+
+
+def _settings_row(brand_id: int) -> FaqSettings:
+    """The brand's settings row, made with the defaults when it has none yet."""
+    settings = db.session.get(FaqSettings, brand_id)
+    if settings is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(FaqSettings(brand_id=brand_id, bot_enabled=False,
+                                           threshold=answering.DEFAULT_THRESHOLD, resolve_after_minutes=10,
+                                           credit_cents=0, synonyms="", version=0, updated_at=utcnow()))
+        except sa.exc.IntegrityError:  # another change made it at the same moment
+            pass
+        settings = db.session.get(FaqSettings, brand_id)
+    return settings
+
+
+def _changed(brand_id: int) -> None:
+    """Move the base's version in this transaction: every process rebuilds its index at its next answer."""
+    settings = _settings_row(brand_id)
+    settings.version = FaqSettings.version + 1  # in SQL: two changes at once move it twice
+    db.session.flush()
+
+
+def _audit(event: str, actor: Actor | None, brand_id: int, **detail: object) -> None:
+    accounts.record_audit(event, actor_id=None if actor is None or actor.is_token else actor.id, brand_id=brand_id,
+                          token_id=getattr(actor, "token_id", None), **detail)
+
+
+def _detached(entries: list[FaqEntry]) -> list[FaqEntry]:
+    """Out of the session, so the commit that ends the read does not expire them while the caller renders."""
+    for entry in entries:
+        db.session.expunge(entry)
+    return entries
+
+
+def _like(text: str) -> str:
+    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+
+
+def list_entries(actor: Actor, brand_id: int, *, status: object = None, lang: object = None, q: object = None,
+                 page: int = 1) -> ResultPage[FaqEntry]:
+    """The brand's entries by ref, PER_PAGE a page: those in use unless `status` says, in `lang`, holding `q` in
+    their ref, question or answer (any of the brand's people)."""
+    brands.get_brand(actor, brand_id, need=BrandRole.VIEWER)
+    try:
+        wanted = EntryStatus(status or EntryStatus.ACTIVE)
+    except ValueError:
+        raise InvalidInput(_l("Choose active, proposed or rejected."), "status") from None
+    query = sa.select(FaqEntry).where(FaqEntry.brand_id == brand_id, FaqEntry.status == wanted)
+    if lang:
+        query = query.where(FaqEntry.lang == _lang(lang, "lang"))
+    if q:
+        if not isinstance(q, str) or len(q) > SEARCH_LENGTH:
+            raise InvalidInput(_l("Use at most %(count)d characters.", count=SEARCH_LENGTH), "q")
+        pattern = _like(q.strip())
+        query = query.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in
+                                     (FaqEntry.ref, FaqEntry.question, FaqEntry.answer))))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = list(db.session.scalars(query.order_by(FaqEntry.ref).offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
+    result = ResultPage(_detached(rows), total, page, PER_PAGE)
+    end_read()
+    return result
+
+
+def get_entry(actor: Actor, brand_id: int, entry_id: int) -> FaqEntry:
+    brands.get_brand(actor, brand_id, need=BrandRole.VIEWER)
+    entry = _detached([_entry(brand_id, entry_id)])[0]
+    end_read()
+    return entry
+
+
+@use_case
+def create_entry(actor: Actor, brand_id: int, values: Mapping[str, object]) -> FaqEntry:
+    """Add an entry to the base (the brand's admins); audited as `faq_entry_created`."""
+    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    cleaned = clean_entry(values)
+    _taken(brand_id, cleaned["ref"])
+    _room(brand_id, 1)
+    now = utcnow()
+    entry = FaqEntry(brand_id=brand_id, status=EntryStatus.ACTIVE, created_at=now, updated_at=now, **NO_ORIGIN,
+                     **cleaned)
+    db.session.add(entry)
+    _flushed()
+    _changed(brand_id)
+    _audit("faq_entry_created", actor, brand_id, entry_id=entry.id, ref=entry.ref)
+    return _detached([entry])[0]
+
+
+@use_case
+def update_entry(actor: Actor, brand_id: int, entry_id: int, values: Mapping[str, object]) -> FaqEntry:
+    """Change the fields given of one entry (the brand's admins); audited as `faq_entry_updated`."""
+    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    entry = _entry(brand_id, entry_id)
+    cleaned = clean_entry(values, partial=True)
+    if "ref" in cleaned:
+        _taken(brand_id, cleaned["ref"], entry.id)
+    for field, value in cleaned.items():
+        setattr(entry, field, value)
+    entry.updated_at = utcnow()
+    _flushed()
+    _changed(brand_id)
+    _audit("faq_entry_updated", actor, brand_id, entry_id=entry.id, ref=entry.ref, fields=sorted(cleaned))
+    return _detached([entry])[0]
+
+
+@use_case
+def delete_entry(actor: Actor, brand_id: int, entry_id: int) -> None:
+    """Forget one entry (the brand's admins), whatever its status; audited as `faq_entry_deleted`."""
+    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    entry = _entry(brand_id, entry_id)
+    _audit("faq_entry_deleted", actor, brand_id, entry_id=entry.id, ref=entry.ref)
+    db.session.delete(entry)
+    _changed(brand_id)
+
+
+def _clean_rows(rows: Iterable[tuple[str, object]], *, label: Callable[[str], str] | None = None
+                ) -> list[dict[str, object]]:
+    """Every row checked, each keyed (its index, its line); refuses them all at once naming each bad row's field
+    (the first MOST_PROBLEMS), or a ref given twice."""
+    problems = FieldProblems()
+    cleaned: list[dict[str, object]] = []
+    seen: set[object] = set()
+    for key, row in rows:
+        if len(problems.errors) >= MOST_PROBLEMS:
+            break
+        if not isinstance(row, Mapping):
+            problems.add(key, str(_l("Each row is an object with ref, lang, question, answer and tags.")))
+            continue
+        try:
+            values = clean_entry(row, prefix=f"{key}.")
+        except InvalidInput as error:
+            for field, messages in error.errors.items():
+                for message in messages:
+                    problems.add(field, label(key) + str(message) if label else str(message))
+            continue
+        if values["ref"] in seen:
+            message = _l("This ref is given twice.")
+            problems.add(f"{key}.ref", label(key) + str(message) if label else str(message))
+            continue
+        seen.add(values["ref"])
+        cleaned.append(values)
+    if len(cleaned) > MAX_ENTRIES:
+        problems.add("body", str(_l("A brand keeps at most %(count)d entries.", count=MAX_ENTRIES)))
+    problems.raise_any()
+    return cleaned
+
+
+def _upsert(brand_id: int, rows: list[dict[str, object]], existing: dict[str, FaqEntry]) -> Report:
+    """Each row written over the entry of its ref (put in use), or added; the counts of each."""
+    created = updated = unchanged = 0
+    now = utcnow()
+    for values in rows:
+        entry = existing.get(values["ref"])
+        if entry is None:
+            db.session.add(FaqEntry(brand_id=brand_id, status=EntryStatus.ACTIVE, created_at=now, updated_at=now,
+                                    **NO_ORIGIN, **values))
+            created += 1
+        elif entry.status == EntryStatus.ACTIVE and all(getattr(entry, f) == v for f, v in values.items()):
+            unchanged += 1
+        else:
+            for field, value in values.items():
+                setattr(entry, field, value)
+            entry.status, entry.updated_at = EntryStatus.ACTIVE, now
+            updated += 1
+    return Report(created, updated, unchanged)
+
+
+def _entries_by_ref(brand_id: int) -> dict[str, FaqEntry]:
+    return {entry.ref: entry for entry in db.session.scalars(sa.select(FaqEntry).where(FaqEntry.brand_id == brand_id))}
+
+
+@use_case
+def replace_base(actor: Actor, brand_id: int, rows: object) -> Report:
+    """Make the base exactly `rows` ({ref, lang, question, answer, tags, active}), matched by ref: those listed
+    are written (added, or changed and put in use), the entries in use whose ref is not listed are deleted;
+    proposals stay. One bad row refuses it all, naming the row's index and field. The brand's admins; audited as
+    `faq_base_replaced`."""
+    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    if not isinstance(rows, list):
+        raise InvalidInput(_l("Send a list of entries."), "body")
+    cleaned = _clean_rows((str(index), row) for index, row in enumerate(rows))
+    existing = _entries_by_ref(brand_id)
+    listed = {values["ref"] for values in cleaned}
+    gone = [entry for ref, entry in existing.items() if ref not in listed and entry.status == EntryStatus.ACTIVE]
+    for entry in gone:
+        db.session.delete(entry)
+    db.session.flush()  # the deleted rows leave before any of their refs could come back
+    report = _upsert(brand_id, cleaned, existing)
+    _room(brand_id, 0)
+    _flushed()
+    _changed(brand_id)
+    report = Report(report.created, report.updated, report.unchanged, len(gone))
+    _audit("faq_base_replaced", actor, brand_id, **vars(report))
+    return report
+
+
+# The CSV file: ref, lang, question, answer, tags (separated by `;`), UTF-8 with or without a byte order mark.
+
+def read_csv(content: bytes) -> list[tuple[str, dict[str, str]]]:
+    """The file's rows with their line numbers; its cells separated by `;` (as the export writes them) or `,`
+    (as a spreadsheet set to English saves them)."""
+    if len(content) > CSV_MAX_BYTES:
+        raise InvalidInput(_l("The file is too large: at most %(count)d MB.", count=CSV_MAX_BYTES // 2 ** 20), "file")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(_l("Save the file as CSV in UTF-8 (the spreadsheet's \"CSV UTF-8\")."), "file") from None
+    header_line = text.split("\n", 1)[0]
+    delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [cell.strip().lower() for cell in next(reader, [])]
+        missing = [column for column in CSV_COLUMNS[:4] if column not in header]
+        if missing:
+            raise InvalidInput(_l("The first line must name the columns ref, lang, question, answer and tags "
+                                  "(missing: %(missing)s).", missing=", ".join(missing)), "file")
+        rows = []
+        line = reader.line_num + 1
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                cells += [""] * (len(header) - len(cells))
+                rows.append((str(line), {column: _undefused(cells[at]) for at, column in enumerate(header)
+                                         if column in CSV_COLUMNS}))
+            line = reader.line_num + 1
+            if len(rows) > MAX_ENTRIES:
+                raise InvalidInput(_l("A brand keeps at most %(count)d entries.", count=MAX_ENTRIES), "file")
+    except csv.Error as error:
+        raise InvalidInput(_l("The file is not a CSV file the app can read (line %(line)d: %(error)s).",
+                              line=reader.line_num, error=str(error)), "file") from None
+    return rows
+
+
+def _undefused(cell: str) -> str:
+    """A cell as the brand wrote it: the export's apostrophe before what a spreadsheet would run (=, +, -, @)
+    taken off again."""
+    if cell.startswith("'") and cell[1:].startswith(spreadsheets.FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+@use_case
+def import_csv(actor: Actor, brand_id: int, content: bytes) -> Report:
+    """Write a CSV file's entries over the base, matched by ref (added, or changed and put in use); nothing is
+    deleted. One bad row refuses the file, naming its line and field. The brand's admins; audited as
+    `faq_entries_imported`."""
+    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    rows = read_csv(content)
+    cleaned = _clean_rows(rows, label=lambda line: str(_l("Line %(line)s: ", line=line)))
+    existing = _entries_by_ref(brand_id)
+    report = _upsert(brand_id, cleaned, existing)
+    _room(brand_id, 0)
+    _flushed()
+    _changed(brand_id)
+    _audit("faq_entries_imported", actor, brand_id, **vars(report))
+    return report
+
+
+def export_csv(actor: Actor, brand_id: int) -> Export:
+    """The base (its entries in use) as the CSV an import reads back (`;`, UTF-8 with a byte order mark)."""
+    brand = brands.get_brand(actor, brand_id, need=BrandRole.VIEWER)
+    entries = db.session.scalars(sa.select(FaqEntry).where(
+        FaqEntry.brand_id == brand_id, FaqEntry.status == EntryStatus.ACTIVE).order_by(FaqEntry.ref))
+    content = spreadsheets.text(CSV_COLUMNS, [(entry.ref, entry.lang, entry.question, entry.answer,
+                                               ";".join(entry.tags or ())) for entry in entries])
+    filename = f"faq-{brand.slug}-{utcnow().date().isoformat()}.csv"
+    end_read()
+    return Export(filename, content)
+
+
+# The bot's settings.
+
+def _view(settings: FaqSettings, currency: str) -> BotSettings:
+    return BotSettings(settings.bot_enabled, settings.threshold, settings.resolve_after_minutes,
+                       settings.credit_cents, currency, settings.synonyms or "", settings.version)
+
+
+def get_settings(actor: Actor, brand_id: int) -> BotSettings:
+    """How the brand's bot is set (the defaults when it never was); any of the brand's people."""
+    brand = brands.get_brand(actor, brand_id, need=BrandRole.VIEWER)
+    shown = _view(answering.settings_of(brand_id), brand.currency)
+    end_read()
+    return shown
+
+
+def _bool(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(_l("Say true or false."), field)
+    return value
+
+
+def _threshold(value: object, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or not 0 <= value <= 1:
+        raise InvalidInput(_l("Give a confidence from 0 to 1, such as 0.6."), field)
+    return float(value)
+
+
+def _whole(low: int, high: int, message) -> Callable[[object, str], int]:
+    def clean(value: object, field: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(message, field)
+        return value
+
+    return clean
+
+
+def clean_synonyms(value: object, field: str = "synonyms") -> str:
+    """One group of words that mean the same per line ("livraison, expédition, envoi"), trimmed, blank lines
+    dropped; at most SYNONYM_LINES lines of SYNONYM_LINE_LENGTH characters."""
+    if not isinstance(value, str):
+        raise InvalidInput(_l("Write one group of synonyms per line."), field)
+    lines = [" ".join(line.split()) for line in value.splitlines() if line.strip()]
+    if len(lines) > SYNONYM_LINES or any(len(line) > SYNONYM_LINE_LENGTH for line in lines):
+        raise InvalidInput(_l("Use at most %(lines)d lines of %(length)d characters.", lines=SYNONYM_LINES,
+                              length=SYNONYM_LINE_LENGTH), field)
+    return "\n".join(lines)
+
+
+SETTINGS_CLEANERS: dict[str, Callable[[object, str], object]] = {
+    "bot_enabled": _bool,
+    "threshold": _threshold,
+    "resolve_after_minutes": _whole(*RESOLVE_MINUTES, _l("Give a number of minutes from 1 to 1440.")),
+    "credit_cents": _whole(*CREDIT_CENTS, _l("Give an amount in cents from 0 to 10000.")),
+    "synonyms": clean_synonyms,
+}
+
+
+@use_case
+def update_settings(actor: Actor, brand_id: int, changes: Mapping[str, object]) -> BotSettings:
+    """Change the settings given (the brand's admins): all of them or none, every refusal named; new synonyms move
+    the base's version. Audited as `faq_settings_updated`."""
+    brand = brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    problems = FieldProblems()
+    cleaned = {}
+    for field, clean in SETTINGS_CLEANERS.items():
+        if field in changes:
+            value = problems.check(lambda clean=clean, field=field: clean(changes[field], field))
+            if value is not None:
+                cleaned[field] = value
+    problems.raise_any()
+    settings = _settings_row(brand_id)
+    synonyms_moved = "synonyms" in cleaned and cleaned["synonyms"] != (settings.synonyms or "")
+    for field, value in cleaned.items():
+        setattr(settings, field, value)
+    settings.updated_at = utcnow()
+    db.session.flush()
+    if synonyms_moved:
+        _changed(brand_id)
+    _audit("faq_settings_updated", actor, brand_id, fields=sorted(cleaned))
+    db.session.refresh(settings)
+    return _view(settings, brand.currency)
+
+
+# Trying the bot.
+
+def try_question(actor: Actor, brand_id: int, text: object, lang: object = None) -> answering.Answer:
+    """What the brand's bot answers to `text` at the brand's threshold (any of the brand's people, bot on or off)."""
+    brands.get_brand(actor, brand_id, need=BrandRole.VIEWER)
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput(_l("Write a question."), "text")
+    if len(text) > ASK_LENGTH:
+        raise InvalidInput(_l("Use at most %(count)d characters.", count=ASK_LENGTH), "text")
+    return answering.answer(brand_id, text, None if lang in (None, "") else _lang(lang, "lang"))
+
+
+# Entries experts propose from their answers, and the brand's decision.
+
+def _free_ref(brand_id: int, wanted: str) -> str:
+    ref, more = wanted, 1
+    while db.session.scalar(sa.select(FaqEntry.id).where(FaqEntry.brand_id == brand_id, FaqEntry.ref == ref)):
+        more += 1
+        ref = f"{wanted}-{more}"
+    return ref
+
+
+@use_case
+def propose_entry(brand_id: int, expert_id: int, conversation_id: int | None, question: object, answer: object,
+                  lang: object) -> FaqEntry:
+    """An expert proposes an entry from an answer they wrote in one of the brand's conversations: kept as a
+    proposal (ref `proposal-<id>`) until the brand approves or rejects it. The caller (the expert's chat) has
+    checked that the expert holds that conversation of this brand. Audited as `faq_entry_proposed`."""
+    cleaned = clean_entry({"question": question, "answer": answer, "lang": lang},
+                          fields=("lang", "question", "answer"))
+    _room(brand_id, 1)
+    now = utcnow()
+    entry = FaqEntry(brand_id=brand_id, ref=f"proposal-new-{uuid.uuid4().hex[:20]}", tags=[], active=True,
+                     status=EntryStatus.PROPOSED, author_expert_id=expert_id, source_conversation_id=conversation_id,
+                     created_at=now, updated_at=now, decided_at=None, decided_by_id=None, **cleaned)
+    db.session.add(entry)
+    db.session.flush()
+    entry.ref = _free_ref(brand_id, f"proposal-{entry.id}")
+    _flushed()
+    _changed(brand_id)
+    _audit("faq_entry_proposed", None, brand_id, entry_id=entry.id, expert_id=expert_id,
+           conversation_id=conversation_id)
+    return _detached([entry])[0]
+
+
+def list_proposals(actor: Actor, brand_id: int) -> list[Proposal]:
+    """The proposals waiting for the brand, oldest first, with their author's name (any of the brand's people)."""
+    brands.get_brand(actor, brand_id, need=BrandRole.VIEWER)
+    entries = list(db.session.scalars(sa.select(FaqEntry).where(
+        FaqEntry.brand_id == brand_id, FaqEntry.status == EntryStatus.PROPOSED).order_by(FaqEntry.id)))
+    authors = experts.profiles_by_id({entry.author_expert_id for entry in entries if entry.author_expert_id})
+    names = {expert_id: profile.display_name for expert_id, profile in authors.items()}
+    found = [Proposal(entry, names.get(entry.author_expert_id)) for entry in _detached(entries)]
+    end_read()
+    return found
+
+
+def _decide(actor: Actor, brand_id: int, entry_id: int, status: EntryStatus) -> FaqEntry:
+    """Move a proposal to `status`, once: of two decisions at once, the second finds it decided (409)."""
+    entry = _entry(brand_id, entry_id)
+    won = db.session.execute(sa.update(FaqEntry).where(
+        FaqEntry.id == entry_id, FaqEntry.brand_id == brand_id, FaqEntry.status == EntryStatus.PROPOSED).values(
+        status=status, decided_at=utcnow(), decided_by_id=None if actor.is_token else actor.id,
+        updated_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if not won:
+        raise Conflict(_l("This proposal is decided already."), "status")
+    db.session.refresh(entry)
+    return entry
+
+
+@use_case
+def approve_proposal(actor: Actor, brand_id: int, entry_id: int, edits: Mapping[str, object] | None = None
+                     ) -> FaqEntry:
+    """Put a proposal in use, with the brand's edits of its ref, language, question, answer or tags (the brand's
+    admins); audited as `faq_proposal_approved`."""
+    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    cleaned = clean_entry(edits or {}, partial=True, fields=("ref", "lang", "question", "answer", "tags"))
+    if "ref" in cleaned:
+        _taken(brand_id, cleaned["ref"], entry_id)
+    entry = _decide(actor, brand_id, entry_id, EntryStatus.ACTIVE)
+    for field, value in cleaned.items():
+        setattr(entry, field, value)
+    entry.active = True
+    _flushed()
+    _changed(brand_id)
+    _audit("faq_proposal_approved", actor, brand_id, entry_id=entry.id, ref=entry.ref, edited=sorted(cleaned))
+    return _detached([entry])[0]
+
+
+@use_case
+def reject_proposal(actor: Actor, brand_id: int, entry_id: int) -> FaqEntry:
+    """Turn a proposal down (the brand's admins); it stays, rejected. Audited as `faq_proposal_rejected`."""
+    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    entry = _decide(actor, brand_id, entry_id, EntryStatus.REJECTED)
+    _changed(brand_id)
+    _audit("faq_proposal_rejected", actor, brand_id, entry_id=entry.id, ref=entry.ref)
+    return _detached([entry])[0]
