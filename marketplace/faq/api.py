@@ -112,6 +112,7 @@ def _uploaded() -> bytes:
           "refuses the file, naming its line (`4.lang`)", roles=BRAND_PEOPLE, form=CsvFormSchema(),
           max_bytes=entries.CSV_MAX_BYTES + MULTIPART_SLACK, response=ReportSchema(), tags=TAGS, errors=[409])
 def import_entries(actor, brand_id: int):
+    entries.may_change(actor, brand_id)  # a viewer is refused as such, whatever they send
     return entries.import_csv(actor, brand_id, _uploaded())
 
 

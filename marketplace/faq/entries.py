@@ -446,6 +446,12 @@ def _undefused(cell: str) -> str:
     return cell
 
 
+def may_change(actor: Actor, brand_id: int) -> None:
+    """Refuse who may not change the brand's base (404 outside the brand, 403 for a viewer) before a file is read."""
+    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    end_read()
+
+
 @use_case
 def import_csv(actor: Actor, brand_id: int, content: bytes) -> Report:
     """Write a CSV file's entries over the base, matched by ref (added, or changed and put in use); nothing is
