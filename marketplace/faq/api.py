@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import Role
 from marketplace.errors import InvalidInput, UnsupportedType
-from marketplace.faq import entries
+from marketplace.faq import cleaning, entries
 from marketplace.faq.schemas import (
     AnswerSchema,
     ApproveSchema,
@@ -45,7 +45,7 @@ MULTIPART_SLACK = 64 * 1024  # the form's boundaries around the file
           "(status), in a language, holding a text", roles=READERS, query=EntryQuery(), response=EntryPageSchema(),
           tags=TAGS)
 def list_entries(actor, brand_id: int, query):
-    return entries.list_entries(actor, brand_id, status=query.get("status"), lang=query.get("lang"),
+    return entries.list_entries(actor, brand_id, status=query.get("status"), language=query.get("lang"),
                                 q=query.get("q"), page=query["page"])
 
 
@@ -60,7 +60,7 @@ def create_entry(actor, brand_id: int, body):
 @endpoint("Replace the whole base with a list of entries matched by ref (admins): those listed are added or "
           "changed, those in use not listed are deleted, proposals stay; one bad row refuses all, naming it "
           "(`3.question`)", roles=BRAND_PEOPLE, body=EntryRowSchema(many=True), response=ReportSchema(), tags=TAGS,
-          errors=[409], max_bytes=entries.CSV_MAX_BYTES)
+          errors=[409], max_bytes=cleaning.CSV_MAX_BYTES)
 def replace_entries(actor, brand_id: int, body):
     return entries.replace_base(actor, brand_id, body)
 
@@ -99,7 +99,7 @@ def _uploaded() -> bytes:
         if file is None:
             raise InvalidInput(_l("Choose a CSV file."), "file")
         try:
-            return file.read(entries.CSV_MAX_BYTES + 1)
+            return file.read(cleaning.CSV_MAX_BYTES + 1)
         finally:
             file.close()
     if request.mimetype in ("text/csv", "text/plain"):
@@ -110,7 +110,7 @@ def _uploaded() -> bytes:
 @blueprint.post(f"{BASE}/entries.csv")
 @endpoint("Import a CSV file over the base (admins): each row's ref added or changed, nothing deleted; one bad row "
           "refuses the file, naming its line (`4.lang`)", roles=BRAND_PEOPLE, form=CsvFormSchema(),
-          max_bytes=entries.CSV_MAX_BYTES + MULTIPART_SLACK, response=ReportSchema(), tags=TAGS, errors=[409])
+          max_bytes=cleaning.CSV_MAX_BYTES + MULTIPART_SLACK, response=ReportSchema(), tags=TAGS, errors=[409])
 def import_entries(actor, brand_id: int):
     entries.may_change(actor, brand_id)  # a viewer is refused as such, whatever they send
     return entries.import_csv(actor, brand_id, _uploaded())

@@ -1,27 +1,22 @@
 """A brand's knowledge base as its people manage it: entries one by one, the whole base at once (a JSON list or a
-CSV file), the bot's settings, and the entries experts propose from answers they wrote.
+CSV file), the bot's settings and a question tried, and the entries experts propose from answers they wrote.
 
 The brand's admins change it, any of its people read it; another brand's people find nothing (404, DESIGN rule 14),
 since every statement here names the brand. "The base" is the brand's entries in use (status active); proposals
 waiting for the brand, and those it turned down, sit beside it and are untouched by a replace or an import.
 
 Every change of an entry or of the synonyms moves the base's version in the same transaction (`_changed`), so each
-process's index of the base (answering.py) is rebuilt at its next answer. Texts are plain: markup is stripped, as
-in chat messages. A replace and an import are all or nothing: one bad row refuses the whole, naming the row.
+process's index of the base (answering.py) is rebuilt at its next answer. What people send is checked first
+(cleaning.py); a replace and an import are all or nothing: one bad row refuses the whole, naming the row.
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import io
-import math
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-import nh3
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
@@ -29,29 +24,16 @@ from marketplace.accounts import services as accounts
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, BrandRole
 from marketplace.database import db, end_read, use_case, utcnow
-from marketplace.errors import Conflict, FieldProblems, InvalidInput, NotFound
+from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.experts import services as experts
-from marketplace.faq import answering
-from marketplace.faq.models import LANGUAGES, EntryStatus, FaqEntry, FaqSettings
+from marketplace.faq import answering, cleaning
+from marketplace.faq.cleaning import ASK_LENGTH, CSV_COLUMNS, MAX_ENTRIES, clean_entry, clean_rows, read_csv
+from marketplace.faq.models import EntryStatus, FaqEntry, FaqSettings
 from marketplace.shared import spreadsheets
 from marketplace.shared.paging import ResultPage
 
-REF = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-TEXT_LENGTH = 2000  # the question's and the answer's columns
-ASK_LENGTH = 4000  # a visitor's message tried against the base
-TAG_LENGTH = 40
-MAX_TAGS = 10
-MAX_ENTRIES = 5000  # a brand's entries of every status; also the most rows a replace or an import takes
 SEARCH_LENGTH = 200
 PER_PAGE = 50
-SYNONYM_LINES = 200
-SYNONYM_LINE_LENGTH = 300
-RESOLVE_MINUTES = (1, 1440)
-CREDIT_CENTS = (0, 10_000)
-CSV_COLUMNS = ("ref", "lang", "question", "answer", "tags")
-CSV_MAX_BYTES = 4 * 1024 * 1024
-MOST_PROBLEMS = 20  # a file full of mistakes: the first ones say what to fix
-ENTRY_FIELDS = ("ref", "lang", "question", "answer", "tags", "active")
 
 
 @dataclass(frozen=True)
@@ -87,94 +69,8 @@ class Export:
     content: str
 
 
-# Checking what people send: each cleaner takes a value and the field's name, and returns it clean or refuses it.
-
-def plain_text(value: object, field: str, missing) -> str:
-    """Text without markup (stripped, not escaped, as chat messages are), 1 to TEXT_LENGTH characters."""
-    if not isinstance(value, str):
-        raise InvalidInput(missing, field)
-    text = html.unescape(nh3.clean(value, tags=set(), attributes={})).replace("\r\n", "\n").strip()
-    if not text:
-        raise InvalidInput(missing, field)
-    if len(text) > TEXT_LENGTH:
-        raise InvalidInput(_l("Use at most %(count)d characters.", count=TEXT_LENGTH), field)
-    return text
-
-
-def _ref(value: object, field: str) -> str:
-    value = value.strip() if isinstance(value, str) else value
-    if not (isinstance(value, str) and REF.match(value)):
-        raise InvalidInput(_l("Give a ref of 1 to 64 letters, digits, dots, dashes or underscores."), field)
-    return value
-
-
-def _lang(value: object, field: str) -> str:
-    value = value.strip().lower() if isinstance(value, str) else value
-    if value not in LANGUAGES:
-        raise InvalidInput(_l("Choose fr or en."), field)
-    return value
-
-
-def _question(value: object, field: str) -> str:
-    return plain_text(value, field, _l("Write the question."))
-
-
-def _answer(value: object, field: str) -> str:
-    return plain_text(value, field, _l("Write the answer."))
-
-
-def _tags(value: object, field: str) -> list[str]:
-    """Short labels, at most MAX_TAGS: a list, or one text with `;` between them (the CSV's and the form's way)."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = value.split(";")
-    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
-        raise InvalidInput(_l("Give the tags as a list of words."), field)
-    tags: list[str] = []
-    for tag in value:
-        tag = " ".join(tag.split())
-        if len(tag) > TAG_LENGTH or ";" in tag:
-            raise InvalidInput(_l("Keep each tag under %(count)d characters, without ';'.", count=TAG_LENGTH), field)
-        if tag and tag not in tags:
-            tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise InvalidInput(_l("Give at most %(count)d tags.", count=MAX_TAGS), field)
-    return tags
-
-
-def _active(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidInput(_l("Say true or false."), field)
-    return value
-
-
-CLEANERS: dict[str, Callable[[object, str], object]] = {
-    "ref": _ref, "lang": _lang, "question": _question, "answer": _answer, "tags": _tags, "active": _active}
-DEFAULTS = {"tags": list, "active": lambda: True}
 # A brand's own entry: no expert wrote it, nobody decided on it (set, so that a detached entry has every field).
 NO_ORIGIN = {"author_expert_id": None, "source_conversation_id": None, "decided_at": None, "decided_by_id": None}
-
-
-def clean_entry(values: Mapping[str, object], *, partial: bool = False, prefix: str = "",
-                fields: Iterable[str] = ENTRY_FIELDS) -> dict[str, object]:
-    """The entry's fields checked (all of those without a default for a new one); every refusal at once, each
-    named `prefix` + field."""
-    problems = FieldProblems()
-    cleaned: dict[str, object] = {}
-    for field in fields:
-        if field not in values:
-            if not partial:
-                if field in DEFAULTS:
-                    cleaned[field] = DEFAULTS[field]()
-                else:
-                    problems.add(prefix + field, str(_l("This field is required.")))
-            continue
-        value = problems.check(lambda field=field: CLEANERS[field](values[field], prefix + field))
-        if value is not None:
-            cleaned[field] = value
-    problems.raise_any()
-    return cleaned
 
 
 # Reading and writing the base.
@@ -245,9 +141,9 @@ def _like(text: str) -> str:
     return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
 
 
-def list_entries(actor: Actor, brand_id: int, *, status: object = None, lang: object = None, q: object = None,
-                 page: int = 1) -> ResultPage[FaqEntry]:
-    """The brand's entries by ref, PER_PAGE a page: those in use unless `status` says, in `lang`, holding `q` in
+def list_entries(actor: Actor, brand_id: int, *, status: object = None, language: object = None,
+                 q: object = None, page: int = 1) -> ResultPage[FaqEntry]:
+    """The brand's entries by ref, PER_PAGE a page: those in use unless `status` says, in `language`, holding `q` in
     their ref, question or answer (any of the brand's people)."""
     brands.get_brand(actor, brand_id, need=BrandRole.VIEWER)
     try:
@@ -255,8 +151,8 @@ def list_entries(actor: Actor, brand_id: int, *, status: object = None, lang: ob
     except ValueError:
         raise InvalidInput(_l("Choose active, proposed or rejected."), "status") from None
     query = sa.select(FaqEntry).where(FaqEntry.brand_id == brand_id, FaqEntry.status == wanted)
-    if lang:
-        query = query.where(FaqEntry.lang == _lang(lang, "lang"))
+    if language:
+        query = query.where(FaqEntry.lang == cleaning.lang(language, "lang"))
     if q:
         if not isinstance(q, str) or len(q) > SEARCH_LENGTH:
             raise InvalidInput(_l("Use at most %(count)d characters.", count=SEARCH_LENGTH), "q")
@@ -321,38 +217,6 @@ def delete_entry(actor: Actor, brand_id: int, entry_id: int) -> None:
     _changed(brand_id)
 
 
-def _clean_rows(rows: Iterable[tuple[str, object]], *, label: Callable[[str], str] | None = None
-                ) -> list[dict[str, object]]:
-    """Every row checked, each keyed (its index, its line); refuses them all at once naming each bad row's field
-    (the first MOST_PROBLEMS), or a ref given twice."""
-    problems = FieldProblems()
-    cleaned: list[dict[str, object]] = []
-    seen: set[object] = set()
-    for key, row in rows:
-        if len(problems.errors) >= MOST_PROBLEMS:
-            break
-        if not isinstance(row, Mapping):
-            problems.add(key, str(_l("Each row is an object with ref, lang, question, answer and tags.")))
-            continue
-        try:
-            values = clean_entry(row, prefix=f"{key}.")
-        except InvalidInput as error:
-            for field, messages in error.errors.items():
-                for message in messages:
-                    problems.add(field, label(key) + str(message) if label else str(message))
-            continue
-        if values["ref"] in seen:
-            message = _l("This ref is given twice.")
-            problems.add(f"{key}.ref", label(key) + str(message) if label else str(message))
-            continue
-        seen.add(values["ref"])
-        cleaned.append(values)
-    if len(cleaned) > MAX_ENTRIES:
-        problems.add("body", str(_l("A brand keeps at most %(count)d entries.", count=MAX_ENTRIES)))
-    problems.raise_any()
-    return cleaned
-
-
 def _upsert(brand_id: int, rows: list[dict[str, object]], existing: dict[str, FaqEntry]) -> Report:
     """Each row written over the entry of its ref (put in use), or added; the counts of each."""
     created = updated = unchanged = 0
@@ -386,7 +250,7 @@ def replace_base(actor: Actor, brand_id: int, rows: object) -> Report:
     brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
     if not isinstance(rows, list):
         raise InvalidInput(_l("Send a list of entries."), "body")
-    cleaned = _clean_rows((str(index), row) for index, row in enumerate(rows))
+    cleaned = clean_rows((str(index), row) for index, row in enumerate(rows))
     existing = _entries_by_ref(brand_id)
     listed = {values["ref"] for values in cleaned}
     gone = [entry for ref, entry in existing.items() if ref not in listed and entry.status == EntryStatus.ACTIVE]
@@ -402,50 +266,6 @@ def replace_base(actor: Actor, brand_id: int, rows: object) -> Report:
     return report
 
 
-# The CSV file: ref, lang, question, answer, tags (separated by `;`), UTF-8 with or without a byte order mark.
-
-def read_csv(content: bytes) -> list[tuple[str, dict[str, str]]]:
-    """The file's rows with their line numbers; its cells separated by `;` (as the export writes them) or `,`
-    (as a spreadsheet set to English saves them)."""
-    if len(content) > CSV_MAX_BYTES:
-        raise InvalidInput(_l("The file is too large: at most %(count)d MB.", count=CSV_MAX_BYTES // 2 ** 20), "file")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(_l("Save the file as CSV in UTF-8 (the spreadsheet's \"CSV UTF-8\")."), "file") from None
-    header_line = text.split("\n", 1)[0]
-    delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = [cell.strip().lower() for cell in next(reader, [])]
-        missing = [column for column in CSV_COLUMNS[:4] if column not in header]
-        if missing:
-            raise InvalidInput(_l("The first line must name the columns ref, lang, question, answer and tags "
-                                  "(missing: %(missing)s).", missing=", ".join(missing)), "file")
-        rows = []
-        line = reader.line_num + 1
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                cells += [""] * (len(header) - len(cells))
-                rows.append((str(line), {column: _undefused(cells[at]) for at, column in enumerate(header)
-                                         if column in CSV_COLUMNS}))
-            line = reader.line_num + 1
-            if len(rows) > MAX_ENTRIES:
-                raise InvalidInput(_l("A brand keeps at most %(count)d entries.", count=MAX_ENTRIES), "file")
-    except csv.Error as error:
-        raise InvalidInput(_l("The file is not a CSV file the app can read (line %(line)d: %(error)s).",
-                              line=reader.line_num, error=str(error)), "file") from None
-    return rows
-
-
-def _undefused(cell: str) -> str:
-    """A cell as the brand wrote it: the export's apostrophe before what a spreadsheet would run (=, +, -, @)
-    taken off again."""
-    if cell.startswith("'") and cell[1:].startswith(spreadsheets.FORMULA_STARTS):
-        return cell[1:]
-    return cell
-
-
 def may_change(actor: Actor, brand_id: int) -> None:
     """Refuse who may not change the brand's base (404 outside the brand, 403 for a viewer) before a file is read."""
     brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
@@ -459,7 +279,7 @@ def import_csv(actor: Actor, brand_id: int, content: bytes) -> Report:
     `faq_entries_imported`."""
     brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
     rows = read_csv(content)
-    cleaned = _clean_rows(rows, label=lambda line: str(_l("Line %(line)s: ", line=line)))
+    cleaned = clean_rows(rows, label=lambda line: str(_l("Line %(line)s: ", line=line)))
     existing = _entries_by_ref(brand_id)
     report = _upsert(brand_id, cleaned, existing)
     _room(brand_id, 0)
@@ -496,62 +316,12 @@ def get_settings(actor: Actor, brand_id: int) -> BotSettings:
     return shown
 
 
-def _bool(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidInput(_l("Say true or false."), field)
-    return value
-
-
-def _threshold(value: object, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or not 0 <= value <= 1:
-        raise InvalidInput(_l("Give a confidence from 0 to 1, such as 0.6."), field)
-    return float(value)
-
-
-def _whole(low: int, high: int, message) -> Callable[[object, str], int]:
-    def clean(value: object, field: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise InvalidInput(message, field)
-        return value
-
-    return clean
-
-
-def clean_synonyms(value: object, field: str = "synonyms") -> str:
-    """One group of words that mean the same per line ("livraison, expédition, envoi"), trimmed, blank lines
-    dropped; at most SYNONYM_LINES lines of SYNONYM_LINE_LENGTH characters."""
-    if not isinstance(value, str):
-        raise InvalidInput(_l("Write one group of synonyms per line."), field)
-    lines = [" ".join(line.split()) for line in value.splitlines() if line.strip()]
-    if len(lines) > SYNONYM_LINES or any(len(line) > SYNONYM_LINE_LENGTH for line in lines):
-        raise InvalidInput(_l("Use at most %(lines)d lines of %(length)d characters.", lines=SYNONYM_LINES,
-                              length=SYNONYM_LINE_LENGTH), field)
-    return "\n".join(lines)
-
-
-SETTINGS_CLEANERS: dict[str, Callable[[object, str], object]] = {
-    "bot_enabled": _bool,
-    "threshold": _threshold,
-    "resolve_after_minutes": _whole(*RESOLVE_MINUTES, _l("Give a number of minutes from 1 to 1440.")),
-    "credit_cents": _whole(*CREDIT_CENTS, _l("Give an amount in cents from 0 to 10000.")),
-    "synonyms": clean_synonyms,
-}
-
-
 @use_case
 def update_settings(actor: Actor, brand_id: int, changes: Mapping[str, object]) -> BotSettings:
     """Change the settings given (the brand's admins): all of them or none, every refusal named; new synonyms move
     the base's version. Audited as `faq_settings_updated`."""
     brand = brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
-    problems = FieldProblems()
-    cleaned = {}
-    for field, clean in SETTINGS_CLEANERS.items():
-        if field in changes:
-            value = problems.check(lambda clean=clean, field=field: clean(changes[field], field))
-            if value is not None:
-                cleaned[field] = value
-    problems.raise_any()
+    cleaned = cleaning.clean_settings(changes)
     settings = _settings_row(brand_id)
     synonyms_moved = "synonyms" in cleaned and cleaned["synonyms"] != (settings.synonyms or "")
     for field, value in cleaned.items():
@@ -567,14 +337,14 @@ def update_settings(actor: Actor, brand_id: int, changes: Mapping[str, object]) 
 
 # Trying the bot.
 
-def try_question(actor: Actor, brand_id: int, text: object, lang: object = None) -> answering.Answer:
+def try_question(actor: Actor, brand_id: int, text: object, language: object = None) -> answering.Answer:
     """What the brand's bot answers to `text` at the brand's threshold (any of the brand's people, bot on or off)."""
     brands.get_brand(actor, brand_id, need=BrandRole.VIEWER)
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput(_l("Write a question."), "text")
     if len(text) > ASK_LENGTH:
         raise InvalidInput(_l("Use at most %(count)d characters.", count=ASK_LENGTH), "text")
-    return answering.answer(brand_id, text, None if lang in (None, "") else _lang(lang, "lang"))
+    return answering.answer(brand_id, text, None if language in (None, "") else cleaning.lang(language, "lang"))
 
 
 # Entries experts propose from their answers, and the brand's decision.

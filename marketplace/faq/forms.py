@@ -9,7 +9,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from marketplace.faq import entries
+from marketplace.faq import cleaning, entries
 from marketplace.web.forms import MoneyField
 from marketplace.web.params import IntegerField
 
@@ -29,9 +29,9 @@ class SettingsForm(FlaskForm):
     resolve_after_minutes = IntegerField(
         _l("Resolved after (minutes)"),
         description=_l("A visitor who asks nothing more this long after the bot's answer is counted as helped."),
-        validators=[InputRequired(), NumberRange(*entries.RESOLVE_MINUTES)])
+        validators=[InputRequired(), NumberRange(*cleaning.RESOLVE_MINUTES)])
     credit = MoneyField(
-        _l("Expert's credit per resolution"), max_cents=entries.CREDIT_CENTS[1],
+        _l("Expert's credit per resolution"), max_cents=cleaning.CREDIT_CENTS[1],
         description=_l("Paid to the expert who wrote an entry each time it resolves a conversation (0: nothing)."))
     synonyms = TextAreaField(
         _l("Synonyms"), description=_l("One group of words that mean the same per line, separated by commas: "
@@ -67,7 +67,7 @@ class AskForm(FlaskForm):
     class Meta:
         csrf = False  # trying a question changes nothing (GET)
 
-    ask = TextAreaField(_l("A visitor's message"), validators=[Optional(), Length(max=entries.ASK_LENGTH)])
+    ask = TextAreaField(_l("A visitor's message"), validators=[Optional(), Length(max=cleaning.ASK_LENGTH)])
     ask_lang = SelectField(_l("Language"), choices=[SelectChoice("", _l("Any")), *LANG_CHOICES],
                            validators=[Optional()])
 

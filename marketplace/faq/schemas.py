@@ -1,32 +1,32 @@
 """What the knowledge base's calls accept and answer: entries, the whole base, its CSV, the bot's settings, a
 question tried, and the experts' proposals.
 
-The service (entries.py) checks every value and names the field it refuses (a row's as `3.question`); here only
-their shapes, with the bounds it applies documented.
+The services check every value (cleaning.py) and name the field they refuse (a row's as `3.question`); here only
+their shapes, with the bounds they apply documented.
 """
 
 from marshmallow import fields, validate
 
 from marketplace.core.faq.matching import Reason
-from marketplace.faq import entries
+from marketplace.faq import cleaning, entries
 from marketplace.faq.models import LANGUAGES, EntryStatus
 from marketplace.web.schemas import Page, Schema
 
 LANG = {"enum": list(LANGUAGES), "description": "The entry's language: fr or en."}
-TEXT = {"minLength": 1, "maxLength": entries.TEXT_LENGTH, "description": "Plain text: markup is stripped."}
+TEXT = {"minLength": 1, "maxLength": cleaning.TEXT_LENGTH, "description": "Plain text: markup is stripped."}
 
 
 class EntryCreateSchema(Schema):
     ref = fields.String(required=True, metadata={
-        "pattern": entries.REF.pattern, "description": "The brand's own key for the entry, unique in its base "
+        "pattern": cleaning.REF.pattern, "description": "The brand's own key for the entry, unique in its base "
                                                        "(its CSV and its API match entries by it)."})
     lang = fields.String(required=True, metadata=LANG)
     question = fields.String(required=True, metadata={
         **TEXT, "description": "The question as visitors ask it; more ways of asking it, one per line, help the "
                                "bot recognise it."})
     answer = fields.String(required=True, metadata=TEXT)
-    tags = fields.List(fields.String(metadata={"maxLength": entries.TAG_LENGTH}),
-                       validate=validate.Length(max=entries.MAX_TAGS), metadata={
+    tags = fields.List(fields.String(metadata={"maxLength": cleaning.TAG_LENGTH}),
+                       validate=validate.Length(max=cleaning.MAX_TAGS), metadata={
                            "description": "Short labels (no `;`); they count as words of the question."})
     active = fields.Boolean(metadata={"description": "Off: kept, but neither the bot nor the experts' suggestions "
                                                      "use it (on when not given)."})
@@ -94,15 +94,15 @@ class SettingsChangeSchema(Schema):
     threshold = fields.Float(validate=validate.Range(0, 1), metadata={
         "description": "The least confidence at which the bot answers: of its answers "
                                                    "at confidence c, a share c is the right entry."})
-    resolve_after_minutes = fields.Integer(strict=True, validate=validate.Range(*entries.RESOLVE_MINUTES), metadata={
+    resolve_after_minutes = fields.Integer(strict=True, validate=validate.Range(*cleaning.RESOLVE_MINUTES), metadata={
         "description": "A visitor who asks nothing more this long after the bot's answer is counted resolved."})
-    credit_cents = fields.Integer(strict=True, validate=validate.Range(*entries.CREDIT_CENTS), metadata={
+    credit_cents = fields.Integer(strict=True, validate=validate.Range(*cleaning.CREDIT_CENTS), metadata={
         "description": "What an expert earns, in the brand's currency's minor units, each time an entry they "
                        "wrote resolves a conversation."})
     synonyms = fields.String(metadata={
-        "maxLength": entries.SYNONYM_LINES * (entries.SYNONYM_LINE_LENGTH + 1),
+        "maxLength": cleaning.SYNONYM_LINES * (cleaning.SYNONYM_LINE_LENGTH + 1),
         "description": f"One group of words that mean the same per line (\"livraison, expédition, envoi\"); at "
-                       f"most {entries.SYNONYM_LINES} lines of {entries.SYNONYM_LINE_LENGTH} characters."})
+                       f"most {cleaning.SYNONYM_LINES} lines of {cleaning.SYNONYM_LINE_LENGTH} characters."})
 
 
 class SettingsSchema(SettingsChangeSchema):
@@ -112,7 +112,7 @@ class SettingsSchema(SettingsChangeSchema):
 
 
 class AskSchema(Schema):
-    text = fields.String(required=True, metadata={"minLength": 1, "maxLength": entries.ASK_LENGTH,
+    text = fields.String(required=True, metadata={"minLength": 1, "maxLength": cleaning.ASK_LENGTH,
                                                   "description": "A visitor's message."})
     lang = fields.String(allow_none=True, metadata={"enum": list(LANGUAGES), "description": "Answer from the "
                                                     "entries of this language only (any when not given)."})
@@ -144,9 +144,9 @@ class ProposalListSchema(Schema):
 class ApproveSchema(Schema):
     """The brand's edits of the proposal, all optional: what is not given stays as the expert wrote it."""
 
-    ref = fields.String(metadata={"pattern": entries.REF.pattern})
+    ref = fields.String(metadata={"pattern": cleaning.REF.pattern})
     lang = fields.String(metadata=LANG)
     question = fields.String(metadata=TEXT)
     answer = fields.String(metadata=TEXT)
-    tags = fields.List(fields.String(metadata={"maxLength": entries.TAG_LENGTH}),
-                       validate=validate.Length(max=entries.MAX_TAGS))
+    tags = fields.List(fields.String(metadata={"maxLength": cleaning.TAG_LENGTH}),
+                       validate=validate.Length(max=cleaning.MAX_TAGS))

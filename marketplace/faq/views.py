@@ -17,7 +17,7 @@ from marketplace.brands.console import brand_page
 from marketplace.brands.models import Brand
 from marketplace.brands.services import BrandAccess
 from marketplace.errors import Conflict, InvalidInput
-from marketplace.faq import entries
+from marketplace.faq import cleaning, entries
 from marketplace.faq.forms import (
     ApproveForm,
     AskForm,
@@ -68,7 +68,7 @@ def _page(access: BrandAccess, status: int = 200, **forms):
     search = SearchForm(formdata=request.args)
     results = None
     if search.validate():
-        results = entries.list_entries(current_user, brand.id, lang=search.lang.data or None,
+        results = entries.list_entries(current_user, brand.id, language=search.lang.data or None,
                                        q=search.q.data or None, page=params.page_number())
     ask, verdict = AskForm(formdata=request.args), None
     if ask.ask.data and ask.validate():
@@ -156,6 +156,8 @@ def entry(access: BrandAccess, entry_id: int):
 def delete_entry(access: BrandAccess, entry_id: int):
     """Ask first (GET), then delete (POST)."""
     shown = entries.get_entry(current_user, access.brand.id, entry_id)
+    if not access.is_admin:  # asking is for those who may answer
+        abort(403)
     if request.method == "GET":
         return _entry_page(access, shown, None, confirm=True)
     if not ConfirmForm().validate_on_submit():
@@ -182,7 +184,7 @@ def import_entries(access: BrandAccess):
         else:
             with refusals_shown(form, refusals=InvalidInput):
                 report = entries.import_csv(current_user, access.brand.id,
-                                            form.file.data.read(entries.CSV_MAX_BYTES + 1))
+                                            form.file.data.read(cleaning.CSV_MAX_BYTES + 1))
                 flash(gettext("Imported: %(created)d added, %(updated)d changed, %(unchanged)d unchanged.",
                               created=report.created, updated=report.updated, unchanged=report.unchanged),
                       "success")

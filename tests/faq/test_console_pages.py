@@ -187,6 +187,7 @@ def test_a_viewer_reads_without_forms_and_may_not_write(client, session, brand):
     assert 'data-ref="delivery"' in html and 'data-testid="faq-bot-state"' in html
     for form in ("faq-settings-form", "faq-entry-form", "faq-import-form", "faq-delete"):
         assert f'data-testid="{form}"' not in html, form
+    assert client.get(_url(brand, f"/entries/{entry.id}/delete")).status_code == 403
     for path in ("/settings", "/entries", f"/entries/{entry.id}", f"/entries/{entry.id}/delete", "/import"):
         assert client.post(_url(brand, path), data={**ENTRY_FORM, "csrf_token": csrf}).status_code == 403, path
     assert refs(session, brand.id) == ["delivery"]

@@ -3,9 +3,11 @@ them; once approved, the bot answers with them and the expert is their author.""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from marketplace.accounts.models import AuditEvent
+from marketplace.errors import InvalidInput
 from marketplace.faq import entries
 from marketplace.faq.models import EntryStatus, FaqEntry
 from tests.factories import ApprovedExpertFactory
@@ -43,12 +45,9 @@ def test_a_proposal_is_refused_naming_the_field(brand):
     expert = ApprovedExpertFactory()
     for values, field in (((QUESTION, "", "fr"), "answer"), (("", ANSWER, "fr"), "question"),
                           ((QUESTION, ANSWER, "de"), "lang")):
-        try:
+        with pytest.raises(InvalidInput) as refused:
             entries.propose_entry(brand.id, expert.id, None, *values)
-        except entries.InvalidInput as error:
-            assert field in error.errors
-        else:
-            raise AssertionError(f"{field} was not refused")
+        assert field in refused.value.errors
 
 
 def test_an_approved_proposal_answers_with_the_brands_edits(session, brand, admin):
