@@ -97,10 +97,11 @@ def _flushed() -> None:
         raise Conflict(_l("Another entry of the brand has this ref."), "ref") from None
 
 
-def _room(brand_id: int, adding: int) -> None:
+def _room(brand_id: int, adding: int, field: str) -> None:
+    """Refuse, naming `field`, what would take the brand past MAX_ENTRIES entries (proposals included)."""
     count = db.session.scalar(sa.select(sa.func.count()).select_from(FaqEntry).where(FaqEntry.brand_id == brand_id))
     if count + adding > MAX_ENTRIES:
-        raise InvalidInput(_l("A brand keeps at most %(count)d entries.", count=MAX_ENTRIES), "ref")
+        raise InvalidInput(_l("A brand keeps at most %(count)d entries.", count=MAX_ENTRIES), field)
 
 
 def _settings_row(brand_id: int) -> FaqSettings:
@@ -179,7 +180,7 @@ def create_entry(actor: Actor, brand_id: int, values: Mapping[str, object]) -> F
     brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
     cleaned = clean_entry(values)
     _taken(brand_id, cleaned["ref"])
-    _room(brand_id, 1)
+    _room(brand_id, 1, "ref")
     now = utcnow()
     entry = FaqEntry(brand_id=brand_id, status=EntryStatus.ACTIVE, created_at=now, updated_at=now, **NO_ORIGIN,
                      **cleaned)
@@ -258,7 +259,7 @@ def replace_base(actor: Actor, brand_id: int, rows: object) -> Report:
         db.session.delete(entry)
     db.session.flush()  # the deleted rows leave before any of their refs could come back
     report = _upsert(brand_id, cleaned, existing)
-    _room(brand_id, 0)
+    _room(brand_id, 0, "body")
     _flushed()
     _changed(brand_id)
     report = Report(report.created, report.updated, report.unchanged, len(gone))
@@ -282,7 +283,7 @@ def import_csv(actor: Actor, brand_id: int, content: bytes) -> Report:
     cleaned = clean_rows(rows, label=lambda line: str(_l("Line %(line)s: ", line=line)))
     existing = _entries_by_ref(brand_id)
     report = _upsert(brand_id, cleaned, existing)
-    _room(brand_id, 0)
+    _room(brand_id, 0, "file")
     _flushed()
     _changed(brand_id)
     _audit("faq_entries_imported", actor, brand_id, **vars(report))
@@ -365,7 +366,7 @@ def propose_entry(brand_id: int, expert_id: int, conversation_id: int | None, qu
     checked that the expert holds that conversation of this brand. Audited as `faq_entry_proposed`."""
     cleaned = clean_entry({"question": question, "answer": answer, "lang": lang},
                           fields=("lang", "question", "answer"))
-    _room(brand_id, 1)
+    _room(brand_id, 1, "question")
     now = utcnow()
     entry = FaqEntry(brand_id=brand_id, ref=f"proposal-new-{uuid.uuid4().hex[:20]}", tags=[], active=True,
                      status=EntryStatus.PROPOSED, author_expert_id=expert_id, source_conversation_id=conversation_id,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marketplace.faq import entries
+from marketplace.accounts.models import AuditEvent
+from marketplace.faq import cleaning, entries
 from marketplace.faq.models import EntryStatus, FaqEntry
 from tests.factories import ApprovedExpertFactory
 from tests.faq.conftest import DELIVERY, RETURNS, faq, refs, version
@@ -90,8 +91,17 @@ def test_proposals_stay_and_a_listed_proposal_ref_is_put_in_use(session, brand, 
 
 
 def test_a_replace_is_audited_with_its_counts(session, brand, admin):
-    from marketplace.accounts.models import AuditEvent
-
     admin.put(faq(brand.id, "/entries"), json=[DELIVERY, RETURNS])
     event = session.scalar(sa.select(AuditEvent).where(AuditEvent.kind == "faq_base_replaced"))
     assert (event.detail["brand_id"], event.detail["created"], event.detail["deleted"]) == (brand.id, 2, 0)
+
+
+def test_a_brand_keeps_a_bounded_number_of_entries(monkeypatch, session, brand, admin):
+    monkeypatch.setattr(cleaning, "MAX_ENTRIES", 2)
+    monkeypatch.setattr(entries, "MAX_ENTRIES", 2)
+    too_many = admin.put(faq(brand.id, "/entries"), json=[DELIVERY, RETURNS, SIZES])
+    assert too_many.status_code == 422 and list(too_many.get_json()["errors"]) == ["body"]
+    assert admin.put(faq(brand.id, "/entries"), json=[DELIVERY, RETURNS]).status_code == 200
+    one_more = admin.post(faq(brand.id, "/entries"), json=SIZES)
+    assert one_more.status_code == 422 and list(one_more.get_json()["errors"]) == ["ref"]
+    assert refs(session, brand.id) == ["delivery", "returns"]
