@@ -73,7 +73,8 @@ SECOND_FINANCE_EMAIL = "finance2@demo.example.com"
 ID_TABLES = {
     "attempt_id": ["quiz_attempts"], "batch_id": ["payout_batches"], "brand_id": ["brands"], "with_brand": ["brands"],
     "card_id": ["rate_cards"], "closure_id": ["brand_closures"], "conversation_id": ["conversations"],
-    "earning_id": ["earnings"], "enrolment_id": ["enrolments"], "expert_id": ["expert_profiles"],
+    "earning_id": ["earnings"], "enrolment_id": ["enrolments"], "entry_id": ["faq_entries"],
+    "expert_id": ["expert_profiles"],
     "invitation_id": ["brand_invitations", "capacity_invitations"], "item_id": ["payout_items"],
     "message_id": ["left_messages"], "notification_id": ["notifications"], "offer_id": ["offers"],
     "session_id": ["user_sessions"], "slot_id": ["shift_slots"], "token_id": ["api_tokens"], "user_id": ["users"],
