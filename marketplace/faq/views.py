@@ -51,6 +51,7 @@ def _settings_form(brand: Brand, settings: entries.BotSettings, *, posted: bool 
              "credit": money.plain(settings.credit_cents, brand.currency), "synonyms": settings.synonyms}
     form = SettingsForm(data=shown) if posted else SettingsForm(formdata=None, data=shown)
     form.credit.currency = brand.currency
+    form.credit.label.text = gettext("Expert's credit per resolution (%(currency)s)", currency=brand.currency)
     return form
 
 

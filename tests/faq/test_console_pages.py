@@ -63,7 +63,7 @@ def test_an_admin_saves_the_settings_with_the_credit_in_the_brands_currency(clie
     assert (settings.bot_enabled, settings.threshold, settings.resolve_after_minutes, settings.credit_cents,
             settings.synonyms) == (True, 0.8, 15, 150, "livraison, expédition")
     html = client.get(_url(brand)).get_data(as_text=True)
-    assert _value(html, "credit") == "1.50"
+    assert _value(html, "credit") == "1.50" and "credit per resolution (EUR)" in html
 
 
 def test_bad_settings_are_shown_beside_their_fields(client, session, brand):
