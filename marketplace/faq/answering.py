@@ -44,6 +44,12 @@ def settings_of(brand_id: int) -> FaqSettings:
     return settings
 
 
+def bot_answers_first(brand_id: int) -> bool:
+    """Whether the brand's FAQ bot meets its newcomers (the brand turned it on)."""
+    settings = db.session.get(FaqSettings, brand_id)
+    return settings is not None and settings.bot_enabled
+
+
 def _index(brand_id: int, version: int, synonyms: str) -> matching.Index:
     cached = _indexes.get(brand_id)
     if cached is not None and cached[0] == version:
