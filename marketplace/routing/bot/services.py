@@ -133,22 +133,22 @@ def _read(conversation_id: int, visitor_seq: int) -> None:
 
 
 def _answer(conversation_id: int, visitor_seq: int, found: answering.Answer) -> None:
-    """Write the entry's answer, labelled as the bot's, while the conversation is still the bot's."""
+    """Write the entry's answer, labelled as the bot's, while the conversation is still the bot's (checked under its
+    lock, taken in the router's order; the message's numbering checks it again)."""
     try:
         with unit_of_work():
-            turn = BotTurn(conversation_id=conversation_id, brand_id=_brand_of(conversation_id),
-                           visitor_seq=visitor_seq, outcome=TurnOutcome.ANSWERED, reason="answered",
-                           entry_id=found.entry["id"], confidence=found.confidence)
+            conversation, _load, _brand = lock_conversation(conversation_id, utcnow())
+            if conversation.status != ConversationStatus.BOT or _turn_recorded(conversation_id, visitor_seq):
+                return  # handed over meanwhile (a person has it: the bot says nothing, rule 16), or read already
+            turn = BotTurn(conversation_id=conversation_id, brand_id=conversation.brand_id, visitor_seq=visitor_seq,
+                           outcome=TurnOutcome.ANSWERED, reason="answered", entry_id=found.entry["id"],
+                           confidence=found.confidence)
             db.session.add(turn)
             db.session.flush()
             posted = post_message(conversation_id, Sender.BOT, f"bot-answer-{visitor_seq}", found.entry["answer"])
             turn.bot_seq = posted.message.seq
     except Conflict:
-        return  # handed over meanwhile: a person has it, and the bot says nothing (rule 16)
-
-
-def _brand_of(conversation_id: int) -> int:
-    return db.session.scalar(sa.select(Conversation.brand_id).where(Conversation.id == conversation_id))
+        return  # the numbering found it no longer the bot's
 
 
 def give_to_expert(conversation_id: int, reason: str, *, visitor_seq: int | None = None, entry_id: int | None = None,
