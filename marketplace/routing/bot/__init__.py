@@ -14,5 +14,6 @@ def init_app(app: Flask) -> None:
             services.read_message(message.conversation_id, message.seq)
 
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(api.expert_blueprint)
     delivery.register_after_stored("faq-bot", read)
     register_job(app, Job("bot-sweep", services.sweep, "interval", {"seconds": 10}))
