@@ -41,6 +41,10 @@ log = logging.getLogger("marketplace.routing.bot")
 
 # A visitor message the bot has not read this long after it was stored is handed over by the sweep.
 UNREAD_SECONDS = 30
+ANSWER_CLIENT_ID = "bot-answer-"  # the bot's answers' client ids: a messaging app shows them with reply buttons
+# "Talk to an expert" as a messaging app's reply button sends it back (its title is the customer's message), and as
+# the widget's button says it: folded, in both languages.
+_TALK_TO_EXPERT = ("talk to an expert", "parler a un expert")
 
 # The visitor's own words after an answer: it helped, or it did not (the buttons say the same).
 _YES = re.compile(r"^(oui|yes|yep|yeah|ok|okay|parfait|super|genial|top|merci|thanks|thank you|ca m aide|"
@@ -112,8 +116,12 @@ def _read(conversation_id: int, visitor_seq: int) -> None:
     if read.has_file:
         give_to_expert(conversation_id, Reason.FILE, visitor_seq=visitor_seq)
         return
+    words = faq_text.fold(read.body)
+    if words in _TALK_TO_EXPERT:
+        give_to_expert(conversation_id, Reason.VISITOR_ASKED, visitor_seq=visitor_seq,
+                       unhelpful_turn=read.awaiting_feedback.id if read.awaiting_feedback else None)
+        return
     if read.awaiting_feedback is not None:
-        words = faq_text.fold(read.body)
         if _YES.match(words):
             resolve(conversation_id, helpful_turn=read.awaiting_feedback.id, visitor_seq=visitor_seq)
             return
@@ -145,7 +153,8 @@ def _answer(conversation_id: int, visitor_seq: int, found: answering.Answer) -> 
                            confidence=found.confidence)
             db.session.add(turn)
             db.session.flush()
-            posted = post_message(conversation_id, Sender.BOT, f"bot-answer-{visitor_seq}", found.entry["answer"])
+            posted = post_message(conversation_id, Sender.BOT, f"{ANSWER_CLIENT_ID}{visitor_seq}",
+                                  found.entry["answer"])
             turn.bot_seq = posted.message.seq
     except Conflict:
         return  # the numbering found it no longer the bot's
@@ -226,6 +235,18 @@ def _language(conversation: Conversation, seq: int) -> str:
     if body:
         return guess_language(body)
     return "fr" if (conversation.locale or "").lower().startswith("fr") else "en"
+
+
+def asks_feedback(client_id: str) -> bool:
+    """Whether a bot message is an answer, which asks "Did this answer your question?" (a messaging app's buttons)."""
+    return client_id.startswith(ANSWER_CLIENT_ID)
+
+
+def feedback_buttons(answer: str) -> list[tuple[str, str]]:
+    """The reply buttons under an answer on a messaging app, `(id, title)`, in the answer's language: the customer's
+    tap sends the title back, which the bot reads as the widget's buttons."""
+    with force_locale(guess_language(answer)):
+        return [("bot_yes", _("Yes")), ("bot_expert", _("Talk to an expert"))]
 
 
 _FRENCH = frozenset(("je", "j", "tu", "vous", "nous", "le", "la", "les", "un", "une", "des", "du", "de", "est", "et",
