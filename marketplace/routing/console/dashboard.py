@@ -15,14 +15,14 @@ import sqlalchemy as sa
 
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor
-from marketplace.core import clock, lifecycles
+from marketplace.core import clock
 from marketplace.database import db, end_read, utcnow
 from marketplace.experts import presence
 from marketplace.experts.models import Enrolment, EnrolmentStatus
 from marketplace.routing.channels import fees
 from marketplace.routing.console.bot_figures import BotFigures, bot_figures
 from marketplace.routing.console.caps import REFUSAL_REASONS, CapUse, cap_uses
-from marketplace.routing.history import epoch_seconds
+from marketplace.routing.history import BEFORE_ANY_PERSON, epoch_seconds
 from marketplace.routing.models import (
     ENDED_STATUSES,
     LIVE_STATUSES,
@@ -35,9 +35,6 @@ from marketplace.routing.models import (
 )
 
 INTERVAL = dt.timedelta(minutes=15)
-# With the bot or ended by it: before any person, so out of the day's chats (the bot's figures count them).
-BEFORE_ANY_PERSON = tuple(ConversationStatus(status) for status in (*lifecycles.CONVERSATION_WITH_BOT,
-                                                                    *lifecycles.CONVERSATION_RESOLVED_BY_BOT))
 
 
 @dataclass(frozen=True)
