@@ -4,6 +4,10 @@ Arrivals are counted per quarter hour of the brand's local day (96 quarters, wal
 a daylight-saving change skips stays empty, one it repeats counts both), every arrival included: visitors
 refused at the door wanted a chat too, and the planner forecasts demand, not what the caps let in.
 
+A conversation the brand's FAQ bot resolved, or still has, never reached a person: it is no arrival for experts
+(the planner forecasts the human demand, net of the automation measured), while one the bot handed over is an
+arrival as any, once (`arrivals_for_experts`). `automation_between` measures the share the bot resolved.
+
 Handle time is a chat's live time (`Conversation.live_seconds`: the seconds it was active, holding a live slot of
 its expert), not acceptance to close: an asynchronous chat whose visitor was away for days held no slot meanwhile,
 and counting those days would have the Erlang model staff for chats that last days.
@@ -17,12 +21,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from marketplace.core import clock
+from marketplace.core import clock, lifecycles
 from marketplace.database import db, use_case
 from marketplace.routing.models import UNANSWERED_STATUSES, Channel, Conversation, ConversationStatus, EndReason
 
 QUARTER = dt.timedelta(minutes=15)
 SLOTS_PER_DAY = 96
+# With the FAQ bot, or ended by it: before any person, so no demand for experts.
+BEFORE_ANY_PERSON = tuple(ConversationStatus(status) for status in (*lifecycles.CONVERSATION_WITH_BOT,
+                                                                    *lifecycles.CONVERSATION_RESOLVED_BY_BOT))
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,11 @@ def epoch_seconds(column: sa.ColumnElement[dt.datetime]) -> sa.ColumnElement[int
     return sa.cast(sa.func.strftime("%s", column), sa.BigInteger)
 
 
+def arrivals_for_experts(brand_id: int) -> list[sa.ColumnElement[bool]]:
+    """The brand's conversations that reached, or wait for, a person: refused ones included, the bot's own not."""
+    return [Conversation.brand_id == brand_id, Conversation.status.not_in(BEFORE_ANY_PERSON)]
+
+
 def arrivals_by_quarter(brand_id: int, timezone: str, first_day: dt.date,
                         last_day: dt.date) -> dict[dt.date, list[int]]:
     """Arrivals per local quarter hour for each day from `first_day` to `last_day` (inclusive), zeros included."""
@@ -51,8 +63,7 @@ def arrivals_by_quarter(brand_id: int, timezone: str, first_day: dt.date,
     bucket = (epoch_seconds(Conversation.created_at) - origin) // int(QUARTER.total_seconds())
     rows = db.session.execute(
         sa.select(bucket.label("bucket"), sa.func.count())
-        .where(Conversation.brand_id == brand_id, Conversation.created_at >= start,
-               Conversation.created_at < end)
+        .where(*arrivals_for_experts(brand_id), Conversation.created_at >= start, Conversation.created_at < end)
         .group_by(sa.text("bucket"))
     ).all()
     zone = clock.zone(timezone)
@@ -66,8 +77,8 @@ def arrivals_by_quarter(brand_id: int, timezone: str, first_day: dt.date,
 
 
 def first_arrival_day(brand_id: int, timezone: str) -> dt.date | None:
-    """The local day of the brand's first conversation, or None when it has none."""
-    first = db.session.scalar(sa.select(sa.func.min(Conversation.created_at)).where(Conversation.brand_id == brand_id))
+    """The local day of the brand's first arrival for experts, or None when it has none."""
+    first = db.session.scalar(sa.select(sa.func.min(Conversation.created_at)).where(*arrivals_for_experts(brand_id)))
     if first is None:
         return None
     return clock.local_day(first, timezone)
@@ -75,8 +86,7 @@ def first_arrival_day(brand_id: int, timezone: str) -> dt.date | None:
 
 def handling(brand_id: int, since: dt.datetime, until: dt.datetime) -> Handling:
     """Handle time and abandonment of the brand's conversations created in [since, until)."""
-    window = (Conversation.brand_id == brand_id, Conversation.created_at >= since,
-              Conversation.created_at < until)
+    window = (*arrivals_for_experts(brand_id), Conversation.created_at >= since, Conversation.created_at < until)
     answered, mean_handle = db.session.execute(
         sa.select(sa.func.count(), sa.func.avg(Conversation.live_seconds)).where(  # the average skips unknown ones
             *window, Conversation.status == ConversationStatus.CLOSED, Conversation.accepted_at.is_not(None),
@@ -116,9 +126,9 @@ def open_chats_of(expert_ids: set[int]) -> dict[int, int]:
 
 
 def arrivals_between(brand_id: int, since: dt.datetime, until: dt.datetime) -> int:
-    """Visitors who arrived in [since, until), refused ones included."""
+    """Visitors who arrived for an expert in [since, until), refused ones included."""
     return db.session.scalar(sa.select(sa.func.count()).where(
-        Conversation.brand_id == brand_id, Conversation.created_at >= since, Conversation.created_at < until)) or 0
+        *arrivals_for_experts(brand_id), Conversation.created_at >= since, Conversation.created_at < until)) or 0
 
 
 @dataclass(frozen=True)
@@ -204,3 +214,15 @@ def chats_between(expert_id: int, visitor_token_hash: str, since: dt.datetime) -
     experts = db.session.scalars(sa.select(Conversation.expert_id).where(
         Conversation.visitor_token_hash == visitor_token_hash, Conversation.created_at >= since))
     return sum(1 for found in experts if found == expert_id)
+
+
+def automation_between(brand_id: int, since: dt.datetime, until: dt.datetime) -> tuple[int, int]:
+    """Of the brand's conversations created in [since, until) (every one, refused and the bot's included), how many
+    the FAQ bot resolved, and how many there were: the automation the planner's demand is net of."""
+    resolved, conversations = db.session.execute(
+        sa.select(sa.func.count().filter(Conversation.status.in_(
+                      [ConversationStatus(status) for status in lifecycles.CONVERSATION_RESOLVED_BY_BOT])),
+                  sa.func.count())
+        .where(Conversation.brand_id == brand_id, Conversation.created_at >= since, Conversation.created_at < until)
+    ).one()
+    return int(resolved), int(conversations)
