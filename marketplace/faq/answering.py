@@ -1,8 +1,8 @@
 """Answering from a brand's base: the bot's answer to a visitor, and the experts' suggestions.
 
 Each process keeps one index per brand (core/faq/matching.py), built from the brand's active entries and rebuilt
-when the base's `version` (with its settings' `updated_at`) moved: a change made by any process is seen by the next answer of every other, for one
-small read.
+when the base's `version` (with its settings' `updated_at`) moved: a change made by any process is seen by the next
+answer of every other, for one small read.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def feedback(key: str, conversation_id: int, body: dict):
 @expert_blueprint.get("/conversations/<int:conversation_id>/faq-suggestions")
 @endpoint("The brand's FAQ entries that best match the visitor's last message in one of the expert's chats, best "
           "first (one tap fills the composer)", roles=[Role.EXPERT], response=FaqSuggestionListSchema(),
-          tags=["conversations"])
+          tags=["conversations"], errors=(404,))
 def faq_suggestions(actor, conversation_id: int):
     return assist.suggestions(experts.own_profile(actor).id, conversation_id)
 
@@ -62,7 +62,7 @@ def faq_suggestions(actor, conversation_id: int):
 @endpoint("Propose an answer the expert wrote in one of their chats as a new entry of the brand's FAQ: the brand "
           "approves or edits it, and each conversation the bot later resolves with it earns the expert the brand's "
           "credit", roles=[Role.EXPERT], body=FaqProposalSchema(), response=FaqProposalCreatedSchema(), status=201,
-          tags=["conversations"])
+          tags=["conversations"], errors=(404, 409))
 def propose_faq_entry(actor, conversation_id: int, body: dict):
     entry = assist.propose(experts.own_profile(actor).id, conversation_id, body["question"], body["answer"],
                            body["lang"])

@@ -219,13 +219,17 @@ def _awaiting_feedback(conversation_id: int) -> int | None:
     return last.id
 
 
-def feedback(conversation_id: int, helpful: bool) -> bool:
-    """The visitor's answer to "Did this answer your question?": yes resolves it, no hands it over."""
+def feedback(conversation_id: int, helpful: bool) -> None:
+    """The visitor's answer to "Did this answer your question?": yes resolves it, no hands it over. Conflict (naming
+    `helpful`) when the bot no longer has the conversation, or has not answered yet."""
     if helpful:
-        return resolve(conversation_id)
-    turn_id = _awaiting_feedback(conversation_id)
-    end_read()
-    return give_to_expert(conversation_id, Reason.NOT_HELPFUL, unhelpful_turn=turn_id)
+        done = resolve(conversation_id)
+    else:
+        turn_id = _awaiting_feedback(conversation_id)
+        end_read()
+        done = give_to_expert(conversation_id, Reason.NOT_HELPFUL, unhelpful_turn=turn_id)
+    if not done:
+        raise Conflict(_("The automated assistant no longer has this chat."), "helpful")
 
 
 def _language(conversation: Conversation, seq: int) -> str:

@@ -272,7 +272,7 @@ class TranscriptPageSchema(Schema):
 
 class TranscriptMessageSchema(Schema):
     seq = fields.Integer(dump_only=True)
-    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system"]})
+    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system", "bot"]})
     body = fields.String(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     attachment = fields.Nested(AttachmentSchema, dump_only=True, allow_none=True, metadata={

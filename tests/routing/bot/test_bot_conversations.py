@@ -228,3 +228,18 @@ def test_the_bot_never_writes_once_the_conversation_was_handed_over(session, wit
 def test_the_bot_stays_off_for_a_brand_that_did_not_turn_it_on(client, brand):
     conversation = start(client, brand, visitor_token())
     assert conversation["status"] in ("waiting", "capped")
+
+
+def test_a_verdict_on_a_chat_the_bot_no_longer_has_is_refused_naming_the_field(client, with_bot):
+    token = visitor_token()
+    conversation = start(client, with_bot, token)
+    base = f"/api/widget/{with_bot.widget_key}/conversations/{conversation['id']}"
+    early = call(client, "POST", f"{base}/bot-feedback", token, json={"helpful": True})
+    assert early.status_code == 409 and "helpful" in early.get_json()["errors"]  # nothing answered yet
+    assert call(client, "POST", f"{base}/expert", token).status_code == 200
+    late = call(client, "POST", f"{base}/bot-feedback", token, json={"helpful": False})
+    assert late.status_code == 409 and "helpful" in late.get_json()["errors"]
+    bad = call(client, "POST", f"{base}/bot-feedback", token, json={"helpful": "maybe"})
+    assert bad.status_code == 422 and "helpful" in bad.get_json()["errors"]
+    other = call(client, "POST", f"{base}/expert", visitor_token())
+    assert other.status_code == 404  # another visitor's token finds nothing
