@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from marketplace.core.faq import matching
 from marketplace.database import db, end_read
 from marketplace.faq.models import EntryStatus, FaqEntry, FaqSettings
+from marketplace.shared import faults
 
 DEFAULT_THRESHOLD = 0.6
 
@@ -71,6 +72,7 @@ def _index(settings: FaqSettings) -> matching.Index:
 
 def answer(brand_id: int, text: str, lang: str | None = None, *, threshold: float | None = None) -> Answer:
     """What the brand's bot answers to `text` (in `lang` when given, else whichever language fits)."""
+    faults.check("faq.answer")  # the demo's switch: a failing bot, seen handing over (shared/faults.py)
     settings = settings_of(brand_id)
     index = _index(settings)
     limit = settings.threshold if threshold is None else threshold

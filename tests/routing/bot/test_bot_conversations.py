@@ -243,3 +243,18 @@ def test_a_verdict_on_a_chat_the_bot_no_longer_has_is_refused_naming_the_field(c
     assert bad.status_code == 422 and "helpful" in bad.get_json()["errors"]
     other = call(client, "POST", f"{base}/expert", visitor_token())
     assert other.status_code == 404  # another visitor's token finds nothing
+
+
+def test_an_injected_fault_in_answering_hands_the_visitor_over(client, with_bot):
+    from marketplace.shared import faults
+
+    faults.arm("faq.answer", 1)
+    try:
+        token = visitor_token()
+        conversation = start(client, with_bot, token)
+        write(client, with_bot, token, conversation["id"], "quels sont vos délais de livraison", "v1")
+    finally:
+        faults.arm("faq.answer", 0)
+    assert db.session.get(Conversation, conversation["id"], populate_existing=True).status in (
+        ConversationStatus.WAITING, ConversationStatus.OFFERED)
+    assert db.session.scalar(sa.select(BotTurn.reason)) == "error"
