@@ -48,7 +48,9 @@ STATEMENT_COLUMNS = ("line", "date", "time", "brand", "conversation_id", "curren
 
 def statement_csv(statement: ExpertStatement) -> str:
     """The statement as CSV (UTF-8, `;`): one `chat` line per counted chat, one `reversed` line per reversed
-    chat (counted nowhere), then one `total` line per currency. Amounts as "12.50", the net also in cents."""
+    chat (counted nowhere), then one `total` line per currency; then one `faq_credit` line per conversation the
+    FAQ bot resolved with the expert's answer and one `faq_credits_total` line per currency (apart from the
+    chats' totals). Amounts as "12.50", the net also in cents."""
     def chat_row(kind: str, line: StatementLine) -> list[object]:
         return [kind, line.closed_at.date().isoformat(), line.closed_at.strftime("%H:%M"),
                 line.brand_name, line.conversation_id, line.amounts.currency,
@@ -58,6 +60,13 @@ def statement_csv(statement: ExpertStatement) -> str:
     rows += [chat_row("reversed", line) for line in statement.reversed]
     rows += [["total", "", "", "", "", total.currency, *_money_cells(total), total.net_cents]
              for total in statement.totals]
+    rows += [["faq_credit", credit.resolved_at.date().isoformat(), credit.resolved_at.strftime("%H:%M"),
+              credit.brand_name, credit.conversation_id, credit.currency, "", "", "",
+              money.plain(credit.amount_cents, credit.currency), credit.amount_cents]
+             for credit in statement.faq_credits]
+    rows += [["faq_credits_total", "", "", "", "", total.currency, "", "", "",
+              money.plain(total.credited_cents, total.currency), total.credited_cents]
+             for total in statement.faq_credit_totals]
     return spreadsheets.text(STATEMENT_COLUMNS, rows)
 
 
@@ -218,6 +227,8 @@ def statement_pdf(statement: ExpertStatement) -> bytes:
         document.para(gettext("These chats were disputed or failed a check: their earnings were cancelled and are "
                               "neither in the totals nor paid."), size=8, gap=1)
         document.grid(*_chat_table(statement.reversed, amount_header, amount_cells, locale))
+    if statement.faq_credits:
+        _faq_credits_block(document, statement, amount, locale)
     _self_billing_block(document, statement, name, amount)
     return document.output_bytes()
 
@@ -227,6 +238,20 @@ def _chat_table(lines: Sequence[StatementLine], amount_header: list[str], amount
             [[format_date(line.closed_at.date(), "short", locale=locale), line.brand_name,
               f"#{line.conversation_id}", *amount_cells(line.amounts)] for line in lines],
             (20, 34, 22, 26, 26, 26, 26), "LLRRRRR")
+
+
+def _faq_credits_block(document: _Document, statement: ExpertStatement, amount, locale) -> None:
+    document.heading(gettext("FAQ credits"))
+    document.para(gettext("Conversations a brand's FAQ bot resolved with an answer you wrote: each earns you the "
+                          "brand's credit. They are no answered chats and are not counted above."), size=8, gap=1)
+    document.grid([gettext("Currency"), gettext("Resolutions"), gettext("Credited")],
+                  [[total.currency, format_decimal(total.resolutions, locale=locale),
+                    amount(total.credited_cents, total.currency)] for total in statement.faq_credit_totals],
+                  (30, 40, 40), "LRR")
+    document.grid([gettext("Date"), gettext("Brand"), gettext("Chat"), gettext("Credited")],
+                  [[format_date(credit.resolved_at.date(), "short", locale=locale), credit.brand_name,
+                    f"#{credit.conversation_id}", amount(credit.amount_cents, credit.currency)]
+                   for credit in statement.faq_credits], (24, 60, 30, 40), "LLRR")
 
 
 def _self_billing_block(document: _Document, statement: ExpertStatement, month_name: str, amount) -> None:
@@ -248,9 +273,16 @@ def _self_billing_block(document: _Document, statement: ExpertStatement, month_n
         document.para(ngettext("%(num)d answered chat for the platform's brands in %(month)s: %(amount)s",
                                "%(num)d answered chats for the platform's brands in %(month)s: %(amount)s",
                                total.chats, month=month_name, amount=amount(total.net_cents, total.currency)))
+    for credit in invoice.faq_credits:
+        document.para(ngettext("%(num)d conversation resolved by the FAQ bots of the platform's brands with your "
+                               "answers in %(month)s: %(amount)s",
+                               "%(num)d conversations resolved by the FAQ bots of the platform's brands with your "
+                               "answers in %(month)s: %(amount)s",
+                               credit.resolutions, month=month_name,
+                               amount=amount(credit.credited_cents, credit.currency)))
     document.ln(1)
     document.para(gettext("Amount of the invoice: %(amounts)s", amounts=", ".join(
-        amount(total.net_cents, total.currency) for total in invoice.amounts)), bold=True, gap=2)
+        amount(cents, currency) for currency, cents in invoice.invoiced)), bold=True, gap=2)
     if invoice.vat_exempt:
         document.para(FRENCH_VAT_EXEMPTION)
     document.para(SELF_BILLING_MENTION)

@@ -3,7 +3,9 @@ expert's yearly income, the brand's monthly invoice (`documents` writes them as 
 
 A chat belongs to the calendar month, on the platform's clock (BABEL_DEFAULT_TIMEZONE), in which it closed,
 so the same chat is in the same month on the expert's statement and on the brand's invoice. Reversed earnings
-count nowhere; the statement lists them apart. A month that is not over gives a provisional document (no
+count nowhere; the statement lists them apart. The expert's FAQ credits (payouts/credits/) belong to the month the
+bot resolved their conversation in; the statement lists them apart from the chats, and the self-billing invoice
+covers both. A month that is not over gives a provisional document (no
 invoice date, nothing issued); a month not yet begun is refused. Invoices are numbered AF-<expert>-<YYYY-MM>
 (self-billing) and F-<brand>-<YYYY-MM>, and dated the first day after their month, so a document downloaded
 again is the same document.
@@ -29,7 +31,7 @@ from marketplace.core import rates as pricing
 from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Forbidden, InvalidInput
 from marketplace.experts import services as experts
-from marketplace.payouts.models import Earning, EarningStatus
+from marketplace.payouts.models import Earning, EarningStatus, FaqCredit
 from marketplace.routing.channels import fees as channel_fees
 
 FIRST_YEAR = 2000  # nothing was earned before; older periods are refused as typos
@@ -226,15 +228,57 @@ class BrandSummary:
 
 
 @dataclass(frozen=True)
+class CreditLine:
+    """One conversation the FAQ bot resolved with an entry the expert wrote, and its credit."""
+
+    resolved_at: dt.datetime  # on the platform's clock
+    brand_name: str
+    conversation_id: int
+    currency: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class CreditSum:
+    """The FAQ credits of a month in one currency."""
+
+    currency: str
+    resolutions: int
+    credited_cents: int
+
+
+def credit_sums(lines: Iterable[CreditLine]) -> list[CreditSum]:
+    """The credits summed per currency, in currency order."""
+    sums: dict[str, CreditSum] = {}
+    for line in lines:
+        before = sums.get(line.currency, CreditSum(line.currency, 0, 0))
+        sums[line.currency] = CreditSum(line.currency, before.resolutions + 1,
+                                        before.credited_cents + line.amount_cents)
+    return [sums[currency] for currency in sorted(sums)]
+
+
+@dataclass(frozen=True)
 class SelfBillingInvoice:
-    """The invoice the platform issues in the expert's name for the month's net earnings (autofacturation)."""
+    """The invoice the platform issues in the expert's name for the month's net earnings and FAQ credits
+    (autofacturation)."""
 
     number: str
     issued_on: dt.date
     supplier_name: str
     supplier_siret: str | None
     vat_exempt: bool  # a French micro-entrepreneur under the franchise en base de TVA
-    amounts: list[Amounts]  # per currency; the invoiced amount is net_cents
+    amounts: list[Amounts]  # per currency; the chats' invoiced amount is net_cents
+    faq_credits: list[CreditSum] = field(default_factory=list)  # per currency, invoiced in full
+
+    @property
+    def invoiced(self) -> list[tuple[str, int]]:
+        """The amount of the invoice per currency: the chats' net and the FAQ credits, in currency order."""
+        cents: dict[str, int] = {}
+        for total in self.amounts:
+            cents[total.currency] = cents.get(total.currency, 0) + total.net_cents
+        for credit in self.faq_credits:
+            cents[credit.currency] = cents.get(credit.currency, 0) + credit.credited_cents
+        return sorted(cents.items())
 
 
 @dataclass(frozen=True)
@@ -250,11 +294,14 @@ class ExpertStatement:
     by_brand: list[BrandSummary]
     totals: list[Amounts]  # per currency
     invoice: SelfBillingInvoice | None  # None while the month is under way or when nothing was earned
+    faq_credits: list[CreditLine] = field(default_factory=list)  # the month's credits (reversed ones left out)
+    faq_credit_totals: list[CreditSum] = field(default_factory=list)  # per currency
 
 
 @use_case
 def expert_statement(actor: User, year: int, month: int, *, now: dt.datetime | None = None) -> ExpertStatement:
-    """The calling expert's statement of a month: their chats, totals, and the self-billing invoice."""
+    """The calling expert's statement of a month: their chats, their FAQ credits, totals, and the self-billing
+    invoice."""
     profile = experts.own_profile(actor)
     zone = _zone()
     current = Month.of(now or utcnow(), zone)
@@ -263,7 +310,16 @@ def expert_statement(actor: User, year: int, month: int, *, now: dt.datetime | N
         sa.select(Earning).where(Earning.expert_id == profile.id, Earning.closed_at >= period.start(zone),
                                  Earning.closed_at < period.next().start(zone))
         .order_by(Earning.closed_at, Earning.id)))
-    names = {brand.id: brand.name for brand in brands.brands_by_id({e.brand_id for e in earnings}).values()}
+    credited = list(db.session.scalars(
+        sa.select(FaqCredit).where(FaqCredit.expert_id == profile.id, FaqCredit.status != EarningStatus.REVERSED,
+                                   FaqCredit.resolved_at >= period.start(zone),
+                                   FaqCredit.resolved_at < period.next().start(zone))
+        .order_by(FaqCredit.resolved_at, FaqCredit.id)))
+    names = {brand.id: brand.name for brand in brands.brands_by_id({e.brand_id for e in earnings}
+                                                                     | {c.brand_id for c in credited}).values()}
+    credit_lines = [CreditLine(c.resolved_at.astimezone(zone), names.get(c.brand_id, "?"), c.conversation_id,
+                               c.currency, c.amount_cents) for c in credited]
+    credit_totals = credit_sums(credit_lines)
     lines, reversed_lines = [], []
     for earning in earnings:
         line = StatementLine(earning.closed_at.astimezone(zone), names.get(earning.brand_id, "?"),
@@ -276,12 +332,13 @@ def expert_statement(actor: User, year: int, month: int, *, now: dt.datetime | N
     totals = by_currency(line.amounts for line in lines)
     complete = period < current
     invoice = None
-    if complete and lines:
+    if complete and (lines or credit_lines):
         invoice = SelfBillingInvoice(f"AF-{profile.id}-{period}", period.next().first_day, actor.full_name,
-                                     profile.business_id or None, profile.country == "FR", totals)
+                                     profile.business_id or None, profile.country == "FR", totals, credit_totals)
     return ExpertStatement(period, zone.key, complete, actor.full_name, profile.business_id or None, _platform(),
                            lines, reversed_lines, [BrandSummary(name, amounts) for (name, _), amounts
-                                                   in sorted(summaries.items())], totals, invoice)
+                                                   in sorted(summaries.items())], totals, invoice, credit_lines,
+                           credit_totals)
 
 
 @dataclass(frozen=True)
