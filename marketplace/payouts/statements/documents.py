@@ -327,6 +327,9 @@ def invoice_pdf(invoice: BrandInvoice) -> bytes:
                           category=channel_fees.CATEGORY_NAMES[line.category]),
                   format_decimal(line.messages, locale=locale), amount(line.amount_cents)]
                  for line in part.channel_fees]
+        if part.faq_credit_resolutions:
+            rows.append([gettext("FAQ credits (your bot's resolutions with answers your experts wrote)"),
+                         format_decimal(part.faq_credit_resolutions, locale=locale), amount(part.faq_credits_cents)])
         document.grid([gettext("Day"), gettext("Answered chats"), gettext("Amount excl. VAT")], rows,
                       (100, 35, 45), "LRR")
         document.keep_together(20)

@@ -197,6 +197,25 @@ def _months_with_earnings(conditions: Sequence[sa.ColumnElement[bool]], zone: zo
     return [MonthTotals(months[index], totals) for index, totals in sorted(sums.items(), reverse=True)]
 
 
+def _with_credit_months(months: list[MonthTotals], conditions: Sequence[sa.ColumnElement[bool]],
+                        zone: zoneinfo.ZoneInfo) -> list[MonthTotals]:
+    """The months with counted earnings, and those with FAQ credits alone (no totals of chats), newest first."""
+    counted = (*conditions, FaqCredit.status != EarningStatus.REVERSED)
+    first, last = db.session.execute(sa.select(sa.func.min(FaqCredit.resolved_at), sa.func.max(FaqCredit.resolved_at))
+                                     .where(*counted)).one()
+    if first is None:
+        return months
+    listed = {item.month for item in months}
+
+    def credited_in(month: Month) -> bool:
+        return bool(db.session.scalar(sa.select(sa.exists().where(
+            *counted, FaqCredit.resolved_at >= month.start(zone), FaqCredit.resolved_at < month.next().start(zone)))))
+
+    alone = [MonthTotals(month, []) for month in months_between(Month.of(first, zone), Month.of(last, zone))
+             if month not in listed and credited_in(month)]
+    return sorted([*months, *alone], key=lambda item: item.month, reverse=True)
+
+
 # The expert's side.
 
 @dataclass(frozen=True)
@@ -207,9 +226,11 @@ class StatementIndex:
 
 @use_case
 def statement_index(actor: User) -> StatementIndex:
-    """The calling expert's months with earnings (newest first) and the years they span."""
+    """The calling expert's months with earnings or FAQ credits (newest first) and the years they span."""
     profile = experts.own_profile(actor)
-    months = _months_with_earnings([Earning.expert_id == profile.id], _zone())
+    zone = _zone()
+    months = _with_credit_months(_months_with_earnings([Earning.expert_id == profile.id], zone),
+                                 [FaqCredit.expert_id == profile.id], zone)
     return StatementIndex(months, sorted({item.month.year for item in months}, reverse=True))
 
 
@@ -378,9 +399,11 @@ def _invoiced_brand(actor: brands.Actor, brand_id: int) -> Brand:
 
 @use_case
 def invoice_index(actor: brands.Actor, brand_id: int) -> tuple[Brand, list[MonthTotals]]:
-    """The brand and its months with answered chats, newest first."""
+    """The brand and its months with answered chats or FAQ credits, newest first."""
     brand = _invoiced_brand(actor, brand_id)
-    months = _months_with_earnings([Earning.brand_id == brand.id], _zone())
+    zone = _zone()
+    months = _with_credit_months(_months_with_earnings([Earning.brand_id == brand.id], zone),
+                                 [FaqCredit.brand_id == brand.id], zone)
     return brand, months
 
 
@@ -406,6 +429,9 @@ class InvoiceTotals:
     total_cents: int  # including VAT
     # Messaging apps' outbound messages, by app and category (the brand's currency only: its fee table's).
     channel_fees: list[channel_fees.FeeLine] = field(default_factory=list)
+    # Conversations its FAQ bot resolved with an entry an expert wrote, at its credit per resolution then.
+    faq_credit_resolutions: int = 0
+    faq_credits_cents: int = 0
 
     @property
     def channel_fees_cents(self) -> int:
@@ -428,7 +454,8 @@ class BrandInvoice:
 @use_case
 def brand_invoice(actor: brands.Actor, brand_id: int, year: int, month: int, *,
                   now: dt.datetime | None = None) -> BrandInvoice:
-    """The brand's invoice for a month: its answered chats per day at their prices, the bonuses, VAT."""
+    """The brand's invoice for a month: its answered chats per day at their prices, the bonuses, the FAQ credits
+    its bot's resolutions earned the experts who wrote their entries, VAT."""
     brand = _invoiced_brand(actor, brand_id)
     zone = _zone()
     current = Month.of(now or utcnow(), zone)
@@ -444,19 +471,26 @@ def brand_invoice(actor: brands.Actor, brand_id: int, year: int, month: int, *,
         .group_by(Earning.currency)).all())
     vat_bps = current_app.config["PLATFORM_VAT_BPS"]
     fee_lines = channel_fees.charged_fees(brand.id, bounds[0], bounds[-1])
+    credited = {currency: (int(count), int(cents)) for currency, count, cents in db.session.execute(
+        sa.select(FaqCredit.currency, sa.func.count(), sa.func.sum(FaqCredit.amount_cents))
+        .where(FaqCredit.brand_id == brand.id, FaqCredit.status != EarningStatus.REVERSED,
+               FaqCredit.resolved_at >= bounds[0], FaqCredit.resolved_at < bounds[-1])
+        .group_by(FaqCredit.currency))}
     totals = by_currency(amounts for found in sums.values() for amounts in found)
     if fee_lines and brand.currency not in {total.currency for total in totals}:
         totals.append(Amounts(brand.currency))  # fees and no answered chat: a part of their own
+    totals += [Amounts(currency) for currency in sorted(credited) if currency not in {t.currency for t in totals}]
     parts = []
     for total in totals:
         per_day = [InvoiceDay(days[index], amounts.chats, amounts.price_cents) for index in sorted(sums)
                    for amounts in sums[index] if amounts.currency == total.currency]
         fees = fee_lines if total.currency == brand.currency else []
-        subtotal = total.price_cents + total.bonus_cents + sum(line.amount_cents for line in fees)
+        resolutions, credits_cents = credited.get(total.currency, (0, 0))
+        subtotal = total.price_cents + total.bonus_cents + sum(line.amount_cents for line in fees) + credits_cents
         vat = vat_cents(subtotal, vat_bps)
         parts.append(InvoiceTotals(total.currency, per_day, total.chats, total.price_cents,
                                    bonus_chats.get(total.currency, 0), total.bonus_cents, subtotal, vat,
-                                   subtotal + vat, fees))
+                                   subtotal + vat, fees, resolutions, credits_cents))
     complete = period < current
     return BrandInvoice(f"F-{brand.id}-{period}", period, zone.key, complete,
                         period.next().first_day if complete else None, brand.name, _platform(), vat_bps, parts)

@@ -1,9 +1,11 @@
-"""FAQ credits on the expert's monthly statement: listed apart from the chats (PDF and CSV), in the month the bot
-resolved the conversation, and invoiced with the chats on the self-billing invoice."""
+"""FAQ credits on the monthly documents: the expert's statement lists them apart from the chats (PDF and CSV), in
+the month the bot resolved the conversation, and its self-billing invoice covers both; the brand's invoice bills
+them with its chats, VAT included."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -12,9 +14,10 @@ from marketplace.brands.models import Brand
 from marketplace.experts.models import ExpertProfile
 from marketplace.payouts.credits import services as credits
 from marketplace.routing import history
+from tests.conftest import log_in
 from tests.factories import BrandFactory, EarningFactory, EnrolmentFactory
 from tests.payouts.credits.resolutions import entry, resolved
-from tests.payouts.statements.test_statements import csv_rows, log_in_as, pdf_text
+from tests.payouts.statements.test_statements import csv_rows, log_in_as, member_of, pdf_text
 
 UTC = dt.UTC
 
@@ -92,3 +95,28 @@ def test_a_month_of_credits_alone_has_its_invoice(client, session, expert, janua
     text = pdf_text(client.get("/expert/statements/2025-02.pdf"))
     assert f"Invoice number: AF-{expert.id}-2025-02" in text
     assert "Amount of the invoice: 0.45 EUR" in text
+
+
+def test_the_statements_page_lists_a_month_of_credits_alone(client, session, expert, january):
+    log_in_as(client, expert)
+    page = client.get("/expert/statements").get_data(as_text=True)
+    assert re.findall(r'data-testid="statement-(\d{4}-\d{2})"', page) == ["2025-02", "2025-01"]
+
+
+def test_the_brand_invoice_bills_the_credits_with_the_chats(client, session, shop, january):
+    log_in(client, member_of(session, shop).email)
+    text = pdf_text(client.get(f"/brands/{shop.slug}/invoices/2025-01.pdf"))
+    assert "FAQ credits (your bot's resolutions with answers your experts wrote) 2 0.75 EUR" in text
+    assert "Subtotal excl. VAT (1 chat) 2.75 EUR" in text
+    assert "VAT 20 % 0.55 EUR" in text and "Total incl. VAT 3.30 EUR" in text
+    alone = pdf_text(client.get(f"/brands/{shop.slug}/invoices/2025-02.pdf"))  # credits, no chat
+    assert "Subtotal excl. VAT (0 chats) 0.45 EUR" in alone
+    page = client.get(f"/brands/{shop.slug}/invoices").get_data(as_text=True)
+    assert re.findall(r'data-testid="invoice-(\d{4}-\d{2})"', page) == ["2025-02", "2025-01"]
+
+
+def test_another_brands_invoice_bills_none_of_these_credits(client, session, shop, january):
+    other = BrandFactory(name="Autre")
+    log_in(client, member_of(session, other).email)
+    text = pdf_text(client.get(f"/brands/{other.slug}/invoices/2025-01.pdf"))
+    assert "FAQ credits" not in text and "No answered chats in January 2025" in text
