@@ -24,6 +24,7 @@ from marketplace.payouts.statements.services import (
     Platform,
     StatementLine,
     YearIncome,
+    YearRow,
 )
 from marketplace.routing.channels import fees as channel_fees
 from marketplace.shared import money, spreadsheets
@@ -70,15 +71,19 @@ def statement_csv(statement: ExpertStatement) -> str:
     return spreadsheets.text(STATEMENT_COLUMNS, rows)
 
 
-YEAR_COLUMNS = ("month", "currency", "chats", "price", "commission", "bonus", "net", "net_cents")
+YEAR_COLUMNS = ("month", "currency", "chats", "price", "commission", "bonus", "net", "net_cents", "faq_credits",
+                "faq_credits_cents", "income_cents")
 
 
 def year_csv(income: YearIncome) -> str:
-    """The year's income as CSV: one line per month and currency, then a `total` line per currency."""
-    rows = [[str(row.month), row.amounts.currency, row.amounts.chats, *_money_cells(row.amounts),
-             row.amounts.net_cents] for row in income.rows]
-    rows += [["total", total.currency, total.chats, *_money_cells(total), total.net_cents]
-             for total in income.totals]
+    """The year's income as CSV: one line per month and currency, then a `total` line per currency; the income is
+    the chats' net plus the FAQ credits."""
+    def cells(label: str, row: YearRow) -> list[object]:
+        return [label, row.amounts.currency, row.amounts.chats, *_money_cells(row.amounts), row.amounts.net_cents,
+                money.plain(row.faq_credits_cents, row.amounts.currency), row.faq_credits_cents, row.income_cents]
+
+    rows = [cells(str(row.month), row) for row in income.rows]
+    rows += [cells("total", total) for total in income.totals]
     return spreadsheets.text(YEAR_COLUMNS, rows)
 
 

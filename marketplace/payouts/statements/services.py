@@ -366,26 +366,45 @@ def expert_statement(actor: User, year: int, month: int, *, now: dt.datetime | N
 class YearRow:
     month: Month
     amounts: Amounts
+    faq_credits_cents: int = 0  # the month's FAQ credits in the currency
+
+    @property
+    def income_cents(self) -> int:
+        return self.amounts.net_cents + self.faq_credits_cents
 
 
 @dataclass(frozen=True)
 class YearIncome:
     year: int
     rows: list[YearRow]  # per month and currency, months in order
-    totals: list[Amounts]  # per currency
+    totals: list[YearRow]  # per currency (the month of each: the year's first)
 
 
 @use_case
 def expert_year(actor: User, year: int, *, now: dt.datetime | None = None) -> YearIncome:
-    """The calling expert's income from the platform in a calendar year, per month and currency."""
+    """The calling expert's income from the platform in a calendar year, per month and currency: their answered
+    chats' net and their FAQ credits."""
     profile = experts.own_profile(actor)
     zone = _zone()
     current = Month.of(now or utcnow(), zone)
     check_year(year, current)
     months = [Month(year, number) for number in range(1, 13)]
-    sums = _sums([Earning.expert_id == profile.id], [m.start(zone) for m in months] + [Month(year + 1, 1).start(zone)])
-    rows = [YearRow(months[index], amounts) for index in sorted(sums) for amounts in sums[index]]
-    return YearIncome(year, rows, by_currency(row.amounts for row in rows))
+    bounds = [m.start(zone) for m in months] + [Month(year + 1, 1).start(zone)]
+    sums = _sums([Earning.expert_id == profile.id], bounds)
+    credited: dict[tuple[Month, str], int] = {}
+    for resolved_at, currency, cents in db.session.execute(
+            sa.select(FaqCredit.resolved_at, FaqCredit.currency, FaqCredit.amount_cents)
+            .where(FaqCredit.expert_id == profile.id, FaqCredit.status != EarningStatus.REVERSED,
+                   FaqCredit.resolved_at >= bounds[0], FaqCredit.resolved_at < bounds[-1])):
+        key = (Month.of(resolved_at, zone), currency)
+        credited[key] = credited.get(key, 0) + cents
+    earned = {(months[index], amounts.currency): amounts for index in sums for amounts in sums[index]}
+    rows = [YearRow(month, earned.get((month, currency), Amounts(currency)), credited.get((month, currency), 0))
+            for month, currency in sorted(set(earned) | set(credited))]
+    totals = [YearRow(months[0], amounts, sum(row.faq_credits_cents for row in rows
+                                              if row.amounts.currency == amounts.currency))
+              for amounts in by_currency(row.amounts for row in rows)]
+    return YearIncome(year, rows, totals)
 
 
 # The brand's side.

@@ -7,7 +7,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, User
 from marketplace.brands.models import Brand
 from marketplace.database import utcnow
 from marketplace.experts.models import ExpertProfile, PayoutDetails
@@ -221,6 +221,8 @@ def test_a_released_credit_is_paid_by_the_next_batch(session, shop):
     assert batches.find_batch(batch.id).status == BatchStatus.PAID
     assert owed(author) == {"expert_held": 0, "expert_payable": 0, "expert_in_transit": 0}
     assert checks.check_invariants().breaches == []
+    (totals,) = earnings.own_earnings(session.get(User, author.user_id)).totals
+    assert (totals.held_cents, totals.payable_cents, totals.paid_cents) == (0, 0, 30)  # paid: shown as paid
 
 
 def test_the_scheduler_runs_the_credit_pass_every_minute(app):

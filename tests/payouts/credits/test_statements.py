@@ -120,3 +120,11 @@ def test_another_brands_invoice_bills_none_of_these_credits(client, session, sho
     log_in(client, member_of(session, other).email)
     text = pdf_text(client.get(f"/brands/{other.slug}/invoices/2025-01.pdf"))
     assert "FAQ credits" not in text and "No answered chats in January 2025" in text
+
+
+def test_the_yearly_income_adds_the_credits_to_the_chats(client, session, expert, january):
+    log_in_as(client, expert)
+    rows = csv_rows(client.get("/expert/statements/2025.csv"))
+    assert [(r["month"], r["chats"], r["net_cents"], r["faq_credits"], r["faq_credits_cents"], r["income_cents"])
+            for r in rows] == [("2025-01", "1", "160", "0.75", "75", "235"), ("2025-02", "0", "0", "0.45", "45", "45"),
+                               ("total", "1", "160", "1.20", "120", "280")]
