@@ -244,6 +244,6 @@ def bot_resolutions(since: dt.datetime, until: dt.datetime, *, brand_ids: set[in
                     Conversation.closed_at >= since, Conversation.closed_at < until,
                     FaqEntry.author_expert_id.is_not(None)))
     if after is not None:
-        query = query.where(sa.tuple_(Conversation.closed_at, Conversation.id) > sa.tuple_(*after))
+        query = query.where(sa.tuple_(Conversation.closed_at, Conversation.id) > after)  # bound as the columns
     rows = db.session.execute(query.order_by(Conversation.closed_at, Conversation.id).limit(limit)).all()
     return [BotResolution(row.id, row.brand_id, row.entry_id, row.author_expert_id, row.closed_at) for row in rows]

@@ -4,9 +4,9 @@ expert's yearly income, the brand's monthly invoice (`documents` writes them as 
 A chat belongs to the calendar month, on the platform's clock (BABEL_DEFAULT_TIMEZONE), in which it closed,
 so the same chat is in the same month on the expert's statement and on the brand's invoice. Reversed earnings
 count nowhere; the statement lists them apart. The expert's FAQ credits (payouts/credits/) belong to the month the
-bot resolved their conversation in; the statement lists them apart from the chats, and the self-billing invoice
-covers both. A month that is not over gives a provisional document (no
-invoice date, nothing issued); a month not yet begun is refused. Invoices are numbered AF-<expert>-<YYYY-MM>
+bot resolved their conversation in: the statement lists them apart from the chats, the self-billing invoice covers
+both, and the brand's invoice bills them. A month that is not over gives a provisional document (no invoice date,
+nothing issued); a month not yet begun is refused. Invoices are numbered AF-<expert>-<YYYY-MM>
 (self-billing) and F-<brand>-<YYYY-MM>, and dated the first day after their month, so a document downloaded
 again is the same document.
 """

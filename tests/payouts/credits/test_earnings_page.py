@@ -23,7 +23,7 @@ def test_the_api_shows_the_credits_apart_and_counts_them_in_the_money(client, se
     resolved(shop, written)
     resolved(shop, written, confirmed=False)
     earnings.record_earnings(NOW)
-    credits.record_credits(NOW)
+    credits.record_credits()
     log_in(client, session.get(User, author.user_id).email)
     summary = client.get("/api/v1/experts/me/earnings").json
     assert summary["faq_credits"] == [{"currency": "EUR", "resolutions": 2, "credited_cents": 60}]
@@ -38,7 +38,7 @@ def test_the_page_shows_a_faq_credits_section_in_french(client, session, shop):
     author = EnrolmentFactory(brand_id=shop.id).expert
     pays_credit(shop, 45)
     resolved(shop, entry(shop, author))
-    credits.record_credits(NOW)
+    credits.record_credits()
     log_in(client, session.get(User, author.user_id).email)
     page = client.get("/expert/earnings").get_data(as_text=True)
     assert "FAQ credits" in page and "€0.45" in page and 'data-testid="faq-credits"' in page

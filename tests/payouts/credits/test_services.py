@@ -51,8 +51,8 @@ def test_a_resolution_by_an_experts_entry_credits_them_once_through_the_ledger(s
     author = author_of(shop)
     pays_credit(shop, 30)
     conversation = resolved(shop, entry(shop, author))
-    assert credits.record_credits(NOW) == 1
-    assert credits.record_credits(NOW) == 0  # a second pass posts nothing again
+    assert credits.record_credits() == 1
+    assert credits.record_credits() == 0  # a second pass posts nothing again
     row = session.scalar(sa.select(FaqCredit))
     assert (row.conversation_id, row.brand_id, row.expert_id, row.amount_cents, row.currency, row.status) == (
         conversation.id, shop.id, author.id, 30, "EUR", EarningStatus.HELD)
@@ -74,7 +74,7 @@ def test_confirmed_and_unconfirmed_resolutions_both_credit(session, shop):
     written = entry(shop, author)
     resolved(shop, written, confirmed=True)
     resolved(shop, written, confirmed=False)
-    assert credits.record_credits(NOW) == 2
+    assert credits.record_credits() == 2
     assert owed(author)["expert_held"] == 50
 
 
@@ -82,7 +82,7 @@ def test_the_entry_of_the_bots_last_answer_is_the_one_credited(session, shop):
     first_author, last_author = author_of(shop), author_of(shop)
     pays_credit(shop, 40)
     resolved(shop, entry(shop, last_author), earlier=entry(shop, first_author))
-    credits.record_credits(NOW)
+    credits.record_credits()
     assert session.scalars(sa.select(FaqCredit.expert_id)).all() == [last_author.id]
 
 
@@ -90,14 +90,14 @@ def test_a_handed_over_conversation_credits_nobody(session, shop):
     author = author_of(shop)
     pays_credit(shop, 30)
     handed_over(shop, entry(shop, author), author_of(shop))
-    assert credits.record_credits(NOW + dt.timedelta(minutes=15)) == 0
+    assert credits.record_credits(utcnow() + dt.timedelta(minutes=15)) == 0
     assert credit_count(session) == 0
 
 
 def test_an_entry_the_brand_wrote_itself_credits_nobody(session, shop):
     pays_credit(shop, 30)
     resolved(shop, entry(shop, None))
-    assert credits.record_credits(NOW) == 0
+    assert credits.record_credits() == 0
     assert session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction)) == 0
 
 
@@ -105,10 +105,10 @@ def test_a_brand_whose_credit_is_zero_posts_nothing(session, shop):
     author = author_of(shop)
     written = entry(shop, author)
     resolved(shop, written)  # never set: no credit
-    assert credits.record_credits(NOW) == 0
+    assert credits.record_credits() == 0
     pays_credit(shop, 0)
     resolved(shop, written)
-    assert credits.record_credits(NOW) == 0
+    assert credits.record_credits() == 0
     assert credit_count(session) == 0 and owed(author)["expert_held"] == 0
 
 
@@ -117,7 +117,7 @@ def test_the_credit_is_the_brands_when_posted(session, shop):
     pays_credit(shop, 30)
     resolved(shop, entry(shop, author))
     pays_credit(shop, 45)  # changed before the pass
-    credits.record_credits(NOW)
+    credits.record_credits()
     assert session.scalar(sa.select(FaqCredit.amount_cents)) == 45
 
 
@@ -139,7 +139,7 @@ def test_each_brand_owes_its_own_credits_in_its_own_currency(session, shop):
     resolved(shop, entry(shop, author))
     resolved(francs, entry(francs, author))
     resolved(francs, entry(francs, author))
-    assert credits.record_credits(NOW) == 3
+    assert credits.record_credits() == 3
     by_brand = {(brand, currency): cents for brand, currency, cents in session.execute(
         sa.select(LedgerEntry.owner_id, LedgerEntry.currency, sa.func.sum(LedgerEntry.amount_cents))
         .where(LedgerEntry.account_kind == "brand_receivable").group_by(LedgerEntry.owner_id, LedgerEntry.currency))}
@@ -156,7 +156,7 @@ def test_an_entry_of_another_brand_is_never_credited_on_this_brands_bill(session
     pays_credit(shop, 30)
     pays_credit(other, 30)
     resolved(shop, entry(other, author))
-    assert credits.record_credits(NOW) == 0
+    assert credits.record_credits() == 0
     assert session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
         LedgerEntry.account_kind == "brand_receivable")) == 0
 
@@ -168,10 +168,10 @@ def test_a_pass_reaches_new_resolutions_behind_many_already_credited(session, sh
     written = entry(shop, author)
     for minutes in (50, 40, 30):
         resolved(shop, written, at=NOW - dt.timedelta(minutes=minutes))
-    assert credits.record_credits(NOW) == 3
+    assert credits.record_credits() == 3
     # Committed late, older than the newest credited: behind a first page of credited ones.
     resolved(shop, written, at=NOW - dt.timedelta(minutes=35))
-    assert credits.record_credits(NOW) == 1
+    assert credits.record_credits() == 1
     assert credit_count(session) == 4
 
 
@@ -181,7 +181,7 @@ def test_a_resolution_credited_twice_at_once_posts_one_transaction(session, shop
     author = author_of(shop)
     pays_credit(shop, 30)
     resolved(shop, entry(shop, author))
-    (resolution,) = history.bot_resolutions(NOW - dt.timedelta(days=1), NOW, brand_ids={shop.id})
+    (resolution,) = history.bot_resolutions(NOW - dt.timedelta(days=1), utcnow(), brand_ids={shop.id})
     assert credits.credit(resolution, 30, "EUR", NOW) is not None
     assert credits.credit(resolution, 30, "EUR", NOW) is None
     assert session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction)) == 1
@@ -192,7 +192,7 @@ def test_credits_become_payable_after_the_hold_once(session, shop):
     author = author_of(shop)
     pays_credit(shop, 30)
     conversation = resolved(shop, entry(shop, author))
-    credits.record_credits(NOW)
+    credits.record_credits()
     assert credits.release_due(conversation.closed_at + HOLD - dt.timedelta(seconds=1)) == 0
     assert credits.release_due(conversation.closed_at + HOLD) == 1
     assert credits.release_due(conversation.closed_at + HOLD + dt.timedelta(days=1)) == 0  # released once
@@ -209,7 +209,7 @@ def test_a_released_credit_is_paid_by_the_next_batch(session, shop):
                               iban_last4="1234"))
     pays_credit(shop, 30)
     conversation = resolved(shop, entry(shop, author))
-    credits.record_credits(NOW)
+    credits.record_credits()
     credits.release_due(conversation.closed_at + HOLD)
     creator, approver = UserFactory(role=Role.FINANCE), UserFactory(role=Role.FINANCE)
     session.commit()
@@ -241,7 +241,7 @@ def test_a_credit_is_never_paid_by_another_brand(session, shop):
     pays_credit(other, 0)  # B pays no credit: its resolutions credit nothing, and A pays none of them
     resolved(shop, entry(shop, author))
     resolved(other, entry(other, author))
-    credits.record_credits(NOW)
+    credits.record_credits()
     receivables = dict(session.execute(
         sa.select(LedgerEntry.owner_id, sa.func.sum(LedgerEntry.amount_cents))
         .where(LedgerEntry.account_kind == "brand_receivable").group_by(LedgerEntry.owner_id)).all())
