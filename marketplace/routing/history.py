@@ -23,6 +23,8 @@ import sqlalchemy as sa
 
 from marketplace.core import clock, lifecycles
 from marketplace.database import db, use_case
+from marketplace.faq.models import FaqEntry
+from marketplace.routing.bot.models import BotTurn, TurnOutcome
 from marketplace.routing.models import UNANSWERED_STATUSES, Channel, Conversation, ConversationStatus, EndReason
 
 QUARTER = dt.timedelta(minutes=15)
@@ -226,3 +228,44 @@ def automation_between(brand_id: int, since: dt.datetime, until: dt.datetime) ->
         .where(Conversation.brand_id == brand_id, Conversation.created_at >= since, Conversation.created_at < until)
     ).one()
     return int(resolved), int(conversations)
+
+
+@dataclass(frozen=True)
+class BotResolution:
+    """A conversation the brand's FAQ bot resolved with an entry an expert wrote: what the payouts domain needs to
+    credit that expert."""
+
+    conversation_id: int
+    brand_id: int
+    entry_id: int  # the entry of the bot's last answer: the one that resolved it
+    author_expert_id: int  # the expert whose answer the entry came from
+    resolved_at: dt.datetime
+
+
+def bot_resolutions(since: dt.datetime, until: dt.datetime, *, brand_ids: set[int],
+                    after: tuple[dt.datetime, int] | None = None, limit: int = 1_000) -> list[BotResolution]:
+    """The brands' conversations the bot resolved in [since, until) (the visitor said its answer helped, or asked
+    nothing more) whose resolving entry has an author, oldest first; `after` (resolved_at, conversation id) of a
+    page's last one reads the next page.
+
+    The entry that resolved a conversation is that of the bot's last answer in it, of the conversation's brand (a
+    knowledge base never crosses brands); a conversation an expert took is handed over, never resolved.
+    """
+    if not brand_ids:
+        return []
+    last_answer = (sa.select(BotTurn.entry_id)
+                   .where(BotTurn.conversation_id == Conversation.id, BotTurn.outcome == TurnOutcome.ANSWERED)
+                   .order_by(BotTurn.visitor_seq.desc(), BotTurn.id.desc()).limit(1)
+                   .correlate(Conversation).scalar_subquery())
+    query = (sa.select(Conversation.id, Conversation.brand_id, FaqEntry.id.label("entry_id"),
+                       FaqEntry.author_expert_id, Conversation.closed_at)
+             .join(FaqEntry, sa.and_(FaqEntry.id == last_answer, FaqEntry.brand_id == Conversation.brand_id))
+             .where(Conversation.status == ConversationStatus.RESOLVED,
+                    Conversation.end_reason.in_((EndReason.BOT_CONFIRMED, EndReason.BOT_UNCONFIRMED)),
+                    Conversation.expert_id.is_(None), Conversation.brand_id.in_(brand_ids),
+                    Conversation.closed_at >= since, Conversation.closed_at < until,
+                    FaqEntry.author_expert_id.is_not(None)))
+    if after is not None:
+        query = query.where(sa.tuple_(Conversation.closed_at, Conversation.id) > after)  # bound as the columns
+    rows = db.session.execute(query.order_by(Conversation.closed_at, Conversation.id).limit(limit)).all()
+    return [BotResolution(row.id, row.brand_id, row.entry_id, row.author_expert_id, row.closed_at) for row in rows]
