@@ -61,10 +61,11 @@ def serve(host: str, port: int, demo: bool) -> None:
     base_url = f"http://{shown_host}:{port}"
     messaging_apps: list[str] = []
     if demo:
-        from marketplace import demo_whatsapp
+        from marketplace import demo_faults, demo_whatsapp
         from marketplace.demo import seed
 
         logins = seed()
+        demo_faults.install(app)
         messaging_apps = [demo_whatsapp.start(app, f"{base_url}/webhooks/whatsapp"),
                           demo_whatsapp.start_messenger(app, f"{base_url}/webhooks/messenger")]
     click.echo(f"\nMarketplace is running at {base_url}/")

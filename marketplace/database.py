@@ -160,6 +160,11 @@ def unit_of_work(*, alone: bool = False) -> Iterator[so.Session]:
                 log.exception("a step after a rollback failed")
 
 
+def in_unit_of_work() -> bool:
+    """Whether a unit of work is open: what the caller does now would commit only with it."""
+    return bool(db.session.info.get(_IN_UNIT))
+
+
 def use_case(function: Callable[P, R]) -> Callable[P, R]:
     """Run a service as one unit of work (see `unit_of_work`): it commits on return and rolls back on error."""
 

@@ -4,6 +4,9 @@ A brand's forecast is recomputed from its conversation history (`refresh_forecas
 scheduler); a plan puts, for each quarter hour of one local day, the forecast beside the actual arrivals,
 the experts required to meet the brand's service level (Erlang C on the brand's own handle time and chats
 per expert), the experts the brand's caps let it use, the booked seats and the experts online.
+
+The demand is human demand: conversations the brand's FAQ bot resolved, or still has, are no arrivals
+(routing/history.py), so the forecast is already net of the automation measured; a plan shows that share beside it.
 """
 
 from __future__ import annotations
@@ -57,6 +60,19 @@ class Quarter:
 
 
 @dataclass(frozen=True)
+class Automation:
+    """The share of the brand's conversations its FAQ bot resolved, over the history the forecast reads."""
+
+    resolved: int
+    conversations: int  # every one created since `since`, refused ones and the bot's included
+    since: dt.datetime
+
+    @property
+    def share(self) -> float | None:
+        return self.resolved / self.conversations if self.conversations else None
+
+
+@dataclass(frozen=True)
 class Plan:
     brand: Brand
     day: dt.date
@@ -64,6 +80,7 @@ class Plan:
     forecast: BrandForecast | None
     handle_s: float
     concurrency: int
+    automation: Automation | None = None
 
     @property
     def expected_arrivals(self) -> float:
@@ -90,6 +107,13 @@ def measured_handle_s(brand_id: int, now: dt.datetime) -> float:
     if found.handle_s is None or found.answered < MIN_ANSWERED_FOR_HANDLE:
         return float(current_app.config["CAPACITY_DEFAULT_HANDLE_SECONDS"])
     return max(30.0, found.handle_s)
+
+
+def measured_automation(brand_id: int, now: dt.datetime) -> Automation:
+    """What the bot resolved over the forecast's history window (HISTORY_WEEKS up to now)."""
+    since = now - dt.timedelta(weeks=HISTORY_WEEKS)
+    resolved, conversations = history.automation_between(brand_id, since, now)
+    return Automation(resolved, conversations, since)
 
 
 @use_case
@@ -185,7 +209,7 @@ def brand_plan(actor: Actor, brand_id: int, day: dt.date, now: dt.datetime | Non
         begun = begins <= now
         quarters.append(Quarter(begins, expected[index], actual_by_slot[slots[index]] if begun else None,
                                 required[index], usable, booked[index], len(online[index]) if begun else None))
-    return Plan(brand, day, quarters, row, handle_s, brand.expert_concurrency)
+    return Plan(brand, day, quarters, row, handle_s, brand.expert_concurrency, measured_automation(brand_id, now))
 
 
 

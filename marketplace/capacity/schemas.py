@@ -40,6 +40,16 @@ class ForecastSchema(Schema):
                                     metadata={"description": "The figures `reason` is written from."})
 
 
+class AutomationSchema(Schema):
+    resolved = fields.Integer(dump_only=True, metadata={
+        "description": "Conversations the FAQ bot resolved (no person was needed) since `since`."})
+    conversations = fields.Integer(dump_only=True, metadata={
+        "description": "All of the brand's conversations since `since`, refused ones and the bot's included."})
+    share = fields.Float(dump_only=True, allow_none=True, metadata={
+        "description": "resolved / conversations, 0 to 1; null without a conversation."})
+    since = fields.AwareDateTime(dump_only=True, metadata={"description": "The start of the history window."})
+
+
 class PlanSchema(Schema):
     brand_id = fields.Function(lambda plan: plan.brand.id, dump_only=True)
     day = fields.Date(dump_only=True)
@@ -50,6 +60,9 @@ class PlanSchema(Schema):
     peak_required = fields.Integer(dump_only=True)
     forecast = fields.Nested(ForecastSchema, dump_only=True, allow_none=True)
     quarters = fields.List(fields.Nested(QuarterSchema), dump_only=True)
+    automation = fields.Nested(AutomationSchema, dump_only=True, allow_none=True, metadata={
+        "description": "The FAQ bot's measured automation: the forecast counts only the conversations that reached "
+                       "a person (or were refused at the door), net of those the bot resolved or still has."})
 
 
 class ScalingDecisionSchema(Schema):

@@ -8,7 +8,7 @@ another (`reversal`), never an edit.
 
 The accounts, per DESIGN and the payouts issue:
 
-    brand_receivable:<brand>   what a brand owes for its answered chats
+    brand_receivable:<brand>   what a brand owes for its answered chats (and its FAQ credits)
     expert_held:<expert>       an expert's earnings still in their hold period (disputes, fraud checks)
     expert_payable:<expert>    earnings past the hold, waiting for a payout batch
     expert_in_transit:<expert> sent to the payment provider, not yet confirmed paid
@@ -55,7 +55,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class Transaction:
-    kind: str  # what happened: earning, release, payout_submitted, payout_paid, payout_failed, reversal, ...
+    kind: str  # what happened: earning, faq_credit, release, payout_submitted, payout_paid, payout_failed, ...
     entries: tuple[Entry, ...]
     reverses: int | None = None  # the id of the transaction this one cancels
     currency: str = "EUR"  # every entry of a transaction is in one currency (ISO 4217)
@@ -102,6 +102,13 @@ def earning(brand_id: int, expert_id: int, price_cents: int, commission_cents: i
     if commission_cents:
         entries.append(Entry(Account("platform_commission"), -commission_cents))
     return Transaction("earning", tuple(entries), currency=currency)
+
+
+def faq_credit(brand_id: int, expert_id: int, amount_cents: int, currency: str = "EUR") -> Transaction:
+    """The brand's FAQ bot resolved a conversation with an entry the expert wrote: the brand owes its credit per
+    resolution and the expert earns all of it (no commission), held for the hold period as an earning is."""
+    return _move("faq_credit", amount_cents, Account("brand_receivable", brand_id), Account("expert_held", expert_id),
+                 currency)
 
 
 def release(expert_id: int, amount_cents: int, currency: str = "EUR") -> Transaction:

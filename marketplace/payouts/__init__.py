@@ -25,5 +25,5 @@ def init_app(app: Flask) -> None:
     register_home(app, Role.FINANCE, "payouts.home")
     app.jinja_env.globals["payout_status"] = batch_views.status_label
     app.jinja_env.globals["earning_flag_reasons"] = earnings.flag_reasons
-    for job in (jobs.EARN, jobs.RELEASE, jobs.SUBMIT, jobs.CHECK):
+    for job in (jobs.EARN, jobs.CREDIT, jobs.RELEASE, jobs.RELEASE_CREDITS, jobs.SUBMIT, jobs.CHECK):
         register_job(app, job)

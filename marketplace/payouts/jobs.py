@@ -1,5 +1,5 @@
-"""Scheduled work of payouts: earn answered chats, release what is past its hold, finish submitting batches,
-check the ledger."""
+"""Scheduled work of payouts: earn answered chats, credit the FAQ bot's resolutions, release what is past its
+hold, finish submitting batches, check the ledger."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from marketplace.accounts.models import Role
 from marketplace.database import unit_of_work
 from marketplace.notifications import services as notifications
 from marketplace.payouts.batches import submission
+from marketplace.payouts.credits import services as credits
 from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.ledger import checks
 from marketplace.scheduler import Job
@@ -31,5 +32,7 @@ def check_ledger() -> dict[str, int]:
 
 EARN = Job("payouts-earn", earnings.record_earnings, "interval", {"seconds": 60})
 RELEASE = Job("payouts-release", earnings.release_due, "interval", {"minutes": 15})
+CREDIT = Job("payouts-faq-credit", credits.record_credits, "interval", {"seconds": 60})
+RELEASE_CREDITS = Job("payouts-faq-credit-release", credits.release_due, "interval", {"minutes": 15})
 SUBMIT = Job("payouts-resume", submission.resume, "interval", {"seconds": 60})
 CHECK = Job("payouts-ledger-check", check_ledger, "interval", {"minutes": 60})

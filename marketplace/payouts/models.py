@@ -200,3 +200,36 @@ class ProviderEvent(db.Model):
     id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     type: so.Mapped[str] = so.mapped_column(sa.String(60))
     received_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class FaqCredit(db.Model):
+    """What one conversation the FAQ bot resolved earned the expert who wrote the entry it answered with: the
+    brand's credit per resolution, read when it was posted. Held, then payable, as an earning is; recorded once
+    (unique per conversation). A resolved conversation is no answered chat: it has a credit, never an earning.
+    """
+
+    __tablename__ = "faq_credits"
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", name="uq_faq_credits_conversation"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.Index("ix_faq_credits_expert_status", "expert_id", "status"),
+        sa.Index("ix_faq_credits_status_hold", "status", "hold_until"),
+        sa.Index("ix_faq_credits_resolved", "resolved_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    conversation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("conversations.id", ondelete="RESTRICT"))
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="RESTRICT"))
+    expert_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("expert_profiles.id", ondelete="RESTRICT"))
+    # The entry the bot resolved it with (None once the brand deleted the entry: the credit stands).
+    entry_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("faq_entries.id", ondelete="SET NULL"))
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3))  # the brand's
+    amount_cents: so.Mapped[int]
+    resolved_at: so.Mapped[dt.datetime]  # when the bot resolved the conversation
+    credited_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    hold_until: so.Mapped[dt.datetime]
+    status: so.Mapped[EarningStatus] = so.mapped_column(
+        enum_column(EarningStatus, "faq_credit_status"), default=EarningStatus.HELD
+    )
+    transaction_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))
+    released_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))

@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     from marketplace.routing import jobs, models  # noqa: F401 - models: tables
     from marketplace.routing.attachments import api as attachments_api
     from marketplace.routing.attachments import views as attachments_views
-    from marketplace.routing.bot import models as bot_models  # noqa: F401 - the bot's turns: tables
+    from marketplace.routing.bot import init_app as init_bot
     from marketplace.routing.channels import init_app as init_channels
     from marketplace.routing.chat import api as chat_api
     from marketplace.routing.chat import sockets as chat_sockets
@@ -44,3 +44,4 @@ def init_app(app: Flask) -> None:
     init_continuation(app)
     init_visitor_push(app)
     init_channels(app)
+    init_bot(app)

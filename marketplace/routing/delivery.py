@@ -64,6 +64,7 @@ class Reacher:
 
 _reachers: dict[str, Reacher] = {}
 _before_numbering: dict[str, Callable[[int, Sender], None]] = {}
+_after_stored: dict[str, Callable[[Message, ConversationStatus], None]] = {}
 
 
 def register(reacher: Reacher) -> None:
@@ -84,6 +85,19 @@ def before_numbering(conversation_id: int, sender: Sender) -> None:
     """Run the registered steps; call inside the message's transaction, before numbering it."""
     for step in _before_numbering.values():
         step(conversation_id, sender)
+
+
+def register_after_stored(name: str, step: Callable[[Message, ConversationStatus], None]) -> None:
+    """Add a step run once a new message has committed, in the caller's own flow (not inside any transaction):
+    `step(message, status)`, the conversation's status as the message's transaction wrote it. The FAQ bot reads the
+    visitor's messages so (routing/bot/). A step must not raise."""
+    _after_stored[name] = step
+
+
+def after_stored(message: Message, status: ConversationStatus) -> None:
+    """Run the registered steps for a message just stored and committed (never for a resend)."""
+    for step in _after_stored.values():
+        step(message, status)
 
 
 def reachers() -> list[Reacher]:

@@ -4,6 +4,10 @@ Arrivals are counted per quarter hour of the brand's local day (96 quarters, wal
 a daylight-saving change skips stays empty, one it repeats counts both), every arrival included: visitors
 refused at the door wanted a chat too, and the planner forecasts demand, not what the caps let in.
 
+A conversation the brand's FAQ bot resolved, or still has, never reached a person: it is no arrival for experts
+(the planner forecasts the human demand, net of the automation measured), while one the bot handed over is an
+arrival as any, once (`arrivals_for_experts`). `automation_between` measures the share the bot resolved.
+
 Handle time is a chat's live time (`Conversation.live_seconds`: the seconds it was active, holding a live slot of
 its expert), not acceptance to close: an asynchronous chat whose visitor was away for days held no slot meanwhile,
 and counting those days would have the Erlang model staff for chats that last days.
@@ -17,12 +21,17 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from marketplace.core import clock
+from marketplace.core import clock, lifecycles
 from marketplace.database import db, use_case
+from marketplace.faq.models import FaqEntry
+from marketplace.routing.bot.models import BotTurn, TurnOutcome
 from marketplace.routing.models import UNANSWERED_STATUSES, Channel, Conversation, ConversationStatus, EndReason
 
 QUARTER = dt.timedelta(minutes=15)
 SLOTS_PER_DAY = 96
+# With the FAQ bot, or ended by it: before any person, so no demand for experts.
+BEFORE_ANY_PERSON = tuple(ConversationStatus(status) for status in (*lifecycles.CONVERSATION_WITH_BOT,
+                                                                    *lifecycles.CONVERSATION_RESOLVED_BY_BOT))
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,11 @@ def epoch_seconds(column: sa.ColumnElement[dt.datetime]) -> sa.ColumnElement[int
     return sa.cast(sa.func.strftime("%s", column), sa.BigInteger)
 
 
+def arrivals_for_experts(brand_id: int) -> list[sa.ColumnElement[bool]]:
+    """The brand's conversations that reached, or wait for, a person: refused ones included, the bot's own not."""
+    return [Conversation.brand_id == brand_id, Conversation.status.not_in(BEFORE_ANY_PERSON)]
+
+
 def arrivals_by_quarter(brand_id: int, timezone: str, first_day: dt.date,
                         last_day: dt.date) -> dict[dt.date, list[int]]:
     """Arrivals per local quarter hour for each day from `first_day` to `last_day` (inclusive), zeros included."""
@@ -51,8 +65,7 @@ def arrivals_by_quarter(brand_id: int, timezone: str, first_day: dt.date,
     bucket = (epoch_seconds(Conversation.created_at) - origin) // int(QUARTER.total_seconds())
     rows = db.session.execute(
         sa.select(bucket.label("bucket"), sa.func.count())
-        .where(Conversation.brand_id == brand_id, Conversation.created_at >= start,
-               Conversation.created_at < end)
+        .where(*arrivals_for_experts(brand_id), Conversation.created_at >= start, Conversation.created_at < end)
         .group_by(sa.text("bucket"))
     ).all()
     zone = clock.zone(timezone)
@@ -66,8 +79,8 @@ def arrivals_by_quarter(brand_id: int, timezone: str, first_day: dt.date,
 
 
 def first_arrival_day(brand_id: int, timezone: str) -> dt.date | None:
-    """The local day of the brand's first conversation, or None when it has none."""
-    first = db.session.scalar(sa.select(sa.func.min(Conversation.created_at)).where(Conversation.brand_id == brand_id))
+    """The local day of the brand's first arrival for experts, or None when it has none."""
+    first = db.session.scalar(sa.select(sa.func.min(Conversation.created_at)).where(*arrivals_for_experts(brand_id)))
     if first is None:
         return None
     return clock.local_day(first, timezone)
@@ -75,8 +88,7 @@ def first_arrival_day(brand_id: int, timezone: str) -> dt.date | None:
 
 def handling(brand_id: int, since: dt.datetime, until: dt.datetime) -> Handling:
     """Handle time and abandonment of the brand's conversations created in [since, until)."""
-    window = (Conversation.brand_id == brand_id, Conversation.created_at >= since,
-              Conversation.created_at < until)
+    window = (*arrivals_for_experts(brand_id), Conversation.created_at >= since, Conversation.created_at < until)
     answered, mean_handle = db.session.execute(
         sa.select(sa.func.count(), sa.func.avg(Conversation.live_seconds)).where(  # the average skips unknown ones
             *window, Conversation.status == ConversationStatus.CLOSED, Conversation.accepted_at.is_not(None),
@@ -116,9 +128,9 @@ def open_chats_of(expert_ids: set[int]) -> dict[int, int]:
 
 
 def arrivals_between(brand_id: int, since: dt.datetime, until: dt.datetime) -> int:
-    """Visitors who arrived in [since, until), refused ones included."""
+    """Visitors who arrived for an expert in [since, until), refused ones included."""
     return db.session.scalar(sa.select(sa.func.count()).where(
-        Conversation.brand_id == brand_id, Conversation.created_at >= since, Conversation.created_at < until)) or 0
+        *arrivals_for_experts(brand_id), Conversation.created_at >= since, Conversation.created_at < until)) or 0
 
 
 @dataclass(frozen=True)
@@ -204,3 +216,56 @@ def chats_between(expert_id: int, visitor_token_hash: str, since: dt.datetime) -
     experts = db.session.scalars(sa.select(Conversation.expert_id).where(
         Conversation.visitor_token_hash == visitor_token_hash, Conversation.created_at >= since))
     return sum(1 for found in experts if found == expert_id)
+
+
+def automation_between(brand_id: int, since: dt.datetime, until: dt.datetime) -> tuple[int, int]:
+    """Of the brand's conversations created in [since, until) (every one, refused and the bot's included), how many
+    the FAQ bot resolved, and how many there were: the automation the planner's demand is net of."""
+    resolved, conversations = db.session.execute(
+        sa.select(sa.func.count().filter(Conversation.status.in_(
+                      [ConversationStatus(status) for status in lifecycles.CONVERSATION_RESOLVED_BY_BOT])),
+                  sa.func.count())
+        .where(Conversation.brand_id == brand_id, Conversation.created_at >= since, Conversation.created_at < until)
+    ).one()
+    return int(resolved), int(conversations)
+
+
+@dataclass(frozen=True)
+class BotResolution:
+    """A conversation the brand's FAQ bot resolved with an entry an expert wrote: what the payouts domain needs to
+    credit that expert."""
+
+    conversation_id: int
+    brand_id: int
+    entry_id: int  # the entry of the bot's last answer: the one that resolved it
+    author_expert_id: int  # the expert whose answer the entry came from
+    resolved_at: dt.datetime
+
+
+def bot_resolutions(since: dt.datetime, until: dt.datetime, *, brand_ids: set[int],
+                    after: tuple[dt.datetime, int] | None = None, limit: int = 1_000) -> list[BotResolution]:
+    """The brands' conversations the bot resolved in [since, until) (the visitor said its answer helped, or asked
+    nothing more) whose resolving entry has an author, oldest first; `after` (resolved_at, conversation id) of a
+    page's last one reads the next page.
+
+    The entry that resolved a conversation is that of the bot's last answer in it, of the conversation's brand (a
+    knowledge base never crosses brands); a conversation an expert took is handed over, never resolved.
+    """
+    if not brand_ids:
+        return []
+    last_answer = (sa.select(BotTurn.entry_id)
+                   .where(BotTurn.conversation_id == Conversation.id, BotTurn.outcome == TurnOutcome.ANSWERED)
+                   .order_by(BotTurn.visitor_seq.desc(), BotTurn.id.desc()).limit(1)
+                   .correlate(Conversation).scalar_subquery())
+    query = (sa.select(Conversation.id, Conversation.brand_id, FaqEntry.id.label("entry_id"),
+                       FaqEntry.author_expert_id, Conversation.closed_at)
+             .join(FaqEntry, sa.and_(FaqEntry.id == last_answer, FaqEntry.brand_id == Conversation.brand_id))
+             .where(Conversation.status == ConversationStatus.RESOLVED,
+                    Conversation.end_reason.in_((EndReason.BOT_CONFIRMED, EndReason.BOT_UNCONFIRMED)),
+                    Conversation.expert_id.is_(None), Conversation.brand_id.in_(brand_ids),
+                    Conversation.closed_at >= since, Conversation.closed_at < until,
+                    FaqEntry.author_expert_id.is_not(None)))
+    if after is not None:
+        query = query.where(sa.tuple_(Conversation.closed_at, Conversation.id) > after)  # bound as the columns
+    rows = db.session.execute(query.order_by(Conversation.closed_at, Conversation.id).limit(limit)).all()
+    return [BotResolution(row.id, row.brand_id, row.entry_id, row.author_expert_id, row.closed_at) for row in rows]

@@ -21,6 +21,8 @@ STATUS_LABELS = {
     ConversationStatus.ABANDONED: _l("Visitor left"),
     ConversationStatus.MISSED: _l("Not answered in time"),
     ConversationStatus.CAPPED: _l("Refused at the door"),
+    ConversationStatus.BOT: _l("With the FAQ bot"),
+    ConversationStatus.RESOLVED: _l("Resolved by the FAQ bot"),
 }
 END_REASON_LABELS = {
     EndReason.EXPERT: _l("Ended by the expert"),
@@ -33,4 +35,6 @@ END_REASON_LABELS = {
     EndReason.DAILY_CAP: _l("Daily cap reached"),
     EndReason.MONTHLY_BUDGET: _l("Monthly budget reached"),
     EndReason.MAX_ACTIVE_EXPERTS: _l("Too many experts answering at once"),
+    EndReason.BOT_CONFIRMED: _l("The visitor said the bot's answer helped"),
+    EndReason.BOT_UNCONFIRMED: _l("The visitor asked nothing more after the bot's answer"),
 }

@@ -34,7 +34,7 @@ class DeliverySchema(Schema):
 class MessageSchema(Schema):
     conversation_id = fields.Integer(dump_only=True)
     seq = fields.Integer(dump_only=True)
-    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system"]})
+    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system", "bot"]})
     client_id = fields.String(dump_only=True)
     body = fields.String(dump_only=True)
     created_at = fields.String(dump_only=True, metadata={"format": "date-time"})

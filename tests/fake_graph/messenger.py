@@ -54,6 +54,7 @@ def _check_message(state: State, page: MessengerPage, message: dict[str, Any]) -
             raise refuse("Param message[text] must be a non-empty UTF-8 encoded string")
         if len(text) > 2000:
             raise refuse("Length of param message[text] must be less than or equal to 2000")
+        _check_quick_replies(message.get("quick_replies"))
         return "text"
     attachment = message["attachment"] if isinstance(message["attachment"], dict) else {}
     kind = attachment.get("type")
@@ -67,6 +68,23 @@ def _check_message(state: State, page: MessengerPage, message: dict[str, Any]) -
     elif not str(payload.get("url") or "").startswith(("https://", "http://")):
         raise refuse("Param message[attachment][payload][url] must be a valid URL")
     return kind
+
+
+def _check_quick_replies(replies: Any) -> None:
+    """Quick replies as the Send API takes them: at most 13, each text with a title of at most 20 characters and a
+    payload of at most 1000."""
+    if replies is None:
+        return
+    if not isinstance(replies, list) or not 1 <= len(replies) <= 13:
+        raise refuse("Param message[quick_replies] must be a list of 1 to 13 quick replies")
+    for reply in replies:
+        if not isinstance(reply, dict) or reply.get("content_type") != "text":
+            raise refuse("Param message[quick_replies][][content_type] must be text")
+        title, payload = reply.get("title"), reply.get("payload")
+        if not isinstance(title, str) or not 1 <= len(title) <= 20:
+            raise refuse("Param message[quick_replies][][title] must be 1 to 20 characters long")
+        if not isinstance(payload, str) or not 1 <= len(payload) <= 1000:
+            raise refuse("Param message[quick_replies][][payload] must be 1 to 1000 characters long")
 
 
 def _check_window(state: State, page: MessengerPage, psid: str, tag: str | None) -> None:

@@ -91,10 +91,21 @@ class SentRecord:
 
     @property
     def text(self) -> str | None:
-        """The text sent (WhatsApp `text.body`, Messenger `message.text`), if it was text."""
+        """The text sent (WhatsApp `text.body` or an interactive message's `body.text`, Messenger `message.text`)."""
         if self.channel == "whatsapp":
+            if self.kind == "interactive":
+                return ((self.body.get("interactive") or {}).get("body") or {}).get("text")
             return (self.body.get("text") or {}).get("body")
         return (self.body.get("message") or {}).get("text")
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """The reply buttons (WhatsApp) or quick replies (Messenger) under it, as `(id or payload, title)`."""
+        if self.channel == "whatsapp":
+            action = (self.body.get("interactive") or {}).get("action") or {}
+            return [(button["reply"]["id"], button["reply"]["title"]) for button in action.get("buttons") or ()]
+        replies = (self.body.get("message") or {}).get("quick_replies") or ()
+        return [(reply["payload"], reply["title"]) for reply in replies]
 
 
 @dataclass

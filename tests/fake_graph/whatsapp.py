@@ -17,7 +17,7 @@ from tests.fake_graph.state import (
     WhatsAppNumber,
 )
 
-MESSAGE_KINDS = ("text", "image", "document", "audio", "video", "sticker", "template")
+MESSAGE_KINDS = ("text", "image", "document", "audio", "video", "sticker", "template", "interactive")
 _CAPTIONED = ("image", "document", "video")
 # Meta's supported media types and their size limits.
 MEDIA_LIMITS = {
@@ -66,6 +66,8 @@ def send(state: State, number: WhatsAppNumber, payload: Any) -> Outcome:
         _check_text(content)
     elif kind == "template":
         template = _check_template(state, number, content)
+    elif kind == "interactive":
+        _check_reply_buttons(content)
     else:
         _check_media(state, number, kind, content)
     fails_with = None
@@ -93,6 +95,35 @@ def _check_text(content: dict[str, Any]) -> None:
         raise GraphFailure(131008, details="The parameter text['body'] is required.")
     if len(body) > 4096:
         raise GraphFailure(131009, details="Param text['body'] must be at most 4096 characters long.")
+
+
+def _check_reply_buttons(content: dict[str, Any]) -> None:
+    """Reply buttons as the Cloud API takes them: a body of at most 1024 characters and 1 to 3 buttons, each a reply
+    with an id (at most 256) and a title (at most 20), both unique."""
+    if content.get("type") != "button":
+        raise GraphFailure(131009, details="Param interactive['type'] must be button here.")
+    body = content.get("body") if isinstance(content.get("body"), dict) else {}
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip() or len(text) > 1024:
+        raise GraphFailure(131009, details="Param interactive['body']['text'] must be 1 to 1024 characters long.")
+    action = content.get("action") if isinstance(content.get("action"), dict) else {}
+    buttons = action.get("buttons")
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        raise GraphFailure(131009, details="Param interactive['action']['buttons'] must hold 1 to 3 buttons.")
+    ids, titles = set(), set()
+    for button in buttons:
+        reply = button.get("reply") if isinstance(button, dict) and button.get("type") == "reply" else None
+        if not isinstance(reply, dict):
+            raise GraphFailure(131009, details="Each button must be of type reply with a reply object.")
+        button_id, title = reply.get("id"), reply.get("title")
+        if not isinstance(button_id, str) or not 1 <= len(button_id) <= 256:
+            raise GraphFailure(131009, details="Param reply['id'] must be 1 to 256 characters long.")
+        if not isinstance(title, str) or not 1 <= len(title) <= 20:
+            raise GraphFailure(131009, details="Param reply['title'] must be 1 to 20 characters long.")
+        if button_id in ids or title in titles:
+            raise GraphFailure(131009, details="Buttons must have unique ids and titles.")
+        ids.add(button_id)
+        titles.add(title)
 
 
 def _check_media(state: State, number: WhatsAppNumber, kind: str, content: dict[str, Any]) -> None:

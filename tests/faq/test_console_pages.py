@@ -204,4 +204,4 @@ def test_another_brands_member_gets_404(client, session, brand, other_brand):
 def test_the_page_speaks_french(client, session, brand):
     _open_as(client, session, brand)
     html = client.get(_url(brand), headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert "Robot FAQ" in html and "Essayer une question" in html
+    assert "Bot FAQ" in html and "Essayer une question" in html

@@ -49,6 +49,14 @@ class TotalsSchema(Schema):
     paid_cents = fields.Integer(dump_only=True)
 
 
+class FaqCreditTotalsSchema(Schema):
+    currency = fields.String(dump_only=True)
+    resolutions = fields.Integer(dump_only=True, metadata={
+        "description": "Conversations the FAQ bot resolved with an entry the expert wrote."})
+    credited_cents = fields.Integer(dump_only=True, metadata={
+        "description": "What they earned: each brand's credit per resolution, held then paid as earnings are."})
+
+
 class EarningsSummarySchema(Schema):
     totals = fields.List(fields.Nested(TotalsSchema), dump_only=True, metadata={
         "description": "One line per currency the expert earned in."})
@@ -56,6 +64,9 @@ class EarningsSummarySchema(Schema):
     recent = fields.List(fields.Nested(EarningSchema), dump_only=True)
     next_payout = fields.Date(dump_only=True, metadata={"description": "The next payout day: payable money is "
                                                                       "paid then."})
+    faq_credits = fields.List(fields.Nested(FaqCreditTotalsSchema), dump_only=True, metadata={
+        "description": "FAQ credits, one line per currency: counted in the totals above, never in by_brand or "
+                       "recent (a resolved conversation is no answered chat)."})
 
 
 class DisputeCreateSchema(Schema):

@@ -10,7 +10,7 @@ Disputed or fraudulent earnings are reversed by a new ledger transaction, never 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from marketplace.core import ledger
 from marketplace.core import rates as pricing
 from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.experts import services as experts
+from marketplace.payouts.credits import services as credits
 from marketplace.payouts.ledger import books
 from marketplace.payouts.models import Earning, EarningStatus
 from marketplace.routing import history
@@ -199,6 +200,8 @@ class EarningsSummary:
     by_brand: list[BrandLine]
     recent: list[Earning]
     next_payout: dt.date  # the next payout day (payable money is paid then)
+    # What the FAQ bot's resolutions with entries the expert wrote earned them, per currency (none: an empty list).
+    faq_credits: list[credits.CreditTotals] = field(default_factory=list)
 
 
 def next_payout_day(today: dt.date, weekday: int) -> dt.date:
@@ -207,7 +210,8 @@ def next_payout_day(today: dt.date, weekday: int) -> dt.date:
 
 
 def own_earnings(actor: User, *, recent: int = 20) -> EarningsSummary:
-    """The calling expert's money per currency (held, payable, in transit, paid), per brand, latest chats."""
+    """The calling expert's money per currency (held, payable, in transit, paid), per brand, latest chats, and
+    their FAQ credits."""
     with unit_of_work():
         profile = experts.own_profile(actor)
         owed = books.expert_balances(profile.id)
@@ -224,6 +228,9 @@ def own_earnings(actor: User, *, recent: int = 20) -> EarningsSummary:
             .where(Earning.expert_id == profile.id, counted).group_by(Earning.currency)).all())
         latest = list(db.session.scalars(sa.select(Earning).where(Earning.expert_id == profile.id)
                                          .order_by(Earning.closed_at.desc(), Earning.id.desc()).limit(recent)))
+        credited = credits.credits_of(profile.id)
+    for line in credited:  # the ledger holds both: what was paid is what both earned less what is still owed
+        earned[line.currency] = int(earned.get(line.currency, 0)) + line.credited_cents
     totals = []
     for currency in sorted(set(earned) | set(owed)):
         money = owed.get(currency, {"expert_held": 0, "expert_payable": 0, "expert_in_transit": 0})
@@ -231,4 +238,4 @@ def own_earnings(actor: User, *, recent: int = 20) -> EarningsSummary:
         paid = int(earned.get(currency, 0)) - held - payable - transit
         totals.append(Totals(currency, held, payable, transit, paid))
     return EarningsSummary(totals, by_brand, latest,
-                           next_payout_day(utcnow().date(), current_app.config["PAYOUT_WEEKDAY"] % 7))
+                           next_payout_day(utcnow().date(), current_app.config["PAYOUT_WEEKDAY"] % 7), credited)

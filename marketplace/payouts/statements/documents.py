@@ -24,6 +24,7 @@ from marketplace.payouts.statements.services import (
     Platform,
     StatementLine,
     YearIncome,
+    YearRow,
 )
 from marketplace.routing.channels import fees as channel_fees
 from marketplace.shared import money, spreadsheets
@@ -48,7 +49,9 @@ STATEMENT_COLUMNS = ("line", "date", "time", "brand", "conversation_id", "curren
 
 def statement_csv(statement: ExpertStatement) -> str:
     """The statement as CSV (UTF-8, `;`): one `chat` line per counted chat, one `reversed` line per reversed
-    chat (counted nowhere), then one `total` line per currency. Amounts as "12.50", the net also in cents."""
+    chat (counted nowhere), then one `total` line per currency; then one `faq_credit` line per conversation the
+    FAQ bot resolved with the expert's answer and one `faq_credits_total` line per currency (apart from the
+    chats' totals). Amounts as "12.50", the net also in cents."""
     def chat_row(kind: str, line: StatementLine) -> list[object]:
         return [kind, line.closed_at.date().isoformat(), line.closed_at.strftime("%H:%M"),
                 line.brand_name, line.conversation_id, line.amounts.currency,
@@ -58,18 +61,29 @@ def statement_csv(statement: ExpertStatement) -> str:
     rows += [chat_row("reversed", line) for line in statement.reversed]
     rows += [["total", "", "", "", "", total.currency, *_money_cells(total), total.net_cents]
              for total in statement.totals]
+    rows += [["faq_credit", credit.resolved_at.date().isoformat(), credit.resolved_at.strftime("%H:%M"),
+              credit.brand_name, credit.conversation_id, credit.currency, "", "", "",
+              money.plain(credit.amount_cents, credit.currency), credit.amount_cents]
+             for credit in statement.faq_credits]
+    rows += [["faq_credits_total", "", "", "", "", total.currency, "", "", "",
+              money.plain(total.credited_cents, total.currency), total.credited_cents]
+             for total in statement.faq_credit_totals]
     return spreadsheets.text(STATEMENT_COLUMNS, rows)
 
 
-YEAR_COLUMNS = ("month", "currency", "chats", "price", "commission", "bonus", "net", "net_cents")
+YEAR_COLUMNS = ("month", "currency", "chats", "price", "commission", "bonus", "net", "net_cents", "faq_credits",
+                "faq_credits_cents", "income_cents")
 
 
 def year_csv(income: YearIncome) -> str:
-    """The year's income as CSV: one line per month and currency, then a `total` line per currency."""
-    rows = [[str(row.month), row.amounts.currency, row.amounts.chats, *_money_cells(row.amounts),
-             row.amounts.net_cents] for row in income.rows]
-    rows += [["total", total.currency, total.chats, *_money_cells(total), total.net_cents]
-             for total in income.totals]
+    """The year's income as CSV: one line per month and currency, then a `total` line per currency; the income is
+    the chats' net plus the FAQ credits."""
+    def cells(label: str, row: YearRow) -> list[object]:
+        return [label, row.amounts.currency, row.amounts.chats, *_money_cells(row.amounts), row.amounts.net_cents,
+                money.plain(row.faq_credits_cents, row.amounts.currency), row.faq_credits_cents, row.income_cents]
+
+    rows = [cells(str(row.month), row) for row in income.rows]
+    rows += [cells("total", total) for total in income.totals]
     return spreadsheets.text(YEAR_COLUMNS, rows)
 
 
@@ -218,6 +232,8 @@ def statement_pdf(statement: ExpertStatement) -> bytes:
         document.para(gettext("These chats were disputed or failed a check: their earnings were cancelled and are "
                               "neither in the totals nor paid."), size=8, gap=1)
         document.grid(*_chat_table(statement.reversed, amount_header, amount_cells, locale))
+    if statement.faq_credits:
+        _faq_credits_block(document, statement, amount, locale)
     _self_billing_block(document, statement, name, amount)
     return document.output_bytes()
 
@@ -227,6 +243,20 @@ def _chat_table(lines: Sequence[StatementLine], amount_header: list[str], amount
             [[format_date(line.closed_at.date(), "short", locale=locale), line.brand_name,
               f"#{line.conversation_id}", *amount_cells(line.amounts)] for line in lines],
             (20, 34, 22, 26, 26, 26, 26), "LLRRRRR")
+
+
+def _faq_credits_block(document: _Document, statement: ExpertStatement, amount, locale) -> None:
+    document.heading(gettext("FAQ credits"))
+    document.para(gettext("Conversations a brand's FAQ bot resolved with an answer you wrote: each earns you the "
+                          "brand's credit. They are no answered chats and are not counted above."), size=8, gap=1)
+    document.grid([gettext("Currency"), gettext("Resolutions"), gettext("Credited")],
+                  [[total.currency, format_decimal(total.resolutions, locale=locale),
+                    amount(total.credited_cents, total.currency)] for total in statement.faq_credit_totals],
+                  (30, 40, 40), "LRR")
+    document.grid([gettext("Date"), gettext("Brand"), gettext("Chat"), gettext("Credited")],
+                  [[format_date(credit.resolved_at.date(), "short", locale=locale), credit.brand_name,
+                    f"#{credit.conversation_id}", amount(credit.amount_cents, credit.currency)]
+                   for credit in statement.faq_credits], (24, 60, 30, 40), "LLRR")
 
 
 def _self_billing_block(document: _Document, statement: ExpertStatement, month_name: str, amount) -> None:
@@ -248,9 +278,16 @@ def _self_billing_block(document: _Document, statement: ExpertStatement, month_n
         document.para(ngettext("%(num)d answered chat for the platform's brands in %(month)s: %(amount)s",
                                "%(num)d answered chats for the platform's brands in %(month)s: %(amount)s",
                                total.chats, month=month_name, amount=amount(total.net_cents, total.currency)))
+    for credit in invoice.faq_credits:
+        document.para(ngettext("%(num)d conversation resolved by the FAQ bots of the platform's brands with your "
+                               "answers in %(month)s: %(amount)s",
+                               "%(num)d conversations resolved by the FAQ bots of the platform's brands with your "
+                               "answers in %(month)s: %(amount)s",
+                               credit.resolutions, month=month_name,
+                               amount=amount(credit.credited_cents, credit.currency)))
     document.ln(1)
     document.para(gettext("Amount of the invoice: %(amounts)s", amounts=", ".join(
-        amount(total.net_cents, total.currency) for total in invoice.amounts)), bold=True, gap=2)
+        amount(cents, currency) for currency, cents in invoice.invoiced)), bold=True, gap=2)
     if invoice.vat_exempt:
         document.para(FRENCH_VAT_EXEMPTION)
     document.para(SELF_BILLING_MENTION)
@@ -295,6 +332,9 @@ def invoice_pdf(invoice: BrandInvoice) -> bytes:
                           category=channel_fees.CATEGORY_NAMES[line.category]),
                   format_decimal(line.messages, locale=locale), amount(line.amount_cents)]
                  for line in part.channel_fees]
+        if part.faq_credit_resolutions:
+            rows.append([gettext("FAQ credits (your bot's resolutions with answers your experts wrote)"),
+                         format_decimal(part.faq_credit_resolutions, locale=locale), amount(part.faq_credits_cents)])
         document.grid([gettext("Day"), gettext("Answered chats"), gettext("Amount excl. VAT")], rows,
                       (100, 35, 45), "LRR")
         document.keep_together(20)

@@ -3,8 +3,10 @@ expert's yearly income, the brand's monthly invoice (`documents` writes them as 
 
 A chat belongs to the calendar month, on the platform's clock (BABEL_DEFAULT_TIMEZONE), in which it closed,
 so the same chat is in the same month on the expert's statement and on the brand's invoice. Reversed earnings
-count nowhere; the statement lists them apart. A month that is not over gives a provisional document (no
-invoice date, nothing issued); a month not yet begun is refused. Invoices are numbered AF-<expert>-<YYYY-MM>
+count nowhere; the statement lists them apart. The expert's FAQ credits (payouts/credits/) belong to the month the
+bot resolved their conversation in: the statement lists them apart from the chats, the self-billing invoice covers
+both, and the brand's invoice bills them. A month that is not over gives a provisional document (no invoice date,
+nothing issued); a month not yet begun is refused. Invoices are numbered AF-<expert>-<YYYY-MM>
 (self-billing) and F-<brand>-<YYYY-MM>, and dated the first day after their month, so a document downloaded
 again is the same document.
 """
@@ -29,7 +31,7 @@ from marketplace.core import rates as pricing
 from marketplace.database import db, use_case, utcnow
 from marketplace.errors import Forbidden, InvalidInput
 from marketplace.experts import services as experts
-from marketplace.payouts.models import Earning, EarningStatus
+from marketplace.payouts.models import Earning, EarningStatus, FaqCredit
 from marketplace.routing.channels import fees as channel_fees
 
 FIRST_YEAR = 2000  # nothing was earned before; older periods are refused as typos
@@ -195,6 +197,25 @@ def _months_with_earnings(conditions: Sequence[sa.ColumnElement[bool]], zone: zo
     return [MonthTotals(months[index], totals) for index, totals in sorted(sums.items(), reverse=True)]
 
 
+def _with_credit_months(months: list[MonthTotals], conditions: Sequence[sa.ColumnElement[bool]],
+                        zone: zoneinfo.ZoneInfo) -> list[MonthTotals]:
+    """The months with counted earnings, and those with FAQ credits alone (no totals of chats), newest first."""
+    counted = (*conditions, FaqCredit.status != EarningStatus.REVERSED)
+    first, last = db.session.execute(sa.select(sa.func.min(FaqCredit.resolved_at), sa.func.max(FaqCredit.resolved_at))
+                                     .where(*counted)).one()
+    if first is None:
+        return months
+    listed = {item.month for item in months}
+
+    def credited_in(month: Month) -> bool:
+        return bool(db.session.scalar(sa.select(sa.exists().where(
+            *counted, FaqCredit.resolved_at >= month.start(zone), FaqCredit.resolved_at < month.next().start(zone)))))
+
+    alone = [MonthTotals(month, []) for month in months_between(Month.of(first, zone), Month.of(last, zone))
+             if month not in listed and credited_in(month)]
+    return sorted([*months, *alone], key=lambda item: item.month, reverse=True)
+
+
 # The expert's side.
 
 @dataclass(frozen=True)
@@ -205,9 +226,11 @@ class StatementIndex:
 
 @use_case
 def statement_index(actor: User) -> StatementIndex:
-    """The calling expert's months with earnings (newest first) and the years they span."""
+    """The calling expert's months with earnings or FAQ credits (newest first) and the years they span."""
     profile = experts.own_profile(actor)
-    months = _months_with_earnings([Earning.expert_id == profile.id], _zone())
+    zone = _zone()
+    months = _with_credit_months(_months_with_earnings([Earning.expert_id == profile.id], zone),
+                                 [FaqCredit.expert_id == profile.id], zone)
     return StatementIndex(months, sorted({item.month.year for item in months}, reverse=True))
 
 
@@ -226,15 +249,57 @@ class BrandSummary:
 
 
 @dataclass(frozen=True)
+class CreditLine:
+    """One conversation the FAQ bot resolved with an entry the expert wrote, and its credit."""
+
+    resolved_at: dt.datetime  # on the platform's clock
+    brand_name: str
+    conversation_id: int
+    currency: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class CreditSum:
+    """The FAQ credits of a month in one currency."""
+
+    currency: str
+    resolutions: int
+    credited_cents: int
+
+
+def credit_sums(lines: Iterable[CreditLine]) -> list[CreditSum]:
+    """The credits summed per currency, in currency order."""
+    sums: dict[str, CreditSum] = {}
+    for line in lines:
+        before = sums.get(line.currency, CreditSum(line.currency, 0, 0))
+        sums[line.currency] = CreditSum(line.currency, before.resolutions + 1,
+                                        before.credited_cents + line.amount_cents)
+    return [sums[currency] for currency in sorted(sums)]
+
+
+@dataclass(frozen=True)
 class SelfBillingInvoice:
-    """The invoice the platform issues in the expert's name for the month's net earnings (autofacturation)."""
+    """The invoice the platform issues in the expert's name for the month's net earnings and FAQ credits
+    (autofacturation)."""
 
     number: str
     issued_on: dt.date
     supplier_name: str
     supplier_siret: str | None
     vat_exempt: bool  # a French micro-entrepreneur under the franchise en base de TVA
-    amounts: list[Amounts]  # per currency; the invoiced amount is net_cents
+    amounts: list[Amounts]  # per currency; the chats' invoiced amount is net_cents
+    faq_credits: list[CreditSum] = field(default_factory=list)  # per currency, invoiced in full
+
+    @property
+    def invoiced(self) -> list[tuple[str, int]]:
+        """The amount of the invoice per currency: the chats' net and the FAQ credits, in currency order."""
+        cents: dict[str, int] = {}
+        for total in self.amounts:
+            cents[total.currency] = cents.get(total.currency, 0) + total.net_cents
+        for credit in self.faq_credits:
+            cents[credit.currency] = cents.get(credit.currency, 0) + credit.credited_cents
+        return sorted(cents.items())
 
 
 @dataclass(frozen=True)
@@ -250,11 +315,14 @@ class ExpertStatement:
     by_brand: list[BrandSummary]
     totals: list[Amounts]  # per currency
     invoice: SelfBillingInvoice | None  # None while the month is under way or when nothing was earned
+    faq_credits: list[CreditLine] = field(default_factory=list)  # the month's credits (reversed ones left out)
+    faq_credit_totals: list[CreditSum] = field(default_factory=list)  # per currency
 
 
 @use_case
 def expert_statement(actor: User, year: int, month: int, *, now: dt.datetime | None = None) -> ExpertStatement:
-    """The calling expert's statement of a month: their chats, totals, and the self-billing invoice."""
+    """The calling expert's statement of a month: their chats, their FAQ credits, totals, and the self-billing
+    invoice."""
     profile = experts.own_profile(actor)
     zone = _zone()
     current = Month.of(now or utcnow(), zone)
@@ -263,7 +331,16 @@ def expert_statement(actor: User, year: int, month: int, *, now: dt.datetime | N
         sa.select(Earning).where(Earning.expert_id == profile.id, Earning.closed_at >= period.start(zone),
                                  Earning.closed_at < period.next().start(zone))
         .order_by(Earning.closed_at, Earning.id)))
-    names = {brand.id: brand.name for brand in brands.brands_by_id({e.brand_id for e in earnings}).values()}
+    credited = list(db.session.scalars(
+        sa.select(FaqCredit).where(FaqCredit.expert_id == profile.id, FaqCredit.status != EarningStatus.REVERSED,
+                                   FaqCredit.resolved_at >= period.start(zone),
+                                   FaqCredit.resolved_at < period.next().start(zone))
+        .order_by(FaqCredit.resolved_at, FaqCredit.id)))
+    names = {brand.id: brand.name for brand in brands.brands_by_id({e.brand_id for e in earnings}
+                                                                     | {c.brand_id for c in credited}).values()}
+    credit_lines = [CreditLine(c.resolved_at.astimezone(zone), names.get(c.brand_id, "?"), c.conversation_id,
+                               c.currency, c.amount_cents) for c in credited]
+    credit_totals = credit_sums(credit_lines)
     lines, reversed_lines = [], []
     for earning in earnings:
         line = StatementLine(earning.closed_at.astimezone(zone), names.get(earning.brand_id, "?"),
@@ -276,38 +353,58 @@ def expert_statement(actor: User, year: int, month: int, *, now: dt.datetime | N
     totals = by_currency(line.amounts for line in lines)
     complete = period < current
     invoice = None
-    if complete and lines:
+    if complete and (lines or credit_lines):
         invoice = SelfBillingInvoice(f"AF-{profile.id}-{period}", period.next().first_day, actor.full_name,
-                                     profile.business_id or None, profile.country == "FR", totals)
+                                     profile.business_id or None, profile.country == "FR", totals, credit_totals)
     return ExpertStatement(period, zone.key, complete, actor.full_name, profile.business_id or None, _platform(),
                            lines, reversed_lines, [BrandSummary(name, amounts) for (name, _), amounts
-                                                   in sorted(summaries.items())], totals, invoice)
+                                                   in sorted(summaries.items())], totals, invoice, credit_lines,
+                           credit_totals)
 
 
 @dataclass(frozen=True)
 class YearRow:
     month: Month
     amounts: Amounts
+    faq_credits_cents: int = 0  # the month's FAQ credits in the currency
+
+    @property
+    def income_cents(self) -> int:
+        return self.amounts.net_cents + self.faq_credits_cents
 
 
 @dataclass(frozen=True)
 class YearIncome:
     year: int
     rows: list[YearRow]  # per month and currency, months in order
-    totals: list[Amounts]  # per currency
+    totals: list[YearRow]  # per currency (the month of each: the year's first)
 
 
 @use_case
 def expert_year(actor: User, year: int, *, now: dt.datetime | None = None) -> YearIncome:
-    """The calling expert's income from the platform in a calendar year, per month and currency."""
+    """The calling expert's income from the platform in a calendar year, per month and currency: their answered
+    chats' net and their FAQ credits."""
     profile = experts.own_profile(actor)
     zone = _zone()
     current = Month.of(now or utcnow(), zone)
     check_year(year, current)
     months = [Month(year, number) for number in range(1, 13)]
-    sums = _sums([Earning.expert_id == profile.id], [m.start(zone) for m in months] + [Month(year + 1, 1).start(zone)])
-    rows = [YearRow(months[index], amounts) for index in sorted(sums) for amounts in sums[index]]
-    return YearIncome(year, rows, by_currency(row.amounts for row in rows))
+    bounds = [m.start(zone) for m in months] + [Month(year + 1, 1).start(zone)]
+    sums = _sums([Earning.expert_id == profile.id], bounds)
+    credited: dict[tuple[Month, str], int] = {}
+    for resolved_at, currency, cents in db.session.execute(
+            sa.select(FaqCredit.resolved_at, FaqCredit.currency, FaqCredit.amount_cents)
+            .where(FaqCredit.expert_id == profile.id, FaqCredit.status != EarningStatus.REVERSED,
+                   FaqCredit.resolved_at >= bounds[0], FaqCredit.resolved_at < bounds[-1])):
+        key = (Month.of(resolved_at, zone), currency)
+        credited[key] = credited.get(key, 0) + cents
+    earned = {(months[index], amounts.currency): amounts for index in sums for amounts in sums[index]}
+    rows = [YearRow(month, earned.get((month, currency), Amounts(currency)), credited.get((month, currency), 0))
+            for month, currency in sorted(set(earned) | set(credited))]
+    totals = [YearRow(months[0], amounts, sum(row.faq_credits_cents for row in rows
+                                              if row.amounts.currency == amounts.currency))
+              for amounts in by_currency(row.amounts for row in rows)]
+    return YearIncome(year, rows, totals)
 
 
 # The brand's side.
@@ -321,9 +418,11 @@ def _invoiced_brand(actor: brands.Actor, brand_id: int) -> Brand:
 
 @use_case
 def invoice_index(actor: brands.Actor, brand_id: int) -> tuple[Brand, list[MonthTotals]]:
-    """The brand and its months with answered chats, newest first."""
+    """The brand and its months with answered chats or FAQ credits, newest first."""
     brand = _invoiced_brand(actor, brand_id)
-    months = _months_with_earnings([Earning.brand_id == brand.id], _zone())
+    zone = _zone()
+    months = _with_credit_months(_months_with_earnings([Earning.brand_id == brand.id], zone),
+                                 [FaqCredit.brand_id == brand.id], zone)
     return brand, months
 
 
@@ -349,6 +448,9 @@ class InvoiceTotals:
     total_cents: int  # including VAT
     # Messaging apps' outbound messages, by app and category (the brand's currency only: its fee table's).
     channel_fees: list[channel_fees.FeeLine] = field(default_factory=list)
+    # Conversations its FAQ bot resolved with an entry an expert wrote, at its credit per resolution then.
+    faq_credit_resolutions: int = 0
+    faq_credits_cents: int = 0
 
     @property
     def channel_fees_cents(self) -> int:
@@ -371,7 +473,8 @@ class BrandInvoice:
 @use_case
 def brand_invoice(actor: brands.Actor, brand_id: int, year: int, month: int, *,
                   now: dt.datetime | None = None) -> BrandInvoice:
-    """The brand's invoice for a month: its answered chats per day at their prices, the bonuses, VAT."""
+    """The brand's invoice for a month: its answered chats per day at their prices, the bonuses, the FAQ credits
+    its bot's resolutions earned the experts who wrote their entries, VAT."""
     brand = _invoiced_brand(actor, brand_id)
     zone = _zone()
     current = Month.of(now or utcnow(), zone)
@@ -387,19 +490,26 @@ def brand_invoice(actor: brands.Actor, brand_id: int, year: int, month: int, *,
         .group_by(Earning.currency)).all())
     vat_bps = current_app.config["PLATFORM_VAT_BPS"]
     fee_lines = channel_fees.charged_fees(brand.id, bounds[0], bounds[-1])
+    credited = {currency: (int(count), int(cents)) for currency, count, cents in db.session.execute(
+        sa.select(FaqCredit.currency, sa.func.count(), sa.func.sum(FaqCredit.amount_cents))
+        .where(FaqCredit.brand_id == brand.id, FaqCredit.status != EarningStatus.REVERSED,
+               FaqCredit.resolved_at >= bounds[0], FaqCredit.resolved_at < bounds[-1])
+        .group_by(FaqCredit.currency))}
     totals = by_currency(amounts for found in sums.values() for amounts in found)
     if fee_lines and brand.currency not in {total.currency for total in totals}:
         totals.append(Amounts(brand.currency))  # fees and no answered chat: a part of their own
+    totals += [Amounts(currency) for currency in sorted(credited) if currency not in {t.currency for t in totals}]
     parts = []
     for total in totals:
         per_day = [InvoiceDay(days[index], amounts.chats, amounts.price_cents) for index in sorted(sums)
                    for amounts in sums[index] if amounts.currency == total.currency]
         fees = fee_lines if total.currency == brand.currency else []
-        subtotal = total.price_cents + total.bonus_cents + sum(line.amount_cents for line in fees)
+        resolutions, credits_cents = credited.get(total.currency, (0, 0))
+        subtotal = total.price_cents + total.bonus_cents + sum(line.amount_cents for line in fees) + credits_cents
         vat = vat_cents(subtotal, vat_bps)
         parts.append(InvoiceTotals(total.currency, per_day, total.chats, total.price_cents,
                                    bonus_chats.get(total.currency, 0), total.bonus_cents, subtotal, vat,
-                                   subtotal + vat, fees))
+                                   subtotal + vat, fees, resolutions, credits_cents))
     complete = period < current
     return BrandInvoice(f"F-{brand.id}-{period}", period, zone.key, complete,
                         period.next().first_day if complete else None, brand.name, _platform(), vat_bps, parts)

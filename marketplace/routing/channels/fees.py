@@ -151,9 +151,9 @@ def charge(conversation_id: int, brand_id: int, kind: Channel, category: FeeCate
 
 def lock_brand_first(conversation_id: int, sender: Sender) -> None:
     """Before an expert's message in a messaging app's conversation is numbered (which locks the conversation's row):
-    lock the brand's load, as `charge` will, in the router's order (brand, then conversation). A web chat's message
-    and a customer's are not priced: they take no lock."""
-    if sender != Sender.EXPERT:
+    lock the brand's load, as `charge` will, in the router's order (brand, then conversation). The bot's messages go
+    out and are priced too. A web chat's message and a customer's are not priced: they take no lock."""
+    if sender not in (Sender.EXPERT, Sender.BOT):
         return
     row = db.session.execute(sa.select(Conversation.channel, Conversation.brand_id)
                              .where(Conversation.id == conversation_id)).one_or_none()

@@ -35,6 +35,7 @@ import requests
 CONNECT_TIMEOUT_SECONDS = 3.05  # a little over a TCP retransmission window, as requests advises
 WHATSAPP_TEXT_MAX = 4096
 WHATSAPP_CAPTION_MAX = 1024
+WHATSAPP_BUTTONS_BODY_MAX = 1024  # the text above reply buttons
 MESSENGER_TEXT_MAX = 2000
 WHATSAPP_MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 _CAPTIONED = ("image", "document", "video")
@@ -325,6 +326,17 @@ class WhatsAppClient:
             media["filename"] = _text(filename, "filename", 240)
         return self._send(to, kind, media, reply_to)
 
+    def send_buttons(self, to: str, body: str, buttons: Sequence[tuple[str, str]]) -> SentMessage:
+        """Send text with reply buttons (`(id, title)`: 1 to 3, titles of 20 characters at most); the customer's tap
+        comes back as an `interactive` message with the button's id and title (only inside the 24-hour window)."""
+        if not 1 <= len(buttons) <= 3:
+            raise ValueError("reply buttons are 1 to 3")
+        interactive = {"type": "button", "body": {"text": _text(body, "body", WHATSAPP_BUTTONS_BODY_MAX)},
+                       "action": {"buttons": [{"type": "reply", "reply": {"id": _text(button_id, "id", 256),
+                                                                          "title": _text(title, "title", 20)}}
+                                              for button_id, title in buttons]}}
+        return self._send(to, "interactive", interactive, None)
+
     def send_template(self, to: str, name: str, language: str, *, body_parameters: Sequence[str] = (),
                       header_parameters: Sequence[str] = (),
                       components: Sequence[Mapping[str, Any]] | None = None) -> SentMessage:
@@ -411,9 +423,17 @@ class MessengerClient:
         return cls(config["MESSENGER_GRAPH_BASE"], page_id, access_token, timeout=config["GRAPH_TIMEOUT_SECONDS"],
                    session=session)
 
-    def send_text(self, psid: str, text: str, *, human_agent: bool = False) -> SentMessage:
-        """Send text to a person (their page-scoped id); `human_agent` tags a person's reply after 24 hours."""
-        return self._send(psid, {"text": _text(text, "text", MESSENGER_TEXT_MAX)}, human_agent)
+    def send_text(self, psid: str, text: str, *, human_agent: bool = False,
+                  quick_replies: Sequence[tuple[str, str]] = ()) -> SentMessage:
+        """Send text to a person (their page-scoped id); `human_agent` tags a person's reply after 24 hours.
+        `quick_replies` (`(payload, title)`, titles of 20 characters at most) show as buttons under it; a tap comes
+        back as a message with that title as its text."""
+        message: dict[str, Any] = {"text": _text(text, "text", MESSENGER_TEXT_MAX)}
+        if quick_replies:
+            message["quick_replies"] = [{"content_type": "text", "title": _text(title, "title", 20),
+                                         "payload": _text(payload, "payload", 1000)}
+                                        for payload, title in quick_replies]
+        return self._send(psid, message, human_agent)
 
     def send_attachment(self, psid: str, kind: str, *, attachment_id: str | None = None, url: str | None = None,
                         human_agent: bool = False) -> SentMessage:

@@ -40,9 +40,11 @@ from marketplace.experts import services as experts
 from marketplace.extensions import socketio
 from marketplace.routing import delivery, events
 from marketplace.routing.attachments.storage import storage
+from marketplace.routing.bot import services as bot
 from marketplace.routing.channels import connections, fees, windows
 from marketplace.routing.channels.graph import (
     HUMAN_AGENT,
+    WHATSAPP_BUTTONS_BODY_MAX,
     GraphError,
     GraphUnavailable,
     MessengerClient,
@@ -115,10 +117,13 @@ def as_template(template: TemplateSend) -> Iterator[None]:
         _template.reset(token)
 
 
+_SENT = (Sender.EXPERT, Sender.BOT)  # what goes out on the app: a person's messages, and the brand's bot's
+
+
 def reacher(kind: Channel) -> delivery.Reacher:
     """The delivery reacher of one messaging app: the expert's messages in its conversations go out there."""
     return delivery.Reacher(kind.value, delivery.Side.VISITOR,
-                            lambda message, route: route.channel == kind and message.sender == Sender.EXPERT,
+                            lambda message, route: route.channel == kind and message.sender in _SENT,
                             note_outbound)
 
 
@@ -187,6 +192,7 @@ class _Outgoing:
     attempts: int
     file: tuple[AttachmentKind, str, str, str] | None  # kind, storage key, content type, file name
     template: TemplateSend | None = None
+    buttons: list[tuple[str, str]] | None = None  # the bot's answer: "Yes / Talk to an expert" under it
 
 
 def send(message_id: int) -> bool:
@@ -239,7 +245,9 @@ def _claim(message_id: int) -> _Outgoing | None:
                          claimed.attempts, file,
                          TemplateSend(claimed.template_name, claimed.template_language,
                                       tuple(claimed.template_parameters or ()), claimed.fee_category)
-                         if claimed.template_name else None)
+                         if claimed.template_name else None,
+                         bot.feedback_buttons(message.body)
+                         if message.sender == Sender.BOT and bot.asks_feedback(message.client_id) else None)
 
 
 def _call_graph(outgoing: _Outgoing) -> SentMessage:
@@ -249,6 +257,8 @@ def _call_graph(outgoing: _Outgoing) -> SentMessage:
             template = outgoing.template
             return client.send_template(outgoing.customer, template.name, template.language,
                                         body_parameters=template.parameters)
+        if outgoing.buttons and len(outgoing.body) <= WHATSAPP_BUTTONS_BODY_MAX:
+            return client.send_buttons(outgoing.customer, outgoing.body, outgoing.buttons)
         if outgoing.file is None:
             return client.send_text(outgoing.customer, outgoing.body)
         kind, key, content_type, filename = outgoing.file
@@ -259,7 +269,8 @@ def _call_graph(outgoing: _Outgoing) -> SentMessage:
     assert isinstance(client, MessengerClient)
     human_agent = windows.messenger_reply_mode(outgoing.customer_wrote_at, utcnow()) == HUMAN_AGENT
     if outgoing.file is None:
-        return client.send_text(outgoing.customer, outgoing.body, human_agent=human_agent)
+        return client.send_text(outgoing.customer, outgoing.body, human_agent=human_agent,
+                                quick_replies=outgoing.buttons or ())
     kind, key, content_type, filename = outgoing.file
     media_kind = "image" if kind == AttachmentKind.IMAGE else "file"
     attachment_id = client.upload_attachment(storage().get(key), content_type, filename, media_kind)

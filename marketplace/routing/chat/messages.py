@@ -18,7 +18,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.database import UTCDateTime, db, end_read, unit_of_work, utcnow
+from marketplace.database import UTCDateTime, db, end_read, in_unit_of_work, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import services as experts
 from marketplace.routing import delivery, events
@@ -137,6 +137,8 @@ _NUMBER_REFUSED_VISITOR_MESSAGE = _numbering(sa.or_(*(_CONVERSATION.status == st
 _NUMBER_EXPERT_MESSAGE = _numbering(sa.or_(*(_CONVERSATION.status == status for status in ASSIGNED_STATUSES)),
                                     _CONVERSATION.expert_id == sa.bindparam("expert"),
                                     first_reply_at=sa.func.coalesce(_CONVERSATION.first_reply_at, _NOW))
+# The FAQ bot writes only while the conversation is still its own (rule 16): once handed over, never again.
+_NUMBER_BOT_MESSAGE = _numbering(_CONVERSATION.status == ConversationStatus.BOT)
 _INSERT_MESSAGE = sa.insert(Message.__table__).returning(Message.__table__.c.id)
 _INSERT_ATTACHMENT = sa.insert(Attachment.__table__).returning(Attachment.__table__.c.id)
 
@@ -197,6 +199,8 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
             raise Conflict(_l("This chat has ended."), "body") from None
     if posted.created and sender == Sender.VISITOR and visitor_present and status == ConversationStatus.ASYNCHRONOUS:
         away.visitor_back(conversation_id)  # they are back: to their expert, or to the queue
+    if posted.created and status is not None and not in_unit_of_work():
+        delivery.after_stored(posted.message, status)  # (inside a caller's unit, the bot's sweep reads it instead)
     return posted
 
 
@@ -209,6 +213,8 @@ def _store(conversation_id: int, sender: Sender, client_id: str, body: str, auth
     if sender == Sender.EXPERT:
         numbering, parameters = _NUMBER_EXPERT_MESSAGE, {"conversation": conversation_id, "now": now,
                                                          "expert": expert_id}
+    elif sender == Sender.BOT:
+        numbering, parameters = _NUMBER_BOT_MESSAGE, {"conversation": conversation_id, "now": now}
     else:
         numbering = _NUMBER_REFUSED_VISITOR_MESSAGE if kept_if_refused else _NUMBER_VISITOR_MESSAGE
         parameters = {"conversation": conversation_id, "now": now}

@@ -34,7 +34,7 @@ class OfferSchema(Schema):
 
 
 class LastMessageSchema(Schema):
-    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system"]})
+    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system", "bot"]})
     body = fields.String(dump_only=True, metadata={"description": "The message's first 140 characters."})
     created_at = fields.String(dump_only=True, metadata={"format": "date-time"})
 

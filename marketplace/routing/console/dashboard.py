@@ -1,7 +1,9 @@
 """The brand's live dashboard: who waits and talks now, how today went, and how full each cap is.
 
 "Today" is the brand's own day (its timezone), from local midnight to the next. Today's figures follow
-the day's arrivals: a conversation counts on the day it was created, whatever happened to it later.
+the day's arrivals: a conversation counts on the day it was created, whatever happened to it later. A conversation
+still with the brand's FAQ bot, or ended by it, never reached a person: it is no arrival, answered or unanswered
+chat of the day; the bot's own figures (bot_figures.py) count it. One the bot handed over is an arrival as any.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from marketplace.database import db, end_read, utcnow
 from marketplace.experts import presence
 from marketplace.experts.models import Enrolment, EnrolmentStatus
 from marketplace.routing.channels import fees
+from marketplace.routing.console.bot_figures import BotFigures, bot_figures
 from marketplace.routing.console.caps import REFUSAL_REASONS, CapUse, cap_uses
-from marketplace.routing.history import epoch_seconds
+from marketplace.routing.history import BEFORE_ANY_PERSON, epoch_seconds
 from marketplace.routing.models import (
     ENDED_STATUSES,
     LIVE_STATUSES,
     OPEN_STATUSES,
     QUEUED_STATUSES,
+    WITH_BOT_STATUSES,
     BrandLoad,
     Conversation,
     ConversationStatus,
@@ -89,7 +93,7 @@ class Dashboard:
     away: int  # asynchronous: the visitor left an address and went (no live place)
     experts_online: int  # available and approved for the brand
     # Today's arrivals.
-    arrivals: int  # let in (not refused at the door)
+    arrivals: int  # let in (not refused at the door, nor still with or ended by the FAQ bot)
     answered: int  # got a first expert reply
     missed: int  # waited past the brand's maximum wait
     abandoned: int  # the visitor left before an answer
@@ -101,6 +105,8 @@ class Dashboard:
     # The month so far: messaging apps' fees charged (cents, inside the monthly budget's spend), replies held by it.
     channel_fees_cents: int = 0
     channel_messages_held: int = 0
+    # The FAQ bot's day (None: the brand never used it).
+    bot: BotFigures | None = None
 
     @property
     def refused(self) -> int:
@@ -122,6 +128,7 @@ def brand_dashboard(actor: Actor, brand_id: int, now: dt.datetime | None = None)
     day = _day_totals(brand_id, start, end, now, target)
     open_now = _open_now(brand_id)
     channel_fees, held = fees.month_to_date(brand.id, brand.timezone, now)
+    bot = bot_figures(brand.id, start, end, sum(open_now.get(status, 0) for status in WITH_BOT_STATUSES))
     board = Dashboard(
         brand_id=brand.id, day=today, timezone=brand.timezone, currency=brand.currency, as_of=now,
         waiting=sum(open_now.get(status, 0) for status in QUEUED_STATUSES),
@@ -135,7 +142,7 @@ def brand_dashboard(actor: Actor, brand_id: int, now: dt.datetime | None = None)
         caps=cap_uses(brand, today, sum(open_now.get(status, 0) for status in LIVE_STATUSES),
                       db.session.get(BrandLoad, brand.id)),
         intervals=_intervals(brand_id, start, end, now, target),
-        channel_fees_cents=channel_fees, channel_messages_held=held,
+        channel_fees_cents=channel_fees, channel_messages_held=held, bot=bot,
     )
     end_read()
     return board
@@ -207,6 +214,8 @@ def _day_totals(brand_id: int, start: dt.datetime, end: dt.datetime, now: dt.dat
             key = reason.value if reason is not None else "unknown"
             totals.refusals[key] = totals.refusals.get(key, 0) + count
             continue
+        if status in BEFORE_ANY_PERSON:
+            continue
         totals.arrivals += count
         totals.answered += answered
         totals.within += within
@@ -227,7 +236,8 @@ def _intervals(brand_id: int, start: dt.datetime, end: dt.datetime, now: dt.date
     bucket = (epoch_seconds(Conversation.created_at) - int(start.timestamp())) // int(INTERVAL.total_seconds())
     rows = db.session.execute(
         sa.select(bucket.label("bucket"), sa.func.count(), sa.func.count().filter(_within_target(target)))
-        .where(*_created_between(brand_id, start, end), Conversation.status != ConversationStatus.CAPPED)
+        .where(*_created_between(brand_id, start, end),
+               Conversation.status.not_in((ConversationStatus.CAPPED, *BEFORE_ANY_PERSON)))
         .group_by(sa.text("bucket"))  # the label: PostgreSQL would see two expressions with their own parameters
     ).all()
     arrivals = {int(index): (int(arrived), int(within)) for index, arrived, within in rows}

@@ -148,6 +148,45 @@ class IntervalSchema(Schema):
     experts_online = fields.Integer(dump_only=True, allow_none=True)
 
 
+class FailingEntrySchema(Schema):
+    entry_id = fields.Integer(dump_only=True)
+    ref = fields.String(dump_only=True, metadata={"description": "The brand's own key for the entry."})
+    question = fields.String(dump_only=True, metadata={"description": "Its first way of asking."})
+    failures = fields.Integer(dump_only=True, metadata={
+        "description": "Its answers today the visitor said did not help, or after which a person was needed."})
+    answers = fields.Integer(dump_only=True, metadata={"description": "The bot's answers with it today."})
+    share = fields.Float(dump_only=True, metadata={"description": "failures / answers, 0 to 1"})
+
+
+class BotFiguresSchema(Schema):
+    bot_enabled = fields.Boolean(dump_only=True)
+    conversations = fields.Integer(dump_only=True, metadata={
+        "description": "Today's conversations, refused ones included."})
+    involved = fields.Integer(dump_only=True, metadata={
+        "description": "Today's conversations the FAQ bot answered at least once."})
+    involvement_share = fields.Float(dump_only=True, allow_none=True, metadata={
+        "description": "involved / conversations, 0 to 1; null without a conversation."})
+    resolved = fields.Integer(dump_only=True, metadata={
+        "description": "Involved conversations the bot ended without a person (confirmed + unconfirmed)."})
+    resolved_confirmed = fields.Integer(dump_only=True, metadata={
+        "description": "Resolved: the visitor said the bot's answer helped."})
+    resolved_unconfirmed = fields.Integer(dump_only=True, metadata={
+        "description": "Resolved: the visitor asked nothing more after the bot's answer."})
+    resolution_share = fields.Float(dump_only=True, allow_none=True, metadata={
+        "description": "resolved / involved, 0 to 1; null without an involved conversation."})
+    confirmed_share = fields.Float(dump_only=True, allow_none=True, metadata={
+        "description": "resolved_confirmed / involved"})
+    unconfirmed_share = fields.Float(dump_only=True, allow_none=True, metadata={
+        "description": "resolved_unconfirmed / involved"})
+    with_bot_now = fields.Integer(dump_only=True, metadata={"description": "Conversations with the bot now."})
+    handed_over = fields.Integer(dump_only=True, metadata={"description": "The bot's hand-overs today."})
+    handovers = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_only=True, metadata={
+        "description": "Hand-overs today by reason: low_confidence, asked_for_person, order_specific, complaint, "
+                       "chit_chat, off_topic, empty_base, not_helpful, second_unanswered, visitor_asked, error"})
+    failing_entries = fields.List(fields.Nested(FailingEntrySchema), dump_only=True, metadata={
+        "description": "The entries whose answers failed most today, most failures first (at most 10)."})
+
+
 class DashboardSchema(Schema):
     brand_id = fields.Integer(dump_only=True)
     day = fields.Date(dump_only=True, metadata={"description": "Today on the brand's clock."})
@@ -159,7 +198,8 @@ class DashboardSchema(Schema):
     away = fields.Integer(dump_only=True, metadata={
         "description": "Asynchronous conversations: the visitor left an address and went (no live place)."})
     experts_online = fields.Integer(dump_only=True, metadata={"description": "Available and approved now."})
-    arrivals = fields.Integer(dump_only=True, metadata={"description": "Let in today (refusals not counted)."})
+    arrivals = fields.Integer(dump_only=True, metadata={
+        "description": "Let in today (refusals, and conversations with the FAQ bot or ended by it, not counted)."})
     answered = fields.Integer(dump_only=True)
     missed = fields.Integer(dump_only=True)
     abandoned = fields.Integer(dump_only=True)
@@ -177,6 +217,9 @@ class DashboardSchema(Schema):
         "description": "Messaging apps' fees charged this month, integer cents (part of monthly_budget_cents' use)"})
     channel_messages_held = fields.Integer(dump_only=True, metadata={
         "description": "Experts' messaging-app replies held this month because the monthly budget was reached"})
+    bot = fields.Nested(BotFiguresSchema, dump_only=True, allow_none=True, metadata={
+        "description": "The FAQ bot's figures of today's conversations; null for a brand that never used the bot. "
+                       "Conversations with the bot or ended by it are not in arrivals, answered or abandoned."})
 
 
 # Past conversations.
@@ -229,7 +272,7 @@ class TranscriptPageSchema(Schema):
 
 class TranscriptMessageSchema(Schema):
     seq = fields.Integer(dump_only=True)
-    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system"]})
+    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system", "bot"]})
     body = fields.String(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     attachment = fields.Nested(AttachmentSchema, dump_only=True, allow_none=True, metadata={

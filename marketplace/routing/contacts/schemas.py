@@ -73,7 +73,7 @@ class HistorySchema(Schema):
 
 class HistoryMessageSchema(Schema):
     seq = fields.Integer(dump_only=True)
-    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system"]})
+    sender = fields.String(dump_only=True, metadata={"enum": ["visitor", "expert", "system", "bot"]})
     body = fields.String(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     attachment_name = fields.String(dump_only=True, allow_none=True)

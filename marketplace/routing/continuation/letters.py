@@ -56,7 +56,8 @@ def resume_link(brand: Brand, conversation: Conversation, now: dt.datetime) -> s
 def lines_of(messages: Sequence[Message], expert_name: str, brand: Brand) -> list[Line]:
     """The messages as lines, the expert named by first name, the visitor as "You" (translated by the caller's
     language block)."""
-    names = {Sender.EXPERT: expert_name or brand.name, Sender.VISITOR: gettext("You"), Sender.SYSTEM: brand.name}
+    names = {Sender.EXPERT: expert_name or brand.name, Sender.VISITOR: gettext("You"), Sender.SYSTEM: brand.name,
+             Sender.BOT: gettext("%(brand)s's automated assistant", brand=brand.name)}
     return [Line(names.get(message.sender, brand.name), message.created_at,
                  message.body or (message.attachment.filename if message.attachment else ""))
             for message in messages]

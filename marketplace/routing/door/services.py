@@ -24,19 +24,21 @@ from marketplace.brands.models import Brand
 from marketplace.database import db, end_read, unit_of_work, use_case, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, Unavailable, clean_text
 from marketplace.experts import services as experts
+from marketplace.faq import answering
 from marketplace.routing import events, networks
 from marketplace.routing.contacts import services as contacts
 from marketplace.routing.models import (
     ASSIGNED_STATUSES,
     OPEN_STATUSES,
     QUEUED_STATUSES,
+    WITH_BOT_STATUSES,
     Channel,
     Conversation,
     ConversationStatus,
     EndReason,
 )
 from marketplace.routing.router import away
-from marketplace.routing.router.admission import admit, end_conversation
+from marketplace.routing.router.admission import admit, end_conversation, end_with_bot, meet_bot
 from marketplace.routing.router.decisions import route_brand
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
@@ -128,7 +130,11 @@ def enter(brand_id: int, token_hash: str, **fields: object) -> Conversation:
             # starts a conversation of the same contact, after the reopen window too.
             conversation = Conversation(brand_id=brand_id, visitor_token_hash=token_hash,
                                         contact_id=contacts.contact_for_visitor(brand_id, token_hash), **fields)
-            let_in = admit(conversation)
+            if answering.bot_answers_first(brand_id):
+                meet_bot(conversation)  # the brand's FAQ bot first; a person when it hands over (routing/bot/)
+                let_in = False
+            else:
+                let_in = admit(conversation)
     except sa.exc.IntegrityError:
         # The visitor's other tab started one at the same moment (one live conversation per visitor, a unique
         # index): nothing of this attempt stays (the unit rolled back), and the visitor resumes that one, as a
@@ -261,9 +267,11 @@ def give_email(widget_key: str, token: str | None, conversation_id: int, email: 
 
 def leave(widget_key: str, token: str | None, conversation_id: int) -> Conversation:
     """The visitor ends it: a queued conversation is abandoned, one an expert holds (active or asynchronous)
-    closed."""
+    closed, one the bot has resolved (unconfirmed, once the bot has answered)."""
     conversation = visitor_conversation(widget_key, token, conversation_id)
-    if conversation.status in QUEUED_STATUSES:
+    if conversation.status in WITH_BOT_STATUSES:
+        end_with_bot(conversation.id)
+    elif conversation.status in QUEUED_STATUSES:
         end_conversation(conversation.id, ConversationStatus.ABANDONED, EndReason.LEFT)
     elif conversation.status in ASSIGNED_STATUSES:
         end_conversation(conversation.id, ConversationStatus.CLOSED, EndReason.VISITOR)
@@ -312,9 +320,14 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
         .where(Conversation.status.in_(OPEN_STATUSES))
     ).all()
     end_read()
-    counts = {"missed": 0, "abandoned": 0, "closed": 0, "asynchronous": 0}
+    counts = {"missed": 0, "abandoned": 0, "closed": 0, "asynchronous": 0, "resolved": 0}
     for row in rows:
-        if row.status in QUEUED_STATUSES:
+        if row.status in WITH_BOT_STATUSES:
+            # The bot's visitor whose page went: resolved (unconfirmed when the bot had answered). A messaging app's
+            # customer has no page: the bot's own sweep resolves theirs after the brand's resolution time.
+            if row.channel == Channel.WEB and row.visitor_seen_at + grace <= now:
+                counts["resolved"] += end_with_bot(row.id, now=now) is not None
+        elif row.status in QUEUED_STATUSES:
             # queued_at: when it joined the queue (its arrival, or when it was handed back).
             if row.queued_at + dt.timedelta(seconds=row.max_wait_seconds) <= now:
                 outcome, status = "missed", ConversationStatus.MISSED

@@ -58,7 +58,9 @@ def frame_response(key: str, brand: Brand, resume_token: str | None = None):
         "routing/widget_frame.html", key=key, brand_name=brand.name, topics=list(brand.topics or []),
         page_url=page_address(request.args.get("page")), lang=str(get_locale()), resume_token=resume_token,
         queued_statuses=lifecycles.CONVERSATION_QUEUED, assigned_statuses=lifecycles.CONVERSATION_ASSIGNED,
-        over_statuses=(*lifecycles.CONVERSATION_ENDED, *lifecycles.CONVERSATION_REFUSED),
+        bot_statuses=lifecycles.CONVERSATION_WITH_BOT,
+        over_statuses=(*lifecycles.CONVERSATION_ENDED, *lifecycles.CONVERSATION_REFUSED,
+                       *lifecycles.CONVERSATION_RESOLVED_BY_BOT),
         socketio_src=url_for("web.vendor", name="socket.io.min.js"),
         widget_js=url_for("static", filename="js/widget.js"), widget_css=url_for("static", filename="css/widget.css"),
         push_public_key=notifications.vapid_public_key(),  # the widget opened as a page subscribes itself

@@ -27,8 +27,10 @@ from marketplace.routing.models import (
     Conversation,
     ConversationStatus,
     EndReason,
+    Message,
     Offer,
     OfferStatus,
+    Sender,
     set_status,
     status_after,
 )
@@ -73,6 +75,60 @@ def admit(conversation: Conversation) -> bool:
     db.session.flush()
     events.conversation_changed(conversation, brand)
     return refusal is None
+
+
+def meet_bot(conversation: Conversation) -> None:
+    """Start a new conversation with the brand's FAQ bot: no place in the brand's count and no expert until it is
+    handed over (`hand_over`). Part of the caller's unit of work."""
+    now = utcnow()
+    conversation.created_at = conversation.queued_at = now
+    conversation.visitor_seen_at = conversation.last_activity_at = now
+    conversation.status = status_after(lifecycles.CONVERSATION_ARRIVING, "meet_bot")
+    db.session.add(conversation)
+    db.session.flush()
+    events.conversation_changed(conversation, db.session.get(Brand, conversation.brand_id))
+
+
+def hand_over(conversation_id: int) -> Conversation | None:
+    """The bot steps aside: the conversation comes to the door as a newcomer would, let in (queued from now) or refused
+    as capped (never silently), under the brand's lock; None when it is no longer with the bot. Part of the caller's
+    unit of work, which routes the brand once committed when the status is waiting."""
+    now = utcnow()
+    conversation, load, brand = lock_conversation(conversation_id, now)
+    if conversation.status != ConversationStatus.BOT:
+        return None
+    refusal = _refusal(load, brand, now)
+    if refusal is None:
+        conversation.status = status_after(conversation.status, "admit")
+        conversation.queued_at = conversation.visitor_seen_at = now
+        load.open_conversations += 1
+    else:
+        conversation.status = status_after(conversation.status, "refuse")
+        conversation.end_reason, conversation.closed_at = EndReason(refusal), now
+        load.refusals += 1
+    conversation.last_activity_at = now
+    events.conversation_changed(conversation, brand)
+    return conversation
+
+
+def end_with_bot(conversation_id: int, reason: EndReason | None = None,
+                 now: dt.datetime | None = None) -> Conversation | None:
+    """End a conversation the bot still has (resolved: it helped, the visitor asked nothing more, or left before
+    asking anything); None when it is no longer with the bot. It never held a place: no counter moves. `reason`
+    None: the visitor went, which counts as asking nothing more once the bot has answered (`bot_unconfirmed`)."""
+    now = now or utcnow()
+    with unit_of_work():
+        conversation, _load, brand = lock_conversation(conversation_id, now)
+        if conversation.status != ConversationStatus.BOT:
+            return None
+        if reason is None:
+            answered = db.session.scalar(sa.select(sa.exists().where(Message.conversation_id == conversation_id,
+                                                                     Message.sender == Sender.BOT)))
+            reason = EndReason.BOT_UNCONFIRMED if answered else EndReason.LEFT
+        conversation.status = status_after(conversation.status, "resolve")
+        conversation.end_reason, conversation.closed_at = reason, now
+        events.conversation_changed(conversation, brand)
+    return conversation
 
 
 def end_conversation(conversation_id: int, outcome: ConversationStatus, reason: EndReason, *,

@@ -158,6 +158,49 @@
     });
   }
 
+  function renderBot(bot) {
+    var section = root.querySelector("[data-bot]");
+    if (!section || !bot) { return; }  // a brand whose bot began today shows it from the next page load
+    var said = section.dataset;
+    setFigure("bot_involvement", share(bot.involvement_share));
+    setFigure("bot_involvement_detail", fill(said.textInvolved, {
+      involved: numbers.format(bot.involved), conversations: numbers.format(bot.conversations)
+    }));
+    setFigure("bot_resolution", share(bot.resolution_share));
+    setFigure("bot_resolution_detail", fill(said.textResolved, {
+      confirmed: numbers.format(bot.resolved_confirmed), unconfirmed: numbers.format(bot.resolved_unconfirmed)
+    }));
+    setFigure("bot_handed_over", numbers.format(bot.handed_over));
+    setFigure("bot_with_bot_now", numbers.format(bot.with_bot_now));
+    Object.keys(bot.handovers).forEach(function (reason) {
+      var node = section.querySelector("[data-handover=" + reason + "]");
+      if (node) { node.textContent = numbers.format(bot.handovers[reason]); }
+    });
+    var rows = document.createDocumentFragment();
+    bot.failing_entries.forEach(function (entry) {
+      var tr = document.createElement("tr");
+      var th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = entry.ref;
+      tr.appendChild(th);
+      [entry.question, numbers.format(entry.failures), percents.format(entry.share)].forEach(function (value) {
+        var td = document.createElement("td");
+        td.textContent = value;
+        tr.appendChild(td);
+      });
+      rows.appendChild(tr);
+    });
+    if (!bot.failing_entries.length) {
+      var empty = document.createElement("tr");
+      var cell = document.createElement("td");
+      cell.colSpan = 4;
+      cell.textContent = said.textNoFailing;
+      empty.appendChild(cell);
+      rows.appendChild(empty);
+    }
+    section.querySelector("[data-failing-rows]").replaceChildren(rows);
+  }
+
   function render(data) {
     ["waiting", "active", "experts_online", "arrivals", "missed", "refused"].forEach(function (name) {
       setFigure(name, numbers.format(data[name]));
@@ -185,6 +228,7 @@
     setFigure("channel_messages_held", numbers.format(data.channel_messages_held));
     renderCaps(data.caps);
     renderRefusals(data.refusals);
+    renderBot(data.bot);
     renderTable(begun(data.intervals));
     renderCharts(data.intervals);
   }

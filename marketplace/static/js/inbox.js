@@ -373,6 +373,12 @@
       chat.lastMessage = { sender: message.sender, body: preview, created_at: message.created_at };
       chat.lastMessageSeq = message.seq;
     }
+    // The FAQ assist's proposal starts from the visitor's last question and the expert's last answer.
+    if (message.body && message.seq >= (chat.lastBodySeq || 0)) {
+      if (message.sender === "visitor") { chat.lastVisitorBody = message.body; }
+      if (message.sender === "expert") { chat.lastExpertBody = message.body; }
+      chat.lastBodySeq = message.seq;
+    }
     if (message.sender === "visitor") {
       if (!(parseTime(chat.lastVisitorAt) >= parseTime(message.created_at))) { chat.lastVisitorAt = message.created_at; }
       chat.typingUntil = 0;
@@ -393,7 +399,10 @@
     if (added) {
       renderChatItem(chat);
       renderList();
-      if (chat === selected) { renderTyping(); }
+      if (chat === selected) {
+        renderTyping();
+        if (assist && !isClosed(chat)) { assist.show(chat); }
+      }
     }
     markRead(chat);
   }
@@ -562,6 +571,7 @@
     ui.input.disabled = closed;
     ui.send.disabled = closed || !socket;  // without the socket, chats can be read but not answered
     if (closed) { canned.close(); }
+    if (closed && assist) { assist.show(null); }
     renderAttach(chat);
     renderWindow();
     renderTyping();
@@ -666,6 +676,7 @@
     renderPane();
     renderList();
     fitInput();
+    if (assist) { assist.show(chat && !isClosed(chat) ? chat : null); }
     if (chat) {
       scrollToEnd();
       if (chat.tabButton.scrollIntoView && !ui.tabsNav.hidden) {
@@ -720,6 +731,18 @@
     },
     inserted: function () { fitInput(); typed(); }
   });
+
+  // The brand's FAQ beside the composer (faq_assist.js): suggestions for the visitor's last message, and proposals.
+  var assist = window.MarketplaceFaqAssist ? window.MarketplaceFaqAssist.create({
+    document: document, root: pane.querySelector("[data-testid=faq-assist]"), labels: labels,
+    api: function (method, path, body) { return api(method, selected, path, body); },
+    fill: function (text) {
+      ui.input.value = text;
+      fitInput();
+      typed();
+      ui.input.focus();
+    }
+  }) : null;
 
   // Files: a thumbnail or a link in the log, fetched through short-lived links; the attach button sends one.
 

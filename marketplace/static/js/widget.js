@@ -26,6 +26,8 @@
   var QUEUED = statusSet(texts.statusesQueued);
   var ASSIGNED = statusSet(texts.statusesAssigned);
   var ENDED = statusSet(texts.statusesOver);
+  var WITH_BOT = statusSet(texts.statusesBot);
+  var RESOLVED = "resolved";
   // A closed chat is shown with its history; within the brand's reopen window (`may_continue`) the visitor's next
   // message continues it, after it the composer gives way to a new conversation.
   var CLOSED = "closed";
@@ -95,6 +97,10 @@
     emailGiven: part("[data-email-given]"),
     transcript: byTestId("email-transcript"),
     transcriptNote: part("[data-transcript-note]"),
+    talkToExpert: byTestId("talk-to-expert"),
+    botFeedback: part("[data-bot-feedback]"),
+    botHelpful: byTestId("bot-helpful"),
+    botNotHelpful: byTestId("bot-not-helpful"),
     whatsappBox: part("[data-whatsapp-box]"),
     whatsappLink: byTestId("continue-on-whatsapp")
   };
@@ -115,6 +121,7 @@
   var current = "loading";
   var attachmentMax = null;  // the brand's largest file, told by the widget's info before any upload
   var uploading = false;
+  var lastSeq = 0, lastSender = null;  // the latest message shown: the bot's answer asks "Did this help?"
 
   // Small helpers.
 
@@ -313,13 +320,16 @@
 
   function render() {
     var status = conversation.status;
-    if (QUEUED[status] || ASSIGNED[status]) {
+    if (WITH_BOT[status]) {
+      show("chat");
+      renderStatus();
+    } else if (QUEUED[status] || ASSIGNED[status]) {
       if (ASSIGNED[status]) { chosenLeave = false; }  // an expert answered: the chat comes first
       if (chosenLeave) { showLeave(); } else { show("chat"); }
       renderStatus();
     } else if (status === CLOSED && conversation.may_rate && !ratingPassed) {
       show("rating");
-    } else if (status === CLOSED) {
+    } else if (status === CLOSED || status === RESOLVED) {
       show("chat");
       renderStatus();
     } else if (conversation.may_leave_message) {
@@ -336,9 +346,14 @@
     var queued = !!QUEUED[status];
     var nobody = queued && !!queue && queue.nobody;
     var text = texts.textWaiting;
-    var closed = status === CLOSED;
-    if (closed) {
+    var closed = status === CLOSED || status === RESOLVED;
+    var withBot = !!WITH_BOT[status];
+    if (status === RESOLVED) {
+      text = texts.textResolved;
+    } else if (closed) {
       text = conversation.may_continue ? texts.textClosedContinue : texts.textEnded;
+    } else if (withBot) {
+      text = texts.textBot;
     } else if (ASSIGNED[status]) {
       text = conversation.expert_name ? format(texts.textConnected, { name: conversation.expert_name })
         : texts.textConnectedAnonymous;
@@ -354,7 +369,9 @@
     ui.queue.dataset.status = status;
     ui.nobody.hidden = !nobody || keptWaiting;
     ui.leaveInstead.hidden = !queued || !ui.nobody.hidden;  // the notice offers it already
-    ui.emailBox.hidden = !!conversation.email_given || closed;
+    ui.talkToExpert.hidden = !withBot;
+    renderBotFeedback();
+    ui.emailBox.hidden = !!conversation.email_given || closed || withBot;
     ui.emailGiven.hidden = !conversation.email_given;
     renderWhatsapp();
     ui.composer.hidden = !writable(conversation);
@@ -370,6 +387,11 @@
     var link = conversation.whatsapp_link;
     ui.whatsappBox.hidden = !link;
     if (link && ui.whatsappLink.getAttribute("href") !== link) { ui.whatsappLink.setAttribute("href", link); }
+  }
+
+  // Under the bot's latest answer: "Did this answer your question? Yes / Talk to an expert".
+  function renderBotFeedback() {
+    ui.botFeedback.hidden = !(conversation && WITH_BOT[conversation.status] && lastSender === "bot");
   }
 
   function renderConnection() {
@@ -415,7 +437,8 @@
     if (!same) { save(CONVERSATION_NAME, String(next.id)); }
     if (ENDED[next.status]) {
       stopSocket();
-      if (next.status === CLOSED) { sync(); }  // its history shows (over HTTP: no socket for a closed chat)
+      // its history shows (over HTTP: no socket for a closed chat)
+      if (next.status === CLOSED || next.status === RESOLVED) { sync(); }
     } else {
       connect();
       if (!complete && (QUEUED[next.status] || !next.expert_name)) { requestStatus(); }
@@ -469,6 +492,8 @@
     ratingPassed = false;
     keptWaiting = false;
     typingUntil = 0;
+    lastSeq = 0;
+    lastSender = null;
     ui.input.value = "";
     [ui.startForm, ui.composer, ui.leaveForm, ui.ratingForm, ui.emailForm].forEach(clearErrors);
     ui.emailForm.reset();
@@ -606,7 +631,9 @@
     var fresh = 0;
     list.forEach(function (message) {
       if (addMessage(message) && message.sender !== "visitor") { fresh++; }
+      if (typeof message.seq === "number" && message.seq > lastSeq) { lastSeq = message.seq; lastSender = message.sender; }
     });
+    renderBotFeedback();
     if (!fresh) { return; }
     if (list.some(function (message) { return message.sender === "expert"; })) { typingUntil = 0; }
     renderTyping();
@@ -622,7 +649,8 @@
   }
 
   function sync() {
-    if (!conversation || (ENDED[conversation.status] && conversation.status !== CLOSED)) { return; }
+    if (!conversation || (ENDED[conversation.status] && conversation.status !== CLOSED
+                          && conversation.status !== RESOLVED)) { return; }
     if (syncing) { syncAgain = true; return; }
     var id = conversation.id;
     syncing = true;
@@ -793,6 +821,22 @@
   function chooseLeave(on) {
     chosenLeave = on;
     if (conversation) { render(); }
+  }
+
+  // The bot: a person at any moment, or the visitor's verdict on its answer (yes resolves the chat, no hands it over).
+  function botCall(button, path, body) {
+    if (!conversation || isBusy(button)) { return; }
+    var id = conversation.id;
+    busy(button, true);
+    call("POST", "/conversations/" + id + path, body).then(function (answer) {
+      busy(button, false);
+      adoptFor(id, answer);
+    }, function (error) {
+      busy(button, false);
+      if (isCurrent(id)) { requestStatus(); }
+      if (!transient(error)) { return; }
+      ui.queue.textContent = texts.textOffline;
+    });
   }
 
   // Told that no expert can take the chat now, the visitor waits all the same: the chat stays queued.
@@ -1010,6 +1054,13 @@
   ui.leaveInstead.addEventListener("click", function () { chooseLeave(true); });
   ui.nobodyLeave.addEventListener("click", function () { chooseLeave(true); });
   ui.keepWaiting.addEventListener("click", keepWaiting);
+  ui.talkToExpert.addEventListener("click", function () { botCall(ui.talkToExpert, "/expert"); });
+  ui.botNotHelpful.addEventListener("click", function () {
+    botCall(ui.botNotHelpful, "/bot-feedback", { helpful: false });
+  });
+  ui.botHelpful.addEventListener("click", function () {
+    botCall(ui.botHelpful, "/bot-feedback", { helpful: true });
+  });
   ui.backToChat.addEventListener("click", function () { chooseLeave(false); });
   ui.skipLeave.addEventListener("click", skip);
   ui.leaveForm.addEventListener("submit", sendLeftMessage);

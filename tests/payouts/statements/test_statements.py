@@ -232,11 +232,12 @@ def test_the_yearly_export_has_a_line_per_month_and_currency_and_a_total(client,
     rows = csv_rows(response)
     assert response.headers["Content-Disposition"] == 'attachment; filename="income-2025.csv"'
     assert [list(r.values()) for r in rows] == [
-        ["2025-01", "EUR", "3", "7.00", "1.40", "0.50", "6.10", "610"],
-        ["2025-03", "EUR", "1", "2.00", "0.40", "0.50", "2.10", "210"],
-        ["total", "EUR", "4", "9.00", "1.80", "1.00", "8.20", "820"],
+        ["2025-01", "EUR", "3", "7.00", "1.40", "0.50", "6.10", "610", "0.00", "0", "610"],
+        ["2025-03", "EUR", "1", "2.00", "0.40", "0.50", "2.10", "210", "0.00", "0", "210"],
+        ["total", "EUR", "4", "9.00", "1.80", "1.00", "8.20", "820", "0.00", "0", "820"],
     ]
-    assert list(rows[0]) == ["month", "currency", "chats", "price", "commission", "bonus", "net", "net_cents"]
+    assert list(rows[0]) == ["month", "currency", "chats", "price", "commission", "bonus", "net", "net_cents",
+                             "faq_credits", "faq_credits_cents", "income_cents"]
     api_rows = csv_rows(client.get("/api/v1/experts/me/statements/2025.csv"))
     assert api_rows == rows
 

@@ -31,10 +31,12 @@ def test_the_frame_hands_its_script_the_status_groups_of_the_lifecycle(client, b
     queued = re.search(r'data-statuses-queued="([^"]*)"', page).group(1).split()
     assigned = re.search(r'data-statuses-assigned="([^"]*)"', page).group(1).split()
     over = re.search(r'data-statuses-over="([^"]*)"', page).group(1).split()
+    with_bot = re.search(r'data-statuses-bot="([^"]*)"', page).group(1).split()
     assert queued == ["waiting", "offered"]
     assert assigned == ["active", "asynchronous"]
-    assert sorted(over) == ["abandoned", "capped", "closed", "missed"]
-    assert sorted([*queued, *assigned, *over]) == sorted(status.value for status in ConversationStatus)
+    assert with_bot == ["bot"]
+    assert sorted(over) == ["abandoned", "capped", "closed", "missed", "resolved"]
+    assert sorted([*queued, *assigned, *with_bot, *over]) == sorted(status.value for status in ConversationStatus)
     assert page.index("js/clock.js") < page.index("js/chat_log.js") < page.index("js/widget.js")
 
 

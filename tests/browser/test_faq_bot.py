@@ -1,0 +1,136 @@
+"""The brand's FAQ bot as a visitor and an expert meet it: it answers a covered question first, labelled as automated;
+"Talk to an expert" reaches a person, who sees the bot's exchange; asking for a "conseiller" reaches routing at
+once; a failing bot hands over instead of falling silent; "Yes" resolves the chat.
+
+Maison Lumière's admin turns the bot on through the API for the block (and adds an entry of their own), and puts it
+back as it was after: the other browser tests share the demo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.browser.test_chat import (
+    accept_the_offer,
+    expert_online_on_chats,
+    expert_says,
+    shop,  # noqa: F401 - the brand's site, a fixture
+    visitor_says,
+    visitor_starts_chat,
+)
+from tests.conftest import csrf_token_from
+
+pytestmark = pytest.mark.browser
+QUESTION = "Combien de temps faut-il pour recevoir une lampe commandée ?"
+ANSWER = "Une lampe commandée arrive chez vous en 48 heures, suivie par e-mail."
+
+
+@contextlib.contextmanager
+def bot_on(server) -> Iterator[None]:
+    """Maison Lumière's bot on, with an entry of this test's, as its admin would set it; then as it was."""
+    http = requests.Session()
+    token = csrf_token_from(http.get(f"{server.url}/login", timeout=10).text)
+    http.post(f"{server.url}/login", timeout=10, data={
+        "email": server.logins["brand admin"], "password": server.password, "csrf_token": token})
+    headers = {"X-CSRFToken": csrf_token_from(http.get(f"{server.url}/brands/maison-lumiere", timeout=10).text)}
+    brand_id = next(brand["id"] for brand in http.get(f"{server.url}/api/v1/brands", timeout=10).json()
+                    if brand["slug"] == "maison-lumiere")
+    base = f"{server.url}/api/v1/brands/{brand_id}/faq"
+    before = http.get(f"{base}/settings", timeout=10).json()
+    entry = http.post(f"{base}/entries", headers=headers, timeout=10, json={
+        "ref": f"browser-{uuid.uuid4().hex[:8]}", "lang": "fr", "question": QUESTION, "answer": ANSWER,
+        "tags": ["livraison"]})
+    assert entry.status_code == 201, entry.text
+    turned = http.patch(f"{base}/settings", headers=headers, timeout=10, json={"bot_enabled": True})
+    assert turned.status_code == 200, turned.text
+    try:
+        yield
+    finally:
+        http.patch(f"{base}/settings", headers=headers, timeout=10, json={"bot_enabled": before["bot_enabled"]})
+        http.delete(f"{base}/entries/{entry.json()['id']}", headers=headers, timeout=10)
+
+
+@pytest.fixture
+def with_bot(demo_server) -> Iterator[None]:
+    with bot_on(demo_server):
+        yield
+
+
+def test_the_bot_answers_then_the_visitor_reaches_an_expert_who_sees_the_exchange(
+        browser, demo_server, shop, with_bot):  # noqa: F811 - the fixture imported above
+    errors: list[str] = []
+    expert = expert_online_on_chats(browser, demo_server, errors)
+    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
+    expect(frame.get_by_test_id("queue-status")).to_contain_text("automated assistant")
+    expect(frame.get_by_test_id("talk-to-expert")).to_be_visible()  # a person is one tap away from the start
+    visitor_says(frame, QUESTION)
+
+    messages = frame.get_by_test_id("messages")
+    answer = messages.locator("[data-sender=bot]")
+    expect(answer).to_contain_text(ANSWER)
+    expect(answer).to_contain_text("Automated answer")  # labelled, never taken for a person
+    expect(frame.get_by_test_id("bot-feedback")).to_contain_text("Did this answer your question?")
+    expect(expert.get_by_test_id("offer")).to_have_count(0)  # nobody is offered what the bot has
+    frame.get_by_test_id("bot-not-helpful").click()
+
+    expect(frame.get_by_test_id("bot-feedback")).to_be_hidden()
+    expect(messages.locator("[data-sender=bot]").last).to_contain_text("expert")
+    accept_the_offer(expert)
+    pane = expert.get_by_test_id("chat-messages")
+    expect(pane).to_contain_text(QUESTION)
+    expect(pane.locator("[data-sender=bot]").first).to_contain_text(ANSWER)
+    expect(pane.locator("[data-sender=bot]").first).to_contain_text("FAQ bot (automated)")
+    expert_says(expert, "Bonjour, je regarde votre commande.")
+    expect(messages.locator("[data-sender=expert]")).to_contain_text("je regarde votre commande")
+    expect(frame.get_by_test_id("talk-to-expert")).to_be_hidden()
+    frame.get_by_test_id("end-chat").click()
+    assert errors == []
+
+
+def test_asking_for_a_conseiller_reaches_routing_at_once(browser, demo_server, shop, with_bot):  # noqa: F811
+    errors: list[str] = []
+    expert = expert_online_on_chats(browser, demo_server, errors)
+    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
+    visitor_says(frame, "je veux parler à un conseiller")
+    messages = frame.get_by_test_id("messages")
+    expect(messages.locator("[data-sender=bot]")).to_have_count(1)
+    expect(messages.locator("[data-sender=bot]")).to_contain_text("expert")  # the hand-over line, no answer
+    expect(frame.get_by_test_id("talk-to-expert")).to_be_hidden()
+    accept_the_offer(expert)
+    expect(expert.get_by_test_id("chat-messages")).to_contain_text("je veux parler à un conseiller")
+    frame.get_by_test_id("end-chat").click()
+    assert errors == []
+
+
+def test_a_failing_bot_hands_the_visitor_to_an_expert(browser, demo_server, shop, with_bot):  # noqa: F811
+    errors: list[str] = []
+    expert = expert_online_on_chats(browser, demo_server, errors)
+    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
+    armed = requests.post(f"{demo_server.url}/dev/faults/faq.answer/1", timeout=10)
+    assert armed.status_code == 200 and armed.json() == {"faq.answer": 1}
+    visitor_says(frame, QUESTION)
+    messages = frame.get_by_test_id("messages")
+    expect(messages.locator("[data-sender=bot]")).to_contain_text("expert")  # handed over, not silence
+    expect(messages).not_to_contain_text(ANSWER)
+    accept_the_offer(expert)
+    expect(expert.get_by_test_id("chat-messages")).to_contain_text(QUESTION)
+    frame.get_by_test_id("end-chat").click()
+    assert errors == []
+
+
+def test_yes_resolves_the_chat_and_offers_a_new_one(browser, demo_server, shop, with_bot):  # noqa: F811
+    errors: list[str] = []
+    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
+    visitor_says(frame, QUESTION)
+    expect(frame.get_by_test_id("messages").locator("[data-sender=bot]")).to_contain_text(ANSWER)
+    frame.get_by_test_id("bot-helpful").click()
+    expect(frame.get_by_test_id("queue-status")).to_contain_text("Glad this helped")
+    expect(frame.get_by_test_id("start-new-conversation")).to_be_visible()
+    expect(frame.get_by_test_id("message-input")).to_be_hidden()
+    assert errors == []
