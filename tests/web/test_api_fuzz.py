@@ -43,7 +43,9 @@ from marketplace.brands.models import Brand, BrandRole
 from marketplace.capacity import pool
 from marketplace.database import db
 from marketplace.experts import presence
+from marketplace.experts import services as experts
 from marketplace.extensions import limiter, socketio
+from marketplace.faq import entries as faq_entries
 from marketplace.payouts.batches import services as batches
 from marketplace.payouts.rails import gateway as gateways
 from marketplace.routing.door import services as conversations
@@ -126,7 +128,10 @@ def _seed() -> tuple[str, list[str]]:
     lumiere = db.session.scalar(sa.select(Brand).where(Brand.slug == "maison-lumiere"))
     velo = db.session.scalar(sa.select(Brand).where(Brand.slug == "velo-rapide"))
     secret = brands.issue_api_token(admin, lumiere.id, "Fuzzing", BrandRole.ADMIN).secret
-    presence.go_online(accounts.find_user_by_email(demo.EMMA_EMAIL))
+    emma = accounts.find_user_by_email(demo.EMMA_EMAIL)
+    presence.go_online(emma)
+    for question, lang in (("Livrez-vous en Belgique ?", "fr"), ("Do you ship to Canada?", "en")):  # proposals
+        faq_entries.propose_entry(lumiere.id, experts.own_profile(emma).id, None, question, "Yes.", lang)
     visitors = [secrets.token_hex(20), secrets.token_hex(20)]
     conversations.start_conversation(lumiere.widget_key, visitors[0], topic="Delivery")  # offered to Emma
     waiting = conversations.start_conversation(velo.widget_key, visitors[1])  # nobody there: they leave a message
