@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from marketplace.database import db, end_read
-from marketplace.faq import answering
+from marketplace.faq import answering, entries
 from marketplace.faq.models import FaqEntry
 from marketplace.routing.bot.services import guess_language
 from marketplace.routing.chat import services as chats
@@ -36,7 +36,5 @@ def propose(expert_id: int, conversation_id: int, question: str, answer: str, la
     conversation = chats.expert_conversation(expert_id, conversation_id)
     brand_id = conversation.brand_id
     end_read()
-    from marketplace.faq import entries  # TODO(lead): top-level once faq/entries.py lands
-
     language = lang or guess_language(f"{question} {answer}")
     return entries.propose_entry(brand_id, expert_id, conversation_id, question, answer, language)
