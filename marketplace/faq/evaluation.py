@@ -150,29 +150,19 @@ _PRODUCT_TAGS = frozenset({"ampoule", "bulb", "installation", "produit", "produc
                            "workshop", "assurance", "insurance"})
 
 
-def training_set(bases: dict[str, list[dict]], rows: Sequence[Row], *, model: calibration.Model = calibration.FITTED,
-                 held_out_ways: bool = True, other_products: bool = True) -> tuple[list[dict[str, float]], list[bool]]:
-    """The calibration's training rows: each message's best candidate (its features, whether it is the right entry).
+def training_cases(bases: dict[str, list[dict]], rows: Sequence[Row], *, held_out_ways: bool = True,
+                   other_products: bool = True) -> list[tuple[matching.Index, str, str | None, str | None]]:
+    """The calibration's training messages, each with the index to ask and the entry that answers it (or None).
 
     From `rows` (messages of the brands of `bases`, guards aside), and from the bases themselves: each way of asking
     an entry, asked of the base without it (a paraphrase the base does not hold), and each way of asking another
     brand's product entries (a question the base must not answer).
     """
-    features: list[dict[str, float]] = []
-    outcomes_: list[bool] = []
-
-    def add(index: matching.Index, text: str, lang: str | None, expected: str | None) -> None:
-        if matching.guards.guard(text) is not None:
-            return
-        found = index.candidates(text, lang=lang)
-        if found:
-            features.append(found[0].features)
-            outcomes_.append(expected is not None and index.entries[found[0].entry_id].ref == expected)
-
-    indexes = {slug: index_of(entries, model=model) for slug, entries in bases.items()}
+    cases: list[tuple[matching.Index, str, str | None, str | None]] = []
+    indexes = {slug: index_of(entries) for slug, entries in bases.items()}
     for row in rows:
         if row.brand in indexes:
-            add(indexes[row.brand], row.text, row.lang, row.ref)
+            cases.append((indexes[row.brand], row.text, row.lang, row.ref))
     for slug, entries in bases.items():
         for number, entry in enumerate(entries):
             ways = [line for line in entry["question"].splitlines() if line.strip()]
@@ -181,24 +171,38 @@ def training_set(bases: dict[str, list[dict]], rows: Sequence[Row], *, model: ca
             for way in ways:
                 held_out = [*entries[:number], {**entry, "question": "\n".join(w for w in ways if w != way)},
                             *entries[number + 1:]]
-                add(index_of(held_out, model=model), way, None, entry["ref"])
+                cases.append((index_of(held_out), way, None, entry["ref"]))
         for other, other_entries in bases.items():
             if other == slug or not other_products:
                 continue
             for entry in other_entries:
                 if _PRODUCT_TAGS & set(entry.get("tags", ())):
-                    for way in entry["question"].splitlines():
-                        if way.strip():
-                            add(indexes[slug], way, None, None)
-    return features, outcomes_
+                    cases.extend((indexes[slug], way, None, None) for way in entry["question"].splitlines()
+                                 if way.strip())
+    return [case for case in cases if matching.guards.guard(case[1]) is None]
+
+
+def training_set(cases: Sequence[tuple[matching.Index, str, str | None, str | None]],
+                 model: calibration.Model = calibration.FITTED) -> tuple[list[dict[str, float]], list[bool]]:
+    """Each case's best candidate under `model`: its features, and whether it is the right entry."""
+    features: list[dict[str, float]] = []
+    right: list[bool] = []
+    for index, text, lang, expected in cases:
+        index.model = model
+        found = index.candidates(text, lang=lang)
+        if found:
+            features.append(found[0].features)
+            right.append(expected is not None and index.entries[found[0].entry_id].ref == expected)
+    return features, right
 
 
 def refit(bases: dict[str, list[dict]], rows: Sequence[Row], *, ridge: float = 1.0,
           rounds: int = 4) -> tuple[calibration.Model, list[dict[str, float]], list[bool]]:
-    """The calibration fitted on `training_set`: a few rounds, since which candidate is the best (and so the
+    """The calibration fitted on the training cases: a few rounds, since which candidate is the best (and so the
     training rows) depends on the confidence being fitted. Also gives the last round's rows."""
+    cases = training_cases(bases, rows)
     model = calibration.FITTED
     for _ in range(rounds):
-        features, right = training_set(bases, rows, model=model)
+        features, right = training_set(cases, model)
         model = calibration.fit(features, right, ridge=ridge)
     return model, features, right

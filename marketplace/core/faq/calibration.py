@@ -16,16 +16,16 @@ FEATURES = ("message_covered", "phrasing_covered", "margin", "strength", "unknow
             "bigram")
 
 # Fitted by `marketplace faq calibrate` on tests/faq/eval/demo-dev.jsonl and the demo bases' own ways of asking.
-INTERCEPT = -1.1473
+INTERCEPT = -2.2900
 COEFFICIENTS = {
-    "message_covered": 0.2230,
-    "phrasing_covered": 0.5548,
-    "margin": 1.2384,
-    "strength": 2.8663,
-    "unknown": -1.8571,
-    "unknown_share": -3.3375,
-    "corrected": -0.5729,
-    "bigram": -0.4331,
+    "message_covered": 0.7743,
+    "phrasing_covered": 0.8538,
+    "margin": 0.4945,
+    "strength": 3.5739,
+    "unknown": -0.2483,
+    "unknown_share": -1.5734,
+    "corrected": -1.0338,
+    "bigram": -0.6442,
 }
 
 

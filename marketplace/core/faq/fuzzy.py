@@ -17,13 +17,14 @@ def max_edits(word: str) -> int:
     return 1 if len(word) < 8 else 2
 
 
-def _deletions(word: str, depth: int) -> set[str]:
+@lru_cache(maxsize=65536)
+def _deletions(word: str, depth: int) -> frozenset[str]:
     found = {word}
     frontier = {word}
     for _ in range(depth):
         frontier = {variant[:i] + variant[i + 1:] for variant in frontier for i in range(len(variant))}
         found |= frontier
-    return found
+    return frozenset(found)
 
 
 @lru_cache(maxsize=65536)

@@ -77,9 +77,11 @@ class Reading:
     corrected: int = 0
     bigrams: set[tuple[str, str]] = field(default_factory=set)
 
+    known: int = 0  # words the base's questions use
+
     @property
     def content(self) -> int:
-        return len(self.terms) + self.unknown
+        return self.known + self.unknown
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,8 @@ class Candidate:
 class _LanguageIndex:
     """The entries of one language, as BM25 postings over their stems."""
 
-    def __init__(self, lang: str, entries: Sequence[Entry], brand_synonyms: str, model: calibration.Model) -> None:
+    def __init__(self, lang: str, entries: Sequence[Entry], brand_synonyms: str) -> None:
         self.lang = lang
-        self.model = model
         self.synonyms = words.synonyms_for(lang, brand_synonyms)
         self.ids = [entry.id for entry in entries]
         surfaces: list[str] = []
@@ -115,6 +116,11 @@ class _LanguageIndex:
                          for line in entry.question.splitlines() if line.strip()]
             self.phrasings.append([phrasing for phrasing in phrasings if phrasing])
             self.bigrams.append({pair for phrasing in phrasings for pair in zip(phrasing, phrasing[1:], strict=False)})
+        # The words visitors are expected to use: an answer's words score a little, but a message made of them
+        # ("is it made in France?" against "made-to-measure lights... in mainland France") is not understood.
+        self.asked_terms = {term for phrasings in self.phrasings for phrasing in phrasings for term in phrasing}
+        self.asked_terms |= {words.stem(word, lang) for entry in entries
+                             for word in words.words_of(" ".join(entry.tags), lang, self.synonyms)}
         count = len(entries)
         frequency: dict[str, int] = {}
         for tf in weighted:
@@ -134,11 +140,17 @@ class _LanguageIndex:
         self.vocabulary = Vocabulary.of(surfaces + [term for term in self.synonyms.words] +
                                         [head for head in self.synonyms.words.values() if " " not in head])
 
-    def read(self, text: str) -> Reading:
+    def read(self, text: str, written_in: str | None = None) -> Reading:
+        """The message's terms in this language (`written_in` another: its small words are not content either)."""
         reading = Reading()
         stems: list[str] = []
-        for word in words.words_of(text, self.lang, self.synonyms):
+        found = words.words_of(text, self.lang, self.synonyms)
+        if written_in is not None and written_in != self.lang:
+            found = [word for word in found if not words.is_stop(word, written_in)]
+        for word in found:
             term = words.stem(word, self.lang)
+            if word.isdigit() and term not in self.idf:
+                continue  # a quantity, a height, a date: it tells no topic
             weight = 1.0
             if term not in self.idf:
                 nearest = self.vocabulary.nearest(word)
@@ -151,6 +163,10 @@ class _LanguageIndex:
                     stems.append("")
                     continue
             reading.terms[term] = max(reading.terms.get(term, 0.0), weight)
+            if term in self.asked_terms:
+                reading.known += 1
+            else:
+                reading.unknown += 1
             stems.append(term)
         reading.bigrams = {pair for pair in zip(stems, stems[1:], strict=False) if all(pair)}
         return reading
@@ -169,8 +185,8 @@ class _LanguageIndex:
     def features(self, reading: Reading, position: int, score: float, runner_up: float) -> dict[str, float]:
         question_terms = {term for phrasing in self.phrasings[position] for term in phrasing}
         matched = {term: weight for term, weight in reading.terms.items() if term in question_terms}
-        known_mass = sum(self.idf[term] * weight for term, weight in reading.terms.items())
-        message_mass = known_mass + 0.5 * self.unknown_idf * reading.unknown
+        known_mass = sum(self.idf[term] * weight for term, weight in reading.terms.items() if term in self.asked_terms)
+        message_mass = known_mass + self.unknown_idf * reading.unknown
         matched_mass = sum(self.idf[term] * weight for term, weight in matched.items())
         closest = 0.0
         for phrasing in self.phrasings[position]:
@@ -189,15 +205,16 @@ class _LanguageIndex:
             "bigram": min(len(reading.bigrams & self.bigrams[position]), 2) / 2,
         }
 
-    def ranked(self, text: str, limit: int) -> tuple[Reading, list[Candidate]]:
-        reading = self.read(text)
+    def ranked(self, text: str, limit: int, model: calibration.Model,
+               written_in: str | None = None) -> tuple[Reading, list[Candidate]]:
+        reading = self.read(text, written_in)
         scored = self.candidates(reading)
         found = []
         for rank, (position, score) in enumerate(scored[:limit]):
             runner_up = max((other for index, (_, other) in enumerate(scored[:limit + 1]) if index != rank),
                             default=0.0)
             features = self.features(reading, position, score, runner_up)
-            confidence = self.model.confidence(features)
+            confidence = model.confidence(features)
             if found:  # never above a better-scored entry's: the ranking is the scores'
                 confidence = min(confidence, found[-1].confidence)
             found.append(Candidate(self.ids[position], score, features, confidence))
@@ -211,11 +228,12 @@ class Index:
                  model: calibration.Model = calibration.FITTED) -> None:
         self.entries = {entry.id: entry for entry in entries}
         self.synonyms = synonyms
+        self.model = model  # the calibration's refit swaps it to score the same index again
         self._languages = {}
         for lang in words.LANGUAGES:
             own = [entry for entry in entries if entry.lang == lang]
             if own:
-                self._languages[lang] = _LanguageIndex(lang, own, synonyms, model)
+                self._languages[lang] = _LanguageIndex(lang, own, synonyms)
 
     def _scored(self, text: str, lang: str | None, limit: int) -> tuple[str | None, list[Candidate], float]:
         """The message's language, its candidates across languages (best first), the share of its words known.
@@ -232,9 +250,9 @@ class Index:
         for own, index in self._languages.items():
             best: list[Candidate] = []
             for piece in pieces:
-                reading, candidates = index.ranked(piece, limit)
+                reading, candidates = index.ranked(piece, limit, self.model, asked)
                 if reading.content and (own == asked or asked is None or asked not in self._languages):
-                    known = max(known, len(reading.terms) / reading.content)
+                    known = max(known, reading.known / reading.content)
                 if candidates and (not best or candidates[0].confidence > best[0].confidence):
                     best = candidates
             if asked is not None and own != asked and asked in self._languages:
@@ -247,7 +265,7 @@ class Index:
     def ranked(self, text: str, *, lang: str | None = None, limit: int = 3) -> list[tuple[int, float]]:
         """The best entries for `text`, best first, each with its confidence."""
         if lang is not None and lang in self._languages:
-            _reading, found = self._languages[lang].ranked(text, limit)
+            _reading, found = self._languages[lang].ranked(text, limit, self.model)
             found.sort(key=lambda candidate: (-candidate.confidence, candidate.entry_id))
         else:
             found = self._scored(text, lang, limit)[1]

@@ -86,6 +86,15 @@ _STOP = {
         voulais veux veut vu y cordialement svp salutations re euh ok okay alors bref aussi desole desolee sais
         savoir dire dites besoin aimerais souhaite souhaiterais question questions info information informations
         petite petit demande demander renseignement renseignements
+        possible possibles vraiment juste seulement toujours encore deja bientot maintenant aujourd hui demain hier
+        semaine semaines mois jour jours annee ans week end soir matin prochain prochaine dernier derniere bonne
+        beaucoup peu trop assez plusieurs quelques chose choses truc machin genre etc car comme donc quand meme
+        pense penses pensez crois croyez sait savez voir vois voyez regarder merci hesite hesitais envie aimer
+        aimerais adore nouveau nouvelle nouveaux ancien ancienne premier premiere moment temps fois
+        mari femme fils fille copain copine ami amie parents mere pere famille maison appartement
+        apres avant pendant depuis vers entre contre selon ainsi alors aussi autre autres ca cela celle
+        quelqu quelque quelques chez tout tous toute toutes ici la haut bas
+        prend prendre prends prenez prenons mettre mets met mettez aller va vais allez vont trouver trouve
     """),
     "en": word_set("""
         a about after again all am an and any are as at be been before being both but by can could did do does
@@ -96,6 +105,14 @@ _STOP = {
         whom why will with would you your yours yourself yes ok okay dear hiya sir madam regards quick question
         questions wondering want wanted wants like know tell let need needs also there s t d ll m re ve
         information info anyone someone
+        possible possibly really just only still already soon now today tomorrow yesterday week weeks month months
+        day days year years weekend tonight morning evening next last new old few lot lots bit thing things stuff
+        think thought guess wonder maybe perhaps actually basically honestly probably sure kind sort
+        husband wife son daughter partner friend friends mum mom dad parents family home
+        house flat apartment after before during since between against also else ever even though although
+        because while again here there one ones something anything everything way ways time times
+        going go gonna see look looking love hate trying try really pretty quite
+        take takes took taking make makes made making put puts goes went find found
     """),
 }
 # Not stop words: they tell a cost from a delay ("combien" as in "how much", "when"), kept as content.
@@ -125,6 +142,8 @@ _BUILT_IN_SYNONYMS = {
         etranger, international, hors de france, belgique, suisse, luxembourg, allemagne, espagne, italie,
         royaume uni, angleterre, canada, etats unis, usa, pays bas, portugal, autriche, europe, dom tom, outre mer
         pluie, pleut, pleuvoir, pluvieux, averse
+        maximum, max, maximale, maximal, maxi
+        fourni, fournie, fournies, fournis, inclus, incluse, incluses, compris, comprise
         recevoir, recois, recevrai, recevrais, recevrez, recu, recue, reception, recoit, recevoit
         combien de temps, en combien de temps, quel delai, quels delais, delai, delais
     """,
@@ -147,6 +166,8 @@ _BUILT_IN_SYNONYMS = {
         united kingdom, uk, england, scotland, ireland, canada, united states, usa, us, netherlands, portugal,
         austria, europe, other countries, another country
         rain, raining, rainy, wet weather, showers
+        maximum, max, maximal
+        included, include, includes, supplied, provided, comes with, come with
         receive, received, receiving, arrive, arrives, arrival
     """,
 }
@@ -188,6 +209,7 @@ class Synonyms:
         return " ".join(self.words.get(word, word) for word in folded.split()).split()
 
 
+@lru_cache(maxsize=256)
 def synonyms_for(lang: str, brand: str = "") -> Synonyms:
     """The brand's groups and the built-in ones of `lang`: where a term is in both, the brand's group wins."""
     heads = {}
@@ -218,12 +240,16 @@ _CONTRACTIONS = [(re.compile(pattern), words) for pattern, words in (
     (r"\b(\w+) ll\b", r"\1 will"), (r"\b(\w+) re\b", r"\1 are"), (r"\b(\w+) d\b", r"\1 would"),
 )]
 
+_PARTICLE = re.compile(r"\b(send|sending|sent|bring|take|give|pay|paying|put|putting|set|setting)((?: \w+){1,2}) "
+                       r"(back|together|up)\b")  # "send the lamp back" -> "send back the lamp"
+
 
 def spelled_out(folded: str, lang: str) -> str:
     """The folded text with SMS spelling replaced by the words it stands for ("slt c koi" -> "salut c est quoi")."""
     if lang == "en":
         for pattern, words in _CONTRACTIONS:
             folded = pattern.sub(words, folded)
+        folded = _PARTICLE.sub(r"\1 \3 \2", folded)
     sms = _SMS[lang]
     return " ".join(sms.get(word, word) for word in folded.split())
 
