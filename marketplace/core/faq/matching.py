@@ -103,24 +103,26 @@ class _LanguageIndex:
         weighted: list[dict[str, float]] = []
         self.phrasings: list[list[list[str]]] = []
         self.bigrams: list[set[tuple[str, str]]] = []
+        tags: list[list[str]] = []
         for entry in entries:
+            lines = [words.words_of(line, lang, self.synonyms) for line in entry.question.splitlines()]
+            fields = {"question": [word for line in lines for word in line],
+                      "tags": words.words_of(" ".join(entry.tags), lang, self.synonyms),
+                      "answer": words.words_of(entry.answer, lang, self.synonyms)}
             tf: dict[str, float] = {}
-            fields = {"question": entry.question, "tags": " ".join(entry.tags), "answer": entry.answer}
             for name, weight in _FIELD_WEIGHTS:
-                found = words.words_of(fields[name], lang, self.synonyms)
-                surfaces.extend(found)
-                for term in (words.stem(word, lang) for word in found):
+                surfaces.extend(fields[name])
+                for term in (words.stem(word, lang) for word in fields[name]):
                     tf[term] = tf.get(term, 0.0) + weight
             weighted.append(tf)
-            phrasings = [[words.stem(word, lang) for word in words.words_of(line, lang, self.synonyms)]
-                         for line in entry.question.splitlines() if line.strip()]
-            self.phrasings.append([phrasing for phrasing in phrasings if phrasing])
+            tags.append([words.stem(word, lang) for word in fields["tags"]])
+            phrasings = [[words.stem(word, lang) for word in line] for line in lines if line]
+            self.phrasings.append(phrasings)
             self.bigrams.append({pair for phrasing in phrasings for pair in zip(phrasing, phrasing[1:], strict=False)})
         # The words visitors are expected to use: an answer's words score a little, but a message made of them
         # ("is it made in France?" against "made-to-measure lights... in mainland France") is not understood.
         self.asked_terms = {term for phrasings in self.phrasings for phrasing in phrasings for term in phrasing}
-        self.asked_terms |= {words.stem(word, lang) for entry in entries
-                             for word in words.words_of(" ".join(entry.tags), lang, self.synonyms)}
+        self.asked_terms |= {term for own in tags for term in own}
         count = len(entries)
         frequency: dict[str, int] = {}
         for tf in weighted:

@@ -27,7 +27,7 @@ def word_set(text: str) -> frozenset[str]:
 def fold(text: str) -> str:
     """Lower case, accents off, apostrophes and punctuation as spaces."""
     decomposed = unicodedata.normalize("NFKD", (text or "").lower().replace("œ", "oe").replace("æ", "ae"))
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    plain = decomposed.encode("ascii", "ignore").decode("ascii")  # accents are combining marks: they go
     return " ".join(_WORD.findall(_SPLIT_DIGITS.sub(" ", plain)))
 
 
@@ -202,9 +202,10 @@ class Synonyms:
         phrases = sorted((term for term in groups if " " in term), key=len, reverse=True)
         self.heads = {term: groups[term] for term in phrases}
         self.phrases = re.compile(r"\b(" + "|".join(map(re.escape, phrases)) + r")\b") if phrases else None
+        self.first_words = frozenset(term.split()[0] for term in phrases)
 
     def merged(self, folded: str) -> list[str]:
-        if self.phrases is not None:
+        if self.phrases is not None and not self.first_words.isdisjoint(folded.split()):
             folded = self.phrases.sub(lambda found: self.heads[found.group(1)], folded)
         return " ".join(self.words.get(word, word) for word in folded.split()).split()
 
