@@ -70,14 +70,14 @@ class Verdict:
 
 @dataclass
 class Reading:
-    """A message read in one language: its terms (stem -> weight), the words the base never uses, its bigrams."""
+    """A message read in one language: its terms (stem -> weight, less for a corrected typo), how many of its words
+    the base's questions use and how many they never do, its pairs of neighbouring terms."""
 
     terms: dict[str, float] = field(default_factory=dict)
+    known: int = 0
     unknown: int = 0
     corrected: int = 0
     bigrams: set[tuple[str, str]] = field(default_factory=set)
-
-    known: int = 0  # words the base's questions use
 
     @property
     def content(self) -> int:
@@ -185,6 +185,7 @@ class _LanguageIndex:
         return sorted(scores.items(), key=lambda pair: (-pair[1], self.ids[pair[0]]))
 
     def features(self, reading: Reading, position: int, score: float, runner_up: float) -> dict[str, float]:
+        """What speaks for (and against) the entry at `position` being the answer: calibration.FEATURES."""
         question_terms = {term for phrasing in self.phrasings[position] for term in phrasing}
         matched = {term: weight for term, weight in reading.terms.items() if term in question_terms}
         known_mass = sum(self.idf[term] * weight for term, weight in reading.terms.items() if term in self.asked_terms)
