@@ -24,11 +24,13 @@ def _any(*patterns: str) -> re.Pattern:
 _PERSON = {
     "fr": _any(
         r"\b(conseiller|conseillere|conseillers|humain|humaine|operateur|operatrice|agent)s?\b",
-        r"\bparler (a|avec) (un|une|des|quelqu un|qqn|quelqu|votre|vos|le|la|l|personne|vous)\b",
+        r"\b(parler|discuter|echanger) (a|avec) (un|une|des|quelqu un|qqn|quelqu|votre|vos|le|la|l|personne|vous)\b",
+        r"\bquelqu un (au|par) (telephone|tel|bout du fil)\b", r"\b(etre rappele|etre rappelee|me rappeler|"
+        r"rappelez moi|me rappelez|m appeler|appelez moi|me telephoner|mettre en relation|mettez moi en relation)\b",
         r"\b(vraie|vrai|real) personne\b", r"\bune personne (reelle|humaine|physique)\b",
         r"\bquelqu un de (chez vous|votre|reel)",
-        r"\b(contacter|joindre|appeler|avoir) (le|un|votre) (service client|sav|vendeur|responsable)",
-        r"\bservice client\b", r"\bpas (un|une|a un|a une|avec un|avec une) (robot|bot|machine)\b",
+        r"\b(contacter|joindre|appeler|avoir|parler au|passer le) (le |un |votre )?(service client|sav|vendeur|"
+        r"responsable)", r"\bpas (un|une|a un|a une|avec un|avec une) (robot|bot|machine)\b",
     ),
     "en": _any(
         r"\b(human|humans|agent|agents|representative|operator|advisor|adviser)\b",
@@ -38,6 +40,8 @@ _PERSON = {
         r"guys|a salesperson|sales)\b",
         r"\b(contact|reach|call|phone|email) (your |the )?(customer service|customer support|support|staff|team)\b",
         r"\bnot (a|an|with a|with an) (bot|robot|machine)\b", r"\bcall me\b",
+        r"\b(person|someone|somebody|human|anyone) (i|we) (can|could) (talk|speak|chat) (to|with)\b",
+        r"\b(connect|transfer|put) me (with|to|through)\b",
     ),
 }
 
@@ -60,6 +64,13 @@ _ORDER = {
         r"bloquee|annule|annulee|retarde|retardee|manquant|incomplet|incomplete)",
         r"\b(annuler|modifier|changer) (ma|mon|la) (commande|livraison|adresse)",
         r"\bmanque (un|une|des|le|la|les)\b.*\b(colis|commande|carton)",
+        r"\b(devait|devaient|aurait du|auraient du|etait prevu|etait prevue) (arriver|etre livre|etre livree)",
+        r"\b(dit|indique|marque|affiche) (livre|livree)\b", r"\b(livre|livree) mais\b",
+        r"\b(recu|livre|envoye|envoyee|expedie) (un |une |le |la )?(mauvais|mauvaise)\b",
+        r"\b(debite|debitee|preleve|prelevee|facture|facturee) (deux|2) fois\b",
+        r"\b(modifier|changer) (l |mon |ma |la )?adresse\b",
+        r"\b(commande|commandee|colis|velo|lampe|paquet|article|livraison)\b.*\bn (est|sont) (toujours )?pas "
+        r"(encore )?(la|arrive|arrivee|livre|livree)\b",
     ),
     "en": _any(
         r"\b(order|orders|parcel|package|shipment|invoice)\s+(number\s+|no\s+|n\s+)?\d{3,}",
@@ -72,6 +83,12 @@ _ORDER = {
         r"arrived|come|been delivered)\b",
         r"\b(cancel|change|modify) (my|the) (order|delivery|address)\b",
         r"\b(order|package|parcel) (is )?(late|lost|missing|delayed|stuck)\b",
+        r"\b(order|tracking|reference|invoice) (number|no)( is| was)? \d{3,}",
+        r"\b(status|progress) of (my|our) (order|package|parcel|delivery)", r"\bcheck (on )?(my|our) (order|package|"
+        r"parcel|delivery)", r"\bhappened (to|with) (my|our) (order|package|parcel|delivery|bike|lamp)",
+        r"\b(charged|billed|debited) (me )?(twice|two times|double)\b",
+        r"\b(received|got|sent|delivered|sent me) (me )?(the |a )?wrong\b",
+        r"\b(tracking|it) (says|shows) (it was |it is )?delivered\b",
     ),
 }
 
@@ -90,7 +107,8 @@ _COMPLAINT = {
         r"ripoff|outrageous|appalling|pathetic|shameful|ridiculous|furious|useless|worst|rubbish|incompetent|"
         r"terrible|horrible|awful|fraud|thieves)\b",
         r"\brip off\b", r"\b(want|demand|need) (my money back|a refund now|a full refund|my refund now)\b",
-        r"\brefund me\b", r"\b(never again|shame on you|fed up|you suck|you guys suck|so angry|very angry|"
+        r"\brefund me\b", r"\bnever (buying|ordering|shopping|buy|order|shop) (from|with|here)\b",
+        r"\b(never again|shame on you|fed up|you suck|you guys suck|so angry|very angry|"
         r"not happy at all|really disappointed|very disappointed|extremely disappointed)\b",
         r"\bno one (answers|replies|responds|is answering)\b",
     ),
@@ -103,12 +121,14 @@ _SMALL_TALK_PHRASES = re.compile(
     r"have a (nice|good|great) (day|evening|weekend)|bonne (journee|soiree|nuit|fin de journee|semaine)|bon week end|"
     r"au revoir|a bientot|a plus|see you|take care|thank you( so much| very much)?|merci (beaucoup|bien|bcp)|"
     r"s il vous plait|s il te plait|d accord|are you (a )?(bot|robot|real)|t es (un )?(bot|robot)|"
-    r"vous etes (un )?(bot|robot)|who are you|qui etes vous)\b")
+    r"vous etes (un )?(bot|robot)|who are you|qui etes vous|(hey|hi|hello) there|thanks a lot|thank you a lot|"
+    r"merci mille fois|mille mercis|(j ai|i have|i ve got|i got) (une|a) (petite |quick |small )?question|"
+    r"(une|a) (petite |quick |small )?question|excusez moi|excuse me)\b")
 _SMALL_TALK_WORDS = word_set("""
     bonjour bonsoir salut coucou hello hi hey hiya yo re merci thanks thank thx ty ok okay okey cool super top parfait
     genial great nice perfect good bien lol mdr ptdr haha hahaha hehe xd oui non yes no yep nope yeah ouais bye
     ciao tchao please plz pls svp stp sup test bisous cheers awesome d accord daccord voila alright fine ah oh ha
-    madame monsieur sir madam all everyone tout le monde vous toi you wow waouh
+    madame monsieur sir madam all everyone tout le monde vous toi you wow waouh allo alo there
 """)
 
 
