@@ -16,6 +16,7 @@ from marketplace import create_app
 from marketplace.capacity.simulation_cli import simulate
 from marketplace.config import ConfigError, is_production
 from marketplace.errors import DomainError
+from marketplace.faq.cli import faq
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), load_dotenv=False, add_default_commands=False,
@@ -25,6 +26,7 @@ def cli() -> None:
 
 
 cli.add_command(simulate)  # no app context: it needs no database
+cli.add_command(faq)  # `faq evaluate` opens the app context itself; `faq calibrate` needs none
 
 
 def _upgrade_database() -> None:

@@ -66,7 +66,7 @@ class FaqSettings(db.Model):
     brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True)
     bot_enabled: so.Mapped[bool] = so.mapped_column(default=False)
     # The least confidence at which the bot answers: the share of its answers at that confidence that are right.
-    threshold: so.Mapped[float] = so.mapped_column(sa.Float, default=0.6)
+    threshold: so.Mapped[float] = so.mapped_column(sa.Float, default=0.65)
     # A visitor who asks nothing more this long after the bot's answer is counted resolved (unconfirmed).
     resolve_after_minutes: so.Mapped[int] = so.mapped_column(default=10)
     credit_cents: so.Mapped[int] = so.mapped_column(default=0)  # per resolution by an entry an expert wrote
