@@ -11,7 +11,7 @@ from tests.faq.conftest import faq, version
 def test_a_brand_that_never_set_its_bot_reads_the_defaults(session, brand, viewer):
     response = viewer.get(faq(brand.id, "/settings"))
     assert response.status_code == 200
-    assert response.get_json() == {"bot_enabled": False, "threshold": 0.6, "resolve_after_minutes": 10,
+    assert response.get_json() == {"bot_enabled": False, "threshold": 0.65, "resolve_after_minutes": 10,
                                    "credit_cents": 0, "currency": "EUR", "synonyms": "", "version": 0}
     assert session.get(FaqSettings, brand.id) is None  # reading writes nothing
 

@@ -239,7 +239,8 @@ class Index:
                 self._languages[lang] = _LanguageIndex(lang, own, synonyms)
 
     def _scored(self, text: str, lang: str | None, limit: int) -> tuple[str | None, list[Candidate], float]:
-        """The message's language, its candidates across languages (best first), the share of its words known.
+        """The message's language, its candidates across languages (best first; only that language's when `lang` is
+        given), the share of its words known.
 
         A message of several sentences is also read sentence by sentence: the context around a question ("we are
         moving next week and...") should not drown it."""
@@ -251,6 +252,8 @@ class Index:
         found: list[Candidate] = []
         known = 0.0
         for own, index in self._languages.items():
+            if lang is not None and own != lang:
+                continue  # a language given narrows the base to its entries
             best: list[Candidate] = []
             for piece in pieces:
                 reading, candidates = index.ranked(piece, limit, self.model, asked)

@@ -132,7 +132,7 @@ def _read(conversation_id: int, visitor_seq: int) -> None:
     found = answering.answer(read.brand_id, read.body)
     if found.entry is None:
         reason = found.reason
-        if reason == "low_confidence" and read.answered_before:
+        if reason in ("low_confidence", "off_topic") and read.answered_before:
             reason = Reason.SECOND_UNANSWERED
         give_to_expert(conversation_id, reason, visitor_seq=visitor_seq, entry_id=found.best_entry_id,
                        confidence=found.confidence)
@@ -236,9 +236,8 @@ def _language(conversation: Conversation, seq: int) -> str:
     """The visitor's language for the bot's own lines: their message's, else their page's."""
     body = db.session.scalar(sa.select(Message.body).where(Message.conversation_id == conversation.id,
                                                            Message.seq == seq, Message.sender == Sender.VISITOR))
-    if body:
-        return guess_language(body)
-    return "fr" if (conversation.locale or "").lower().startswith("fr") else "en"
+    page = "fr" if (conversation.locale or "").lower().startswith("fr") else "en"
+    return guess_language(body, page) if body else page
 
 
 def asks_feedback(client_id: str) -> bool:
@@ -253,20 +252,9 @@ def feedback_buttons(answer: str) -> list[tuple[str, str]]:
         return [("bot_yes", _("Yes")), ("bot_expert", _("Talk to an expert"))]
 
 
-_FRENCH = frozenset(("je", "j", "tu", "vous", "nous", "le", "la", "les", "un", "une", "des", "du", "de", "est", "et",
-    "ou", "pour", "avec", "pas", "mon", "ma", "mes", "votre", "vos", "bonjour", "merci", "quel", "quelle", "quels",
-    "comment", "combien", "pourquoi", "puis", "peut", "ce", "cette", "sur", "dans", "livraison"))
-_ENGLISH = frozenset(("i", "you", "we", "the", "a", "an", "is", "are", "and", "or", "for", "with", "not", "my",
-    "your", "hello", "hi", "thanks", "what", "which", "how", "much", "why", "can", "could", "this", "that", "on",
-    "in", "do", "does", "delivery"))
-
-
-def guess_language(body: str) -> str:
-    """fr or en: whichever language's common words the message uses more (French when even)."""
-    words = faq_text.fold(body).split()
-    french = sum(word in _FRENCH for word in words)
-    english = sum(word in _ENGLISH for word in words)
-    return "en" if english > french else "fr"
+def guess_language(body: str, fallback: str = "fr") -> str:
+    """fr or en: the language the text is written in (core/faq/text.py), else `fallback`."""
+    return faq_text.language(body) or fallback
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:

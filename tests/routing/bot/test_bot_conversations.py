@@ -153,7 +153,7 @@ def test_a_question_it_cannot_answer_is_handed_over_with_its_reason(client, with
     write(client, with_bot, token, conversation["id"], "Quelle est la couleur du ciel sur Mars en hiver ?", "v1")
     assert db.session.get(Conversation, conversation["id"], populate_existing=True).status in (
         ConversationStatus.WAITING, ConversationStatus.OFFERED)
-    assert db.session.scalar(sa.select(BotTurn.reason)) == "low_confidence"
+    assert db.session.scalar(sa.select(BotTurn.reason)) in ("low_confidence", "off_topic")
 
 
 def test_a_second_question_it_cannot_answer_is_handed_over(client, with_bot):
