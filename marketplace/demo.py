@@ -21,6 +21,8 @@ from marketplace.database import db, utcnow
 from marketplace.experts import enrolments, quiz_attempts, vetting
 from marketplace.experts import services as experts
 from marketplace.experts.models import EnrolmentStatus, ExpertStatus
+from marketplace.faq import demo_base
+from marketplace.faq import entries as faq_entries
 from marketplace.payouts.earnings import services as earnings
 from marketplace.routing import history
 from marketplace.shifts import slots as shifts
@@ -216,6 +218,12 @@ def _set_up_chat(brand_id: int, slug: str) -> None:
         program.set_canned_answers(_ops(), brand_id, settings["canned"])
 
 
+def _set_up_faq(brand_id: int, slug: str) -> None:
+    """The brand's FAQ base (faq/demo_bases/), the bot left off: its admin turns it on (the FAQ bot tab)."""
+    if not faq_entries.list_entries(_ops(), brand_id).total:
+        faq_entries.replace_base(_ops(), brand_id, demo_base.demo_entries(slug))
+
+
 def seed() -> list[DemoLogin]:
     """Create the demo accounts and brands that are missing; return the logins to print. Never in production."""
     if is_production(current_app.config):
@@ -252,4 +260,5 @@ def seed() -> list[DemoLogin]:
     for _name, slug, timezone, _currency in BRANDS:
         _publish_demo_shifts(brand_ids[slug], timezone)
         _set_up_chat(brand_ids[slug], slug)
+        _set_up_faq(brand_ids[slug], slug)
     return logins()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from marketplace import demo
 from marketplace.accounts.models import Role, User
-from marketplace.brands.models import BrandMembership, BrandRole
+from marketplace.brands.models import Brand, BrandMembership, BrandRole
 from marketplace.cli import cli
 from tests.factories import BrandFactory
 
@@ -139,3 +139,19 @@ def test_the_demo_seed_itself_refuses_production(app, session, monkeypatch):
     with pytest.raises(demo.DemoRefused, match="refused in production"):
         demo.seed()
     assert session.scalar(sa.select(User.id).where(User.email == demo.OPS_EMAIL)) is None
+
+
+def test_the_demo_brands_have_their_faq_base_with_the_bot_off_and_a_second_seed_adds_nothing(app, session,
+                                                                                              monkeypatch):
+    from marketplace.faq import answering, demo_base
+    from marketplace.faq.models import FaqEntry
+
+    monkeypatch.setattr(demo, "_seed_history", lambda *args, **kwargs: None)
+    monkeypatch.setattr(demo, "_seed_earnings", lambda *args, **kwargs: None)
+    demo.seed()
+    demo.seed()
+    for _name, slug, _timezone, _currency in demo.BRANDS:
+        brand_id = session.scalar(sa.select(Brand.id).where(Brand.slug == slug))
+        refs = set(session.scalars(sa.select(FaqEntry.ref).where(FaqEntry.brand_id == brand_id)))
+        assert refs == {entry["ref"] for entry in demo_base.demo_entries(slug)} and len(refs) >= 20
+        assert not answering.bot_answers_first(brand_id)  # the admin turns it on
