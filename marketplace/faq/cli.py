@@ -48,7 +48,8 @@ def _print_figures(found: list[evaluation.Outcome], threshold: float) -> None:
 @faq.command()
 @click.option("--brand", "brand_slug", required=True, help="The brand's short name.")
 @click.option("--file", "path", required=True, type=_FILE,
-              help="JSONL or CSV: text, ref (empty: the bot must not answer), optional lang (fr|en).")
+              help="JSONL or CSV: text, ref (empty: the bot must not answer), optional lang (fr|en) and brand "
+                   "(rows of other brands are left out).")
 @with_appcontext
 def evaluate(brand_slug: str, path: Path) -> None:
     """Coverage, precision and false answers of the brand's bot on a file of messages, across thresholds."""
@@ -61,6 +62,11 @@ def evaluate(brand_slug: str, path: Path) -> None:
     except DomainError as error:
         raise click.BadParameter(str(error.message), param_hint="--brand") from None
     rows = _rows(path)
+    # A file of several brands' messages (a `brand` column): this brand's rows; the others are theirs to evaluate.
+    others = sum(1 for row in rows if row.brand not in (None, brand_slug))
+    rows = [row for row in rows if row.brand in (None, brand_slug)]
+    if not rows:
+        raise click.BadParameter(f"the file holds no message of {brand_slug}.", param_hint="--file")
     guarded = {reason.value for reason in answering.matching.GUARDED}
 
     def answer(text: str, lang: str | None) -> tuple[str | None, float, bool]:
@@ -68,7 +74,8 @@ def evaluate(brand_slug: str, path: Path) -> None:
         return (found.entry or {}).get("ref"), found.confidence, found.reason in guarded
 
     threshold = answering.settings_of(brand_id).threshold
-    click.echo(f"Brand {brand_slug}, file {path.name}:")
+    click.echo(f"Brand {brand_slug}, file {path.name}:"
+               + (f" ({others} message{'' if others == 1 else 's'} of other brands left out)" if others else ""))
     _print_figures(evaluation.outcomes(answer, rows), threshold)
 
 

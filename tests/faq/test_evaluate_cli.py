@@ -52,6 +52,21 @@ def test_evaluate_prints_the_figures_at_the_brands_threshold_and_across_threshol
     assert "Reliability" in result.output
 
 
+def test_a_file_of_several_brands_is_read_for_the_brand_asked_only(app, brand, tmp_path):
+    path = write_jsonl(tmp_path / "messages.jsonl", [
+        {"brand": "lumiere", "text": "Quels sont vos délais de livraison ?", "ref": "delais-livraison"},
+        {"brand": "velo", "text": "Quelle autonomie pour la batterie ?", "ref": "autonomie"},
+        {"text": "je veux parler à un conseiller", "ref": ""},
+    ])
+    result = run(app, "faq", "evaluate", "--brand", "lumiere", "--file", path)
+    assert result.exit_code == 0, result.output
+    assert "(1 message of other brands left out)" in result.output
+    assert "2 messages, 1 answerable, 1 that the bot must not answer." in result.output
+    none = run(app, "faq", "evaluate", "--brand", "lumiere", "--file", write_jsonl(tmp_path / "velo.jsonl", [
+        {"brand": "velo", "text": "Quelle autonomie ?", "ref": "autonomie"}]))
+    assert none.exit_code == 2 and "--file" in none.output
+
+
 def test_evaluate_reads_a_csv_file(app, brand, tmp_path):
     path = tmp_path / "messages.csv"
     path.write_text("text,ref,lang\n\"Vous livrez en Suisse ?\",livraison-etranger,fr\nbonjour,,\n",
