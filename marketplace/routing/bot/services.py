@@ -35,6 +35,7 @@ from marketplace.routing.bot.models import BotTurn, TurnOutcome
 from marketplace.routing.chat.messages import post_message
 from marketplace.routing.models import Attachment, Conversation, ConversationStatus, EndReason, Message, Sender
 from marketplace.routing.router.admission import end_with_bot, hand_over, lock_conversation
+from marketplace.routing.router.admission import refusal as door_refusal
 from marketplace.routing.router.decisions import route_brand
 
 log = logging.getLogger("marketplace.routing.bot")
@@ -69,7 +70,7 @@ class _Read:
     body: str
     locale: str | None
     answered_before: bool
-    awaiting_feedback: BotTurn | None  # the last turn, when it was an answer the visitor has not judged yet
+    awaiting_feedback: int | None  # the last turn's id, when it was an answer the visitor has not judged yet
     has_file: bool  # the message carries a photo or a document: a person looks at it
     done: bool  # this message was read already, or the conversation is no longer the bot's
 
@@ -85,7 +86,7 @@ def _reading(conversation_id: int, visitor_seq: int) -> _Read | None:
     done = (conversation.status != ConversationStatus.BOT or message is None or message.sender != Sender.VISITOR
             or any(turn.visitor_seq >= visitor_seq for turn in turns))
     last = turns[-1] if turns else None
-    awaiting = last if last is not None and last.outcome == TurnOutcome.ANSWERED and last.helpful is None else None
+    awaiting = last.id if last is not None and last.outcome == TurnOutcome.ANSWERED and last.helpful is None else None
     has_file = message is not None and db.session.scalar(
         sa.select(sa.exists().where(Attachment.message_id == message.id)))
     read = _Read(conversation.brand_id, message.body if message is not None else "", conversation.locale,
@@ -119,15 +120,15 @@ def _read(conversation_id: int, visitor_seq: int) -> None:
     words = faq_text.fold(read.body)
     if words in _TALK_TO_EXPERT:
         give_to_expert(conversation_id, Reason.VISITOR_ASKED, visitor_seq=visitor_seq,
-                       unhelpful_turn=read.awaiting_feedback.id if read.awaiting_feedback else None)
+                       unhelpful_turn=read.awaiting_feedback)
         return
     if read.awaiting_feedback is not None:
         if _YES.match(words):
-            resolve(conversation_id, helpful_turn=read.awaiting_feedback.id, visitor_seq=visitor_seq)
+            resolve(conversation_id, helpful_turn=read.awaiting_feedback, visitor_seq=visitor_seq)
             return
         if _NO.match(words):
             give_to_expert(conversation_id, Reason.NOT_HELPFUL, visitor_seq=visitor_seq,
-                           unhelpful_turn=read.awaiting_feedback.id)
+                           unhelpful_turn=read.awaiting_feedback)
             return
     found = answering.answer(read.brand_id, read.body)
     if found.entry is None:
@@ -166,9 +167,11 @@ def give_to_expert(conversation_id: int, reason: str, *, visitor_seq: int | None
     it would a newcomer); routed once committed. False when it was no longer the bot's (a second tap, a race)."""
     with unit_of_work():
         # The router's order: the brand's lock, then the conversation's (hand_over takes them again, held already).
-        conversation, _load, _brand = lock_conversation(conversation_id, utcnow())
+        now = utcnow()
+        conversation, load, brand = lock_conversation(conversation_id, now)
         if conversation.status != ConversationStatus.BOT:
             return False
+        refused = door_refusal(load, brand, now) is not None  # what hand_over will find, under the same lock
         seq = conversation.last_seq if visitor_seq is None else visitor_seq
         locale = _language(conversation, seq)
         if unhelpful_turn is not None:
@@ -177,8 +180,9 @@ def give_to_expert(conversation_id: int, reason: str, *, visitor_seq: int | None
             db.session.add(BotTurn(conversation_id=conversation_id, brand_id=conversation.brand_id, visitor_seq=seq,
                                    outcome=TurnOutcome.HANDED_OVER, reason=reason[:30], entry_id=entry_id,
                                    confidence=confidence))
-        with force_locale(locale):
-            line = _("I am passing you to an expert, who will answer you here.")
+        with force_locale(locale):  # never a promise the door is about to break (rule 17)
+            line = (_("No expert can take your chat right now: you may leave a message instead.") if refused
+                    else _("I am passing you to an expert, who will answer you here."))
         post_message(conversation_id, Sender.BOT, f"bot-handover-{seq}", line)
         moved = hand_over(conversation_id)
         brand_id, let_in = conversation.brand_id, moved is not None and moved.status == ConversationStatus.WAITING

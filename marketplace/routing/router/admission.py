@@ -38,7 +38,7 @@ from marketplace.routing.router.decisions import after_freed
 from marketplace.routing.router.loads import brand_caps, lock_brand, move_expert_load, usage_of
 
 
-def _refusal(load: BrandLoad, brand: Brand, now: dt.datetime) -> str | None:
+def refusal(load: BrandLoad, brand: Brand, now: dt.datetime) -> str | None:
     """Why the door refuses a newcomer now (an `EndReason` value: closed, or a cap reached); None to let them in."""
     if not opening.is_open(brand, now):
         return EndReason.CLOSED_HOURS.value
@@ -62,19 +62,19 @@ def admit(conversation: Conversation) -> bool:
     load, brand = lock_brand(conversation.brand_id, now)
     conversation.created_at = conversation.queued_at = now
     conversation.visitor_seen_at = conversation.last_activity_at = now
-    refusal = _refusal(load, brand, now)
-    if refusal is None:
+    refused = refusal(load, brand, now)
+    if refused is None:
         conversation.status = status_after(lifecycles.CONVERSATION_ARRIVING, "admit")
         load.open_conversations += 1
     else:
         conversation.status = status_after(lifecycles.CONVERSATION_ARRIVING, "refuse")
-        conversation.end_reason = EndReason(refusal)
+        conversation.end_reason = EndReason(refused)
         conversation.closed_at = now
         load.refusals += 1
     db.session.add(conversation)
     db.session.flush()
     events.conversation_changed(conversation, brand)
-    return refusal is None
+    return refused is None
 
 
 def meet_bot(conversation: Conversation) -> None:
@@ -97,14 +97,14 @@ def hand_over(conversation_id: int) -> Conversation | None:
     conversation, load, brand = lock_conversation(conversation_id, now)
     if conversation.status != ConversationStatus.BOT:
         return None
-    refusal = _refusal(load, brand, now)
-    if refusal is None:
+    refused = refusal(load, brand, now)
+    if refused is None:
         conversation.status = status_after(conversation.status, "admit")
         conversation.queued_at = conversation.visitor_seen_at = now
         load.open_conversations += 1
     else:
         conversation.status = status_after(conversation.status, "refuse")
-        conversation.end_reason, conversation.closed_at = EndReason(refusal), now
+        conversation.end_reason, conversation.closed_at = EndReason(refused), now
         load.refusals += 1
     conversation.last_activity_at = now
     events.conversation_changed(conversation, brand)

@@ -258,3 +258,16 @@ def test_an_injected_fault_in_answering_hands_the_visitor_over(client, with_bot)
     assert db.session.get(Conversation, conversation["id"], populate_existing=True).status in (
         ConversationStatus.WAITING, ConversationStatus.OFFERED)
     assert db.session.scalar(sa.select(BotTurn.reason)) == "error"
+
+
+def test_a_hand_over_the_door_refuses_says_so_and_offers_to_leave_a_message(client, with_bot):
+    with_bot.max_concurrent = 1
+    db.session.commit()
+    first, second = visitor_token(), visitor_token()
+    for token in (first, second):
+        conversation = start(client, with_bot, token)
+        handed = call(client, "POST", f"/api/widget/{with_bot.widget_key}/conversations/{conversation['id']}/expert",
+                      token).get_json()
+    assert (handed["status"], handed["end_reason"], handed["may_leave_message"]) == ("capped", "max_concurrent", True)
+    lines = [row.body for row in messages(handed["id"]) if row.sender == Sender.BOT]
+    assert lines == ["No expert can take your chat right now: you may leave a message instead."]
