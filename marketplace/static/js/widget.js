@@ -384,7 +384,7 @@
   // "Continue on WhatsApp": the brand's number with a message carrying this chat's code, which proves the visitor's
   // number to the brand when they send it (offered only when the brand's WhatsApp number is known).
   function renderWhatsapp() {
-    var link = conversation.whatsapp_link;
+    var link = WITH_BOT[conversation.status] ? null : conversation.whatsapp_link;  // the bot's turn is short
     ui.whatsappBox.hidden = !link;
     if (link && ui.whatsappLink.getAttribute("href") !== link) { ui.whatsappLink.setAttribute("href", link); }
   }
