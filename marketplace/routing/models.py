@@ -186,6 +186,8 @@ class Conversation(db.Model):
         sa.ForeignKey("expert_profiles.id", ondelete="SET NULL"), index=True
     )
     accepted_at: so.Mapped[dt.datetime | None]
+    # When the brand's FAQ bot handed it over to a person (routing/bot/): experts' first-reply times count from then.
+    handed_over_at: so.Mapped[dt.datetime | None]
     first_reply_at: so.Mapped[dt.datetime | None]
     closed_at: so.Mapped[dt.datetime | None]
     # Live time (set_status): the seconds spent active before the current stretch, and when that stretch began

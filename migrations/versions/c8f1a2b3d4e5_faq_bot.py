@@ -4,7 +4,8 @@
 its author for the credit), `faq_settings` (one row per brand: on or off, threshold, resolution time, credit,
 synonyms, and the version a process's index compares), `bot_turns` (each visitor message the bot read: answered
 with an entry, or handed over with a reason). A conversation may be `bot` (with the bot, before any person: open)
-or `resolved` (ended by the bot), ending `bot_confirmed` or `bot_unconfirmed`; a message's sender may be `bot`.
+or `resolved` (ended by the bot), ending `bot_confirmed` or `bot_unconfirmed`, and `handed_over_at` says when the bot
+let a person have it (the expert's service level counts from then); a message's sender may be `bot`.
 
 The one-open-conversation index is dropped and made again around the rebuild of `conversations` on SQLite (the
 copy would lose its condition), now with `bot` among the open statuses.
@@ -39,6 +40,10 @@ def _in(column, names):
 def _conversations(statuses, end_reasons, open_statuses):
     op.drop_index('uq_conversations_one_open', table_name='conversations')
     with op.batch_alter_table('conversations', schema=None) as batch_op:
+        if statuses == STATUSES:
+            batch_op.drop_column('handed_over_at')
+        else:
+            batch_op.add_column(sa.Column('handed_over_at', sa.DateTime(), nullable=True))
         batch_op.drop_constraint(op.f('ck_conversations_conversation_status'), type_='check')
         batch_op.create_check_constraint('conversation_status', _in('status', statuses))
         batch_op.drop_constraint(op.f('ck_conversations_end_reason'), type_='check')

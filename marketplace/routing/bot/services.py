@@ -43,9 +43,7 @@ log = logging.getLogger("marketplace.routing.bot")
 # A visitor message the bot has not read this long after it was stored is handed over by the sweep.
 UNREAD_SECONDS = 30
 ANSWER_CLIENT_ID = "bot-answer-"  # the bot's answers' client ids: a messaging app shows them with reply buttons
-# "Talk to an expert" as a messaging app's reply button sends it back (its title is the customer's message), and as
-# the widget's button says it: folded, in both languages.
-_TALK_TO_EXPERT = ("talk to an expert", "parler a un expert")
+LANGUAGES = ("fr", "en")
 
 # The visitor's own words after an answer: it helped, or it did not (the buttons say the same).
 _YES = re.compile(r"^(oui|yes|yep|yeah|ok|okay|parfait|super|genial|top|merci|thanks|thank you|ca m aide|"
@@ -62,6 +60,7 @@ class Reason:
     SECOND_UNANSWERED = "second_unanswered"  # after an answer, a question it cannot answer
     FILE = "file"  # the visitor sent a photo or a document
     ERROR = "error"  # the bot failed: a person takes it rather than silence
+    ALL = (NOT_HELPFUL, VISITOR_ASKED, SECOND_UNANSWERED, FILE, ERROR)
 
 
 @dataclass(frozen=True)
@@ -118,9 +117,14 @@ def _read(conversation_id: int, visitor_seq: int) -> None:
         give_to_expert(conversation_id, Reason.FILE, visitor_seq=visitor_seq)
         return
     words = faq_text.fold(read.body)
-    if words in _TALK_TO_EXPERT:
+    if words in _talk_to_expert():
         give_to_expert(conversation_id, Reason.VISITOR_ASKED, visitor_seq=visitor_seq,
                        unhelpful_turn=read.awaiting_feedback)
+        return
+    if read.awaiting_feedback is None and not read.answered_before and _YES.match(words):
+        # "Yes" with nothing to judge: a late tap on an answer of a chat already resolved (a messaging app's button
+        # starts a new conversation), or thanks. No question: the bot says it is glad, and nobody is called.
+        close_without_question(conversation_id, visitor_seq)
         return
     if read.awaiting_feedback is not None:
         if _YES.match(words):
@@ -158,7 +162,9 @@ def _answer(conversation_id: int, visitor_seq: int, found: answering.Answer) -> 
                                   found.entry["answer"])
             turn.bot_seq = posted.message.seq
     except Conflict:
-        return  # the numbering found it no longer the bot's
+        # No longer the bot's (the numbering found it so), or its message was refused (a messaging app's monthly
+        # budget): a person then, never silence.
+        give_to_expert(conversation_id, Reason.ERROR, visitor_seq=visitor_seq)
 
 
 def give_to_expert(conversation_id: int, reason: str, *, visitor_seq: int | None = None, entry_id: int | None = None,
@@ -183,11 +189,35 @@ def give_to_expert(conversation_id: int, reason: str, *, visitor_seq: int | None
         with force_locale(locale):  # never a promise the door is about to break (rule 17)
             line = (_("No expert can take your chat right now: you may leave a message instead.") if refused
                     else _("I am passing you to an expert, who will answer you here."))
-        post_message(conversation_id, Sender.BOT, f"bot-handover-{seq}", line)
+        _say(conversation_id, f"bot-handover-{seq}", line)
         moved = hand_over(conversation_id)
         brand_id, let_in = conversation.brand_id, moved is not None and moved.status == ConversationStatus.WAITING
     if let_in:
         route_brand(brand_id)
+    return True
+
+
+def _say(conversation_id: int, client_id: str, line: str) -> None:
+    """The bot's own line (a hand-over, thanks), in a savepoint: when it cannot go out (a messaging app's budget held
+    it), what it announces happens all the same."""
+    try:
+        with db.session.begin_nested():
+            post_message(conversation_id, Sender.BOT, client_id, line)
+    except Conflict:
+        log.warning("the bot's line in conversation %s was refused; going on without it", conversation_id)
+
+
+def close_without_question(conversation_id: int, visitor_seq: int) -> bool:
+    """The visitor wrote only thanks or "yes", with no answer of the bot to judge: the bot says it is glad and the
+    chat ends (`left`: nothing was asked, so nothing was resolved). False when it was no longer the bot's."""
+    with unit_of_work():
+        conversation, _load, _brand = lock_conversation(conversation_id, utcnow())
+        if conversation.status != ConversationStatus.BOT:
+            return False
+        with force_locale(_language(conversation, visitor_seq)):
+            line = _("Glad I could help. Ask again here whenever you need.")
+        _say(conversation_id, f"bot-resolved-{visitor_seq}", line)
+        end_with_bot(conversation_id, EndReason.LEFT)
     return True
 
 
@@ -210,7 +240,7 @@ def resolve(conversation_id: int, *, helpful_turn: int | None = None, visitor_se
         seq = conversation.last_seq if visitor_seq is None else visitor_seq
         with force_locale(_language(conversation, seq)):
             line = _("Glad I could help. Ask again here whenever you need.")
-        post_message(conversation_id, Sender.BOT, f"bot-resolved-{seq}", line)
+        _say(conversation_id, f"bot-resolved-{seq}", line)
         end_with_bot(conversation_id, EndReason.BOT_CONFIRMED)
     return True
 
@@ -231,6 +261,8 @@ def feedback(conversation_id: int, helpful: bool) -> None:
     else:
         turn_id = _awaiting_feedback(conversation_id)
         end_read()
+        if turn_id is None:
+            raise Conflict(_("The bot has not answered a question yet."), "helpful")
         done = give_to_expert(conversation_id, Reason.NOT_HELPFUL, unhelpful_turn=turn_id)
     if not done:
         raise Conflict(_("The automated assistant no longer has this chat."), "helpful")
@@ -239,9 +271,21 @@ def feedback(conversation_id: int, helpful: bool) -> None:
 def _language(conversation: Conversation, seq: int) -> str:
     """The visitor's language for the bot's own lines: their message's, else their page's."""
     body = db.session.scalar(sa.select(Message.body).where(Message.conversation_id == conversation.id,
-                                                           Message.seq == seq, Message.sender == Sender.VISITOR))
+                                                           Message.seq <= seq, Message.sender == Sender.VISITOR,
+                                                           Message.body != "")
+                             .order_by(Message.seq.desc()).limit(1))
     page = "fr" if (conversation.locale or "").lower().startswith("fr") else "en"
     return guess_language(body, page) if body else page
+
+
+def _talk_to_expert() -> set[str]:
+    """"Talk to an expert" as the widget's button says it and a messaging app's reply button sends it back (its title
+    is the customer's message): folded, in each language, from the catalogue the buttons are drawn from."""
+    found = set()
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            found.add(faq_text.fold(_("Talk to an expert")))
+    return found
 
 
 def asks_feedback(client_id: str) -> bool:
@@ -279,14 +323,28 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     end_read()
     counts = {"resolved": 0, "handed_over": 0}
     for row in rows:
-        unread = row.visitor_seq is not None and (row.read_seq is None or row.visitor_seq > row.read_seq)
-        if unread and row.last_activity_at + dt.timedelta(seconds=UNREAD_SECONDS) <= now:
-            counts["handed_over"] += give_to_expert(row.id, Reason.ERROR, visitor_seq=row.visitor_seq)
-        elif (not unread and row.read_seq is not None
-              and row.last_activity_at + dt.timedelta(minutes=row.resolve_after) <= now):
-            answered = db.session.scalar(sa.select(sa.exists().where(
-                BotTurn.conversation_id == row.id, BotTurn.outcome == TurnOutcome.ANSWERED)))
-            end_read()
-            if answered:
-                counts["resolved"] += end_with_bot(row.id, EndReason.BOT_UNCONFIRMED, now=now) is not None
+        try:
+            outcome = _swept(row, now)
+        except Exception:  # one conversation's failure must not hold up the others' hand-overs
+            db.session.rollback()
+            log.exception("the bot's sweep failed on conversation %s", row.id)
+            continue
+        if outcome is not None:
+            counts[outcome] += 1
     return counts
+
+
+def _swept(row: sa.Row, now: dt.datetime) -> str | None:
+    unread = row.visitor_seq is not None and (row.read_seq is None or row.visitor_seq > row.read_seq)
+    if unread and row.last_activity_at + dt.timedelta(seconds=UNREAD_SECONDS) <= now:
+        return "handed_over" if give_to_expert(row.id, Reason.ERROR, visitor_seq=row.visitor_seq) else None
+    if (unread or row.read_seq is None
+            or row.last_activity_at + dt.timedelta(minutes=row.resolve_after) > now):
+        return None
+    answered = db.session.scalar(sa.select(sa.exists().where(
+        BotTurn.conversation_id == row.id, BotTurn.outcome == TurnOutcome.ANSWERED)))
+    end_read()
+    if answered and end_with_bot(row.id, EndReason.BOT_UNCONFIRMED, now=now,
+                                 quiet_since=row.last_activity_at) is not None:
+        return "resolved"
+    return None

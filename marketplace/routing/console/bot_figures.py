@@ -15,15 +15,17 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from marketplace.core.faq import matching
 from marketplace.database import db
 from marketplace.faq import answering
 from marketplace.faq.models import FaqEntry
+from marketplace.routing.bot import services as bot
 from marketplace.routing.bot.models import BotTurn, TurnOutcome
 from marketplace.routing.models import Conversation, ConversationStatus, EndReason
 
 # Why the bot hands over: the matcher's reasons, then the visitor's and the flow's. Each is shown, at 0 when absent.
-HANDOVER_REASONS = ("low_confidence", "asked_for_person", "order_specific", "complaint", "chit_chat", "off_topic",
-                    "empty_base", "not_helpful", "second_unanswered", "visitor_asked", "error")
+HANDOVER_REASONS = (*(reason.value for reason in matching.Reason if reason != matching.Reason.ANSWERED),
+                    *bot.Reason.ALL)
 FAILING_ENTRIES_SHOWN = 10
 
 

@@ -160,12 +160,18 @@ def _open_now(brand_id: int) -> dict[ConversationStatus, int]:
     ).all())
 
 
+# When a person could first answer: the visitor's arrival, or the FAQ bot's hand-over (its time is not the experts').
+def _for_people_since() -> sa.ColumnElement[dt.datetime]:
+    return sa.func.coalesce(Conversation.handed_over_at, Conversation.created_at)
+
+
 def _seconds_to_first_reply() -> sa.ColumnElement[float]:
-    """Seconds from the visitor's arrival to the first expert reply (to the millisecond on SQLite)."""
+    """Seconds from the visitor's arrival (or the bot's hand-over) to the first expert reply (to the millisecond on
+    SQLite)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return sa.extract("epoch", Conversation.first_reply_at - Conversation.created_at)
+        return sa.extract("epoch", Conversation.first_reply_at - _for_people_since())
     # julianday keeps whole milliseconds; rounding drops the float noise of the subtraction.
-    days = sa.func.julianday(Conversation.first_reply_at) - sa.func.julianday(Conversation.created_at)
+    days = sa.func.julianday(Conversation.first_reply_at) - sa.func.julianday(_for_people_since())
     return sa.func.round(days * 86400.0, 3)
 
 
@@ -176,7 +182,7 @@ def _within_target(target_seconds: int) -> sa.ColumnElement[bool]:
 def _decided(now: dt.datetime, target_seconds: int) -> sa.ColumnElement[bool]:
     """Whether a let-in conversation's place in the service level is settled (see ServiceLevel)."""
     return sa.or_(Conversation.first_reply_at.is_not(None),
-                  Conversation.created_at < now - dt.timedelta(seconds=target_seconds),
+                  _for_people_since() < now - dt.timedelta(seconds=target_seconds),
                   Conversation.status.in_(ENDED_STATUSES))
 
 

@@ -326,7 +326,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
             # The bot's visitor whose page went: resolved (unconfirmed when the bot had answered). A messaging app's
             # customer has no page: the bot's own sweep resolves theirs after the brand's resolution time.
             if row.channel == Channel.WEB and row.visitor_seen_at + grace <= now:
-                counts["resolved"] += end_with_bot(row.id, now=now) is not None
+                counts["resolved"] += end_with_bot(row.id, now=now, quiet_since=row.last_activity_at) is not None
         elif row.status in QUEUED_STATUSES:
             # queued_at: when it joined the queue (its arrival, or when it was handed back).
             if row.queued_at + dt.timedelta(seconds=row.max_wait_seconds) <= now:

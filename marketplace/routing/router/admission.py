@@ -106,20 +106,24 @@ def hand_over(conversation_id: int) -> Conversation | None:
         conversation.status = status_after(conversation.status, "refuse")
         conversation.end_reason, conversation.closed_at = EndReason(refused), now
         load.refusals += 1
-    conversation.last_activity_at = now
+    conversation.last_activity_at = conversation.handed_over_at = now
     events.conversation_changed(conversation, brand)
     return conversation
 
 
-def end_with_bot(conversation_id: int, reason: EndReason | None = None,
-                 now: dt.datetime | None = None) -> Conversation | None:
+def end_with_bot(conversation_id: int, reason: EndReason | None = None, now: dt.datetime | None = None, *,
+                 quiet_since: dt.datetime | None = None) -> Conversation | None:
     """End a conversation the bot still has (resolved: it helped, the visitor asked nothing more, or left before
     asking anything); None when it is no longer with the bot. It never held a place: no counter moves. `reason`
-    None: the visitor went, which counts as asking nothing more once the bot has answered (`bot_unconfirmed`)."""
+    None: the visitor went, which counts as asking nothing more once the bot has answered (`bot_unconfirmed`).
+    `quiet_since`: a sweep's decision, taken on what it read before this lock: nothing is ended when anything was
+    written in the conversation after that moment (the visitor's new question stays the bot's to answer)."""
     now = now or utcnow()
     with unit_of_work():
         conversation, _load, brand = lock_conversation(conversation_id, now)
         if conversation.status != ConversationStatus.BOT:
+            return None
+        if quiet_since is not None and conversation.last_activity_at > quiet_since:
             return None
         if reason is None:
             answered = db.session.scalar(sa.select(sa.exists().where(Message.conversation_id == conversation_id,

@@ -9,7 +9,8 @@
 //     api: function (method, path, body) {},   // the open chat's call: a promise of {ok, body}
 //     fill: function (text) {}                 // put an entry's answer in the draft
 //   });
-//   assist.show(chat)   -> the open chat ({id, lastVisitorBody, lastExpertBody}), or null: fetch its suggestions
+//   assist.show(chat)   -> the open chat ({id, lastVisitorSeq, lastVisitorBody, lastExpertBody}), or null: its
+//                          suggestions, asked again when the visitor wrote since
 (function () {
   "use strict";
 
@@ -25,6 +26,7 @@
     var note = root.querySelector("[data-testid=propose-faq-note]");
     var chat = null;
     var asked = 0;
+    var askedFor = null;  // "chat id:visitor seq" the suggestions shown were asked for
 
     function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
 
@@ -55,7 +57,11 @@
         note.textContent = "";
       }
       proposeButton.hidden = !chat || !chat.lastExpertBody;
-      if (!chat) { render([]); return; }
+      if (!chat) { render([]); askedFor = null; return; }
+      // Asked again only for another chat or a new visitor message: the expert's own messages change nothing.
+      var key = chat.id + ":" + (chat.lastVisitorSeq || 0);
+      if (key === askedFor) { return; }
+      askedFor = key;
       var mine = ++asked;
       options.api("GET", "/faq-suggestions").then(function (answer) {
         if (mine !== asked) { return; }

@@ -375,7 +375,10 @@
     }
     // The FAQ assist's proposal starts from the visitor's last question and the expert's last answer.
     if (message.body && message.seq >= (chat.lastBodySeq || 0)) {
-      if (message.sender === "visitor") { chat.lastVisitorBody = message.body; }
+      if (message.sender === "visitor") {
+        chat.lastVisitorBody = message.body;
+        chat.lastVisitorSeq = message.seq;
+      }
       if (message.sender === "expert") { chat.lastExpertBody = message.body; }
       chat.lastBodySeq = message.seq;
     }

@@ -348,8 +348,9 @@
     var text = texts.textWaiting;
     var closed = status === CLOSED || status === RESOLVED;
     var withBot = !!WITH_BOT[status];
-    if (status === RESOLVED) {
-      text = texts.textResolved;
+    if (status === RESOLVED) {  // it helped; the visitor asked nothing more; or they went before asking
+      text = { bot_confirmed: texts.textResolved, bot_unconfirmed: texts.textResolvedQuiet }[conversation.end_reason]
+        || texts.textEnded;
     } else if (closed) {
       text = conversation.may_continue ? texts.textClosedContinue : texts.textEnded;
     } else if (withBot) {

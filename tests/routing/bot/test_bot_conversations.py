@@ -145,6 +145,8 @@ def test_the_talk_to_an_expert_button_works_before_any_message(client, with_bot)
                  token)
     assert again.status_code == 200  # a second tap changes nothing
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BotTurn)) == 1
+    stored = db.session.get(Conversation, conversation["id"], populate_existing=True)
+    assert stored.handed_over_at is not None and stored.handed_over_at >= stored.created_at
 
 
 def test_a_question_it_cannot_answer_is_handed_over_with_its_reason(client, with_bot):
@@ -271,3 +273,26 @@ def test_a_hand_over_the_door_refuses_says_so_and_offers_to_leave_a_message(clie
     assert (handed["status"], handed["end_reason"], handed["may_leave_message"]) == ("capped", "max_concurrent", True)
     lines = [row.body for row in messages(handed["id"]) if row.sender == Sender.BOT]
     assert lines == ["No expert can take your chat right now: you may leave a message instead."]
+
+
+def test_a_sweep_decision_taken_before_the_visitors_new_question_ends_nothing(session, with_bot):
+    from marketplace.routing.router.admission import end_with_bot
+
+    conversation_id = start_directly(with_bot)
+    post_message(conversation_id, Sender.VISITOR, "v1", "quels sont vos délais de livraison")
+    read_at = db.session.get(Conversation, conversation_id).last_activity_at - dt.timedelta(seconds=1)
+    # The sweep read the conversation quiet at `read_at`; the visitor wrote since (the answer moved it, too).
+    assert end_with_bot(conversation_id, EndReason.BOT_UNCONFIRMED, quiet_since=read_at) is None
+    assert db.session.get(Conversation, conversation_id, populate_existing=True).status == ConversationStatus.BOT
+
+
+@pytest.mark.parametrize("text", ["Oui", "merci !", "Yes"])
+def test_thanks_with_no_answer_to_judge_calls_nobody(session, with_bot, text):
+    """A late tap on "Yes" (a messaging app's button, after the chat was resolved) starts a new conversation: the bot
+    says it is glad, and no expert is called for it."""
+    conversation_id = start_directly(with_bot)
+    post_message(conversation_id, Sender.VISITOR, "v1", text)
+    stored = db.session.get(Conversation, conversation_id, populate_existing=True)
+    assert (stored.status, stored.end_reason) == (ConversationStatus.RESOLVED, EndReason.LEFT)
+    assert [row.sender for row in messages(conversation_id)] == [Sender.VISITOR, Sender.BOT]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Offer)) == 0

@@ -85,3 +85,23 @@ def test_on_messenger_the_answer_comes_with_quick_replies(session, with_bot, fak
     messenger_relay(1)
     conversation = _conversation(session, Channel.MESSENGER)
     assert (conversation.status, conversation.end_reason) == (ConversationStatus.RESOLVED, EndReason.BOT_CONFIRMED)
+
+
+def test_a_bot_answer_past_the_monthly_budget_hands_over_instead_of_silence(session, with_bot, fake_graph, number,
+                                                                           whatsapp_relay):
+    import datetime as dt
+
+    from marketplace.routing.models import ChannelFee, FeeCategory
+
+    session.add(ChannelFee(brand_id=with_bot.id, kind=Channel.WHATSAPP, category=FeeCategory.SERVICE, amount_cents=5,
+                           effective_from=dt.date(2020, 1, 1)))
+    with_bot.monthly_budget_cents = 1  # not even one message's fee
+    session.commit()
+    connect(session, with_bot, number)
+    fake_graph.deliver_inbound(number, CUSTOMER, "How long does delivery take?")
+    assert {answer.status_code for answer in whatsapp_relay()} == {200}
+    conversation = _conversation(session, Channel.WHATSAPP)
+    assert conversation.status != ConversationStatus.BOT  # a person's now, never a silent bot
+    assert session.scalar(sa.select(BotTurn.reason)) == "error"
+    assert session.scalars(sa.select(Message.sender).where(Message.conversation_id == conversation.id)).all() == \
+        [Sender.VISITOR]  # neither line could go out: nothing stored that was not sent

@@ -248,3 +248,17 @@ def test_the_api_answers_the_figures_as_json(client, session, brand):
     begun = [q for q in data["intervals"] if q["arrivals"] is not None]
     assert sum(q["arrivals"] for q in begun) == 1
     assert dt.date.fromisoformat(data["day"]) == utcnow().astimezone(zoneinfo.ZoneInfo("Europe/Paris")).date()
+
+
+def test_the_service_level_counts_from_the_bots_hand_over_not_from_the_time_with_the_bot(session, auckland):
+    """Ten minutes with the FAQ bot, then an expert answered 30 s after the hand-over: within a 60 s target. The bot's
+    time is not the experts'."""
+    handed = ConversationFactory(brand=auckland, created_at=at(12), reply_after=None)
+    handed.handed_over_at = at(12, 10)
+    handed.first_reply_at = at(12, 10, 30)
+    slow = ConversationFactory(brand=auckland, created_at=at(13), reply_after=None)
+    slow.handed_over_at = at(13, 10)
+    slow.first_reply_at = at(13, 11, 30)  # 90 s after the hand-over: late
+    session.flush()
+    level = dashboard.brand_dashboard(_ops(), auckland.id, now=NOW).service_level
+    assert (level.within, level.decided) == (1, 2)
