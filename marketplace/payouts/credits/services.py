@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.brands import services as brands
 from marketplace.core import ledger
-from marketplace.database import db, unit_of_work, use_case, utcnow
+from marketplace.database import db, use_case, utcnow
 from marketplace.faq.models import FaqSettings
-from marketplace.payouts.ledger import books
+from marketplace.payouts.ledger import books, releases
 from marketplace.payouts.models import EarningStatus, FaqCredit
 from marketplace.routing import history
 
@@ -29,7 +29,6 @@ LOOK_BACK = dt.timedelta(hours=6)  # how far before the newest credited resoluti
 FIRST_LOOK_BACK = dt.timedelta(days=1)  # with no credit yet, a pass starts this far back
 PAGE = 1_000  # resolutions read at a time
 BATCH = 1_000  # credits a pass posts at most, so a pass stays short; the next minute's goes on
-RELEASE_CHUNK = 500  # credits released per commit
 
 
 def _paying_brands() -> dict[int, int]:
@@ -88,35 +87,11 @@ def record_credits(now: dt.datetime | None = None) -> int:
 
 
 def release_due(now: dt.datetime | None = None) -> int:
-    """Held credits past their hold become payable, each by its own ledger transaction (as earnings are). A
-    compare-and-set on the status makes a concurrent pass release each credit once."""
+    """Held credits past their hold become payable, each by its own ledger transaction, as earnings are
+    (payouts/ledger/releases.py)."""
     now = now or utcnow()
-    with unit_of_work():  # the first chunk is released in the transaction that read what is due
-        due = db.session.execute(sa.select(FaqCredit.id, FaqCredit.expert_id, FaqCredit.amount_cents,
-                                           FaqCredit.currency)
-                                 .where(FaqCredit.status == EarningStatus.HELD, FaqCredit.hold_until <= now)
-                                 .order_by(FaqCredit.id)).all()
-        released = _release(due[:RELEASE_CHUNK])
-    for start in range(RELEASE_CHUNK, len(due), RELEASE_CHUNK):
-        with unit_of_work():
-            released += _release(due[start:start + RELEASE_CHUNK])
-    return released
-
-
-def _release(due: list[sa.Row]) -> int:
-    """Make each credit payable by a ledger transaction, if it still is held; how many were."""
-    released = 0
-    for credit_id, expert_id, cents, currency in due:
-        moved = db.session.execute(sa.update(FaqCredit)
-                                   .where(FaqCredit.id == credit_id, FaqCredit.status == EarningStatus.HELD)
-                                   .values(status=EarningStatus.PAYABLE)
-                                   .execution_options(synchronize_session=False)).rowcount
-        if moved == 1:
-            release_id = books.post(ledger.release(expert_id, cents, currency), f"faq credit {credit_id}")
-            db.session.execute(sa.update(FaqCredit).where(FaqCredit.id == credit_id)
-                               .values(released_by_id=release_id).execution_options(synchronize_session=False))
-        released += moved
-    return released
+    return releases.release_due(FaqCredit, FaqCredit.amount_cents, FaqCredit.status == EarningStatus.HELD,
+                                FaqCredit.hold_until <= now, "faq credit")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from marketplace.core import rates as pricing
 from marketplace.database import db, unit_of_work, use_case, utcnow
 from marketplace.experts import services as experts
 from marketplace.payouts.credits import services as credits
-from marketplace.payouts.ledger import books
+from marketplace.payouts.ledger import books, releases
 from marketplace.payouts.models import Earning, EarningStatus
 from marketplace.routing import history
 
@@ -139,40 +139,14 @@ def needs_review(earning: Earning) -> bool:
     return bool(earning.flags) or earning.disputed_at is not None
 
 
-RELEASE_CHUNK = 500  # earnings released per commit
-
-
 def release_due(now: dt.datetime | None = None) -> int:
     """Held earnings past their hold become payable, each by its own ledger transaction, unless flagged or
-    disputed and not yet released by a review. A compare-and-set on the status makes a concurrent pass
-    release each earning once."""
+    disputed and not yet released by a review (payouts/ledger/releases.py)."""
     now = now or utcnow()
     releasable = sa.and_(Earning.status == EarningStatus.HELD, sa.or_(
         sa.and_(sa.cast(Earning.flags, sa.Text) == "[]", Earning.disputed_at.is_(None)),
         Earning.decision == "released"))
-    with unit_of_work():  # the first chunk is released in the transaction that read what is due
-        due = db.session.execute(sa.select(Earning.id, Earning.expert_id, Earning.expert_cents, Earning.currency)
-                                 .where(releasable, Earning.hold_until <= now).order_by(Earning.id)).all()
-        released = _release(due[:RELEASE_CHUNK], releasable)
-    for start in range(RELEASE_CHUNK, len(due), RELEASE_CHUNK):
-        with unit_of_work():
-            released += _release(due[start:start + RELEASE_CHUNK], releasable)
-    return released
-
-
-def _release(due: list[sa.Row], releasable: sa.ColumnElement[bool]) -> int:
-    """Make each earning payable by a ledger transaction, if it still is releasable; how many were."""
-    released = 0
-    for earning_id, expert_id, cents, currency in due:
-        moved = db.session.execute(sa.update(Earning).where(Earning.id == earning_id, releasable)  # not disputed since
-                                   .values(status=EarningStatus.PAYABLE)
-                                   .execution_options(synchronize_session=False)).rowcount
-        if moved == 1 and cents:
-            release_id = books.post(ledger.release(expert_id, cents, currency), f"earning {earning_id}")
-            db.session.execute(sa.update(Earning).where(Earning.id == earning_id).values(released_by_id=release_id)
-                               .execution_options(synchronize_session=False))
-        released += moved
-    return released
+    return releases.release_due(Earning, Earning.expert_cents, releasable, Earning.hold_until <= now, "earning")
 
 
 @dataclass(frozen=True)
