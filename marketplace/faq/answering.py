@@ -14,10 +14,11 @@ import sqlalchemy as sa
 
 from marketplace.core.faq import matching
 from marketplace.database import db, end_read
+from marketplace.faq import models
 from marketplace.faq.models import EntryStatus, FaqEntry, FaqSettings
 from marketplace.shared import faults
 
-DEFAULT_THRESHOLD = 0.65  # precision 0.9 and false answers 0.05 with margins (core/faq/calibration.py)
+DEFAULT_THRESHOLD = models.DEFAULT_THRESHOLD
 
 # brand id -> (its settings' version and time of change, the index built then)
 _indexes: dict[int, tuple[tuple[int, object], matching.Index]] = {}
@@ -41,8 +42,7 @@ def settings_of(brand_id: int) -> FaqSettings:
     """The brand's bot settings (the defaults, unsaved, when it never set them)."""
     settings = db.session.get(FaqSettings, brand_id)
     if settings is None:
-        settings = FaqSettings(brand_id=brand_id, bot_enabled=False, threshold=DEFAULT_THRESHOLD,
-                               resolve_after_minutes=10, credit_cents=0, synonyms="", version=0)
+        settings = models.default_settings(brand_id)
     return settings
 
 

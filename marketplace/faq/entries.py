@@ -28,7 +28,7 @@ from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.experts import services as experts
 from marketplace.faq import answering, cleaning
 from marketplace.faq.cleaning import ASK_LENGTH, CSV_COLUMNS, MAX_ENTRIES, clean_entry, clean_rows, read_csv
-from marketplace.faq.models import EntryStatus, FaqEntry, FaqSettings
+from marketplace.faq.models import EntryStatus, FaqEntry, FaqSettings, default_settings
 from marketplace.shared import spreadsheets
 from marketplace.shared.paging import ResultPage
 
@@ -110,9 +110,9 @@ def _settings_row(brand_id: int) -> FaqSettings:
     if settings is None:
         try:
             with db.session.begin_nested():
-                db.session.add(FaqSettings(brand_id=brand_id, bot_enabled=False,
-                                           threshold=answering.DEFAULT_THRESHOLD, resolve_after_minutes=10,
-                                           credit_cents=0, synonyms="", version=0, updated_at=utcnow()))
+                made = default_settings(brand_id)
+                made.updated_at = utcnow()
+                db.session.add(made)
         except sa.exc.IntegrityError:  # another change made it at the same moment
             pass
         settings = db.session.get(FaqSettings, brand_id)

@@ -30,7 +30,7 @@ from marketplace.core.faq import text as faq_text
 from marketplace.database import db, end_read, unit_of_work, utcnow
 from marketplace.errors import Conflict
 from marketplace.faq import answering
-from marketplace.faq.models import FaqSettings
+from marketplace.faq.models import DEFAULT_RESOLVE_AFTER_MINUTES, FaqSettings
 from marketplace.routing.bot.models import BotTurn, TurnOutcome
 from marketplace.routing.chat.messages import post_message
 from marketplace.routing.models import Attachment, Conversation, ConversationStatus, EndReason, Message, Sender
@@ -311,7 +311,8 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     rows = db.session.execute(
         sa.select(Conversation.id, Conversation.last_seq, Conversation.last_activity_at,
-                  sa.func.coalesce(FaqSettings.resolve_after_minutes, 10).label("resolve_after"),
+                  sa.func.coalesce(FaqSettings.resolve_after_minutes,
+                                   DEFAULT_RESOLVE_AFTER_MINUTES).label("resolve_after"),
                   sa.select(sa.func.max(BotTurn.visitor_seq)).where(BotTurn.conversation_id == Conversation.id)
                   .scalar_subquery().label("read_seq"),
                   sa.select(sa.func.max(Message.seq)).where(Message.conversation_id == Conversation.id,
