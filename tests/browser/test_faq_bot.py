@@ -86,8 +86,21 @@ def test_the_bot_answers_then_the_visitor_reaches_an_expert_who_sees_the_exchang
     expect(pane).to_contain_text(QUESTION)
     expect(pane.locator("[data-sender=bot]").first).to_contain_text(ANSWER)
     expect(pane.locator("[data-sender=bot]").first).to_contain_text("FAQ bot (automated)")
+    # Beside the chat, the brand's entries for the visitor's question: a tap puts one's answer in the draft.
+    suggestion = expert.get_by_test_id("faq-suggestion").first
+    expect(suggestion).to_be_visible()
+    suggestion.click()
+    expect(expert.get_by_test_id("chat-input")).not_to_have_value("")
+    expect(expert.get_by_test_id("chat-input")).to_be_in_viewport()
     expert_says(expert, "Bonjour, je regarde votre commande.")
     expect(messages.locator("[data-sender=expert]")).to_contain_text("je regarde votre commande")
+    # A good answer of theirs, proposed to the brand as a new entry.
+    expert.get_by_test_id("propose-faq").click()
+    expect(expert.get_by_test_id("propose-faq-question")).to_have_value(QUESTION)
+    expect(expert.get_by_test_id("propose-faq-answer")).to_have_value("Bonjour, je regarde votre commande.")
+    expert.get_by_test_id("propose-faq-answer").fill("Une lampe arrive en 48 heures ; le suivi part par e-mail.")
+    expert.get_by_test_id("propose-faq-send").click()
+    expect(expert.get_by_test_id("propose-faq-note")).to_have_text("Proposed: the brand will review it.")
     expect(frame.get_by_test_id("talk-to-expert")).to_be_hidden()
     frame.get_by_test_id("end-chat").click()
     assert errors == []
