@@ -2,14 +2,12 @@
 "Talk to an expert" reaches a person, who sees the bot's exchange; asking for a "conseiller" reaches routing at
 once; a failing bot hands over instead of falling silent; "Yes" resolves the chat.
 
-Maison Lumière's admin turns the bot on through the API for the block (and adds an entry of their own), and puts it
-back as it was after: the other browser tests share the demo.
+On a demo of its own (the bot on changes what every visitor meets), where Maison Lumière's admin turns the bot on
+through the API and adds an entry of their own.
 """
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -20,20 +18,19 @@ from tests.browser.test_chat import (
     accept_the_offer,
     expert_online_on_chats,
     expert_says,
-    shop,  # noqa: F401 - the brand's site, a fixture
+    serving_shop,
     visitor_says,
     visitor_starts_chat,
 )
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, running_demo
 
 pytestmark = pytest.mark.browser
 QUESTION = "Combien de temps faut-il pour recevoir une lampe commandée ?"
 ANSWER = "Une lampe commandée arrive chez vous en 48 heures, suivie par e-mail."
 
 
-@contextlib.contextmanager
-def bot_on(server) -> Iterator[None]:
-    """Maison Lumière's bot on, with an entry of this test's, as its admin would set it; then as it was."""
+def turn_the_bot_on(server) -> None:
+    """Maison Lumière's bot on, with an entry of this module's, as its admin would set it through the API."""
     http = requests.Session()
     token = csrf_token_from(http.get(f"{server.url}/login", timeout=10).text)
     http.post(f"{server.url}/login", timeout=10, data={
@@ -42,31 +39,31 @@ def bot_on(server) -> Iterator[None]:
     brand_id = next(brand["id"] for brand in http.get(f"{server.url}/api/v1/brands", timeout=10).json()
                     if brand["slug"] == "maison-lumiere")
     base = f"{server.url}/api/v1/brands/{brand_id}/faq"
-    before = http.get(f"{base}/settings", timeout=10).json()
     entry = http.post(f"{base}/entries", headers=headers, timeout=10, json={
-        "ref": f"browser-{uuid.uuid4().hex[:8]}", "lang": "fr", "question": QUESTION, "answer": ANSWER,
-        "tags": ["livraison"]})
+        "ref": "browser-delivery", "lang": "fr", "question": QUESTION, "answer": ANSWER, "tags": ["livraison"]})
     assert entry.status_code == 201, entry.text
     turned = http.patch(f"{base}/settings", headers=headers, timeout=10, json={"bot_enabled": True})
     assert turned.status_code == 200, turned.text
-    try:
-        yield
-    finally:
-        http.patch(f"{base}/settings", headers=headers, timeout=10, json={"bot_enabled": before["bot_enabled"]})
-        http.delete(f"{base}/entries/{entry.json()['id']}", headers=headers, timeout=10)
 
 
-@pytest.fixture
-def with_bot(demo_server) -> Iterator[None]:
-    with bot_on(demo_server):
-        yield
+@pytest.fixture(scope="module")
+def bot_demo(tmp_path_factory) -> Iterator:
+    with running_demo(tmp_path_factory.mktemp("demo-bot")) as demo:
+        turn_the_bot_on(demo)
+        yield demo
+
+
+@pytest.fixture(scope="module")
+def shop(bot_demo, tmp_path_factory) -> Iterator[str]:
+    with serving_shop(bot_demo, tmp_path_factory.mktemp("shop-bot")) as address:
+        yield address
 
 
 def test_the_bot_answers_then_the_visitor_reaches_an_expert_who_sees_the_exchange(
-        browser, demo_server, shop, with_bot):  # noqa: F811 - the fixture imported above
+        browser, bot_demo, shop):
     errors: list[str] = []
-    expert = expert_online_on_chats(browser, demo_server, errors)
-    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
+    expert = expert_online_on_chats(browser, bot_demo, errors)
+    visitor, frame = visitor_starts_chat(browser, bot_demo, shop, errors)
     expect(frame.get_by_test_id("queue-status")).to_contain_text("automated assistant")
     expect(frame.get_by_test_id("talk-to-expert")).to_be_visible()  # a person is one tap away from the start
     visitor_says(frame, QUESTION)
@@ -106,10 +103,10 @@ def test_the_bot_answers_then_the_visitor_reaches_an_expert_who_sees_the_exchang
     assert errors == []
 
 
-def test_asking_for_a_conseiller_reaches_routing_at_once(browser, demo_server, shop, with_bot):  # noqa: F811
+def test_asking_for_a_conseiller_reaches_routing_at_once(browser, bot_demo, shop):
     errors: list[str] = []
-    expert = expert_online_on_chats(browser, demo_server, errors)
-    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
+    expert = expert_online_on_chats(browser, bot_demo, errors)
+    visitor, frame = visitor_starts_chat(browser, bot_demo, shop, errors)
     visitor_says(frame, "je veux parler à un conseiller")
     messages = frame.get_by_test_id("messages")
     expect(messages.locator("[data-sender=bot]")).to_have_count(1)
@@ -121,11 +118,11 @@ def test_asking_for_a_conseiller_reaches_routing_at_once(browser, demo_server, s
     assert errors == []
 
 
-def test_a_failing_bot_hands_the_visitor_to_an_expert(browser, demo_server, shop, with_bot):  # noqa: F811
+def test_a_failing_bot_hands_the_visitor_to_an_expert(browser, bot_demo, shop):
     errors: list[str] = []
-    expert = expert_online_on_chats(browser, demo_server, errors)
-    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
-    armed = requests.post(f"{demo_server.url}/dev/faults/faq.answer/1", timeout=10)
+    expert = expert_online_on_chats(browser, bot_demo, errors)
+    visitor, frame = visitor_starts_chat(browser, bot_demo, shop, errors)
+    armed = requests.post(f"{bot_demo.url}/dev/faults/faq.answer/1", timeout=10)
     assert armed.status_code == 200 and armed.json() == {"faq.answer": 1}
     visitor_says(frame, QUESTION)
     messages = frame.get_by_test_id("messages")
@@ -137,9 +134,9 @@ def test_a_failing_bot_hands_the_visitor_to_an_expert(browser, demo_server, shop
     assert errors == []
 
 
-def test_yes_resolves_the_chat_and_offers_a_new_one(browser, demo_server, shop, with_bot):  # noqa: F811
+def test_yes_resolves_the_chat_and_offers_a_new_one(browser, bot_demo, shop):
     errors: list[str] = []
-    visitor, frame = visitor_starts_chat(browser, demo_server, shop, errors)
+    visitor, frame = visitor_starts_chat(browser, bot_demo, shop, errors)
     visitor_says(frame, QUESTION)
     expect(frame.get_by_test_id("messages").locator("[data-sender=bot]")).to_contain_text(ANSWER)
     frame.get_by_test_id("bot-helpful").click()
