@@ -10,11 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
+# How long a person waits for the page: a page's own steps (a click, a load) and what the tests expect to see. The
+# demo servers share two cores with the whole parallel suite, so a second of lag is normal there; these waits end as
+# soon as the page is right, and only a page that never gets there spends them.
+ACTION_MS = 20_000
+NAVIGATION_MS = 30_000
+expect.set_options(timeout=15_000)
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -95,8 +101,8 @@ def viewport(request) -> Viewport:
 @pytest.fixture
 def context(browser: Browser, viewport: Viewport, demo_server) -> Iterator[BrowserContext]:
     context = browser.new_context(base_url=demo_server.url, **viewport.context_options())
-    context.set_default_timeout(10_000)
-    context.set_default_navigation_timeout(15_000)
+    context.set_default_timeout(ACTION_MS)
+    context.set_default_navigation_timeout(NAVIGATION_MS)
     try:
         yield context
     finally:

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import ACTION_MS, DESKTOP, NAVIGATION_MS, PHONE
 from tests.browser.test_demo_logins import log_in
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,8 @@ RIGHT_ANSWERS = {"LED", "Protected against splashes", "2700 K"}
 
 def new_page(browser: Browser, demo_server, viewport, errors: list[str]) -> Page:
     context = browser.new_context(base_url=demo_server.url, **viewport.context_options())
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(ACTION_MS)
+    context.set_default_navigation_timeout(NAVIGATION_MS)
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)

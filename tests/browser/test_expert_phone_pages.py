@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.conftest import Viewport
+from tests.browser.conftest import ACTION_MS, NAVIGATION_MS, Viewport
 from tests.browser.test_demo_logins import assert_no_horizontal_overflow, log_in_as
 
 pytestmark = pytest.mark.browser
@@ -77,7 +77,8 @@ class Phone:
 def emma(browser: Browser, demo_server) -> Iterator[Phone]:
     """The demo expert, logged in on a 360px-wide phone."""
     context = browser.new_context(base_url=demo_server.url, **SMALL_PHONE.context_options())
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(ACTION_MS)
+    context.set_default_navigation_timeout(NAVIGATION_MS)
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     errors: list[str] = []

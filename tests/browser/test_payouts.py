@@ -29,7 +29,7 @@ from babel.numbers import format_currency
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from pypdf import PdfReader
 
-from tests.browser.conftest import DESKTOP, PHONE, Viewport
+from tests.browser.conftest import ACTION_MS, DESKTOP, NAVIGATION_MS, PHONE, Viewport
 from tests.browser.test_brand_console import demo_database_url
 from tests.browser.test_demo_logins import log_in, path_is
 
@@ -58,8 +58,8 @@ class People:
 
     def page(self, viewport: Viewport) -> Page:
         context = self.browser.new_context(base_url=self.base_url, **viewport.context_options())
-        context.set_default_timeout(10_000)
-        context.set_default_navigation_timeout(15_000)
+        context.set_default_timeout(ACTION_MS)
+        context.set_default_navigation_timeout(NAVIGATION_MS)
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))

@@ -1,7 +1,7 @@
 """The FAQ bot in a conversation: it reads the visitor's messages, answers from the brand's base, and steps aside.
 
 A conversation the brand's bot meets first (`door.enter`) is `bot`: no expert, no place in the brand's count. Each
-visitor message there reaches `read_message` once it is stored (a delivery reacher, after the commit). The bot
+visitor message there reaches `read_message` once it is stored and committed (`delivery.register_after_stored`). The bot
 answers with an entry (labelled as automated: the message's sender is `bot`), or hands the conversation over: on low
 confidence, on what a person must answer (an order, a complaint, a request for a person, small talk), when the visitor
 says the answer did not help or asks for an expert (a button visible at every moment), and when anything fails: an
@@ -30,7 +30,7 @@ from marketplace.core.faq import text as faq_text
 from marketplace.database import db, end_read, unit_of_work, utcnow
 from marketplace.errors import Conflict
 from marketplace.faq import answering
-from marketplace.faq.models import DEFAULT_RESOLVE_AFTER_MINUTES, FaqSettings
+from marketplace.faq.models import DEFAULT_RESOLVE_AFTER_MINUTES, LANGUAGES, FaqSettings
 from marketplace.routing.bot.models import BotTurn, TurnOutcome
 from marketplace.routing.chat.messages import post_message
 from marketplace.routing.models import Attachment, Conversation, ConversationStatus, EndReason, Message, Sender
@@ -43,7 +43,6 @@ log = logging.getLogger("marketplace.routing.bot")
 # A visitor message the bot has not read this long after it was stored is handed over by the sweep.
 UNREAD_SECONDS = 30
 ANSWER_CLIENT_ID = "bot-answer-"  # the bot's answers' client ids: a messaging app shows them with reply buttons
-LANGUAGES = ("fr", "en")
 
 # The visitor's own words after an answer: it helped, or it did not (the buttons say the same).
 _YES = re.compile(r"^(oui|yes|yep|yeah|ok|okay|parfait|super|genial|top|merci|thanks|thank you|ca m aide|"
