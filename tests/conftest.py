@@ -74,7 +74,7 @@ def database_url(request, tmp_path_factory) -> str:
     return request.getfixturevalue("postgres_url")
 
 
-def make_app(database_url: str, **environ: str) -> Flask:
+def make_app(database_url: str, config: dict | None = None, **environ: str) -> Flask:
     env = {
         "MARKETPLACE_ENV": "test",
         "SECRET_KEY": TEST_SECRET,
@@ -84,29 +84,30 @@ def make_app(database_url: str, **environ: str) -> Flask:
         **environ,
     }
     return create_app({"TESTING": True, "SERVER_NAME": "marketplace.localhost",
-                       "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": RATE_LIMIT_KEY_PREFIX}}, environ=env)
+                       "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": RATE_LIMIT_KEY_PREFIX}, **(config or {})},
+                      environ=env)
 
 
 @contextlib.contextmanager
-def committed_database_app(backend: str, folder: Path, label: str) -> Iterator[Flask]:
-    """An app on a migrated database of its own whose data is really committed (no rolled-back outer
-    transaction): a SQLite file in `folder`, or a PostgreSQL database dropped afterwards."""
+def committed_database_app(backend: str, folder: Path, label: str, config: dict | None = None) -> Iterator[Flask]:
+    """An app (with extra `config`) on a migrated database of its own whose data is really committed (no rolled-back
+    outer transaction): a SQLite file in `folder`, or a PostgreSQL database dropped afterwards."""
     with contextlib.ExitStack() as stack:
         if backend == "sqlite":
             url = f"sqlite:///{folder / f'{label}.db'}"
         else:
             url = stack.enter_context(scratch_postgres_database(label))
-        yield stack.enter_context(_migrated_app(url))
+        yield stack.enter_context(_migrated_app(url, config))
 
 
 @contextlib.contextmanager
-def _migrated_app(url: str) -> Iterator[Flask]:
+def _migrated_app(url: str, config: dict | None = None) -> Iterator[Flask]:
     # create_app re-binds the one `socketio` and `limiter` objects to the new app; the other tests expect
     # them as the session's app left them (and that app's pooled connections stay referenced).
     shared = (socketio, limiter)
     saved = [{key: copy.copy(value) if isinstance(value, list | dict) else value for key, value in vars(obj).items()}
              for obj in shared]
-    app = make_app(url)
+    app = make_app(url, config)
     try:
         with app.app_context():
             upgrade()
@@ -225,9 +226,11 @@ class DemoServer:
     output: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
-    """`marketplace serve --demo` in a subprocess, as a new user would start it, on a fresh database."""
+    """`marketplace serve --demo` in a subprocess, as a new user would start it, on a fresh database: one per test
+    module, so no module meets what another left behind (chats waiting, experts online), and the modules can run on
+    several workers at once."""
     with running_demo(tmp_path_factory.mktemp("demo")) as server:
         yield server
 
@@ -251,7 +254,7 @@ def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file,  # noqa: S603
                                    stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # the seed takes 5 s on a quiet machine, far more beside a loaded suite
         output = ""
         while time.monotonic() < deadline:
             output = log_path.read_text()
@@ -291,22 +294,22 @@ XDIST_GROUP_MOST_TESTS = 50
 def pytest_collection_modifyitems(config, items):
     """Under xdist (`--dist loadgroup`), keep on one worker the tests that share something slow to start.
 
-    The browser tests and the others on the demo server share one Chromium and one demo server, and run in
-    the order of a sequential run (they take turns with the demo's accounts). The tests sharing one instance
-    of a module-scoped fixture (a server, a migrated database of its own) share a worker, which starts it once.
+    A module's browser tests and the others on a demo server share that module's demo server, and run in the
+    order of a sequential run (they take turns with the demo's accounts). The tests sharing one instance of a
+    module-scoped fixture (a server, a migrated database of its own) share a worker, which starts it once.
     """
     if not config.pluginmanager.hasplugin("xdist"):
         return
     groups = {item: _demo_or_fixture_group(item) for item in items}
     sizes = collections.Counter(groups.values())
     for item, group in groups.items():
-        if group == "browser" or (group and sizes[group] <= XDIST_GROUP_MOST_TESTS):
+        if group and (group.startswith("browser:") or sizes[group] <= XDIST_GROUP_MOST_TESTS):
             item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _demo_or_fixture_group(item: pytest.Item) -> str | None:
     if item.get_closest_marker("browser") or "demo_server" in item.fixturenames:
-        return "browser"
+        return "browser:" + item.nodeid.split("::")[0]
     definitions = item._fixtureinfo.name2fixturedefs  # noqa: SLF001 - pytest has no public view of scopes
     shared = sorted(name for name, chain in definitions.items() if chain[-1].scope in ("module", "class"))
     if not shared:
