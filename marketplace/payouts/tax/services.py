@@ -308,7 +308,7 @@ def add_threshold(actor: User, kind: object, effective_from: object, amount_cent
                        note=str(note or "")[:200], created_by_id=actor.id, created_at=utcnow())
     db.session.add(row)
     db.session.flush()
-    accounts.record_audit("tax_threshold_added", actor_id=actor.id, ip=ip, kind=kind,
+    accounts.record_audit("tax_threshold_added", actor_id=actor.id, ip=ip, ceiling=kind,
                           effective_from=effective_from.isoformat(), amount_cents=amount_cents)
     return row
 

@@ -14,7 +14,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, SubmitField
+from wtforms import DateField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from marketplace.accounts.models import Role
@@ -32,7 +32,8 @@ api = api_blueprint("tax_api", __name__)
 
 
 class ThresholdForm(FlaskForm):
-    kind = SelectField(_l("Ceiling"), choices=list(tax.THRESHOLD_KINDS.items()))
+    kind = SelectField(_l("Ceiling"),
+                       choices=[SelectChoice(kind, label) for kind, label in tax.THRESHOLD_KINDS.items()])
     effective_from = DateField(_l("In force from"), validators=[DataRequired()])
     amount = MoneyField(_l("Amount (EUR)"), max_cents=10**12)
     note = StringField(_l("Legal source"), validators=[Length(max=200)])
