@@ -248,7 +248,7 @@ class TaxThreshold(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(40))  # see payouts.tax.services.THRESHOLD_KINDS
     effective_from: so.Mapped[dt.date]
-    amount_cents: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    amount_cents: so.Mapped[int]
     currency: so.Mapped[str] = so.mapped_column(sa.String(3), default="EUR")
     note: so.Mapped[str] = so.mapped_column(sa.String(200), default="")  # the legal source
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -69,12 +69,12 @@ def statement_csv(statement: ExpertStatement) -> str:
     rows += [["faq_credits_total", "", "", "", "", total.currency, "", "", "",
               money.plain(total.credited_cents, total.currency), total.credited_cents]
              for total in statement.faq_credit_totals]
-    rows += notice_rows(len(STATEMENT_COLUMNS))
     return spreadsheets.text(STATEMENT_COLUMNS, rows)
 
 
 def notice_rows(width: int) -> list[list[object]]:
-    """The art. 242 bis notice as `notice` lines of a CSV file, its text in the second column."""
+    """The art. 242 bis notice as `notice` lines of a CSV file, its text in the second column (the yearly tax
+    summary's; the statements' CSV files stay data only, the notice is in their PDF and on the pages)."""
     return [["notice", line, *[""] * (width - 2)] for line in tax_notice.notice().lines()]
 
 
@@ -91,7 +91,6 @@ def year_csv(income: YearIncome) -> str:
 
     rows = [cells(str(row.month), row) for row in income.rows]
     rows += [cells("total", total) for total in income.totals]
-    rows += notice_rows(len(YEAR_COLUMNS))
     return spreadsheets.text(YEAR_COLUMNS, rows)
 
 
