@@ -9,6 +9,7 @@ Two experts of one brand, in 2024-2026 (the platform's clock is Europe/Paris):
 | Camille| e1        | 10.00 + 1.00  | 2.00       | 9.00  | 2025-03-20 | 2025-03-31 22:30       | 2025-04-01: Q2 |
 | Camille| e2        | 20.00         | 4.00       | 16.00 | 2025-06-10 | 2025-06-15 12:00       | 2025, Q2       |
 | Sacha  | s1        | 30.00         | 6.00       | 24.00 | 2025-08-01 | 2025-08-05 12:00       | 2025, Q3       |
+| Camille| FAQ credit| 1.50          | 0          | 1.50  | 2025-09-01 | 2025-09-10 12:00       | 2025, Q3       |
 | Camille| e3        | 5.00          | 1.00       | 4.00  | 2025-12-20 | 2025-12-31 23:30       | 2026-01-01: Q1 |
 
 and a chat of Camille's closed in 2025 whose earning was reversed (never released, never paid).
@@ -24,11 +25,13 @@ from marketplace.core import ledger
 from marketplace.database import db, utcnow
 from marketplace.experts.models import ExpertProfile, PayoutDetails
 from marketplace.payouts.batches import settlement, submission
+from marketplace.payouts.credits import services as credits
 from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.ledger import books
 from marketplace.payouts.models import EarningStatus
 from marketplace.sealing import seal
 from tests.factories import BrandFactory, EarningFactory, LedgerTransactionFactory, PayoutBatchFactory, UserFactory
+from tests.payouts.credits.resolutions import entry, pays_credit, resolved
 from tests.payouts.earnings.test_services import expert_of
 
 UTC = dt.UTC
@@ -108,6 +111,13 @@ def build(session, monkeypatch) -> Books:
     pay(monkeypatch, finance, day(2025, 6, 15))
     release(monkeypatch, day(2025, 8, 1))
     pay(monkeypatch, finance, day(2025, 8, 5))
+    pays_credit(brand, 150)  # the FAQ bot resolved a chat with Camille's answer on 1 July
+    resolved(brand, entry(brand, camille), at=day(2025, 7, 1, 10))
+    at(monkeypatch, day(2025, 7, 1, 10, 5))
+    assert credits.record_credits(now=day(2025, 7, 1, 10, 5)) == 1
+    at(monkeypatch, day(2025, 9, 1))
+    assert credits.release_due(now=day(2025, 9, 1)) == 1
+    pay(monkeypatch, finance, day(2025, 9, 10))
     release(monkeypatch, day(2025, 12, 20))
     pay(monkeypatch, finance, day(2025, 12, 31, 23, 30))  # already 2026 in Paris
     at(monkeypatch, None)

@@ -43,10 +43,10 @@ def test_the_summary_counts_what_was_paid_in_the_year_on_the_platforms_clock(boo
     summary = tax.own_summary(user_of(books.camille), 2025)
 
     (total,) = summary.totals
-    # e1 (paid 1 April 00:30 in Paris) and e2; not e3 (paid 1 January 2026 in Paris), not the 2024 chat, not the
-    # reversed one
-    assert (total.currency, total.transactions, total.chats) == ("EUR", 2, 2)
-    assert (total.gross_cents, total.fees_cents, total.net_cents) == (1100 + 2000, 200 + 400, 900 + 1600)
+    # e1 (paid 1 April 00:30 in Paris), e2 and the FAQ credit; not e3 (paid 1 January 2026 in Paris), not the 2024
+    # chat, not the reversed one
+    assert (total.currency, total.transactions, total.chats, total.faq_credits) == ("EUR", 3, 2, 1)
+    assert (total.gross_cents, total.fees_cents, total.net_cents) == (1100 + 2000 + 150, 200 + 400, 900 + 1600 + 150)
     assert summary.complete and summary.legal_name == "Camille Martin" and summary.business_id == "73282932000074"
     assert summary.bank_accounts == ["IBAN FR•• •••• •••• •••• 2606 (Camille Martin)"]
     assert [t.net_cents for t in tax.own_summary(user_of(books.camille), 2026).totals] == [400]
@@ -58,8 +58,8 @@ def test_the_summaries_for_the_experts_export_are_plain_values(books):
     exported = tax.tax_summaries_for_export(books.camille.id)
 
     assert [item["year"] for item in exported] == [2024, 2025, 2026]
-    assert exported[1]["totals"] == [{"currency": "EUR", "transactions": 2, "chats": 2, "faq_credits": 0,
-                                      "gross_cents": 3100, "fees_cents": 600, "net_cents": 2500}]
+    assert exported[1]["totals"] == [{"currency": "EUR", "transactions": 3, "chats": 2, "faq_credits": 1,
+                                      "gross_cents": 3250, "fees_cents": 600, "net_cents": 2650}]
     assert "2606" in exported[1]["bank_accounts"][0] and CAMILLE_FULL_IBAN_ABSENT(exported)
 
 
@@ -73,7 +73,7 @@ def test_the_api_gives_the_callers_summary_with_the_notice(client, books):
     response = client.get("/api/v1/experts/me/tax-summaries/2025")
 
     assert response.status_code == 200
-    assert response.json["totals"][0]["net_cents"] == 2500 and response.json["totals"][0]["transactions"] == 2
+    assert response.json["totals"][0]["net_cents"] == 2650 and response.json["totals"][0]["transactions"] == 3
     assert {link["url"] for link in response.json["notice"]["links"]} == {IMPOTS_URL, URSSAF_URL}
     assert ledger.CAMILLE_IBAN not in response.get_data(as_text=True)
 
@@ -107,7 +107,7 @@ def test_the_summary_files_carry_the_figures_and_the_notice(client, books):
     page = client.get("/expert/tax/2025")
 
     total = next(row for row in rows if row["line"] == "total")
-    assert (total["gross"], total["fees"], total["net"], total["transactions"]) == ("31.00", "6.00", "25.00", "2")
+    assert (total["gross"], total["fees"], total["net"], total["transactions"]) == ("32.50", "6.00", "26.50", "3")
     notice = " ".join(row["year"] for row in rows if row["line"] == "notice")
     assert IMPOTS_URL in notice and URSSAF_URL in notice and "242 bis" in notice
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
@@ -121,7 +121,7 @@ def test_dac7_reports_each_sellers_quarters_and_fees(books):
     assert set(sellers) == {books.camille.id, books.sacha.id}
     camille, sacha = sellers[books.camille.id], sellers[books.sacha.id]
     assert {q: (f.consideration_cents, f.activities, f.fees_cents) for q, f in camille.quarters.items()} == {
-        1: (0, 0, 0), 2: (2500, 2, 600), 3: (0, 0, 0), 4: (0, 0, 0)}
+        1: (0, 0, 0), 2: (2500, 2, 600), 3: (150, 1, 0), 4: (0, 0, 0)}
     assert {q: (f.consideration_cents, f.activities, f.fees_cents) for q, f in sacha.quarters.items()} == {
         1: (0, 0, 0), 2: (0, 0, 0), 3: (2400, 1, 600), 4: (0, 0, 0)}
     assert camille.business_id == "73282932000074" and camille.country == "FR"
@@ -140,6 +140,7 @@ def test_the_dac7_file_holds_the_full_iban_and_each_read_is_audited(client, sess
     assert camille["FinancialIdentifier"] == ledger.CAMILLE_IBAN and camille["AccountHolderName"] == "Camille Martin"
     assert (camille["ConsQ1"], camille["ConsQ2"], camille["NumbQ2"], camille["FeesQ2"], camille["TaxQ2"]) == (
         "0.00", "25.00", "2", "6.00", "0.00")
+    assert (camille["ConsQ3"], camille["NumbQ3"], camille["FeesQ3"], camille["ConsQ4"]) == ("1.50", "1", "0.00", "0.00")
     assert camille["IN"] == "73282932000074" and camille["ResCountryCode"] == "FR" and camille["BirthDate"] == ""
     reads = session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == "payout_details_read")).all()
     assert {event.detail["expert_id"] for event in reads} == {books.camille.id, books.sacha.id}
