@@ -72,12 +72,6 @@ def statement_csv(statement: ExpertStatement) -> str:
     return spreadsheets.text(STATEMENT_COLUMNS, rows)
 
 
-def notice_rows(width: int) -> list[list[object]]:
-    """The art. 242 bis notice as `notice` lines of a CSV file, its text in the second column (the yearly tax
-    summary's; the statements' CSV files stay data only, the notice is in their PDF and on the pages)."""
-    return [["notice", line, *[""] * (width - 2)] for line in tax_notice.notice().lines()]
-
-
 YEAR_COLUMNS = ("month", "currency", "chats", "price", "commission", "bonus", "net", "net_cents", "faq_credits",
                 "faq_credits_cents", "income_cents")
 

@@ -7,13 +7,20 @@ from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import get_locale, gettext
 
-from marketplace.payouts.statements.documents import Document, notice_block, notice_rows
+from marketplace.payouts.statements.documents import Document, notice_block
+from marketplace.payouts.tax import notice as tax_notice
 from marketplace.payouts.tax.dac7 import QUARTERS, Dac7Report, SellerLine
 from marketplace.payouts.tax.services import YearSummary
 from marketplace.shared import money, spreadsheets
 
 SUMMARY_COLUMNS = ("line", "year", "currency", "transactions", "chats", "faq_credits", "gross", "fees", "net",
                    "gross_cents", "fees_cents", "net_cents")
+
+
+def notice_rows(width: int) -> list[list[object]]:
+    """The art. 242 bis notice as `notice` lines of a CSV file, its text in the second column (the statements'
+    CSV files stay data only: their notice is in their PDF and on the pages)."""
+    return [["notice", line, *[""] * (width - 2)] for line in tax_notice.notice().lines()]
 
 
 def summary_csv(summary: YearSummary) -> str:
