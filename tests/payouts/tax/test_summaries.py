@@ -185,3 +185,16 @@ def test_the_payout_notification_carries_the_notice(books):
                                                             Notification.user_id == books.camille.user_id)).all()
 
     assert told and all(IMPOTS_URL in n.body and URSSAF_URL in n.body for n in told)
+
+
+def test_the_summary_api_is_the_experts_alone(client, app, books):
+    assert client.get("/api/v1/experts/me/tax-summaries/2025").status_code == 401
+    log_in(client, books.finance[0].email)
+
+    assert client.get("/api/v1/experts/me/tax-summaries/2025").status_code == 403
+
+
+def test_the_january_job_is_scheduled(app):
+    (job,) = [job for job in app.extensions["scheduled_jobs"] if job.id == "payouts-tax-summaries"]
+
+    assert job.func is tax.publish_year_summaries
