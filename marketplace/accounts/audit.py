@@ -72,6 +72,7 @@ KIND_NAMES = {
     "payout_item_reversed": _l("Transfer reversed at the provider"),
     "payout_details_read": _l("Payout details read"),
     "payout_details_changed": _l("Payout details changed"),
+    "tax_threshold_added": _l("Tax ceiling amount added"),
 }
 
 # Who acted when an event has no person behind it.
@@ -97,6 +98,7 @@ DETAIL_NAMES = {
     "day": _l("Day"),
     "earning_id": _l("Earning"),
     "effective_from": _l("From"),
+    "ceiling": _l("Ceiling"),
     "email": _l("E-mail"),
     "enrolment_id": _l("Enrolment"),
     "expert_cents": _l("Expert's amount (cents)"),

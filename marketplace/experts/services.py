@@ -320,6 +320,15 @@ def payout_summary(actor: User, expert_id: int | None = None) -> PayoutView | No
     return _view(details) if details else None
 
 
+def masked_payout_details(expert_ids: set[int]) -> dict[int, PayoutView]:
+    """The experts' masked payout details (no audit: the masked form reveals nothing usable), for the documents
+    the platform owes them (the yearly tax summary)."""
+    if not expert_ids:
+        return {}
+    rows = db.session.scalars(sa.select(PayoutDetails).where(PayoutDetails.expert_id.in_(expert_ids)))
+    return {details.expert_id: _view(details) for details in rows}
+
+
 def payout_ready(expert_ids: set[int]) -> set[int]:
     """Those who can be paid by bank transfer: payout details on file, and a SIRET for experts in France."""
     if not expert_ids:

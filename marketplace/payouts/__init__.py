@@ -15,15 +15,19 @@ def init_app(app: Flask) -> None:
     from marketplace.payouts.rails import views as rail_views
     from marketplace.payouts.reports import views as report_views
     from marketplace.payouts.statements import views as statement_views
+    from marketplace.payouts.tax import notice as tax_notice
+    from marketplace.payouts.tax import views as tax_views
     from marketplace.scheduler import register_job
     from marketplace.web import register_home
 
     for blueprint in (batch_views.blueprint, batch_api.api, earning_views.blueprint, earning_api.api,
                       rail_views.blueprint, rail_api.api, rail_api.hooks, statement_views.blueprint,
-                      report_views.blueprint, report_views.api):
+                      report_views.blueprint, report_views.api, tax_views.blueprint):
         app.register_blueprint(blueprint)
     register_home(app, Role.FINANCE, "payouts.home")
     app.jinja_env.globals["payout_status"] = batch_views.status_label
     app.jinja_env.globals["earning_flag_reasons"] = earnings.flag_reasons
-    for job in (jobs.EARN, jobs.CREDIT, jobs.RELEASE, jobs.RELEASE_CREDITS, jobs.SUBMIT, jobs.CHECK):
+    app.jinja_env.globals["tax_notice"] = tax_notice.notice
+    for job in (jobs.EARN, jobs.CREDIT, jobs.RELEASE, jobs.RELEASE_CREDITS, jobs.SUBMIT, jobs.CHECK,
+                jobs.TAX_SUMMARIES):
         register_job(app, job)

@@ -1,5 +1,5 @@
 """Scheduled work of payouts: earn answered chats, credit the FAQ bot's resolutions, release what is past its
-hold, finish submitting batches, check the ledger."""
+hold, finish submitting batches, check the ledger, tell experts their yearly tax summary is ready."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from marketplace.payouts.batches import submission
 from marketplace.payouts.credits import services as credits
 from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.ledger import checks
+from marketplace.payouts.tax import services as tax
 from marketplace.scheduler import Job
 
 
@@ -36,3 +37,5 @@ CREDIT = Job("payouts-faq-credit", credits.record_credits, "interval", {"seconds
 RELEASE_CREDITS = Job("payouts-faq-credit-release", credits.release_due, "interval", {"minutes": 15})
 SUBMIT = Job("payouts-resume", submission.resume, "interval", {"seconds": 60})
 CHECK = Job("payouts-ledger-check", check_ledger, "interval", {"minutes": 60})
+# From 1 to 31 January, the previous year's tax summaries are made known to the experts paid in it (once each).
+TAX_SUMMARIES = Job("payouts-tax-summaries", tax.publish_year_summaries, "interval", {"hours": 6})

@@ -233,3 +233,35 @@ class FaqCredit(db.Model):
     )
     transaction_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))
     released_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_transactions.id"))
+
+
+class TaxThreshold(db.Model):
+    """A tax ceiling's amount from a date on (micro-entrepreneur turnover, VAT franchise): a dated setting, so a
+    new finance law is a new row and past years keep the amount they had. The migration seeds the known ones."""
+
+    __tablename__ = "tax_thresholds"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "effective_from", name="uq_tax_thresholds_kind_from"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40))  # see payouts.tax.services.THRESHOLD_KINDS
+    effective_from: so.Mapped[dt.date]
+    amount_cents: so.Mapped[int]
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), default="EUR")
+    note: so.Mapped[str] = so.mapped_column(sa.String(200), default="")  # the legal source
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class TaxSummaryNotice(db.Model):
+    """An expert was told their yearly summary (art. 242 bis CGI) of `year` is ready: once per expert and year."""
+
+    __tablename__ = "tax_summary_notices"
+    __table_args__ = (sa.UniqueConstraint("expert_id", "year", name="uq_tax_summary_notices_expert_year"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    expert_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("expert_profiles.id", ondelete="RESTRICT"))
+    year: so.Mapped[int]
+    notified_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)

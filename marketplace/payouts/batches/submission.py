@@ -45,6 +45,7 @@ from marketplace.payouts.ledger import books
 from marketplace.payouts.models import BatchStatus, ItemStatus, PayoutBatch, PayoutItem, PayoutRail
 from marketplace.payouts.rails import connect
 from marketplace.payouts.rails import gateway as gateways
+from marketplace.payouts.tax import notice as tax_notice
 from marketplace.shared import money
 
 log = logging.getLogger(__name__)
@@ -221,7 +222,8 @@ def _tell_paid(expert_id: int, cents: int, currency: str) -> None:
     with in_language_of(user):
         amount = money.shown(cents, currency)
         notifications.notify(user.id, "payout_paid", gettext("Payout sent: %(amount)s", amount=amount),
-                             gettext("It reaches your bank account within a few working days."),
+                             " ".join((gettext("It reaches your bank account within a few working days."),
+                                       tax_notice.short_text())),
                              url="/expert/earnings")
 
 

@@ -16,6 +16,7 @@ from marketplace.payouts.earnings import services as earnings
 from marketplace.payouts.forms import ActionForm, DisputeForm
 from marketplace.payouts.rails import connect
 from marketplace.payouts.rails import gateway as gateways
+from marketplace.payouts.tax import services as tax
 from marketplace.web.forms import refusals_shown
 from marketplace.web.roles import role_required
 
@@ -32,7 +33,8 @@ def own_earnings():
         else connect.own_account(current_user)
     return render_template("payouts/earnings.html", summary=summary, brand_names=names,
                            hold_days=current_app.config["PAYOUT_HOLD_DAYS"], stripe_account=stripe_account,
-                           stripe_available=gateways.configured(), form=ActionForm())
+                           stripe_available=gateways.configured(), form=ActionForm(),
+                           warnings=tax.own_ceiling_warnings(current_user))
 
 
 # --- Disputes (brand admins) and reviews (finance, ops) ----------------------------------------------------

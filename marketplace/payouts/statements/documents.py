@@ -26,6 +26,7 @@ from marketplace.payouts.statements.services import (
     YearIncome,
     YearRow,
 )
+from marketplace.payouts.tax import notice as tax_notice
 from marketplace.routing.channels import fees as channel_fees
 from marketplace.shared import money, spreadsheets
 
@@ -87,7 +88,7 @@ def year_csv(income: YearIncome) -> str:
     return spreadsheets.text(YEAR_COLUMNS, rows)
 
 
-class _Document(FPDF):
+class Document(FPDF):
     """An A4 page in a built-in font, page numbers in the footer.
 
     The built-in fonts are single-byte: windows-1252 gives them "€", "–" and the French accents; what it
@@ -173,7 +174,7 @@ def _month_name(month: Month, locale) -> str:
     return format_date(month.first_day, "LLLL y", locale=locale)
 
 
-def _party(document: _Document, label: str, lines: Sequence[str]) -> None:
+def _party(document: Document, label: str, lines: Sequence[str]) -> None:
     document.para(label, bold=True)
     document.para("\n".join(line for line in lines if line), gap=2)
 
@@ -188,7 +189,7 @@ def statement_pdf(statement: ExpertStatement) -> bytes:
     locale = get_locale()
     name = _month_name(statement.month, locale)
     title = gettext("Monthly statement, %(month)s", month=name)
-    document = _Document(title, statement.invoice.number if statement.invoice else str(statement.month))
+    document = Document(title, statement.invoice.number if statement.invoice else str(statement.month))
     document.para(statement.platform.legal_name, size=10, bold=True)
     document.para(statement.platform.address, size=8, gap=4)
     document.para(title, size=15, bold=True, gap=1)
@@ -235,7 +236,19 @@ def statement_pdf(statement: ExpertStatement) -> bytes:
     if statement.faq_credits:
         _faq_credits_block(document, statement, amount, locale)
     _self_billing_block(document, statement, name, amount)
+    notice_block(document)
     return document.output_bytes()
+
+
+def notice_block(document: Document) -> None:
+    """The art. 242 bis notice: the expert's tax and social obligations, with the official links."""
+    text = tax_notice.notice()
+    document.keep_together(40)
+    document.heading(f"{text.title} ({text.legal_basis})")
+    for paragraph in text.paragraphs:
+        document.para(paragraph, size=8, gap=1)
+    for label, address in text.links:
+        document.para(f"{label}: {address}", size=8)
 
 
 def _chat_table(lines: Sequence[StatementLine], amount_header: list[str], amount_cells, locale):
@@ -245,7 +258,7 @@ def _chat_table(lines: Sequence[StatementLine], amount_header: list[str], amount
             (20, 34, 22, 26, 26, 26, 26), "LLRRRRR")
 
 
-def _faq_credits_block(document: _Document, statement: ExpertStatement, amount, locale) -> None:
+def _faq_credits_block(document: Document, statement: ExpertStatement, amount, locale) -> None:
     document.heading(gettext("FAQ credits"))
     document.para(gettext("Conversations a brand's FAQ bot resolved with an answer you wrote: each earns you the "
                           "brand's credit. They are no answered chats and are not counted above."), size=8, gap=1)
@@ -259,7 +272,7 @@ def _faq_credits_block(document: _Document, statement: ExpertStatement, amount, 
                    for credit in statement.faq_credits], (24, 60, 30, 40), "LLRR")
 
 
-def _self_billing_block(document: _Document, statement: ExpertStatement, month_name: str, amount) -> None:
+def _self_billing_block(document: Document, statement: ExpertStatement, month_name: str, amount) -> None:
     invoice = statement.invoice
     document.keep_together(100 if invoice is not None else 20)  # an invoice is not cut across two pages
     document.heading(gettext("Self-billing invoice"))
@@ -299,7 +312,7 @@ def invoice_pdf(invoice: BrandInvoice) -> bytes:
     name = _month_name(invoice.month, locale)
     title = (gettext("Invoice %(number)s", number=invoice.number) if invoice.complete
              else gettext("Provisional invoice %(number)s", number=invoice.number))
-    document = _Document(title, invoice.number)
+    document = Document(title, invoice.number)
     document.para(invoice.platform.legal_name, size=10, bold=True)
     document.para(invoice.platform.address, size=8, gap=4)
     document.para(title, size=15, bold=True, gap=1)
