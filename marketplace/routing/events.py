@@ -127,7 +127,9 @@ def chat_payload(conversation: Conversation, brand: Brand,
         "last_visitor_message_at": _iso(chat_activity.last_visitor_message_at),
         "visitor_left_at": _iso(conversation.visitor_left_at),
         "reply_due_at": _iso(_reply_due(conversation, brand, chat_activity)),
-        "visitor_rating": conversation.rating, "visitor_comment": conversation.rating_comment,
+        # The rating as it counts: none once the brand removed it after the expert contested it.
+        "visitor_rating": conversation.counted_rating,
+        "visitor_comment": conversation.rating_comment if conversation.counted_rating is not None else None,
     }
 
 
