@@ -133,7 +133,9 @@ def report_visitor(expert_id: int, conversation_id: int, reason: object, comment
         code = None
     if code is None:
         raise InvalidInput(_l("Choose a reason."), "reason")
-    text = clean_text(comment if isinstance(comment, str) else None, "comment", max_length=TEXT_LENGTH)
+    if comment is not None and not isinstance(comment, str):
+        raise InvalidInput(_l("Write the comment as text."), "comment")
+    text = clean_text(comment, "comment", max_length=TEXT_LENGTH)
     if code == VisitorReportReason.OTHER and not text:
         raise InvalidInput(_l("Say what happened."), "comment")
     conversation = _answered(expert_id, conversation_id)
