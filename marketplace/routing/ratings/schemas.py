@@ -7,29 +7,29 @@ from marketplace.routing.ratings.services import DECISIONS, TEXT_LENGTH
 from marketplace.web.schemas import Schema
 
 
-class ContestCreateSchema(Schema):
+class RatingContestCreateSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, TEXT_LENGTH),
                            metadata={"description": "Why the expert contests the rating; the brand reads it."})
 
 
-class ReportCreateSchema(Schema):
+class VisitorReportCreateSchema(Schema):
     reason = fields.String(required=True, validate=validate.OneOf([r.value for r in VisitorReportReason]))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=TEXT_LENGTH),
                             metadata={"description": "What happened; required when the reason is `other`."})
 
 
-class DecisionCreateSchema(Schema):
+class RatingContestDecisionSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf([d.value for d in DECISIONS]),
                              metadata={"description": "`removed`: the rating counts nowhere from now on."})
     answer = fields.String(required=True, validate=validate.Length(1, TEXT_LENGTH),
                            metadata={"description": "The brand's written answer; the expert reads it."})
 
 
-class ContestListQuery(Schema):
+class RatingContestListQuery(Schema):
     status = fields.String(validate=validate.OneOf([s.value for s in ContestStatus]))
 
 
-class ContestSchema(Schema):
+class RatingContestSchema(Schema):
     """A contested rating and, once decided, the brand's answer."""
 
     id = fields.Integer(dump_only=True)
@@ -46,7 +46,7 @@ class ContestSchema(Schema):
     decided_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
-class ReportSchema(Schema):
+class VisitorReportSchema(Schema):
     """An expert's report of an abusive visitor."""
 
     id = fields.Integer(dump_only=True)
