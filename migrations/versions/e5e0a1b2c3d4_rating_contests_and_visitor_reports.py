@@ -31,7 +31,7 @@ def upgrade():
     sa.Column('conversation_id', ID, nullable=False),
     sa.Column('brand_id', ID, nullable=False),
     sa.Column('expert_id', ID, nullable=False),
-    sa.Column('rating', sa.Integer(), nullable=False),
+    sa.Column('rating', ID, nullable=False),
     sa.Column('reason', sa.String(length=2000), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'kept', 'removed', name='rating_contest_status', native_enum=False,
