@@ -47,8 +47,8 @@ def my_contests(actor):
 
 
 @blueprint.get("/experts/me/visitor-reports")
-@endpoint("The expert's reports of abusive visitors, newest first", roles=EXPERT, response=VisitorReportSchema(many=True),
-          tags=TAGS)
+@endpoint("The expert's reports of abusive visitors, newest first", roles=EXPERT,
+          response=VisitorReportSchema(many=True), tags=TAGS)
 def my_reports(actor):
     return ratings.expert_reports(_expert_id(actor))
 

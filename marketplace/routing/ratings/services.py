@@ -70,6 +70,7 @@ class RatedChat:
 
     conversation_id: int
     brand_name: str
+    brand_timezone: str  # the chat's day is shown on the brand's clock, as everywhere else
     topic: str | None
     closed_at: dt.datetime | None
     rating: int | None  # the visitor's, as given (the expert sees a removed one, marked so)
@@ -120,7 +121,10 @@ def contest_rating(expert_id: int, conversation_id: int, reason: object) -> Cont
     contest = RatingContest(conversation_id=conversation.id, brand_id=conversation.brand_id, expert_id=expert_id,
                             rating=conversation.rating, reason=text, status=ContestStatus.PENDING)
     db.session.add(contest)
-    db.session.flush()  # the unique conversation id settles two contests sent at once: the second fails here
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:  # sent twice at the same moment: the unique conversation id keeps the first
+        raise Conflict(_l("You already contested this rating."), "conversation_id") from None
     return _contest_view(contest, conversation, _names({expert_id}))
 
 
@@ -146,7 +150,10 @@ def report_visitor(expert_id: int, conversation_id: int, reason: object, comment
     report = VisitorReport(conversation_id=conversation.id, brand_id=conversation.brand_id, expert_id=expert_id,
                            reason=code, comment=text or None)
     db.session.add(report)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:  # sent twice at the same moment: one report per expert and chat
+        raise Conflict(_l("You already reported this visitor for this chat."), "conversation_id") from None
     return _report_view(report, _names({expert_id}))
 
 
@@ -179,14 +186,14 @@ def expert_history(expert_id: int, *, limit: int = HISTORY_LIMIT) -> list[RatedC
         .order_by(Conversation.accepted_at.desc(), Conversation.id.desc()).limit(limit)).all()
     ids = [chat.id for chat in chats]
     contests = {c.conversation_id: c for c in db.session.scalars(
-        sa.select(RatingContest).where(RatingContest.conversation_id.in_(ids)))}
+        sa.select(RatingContest).where(RatingContest.conversation_id.in_(ids), RatingContest.expert_id == expert_id))}
     reports = {r.conversation_id: r for r in db.session.scalars(
         sa.select(VisitorReport).where(VisitorReport.conversation_id.in_(ids), VisitorReport.expert_id == expert_id))}
     by_id = brands.brands_by_id({chat.brand_id for chat in chats})
     names = _names({expert_id})
     history = [
-        RatedChat(chat.id, by_id[chat.brand_id].name, chat.topic, chat.closed_at, chat.rating, chat.rating_comment,
-                  chat.rating_removed_at is not None,
+        RatedChat(chat.id, by_id[chat.brand_id].name, by_id[chat.brand_id].timezone, chat.topic, chat.closed_at,
+                  chat.rating, chat.rating_comment, chat.rating_removed_at is not None,
                   _contest_view(contests[chat.id], chat, names) if chat.id in contests else None,
                   _report_view(reports[chat.id], names) if chat.id in reports else None)
         for chat in chats
@@ -215,6 +222,8 @@ def visitor_reports_for_export(expert_id: int) -> list[dict]:
 def brand_contests(actor: Actor, brand_id: int, status: str | None = None) -> list[ContestView]:
     """The contests of the brand's ratings, pending first then newest (its people and ops)."""
     brands.get_brand(actor, brand_id)
+    if status is not None and status not in {s.value for s in ContestStatus}:
+        raise InvalidInput(_l("Choose pending, kept or removed."), "status")
     query = (sa.select(RatingContest, Conversation).join(Conversation, Conversation.id == RatingContest.conversation_id)
              .where(RatingContest.brand_id == brand_id))
     if status is not None:
@@ -250,7 +259,7 @@ def reported_conversations(conversation_ids: list[int]) -> set[int]:
 @use_case
 def decide_contest(actor: Actor, brand_id: int, contest_id: int, decision: object, answer: object) -> ContestView:
     """Keep or remove a contested rating (the brand's admins and ops), once, with a written answer the expert reads."""
-    brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
+    brand = brands.get_brand(actor, brand_id, need=BrandRole.ADMIN)
     try:
         outcome = ContestStatus(decision) if isinstance(decision, str) else None
     except ValueError:
@@ -282,7 +291,7 @@ def decide_contest(actor: Actor, brand_id: int, contest_id: int, decision: objec
     db.session.refresh(contest)
     conversation = db.session.get(Conversation, contest.conversation_id)
     db.session.refresh(conversation)
-    _tell_expert(contest, brands.get_brand(actor, brand_id).name)
+    _tell_expert(contest, brand.name)
     return _contest_view(contest, conversation, _names({contest.expert_id}))
 
 

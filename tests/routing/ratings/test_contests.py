@@ -254,3 +254,12 @@ def test_the_export_helpers_hold_the_experts_contests_only(session, brand, exper
     assert (row["id"], row["conversation_id"], row["status"], row["answer"], row["reason"]) == (
         contest.id, chat.id, "kept", "Non", "Injuste")
     assert isinstance(row["created_at"], str) and isinstance(row["decided_at"], str)
+
+
+def test_the_brands_list_filters_by_a_known_status_only(session, brand, expert, chat, admin):
+    contest = ratings.contest_rating(expert.id, chat.id, "Injuste")
+    assert [c.id for c in ratings.brand_contests(admin, brand.id, "pending")] == [contest.id]
+    assert ratings.brand_contests(admin, brand.id, "removed") == []
+    with pytest.raises(InvalidInput) as refused:
+        ratings.brand_contests(admin, brand.id, "nope")
+    assert refused.value.field == "status"
