@@ -93,6 +93,8 @@ def visitor_payload(conversation: Conversation, *, position: int | None = None, 
         "topic": conversation.topic, "position": position if waiting else None,
         "estimated_wait_seconds": estimate if waiting else None,
         "no_expert_available": nobody_available and waiting,
+        # The visitor's own rating as they gave it (a removed one too: they rated once, and counted_rating is for
+        # figures about the expert, not for what the visitor sees of their own chat).
         "expert_name": expert_name, "last_seq": conversation.last_seq, "rating": conversation.rating,
         "may_leave_message": conversation.status in MAY_LEAVE_MESSAGE and not left_message,
         "may_rate": conversation.status == ConversationStatus.CLOSED and conversation.rating is None

@@ -185,7 +185,7 @@ class AnsweredChat:
     accepted_at: dt.datetime
     first_reply_at: dt.datetime
     closed_at: dt.datetime
-    rating: int | None
+    rating: int | None  # the counted rating: none once the brand removed it (routing/ratings/), so no bonus
     visitor_token_hash: str
     visitor_network: str | None = None
     expert_network: str | None = None
