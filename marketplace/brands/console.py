@@ -54,6 +54,7 @@ TABS = (
     ("console.live", _l("Live"), BrandRole.VIEWER),
     ("console.conversations", _l("Conversations"), BrandRole.VIEWER),
     ("left_messages.inbox", _l("Inbox"), BrandRole.VIEWER),
+    ("ratings.brand_page", _l("Ratings"), BrandRole.VIEWER),
     ("contacts.contacts_list", _l("Contacts"), BrandRole.VIEWER),
     ("experts.applicants", _l("Experts"), BrandRole.VIEWER),
     ("shifts.brand_slots", _l("Shifts"), BrandRole.VIEWER),

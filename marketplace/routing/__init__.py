@@ -25,6 +25,8 @@ def init_app(app: Flask) -> None:
     from marketplace.routing.door import views as door_views
     from marketplace.routing.left_messages import api as left_messages_api
     from marketplace.routing.left_messages import views as left_messages_views
+    from marketplace.routing.ratings import api as ratings_api
+    from marketplace.routing.ratings import views as ratings_views
     from marketplace.routing.router import offers
     from marketplace.routing.visitor_push import init_app as init_visitor_push
     from marketplace.scheduler import register_job
@@ -33,7 +35,8 @@ def init_app(app: Flask) -> None:
                       console_views.blueprint, console_api.blueprint, left_messages_views.blueprint,
                       left_messages_api.blueprint, left_messages_api.widget_blueprint, attachments_api.blueprint,
                       attachments_api.widget_blueprint, attachments_views.blueprint,
-                      contacts_views.blueprint, contacts_api.blueprint):
+                      contacts_views.blueprint, contacts_api.blueprint, ratings_views.blueprint,
+                      ratings_api.blueprint):
         app.register_blueprint(blueprint)
     chat_sockets.register()
     door_sockets.register()

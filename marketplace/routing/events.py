@@ -93,6 +93,8 @@ def visitor_payload(conversation: Conversation, *, position: int | None = None, 
         "topic": conversation.topic, "position": position if waiting else None,
         "estimated_wait_seconds": estimate if waiting else None,
         "no_expert_available": nobody_available and waiting,
+        # The visitor's own rating as they gave it (a removed one too: they rated once, and counted_rating is for
+        # figures about the expert, not for what the visitor sees of their own chat).
         "expert_name": expert_name, "last_seq": conversation.last_seq, "rating": conversation.rating,
         "may_leave_message": conversation.status in MAY_LEAVE_MESSAGE and not left_message,
         "may_rate": conversation.status == ConversationStatus.CLOSED and conversation.rating is None
@@ -127,7 +129,9 @@ def chat_payload(conversation: Conversation, brand: Brand,
         "last_visitor_message_at": _iso(chat_activity.last_visitor_message_at),
         "visitor_left_at": _iso(conversation.visitor_left_at),
         "reply_due_at": _iso(_reply_due(conversation, brand, chat_activity)),
-        "visitor_rating": conversation.rating, "visitor_comment": conversation.rating_comment,
+        # The rating as it counts: none once the brand removed it after the expert contested it.
+        "visitor_rating": conversation.counted_rating,
+        "visitor_comment": conversation.rating_comment if conversation.counted_rating is not None else None,
     }
 
 

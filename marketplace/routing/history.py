@@ -104,12 +104,13 @@ def handling(brand_id: int, since: dt.datetime, until: dt.datetime) -> Handling:
 
 
 def ratings_of(expert_ids: set[int]) -> dict[int, tuple[float, int]]:
-    """Each expert's sum and number of chat ratings (all brands)."""
+    """Each expert's sum and number of counted chat ratings (all brands; a removed one is not counted)."""
     if not expert_ids:
         return {}
     rows = db.session.execute(
-        sa.select(Conversation.expert_id, sa.func.sum(Conversation.rating), sa.func.count(Conversation.rating))
-        .where(Conversation.expert_id.in_(expert_ids), Conversation.rating.is_not(None))
+        sa.select(Conversation.expert_id, sa.func.sum(Conversation.counted_rating),
+                  sa.func.count(Conversation.counted_rating))
+        .where(Conversation.expert_id.in_(expert_ids), Conversation.counted_rating.is_not(None))
         .group_by(Conversation.expert_id)
     ).all()
     return {int(expert_id): (float(total or 0), int(count)) for expert_id, total, count in rows}
@@ -184,7 +185,7 @@ class AnsweredChat:
     accepted_at: dt.datetime
     first_reply_at: dt.datetime
     closed_at: dt.datetime
-    rating: int | None
+    rating: int | None  # the counted rating: none once the brand removed it (routing/ratings/), so no bonus
     visitor_token_hash: str
     visitor_network: str | None = None
     expert_network: str | None = None
@@ -195,7 +196,7 @@ def answered_chats_closed(since: dt.datetime, until: dt.datetime, limit: int = 5
     rows = db.session.execute(
         sa.select(Conversation.id, Conversation.brand_id, Conversation.expert_id, Conversation.rate_cents,
                   Conversation.rate_card_id, Conversation.accepted_at, Conversation.first_reply_at,
-                  Conversation.closed_at, Conversation.rating, Conversation.visitor_token_hash,
+                  Conversation.closed_at, Conversation.counted_rating.label("rating"), Conversation.visitor_token_hash,
                   Conversation.visitor_network, Conversation.expert_network)
         .where(Conversation.status == ConversationStatus.CLOSED, Conversation.closed_at >= since,
                Conversation.closed_at < until, Conversation.expert_id.is_not(None),

@@ -11,6 +11,7 @@ import enum
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.ext.hybrid import hybrid_property
 
 from marketplace.core import lifecycles
 from marketplace.database import db, enum_column, utcnow
@@ -199,9 +200,23 @@ class Conversation(db.Model):
     rate_card_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("rate_cards.id", ondelete="SET NULL"))
     last_seq: so.Mapped[int] = so.mapped_column(default=0)
     expert_read_seq: so.Mapped[int] = so.mapped_column(default=0)
-    rating: so.Mapped[int | None]
+    rating: so.Mapped[int | None]  # what the visitor gave, kept for audit: count `counted_rating` instead
     rating_comment: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
     rated_at: so.Mapped[dt.datetime | None]
+    # Set when the brand upheld the expert's contest of the rating (routing/ratings/): it no longer counts.
+    rating_removed_at: so.Mapped[dt.datetime | None]
+
+    # The one definition of a rating that counts (averages, bonuses, invitation ranking, dashboards, exports,
+    # APIs): the visitor's rating unless the brand removed it after the expert contested it. NULL otherwise, so
+    # SQL's count() and sum() leave it out as they leave out an unrated chat. Aggregate this, never `rating`.
+    @hybrid_property
+    def counted_rating(self) -> int | None:
+        return self.rating if self.rating_removed_at is None else None
+
+    @counted_rating.inplace.expression
+    @classmethod
+    def _counted_rating_sql(cls) -> sa.ColumnElement[int | None]:
+        return sa.case((cls.rating_removed_at.is_(None), cls.rating), else_=sa.null())
     # The brand's contact this visitor proved to be (routing/contacts/): always a contact of the same brand.
     contact_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
@@ -416,6 +431,59 @@ class LeftMessage(db.Model):
     replied_at: so.Mapped[dt.datetime | None]
     replied_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     reply: so.Mapped[str | None] = so.mapped_column(sa.String(4000))
+
+
+class ContestStatus(enum.StrEnum):
+    PENDING = "pending"  # the brand has not answered yet
+    KEPT = "kept"  # the brand kept the rating, with its written answer
+    REMOVED = "removed"  # the brand removed it: Conversation.rating_removed_at, it counts nowhere
+
+
+class RatingContest(db.Model):
+    """An expert's written contest of the rating a visitor gave their chat, once per chat, and the brand's answer."""
+
+    __tablename__ = "rating_contests"
+    __table_args__ = (sa.Index("ix_rating_contests_brand_status", "brand_id", "status"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    conversation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"), unique=True)
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"))
+    expert_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"), index=True)
+    rating: so.Mapped[int]  # the rating contested, as it was
+    reason: so.Mapped[str] = so.mapped_column(sa.String(2000))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    status: so.Mapped[ContestStatus] = so.mapped_column(
+        enum_column(ContestStatus, "rating_contest_status"), default=ContestStatus.PENDING)
+    answer: so.Mapped[str | None] = so.mapped_column(sa.String(2000))
+    decided_at: so.Mapped[dt.datetime | None]
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class VisitorReportReason(enum.StrEnum):
+    INSULTS = "insults"
+    HARASSMENT = "harassment"
+    THREATS = "threats"
+    SPAM = "spam"
+    OTHER = "other"
+
+
+class VisitorReport(db.Model):
+    """An expert's report of an abusive visitor in a chat they answered, once per expert and chat; the brand sees it."""
+
+    __tablename__ = "visitor_reports"
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", "expert_id", name="uq_visitor_reports_conversation_expert"),
+        sa.Index("ix_visitor_reports_brand_created", "brand_id", "created_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    conversation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("conversations.id", ondelete="CASCADE"))
+    brand_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brands.id", ondelete="CASCADE"))
+    expert_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"), index=True)
+    reason: so.Mapped[VisitorReportReason] = so.mapped_column(enum_column(VisitorReportReason, "visitor_report_reason"))
+    comment: so.Mapped[str | None] = so.mapped_column(sa.String(2000))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
 
 class BrandChannel(db.Model):

@@ -210,7 +210,8 @@ def _day_totals(brand_id: int, start: dt.datetime, end: dt.datetime, now: dt.dat
                   sa.func.count().filter(Conversation.first_reply_at.is_not(None)),
                   sa.func.count().filter(_within_target(target)),
                   sa.func.count().filter(_decided(now, target)),
-                  sa.func.coalesce(sa.func.sum(Conversation.rating), 0), sa.func.count(Conversation.rating))
+                  sa.func.coalesce(sa.func.sum(Conversation.counted_rating), 0),
+                  sa.func.count(Conversation.counted_rating))
         .where(*_created_between(brand_id, start, end))
         .group_by(Conversation.status, Conversation.end_reason)
     ).all()

@@ -87,7 +87,8 @@ def _chat_figures(brand_id: int, expert_ids: set[int] | None, since: dt.datetime
     """expert id -> (answered chats, ratings, sum of ratings)."""
     rows = db.session.execute(
         sa.select(Conversation.expert_id, sa.func.count(Conversation.first_reply_at),
-                  sa.func.count(Conversation.rating), sa.func.coalesce(sa.func.sum(Conversation.rating), 0))
+                  sa.func.count(Conversation.counted_rating),
+                  sa.func.coalesce(sa.func.sum(Conversation.counted_rating), 0))
         .where(*_brand_chats(brand_id, expert_ids, since))
         .group_by(Conversation.expert_id)
     ).all()

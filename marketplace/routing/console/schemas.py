@@ -260,6 +260,9 @@ class TranscriptRowSchema(Schema):
     rate_cents = fields.Integer(dump_only=True, allow_none=True,
                                 metadata={"description": "The brand's price for the chat, in minor units."})
     message_count = fields.Integer(dump_only=True)
+    rating_removed = fields.Boolean(dump_only=True, metadata={
+        "description": "The brand removed the visitor's rating after the expert contested it: `rating` is null."})
+    reported = fields.Boolean(dump_only=True, metadata={"description": "The expert reported the visitor as abusive."})
 
 
 class TranscriptPageSchema(Schema):

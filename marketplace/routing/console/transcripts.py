@@ -27,6 +27,7 @@ from marketplace.experts import services as experts
 from marketplace.routing import events
 from marketplace.routing.left_messages.services import LeftMessageState, left_message_of
 from marketplace.routing.models import Conversation, ConversationStatus, Message
+from marketplace.routing.ratings import services as ratings
 from marketplace.shared import spreadsheets
 from marketplace.shared.paging import ResultPage
 
@@ -66,10 +67,12 @@ class ConversationRow:
     accepted_at: dt.datetime | None
     first_reply_seconds: int | None  # from the expert's acceptance to their first message
     closed_at: dt.datetime | None
-    rating: int | None
+    rating: int | None  # the counted rating: None when unrated or removed after the expert contested it
     rating_comment: str | None
     rate_cents: int | None  # the brand's price for this chat, in its currency's minor units
     message_count: int
+    rating_removed: bool = False  # the brand removed the visitor's rating (routing/ratings/)
+    reported: bool = False  # the expert reported the visitor as abusive (routing/ratings/)
 
 
 @dataclass(frozen=True)
@@ -146,9 +149,9 @@ def _conditions(brand: Brand, filters: Filters) -> list[sa.ColumnElement[bool]]:
     if filters.expert_id:
         conditions.append(Conversation.expert_id == filters.expert_id)
     if filters.rating:
-        conditions.append(Conversation.rating == filters.rating)
+        conditions.append(Conversation.counted_rating == filters.rating)
     if filters.min_rating:
-        conditions.append(Conversation.rating >= filters.min_rating)
+        conditions.append(Conversation.counted_rating >= filters.min_rating)
     if filters.topic:
         conditions.append(Conversation.topic == filters.topic)
     if filters.status:
@@ -166,6 +169,7 @@ def _newest_first() -> tuple[sa.UnaryExpression, sa.UnaryExpression]:
 def _rows(conversations: list[Conversation]) -> list[ConversationRow]:
     names = {p.id: p.display_name
              for p in experts.profiles_by_id({c.expert_id for c in conversations if c.expert_id}).values()}
+    reported = ratings.reported_conversations([c.id for c in conversations])
     rows = []
     for c in conversations:
         first_reply = None
@@ -176,9 +180,10 @@ def _rows(conversations: list[Conversation]) -> list[ConversationRow]:
             end_reason=c.end_reason.value if c.end_reason else None, channel=c.channel.value, topic=c.topic,
             page_url=c.page_url,
             expert_id=c.expert_id, expert_name=names.get(c.expert_id), accepted_at=c.accepted_at,
-            first_reply_seconds=first_reply, closed_at=c.closed_at, rating=c.rating,
-            rating_comment=c.rating_comment, rate_cents=c.rate_cents,
+            first_reply_seconds=first_reply, closed_at=c.closed_at, rating=c.counted_rating,
+            rating_comment=c.rating_comment if c.counted_rating is not None else None, rate_cents=c.rate_cents,
             message_count=c.last_seq,  # messages are numbered from 1 without gaps
+            rating_removed=c.rating_removed_at is not None, reported=c.id in reported,
         ))
     return rows
 

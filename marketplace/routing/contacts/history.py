@@ -96,8 +96,8 @@ def _first_lines(conversation_ids: list[int]) -> dict[int, str]:
 
 def _lines(conversations: list[Conversation]) -> list[ConversationLine]:
     firsts = _first_lines([c.id for c in conversations])
-    return [ConversationLine(c.id, c.channel.value, c.created_at, c.closed_at, c.status.value, c.topic, c.rating,
-                             firsts.get(c.id, ""), c.last_seq) for c in conversations]
+    return [ConversationLine(c.id, c.channel.value, c.created_at, c.closed_at, c.status.value, c.topic,
+                             c.counted_rating, firsts.get(c.id, ""), c.last_seq) for c in conversations]
 
 
 def _contact_rows(brand_id: int, *conditions: sa.ColumnElement[bool], page: int = 1) -> tuple[list[ContactRow], int]:
