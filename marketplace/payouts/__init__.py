@@ -5,7 +5,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
-    from marketplace.payouts import jobs, models  # noqa: F401 - models: the tables belong to the app
+    from marketplace.experts.own_data import register_export_section
+    from marketplace.payouts import jobs, models, personal_data  # noqa: F401 - models: the tables belong to the app
     from marketplace.payouts.batches import api as batch_api
     from marketplace.payouts.batches import views as batch_views
     from marketplace.payouts.earnings import api as earning_api
@@ -27,3 +28,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["earning_flag_reasons"] = earnings.flag_reasons
     for job in (jobs.EARN, jobs.CREDIT, jobs.RELEASE, jobs.RELEASE_CREDITS, jobs.SUBMIT, jobs.CHECK):
         register_job(app, job)
+    for name, section in (("earnings", personal_data.earnings), ("faq_credits", personal_data.faq_credits),
+                          ("payouts", personal_data.payouts), ("statements", personal_data.statements_section)):
+        register_export_section(app, name, section)
