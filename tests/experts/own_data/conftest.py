@@ -71,17 +71,17 @@ def floor(session) -> Floor:
     xavier = _expert(session, brand, "Xavier Durand", "xavier.durand@example.com", "Xavier")
     # A chat Alice answered, handed back to the queue and answered by Xavier, who holds it now.
     shared = ConversationFactory(brand=brand, status=ConversationStatus.CLOSED, expert=xavier.profile,
-                                 rating=2, rating_comment="Xavier was slow")
+                                 rating=2, rating_comment="Slow help")
     OfferFactory(brand=brand, expert=alice.profile, conversation=shared, status=OfferStatus.ACCEPTED)
     OfferFactory(brand=brand, expert=xavier.profile, conversation=shared, status=OfferStatus.ACCEPTED)
-    MessageFactory(conversation=shared, body="Visitor asks Alice")
-    MessageFactory(conversation=shared, sender=Sender.EXPERT, author_id=alice.user.id, body="Alice answers")
+    MessageFactory(conversation=shared, body="Visitor asks first")
+    MessageFactory(conversation=shared, sender=Sender.EXPERT, author_id=alice.user.id, body="First expert answers")
     MessageFactory(conversation=shared, body="Visitor writes again later")
-    MessageFactory(conversation=shared, sender=Sender.EXPERT, author_id=xavier.user.id, body="Xavier answers")
+    MessageFactory(conversation=shared, sender=Sender.EXPERT, author_id=xavier.user.id, body="Second expert answers")
     # Alice's own rated chat, and Xavier's.
-    own = ConversationFactory(brand=brand, expert=alice.profile, rating=5, rating_comment="Alice was great")
-    MessageFactory(conversation=own, body="Visitor thanks Alice")
-    ConversationFactory(brand=brand, expert=xavier.profile, rating=4, rating_comment="Only about Xavier")
+    own = ConversationFactory(brand=brand, expert=alice.profile, rating=5, rating_comment="Great help")
+    MessageFactory(conversation=own, body="Visitor says thanks")
+    ConversationFactory(brand=brand, expert=xavier.profile, rating=4, rating_comment="Only about the second")
     for person in (alice, xavier):
         EarningFactory(brand=brand, expert=person.profile)
         slot = ShiftSlotFactory(brand_id=brand.id)
