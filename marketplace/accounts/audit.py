@@ -72,6 +72,8 @@ KIND_NAMES = {
     "payout_item_reversed": _l("Transfer reversed at the provider"),
     "payout_details_read": _l("Payout details read"),
     "payout_details_changed": _l("Payout details changed"),
+    "expert_data_exported": _l("Expert data downloaded"),
+    "expert_account_closed": _l("Expert account closed"),
 }
 
 # Who acted when an event has no person behind it.
@@ -95,6 +97,7 @@ DETAIL_NAMES = {
     "conversations": _l("Chats"),
     "currency": _l("Currency"),
     "day": _l("Day"),
+    "devices": _l("Devices"),
     "earning_id": _l("Earning"),
     "effective_from": _l("From"),
     "email": _l("E-mail"),

@@ -10,6 +10,3 @@ class CloseAccountForm(FlaskForm):
     password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=256)])
     submit = SubmitField(_l("Close my account for good"))
 
-
-class ExportForm(FlaskForm):
-    submit = SubmitField(_l("Download my data"))
