@@ -204,6 +204,9 @@ def cancel_future_bookings(expert_id: int, now: dt.datetime) -> int:
                ShiftSlot.starts_at > now)
         .order_by(ShiftBooking.slot_id)  # slots in one order, as every writer takes them
     ).all()
+    # The slots before the bookings, as cancel_booking and cancel_slot take them, so none waits on another.
+    db.session.execute(sa.select(ShiftSlot.id).where(ShiftSlot.id.in_({row.slot_id for row in rows}))
+                       .order_by(ShiftSlot.id).with_for_update())
     return sum(_give_seat_back(row.id, row.slot_id, now) for row in rows)
 
 

@@ -11,9 +11,10 @@ already earned and which the yearly reports (art. 242 bis CGI summary, DAC7) mus
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
@@ -21,13 +22,15 @@ from marketplace.accounts import closure as logins
 from marketplace.accounts import passwords
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
-from marketplace.database import db, unit_of_work, utcnow
+from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import presence
 from marketplace.experts import services as experts
 from marketplace.experts.models import ExpertProfile, PresenceStatus
 from marketplace.experts.own_data import CLOSURE_LISTENERS, CLOSURE_STEPS, Holder
 from marketplace.notifications import services as notifications
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,13 @@ def close_account(actor: User, password: object, *, ip: str | None = None) -> Cl
 def _tell_listeners(expert_id: int) -> None:
     """Once committed: the presence listeners take back their pending offers (as for a lost phone), the closure
     listeners end what they still held."""
-    presence.changed(expert_id, PresenceStatus.OFFLINE)
-    for listener in current_app.extensions.get(CLOSURE_LISTENERS, []):
-        listener(expert_id)
+    followers = [lambda: presence.changed(expert_id, PresenceStatus.OFFLINE),
+                 *(functools.partial(listener, expert_id)
+                   for listener in current_app.extensions.get(CLOSURE_LISTENERS, []))]
+    for follow in followers:
+        try:
+            follow()
+        except Exception:
+            # The closure stands (committed): a pending offer still expires, an idle chat still closes by itself.
+            log.exception("a follow-up of the closure of expert %s failed", expert_id)
 
-
-def is_closed(expert_id: int) -> bool:
-    return db.session.scalar(sa.select(ExpertProfile.closed_at).where(ExpertProfile.id == expert_id)) is not None

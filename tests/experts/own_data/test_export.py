@@ -10,6 +10,7 @@ import zipfile
 import sqlalchemy as sa
 
 from marketplace.accounts.models import AuditEvent
+from marketplace.experts.models import PayoutDetails
 from marketplace.experts.own_data import SECTIONS, register_export_section
 from marketplace.experts.own_data import export as exports
 from tests.conftest import log_in
@@ -127,3 +128,33 @@ def test_csv_cells_hold_nested_values_as_json():
     text = exports._csv([{"a": 1, "b": {"x": [1, 2]}}, {"a": None, "c": "é"}])
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows == [{"a": "1", "b": '{"x": [1, 2]}', "c": ""}, {"a": "", "b": "", "c": "é"}]
+
+
+def test_the_expert_now_holding_a_shared_chat_gets_none_of_the_first_experts_words(client, floor):
+    log_in(client, floor.xavier.user.email)
+    response = client.get("/api/v1/experts/me/export")
+    everything, files = _archive(response)
+    seen = [(row["from"], row["body"]) for row in everything["sections"]["messages"]
+            if row["conversation_id"] == floor.shared_id]
+    assert seen == [("visitor", "Visitor asks first"), ("visitor", "Visitor writes again later"),
+                    ("you", "Second expert answers")]
+    text = json.dumps(everything) + "".join(files.values())
+    for foreign in ("Alice", "alice.martin@example.com", floor.alice.iban, "First expert answers", "Great help"):
+        assert foreign not in text
+
+
+def test_without_bank_details_the_export_is_no_read_of_them(client, session, floor):
+    session.delete(session.get(PayoutDetails, floor.alice.profile.id))
+    session.commit()
+    everything, _files = _archive(_download(client, floor))
+    assert everything["sections"]["payout_details"] is None
+    assert session.scalar(sa.select(AuditEvent).where(AuditEvent.kind == "payout_details_read",
+                                                      AuditEvent.actor_id == floor.alice.user.id)) is None
+
+
+def test_the_openapi_document_describes_the_archive(client):
+    spec = client.get("/api/openapi.json").json
+    export = spec["paths"]["/api/v1/experts/me/export"]["get"]
+    assert "application/zip" in export["responses"]["200"]["content"]
+    close = spec["paths"]["/api/v1/experts/me/close"]["post"]
+    assert {"409", "422"} <= set(close["responses"])
