@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import passwords
 from marketplace.accounts.models import User, UserSession
-from marketplace.database import db
+from marketplace.database import db, unit_of_work
 from marketplace.errors import Forbidden
 
 PSEUDONYM_DOMAIN = "closed.invalid"  # RFC 2606: never routable, so nothing is ever sent there
@@ -57,8 +57,9 @@ def check_not_closed(email: str, password: str) -> None:
 
     Only with the right password, so that the answer reveals nothing to someone guessing addresses.
     """
-    found = db.session.execute(sa.select(User.password_hash)
-                               .where(User.erased_email_digest == email_digest(email), User.is_disabled.is_(True))
-                               ).first()
+    with unit_of_work():  # ends the read before argon2 works, as authenticate does
+        found = db.session.execute(sa.select(User.password_hash)
+                                   .where(User.erased_email_digest == email_digest(email), User.is_disabled.is_(True))
+                                   ).first()
     if found is not None and passwords.verify_password(found.password_hash, password):
         raise AccountClosed(CLOSED)

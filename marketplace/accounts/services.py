@@ -65,6 +65,8 @@ def authenticate(email: str, password: str, *, ip: str | None, locale: str | Non
                  locale_chosen: bool = False) -> User | None:
     """Check a log-in; record the attempt either way and return the user only on success.
 
+    Raises AccountClosed for the former address of a closed account given with its password (closure.py).
+
     `locale` is the language the browser asks for: saved for a user who never chose one, and saved over their
     old choice when `locale_chosen` (they picked it on this browser before logging in).
     """

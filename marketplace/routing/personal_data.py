@@ -59,19 +59,24 @@ def messages(holder: Holder) -> list[dict[str, Any]]:
     """The visitor's messages and the expert's own, as their inbox showed them: in a chat another expert answers
     now, the visitor's messages only up to the expert's last own one (what came after went to the other)."""
     expert_id, user_id = holder.profile.id, holder.user.id
-    found = []
-    for chat in _answered(expert_id):
-        rows = list(db.session.scalars(
-            sa.select(Message).where(Message.conversation_id == chat.id,
-                                     sa.or_(Message.sender == Sender.VISITOR,
-                                            sa.and_(Message.sender == Sender.EXPERT, Message.author_id == user_id)))
-            .order_by(Message.seq)))
-        if chat.expert_id != expert_id:
-            last_own = max((row.seq for row in rows if row.sender == Sender.EXPERT), default=0)
-            rows = [row for row in rows if row.sender == Sender.EXPERT or row.seq <= last_own]
-        found.extend({"conversation_id": chat.id, "seq": row.seq, "from": "you" if row.sender == Sender.EXPERT
-                      else "visitor", "body": row.body, "created_at": row.created_at} for row in rows)
-    return found
+    chats = {chat.id: chat for chat in _answered(expert_id)}
+    if not chats:
+        return []
+    rows = db.session.scalars(
+        sa.select(Message).where(Message.conversation_id.in_(chats),
+                                 sa.or_(Message.sender == Sender.VISITOR,
+                                        sa.and_(Message.sender == Sender.EXPERT, Message.author_id == user_id)))
+        .order_by(Message.conversation_id, Message.seq)).all()
+    last_own: dict[int, int] = {}
+    for row in rows:
+        if row.sender == Sender.EXPERT:
+            last_own[row.conversation_id] = row.seq
+    return [{"conversation_id": row.conversation_id, "seq": row.seq,
+             "from": "you" if row.sender == Sender.EXPERT else "visitor", "body": row.body,
+             "created_at": row.created_at}
+            for row in rows
+            if row.sender == Sender.EXPERT or chats[row.conversation_id].expert_id == expert_id
+            or row.seq <= last_own.get(row.conversation_id, 0)]
 
 
 def ratings(holder: Holder) -> list[dict[str, Any]]:
