@@ -30,13 +30,20 @@ def offers(holder: Holder) -> list[dict[str, Any]]:
              "decided_at": offer.decided_at} for offer in rows]
 
 
-def _answered(expert_id: int) -> list[Conversation]:
-    """The conversations the expert holds or held (accepted an offer of), oldest first."""
-    accepted = sa.select(Offer.conversation_id).where(Offer.expert_id == expert_id,
-                                                      Offer.status == OfferStatus.ACCEPTED)
-    return list(db.session.scalars(
-        sa.select(Conversation).where(sa.or_(Conversation.expert_id == expert_id, Conversation.id.in_(accepted)))
-        .order_by(Conversation.id)))
+def _answered(expert_id: int) -> list[sa.Row]:
+    """The conversations the expert holds or held (accepted an offer of), oldest first: the columns shown only
+    (an expert may have answered tens of thousands)."""
+    held_before = sa.select(Offer.conversation_id).where(Offer.expert_id == expert_id,
+                                                         Offer.status == OfferStatus.ACCEPTED)
+    columns = (Conversation.id, Conversation.brand_id, Conversation.channel, Conversation.topic,
+               Conversation.created_at, Conversation.expert_id, Conversation.status, Conversation.end_reason,
+               Conversation.accepted_at, Conversation.first_reply_at, Conversation.closed_at)
+    held = sa.select(*columns).where(Conversation.expert_id == expert_id)
+    handed_on = sa.select(*columns).where(Conversation.id.in_(held_before),
+                                          sa.or_(Conversation.expert_id.is_(None),
+                                                 Conversation.expert_id != expert_id))
+    rows = [*db.session.execute(held), *db.session.execute(handed_on)]
+    return sorted(rows, key=lambda row: row.id)
 
 
 def conversations(holder: Holder) -> list[dict[str, Any]]:
@@ -45,10 +52,10 @@ def conversations(holder: Holder) -> list[dict[str, Any]]:
     found = []
     for chat in _answered(expert_id):
         theirs = chat.expert_id == expert_id
-        found.append({"id": chat.id, "brand_id": chat.brand_id, "channel": chat.channel.value, "topic": chat.topic,
+        found.append({"id": chat.id, "brand_id": chat.brand_id, "channel": chat.channel, "topic": chat.topic,
                       "created_at": chat.created_at, "held_by_you": theirs,
-                      "status": chat.status.value if theirs else None,
-                      "end_reason": chat.end_reason.value if theirs and chat.end_reason else None,
+                      "status": chat.status if theirs else None,
+                      "end_reason": chat.end_reason if theirs else None,
                       "accepted_at": chat.accepted_at if theirs else None,
                       "first_reply_at": chat.first_reply_at if theirs else None,
                       "closed_at": chat.closed_at if theirs else None})
@@ -59,13 +66,16 @@ def messages(holder: Holder) -> list[dict[str, Any]]:
     """The visitor's messages and the expert's own, as their inbox showed them: in a chat another expert answers
     now, the visitor's messages only up to the expert's last own one (what came after went to the other)."""
     expert_id, user_id = holder.profile.id, holder.user.id
-    chats = {chat.id: chat for chat in _answered(expert_id)}
-    if not chats:
-        return []
-    rows = db.session.scalars(
-        sa.select(Message).where(Message.conversation_id.in_(chats),
-                                 sa.or_(Message.sender == Sender.VISITOR,
-                                        sa.and_(Message.sender == Sender.EXPERT, Message.author_id == user_id)))
+    handed_on = {chat.id for chat in _answered(expert_id) if chat.expert_id != expert_id}
+    held_before = sa.select(Offer.conversation_id).where(Offer.expert_id == expert_id,
+                                                         Offer.status == OfferStatus.ACCEPTED)
+    answered = sa.or_(Message.conversation_id.in_(sa.select(Conversation.id)
+                                                  .where(Conversation.expert_id == expert_id)),
+                      Message.conversation_id.in_(held_before))
+    rows = db.session.execute(
+        sa.select(Message.conversation_id, Message.seq, Message.sender, Message.body, Message.created_at)
+        .where(answered, sa.or_(Message.sender == Sender.VISITOR,
+                                sa.and_(Message.sender == Sender.EXPERT, Message.author_id == user_id)))
         .order_by(Message.conversation_id, Message.seq)).all()
     last_own: dict[int, int] = {}
     for row in rows:
@@ -75,16 +85,18 @@ def messages(holder: Holder) -> list[dict[str, Any]]:
              "from": "you" if row.sender == Sender.EXPERT else "visitor", "body": row.body,
              "created_at": row.created_at}
             for row in rows
-            if row.sender == Sender.EXPERT or chats[row.conversation_id].expert_id == expert_id
+            if row.sender == Sender.EXPERT or row.conversation_id not in handed_on
             or row.seq <= last_own.get(row.conversation_id, 0)]
 
 
 def ratings(holder: Holder) -> list[dict[str, Any]]:
-    rows = db.session.scalars(sa.select(Conversation).where(Conversation.expert_id == holder.profile.id,
-                                                            Conversation.rating.is_not(None))
-                              .order_by(Conversation.rated_at, Conversation.id))
-    return [{"conversation_id": chat.id, "brand_id": chat.brand_id, "rating": chat.rating,
-             "comment": chat.rating_comment, "rated_at": chat.rated_at} for chat in rows]
+    rows = db.session.execute(
+        sa.select(Conversation.id, Conversation.brand_id, Conversation.rating, Conversation.rating_comment,
+                  Conversation.rated_at)
+        .where(Conversation.expert_id == holder.profile.id, Conversation.rating.is_not(None))
+        .order_by(Conversation.rated_at, Conversation.id))
+    return [{"conversation_id": row.id, "brand_id": row.brand_id, "rating": row.rating,
+             "comment": row.rating_comment, "rated_at": row.rated_at} for row in rows]
 
 
 def end_held_chats(expert_id: int) -> int:

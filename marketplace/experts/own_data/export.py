@@ -70,7 +70,7 @@ def pack(data: dict[str, Any], meta: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(EVERYTHING, json.dumps({**meta, "sections": data}, default=_plain, ensure_ascii=False,
-                                                indent=2, sort_keys=False))
+                                                separators=(",", ":")))
         for name, value in data.items():
             if isinstance(value, list):
                 archive.writestr(f"{name}.csv", "\ufeff" + _csv(value))  # the BOM: spreadsheets read it as UTF-8
