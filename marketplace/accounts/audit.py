@@ -75,6 +75,8 @@ KIND_NAMES = {
     "payout_details_read": _l("Payout details read"),
     "payout_details_changed": _l("Payout details changed"),
     "tax_threshold_added": _l("Tax ceiling amount added"),
+    "expert_data_exported": _l("Expert data downloaded"),
+    "expert_account_closed": _l("Expert account closed"),
 }
 
 # Who acted when an event has no person behind it.
@@ -99,6 +101,7 @@ DETAIL_NAMES = {
     "conversations": _l("Chats"),
     "currency": _l("Currency"),
     "day": _l("Day"),
+    "devices": _l("Devices"),
     "earning_id": _l("Earning"),
     "effective_from": _l("From"),
     "ceiling": _l("Ceiling"),

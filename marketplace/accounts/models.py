@@ -31,6 +31,9 @@ class User(db.Model):
     is_disabled: so.Mapped[bool] = so.mapped_column(default=False)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[dt.datetime | None]
+    # A closed account's former address, as a keyed digest (accounts/closure.py): its owner logging in with it is
+    # told the account is closed, while the address itself is gone.
+    erased_email_digest: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
 
     # What Flask-Login asks of a user (written out so that models import nothing of the web layer).
     is_token = False

@@ -11,7 +11,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marketplace.accounts import passwords, sessions
+from marketplace.accounts import closure, passwords, sessions
 from marketplace.accounts.language import in_language_of, remember_language
 from marketplace.accounts.models import AuditEvent, Role, User
 from marketplace.database import db, unit_of_work, use_case, utcnow
@@ -65,6 +65,8 @@ def authenticate(email: str, password: str, *, ip: str | None, locale: str | Non
                  locale_chosen: bool = False) -> User | None:
     """Check a log-in; record the attempt either way and return the user only on success.
 
+    Raises AccountClosed for the former address of a closed account given with its password (closure.py).
+
     `locale` is the language the browser asks for: saved for a user who never chose one, and saved over their
     old choice when `locale_chosen` (they picked it on this browser before logging in).
     """
@@ -78,17 +80,19 @@ def authenticate(email: str, password: str, *, ip: str | None, locale: str | Non
     ok = passwords.verify_password(stored_hash, password)
     with unit_of_work():
         user = db.session.get(User, found.id) if found else None
-        if not ok or user is None or user.is_disabled:
-            reason = "disabled" if ok and user is not None else "bad_credentials"
-            record_audit("login_failed", subject_id=user.id if user else None, ip=ip,
-                         email=email[:254], reason=reason)
-            return None
-        if passwords.needs_rehash(stored_hash):
-            user.password_hash = passwords.hash_password(password)
-        user.last_login_at = utcnow()
-        remember_language(user, locale, chosen=locale_chosen)
-        record_audit("login", actor_id=user.id, subject_id=user.id, ip=ip)
-        return user
+        if ok and user is not None and not user.is_disabled:
+            if passwords.needs_rehash(stored_hash):
+                user.password_hash = passwords.hash_password(password)
+            user.last_login_at = utcnow()
+            remember_language(user, locale, chosen=locale_chosen)
+            record_audit("login", actor_id=user.id, subject_id=user.id, ip=ip)
+            return user
+        reason = "disabled" if ok and user is not None else "bad_credentials"
+        record_audit("login_failed", subject_id=user.id if user else None, ip=ip, email=email[:254], reason=reason)
+    if found is None:
+        # An address no account has now: maybe that of an account its owner closed; they are told so.
+        closure.check_not_closed(email, password)
+    return None
 
 
 @use_case

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.accounts import services
 from marketplace.accounts.auth import current_session_id
+from marketplace.accounts.closure import AccountClosed
 from marketplace.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from marketplace.accounts.language import browser_language, chosen_language
 from marketplace.errors import InvalidInput
@@ -41,12 +42,16 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         chosen = chosen_language()
-        user = services.authenticate(form.email.data, form.password.data, ip=request.remote_addr,
-                                     locale=chosen or browser_language(), locale_chosen=chosen is not None)
-        if user is not None:
-            login_user(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data, url_for("web.index")))
-        form.form_errors.append(gettext("Wrong e-mail or password."))
+        try:
+            user = services.authenticate(form.email.data, form.password.data, ip=request.remote_addr,
+                                         locale=chosen or browser_language(), locale_chosen=chosen is not None)
+        except AccountClosed as closed:
+            form.form_errors.append(str(closed.message))
+        else:
+            if user is not None:
+                login_user(user, remember=form.remember.data)
+                return redirect(safe_next(form.next.data, url_for("web.index")))
+            form.form_errors.append(gettext("Wrong e-mail or password."))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
 
 

@@ -18,7 +18,7 @@ def register_home_panel(app: Flask, panel: HomePanel) -> None:
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
-    from marketplace.experts import api, jobs, sockets, status_bar, views
+    from marketplace.experts import api, jobs, own_data, sockets, status_bar, views
     from marketplace.extensions import socketio
     from marketplace.scheduler import register_job
     from marketplace.web import register_home
@@ -31,3 +31,4 @@ def init_app(app: Flask) -> None:
     socketio.on_event("presence_set", sockets.on_presence_set)
     app.context_processor(status_bar.context)
     register_job(app, jobs.sweep_presence(app))
+    own_data.init_app(app)

@@ -68,9 +68,16 @@ class ExpertProfile(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     status_changed_at: so.Mapped[dt.datetime | None]
     status_changed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Set when the expert closed their account: their personal data is erased or pseudonymised since, what money
+    # law keeps (earnings, ledger, statements, payout details until paid and reported) stays (experts/own_data/).
+    closed_at: so.Mapped[dt.datetime | None]
 
     enrolments: so.WriteOnlyMapped[Enrolment] = so.relationship(back_populates="expert")
     skills: so.Mapped[list[Skill]] = so.relationship(secondary=expert_skills, order_by="Skill.slug")
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
     @property
     def under_review(self) -> bool:

@@ -41,10 +41,13 @@ def register_presence_listener(app: Flask, listener: PresenceListener) -> None:
     app.extensions.setdefault("presence_listeners", []).append(listener)
 
 
-def _changed(expert_id: int, status: PresenceStatus) -> None:
+def changed(expert_id: int, status: PresenceStatus) -> None:
     """Tell the layers above of a committed change; call after the commit."""
     for listener in current_app.extensions.get("presence_listeners", []):
         listener(expert_id, status.value)
+
+
+_changed = changed
 
 
 @dataclass(frozen=True)

@@ -386,3 +386,9 @@ def read_payout_details(actor: User, expert_id: int | None = None, *, ip: str | 
     accounts.record_audit("payout_details_read", actor_id=actor.id, subject_id=profile.user_id, ip=ip,
                           expert_id=profile.id)
     return _view(details, full=True)
+
+
+def own_payout_details(expert_id: int) -> PayoutView | None:
+    """The expert's full payout details for their own data export; the caller records the read in the audit log."""
+    details = db.session.get(PayoutDetails, expert_id)
+    return _view(details, full=True) if details else None

@@ -147,3 +147,26 @@ def _require_person(actor: User) -> None:
 
 def _fit(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+# A person's own data (the expert's export and account closure, experts/own_data/).
+
+def own_data(user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The user's notifications and push devices as they would export them: endpoints, never the keys."""
+    notes = db.session.scalars(sa.select(Notification).where(Notification.user_id == user_id)
+                               .order_by(Notification.created_at, Notification.id))
+    devices = db.session.scalars(sa.select(PushSubscription).where(PushSubscription.user_id == user_id)
+                                 .order_by(PushSubscription.id))
+    return {
+        "notifications": [{"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "url": n.url,
+                           "created_at": n.created_at, "read_at": n.read_at} for n in notes],
+        "push_subscriptions": [{"id": d.id, "endpoint": d.endpoint, "user_agent": d.user_agent,
+                                "created_at": d.created_at, "last_success_at": d.last_success_at}
+                               for d in devices],
+    }
+
+
+def forget_user(user_id: int) -> int:
+    """Delete the user's notifications and push devices inside the caller's transaction; how many devices went."""
+    db.session.execute(sa.delete(Notification).where(Notification.user_id == user_id))
+    return db.session.execute(sa.delete(PushSubscription).where(PushSubscription.user_id == user_id)).rowcount

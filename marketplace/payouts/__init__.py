@@ -5,7 +5,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
-    from marketplace.payouts import jobs, models  # noqa: F401 - models: the tables belong to the app
+    from marketplace.experts.own_data import register_export_section
+    from marketplace.payouts import jobs, models, personal_data  # noqa: F401 - models: the tables belong to the app
     from marketplace.payouts.batches import api as batch_api
     from marketplace.payouts.batches import views as batch_views
     from marketplace.payouts.earnings import api as earning_api
@@ -31,3 +32,6 @@ def init_app(app: Flask) -> None:
     for job in (jobs.EARN, jobs.CREDIT, jobs.RELEASE, jobs.RELEASE_CREDITS, jobs.SUBMIT, jobs.CHECK,
                 jobs.TAX_SUMMARIES):
         register_job(app, job)
+    for name, section in (("earnings", personal_data.earnings), ("faq_credits", personal_data.faq_credits),
+                          ("payouts", personal_data.payouts), ("statements", personal_data.statements_section)):
+        register_export_section(app, name, section)

@@ -5,8 +5,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from marketplace.experts.own_data import register_closure_listener, register_export_section
     from marketplace.experts.presence import register_presence_listener
-    from marketplace.routing import jobs, models  # noqa: F401 - models: tables
+    from marketplace.routing import jobs, models, personal_data  # noqa: F401 - models: tables
     from marketplace.routing.attachments import api as attachments_api
     from marketplace.routing.attachments import views as attachments_views
     from marketplace.routing.bot import init_app as init_bot
@@ -41,6 +42,9 @@ def init_app(app: Flask) -> None:
     chat_sockets.register()
     door_sockets.register()
     register_presence_listener(app, offers.on_presence_changed)
+    for name in ("offers", "conversations", "messages", "ratings"):
+        register_export_section(app, name, getattr(personal_data, name))
+    register_closure_listener(app, personal_data.end_held_chats)
     expert_stats.register(app)
     for job in jobs.jobs(app):
         register_job(app, job)

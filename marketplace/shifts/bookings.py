@@ -177,9 +177,14 @@ def cancel_booking(actor, slot_id: int) -> ShiftBooking:
     if now + _cutoff() > slot.starts_at:
         raise Conflict(_l("Bookings can be cancelled until %(minutes)d minutes before the start.",
                           minutes=current_app.config["SHIFT_BOOKING_CUTOFF_MINUTES"]))
-    # Only the request that moves the booking from booked to cancelled gives the seat back.
+    _give_seat_back(booking.id, slot_id, now)
+    return booking
+
+
+def _give_seat_back(booking_id: int, slot_id: int, now: dt.datetime) -> bool:
+    """Cancel a booking and free its seat; only the request that moves it from booked to cancelled frees it."""
     moved = db.session.execute(
-        sa.update(ShiftBooking).where(ShiftBooking.id == booking.id, ShiftBooking.status == BookingStatus.BOOKED)
+        sa.update(ShiftBooking).where(ShiftBooking.id == booking_id, ShiftBooking.status == BookingStatus.BOOKED)
         .values(status=BookingStatus.CANCELLED, cancelled_at=now).execution_options(synchronize_session=False)
     ).rowcount
     if moved == 1:
@@ -187,7 +192,22 @@ def cancel_booking(actor, slot_id: int) -> ShiftBooking:
             sa.update(ShiftSlot).where(ShiftSlot.id == slot_id, ShiftSlot.booked_count > 0)
             .values(booked_count=ShiftSlot.booked_count - 1).execution_options(synchronize_session=False)
         )
-    return booking
+    return moved == 1
+
+
+def cancel_future_bookings(expert_id: int, now: dt.datetime) -> int:
+    """Cancel every booking of a shift not begun yet, whatever the cut-off (an expert who leaves for good); inside
+    the caller's transaction, with the expert locked. How many seats were given back."""
+    rows = db.session.execute(
+        sa.select(ShiftBooking.id, ShiftBooking.slot_id).join(ShiftSlot, ShiftSlot.id == ShiftBooking.slot_id)
+        .where(ShiftBooking.expert_id == expert_id, ShiftBooking.status == BookingStatus.BOOKED,
+               ShiftSlot.starts_at > now)
+        .order_by(ShiftBooking.slot_id)  # slots in one order, as every writer takes them
+    ).all()
+    # The slots before the bookings, as cancel_booking and cancel_slot take them, so none waits on another.
+    db.session.execute(sa.select(ShiftSlot.id).where(ShiftSlot.id.in_({row.slot_id for row in rows}))
+                       .order_by(ShiftSlot.id).with_for_update())
+    return sum(_give_seat_back(row.id, row.slot_id, now) for row in rows)
 
 
 def _expert_bookings(expert_id: int, start: dt.datetime, end: dt.datetime) -> list[ExpertBooking]:

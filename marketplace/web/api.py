@@ -36,6 +36,7 @@ class EndpointDoc:
     # be depends on what the path names (the brand's attachment limit).
     form: Schema | None = None
     max_bytes: int | None = None  # the largest request it takes, when more than MAX_CONTENT_LENGTH (files)
+    produces: str | None = None  # the media type of the file it answers with, when its path has no extension
 
 
 PathGuard = Callable[[Any, Any], None]
@@ -94,13 +95,13 @@ def _call(view: Callable, doc: EndpointDoc, kwargs: dict[str, Any]) -> Any:
 def endpoint(summary: str, *, roles: Iterable[str], body: Schema | None = None,
              response: Schema | None = None, status: int = 200, query: Schema | None = None,
              tags: Iterable[str] = (), errors: Iterable[int] = (), form: Schema | None = None,
-             max_bytes: int | None = None) -> Callable:
+             max_bytes: int | None = None, produces: str | None = None) -> Callable:
     """Wrap an API view: 401 when anonymous, 403 when the role may not, 4xx for bad input.
 
     The view receives `actor`, then `body` and `query` (already validated) when declared.
     """
     doc = EndpointDoc(summary, frozenset(str(role) for role in roles), body, response, status,
-                      query, tuple(tags), errors=tuple(errors), form=form, max_bytes=max_bytes)
+                      query, tuple(tags), errors=tuple(errors), form=form, max_bytes=max_bytes, produces=produces)
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)

@@ -72,7 +72,7 @@ def _problem(status: int) -> dict[str, Any]:
 def _success(doc: EndpointDoc, path: str) -> tuple[str, dict[str, Any]]:
     if doc.response is not None:
         return str(doc.status), {"description": "Success", "content": {"application/json": {"schema": doc.response}}}
-    file_type = next((media for ext, media in _FILE_TYPES.items() if path.endswith(ext)), None)
+    file_type = doc.produces or next((media for ext, media in _FILE_TYPES.items() if path.endswith(ext)), None)
     if file_type is not None:
         return "200", {"description": "The file, as an attachment",
                        "content": {file_type: {"schema": {"type": "string", "format": "binary"}}}}
