@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     from marketplace.routing.door import views as door_views
     from marketplace.routing.left_messages import api as left_messages_api
     from marketplace.routing.left_messages import views as left_messages_views
+    from marketplace.routing.retention import init_app as init_retention
     from marketplace.routing.router import offers
     from marketplace.routing.visitor_push import init_app as init_visitor_push
     from marketplace.scheduler import register_job
@@ -45,3 +46,4 @@ def init_app(app: Flask) -> None:
     init_visitor_push(app)
     init_channels(app)
     init_bot(app)
+    init_retention(app)
