@@ -31,7 +31,7 @@ from marketplace.accounts import services as accounts
 from marketplace.brands import services as brands
 from marketplace.brands.models import Actor, Brand, BrandRole
 from marketplace.database import ID_MAX, db, end_read, unit_of_work, utcnow
-from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.errors import Conflict, NotFound
 from marketplace.routing.attachments.services import delete_conversation_attachments
 from marketplace.routing.contacts.services import forget_unused_contacts
 from marketplace.routing.models import (
@@ -147,8 +147,9 @@ def anonymise_expired(now: dt.datetime | None = None) -> dict[str, int]:
 # Erasing one contact on request.
 
 def _checked_id(value: object) -> int:
+    """A contact id as the path gives it; anything else names no contact (404, as an unknown id)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
-        raise InvalidInput(_l("Choose a contact from the list."), "contact_id")
+        raise NotFound(_l("No such contact."))
     return value
 
 
