@@ -1,4 +1,4 @@
-"""The `marketplace` command: serve, scheduler, mail-in, create-user, simulate, and Flask-Migrate's `db`."""
+"""The `marketplace` command: serve, scheduler, mail-in, create-user, retention, simulate, and Flask-Migrate's `db`."""
 
 from __future__ import annotations
 
@@ -182,6 +182,17 @@ def create_user(email: str, full_name: str, role: str, password: str, brand_slug
     except DomainError as error:
         raise click.BadParameter(str(error.message), param_hint=f"--{error.field or 'email'}") from None
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@cli.command("retention")
+@with_appcontext
+def retention() -> None:
+    """Anonymise now what each brand's retention period no longer lets us keep (the scheduler does it hourly)."""
+    from marketplace.routing.retention.services import anonymise_expired
+
+    done = anonymise_expired()
+    click.echo(f"Anonymised {done['conversations']} conversations, deleted {done['files']} files, "
+               f"{done['contacts']} contacts and {done['left_messages']} left messages.")
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
-from marketplace.brands.models import BrandRole
+from marketplace.brands.models import RETENTION_MONTHS, BrandRole
 from marketplace.brands.program import NUMBERS
 from marketplace.brands.rates import MAX_PRICE_CENTS
 from marketplace.web.forms import MoneyField
@@ -100,6 +100,11 @@ class ProgramForm(FlaskForm):
     enrolment_approval = SelectField(_l("Approving experts who pass the quiz"), choices=[
         SelectChoice("manual", _l("We approve each one")), SelectChoice("automatic", _l("Approved at once"))])
     allow_unbooked_online = BooleanField(_l("Approved experts may answer without booking a shift"))
+    retention_months = IntegerField(
+        _l("Keep conversations' personal data for (months)"),
+        description=_l("Then their text, files, the visitor's address, phone and name, and network fingerprints "
+                       "are removed; the figures stay."),
+        validators=[InputRequired(), NumberRange(*RETENTION_MONTHS)])
     submit = SubmitField(_l("Save the program"))
 
     DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -18,6 +18,11 @@ def new_widget_key() -> str:
     return "pk_" + secrets.token_urlsafe(18)
 
 
+# How long a brand may keep its conversations' personal data after they end, in months: the table's check constraint.
+RETENTION_MONTHS = (1, 120)
+DEFAULT_RETENTION_MONTHS = 12
+
+
 class BrandRole(enum.StrEnum):
     ADMIN = "admin"
     VIEWER = "viewer"
@@ -48,6 +53,7 @@ class Brand(db.Model):
         sa.CheckConstraint("monthly_budget_cents IS NULL OR monthly_budget_cents >= 0", name="monthly_budget"),
         sa.CheckConstraint("service_level_percent BETWEEN 1 AND 100", name="service_level_percent"),
         sa.CheckConstraint("service_level_seconds BETWEEN 5 AND 3600", name="service_level_seconds"),
+        sa.CheckConstraint("retention_months BETWEEN 1 AND 120", name="retention_months"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -60,6 +66,10 @@ class Brand(db.Model):
         server_default=EnrolmentApproval.MANUAL.value,
     )
     allow_unbooked_online: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # Personal data (GDPR): months a conversation's text, files, visitor contacts and network fingerprints are kept
+    # after it ended; then the retention job anonymises it (routing/retention/). Its figures stay.
+    retention_months: so.Mapped[int] = so.mapped_column(sa.Integer, default=DEFAULT_RETENTION_MONTHS,
+                                                         server_default=str(DEFAULT_RETENTION_MONTHS))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
     # The chat program: what the widget offers and how the router treats the brand's conversations.

@@ -24,7 +24,7 @@ MAX_CANNED = 50
 MAX_LANGUAGES = 20
 MAX_ORIGIN_LENGTH = 300  # scheme, a host name of at most 253 characters, a port
 # Settings kept with the brand's account that its program page edits too.
-BRAND_SETTINGS = ("timezone", "enrolment_approval", "allow_unbooked_online")
+BRAND_SETTINGS = ("timezone", "enrolment_approval", "allow_unbooked_online", "retention_months")
 # field: (lowest, highest, whether None (no limit) is allowed)
 NUMBERS: dict[str, tuple[int, int, bool]] = {
     "offer_timeout_seconds": (5, 600, False),

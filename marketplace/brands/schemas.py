@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
-from marketplace.brands.models import BrandClosure, BrandRole, EnrolmentApproval
+from marketplace.brands.models import RETENTION_MONTHS, BrandClosure, BrandRole, EnrolmentApproval
 from marketplace.brands.quizzes import MAX_CHOICES, MAX_QUESTIONS
 from marketplace.brands.rates import MAX_PRICE_CENTS
 from marketplace.core.rates import BONUS_KINDS, MAX_BONUS_RULES
@@ -39,6 +39,9 @@ class BrandSchema(Schema):
     currency = fields.String(dump_only=True)
     enrolment_approval = fields.String(dump_only=True)
     allow_unbooked_online = fields.Boolean(dump_only=True)
+    retention_months = fields.Integer(dump_only=True, metadata={
+        "description": "Months a conversation's text, files, visitor contacts and network fingerprints are kept "
+                       "after it ended, then anonymised (its figures stay)."})
     created_at = fields.AwareDateTime(dump_only=True)
 
 
@@ -55,6 +58,8 @@ class BrandUpdateSchema(Schema):
     currency = Currency()
     enrolment_approval = fields.String(validate=validate.OneOf(APPROVALS))
     allow_unbooked_online = fields.Boolean()
+    retention_months = fields.Integer(strict=True, validate=validate.Range(*RETENTION_MONTHS), metadata={
+        "description": "Months personal data of a conversation is kept after it ended (1 to 120; 12 by default)."})
 
 
 class QuizChoiceSchema(Schema):

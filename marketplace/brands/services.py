@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.brands.models import (
+    RETENTION_MONTHS,
     Actor,
     ApiToken,
     Brand,
@@ -73,7 +74,7 @@ def iana_time_zones() -> frozenset[str]:
 
 def validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
     """Check the brand's own settings (name, timezone, currency, approval, unbooked experts, the bonus on the
-    planner's shifts) in `changes`."""
+    planner's shifts, the retention period of personal data) in `changes`."""
     clean: dict[str, Any] = {}
     if "name" in changes:
         clean["name"] = clean_text(changes["name"], "name", max_length=120, required=_l("Enter the brand's name."))
@@ -101,6 +102,12 @@ def validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput(_l("The bonus must be a whole number of cents, from 0 up to %(count)d.",
                                   count=MAX_PLANNER_BONUS_CENTS), "planner_bonus_cents")
         clean["planner_bonus_cents"] = bonus
+    if "retention_months" in changes:
+        months, (low, high) = changes["retention_months"], RETENTION_MONTHS
+        if isinstance(months, bool) or not isinstance(months, int) or not low <= months <= high:
+            raise InvalidInput(_l("Enter a whole number of months from %(low)s to %(high)s.", low=low, high=high),
+                               "retention_months")
+        clean["retention_months"] = months
     return clean
 
 

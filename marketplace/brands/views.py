@@ -122,6 +122,8 @@ HOURS_ERROR = _l("Write the hours as 09:00-12:00, 14:00-18:00, or leave the day 
 
 # The program's settings of asynchronous conversations (the visitor away), in the form as on the brand.
 ASYNC_SETTINGS = ("async_expert_limit", "async_first_reply_minutes", "async_quiet_hours", "reopen_window_hours")
+# How long the brand keeps its conversations' personal data (routing/retention/), edited on the same page.
+PERSONAL_DATA_SETTINGS = ("retention_months",)
 
 
 def _program_data(brand) -> dict:
@@ -133,7 +135,8 @@ def _program_data(brand) -> dict:
         "holiday_country": brand.holiday_country or "", "holiday_subdivision": brand.holiday_subdivision or "",
         **{name: getattr(brand, name) for name in (
             "service_level_percent", "service_level_seconds", "max_wait_seconds", "offer_timeout_seconds",
-            "inactivity_close_minutes", "expert_concurrency", "allow_unbooked_online", *ASYNC_SETTINGS)},
+            "inactivity_close_minutes", "expert_concurrency", "allow_unbooked_online", *ASYNC_SETTINGS,
+            *PERSONAL_DATA_SETTINGS)},
         "enrolment_approval": brand.enrolment_approval.value,
     }
 
@@ -155,7 +158,7 @@ def _program_changes(form: ProgramForm) -> dict:
         **{name: getattr(form, name).data for name in (
             "service_level_percent", "service_level_seconds", "max_wait_seconds", "offer_timeout_seconds",
             "inactivity_close_minutes", "expert_concurrency", "enrolment_approval", "allow_unbooked_online",
-            *ASYNC_SETTINGS)},
+            *ASYNC_SETTINGS, *PERSONAL_DATA_SETTINGS)},
     }
 
 

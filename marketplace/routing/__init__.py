@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     from marketplace.routing.left_messages import views as left_messages_views
     from marketplace.routing.ratings import api as ratings_api
     from marketplace.routing.ratings import views as ratings_views
+    from marketplace.routing.retention import init_app as init_retention
     from marketplace.routing.router import offers
     from marketplace.routing.visitor_push import init_app as init_visitor_push
     from marketplace.scheduler import register_job
@@ -52,3 +53,4 @@ def init_app(app: Flask) -> None:
     init_visitor_push(app)
     init_channels(app)
     init_bot(app)
+    init_retention(app)

@@ -137,6 +137,9 @@ class Conversation(db.Model):
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
         sa.CheckConstraint("last_seq >= 0", name="last_seq"),
         sa.CheckConstraint("handed_back >= 0", name="handed_back"),
+        # The retention job's query (routing/retention/): the brand's ended conversations not yet anonymised.
+        sa.Index("ix_conversations_retention", "brand_id", "closed_at",
+                 sqlite_where=sa.text("anonymised_at IS NULL"), postgresql_where=sa.text("anonymised_at IS NULL")),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -228,6 +231,9 @@ class Conversation(db.Model):
     channel_customer: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     customer_wrote_at: so.Mapped[dt.datetime | None]
     window_closes_at: so.Mapped[dt.datetime | None]
+    # When its text, files and the visitor's identifiers were removed (routing/retention/: the brand's retention
+    # period ran out, or the contact asked to be erased); its figures (times, status, expert, rating) stay.
+    anonymised_at: so.Mapped[dt.datetime | None]
 
 
 # Rule 5's order, highest priority first, so the router reads the brand's queue off the index unsorted.

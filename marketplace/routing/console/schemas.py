@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from marketplace.brands.models import Brand
+from marketplace.brands.models import RETENTION_MONTHS, Brand
 from marketplace.brands.program import MAX_CANNED, MAX_LANGUAGES, MAX_ORIGIN_LENGTH, MAX_ORIGINS, MAX_TOPICS, NUMBERS
 from marketplace.brands.schemas import APPROVALS
 from marketplace.database import ID_MAX
@@ -88,6 +88,9 @@ class ProgramSchema(Schema):
                        "close; 0 for never."})
     enrolment_approval = fields.String(validate=validate.OneOf(APPROVALS))
     allow_unbooked_online = fields.Boolean()
+    retention_months = fields.Integer(strict=True, validate=validate.Range(*RETENTION_MONTHS), metadata={
+        "description": "Months a conversation's text, files, visitor contacts and network fingerprints are kept "
+                       "after it ended, then anonymised (1 to 120; 12 by default)."})
     max_concurrent = _setting("max_concurrent")
     max_active_experts = _setting("max_active_experts")
     daily_cap = _setting("daily_cap")
@@ -263,6 +266,9 @@ class TranscriptRowSchema(Schema):
     rating_removed = fields.Boolean(dump_only=True, metadata={
         "description": "The brand removed the visitor's rating after the expert contested it: `rating` is null."})
     reported = fields.Boolean(dump_only=True, metadata={"description": "The expert reported the visitor as abusive."})
+    anonymised_at = fields.AwareDateTime(dump_only=True, allow_none=True, metadata={
+        "description": "When its text, files and the visitor's identifiers were removed under the brand's retention "
+                       "policy (or the contact's erasure); null while kept."})
 
 
 class TranscriptPageSchema(Schema):

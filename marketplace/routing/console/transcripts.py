@@ -36,7 +36,7 @@ EXPORT_BATCH = 500
 TEXT_LENGTH = 200
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
 CSV_COLUMNS = ("id", "created", "status", "end_reason", "topic", "expert", "accepted", "first_reply_seconds",
-               "closed", "rating", "rating_comment", "rate_cents", "messages", "page_url")
+               "closed", "rating", "rating_comment", "rate_cents", "messages", "page_url", "anonymised")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ class ConversationRow:
     message_count: int
     rating_removed: bool = False  # the brand removed the visitor's rating (routing/ratings/)
     reported: bool = False  # the expert reported the visitor as abusive (routing/ratings/)
+    # When its text, files and the visitor's identifiers were removed (routing/retention/); None while kept.
+    anonymised_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,7 @@ def _rows(conversations: list[Conversation]) -> list[ConversationRow]:
             rating_comment=c.rating_comment if c.counted_rating is not None else None, rate_cents=c.rate_cents,
             message_count=c.last_seq,  # messages are numbered from 1 without gaps
             rating_removed=c.rating_removed_at is not None, reported=c.id in reported,
+            anonymised_at=c.anonymised_at,
         ))
     return rows
 
@@ -222,13 +225,14 @@ def handling_experts(actor: Actor, brand_id: int) -> list[tuple[int, str]]:
 
 
 def transcript(actor: Actor, brand_id: int, conversation_id: int) -> Transcript:
-    """One of the brand's conversations with its messages in order (another brand's is not found)."""
+    """One of the brand's conversations with its messages in order (another brand's is not found); none once it
+    was anonymised (`anonymised_at` says so): their text and files are gone, only the figures stay."""
     brands.get_brand(actor, brand_id)
     conversation = db.session.scalar(
         sa.select(Conversation).where(Conversation.id == conversation_id, Conversation.brand_id == brand_id))
     if conversation is None:
         raise NotFound(_l("No such conversation."))
-    messages = [
+    messages = [] if conversation.anonymised_at is not None else [
         TranscriptMessage(m.seq, m.sender.value, m.body, m.created_at, events.attachment_payload(m.attachment))
         for m in db.session.scalars(
             sa.select(Message).options(so.selectinload(Message.attachment))
@@ -250,14 +254,15 @@ def _csv_line(row: ConversationRow, zone: zoneinfo.ZoneInfo) -> list[object]:
             row.expert_name or "", _local(row.accepted_at, zone),
             "" if row.first_reply_seconds is None else row.first_reply_seconds, _local(row.closed_at, zone),
             row.rating or "", row.rating_comment or "", "" if row.rate_cents is None else row.rate_cents,
-            row.message_count, row.page_url or ""]
+            row.message_count, row.page_url or "", _local(row.anonymised_at, zone)]
 
 
 def export_csv(actor: Actor, brand_id: int, filters: Mapping[str, Any]) -> Iterator[str]:
     """The brand's conversations matching `filters` as CSV text, newest first, produced in batches.
 
     For spreadsheets set to French: `;` between cells and a UTF-8 byte order mark first, so accents open
-    right. Times are on the brand's clock as "YYYY-MM-DD HH:MM:SS"; `rate_cents` is the price in the
+    right. Times are on the brand's clock as "YYYY-MM-DD HH:MM:SS" (`anonymised`: when the retention policy removed
+    the conversation's text and identifiers, empty while kept); `rate_cents` is the price in the
     currency's minor units (an integer, e.g. 750 for 7.50 EUR); `first_reply_seconds` runs from the
     expert's acceptance; `status` and `end_reason` are the API's codes. Access and filters are checked
     at once, before the first line, so a refusal is an error answer rather than a broken file.

@@ -1,11 +1,11 @@
-"""The forms of the brand's contact pages: the search, and merging two contacts."""
+"""The forms of the brand's contact pages: the search, merging two contacts, and erasing one (routing/retention/)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from marketplace.routing.contacts.history import SEARCH_LENGTH
 
@@ -26,3 +26,13 @@ class MergeForm(FlaskForm):
                                                          SelectChoice("other", _l("The other one"))],
                       default="this", validators=[InputRequired()])
     submit = SubmitField(_l("Merge the two contacts"))
+
+
+class EraseContactForm(FlaskForm):
+    """Erase the contact whose page it is, on their request (retention.views): the admin must tick the box."""
+
+    confirm = BooleanField(
+        _l("I understand: their messages, files, address, phone and name are removed from every conversation, "
+           "and this cannot be undone."),
+        validators=[DataRequired(message=_l("Tick the box to confirm the erasure."))])
+    submit = SubmitField(_l("Erase this contact"))

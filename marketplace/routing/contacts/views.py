@@ -12,7 +12,7 @@ from marketplace.brands.services import BrandAccess
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.routing.contacts import history
 from marketplace.routing.contacts import services as contacts
-from marketplace.routing.contacts.forms import ContactSearchForm, MergeForm
+from marketplace.routing.contacts.forms import ContactSearchForm, EraseContactForm, MergeForm
 from marketplace.routing.labels import CHANNEL_LABELS, STATUS_LABELS
 from marketplace.web import params
 from marketplace.web.forms import refusals_shown
@@ -44,8 +44,10 @@ def _contact_page(access: BrandAccess, contact_id: int, form: MergeForm | None, 
     detail = history.contact_detail(current_user, access.brand.id, contact_id)
     if form is None and access.is_admin and detail.merged_into_id is None:
         form = _merge_form(access, contact_id)
+    can_erase = access.is_admin and detail.merged_into_id is None
     return render_template("routing/contact.html", brand=access.brand, detail=detail, form=form,
-                           can_merge=access.is_admin and detail.merged_into_id is None,
+                           can_merge=access.is_admin and detail.merged_into_id is None, can_erase=can_erase,
+                           erase_form=EraseContactForm(formdata=None) if can_erase else None,
                            status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS), status
 
 

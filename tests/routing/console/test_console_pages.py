@@ -26,7 +26,7 @@ PROGRAM = {
     "service_level_seconds": "45", "max_wait_seconds": "240", "offer_timeout_seconds": "20",
     "inactivity_close_minutes": "10", "expert_concurrency": "2", "enrolment_approval": "automatic",
     "async_expert_limit": "4", "async_first_reply_minutes": "15", "async_quiet_hours": "48",
-    "reopen_window_hours": "24",
+    "reopen_window_hours": "24", "retention_months": "12",
 }
 
 

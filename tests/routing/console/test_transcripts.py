@@ -225,7 +225,7 @@ def test_the_csv_is_semicolon_separated_utf8_with_bom_and_accents_intact(client,
         "topic": "Crème hydratante", "expert": "Hélène", "accepted": "2026-03-03 22:31:00",
         "first_reply_seconds": "42", "closed": "",
         "rating": "5", "rating_comment": "Très bien, merci", "rate_cents": "750", "messages": "2",
-        "page_url": "https://shop.example.com/crème",
+        "page_url": "https://shop.example.com/crème", "anonymised": "",
     }
 
 
