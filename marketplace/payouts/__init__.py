@@ -33,5 +33,6 @@ def init_app(app: Flask) -> None:
                 jobs.TAX_SUMMARIES):
         register_job(app, job)
     for name, section in (("earnings", personal_data.earnings), ("faq_credits", personal_data.faq_credits),
-                          ("payouts", personal_data.payouts), ("statements", personal_data.statements_section)):
+                          ("payouts", personal_data.payouts), ("statements", personal_data.statements_section),
+                          ("tax_summaries", personal_data.tax_summaries)):
         register_export_section(app, name, section)

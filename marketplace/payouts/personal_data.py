@@ -50,3 +50,9 @@ def statements_section(holder: Holder) -> list[dict[str, Any]]:
              "price_cents": total.price_cents, "commission_cents": total.commission_cents,
              "bonus_cents": total.bonus_cents, "net_cents": total.net_cents}
             for month in index.months for total in month.totals]
+
+
+def tax_summaries(holder: Holder) -> list[dict[str, Any]]:
+    from marketplace.payouts.tax.services import tax_summaries_for_export
+
+    return tax_summaries_for_export(holder.profile.id)

@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     chat_sockets.register()
     door_sockets.register()
     register_presence_listener(app, offers.on_presence_changed)
-    for name in ("offers", "conversations", "messages", "ratings"):
+    for name in ("offers", "conversations", "messages", "ratings", "rating_contests", "visitor_reports"):
         register_export_section(app, name, getattr(personal_data, name))
     register_closure_listener(app, personal_data.end_held_chats)
     expert_stats.register(app)

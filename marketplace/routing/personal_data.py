@@ -107,3 +107,15 @@ def end_held_chats(expert_id: int) -> int:
     end_read()  # each end is a unit of its own, under its brand's lock
     return sum(end_conversation(conversation_id, ConversationStatus.CLOSED, EndReason.EXPERT,
                                 expert_id=expert_id) is not None for conversation_id in held)
+
+
+def rating_contests(holder: Holder) -> list[dict[str, Any]]:
+    from marketplace.routing.ratings.services import rating_contests_for_export
+
+    return rating_contests_for_export(holder.profile.id)
+
+
+def visitor_reports(holder: Holder) -> list[dict[str, Any]]:
+    from marketplace.routing.ratings.services import visitor_reports_for_export
+
+    return visitor_reports_for_export(holder.profile.id)

@@ -43,6 +43,7 @@ class Floor:
     alice: Expert
     xavier: Expert
     shared_id: int  # answered by Alice, then handed to Xavier, who holds it now
+    rated_ids: dict[str, int]  # each expert's own rated chat, by first name in lower case
 
 
 def _expert(session, brand: Brand, name: str, email: str, display: str) -> Expert:
@@ -81,7 +82,7 @@ def floor(session) -> Floor:
     # Alice's own rated chat, and Xavier's.
     own = ConversationFactory(brand=brand, expert=alice.profile, rating=5, rating_comment="Great help")
     MessageFactory(conversation=own, body="Visitor says thanks")
-    ConversationFactory(brand=brand, expert=xavier.profile, rating=4, rating_comment="Only about the second")
+    xaviers = ConversationFactory(brand=brand, expert=xavier.profile, rating=4, rating_comment="Only about the second")
     for person in (alice, xavier):
         EarningFactory(brand=brand, expert=person.profile)
         slot = ShiftSlotFactory(brand_id=brand.id)
@@ -90,4 +91,4 @@ def floor(session) -> Floor:
     record_audit("payout_details_read", actor_id=finance.id, subject_id=alice.user.id, expert_id=alice.profile.id)
     record_audit("payout_details_read", actor_id=finance.id, subject_id=xavier.user.id, expert_id=xavier.profile.id)
     session.commit()
-    return Floor(brand, alice, xavier, shared.id)
+    return Floor(brand, alice, xavier, shared.id, {"alice": own.id, "xavier": xaviers.id})

@@ -13,11 +13,13 @@ from marketplace.accounts.models import AuditEvent
 from marketplace.experts.models import PayoutDetails
 from marketplace.experts.own_data import SECTIONS, register_export_section
 from marketplace.experts.own_data import export as exports
+from marketplace.routing.ratings import services as ratings
 from tests.conftest import log_in
 
 CATEGORIES = {"profile", "enrolments", "quiz_attempts", "presence", "presence_history", "payout_details",
               "audit_entries", "bank_detail_reads", "notifications", "push_subscriptions", "sessions", "shifts",
-              "offers", "conversations", "messages", "ratings", "earnings", "faq_credits", "payouts", "statements"}
+              "offers", "conversations", "messages", "ratings", "earnings", "faq_credits", "payouts", "statements",
+              "tax_summaries", "rating_contests", "visitor_reports"}
 
 
 def _download(client, floor):
@@ -104,13 +106,34 @@ def test_the_app_has_a_download_button_that_gives_the_same_archive(client, floor
 
 
 def test_a_section_added_later_is_in_the_archive_with_one_line(app, client, floor):
-    register_export_section(app, "tax_summaries", lambda holder: [{"year": 2026, "expert": holder.profile.id}])
+    register_export_section(app, "added_later", lambda holder: [{"year": 2026, "expert": holder.profile.id}])
     try:
         everything, files = _archive(_download(client, floor))
     finally:
-        app.extensions[SECTIONS].pop("tax_summaries")
-    assert everything["sections"]["tax_summaries"] == [{"year": 2026, "expert": floor.alice.profile.id}]
-    assert "tax_summaries.csv" in files
+        app.extensions[SECTIONS].pop("added_later")
+    assert everything["sections"]["added_later"] == [{"year": 2026, "expert": floor.alice.profile.id}]
+    assert "added_later.csv" in files
+
+
+def test_the_archive_holds_the_experts_contests_and_reports_and_none_of_the_others(client, floor):
+    own = floor.rated_ids["alice"]
+    ratings.contest_rating(floor.alice.profile.id, own, "The visitor rated the wrong chat")
+    ratings.report_visitor(floor.alice.profile.id, own, "insults", "Rude from the first message")
+    ratings.contest_rating(floor.xavier.profile.id, floor.rated_ids["xavier"], "Xavier contests his own")
+    everything, files = _archive(_download(client, floor))
+    data = everything["sections"]
+    assert [(row["conversation_id"], row["reason"], row["status"]) for row in data["rating_contests"]] == [
+        (own, "The visitor rated the wrong chat", "pending")]
+    assert [(row["conversation_id"], row["reason"], row["comment"]) for row in data["visitor_reports"]] == [
+        (own, "insults", "Rude from the first message")]
+    assert "Xavier contests his own" not in "".join(files.values())
+    assert {"rating_contests.csv", "visitor_reports.csv"} <= set(files)
+
+
+def test_the_archive_holds_the_yearly_tax_summaries_of_paid_years(client, floor):
+    everything, _files = _archive(_download(client, floor))
+    # Nothing was paid out to Alice yet: no year to summarise, and the section says so with an empty table.
+    assert everything["sections"]["tax_summaries"] == []
 
 
 def test_only_experts_export_and_anonymous_callers_get_a_problem(client, session, floor):
