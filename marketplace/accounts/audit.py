@@ -72,6 +72,8 @@ KIND_NAMES = {
     "payout_item_reversed": _l("Transfer reversed at the provider"),
     "payout_details_read": _l("Payout details read"),
     "payout_details_changed": _l("Payout details changed"),
+    "decision_review_requested": _l("Review of a decision asked for"),
+    "decision_review_answered": _l("Review of a decision answered"),
 }
 
 # Who acted when an event has no person behind it.
@@ -95,6 +97,7 @@ DETAIL_NAMES = {
     "conversations": _l("Chats"),
     "currency": _l("Currency"),
     "day": _l("Day"),
+    "decision_id": _l("Decision"),
     "earning_id": _l("Earning"),
     "effective_from": _l("From"),
     "email": _l("E-mail"),
@@ -114,6 +117,7 @@ DETAIL_NAMES = {
     "proof": _l("Proved by"),
     "price_cents": _l("Price (cents)"),
     "reason": _l("Reason"),
+    "review_id": _l("Review"),
     "role": _l("Role"),
     "session_id": _l("Session"),
     "sessions_ended": _l("Sessions ended"),

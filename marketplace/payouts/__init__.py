@@ -5,6 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
+    from marketplace.decisions.explained import register_parameters
     from marketplace.payouts import jobs, models  # noqa: F401 - models: the tables belong to the app
     from marketplace.payouts.batches import api as batch_api
     from marketplace.payouts.batches import views as batch_views
@@ -27,3 +28,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["earning_flag_reasons"] = earnings.flag_reasons
     for job in (jobs.EARN, jobs.CREDIT, jobs.RELEASE, jobs.RELEASE_CREDITS, jobs.SUBMIT, jobs.CHECK):
         register_job(app, job)
+    register_parameters(app, "fraud_checks", earnings.fraud_check_parameters)
