@@ -5,7 +5,7 @@ from marshmallow import fields
 from marketplace.web.schemas import Schema
 
 
-class ReviewSchema(Schema):
+class DecisionReviewSchema(Schema):
     id = fields.Integer(dump_only=True)
     decision_id = fields.Integer(dump_only=True)
     status = fields.String(dump_only=True, metadata={"description": "open or answered"})
@@ -16,7 +16,7 @@ class ReviewSchema(Schema):
     answered_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
-class DecisionSchema(Schema):
+class AutomatedDecisionSchema(Schema):
     id = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(attribute="decision.created_at", dump_only=True)
     kind = fields.String(attribute="decision.kind", dump_only=True,
@@ -31,14 +31,14 @@ class DecisionSchema(Schema):
     subject_type = fields.String(attribute="decision.subject_type", dump_only=True, allow_none=True,
                                  metadata={"description": "offer, invitation, earning or conversation"})
     subject_id = fields.Integer(attribute="decision.subject_id", dump_only=True, allow_none=True)
-    review = fields.Nested(ReviewSchema, dump_only=True, allow_none=True)
+    review = fields.Nested(DecisionReviewSchema, dump_only=True, allow_none=True)
 
 
-class DecisionListSchema(Schema):
-    decisions = fields.List(fields.Nested(DecisionSchema), dump_only=True)
+class AutomatedDecisionListSchema(Schema):
+    decisions = fields.List(fields.Nested(AutomatedDecisionSchema), dump_only=True)
 
 
-class ReviewRequestSchema(Schema):
+class DecisionReviewRequestSchema(Schema):
     # Length is checked by the service (field named `comment`); empty is allowed: asking is enough.
     comment = fields.String(load_default="", allow_none=True,
                             metadata={"description": "Why you disagree (optional), at most 2000 characters."})
