@@ -233,9 +233,10 @@ def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
 
 
 @contextlib.contextmanager
-def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int | None = None) -> Iterator[DemoServer]:
+def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int | None = None,
+                 start_seconds: float = 60) -> Iterator[DemoServer]:
     """Start `marketplace serve --demo` with its database and log in `folder` and extra `settings` (on `port`, else a
-    free one); stop it after."""
+    free one), waiting up to `start_seconds` for it to answer; stop it after."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -251,7 +252,7 @@ def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file,  # noqa: S603
                                    stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_seconds
         output = ""
         while time.monotonic() < deadline:
             output = log_path.read_text()
