@@ -234,9 +234,10 @@ def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
 
 @contextlib.contextmanager
 def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int | None = None,
-                 start_seconds: float = 60) -> Iterator[DemoServer]:
+                 start_seconds: float = 180) -> Iterator[DemoServer]:
     """Start `marketplace serve --demo` with its database and log in `folder` and extra `settings` (on `port`, else a
-    free one), waiting up to `start_seconds` for it to answer; stop it after."""
+    free one), waiting up to `start_seconds` for it to answer; stop it after. Migrating and seeding take over a
+    minute when the machine's two cores are busy with other runs: the wait ends as soon as it answers."""
     port = port or free_port()
     env = {
         **os.environ,

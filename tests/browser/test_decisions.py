@@ -24,9 +24,7 @@ OFFER_SECONDS = 6
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    # A demo that seeds on a loaded machine takes over a minute to answer: wait for it as long as it needs.
-    with running_demo(tmp_path_factory.mktemp("demo-decisions"), {"PRESENCE_MISSED_OFFERS_AWAY": "1"},
-                      start_seconds=240) as demo:
+    with running_demo(tmp_path_factory.mktemp("demo-decisions"), {"PRESENCE_MISSED_OFFERS_AWAY": "1"}) as demo:
         yield demo
 
 
