@@ -64,8 +64,9 @@ def test_an_expert_turned_away_reads_why_asks_for_review_and_reads_the_answer(br
                                                                        timeout=(OFFER_SECONDS + 20) * 1000)
         expect(expert.get_by_test_id("presence-label")).to_have_text("Paused after missed offers")
 
-        # Why, on their phone: the decision with its reason and the limit in force.
-        expert.goto("/expert/decisions")
+        # Why, on their phone, one tap from the status bar: the decision with its reason and the limit in force.
+        expert.get_by_test_id("presence-why").click()
+        expect(expert).to_have_url(re.compile(r"/expert/decisions$"))
         decision = expert.get_by_test_id("decision").first
         expect(decision).to_have_attribute("data-reason", "missed_offers")
         expect(decision.get_by_test_id("decision-reason")).to_contain_text("the limit is 1")
