@@ -76,6 +76,8 @@ def test_another_experts_decision_is_not_found(client, session, expert, me):
     theirs = decided(session, EnrolmentFactory().expert)
     assert ask(client, me, theirs.id, {"comment": "mine?"}).status_code == 404
     assert ask(client, me, 10**12, {}).status_code == 404
+    assert ask(client, me, 10**30, {}).status_code == 404  # past what the database holds: still only "not found"
+    assert client.get(f"/expert/decisions/{10**30}/review").status_code == 404
     assert client.get(f"/expert/decisions/{theirs.id}/review").status_code == 404
 
 
