@@ -54,6 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
         accounts,
         brands,
         capacity,
+        decisions,
         experts,
         faq,
         notifications,
@@ -71,6 +72,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     skills.init_app(app)
     brands.init_app(app)
     experts.init_app(app)
+    decisions.init_app(app)
     shifts.init_app(app)
     faq.init_app(app)
     routing.init_app(app)

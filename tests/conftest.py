@@ -265,9 +265,11 @@ def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
 
 
 @contextlib.contextmanager
-def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int | None = None) -> Iterator[DemoServer]:
+def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int | None = None,
+                 start_seconds: float = 180) -> Iterator[DemoServer]:
     """Start `marketplace serve --demo` with its database and log in `folder` and extra `settings` (on `port`, else a
-    free one); stop it after."""
+    free one), waiting up to `start_seconds` for it to answer; stop it after. Migrating and seeding take over a
+    minute when the machine's two cores are busy with other runs: the wait ends as soon as it answers."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -283,7 +285,7 @@ def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file,  # noqa: S603
                                    stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120  # the seed takes 5 s on a quiet machine, far more beside a loaded suite
+        deadline = time.monotonic() + start_seconds
         output = ""
         while time.monotonic() < deadline:
             output = log_path.read_text()

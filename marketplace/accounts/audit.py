@@ -78,6 +78,8 @@ KIND_NAMES = {
     "tax_threshold_added": _l("Tax ceiling amount added"),
     "expert_data_exported": _l("Expert data downloaded"),
     "expert_account_closed": _l("Expert account closed"),
+    "decision_review_requested": _l("Review of a decision asked for"),
+    "decision_review_answered": _l("Review of a decision answered"),
 }
 
 # Who acted when an event has no person behind it.
@@ -103,6 +105,7 @@ DETAIL_NAMES = {
     "currency": _l("Currency"),
     "day": _l("Day"),
     "devices": _l("Devices"),
+    "decision_id": _l("Decision"),
     "earning_id": _l("Earning"),
     "effective_from": _l("From"),
     "ceiling": _l("Ceiling"),
@@ -124,6 +127,7 @@ DETAIL_NAMES = {
     "proof": _l("Proved by"),
     "price_cents": _l("Price (cents)"),
     "reason": _l("Reason"),
+    "review_id": _l("Review"),
     "role": _l("Role"),
     "session_id": _l("Session"),
     "sessions_ended": _l("Sessions ended"),

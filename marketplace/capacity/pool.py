@@ -29,6 +29,7 @@ from marketplace.capacity import planning
 from marketplace.capacity.models import Invitation, InvitationStatus, ScalingDecision
 from marketplace.core import clock, scaling
 from marketplace.database import db, unit_of_work, use_case, utcnow
+from marketplace.decisions import services as decisions
 from marketplace.errors import Conflict, NotFound
 from marketplace.experts import enrolments, presence
 from marketplace.experts import services as experts
@@ -164,8 +165,11 @@ def _invite(brand: Brand, expert_id: int, now: dt.datetime) -> Invitation:
     return invitation
 
 
-def _release(brand: Brand, invitation: Invitation, now: dt.datetime) -> None:
+def _release(brand: Brand, invitation: Invitation, now: dt.datetime, why: dict[str, int]) -> None:
+    """End the invitation's seat early and tell the expert; the decision is kept with its reason for them."""
     invitation.released_at = now
+    decisions.record(invitation.expert_id, "released", why, brand_id=brand.id, subject=("invitation", invitation.id),
+                     now=now)
     if invitation.slot_id is not None:
         shifts.end_planned_seat(invitation.slot_id, now)
     user = _user_of(invitation.expert_id)
@@ -202,7 +206,9 @@ def scale_brand(brand_id: int, now: dt.datetime | None = None) -> ScalingDecisio
         releasable = _releasable(brand, pool, now)
         by_expert = {online.expert_id: invitation for online, invitation in releasable}
         for online in scaling.release_order([online for online, _ in releasable])[:decision.release]:
-            _release(brand, by_expert[online.expert_id], now)
+            _release(brand, by_expert[online.expert_id], now,
+                     {"desired": desired, "online": len(pool), "open_chats": online.open_chats,
+                      "online_minutes": int((now - online.online_since).total_seconds() // 60)})
             released += 1
     params = {**decision.params, **need}
     if decision.invite > invited:

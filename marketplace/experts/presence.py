@@ -41,6 +41,20 @@ def register_presence_listener(app: Flask, listener: PresenceListener) -> None:
     app.extensions.setdefault("presence_listeners", []).append(listener)
 
 
+# Called as recorder(expert_id, reason, params, subject) inside the transaction that sets an expert away on its
+# own (missed offers, a silent phone), so the decision is recorded with its reason (decisions/ registers it).
+AwayRecorder = Callable[[int, str, dict, "tuple[str, int] | None"], None]
+
+
+def register_away_recorder(app: Flask, recorder: AwayRecorder) -> None:
+    app.extensions.setdefault("presence_away_recorders", []).append(recorder)
+
+
+def _record_away(expert_id: int, reason: AwayReason, params: dict, subject: tuple[str, int] | None = None) -> None:
+    for recorder in current_app.extensions.get("presence_away_recorders", []):
+        recorder(expert_id, reason.value, params, subject)
+
+
 def changed(expert_id: int, status: PresenceStatus) -> None:
     """Tell the layers above of a committed change; call after the commit."""
     for listener in current_app.extensions.get("presence_listeners", []):
@@ -188,17 +202,20 @@ def heartbeat(actor: User) -> PresenceInfo:
     return info
 
 
-def record_missed_offer(expert_id: int) -> PresenceInfo:
+def record_missed_offer(expert_id: int, offer_id: int | None = None) -> PresenceInfo:
     """Count an offer the expert let expire; after PRESENCE_MISSED_OFFERS_AWAY in a row they turn away."""
     with unit_of_work():
         row = db.session.get(ExpertPresence, expert_id, populate_existing=True)
         away = False
         if row is not None:
             row.missed_offers_in_row += 1
-            away = (row.status == PresenceStatus.AVAILABLE
-                    and row.missed_offers_in_row >= current_app.config["PRESENCE_MISSED_OFFERS_AWAY"])
+            limit = current_app.config["PRESENCE_MISSED_OFFERS_AWAY"]
+            away = row.status == PresenceStatus.AVAILABLE and row.missed_offers_in_row >= limit
             if away:
                 _move(row, PresenceStatus.AWAY, utcnow(), AwayReason.MISSED_OFFERS)
+                _record_away(expert_id, AwayReason.MISSED_OFFERS,
+                             {"missed_offers": row.missed_offers_in_row, "limit": limit},
+                             ("offer", offer_id) if offer_id is not None else None)
                 _announce(experts.get_profile(expert_id).user_id, _info(row, expert_id))
         info = _info(row, expert_id)
     if away:
@@ -231,6 +248,10 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
         for row in rows:
             if row.status == PresenceStatus.AVAILABLE:
                 _move(row, PresenceStatus.AWAY, now, AwayReason.HEARTBEAT_LOST)
+                last = row.last_heartbeat_at
+                silent_for = None if last is None else int((now - last).total_seconds())
+                _record_away(row.expert_id, AwayReason.HEARTBEAT_LOST,
+                             {"grace_seconds": config["PRESENCE_GRACE_SECONDS"], "silent_seconds": silent_for})
                 counts["away"] += 1
             elif row.last_heartbeat_at is None or row.last_heartbeat_at < now - grace - offline_after:
                 _move(row, PresenceStatus.OFFLINE, now)

@@ -5,6 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.accounts.models import Role
+    from marketplace.decisions.explained import register_parameters
     from marketplace.experts.own_data import register_export_section
     from marketplace.payouts import jobs, models, personal_data  # noqa: F401 - models: the tables belong to the app
     from marketplace.payouts.batches import api as batch_api
@@ -36,3 +37,4 @@ def init_app(app: Flask) -> None:
                           ("payouts", personal_data.payouts), ("statements", personal_data.statements_section),
                           ("tax_summaries", personal_data.tax_summaries)):
         register_export_section(app, name, section)
+    register_parameters(app, "fraud_checks", earnings.fraud_check_parameters)

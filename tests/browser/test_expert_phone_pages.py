@@ -25,7 +25,8 @@ PLATFORM_ZONE = zoneinfo.ZoneInfo("Europe/Paris")  # BABEL_DEFAULT_TIMEZONE: the
 LANGUAGES = {"en": "English", "fr": "Français"}
 DEMO_BRAND = "maison-lumiere"  # the brand that approved Emma, with eight weeks of history
 EXPERT_PAGES = ["/expert", "/expert/chats", "/expert/shifts", "/expert/demand", "/expert/earnings",
-                "/expert/statements", "/expert/brands", "/expert/profile", "/expert/invitations", "/expert/ratings"]
+                "/expert/statements", "/expert/brands", "/expert/profile", "/expert/invitations", "/expert/ratings",
+                "/expert/decisions", "/expert/decisions/how"]
 # Records every CSP violation the page meets, from before its first script runs.
 CSP_LISTENER = """
 window.__cspViolations = [];

@@ -24,6 +24,7 @@ from marketplace.brands import services as brands
 from marketplace.core import ledger
 from marketplace.core import rates as pricing
 from marketplace.database import db, unit_of_work, use_case, utcnow
+from marketplace.decisions import services as decisions
 from marketplace.experts import services as experts
 from marketplace.payouts.credits import services as credits
 from marketplace.payouts.ledger import books, releases
@@ -60,6 +61,12 @@ def fraud_flags(chat: history.AnsweredChat) -> dict[str, dict[str, int]]:
     if chats > REPEAT_LIMIT:
         flags["repeat_pair"] = {"chats": chats, "days": REPEAT_WINDOW.days}
     return flags
+
+
+def fraud_check_parameters() -> dict[str, int]:
+    """The fraud checks' figures, as the "How decisions are made" page tells experts."""
+    return {"short_chat_seconds": int(SHORT_CHAT.total_seconds()), "repeat_limit": REPEAT_LIMIT,
+            "repeat_days": REPEAT_WINDOW.days}
 
 
 def flag_reason(code: str, params: dict[str, Any] | None = None) -> str:
@@ -105,6 +112,11 @@ def earn(chat: history.AnsweredChat, card, currency: str, now: dt.datetime) -> E
                           status=EarningStatus.HELD, flags=list(flags), flag_params=flags, transaction_id=posted)
         db.session.add(earning)
         db.session.flush()
+        if flags:  # a fraud check holds it for a person: the expert is told why
+            decisions.record(chat.expert_id, "fraud_check", {"checks": sorted(flags), "figures": flags,
+                                                             "hold_days": hold.days},
+                             brand_id=chat.brand_id, subject=("earning", earning.id), now=now)
+            db.session.flush()
     except IntegrityError:
         savepoint.rollback()  # another pass earned it first: nothing changes (rule 11)
         return None

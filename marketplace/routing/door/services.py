@@ -22,6 +22,7 @@ from marketplace.brands import opening
 from marketplace.brands import services as brands
 from marketplace.brands.models import Brand
 from marketplace.database import db, end_read, unit_of_work, use_case, utcnow
+from marketplace.decisions import services as decisions
 from marketplace.errors import Conflict, InvalidInput, NotFound, Unavailable, clean_text
 from marketplace.experts import services as experts
 from marketplace.faq import answering
@@ -295,6 +296,9 @@ def rate(widget_key: str, token: str | None, conversation_id: int, rating: objec
     ).rowcount
     if moved != 1:
         raise Conflict(_l("Only a finished chat can be rated, and only once."), "rating")
+    if conversation.expert_id is not None:  # it counts in their average (invitations, bonuses): they are told
+        decisions.record(conversation.expert_id, "rating_counted", {"rating": rating}, brand_id=conversation.brand_id,
+                         subject=("conversation", conversation.id))
     _tell_expert(conversation.id)  # the expert sees the rating and comment in the closed chat
     return conversation  # expired by the commit: read again, as it now stands, when it is next used
 

@@ -202,7 +202,7 @@ def expire_offers(now: dt.datetime | None = None) -> int:
         offer = _return_offer(offer_id, OfferStatus.EXPIRED, now=now)
         if offer is not None:
             expired += 1
-            presence.record_missed_offer(offer.expert_id)
+            presence.record_missed_offer(offer.expert_id, offer.id)
     return expired
 
 

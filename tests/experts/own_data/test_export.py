@@ -10,6 +10,7 @@ import zipfile
 import sqlalchemy as sa
 
 from marketplace.accounts.models import AuditEvent
+from marketplace.decisions import services as decisions
 from marketplace.experts.models import PayoutDetails
 from marketplace.experts.own_data import SECTIONS, register_export_section
 from marketplace.experts.own_data import export as exports
@@ -19,7 +20,7 @@ from tests.conftest import log_in
 CATEGORIES = {"profile", "enrolments", "quiz_attempts", "presence", "presence_history", "payout_details",
               "audit_entries", "bank_detail_reads", "notifications", "push_subscriptions", "sessions", "shifts",
               "offers", "conversations", "messages", "ratings", "earnings", "faq_credits", "payouts", "statements",
-              "tax_summaries", "rating_contests", "visitor_reports"}
+              "tax_summaries", "rating_contests", "visitor_reports", "decisions"}
 
 
 def _download(client, floor):
@@ -181,3 +182,15 @@ def test_the_openapi_document_describes_the_archive(client):
     assert "application/zip" in export["responses"]["200"]["content"]
     close = spec["paths"]["/api/v1/experts/me/close"]["post"]
     assert {"409", "422"} <= set(close["responses"])
+
+
+def test_the_archive_holds_the_decisions_about_the_expert_and_none_about_another(client, session, floor):
+    decisions.record(floor.alice.profile.id, "missed_offers", {"missed_offers": 3, "limit": 3})
+    decisions.record(floor.xavier.profile.id, "missed_offers", {"missed_offers": 5, "limit": 5})
+    session.commit()
+    everything, files = _archive(_download(client, floor))
+    rows = everything["sections"]["decisions"]
+    assert [(row["reason_code"], row["parameters"]) for row in rows] == [
+        ("missed_offers", {"missed_offers": 3, "limit": 3})]
+    assert rows[0]["reason"] and rows[0]["review"] is None
+    assert "decisions.csv" in files
