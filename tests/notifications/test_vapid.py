@@ -79,7 +79,7 @@ def test_a_configured_key_is_used_as_given(tmp_path, form):
     "not a key",
     "-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----",
     pem(ec.generate_private_key(ec.SECP384R1())),
-])
+], ids=["text", "broken pem", "p-384 key"])  # named: the key differs in each xdist worker's collection
 def test_a_bad_configured_key_is_refused(tmp_path, text):
     with pytest.raises(ConfigError, match="VAPID_PRIVATE_KEY"):
         load_vapid(text, tmp_path)
