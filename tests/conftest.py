@@ -255,11 +255,9 @@ class DemoServer:
     output: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
-    """`marketplace serve --demo` in a subprocess, as a new user would start it, on a fresh database: one per test
-    module, so no module meets what another left behind (chats waiting, experts online), and the modules can run on
-    several workers at once."""
+    """`marketplace serve --demo` in a subprocess, as a new user would start it, on a fresh database."""
     with running_demo(tmp_path_factory.mktemp("demo")) as server:
         yield server
 
@@ -325,76 +323,23 @@ XDIST_GROUP_MOST_TESTS = 50
 def pytest_collection_modifyitems(config, items):
     """Under xdist (`--dist loadgroup`), keep on one worker the tests that share something slow to start.
 
-    A module's browser tests and the others on a demo server share that module's demo server, and run in the
-    order of a sequential run (they take turns with the demo's accounts). The tests sharing one instance of a
-    module-scoped fixture (a server, a migrated database of its own) share a worker, which starts it once.
+    The browser tests and the others on the demo server share one Chromium and one demo server, and run in
+    the order of a sequential run (they take turns with the demo's accounts). The tests sharing one instance
+    of a module-scoped fixture (a server, a migrated database of its own) share a worker, which starts it once.
     """
     if not config.pluginmanager.hasplugin("xdist"):
         return
     groups = {item: _demo_or_fixture_group(item) for item in items}
     sizes = collections.Counter(groups.values())
     for item, group in groups.items():
-        if group and (group.startswith("browser:") or sizes[group] <= XDIST_GROUP_MOST_TESTS):
+        if group == "browser" or (group and sizes[group] <= XDIST_GROUP_MOST_TESTS):
             item.add_marker(pytest.mark.xdist_group(group))
 
 
 
-class _SpreadBrowserModules:
-    @pytest.hookimpl(trylast=True)  # after pytest's own reordering (by the backend each test runs on)
-    def pytest_collection_modifyitems(self, config, items):
-        if hasattr(config, "workerinput"):  # an xdist worker: the order it reports is the order the tests go out in
-            items[:] = _browser_modules_spread_out(items, {item: _demo_or_fixture_group(item) for item in items})
-
-
-def pytest_configure(config):
-    config.pluginmanager.register(_SpreadBrowserModules(), "spread-browser-modules")
-
-
-def _browser_modules_spread_out(items: list[pytest.Item], groups: dict[pytest.Item, str | None]) -> list[pytest.Item]:
-    """The tests in their order, each module on a demo server moved to an even place among the others.
-
-    The workers take the tests in this order: with the browser modules all first, each worker would drive its own
-    Chromium and demo server at once on two cores, and their waits would run out on lag alone. Spread out, a worker
-    is mostly alone with its browser while the others compute. The same order in every worker (xdist checks it).
-    """
-    modules: dict[str, list[pytest.Item]] = {}
-    rest = []
-    for item in items:
-        group = groups[item]
-        if group and group.startswith("browser:"):
-            modules.setdefault(group, []).append(item)
-        else:
-            rest.append(item)
-    if not modules or not rest:
-        return items
-    spread: list[pytest.Item] = []
-    step = len(rest) / (len(modules) + 1)
-    start = 0
-    for number, module in enumerate(modules.values(), start=1):
-        end = _module_boundary_near(rest, max(start, round(number * step)), start)
-        spread.extend(rest[start:end])
-        spread.extend(module)
-        start = end
-    spread.extend(rest[start:])
-    return spread
-
-
-def _module_boundary_near(items: list[pytest.Item], index: int, lowest: int) -> int:
-    """The place between two modules nearest `index` (not before `lowest`): a module's tests stay together."""
-    def inside(at: int) -> bool:
-        return 0 < at < len(items) and items[at].path == items[at - 1].path
-
-    later, earlier = index, index
-    while inside(later):
-        later += 1
-    while earlier > lowest and inside(earlier):
-        earlier -= 1
-    return earlier if not inside(earlier) and index - earlier <= later - index else later
-
-
 def _demo_or_fixture_group(item: pytest.Item) -> str | None:
     if item.get_closest_marker("browser") or "demo_server" in item.fixturenames:
-        return "browser:" + item.nodeid.split("::")[0]
+        return "browser"
     definitions = item._fixtureinfo.name2fixturedefs  # noqa: SLF001 - pytest has no public view of scopes
     shared = sorted(name for name, chain in definitions.items() if chain[-1].scope in ("module", "class"))
     if not shared:
