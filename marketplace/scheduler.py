@@ -39,6 +39,8 @@ log = logging.getLogger("marketplace.scheduler")
 LEASE_NAME = "scheduler"
 # A standby tries again this long after the holder's lease runs out (the lease is free only once past it).
 TAKEOVER_MARGIN = dt.timedelta(milliseconds=50)
+# A job that runs this long is logged: on SQLite it may have held the one write lock all that time.
+SLOW_JOB_SECONDS = 2.0
 
 
 class SchedulerLease(db.Model):
@@ -206,8 +208,14 @@ class LeasedScheduler:
                 if job_id is not None:
                     self._missed.add(job_id)
                 return None
-            with self.app.app_context():
-                return func()
+            started = time.monotonic()
+            try:
+                with self.app.app_context():
+                    return func()
+            finally:
+                took = time.monotonic() - started
+                if took >= SLOW_JOB_SECONDS:
+                    log.warning("job %s took %.1f s", job_id or func.__name__, took)
 
         return run
 

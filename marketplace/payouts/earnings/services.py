@@ -23,7 +23,7 @@ from marketplace.brands import rates
 from marketplace.brands import services as brands
 from marketplace.core import ledger
 from marketplace.core import rates as pricing
-from marketplace.database import db, unit_of_work, use_case, utcnow
+from marketplace.database import db, unit_of_work, utcnow
 from marketplace.decisions import services as decisions
 from marketplace.experts import services as experts
 from marketplace.payouts.credits import services as credits
@@ -34,6 +34,7 @@ from marketplace.routing import history
 LOOK_BACK = dt.timedelta(hours=6)  # how far before the newest earned close a pass looks again
 FIRST_LOOK_BACK = dt.timedelta(days=35)  # with no earning yet, a pass starts this far back (older: a backfill)
 BATCH = 1_000  # chats a pass earns at most, so a pass stays short; the next minute's goes on
+COMMIT_EVERY = 100  # chats earned per transaction
 SHORT_CHAT = dt.timedelta(seconds=20)  # answered and closed faster than this: implausibly short
 REPEAT_WINDOW = dt.timedelta(days=30)
 REPEAT_LIMIT = 5  # one visitor with one expert more often than this in the window: suspicious
@@ -93,56 +94,100 @@ def _price(chat: history.AnsweredChat, card) -> tuple[int, int, int]:
     return chat.rate_cents, pricing.commission_cents(chat.rate_cents, commission_bps), bonus
 
 
-def earn(chat: history.AnsweredChat, card, currency: str, now: dt.datetime) -> Earning | None:
-    """Record one chat's earning and its ledger transaction, in a savepoint of the caller's transaction (the
-    caller commits); None if it was earned before, leaving nothing of this attempt behind."""
+@dataclass(frozen=True)
+class _Planned:
+    """One chat's earning as a pass will write it: its row, its ledger transaction (None when nothing moves: a
+    free chat still counts as answered) and the fraud checks it fails."""
+
+    row: dict[str, Any]
+    transaction: ledger.Transaction | None
+    flags: dict[str, dict[str, int]]
+
+
+def _plan(chat: history.AnsweredChat, card, currency: str, now: dt.datetime) -> _Planned:
     price, commission, bonus = _price(chat, card)
     hold = dt.timedelta(days=current_app.config["PAYOUT_HOLD_DAYS"])
     flags = fraud_flags(chat)
+    row = {"conversation_id": chat.conversation_id, "brand_id": chat.brand_id, "expert_id": chat.expert_id,
+           "rate_card_id": chat.rate_card_id, "currency": currency, "price_cents": price,
+           "commission_cents": commission, "bonus_cents": bonus, "expert_cents": price + bonus - commission,
+           "closed_at": chat.closed_at, "earned_at": now, "hold_until": chat.closed_at + hold,
+           "status": EarningStatus.HELD, "flags": list(flags), "flag_params": flags}
+    transaction = (ledger.earning(chat.brand_id, chat.expert_id, price, commission, bonus, currency)
+                   if price + bonus else None)
+    return _Planned(row, transaction, flags)
+
+
+def _write(planned: list[_Planned], now: dt.datetime) -> list[int]:
+    """Insert the earnings with their ledger transactions, and a decision for each one a fraud check holds (the
+    expert is told why); their ids. Raises IntegrityError when another pass earned one of the chats first."""
+    with_money = [plan for plan in planned if plan.transaction is not None]
+    posted = dict(zip((id(plan) for plan in with_money), books.post_many(
+        [(plan.transaction, f"chat {plan.row['conversation_id']}") for plan in with_money]), strict=True))
+    ids = db.session.scalars(sa.insert(Earning).returning(Earning.id, sort_by_parameter_order=True),
+                             [{**plan.row, "transaction_id": posted.get(id(plan))} for plan in planned]).all()
+    for plan, earning_id in zip(planned, ids, strict=True):
+        if plan.flags:
+            decisions.record(plan.row["expert_id"], "fraud_check",
+                             {"checks": sorted(plan.flags), "figures": plan.flags,
+                              "hold_days": current_app.config["PAYOUT_HOLD_DAYS"]},
+                             brand_id=plan.row["brand_id"], subject=("earning", earning_id), now=now)
+    db.session.flush()
+    return list(ids)
+
+
+def _earn_together(planned: list[_Planned], now: dt.datetime) -> int:
+    """Write the earnings of several chats in a savepoint of the caller's transaction: a few statements for them
+    all. Should another pass have earned one of them first, each is tried alone (`earn`); how many were earned."""
     savepoint = db.session.begin_nested()
     try:
-        posted = None  # a free chat (a price of 0, no bonus) still counts as answered; nothing moves in the ledger
-        if price + bonus:
-            posted = books.post(ledger.earning(chat.brand_id, chat.expert_id, price, commission, bonus, currency),
-                                memo=f"chat {chat.conversation_id}")
-        earning = Earning(conversation_id=chat.conversation_id, brand_id=chat.brand_id, expert_id=chat.expert_id,
-                          rate_card_id=chat.rate_card_id, currency=currency, price_cents=price,
-                          commission_cents=commission, bonus_cents=bonus, expert_cents=price + bonus - commission,
-                          closed_at=chat.closed_at, earned_at=now, hold_until=chat.closed_at + hold,
-                          status=EarningStatus.HELD, flags=list(flags), flag_params=flags, transaction_id=posted)
-        db.session.add(earning)
-        db.session.flush()
-        if flags:  # a fraud check holds it for a person: the expert is told why
-            decisions.record(chat.expert_id, "fraud_check", {"checks": sorted(flags), "figures": flags,
-                                                             "hold_days": hold.days},
-                             brand_id=chat.brand_id, subject=("earning", earning.id), now=now)
-            db.session.flush()
+        _write(planned, now)
+    except IntegrityError:
+        savepoint.rollback()
+        return sum(_earn_planned(plan, now) is not None for plan in planned)
+    savepoint.commit()
+    return len(planned)
+
+
+def _earn_planned(plan: _Planned, now: dt.datetime) -> int | None:
+    savepoint = db.session.begin_nested()
+    try:
+        (earning_id,) = _write([plan], now)
     except IntegrityError:
         savepoint.rollback()  # another pass earned it first: nothing changes (rule 11)
         return None
     savepoint.commit()
-    return earning
+    return earning_id
 
 
-@use_case
+def earn(chat: history.AnsweredChat, card, currency: str, now: dt.datetime) -> Earning | None:
+    """Record one chat's earning and its ledger transaction, in a savepoint of the caller's transaction (the
+    caller commits); None if it was earned before, leaving nothing of this attempt behind."""
+    earning_id = _earn_planned(_plan(chat, card, currency, now), now)
+    return db.session.get(Earning, earning_id) if earning_id is not None else None
+
+
 def record_earnings(now: dt.datetime | None = None) -> int:
     """Earn every answered chat closed long enough ago to be rated; safe to run again and again, and at once
-    with another pass. One transaction a pass (a savepoint a chat), so a pass costs one commit."""
+    with another pass. A commit every COMMIT_EVERY chats, written together (each alone only when another pass got
+    there first): on SQLite a pass holds the one write lock for a fraction of a second at a time, not for its whole
+    thousand chats (seconds on a busy machine, during which every request and job waits, past the busy timeout)."""
     now = now or utcnow()
-    until = now - dt.timedelta(minutes=current_app.config["PAYOUT_RATING_GRACE_MINUTES"])
-    newest = db.session.scalar(sa.select(sa.func.max(Earning.closed_at)))
-    since = (newest - LOOK_BACK) if newest is not None else now - FIRST_LOOK_BACK
-    chats = history.answered_chats_closed(since, until, limit=BATCH)
-    done = set(db.session.scalars(sa.select(Earning.conversation_id).where(
-        Earning.conversation_id.in_([chat.conversation_id for chat in chats])))) if chats else set()
-    cards = rates.cards_by_id({chat.rate_card_id for chat in chats if chat.rate_card_id})
-    currencies = {brand.id: brand.currency for brand in brands.brands_by_id({c.brand_id for c in chats}).values()}
+    with unit_of_work():
+        until = now - dt.timedelta(minutes=current_app.config["PAYOUT_RATING_GRACE_MINUTES"])
+        newest = db.session.scalar(sa.select(sa.func.max(Earning.closed_at)))
+        since = (newest - LOOK_BACK) if newest is not None else now - FIRST_LOOK_BACK
+        chats = history.answered_chats_closed(since, until, limit=BATCH)
+        done = set(db.session.scalars(sa.select(Earning.conversation_id).where(
+            Earning.conversation_id.in_([chat.conversation_id for chat in chats])))) if chats else set()
+        chats = [chat for chat in chats if chat.conversation_id not in done]
+        cards = rates.cards_by_id({chat.rate_card_id for chat in chats if chat.rate_card_id})
+        currencies = {brand.id: brand.currency for brand in brands.brands_by_id({c.brand_id for c in chats}).values()}
     earned = 0
-    for chat in chats:
-        if chat.conversation_id in done:
-            continue
-        if earn(chat, cards.get(chat.rate_card_id), currencies[chat.brand_id], now) is not None:
-            earned += 1
+    for start in range(0, len(chats), COMMIT_EVERY):
+        with unit_of_work():
+            earned += _earn_together([_plan(chat, cards.get(chat.rate_card_id), currencies[chat.brand_id], now)
+                                      for chat in chats[start:start + COMMIT_EVERY]], now)
     return earned
 
 

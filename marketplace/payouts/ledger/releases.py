@@ -29,15 +29,21 @@ def release_due(model: type, amount: sa.orm.InstrumentedAttribute, releasable: s
 
 
 def _release(model: type, rows: list[sa.Row], releasable: sa.ColumnElement[bool], memo: str) -> int:
-    """Make each row payable by a ledger transaction, if it still is releasable; how many were."""
-    released = 0
-    for row_id, expert_id, cents, currency in rows:
-        moved = db.session.execute(sa.update(model).where(model.id == row_id, releasable)  # not disputed since
-                                   .values(status=EarningStatus.PAYABLE)
-                                   .execution_options(synchronize_session=False)).rowcount
-        if moved == 1 and cents:
-            release_id = books.post(ledger.release(expert_id, cents, currency), f"{memo} {row_id}")
-            db.session.execute(sa.update(model).where(model.id == row_id).values(released_by_id=release_id)
-                               .execution_options(synchronize_session=False))
-        released += moved
-    return released
+    """Make each row payable by a ledger transaction, if it still is releasable; how many were. Three statements
+    a chunk: the compare-and-set of the status (a row disputed since stays held), the ledger posts, the links."""
+    if not rows:
+        return 0
+    moved = set(db.session.scalars(
+        sa.update(model).where(model.id.in_([row[0] for row in rows]), releasable)
+        .values(status=EarningStatus.PAYABLE).returning(model.id).execution_options(synchronize_session=False)))
+    money = [(row_id, expert_id, cents, currency) for row_id, expert_id, cents, currency in rows
+             if row_id in moved and cents]
+    posted = books.post_many([(ledger.release(expert_id, cents, currency), f"{memo} {row_id}")
+                              for row_id, expert_id, cents, currency in money])
+    if posted:
+        table = model.__table__
+        db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("row_id"))
+                           .values(released_by_id=sa.bindparam("release_id")),
+                           [{"row_id": row[0], "release_id": release_id} for row, release_id in zip(money, posted,
+                                                                                                  strict=True)])
+    return len(moved)

@@ -141,6 +141,37 @@ def test_a_chat_earned_twice_at_once_posts_one_transaction(session, shop):
     assert owed(expert)["expert_held"] == 160
 
 
+def test_a_pass_that_meets_one_chat_earned_by_another_earns_the_rest_and_posts_nothing_twice(session, shop):
+    """A pass writes its chats together; when another pass earned one of them since it looked, the together write
+    is refused whole and each chat is tried alone: the others are earned, the taken one is left as it was."""
+    expert = expert_of(shop)
+    for _ in range(3):
+        ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO)
+    chats = history.answered_chats_closed(NOW - dt.timedelta(days=1), NOW)
+    card = session.get(RateCard, chats[0].rate_card_id)
+    assert earnings.earn(chats[1], card, "EUR", NOW) is not None  # the other pass, between the look and the write
+    planned = [earnings._plan(chat, card, "EUR", NOW) for chat in chats]  # noqa: SLF001 - the race's second half
+    assert earnings._earn_together(planned, NOW) == 2  # noqa: SLF001
+    assert session.scalar(sa.select(sa.func.count()).select_from(Earning)) == 3
+    assert session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction)) == 3
+    assert owed(expert)["expert_held"] == 3 * 160
+    assert checks.check_invariants().breaches == []
+
+
+def test_a_pass_commits_every_hundred_chats(session, shop, monkeypatch):
+    """A long pass is cut into transactions (SQLite's one write lock is held a fraction of a second at a time), and
+    earns every chat once."""
+    monkeypatch.setattr(earnings, "COMMIT_EVERY", 2)
+    expert = expert_of(shop)
+    for _ in range(5):
+        ClosedChatFactory(brand=shop, expert=expert, closed_at=HALF_HOUR_AGO)
+    commits = []
+    monkeypatch.setattr(session, "commit", lambda real=session.commit: (commits.append(1), real())[1])
+    assert earnings.record_earnings(NOW) == 5
+    assert len(commits) == 4  # what the pass read, then three transactions of two, two and one chats
+    assert owed(expert)["expert_held"] == 5 * 160
+
+
 def test_a_visitor_on_the_experts_own_network_is_flagged(session, shop):
     expert = expert_of(shop)
     home, elsewhere = networks.fingerprint("2a01:e0a:1:2::10"), networks.fingerprint("2a01:e0a:1:2::99")
