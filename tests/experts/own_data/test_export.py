@@ -10,6 +10,7 @@ import zipfile
 import sqlalchemy as sa
 
 from marketplace.accounts.models import AuditEvent
+from marketplace.database import READ_ONLY, db
 from marketplace.decisions import services as decisions
 from marketplace.experts.models import PayoutDetails
 from marketplace.experts.own_data import SECTIONS, register_export_section
@@ -114,6 +115,31 @@ def test_a_section_added_later_is_in_the_archive_with_one_line(app, client, floo
         app.extensions[SECTIONS].pop("added_later")
     assert everything["sections"]["added_later"] == [{"year": 2026, "expert": floor.alice.profile.id}]
     assert "added_later.csv" in files
+
+
+def test_the_sections_are_read_in_a_read_only_transaction_and_the_audit_written_after(app, client, floor):
+    """Reading years of chats takes seconds: on SQLite a read-only transaction takes no write lock, so nobody waits
+    for an export; the audit entries are written once the reading is over."""
+    seen = []
+
+    def spy(holder):
+        seen.append((db.session.connection().get_execution_options().get(READ_ONLY), _audits_of(floor)))
+        return {}
+
+    before = _audits_of(floor)
+    register_export_section(app, "spy", spy)
+    try:
+        _download(client, floor)
+    finally:
+        app.extensions[SECTIONS].pop("spy")
+    assert seen == [(True, before)]
+    assert _audits_of(floor) == before + 2  # the export, and the read of the bank details it holds
+
+
+def _audits_of(floor) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.subject_id == floor.alice.user.id,
+        AuditEvent.kind.in_(["expert_data_exported", "payout_details_read"])))
 
 
 def test_the_archive_holds_the_experts_contests_and_reports_and_none_of_the_others(client, floor):
