@@ -4,9 +4,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from marketplace.accounts import api, audit, auth, jobs, views
+    from marketplace.accounts import api, audit, auth, jobs, passwords, views
     from marketplace.scheduler import register_job
 
+    passwords.init_app(app)
     auth.init_app(app)
     register_job(app, jobs.PURGE_SESSIONS)
     audit.init_app(app)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import factory
 
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.passwords import hash_password
+from marketplace.accounts.passwords import hashing_for
 from tests.factories.base import Base
 
 PASSWORD = "correct-horse-battery"
-_PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once for all tests
+# With the test environment's parameters, as the apps under test hash (a log-in would hash it again otherwise).
+_PASSWORD_HASH = hashing_for("test").hasher.hash(PASSWORD)
 
 
 class UserFactory(Base):
