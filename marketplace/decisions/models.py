@@ -22,7 +22,13 @@ class ExpertDecision(db.Model):
     when it was taken) and about what (an offer, an invitation, an earning, a conversation)."""
 
     __tablename__ = "expert_decisions"
-    __table_args__ = (sa.Index("ix_expert_decisions_expert_created", "expert_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_expert_decisions_expert_created", "expert_id", "created_at"),
+        # One "not offered" decision per expert, brand and hour (routing/router/passed_over.py).
+        sa.Index("uq_expert_decisions_not_offered_hour", "expert_id", "brand_id", "subject_id", unique=True,
+                 sqlite_where=sa.text("reason_code = 'not_offered'"),
+                 postgresql_where=sa.text("reason_code = 'not_offered'")),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     expert_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"))
@@ -30,7 +36,8 @@ class ExpertDecision(db.Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(40))
     reason_code: so.Mapped[str] = so.mapped_column(sa.String(40))
     params: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
-    subject_type: so.Mapped[str | None] = so.mapped_column(sa.String(20))  # offer, invitation, earning, conversation
+    # offer, invitation, earning, conversation, or hour (routing/router/passed_over.py)
+    subject_type: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     subject_id: so.Mapped[int | None]
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 

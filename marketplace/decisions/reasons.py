@@ -13,7 +13,7 @@ PAY = "finance"  # decisions about pay by finance staff
 
 @dataclass(frozen=True)
 class Reason:
-    kind: str  # what happened to the expert: turned_away, released, earning_held, rating_counted
+    kind: str  # what happened to the expert: turned_away, not_offered, released, earning_held, rating_counted
     team: str  # the role that answers a review of it
     title: object
     text: object  # the reason, with the decision's parameters in force filled in
@@ -29,6 +29,14 @@ REASONS: dict[str, Reason] = {
         "turned_away", WORK, _l("Set away: phone silent"),
         _l("Your phone sent no signal for more than %(grace_seconds)d seconds, so the system set you away (no new "
            "offers). You become available again as soon as your phone reconnects.")),
+    "not_offered": Reason(
+        "not_offered", WORK, _l("Chats offered to other experts"),
+        _l("In the hour before this decision you were online for %(online_minutes)d minutes. In that time "
+           "%(offers_to_others)d chats of this brand were offered to other experts, and %(offers_to_you)d to you. "
+           "Each chat is offered to one expert at a time: among those approved by the brand, available and with "
+           "room for one more chat, the one with the fewest open chats, then the one who has waited longest since "
+           "their last offer. For those chats you were not first, or you were away, had as many open chats as "
+           "your limit allows, or had declined them.")),
     "released": Reason(
         "released", WORK, _l("Released by the planner"),
         _l("Demand fell below what the experts online could handle (%(desired)d wanted, %(online)d online), so "

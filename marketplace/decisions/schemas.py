@@ -20,7 +20,7 @@ class AutomatedDecisionSchema(Schema):
     id = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(attribute="decision.created_at", dump_only=True)
     kind = fields.String(attribute="decision.kind", dump_only=True,
-                         metadata={"description": "turned_away, released, earning_held or rating_counted"})
+                         metadata={"description": "turned_away, not_offered, released, earning_held or rating_counted"})
     reason_code = fields.String(attribute="decision.reason_code", dump_only=True)
     parameters = fields.Dict(attribute="decision.params", dump_only=True,
                              metadata={"description": "The figures in force when it was decided."})
@@ -28,8 +28,8 @@ class AutomatedDecisionSchema(Schema):
     reason = fields.String(attribute="text", dump_only=True, metadata={"description": "The reason, in plain words."})
     brand_id = fields.Integer(attribute="decision.brand_id", dump_only=True, allow_none=True)
     brand = fields.String(attribute="brand_name", dump_only=True, allow_none=True)
-    subject_type = fields.String(attribute="decision.subject_type", dump_only=True, allow_none=True,
-                                 metadata={"description": "offer, invitation, earning or conversation"})
+    subject_type = fields.String(attribute="decision.subject_type", dump_only=True, allow_none=True, metadata={
+        "description": "offer, invitation, earning, conversation, or hour (its id: hours since 1970-01-01 UTC)"})
     subject_id = fields.Integer(attribute="decision.subject_id", dump_only=True, allow_none=True)
     review = fields.Nested(DecisionReviewSchema, dump_only=True, allow_none=True)
 

@@ -1,11 +1,12 @@
-"""Scheduled work of the router: expire offers and re-route (the safety net), and end stale conversations."""
+"""Scheduled work of the router: expire offers and re-route (the safety net), end stale conversations, and record
+who was passed over each hour."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from marketplace.routing.door import services as conversations
-from marketplace.routing.router import decisions, loads, offers
+from marketplace.routing.router import decisions, loads, offers, passed_over
 from marketplace.scheduler import Job
 
 
@@ -26,4 +27,6 @@ def jobs(app: Flask) -> list[Job]:
     return [
         Job("routing-sweep", sweep_offers, "interval", {"seconds": every}),
         Job("conversation-sweep", sweep_conversations, "interval", {"seconds": 10}),
+        # A few minutes past each hour: the hour's offers are all made (and recorded) by then.
+        Job("routing-not-offered", passed_over.record_recent_hours, "cron", {"minute": 3}),
     ]
