@@ -323,28 +323,23 @@ XDIST_GROUP_MOST_TESTS = 50
 def pytest_collection_modifyitems(config, items):
     """Under xdist (`--dist loadgroup`), keep on one worker the tests that share something slow to start.
 
-    The tests on the session's demo server share one worker, its Chromium and that server, and run in the order
-    of a sequential run (they take turns with the demo's accounts). The browser tests of the modules that start
-    a demo server of their own (shorter timeouts, mail, push) share another worker and its Chromium: two browsers
-    at once, not one per module (a demo and a Chromium per module overloaded two cores). The tests sharing one
-    instance of a module-scoped fixture (a server, a migrated database of its own) share a worker, which starts
-    it once.
+    The browser tests and the others on the demo server share one Chromium and one demo server, and run in
+    the order of a sequential run (they take turns with the demo's accounts). The tests sharing one instance
+    of a module-scoped fixture (a server, a migrated database of its own) share a worker, which starts it once.
     """
     if not config.pluginmanager.hasplugin("xdist"):
         return
     groups = {item: _demo_or_fixture_group(item) for item in items}
     sizes = collections.Counter(groups.values())
     for item, group in groups.items():
-        if group in ("browser", "browser-own-demos") or (group and sizes[group] <= XDIST_GROUP_MOST_TESTS):
+        if group == "browser" or (group and sizes[group] <= XDIST_GROUP_MOST_TESTS):
             item.add_marker(pytest.mark.xdist_group(group))
 
 
 
 def _demo_or_fixture_group(item: pytest.Item) -> str | None:
-    if "demo_server" in item.fixturenames:
+    if item.get_closest_marker("browser") or "demo_server" in item.fixturenames:
         return "browser"
-    if item.get_closest_marker("browser"):
-        return "browser-own-demos"
     definitions = item._fixtureinfo.name2fixturedefs  # noqa: SLF001 - pytest has no public view of scopes
     shared = sorted(name for name, chain in definitions.items() if chain[-1].scope in ("module", "class"))
     if not shared:
