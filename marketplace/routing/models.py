@@ -252,6 +252,7 @@ class Offer(db.Model):
         sa.Index("uq_offers_one_pending", "conversation_id", unique=True,
                  sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
         sa.Index("ix_offers_status_expires", "status", "expires_at"),
+        sa.Index("ix_offers_created_at", "created_at"),  # the hour's offers (router/passed_over.py)
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

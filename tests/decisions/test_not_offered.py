@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.accounts.models import User
+from marketplace.database import READ_ONLY
 from marketplace.decisions import services as decisions
 from marketplace.decisions.models import ExpertDecision
 from marketplace.experts.models import Enrolment, PresenceSession
@@ -144,3 +145,26 @@ def test_the_database_keeps_one_decision_per_expert_brand_and_hour(session):
     decisions.record(expert.id, "not_offered", params, brand_id=brand_id, subject=("hour", 2))  # the next hour
     session.flush()
     assert len(not_offered(session, expert.id)) == 2
+
+
+def test_the_hour_is_read_without_the_write_lock_and_the_decisions_written_after(session, monkeypatch):
+    """An hour of offers can be many rows: on SQLite a read-only transaction reads them without holding up the
+    router; the decisions go in a short transaction after."""
+    brand = BrandFactory()
+    chosen = EnrolmentFactory(brand_id=brand.id).expert
+    passed = EnrolmentFactory(brand_id=brand.id).expert
+    for expert in (chosen, passed):
+        _add_session(session, expert, 0, 60)
+    offered(brand, chosen, 10)
+    session.flush()
+    read = passed_over._passed_over  # noqa: SLF001 - spied on
+    seen = []
+
+    def spy(start, end):
+        seen.append(session.connection().get_execution_options().get(READ_ONLY))
+        return read(start, end)
+
+    monkeypatch.setattr(passed_over, "_passed_over", spy)
+    assert passed_over.record_hour(HOUR) == 1
+    assert seen == [True]
+    assert len(not_offered(session, passed.id)) == 1

@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from marketplace.database import db, unit_of_work, utcnow
+from marketplace.database import begin_read_only, db, end_read, unit_of_work, utcnow
 from marketplace.decisions import services as decisions
 from marketplace.decisions.models import ExpertDecision
 from marketplace.experts import enrolments, presence
@@ -45,8 +45,7 @@ def record_recent_hours(now: dt.datetime | None = None) -> int:
     for back in range(1, CATCH_UP + 1):
         start = this_hour - back * HOUR
         try:
-            with unit_of_work():
-                recorded += record_hour(start)
+            recorded += record_hour(start)
         except sa.exc.IntegrityError:  # another pass recorded this hour at the same moment
             log.info("another pass recorded the hour from %s", start.isoformat())
     return recorded
@@ -54,29 +53,48 @@ def record_recent_hours(now: dt.datetime | None = None) -> int:
 
 def record_hour(start: dt.datetime) -> int:
     """For the hour [start, start + 1 h): each expert online in it, approved by a brand whose chats were offered
-    to other experts while they were online, gets one decision saying so (the caller commits); how many did."""
-    end = start + HOUR
+    to other experts while they were online, gets one decision saying so; how many did. The hour is read in a
+    read-only transaction (no write lock on SQLite while it reads), the decisions written in a short one."""
+    begin_read_only()
+    try:
+        passed = _passed_over(start, start + HOUR)
+    finally:
+        end_read()
+    if not passed:
+        return 0
+    subject = hour_number(start)
+    with unit_of_work():
+        done = set(db.session.execute(
+            sa.select(ExpertDecision.expert_id, ExpertDecision.brand_id)
+            .where(ExpertDecision.reason_code == REASON, ExpertDecision.subject_type == SUBJECT,
+                   ExpertDecision.subject_id == subject)).tuples())
+        recorded = 0
+        for (expert_id, brand_id), params in sorted(passed.items()):
+            if (expert_id, brand_id) in done:
+                continue
+            decisions.record(expert_id, REASON, {**params, "hour_start": start.isoformat()}, brand_id=brand_id,
+                             subject=(SUBJECT, subject), now=start + HOUR)
+            recorded += 1
+        db.session.flush()
+    return recorded
+
+
+def _passed_over(start: dt.datetime, end: dt.datetime) -> dict[tuple[int, int], dict[str, int]]:
+    """(expert, brand) → the figures of each expert passed over for a brand's chats in [start, end)."""
     offers = db.session.execute(
         sa.select(Offer.brand_id, Offer.expert_id, Offer.created_at)
         .where(Offer.created_at >= start, Offer.created_at < end).order_by(Offer.created_at)).all()
     if not offers:
-        return 0
+        return {}
     by_brand: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
     for offer in offers:
         by_brand[offer.brand_id].append((offer.created_at, offer.expert_id))
     approved = {brand_id: enrolments.approved_expert_ids(brand_id) for brand_id in by_brand}
     online = presence.online_intervals(set().union(*approved.values()), start, end)
-    subject = hour_number(start)
-    done = set(db.session.execute(
-        sa.select(ExpertDecision.expert_id, ExpertDecision.brand_id)
-        .where(ExpertDecision.reason_code == REASON, ExpertDecision.subject_type == SUBJECT,
-               ExpertDecision.subject_id == subject)).tuples())
-    recorded = 0
-    for brand_id, brand_offers in sorted(by_brand.items()):
+    passed = {}
+    for brand_id, brand_offers in by_brand.items():
         times = [created for created, _expert in brand_offers]
-        for expert_id in sorted(approved[brand_id] & online.keys()):
-            if (expert_id, brand_id) in done:
-                continue
+        for expert_id in approved[brand_id] & online.keys():
             stretches = [(max(begun, start), min(ended or end, end)) for begun, ended in online[expert_id]]
             stretches = [(begun, ended) for begun, ended in stretches if begun < ended]
             while_online = sum(bisect.bisect_left(times, ended) - bisect.bisect_left(times, begun)
@@ -84,13 +102,8 @@ def record_hour(start: dt.datetime) -> int:
             own = sum(1 for _created, offered_to in brand_offers if offered_to == expert_id)
             own_while_online = sum(1 for created, offered_to in brand_offers if offered_to == expert_id
                                    and any(begun <= created < ended for begun, ended in stretches))
-            to_others = while_online - own_while_online
-            if to_others <= 0:
-                continue
-            minutes = round(sum((ended - begun).total_seconds() for begun, ended in stretches) / 60)
-            decisions.record(expert_id, REASON, {"offers_to_others": to_others, "offers_to_you": own,
-                                                 "online_minutes": minutes, "hour_start": start.isoformat()},
-                             brand_id=brand_id, subject=(SUBJECT, subject), now=end)
-            recorded += 1
-    db.session.flush()
-    return recorded
+            if while_online - own_while_online > 0:
+                minutes = round(sum((ended - begun).total_seconds() for begun, ended in stretches) / 60)
+                passed[(expert_id, brand_id)] = {"offers_to_others": while_online - own_while_online,
+                                                 "offers_to_you": own, "online_minutes": minutes}
+    return passed
