@@ -250,10 +250,10 @@ def _locks_out(case) -> bool:
 
 
 def _covers(case, world: World, name: str) -> bool:
-    """Whether this caller sends the coverage phase's cases of the operation: on COVERAGE_BACKENDS, by the first
-    caller that gets past authentication. The brand's API token reaches the same code as the brand admin's login
-    once it is authenticated, and the anonymous are turned away before the input is read by every operation that
-    names roles: their coverage cases would all get the same 401."""
+    """Whether this caller sends the coverage phase's cases of the operation: on COVERAGE_BACKENDS, every caller
+    the operation lets in, but not the brand's API token (once authenticated it reaches the same code as the brand
+    admin's login) and not the anonymous on an operation that names roles (turned away before the input is read,
+    their coverage cases would all get the same 401)."""
     if world.backend not in COVERAGE_BACKENDS or name == "brand_token":
         return False
     return name != "anonymous" or not case.operation.definition.raw.get("x-roles")
