@@ -136,35 +136,32 @@ def _write(planned: list[_Planned], now: dt.datetime) -> list[int]:
     return list(ids)
 
 
-def _earn_together(planned: list[_Planned], now: dt.datetime) -> int:
-    """Write the earnings of several chats in a savepoint of the caller's transaction: a few statements for them
-    all. Should another pass have earned one of them first, each is tried alone (`earn`); how many were earned."""
+def _written(planned: list[_Planned], now: dt.datetime) -> list[int] | None:
+    """Write the earnings in a savepoint of the caller's transaction; their ids, or None when another pass earned
+    one of the chats first (nothing of this attempt is left behind: rule 11)."""
     savepoint = db.session.begin_nested()
     try:
-        _write(planned, now)
+        ids = _write(planned, now)
     except IntegrityError:
         savepoint.rollback()
-        return sum(_earn_planned(plan, now) is not None for plan in planned)
-    savepoint.commit()
-    return len(planned)
-
-
-def _earn_planned(plan: _Planned, now: dt.datetime) -> int | None:
-    savepoint = db.session.begin_nested()
-    try:
-        (earning_id,) = _write([plan], now)
-    except IntegrityError:
-        savepoint.rollback()  # another pass earned it first: nothing changes (rule 11)
         return None
     savepoint.commit()
-    return earning_id
+    return ids
+
+
+def _earn_together(planned: list[_Planned], now: dt.datetime) -> int:
+    """Write the earnings of several chats together (a few statements for them all); should another pass have
+    earned one of them first, each is tried alone. How many were earned."""
+    if _written(planned, now) is not None:
+        return len(planned)
+    return sum(_written([plan], now) is not None for plan in planned) if len(planned) > 1 else 0
 
 
 def earn(chat: history.AnsweredChat, card, currency: str, now: dt.datetime) -> Earning | None:
     """Record one chat's earning and its ledger transaction, in a savepoint of the caller's transaction (the
     caller commits); None if it was earned before, leaving nothing of this attempt behind."""
-    earning_id = _earn_planned(_plan(chat, card, currency, now), now)
-    return db.session.get(Earning, earning_id) if earning_id is not None else None
+    ids = _written([_plan(chat, card, currency, now)], now)
+    return db.session.get(Earning, ids[0]) if ids else None
 
 
 def record_earnings(now: dt.datetime | None = None) -> int:
