@@ -336,7 +336,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(group))
 
 
-
 def _demo_or_fixture_group(item: pytest.Item) -> str | None:
     if item.get_closest_marker("browser") or "demo_server" in item.fixturenames:
         return "browser"

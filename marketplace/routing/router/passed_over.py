@@ -75,7 +75,6 @@ def record_hour(start: dt.datetime) -> int:
             decisions.record(expert_id, REASON, {**params, "hour_start": start.isoformat()}, brand_id=brand_id,
                              subject=(SUBJECT, subject), now=start + HOUR)
             recorded += 1
-        db.session.flush()
     return recorded
 
 
@@ -86,24 +85,28 @@ def _passed_over(start: dt.datetime, end: dt.datetime) -> dict[tuple[int, int], 
         .where(Offer.created_at >= start, Offer.created_at < end).order_by(Offer.created_at)).all()
     if not offers:
         return {}
-    by_brand: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
+    by_brand: dict[int, list[dt.datetime]] = defaultdict(list)  # each brand's offer times, in order
+    by_expert: dict[tuple[int, int], list[dt.datetime]] = defaultdict(list)  # (brand, expert) → theirs, in order
     for offer in offers:
-        by_brand[offer.brand_id].append((offer.created_at, offer.expert_id))
+        by_brand[offer.brand_id].append(offer.created_at)
+        by_expert[(offer.brand_id, offer.expert_id)].append(offer.created_at)
     approved = {brand_id: enrolments.approved_expert_ids(brand_id) for brand_id in by_brand}
     online = presence.online_intervals(set().union(*approved.values()), start, end)
     passed = {}
-    for brand_id, brand_offers in by_brand.items():
-        times = [created for created, _expert in brand_offers]
+    for brand_id, times in by_brand.items():
         for expert_id in approved[brand_id] & online.keys():
             stretches = [(max(begun, start), min(ended or end, end)) for begun, ended in online[expert_id]]
             stretches = [(begun, ended) for begun, ended in stretches if begun < ended]
-            while_online = sum(bisect.bisect_left(times, ended) - bisect.bisect_left(times, begun)
-                               for begun, ended in stretches)
-            own = sum(1 for _created, offered_to in brand_offers if offered_to == expert_id)
-            own_while_online = sum(1 for created, offered_to in brand_offers if offered_to == expert_id
-                                   and any(begun <= created < ended for begun, ended in stretches))
-            if while_online - own_while_online > 0:
+            own = by_expert.get((brand_id, expert_id), [])
+            to_others = sum(_count_within(times, begun, ended) - _count_within(own, begun, ended)
+                            for begun, ended in stretches)
+            if to_others > 0:
                 minutes = round(sum((ended - begun).total_seconds() for begun, ended in stretches) / 60)
-                passed[(expert_id, brand_id)] = {"offers_to_others": while_online - own_while_online,
-                                                 "offers_to_you": own, "online_minutes": minutes}
+                passed[(expert_id, brand_id)] = {"offers_to_others": to_others, "offers_to_you": len(own),
+                                                 "online_minutes": minutes}
     return passed
+
+
+def _count_within(times: list[dt.datetime], begun: dt.datetime, ended: dt.datetime) -> int:
+    """How many of the ordered times fall in [begun, ended)."""
+    return bisect.bisect_left(times, ended) - bisect.bisect_left(times, begun)
