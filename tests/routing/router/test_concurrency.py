@@ -72,8 +72,10 @@ EXPECTED = (Conflict, NotFound, InvalidInput)  # a lost race (offer gone, chat e
 MIN_WORK = {"sqlite": (200, 50), "postgresql": (120, 40)}
 CAP_REASONS = ("max_concurrent", "daily_cap", "monthly_budget")
 # The race lasts SECONDS, and longer (up to this many times SECONDS) while it has not yet done the least work, so
-# that a machine busy with other tests gives a slower race, not a failed one.
-MOST_SECONDS_FACTOR = 4
+# that a machine busy with other tests gives a slower race, not a failed one (at 4, a loaded CI run once saw the
+# visitors go away 5 times where more than 5 are asked; the race ends as soon as it has them, so a quiet one is
+# no longer).
+MOST_SECONDS_FACTOR = 6
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -481,6 +483,7 @@ def idle_while_waiting() -> list[str]:
 
 # The race.
 
+@pytest.mark.timeout(240)  # the race may last MOST_SECONDS_FACTOR × SECONDS on a loaded machine, then the checks
 def test_racing_routers_keep_rules_one_to_six_on_every_backend(committed_app):
     with committed_app.app_context():
         world = seed()
