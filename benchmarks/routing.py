@@ -184,13 +184,12 @@ def app_router_single(app, brand_id: int, limit: int, max_seconds: float) -> tup
     with app.app_context():
         started = time.perf_counter()
         deadline = started + max_seconds
-        while len(latencies) < limit and time.perf_counter() < deadline:
+        more = True
+        while more and len(latencies) < limit and time.perf_counter() < deadline:
             t0 = time.perf_counter()
-            decision = router._decide(brand_id)
+            made, more = router._decide(brand_id, min(router.DECISIONS_PER_PASS, limit - len(latencies)))
             t1 = time.perf_counter()
-            if decision is None:
-                break
-            latencies.append(t1 - t0)
+            latencies += [t1 - t0] * len(made)  # each offer goes out when its pass commits
         elapsed = time.perf_counter() - started
         db.session.remove()
     return latencies, elapsed, 0
@@ -427,7 +426,7 @@ def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seco
                 for brand_id in list(active):
                     t0 = time.perf_counter()
                     try:
-                        decision = router._decide(brand_id)
+                        made, more = router._decide(brand_id)
                     except Exception as error:  # noqa: BLE001 - counted and reported, the run goes on
                         db.session.rollback()
                         errors += 1
@@ -437,12 +436,11 @@ def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seco
                             active.clear()
                         continue
                     t1 = time.perf_counter()
-                    if decision is None:
+                    latencies += [t1 - t0] * len(made)  # each offer goes out when its pass commits
+                    if not more:
                         active.remove(brand_id)
-                        continue
-                    latencies.append(t1 - t0)
                     with lock:
-                        count[0] += 1
+                        count[0] += len(made)
                         if count[0] >= limit:
                             done.set()
             db.session.remove()

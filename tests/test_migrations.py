@@ -48,13 +48,13 @@ def test_descending_index_columns_stay_descending(app):
 
 
 def test_the_routers_queue_is_read_off_its_index_unsorted(app):
-    from marketplace.routing.router.decisions import _queue_head
+    from marketplace.routing.router.decisions import _queue_page
 
     with app.app_context(), db.engine.connect() as connection:
         if connection.dialect.name != "sqlite":
             return  # the planner's choice on PostgreSQL depends on its statistics; the index itself is checked above
-        sql = str(_queue_head().compile(connection))
-        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1, "waiting", 1, 0))]
+        sql = str(_queue_page().compile(connection))
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1, "waiting", 16, 0))]
     assert any("ix_conversations_queue" in step for step in plan), plan
     assert not any("TEMP B-TREE" in step for step in plan), plan
 

@@ -140,6 +140,14 @@ def has_push_devices(user_id: int) -> bool:
     return bool(db.session.scalar(sa.select(sa.exists().where(PushSubscription.user_id == user_id))))
 
 
+def users_with_push_devices(user_ids: set[int]) -> set[int]:
+    """Which of the users have a device that takes Web Push."""
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(sa.select(PushSubscription.user_id.distinct())
+                                  .where(PushSubscription.user_id.in_(sorted(user_ids)))))
+
+
 def _require_person(actor: User) -> None:
     if getattr(actor, "is_token", False) or getattr(actor, "id", None) is None:
         raise Forbidden(_l("Notifications belong to people, not to API tokens."))

@@ -182,11 +182,23 @@ def live_row(conversation: Conversation, expert_name: str | None, now: dt.dateti
 
 # The events.
 
-def offer_made(offer: Offer, conversation: Conversation, brand: Brand, user_id: int) -> None:
-    """Put the offer on the expert's phone: live on every open page, and by Web Push when it sleeps."""
-    payload = offer_payload(offer, conversation, brand)
+def offers_made(brand: Brand, made: list[tuple[Offer, Conversation, int]]) -> None:
+    """A routing pass's offers (offer, conversation, the expert's user id), each as `offer_made`; what an offer
+    pays and which experts take Web Push are read once for all of them."""
+    pay = offer_pay(brand)
+    pushed = notifications.users_with_push_devices({user_id for _, _, user_id in made})
+    for offer, conversation, user_id in made:
+        offer_made(offer, conversation, brand, user_id, pay, user_id in pushed)
+
+
+def offer_made(offer: Offer, conversation: Conversation, brand: Brand, user_id: int,
+               pay: dict[str, Any] | None = None, push: bool | None = None) -> None:
+    """Put the offer on the expert's phone: live on every open page, and by Web Push when it sleeps.
+
+    `pay` and `push` (whether they have a device for Web Push) when the caller read them already."""
+    payload = offer_payload(offer, conversation, brand, pay)
     _emit("offer", payload, user_room(user_id))
-    if notifications.has_push_devices(user_id):
+    if push if push is not None else notifications.has_push_devices(user_id):
         with in_language_of(accounts.get_user(user_id)):
             title = gettext("New chat for %(brand)s", brand=brand.name)
             body = gettext("Accept within %(seconds)s seconds.", seconds=brand.offer_timeout_seconds)

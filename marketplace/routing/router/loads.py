@@ -64,7 +64,8 @@ def usage_of(load: BrandLoad) -> rules.Usage:
 # The brand's columns a routing decision reads (its own, the caps', and the offer event's).
 DECISION_BRAND_COLUMNS = (Brand.name, Brand.timezone, Brand.allow_unbooked_online, Brand.offer_timeout_seconds,
                           Brand.expert_concurrency, Brand.max_concurrent, Brand.max_active_experts, Brand.daily_cap,
-                          Brand.monthly_budget_cents, Brand.currency)  # currency: what an offer pays is shown
+                          Brand.monthly_budget_cents, Brand.currency,  # currency: what an offer pays is shown
+                          Brand.reopen_window_hours)  # the visitor's event says how long they may come back
 
 
 @functools.cache
