@@ -12,7 +12,7 @@ Four measurements, each against a fresh database it builds itself (nothing share
    bare-SQL routers (sqlite3 directly, BEGIN IMMEDIATE) making the same decisions on the same data: on the
    migrated schema (the expert pick ordered by expressions, so it sorts), and with two extra indexes that let
    both picks walk an index. The app's router walks the migrated schema's own indexes (`schema_revision`).
-2. PostgreSQL, 4 router threads (own app context each): several brands (each expert approved for one;
+2. PostgreSQL, 4 router processes (own app and connection each): several brands (each expert approved for one;
    `--pg-shared` adds every expert approved for every brand) and one brand; bare-SQL baselines with psycopg
    (FOR UPDATE on the brand's load row, FOR UPDATE SKIP LOCKED on the expert's).
    A database `mk_bench_*` is created on the server and dropped at the end; null with a reason when the
@@ -33,6 +33,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import secrets
@@ -40,7 +41,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -384,24 +384,44 @@ def _split(brand_ids: list[int], routers: int) -> list[list[int]]:
     return [brand_ids[i::routers] for i in range(routers)]
 
 
-def _run_threads(routers: int, work) -> tuple[list[float], float, int]:
-    """Start `routers` threads running work(index, barrier) -> (latencies, errors); time from the barrier."""
-    barrier = threading.Barrier(routers + 1)
-    results: list[tuple[list[float], int]] = [([], 0)] * routers
+def _run_routers(routers: int, work) -> tuple[list[float], float, int]:
+    """Start `routers` processes running work(index, barrier) -> (latencies, errors); time from the barrier.
+
+    Processes, as a deployment runs its routers (one in each web process and the scheduler's): threads of one
+    interpreter queue for its lock, each waiting up to its switch interval (5 ms) after every statement.
+    """
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(routers + 1)
+    results = context.Queue()
 
     def run(index: int) -> None:
-        results[index] = work(index, barrier)
+        results.put((index, *work(index, barrier)))
 
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(routers)]
-    for thread in threads:
-        thread.start()
+    processes = [context.Process(target=run, args=(i,), daemon=True) for i in range(routers)]
+    for process in processes:
+        process.start()
     barrier.wait()
     started = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    collected = [results.get() for _ in processes]
     elapsed = time.perf_counter() - started
-    latencies = [value for lat, _ in results for value in lat]
-    return latencies, elapsed, sum(errors for _, errors in results)
+    for process in processes:
+        process.join()
+    latencies = [value for _, lat, _ in collected for value in lat]
+    return latencies, elapsed, sum(errors for _, _, errors in collected)
+
+
+def _shared_count(limit: int):
+    """A count the router processes share, and the event set once it reaches `limit`."""
+    context = multiprocessing.get_context("fork")
+    count, done = context.Value("i", 0), context.Event()
+
+    def add(n: int) -> None:
+        with count.get_lock():
+            count.value += n
+            if count.value >= limit:
+                done.set()
+
+    return add, done
 
 
 def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seconds: float
@@ -409,14 +429,13 @@ def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seco
     from marketplace.database import db
     from marketplace.routing.router import decisions as router
 
-    done = threading.Event()
-    count = [0]
-    lock = threading.Lock()
+    add, done = _shared_count(limit)
 
-    def work(index: int, barrier: threading.Barrier) -> tuple[list[float], int]:
+    def work(index: int, barrier) -> tuple[list[float], int]:
         latencies: list[float] = []
         errors = 0
         with app.app_context():
+            db.engine.dispose(close=False)  # the parent's pooled connections are not this process's
             db.session.connection()  # check out a connection before the clock starts
             db.session.commit()
             barrier.wait()
@@ -439,23 +458,18 @@ def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seco
                     latencies += [t1 - t0] * len(made)  # each offer goes out when its pass commits
                     if not more:
                         active.remove(brand_id)
-                    with lock:
-                        count[0] += len(made)
-                        if count[0] >= limit:
-                            done.set()
+                    add(len(made))
             db.session.remove()
         return latencies, errors
 
-    return _run_threads(len(assignments), work)
+    return _run_routers(len(assignments), work)
 
 
 def bare_pg_routers(url: str, assignments: list[list[int]], limit: int, expert_sql: str = PG_EXPERT
                     ) -> tuple[list[float], float, int]:
     import psycopg
 
-    done = threading.Event()
-    count = [0]
-    lock = threading.Lock()
+    add, done = _shared_count(limit)
 
     def decide(connection, brand_id: int) -> bool:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -487,7 +501,7 @@ def bare_pg_routers(url: str, assignments: list[list[int]], limit: int, expert_s
                                (brand_id,))
             return True
 
-    def work(index: int, barrier: threading.Barrier) -> tuple[list[float], int]:
+    def work(index: int, barrier) -> tuple[list[float], int]:
         latencies: list[float] = []
         errors = 0
         with psycopg.connect(url) as connection:
@@ -510,13 +524,10 @@ def bare_pg_routers(url: str, assignments: list[list[int]], limit: int, expert_s
                         active.remove(brand_id)
                         continue
                     latencies.append(t1 - t0)
-                    with lock:
-                        count[0] += 1
-                        if count[0] >= limit:
-                            done.set()
+                    add(1)
         return latencies, errors
 
-    return _run_threads(len(assignments), work)
+    return _run_routers(len(assignments), work)
 
 
 def pg_vacuum(url: str) -> None:
@@ -883,7 +894,7 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, help="waiting conversations for (1) and (2) [5000]")
     parser.add_argument("--experts", type=int, help="online experts for (1) and (2) [2000]")
     parser.add_argument("--concurrency", type=int, default=3, help="chats per expert [3]")
-    parser.add_argument("--routers", type=int, default=4, help="router threads on PostgreSQL [4]")
+    parser.add_argument("--routers", type=int, default=4, help="router processes on PostgreSQL [4]")
     parser.add_argument("--pg-brands", type=int, default=8, help="brands in PostgreSQL's several-brand cases [8]")
     parser.add_argument("--pg-shared", action="store_true",
                         help="also the case where every expert is approved for every brand")

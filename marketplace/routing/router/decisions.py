@@ -38,13 +38,16 @@ from marketplace.routing.models import (
 )
 from marketplace.routing.router.eligibility import eligible_expert
 from marketplace.routing.router.loads import brand_caps, lock_brand, usage_of, working_expert_ids
+from marketplace.routing.router.picks import Candidates, Unsure, offered_experts
 
 # The most waiting conversations one decision looks through for one an expert may still take.
 QUEUE_LOOKAHEAD = 50
-# The most decisions one transaction makes, and how long it may go on making more: each pass holds the brand's
-# lock, and its offers are sent once it commits.
+# The most decisions one transaction makes, and how long it may go on making more once it has read what it
+# decides on: each pass holds the brand's lock, and its offers are sent once it commits.
 DECISIONS_PER_PASS = 16
 PASS_SECONDS = 0.004
+# How many more experts than it may offer to a pass reads, so that its picks in memory are nearly always sure.
+CANDIDATES_BEYOND_PASS = 8
 
 
 @dataclass(frozen=True)
@@ -64,38 +67,46 @@ def _queue_page() -> sa.Select:
             .execution_options(populate_existing=True))
 
 
-def _waiting_in_order(brand_id: int, first: int) -> Iterator[Conversation]:
-    """The brand's waiting conversations in rule 5's order, read a page at a time as the caller asks for more.
+def _waiting_pages(brand_id: int, first: int) -> Iterator[list[Conversation]]:
+    """The brand's waiting conversations in rule 5's order, a page at a time as the caller asks for more.
 
     No row lock on the queue: every change of a conversation's status holds the brand's lock, as the caller
-    does, so the pages stay consistent, and a conversation the caller offered (its status moved) has left the
-    queue before the next page is read. A page is not enough on its own: when the first page was declined by
-    every expert with room, a conversation behind it must still be found (rule 6). The first page is `first`
-    long (the conversations a pass expects to offer); the next ones are QUEUE_LOOKAHEAD long.
+    does, so the pages stay consistent; a conversation the caller took out of the queue (its status moved, in
+    the database and on the object) is not counted when the next page is read. A page is not enough on its own:
+    when the first page was declined by every expert with room, a conversation behind it must still be found
+    (rule 6). The first page is `first` long (the conversations a pass expects to offer); the next ones are
+    QUEUE_LOOKAHEAD long.
     """
     parameters = {"brand": brand_id, "limit": first, "offset": 0}
-    page = db.session.scalars(_queue_page(), parameters).all()
     passed: list[Conversation] = []
-    while page:
-        for conversation in page:
-            yield conversation
-            passed.append(conversation)
+    while page := db.session.scalars(_queue_page(), parameters).all():
+        yield page
+        passed += page
         still_waiting = sum(conversation.status == ConversationStatus.WAITING for conversation in passed)
         parameters.update(limit=QUEUE_LOOKAHEAD, offset=still_waiting)
-        page = db.session.scalars(_queue_page(), parameters).all()
 
 
 _OFFERED = status_after(ConversationStatus.WAITING, "offer")
 
 
+@dataclass(frozen=True)
+class _Reservation:
+    conversation: Conversation
+    expert_id: int
+    user_id: int
+    at: dt.datetime
+
+
 @functools.cache
 def _offer_statements() -> tuple[sa.Update, sa.Update, sa.Insert, sa.Update]:
-    conversation = (sa.update(Conversation)
-                    .where(Conversation.id == sa.bindparam("conversation"),
-                           Conversation.status == ConversationStatus.WAITING)
-                    .values(status=_OFFERED))
+    conversations = (sa.update(Conversation)
+                     .where(Conversation.id.in_(sa.bindparam("conversations", expanding=True)),
+                            Conversation.status == ConversationStatus.WAITING)
+                     .values(status=_OFFERED)
+                     .returning(Conversation.id))
     expert = (sa.update(ExpertLoad).where(ExpertLoad.expert_id == sa.bindparam("expert"))
-              .values(pending_offers=ExpertLoad.pending_offers + 1, last_offered_at=sa.bindparam("at")))
+              .values(pending_offers=ExpertLoad.pending_offers + sa.bindparam("offers"),
+                      last_offered_at=sa.bindparam("at")))
     offers = (sa.insert(Offer)
               .values(conversation_id=sa.bindparam("conversation"), brand_id=sa.bindparam("brand"),
                       expert_id=sa.bindparam("expert"), status=OfferStatus.PENDING,
@@ -103,50 +114,58 @@ def _offer_statements() -> tuple[sa.Update, sa.Update, sa.Insert, sa.Update]:
               .returning(Offer.conversation_id, Offer.id))
     brand = (sa.update(BrandLoad).where(BrandLoad.brand_id == sa.bindparam("brand"))
              .values(pending_offers=BrandLoad.pending_offers + sa.bindparam("offers")))
-    return conversation, expert, offers, brand
+    return conversations, expert, offers, brand
 
 
-def _reserve(conversation: Conversation, expert_id: int, now: dt.datetime) -> bool:
-    """Take the conversation out of the queue for the expert, whose load steps up at once (their next pick sees
-    it); False when the conversation was no longer waiting.
+def _reserve(reservations: list[_Reservation]) -> list[_Reservation]:
+    """Take the reserved conversations out of the queue and step their experts' loads up; those that moved.
 
-    Plain statements rather than a flush of the unit of work, which took a quarter of the decision's time.
-    The caller holds the brand's lock and the expert's; the conversation moves by compare-and-set all the
-    same, and the counter steps up in the database, not from what was read.
+    Plain statements rather than a flush of the unit of work, which took a quarter of a decision's time: one
+    for the conversations, one (run for each expert) for the loads. The caller holds the brand's lock and the
+    experts'; the conversations move by compare-and-set all the same (one no longer waiting is dropped), and the
+    counters step up in the database, not from what was read.
     """
+    if not reservations:
+        return []
     move, expert_load, _, _ = _offer_statements()
     connection = db.session.connection()
-    if connection.execute(move, {"conversation": conversation.id}).rowcount != 1:
-        return False
-    connection.execute(expert_load, {"expert": expert_id, "at": now})
-    set_committed_value(conversation, "status", _OFFERED)
-    return True
+    moved = set(connection.execute(move, {"conversations": [r.conversation.id for r in reservations]}).scalars())
+    kept = [reservation for reservation in reservations if reservation.conversation.id in moved]
+    steps: dict[int, dict[str, object]] = {}
+    for reservation in kept:
+        step = steps.setdefault(reservation.expert_id, {"expert": reservation.expert_id, "offers": 0})
+        step["offers"] = int(step["offers"]) + 1
+        step["at"] = reservation.at
+        set_committed_value(reservation.conversation, "status", _OFFERED)
+    if steps:
+        connection.execute(expert_load, list(steps.values()))
+    return kept
 
 
-def _make_offers(brand: Brand, reserved: list[tuple[Conversation, int, int]], now: dt.datetime) -> list[Decision]:
-    """The offers of a pass's reservations (conversation, expert, user), in two statements, and their events.
+def _make_offers(brand: Brand, reservations: list[_Reservation]) -> list[Decision]:
+    """The offers of a pass's reservations, in two statements, and their events.
 
     Nothing in the pass reads them before its commit: each conversation left the queue when it was reserved,
     and an expert's pick reads their load, not their offers. The offers made here are not in the session: they
     carry what the offer events need.
     """
-    if not reserved:
+    if not reservations:
         return []
     _, _, insert, brand_load = _offer_statements()
     connection = db.session.connection()
-    expires = now + dt.timedelta(seconds=brand.offer_timeout_seconds)
+    timeout = dt.timedelta(seconds=brand.offer_timeout_seconds)
     # Matched by conversation (one offer each in a pass): RETURNING in parameter order would write them one by one.
     ids = dict(connection.execute(insert, [
-        {"conversation": conversation.id, "brand": brand.id, "expert": expert_id, "at": now, "expires": expires}
-        for conversation, expert_id, _ in reserved]).tuples().all())
-    connection.execute(brand_load, {"brand": brand.id, "offers": len(reserved)})
-    offers = [Offer(id=ids[conversation.id], conversation_id=conversation.id, brand_id=brand.id, expert_id=expert_id,
-                    status=OfferStatus.PENDING, created_at=now, expires_at=expires)
-              for conversation, expert_id, _ in reserved]
-    events.offers_made(brand, [(offer, conversation, user_id)
-                               for offer, (conversation, _, user_id) in zip(offers, reserved, strict=True)])
-    for conversation, _, _ in reserved:
-        events.conversation_changed(conversation, brand)
+        {"conversation": r.conversation.id, "brand": brand.id, "expert": r.expert_id, "at": r.at,
+         "expires": r.at + timeout} for r in reservations]).tuples().all())
+    connection.execute(brand_load, {"brand": brand.id, "offers": len(reservations)})
+    offers = [Offer(id=ids[r.conversation.id], conversation_id=r.conversation.id, brand_id=brand.id,
+                    expert_id=r.expert_id, status=OfferStatus.PENDING, created_at=r.at, expires_at=r.at + timeout)
+              for r in reservations]
+    events.offers_made(brand, [(offer, r.conversation, r.user_id)
+                               for offer, r in zip(offers, reservations, strict=True)])
+    for reservation in reservations:
+        events.conversation_changed(reservation.conversation, brand)
     return [Decision(offer.id, offer.conversation_id, offer.expert_id) for offer in offers]
 
 
@@ -157,45 +176,59 @@ def _decide(brand_id: int, most: int = DECISIONS_PER_PASS) -> tuple[list[Decisio
     Each decision is the one a transaction of its own would make, in the same order (rule 5), against the counts
     as the decisions before it in the pass left them. One walk down the queue makes them all: a conversation that
     nobody with room may take now will not find anyone later in the pass either (loads only grow in it), and when
-    nobody at all has room the pass ends. The brand's lock is taken once, the offers written together and the
-    commit made once, which was most of what a lone decision cost. A pass also ends after PASS_SECONDS, so the
-    brand's lock is never held long and its offers go out soon (they are sent after the commit). A crash before
-    the commit loses nothing: no offer was made, every conversation is still waiting, and the next pass or the
-    sweep makes them.
+    nobody at all has room the pass ends. The experts are read once (`picks.Candidates`) and picked in memory,
+    the brand's lock taken once, the offers written together and the commit made once: that was most of what a
+    lone decision cost. A pass also stops deciding after PASS_SECONDS, so the brand's lock is never held long
+    and its offers go out soon (they are sent after the commit). A crash before the commit loses nothing: no
+    offer was made, every conversation is still waiting, and the next pass or the sweep makes them.
     """
-    started = time.perf_counter()
     now = utcnow()
     load, brand = lock_brand(brand_id, now, decision=True)
     caps, usage = brand_caps(brand, now), usage_of(load)
     # Rule 4's limit on the experts a brand uses: the pass adds to them as it offers.
     working = working_expert_ids(brand.id) if brand.max_active_experts is not None else None
-    reserved: list[tuple[Conversation, int, int]] = []
+    reserved: list[_Reservation] = []  # written to the database
+    pending: list[_Reservation] = []  # not yet
     more = False
-    for conversation in _waiting_in_order(brand_id, most):
-        if reserved and time.perf_counter() - started > PASS_SECONDS:
-            more = True
-            break
-        if not rules.may_offer(caps, usage):
-            break
-        only = working if working is not None and len(working) >= brand.max_active_experts else None
-        picked = eligible_expert(brand, conversation.id, now, only)
-        if picked is None:
-            tried = db.session.scalar(sa.select(sa.exists().where(Offer.conversation_id == conversation.id)))
-            if not tried:
-                break  # nobody at all has room: later conversations will not find anyone either
-            continue
-        expert_id, user_id = picked
-        if not _reserve(conversation, expert_id, now):
-            continue
-        reserved.append((conversation, expert_id, user_id))
-        usage = dataclasses.replace(usage, pending_offers=usage.pending_offers + 1)
-        if working is not None:
-            working.add(expert_id)
-        if len(reserved) == most:
-            more = True  # (without reading the queue's next page to know)
-            break
+    started = time.perf_counter()
+    candidates: Candidates | None = None
+    for page in _waiting_pages(brand_id, most):
+        # Read once the queue is known not to be empty, as many as the first page may need.
+        candidates = candidates or Candidates(brand, now, len(page) + CANDIDATES_BEYOND_PASS)
+        offered = offered_experts([conversation.id for conversation in page])
+        for conversation in page:
+            if (reserved or pending) and time.perf_counter() - started > PASS_SECONDS:
+                more = True
+                break
+            if not rules.may_offer(caps, usage):
+                break
+            only = working if working is not None and len(working) >= brand.max_active_experts else None
+            try:
+                best = candidates.best(offered[conversation.id], only)
+                picked = None if best is None else (best.expert_id, best.user_id)
+            except Unsure:
+                reserved += _reserve(pending)  # the database's pick must see the loads the pass stepped up
+                pending = []
+                picked = eligible_expert(brand, conversation.id, now, only)
+            if picked is None:
+                if not offered[conversation.id]:
+                    break  # nobody at all has room: later conversations will not find anyone either
+                continue
+            reservation = _Reservation(conversation, *picked, utcnow())
+            pending.append(reservation)
+            candidates.took(reservation.expert_id, reservation.at)
+            usage = dataclasses.replace(usage, pending_offers=usage.pending_offers + 1)
+            if working is not None:
+                working.add(reservation.expert_id)
+            if len(reserved) + len(pending) == most:
+                more = True  # (without reading the queue's next page to know)
+                break
+        else:
+            continue  # the page is done: on to the next one
+        break
+    reserved += _reserve(pending)
     # Read before the unit's commit expires them: a read after it would open (on SQLite, lock) a new one.
-    return _make_offers(brand, reserved, now), more
+    return _make_offers(brand, reserved), more
 
 
 def route_brand(brand_id: int) -> list[Decision]:

@@ -29,7 +29,8 @@ def _among(expert_ids: sa.Select) -> sa.Exists:
     return expert_ids.where(expert_ids.selected_columns[0] == ExpertLoad.expert_id).exists()
 
 
-def _eligible(brand_id: Any, at: Any, *, on_shift: bool, only: Any = None) -> list[sa.ColumnElement[bool]]:
+def eligible_conditions(brand_id: Any, at: Any, *, on_shift: bool,
+                        only: Any = None) -> list[sa.ColumnElement[bool]]:
     """Rule 4 on an `ExpertLoad` row, room aside: routable for the brand, on shift when the brand wants it, and
     among `only` (the experts the brand already uses, when it uses as many as it allows). Values or bind
     parameters alike: the router builds its query once with parameters, the wait estimate with values."""
@@ -59,7 +60,7 @@ def _expert_pick(on_shift: bool, narrowed: bool) -> sa.Select:
     return (
         sa.select(ExpertLoad.expert_id, user_id)
         .where(ExpertLoad.load < sa.bindparam("concurrency"),
-               *_eligible(sa.bindparam("brand"), sa.bindparam("at"), on_shift=on_shift, only=only),
+               *eligible_conditions(sa.bindparam("brand"), sa.bindparam("at"), on_shift=on_shift, only=only),
                _never_offered(sa.bindparam("conversation")))
         # Never offered counts as idlest: `ever_offered` puts them first alike on SQLite and PostgreSQL.
         .order_by(ExpertLoad.load, ExpertLoad.ever_offered, ExpertLoad.last_offered_at, ExpertLoad.expert_id)
@@ -77,7 +78,7 @@ def narrowed_to(brand: Brand) -> set[int] | None:
 
 
 def _now_eligible(brand: Brand, now: dt.datetime) -> list[sa.ColumnElement[bool]]:
-    return _eligible(brand.id, now, on_shift=not brand.allow_unbooked_online, only=narrowed_to(brand))
+    return eligible_conditions(brand.id, now, on_shift=not brand.allow_unbooked_online, only=narrowed_to(brand))
 
 
 def serving_capacity(brand: Brand, now: dt.datetime | None = None) -> tuple[int, int]:

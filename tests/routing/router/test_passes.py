@@ -1,0 +1,150 @@
+"""A routing pass makes several decisions in one transaction, each the one a transaction of its own would make."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.database import db, utcnow
+from marketplace.experts.models import ExpertPresence, PresenceStatus
+from marketplace.routing import events
+from marketplace.routing.models import Conversation, ConversationStatus, ExpertLoad, Offer, OfferStatus
+from marketplace.routing.router import decisions, loads
+from tests.routing.conftest import arrive, online_expert
+
+
+@pytest.fixture(autouse=True)
+def unhurried(monkeypatch):
+    """A loaded test machine must not end a pass on time: these tests look at what one pass decides."""
+    monkeypatch.setattr(decisions, "PASS_SECONDS", 60.0)
+
+
+def waiting_queue(brand, experts, count: int) -> list[Conversation]:
+    """`count` conversations waiting while the experts are away; then the experts come back (nothing routed yet)."""
+    for expert in experts:
+        db.session.get(ExpertPresence, expert.id).status = PresenceStatus.AWAY
+    db.session.commit()
+    queue = [conversation for conversation in (arrive(brand) for _ in range(count))
+             if conversation.status == ConversationStatus.WAITING]  # the rest were turned away at the door
+    for expert in experts:
+        db.session.get(ExpertPresence, expert.id).status = PresenceStatus.AVAILABLE
+    db.session.commit()
+    return queue
+
+
+def offered_to(conversation_ids: list[int]) -> list[int | None]:
+    pending = dict(db.session.execute(sa.select(Offer.conversation_id, Offer.expert_id)
+                                      .where(Offer.status == OfferStatus.PENDING)).tuples().all())
+    return [pending.get(conversation_id) for conversation_id in conversation_ids]
+
+
+def test_one_pass_offers_the_queue_in_rule_5s_order(session, brand):
+    """Least loaded first, never offered before the idle, longest idle first; an expert never gets a conversation
+    they were offered before; full experts get nothing more: all within one pass."""
+    brand.expert_concurrency = 2
+    fresh, idle_long, busy = online_expert(brand), online_expert(brand), online_expert(brand)
+    now = utcnow()
+    session.get(ExpertLoad, idle_long.id).last_offered_at = now - dt.timedelta(hours=1)
+    session.get(ExpertLoad, busy.id).last_offered_at = now - dt.timedelta(hours=2)
+    queue = waiting_queue(brand, [fresh, idle_long, busy], 6)
+    assert len(queue) == 6
+    # The busy expert holds one chat; the fresh one declined the second conversation before.
+    session.get(ExpertLoad, busy.id).open_chats = 1
+    session.add(Offer(conversation_id=queue[1].id, brand_id=brand.id, expert_id=fresh.id,
+                      status=OfferStatus.DECLINED, created_at=now, expires_at=now, decided_at=now))
+    session.commit()
+
+    made, more = decisions._decide(brand.id)
+
+    ids = [conversation.id for conversation in queue]
+    # 1: fresh (never offered); 2: not fresh (declined it), idle_long (load 0); then everyone has load 1 and the
+    # longest idle is busy (2 h), then fresh, then idle_long (offered in this pass, in that order); busy is full.
+    expected = [fresh.id, idle_long.id, busy.id, fresh.id, idle_long.id, None]
+    assert [decision.expert_id for decision in made] == expected[:5]
+    assert offered_to(ids) == expected
+    assert more is False  # nobody has room left: the sixth waits
+    assert session.get(Conversation, ids[5]).status == ConversationStatus.WAITING
+    db.session.expire_all()
+    assert [session.get(ExpertLoad, expert.id).pending_offers for expert in (fresh, idle_long, busy)] == [2, 2, 1]
+
+
+def test_a_pass_stops_at_its_size_and_the_next_one_goes_on(session, brand, monkeypatch):
+    monkeypatch.setattr(decisions, "DECISIONS_PER_PASS", 3)
+    experts = [online_expert(brand) for _ in range(8)]
+    queue = waiting_queue(brand, experts, 7)
+    first, more = decisions._decide(brand.id, 3)
+    assert (len(first), more) == (3, True)
+    rest = decisions.route_brand(brand.id)
+    assert len(rest) == 4
+    assert [decision.conversation_id for decision in first + rest] == [conversation.id for conversation in queue]
+    assert len({decision.expert_id for decision in first + rest}) == 7
+    assert loads.counters_match() == []
+
+
+def test_an_expert_the_pass_did_not_read_is_found_in_the_database(session, brand, monkeypatch):
+    """Every expert the pass read was offered the head of the queue already: the pick goes to the database,
+    which sees the loads the pass stepped up so far, and the pass goes on."""
+    monkeypatch.setattr(decisions, "CANDIDATES_BEYOND_PASS", 0)
+    experts = [online_expert(brand) for _ in range(4)]
+    now = utcnow()
+    for rank, expert in enumerate(experts):
+        session.get(ExpertLoad, expert.id).last_offered_at = now - dt.timedelta(hours=10 - rank)
+    queue = waiting_queue(brand, experts, 2)
+    # The pass reads the 2 longest idle; both declined the first conversation before.
+    for expert in experts[:2]:
+        session.add(Offer(conversation_id=queue[0].id, brand_id=brand.id, expert_id=expert.id,
+                          status=OfferStatus.DECLINED, created_at=now, expires_at=now, decided_at=now))
+    session.commit()
+
+    made, _ = decisions._decide(brand.id)
+
+    assert [decision.expert_id for decision in made] == [experts[2].id, experts[0].id]
+    assert loads.counters_match() == []
+
+
+def test_a_pass_that_fails_before_its_commit_leaves_every_conversation_waiting(session, brand, monkeypatch):
+    experts = [online_expert(brand) for _ in range(3)]
+    queue = waiting_queue(brand, experts, 3)
+
+    def broken(*args):
+        raise RuntimeError("the process dies here")
+
+    monkeypatch.setattr(events, "offers_made", broken)
+    with pytest.raises(RuntimeError):
+        decisions.route_brand(brand.id)
+    db.session.expire_all()
+    assert {session.get(Conversation, conversation.id).status for conversation in queue} == {
+        ConversationStatus.WAITING}
+    assert session.scalar(sa.select(sa.func.count()).select_from(Offer)) == 0
+    assert {(load.pending_offers, load.last_offered_at) for load in session.scalars(sa.select(ExpertLoad))} == {
+        (0, None)}
+    monkeypatch.undo()
+    assert len(decisions.route_brand(brand.id)) == 3
+    assert loads.counters_match() == []
+
+
+def test_a_brand_at_its_expert_limit_keeps_to_the_experts_it_uses_within_a_pass(session, brand):
+    """Rule 4's limit on experts: once the pass has used as many as the brand allows, the rest go to them."""
+    brand.max_active_experts = 2
+    brand.expert_concurrency = 3
+    experts = [online_expert(brand) for _ in range(5)]
+    queue = waiting_queue(brand, experts, 6)
+    assert len(queue) == 6
+    made, _ = decisions._decide(brand.id)
+    assert len(made) == 6
+    # Without the limit the least loaded would come first: all five experts.
+    assert sorted(Counter(decision.expert_id for decision in made).values()) == [3, 3]
+    assert loads.counters_match() == []
+
+
+def test_a_pass_past_its_time_stops_deciding_and_says_more_may_go(session, brand, monkeypatch):
+    monkeypatch.setattr(decisions, "PASS_SECONDS", 0.0)
+    experts = [online_expert(brand) for _ in range(3)]
+    queue = waiting_queue(brand, experts, 3)
+    # The last one knows the queue is empty: it read past the end.
+    assert [(len(made), more) for made, more in (decisions._decide(brand.id) for _ in range(3))] == [
+        (1, True), (1, True), (1, False)]
+    assert set(offered_to([conversation.id for conversation in queue])) == {expert.id for expert in experts}
