@@ -424,8 +424,8 @@ def _shared_count(limit: int):
     return add, done
 
 
-def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seconds: float
-                         ) -> tuple[list[float], float, int]:
+def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seconds: float,
+                         pass_size: int | None = None) -> tuple[list[float], float, int]:
     from marketplace.database import db
     from marketplace.routing.router import decisions as router
 
@@ -445,7 +445,7 @@ def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seco
                 for brand_id in list(active):
                     t0 = time.perf_counter()
                     try:
-                        made, more = router._decide(brand_id)
+                        made, more = router._decide(brand_id, pass_size or router.DECISIONS_PER_PASS)
                     except Exception as error:  # noqa: BLE001 - counted and reported, the run goes on
                         db.session.rollback()
                         errors += 1
@@ -556,7 +556,7 @@ def bench_pg_case(args, admin, name: str, n_brands: int, enrol: str) -> dict:
         pg_vacuum(plain_url)
         assignments = _split(seeded["brand_ids"], args.routers)
         latencies, elapsed, errors = app_routers_parallel(app, assignments, args.conversations,
-                                                          args.max_run_seconds)
+                                                          args.max_run_seconds, args.pass_size)
         app_figures = rate_figures(latencies, elapsed, errors)
         app_figures["counters_match_rows"] = counters_ok(app)
         _report("app router._decide", app_figures)
@@ -894,6 +894,8 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, help="waiting conversations for (1) and (2) [5000]")
     parser.add_argument("--experts", type=int, help="online experts for (1) and (2) [2000]")
     parser.add_argument("--concurrency", type=int, default=3, help="chats per expert [3]")
+    parser.add_argument("--pass-size", type=int, help="the most decisions a routing pass makes on PostgreSQL "
+                        "[the router's own, DECISIONS_PER_PASS]")
     parser.add_argument("--routers", type=int, default=4, help="router processes on PostgreSQL [4]")
     parser.add_argument("--pg-brands", type=int, default=8, help="brands in PostgreSQL's several-brand cases [8]")
     parser.add_argument("--pg-shared", action="store_true",

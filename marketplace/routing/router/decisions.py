@@ -190,11 +190,12 @@ def _decide(brand_id: int, most: int = DECISIONS_PER_PASS) -> tuple[list[Decisio
     reserved: list[_Reservation] = []  # written to the database
     pending: list[_Reservation] = []  # not yet
     more = False
-    started = time.perf_counter()
     candidates: Candidates | None = None
+    started = 0.0
     for page in _waiting_pages(brand_id, most):
-        # Read once the queue is known not to be empty, as many as the first page may need.
-        candidates = candidates or Candidates(brand, now, len(page) + CANDIDATES_BEYOND_PASS)
+        if candidates is None:  # read once the queue is known not to be empty, as many as the first page may need
+            candidates = Candidates(brand, now, len(page) + CANDIDATES_BEYOND_PASS)
+            started = time.perf_counter()  # the time a pass may take deciding, once it has read what it decides on
         offered = offered_experts([conversation.id for conversation in page])
         for conversation in page:
             if (reserved or pending) and time.perf_counter() - started > PASS_SECONDS:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from marketplace.brands.models import Brand
 from marketplace.database import db
+from marketplace.experts import presence
 from marketplace.experts.models import ExpertProfile
 from marketplace.routing.models import ExpertLoad, Offer
 from marketplace.routing.router.eligibility import eligible_conditions
@@ -47,10 +48,14 @@ def _best_experts(on_shift: bool) -> sa.Select:
     locked rows are skipped): the pick of `eligibility._expert_pick` without a conversation."""
     user_id = (sa.select(ExpertProfile.user_id).where(ExpertProfile.id == ExpertLoad.expert_id)
                .scalar_subquery().label("user_id"))
+    # A join rather than the pick's EXISTS: the database may start from the brand's own experts and sort those,
+    # where walking every expert's load in order passes over all the other brands' (a pass reads a few dozen).
+    routable = presence.routable_expert_ids(sa.bindparam("brand")).subquery()
     return (
         sa.select(ExpertLoad.expert_id, user_id, ExpertLoad.load, ExpertLoad.last_offered_at)
+        .join(routable, routable.c.expert_id == ExpertLoad.expert_id)
         .where(ExpertLoad.load < sa.bindparam("concurrency"),
-               *eligible_conditions(sa.bindparam("brand"), sa.bindparam("at"), on_shift=on_shift))
+               *eligible_conditions(sa.bindparam("brand"), sa.bindparam("at"), on_shift=on_shift)[1:])
         .order_by(ExpertLoad.load, ExpertLoad.ever_offered, ExpertLoad.last_offered_at, ExpertLoad.expert_id)
         .limit(sa.bindparam("size", type_=sa.Integer))
         .with_for_update(skip_locked=True, of=ExpertLoad)
