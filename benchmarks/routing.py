@@ -864,6 +864,9 @@ def bench_sockets(args, workdir: Path) -> dict:
             cookies = list(pool.map(lambda email: log_in(server_url, email, PASSWORD), seeded["emails"]))
         log(f"    {n} experts logged in through the form in {time.perf_counter() - t0:.1f} s")
         result = asyncio.run(socket_phases(args, server_url, key, cookies, n))
+    except Exception:
+        log("    the server's log ends:\n" + log_path.read_text()[-4000:])
+        raise
     finally:
         stop(process)
         server_log = log_path.read_text()

@@ -78,11 +78,13 @@ def authenticate(email: str, password: str, *, ip: str | None, locale: str | Non
         found = db.session.execute(sa.select(User.id, User.password_hash).where(User.email == email)).first()
     stored_hash = found.password_hash if found else None
     ok = passwords.verify_password(stored_hash, password)
+    # Hashed again (other parameters) before the write begins: argon2 inside it held every writer back.
+    new_hash = passwords.hash_password(password) if ok and passwords.needs_rehash(stored_hash) else None
     with unit_of_work():
         user = db.session.get(User, found.id) if found else None
         if ok and user is not None and not user.is_disabled:
-            if passwords.needs_rehash(stored_hash):
-                user.password_hash = passwords.hash_password(password)
+            if new_hash is not None and user.password_hash == stored_hash:  # unless it changed meanwhile
+                user.password_hash = new_hash
             user.last_login_at = utcnow()
             remember_language(user, locale, chosen=locale_chosen)
             record_audit("login", actor_id=user.id, subject_id=user.id, ip=ip)

@@ -8,6 +8,7 @@ from flask import Flask
 
 from marketplace.accounts import passwords
 from marketplace.accounts.models import Role
+from marketplace.database import db
 from tests.conftest import log_in
 from tests.factories import PASSWORD, UserFactory
 
@@ -36,3 +37,20 @@ def test_a_hash_made_with_other_parameters_is_hashed_again_at_the_next_log_in(cl
     session.refresh(user)
     assert extract_parameters(user.password_hash) == profiles.CHEAPEST
     assert passwords.verify_password(user.password_hash, PASSWORD)
+
+
+def test_the_new_hash_is_made_before_the_log_ins_write_begins(client, session, monkeypatch):
+    """argon2 is slow on purpose: made inside the write, it held SQLite's one write lock (and every writer) back."""
+    user = UserFactory(role=Role.OPS, password_hash=passwords.hashing_for("production").hasher.hash(PASSWORD))
+    hash_password = passwords.hash_password
+    writing: list[bool] = []
+
+    def watched(password: str) -> str:
+        writing.append(db.session().in_transaction())
+        return hash_password(password)
+
+    monkeypatch.setattr(passwords, "hash_password", watched)
+    log_in(client, user.email)
+    assert writing == [False]
+    session.refresh(user)
+    assert extract_parameters(user.password_hash) == profiles.CHEAPEST
