@@ -11,7 +11,7 @@ from flask import Flask
 
 from marketplace import i18n, mail, scheduler
 from marketplace.config import load_config
-from marketplace.database import configure_engine, db
+from marketplace.database import configure_engine, db, init_grouped_units
 from marketplace.extensions import csrf, limiter, login_manager, migrate, socketio
 from marketplace.web.requests import SocketJSON
 
@@ -45,6 +45,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         json=SocketJSON,
     )
+    # Shared units of work wait and yield as the server's async mode does (gevent's events, or threads').
+    init_grouped_units(app, create_event=socketio.server.eio.create_event, pause=socketio.sleep)
     app.jinja_env.add_extension("jinja2.ext.do")
     mail.init_app(app)
     i18n.init_app(app)

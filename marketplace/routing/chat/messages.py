@@ -8,6 +8,7 @@ id and gets the stored message back.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -18,7 +19,16 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.database import UTCDateTime, db, end_read, in_unit_of_work, unit_of_work, utcnow
+from marketplace.database import (
+    NothingWritten,
+    UTCDateTime,
+    db,
+    end_read,
+    grouped_unit_of_work,
+    in_unit_of_work,
+    unit_of_work,
+    utcnow,
+)
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import services as experts
 from marketplace.routing import delivery, events
@@ -39,8 +49,9 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_BATCH = 500
 
 
-class _ChatEnded(Exception):
-    """The conversation no longer takes this sender's messages (its transaction rolls back)."""
+class _ChatEnded(NothingWritten):
+    """The conversation no longer takes this sender's messages: nothing was written (a transaction of its own rolls
+    back; a shared one goes on without it)."""
 
 
 @dataclass(frozen=True)
@@ -207,8 +218,36 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
 def _store(conversation_id: int, sender: Sender, client_id: str, body: str, author_id: int | None,
            expert_id: int | None, expert_users: dict[int, int] | None, sender_sid: str | None,
            attachment: dict | None, kept_if_refused: bool = False) -> tuple[Posted, ConversationStatus | None]:
-    """Number and store the message in one transaction, and tell both sides once it commits; the conversation's
-    status as it was written in. Raises _ChatEnded (nothing stored) when the sender may not write in it now."""
+    """Number and store the message, and tell both sides once it commits; the conversation's status as it was
+    written in. Raises _ChatEnded (nothing stored) when the sender may not write in it now.
+
+    Messages arriving at the same instant share one transaction (`grouped_unit_of_work`: one commit for many, each
+    answered once it has committed), unless a step before numbering concerns their sender: such a step may lock a
+    row the router locks before a conversation's, and in a shared transaction another message would have locked
+    its conversation first."""
+    write = functools.partial(_write, conversation_id, sender, client_id, body, author_id, expert_id, expert_users,
+                              sender_sid, attachment, kept_if_refused)
+    try:
+        if delivery.numbered_alone(sender):
+            with unit_of_work():
+                message, status = write()
+        else:
+            message, status = grouped_unit_of_work(write)
+    except IntegrityError:
+        # A resend, or the same message racing in twice: the stored copy holds the number (the rollback gave
+        # this attempt's back).
+        resent = _resent(conversation_id, sender, client_id)
+        if resent is None:
+            raise
+        return resent, None
+    return Posted(message, True), status
+
+
+def _write(conversation_id: int, sender: Sender, client_id: str, body: str, author_id: int | None,
+           expert_id: int | None, expert_users: dict[int, int] | None, sender_sid: str | None,
+           attachment: dict | None, kept_if_refused: bool) -> tuple[Message, ConversationStatus]:
+    """Inside the message's transaction (perhaps shared, perhaps in another caller's thread): number it, insert it,
+    and hand it to delivery; the stored message and the conversation's status."""
     now = utcnow()
     if sender == Sender.EXPERT:
         numbering, parameters = _NUMBER_EXPERT_MESSAGE, {"conversation": conversation_id, "now": now,
@@ -218,35 +257,27 @@ def _store(conversation_id: int, sender: Sender, client_id: str, body: str, auth
     else:
         numbering = _NUMBER_REFUSED_VISITOR_MESSAGE if kept_if_refused else _NUMBER_VISITOR_MESSAGE
         parameters = {"conversation": conversation_id, "now": now}
-    try:
-        with unit_of_work():
-            # Straight to the transaction's connection: the statements touch no ORM object, and the session's
-            # pass over each one took a tenth of the message's time.
-            connection = db.session.connection()
-            delivery.before_numbering(conversation_id, sender)
-            row = connection.execute(numbering, parameters).one_or_none()
-            if row is None:
-                raise _ChatEnded
-            fields = {"conversation_id": conversation_id, "seq": row.last_seq, "sender": sender,
-                      "author_id": author_id, "client_id": client_id, "body": body, "created_at": now}
-            message_id = connection.execute(_INSERT_MESSAGE, fields).scalar_one()
-            # The row exists now: a detached copy, which the unit's commit does not expire.
-            message = Message(id=message_id, **fields)
-            so.make_transient_to_detached(message)
-            _attach(connection, message, attachment)
-            # Its expert hears of it while they hold it (a chat handed back to the queue is no longer theirs).
-            holder = row.expert_id if row.status in ASSIGNED_STATUSES else None
-            delivery.deliver(message, delivery.Route(ConversationStatus(row.status),
-                                                     _expert_user_id(holder, expert_users), sender_sid,
-                                                     Channel(row.channel)))
-    except IntegrityError:
-        # A resend, or the same message racing in twice: the stored copy holds the number (the rollback gave
-        # this attempt's back).
-        resent = _resent(conversation_id, sender, client_id)
-        if resent is None:
-            raise
-        return resent, None
-    return Posted(message, True), ConversationStatus(row.status)
+    # Straight to the transaction's connection: the statements touch no ORM object, and the session's
+    # pass over each one took a tenth of the message's time.
+    connection = db.session.connection()
+    delivery.before_numbering(conversation_id, sender)
+    row = connection.execute(numbering, parameters).one_or_none()
+    if row is None:
+        raise _ChatEnded  # nothing written: the numbering found no conversation the sender may write in
+    seq, conversation_expert_id, status_value, channel = row
+    fields = {"conversation_id": conversation_id, "seq": seq, "sender": sender,
+              "author_id": author_id, "client_id": client_id, "body": body, "created_at": now}
+    message_id = connection.execute(_INSERT_MESSAGE, fields).scalar_one()
+    # The row exists now: a detached copy, which the unit's commit does not expire.
+    message = Message(id=message_id, **fields)
+    so.make_transient_to_detached(message)
+    _attach(connection, message, attachment)
+    # Its expert hears of it while they hold it (a chat handed back to the queue is no longer theirs).
+    status = ConversationStatus(status_value)
+    holder = conversation_expert_id if status in ASSIGNED_STATUSES else None
+    delivery.deliver(message, delivery.Route(status, _expert_user_id(holder, expert_users), sender_sid,
+                                             Channel(channel)))
+    return message, status
 
 
 def messages_after(conversation_id: int, after_seq: object, limit: int = MAX_BATCH) -> list[Message]:
