@@ -99,8 +99,10 @@ def after_commit(callback: Callable[[], None]) -> None:
     """Run `callback` once the current transaction commits; drop it if the transaction rolls back."""
     # Begin the transaction now if none is open: a rollback of no transaction fires no event,
     # and the callback would otherwise wait for, and run with, some later commit.
-    db.session.connection()
-    db.session.info.setdefault("after_commit", []).append(callback)
+    session = db.session()
+    if not session.in_transaction():  # inside a unit it has begun: asking for the connection again costs more
+        session.connection()
+    session.info.setdefault("after_commit", []).append(callback)
 
 
 def after_rollback(callback: Callable[[], None]) -> None:
