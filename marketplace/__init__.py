@@ -13,7 +13,7 @@ from marketplace import i18n, mail, scheduler
 from marketplace.config import load_config
 from marketplace.database import configure_engine, db, init_grouped_units
 from marketplace.extensions import csrf, limiter, login_manager, migrate, socketio
-from marketplace.web.requests import SocketJSON
+from marketplace.web.requests import SocketJSON, SocketPacket
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +44,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
         async_mode=None if app.config["SOCKETIO_ASYNC_MODE"] == "auto" else app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         json=SocketJSON,
+        serializer=SocketPacket,
     )
     # Shared units of work wait and yield as the server's async mode does (gevent's events, or threads').
     init_grouped_units(app, create_event=socketio.server.eio.create_event, pause=socketio.sleep)

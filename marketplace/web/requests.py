@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any
 
+import socketio.packet
 from flask import Flask, abort
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
@@ -145,6 +146,25 @@ class SocketJSON:
     @staticmethod
     def loads(text: str | bytes, **kwargs: Any) -> Any:
         return _lenient(json.loads(text, **kwargs))
+
+
+class SocketPacket(socketio.packet.Packet):
+    """Socket.IO's packet, its payload checked for binary parts in one walk: python-socketio's check builds a list at
+    every level of every packet it makes (each event sent, each acknowledgement), a twentieth of a relayed message's
+    server CPU. Same answer: bytes anywhere in its lists and dict values."""
+
+    @classmethod
+    def data_is_binary(cls, data: Any) -> bool:
+        pending = [data]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, bytes | bytearray):
+                return True
+            if isinstance(item, list):
+                pending.extend(item)
+            elif isinstance(item, dict):
+                pending.extend(item.values())
+        return False
 
 
 def refuse_unknown_path_values(endpoint: str | None, values: dict[str, Any] | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import subprocess
 import sys
@@ -14,10 +15,12 @@ import pytest
 import requests
 import socketio as socketio_client
 from flask_socketio import SocketIO
+from socketio import packet as socketio_packet
 
 from marketplace.accounts.models import Role, User
 from marketplace.brands.models import BrandRole
 from marketplace.extensions import socketio
+from marketplace.web.requests import SocketPacket
 from tests.conftest import PROJECT_ROOT, TEST_DATABASE_URL, TEST_REDIS_URL, TEST_SECRET, free_port, log_in
 from tests.factories import MembershipFactory, UserFactory
 
@@ -115,3 +118,28 @@ def test_a_socket_is_refused_over_the_wire_without_a_session(demo_server):
     client = socketio_client.Client(reconnection=False)
     with pytest.raises(socketio_client.exceptions.ConnectionError):
         client.connect(demo_server.url, transports=["websocket"], wait_timeout=5)
+
+
+def test_packets_find_binary_parts_exactly_as_python_socketios_own_check(app):
+    assert socketio.server.packet_class is SocketPacket
+    rng = random.Random(7)
+
+    def payload(depth: int) -> object:
+        kind = rng.choice(["text", "number", "none", "bytes", "bytearray", "tuple", "list", "dict"] if depth < 4
+                          else ["text", "number", "none", "bytes"])
+        if kind == "list":
+            return [payload(depth + 1) for _ in range(rng.randint(0, 4))]
+        if kind == "dict":
+            return {f"k{n}": payload(depth + 1) for n in range(rng.randint(0, 4))}
+        if kind == "tuple":  # neither check looks inside a tuple (JSON has none)
+            return (payload(depth + 1), b"inside a tuple")
+        return {"text": "é", "number": 3, "none": None, "bytes": b"\x00", "bytearray": bytearray(b"x")}[kind]
+
+    seen = set()
+    for _ in range(3000):
+        data = ["message", payload(0)]
+        expected = socketio_packet.Packet.data_is_binary(data)
+        assert SocketPacket.data_is_binary(data) is expected, data
+        seen.add(expected)
+        assert (SocketPacket(socketio_packet.EVENT, data=data).packet_type == socketio_packet.BINARY_EVENT) is expected
+    assert seen == {True, False}
