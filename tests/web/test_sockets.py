@@ -143,3 +143,17 @@ def test_packets_find_binary_parts_exactly_as_python_socketios_own_check(app):
         seen.add(expected)
         assert (SocketPacket(socketio_packet.EVENT, data=data).packet_type == socketio_packet.BINARY_EVENT) is expected
     assert seen == {True, False}
+
+
+def test_a_gevent_server_spawns_its_event_greenlets_without_recording_their_stacks(tmp_path):
+    # In a process of its own: the test process serves with threads, and gevent's setting is the whole process's.
+    script = ("import gevent; assert gevent.config.track_greenlet_tree\n"
+              "from marketplace import create_app\n"
+              "create_app({'TESTING': True})\n"
+              "print(gevent.config.track_greenlet_tree)\n")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "MARKETPLACE_ENV": "test", "SECRET_KEY": TEST_SECRET,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'gevent.db'}", "SOCKETIO_ASYNC_MODE": "gevent"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env,  # noqa: S603
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
