@@ -225,11 +225,14 @@ class DriverStatement:
         try:
             # The cursor events SQLAlchemy fires around a statement (without an execution context): what listens to
             # the statements (a test counting them, a tracer) still sees these.
-            for before in connection.dispatch.before_cursor_execute:
-                sql, arguments = before(connection, cursor, sql, arguments, None, False)
+            events = connection.dispatch
+            if events.before_cursor_execute:
+                for before in events.before_cursor_execute:
+                    sql, arguments = before(connection, cursor, sql, arguments, None, False)
             cursor.execute(sql, arguments)
-            for after in connection.dispatch.after_cursor_execute:
-                after(connection, cursor, sql, arguments, None, False)
+            if events.after_cursor_execute:
+                for after in events.after_cursor_execute:
+                    after(connection, cursor, sql, arguments, None, False)
             return cursor.fetchone()
         except dialect.loaded_dbapi.Error as error:
             raise sa.exc.DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error,

@@ -64,6 +64,7 @@ class Reacher:
 
 _reachers: dict[str, Reacher] = {}
 _before_numbering: dict[str, tuple[frozenset[Sender], Callable[[int, Sender], None]]] = {}
+_numbered_alone: set[Sender] = set()  # the senders some step concerns (asked for every message)
 _after_stored: dict[str, Callable[[Message, ConversationStatus], None]] = {}
 
 
@@ -82,11 +83,13 @@ def register_before_numbering(name: str, step: Callable[[int, Sender], None], se
     message of these senders is stored in a transaction of its own (`numbered_alone`), never one shared with other
     messages, which would have locked their conversations first."""
     _before_numbering[name] = (frozenset(senders), step)
+    _numbered_alone.clear()
+    _numbered_alone.update(*(concerned for concerned, _ in _before_numbering.values()))
 
 
 def numbered_alone(sender: Sender) -> bool:
     """Whether a step runs before this sender's messages are numbered: they then need a transaction of their own."""
-    return any(sender in senders for senders, _ in _before_numbering.values())
+    return sender in _numbered_alone
 
 
 def before_numbering(conversation_id: int, sender: Sender) -> None:
