@@ -20,7 +20,7 @@ from socketio import packet as socketio_packet
 from marketplace.accounts.models import Role, User
 from marketplace.brands.models import BrandRole
 from marketplace.extensions import socketio
-from marketplace.web.requests import SocketPacket
+from marketplace.web.requests import SocketJSON, SocketPacket
 from tests.conftest import PROJECT_ROOT, TEST_DATABASE_URL, TEST_REDIS_URL, TEST_SECRET, free_port, log_in
 from tests.factories import MembershipFactory, UserFactory
 
@@ -157,3 +157,9 @@ def test_a_gevent_server_spawns_its_event_greenlets_without_recording_their_stac
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_a_socket_packet_loses_control_characters_and_lone_surrogates_and_keeps_plain_text():
+    cleaned = SocketJSON.loads('{"b\\u0000ody": ["a\\u0007b\\tc\\r\\n", "\\ud800x\\u009f", "plain é ☕"], '
+                               '"n": [3, null]}')
+    assert cleaned == {"body": ["ab\tc\r\n", "\ufffdx", "plain é ☕"], "n": [3, None]}
