@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from marketplace import create_app
-from marketplace.database import db
+from marketplace.database import db, init_grouped_units
 from marketplace.extensions import limiter, socketio
 from tests.fake_graph.fixtures import fake_graph, webhook_sink  # noqa: F401 - fixtures for every test
 
@@ -76,6 +77,26 @@ def database_url(request, tmp_path_factory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@contextlib.contextmanager
+def gathering_shared_units(app: Flask, callers: int, timeout: float = 10) -> Iterator[None]:
+    """Make the app's shared units of work (`grouped_unit_of_work`) gather `callers` jobs before the leader commits:
+    its first yield waits, up to `timeout`, until that many are waiting (threads stand in for the gevent's greenlets
+    that hand theirs in while the leader yields)."""
+    key = "marketplace_grouped_units"
+    previous = app.extensions[key]
+
+    def pause(seconds: float) -> None:
+        deadline = time.monotonic() + timeout
+        while len(app.extensions[key].waiting) < callers and time.monotonic() < deadline:
+            time.sleep(0.002)
+
+    init_grouped_units(app, create_event=threading.Event, pause=pause)
+    try:
+        yield
+    finally:
+        app.extensions[key] = previous
 
 
 def make_app(database_url: str, config: dict | None = None, **environ: str) -> Flask:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from marketplace.routing import events
@@ -63,7 +63,8 @@ class Reacher:
 
 
 _reachers: dict[str, Reacher] = {}
-_before_numbering: dict[str, Callable[[int, Sender], None]] = {}
+_before_numbering: dict[str, tuple[frozenset[Sender], Callable[[int, Sender], None]]] = {}
+_numbered_alone: set[Sender] = set()  # the senders some step concerns (asked for every message)
 _after_stored: dict[str, Callable[[Message, ConversationStatus], None]] = {}
 
 
@@ -72,19 +73,30 @@ def register(reacher: Reacher) -> None:
     _reachers[reacher.name] = reacher
 
 
-def register_before_numbering(name: str, step: Callable[[int, Sender], None]) -> None:
-    """Add a step run in a message's transaction before it is numbered (`step(conversation_id, sender)`).
+def register_before_numbering(name: str, step: Callable[[int, Sender], None], senders: Iterable[Sender]) -> None:
+    """Add a step run in the transaction of a message of one of `senders` before it is numbered
+    (`step(conversation_id, sender)`).
 
     Numbering locks the conversation's row. A reacher that will lock a row the router locks before a conversation's
     (the brand's load: a messaging app's fee) must take it here, first, so that every transaction takes the two in
-    the router's order and none waits on another that waits on it (a deadlock on PostgreSQL)."""
-    _before_numbering[name] = step
+    the router's order and none waits on another that waits on it (a deadlock on PostgreSQL). For the same reason a
+    message of these senders is stored in a transaction of its own (`numbered_alone`), never one shared with other
+    messages, which would have locked their conversations first."""
+    _before_numbering[name] = (frozenset(senders), step)
+    _numbered_alone.clear()
+    _numbered_alone.update(*(concerned for concerned, _ in _before_numbering.values()))
+
+
+def numbered_alone(sender: Sender) -> bool:
+    """Whether a step runs before this sender's messages are numbered: they then need a transaction of their own."""
+    return sender in _numbered_alone
 
 
 def before_numbering(conversation_id: int, sender: Sender) -> None:
-    """Run the registered steps; call inside the message's transaction, before numbering it."""
-    for step in _before_numbering.values():
-        step(conversation_id, sender)
+    """Run the registered steps for this sender; call inside the message's transaction, before numbering it."""
+    for senders, step in _before_numbering.values():
+        if sender in senders:
+            step(conversation_id, sender)
 
 
 def register_after_stored(name: str, step: Callable[[Message, ConversationStatus], None]) -> None:

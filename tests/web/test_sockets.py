@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import subprocess
 import sys
@@ -14,10 +15,12 @@ import pytest
 import requests
 import socketio as socketio_client
 from flask_socketio import SocketIO
+from socketio import packet as socketio_packet
 
 from marketplace.accounts.models import Role, User
 from marketplace.brands.models import BrandRole
 from marketplace.extensions import socketio
+from marketplace.web.requests import SocketJSON, SocketPacket
 from tests.conftest import PROJECT_ROOT, TEST_DATABASE_URL, TEST_REDIS_URL, TEST_SECRET, free_port, log_in
 from tests.factories import MembershipFactory, UserFactory
 
@@ -115,3 +118,48 @@ def test_a_socket_is_refused_over_the_wire_without_a_session(demo_server):
     client = socketio_client.Client(reconnection=False)
     with pytest.raises(socketio_client.exceptions.ConnectionError):
         client.connect(demo_server.url, transports=["websocket"], wait_timeout=5)
+
+
+def test_packets_find_binary_parts_exactly_as_python_socketios_own_check(app):
+    assert socketio.server.packet_class is SocketPacket
+    rng = random.Random(7)
+
+    def payload(depth: int) -> object:
+        kind = rng.choice(["text", "number", "none", "bytes", "bytearray", "tuple", "list", "dict"] if depth < 4
+                          else ["text", "number", "none", "bytes"])
+        if kind == "list":
+            return [payload(depth + 1) for _ in range(rng.randint(0, 4))]
+        if kind == "dict":
+            return {f"k{n}": payload(depth + 1) for n in range(rng.randint(0, 4))}
+        if kind == "tuple":  # neither check looks inside a tuple (JSON has none)
+            return (payload(depth + 1), b"inside a tuple")
+        return {"text": "é", "number": 3, "none": None, "bytes": b"\x00", "bytearray": bytearray(b"x")}[kind]
+
+    seen = set()
+    for _ in range(3000):
+        data = ["message", payload(0)]
+        expected = socketio_packet.Packet.data_is_binary(data)
+        assert SocketPacket.data_is_binary(data) is expected, data
+        seen.add(expected)
+        assert (SocketPacket(socketio_packet.EVENT, data=data).packet_type == socketio_packet.BINARY_EVENT) is expected
+    assert seen == {True, False}
+
+
+def test_a_gevent_server_spawns_its_event_greenlets_without_recording_their_stacks(tmp_path):
+    # In a process of its own: the test process serves with threads, and gevent's setting is the whole process's.
+    script = ("import gevent; assert gevent.config.track_greenlet_tree\n"
+              "from marketplace import create_app\n"
+              "create_app({'TESTING': True})\n"
+              "print(gevent.config.track_greenlet_tree)\n")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "MARKETPLACE_ENV": "test", "SECRET_KEY": TEST_SECRET,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'gevent.db'}", "SOCKETIO_ASYNC_MODE": "gevent"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env,  # noqa: S603
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_a_socket_packet_loses_control_characters_and_lone_surrogates_and_keeps_plain_text():
+    cleaned = SocketJSON.loads('{"b\\u0000ody": ["a\\u0007b\\tc\\r\\n", "\\ud800x\\u009f", "plain é ☕"], '
+                               '"n": [3, null]}')
+    assert cleaned == {"body": ["ab\tc\r\n", "\ufffdx", "plain é ☕"], "n": [3, None]}

@@ -39,5 +39,5 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for kind in MESSAGING_CHANNELS:
         delivery.register(outbound.reacher(kind))
-    delivery.register_before_numbering("channel-fees", fees.lock_brand_first)
+    delivery.register_before_numbering("channel-fees", fees.lock_brand_first, fees.PRICED_SENDERS)
     register_job(app, Job("channel-sends", outbound.send_due, "interval", {"seconds": 5}))

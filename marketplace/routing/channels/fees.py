@@ -48,6 +48,7 @@ from marketplace.shared.rooms import brand_room
 MAX_FEE_CENTS = 100_000
 LATEST_SCHEDULE_DAYS = 366
 CHARGED = ChannelDelivery.state != DeliveryState.FAILED
+PRICED_SENDERS = frozenset({Sender.EXPERT, Sender.BOT})  # whose messages go out on the app, and are priced
 
 
 # What an invoice or a page calls them.
@@ -153,7 +154,7 @@ def lock_brand_first(conversation_id: int, sender: Sender) -> None:
     """Before an expert's message in a messaging app's conversation is numbered (which locks the conversation's row):
     lock the brand's load, as `charge` will, in the router's order (brand, then conversation). The bot's messages go
     out and are priced too. A web chat's message and a customer's are not priced: they take no lock."""
-    if sender not in (Sender.EXPERT, Sender.BOT):
+    if sender not in PRICED_SENDERS:
         return
     row = db.session.execute(sa.select(Conversation.channel, Conversation.brand_id)
                              .where(Conversation.id == conversation_id)).one_or_none()

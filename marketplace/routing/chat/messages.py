@@ -8,6 +8,7 @@ id and gets the stored message back.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -18,7 +19,17 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.database import UTCDateTime, db, end_read, in_unit_of_work, unit_of_work, utcnow
+from marketplace.database import (
+    DriverStatement,
+    NothingWritten,
+    UTCDateTime,
+    db,
+    end_read,
+    grouped_unit_of_work,
+    in_unit_of_work,
+    unit_of_work,
+    utcnow,
+)
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import services as experts
 from marketplace.routing import delivery, events
@@ -36,11 +47,16 @@ from marketplace.routing.router import away
 
 BODY_LENGTH = 2000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# The only characters of a text that nh3 then unescaping change: markup, entities, NUL, CR, BOM (and lone surrogates,
+# left to nh3). A text with none of them comes out as it went in (tests/routing/chat/test_messages.py checks this
+# against nh3 for every character).
+_CLEANED_BY_NH3 = re.compile(r"[<&\x00\r\ufeff\ud800-\udfff]")
 MAX_BATCH = 500
 
 
-class _ChatEnded(Exception):
-    """The conversation no longer takes this sender's messages (its transaction rolls back)."""
+class _ChatEnded(NothingWritten):
+    """The conversation no longer takes this sender's messages: nothing was written (a transaction of its own rolls
+    back; a shared one goes on without it)."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +74,11 @@ def clean_body(body: object, *, caption: bool = False) -> str:
         return ""
     if not isinstance(body, str):
         raise InvalidInput(_l("Write a message."), "body")
-    # nh3 drops the markup and escapes what is left; every client shows messages as text, so unescape.
-    text = html.unescape(nh3.clean(body, tags=set(), attributes={})).strip()
+    if _CLEANED_BY_NH3.search(body):
+        # nh3 drops the markup and escapes what is left; every client shows messages as text, so unescape.
+        text = html.unescape(nh3.clean(body, tags=set(), attributes={})).strip()
+    else:
+        text = body.strip()  # what nh3 then unescaping would give, without parsing it as HTML
     if not text and not caption:
         raise InvalidInput(_l("Write a message."), "body")
     if len(text) > BODY_LENGTH:
@@ -113,14 +132,15 @@ def _expert_user_id(expert_id: int | None, memo: dict[int, int] | None) -> int |
 # A message's statements are built once, with parameters: building them and computing their cache keys
 # on every message took a fifth of post_message's time. They are written on the tables, not the models,
 # so they run as plain SQL: the session has no objects of theirs to keep in step, and the ORM's pass over
-# each statement (which keys it again) took as long again.
+# each statement (which keys it again) took as long again. The two every message runs are compiled once and
+# run on the driver's cursor (`DriverStatement`): SQLAlchemy's execution of them took three times the driver's.
 _NOW = sa.bindparam("now", type_=UTCDateTime())
 _CONVERSATION = Conversation.__table__.c
 
 
-def _numbering(*condition: sa.ColumnElement[bool], **values: object) -> sa.Update:
+def _numbering(*condition: sa.ColumnElement[bool], **values: object) -> DriverStatement:
     """Take the conversation's next number, if the sender may still write (no row back otherwise)."""
-    return (
+    return DriverStatement(
         sa.update(Conversation.__table__).where(_CONVERSATION.id == sa.bindparam("conversation"), *condition)
         .values(last_seq=_CONVERSATION.last_seq + 1, last_activity_at=_NOW, **values)
         .returning(_CONVERSATION.last_seq, _CONVERSATION.expert_id, _CONVERSATION.status, _CONVERSATION.channel)
@@ -139,8 +159,22 @@ _NUMBER_EXPERT_MESSAGE = _numbering(sa.or_(*(_CONVERSATION.status == status for 
                                     first_reply_at=sa.func.coalesce(_CONVERSATION.first_reply_at, _NOW))
 # The FAQ bot writes only while the conversation is still its own (rule 16): once handed over, never again.
 _NUMBER_BOT_MESSAGE = _numbering(_CONVERSATION.status == ConversationStatus.BOT)
-_INSERT_MESSAGE = sa.insert(Message.__table__).returning(Message.__table__.c.id)
+_MESSAGE_FIELDS = ["conversation_id", "seq", "sender", "author_id", "client_id", "body", "created_at"]
+_INSERT_MESSAGE = DriverStatement(sa.insert(Message.__table__).returning(Message.__table__.c.id), _MESSAGE_FIELDS)
 _INSERT_ATTACHMENT = sa.insert(Attachment.__table__).returning(Attachment.__table__.c.id)
+
+
+_NEW_MESSAGE = sa.inspect(Message).class_manager.new_instance
+
+
+def _as_stored(row: dict) -> Message:
+    """The message as its row now stands, detached, so the unit's commit does not expire it: built as the ORM builds
+    a row it loads (its values set, not assigned through the constructor, whose events and bookkeeping took a
+    twentieth of a relayed message's time)."""
+    message = _NEW_MESSAGE()
+    message.__dict__.update(row)
+    so.make_transient_to_detached(message)
+    return message
 
 
 def _attach(connection: sa.Connection, message: Message, attachment: dict | None) -> None:
@@ -207,8 +241,36 @@ def post_message(conversation_id: int, sender: Sender, client_id: object, body: 
 def _store(conversation_id: int, sender: Sender, client_id: str, body: str, author_id: int | None,
            expert_id: int | None, expert_users: dict[int, int] | None, sender_sid: str | None,
            attachment: dict | None, kept_if_refused: bool = False) -> tuple[Posted, ConversationStatus | None]:
-    """Number and store the message in one transaction, and tell both sides once it commits; the conversation's
-    status as it was written in. Raises _ChatEnded (nothing stored) when the sender may not write in it now."""
+    """Number and store the message, and tell both sides once it commits; the conversation's status as it was
+    written in. Raises _ChatEnded (nothing stored) when the sender may not write in it now.
+
+    Messages arriving at the same instant share one transaction (`grouped_unit_of_work`: one commit for many, each
+    answered once it has committed), unless a step before numbering concerns their sender: such a step may lock a
+    row the router locks before a conversation's, and in a shared transaction another message would have locked
+    its conversation first."""
+    write = functools.partial(_write, conversation_id, sender, client_id, body, author_id, expert_id, expert_users,
+                              sender_sid, attachment, kept_if_refused)
+    try:
+        if delivery.numbered_alone(sender):
+            with unit_of_work():
+                message, status = write()
+        else:
+            message, status = grouped_unit_of_work(write)
+    except IntegrityError:
+        # A resend, or the same message racing in twice: the stored copy holds the number (the rollback gave
+        # this attempt's back).
+        resent = _resent(conversation_id, sender, client_id)
+        if resent is None:
+            raise
+        return resent, None
+    return Posted(message, True), status
+
+
+def _write(conversation_id: int, sender: Sender, client_id: str, body: str, author_id: int | None,
+           expert_id: int | None, expert_users: dict[int, int] | None, sender_sid: str | None,
+           attachment: dict | None, kept_if_refused: bool) -> tuple[Message, ConversationStatus]:
+    """Inside the message's transaction (perhaps shared, perhaps in another caller's thread): number it, insert it,
+    and hand it to delivery; the stored message and the conversation's status."""
     now = utcnow()
     if sender == Sender.EXPERT:
         numbering, parameters = _NUMBER_EXPERT_MESSAGE, {"conversation": conversation_id, "now": now,
@@ -218,35 +280,25 @@ def _store(conversation_id: int, sender: Sender, client_id: str, body: str, auth
     else:
         numbering = _NUMBER_REFUSED_VISITOR_MESSAGE if kept_if_refused else _NUMBER_VISITOR_MESSAGE
         parameters = {"conversation": conversation_id, "now": now}
-    try:
-        with unit_of_work():
-            # Straight to the transaction's connection: the statements touch no ORM object, and the session's
-            # pass over each one took a tenth of the message's time.
-            connection = db.session.connection()
-            delivery.before_numbering(conversation_id, sender)
-            row = connection.execute(numbering, parameters).one_or_none()
-            if row is None:
-                raise _ChatEnded
-            fields = {"conversation_id": conversation_id, "seq": row.last_seq, "sender": sender,
-                      "author_id": author_id, "client_id": client_id, "body": body, "created_at": now}
-            message_id = connection.execute(_INSERT_MESSAGE, fields).scalar_one()
-            # The row exists now: a detached copy, which the unit's commit does not expire.
-            message = Message(id=message_id, **fields)
-            so.make_transient_to_detached(message)
-            _attach(connection, message, attachment)
-            # Its expert hears of it while they hold it (a chat handed back to the queue is no longer theirs).
-            holder = row.expert_id if row.status in ASSIGNED_STATUSES else None
-            delivery.deliver(message, delivery.Route(ConversationStatus(row.status),
-                                                     _expert_user_id(holder, expert_users), sender_sid,
-                                                     Channel(row.channel)))
-    except IntegrityError:
-        # A resend, or the same message racing in twice: the stored copy holds the number (the rollback gave
-        # this attempt's back).
-        resent = _resent(conversation_id, sender, client_id)
-        if resent is None:
-            raise
-        return resent, None
-    return Posted(message, True), ConversationStatus(row.status)
+    # Straight to the transaction's connection: the statements touch no ORM object, and the session's
+    # pass over each one took a tenth of the message's time.
+    connection = db.session.connection()
+    delivery.before_numbering(conversation_id, sender)
+    row = numbering.first_row(connection, parameters)
+    if row is None:
+        raise _ChatEnded  # nothing written: the numbering found no conversation the sender may write in
+    seq, conversation_expert_id, status_value, channel = row
+    fields = {"conversation_id": conversation_id, "seq": seq, "sender": sender,
+              "author_id": author_id, "client_id": client_id, "body": body, "created_at": now}
+    (message_id,) = _INSERT_MESSAGE.first_row(connection, fields)
+    message = _as_stored({"id": message_id, **fields})
+    _attach(connection, message, attachment)
+    # Its expert hears of it while they hold it (a chat handed back to the queue is no longer theirs).
+    status = ConversationStatus(status_value)
+    holder = conversation_expert_id if status in ASSIGNED_STATUSES else None
+    delivery.deliver(message, delivery.Route(status, _expert_user_id(holder, expert_users), sender_sid,
+                                             Channel(channel)))
+    return message, status
 
 
 def messages_after(conversation_id: int, after_seq: object, limit: int = MAX_BATCH) -> list[Message]:

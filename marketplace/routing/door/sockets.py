@@ -1,13 +1,14 @@
 """The visitor's socket handlers, on the `/visitor` namespace: their conversation's messages and status (README.md).
 
-The token is checked once, on connect; the socket's session (in the server's memory) remembers the conversation.
+The token is checked once, on connect; the socket's WSGI environ (in the server's memory for the socket's lifetime,
+never a cookie) remembers the conversation, where the frequent `send` reads it without a request context.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import request, session
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_socketio import ConnectionRefusedError, join_room
 
@@ -19,8 +20,10 @@ from marketplace.routing.chat.messages import messages_after, post_message, typi
 from marketplace.routing.door import services as conversations
 from marketplace.routing.door import waits
 from marketplace.routing.models import Conversation, Sender
-from marketplace.routing.sockets import answer, record_id
+from marketplace.routing.sockets import answer, on_frequent_event, record_id
 from marketplace.shared.rooms import conversation_room
+
+_VISITOR = "marketplace.visitor"  # the socket's visitor, in its environ
 
 
 def on_visitor_connect(auth: dict | None = None) -> None:
@@ -31,23 +34,22 @@ def on_visitor_connect(auth: dict | None = None) -> None:
     except DomainError:
         db.session.rollback()
         raise ConnectionRefusedError("unknown conversation") from None
-    # This socket session lives in the server's memory for the socket's lifetime (never in a cookie);
     # `expert_users` is post_message's memo of the assigned expert's user id.
-    session["visitor"] = {"key": auth["key"], "token": auth["token"], "conversation_id": conversation.id,
-                          "expert_users": {}}
+    request.environ[_VISITOR] = {"key": auth["key"], "token": auth["token"], "conversation_id": conversation.id,
+                                 "expert_users": {}}
     join_room(conversation_room(conversation.id))
     conversations.visitor_seen(conversation.id)
 
 
 def on_visitor_disconnect(reason: Any = None) -> None:
-    visitor = session.get("visitor")
+    visitor = request.environ.get(_VISITOR)
     if visitor:
         conversations.visitor_seen(visitor["conversation_id"])  # the grace period starts now
 
 
-def _visitor() -> dict:
-    """This socket's visitor session: the conversation whose token was checked once, on connect."""
-    visitor = session.get("visitor")
+def _visitor(environ: dict | None = None) -> dict:
+    """This socket's visitor: the conversation whose token was checked once, on connect."""
+    visitor = (request.environ if environ is None else environ).get(_VISITOR)
     if not visitor:
         raise Forbidden(_l("Connect to a conversation first."))
     return visitor
@@ -60,13 +62,12 @@ def _visitor_conversation() -> Conversation:
     return conversation
 
 
-@answer
-def on_visitor_send(data: dict) -> dict:
+def on_visitor_send(sid: str, environ: dict, data: dict) -> dict:
     # The conversation row is not loaded first: the statement that numbers the message finds it and checks
     # that the visitor may still write.
-    visitor = _visitor()
+    visitor = _visitor(environ)
     posted = post_message(visitor["conversation_id"], Sender.VISITOR, data.get("client_id"), data.get("body"),
-                          expert_users=visitor["expert_users"], sender_sid=request.sid)
+                          expert_users=visitor["expert_users"], sender_sid=sid)
     return {"message": events.message_payload(posted.message)}
 
 
@@ -93,6 +94,6 @@ def register() -> None:
     namespace = events.VISITOR_NAMESPACE
     socketio.on_event("connect", on_visitor_connect, namespace=namespace)
     socketio.on_event("disconnect", on_visitor_disconnect, namespace=namespace)
-    for event, handler in {"send": on_visitor_send, "sync": on_visitor_sync, "typing": on_visitor_typing,
-                           "status": on_visitor_status}.items():
+    on_frequent_event("send", on_visitor_send, namespace)
+    for event, handler in {"sync": on_visitor_sync, "typing": on_visitor_typing, "status": on_visitor_status}.items():
         socketio.on_event(event, handler, namespace=namespace)

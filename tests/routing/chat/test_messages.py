@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+
+import nh3
 import pytest
 import sqlalchemy as sa
 
@@ -99,6 +102,26 @@ def test_markup_is_stripped_and_length_checked(active):
     with pytest.raises(InvalidInput) as error:
         messages.post_message(conversation.id, Sender.VISITOR, "bad id!", "hello")
     assert error.value.field == "client_id"
+
+
+def test_every_character_comes_out_of_cleaning_as_nh3_then_unescaping_gives_it():
+    # Text without markup skips nh3 (clean_body): it must come out exactly as nh3 would have made it, for every
+    # character, around others and at the ends (nh3 turns CR into LF and drops NUL and the BOM, for instance).
+    def through_nh3(text: str) -> str:
+        return html.unescape(nh3.clean(text, tags=set(), attributes={})).strip()
+
+    specials = "\x00\r\ufeff<&"
+    characters = [chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF and chr(code) not in specials]
+    for start in range(0, len(characters), 1000):
+        text = "".join(characters[start:start + 1000])
+        assert messages.clean_body(f"x{text}x") == through_nh3(f"x{text}x"), (start, text)
+    for special in specials:
+        for text in (f"a{special}b", f"{special}a", f"a{special}", f"a{special}{special}b"):
+            if through_nh3(text):
+                assert messages.clean_body(text) == through_nh3(text), repr(text)
+            else:
+                with pytest.raises(InvalidInput):  # "<a" is an opening tag and nothing else
+                    messages.clean_body(text)
 
 
 def test_only_the_assigned_expert_writes_and_only_while_active(session, brand, active):

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from marketplace.database import db
 from marketplace.extensions import socketio
 from marketplace.routing.chat import messages
-from marketplace.routing.models import Sender
-from marketplace.routing.router import offers
+from marketplace.routing.models import ConversationStatus, EndReason, Sender
+from marketplace.routing.router import admission, offers
 from tests.routing.conftest import arrive, received, visitor_token
 
 
@@ -59,6 +59,25 @@ def test_messages_reach_the_other_side_once_and_a_resend_is_not_a_duplicate(app,
     assert reply["ok"] and reply["message"]["seq"] == 2
     got = received(visitor, "message", "/visitor")
     assert [(m["seq"], m["sender"], m["body"]) for m in got] == [(2, "expert", "Bonsoir")]
+    visitor.disconnect("/visitor")
+
+
+def test_a_visitors_refused_message_is_answered_in_their_language_and_stores_nothing(app, brand, expert_socket):
+    # The visitor's `send` runs without Flask-SocketIO's request context (sockets.on_frequent_event); its refusal is
+    # still worded in the language of the visitor's browser.
+    expert, sio = expert_socket
+    token = visitor_token()
+    conversation = arrive(brand, token)
+    sio.emit("offer_accept", {"offer_id": received(sio, "offer")[0]["offer_id"]}, callback=True)
+    visitor = socketio.test_client(app, namespace="/visitor", headers={"Accept-Language": "fr-FR,fr;q=0.9"},
+                                   auth={"key": brand.widget_key, "token": token, "conversation_id": conversation.id})
+    bad = visitor.emit("send", {"client_id": "not valid!", "body": "Bonjour"}, namespace="/visitor", callback=True)
+    assert bad == {"ok": False, "error": "Le message n’a pas d’identifiant client valide.", "field": "client_id"}
+    admission.end_conversation(conversation.id, ConversationStatus.CLOSED, EndReason.EXPERT, expert_id=expert.id)
+    late = visitor.emit("send", {"client_id": "v-1", "body": "Encore là ?"}, namespace="/visitor", callback=True)
+    assert late == {"ok": False, "error": "Ce chat est terminé.", "field": "body"}
+    assert messages.messages_after(conversation.id, 0) == []
+    assert received(sio, "message") == []
     visitor.disconnect("/visitor")
 
 
