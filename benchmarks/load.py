@@ -20,7 +20,8 @@ passes when created -> offer (POST or webhook sent until the expert's socket has
 message round trip (send until the other side's socket has the `message`) p99 <= 150 ms, nothing failed (an HTTP
 answer other than 2xx, a socket that did not connect, an acknowledgement refused or missing after 10 s, an offer
 or message that never came) and the offers reached the experts at 95 % of the arrival rate. The knee is the last
-step that passed; stepping stops at the first that did not.
+step that passed; stepping stops at the first that did not. On a shared machine a step that missed while other
+processes took more than `--noisy` cores is held again once they are quiet (the first attempt is kept, `superseded`).
 
 Deployments, each on a fresh database: `sqlite_1`, one gevent process (pywsgi, monkey-patched, as one
 `gunicorn -k gevent -w 1` worker) on a SQLite file with the scheduler embedded; `postgresql_redis_N` (N = 1, 2,
