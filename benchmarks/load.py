@@ -36,8 +36,8 @@ while a small paced load runs, until the targets break or `--socket-cap` sockets
 
 The clients are the project's own: python-socketio's asyncio client and aiohttp, all in this one process. Locust
 is not installed, and its Socket.IO support is a third-party plugin; these clients drive the same real HTTP and
-Socket.IO paths the widget and the expert's phone use. `client_cpu_cores` near 1 means the load, not the server,
-set the pace (`client_bound`).
+Socket.IO paths the widget and the expert's phone use. A step's `client_bound` says when the client's CPU (near a
+core) or its late event loop, not the servers, set the pace.
 """
 
 import sys
@@ -432,6 +432,9 @@ class Records:
         self.messages: list[Sent] = []
         self.failures: list[tuple[float, str]] = []
         self.waiting_at_once: list[float] = []  # arrivals answered `waiting`: no expert had room at that moment
+        # WhatsApp offers whose chat held no message yet when the expert accepted and opened it: the webhook's
+        # request routes the new conversation (and the offer goes out) before it stores the customer's message.
+        self.whatsapp_offered_before_message: list[float] = []
         self.acks: dict[str, list[tuple[float, float]]] = collections.defaultdict(list)
         self.launch_lag: list[tuple[float, float]] = []
         self.loop_lag: list[tuple[float, float]] = []
@@ -456,6 +459,7 @@ class Load:
         self.offer_waiters: dict[int, asyncio.Future] = {}
         self.receipts: dict[str, asyncio.Future] = {}  # client id -> future of the time its `message` arrived
         self.whatsapp_waiters: dict[str, asyncio.Future] = {}  # first message's client id -> (chat, expert, t)
+        self.whatsapp_offers: dict[int, tuple[float, int]] = {}  # conversation id -> (offer's time, expert index)
         self.tasks: set[asyncio.Task] = set()
         self.background: list[asyncio.Task] = []
         self.k = 0
@@ -555,7 +559,8 @@ class Load:
         now = time.perf_counter()
         conversation_id = data["conversation_id"]
         if data.get("channel", "web") != "web":
-            self.spawn(self.accept_whatsapp(index, data, now))
+            self.whatsapp_offers[conversation_id] = (now, index)
+            self.spawn(self.accept_whatsapp(index, data))
             return
         self.offers[conversation_id] = (now, index, data["offer_id"])
         waiter = self.offer_waiters.pop(conversation_id, None)
@@ -564,6 +569,7 @@ class Load:
 
     async def on_expert_message(self, index: int, data: dict) -> None:
         self.received(data)
+        self.whatsapp_first(data)
         if data.get("sender") == "visitor":  # the open chat shows it: the inbox marks it read
             await self.experts[index].emit("chat_read", {"conversation_id": data["conversation_id"],
                                                          "seq": data["seq"]})
@@ -776,19 +782,29 @@ class Load:
         await self.ask(expert, "chat_close", {"conversation_id": conversation_id})
         self.open_chats -= 1
 
-    async def accept_whatsapp(self, index: int, data: dict, t_offer: float) -> None:
+    async def accept_whatsapp(self, index: int, data: dict) -> None:
+        """Accept a WhatsApp chat and find its customer by their first message: in the chat's history, or, when the
+        offer came before it was stored (`whatsapp_offered_before_message`), as the `message` event that follows."""
         expert = self.experts[index]
         conversation_id = data["conversation_id"]
         await asyncio.sleep(plan_chat(self.rng, self.args.time_scale).accept_after)
         if await self.ask(expert, "offer_accept", {"offer_id": data["offer_id"]}) is None:
             return
         synced = await self.ask(expert, "chat_sync", {"conversation_id": conversation_id, "after_seq": 0})
-        firsts = [m["client_id"] for m in (synced or {}).get("messages", []) if m["sender"] == "visitor"]
-        waiter = self.whatsapp_waiters.pop(firsts[0], None) if firsts else None
-        if waiter is not None and not waiter.done():
-            waiter.set_result((conversation_id, index, t_offer))
-        else:  # its customer gave up waiting: the chat is closed, as an expert would
-            await self.ask(expert, "chat_close", {"conversation_id": conversation_id})
+        if synced is None:
+            return
+        visitor_messages = [m for m in synced["messages"] if m["sender"] == "visitor"]
+        if not visitor_messages:
+            self.rec.whatsapp_offered_before_message.append(self.whatsapp_offers[conversation_id][0])
+        for message in visitor_messages:
+            self.whatsapp_first(message)
+
+    def whatsapp_first(self, message: dict) -> None:
+        """A WhatsApp customer's first message seen by the expert who accepted their chat: the chat is theirs."""
+        waiter = self.whatsapp_waiters.pop(message.get("client_id"), None)
+        offered = self.whatsapp_offers.pop(message.get("conversation_id"), None)
+        if waiter is not None and offered is not None and not waiter.done():
+            waiter.set_result((message["conversation_id"], offered[1], offered[0]))
 
     # The steps.
 
@@ -855,6 +871,8 @@ def window_figures(rec: Records, start: float, measured_from: float, end: float,
         "rtt_max_ms": ms(max(rtts, default=None)), "rtt_samples": len(rtts),
         "whatsapp_in_p99_ms": ms(percentile(whatsapp_in, 99)),
         "answered_waiting": sum(1 for t in rec.waiting_at_once if measured_from <= t < end),
+        "whatsapp_offered_before_message": sum(1 for t in rec.whatsapp_offered_before_message
+                                               if measured_from <= t < end),
         "failures": sum(failures.values()), "failure_kinds": dict(failures.most_common(6)),
         "ack_p99_ms": acks,
         "client_loop_lag_p99_ms": ms(percentile(lag, 99)), "client_launch_lag_p99_ms": ms(percentile(launch, 99)),
@@ -1081,6 +1099,8 @@ def run_deployment(name: str, processes: int, database: str, databases: Database
         cpu = step["cpu_cores"]
         step["server_cpu_ms_per_chat"] = round(1000 * (sum(cpu["servers"]) + cpu.get("scheduler", 0.0))
                                                / step["offered_arrivals_per_second"], 1)
+        # The clients share this one process: near a core, or its loop late, they set the pace, not the servers.
+        step["client_bound"] = cpu["client"] >= 0.75 or (figures["client_loop_lag_p99_ms"] or 0) > 50
         step["misses"] = verdict(figures)
         step["passed"] = not step["misses"]
     knee = None
