@@ -7,6 +7,7 @@ finds this file; importing it also puts the project root on sys.path for `import
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import re
 import socket
@@ -107,6 +108,8 @@ def serve_app(mode: str, port: int, jobs: Iterable[str] = (), *, every_job: bool
     if jobs:
         app.extensions["scheduled_jobs"] = [job for job in app.extensions["scheduled_jobs"] if job.id in jobs]
     if jobs or every_job:
+        if every_job:  # as `marketplace serve`: warnings and errors of the scheduler, not a line per run
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler = LeasedScheduler(app)
         scheduler.start()
     running = ", every scheduled job" if every_job and not jobs else "".join(f", {job} job" for job in sorted(jobs))

@@ -263,19 +263,23 @@ def serve_graph(port: int, webhook: str) -> None:
 
 
 def server_log_problems(paths: list[Path]) -> dict:
-    """What the servers wrote that is not normal: tracebacks (with their last line), errors, 5xx answers."""
+    """What the servers wrote that is not normal: tracebacks (with their last line), errors, 5xx answers, and
+    Meta's status webhooks for a message the app did not know yet (outbound.apply_status drops them)."""
     tracebacks: collections.Counter = collections.Counter()
     errors: collections.Counter = collections.Counter()
+    unknown_statuses = 0
     for path in paths:
         lines = path.read_text(errors="replace").splitlines()
         for i, line in enumerate(lines):
+            unknown_statuses += "unknown here: ignored" in line
             if line.startswith("Traceback"):
                 end = next((j for j in range(i + 1, len(lines)) if lines[j] and not lines[j].startswith(" ")), i)
                 tracebacks[f"{path.stem}: {lines[end][:200]}"] += 1
             elif re.search(r"\bERROR\b|\bCRITICAL\b| 50\d ", line):
                 errors[f"{path.stem}: {re.sub(r'[0-9]+', 'N', line)[:200]}"] += 1
     return {"tracebacks": sum(tracebacks.values()), "traceback_kinds": dict(tracebacks.most_common(10)),
-            "error_lines": sum(errors.values()), "error_kinds": dict(errors.most_common(10))}
+            "error_lines": sum(errors.values()), "error_kinds": dict(errors.most_common(10)),
+            "whatsapp_statuses_for_unknown_messages": unknown_statuses}
 
 
 # The data: brands with disjoint experts, one brand's WhatsApp number, and for the resource figures a brand whose
@@ -1304,10 +1308,10 @@ def main() -> None:
                              "missed before it is held again (once) [0.5]")
     parser.add_argument("--quiet-wait", type=float,
                         help="most seconds to wait for the machine's other processes to go under --noisy [20, "
-                             "quick 10]")
+                             "quick 5]")
     parser.add_argument("--socket-steps", help="idle visitors connected to one process, in total, at each step, "
                         "comma-separated [250,500,1000,1500,2000,3000,4000,5000; quick up to 2000]")
-    parser.add_argument("--batch-seconds", type=float, help="measured seconds after each batch [8, quick 5]")
+    parser.add_argument("--batch-seconds", type=float, help="measured seconds after each batch [8, quick 4]")
     parser.add_argument("--resource-rate", type=float, default=2.0,
                         help="arrivals per second of the paced load while idle visitors connect [2]")
     parser.add_argument("--logs", help="a folder to copy the servers', the scheduler's and the fake Graph's logs to")
@@ -1337,8 +1341,8 @@ def main() -> None:
     args.hold = args.hold or (6.0 if quick else 10.0)
     args.socket_steps = [int(n) for n in (args.socket_steps or ("250,500,1000,1500,2000" if quick else
                                                                  "250,500,1000,1500,2000,3000,4000,5000")).split(",")]
-    args.quiet_wait = args.quiet_wait if args.quiet_wait is not None else (10.0 if quick else 20.0)
-    args.batch_seconds = args.batch_seconds or (5.0 if quick else 8.0)
+    args.quiet_wait = args.quiet_wait if args.quiet_wait is not None else (5.0 if quick else 20.0)
+    args.batch_seconds = args.batch_seconds or (4.0 if quick else 8.0)
     chosen = [name for name in args.deployments.split(",") if name]
     if not set(chosen) <= set(DEPLOYMENTS):
         parser.error(f"--deployments takes {', '.join(DEPLOYMENTS)}")
