@@ -73,6 +73,7 @@ import benchlib  # noqa: E402
 from benchlib import (  # noqa: E402
     PASSWORD,
     SECRET,
+    connect_socket,
     cpu_seconds,
     environ,
     free_port,
@@ -521,10 +522,7 @@ class Load:
             client.on("offer", lambda data: self.on_offer(index, data))
             client.on("message", on_message)
             client.on("welcome", self.on_welcome)
-            async with gate:
-                await client.connect(self.urls[index % len(self.urls)], headers={"Cookie": cookie},
-                                     transports=["websocket"], wait_timeout=30)
-            return client
+            return await connect_socket(client, self.urls[index % len(self.urls)], gate, headers={"Cookie": cookie})
 
         first = len(self.experts)
         indexes = range(first, min(first + count, len(self.cookies)))
@@ -749,7 +747,7 @@ class Load:
             return
         # The offer carries no customer: the expert's accept and sync tell whose first message the chat holds
         # (the offer's own time is kept from its event).
-        accepted = await self.wait(first, arrival.t0, "offer (then its accept and sync)",
+        accepted = await self.wait(first, arrival.t0, "offer (then its accept and first message)",
                                    3 * ACK_TIMEOUT + 15 / self.args.time_scale)
         if accepted is None:
             arrival.failed = True
