@@ -1203,7 +1203,7 @@ async def measure_resources(load: Load, pid: int, meter: CpuMeter, idle: list[di
                      "rss_mb": round(rss_kb(pid) / 1024, 1), "connect_seconds": round(connect_seconds, 1),
                      "created_to_offer_p99_ms": figures["created_to_offer_p99_ms"],
                      "rtt_p99_ms": figures["rtt_p99_ms"], "failures": figures["failures"],
-                     "failure_kinds": figures["failure_kinds"],
+                     "failure_kinds": figures["failure_kinds"], "ack_p99_ms": figures["ack_p99_ms"],
                      "server_cpu_cores": cpu["servers"][0], "client_cpu_cores": cpu["client"],
                      "other_processes_cores": cpu.get("others"), "misses": verdict(figures)}
             batches.append(entry)
@@ -1292,7 +1292,7 @@ def main() -> None:
     parser.add_argument("--rates", help="arrivals per second of the steps, comma-separated "
                         "[2,4,6,8,12,16,24,32,48,64; quick 2,4,8,16,32]")
     parser.add_argument("--warmup", type=float, help="unmeasured seconds at the start of each step [3, quick 2]")
-    parser.add_argument("--hold", type=float, help="measured seconds of each step [10, quick 6]")
+    parser.add_argument("--hold", type=float, help="measured seconds of each step [15, quick 6]")
     parser.add_argument("--drain", type=float, default=20.0,
                         help="seconds the chats have to end after the last step (each closes after its current "
                              "message) [20]")
@@ -1336,7 +1336,7 @@ def main() -> None:
     args.rates = [float(r) for r in (args.rates or ("2,4,8,16,32" if quick else "2,4,6,8,12,16,24,32,48,64"))
                   .split(",")]
     args.warmup = args.warmup if args.warmup is not None else (2.0 if quick else 3.0)
-    args.hold = args.hold or (6.0 if quick else 10.0)
+    args.hold = args.hold or (6.0 if quick else 15.0)
     args.socket_steps = [int(n) for n in (args.socket_steps or ("250,500,1000,1500,2000" if quick else
                                                                  "250,500,1000,1500,2000,3000,4000,5000")).split(",")]
     args.quiet_wait = args.quiet_wait if args.quiet_wait is not None else (5.0 if quick else 20.0)
