@@ -7,6 +7,7 @@ finds this file; importing it also puts the project root on sys.path for `import
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import re
 import socket
@@ -92,10 +93,10 @@ def start_server(script: str, kind: str, mode: str, env_extra: dict[str, str], w
     return process, f"http://127.0.0.1:{port}", log_path
 
 
-def serve_app(mode: str, port: int, jobs: Iterable[str] = ()) -> None:
+def serve_app(mode: str, port: int, jobs: Iterable[str] = (), *, every_job: bool = False) -> None:
     """The app in one process on `port` (a server subprocess's body); with `jobs`, those scheduled jobs alone run
     there too, on the scheduler `marketplace serve` embeds (the sweeps would take a benchmark's idle clients for
-    gone)."""
+    gone); with `every_job`, all of them, as `marketplace serve` runs them (SCHEDULER_MODE=embedded)."""
     os.environ["SOCKETIO_ASYNC_MODE"] = mode
     from marketplace import create_app
     from marketplace.extensions import socketio
@@ -106,10 +107,13 @@ def serve_app(mode: str, port: int, jobs: Iterable[str] = ()) -> None:
     jobs = set(jobs)
     if jobs:
         app.extensions["scheduled_jobs"] = [job for job in app.extensions["scheduled_jobs"] if job.id in jobs]
+    if jobs or every_job:
+        if every_job:  # as `marketplace serve`: warnings and errors of the scheduler, not a line per run
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler = LeasedScheduler(app)
         scheduler.start()
-    print(f"serving the app ({socketio.server.eio.async_mode}{''.join(f', {job} job' for job in sorted(jobs))}) "
-          f"on {port}", flush=True)
+    running = ", every scheduled job" if every_job and not jobs else "".join(f", {job} job" for job in sorted(jobs))
+    print(f"serving the app ({socketio.server.eio.async_mode}{running}) on {port}", flush=True)
     extra = {"allow_unsafe_werkzeug": True} if mode == "threading" else {}
     try:
         socketio.run(app, host="127.0.0.1", port=port, use_reloader=False, log_output=False, **extra)
