@@ -316,31 +316,51 @@ def seed(database_url: str, brands: int, experts: int, concurrency: int) -> dict
     return {"keys": keys, "emails": seeded["emails"], "schema_revision": revision}
 
 
-def add_idle_chats(database_url: str, count: int) -> list[dict]:
-    """One more brand whose one expert (never logged in) holds `count` active chats: the idle visitors' (their
-    `/visitor` auth). Written directly, so that brand's counters are not the router's; it never routes for it."""
-    import sqlalchemy as sa
+class IdleChats:
+    """One more brand whose one expert (never logged in) holds the idle visitors' active chats, written directly (that
+    brand's counters are not the router's; it never routes for it). They are written just before their visitors
+    connect: a chat whose page has not been seen for VISITOR_GRACE_SECONDS is the routing sweep's to mark as left, and
+    thousands of them at once would be the sweep's load, not the sockets'."""
 
-    from marketplace.brands.models import Brand
-    from marketplace.database import db, utcnow
-    from marketplace.routing.models import Channel, Conversation, ConversationStatus
+    def __init__(self, database_url: str):
+        from marketplace.brands.models import Brand
+        from marketplace.database import db
 
-    routing = benchlib.load_bench("routing")
-    app = routing.make_app(database_url)
-    with app.app_context():
-        other = routing.seed(1, 1, 0, email_tag="idle")
+        routing = benchlib.load_bench("routing")
+        self.app = routing.make_app(database_url)
+        with self.app.app_context():
+            other = routing.seed(1, 1, 0, email_tag="idle")
+            self.brand_id, self.expert_id = other["brand_ids"][0], other["expert_ids"][0]
+            self.key = db.session.get(Brand, self.brand_id).widget_key
+            db.session.remove()
+
+    def add(self, count: int) -> list[dict]:
+        """`count` more active chats, seen now; their visitors' `/visitor` auth."""
+        import sqlalchemy as sa
+
+        from marketplace.database import db, utcnow
+        from marketplace.routing.models import Channel, Conversation, ConversationStatus
+
+        if count <= 0:  # (an empty list of rows would insert one row of defaults)
+            return []
         tokens = [secrets.token_hex(20) for _ in range(count)]
-        now = utcnow()
-        ids = db.session.scalars(sa.insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True), [
-            {"brand_id": other["brand_ids"][0], "status": ConversationStatus.ACTIVE, "channel": Channel.WEB,
-             "priority": 0, "visitor_token_hash": hashlib.sha256(token.encode()).hexdigest(), "created_at": now,
-             "queued_at": now, "visitor_seen_at": now, "last_activity_at": now, "expert_id": other["expert_ids"][0],
-             "accepted_at": now, "last_seq": 0, "expert_read_seq": 0} for token in tokens]).all()
-        key = db.session.get(Brand, other["brand_ids"][0]).widget_key
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    return [{"key": key, "token": token, "conversation_id": cid} for token, cid in zip(tokens, ids, strict=True)]
+        with self.app.app_context():
+            now = utcnow()
+            ids = db.session.scalars(sa.insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True), [
+                {"brand_id": self.brand_id, "status": ConversationStatus.ACTIVE, "channel": Channel.WEB, "priority": 0,
+                 "visitor_token_hash": hashlib.sha256(token.encode()).hexdigest(), "created_at": now, "queued_at": now,
+                 "visitor_seen_at": now, "last_activity_at": now, "expert_id": self.expert_id, "accepted_at": now,
+                 "last_seq": 0, "expert_read_seq": 0} for token in tokens]).all()
+            db.session.commit()
+            db.session.remove()
+        return [{"key": self.key, "token": token, "conversation_id": cid} for token, cid in zip(tokens, ids,
+                                                                                                  strict=True)]
+
+    def close(self) -> None:
+        from marketplace.database import db
+
+        with self.app.app_context():
+            db.engine.dispose()
 
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -1152,9 +1172,9 @@ async def idle_visitor(load: Load, url: str, auth: dict, connected: asyncio.Futu
         await asyncio.sleep(STATUS_SECONDS)
 
 
-async def measure_resources(load: Load, pid: int, meter: CpuMeter, idle: list[dict], args) -> dict:
+async def measure_resources(load: Load, pid: int, meter: CpuMeter, idle: IdleChats, args) -> dict:
     """Memory before and after the experts connect; then idle visitors in batches, with a small paced load, until
-    a batch's window misses the targets or every idle chat has its visitor."""
+    a batch's window misses the targets or the last of `--socket-steps` is connected."""
     loop = asyncio.get_running_loop()
     url = load.urls[0]
     # A fifth of the experts first, so the first connections' one-off costs (imports, caches) are not counted.
@@ -1186,11 +1206,11 @@ async def measure_resources(load: Load, pid: int, meter: CpuMeter, idle: list[di
 
     held = None
     retries = 1
-    totals = [total for total in args.socket_steps if total <= len(idle)]
+    totals = list(args.socket_steps)
     try:
         while totals:
             t0 = time.perf_counter()
-            await asyncio.gather(*(connect(auth) for auth in idle[len(tasks):totals[0]]))
+            await asyncio.gather(*(connect(auth) for auth in idle.add(max(0, totals[0] - len(tasks)))))
             connect_seconds = time.perf_counter() - t0
             await asyncio.sleep(2)
             before = meter.snapshot()
@@ -1258,13 +1278,14 @@ def run_resources(databases: Databases, args, workdir: Path) -> dict:
     log(f"[resources] one gevent process, SQLite, scheduler embedded; idle visitors up to "
         f"{', '.join(map(str, args.socket_steps))}, with {args.resource_rate:g} arrivals/s")
     t0 = time.perf_counter()
-    idle = add_idle_chats(database_url, max(args.socket_steps))
+    idle = IdleChats(database_url)
     deployment = Deployment("resources", 1, "sqlite", database_url, database_name, args, workdir)
     try:
         urls = deployment.start(whatsapp=False)
         load = Load(urls, data, args, whatsapp_share=0.0, seed=args.seed + 1)
         report = asyncio.run(measure_resources(load, deployment.servers[0].pid, deployment.meter(), idle, args))
     finally:
+        idle.close()
         report_logs = deployment.stop()
     report["server_logs"] = report_logs
     report["file_descriptor_limit"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
