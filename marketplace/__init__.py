@@ -11,8 +11,9 @@ from flask import Flask
 
 from marketplace import i18n, mail, scheduler
 from marketplace.config import load_config
-from marketplace.database import configure_engine, db, init_grouped_units
+from marketplace.database import configure_engine, db
 from marketplace.extensions import csrf, limiter, login_manager, migrate, socketio
+from marketplace.group_commit import init_grouped_units
 from marketplace.web.requests import SocketJSON, SocketPacket
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -28,8 +28,9 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from marketplace import create_app
-from marketplace.database import db, init_grouped_units
+from marketplace.database import db
 from marketplace.extensions import limiter, socketio
+from marketplace.group_commit import init_grouped_units
 from tests.fake_graph.fixtures import fake_graph, webhook_sink  # noqa: F401 - fixtures for every test
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -19,19 +19,10 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.database import (
-    DriverStatement,
-    NothingWritten,
-    UTCDateTime,
-    db,
-    end_read,
-    grouped_unit_of_work,
-    in_unit_of_work,
-    unit_of_work,
-    utcnow,
-)
+from marketplace.database import DriverStatement, UTCDateTime, db, end_read, in_unit_of_work, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.experts import services as experts
+from marketplace.group_commit import NothingWritten, grouped_unit_of_work
 from marketplace.routing import delivery, events
 from marketplace.routing.models import (
     ASSIGNED_STATUSES,

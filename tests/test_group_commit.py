@@ -11,15 +11,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from marketplace.accounts.models import AuditEvent
-from marketplace.database import (
-    NothingWritten,
-    after_commit,
-    db,
-    grouped_unit_of_work,
-    init_grouped_units,
-    unit_of_work,
-)
+from marketplace.database import after_commit, db, unit_of_work
 from marketplace.errors import Conflict
+from marketplace.group_commit import NothingWritten, grouped_unit_of_work, init_grouped_units
 from tests.conftest import BACKENDS, committed_database_app, gathering_shared_units
 
 
