@@ -91,6 +91,7 @@ def test_a_visitor_who_turned_notifications_on_gets_the_reply_as_a_push_that_reo
     opt_in = opened.value
     opt_in.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     assert "/notify?t=" in opt_in.url and "X-Visitor-Token" not in opt_in.url
+    opt_in.wait_for_load_state()  # a tap before the page's script has loaded does nothing (a loaded CI run did that)
     opt_in.get_by_test_id("push-allow").click()
     expect(opt_in.get_by_test_id("push-done")).to_be_visible()
     assert opt_in.evaluate("Notification.permission") == "granted"
