@@ -3,7 +3,7 @@
 
 Run from the project root with the project's virtualenv (the bench extras: gevent, aiohttp, requests):
 
-    python benchmarks/load.py --json          # one JSON object on stdout, progress on stderr (about 15 minutes)
+    python benchmarks/load.py --json          # one JSON object on stdout, progress on stderr (8 to 15 minutes)
     python benchmarks/load.py --quick --json  # fewer experts, shorter steps (about 5 minutes)
 
 Visitors arrive through the widget (`POST /api/widget/<key>/conversations`, then the `/visitor` socket with its
@@ -426,6 +426,9 @@ class Databases:
         if not self.pg_names:
             return
         import psycopg
+        import redis
+
+        redis.Redis.from_url(self.args.redis_url).flushdb()  # the message queue's leftovers (its database only)
 
         with psycopg.connect(self.args.pg_admin_url, autocommit=True, connect_timeout=5) as admin:
             for name in reversed(self.pg_names):
