@@ -140,6 +140,11 @@ def has_push_devices(user_id: int) -> bool:
     return bool(db.session.scalar(sa.select(sa.exists().where(PushSubscription.user_id == user_id))))
 
 
+def takes_push(user_id: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """SQL: whether the user (a column of the caller's query) has a device that takes Web Push."""
+    return sa.exists().where(PushSubscription.user_id == user_id)
+
+
 def users_with_push_devices(user_ids: set[int]) -> set[int]:
     """Which of the users have a device that takes Web Push."""
     if not user_ids:

@@ -182,11 +182,12 @@ def live_row(conversation: Conversation, expert_name: str | None, now: dt.dateti
 
 # The events.
 
-def offers_made(brand: Brand, made: list[tuple[Offer, Conversation, int]]) -> None:
+def offers_made(brand: Brand, made: list[tuple[Offer, Conversation, int]], pushed: set[int] | None = None) -> None:
     """A routing pass's offers (offer, conversation, the expert's user id), each as `offer_made`; what an offer
-    pays and which experts take Web Push are read once for all of them."""
+    pays and which experts take Web Push (`pushed`, when the caller knows) are read once for all of them."""
     pay = offer_pay(brand)
-    pushed = notifications.users_with_push_devices({user_id for _, _, user_id in made})
+    if pushed is None:
+        pushed = notifications.users_with_push_devices({user_id for _, _, user_id in made})
     for offer, conversation, user_id in made:
         offer_made(offer, conversation, brand, user_id, pay, user_id in pushed)
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.brands.models import Brand
@@ -81,6 +82,8 @@ def _waiting_pages(brand_id: int, first: int) -> Iterator[list[Conversation]]:
     passed: list[Conversation] = []
     while page := db.session.scalars(_queue_page(), parameters).all():
         yield page
+        if len(page) < int(parameters["limit"]):
+            return  # the queue's end: nobody joins it while the caller holds the brand's lock
         passed += page
         still_waiting = sum(conversation.status == ConversationStatus.WAITING for conversation in passed)
         parameters.update(limit=QUEUE_LOOKAHEAD, offset=still_waiting)
@@ -94,6 +97,7 @@ class _Reservation:
     conversation: Conversation
     expert_id: int
     user_id: int
+    push: bool | None  # whether the expert takes Web Push, when the pick read it
     at: dt.datetime
 
 
@@ -142,15 +146,10 @@ def _reserve(reservations: list[_Reservation]) -> list[_Reservation]:
     return kept
 
 
-def _make_offers(brand: Brand, reservations: list[_Reservation]) -> list[Decision]:
-    """The offers of a pass's reservations, in two statements, and their events.
-
-    Nothing in the pass reads them before its commit: each conversation left the queue when it was reserved,
-    and an expert's pick reads their load, not their offers. The offers made here are not in the session: they
-    carry what the offer events need.
-    """
+def _insert_offers(brand: Brand, reservations: list[_Reservation]) -> dict[int, int]:
+    """The offers of reservations already written, and the brand's count of them; their ids by conversation."""
     if not reservations:
-        return []
+        return {}
     _, _, insert, brand_load = _offer_statements()
     connection = db.session.connection()
     timeout = dt.timedelta(seconds=brand.offer_timeout_seconds)
@@ -159,11 +158,85 @@ def _make_offers(brand: Brand, reservations: list[_Reservation]) -> list[Decisio
         {"conversation": r.conversation.id, "brand": brand.id, "expert": r.expert_id, "at": r.at,
          "expires": r.at + timeout} for r in reservations]).tuples().all())
     connection.execute(brand_load, {"brand": brand.id, "offers": len(reservations)})
+    return ids
+
+
+# PostgreSQL writes a pass in one statement: what `_reserve` and `_insert_offers` do in five round trips (a routing
+# pass is mostly waiting on them). The reserved picks were moved before (`reserved`), the others move here by
+# compare-and-set; only those moved step their expert's load up, and every pick that is out of the queue is offered.
+_WRITES_IN_ONE = """
+WITH picks AS (
+    SELECT * FROM unnest(CAST(:conversations AS BIGINT[]), CAST(:experts AS BIGINT[]), CAST(:ats AS TIMESTAMP[]),
+                         CAST(:reserved AS BOOLEAN[])) AS picked(conversation_id, expert_id, at, reserved)
+), moved AS (
+    UPDATE conversations SET status = :offered FROM picks
+    WHERE conversations.id = picks.conversation_id AND NOT picks.reserved AND conversations.status = :waiting
+    RETURNING conversations.id
+), taken AS (
+    SELECT conversation_id, expert_id, at FROM picks WHERE reserved OR conversation_id IN (SELECT id FROM moved)
+), stepped AS (
+    UPDATE expert_loads SET pending_offers = expert_loads.pending_offers + steps.offers, last_offered_at = steps.at
+    FROM (SELECT expert_id, count(*) AS offers, max(at) AS at FROM picks JOIN moved ON moved.id = conversation_id
+          GROUP BY expert_id) AS steps
+    WHERE expert_loads.expert_id = steps.expert_id
+), counted AS (
+    UPDATE brand_loads SET pending_offers = pending_offers + (SELECT count(*) FROM taken) WHERE brand_id = :brand
+)
+INSERT INTO offers (conversation_id, brand_id, expert_id, status, created_at, expires_at)
+SELECT conversation_id, :brand, expert_id, :pending, at, at + :timeout FROM taken
+RETURNING conversation_id, id
+"""
+
+
+@functools.cache
+def _pass_writes() -> sa.TextClause:
+    ids, times = postgresql.ARRAY(sa.BigInteger), postgresql.ARRAY(sa.DateTime)
+    return sa.text(_WRITES_IN_ONE).bindparams(
+        sa.bindparam("conversations", type_=ids), sa.bindparam("experts", type_=ids),
+        sa.bindparam("ats", type_=times), sa.bindparam("reserved", type_=postgresql.ARRAY(sa.Boolean)),
+        sa.bindparam("timeout", type_=sa.Interval), sa.bindparam("brand", type_=sa.BigInteger),
+        offered=_OFFERED.value, waiting=ConversationStatus.WAITING.value, pending=OfferStatus.PENDING.value)
+
+
+def _write_pass(brand: Brand, reserved: list[_Reservation], pending: list[_Reservation]
+                ) -> tuple[list[_Reservation], dict[int, int]]:
+    """Move the pending picks out of the queue, step their experts' loads, and offer every pick out of it: the picks
+    offered, and their offers' ids by conversation."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        reserved = reserved + _reserve(pending)
+        return reserved, _insert_offers(brand, reserved)
+    picks = reserved + pending
+    if not picks:
+        return [], {}
+    ids = dict(connection.execute(_pass_writes(), {
+        "conversations": [r.conversation.id for r in picks], "experts": [r.expert_id for r in picks],
+        "ats": [r.at.astimezone(dt.UTC).replace(tzinfo=None) for r in picks],  # naive UTC, as UTCDateTime stores
+        "reserved": [True] * len(reserved) + [False] * len(pending),
+        "timeout": dt.timedelta(seconds=brand.offer_timeout_seconds), "brand": brand.id}).tuples().all())
+    for reservation in pending:
+        if reservation.conversation.id in ids:
+            set_committed_value(reservation.conversation, "status", _OFFERED)
+    return [r for r in picks if r.conversation.id in ids], ids
+
+
+def _make_offers(brand: Brand, reserved: list[_Reservation], pending: list[_Reservation]) -> list[Decision]:
+    """Write the pass's picks (`_write_pass`), and their events.
+
+    Nothing in the pass reads the offers before its commit: each conversation left the queue when it was reserved,
+    and an expert's pick reads their load, not their offers. The offers made here are not in the session: they
+    carry what the offer events need.
+    """
+    reservations, ids = _write_pass(brand, reserved, pending)
+    if not reservations:
+        return []
+    timeout = dt.timedelta(seconds=brand.offer_timeout_seconds)
     offers = [Offer(id=ids[r.conversation.id], conversation_id=r.conversation.id, brand_id=brand.id,
                     expert_id=r.expert_id, status=OfferStatus.PENDING, created_at=r.at, expires_at=r.at + timeout)
               for r in reservations]
+    pushed = None if any(r.push is None for r in reservations) else {r.user_id for r in reservations if r.push}
     events.offers_made(brand, [(offer, r.conversation, r.user_id)
-                               for offer, r in zip(offers, reservations, strict=True)])
+                               for offer, r in zip(offers, reservations, strict=True)], pushed)
     for reservation in reservations:
         events.conversation_changed(reservation.conversation, brand)
     return [Decision(offer.id, offer.conversation_id, offer.expert_id) for offer in offers]
@@ -206,11 +279,12 @@ def _decide(brand_id: int, most: int = DECISIONS_PER_PASS) -> tuple[list[Decisio
             only = working if working is not None and len(working) >= brand.max_active_experts else None
             try:
                 best = candidates.best(offered[conversation.id], only)
-                picked = None if best is None else (best.expert_id, best.user_id)
+                picked = None if best is None else (best.expert_id, best.user_id, best.push)
             except Unsure:
                 reserved += _reserve(pending)  # the database's pick must see the loads the pass stepped up
                 pending = []
-                picked = eligible_expert(brand, conversation.id, now, only)
+                lone = eligible_expert(brand, conversation.id, now, only)
+                picked = None if lone is None else (*lone, None)
             if picked is None:
                 if not offered[conversation.id]:
                     break  # nobody at all has room: later conversations will not find anyone either
@@ -227,9 +301,8 @@ def _decide(brand_id: int, most: int = DECISIONS_PER_PASS) -> tuple[list[Decisio
         else:
             continue  # the page is done: on to the next one
         break
-    reserved += _reserve(pending)
     # Read before the unit's commit expires them: a read after it would open (on SQLite, lock) a new one.
-    return _make_offers(brand, reserved), more
+    return _make_offers(brand, reserved, pending), more
 
 
 def route_brand(brand_id: int) -> list[Decision]:

@@ -20,6 +20,7 @@ from marketplace.brands.models import Brand
 from marketplace.database import db
 from marketplace.experts import presence
 from marketplace.experts.models import ExpertProfile
+from marketplace.notifications import services as notifications
 from marketplace.routing.models import ExpertLoad, Offer
 from marketplace.routing.router.eligibility import eligible_conditions
 
@@ -35,6 +36,7 @@ class Candidate:
     user_id: int
     load: int
     last_offered_at: dt.datetime | None
+    push: bool  # whether they have a device for Web Push (the offer goes there too)
 
     def key(self) -> Key:
         """Rule 5's order, as `eligibility._expert_pick` sorts."""
@@ -45,14 +47,17 @@ class Candidate:
 @functools.cache
 def _best_experts(on_shift: bool) -> sa.Select:
     """The `size` best routable experts with room for the brand, rule 5's order, their load rows locked (others'
-    locked rows are skipped): the pick of `eligibility._expert_pick` without a conversation."""
-    user_id = (sa.select(ExpertProfile.user_id).where(ExpertProfile.id == ExpertLoad.expert_id)
-               .scalar_subquery().label("user_id"))
+    locked rows are skipped): the pick of `eligibility._expert_pick` without a conversation. With each, whether
+    they take Web Push, which the offer event needs (read here, it costs no statement of its own)."""
+    profile = (sa.select(ExpertProfile.user_id).where(ExpertProfile.id == ExpertLoad.expert_id)
+               .correlate(ExpertLoad).scalar_subquery())  # the row's expert, in the push test's subquery too
+    user_id = profile.label("user_id")
     # A join rather than the pick's EXISTS: the database may start from the brand's own experts and sort those,
     # where walking every expert's load in order passes over all the other brands' (a pass reads a few dozen).
     routable = presence.routable_expert_ids(sa.bindparam("brand")).subquery()
     return (
-        sa.select(ExpertLoad.expert_id, user_id, ExpertLoad.load, ExpertLoad.last_offered_at)
+        sa.select(ExpertLoad.expert_id, user_id, ExpertLoad.load, ExpertLoad.last_offered_at,
+                  notifications.takes_push(profile).label("push"))
         .join(routable, routable.c.expert_id == ExpertLoad.expert_id)
         .where(ExpertLoad.load < sa.bindparam("concurrency"),
                *eligible_conditions(sa.bindparam("brand"), sa.bindparam("at"), on_shift=on_shift)[1:])
@@ -70,8 +75,8 @@ class Candidates:
             "brand": brand.id, "concurrency": brand.expert_concurrency, "at": now, "size": size,
         }).all()
         self.concurrency = brand.expert_concurrency
-        self.experts = {row.expert_id: Candidate(row.expert_id, row.user_id, row.load, row.last_offered_at)
-                        for row in rows}
+        self.experts = {row.expert_id: Candidate(row.expert_id, row.user_id, row.load, row.last_offered_at,
+                                                 bool(row.push)) for row in rows}
         # Every expert not read sorts behind the last one read; None when there is nobody else.
         self.boundary: Key | None = self.experts[rows[-1].expert_id].key() if len(rows) == size else None
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from marketplace.database import db, utcnow
 from marketplace.experts.models import ExpertPresence, PresenceStatus
+from marketplace.notifications.models import PushSubscription
 from marketplace.routing import events
 from marketplace.routing.models import Conversation, ConversationStatus, ExpertLoad, Offer, OfferStatus
 from marketplace.routing.router import decisions, loads
@@ -148,3 +149,32 @@ def test_a_pass_past_its_time_stops_deciding_and_says_more_may_go(session, brand
     assert [(len(made), more) for made, more in (decisions._decide(brand.id) for _ in range(3))] == [
         (1, True), (1, True), (1, False)]
     assert set(offered_to([conversation.id for conversation in queue])) == {expert.id for expert in experts}
+
+
+def test_a_pass_pushes_its_offers_to_the_experts_with_a_device_and_reads_the_queue_once(session, brand, monkeypatch):
+    """Whether each expert takes Web Push comes with the pass's read of the experts: the offer is pushed to the one
+    with a device only, and no statement of the pass asks for devices or reads past the end of a short queue."""
+    with_device, without = online_expert(brand), online_expert(brand)
+    session.add(PushSubscription(user_id=with_device.user_id, endpoint="https://push.example/one", p256dh="k",
+                                 auth="a"))
+    session.commit()
+    queue = waiting_queue(brand, [with_device, without], 2)
+    pushed: list[int] = []
+    monkeypatch.setattr(events.notifications, "notify", lambda user_id, kind, *_, **__: pushed.append((user_id, kind)))
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        made, more = decisions._decide(brand.id)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+    assert ({decision.expert_id for decision in made}, more) == ({with_device.id, without.id}, False)
+    assert offered_to([conversation.id for conversation in queue]) == [with_device.id, without.id]
+    assert pushed == [(with_device.user_id, "offer")]
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM push_subscriptions" in
+                s.split("FROM", 1)[-1][:40]]  # no read of its own (the experts' read carries it in a subquery)
+    assert sum("FROM conversations" in s and "ORDER BY" in s for s in statements) == 1  # one page of the queue
