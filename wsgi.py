@@ -3,6 +3,7 @@
 Web processes never run the scheduler: run `marketplace scheduler` beside them.
 """
 
-from marketplace import create_app
+from marketplace import create_app, settle_heap
 
 app = create_app()
+settle_heap()

@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import WSGIRequestHandler
 
-from marketplace import create_app
+from marketplace import create_app, settle_heap
 from marketplace.capacity.simulation_cli import simulate
 from marketplace.config import ConfigError, is_production
 from marketplace.errors import DomainError
@@ -89,6 +89,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     if scheduler is not None:
         scheduler.start()
     os.environ.pop("FLASK_RUN_FROM_CLI", None)  # else Flask refuses to serve from inside a CLI command
+    settle_heap()
     try:
         socketio.run(app, host=host, port=port, use_reloader=False, log_output=False,
                      allow_unsafe_werkzeug=True, request_handler=QuietRequestHandler)
@@ -114,6 +115,7 @@ def scheduler() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     click.echo(f"Scheduler {runner.holder} starting; Ctrl+C to stop.")
+    settle_heap()
     try:
         runner.start()
     except (KeyboardInterrupt, SystemExit):
