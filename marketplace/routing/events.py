@@ -218,8 +218,10 @@ def chat_started(conversation: Conversation, brand: Brand, expert_name: str, use
     conversation_changed(conversation, brand, expert_name=expert_name)
 
 
-def chat_changed(conversation: Conversation, brand: Brand, user_id: int) -> None:
-    _emit("chat", chat_payload(conversation, brand), user_room(user_id))
+def chat_changed(conversation: Conversation, brand: Brand, user_id: int,
+                 chat_activity: activity.ChatActivity | None = None) -> None:
+    """Send the expert the chat as it now stands; `chat_activity` when the caller loaded it in bulk for many chats."""
+    _emit("chat", chat_payload(conversation, brand, chat_activity), user_room(user_id))
 
 
 def conversation_changed(conversation: Conversation, brand: Brand, *, expert_name: str | None = None,

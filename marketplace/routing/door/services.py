@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -25,8 +26,9 @@ from marketplace.database import db, end_read, unit_of_work, use_case, utcnow
 from marketplace.decisions import services as decisions
 from marketplace.errors import Conflict, InvalidInput, NotFound, Unavailable, clean_text
 from marketplace.experts import services as experts
+from marketplace.extensions import socketio
 from marketplace.faq import answering
-from marketplace.routing import events, networks
+from marketplace.routing import activity, events, networks
 from marketplace.routing.contacts import services as contacts
 from marketplace.routing.models import (
     ASSIGNED_STATUSES,
@@ -43,6 +45,12 @@ from marketplace.routing.router.admission import admit, end_conversation, end_wi
 from marketplace.routing.router.decisions import route_brand
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+# The routing sweep's gone visitors (`notice_gone_visitors`): chats marked in one statement and transaction, chats
+# tried asynchronous (a transaction and a routing each, about 10 ms) between two yields, and a run's most of each.
+MARK_BATCH = 500
+MOVE_BATCH = 10
+MOST_MARKED_PER_RUN = 2_000
+MOST_MOVED_PER_RUN = 100
 
 
 @dataclass(frozen=True)
@@ -236,20 +244,6 @@ def _tell_expert(conversation_id: int) -> None:
 
 
 @use_case
-def _mark_visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.datetime) -> bool:
-    """Mark a chat whose visitor's page went silent (a compare-and-set); True when this call marked it."""
-    marked = db.session.execute(
-        sa.update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.status.in_(ASSIGNED_STATUSES),
-               Conversation.visitor_left_at.is_(None), Conversation.visitor_seen_at <= seen_before)
-        .values(visitor_left_at=now).execution_options(synchronize_session=False)
-    ).rowcount
-    if marked:
-        _tell_expert(conversation_id)
-    return bool(marked)
-
-
-@use_case
 def give_email(widget_key: str, token: str | None, conversation_id: int, email: str | None,
                consent: object) -> Conversation:
     """The visitor gives an address, with their consent, where the chat may continue if they leave."""
@@ -361,24 +355,64 @@ def notice_gone_visitors(now: dt.datetime | None = None) -> int:
     A messaging app's customer has no page: they count as present for CHANNEL_PRESENCE_SECONDS after their last
     message, then their chat goes asynchronous the same way (their channel is their way back), and their next
     message brings it back (`away.visitor_back`).
-    Run with the routing sweep (every ROUTING_SWEEP_SECONDS), so the expert learns it soon after the grace.
+    Run with the routing sweep (every ROUTING_SWEEP_SECONDS), so the expert learns it soon after the grace. The
+    sweep runs in the web process, and thousands of visitors can go at once (a network blip, a restart): the chats
+    only marked are marked MARK_BATCH at a time in one statement, those that may go asynchronous (a transaction
+    and a routing each) MOVE_BATCH at a time, the process's other work runs between batches, and one run takes
+    at most MOST_MARKED_PER_RUN and MOST_MOVED_PER_RUN of them, those silent longest first: the next takes the rest.
     """
     now = now or utcnow()
-    silent_since = {True: now - dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"]),
-                    False: now - dt.timedelta(seconds=current_app.config["CHANNEL_PRESENCE_SECONDS"])}
+    since = {True: now - dt.timedelta(seconds=current_app.config["VISITOR_GRACE_SECONDS"]),
+             False: now - dt.timedelta(seconds=current_app.config["CHANNEL_PRESENCE_SECONDS"])}
+    silent = _silent_since(since)
     web = Conversation.channel == Channel.WEB
+    # Only an active chat whose visitor left a way back may go asynchronous; an asynchronous one whose visitor
+    # looked in again (their page cleared `visitor_left_at`) and went is marked, as is one with no way back.
+    may_go_away = sa.and_(Conversation.status == ConversationStatus.ACTIVE,
+                          sa.or_(Conversation.visitor_email_consent_at.is_not(None),
+                                 Conversation.visitor_push_at.is_not(None), sa.not_(web)))
+    # All of them are read (no more than the chats experts hold): a run's share of each kind, silent longest first.
     gone = db.session.execute(
-        sa.select(Conversation.id, Conversation.status, web.label("web"),
-                  sa.or_(Conversation.visitor_email_consent_at.is_not(None),
-                         Conversation.visitor_push_at.is_not(None), sa.not_(web)).label("reachable"))
-        .where(Conversation.status.in_(ASSIGNED_STATUSES), Conversation.visitor_left_at.is_(None),
-               sa.or_(sa.and_(web, Conversation.visitor_seen_at <= silent_since[True]),
-                      sa.and_(sa.not_(web), Conversation.visitor_seen_at <= silent_since[False])))
+        sa.select(Conversation.id, web.label("web"), may_go_away.label("may_go_away"))
+        .where(_gone(silent)).order_by(Conversation.visitor_seen_at, Conversation.id)
     ).all()
     end_read()
-    # An asynchronous chat whose visitor looked in again (their page cleared `visitor_left_at`) and went: marked.
-    return sum(visitor_gone(row.id, silent_since[bool(row.web)], now,
-                            reachable=row.reachable and row.status == ConversationStatus.ACTIVE) for row in gone)
+    marking = [row.id for row in gone if not row.may_go_away][:MOST_MARKED_PER_RUN]
+    moving = [row for row in gone if row.may_go_away][:MOST_MOVED_PER_RUN]
+    handled = 0
+    for start in range(0, len(marking), MARK_BATCH):
+        handled += len(_mark_gone(marking[start:start + MARK_BATCH], silent, now))
+        _let_others_run()
+    for start in range(0, len(moving), MOVE_BATCH):
+        handled += _move_or_mark(moving[start:start + MOVE_BATCH], since, now)
+        _let_others_run()
+    return handled
+
+
+def _silent_since(since: dict[bool, dt.datetime]) -> sa.ColumnElement[bool]:
+    """The visitor's page (a messaging app's customer: their channel) last seen at `since` or earlier, by whether
+    the chat is the web widget's: what the sweep reads, and what its writes compare again (a visitor who came back
+    meanwhile moved `visitor_seen_at` past it)."""
+    web = Conversation.channel == Channel.WEB
+    return sa.or_(sa.and_(web, Conversation.visitor_seen_at <= since[True]),
+                  sa.and_(sa.not_(web), Conversation.visitor_seen_at <= since[False]))
+
+
+def _gone(silent: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """A chat its expert holds whose visitor is `silent` and not marked as gone yet."""
+    return sa.and_(Conversation.status.in_(ASSIGNED_STATUSES), Conversation.visitor_left_at.is_(None), silent)
+
+
+def _move_or_mark(rows: Sequence[sa.Row], since: dict[bool, dt.datetime], now: dt.datetime) -> int:
+    """Move each chat to its expert's asynchronous list (a transaction each, routing the freed slot), and mark
+    those that did not move (no room there, or changed meanwhile); how many moved or were marked."""
+    moved, stayed = 0, []
+    for row in rows:
+        if away.visitor_away(row.id, now, seen_before=since[bool(row.web)]) is not None:
+            moved += 1
+        else:
+            stayed.append(row.id)
+    return moved + len(_mark_gone(stayed, _silent_since(since), now))
 
 
 def visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.datetime, *, reachable: bool = True) -> bool:
@@ -388,4 +422,46 @@ def visitor_gone(conversation_id: int, seen_before: dt.datetime, now: dt.datetim
     caller read that the visitor left no way back (saves the attempt)."""
     if reachable and away.visitor_away(conversation_id, now, seen_before=seen_before) is not None:
         return True
-    return _mark_visitor_gone(conversation_id, seen_before, now)
+    return bool(_mark_gone([conversation_id], Conversation.visitor_seen_at <= seen_before, now))
+
+
+def _mark_gone(conversation_ids: Sequence[int], silent: sa.ColumnElement[bool], now: dt.datetime) -> list[int]:
+    """Mark the chats whose visitor's page went silent, in one statement and one transaction, and tell their experts
+    once it commits; the ids this call marked.
+
+    A compare-and-set (`_gone`): a visitor who came back meanwhile is not marked, and of two runs only one marks a
+    chat. On PostgreSQL the rows are taken with SKIP LOCKED: a row another transaction holds (a second run, the
+    visitor coming back) is left to it rather than waited for while this one holds the others (nor can two runs
+    then lock the same rows in opposite orders); the sweep's next run looks at it again.
+    """
+    if not conversation_ids:
+        return []
+    with unit_of_work():
+        held = (sa.select(Conversation.id).where(Conversation.id.in_(conversation_ids), _gone(silent))
+                .with_for_update(skip_locked=True))
+        marked = list(db.session.scalars(
+            sa.update(Conversation).where(Conversation.id.in_(held.scalar_subquery()))
+            .values(visitor_left_at=now).returning(Conversation.id).execution_options(synchronize_session=False)))
+        _tell_experts(marked)
+    return marked
+
+
+def _tell_experts(conversation_ids: Sequence[int]) -> None:
+    """Send each chat's expert the chat as it now stands, once the transaction commits (`_tell_expert` for many
+    chats, in the same few statements however many)."""
+    if not conversation_ids:
+        return
+    chats = [conversation for conversation in db.session.scalars(
+        sa.select(Conversation).where(Conversation.id.in_(conversation_ids)).order_by(Conversation.id)
+        .execution_options(populate_existing=True)) if conversation.expert_id is not None]
+    brands_by_id = brands.brands_by_id({chat.brand_id for chat in chats})
+    profiles = experts.profiles_by_id({chat.expert_id for chat in chats})
+    activities = activity.chat_activity(chats)
+    for chat in chats:
+        events.chat_changed(chat, brands_by_id[chat.brand_id], profiles[chat.expert_id].user_id, activities[chat.id])
+
+
+def _let_others_run() -> None:
+    """Yield between a sweep's batches: under gevent the scheduler is a greenlet of the web process, which answers
+    nothing while the sweep holds on (the server's async mode's sleep, as group commit's; a thread's otherwise)."""
+    socketio.sleep(0)
