@@ -10,11 +10,12 @@ bytes. A body that names an account nobody connected, or is unsigned, or badly s
   (`door.services.come_in`: the same caps, queue, router and offers), then the message stored as the visitor's
   (`chat/messages.post_message`) with a client id derived from the platform's message id, so a delivery Meta
   retries is stored once (rule 15); only then is a new conversation offered to an expert (the router offers none
-  that holds no message yet). A customer who writes is present (`visitor_seen_at`), and Meta's window for a free
-  reply opens again from their message's time. A message refused at the door is kept with the refused
-  conversation (rule 13). Images and documents are fetched from Graph and stored through the attachments
-  pipeline (type from the content, scanned, stripped, the brand's size limit); what cannot be shown there (a
-  voice note, a video, a location, a file the pipeline refuses) arrives as a line saying so;
+  that holds no message yet), and one that ended in between sends the message to the door again. A customer who
+  writes is present (`visitor_seen_at`), and Meta's window for a free reply opens again from their message's
+  time. A message refused at the door, file included, is kept with the refused conversation (rule 13). Images
+  and documents are fetched from Graph and stored through the attachments pipeline (type from the content,
+  scanned, stripped, the brand's size limit); what cannot be shown there (a voice note, a video, a location, a
+  file the pipeline refuses) arrives as a line saying so;
 - each status (sent, delivered, read, failed) moves the outbound record it names (`outbound.apply_status`).
 
 A customer is known to the conversation tables by a key made of the account and their platform id (never a
@@ -34,7 +35,7 @@ from flask_babel import gettext
 
 from marketplace.brands.models import Brand
 from marketplace.database import db, end_read, unit_of_work, utcnow
-from marketplace.errors import DomainError, Unavailable
+from marketplace.errors import Conflict, DomainError, Unavailable
 from marketplace.experts import services as experts
 from marketplace.routing import events
 from marketplace.routing.attachments import services as attachments
@@ -50,6 +51,8 @@ from marketplace.routing.router.decisions import route_brand
 
 log = logging.getLogger("marketplace.routing.channels")
 _FILES = ("image", "document")  # what the attachments pipeline may take (photos and PDF, decided by the content)
+# How often a message goes to the door when its conversation ended before it was stored (once more nearly always does).
+DOOR_ATTEMPTS = 3
 
 
 class Refused(DomainError):
@@ -103,16 +106,28 @@ def _take(account: connections.Credentials, message: payloads.InboundMessage) ->
 
     A conversation let in for it is offered once the message is stored (`door.come_in`), and the brand routed then
     (also when an earlier delivery let it in but failed before storing the message: Meta's second one routes it; a
-    crash before routing leaves it to the router's sweep).
+    crash before routing leaves it to the router's sweep). A conversation that ended between the door and the
+    message (its expert closed it that instant) takes nothing more: the message goes to the door again, and so to
+    the customer's new conversation, never lost (rule 13).
     """
     client_id = client_id_for(account.kind, message.message_id)
     key = customer_key(account.channel_id, message.sender)
     if _stored_before(account.brand_id, key, client_id):
         return False
-    conversation, let_in = door.come_in(account.brand_id, key, channel=account.kind, channel_id=account.channel_id,
-                                        channel_customer=message.sender)
-    conversation_id = conversation.id
-    posted = _store(account, conversation, key, message, client_id)
+    attempt = 1
+    while True:
+        conversation, let_in = door.come_in(account.brand_id, key, channel=account.kind,
+                                            channel_id=account.channel_id, channel_customer=message.sender)
+        conversation_id = conversation.id
+        try:
+            posted = _store(account, conversation, key, message, client_id)
+            break
+        except Conflict:
+            if attempt == DOOR_ATTEMPTS:
+                raise
+            attempt += 1
+            log.info("conversation %s ended before message %s was stored in it: to the door again", conversation_id,
+                     message.message_id)
     if posted.created and posted.message.seq == 1 and (let_in or _queued(conversation_id)):
         route_brand(account.brand_id)
     return posted.created
@@ -191,7 +206,7 @@ def _take_file(account: connections.Credentials, conversation: Conversation, mes
                client_id: str) -> Posted | None:
     """Fetch an image or a document and store it through the attachments pipeline; None when it cannot be taken
     there (its message then says so). A pause of Graph or of the virus scanner is not a refusal: the webhook
-    answers 503 and Meta delivers it again."""
+    answers 503 and Meta delivers it again. Nor is a conversation that ended meanwhile (Conflict: the caller's)."""
     limit = attachments.attachment_limit(account.brand_id)
     client = connections.client_for(account)
     media = message.media
@@ -204,13 +219,14 @@ def _take_file(account: connections.Credentials, conversation: Conversation, mes
             downloaded = client.download_attachment(media.url or "", max_bytes=limit)
         posted = attachments.send_attachment(attachments.Sent(conversation.id, account.brand_id), Sender.VISITOR,
                                              attachments.Upload(media.filename, downloaded.content),
-                                             client_id=client_id, caption=(message.text or "")[:BODY_LENGTH])
+                                             client_id=client_id, caption=(message.text or "")[:BODY_LENGTH],
+                                             kept_if_refused=True)
     except GraphError as error:
         if error.retryable:
             raise Unavailable(gettext("Meta's file could not be fetched now."), "media") from error
         log.warning("file %s of %s not fetched: %s", message.message_id, account.kind.value, error)
         return None
-    except Unavailable:
+    except (Unavailable, Conflict):
         raise
     except DomainError as error:
         log.info("file %s of %s not taken: %s", message.message_id, account.kind.value, error)

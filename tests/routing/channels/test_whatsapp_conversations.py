@@ -328,3 +328,55 @@ def test_a_conversation_a_crash_left_unrouted_after_its_message_is_offered_by_th
     held = _held_when_offered(monkeypatch)
     assert route_all() == 1
     assert held == {conversation.id: ["Anyone there?"]}
+
+
+@pytest.mark.parametrize("answered", [False, True])
+def test_a_message_for_a_conversation_that_ended_meanwhile_is_kept(
+        session, brand, expert_socket, fake_graph, number, whatsapp_relay, monkeypatch, answered):
+    """The expert closed the chat between the door and the message: the message goes to a new conversation, offered
+    like any (or continues the closed one when it was answered, within the brand's reopen window); never lost."""
+    from marketplace.routing.models import EndReason
+    from marketplace.routing.router.admission import end_conversation
+
+    expert, sio = expert_socket
+    connect(session, brand, number)
+    first, _chat = _accepted(sio, session, fake_graph, number, whatsapp_relay)
+    if answered:
+        sio.emit("chat_send", {"conversation_id": first.id, "client_id": "e-1", "body": "Hello!"}, callback=True)
+    received(sio, "offer")
+
+    def expert_closes(conversation_id):
+        if conversation_id == first.id:
+            end_conversation(first.id, ConversationStatus.CLOSED, EndReason.EXPERT, expert_id=expert.id)
+
+    _between_door_and_message(monkeypatch, expert_closes)
+    fake_graph.deliver_inbound(number, CUSTOMER, "One more thing")
+    assert {answer.status_code for answer in whatsapp_relay()} == {200}
+    conversations = _conversations(session)
+    if answered:
+        assert [c.id for c in conversations] == [first.id]
+        assert conversations[0].status == ConversationStatus.ACTIVE  # back with its expert
+        assert _messages(session, first.id)[-1].body == "One more thing"
+    else:
+        assert [(c.id, c.status) for c in conversations][0] == (first.id, ConversationStatus.CLOSED)
+        [second] = conversations[1:]
+        assert [m.body for m in _messages(session, second.id)] == ["One more thing"]
+        assert received(sio, "offer")[-1]["conversation_id"] == second.id
+
+
+def test_a_photo_from_a_customer_refused_at_the_door_is_kept_with_their_conversation(
+        session, brand, fake_graph, number, whatsapp_relay):
+    brand.max_concurrent = 1
+    session.commit()
+    connect(session, brand, number)
+    fake_graph.deliver_inbound(number, "33698765432", "First customer")
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(picture, "PNG")
+    fake_graph.deliver_inbound(number, CUSTOMER, kind="image", content=picture.getvalue(), mime_type="image/png",
+                               caption="Broken on arrival")
+    assert [answer.status_code for answer in whatsapp_relay(2)] == [200, 200]
+    _first, refused = _conversations(session)
+    assert refused.status == ConversationStatus.CAPPED
+    [message] = _messages(session, refused.id)
+    assert message.body == "Broken on arrival"
+    assert session.scalar(sa.select(Attachment.kind).where(Attachment.message_id == message.id)).value == "image"
