@@ -265,14 +265,15 @@ def serve_graph(port: int, webhook: str) -> None:
 
 def server_log_problems(paths: list[Path]) -> dict:
     """What the servers wrote that is not normal: tracebacks (with their last line), errors, 5xx answers, and
-    Meta's status webhooks for a message the app did not know yet (outbound.apply_status drops them)."""
+    Meta's status webhooks for a message whose id the app had not recorded yet (outbound.apply_status keeps them for
+    the send to apply)."""
     tracebacks: collections.Counter = collections.Counter()
     errors: collections.Counter = collections.Counter()
     unknown_statuses = 0
     for path in paths:
         lines = path.read_text(errors="replace").splitlines()
         for i, line in enumerate(lines):
-            unknown_statuses += "unknown here: ignored" in line
+            unknown_statuses += "not recorded here (yet): kept" in line
             if line.startswith("Traceback"):
                 end = next((j for j in range(i + 1, len(lines)) if lines[j] and not lines[j].startswith(" ")), i)
                 tracebacks[f"{path.stem}: {lines[end][:200]}"] += 1

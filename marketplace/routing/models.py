@@ -610,6 +610,27 @@ class ChannelDelivery(db.Model):
     template_parameters: so.Mapped[list[str] | None] = so.mapped_column(sa.JSON)
 
 
+class ChannelEarlyStatus(db.Model):
+    """A status Meta posted for a message id no outbound record holds yet: it may come before our send has recorded
+    the id Graph answered with (routing/channels/outbound.py). Applied once the id is recorded; forgotten a day on
+    (a message sent by other means, Meta's inbox or another tool, is no record of ours). One row per status of a
+    message: Meta's redelivery of it is the same row."""
+
+    __tablename__ = "channel_early_statuses"
+    __table_args__ = (
+        sa.UniqueConstraint("channel_id", "platform_message_id", "state", name="uq_channel_early_statuses_state"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    channel_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brand_channels.id", ondelete="CASCADE"))
+    platform_message_id: so.Mapped[str] = so.mapped_column(sa.String(128))
+    state: so.Mapped[DeliveryState] = so.mapped_column(enum_column(DeliveryState, "delivery_state"))
+    occurred_at: so.Mapped[dt.datetime]  # Meta's time of it
+    error_code: so.Mapped[int | None]
+    error_text: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    received_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
+
+
 class TemplateCategory(enum.StrEnum):
     """Meta's categories of a WhatsApp message template (they price it)."""
 

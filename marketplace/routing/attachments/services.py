@@ -119,13 +119,13 @@ def _delete_files(*keys: str | None) -> None:
 
 def send_attachment(conversation: Sent, sender: Sender, upload: Upload, *, client_id: object,
                     caption: object = None, author_id: int | None = None, expert_id: int | None = None,
-                    visitor_present: bool = True) -> Posted:
+                    visitor_present: bool = True, kept_if_refused: bool = False) -> Posted:
     """Check, scan, clean and store a file, then post the message that carries it (a resend is not a duplicate).
 
     `conversation` is one the caller has checked the sender may write in (the visitor's token, the expert's
     chat, the visitor's e-mail reply); posting checks again that it still takes this sender's messages. No
-    transaction is open while the file is scanned, cleaned and stored. `visitor_present`: as for post_message
-    (False for a file attached to an e-mail reply).
+    transaction is open while the file is scanned, cleaned and stored. `visitor_present` (False for a file attached
+    to an e-mail reply) and `kept_if_refused` (a messaging app customer's file): as for post_message.
     """
     limit = attachment_limit(conversation.brand_id)
     if not upload.data:
@@ -141,7 +141,8 @@ def send_attachment(conversation: Sent, sender: Sender, upload: Upload, *, clien
            "height": cleaned.height, "storage_key": key, "thumbnail_key": thumbnail_key}
     try:
         posted = post_message(conversation.id, sender, client_id, caption, author_id=author_id,
-                              expert_id=expert_id, visitor_present=visitor_present, attachment=row)
+                              expert_id=expert_id, visitor_present=visitor_present, attachment=row,
+                              kept_if_refused=kept_if_refused)
     except BaseException:
         _delete_files(key, thumbnail_key)
         raise

@@ -41,3 +41,4 @@ def init_app(app: Flask) -> None:
         delivery.register(outbound.reacher(kind))
     delivery.register_before_numbering("channel-fees", fees.lock_brand_first, fees.PRICED_SENDERS)
     register_job(app, Job("channel-sends", outbound.send_due, "interval", {"seconds": 5}))
+    register_job(app, Job("channel-early-statuses", outbound.sweep_early_statuses, "interval", {"minutes": 1}))

@@ -7,13 +7,15 @@ bytes. A body that names an account nobody connected, or is unsigned, or badly s
 
 - each customer's messages, sorted by the platform's timestamps (a batch may come out of order): the customer's
   open conversation with the brand through that account, else a new one let in at the door like a web visitor
-  (`door.services.enter`: the same caps, queue, router and offers), then the message stored as the visitor's
+  (`door.services.come_in`: the same caps, queue, router and offers), then the message stored as the visitor's
   (`chat/messages.post_message`) with a client id derived from the platform's message id, so a delivery Meta
-  retries is stored once (rule 15). A customer who writes is present (`visitor_seen_at`), and Meta's window for
-  a free reply opens again from their message's time. A message refused at the door is kept with the refused
-  conversation (rule 13). Images and documents are fetched from Graph and stored through the attachments
-  pipeline (type from the content, scanned, stripped, the brand's size limit); what cannot be shown there (a
-  voice note, a video, a location, a file the pipeline refuses) arrives as a line saying so;
+  retries is stored once (rule 15); only then is a new conversation offered to an expert (the router offers none
+  that holds no message yet), and one that ended in between sends the message to the door again. A customer who
+  writes is present (`visitor_seen_at`), and Meta's window for a free reply opens again from their message's
+  time. A message refused at the door, file included, is kept with the refused conversation (rule 13). Images
+  and documents are fetched from Graph and stored through the attachments pipeline (type from the content,
+  scanned, stripped, the brand's size limit); what cannot be shown there (a voice note, a video, a location, a
+  file the pipeline refuses) arrives as a line saying so;
 - each status (sent, delivered, read, failed) moves the outbound record it names (`outbound.apply_status`).
 
 A customer is known to the conversation tables by a key made of the account and their platform id (never a
@@ -33,21 +35,24 @@ from flask_babel import gettext
 
 from marketplace.brands.models import Brand
 from marketplace.database import db, end_read, unit_of_work, utcnow
-from marketplace.errors import DomainError, Unavailable
+from marketplace.errors import Conflict, DomainError, Unavailable
 from marketplace.experts import services as experts
 from marketplace.routing import events
 from marketplace.routing.attachments import services as attachments
 from marketplace.routing.channels import connections, outbound, payloads, windows
 from marketplace.routing.channels.graph import GraphError, MessengerClient, WhatsAppClient
 from marketplace.routing.channels.signatures import verify_signature
-from marketplace.routing.chat.messages import BODY_LENGTH, post_message
+from marketplace.routing.chat.messages import BODY_LENGTH, Posted, post_message
 from marketplace.routing.contacts import handover
 from marketplace.routing.contacts import services as contacts
 from marketplace.routing.door import services as door
-from marketplace.routing.models import Channel, Conversation, Message, Sender
+from marketplace.routing.models import Channel, Conversation, ConversationStatus, Message, Sender
+from marketplace.routing.router.decisions import route_brand
 
 log = logging.getLogger("marketplace.routing.channels")
 _FILES = ("image", "document")  # what the attachments pipeline may take (photos and PDF, decided by the content)
+# How often a message goes to the door when its conversation ended before it was stored (once more nearly always does).
+DOOR_ATTEMPTS = 3
 
 
 class Refused(DomainError):
@@ -97,13 +102,40 @@ def receive(kind: Channel, raw_body: bytes, signature: str | None) -> Taken:
 
 
 def _take(account: connections.Credentials, message: payloads.InboundMessage) -> bool:
-    """Store one customer's message in their conversation; False when it was stored before (a redelivery)."""
+    """Store one customer's message in their conversation; False when it was stored before (a redelivery).
+
+    A conversation let in for it is offered once the message is stored (`door.come_in`), and the brand routed then
+    (also when an earlier delivery let it in but failed before storing the message: Meta's second one routes it; a
+    crash before routing leaves it to the router's sweep). A conversation that ended between the door and the
+    message (its expert closed it that instant) takes nothing more: the message goes to the door again, and so to
+    the customer's new conversation, never lost (rule 13).
+    """
     client_id = client_id_for(account.kind, message.message_id)
     key = customer_key(account.channel_id, message.sender)
     if _stored_before(account.brand_id, key, client_id):
         return False
-    conversation = door.enter(account.brand_id, key, channel=account.kind, channel_id=account.channel_id,
-                              channel_customer=message.sender)
+    attempt = 1
+    while True:
+        conversation, let_in = door.come_in(account.brand_id, key, channel=account.kind,
+                                            channel_id=account.channel_id, channel_customer=message.sender)
+        conversation_id = conversation.id
+        try:
+            posted = _store(account, conversation, key, message, client_id)
+            break
+        except Conflict:
+            if attempt == DOOR_ATTEMPTS:
+                raise
+            attempt += 1
+            log.info("conversation %s ended before message %s was stored in it: to the door again", conversation_id,
+                     message.message_id)
+    if posted.created and posted.message.seq == 1 and (let_in or _queued(conversation_id)):
+        route_brand(account.brand_id)
+    return posted.created
+
+
+def _store(account: connections.Credentials, conversation: Conversation, key: str, message: payloads.InboundMessage,
+           client_id: str) -> Posted:
+    """Make the customer the brand's contact, note that they wrote, then store their message (and its file)."""
     conversation_id = conversation.id
     if account.kind == Channel.WHATSAPP and (conversation.contact_id is None or handover.find_code(message.text)):
         # WhatsApp verified the sender's number: they are the brand's contact by it (once linked, a message costs
@@ -115,8 +147,15 @@ def _take(account: connections.Credentials, message: payloads.InboundMessage) ->
         posted = _take_file(account, conversation, message, client_id)
         if posted is not None:
             return posted
-    body = _text_of(message)
-    return post_message(conversation_id, Sender.VISITOR, client_id, body, kept_if_refused=True).created
+    return post_message(conversation_id, Sender.VISITOR, client_id, _text_of(message), kept_if_refused=True)
+
+
+def _queued(conversation_id: int) -> bool:
+    """Whether the conversation waits in the queue (read when its first message was stored by a delivery that did not
+    let it in: an earlier one did, then failed before storing it)."""
+    status = db.session.scalar(sa.select(Conversation.status).where(Conversation.id == conversation_id))
+    end_read()
+    return status == ConversationStatus.WAITING
 
 
 def _stored_before(brand_id: int, key: str, client_id: str) -> bool:
@@ -164,10 +203,10 @@ def _tell_expert(conversation_id: int) -> None:
 
 
 def _take_file(account: connections.Credentials, conversation: Conversation, message: payloads.InboundMessage,
-               client_id: str) -> bool | None:
+               client_id: str) -> Posted | None:
     """Fetch an image or a document and store it through the attachments pipeline; None when it cannot be taken
     there (its message then says so). A pause of Graph or of the virus scanner is not a refusal: the webhook
-    answers 503 and Meta delivers it again."""
+    answers 503 and Meta delivers it again. Nor is a conversation that ended meanwhile (Conflict: the caller's)."""
     limit = attachments.attachment_limit(account.brand_id)
     client = connections.client_for(account)
     media = message.media
@@ -180,18 +219,19 @@ def _take_file(account: connections.Credentials, conversation: Conversation, mes
             downloaded = client.download_attachment(media.url or "", max_bytes=limit)
         posted = attachments.send_attachment(attachments.Sent(conversation.id, account.brand_id), Sender.VISITOR,
                                              attachments.Upload(media.filename, downloaded.content),
-                                             client_id=client_id, caption=(message.text or "")[:BODY_LENGTH])
+                                             client_id=client_id, caption=(message.text or "")[:BODY_LENGTH],
+                                             kept_if_refused=True)
     except GraphError as error:
         if error.retryable:
             raise Unavailable(gettext("Meta's file could not be fetched now."), "media") from error
         log.warning("file %s of %s not fetched: %s", message.message_id, account.kind.value, error)
         return None
-    except Unavailable:
+    except (Unavailable, Conflict):
         raise
     except DomainError as error:
         log.info("file %s of %s not taken: %s", message.message_id, account.kind.value, error)
         return None
-    return posted.created
+    return posted
 
 
 def _text_of(message: payloads.InboundMessage) -> str:

@@ -15,9 +15,12 @@ A record that finally fails gives its fee back to the month's budget (`fees.rele
 
 Meta's statuses then move it on (sent, delivered, read; failed with Meta's code and reason, e.g. 131047 when the
 window closed after all), never backwards, and each change is told to the holding expert (`message_delivery`).
-A status naming a message id this app does not know is logged and ignored: the id is stored the moment Graph
-answers the send, while Meta posts a message's statuses only after that answer, so such a status is for a message
-sent by other means (Meta's own inbox, another tool on the same number), which is no conversation of ours.
+A status naming a message id no record holds is kept (`ChannelEarlyStatus`), not dropped: Meta may post it before
+the send has recorded the id Graph answered with (the webhook answers 200, so Meta never posts it again). The send
+applies what was kept for its id as it records it, and a sweep (every minute) applies what a race between the two
+left, and forgets what no send recorded within EARLY_STATUS_KEPT: a message sent by other means (Meta's own inbox,
+another tool on the same number), which is no conversation of ours. (A Messenger read receipt names no message, only
+a time: one that comes before the send is recorded reads nothing of it, and is not kept; the next one covers it.)
 """
 
 from __future__ import annotations
@@ -59,12 +62,14 @@ from marketplace.routing.models import (
     BrandChannel,
     Channel,
     ChannelDelivery,
+    ChannelEarlyStatus,
     Conversation,
     DeliveryState,
     FeeCategory,
     Message,
     Sender,
 )
+from marketplace.routing.router.loads import insert_ignore
 
 log = logging.getLogger("marketplace.routing.channels")
 MAX_ATTEMPTS = 5
@@ -79,6 +84,10 @@ _STATE_TIME = {DeliveryState.SENT: "sent_at", DeliveryState.DELIVERED: "delivere
                DeliveryState.FAILED: "failed_at"}
 _TABLE = ChannelDelivery.__table__
 _INSERT = sa.insert(_TABLE)
+_EARLY = ChannelEarlyStatus.__table__
+# How long a status naming a message id no record holds is kept for a send that records it (Meta's statuses come
+# within seconds of the send's answer): past it, the id names a message sent by other means.
+EARLY_STATUS_KEPT = dt.timedelta(days=1)
 
 
 def window_closed(kind: Channel, customer_wrote_at: dt.datetime | None, now: dt.datetime) -> Conflict | None:
@@ -214,6 +223,7 @@ def send(message_id: int) -> bool:
         record = _update(message_id, state=DeliveryState.SENT, platform_message_id=sent.message_id,
                          sent_at=handed_at, error_code=None, error_text=None)
         _tell_expert(outgoing.conversation_id, outgoing.seq, outgoing.expert_id, record)
+        _apply_early(outgoing.account.channel_id, sent.message_id)  # Meta's statuses may have come before this
     return True
 
 
@@ -323,14 +333,22 @@ def _tell_expert(conversation_id: int, seq: int, expert_id: int | None, record: 
 
 # Statuses from Meta's webhooks.
 
+def _records(channel_id: int) -> sa.Select:
+    """The account's outbound records, locked, with what telling their expert needs."""
+    return (sa.select(ChannelDelivery, Message.seq, Conversation.expert_id)
+            .join(Message, Message.id == ChannelDelivery.message_id)
+            .join(Conversation, Conversation.id == ChannelDelivery.conversation_id)
+            .where(ChannelDelivery.channel_id == channel_id).with_for_update(of=ChannelDelivery))
+
+
 def apply_status(channel_id: int, status: StatusUpdate) -> int:
     """Move the records a status names (a message id; a Messenger read receipt: everything sent to that person up
-    to its watermark) forward; how many moved. Part of the caller's unit."""
+    to its watermark) forward; how many moved. A status naming an id no record holds yet is kept for it. Part of
+    the caller's unit."""
     state = DeliveryState(status.status)
-    query = (sa.select(ChannelDelivery, Message.seq, Conversation.expert_id)
-             .join(Message, Message.id == ChannelDelivery.message_id)
-             .join(Conversation, Conversation.id == ChannelDelivery.conversation_id)
-             .where(ChannelDelivery.channel_id == channel_id).with_for_update(of=ChannelDelivery))
+    error = status.errors[0] if status.errors else None
+    code, text = (error.code, error.details or error.message or error.title) if error else (None, None)
+    query = _records(channel_id)
     if status.message_id is not None:
         query = query.where(ChannelDelivery.platform_message_id == status.message_id)
     else:
@@ -340,24 +358,66 @@ def apply_status(channel_id: int, status: StatusUpdate) -> int:
                             ChannelDelivery.sent_at < up_to)
     rows = db.session.execute(query).all()
     if not rows and status.message_id is not None:
-        log.info("a %s status for message %s, unknown here: ignored", status.status, status.message_id)
+        log.info("a %s status for message %s, not recorded here (yet): kept", status.status, status.message_id)
+        insert_ignore(_EARLY, channel_id=channel_id, platform_message_id=status.message_id, state=state,
+                      occurred_at=status.timestamp, error_code=code, error_text=text[:300] if text else None,
+                      received_at=utcnow())
+        return 0
+    return _move(channel_id, rows, state, status.timestamp, code, text)
+
+
+def _move(channel_id: int, rows: list[sa.Row], state: DeliveryState, at: dt.datetime, code: int | None,
+          text: str | None) -> int:
+    """Move the records (as `_records` read them) to `state` as of `at`, those it moves forward; how many moved."""
     moved = 0
     for record, seq, expert_id in rows:
         if not _moves(record.state, state):
             continue
-        values: dict[str, object] = {"state": state, _STATE_TIME[state]: status.timestamp}
+        values: dict[str, object] = {"state": state, _STATE_TIME[state]: at}
         if state == DeliveryState.FAILED:
             fees.release(record.message_id)
-            error = status.errors[0] if status.errors else None
-            code = error.code if error else None
             values["error_code"] = code
-            values["error_text"] = _reason(code, (error.details or error.message or error.title) if error else None)
+            values["error_text"] = _reason(code, text)
             db.session.execute(sa.update(BrandChannel).where(BrandChannel.id == channel_id).values(
                 last_error=f"{values['error_text']} (code {code})"[:300], last_error_at=utcnow()))
         db.session.expunge(record)
         _tell_expert(record.conversation_id, seq, expert_id, _update(record.message_id, **values))
         moved += 1
     return moved
+
+
+def _apply_early(channel_id: int, platform_message_id: str) -> int:
+    """Apply the statuses kept for a message whose id is now recorded, in the order Meta saw them, and forget them;
+    how many there were. Part of the caller's unit."""
+    kept = db.session.execute(
+        sa.delete(_EARLY).where(_EARLY.c.channel_id == channel_id, _EARLY.c.platform_message_id == platform_message_id)
+        .returning(_EARLY.c.state, _EARLY.c.occurred_at, _EARLY.c.error_code, _EARLY.c.error_text)).all()
+    for early in sorted(kept, key=lambda row: (row.occurred_at, _RANK.get(row.state, len(_RANK)))):
+        rows = db.session.execute(
+            _records(channel_id).where(ChannelDelivery.platform_message_id == platform_message_id)).all()
+        _move(channel_id, rows, early.state, early.occurred_at, early.error_code, early.error_text)
+    return len(kept)
+
+
+def sweep_early_statuses(now: dt.datetime | None = None) -> dict[str, int]:
+    """The scheduler's sweep of kept statuses: apply those whose message's id was recorded since (on PostgreSQL a
+    status and the send it names, each in a transaction the other cannot see yet, may both miss the other), and
+    forget those kept past EARLY_STATUS_KEPT; how many of each."""
+    now = now or utcnow()
+    recorded = db.session.execute(
+        sa.select(_EARLY.c.channel_id, _EARLY.c.platform_message_id).distinct()
+        .join(ChannelDelivery, sa.and_(ChannelDelivery.channel_id == _EARLY.c.channel_id,
+                                       ChannelDelivery.platform_message_id == _EARLY.c.platform_message_id))
+        .limit(SWEEP_BATCH)).all()
+    end_read()
+    applied = 0
+    for channel_id, platform_message_id in recorded:
+        with unit_of_work():
+            applied += _apply_early(channel_id, platform_message_id)
+    with unit_of_work():
+        forgotten = db.session.execute(sa.delete(_EARLY).where(_EARLY.c.received_at < now - EARLY_STATUS_KEPT)
+                                       ).rowcount
+    return {"applied": applied, "forgotten": forgotten}
 
 
 def _moves(current: DeliveryState, new: DeliveryState) -> bool:

@@ -127,14 +127,26 @@ def start_conversation(widget_key: str, token: str | None, *, topic: str | None 
 
 
 def enter(brand_id: int, token_hash: str, **fields: object) -> Conversation:
+    """A browser's visitor comes in (`come_in`), their new conversation routed once committed (they write in it once
+    they are in)."""
+    conversation, let_in = come_in(brand_id, token_hash, **fields)
+    if let_in:
+        route_brand(brand_id)
+        db.session.refresh(conversation)
+    return conversation
+
+
+def come_in(brand_id: int, token_hash: str, **fields: object) -> tuple[Conversation, bool]:
     """The visitor known by `token_hash` (a browser's, or a messaging app customer's: channels/) comes in: their
     open conversation with the brand, else a new one let in (or refused at the door as capped, never silently)
-    with `fields`, routed once committed."""
+    with `fields`; and True when a new one was let in: the caller routes the brand (`route_brand`) once committed.
+    A messaging app's customer brings a message: it is stored first (the router offers no such conversation before
+    it holds one), so the expert is never offered an empty chat, nor one they could close before it is there."""
     try:
         with unit_of_work():
             live = _live_conversation(brand_id, token_hash)
             if live is not None:
-                return live
+                return live, False
             # A visitor who proved an address before (their latest conversation with the brand has a contact)
             # starts a conversation of the same contact, after the reopen window too.
             conversation = Conversation(brand_id=brand_id, visitor_token_hash=token_hash,
@@ -152,11 +164,8 @@ def enter(brand_id: int, token_hash: str, **fields: object) -> Conversation:
             live = _live_conversation(brand_id, token_hash)
             if live is None:
                 raise
-            return live
-    if let_in:
-        route_brand(brand_id)
-        db.session.refresh(conversation)
-    return conversation
+            return live, False
+    return conversation, let_in
 
 
 def start_follow_up(earlier_id: int) -> int:

@@ -30,6 +30,7 @@ from marketplace.experts import enrolments
 from marketplace.routing import events
 from marketplace.routing.models import (
     BrandLoad,
+    Channel,
     Conversation,
     ConversationStatus,
     ExpertLoad,
@@ -60,9 +61,13 @@ class Decision:
 
 @functools.cache
 def _queue_page() -> sa.Select:
+    """A page of the brand's queue. A messaging app's customer comes with their message: their conversation is let
+    in first, and waits out of the queue until the message is stored (channels/inbound.py routes the brand then),
+    so no pass, for whatever brought it, offers an expert an empty chat they could even close before it is there."""
     return (sa.select(Conversation)
             .where(Conversation.brand_id == sa.bindparam("brand"),
-                   Conversation.status == ConversationStatus.WAITING)
+                   Conversation.status == ConversationStatus.WAITING,
+                   sa.or_(Conversation.channel == Channel.WEB, Conversation.last_seq > 0))
             .order_by(Conversation.priority.desc(), Conversation.queued_at, Conversation.id)
             .limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer))
             .execution_options(populate_existing=True))

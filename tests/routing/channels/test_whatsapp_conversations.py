@@ -241,3 +241,142 @@ def test_the_accounts_last_inbound_is_noted_at_most_every_30_seconds(session, br
     assert noted_after(first + connections.INBOUND_PRECISION) == first  # within it: left as it was
     later = first + connections.INBOUND_PRECISION + dt.timedelta(seconds=1)
     assert noted_after(later) == later
+
+
+# The customer's first message is there before anyone is offered their conversation.
+
+def _held_when_offered(monkeypatch) -> dict[int, list[str]]:
+    """What each offered conversation held the moment the router offered it (read in the router's transaction)."""
+    from marketplace.database import db
+    from marketplace.routing import events
+
+    held: dict[int, list[str]] = {}
+    offers_made = events.offers_made
+
+    def noting(brand, made):
+        for _offer, conversation, _user_id in made:
+            held[conversation.id] = list(db.session.scalars(
+                sa.select(Message.body).where(Message.conversation_id == conversation.id).order_by(Message.seq)))
+        offers_made(brand, made)
+
+    monkeypatch.setattr(events, "offers_made", noting)
+    return held
+
+
+def _between_door_and_message(monkeypatch, step) -> None:
+    """Run `step(conversation_id)` after the customer's conversation is found or let in, before their message is
+    stored (where another request may act on it)."""
+    from marketplace.routing.channels import inbound
+
+    customer_wrote = inbound._customer_wrote
+
+    def meanwhile(conversation_id, *args):
+        step(conversation_id)
+        customer_wrote(conversation_id, *args)
+
+    monkeypatch.setattr(inbound, "_customer_wrote", meanwhile)
+
+
+@pytest.mark.parametrize("meanwhile", ["nothing", "the brand is routed"])
+def test_the_customers_first_message_is_stored_before_an_expert_is_offered_their_conversation(
+        session, brand, expert_socket, fake_graph, number, whatsapp_relay, monkeypatch, meanwhile):
+    """Not an empty chat on the expert's phone, nor one they could close before the message is in: and not when
+    another customer's arrival (or a freed slot) routes the brand between the door and the message either."""
+    from marketplace.routing.router.decisions import route_brand
+
+    _expert, sio = expert_socket
+    connect(session, brand, number)
+    held = _held_when_offered(monkeypatch)
+    if meanwhile == "the brand is routed":
+        _between_door_and_message(monkeypatch, lambda _conversation_id: route_brand(brand.id))
+    fake_graph.deliver_inbound(number, CUSTOMER, "Is the lamp in stock?")
+    assert [answer.status_code for answer in whatsapp_relay(1)] == [200]
+    [offer] = received(sio, "offer")
+    assert held == {offer["conversation_id"]: ["Is the lamp in stock?"]}
+
+
+def test_a_file_fetched_on_meta_s_second_delivery_is_offered_at_once(
+        session, brand, expert_socket, fake_graph, number, whatsapp_relay, monkeypatch):
+    """Graph paused on the first delivery (503: Meta delivers it again): the conversation waits unoffered, and the
+    second delivery, which stores the photo, offers it at once (not at the next sweep)."""
+    _expert, sio = expert_socket
+    connect(session, brand, number)
+    held = _held_when_offered(monkeypatch)
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(picture, "PNG")
+    fake_graph.fail_next(2, method="GET")  # Graph's temporary error on the media's first request
+    fake_graph.deliver_inbound(number, CUSTOMER, kind="image", content=picture.getvalue(), mime_type="image/png",
+                               caption="This one", repeat=2)
+    assert [answer.status_code for answer in whatsapp_relay(2)] == [503, 200]
+    [offer] = received(sio, "offer")
+    assert held == {offer["conversation_id"]: ["This one"]}
+
+
+def test_a_conversation_a_crash_left_unrouted_after_its_message_is_offered_by_the_sweep(
+        session, brand, expert_socket, fake_graph, number, whatsapp_relay, monkeypatch):
+    from marketplace.routing.channels import inbound
+    from marketplace.routing.router.decisions import route_all
+
+    _expert, sio = expert_socket
+    connect(session, brand, number)
+    monkeypatch.setattr(inbound, "route_brand", lambda _brand_id: [])  # the process stops after the message's commit
+    fake_graph.deliver_inbound(number, CUSTOMER, "Anyone there?")
+    whatsapp_relay(1)
+    assert received(sio, "offer") == []
+    [conversation] = _conversations(session)
+    assert conversation.status == ConversationStatus.WAITING
+    held = _held_when_offered(monkeypatch)
+    assert route_all() == 1
+    assert held == {conversation.id: ["Anyone there?"]}
+
+
+@pytest.mark.parametrize("answered", [False, True])
+def test_a_message_for_a_conversation_that_ended_meanwhile_is_kept(
+        session, brand, expert_socket, fake_graph, number, whatsapp_relay, monkeypatch, answered):
+    """The expert closed the chat between the door and the message: the message goes to a new conversation, offered
+    like any (or continues the closed one when it was answered, within the brand's reopen window); never lost."""
+    from marketplace.routing.models import EndReason
+    from marketplace.routing.router.admission import end_conversation
+
+    expert, sio = expert_socket
+    connect(session, brand, number)
+    first, _chat = _accepted(sio, session, fake_graph, number, whatsapp_relay)
+    if answered:
+        sio.emit("chat_send", {"conversation_id": first.id, "client_id": "e-1", "body": "Hello!"}, callback=True)
+    received(sio, "offer")
+
+    def expert_closes(conversation_id):
+        if conversation_id == first.id:
+            end_conversation(first.id, ConversationStatus.CLOSED, EndReason.EXPERT, expert_id=expert.id)
+
+    _between_door_and_message(monkeypatch, expert_closes)
+    fake_graph.deliver_inbound(number, CUSTOMER, "One more thing")
+    assert {answer.status_code for answer in whatsapp_relay()} == {200}
+    conversations = _conversations(session)
+    if answered:
+        assert [c.id for c in conversations] == [first.id]
+        assert conversations[0].status == ConversationStatus.ACTIVE  # back with its expert
+        assert _messages(session, first.id)[-1].body == "One more thing"
+    else:
+        assert [(c.id, c.status) for c in conversations][0] == (first.id, ConversationStatus.CLOSED)
+        [second] = conversations[1:]
+        assert [m.body for m in _messages(session, second.id)] == ["One more thing"]
+        assert received(sio, "offer")[-1]["conversation_id"] == second.id
+
+
+def test_a_photo_from_a_customer_refused_at_the_door_is_kept_with_their_conversation(
+        session, brand, fake_graph, number, whatsapp_relay):
+    brand.max_concurrent = 1
+    session.commit()
+    connect(session, brand, number)
+    fake_graph.deliver_inbound(number, "33698765432", "First customer")
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(picture, "PNG")
+    fake_graph.deliver_inbound(number, CUSTOMER, kind="image", content=picture.getvalue(), mime_type="image/png",
+                               caption="Broken on arrival")
+    assert [answer.status_code for answer in whatsapp_relay(2)] == [200, 200]
+    _first, refused = _conversations(session)
+    assert refused.status == ConversationStatus.CAPPED
+    [message] = _messages(session, refused.id)
+    assert message.body == "Broken on arrival"
+    assert session.scalar(sa.select(Attachment.kind).where(Attachment.message_id == message.id)).value == "image"
