@@ -98,7 +98,7 @@ def serve_app(mode: str, port: int, jobs: Iterable[str] = (), *, every_job: bool
     there too, on the scheduler `marketplace serve` embeds (the sweeps would take a benchmark's idle clients for
     gone); with `every_job`, all of them, as `marketplace serve` runs them (SCHEDULER_MODE=embedded)."""
     os.environ["SOCKETIO_ASYNC_MODE"] = mode
-    from marketplace import create_app
+    from marketplace import create_app, settle_heap
     from marketplace.extensions import socketio
     from marketplace.scheduler import LeasedScheduler
 
@@ -115,6 +115,7 @@ def serve_app(mode: str, port: int, jobs: Iterable[str] = (), *, every_job: bool
     running = ", every scheduled job" if every_job and not jobs else "".join(f", {job} job" for job in sorted(jobs))
     print(f"serving the app ({socketio.server.eio.async_mode}{running}) on {port}", flush=True)
     extra = {"allow_unsafe_werkzeug": True} if mode == "threading" else {}
+    settle_heap()  # as `marketplace serve` does
     try:
         socketio.run(app, host="127.0.0.1", port=port, use_reloader=False, log_output=False, **extra)
     finally:

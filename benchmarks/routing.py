@@ -557,68 +557,86 @@ def _run_statements(url: str, statements: list[str]) -> None:
             connection.execute(statement)
 
 
-def _parked(url: str, assignments: list[list[int]]) -> list[list[int]]:
-    """Each router's share of the parked conversations (with the FAQ bot: open, not in the queue), oldest first."""
+def _parked(url: str, count: int) -> list[tuple[int, int]]:
+    """The first `count` parked conversations (with the FAQ bot: open, not in the queue) and their brands, in turn."""
     import psycopg
 
     with psycopg.connect(url) as connection:
-        rows = connection.execute("SELECT id, brand_id FROM conversations WHERE status = 'bot' ORDER BY id").fetchall()
-    routers = len(assignments)
-    shares: list[list[int]] = [[] for _ in range(routers)]
-    taken = [0] * routers
-    for conversation_id, brand_id in rows:
-        owners = [i for i, brands in enumerate(assignments) if brand_id in brands]
-        owner = min(owners, key=lambda i: taken[i])  # one brand for all routers: dealt in turn
-        shares[owner].append(conversation_id)
-        taken[owner] += 1
-    return shares
+        return connection.execute("SELECT id, brand_id FROM conversations WHERE status = 'bot' ORDER BY id LIMIT %s",
+                                  (count,)).fetchall()
 
 
 def paced_routers(url: str, assignments: list[list[int]], rate: float, seconds: float, make_router) -> dict:
-    """`rate` conversations a second, split between the routers, join their brand's queue (a bare transaction:
-    the brand's count, then the conversation, as the FAQ bot's hand-over does), and each router then routes the
-    brand (`make_router()` builds its function, in its own process), as the app routes after a visitor's arrival
-    commits. A decision's latency runs from the moment its conversation was due to join the queue (not when it
-    did: a router behind schedule is counted) to the commit of the pass that offered it. Returns the latencies and
-    what was not routed.
+    """Conversations join their brand's queue at `rate` a second, as the FAQ bot's hand-over lets them in (the
+    brand's count, then the conversation, in one transaction), from a process of their own; each router process is
+    told when one of its brands has new arrivals and routes it then (`make_router()` builds its function, in that
+    process), as the app routes after an arrival commits. Arrivals that come while a router is busy are routed
+    together by its next call, as concurrent requests' calls are. A decision's latency runs from the moment its
+    conversation was due to join the queue (a late feeder is counted) to the commit of the pass that offered it.
     """
     import psycopg
 
-    shares = _parked(url, assignments)
-    per_router = rate / len(assignments)
+    arrivals = _parked(url, int(rate * seconds))
     context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(len(assignments) + 1)
+    routers = len(assignments)
+    barrier = context.Barrier(routers + 2)
     results = context.Queue()
-    start_at = context.Value("d", 0.0)
+    start_at, fed = context.Value("d", 0.0), context.Event()
+    brand_ids = sorted({brand_id for brands in assignments for brand_id in brands})
+    slot = {brand_id: index for index, brand_id in enumerate(brand_ids)}
+    dirty = [context.Value("b", 0, lock=False) for _ in brand_ids]
+    wake = [context.Event() for _ in range(routers)]
+    owners = {brand_id: [i for i, brands in enumerate(assignments) if brand_id in brands] for brand_id in brand_ids}
 
-    def run(index: int) -> None:
+    def feed() -> None:
         due: dict[int, float] = {}
-        decided: dict[int, float] = {}
-        passes: list[float] = []
-        errors = 0
-        count = min(len(shares[index]), int(per_router * seconds))
-        brand_of: dict[int, int] = {}
-        with psycopg.connect(url) as feeder:
-            for conversation_id, brand_id in feeder.execute(
-                    "SELECT id, brand_id FROM conversations WHERE id = ANY(%s)", (shares[index][:count],)):
-                brand_of[conversation_id] = brand_id
-            feeder.commit()
-            route = make_router()  # its set-up (a connection checked out) before the clock starts
+        with psycopg.connect(url) as connection:
             barrier.wait()
             barrier.wait()  # the parent has set the start
-            begin = start_at.value
-            for k, conversation_id in enumerate(shares[index][:count]):
-                at = begin + k / per_router
-                pause = at - time.perf_counter()
-                if pause > 0:
-                    time.sleep(pause)
-                brand_id = brand_of[conversation_id]
-                due[conversation_id] = at
-                with feeder.transaction():
-                    feeder.execute("UPDATE brand_loads SET open_conversations = open_conversations + 1 "
-                                   "WHERE brand_id = %s", (brand_id,))
-                    feeder.execute("UPDATE conversations SET status = 'waiting', queued_at = "
-                                   "(now() AT TIME ZONE 'UTC') WHERE id = %s", (conversation_id,))
+            begin, k = start_at.value, 0
+            while k < len(arrivals):
+                now = time.perf_counter()
+                ready = min(len(arrivals), int((now - begin) * rate) + 1)
+                if ready <= k:
+                    time.sleep(begin + k / rate - now)
+                    continue
+                batch = arrivals[k:ready]
+                for index in range(k, ready):
+                    due[arrivals[index][0]] = begin + index / rate
+                k = ready
+                per_brand: dict[int, list[int]] = {}
+                for conversation_id, brand_id in batch:
+                    per_brand.setdefault(brand_id, []).append(conversation_id)
+                for brand_id, ids in per_brand.items():  # a transaction a brand, as arrivals hold one brand each
+                    with connection.transaction():
+                        connection.execute("UPDATE brand_loads SET open_conversations = open_conversations + %s "
+                                           "WHERE brand_id = %s", (len(ids), brand_id))
+                        connection.execute("UPDATE conversations SET status = 'waiting', queued_at = "
+                                           "(now() AT TIME ZONE 'UTC') WHERE id = ANY(%s)", (ids,))
+                    dirty[slot[brand_id]].value = 1
+                    for owner in owners[brand_id]:
+                        wake[owner].set()
+        fed.set()
+        for event in wake:
+            event.set()
+        results.put(("due", due))
+
+    def run(index: int) -> None:
+        decided: dict[int, float] = {}
+        calls: list[float] = []
+        errors = 0
+        route = make_router()  # its set-up (a connection checked out) before the clock starts
+        barrier.wait()
+        barrier.wait()
+        mine = assignments[index]
+        while True:
+            last = fed.is_set()
+            wake[index].wait(0.5)
+            wake[index].clear()
+            for brand_id in mine:
+                if not dirty[slot[brand_id]].value and not last:
+                    continue
+                dirty[slot[brand_id]].value = 0
                 t0 = time.perf_counter()
                 try:
                     offered = route(brand_id)
@@ -628,12 +646,15 @@ def paced_routers(url: str, assignments: list[list[int]], rate: float, seconds: 
                         log(f"    paced router {index}: {type(error).__name__}: {error}")
                     continue
                 t1 = time.perf_counter()
-                passes.append(t1 - t0)
-                for offered_id in offered:
-                    decided[offered_id] = t1
-        results.put((due, decided, passes, errors))
+                calls.append(t1 - t0)
+                for conversation_id in offered:
+                    decided[conversation_id] = t1
+            if last:
+                break  # one more call for every brand after the last arrival, then done
+        results.put(("decided", (decided, calls, errors)))
 
-    processes = [context.Process(target=run, args=(i,), daemon=True) for i in range(len(assignments))]
+    processes = [context.Process(target=feed, daemon=True)]
+    processes += [context.Process(target=run, args=(i,), daemon=True) for i in range(routers)]
     for process in processes:
         process.start()
     barrier.wait()
@@ -642,14 +663,16 @@ def paced_routers(url: str, assignments: list[list[int]], rate: float, seconds: 
     collected = [results.get() for _ in processes]
     for process in processes:
         process.join()
-    due = {k: v for d, _, _, _ in collected for k, v in d.items()}
-    decided = {k: v for _, d, _, _ in collected for k, v in d.items()}
+    due = next(value for kind, value in collected if kind == "due")
+    outcomes = [value for kind, value in collected if kind == "decided"]
+    decided = {k: v for d, _, _ in outcomes for k, v in d.items()}
     latencies = [decided[k] - at for k, at in due.items() if k in decided]
     elapsed = max(decided.values(), default=start_at.value) - start_at.value
-    figures = rate_figures(latencies, elapsed, sum(e for _, _, _, e in collected))
-    routes = [value for _, _, p, _ in collected for value in p]
+    figures = rate_figures(latencies, elapsed, sum(e for _, _, e in outcomes))
+    calls = [value for _, c, _ in outcomes for value in c]
     return {"rate_asked": rate, "arrivals": len(due), "not_offered": len(due) - len(latencies), **figures,
-            "route_call_p50_ms": ms(percentile(routes, 50)), "route_call_p99_ms": ms(percentile(routes, 99))}
+            "route_calls": len(calls), "route_call_p50_ms": ms(percentile(calls, 50)),
+            "route_call_p99_ms": ms(percentile(calls, 99))}
 
 
 def app_route(app):
@@ -705,21 +728,24 @@ def _report_paced(label: str, figures: dict) -> None:
 
 
 def paced_case(args, app, url: str, assignments: list[list[int]]) -> dict:
-    """The app's routers and the bare ones, with conversations joining the queue at --paced-rate a second."""
-    if not args.paced_rate:
-        return {}
-    _run_statements(url, PARK_STATEMENTS)
-    pg_vacuum(url)
-    app_paced = paced_routers(url, assignments, args.paced_rate, args.paced_seconds, app_route(app))
-    app_paced["counters_match_rows"] = counters_ok(app)
-    _report_paced(f"app route_brand at {args.paced_rate:g}/s", app_paced)
-    _run_statements(url, PARK_STATEMENTS)
-    pg_vacuum(url)
-    bare_paced = paced_routers(url, assignments, args.paced_rate, args.paced_seconds, bare_route(url))
-    _report_paced(f"bare SQL at {args.paced_rate:g}/s", bare_paced)
-    _run_statements(url, UNPARK_STATEMENTS)
-    return {"app_router": app_paced, "bare_sql_same_schema": bare_paced,
-            "ratio_p99_app_to_bare": ratio(app_paced["p99_ms"], bare_paced["p99_ms"])}
+    """The app's routers and the bare ones, with conversations joining the queues at each --paced-rate a second."""
+    runs = {}
+    for rate in args.paced_rate:
+        figures = {}
+        for label, make_router in (("app_router", app_route(app)), ("bare_sql_same_schema", bare_route(url))):
+            _run_statements(url, PARK_STATEMENTS)
+            pg_vacuum(url)
+            figures[label] = paced_routers(url, assignments, rate, args.paced_seconds, make_router)
+            if label == "app_router":
+                figures[label]["counters_match_rows"] = counters_ok(app)
+            _report_paced(f"{'app route_brand' if label == 'app_router' else 'bare SQL'} at {rate:g}/s",
+                          figures[label])
+        figures["ratio_p99_app_to_bare"] = ratio(figures["app_router"]["p99_ms"],
+                                                 figures["bare_sql_same_schema"]["p99_ms"])
+        runs[f"{rate:g}_per_second"] = figures
+    if runs:
+        _run_statements(url, UNPARK_STATEMENTS)
+    return runs
 
 
 def bench_pg_case(args, admin, name: str, n_brands: int, enrol: str) -> dict:
@@ -1086,10 +1112,11 @@ def main() -> None:
     parser.add_argument("--pass-size", type=int, help="the most decisions a routing pass makes on PostgreSQL "
                         "[the router's own, DECISIONS_PER_PASS]")
     parser.add_argument("--routers", type=int, default=4, help="router processes on PostgreSQL [4]")
-    parser.add_argument("--paced-rate", type=float, default=1000.0,
-                        help="on PostgreSQL, conversations a second joining the queues in the paced runs; "
-                        "0: none [1000]")
-    parser.add_argument("--paced-seconds", type=float, help="length of a paced run [5, quick 2]")
+    parser.add_argument("--paced-rate", type=float, action="append",
+                        help="on PostgreSQL, conversations a second joining the queues in a paced run (repeatable) "
+                        "[250, 500 and 1000]")
+    parser.add_argument("--no-paced", action="store_true", help="no paced runs on PostgreSQL")
+    parser.add_argument("--paced-seconds", type=float, help="length of a paced run [5, quick 1]")
     parser.add_argument("--pg-brands", type=int, default=8, help="brands in PostgreSQL's several-brand cases [8]")
     parser.add_argument("--pg-shared", action="store_true",
                         help="also the case where every expert is approved for every brand")
@@ -1107,7 +1134,10 @@ def main() -> None:
     quick = args.quick
     args.conversations = args.conversations or (1000 if quick else 5000)
     args.max_run_seconds = args.max_run_seconds or (5.0 if quick else 12.0)
-    args.paced_seconds = args.paced_seconds or (2.0 if quick else 5.0)
+    args.paced_seconds = args.paced_seconds or (1.0 if quick else 5.0)
+    args.paced_rate = [] if args.no_paced else (args.paced_rate or [250.0, 500.0, 1000.0])
+    if max(args.paced_rate, default=0) * args.paced_seconds > args.conversations:
+        parser.error("--conversations must cover a paced run's arrivals (rate x seconds)")
     args.experts = args.experts or (400 if quick else 2000)
     args.socket_experts = args.socket_experts or (50 if quick else 200)
     args.arrivals = args.arrivals or (60 if quick else 300)
