@@ -63,8 +63,11 @@ class Decision:
 def _queue_page() -> sa.Select:
     """A page of the brand's queue. A messaging app's customer comes with their message: their conversation is let
     in first, and waits out of the queue until the message is stored (channels/inbound.py routes the brand then),
-    so no pass, for whatever brought it, offers an expert an empty chat they could even close before it is there."""
-    return (sa.select(Conversation)
+    so no pass, for whatever brought it, offers an expert an empty chat they could even close before it is there.
+    With each, whether it was ever offered: only those need their earlier offers read (rule 5), and a queue is
+    mostly new arrivals."""
+    offered_before = sa.exists().where(Offer.conversation_id == Conversation.id).label("offered_before")
+    return (sa.select(Conversation, offered_before)
             .where(Conversation.brand_id == sa.bindparam("brand"),
                    Conversation.status == ConversationStatus.WAITING,
                    sa.or_(Conversation.channel == Channel.WEB, Conversation.last_seq > 0))
@@ -73,8 +76,9 @@ def _queue_page() -> sa.Select:
             .execution_options(populate_existing=True))
 
 
-def _waiting_pages(brand_id: int, first: int) -> Iterator[list[Conversation]]:
-    """The brand's waiting conversations in rule 5's order, a page at a time as the caller asks for more.
+def _waiting_pages(brand_id: int, first: int) -> Iterator[list[tuple[Conversation, bool]]]:
+    """The brand's waiting conversations in rule 5's order, a page at a time as the caller asks for more, each with
+    whether it was ever offered.
 
     No row lock on the queue: every change of a conversation's status holds the brand's lock, as the caller
     does, so the pages stay consistent; a conversation the caller took out of the queue (its status moved, in
@@ -85,16 +89,17 @@ def _waiting_pages(brand_id: int, first: int) -> Iterator[list[Conversation]]:
     """
     parameters = {"brand": brand_id, "limit": first, "offset": 0}
     passed: list[Conversation] = []
-    while page := db.session.scalars(_queue_page(), parameters).all():
+    while page := db.session.execute(_queue_page(), parameters).tuples().all():
         yield page
         if len(page) < int(parameters["limit"]):
             return  # the queue's end: nobody joins it while the caller holds the brand's lock
-        passed += page
+        passed += [conversation for conversation, _ in page]
         still_waiting = sum(conversation.status == ConversationStatus.WAITING for conversation in passed)
         parameters.update(limit=QUEUE_LOOKAHEAD, offset=still_waiting)
 
 
 _OFFERED = status_after(ConversationStatus.WAITING, "offer")
+_NOBODY: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -274,8 +279,8 @@ def _decide(brand_id: int, most: int = DECISIONS_PER_PASS) -> tuple[list[Decisio
         if candidates is None:  # read once the queue is known not to be empty, as many as the first page may need
             candidates = Candidates(brand, now, len(page) + CANDIDATES_BEYOND_PASS)
             started = time.perf_counter()  # the time a pass may take deciding, once it has read what it decides on
-        offered = offered_experts([conversation.id for conversation in page])
-        for conversation in page:
+        offered = offered_experts([conversation.id for conversation, before in page if before])
+        for conversation, _ in page:
             if (reserved or pending) and time.perf_counter() - started > PASS_SECONDS:
                 more = True
                 break
@@ -283,7 +288,7 @@ def _decide(brand_id: int, most: int = DECISIONS_PER_PASS) -> tuple[list[Decisio
                 break
             only = working if working is not None and len(working) >= brand.max_active_experts else None
             try:
-                best = candidates.best(offered[conversation.id], only)
+                best = candidates.best(offered.get(conversation.id, _NOBODY), only)
                 picked = None if best is None else (best.expert_id, best.user_id, best.push)
             except Unsure:
                 reserved += _reserve(pending)  # the database's pick must see the loads the pass stepped up
@@ -291,7 +296,7 @@ def _decide(brand_id: int, most: int = DECISIONS_PER_PASS) -> tuple[list[Decisio
                 lone = eligible_expert(brand, conversation.id, now, only)
                 picked = None if lone is None else (*lone, None)
             if picked is None:
-                if not offered[conversation.id]:
+                if not offered.get(conversation.id):
                     break  # nobody at all has room: later conversations will not find anyone either
                 continue
             reservation = _Reservation(conversation, *picked, utcnow())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -80,7 +81,7 @@ class Candidates:
         # Every expert not read sorts behind the last one read; None when there is nobody else.
         self.boundary: Key | None = self.experts[rows[-1].expert_id].key() if len(rows) == size else None
 
-    def best(self, offered: set[int], only: set[int] | None) -> Candidate | None:
+    def best(self, offered: AbstractSet[int], only: set[int] | None) -> Candidate | None:
         """The expert the database would pick for a conversation already offered to `offered`, among `only` when
         given; None when nobody may take it. Raises `Unsure` when that expert may be one the pass did not read."""
         best = min((candidate for candidate in self.experts.values()

@@ -253,11 +253,11 @@ def _held_when_offered(monkeypatch) -> dict[int, list[str]]:
     held: dict[int, list[str]] = {}
     offers_made = events.offers_made
 
-    def noting(brand, made):
+    def noting(brand, made, *rest):
         for _offer, conversation, _user_id in made:
             held[conversation.id] = list(db.session.scalars(
                 sa.select(Message.body).where(Message.conversation_id == conversation.id).order_by(Message.seq)))
-        offers_made(brand, made)
+        offers_made(brand, made, *rest)
 
     monkeypatch.setattr(events, "offers_made", noting)
     return held

@@ -178,3 +178,33 @@ def test_a_pass_pushes_its_offers_to_the_experts_with_a_device_and_reads_the_que
     assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM push_subscriptions" in
                 s.split("FROM", 1)[-1][:40]]  # no read of its own (the experts' read carries it in a subquery)
     assert sum("FROM conversations" in s and "ORDER BY" in s for s in statements) == 1  # one page of the queue
+
+
+def test_only_the_conversations_offered_before_have_their_offers_read(session, brand):
+    """Rule 5 in a pass: the expert who declined a conversation is not offered it again; a queue of new arrivals
+    costs no read of earlier offers."""
+    declined, other = online_expert(brand), online_expert(brand)
+    queue = waiting_queue(brand, [declined, other], 1)
+    now = utcnow()
+    session.add(Offer(conversation_id=queue[0].id, brand_id=brand.id, expert_id=declined.id,
+                      status=OfferStatus.DECLINED, created_at=now, expires_at=now, decided_at=now))
+    session.commit()
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        made, _ = decisions._decide(brand.id)
+        fresh = waiting_queue(brand, [declined, other], 1)
+        statements_before = len(statements)
+        again, _ = decisions._decide(brand.id)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+    assert [decision.expert_id for decision in made] == [other.id]
+    assert [(decision.conversation_id, decision.expert_id) for decision in again] == [(fresh[0].id, declined.id)]
+    reads_of_offers = [s for s in statements if s.lstrip().startswith("SELECT offers.conversation_id, offers.expert_id")]
+    assert len(reads_of_offers) == 1  # the first pass's, for the conversation declined before; none in the second
+    assert statements.index(reads_of_offers[0]) < statements_before
