@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -151,6 +153,21 @@ def test_a_pass_past_its_time_stops_deciding_and_says_more_may_go(session, brand
     assert set(offered_to([conversation.id for conversation in queue])) == {expert.id for expert in experts}
 
 
+@contextlib.contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL of every statement run while inside."""
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
 def test_a_pass_pushes_its_offers_to_the_experts_with_a_device_and_reads_the_queue_once(session, brand, monkeypatch):
     """Whether each expert takes Web Push comes with the pass's read of the experts: the offer is pushed to the one
     with a device only, and no statement of the pass asks for devices or reads past the end of a short queue."""
@@ -161,16 +178,8 @@ def test_a_pass_pushes_its_offers_to_the_experts_with_a_device_and_reads_the_que
     queue = waiting_queue(brand, [with_device, without], 2)
     pushed: list[int] = []
     monkeypatch.setattr(events.notifications, "notify", lambda user_id, kind, *_, **__: pushed.append((user_id, kind)))
-    statements: list[str] = []
-
-    def record(_connection, _cursor, statement, *_):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         made, more = decisions._decide(brand.id)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
     assert ({decision.expert_id for decision in made}, more) == ({with_device.id, without.id}, False)
     assert offered_to([conversation.id for conversation in queue]) == [with_device.id, without.id]
@@ -189,22 +198,15 @@ def test_only_the_conversations_offered_before_have_their_offers_read(session, b
     session.add(Offer(conversation_id=queue[0].id, brand_id=brand.id, expert_id=declined.id,
                       status=OfferStatus.DECLINED, created_at=now, expires_at=now, decided_at=now))
     session.commit()
-    statements: list[str] = []
-
-    def record(_connection, _cursor, statement, *_):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         made, _ = decisions._decide(brand.id)
         fresh = waiting_queue(brand, [declined, other], 1)
         statements_before = len(statements)
         again, _ = decisions._decide(brand.id)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
     assert [decision.expert_id for decision in made] == [other.id]
     assert [(decision.conversation_id, decision.expert_id) for decision in again] == [(fresh[0].id, declined.id)]
-    reads_of_offers = [s for s in statements if s.lstrip().startswith("SELECT offers.conversation_id, offers.expert_id")]
+    reads_of_offers = [statement for statement in statements
+                       if statement.lstrip().startswith("SELECT offers.conversation_id, offers.expert_id")]
     assert len(reads_of_offers) == 1  # the first pass's, for the conversation declined before; none in the second
     assert statements.index(reads_of_offers[0]) < statements_before
