@@ -171,7 +171,7 @@ def _insert_offers(brand: Brand, reservations: list[_Reservation]) -> dict[int, 
     return ids
 
 
-# PostgreSQL writes a pass in one statement: what `_reserve` and `_insert_offers` do in five round trips (a routing
+# PostgreSQL writes a pass in one statement: what `_reserve` and `_insert_offers` do in four round trips (a routing
 # pass is mostly waiting on them). The reserved picks were moved before (`reserved`), the others move here by
 # compare-and-set; only those moved step their expert's load up, and every pick that is out of the queue is offered.
 _WRITES_IN_ONE = """
