@@ -11,7 +11,7 @@ from flask import Flask
 
 from marketplace import i18n, mail, scheduler
 from marketplace.config import load_config
-from marketplace.database import configure_engine, db
+from marketplace.database import configure_engine, db, ping_when_idle
 from marketplace.extensions import csrf, limiter, login_manager, migrate, socketio
 from marketplace.group_commit import init_grouped_units
 from marketplace.web.requests import SocketJSON, SocketPacket
@@ -35,6 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+        ping_when_idle(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

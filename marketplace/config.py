@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
+
 ENVIRONMENTS = ("development", "production", "test")
 SCHEDULER_MODES = ("embedded", "external", "off")
 MAIL_BACKENDS = ("log", "smtp")
@@ -43,6 +45,18 @@ def _int(name: str, raw: str, minimum: int = 0) -> int:
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _engine_options(env: Mapping[str, str], database_url: str) -> dict[str, Any]:
+    """The connection pool: a gevent process serves hundreds of sockets, each event a short transaction, so it keeps
+    DATABASE_POOL_SIZE connections open and opens up to DATABASE_MAX_OVERFLOW more in a burst (closed again once
+    returned: each new one is a server process forked on PostgreSQL). A database in memory keeps SQLAlchemy's own
+    pool, which holds one connection."""
+    size = _int("DATABASE_POOL_SIZE", env.get("DATABASE_POOL_SIZE", "10"), 1)
+    overflow = _int("DATABASE_MAX_OVERFLOW", env.get("DATABASE_MAX_OVERFLOW", "5"))
+    if sa.engine.make_url(database_url).database in (None, "", ":memory:"):
+        return {}
+    return {"pool_size": size, "max_overflow": overflow}
 
 
 def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
@@ -108,6 +122,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
     database_url = get("DATABASE_URL") or f"sqlite:///{instance_path / 'marketplace.db'}"
     database_url = _sqlalchemy_url(_url("DATABASE_URL", database_url, ("sqlite", "postgresql", "postgres")))
 
+    engine_options = _engine_options(env, database_url)
+
     default_mail = "smtp" if environment == "production" else "log"
     mail_backend = _choice("MAIL_BACKEND", get("MAIL_BACKEND", default_mail), MAIL_BACKENDS)
     if mail_backend == "smtp" and not get("SMTP_HOST"):
@@ -143,7 +159,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "ENV_NAME": environment,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "DATABASE_PING_IDLE_SECONDS": _int("DATABASE_PING_IDLE_SECONDS", get("DATABASE_PING_IDLE_SECONDS", "10")),
         "PUBLIC_URL": get("PUBLIC_URL", "").rstrip("/"),
         # Sessions: cookies only over HTTPS in production, never readable by scripts.
         "SESSION_COOKIE_HTTPONLY": True,
