@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.database import DriverStatement, UTCDateTime, db, end_read, in_unit_of_work, unit_of_work, utcnow
-from marketplace.errors import Conflict, InvalidInput
+from marketplace.errors import Conflict, Forbidden, InvalidInput
 from marketplace.experts import services as experts
 from marketplace.group_commit import NothingWritten, grouped_unit_of_work
 from marketplace.routing import delivery, events
@@ -311,3 +311,19 @@ def typing(conversation: Conversation, sender: Sender, expert_users: dict[int, i
     expert_user = _expert_user_id(conversation.expert_id, expert_users)
     end_read()
     events.typing(conversation.id, sender.value, expert_user)
+
+
+_EXPERT_OF = DriverStatement(sa.select(_CONVERSATION.expert_id).where(_CONVERSATION.id == sa.bindparam("conversation")))
+
+
+def visitor_typing(conversation_id: int, expert_users: dict[int, int]) -> None:
+    """Relay that the visitor is typing to the expert holding their conversation: the row's expert is all it reads
+    (a typing signal comes every few seconds while they write, and loading the whole conversation cost most of it).
+    """
+    row = _EXPERT_OF.first_row(db.session.connection(), {"conversation": conversation_id})
+    if row is None:
+        db.session.rollback()
+        raise Forbidden(_l("Connect to a conversation first."))
+    expert_user = _expert_user_id(row[0], expert_users)
+    end_read()
+    events.typing(conversation_id, Sender.VISITOR.value, expert_user)

@@ -16,7 +16,7 @@ from marketplace.database import db
 from marketplace.errors import DomainError, Forbidden
 from marketplace.extensions import socketio
 from marketplace.routing import events
-from marketplace.routing.chat.messages import messages_after, post_message, typing
+from marketplace.routing.chat.messages import messages_after, post_message, visitor_typing
 from marketplace.routing.door import services as conversations
 from marketplace.routing.door import waits
 from marketplace.routing.models import Conversation, Sender
@@ -77,9 +77,9 @@ def on_visitor_sync(data: dict) -> dict:
     return {"messages": [events.message_payload(m) for m in messages]}
 
 
-@answer
-def on_visitor_typing(data: dict) -> dict:
-    typing(_visitor_conversation(), Sender.VISITOR, _visitor()["expert_users"])
+def on_visitor_typing(sid: str, environ: dict, data: dict) -> dict:
+    visitor = _visitor(environ)  # sent every few seconds while they write: no request context (on_frequent_event)
+    visitor_typing(visitor["conversation_id"], visitor["expert_users"])
     return {}
 
 
@@ -95,5 +95,6 @@ def register() -> None:
     socketio.on_event("connect", on_visitor_connect, namespace=namespace)
     socketio.on_event("disconnect", on_visitor_disconnect, namespace=namespace)
     on_frequent_event("send", on_visitor_send, namespace)
-    for event, handler in {"sync": on_visitor_sync, "typing": on_visitor_typing, "status": on_visitor_status}.items():
+    on_frequent_event("typing", on_visitor_typing, namespace)
+    for event, handler in {"sync": on_visitor_sync, "status": on_visitor_status}.items():
         socketio.on_event(event, handler, namespace=namespace)

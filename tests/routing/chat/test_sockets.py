@@ -143,10 +143,26 @@ def test_typing_is_relayed_to_the_other_side(app, brand, expert_socket):
     expert, sio = expert_socket
     token = visitor_token()
     conversation = arrive(brand, token)
-    sio.emit("offer_accept", {"offer_id": received(sio, "offer")[0]["offer_id"]}, callback=True)
+    offer = received(sio, "offer")[0]
     visitor = visitor_socket(app, brand, token, conversation.id)
-    visitor.emit("typing", {}, namespace="/visitor", callback=True)
+    assert visitor.emit("typing", {}, namespace="/visitor", callback=True) == {"ok": True}
+    assert received(sio, "typing") == []  # still waiting: nobody to tell
+    sio.emit("offer_accept", {"offer_id": offer["offer_id"]}, callback=True)
+    statements = []
+
+    def record(connection, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert visitor.emit("typing", {}, namespace="/visitor", callback=True) == {"ok": True}
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
     assert received(sio, "typing")[-1] == {"conversation_id": conversation.id, "sender": "visitor"}
+    # The conversation's expert alone (not the whole row), then their user, whom the socket keeps from then on;
+    # savepoints are the tests' own.
+    reads = [s for s in statements if s.split()[0] not in ("SAVEPOINT", "RELEASE", "ROLLBACK")]
+    assert len(reads) == 2 and reads[0].startswith("SELECT conversations.expert_id FROM conversations")
     sio.emit("chat_typing", {"conversation_id": conversation.id}, callback=True)
     assert received(visitor, "typing", "/visitor")[-1]["sender"] == "expert"
     visitor.disconnect("/visitor")
