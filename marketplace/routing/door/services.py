@@ -29,6 +29,7 @@ from marketplace.experts import services as experts
 from marketplace.extensions import socketio
 from marketplace.faq import answering
 from marketplace.routing import activity, events, networks
+from marketplace.routing.chat.messages import Posted
 from marketplace.routing.contacts import services as contacts
 from marketplace.routing.models import (
     ASSIGNED_STATUSES,
@@ -140,8 +141,9 @@ def come_in(brand_id: int, token_hash: str, **fields: object) -> tuple[Conversat
     """The visitor known by `token_hash` (a browser's, or a messaging app customer's: channels/) comes in: their
     open conversation with the brand, else a new one let in (or refused at the door as capped, never silently)
     with `fields`; and True when a new one was let in: the caller routes the brand (`route_brand`) once committed.
-    A messaging app's customer brings a message: it is stored first (the router offers no such conversation before
-    it holds one), so the expert is never offered an empty chat, nor one they could close before it is there."""
+    A messaging app's customer brings a message: it is stored first, then the brand routed (`first_message_stored`;
+    the router offers no such conversation before it holds one), so the expert is never offered an empty chat, nor
+    one they could close before it is there."""
     try:
         with unit_of_work():
             live = _live_conversation(brand_id, token_hash)
@@ -168,12 +170,14 @@ def come_in(brand_id: int, token_hash: str, **fields: object) -> tuple[Conversat
     return conversation, let_in
 
 
-def start_follow_up(earlier_id: int) -> int:
+def start_follow_up(earlier_id: int) -> tuple[int, bool]:
     """Start a conversation for the visitor of an ended one who wrote after its reopen window from elsewhere than
-    the page (an e-mail reply); its id. The same brand, browser, contact, topic and language, their address and
-    consent carried over; let in and routed like any other, the visitor away (`visitor_left_at`: the sweep waits
-    for no page of theirs, and the expert who takes it keeps it asynchronous). When the visitor has an open
-    conversation with the brand, that one (one per visitor and brand).
+    the page (an e-mail reply): its id, and True when a new one was let in. The same brand, browser, contact, topic
+    and language, their address and consent carried over; let in like any other, the visitor away
+    (`visitor_left_at`: the sweep waits for no page of theirs, and the expert who takes it keeps it asynchronous),
+    but not routed: the caller stores the visitor's message, then routes (`first_message_stored`), and the router
+    offers no such conversation before it holds a message. When the visitor has an open conversation with the
+    brand, that one (one per visitor and brand).
 
     Unavailable when the door refuses it now (closed hours, a cap): nothing stays, not even the refusal, so the
     sender may try again later without counting twice.
@@ -186,7 +190,7 @@ def start_follow_up(earlier_id: int) -> int:
             brand_id, token_hash = earlier.brand_id, earlier.visitor_token_hash
             live = _live_conversation(brand_id, token_hash)
             if live is not None:
-                return live.id
+                return live.id, False
             conversation = Conversation(
                 brand_id=brand_id, topic=earlier.topic, locale=earlier.locale, visitor_token_hash=token_hash,
                 resumed_token_hash=earlier.resumed_token_hash, visitor_network=earlier.visitor_network,
@@ -194,16 +198,29 @@ def start_follow_up(earlier_id: int) -> int:
                 visitor_left_at=utcnow(), contact_id=contacts.contact_for_visitor(brand_id, token_hash))
             if not admit(conversation):
                 raise Unavailable(_l("Nobody can take a conversation now; try again later."), "body")
-            conversation_id = conversation.id
+            return conversation.id, True
     except sa.exc.IntegrityError:
         # The visitor started one on the page at the same moment: that one takes the message.
         with unit_of_work():
             live = _live_conversation(brand_id, token_hash)
             if live is None:
                 raise
-            return live.id
-    route_brand(brand_id)
-    return conversation_id
+            return live.id, False
+
+
+def first_message_stored(brand_id: int, conversation_id: int, let_in: bool, first: Posted) -> None:
+    """Offer a conversation let in without routing (`come_in`, `start_follow_up`) once the visitor's message it was
+    let in for is stored (`first`): route the brand when that is its first message and it waits, let in by this
+    delivery or by an earlier one that failed before storing it. A crash before this call leaves it to the routing
+    sweep (`route_all`), which offers it then."""
+    if first.created and first.message.seq == 1 and (let_in or _waiting(conversation_id)):
+        route_brand(brand_id)
+
+
+def _waiting(conversation_id: int) -> bool:
+    status = db.session.scalar(sa.select(Conversation.status).where(Conversation.id == conversation_id))
+    end_read()
+    return status == ConversationStatus.WAITING
 
 
 def _live_conversation(brand_id: int, token_hash: str) -> Conversation | None:
