@@ -13,8 +13,8 @@ from marketplace.database import db, utcnow
 from marketplace.routing.chat import messages
 from marketplace.routing.contacts import services as contacts
 from marketplace.routing.continuation import inbound
+from marketplace.routing.door import departures, waits
 from marketplace.routing.door import services as conversations
-from marketplace.routing.door import waits
 from marketplace.routing.models import BrandLoad, Conversation, ConversationStatus, EndReason, Message, Sender
 from marketplace.routing.router import loads, offers
 from marketplace.routing.router.admission import end_conversation
@@ -94,9 +94,9 @@ def test_a_chat_queued_by_mail_is_not_abandoned_for_a_silent_page_only_missed_af
     inbound.receive(reply(address).as_bytes())
     # Nobody to offer it to: its own expert, the only one online, had it already (and has no asynchronous room).
     assert conversation(away.id).status == ConversationStatus.WAITING
-    counts = conversations.sweep(gone(app))
+    counts = departures.sweep(gone(app))
     assert counts["abandoned"] == 0 and conversation(away.id).status == ConversationStatus.WAITING
-    counts = conversations.sweep(utcnow() + dt.timedelta(seconds=601))
+    counts = departures.sweep(utcnow() + dt.timedelta(seconds=601))
     assert counts["missed"] == 1 and conversation(away.id).status == ConversationStatus.MISSED
     assert loads.counters_match() == []
 
