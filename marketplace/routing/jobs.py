@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from marketplace.routing.door import services as conversations
+from marketplace.routing.door import departures
 from marketplace.routing.router import decisions, loads, offers, passed_over
 from marketplace.scheduler import Job
 
@@ -15,11 +15,11 @@ def sweep_offers() -> dict[str, int]:
     active chats whose visitor has gone."""
     expired = offers.expire_offers()
     loads.ensure_available_loads()
-    return {"expired": expired, "routed": decisions.route_all(), "visitor_gone": conversations.notice_gone_visitors()}
+    return {"expired": expired, "routed": decisions.route_all(), "visitor_gone": departures.notice_gone_visitors()}
 
 
 def sweep_conversations() -> dict[str, int]:
-    return conversations.sweep()
+    return departures.sweep()
 
 
 def jobs(app: Flask) -> list[Job]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import secrets
 
 import pytest
+import sqlalchemy as sa
 
 from marketplace.accounts.models import User
 from marketplace.brands.models import Brand, BrandRole
 from marketplace.database import db, utcnow
 from marketplace.experts.models import ExpertPresence, ExpertProfile, PresenceStatus
 from marketplace.extensions import socketio
+from marketplace.routing import events
 from marketplace.routing.door import services as conversations
-from marketplace.routing.models import Conversation, ExpertLoad
+from marketplace.routing.models import Conversation, ExpertLoad, Message
 from tests.conftest import log_in
 from tests.factories import BrandFactory, EnrolmentFactory, MembershipFactory
 
@@ -49,6 +51,22 @@ def brand(session) -> Brand:
     brand = BrandFactory(name="Lumière", widget_origins=["https://shop.example.com"])
     session.commit()
     return brand
+
+
+def messages_when_offered(monkeypatch) -> dict[int, list[str]]:
+    """The bodies each conversation held the moment the router offered it (read in the router's transaction), by
+    conversation id, as offers are made from now on."""
+    held: dict[int, list[str]] = {}
+    offers_made = events.offers_made
+
+    def noting(brand, made, *args):
+        for _offer, conversation, _user_id in made:
+            held[conversation.id] = list(db.session.scalars(
+                sa.select(Message.body).where(Message.conversation_id == conversation.id).order_by(Message.seq)))
+        offers_made(brand, made, *args)
+
+    monkeypatch.setattr(events, "offers_made", noting)
+    return held
 
 
 def received(sio, name: str, namespace: str = "/") -> list:

@@ -9,8 +9,7 @@ from marketplace.database import db, utcnow
 from marketplace.experts import presence
 from marketplace.experts.models import ExpertPresence, PresenceStatus
 from marketplace.routing.chat import messages
-from marketplace.routing.door import services as conversations
-from marketplace.routing.door import waits
+from marketplace.routing.door import departures, waits
 from marketplace.routing.models import ConversationStatus, EndReason, ExpertLoad, Offer, OfferStatus, Sender
 from marketplace.routing.router import loads, offers
 from tests.conftest import log_in
@@ -28,7 +27,7 @@ def test_a_conversation_waiting_past_the_maximum_is_missed(session, brand):
     later = utcnow() + dt.timedelta(seconds=brand.max_wait_seconds + 1)
     session.get(type(conversation), conversation.id).visitor_seen_at = later  # the visitor is still there
     session.commit()
-    assert conversations.sweep(later)["missed"] == 1
+    assert departures.sweep(later)["missed"] == 1
     db.session.refresh(conversation)
     assert (conversation.status, conversation.end_reason) == (ConversationStatus.MISSED, EndReason.MAX_WAIT)
     assert waits.visitor_view(conversation)["may_leave_message"] is True
@@ -41,7 +40,7 @@ def test_a_visitor_whose_page_went_away_is_abandoned_and_the_offer_taken_back(se
     conversation = arrive(brand)
     assert offer_of(conversation.id) is not None
     later = utcnow() + dt.timedelta(seconds=app.config["VISITOR_GRACE_SECONDS"] + 1)
-    assert conversations.sweep(later)["abandoned"] == 1
+    assert departures.sweep(later)["abandoned"] == 1
     db.session.refresh(conversation)
     assert conversation.status == ConversationStatus.ABANDONED
     assert offer_of(conversation.id) is None
@@ -55,9 +54,9 @@ def test_a_silent_chat_closes_after_the_brands_time(session, brand):
     conversation = arrive(brand)
     offers.accept_offer(expert.id, offer_of(conversation.id).id)
     messages.post_message(conversation.id, Sender.EXPERT, "e-1", "Hello", expert_id=expert.id)
-    assert conversations.sweep(utcnow() + dt.timedelta(minutes=1))["closed"] == 0
+    assert departures.sweep(utcnow() + dt.timedelta(minutes=1))["closed"] == 0
     later = utcnow() + dt.timedelta(minutes=brand.inactivity_close_minutes, seconds=1)
-    assert conversations.sweep(later)["closed"] == 1
+    assert departures.sweep(later)["closed"] == 1
     db.session.refresh(conversation)
     assert (conversation.status, conversation.end_reason) == (ConversationStatus.CLOSED, EndReason.INACTIVITY)
     assert session.get(ExpertLoad, expert.id).open_chats == 0

@@ -46,8 +46,7 @@ from marketplace.routing.chat.messages import BODY_LENGTH, Posted, post_message
 from marketplace.routing.contacts import handover
 from marketplace.routing.contacts import services as contacts
 from marketplace.routing.door import services as door
-from marketplace.routing.models import Channel, Conversation, ConversationStatus, Message, Sender
-from marketplace.routing.router.decisions import route_brand
+from marketplace.routing.models import Channel, Conversation, Message, Sender
 
 log = logging.getLogger("marketplace.routing.channels")
 _FILES = ("image", "document")  # what the attachments pipeline may take (photos and PDF, decided by the content)
@@ -104,11 +103,11 @@ def receive(kind: Channel, raw_body: bytes, signature: str | None) -> Taken:
 def _take(account: connections.Credentials, message: payloads.InboundMessage) -> bool:
     """Store one customer's message in their conversation; False when it was stored before (a redelivery).
 
-    A conversation let in for it is offered once the message is stored (`door.come_in`), and the brand routed then
-    (also when an earlier delivery let it in but failed before storing the message: Meta's second one routes it; a
-    crash before routing leaves it to the router's sweep). A conversation that ended between the door and the
-    message (its expert closed it that instant) takes nothing more: the message goes to the door again, and so to
-    the customer's new conversation, never lost (rule 13).
+    A conversation let in for it is offered once the message is stored (`door.come_in`), the brand routed then
+    (`door.first_message_stored`: also when an earlier delivery let it in but failed before storing the message,
+    Meta's second one routes it; a crash before routing leaves it to the router's sweep). A conversation that ended
+    between the door and the message (its expert closed it that instant) takes nothing more: the message goes to
+    the door again, and so to the customer's new conversation, never lost (rule 13).
     """
     client_id = client_id_for(account.kind, message.message_id)
     key = customer_key(account.channel_id, message.sender)
@@ -128,8 +127,7 @@ def _take(account: connections.Credentials, message: payloads.InboundMessage) ->
             attempt += 1
             log.info("conversation %s ended before message %s was stored in it: to the door again", conversation_id,
                      message.message_id)
-    if posted.created and posted.message.seq == 1 and (let_in or _queued(conversation_id)):
-        route_brand(account.brand_id)
+    door.first_message_stored(account.brand_id, conversation_id, let_in, posted)
     return posted.created
 
 
@@ -148,14 +146,6 @@ def _store(account: connections.Credentials, conversation: Conversation, key: st
         if posted is not None:
             return posted
     return post_message(conversation_id, Sender.VISITOR, client_id, _text_of(message), kept_if_refused=True)
-
-
-def _queued(conversation_id: int) -> bool:
-    """Whether the conversation waits in the queue (read when its first message was stored by a delivery that did not
-    let it in: an earlier one did, then failed before storing it)."""
-    status = db.session.scalar(sa.select(Conversation.status).where(Conversation.id == conversation_id))
-    end_read()
-    return status == ConversationStatus.WAITING
 
 
 def _stored_before(brand_id: int, key: str, client_id: str) -> bool:

@@ -10,10 +10,12 @@ The new text is what is left once quoted text and signatures are cut; it is stor
 bringing the conversation back to the page (`visitor_present=False`). An open conversation takes it as it is; one
 closed within the brand's reopen window continues, the visitor still away (router/away.py: back in its expert's
 asynchronous list, else queued and routed with its history); after the window, or when it ended unanswered, a new
-conversation of the same brand and contact takes it, with the visitor's address and consent, queued and routed like
-any other (door/services.start_follow_up). When the brand cannot take it now (closed, a cap reached, nobody with
+conversation of the same brand and contact takes it, with the visitor's address and consent, queued like any other
+(door/services.start_follow_up) and routed once the reply is stored in it: no expert is offered it empty, nor
+could close it before the reply is there. When the brand cannot take it now (closed, a cap reached, nobody with
 room) or a file cannot be scanned now, the mail is deferred: the sender tries again later, and what was stored
-already is not stored twice.
+already is not stored twice (a new conversation let in for a mail deferred before anything was stored in it waits
+unoffered, and the mail's next delivery fills it and routes it).
 
 Photos (JPEG, PNG, WebP, HEIC) and PDFs attached to the mail go through the widget's pipeline
 (attachments/services.py: the type from the content, the brand's size limit, the virus scan, the metadata
@@ -195,9 +197,10 @@ def receive(raw: bytes, envelope_recipients: Iterable[str] = (), now: dt.datetim
     if not text and not files:
         raise MailRefused("no new text")
     client_id = _client_id(message, raw)
+    let_in = False
     try:
         if not continues:
-            conversation_id = conversations.start_follow_up(conversation_id)
+            conversation_id, let_in = conversations.start_follow_up(conversation_id)
         posted = [post_message(conversation_id, Sender.VISITOR, client_id, text, visitor_present=False)] if text else []
         posted += _post_files(attachments.Sent(conversation_id, brand_id), files, client_id)
     except Unavailable as error:
@@ -206,6 +209,8 @@ def receive(raw: bytes, envelope_recipients: Iterable[str] = (), now: dt.datetim
         raise MailRefused(f"not stored: {error}") from None
     if not posted:
         raise MailRefused("no file taken and no text")
+    if not continues:
+        conversations.first_message_stored(brand_id, conversation_id, let_in, posted[0])
     log.info("mail reply stored in conversation %s as messages %s", conversation_id,
              [each.message.seq for each in posted])
     return posted[0]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from marketplace.database import utcnow
 from marketplace.routing.channels import outbound
-from marketplace.routing.door import services as door
+from marketplace.routing.door import departures
 from marketplace.routing.models import (
     Channel,
     ChannelDelivery,
@@ -80,9 +80,9 @@ def test_a_customer_who_stops_writing_frees_the_live_slot_and_comes_back_when_th
 
     # Within the presence time the chat holds its live slot; past it, asynchronous (the channel is the way back).
     soon = utcnow() + dt.timedelta(seconds=app.config["VISITOR_GRACE_SECONDS"] + 5)
-    assert door.notice_gone_visitors(soon) == 0
+    assert departures.notice_gone_visitors(soon) == 0
     later = utcnow() + dt.timedelta(seconds=app.config["CHANNEL_PRESENCE_SECONDS"] + 5)
-    assert door.notice_gone_visitors(later) == 1
+    assert departures.notice_gone_visitors(later) == 1
     session.expire_all()
     assert session.get(Conversation, conversation_id).status == ConversationStatus.ASYNCHRONOUS
     load = session.get(ExpertLoad, expert.id)
@@ -109,6 +109,6 @@ def test_a_waiting_customer_is_not_abandoned_for_want_of_a_page(app, session, br
     conversation = session.scalar(sa.select(Conversation).where(Conversation.channel == Channel.WHATSAPP))
     past_grace = utcnow() + dt.timedelta(seconds=app.config["VISITOR_GRACE_SECONDS"] + 5)
     assert past_grace < conversation.queued_at + dt.timedelta(seconds=brand.max_wait_seconds)
-    door.sweep(past_grace)
+    departures.sweep(past_grace)
     session.expire_all()
     assert session.get(Conversation, conversation.id).status == ConversationStatus.WAITING

@@ -19,7 +19,7 @@ from marketplace.routing.models import (
     Message,
 )
 from tests.routing.channels.conftest import CUSTOMER, connect
-from tests.routing.conftest import received
+from tests.routing.conftest import messages_when_offered, received
 
 pytestmark = pytest.mark.usefixtures("graph_settings")
 
@@ -245,24 +245,6 @@ def test_the_accounts_last_inbound_is_noted_at_most_every_30_seconds(session, br
 
 # The customer's first message is there before anyone is offered their conversation.
 
-def _held_when_offered(monkeypatch) -> dict[int, list[str]]:
-    """What each offered conversation held the moment the router offered it (read in the router's transaction)."""
-    from marketplace.database import db
-    from marketplace.routing import events
-
-    held: dict[int, list[str]] = {}
-    offers_made = events.offers_made
-
-    def noting(brand, made, *rest):
-        for _offer, conversation, _user_id in made:
-            held[conversation.id] = list(db.session.scalars(
-                sa.select(Message.body).where(Message.conversation_id == conversation.id).order_by(Message.seq)))
-        offers_made(brand, made, *rest)
-
-    monkeypatch.setattr(events, "offers_made", noting)
-    return held
-
-
 def _between_door_and_message(monkeypatch, step) -> None:
     """Run `step(conversation_id)` after the customer's conversation is found or let in, before their message is
     stored (where another request may act on it)."""
@@ -286,7 +268,7 @@ def test_the_customers_first_message_is_stored_before_an_expert_is_offered_their
 
     _expert, sio = expert_socket
     connect(session, brand, number)
-    held = _held_when_offered(monkeypatch)
+    held = messages_when_offered(monkeypatch)
     if meanwhile == "the brand is routed":
         _between_door_and_message(monkeypatch, lambda _conversation_id: route_brand(brand.id))
     fake_graph.deliver_inbound(number, CUSTOMER, "Is the lamp in stock?")
@@ -301,7 +283,7 @@ def test_a_file_fetched_on_meta_s_second_delivery_is_offered_at_once(
     second delivery, which stores the photo, offers it at once (not at the next sweep)."""
     _expert, sio = expert_socket
     connect(session, brand, number)
-    held = _held_when_offered(monkeypatch)
+    held = messages_when_offered(monkeypatch)
     picture = io.BytesIO()
     Image.new("RGB", (8, 8), "blue").save(picture, "PNG")
     fake_graph.fail_next(2, method="GET")  # Graph's temporary error on the media's first request
@@ -314,18 +296,18 @@ def test_a_file_fetched_on_meta_s_second_delivery_is_offered_at_once(
 
 def test_a_conversation_a_crash_left_unrouted_after_its_message_is_offered_by_the_sweep(
         session, brand, expert_socket, fake_graph, number, whatsapp_relay, monkeypatch):
-    from marketplace.routing.channels import inbound
+    from marketplace.routing.door import services as door
     from marketplace.routing.router.decisions import route_all
 
     _expert, sio = expert_socket
     connect(session, brand, number)
-    monkeypatch.setattr(inbound, "route_brand", lambda _brand_id: [])  # the process stops after the message's commit
+    monkeypatch.setattr(door, "first_message_stored", lambda *_: None)  # the process stops after the message's commit
     fake_graph.deliver_inbound(number, CUSTOMER, "Anyone there?")
     whatsapp_relay(1)
     assert received(sio, "offer") == []
     [conversation] = _conversations(session)
     assert conversation.status == ConversationStatus.WAITING
-    held = _held_when_offered(monkeypatch)
+    held = messages_when_offered(monkeypatch)
     assert route_all() == 1
     assert held == {conversation.id: ["Anyone there?"]}
 

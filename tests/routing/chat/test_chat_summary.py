@@ -15,6 +15,7 @@ from marketplace.experts.models import ExpertPresence, PresenceStatus
 from marketplace.routing import activity
 from marketplace.routing.chat import messages
 from marketplace.routing.chat import services as chat
+from marketplace.routing.door import departures
 from marketplace.routing.door import services as conversations
 from marketplace.routing.models import Conversation, ConversationStatus, EndReason, Offer, OfferStatus, Sender
 from marketplace.routing.router import admission, offers
@@ -105,7 +106,7 @@ def test_the_unread_count_follows_the_read_mark(expert, brand):
 def test_a_visitor_whose_page_went_is_marked_in_the_chat_until_it_checks_in_again(app, expert, brand):
     conversation = accepted(brand, expert)
     later = utcnow() + dt.timedelta(seconds=app.config["VISITOR_GRACE_SECONDS"] + 1)
-    assert conversations.notice_gone_visitors(later) == 1
+    assert departures.notice_gone_visitors(later) == 1
     left_at = db.session.get(Conversation, conversation.id, populate_existing=True).visitor_left_at
     assert summary_of(conversation.id)["visitor_left_at"] == left_at.isoformat()
     conversations.visitor_seen(conversation.id)

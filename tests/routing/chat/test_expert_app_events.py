@@ -11,8 +11,8 @@ from marketplace.brands import rates
 from marketplace.database import db, utcnow
 from marketplace.experts.models import ExpertPresence, PresenceStatus
 from marketplace.routing.chat import messages
+from marketplace.routing.door import departures, waits
 from marketplace.routing.door import services as conversations
-from marketplace.routing.door import waits
 from marketplace.routing.models import Conversation, ConversationStatus, EndReason, Offer, OfferStatus, Sender
 from marketplace.routing.router import admission, decisions, offers
 from tests.routing.conftest import arrive, online_expert, received, visitor_token
@@ -120,10 +120,10 @@ def test_the_expert_is_told_when_the_visitors_page_went_and_when_it_comes_back(a
     received(sio, "chat")
     grace = app.config["VISITOR_GRACE_SECONDS"]
 
-    assert conversations.notice_gone_visitors(utcnow() + dt.timedelta(seconds=grace - 5)) == 0
+    assert departures.notice_gone_visitors(utcnow() + dt.timedelta(seconds=grace - 5)) == 0
     later = utcnow() + dt.timedelta(seconds=grace + 1)
-    assert conversations.notice_gone_visitors(later) == 1
-    assert conversations.notice_gone_visitors(later) == 0  # told once
+    assert departures.notice_gone_visitors(later) == 1
+    assert departures.notice_gone_visitors(later) == 0  # told once
     [gone] = received(sio, "chat")
     assert gone["conversation_id"] == conversation.id and gone["status"] == "active"
     assert db.session.get(Conversation, conversation.id).visitor_left_at is not None
@@ -139,7 +139,7 @@ def test_the_expert_is_told_when_the_visitors_page_went_and_when_it_comes_back(a
 def test_a_waiting_visitor_who_left_is_not_marked_but_abandoned(app, session, brand):
     conversation = arrive(brand)
     later = utcnow() + dt.timedelta(seconds=app.config["VISITOR_GRACE_SECONDS"] + 1)
-    assert conversations.notice_gone_visitors(later) == 0
+    assert departures.notice_gone_visitors(later) == 0
     assert db.session.get(Conversation, conversation.id).visitor_left_at is None
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from marketplace.routing.door import services as conversations
+from marketplace.routing.door import departures
 from marketplace.routing.models import Conversation, ConversationStatus
 
 # Files attached to e-mail replies: the attachments' storage (a folder, or S3 on moto) and the test clamd.
@@ -40,7 +40,7 @@ def leave_with_address(app, session, brand, email: str = VISITOR_EMAIL) -> AwayC
     expert = online_expert(brand, display_name="Camille Durand")
     session.commit()
     chat, token = chat_with(brand, expert, email=email)
-    conversations.notice_gone_visitors(gone(app))
+    departures.notice_gone_visitors(gone(app))
     assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS
     return AwayChat(expert, chat, token)
 

@@ -9,7 +9,7 @@ from marketplace.database import db, utcnow
 from marketplace.mail import text_of
 from marketplace.routing.chat import messages
 from marketplace.routing.continuation import digest
-from marketplace.routing.door import services as conversations
+from marketplace.routing.door import departures
 from marketplace.routing.models import Conversation, ConversationStatus, Sender
 from tests.routing.conftest import online_expert
 from tests.routing.continuation.conftest import REPLY_DOMAIN, VISITOR_EMAIL
@@ -88,7 +88,7 @@ def test_nothing_is_sent_to_a_visitor_who_gave_no_address(app, session, brand, o
     expert = online_expert(brand)
     session.commit()
     chat, _ = chat_with(brand, expert, email=None)
-    conversations.notice_gone_visitors(gone(app))
+    departures.notice_gone_visitors(gone(app))
     assert status_of(chat.id) == ConversationStatus.ACTIVE  # no way back: not asynchronous
     messages.post_message(chat.id, Sender.EXPERT, "noaddr-1", "Vous êtes là ?", expert_id=expert.id)
     assert digest.send_due(after_window(app)) == 0

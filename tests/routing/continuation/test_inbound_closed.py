@@ -13,14 +13,17 @@ from marketplace.database import db, utcnow
 from marketplace.routing.chat import messages
 from marketplace.routing.contacts import services as contacts
 from marketplace.routing.continuation import inbound
+from marketplace.routing.door import departures, waits
 from marketplace.routing.door import services as conversations
-from marketplace.routing.door import waits
 from marketplace.routing.models import BrandLoad, Conversation, ConversationStatus, EndReason, Message, Sender
 from marketplace.routing.router import loads, offers
 from marketplace.routing.router.admission import end_conversation
-from tests.routing.conftest import online_expert
+from marketplace.routing.router.decisions import route_brand
+from tests.routing.attachments.conftest import pdf_bytes
+from tests.routing.conftest import messages_when_offered, online_expert
 from tests.routing.continuation.conftest import VISITOR_EMAIL
 from tests.routing.continuation.mails import reply, reply_address_of
+from tests.routing.continuation.test_inbound_files import with_files
 from tests.routing.router.test_asynchronous import chat_with, gone, load_of, pending_offer
 
 
@@ -91,9 +94,9 @@ def test_a_chat_queued_by_mail_is_not_abandoned_for_a_silent_page_only_missed_af
     inbound.receive(reply(address).as_bytes())
     # Nobody to offer it to: its own expert, the only one online, had it already (and has no asynchronous room).
     assert conversation(away.id).status == ConversationStatus.WAITING
-    counts = conversations.sweep(gone(app))
+    counts = departures.sweep(gone(app))
     assert counts["abandoned"] == 0 and conversation(away.id).status == ConversationStatus.WAITING
-    counts = conversations.sweep(utcnow() + dt.timedelta(seconds=601))
+    counts = departures.sweep(utcnow() + dt.timedelta(seconds=601))
     assert counts["missed"] == 1 and conversation(away.id).status == ConversationStatus.MISSED
     assert loads.counters_match() == []
 
@@ -158,6 +161,60 @@ def test_a_brand_that_cannot_take_a_conversation_now_has_the_mail_tried_again_la
     session.commit()
     posted = inbound.receive(reply(address).as_bytes())
     assert posted.created and posted.message.conversation_id != away.id
+
+
+# The reply is in the new conversation before anyone is offered it.
+
+@pytest.mark.parametrize("meanwhile", ["nothing", "the brand is routed"])
+def test_after_the_window_the_reply_is_stored_before_an_expert_is_offered_the_new_conversation(
+        app, session, brand, away, monkeypatch, meanwhile):
+    """Not an empty chat on the expert's phone, nor one they could close before the reply is in: and not when
+    another arrival (or a freed slot) routes the brand between the door and the reply either."""
+    brand.reopen_window_hours = 1
+    brand_id = brand.id
+    session.commit()
+    address = close(away.id, away.expert.id, ago=dt.timedelta(hours=2))
+    held = messages_when_offered(monkeypatch)
+    if meanwhile == "the brand is routed":
+        store = inbound.post_message
+
+        def routed_first(*args, **kwargs):
+            route_brand(brand_id)
+            return store(*args, **kwargs)
+
+        monkeypatch.setattr(inbound, "post_message", routed_first)
+    posted = inbound.receive(reply(address).as_bytes())
+    new_id = posted.message.conversation_id
+    assert new_id != away.id
+    assert held == {new_id: ["Thanks, the fuse was it!"]}
+    assert pending_offer(new_id).expert_id == away.expert.id
+    assert loads.counters_match() == []
+
+
+def test_a_new_conversation_whose_file_cannot_be_scanned_now_waits_unoffered_until_the_mail_comes_again(
+        app, session, brand, away, clamd, attachment_storage, monkeypatch, tmp_path):
+    """The mail is deferred once its conversation is let in: no pass offers that conversation while it holds
+    nothing, and the mail's next delivery, which stores the file, offers it at once."""
+    brand.reopen_window_hours = 1
+    brand_id = brand.id
+    session.commit()
+    address = close(away.id, away.expert.id, ago=dt.timedelta(hours=2))
+    raw = with_files(reply(address, body=""), (pdf_bytes(), "facture.pdf", "application/pdf")).as_bytes()
+    held = messages_when_offered(monkeypatch)
+    monkeypatch.setitem(app.config, "CLAMD_SOCKET", str(tmp_path / "no-clamd.sock"))  # the scanner does not answer
+    with pytest.raises(inbound.MailDeferred):
+        inbound.receive(raw)
+    waiting = db.session.scalar(sa.select(Conversation).where(Conversation.brand_id == brand_id)
+                                .order_by(Conversation.id.desc()).limit(1))
+    assert waiting.id != away.id and waiting.status == ConversationStatus.WAITING
+    route_brand(brand_id)  # another arrival, a freed slot, the sweep
+    assert held == {} and pending_offer(waiting.id) is None
+    monkeypatch.setitem(app.config, "CLAMD_SOCKET", clamd)  # back
+    posted = inbound.receive(raw)
+    assert posted.created and posted.message.conversation_id == waiting.id
+    assert held == {waiting.id: [""]} and posted.message.attachment is not None  # the file, captioned with nothing
+    assert pending_offer(waiting.id).expert_id == away.expert.id
+    assert loads.counters_match() == []
 
 
 def test_within_the_window_a_brand_without_a_live_place_defers_a_chat_its_expert_has_no_room_for(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from marketplace.database import db, utcnow
 from marketplace.experts.models import ExpertProfile
 from marketplace.extensions import socketio
+from marketplace.routing.door import departures
 from marketplace.routing.door import services as conversations
 from marketplace.routing.models import (
     Channel,
@@ -117,12 +118,12 @@ def test_three_hundred_gone_visitors_cost_the_statements_of_a_few_batches_not_a_
         session, brand, experts, statements, monkeypatch):
     few = silent_chats(brand, experts, 30)
     statements.sent.clear()
-    assert conversations.notice_gone_visitors(utcnow()) == 30
+    assert departures.notice_gone_visitors(utcnow()) == 30
     for_few, transactions_for_few = len(statements), statements.transactions()
     many = silent_chats(brand, experts, 300)
-    monkeypatch.setattr(conversations, "MARK_BATCH", 100)  # three batches
+    monkeypatch.setattr(departures, "MARK_BATCH", 100)  # three batches
     statements.sent.clear()
-    assert conversations.notice_gone_visitors(utcnow()) == 300
+    assert departures.notice_gone_visitors(utcnow()) == 300
     for_many, transactions_for_many = len(statements), statements.transactions()
     assert marked(few + many) == set(few + many)
     # The read, then each batch's statement, its chats' details for the experts, and commit: per batch, never per chat.
@@ -136,15 +137,15 @@ def test_a_visitor_whose_page_checks_in_between_the_read_and_the_write_is_not_ma
     session.commit()
     [stays, goes] = silent_chats(brand, experts, 2)
     comes_back = reachable_chat(brand)
-    real_end_read = conversations.end_read
+    real_end_read = departures.end_read
 
     def visitors_come_back() -> None:  # the sweep has read who is gone: two visitors' pages check in again
         real_end_read()
         conversations.visitor_seen(stays)
         conversations.visitor_seen(comes_back)
 
-    monkeypatch.setattr(conversations, "end_read", visitors_come_back)
-    assert conversations.notice_gone_visitors(utcnow()) == 1
+    monkeypatch.setattr(departures, "end_read", visitors_come_back)
+    assert departures.notice_gone_visitors(utcnow()) == 1
     assert state_of([stays, goes, comes_back]) == {
         stays: (ConversationStatus.ACTIVE, False), goes: (ConversationStatus.ACTIVE, True),
         comes_back: (ConversationStatus.ACTIVE, False)}
@@ -159,59 +160,59 @@ def test_the_expert_is_told_once_per_chat_whether_it_was_marked_or_went_asynchro
     moved = reachable_chat(brand)
     left = silent_chats(brand, [expert], 4)
     received(sio, "chat")
-    assert conversations.notice_gone_visitors(utcnow()) == 5
+    assert departures.notice_gone_visitors(utcnow()) == 5
     told = received(sio, "chat")
     assert Counter(chat["conversation_id"] for chat in told) == Counter([moved, *left])
     by_id = {chat["conversation_id"]: chat for chat in told}
     assert by_id[moved]["status"] == "asynchronous"
     assert all(by_id[id_]["status"] == "active" and by_id[id_]["visitor_left_at"] is not None for id_ in left)
-    assert conversations.notice_gone_visitors(utcnow()) == 0
+    assert departures.notice_gone_visitors(utcnow()) == 0
     assert received(sio, "chat") == []
     assert loads.counters_match() == []
 
 
 def test_a_run_marks_at_most_its_share_and_the_next_run_takes_the_rest_silent_longest_first(
         session, brand, experts, monkeypatch):
-    monkeypatch.setattr(conversations, "MOST_MARKED_PER_RUN", 10)
-    monkeypatch.setattr(conversations, "MARK_BATCH", 4)
+    monkeypatch.setattr(departures, "MOST_MARKED_PER_RUN", 10)
+    monkeypatch.setattr(departures, "MARK_BATCH", 4)
     # Each next one seen a second earlier: the order is the silence's, not the ids'.
     ids = silent_chats(brand, experts, 25, step=dt.timedelta(seconds=-1))[::-1]
-    assert conversations.notice_gone_visitors(utcnow()) == 10
+    assert departures.notice_gone_visitors(utcnow()) == 10
     assert marked(ids) == set(ids[:10])
-    assert conversations.notice_gone_visitors(utcnow()) == 10
+    assert departures.notice_gone_visitors(utcnow()) == 10
     assert marked(ids) == set(ids[:20])
-    assert conversations.notice_gone_visitors(utcnow()) == 5
-    assert conversations.notice_gone_visitors(utcnow()) == 0
+    assert departures.notice_gone_visitors(utcnow()) == 5
+    assert departures.notice_gone_visitors(utcnow()) == 0
 
 
 def test_a_run_moves_at_most_its_share_to_the_asynchronous_lists_the_next_run_the_rest(
         session, brand, monkeypatch):
-    monkeypatch.setattr(conversations, "MOST_MOVED_PER_RUN", 2)
-    monkeypatch.setattr(conversations, "MOVE_BATCH", 1)
+    monkeypatch.setattr(departures, "MOST_MOVED_PER_RUN", 2)
+    monkeypatch.setattr(departures, "MOVE_BATCH", 1)
     brand.expert_concurrency, brand.async_expert_limit = 3, 3
     online_expert(brand)
     session.commit()
     ids = [reachable_chat(brand, silent_for=SILENT - dt.timedelta(seconds=n)) for n in range(3)]
-    assert conversations.notice_gone_visitors(utcnow()) == 2
+    assert departures.notice_gone_visitors(utcnow()) == 2
     # The third is left as it was for the next run (not marked instead: it may still go asynchronous).
     assert [state_of(ids)[id_] for id_ in ids] == [(ConversationStatus.ASYNCHRONOUS, True)] * 2 + [
         (ConversationStatus.ACTIVE, False)]
-    assert conversations.notice_gone_visitors(utcnow()) == 1
+    assert departures.notice_gone_visitors(utcnow()) == 1
     assert {status for status, _ in state_of(ids).values()} == {ConversationStatus.ASYNCHRONOUS}
     assert loads.counters_match() == []
 
 
 def test_the_sweep_lets_the_process_run_other_work_between_batches(session, brand, experts, monkeypatch):
-    monkeypatch.setattr(conversations, "MARK_BATCH", 2)
+    monkeypatch.setattr(departures, "MARK_BATCH", 2)
     silent_chats(brand, experts, 5)
     done: list[str] = []
     monkeypatch.setattr(socketio, "sleep", lambda seconds: done.append(f"yield {seconds}"))
-    real_mark = conversations._mark_gone
+    real_mark = departures._mark_gone
 
     def mark(ids, *args):
         done.append(f"batch of {len(ids)}")
         return real_mark(ids, *args)
 
-    monkeypatch.setattr(conversations, "_mark_gone", mark)
-    assert conversations.notice_gone_visitors(utcnow()) == 5
+    monkeypatch.setattr(departures, "_mark_gone", mark)
+    assert departures.notice_gone_visitors(utcnow()) == 5
     assert done == ["batch of 2", "yield 0", "batch of 2", "yield 0", "batch of 1", "yield 0"]

@@ -15,7 +15,7 @@ from flask import Flask
 
 from marketplace.database import db, utcnow
 from marketplace.extensions import socketio
-from marketplace.routing.door import services as conversations
+from marketplace.routing.door import departures
 from marketplace.routing.models import Conversation, ConversationStatus
 from marketplace.routing.router import loads
 from tests.conftest import BACKENDS, committed_database_app
@@ -35,8 +35,8 @@ def committed_app(request, tmp_path_factory) -> Iterator[Flask]:
 
 
 def test_two_sweeps_at_once_handle_each_gone_visitor_once(committed_app, monkeypatch):
-    monkeypatch.setattr(conversations, "MARK_BATCH", 20)  # many batches, so the runs interleave
-    monkeypatch.setattr(conversations, "MOVE_BATCH", 2)
+    monkeypatch.setattr(departures, "MARK_BATCH", 20)  # many batches, so the runs interleave
+    monkeypatch.setattr(departures, "MOVE_BATCH", 2)
     with committed_app.app_context():
         brand = BrandFactory(expert_concurrency=3, async_expert_limit=MOVED)
         experts = [online_expert(brand) for _ in range(3)]
@@ -59,7 +59,7 @@ def test_two_sweeps_at_once_handle_each_gone_visitor_once(committed_app, monkeyp
         try:
             barrier.wait(timeout=30)
             with committed_app.app_context():
-                results[index] = conversations.notice_gone_visitors(utcnow())
+                results[index] = departures.notice_gone_visitors(utcnow())
         except BaseException as error:  # noqa: BLE001 - reported below
             results[index] = error
 
@@ -78,5 +78,5 @@ def test_two_sweeps_at_once_handle_each_gone_visitor_once(committed_app, monkeyp
             .where(Conversation.id.in_(marked + moved)))}
         assert all(rows[id_].status == ConversationStatus.ACTIVE and rows[id_].visitor_left_at for id_ in marked)
         assert all(rows[id_].status == ConversationStatus.ASYNCHRONOUS for id_ in moved)
-        assert conversations.notice_gone_visitors(utcnow()) == 0
+        assert departures.notice_gone_visitors(utcnow()) == 0
         assert loads.counters_match() == []

@@ -16,6 +16,7 @@ from marketplace.payouts.models import Earning
 from marketplace.routing import delivery
 from marketplace.routing.chat import messages
 from marketplace.routing.chat import services as chat_services
+from marketplace.routing.door import departures
 from marketplace.routing.door import services as conversations
 from marketplace.routing.models import (
     BrandLoad,
@@ -75,7 +76,7 @@ def away_chat(app, session, brand, **settings) -> tuple[object, Conversation]:
     expert = online_expert(brand)
     session.commit()
     chat, _ = chat_with(brand, expert)
-    conversations.notice_gone_visitors(gone(app))
+    departures.notice_gone_visitors(gone(app))
     assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS
     return expert, chat
 
@@ -87,7 +88,7 @@ def test_with_concurrency_one_a_visitor_away_frees_the_slot_for_a_second_visitor
     first, _ = chat_with(brand, expert)
     second = conversations.start_conversation(brand.widget_key, visitor_token())
     assert second.status == ConversationStatus.WAITING  # the expert's one slot is taken
-    assert conversations.notice_gone_visitors(gone(app)) == 1
+    assert departures.notice_gone_visitors(gone(app)) == 1
     assert status_of(first.id) == ConversationStatus.ASYNCHRONOUS
     assert db.session.get(Conversation, first.id).expert_id == expert.id  # still theirs, in their own list
     offer = pending_offer(second.id)
@@ -104,7 +105,7 @@ def test_a_visitor_who_left_no_address_keeps_the_slot_as_before(app, session, br
     session.commit()
     first, _ = chat_with(brand, expert, email=None)
     second = conversations.start_conversation(brand.widget_key, visitor_token())
-    assert conversations.notice_gone_visitors(gone(app)) == 1
+    assert departures.notice_gone_visitors(gone(app)) == 1
     left = db.session.get(Conversation, first.id, populate_existing=True)
     assert (left.status, left.visitor_left_at is not None) == (ConversationStatus.ACTIVE, True)
     assert status_of(second.id) == ConversationStatus.WAITING
@@ -118,7 +119,7 @@ def test_the_brands_asynchronous_limit_per_expert_holds(app, session, brand):
     session.commit()
     one, _ = chat_with(brand, expert)
     two, _ = chat_with(brand, expert, email="bo@example.com")
-    assert conversations.notice_gone_visitors(gone(app)) == 2
+    assert departures.notice_gone_visitors(gone(app)) == 2
     statuses = sorted([status_of(one.id), status_of(two.id)])
     assert statuses == [ConversationStatus.ACTIVE, ConversationStatus.ASYNCHRONOUS]  # one list place: one moved
     assert load_of(expert.id) == (1, 0, 1)
@@ -162,7 +163,7 @@ def test_a_handed_back_conversation_whose_visitor_goes_again_returns_to_its_expe
     chat_with(brand, expert, email=None)
     visitor_writes(chat.id)
     assert status_of(chat.id) == ConversationStatus.WAITING  # nobody else online
-    assert conversations.sweep(gone(app, minutes=1))["asynchronous"] == 1
+    assert departures.sweep(gone(app, minutes=1))["asynchronous"] == 1
     again = db.session.get(Conversation, chat.id, populate_existing=True)
     assert (again.status, again.expert_id) == (ConversationStatus.ASYNCHRONOUS, expert.id)
     assert load_of(expert.id) == (1, 0, 1)
@@ -172,12 +173,12 @@ def test_a_handed_back_conversation_whose_visitor_goes_again_returns_to_its_expe
 def test_the_brands_quiet_time_closes_it_and_it_is_earned_once(app, session, brand):
     expert, chat = away_chat(app, session, brand)
     visitor_writes(chat.id)  # back to the expert, then away again
-    conversations.notice_gone_visitors(gone(app, minutes=2))
+    departures.notice_gone_visitors(gone(app, minutes=2))
     assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS
     almost = utcnow() + dt.timedelta(hours=brand.async_quiet_hours, minutes=-1)
-    assert conversations.sweep(almost)["closed"] == 0
+    assert departures.sweep(almost)["closed"] == 0
     quiet = utcnow() + dt.timedelta(hours=brand.async_quiet_hours, minutes=1)
-    assert conversations.sweep(quiet)["closed"] == 1
+    assert departures.sweep(quiet)["closed"] == 1
     closed = db.session.get(Conversation, chat.id, populate_existing=True)
     assert (closed.status, closed.end_reason) == (ConversationStatus.CLOSED, EndReason.INACTIVITY)
     assert load_of(expert.id) == (0, 0, 0)
@@ -201,7 +202,7 @@ def test_only_the_experts_messages_to_an_away_visitor_take_the_ways_back(app, se
     chat, token = chat_with(brand, expert)  # the expert's greeting, the visitor present: no way back used
     visitor_writes(chat.id, "Je dois partir")
     assert heard == []
-    conversations.notice_gone_visitors(gone(app))
+    departures.notice_gone_visitors(gone(app))
     assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS
     posted = messages.post_message(chat.id, Sender.EXPERT, "e-away", "Voici la réponse", expert_id=expert.id)
     assert posted.created and heard == [(Sender.EXPERT, "Voici la réponse", True)]

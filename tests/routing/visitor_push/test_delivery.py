@@ -14,7 +14,7 @@ from marketplace.extensions import socketio
 from marketplace.notifications import push
 from marketplace.routing.chat import messages
 from marketplace.routing.continuation import tokens
-from marketplace.routing.door import services as conversations
+from marketplace.routing.door import departures
 from marketplace.routing.models import Conversation, ConversationStatus, Message, Sender, VisitorPushSubscription
 from marketplace.routing.router.away import reachable
 from marketplace.routing.visitor_push import delivery
@@ -39,7 +39,7 @@ def away(app, session, brand, chat, push_service, browser_keys):
     """A visitor who turned notifications on (no address given) and left: asynchronous."""
     conversation = subscribe(brand, chat, push_service, browser_keys)
     assert reachable(conversation) and conversation.visitor_email is None
-    conversations.notice_gone_visitors(gone(app))
+    departures.notice_gone_visitors(gone(app))
     assert status_of(chat.id) == ConversationStatus.ASYNCHRONOUS
     return chat
 
@@ -50,7 +50,7 @@ def test_a_visitor_reachable_only_by_push_goes_asynchronous_and_one_with_no_way_
     with_push = answered_chat(session, brand)
     subscribe(brand, with_push, push_service, browser_keys)
     without = answered_chat(session, brand)
-    conversations.notice_gone_visitors(gone(app))
+    departures.notice_gone_visitors(gone(app))
     assert status_of(with_push.id) == ConversationStatus.ASYNCHRONOUS
     left = db.session.get(Conversation, without.id, populate_existing=True)
     assert left.status == ConversationStatus.ACTIVE and left.visitor_left_at is not None  # as before: marked left
