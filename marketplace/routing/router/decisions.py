@@ -65,15 +65,18 @@ def _queue_page() -> sa.Select:
     customer; a visitor answering by e-mail after the reopen window, whose follow-up is a web conversation with its
     visitor away): their conversation is let in first, and waits out of the queue until the message is stored
     (door.first_message_stored routes the brand then), so no pass, for whatever brought it, offers an expert an
-    empty chat they could even close before it is there. A visitor on the page writes once they are in: theirs is
-    offered at once. With each, whether it was ever offered: only those need their earlier offers read (rule 5),
-    and a queue is mostly new arrivals."""
-    offered_before = sa.exists().where(Offer.conversation_id == Conversation.id).label("offered_before")
-    return (sa.select(Conversation, offered_before)
+    empty chat they could even close before it is there. Only a conversation never offered is held back so: one
+    offered before whose visitor's page went (its offer then declined or expired, its expert gone) is offered
+    again at once, empty or not (rule 6). A visitor on the page writes once they are in: theirs is offered at once.
+    With each, whether it was ever offered: only those need their earlier offers read (rule 5), and a queue is
+    mostly new arrivals."""
+    offered = sa.exists().where(Offer.conversation_id == Conversation.id)
+    return (sa.select(Conversation, offered.label("offered_before"))
             .where(Conversation.brand_id == sa.bindparam("brand"),
                    Conversation.status == ConversationStatus.WAITING,
-                   sa.or_(sa.and_(Conversation.channel == Channel.WEB, Conversation.visitor_left_at.is_(None)),
-                          Conversation.last_seq > 0))
+                   sa.or_(Conversation.last_seq > 0,
+                          sa.and_(Conversation.channel == Channel.WEB,
+                                  sa.or_(Conversation.visitor_left_at.is_(None), offered))))
             .order_by(Conversation.priority.desc(), Conversation.queued_at, Conversation.id)
             .limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer))
             .execution_options(populate_existing=True))

@@ -216,3 +216,20 @@ def test_the_sweep_lets_the_process_run_other_work_between_batches(session, bran
     monkeypatch.setattr(departures, "_mark_gone", mark)
     assert departures.notice_gone_visitors(utcnow()) == 5
     assert done == ["batch of 2", "yield 0", "batch of 2", "yield 0", "batch of 1", "yield 0"]
+
+
+def test_an_empty_chat_whose_visitor_went_while_it_was_offered_is_offered_again_once_declined(
+        session, brand, experts):
+    conversation = arrive(brand)  # on the page, not a word yet
+    first = db.session.scalar(sa.select(Offer).where(Offer.conversation_id == conversation.id))
+    # The visitor's page went while the offer waited (as the sweep marks a held chat); then the expert says no.
+    db.session.execute(sa.update(Conversation).where(Conversation.id == conversation.id)
+                       .values(visitor_left_at=utcnow()))
+    db.session.commit()
+    offers.decline_offer(first.expert_id, first.id)
+    # Back in the queue, empty, its visitor away: still offered at once to an expert with room (rule 6). Only a
+    # conversation never offered (an e-mail follow-up before its reply is stored) waits for its first message.
+    again = db.session.scalars(sa.select(Offer).where(Offer.conversation_id == conversation.id,
+                                                      Offer.status == OfferStatus.PENDING)).all()
+    assert len(again) == 1 and again[0].expert_id != first.expert_id
+    assert state_of([conversation.id]) == {conversation.id: (ConversationStatus.OFFERED, True)}
