@@ -631,6 +631,24 @@ class ChannelEarlyStatus(db.Model):
     received_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
 
 
+class ChannelWatermark(db.Model):
+    """A Messenger person's latest receipts on one page: every message sent to them before `delivered_up_to` was
+    delivered, before `read_up_to` read (Meta's watermarks name no message, only a time). Kept for a send that
+    records its message after a receipt covering it came (routing/channels/outbound.py); the receipt and the send
+    both lock this row first, so one always sees the other. Forgotten a day after it last changed."""
+
+    __tablename__ = "channel_watermarks"
+
+    channel_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brand_channels.id", ondelete="CASCADE"),
+                                                  primary_key=True)
+    customer: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)  # the page-scoped id
+    delivered_up_to: so.Mapped[dt.datetime | None]
+    delivered_at: so.Mapped[dt.datetime | None]  # Meta's time of the receipt that carried it
+    read_up_to: so.Mapped[dt.datetime | None]
+    read_at: so.Mapped[dt.datetime | None]
+    received_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
+
+
 class TemplateCategory(enum.StrEnum):
     """Meta's categories of a WhatsApp message template (they price it)."""
 

@@ -19,8 +19,14 @@ A status naming a message id no record holds is kept (`ChannelEarlyStatus`), not
 the send has recorded the id Graph answered with (the webhook answers 200, so Meta never posts it again). The send
 applies what was kept for its id as it records it, and a sweep (every minute) applies what a race between the two
 left, and forgets what no send recorded within EARLY_STATUS_KEPT: a message sent by other means (Meta's own inbox,
-another tool on the same number), which is no conversation of ours. (A Messenger read receipt names no message, only
-a time: one that comes before the send is recorded reads nothing of it, and is not kept; the next one covers it.)
+another tool on the same number), which is no conversation of ours.
+
+A Messenger receipt names no message, only a time (its watermark: every message sent to the person before it was
+delivered, or read), and may come before the send has recorded the message it covers just as well. The person's
+latest watermarks are kept (`ChannelWatermark`, one row per page and person, never moved back), and the send
+applies them as it records: a message handed to Graph before a watermark that came first ends delivered or read.
+The receipt and the send each lock the person's row before they read what the other writes, so on PostgreSQL
+too one of the two always sees the other; a row is forgotten a day after it last changed (by the same sweep).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
 
 from marketplace.database import after_commit, db, end_read, unit_of_work, utcnow
 from marketplace.errors import Conflict
@@ -63,6 +70,7 @@ from marketplace.routing.models import (
     Channel,
     ChannelDelivery,
     ChannelEarlyStatus,
+    ChannelWatermark,
     Conversation,
     DeliveryState,
     FeeCategory,
@@ -76,6 +84,7 @@ MAX_ATTEMPTS = 5
 SWEEP_BATCH = 100
 # A record noted for the background sender is the sweep's after this long (the background task did not run).
 BACKGROUND_GRACE = dt.timedelta(seconds=30)
+# Meta's watermark is in whole milliseconds: a message sent within its last millisecond is covered too.
 WATERMARK_PRECISION = dt.timedelta(milliseconds=1)
 # How far each state is along the way: a status never moves a record back (a late `delivered` after `read`).
 _RANK = {DeliveryState.PENDING: 0, DeliveryState.SENDING: 1, DeliveryState.SENT: 2, DeliveryState.DELIVERED: 3,
@@ -86,8 +95,14 @@ _TABLE = ChannelDelivery.__table__
 _INSERT = sa.insert(_TABLE)
 _EARLY = ChannelEarlyStatus.__table__
 # How long a status naming a message id no record holds is kept for a send that records it (Meta's statuses come
-# within seconds of the send's answer): past it, the id names a message sent by other means.
+# within seconds of the send's answer): past it, the id names a message sent by other means. A Messenger person's
+# watermarks are kept as long after they last changed: a send records within a Graph call's time of handing over.
 EARLY_STATUS_KEPT = dt.timedelta(days=1)
+_WATERMARKS = ChannelWatermark.__table__
+# The states a Messenger receipt's watermark moves a message to, in order, with the columns keeping the person's
+# latest watermark of each and Meta's time of the receipt that carried it.
+_WATERMARK_COLUMNS = {DeliveryState.DELIVERED: ("delivered_up_to", "delivered_at"),
+                      DeliveryState.READ: ("read_up_to", "read_at")}
 
 
 def window_closed(kind: Channel, customer_wrote_at: dt.datetime | None, now: dt.datetime) -> Conflict | None:
@@ -219,11 +234,17 @@ def send(message_id: int) -> bool:
     except GraphError as error:
         _failed_send(message_id, outgoing, error)
         return False
+    channel_id = outgoing.account.channel_id
     with unit_of_work():
+        # Locked first, as a receipt locks it before it looks for the messages it covers (apply_status).
+        watermarks = _lock_watermarks(channel_id, outgoing.customer) \
+            if outgoing.account.kind == Channel.MESSENGER else None
         record = _update(message_id, state=DeliveryState.SENT, platform_message_id=sent.message_id,
                          sent_at=handed_at, error_code=None, error_text=None)
         _tell_expert(outgoing.conversation_id, outgoing.seq, outgoing.expert_id, record)
-        _apply_early(outgoing.account.channel_id, sent.message_id)  # Meta's statuses may have come before this
+        _apply_early(channel_id, sent.message_id)  # Meta's statuses may have come before this
+        if watermarks is not None:
+            _apply_watermarks(channel_id, message_id, handed_at, watermarks)
     return True
 
 
@@ -342,9 +363,9 @@ def _records(channel_id: int) -> sa.Select:
 
 
 def apply_status(channel_id: int, status: StatusUpdate) -> int:
-    """Move the records a status names (a message id; a Messenger read receipt: everything sent to that person up
-    to its watermark) forward; how many moved. A status naming an id no record holds yet is kept for it. Part of
-    the caller's unit."""
+    """Move the records a status names (a message id; a Messenger receipt: everything sent to that person up to its
+    watermark) forward; how many moved. A status naming an id no record holds yet is kept for it, a watermark for
+    the sends not recorded yet. Part of the caller's unit."""
     state = DeliveryState(status.status)
     error = status.errors[0] if status.errors else None
     code, text = (error.code, error.details or error.message or error.title) if error else (None, None)
@@ -352,10 +373,10 @@ def apply_status(channel_id: int, status: StatusUpdate) -> int:
     if status.message_id is not None:
         query = query.where(ChannelDelivery.platform_message_id == status.message_id)
     else:
-        # Meta's watermark is in whole milliseconds: a message sent within its last millisecond is read too.
-        up_to = (status.up_to or status.timestamp) + WATERMARK_PRECISION
+        up_to = status.up_to or status.timestamp
+        _remember_watermark(channel_id, status.recipient, state, up_to, status.timestamp)  # locks before the read
         query = query.where(Conversation.channel_customer == status.recipient, ChannelDelivery.sent_at.is_not(None),
-                            ChannelDelivery.sent_at < up_to)
+                            ChannelDelivery.sent_at < up_to + WATERMARK_PRECISION)
     rows = db.session.execute(query).all()
     if not rows and status.message_id is not None:
         log.info("a %s status for message %s, not recorded here (yet): kept", status.status, status.message_id)
@@ -399,10 +420,56 @@ def _apply_early(channel_id: int, platform_message_id: str) -> int:
     return len(kept)
 
 
+def _watermark_insert(channel_id: int, customer: str, **values: object) -> sa.Insert:
+    """An insert of the person's watermark row, in the dialect's own form (only that one says what a conflict
+    does)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_WATERMARKS).values(channel_id=channel_id, customer=customer, received_at=utcnow(), **values)
+
+
+def _remember_watermark(channel_id: int, customer: str, state: DeliveryState, up_to: dt.datetime,
+                        at: dt.datetime) -> None:
+    """Keep the person's watermark of `state` when it is newer than the one kept (Meta's receipts may come twice or
+    out of order), for a send that records a message it covers later. Locks their row until the caller commits."""
+    if state not in _WATERMARK_COLUMNS:
+        return
+    up_to_column, at_column = _WATERMARK_COLUMNS[state]
+    insert = _watermark_insert(channel_id, customer, **{up_to_column: up_to, at_column: at})
+    kept = _WATERMARKS.c[up_to_column]
+    newer = sa.or_(kept.is_(None), kept < insert.excluded[up_to_column])
+    db.session.execute(insert.on_conflict_do_update(
+        index_elements=[_WATERMARKS.c.channel_id, _WATERMARKS.c.customer],
+        set_={up_to_column: sa.case((newer, insert.excluded[up_to_column]), else_=kept),
+              at_column: sa.case((newer, insert.excluded[at_column]), else_=_WATERMARKS.c[at_column]),
+              "received_at": insert.excluded.received_at}))
+
+
+def _lock_watermarks(channel_id: int, customer: str) -> sa.Row:
+    """Lock the person's watermark row (made when missing) and read it as it stands: a receipt being taken holds it
+    until it commits, so this waits and reads its watermark; a receipt taken after this waits for the send to
+    commit, and then finds the message recorded. Part of the send's unit."""
+    insert = _watermark_insert(channel_id, customer)
+    return db.session.execute(insert.on_conflict_do_update(
+        index_elements=[_WATERMARKS.c.channel_id, _WATERMARKS.c.customer],
+        set_={"customer": insert.excluded.customer})  # changes nothing: it only takes the row's lock
+        .returning(*(_WATERMARKS.c[column] for columns in _WATERMARK_COLUMNS.values() for column in columns))).one()
+
+
+def _apply_watermarks(channel_id: int, message_id: int, sent_at: dt.datetime, watermarks: sa.Row) -> None:
+    """Move a message just recorded as sent by the person's watermarks that came first and cover it (delivered, then
+    read), as of their receipts' times. Part of the send's unit."""
+    for state, (up_to_column, at_column) in _WATERMARK_COLUMNS.items():
+        up_to = getattr(watermarks, up_to_column)
+        if up_to is not None and sent_at < up_to + WATERMARK_PRECISION:
+            rows = db.session.execute(_records(channel_id).where(ChannelDelivery.message_id == message_id)).all()
+            _move(channel_id, rows, state, getattr(watermarks, at_column), None, None)
+
+
 def sweep_early_statuses(now: dt.datetime | None = None) -> dict[str, int]:
     """The scheduler's sweep of kept statuses: apply those whose message's id was recorded since (on PostgreSQL a
     status and the send it names, each in a transaction the other cannot see yet, may both miss the other), and
-    forget those kept past EARLY_STATUS_KEPT; how many of each."""
+    forget those kept past EARLY_STATUS_KEPT, and the Messenger watermarks unchanged as long; how many of each."""
     now = now or utcnow()
     recorded = db.session.execute(
         sa.select(_EARLY.c.channel_id, _EARLY.c.platform_message_id).distinct()
@@ -417,7 +484,10 @@ def sweep_early_statuses(now: dt.datetime | None = None) -> dict[str, int]:
     with unit_of_work():
         forgotten = db.session.execute(sa.delete(_EARLY).where(_EARLY.c.received_at < now - EARLY_STATUS_KEPT)
                                        ).rowcount
-    return {"applied": applied, "forgotten": forgotten}
+    with unit_of_work():  # on its own: a send locks a watermark row before the statuses it applies
+        watermarks = db.session.execute(
+            sa.delete(_WATERMARKS).where(_WATERMARKS.c.received_at < now - EARLY_STATUS_KEPT)).rowcount
+    return {"applied": applied, "forgotten": forgotten, "watermarks_forgotten": watermarks}
 
 
 def _moves(current: DeliveryState, new: DeliveryState) -> bool:
