@@ -574,7 +574,7 @@ class ChannelHold(db.Model):
 
 class ChannelDelivery(db.Model):
     """An expert's message on its way to a messaging app: the outbox row noted in the message's transaction, sent
-    after the commit (routing/channels/outbound.py), then moved by Meta's status webhooks."""
+    after the commit (routing/channels/outbound.py), then moved by Meta's status webhooks (statuses.py)."""
 
     __tablename__ = "channel_deliveries"
     __table_args__ = (
@@ -612,7 +612,7 @@ class ChannelDelivery(db.Model):
 
 class ChannelEarlyStatus(db.Model):
     """A status Meta posted for a message id no outbound record holds yet: it may come before our send has recorded
-    the id Graph answered with (routing/channels/outbound.py). Applied once the id is recorded; forgotten a day on
+    the id Graph answered with (routing/channels/statuses.py). Applied once the id is recorded; forgotten a day on
     (a message sent by other means, Meta's inbox or another tool, is no record of ours). One row per status of a
     message: Meta's redelivery of it is the same row."""
 
@@ -634,7 +634,7 @@ class ChannelEarlyStatus(db.Model):
 class ChannelWatermark(db.Model):
     """A Messenger person's latest receipts on one page: every message sent to them before `delivered_up_to` was
     delivered, before `read_up_to` read (Meta's watermarks name no message, only a time). Kept for a send that
-    records its message after a receipt covering it came (routing/channels/outbound.py); the receipt and the send
+    records its message after a receipt covering it came (routing/channels/statuses.py); the receipt and the send
     both lock this row first, so one always sees the other. Forgotten a day after it last changed."""
 
     __tablename__ = "channel_watermarks"

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.database import unit_of_work, utcnow
-from marketplace.routing.channels import outbound
+from marketplace.routing.channels import outbound, statuses
 from marketplace.routing.channels.payloads import StatusUpdate
 from marketplace.routing.models import ChannelDelivery, ChannelWatermark, DeliveryState
 from tests.routing.channels.conftest import PERSON, connect
@@ -31,7 +31,7 @@ def _taken(channel, *receipts: StatusUpdate) -> list[int]:
     moved = []
     for receipt in receipts:
         with unit_of_work():
-            moved.append(outbound.apply_status(channel.id, receipt))
+            moved.append(statuses.apply_status(channel.id, receipt))
     return moved
 
 
@@ -153,8 +153,8 @@ def test_kept_watermarks_are_forgotten_a_day_after_they_last_changed(session, br
     channel = connect(session, brand, page)
     now = utcnow()
     assert _taken(channel, _receipt(page, "read", now)) == [0]
-    assert outbound.sweep_early_statuses(now + dt.timedelta(hours=23))["watermarks_forgotten"] == 0
+    assert statuses.sweep_early_statuses(now + dt.timedelta(hours=23))["watermarks_forgotten"] == 0
     assert session.scalar(sa.select(sa.func.count()).select_from(ChannelWatermark)) == 1
-    later = outbound.sweep_early_statuses(now + outbound.EARLY_STATUS_KEPT + dt.timedelta(minutes=1))
+    later = statuses.sweep_early_statuses(now + statuses.EARLY_STATUS_KEPT + dt.timedelta(minutes=1))
     assert later["watermarks_forgotten"] == 1
     assert session.scalar(sa.select(sa.func.count()).select_from(ChannelWatermark)) == 0

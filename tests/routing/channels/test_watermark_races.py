@@ -17,7 +17,7 @@ from marketplace.accounts.models import User
 from marketplace.brands.models import BrandRole
 from marketplace.database import db, unit_of_work, utcnow
 from marketplace.routing import events
-from marketplace.routing.channels import connections, outbound
+from marketplace.routing.channels import connections, outbound, statuses
 from marketplace.routing.channels.graph import SentMessage
 from marketplace.routing.channels.payloads import StatusUpdate
 from marketplace.routing.models import (
@@ -87,7 +87,7 @@ def _in_threads(*steps) -> None:
 
 def _read_receipt(page: str, channel_id: int) -> None:
     now = utcnow()
-    outbound.apply_status(channel_id, StatusUpdate("messenger", page, None, PERSON, "read", now, up_to=now))
+    statuses.apply_status(channel_id, StatusUpdate("messenger", page, None, PERSON, "read", now, up_to=now))
 
 
 def _final_state(app: Flask, message_id: int) -> DeliveryState:
