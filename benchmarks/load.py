@@ -265,7 +265,7 @@ def serve_graph(port: int, webhook: str) -> None:
 
 def server_log_problems(paths: list[Path]) -> dict:
     """What the servers wrote that is not normal: tracebacks (with their last line), errors, 5xx answers, and
-    Meta's status webhooks for a message whose id the app had not recorded yet (outbound.apply_status keeps them for
+    Meta's status webhooks for a message whose id the app had not recorded yet (statuses.apply_status keeps them for
     the send to apply)."""
     tracebacks: collections.Counter = collections.Counter()
     errors: collections.Counter = collections.Counter()

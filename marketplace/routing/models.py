@@ -574,7 +574,7 @@ class ChannelHold(db.Model):
 
 class ChannelDelivery(db.Model):
     """An expert's message on its way to a messaging app: the outbox row noted in the message's transaction, sent
-    after the commit (routing/channels/outbound.py), then moved by Meta's status webhooks."""
+    after the commit (routing/channels/outbound.py), then moved by Meta's status webhooks (statuses.py)."""
 
     __tablename__ = "channel_deliveries"
     __table_args__ = (
@@ -612,7 +612,7 @@ class ChannelDelivery(db.Model):
 
 class ChannelEarlyStatus(db.Model):
     """A status Meta posted for a message id no outbound record holds yet: it may come before our send has recorded
-    the id Graph answered with (routing/channels/outbound.py). Applied once the id is recorded; forgotten a day on
+    the id Graph answered with (routing/channels/statuses.py). Applied once the id is recorded; forgotten a day on
     (a message sent by other means, Meta's inbox or another tool, is no record of ours). One row per status of a
     message: Meta's redelivery of it is the same row."""
 
@@ -628,6 +628,24 @@ class ChannelEarlyStatus(db.Model):
     occurred_at: so.Mapped[dt.datetime]  # Meta's time of it
     error_code: so.Mapped[int | None]
     error_text: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    received_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
+
+
+class ChannelWatermark(db.Model):
+    """A Messenger person's latest receipts on one page: every message sent to them before `delivered_up_to` was
+    delivered, before `read_up_to` read (Meta's watermarks name no message, only a time). Kept for a send that
+    records its message after a receipt covering it came (routing/channels/statuses.py); the receipt and the send
+    both lock this row first, so one always sees the other. Forgotten a day after it last changed."""
+
+    __tablename__ = "channel_watermarks"
+
+    channel_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("brand_channels.id", ondelete="CASCADE"),
+                                                  primary_key=True)
+    customer: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)  # the page-scoped id
+    delivered_up_to: so.Mapped[dt.datetime | None]
+    delivered_at: so.Mapped[dt.datetime | None]  # Meta's time of the receipt that carried it
+    read_up_to: so.Mapped[dt.datetime | None]
+    read_at: so.Mapped[dt.datetime | None]
     received_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
 
 

@@ -18,8 +18,9 @@ The adapter on it, one for both apps (each app is a `Channel` value and a delive
   `probes.py`;
 - `inbound.py`: a webhook verified before it is read, its messages stored in conversations routed like any chat,
   its statuses applied; `views.py` the webhooks themselves (`/webhooks/whatsapp`, `/webhooks/messenger`);
-- `outbound.py`: the expert's messages refused outside the window, noted with the message and sent after it,
-  their delivery states as Meta reports them;
+- `outbound.py`: the expert's messages refused outside the window, noted with the message and sent after it;
+  `statuses.py` their delivery states as Meta reports them (statuses and receipts that come before the send
+  recorded its message kept for it);
 - `templates.py`: a WhatsApp number's message templates, recorded by the brand (`template_views.py` its page),
   sent by the expert as the only thing that goes out once the window has closed.
 
@@ -31,7 +32,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from marketplace.routing import delivery
-    from marketplace.routing.channels import api, console_views, fees, outbound, template_views, views
+    from marketplace.routing.channels import api, console_views, fees, outbound, statuses, template_views, views
     from marketplace.routing.models import MESSAGING_CHANNELS
     from marketplace.scheduler import Job, register_job
 
@@ -41,4 +42,4 @@ def init_app(app: Flask) -> None:
         delivery.register(outbound.reacher(kind))
     delivery.register_before_numbering("channel-fees", fees.lock_brand_first, fees.PRICED_SENDERS)
     register_job(app, Job("channel-sends", outbound.send_due, "interval", {"seconds": 5}))
-    register_job(app, Job("channel-early-statuses", outbound.sweep_early_statuses, "interval", {"minutes": 1}))
+    register_job(app, Job("channel-early-statuses", statuses.sweep_early_statuses, "interval", {"minutes": 1}))

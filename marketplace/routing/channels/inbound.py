@@ -16,7 +16,7 @@ bytes. A body that names an account nobody connected, or is unsigned, or badly s
   and documents are fetched from Graph and stored through the attachments pipeline (type from the content,
   scanned, stripped, the brand's size limit); what cannot be shown there (a voice note, a video, a location, a
   file the pipeline refuses) arrives as a line saying so;
-- each status (sent, delivered, read, failed) moves the outbound record it names (`outbound.apply_status`).
+- each status (sent, delivered, read, failed) moves the outbound record it names (`statuses.apply_status`).
 
 A customer is known to the conversation tables by a key made of the account and their platform id (never a
 browser token), so they have one open conversation per account, and nothing links them across brands (rule 14). A
@@ -39,7 +39,7 @@ from marketplace.errors import Conflict, DomainError, Unavailable
 from marketplace.experts import services as experts
 from marketplace.routing import events
 from marketplace.routing.attachments import services as attachments
-from marketplace.routing.channels import connections, outbound, payloads, windows
+from marketplace.routing.channels import connections, payloads, statuses, windows
 from marketplace.routing.channels.graph import GraphError, MessengerClient, WhatsAppClient
 from marketplace.routing.channels.signatures import verify_signature
 from marketplace.routing.chat.messages import BODY_LENGTH, Posted, post_message
@@ -96,7 +96,7 @@ def receive(kind: Channel, raw_body: bytes, signature: str | None) -> Taken:
     moved = 0
     for status in batch.statuses:
         with unit_of_work():
-            moved += outbound.apply_status(accounts[status.account_id].channel_id, status)
+            moved += statuses.apply_status(accounts[status.account_id].channel_id, status)
     return Taken(stored, moved)
 
 

@@ -13,14 +13,7 @@ pending and due (a retry after a rate limit, a background task that never ran). 
 crash mid-call stays so (WhatsApp has no idempotency key: resending it might deliver it twice).
 A record that finally fails gives its fee back to the month's budget (`fees.release`).
 
-Meta's statuses then move it on (sent, delivered, read; failed with Meta's code and reason, e.g. 131047 when the
-window closed after all), never backwards, and each change is told to the holding expert (`message_delivery`).
-A status naming a message id no record holds is kept (`ChannelEarlyStatus`), not dropped: Meta may post it before
-the send has recorded the id Graph answered with (the webhook answers 200, so Meta never posts it again). The send
-applies what was kept for its id as it records it, and a sweep (every minute) applies what a race between the two
-left, and forgets what no send recorded within EARLY_STATUS_KEPT: a message sent by other means (Meta's own inbox,
-another tool on the same number), which is no conversation of ours. (A Messenger read receipt names no message, only
-a time: one that comes before the send is recorded reads nothing of it, and is not kept; the next one covers it.)
+What becomes of it then, as Meta reports it, is `statuses.py`'s.
 """
 
 from __future__ import annotations
@@ -39,12 +32,11 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.database import after_commit, db, end_read, unit_of_work, utcnow
 from marketplace.errors import Conflict
-from marketplace.experts import services as experts
 from marketplace.extensions import socketio
-from marketplace.routing import delivery, events
+from marketplace.routing import delivery
 from marketplace.routing.attachments.storage import storage
 from marketplace.routing.bot import services as bot
-from marketplace.routing.channels import connections, fees, windows
+from marketplace.routing.channels import connections, fees, statuses, windows
 from marketplace.routing.channels.graph import (
     HUMAN_AGENT,
     WHATSAPP_BUTTONS_BODY_MAX,
@@ -53,41 +45,26 @@ from marketplace.routing.channels.graph import (
     MessengerClient,
     SentMessage,
     WhatsAppClient,
-    WindowClosed,
-    classify,
 )
-from marketplace.routing.channels.payloads import StatusUpdate
 from marketplace.routing.models import (
     AttachmentKind,
     BrandChannel,
     Channel,
     ChannelDelivery,
-    ChannelEarlyStatus,
     Conversation,
     DeliveryState,
     FeeCategory,
     Message,
     Sender,
 )
-from marketplace.routing.router.loads import insert_ignore
 
 log = logging.getLogger("marketplace.routing.channels")
 MAX_ATTEMPTS = 5
 SWEEP_BATCH = 100
 # A record noted for the background sender is the sweep's after this long (the background task did not run).
 BACKGROUND_GRACE = dt.timedelta(seconds=30)
-WATERMARK_PRECISION = dt.timedelta(milliseconds=1)
-# How far each state is along the way: a status never moves a record back (a late `delivered` after `read`).
-_RANK = {DeliveryState.PENDING: 0, DeliveryState.SENDING: 1, DeliveryState.SENT: 2, DeliveryState.DELIVERED: 3,
-         DeliveryState.READ: 4}
-_STATE_TIME = {DeliveryState.SENT: "sent_at", DeliveryState.DELIVERED: "delivered_at", DeliveryState.READ: "read_at",
-               DeliveryState.FAILED: "failed_at"}
 _TABLE = ChannelDelivery.__table__
 _INSERT = sa.insert(_TABLE)
-_EARLY = ChannelEarlyStatus.__table__
-# How long a status naming a message id no record holds is kept for a send that records it (Meta's statuses come
-# within seconds of the send's answer): past it, the id names a message sent by other means.
-EARLY_STATUS_KEPT = dt.timedelta(days=1)
 
 
 def window_closed(kind: Channel, customer_wrote_at: dt.datetime | None, now: dt.datetime) -> Conflict | None:
@@ -211,7 +188,7 @@ def send(message_id: int) -> bool:
     if outgoing is None:
         return False
     # The time it is handed to Graph, before the call: Meta stamps the message during the call, so a Messenger read
-    # receipt's watermark (Meta's time, read that instant or later) is never before it (apply_status). The time of
+    # receipt's watermark (Meta's time, read that instant or later) is never before it (statuses.py). The time of
     # Graph's answer may be, and a message read at once would then stay `delivered` for ever.
     handed_at = utcnow()
     try:
@@ -219,11 +196,17 @@ def send(message_id: int) -> bool:
     except GraphError as error:
         _failed_send(message_id, outgoing, error)
         return False
+    channel_id = outgoing.account.channel_id
     with unit_of_work():
-        record = _update(message_id, state=DeliveryState.SENT, platform_message_id=sent.message_id,
-                         sent_at=handed_at, error_code=None, error_text=None)
-        _tell_expert(outgoing.conversation_id, outgoing.seq, outgoing.expert_id, record)
-        _apply_early(outgoing.account.channel_id, sent.message_id)  # Meta's statuses may have come before this
+        # Locked first, as a receipt locks it before it looks for the messages it covers (statuses.apply_status).
+        watermarks = statuses.lock_watermarks(channel_id, outgoing.customer) \
+            if outgoing.account.kind == Channel.MESSENGER else None
+        record = statuses.update_record(message_id, state=DeliveryState.SENT, platform_message_id=sent.message_id,
+                                        sent_at=handed_at, error_code=None, error_text=None)
+        statuses.tell_expert(outgoing.conversation_id, outgoing.seq, outgoing.expert_id, record)
+        statuses.apply_early(channel_id, sent.message_id)  # Meta's statuses may have come before this
+        if watermarks is not None:
+            statuses.apply_watermarks(channel_id, message_id, handed_at, watermarks)
     return True
 
 
@@ -243,9 +226,9 @@ def _claim(message_id: int) -> _Outgoing | None:
         if channel is None or conversation.channel_customer is None:
             # The brand removed the account meanwhile: nothing can carry the message any more.
             fees.release(message_id)
-            record = _update(message_id, state=DeliveryState.FAILED, failed_at=utcnow(),
-                             error_text=str(_l("This messaging account is no longer connected.")))
-            _tell_expert(conversation.id, message.seq, conversation.expert_id, record)
+            record = statuses.update_record(message_id, state=DeliveryState.FAILED, failed_at=utcnow(),
+                                            error_text=str(_l("This messaging account is no longer connected.")))
+            statuses.tell_expert(conversation.id, message.seq, conversation.expert_id, record)
             return None
         attachment = message.attachment
         file = (attachment.kind, attachment.storage_key, attachment.content_type, attachment.filename) \
@@ -300,130 +283,13 @@ def _failed_send(message_id: int, outgoing: _Outgoing, error: GraphError) -> Non
     with unit_of_work():
         if again:
             delay = dt.timedelta(seconds=min(300, 5 * 2 ** outgoing.attempts))
-            record = _update(message_id, state=DeliveryState.PENDING, next_attempt_at=utcnow() + delay,
-                             error_code=error.code, error_text=str(error)[:300])
+            record = statuses.update_record(message_id, state=DeliveryState.PENDING,
+                                            next_attempt_at=utcnow() + delay, error_code=error.code,
+                                            error_text=str(error)[:300])
         else:
             fees.release(message_id)
-            record = _update(message_id, state=DeliveryState.FAILED, failed_at=utcnow(), error_code=error.code,
-                             error_text=_reason(error.code, str(error)))
-        _tell_expert(outgoing.conversation_id, outgoing.seq, outgoing.expert_id, record)
+            record = statuses.update_record(message_id, state=DeliveryState.FAILED, failed_at=utcnow(),
+                                            error_code=error.code,
+                                            error_text=statuses.failure_reason(error.code, str(error)))
+        statuses.tell_expert(outgoing.conversation_id, outgoing.seq, outgoing.expert_id, record)
     connections.note_error(outgoing.account.channel_id, f"{error} (code {error.code})")
-
-
-def _reason(code: int | None, text: str | None) -> str:
-    """What the expert reads of a failure: the window's closing in words, else Meta's own reason."""
-    if code is not None and issubclass(classify(code), WindowClosed):
-        return str(_l("Not delivered: the customer's window for free replies had closed (send a template)."))
-    return (text or str(_l("Not delivered.")))[:300]
-
-
-def _update(message_id: int, **values: object) -> ChannelDelivery:
-    """Change one record in the caller's unit; the record as it now stands (detached, so the commit leaves it)."""
-    row = db.session.execute(sa.update(_TABLE).where(_TABLE.c.message_id == message_id).values(**values)
-                             .returning(*_TABLE.c)).one()
-    record = ChannelDelivery(**row._asdict())
-    so.make_transient_to_detached(record)
-    return record
-
-
-def _tell_expert(conversation_id: int, seq: int, expert_id: int | None, record: ChannelDelivery) -> None:
-    user_id = experts.get_profile(expert_id).user_id if expert_id is not None else None
-    events.delivery_changed(conversation_id, seq, record, user_id)
-
-
-# Statuses from Meta's webhooks.
-
-def _records(channel_id: int) -> sa.Select:
-    """The account's outbound records, locked, with what telling their expert needs."""
-    return (sa.select(ChannelDelivery, Message.seq, Conversation.expert_id)
-            .join(Message, Message.id == ChannelDelivery.message_id)
-            .join(Conversation, Conversation.id == ChannelDelivery.conversation_id)
-            .where(ChannelDelivery.channel_id == channel_id).with_for_update(of=ChannelDelivery))
-
-
-def apply_status(channel_id: int, status: StatusUpdate) -> int:
-    """Move the records a status names (a message id; a Messenger read receipt: everything sent to that person up
-    to its watermark) forward; how many moved. A status naming an id no record holds yet is kept for it. Part of
-    the caller's unit."""
-    state = DeliveryState(status.status)
-    error = status.errors[0] if status.errors else None
-    code, text = (error.code, error.details or error.message or error.title) if error else (None, None)
-    query = _records(channel_id)
-    if status.message_id is not None:
-        query = query.where(ChannelDelivery.platform_message_id == status.message_id)
-    else:
-        # Meta's watermark is in whole milliseconds: a message sent within its last millisecond is read too.
-        up_to = (status.up_to or status.timestamp) + WATERMARK_PRECISION
-        query = query.where(Conversation.channel_customer == status.recipient, ChannelDelivery.sent_at.is_not(None),
-                            ChannelDelivery.sent_at < up_to)
-    rows = db.session.execute(query).all()
-    if not rows and status.message_id is not None:
-        log.info("a %s status for message %s, not recorded here (yet): kept", status.status, status.message_id)
-        insert_ignore(_EARLY, channel_id=channel_id, platform_message_id=status.message_id, state=state,
-                      occurred_at=status.timestamp, error_code=code, error_text=text[:300] if text else None,
-                      received_at=utcnow())
-        return 0
-    return _move(channel_id, rows, state, status.timestamp, code, text)
-
-
-def _move(channel_id: int, rows: list[sa.Row], state: DeliveryState, at: dt.datetime, code: int | None,
-          text: str | None) -> int:
-    """Move the records (as `_records` read them) to `state` as of `at`, those it moves forward; how many moved."""
-    moved = 0
-    for record, seq, expert_id in rows:
-        if not _moves(record.state, state):
-            continue
-        values: dict[str, object] = {"state": state, _STATE_TIME[state]: at}
-        if state == DeliveryState.FAILED:
-            fees.release(record.message_id)
-            values["error_code"] = code
-            values["error_text"] = _reason(code, text)
-            db.session.execute(sa.update(BrandChannel).where(BrandChannel.id == channel_id).values(
-                last_error=f"{values['error_text']} (code {code})"[:300], last_error_at=utcnow()))
-        db.session.expunge(record)
-        _tell_expert(record.conversation_id, seq, expert_id, _update(record.message_id, **values))
-        moved += 1
-    return moved
-
-
-def _apply_early(channel_id: int, platform_message_id: str) -> int:
-    """Apply the statuses kept for a message whose id is now recorded, in the order Meta saw them, and forget them;
-    how many there were. Part of the caller's unit."""
-    kept = db.session.execute(
-        sa.delete(_EARLY).where(_EARLY.c.channel_id == channel_id, _EARLY.c.platform_message_id == platform_message_id)
-        .returning(_EARLY.c.state, _EARLY.c.occurred_at, _EARLY.c.error_code, _EARLY.c.error_text)).all()
-    for early in sorted(kept, key=lambda row: (row.occurred_at, _RANK.get(row.state, len(_RANK)))):
-        rows = db.session.execute(
-            _records(channel_id).where(ChannelDelivery.platform_message_id == platform_message_id)).all()
-        _move(channel_id, rows, early.state, early.occurred_at, early.error_code, early.error_text)
-    return len(kept)
-
-
-def sweep_early_statuses(now: dt.datetime | None = None) -> dict[str, int]:
-    """The scheduler's sweep of kept statuses: apply those whose message's id was recorded since (on PostgreSQL a
-    status and the send it names, each in a transaction the other cannot see yet, may both miss the other), and
-    forget those kept past EARLY_STATUS_KEPT; how many of each."""
-    now = now or utcnow()
-    recorded = db.session.execute(
-        sa.select(_EARLY.c.channel_id, _EARLY.c.platform_message_id).distinct()
-        .join(ChannelDelivery, sa.and_(ChannelDelivery.channel_id == _EARLY.c.channel_id,
-                                       ChannelDelivery.platform_message_id == _EARLY.c.platform_message_id))
-        .limit(SWEEP_BATCH)).all()
-    end_read()
-    applied = 0
-    for channel_id, platform_message_id in recorded:
-        with unit_of_work():
-            applied += _apply_early(channel_id, platform_message_id)
-    with unit_of_work():
-        forgotten = db.session.execute(sa.delete(_EARLY).where(_EARLY.c.received_at < now - EARLY_STATUS_KEPT)
-                                       ).rowcount
-    return {"applied": applied, "forgotten": forgotten}
-
-
-def _moves(current: DeliveryState, new: DeliveryState) -> bool:
-    """Whether a status moves a record: forward only; a failure ends anything not yet read."""
-    if current == DeliveryState.FAILED:
-        return False
-    if new == DeliveryState.FAILED:
-        return current != DeliveryState.READ
-    return _RANK[new] > _RANK[current]

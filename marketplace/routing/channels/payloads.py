@@ -89,7 +89,8 @@ class StatusError:
 class StatusUpdate:
     """What became of a message the business sent: sent, delivered, read or failed.
 
-    A Messenger read receipt names no message: every message sent to `recipient` up to `up_to` was read.
+    A Messenger receipt's watermark names no message (`message_id` None): every message sent to `recipient` up to
+    `up_to` was delivered, or read.
     `category` and `billable` are WhatsApp's pricing of the message, when it says.
     """
 
@@ -240,6 +241,10 @@ def parse_messenger(raw_body: bytes | str) -> WebhookBatch:
                 up_to = delivery.time("watermark", milliseconds=True) if delivery.has("watermark") else at
                 statuses.extend(StatusUpdate(MESSENGER, page, mid, sender, "delivered", at, up_to=up_to)
                                 for mid in _mids(delivery))
+                if delivery.has("watermark"):
+                    # Every message sent before it was delivered, those `mids` names and the others (an older
+                    # Messenger client names none).
+                    statuses.append(StatusUpdate(MESSENGER, page, None, sender, "delivered", at, up_to=up_to))
             elif event.has("read"):
                 statuses.append(StatusUpdate(MESSENGER, page, None, sender, "read", at,
                                              up_to=event.at("read").time("watermark", milliseconds=True)))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from marketplace.core import clock
 from marketplace.database import unit_of_work, utcnow
-from marketplace.routing.channels import outbound
+from marketplace.routing.channels import outbound, statuses
 from marketplace.routing.channels.payloads import StatusUpdate
 from marketplace.routing.models import BrandLoad, ChannelDelivery, ChannelEarlyStatus, DeliveryState
 from tests.routing.channels.conftest import CUSTOMER, connect
@@ -97,12 +97,13 @@ def test_a_status_for_an_id_no_send_records_is_kept_a_day_then_forgotten(session
     now = utcnow()
     for _redelivered in range(2):
         with unit_of_work():
-            assert outbound.apply_status(channel.id, _status(number, "wamid.elsewhere", "delivered", now)) == 0
+            assert statuses.apply_status(channel.id, _status(number, "wamid.elsewhere", "delivered", now)) == 0
     assert _kept(session) == [("wamid.elsewhere", DeliveryState.DELIVERED)]  # Meta's redelivery kept once
-    assert outbound.sweep_early_statuses(now + dt.timedelta(hours=23)) == {"applied": 0, "forgotten": 0}
+    assert statuses.sweep_early_statuses(now + dt.timedelta(hours=23)) == \
+        {"applied": 0, "forgotten": 0, "watermarks_forgotten": 0}
     assert _kept(session) == [("wamid.elsewhere", DeliveryState.DELIVERED)]
-    assert outbound.sweep_early_statuses(now + outbound.EARLY_STATUS_KEPT + dt.timedelta(minutes=1)) == \
-        {"applied": 0, "forgotten": 1}
+    assert statuses.sweep_early_statuses(now + statuses.EARLY_STATUS_KEPT + dt.timedelta(minutes=1)) == \
+        {"applied": 0, "forgotten": 1, "watermarks_forgotten": 0}
     assert _kept(session) == []
 
 
@@ -119,7 +120,7 @@ def test_a_status_kept_while_the_send_recorded_its_id_is_applied_by_the_sweep(
     session.add(ChannelEarlyStatus(channel_id=channel.id, platform_message_id=record.platform_message_id,
                                    state=DeliveryState.DELIVERED, occurred_at=utcnow(), received_at=utcnow()))
     session.commit()
-    assert outbound.sweep_early_statuses() == {"applied": 1, "forgotten": 0}
+    assert statuses.sweep_early_statuses() == {"applied": 1, "forgotten": 0, "watermarks_forgotten": 0}
     assert _record(session).state == DeliveryState.DELIVERED
     assert received(sio, "message_delivery")[-1]["delivery"]["state"] == "delivered"
     assert _kept(session) == []

@@ -193,11 +193,21 @@ def test_messenger_receipts_and_echoes():
         {"delivery": {"mids": ["m_5", "m_6"], "watermark": MS - 1000}},
         {"read": {"watermark": MS}}))
     assert batch.messages == ()
-    delivered_5, delivered_6, read = batch.statuses
+    delivered_5, delivered_6, delivered, read = batch.statuses
     assert [(s.message_id, s.status) for s in (delivered_5, delivered_6)] == [("m_5", "delivered"),
                                                                               ("m_6", "delivered")]
     assert delivered_5.up_to == at(T0) + dt.timedelta(milliseconds=-877)
+    # The delivery's watermark covers every message sent before it, also those its `mids` leaves out.
+    assert (delivered.message_id, delivered.status, delivered.recipient, delivered.up_to) == \
+        (None, "delivered", PSID, delivered_5.up_to)
     assert (read.message_id, read.status, read.recipient, read.up_to) == (None, "read", PSID, read.timestamp)
+
+
+def test_a_messenger_delivery_without_message_ids_is_its_watermark():
+    """Meta: `mids` may be missing (older Messenger clients); `watermark` is always there."""
+    (delivered,) = parse_messenger(messenger({"delivery": {"watermark": MS - 1000}})).statuses
+    assert (delivered.message_id, delivered.status, delivered.up_to) == \
+        (None, "delivered", at(T0) + dt.timedelta(milliseconds=-877))
 
 
 def test_messenger_account_ids_are_the_pages():
