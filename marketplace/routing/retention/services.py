@@ -36,7 +36,9 @@ from marketplace.routing.attachments.services import delete_conversation_attachm
 from marketplace.routing.contacts.services import forget_unused_contacts
 from marketplace.routing.models import (
     OPEN_STATUSES,
+    BrandChannel,
     ChannelDelivery,
+    ChannelWatermark,
     Contact,
     Conversation,
     LeftMessage,
@@ -153,6 +155,15 @@ def _checked_id(value: object) -> int:
     return value
 
 
+def _forget_watermarks(brand_id: int, customers: set[str]) -> None:
+    """Forget the Messenger receipts kept for these people on the brand's pages (their page-scoped ids; a day's worth
+    at most, routing/channels/statuses.py)."""
+    if customers:
+        db.session.execute(sa.delete(ChannelWatermark).where(
+            ChannelWatermark.customer.in_(customers),
+            ChannelWatermark.channel_id.in_(sa.select(BrandChannel.id).where(BrandChannel.brand_id == brand_id))))
+
+
 def erase_contact(actor: Actor, brand_id: int, contact_id: object, *, ip: str | None = None) -> Erased:
     """Erase one of the brand's contacts at once (its admins, ops): every conversation of the brand with them is
     anonymised, their files deleted, and the contact (with those merged into it) deleted; audited as
@@ -172,12 +183,13 @@ def erase_contact(actor: Actor, brand_id: int, contact_id: object, *, ip: str | 
         family = [contact.id, *db.session.scalars(sa.select(Contact.id).where(
             Contact.brand_id == brand_id, Contact.merged_into_id == contact.id))]
         rows = db.session.execute(
-            sa.select(Conversation.id, Conversation.status)
+            sa.select(Conversation.id, Conversation.status, Conversation.channel_customer)
             .where(Conversation.brand_id == brand_id, Conversation.contact_id.in_(family))
             .with_for_update()).all()
         if any(row.status in OPEN_STATUSES for row in rows):
             raise Conflict(_l("This contact has a conversation in progress: erase them once it has ended."),
                            "contact_id")
+        _forget_watermarks(brand_id, {row.channel_customer for row in rows if row.channel_customer})
         done = anonymise([row.id for row in rows], utcnow())
         db.session.execute(sa.delete(Contact).where(Contact.brand_id == brand_id, Contact.merged_into_id == contact.id)
                            .execution_options(synchronize_session=False))

@@ -12,7 +12,14 @@ from marketplace.accounts.models import AuditEvent
 from marketplace.brands import services as brands
 from marketplace.brands.models import BrandRole
 from marketplace.database import db, utcnow
-from marketplace.routing.models import Contact, Conversation, ConversationStatus
+from marketplace.routing.models import (
+    BrandChannel,
+    Channel,
+    ChannelWatermark,
+    Contact,
+    Conversation,
+    ConversationStatus,
+)
 from tests.conftest import log_in
 from tests.factories import BrandFactory, ConversationFactory
 from tests.routing.conftest import admin_of
@@ -140,3 +147,29 @@ def test_the_endpoint_is_in_the_openapi_document(client):
     document = client.get("/api/openapi.json").json
     operation = document["paths"]["/api/v1/brands/{brand_id}/contacts/{contact_id}/erase"]["post"]
     assert "409" in operation["responses"]
+
+
+def test_erasing_a_contact_forgets_the_messenger_receipts_kept_for_them_on_the_brands_pages(
+        client, session, brand, ana):
+    contact, chats, bob, bobs = ana
+    other_brand = BrandFactory()
+    pages = {}
+    for owner in (brand, other_brand):
+        page = BrandChannel(brand_id=owner.id, kind=Channel.MESSENGER, account_id=f"page-{owner.id}",
+                            access_token_sealed="x", app_secret_sealed="x", verify_token_sealed="x")
+        session.add(page)
+        session.flush()
+        pages[owner.id] = page.id
+    bob_customer = "bob-psid"
+    session.execute(sa.update(Conversation).where(Conversation.id == bobs.id).values(channel_customer=bob_customer))
+    now = utcnow()
+    for channel_id, customer in [(pages[brand.id], "33612345678"), (pages[brand.id], bob_customer),
+                                 (pages[other_brand.id], "33612345678")]:
+        session.add(ChannelWatermark(channel_id=channel_id, customer=customer, read_up_to=now, read_at=now))
+    session.commit()
+    admin = admin_of(session, brand)
+    assert _erase(client, log_in(client, admin.email), brand.id, contact.id).status_code == 200
+    session.expire_all()
+    kept = set(session.execute(sa.select(ChannelWatermark.channel_id, ChannelWatermark.customer)).tuples())
+    # Ana's on this brand's page went; Bob's stays, and so does another brand's person of the same id.
+    assert kept == {(pages[brand.id], bob_customer), (pages[other_brand.id], "33612345678")}
