@@ -16,6 +16,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_sqlalchemy import SQLAlchemy
 
+from marketplace import sqlite_writers
+
 log = logging.getLogger("marketplace.database")
 
 # Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
@@ -259,15 +261,24 @@ def begin_read_only() -> None:
     db.session.connection(execution_options={READ_ONLY: True})
 
 
+# How long a SQLite writer waits for the write lock: for another process's writer (SQLite's busy timeout), or for the
+# turn of this process's writer ahead of it (`sqlite_writers`).
+SQLITE_BUSY_TIMEOUT_SECONDS = 10
+
+
 def configure_engine(engine: sa.engine.Engine) -> None:
     """Set SQLite up as DESIGN asks: WAL, foreign keys, and transactions that begin IMMEDIATE.
 
     A deferred transaction that reads and then writes fails at once with "database is locked"
     when another connection wrote in between (busy_timeout cannot help that upgrade), so every
-    transaction takes the write lock up front and waits its turn instead.
+    transaction takes the write lock up front and waits its turn instead: in the order the
+    writers of this process came (`sqlite_writers.WriterGate`), SQLite's own wait being unfair.
     """
     if engine.dialect.name != "sqlite":
         return
+    on_disk = engine.url.database not in (None, "", ":memory:")
+    # Each connection to an in-memory database has a database of its own: nobody to take turns with.
+    gate = sqlite_writers.take_turns(engine, SQLITE_BUSY_TIMEOUT_SECONDS) if on_disk else None
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -275,8 +286,8 @@ def configure_engine(engine: sa.engine.Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        if engine.url.database not in (None, "", ":memory:"):
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        if on_disk:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -285,8 +296,12 @@ def configure_engine(engine: sa.engine.Engine) -> None:
     def _on_begin(connection: sa.engine.Connection) -> None:
         # A transaction opened by `begin_read_only` only reads: deferred, it reads a snapshot (WAL) without
         # the write lock, so a long export or the ledger check does not hold up every writer.
-        deferred = connection.get_execution_options().get(READ_ONLY)
-        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        elif gate is not None:
+            gate.begin_immediate(connection)
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def ping_when_idle(engine: sa.engine.Engine, idle_seconds: float) -> None:
