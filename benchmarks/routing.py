@@ -49,6 +49,8 @@ from pathlib import Path
 import benchlib
 from benchlib import PASSWORD, SECRET, environ, free_port, launch, log, log_in, ms, percentile, ratio, stop
 
+from marketplace import settle_heap
+
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Figures.
 
@@ -438,6 +440,7 @@ def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seco
             db.engine.dispose(close=False)  # the parent's pooled connections are not this process's
             db.session.connection()  # check out a connection before the clock starts
             db.session.commit()
+            settle_heap()  # as `marketplace serve` and `marketplace scheduler` do before they serve
             barrier.wait()
             deadline = time.perf_counter() + max_seconds
             active = list(assignments[index])
@@ -706,6 +709,7 @@ def app_route(app):
         db.engine.dispose(close=False)  # the parent's pooled connections are not this process's
         db.session.connection()
         db.session.commit()
+        settle_heap()  # as `marketplace serve` and `marketplace scheduler` do before they serve
 
         def decide(brand_id: int) -> list[int]:
             return [decision.conversation_id for decision in router.route_brand(brand_id)]
