@@ -148,6 +148,12 @@ def test_a_long_chat_fills_the_phone_screen_and_keeps_the_composer_in_view(brows
     assert composer["y"] > 0 and composer["y"] + composer["height"] <= viewport["height"], composer
     send = box(expert, "chat-send")
     assert send["y"] + send["height"] <= viewport["height"], send
+    # The log follows its growing content from a ResizeObserver, called before the next frame: wait for that frame
+    # (on a busy machine it comes late), then look.
+    expert.wait_for_function("""() => {
+        const log = document.querySelector('[data-testid=chat-messages]');
+        return Math.abs(log.scrollHeight - log.scrollTop - log.clientHeight) < 2;
+    }""", timeout=5000)
     sizes = expert.evaluate("""() => {
         const log = document.querySelector('[data-testid=chat-messages]');
         return {page: document.documentElement.scrollHeight, inner: window.innerHeight,
