@@ -27,6 +27,7 @@ from marketplace.faq import answering
 from marketplace.routing import events, networks
 from marketplace.routing.chat.messages import Posted
 from marketplace.routing.contacts import services as contacts
+from marketplace.routing.door.departures import visitor_gone  # noqa: F401 - a visitor gone without a word: the door's too
 from marketplace.routing.models import (
     ASSIGNED_STATUSES,
     OPEN_STATUSES,

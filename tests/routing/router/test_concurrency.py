@@ -44,7 +44,6 @@ from marketplace.experts.models import (
 )
 from marketplace.routing import events
 from marketplace.routing.chat import messages
-from marketplace.routing.door import departures
 from marketplace.routing.door import services as conversations
 from marketplace.routing.models import (
     ASSIGNED_STATUSES,
@@ -177,7 +176,7 @@ def go_away(world: World, rng: random.Random, counts: Counter) -> None:
         return
     now = utcnow()
     if row.status == ConversationStatus.ACTIVE:
-        moved = departures.visitor_gone(row.id, now, now)
+        moved = conversations.visitor_gone(row.id, now, now)
         counts["went_away"] += status_now(row.id) == ConversationStatus.ASYNCHRONOUS and moved
     else:
         counts["went_away_again"] += away.visitor_away(row.id, now) is not None
