@@ -290,7 +290,7 @@ def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int
     """Start `marketplace serve --demo` with its database and log in `folder` and extra `settings` (on `port`, else a
     free one), waiting up to `start_seconds` for it to answer; stop it after. Migrating and seeding take over a
     minute when the machine's two cores are busy with other runs: the wait ends as soon as it answers."""
-    port = port or free_port()
+    chosen = port is None
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
@@ -299,23 +299,24 @@ def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int
         "PYTHONUNBUFFERED": "1",
         **(settings or {}),
     }
-    command = [str(Path(sys.executable).parent / "marketplace"), "serve", "--demo", "--port", str(port)]
     log_path = folder / "server.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file,  # noqa: S603
-                                   stderr=subprocess.STDOUT)
+    for attempt in range(3):
+        port = free_port() if chosen else port
+        command = [str(Path(sys.executable).parent / "marketplace"), "serve", "--demo", "--port", str(port)]
+        with log_path.open("w") as log_file:
+            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file,  # noqa: S603
+                                       stderr=subprocess.STDOUT)
+        output = _started(process, log_path, port, start_seconds)
+        if output is not None:
+            break
+        # Its free port was taken between free_port() and its bind, by another worker's server (which answered in
+        # its place): a new port, up to three times.
+        output = log_path.read_text()
+        if not chosen or "in use" not in output or attempt == 2:
+            raise AssertionError(f"the demo server stopped:\n{output}")
+        for leftover in folder.glob("demo.db*"):  # seeded before it stopped: the next one seeds its own
+            leftover.unlink()
     try:
-        deadline = time.monotonic() + start_seconds
-        output = ""
-        while time.monotonic() < deadline:
-            output = log_path.read_text()
-            if "Press Ctrl+C" in output and _answers(port):
-                break
-            if process.poll() is not None:
-                raise AssertionError(f"the demo server stopped:\n{output}")
-            time.sleep(0.2)
-        else:
-            raise AssertionError(f"the demo server did not start in time:\n{output}")
         url = re.search(r"running at (http://\S+)", output).group(1).rstrip("/")
         password = re.search(r"password for all: (\S+)\)", output).group(1)
         logins = dict(re.findall(r"^  (\S.*?)\s{2,}(\S+@\S+)$", output, re.MULTILINE))
@@ -326,6 +327,26 @@ def running_demo(folder: Path, settings: dict[str, str] | None = None, port: int
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _started(process: subprocess.Popen, log_path: Path, port: int, start_seconds: float) -> str | None:
+    """Wait for the demo server to answer on `port`: its output, or None when it stopped (its port was taken).
+
+    It prints that it runs just before it binds the port, so a port answering then may still be another server's:
+    it counts once the process is still up a moment later."""
+    deadline = time.monotonic() + start_seconds
+    output = ""
+    while time.monotonic() < deadline:
+        output = log_path.read_text()
+        if "Press Ctrl+C" in output and _answers(port):
+            time.sleep(1)
+            if process.poll() is None:
+                return log_path.read_text()
+        if process.poll() is not None:
+            return None
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"the demo server did not start in time:\n{output}")
 
 
 def _answers(port: int) -> bool:
