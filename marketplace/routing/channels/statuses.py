@@ -25,7 +25,6 @@ import logging
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 
 from marketplace.database import db, end_read, unit_of_work, utcnow
 from marketplace.experts import services as experts
@@ -42,7 +41,7 @@ from marketplace.routing.models import (
     DeliveryState,
     Message,
 )
-from marketplace.routing.router.loads import insert_ignore
+from marketplace.routing.router.loads import insert_ignore, upsert
 
 log = logging.getLogger("marketplace.routing.channels")
 SWEEP_BATCH = 100  # the messages whose kept statuses one sweep applies
@@ -157,11 +156,8 @@ def apply_early(channel_id: int, platform_message_id: str) -> int:
 
 
 def _watermark_insert(channel_id: int, customer: str, **values: object) -> sa.Insert:
-    """An insert of the person's watermark row, in the dialect's own form (only that one says what a conflict
-    does)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(_WATERMARKS).values(channel_id=channel_id, customer=customer, received_at=utcnow(), **values)
+    """An insert of the person's watermark row, whose conflict the caller says what to do with."""
+    return upsert(_WATERMARKS).values(channel_id=channel_id, customer=customer, received_at=utcnow(), **values)
 
 
 def _remember_watermark(channel_id: int, customer: str, state: DeliveryState, up_to: dt.datetime,

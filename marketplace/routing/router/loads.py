@@ -33,11 +33,15 @@ from marketplace.routing.models import (
 )
 
 
+def upsert(table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An insert into `table` in the database's own form: only that one says what a conflict does."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def insert_ignore(table: sa.Table, **values: object) -> None:
     """Insert a row unless one with the same key is there already."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    db.session.execute(upsert(table).values(**values).on_conflict_do_nothing())
 
 
 def brand_caps(brand: Brand, now: dt.datetime | None = None) -> rules.Caps:
