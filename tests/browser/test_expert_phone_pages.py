@@ -7,13 +7,13 @@ its week heat map under the site's Content Security Policy; the shifts week star
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.conftest import ACTION_MS, NAVIGATION_MS, Viewport
 from tests.browser.test_demo_logins import assert_no_horizontal_overflow, log_in_as
@@ -46,28 +46,12 @@ class Phone:
         """Switch the pages to `language` with the footer's buttons, as Emma would (her account keeps it)."""
         # The button posts a form that redirects back: wait for that page, or the next `goto` may cut its
         # navigation short (the page may already be in that language, so its lang proves nothing).
-        # The home page may also reload itself meanwhile (expert_app.js redraws its presence card when Emma's
-        # presence moves): the navigation awaited may be that one, and the form's post cut short by it. Tap again,
-        # as a person would when the page did not change language.
-        for attempt in range(3):
-            with self.page.expect_navigation(wait_until="load"):
-                self.page.get_by_role("contentinfo").get_by_role("button", name=LANGUAGES[language]).click()
-            try:
-                expect(self.page.locator("html")).to_have_attribute("lang", language)
-                return
-            except AssertionError:
-                if attempt == 2:
-                    raise
+        with self.page.expect_navigation(wait_until="load"):
+            self.page.get_by_role("contentinfo").get_by_role("button", name=LANGUAGES[language]).click()
+        expect(self.page.locator("html")).to_have_attribute("lang", language)
 
     def open(self, path: str) -> None:
-        try:
-            self.page.goto(path)
-        except PlaywrightError as error:
-            # The home page reloads itself when Emma's presence moves (expert_app.js redraws its presence card); a
-            # reload at the moment of this goto cuts it short. Go again, as a person taps the link again.
-            if "ERR_ABORTED" not in str(error):
-                raise
-            self.page.goto(path)
+        self.page.goto(path)
         expect(self.page.get_by_role("heading", level=1)).to_be_visible()
 
     def csp_violations(self) -> list[str]:
@@ -165,3 +149,60 @@ def test_the_shifts_week_starts_today(emma):
     emma.page.get_by_role("link", name="Back to this week").click()
     expect(days.first).to_have_attribute("data-day", today.isoformat())
     assert emma.errors == []
+
+
+def shown_presence_buttons(page: Page) -> list[str]:
+    return page.locator("#presence-card").get_by_role("button").all_inner_texts()
+
+
+def test_the_home_pages_status_card_follows_her_presence_in_place(emma, browser: Browser, demo_server):
+    """Emma keeps the home page open; her presence moves from her other device and from the page's own switch.
+
+    The card redraws itself where it is: a reload would swallow the tap she is about to make.
+    """
+    other_device = browser.new_context(base_url=demo_server.url, **SMALL_PHONE.context_options())
+    other_device.set_default_timeout(ACTION_MS)
+    try:
+        other = other_device.new_page()
+        log_in_as(other, demo_server, "expert")
+        if other.get_by_role("button", name="Go offline", exact=True).count():
+            other.get_by_role("button", name="Go offline", exact=True).click()
+        expect(other.get_by_test_id("presence-status")).to_have_text("Offline")
+
+        emma.open("/expert")
+        page, card_status = emma.page, emma.page.get_by_test_id("presence-status")
+        expect(card_status).to_have_text("Offline")
+        expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+        page.evaluate("window.__notReloaded = true")
+
+        # From the other device: online, and her open page says so with the button that takes her off.
+        other.get_by_role("button", name="Go online", exact=True).click()
+        expect(other.get_by_test_id("presence-status")).to_have_text("Online")
+        expect(card_status).to_have_text("Online")
+        expect(page.locator("#presence-card")).to_have_class(re.compile(r"\bpresence--available\b"))
+        assert shown_presence_buttons(page) == ["Go offline"]
+
+        # The page's own switch pauses new chats: away, with the way back, and no lost phone to explain.
+        page.get_by_test_id("presence-switch").click()
+        expect(card_status).to_have_text("Away")
+        expect(page.get_by_test_id("presence-label")).to_have_text("Paused: no new chats")
+        assert shown_presence_buttons(page) == ["I'm back", "Go offline"]
+        expect(page.locator("#presence-card .hint:visible")).to_have_count(0)
+
+        # The card's buttons work as they are now drawn.
+        page.get_by_role("button", name="Go offline", exact=True).click()
+        expect(card_status).to_have_text("Offline")
+        assert shown_presence_buttons(page) == ["Go online"]
+        page.evaluate("window.__notReloaded = true")  # the form's post loaded the page anew, as it should
+
+        # Back on from the other device's home page, then off: the open page follows both moves.
+        other.reload()
+        other.get_by_role("button", name="Go online", exact=True).click()
+        expect(card_status).to_have_text("Online")
+        other.get_by_role("button", name="Go offline", exact=True).click()
+        expect(card_status).to_have_text("Offline")
+        assert shown_presence_buttons(page) == ["Go online"]
+        assert page.evaluate("window.__notReloaded === true"), "the home page reloaded instead of redrawing its card"
+        assert emma.errors == []
+    finally:
+        other_device.close()

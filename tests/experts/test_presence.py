@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from html.parser import HTMLParser
 
 import pytest
+import sqlalchemy as sa
 
 from marketplace.accounts.models import User
 from marketplace.database import utcnow
 from marketplace.errors import Forbidden
 from marketplace.experts import presence
-from marketplace.experts.models import AwayReason, ExpertStatus, PresenceStatus
+from marketplace.experts.models import AwayReason, ExpertPresence, ExpertStatus, PresenceStatus
 from marketplace.extensions import socketio
 from tests.experts.conftest import logged_in
 from tests.factories import EnrolmentFactory, ExpertFactory
@@ -104,15 +106,59 @@ def test_the_heartbeat_travels_over_the_socket(app, client, session, online_read
     sio.disconnect()
 
 
+class _PresenceCard(HTMLParser):
+    """The texts of the home page's presence card parts (buttons, hints) shown as the page is served."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: list[str] = []
+        self._open: bool | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = dict(attrs)
+        if "data-presence-show" in names:
+            self._open = "hidden" not in names
+            self.shown.append("") if self._open else None
+
+    def handle_endtag(self, tag: str) -> None:
+        self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self.shown[-1] += data.strip()
+
+
+def shown_presence_parts(page: str) -> list[str]:
+    parser = _PresenceCard()
+    parser.feed(page)
+    return parser.shown
+
+
 def test_the_home_page_toggles_presence(client, session, online_ready):
     logged_in(client, online_ready)
     page = client.get("/expert").get_data(as_text=True)
-    assert "Go online" in page
+    assert shown_presence_parts(page) == ["Go online"]
     from tests.conftest import csrf_token_from
     token = csrf_token_from(page)
     response = client.post("/expert/presence", data={"csrf_token": token, "status": "available"},
                            follow_redirects=True)
-    assert "You are online" in response.get_data(as_text=True) and "Go offline" in response.get_data(as_text=True)
+    assert "You are online" in response.get_data(as_text=True)
+    assert shown_presence_parts(response.get_data(as_text=True)) == ["Go offline"]
+
+
+@pytest.mark.parametrize(("reason", "shown"), [
+    (AwayReason.MISSED_OFFERS, ["You missed several chats in a row, so we paused new ones.", "I'm back", "Go offline"]),
+    (AwayReason.HEARTBEAT_LOST, ["We lost contact with your phone for a while.", "I'm back", "Go offline"]),
+    (AwayReason.PAUSED, ["I'm back", "Go offline"]),  # she paused herself: no lost phone to explain
+])
+def test_the_home_page_shows_an_away_expert_why_and_the_way_back(client, session, online_ready, reason, shown):
+    logged_in(client, online_ready)
+    expert_id = presence.go_online(online_ready).expert_id
+    session.execute(sa.update(ExpertPresence).where(ExpertPresence.expert_id == expert_id)
+                    .values(status=PresenceStatus.AWAY, away_reason=reason))
+    session.commit()
+    page = client.get("/expert").get_data(as_text=True).replace("&#39;", "'")
+    assert shown_presence_parts(page) == shown
 
 
 def test_the_home_page_tells_an_unapproved_expert_why_they_cannot_go_online(client, session):

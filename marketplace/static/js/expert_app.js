@@ -25,17 +25,30 @@
     return bar.dataset.labelOffline;
   }
 
+  // The home page's presence card: its words and the buttons of the current state, shown in place (a reload
+  // would swallow the tap of an expert about to press one of them).
+  function drawCard(status, reason) {
+    var card = document.getElementById("presence-card");
+    if (!card) { return; }
+    card.dataset.presence = status;
+    card.className = card.className.replace(/presence--\w+/, "presence--" + status);
+    var cardLabel = card.querySelector("[data-presence-card-label]");
+    cardLabel.textContent = cardLabel.getAttribute("data-label-" + status) || cardLabel.textContent;
+    card.querySelectorAll("[data-presence-show]").forEach(function (part) {
+      var shown = part.dataset.presenceShow.split(" ").indexOf(status) >= 0 &&
+        (!part.dataset.awayReason || part.dataset.awayReason === reason);
+      part.hidden = !shown;
+    });
+  }
+
   function show(status, reason) {
-    var before = bar.dataset.presence;
     bar.dataset.presence = status;
     bar.dataset.awayReason = reason || "";
     bar.className = bar.className.replace(/statusbar--\w+/, "statusbar--" + status);
     label.textContent = words(status, reason);
     toggle.setAttribute("aria-checked", status === "available" ? "true" : "false");
     if (status === "offline") { stop(); } else if (!timer) { start(); }
-    // The home page's presence card has buttons for each state: redraw it when the state moved elsewhere.
-    var card = document.getElementById("presence-card");
-    if (card && before !== status && card.dataset.presence !== status) { window.location.reload(); }
+    drawCard(status, reason);
     document.dispatchEvent(new CustomEvent("marketplace:presence", { detail: { status: status, away_reason: reason } }));
   }
 
