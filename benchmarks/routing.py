@@ -289,8 +289,11 @@ def bare_sqlite_router(path: str, brand_id: int, limit: int, expert_sql: str = S
 
 
 def _report(label: str, figures: dict) -> None:
+    cpu = (f"; CPU a decision {figures['router_cpu_ms_per_decision']} ms here + "
+           f"{figures['postgres_cpu_ms_per_decision']} ms in PostgreSQL" if "router_cpu_ms_per_decision" in figures
+           else "")
     log(f"    {label:<34} {figures['decisions_per_second']:>8}/s  p50 {figures['p50_ms']} ms  "
-        f"p99 {figures['p99_ms']} ms  ({figures['decisions']} decisions, errors {figures['errors']})")
+        f"p99 {figures['p99_ms']} ms  ({figures['decisions']} decisions, errors {figures['errors']}{cpu})")
 
 
 def bench_sqlite(args, workdir: Path) -> dict:
@@ -386,8 +389,41 @@ def _split(brand_ids: list[int], routers: int) -> list[list[int]]:
     return [brand_ids[i::routers] for i in range(routers)]
 
 
-def _run_routers(routers: int, work) -> tuple[list[float], float, int]:
-    """Start `routers` processes running work(index, barrier) -> (latencies, errors); time from the barrier.
+class CpuClock:
+    """The CPU a router spends: its own process's, and its PostgreSQL backend's (the server runs on this machine:
+    its backend's /proc/<pid>/stat). What a decision costs the machine's cores, which bounds how many of them the
+    cores make in a second and how long each waits for a core."""
+
+    def __init__(self, backend_pid: int) -> None:
+        self.stat = Path(f"/proc/{backend_pid}/stat")
+        self.started = self._now()
+
+    def _now(self) -> tuple[float, float]:
+        fields = self.stat.read_text().rpartition(")")[2].split()  # utime and stime: the 14th and 15th fields
+        return time.process_time(), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def spent(self) -> tuple[float, float]:
+        """(this process's CPU seconds, its backend's) since the clock was made."""
+        now = self._now()
+        return now[0] - self.started[0], now[1] - self.started[1]
+
+
+def figures_with_cpu(latencies: list[float], seconds: float, errors: int, cpu: dict) -> dict:
+    return {**rate_figures(latencies, seconds, errors), **cpu}
+
+
+def cpu_figures(cpu: list[tuple[float, float]], decisions: int) -> dict:
+    """The routers' CPU per decision, in their own processes and in PostgreSQL's."""
+    def per_decision(seconds: float) -> float | None:
+        return round(seconds * 1000 / decisions, 3) if decisions else None
+
+    return {"router_cpu_ms_per_decision": per_decision(sum(own for own, _ in cpu)),
+            "postgres_cpu_ms_per_decision": per_decision(sum(backend for _, backend in cpu))}
+
+
+def _run_routers(routers: int, work) -> tuple[list[float], float, int, dict]:
+    """Start `routers` processes running work(index, barrier) -> (latencies, errors, cpu spent); time from the
+    barrier. Returns the latencies, the seconds, the errors and the CPU per decision (`cpu_figures`).
 
     Processes, as a deployment runs its routers (one in each web process and the scheduler's): threads of one
     interpreter queue for its lock, each waiting up to its switch interval (5 ms) after every statement.
@@ -408,8 +444,9 @@ def _run_routers(routers: int, work) -> tuple[list[float], float, int]:
     elapsed = time.perf_counter() - started
     for process in processes:
         process.join()
-    latencies = [value for _, lat, _ in collected for value in lat]
-    return latencies, elapsed, sum(errors for _, _, errors in collected)
+    latencies = [value for _, lat, _, _ in collected for value in lat]
+    return (latencies, elapsed, sum(errors for _, _, errors, _ in collected),
+            cpu_figures([cpu for _, _, _, cpu in collected], len(latencies)))
 
 
 def _shared_count(limit: int):
@@ -427,21 +464,23 @@ def _shared_count(limit: int):
 
 
 def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seconds: float,
-                         pass_size: int | None = None) -> tuple[list[float], float, int]:
+                         pass_size: int | None = None) -> tuple[list[float], float, int, dict]:
     from marketplace.database import db
     from marketplace.routing.router import decisions as router
 
     add, done = _shared_count(limit)
 
-    def work(index: int, barrier) -> tuple[list[float], int]:
+    def work(index: int, barrier) -> tuple[list[float], int, tuple[float, float]]:
         latencies: list[float] = []
         errors = 0
         with app.app_context():
             db.engine.dispose(close=False)  # the parent's pooled connections are not this process's
-            db.session.connection()  # check out a connection before the clock starts
+            # A connection checked out before the clock starts: one thread, so the pool hands back this one.
+            backend = db.session.execute(db.text("SELECT pg_backend_pid()")).scalar_one()
             db.session.commit()
             settle_heap()  # as `marketplace serve` and `marketplace scheduler` do before they serve
             barrier.wait()
+            clock = CpuClock(backend)
             deadline = time.perf_counter() + max_seconds
             active = list(assignments[index])
             while active and not done.is_set() and time.perf_counter() < deadline:
@@ -462,8 +501,9 @@ def app_routers_parallel(app, assignments: list[list[int]], limit: int, max_seco
                     if not more:
                         active.remove(brand_id)
                     add(len(made))
+            spent = clock.spent()
             db.session.remove()
-        return latencies, errors
+        return latencies, errors, spent
 
     return _run_routers(len(assignments), work)
 
@@ -501,16 +541,17 @@ def bare_pg_decide(connection, brand_id: int, expert_sql: str = PG_EXPERT) -> in
 
 
 def bare_pg_routers(url: str, assignments: list[list[int]], limit: int, expert_sql: str = PG_EXPERT
-                    ) -> tuple[list[float], float, int]:
+                    ) -> tuple[list[float], float, int, dict]:
     import psycopg
 
     add, done = _shared_count(limit)
 
-    def work(index: int, barrier) -> tuple[list[float], int]:
+    def work(index: int, barrier) -> tuple[list[float], int, tuple[float, float]]:
         latencies: list[float] = []
         errors = 0
         with psycopg.connect(url) as connection:
             barrier.wait()
+            clock = CpuClock(connection.info.backend_pid)
             active = list(assignments[index])
             while active and not done.is_set():
                 for brand_id in list(active):
@@ -530,7 +571,8 @@ def bare_pg_routers(url: str, assignments: list[list[int]], limit: int, expert_s
                         continue
                     latencies.append(t1 - t0)
                     add(1)
-        return latencies, errors
+            spent = clock.spent()
+        return latencies, errors, spent
 
     return _run_routers(len(assignments), work)
 
@@ -791,15 +833,15 @@ def bench_pg_case(args, admin, name: str, n_brands: int, enrol: str) -> dict:
             db.session.remove()
         pg_vacuum(plain_url)
         assignments = _split(seeded["brand_ids"], args.routers)
-        latencies, elapsed, errors = app_routers_parallel(app, assignments, args.conversations,
-                                                          args.max_run_seconds, args.pass_size)
-        app_figures = rate_figures(latencies, elapsed, errors)
+        latencies, elapsed, errors, cpu = app_routers_parallel(app, assignments, args.conversations,
+                                                               args.max_run_seconds, args.pass_size)
+        app_figures = {**rate_figures(latencies, elapsed, errors), **cpu}
         app_figures["counters_match_rows"] = counters_ok(app)
         _report("app router._decide", app_figures)
         limit = len(latencies)
         reset_routing(app)
         pg_vacuum(plain_url)
-        bare = rate_figures(*bare_pg_routers(plain_url, assignments, limit))
+        bare = figures_with_cpu(*bare_pg_routers(plain_url, assignments, limit))
         _report("bare SQL, same schema", bare)
         paced = paced_case(args, app, plain_url, assignments)
         reset_routing(app)
@@ -807,7 +849,7 @@ def bench_pg_case(args, admin, name: str, n_brands: int, enrol: str) -> dict:
             for statement in PG_BENCH_INDEXES:
                 connection.execute(statement)
         pg_vacuum(plain_url)
-        indexed = rate_figures(*bare_pg_routers(plain_url, assignments, limit, PG_EXPERT_INDEXED))
+        indexed = figures_with_cpu(*bare_pg_routers(plain_url, assignments, limit, PG_EXPERT_INDEXED))
         _report("bare SQL, index-ordered picks", indexed)
         return {"brands": n_brands, "experts_approved_for": "one brand each" if enrol == "disjoint" else "every brand",
                 "schema_revision": revision, "app_router": app_figures, "bare_sql_same_schema": bare, "paced": paced,
