@@ -118,7 +118,8 @@ class _PresenceCard(HTMLParser):
         names = dict(attrs)
         if "data-presence-show" in names:
             self._open = "hidden" not in names
-            self.shown.append("") if self._open else None
+            if self._open:
+                self.shown.append("")
 
     def handle_endtag(self, tag: str) -> None:
         self._open = None
