@@ -276,8 +276,7 @@ def configure_engine(engine: sa.engine.Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         return
-    on_disk = engine.url.database not in (None, "", ":memory:")
-    # Each connection to an in-memory database has a database of its own: nobody to take turns with.
+    on_disk = sqlite_writers.on_disk(engine)  # in memory, each connection has its own: nobody to take turns with
     gate = sqlite_writers.take_turns(engine, SQLITE_BUSY_TIMEOUT_SECONDS) if on_disk else None
 
     @sa.event.listens_for(engine, "connect")

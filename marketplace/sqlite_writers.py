@@ -134,9 +134,14 @@ def take_turns(engine: sa.engine.Engine, timeout: float) -> WriterGate:
     return gate
 
 
+def on_disk(engine: sa.engine.Engine) -> bool:
+    """Whether the engine's SQLite database is a file: each connection to an in-memory one has its own."""
+    return engine.url.database not in (None, "", ":memory:")
+
+
 def gate_of(engine: sa.engine.Engine) -> WriterGate | None:
     """The gate the writers of the engine's database take turns at (None: they do not, as on PostgreSQL)."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+    if engine.dialect.name != "sqlite" or not on_disk(engine):
         return None
     return _GATES.get(os.path.realpath(engine.url.database))
 
