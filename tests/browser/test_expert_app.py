@@ -237,8 +237,8 @@ def offer_timeout(server, seconds: int) -> Iterator[None]:
 
 def test_offers_left_to_expire_leave_the_banner_and_three_in_a_row_pause_the_expert(browser, server, shop):
     errors: list[str] = []
-    expert = expert_online(browser, server, errors)
-    expert.goto("/expert/shifts")
+    expert = expert_online(browser, server, errors)  # she waits on her home page, its status card in view
+    expert.evaluate("window.__notReloaded = true")
     bar = expert.get_by_test_id("status-bar")
     # Offers last 8 s here (5 s is the least a brand may set): on a busy machine the banner may take a few seconds
     # to show one, and it must show it before it runs out.
@@ -258,8 +258,16 @@ def test_offers_left_to_expire_leave_the_banner_and_three_in_a_row_pause_the_exp
     expect(expert.get_by_test_id("presence-label")).to_have_text("Paused after missed offers")
     expect(expert.get_by_test_id("presence-switch")).to_have_attribute("aria-checked", "false")
     assert server_presence(server, expert) == "away"
+    # The home page's card, redrawn in place when the pause came: why, and the way back.
+    card = expert.locator("#presence-card")
+    expect(card.get_by_test_id("presence-status")).to_have_text("Away")
+    expect(card.get_by_text("You missed several chats in a row, so we paused new ones.")).to_be_visible()
+    assert card.get_by_role("button").all_inner_texts() == ["I'm back", "Go offline"]
     expert.get_by_test_id("presence-switch").click()  # back: new chats come again
     expect(bar).to_have_attribute("data-presence", "available")
+    expect(card.get_by_test_id("presence-status")).to_have_text("Online")
+    expect(card.get_by_text("You missed several chats in a row, so we paused new ones.")).to_be_hidden()
+    assert expert.evaluate("window.__notReloaded === true"), "the home page reloaded instead of redrawing its card"
     assert errors == []
 
 
