@@ -69,8 +69,12 @@ def _queue_page() -> sa.Select:
     offered before whose visitor's page went (its offer then declined or expired, its expert gone) is offered
     again at once, empty or not (rule 6). A visitor on the page writes once they are in: theirs is offered at once.
     With each, whether it was ever offered: only those need their earlier offers read (rule 5), and a queue is
-    mostly new arrivals."""
-    offered = sa.exists().where(Offer.conversation_id == Conversation.id)
+    mostly new arrivals.
+
+    "Offered before" is a scalar subquery, one index probe for each row it is asked of: PostgreSQL turns an EXISTS
+    into a hashed subplan that scans every offer ever made, at every pass (0.4 ms with 5,000 offers, and growing)."""
+    offered = (sa.select(Offer.id).where(Offer.conversation_id == Conversation.id).limit(1)
+               .correlate(Conversation).scalar_subquery().is_not(None))
     return (sa.select(Conversation, offered.label("offered_before"))
             .where(Conversation.brand_id == sa.bindparam("brand"),
                    Conversation.status == ConversationStatus.WAITING,

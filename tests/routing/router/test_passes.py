@@ -210,3 +210,37 @@ def test_only_the_conversations_offered_before_have_their_offers_read(session, b
                        if statement.lstrip().startswith("SELECT offers.conversation_id, offers.expert_id")]
     assert len(reads_of_offers) == 1  # the first pass's, for the conversation declined before; none in the second
     assert statements.index(reads_of_offers[0]) < statements_before
+
+
+def test_the_queue_page_probes_each_conversations_offers_never_scans_them_all(session, brand):
+    """Whether a waiting conversation was ever offered is asked of the few rows a page returns, one index probe each:
+    PostgreSQL planned the EXISTS it was as a hashed subplan reading every offer ever made, at every pass (0.4 ms a
+    pass with 5,000 offers, growing with them), once its statistics said the brand's queue was long."""
+    expert = online_expert(brand)
+    queue = waiting_queue(brand, [expert], 3)
+    now = utcnow()
+    session.add_all(Offer(conversation_id=conversation.id, brand_id=brand.id, expert_id=expert.id,
+                          status=OfferStatus.DECLINED, created_at=now, expires_at=now, decided_at=now)
+                    for conversation in queue[:2])
+    # A long queue behind them, every one offered before, and statistics that say so (rolled back with the test).
+    behind = session.scalars(sa.insert(Conversation).returning(Conversation.id), [
+        {"brand_id": brand.id, "status": ConversationStatus.WAITING, "priority": 0, "visitor_token_hash": f"behind{i}",
+         "created_at": now, "queued_at": now + dt.timedelta(seconds=1), "last_activity_at": now}
+        for i in range(2000)]).all()
+    session.execute(sa.insert(Offer), [
+        {"conversation_id": conversation_id, "brand_id": brand.id, "expert_id": expert.id,
+         "status": OfferStatus.DECLINED, "created_at": now, "expires_at": now, "decided_at": now}
+        for conversation_id in behind])
+    session.flush()
+    connection = session.connection()
+    for table in ("conversations", "offers"):
+        connection.exec_driver_sql(f"ANALYZE {table}")
+    page = decisions._queue_page().compile(connection)
+    values = page.construct_params({"brand": brand.id, "limit": 16, "offset": 0})
+    explain = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
+    arguments = tuple(values[name] for name in page.positiontup) if page.positional else values
+    plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(f"{explain}{page}", arguments))
+    assert "hashed" not in plan.lower() and "SCAN offers" not in plan and "Seq Scan on offers" not in plan, plan
+    first = next(decisions._waiting_pages(brand.id, 4))
+    assert [(c.id, before) for c, before in first] == [
+        (queue[0].id, True), (queue[1].id, True), (queue[2].id, False), (behind[0], True)]
