@@ -9,6 +9,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 import flask_sqlalchemy.session
@@ -194,17 +195,17 @@ class DriverStatement:
     its parameters processed as SQLAlchemy would (each bind's processor, read off the compiled statement once), its
     literals bound once, its driver's errors raised as SQLAlchemy's.
 
-    For the statements run for every message: SQLAlchemy's execution of a cached statement (its cache key, the
-    parameters built again, the result's metadata) took three times as long as the driver's. It fires the cursor
-    events, not the execution events. Only plain binds: an expanding IN is refused.
+    For the statements run for every message and every routing pass: SQLAlchemy's execution of a cached statement
+    (its cache key, the parameters built again, the result's metadata) took three times as long as the driver's.
+    It fires the cursor events, not the execution events. Only plain binds: an expanding IN is refused.
     """
 
     def __init__(self, statement: sa.Executable, column_keys: list[str] | None = None) -> None:
         self.statement = statement
         self.column_keys = column_keys  # an INSERT's columns (compiled for these alone)
-        self._prepared: dict[sa.Dialect, tuple[str, bool, list[_Bind]]] = {}
+        self._prepared: dict[sa.Dialect, _Prepared] = {}
 
-    def _prepare(self, dialect: sa.Dialect) -> tuple[str, bool, list[_Bind]]:
+    def _prepare(self, dialect: sa.Dialect) -> _Prepared:
         compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
         binds = []
         names = compiled.positiontup if compiled.positional else dict.fromkeys(compiled.bind_names.values())
@@ -216,16 +217,21 @@ class DriverStatement:
             given = bind.required or name in (self.column_keys or ())
             binds.append((name, given, None if given else bind.effective_value,
                           bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        prepared = self._prepared[dialect] = (compiled.string, compiled.positional, binds)
+        # What SQLAlchemy does to each column it reads (an enum's member, a UTC timestamp made aware): for `rows`.
+        results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                   for column in compiled._result_columns]  # noqa: SLF001 - the compiled statement's own columns
+        prepared = self._prepared[dialect] = _Prepared(compiled.string, compiled.positional, binds, results)
         return prepared
 
-    def first_row(self, connection: sa.Connection, parameters: dict[str, Any]) -> tuple | None:
-        """Run it in the connection's transaction; its first row, as the driver gives it (None without one)."""
+    def _run(self, connection: sa.Connection, parameters: dict[str, Any], fetch: Callable[[Any], Any]
+             ) -> tuple[Any, _Prepared]:
         dialect = connection.dialect
-        sql, positional, binds = self._prepared.get(dialect) or self._prepare(dialect)
-        values = [(name, parameters[name] if given else literal, process) for name, given, literal, process in binds]
+        prepared = self._prepared.get(dialect) or self._prepare(dialect)
+        sql = prepared.sql
+        values = [(name, parameters[name] if given else literal, process)
+                  for name, given, literal, process in prepared.binds]
         arguments: tuple | dict = (
-            tuple(value if process is None else process(value) for _, value, process in values) if positional
+            tuple(value if process is None else process(value) for _, value, process in values) if prepared.positional
             else {name: value if process is None else process(value) for name, value, process in values})
         cursor = connection.connection.cursor()
         try:
@@ -239,12 +245,34 @@ class DriverStatement:
             if events.after_cursor_execute:
                 for after in events.after_cursor_execute:
                     after(connection, cursor, sql, arguments, None, False)
-            return cursor.fetchone()
+            return fetch(cursor), prepared
         except dialect.loaded_dbapi.Error as error:
             raise sa.exc.DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error,
                                              dialect=dialect) from error
         finally:
             cursor.close()
+
+    def first_row(self, connection: sa.Connection, parameters: dict[str, Any]) -> tuple | None:
+        """Run it in the connection's transaction; its first row, as the driver gives it (None without one)."""
+        return self._run(connection, parameters, lambda cursor: cursor.fetchone())[0]
+
+    def rows(self, connection: sa.Connection, parameters: dict[str, Any]) -> list[tuple]:
+        """Run it in the connection's transaction; every row, each value as SQLAlchemy would give it."""
+        rows, prepared = self._run(connection, parameters, lambda cursor: cursor.fetchall())
+        processors = prepared.results
+        if not any(processors):
+            return [tuple(row) for row in rows]
+        return [tuple(value if process is None else process(value) for value, process in zip(row, processors,
+                                                                                              strict=True))
+                for row in rows]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    positional: bool
+    binds: list[_Bind]
+    results: list[Callable[[Any], Any] | None]
 
 
 def end_read() -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from marketplace.brands.models import Brand
-from marketplace.database import db
+from marketplace.database import DriverStatement, db
 from marketplace.experts import presence
 from marketplace.experts.models import ExpertProfile
 from marketplace.notifications import services as notifications
@@ -46,7 +46,7 @@ class Candidate:
 
 
 @functools.cache
-def _best_experts(on_shift: bool) -> sa.Select:
+def _best_experts(on_shift: bool) -> DriverStatement:
     """The `size` best routable experts with room for the brand, rule 5's order, their load rows locked (others'
     locked rows are skipped): the pick of `eligibility._expert_pick` without a conversation. With each, whether
     they take Web Push, which the offer event needs (read here, it costs no statement of its own)."""
@@ -56,7 +56,7 @@ def _best_experts(on_shift: bool) -> sa.Select:
     # A join rather than the pick's EXISTS: the database may start from the brand's own experts and sort those,
     # where walking every expert's load in order passes over all the other brands' (a pass reads a few dozen).
     routable = presence.routable_expert_ids(sa.bindparam("brand")).subquery()
-    return (
+    return DriverStatement(
         sa.select(ExpertLoad.expert_id, user_id, ExpertLoad.load, ExpertLoad.last_offered_at,
                   notifications.takes_push(profile).label("push"))
         .join(routable, routable.c.expert_id == ExpertLoad.expert_id)
@@ -72,14 +72,14 @@ class Candidates:
     """The experts a pass may offer the brand's conversations to, as read when it began and stepped up as it offers."""
 
     def __init__(self, brand: Brand, now: dt.datetime, size: int) -> None:
-        rows = db.session.connection().execute(_best_experts(not brand.allow_unbooked_online), {
+        rows = _best_experts(not brand.allow_unbooked_online).rows(db.session.connection(), {
             "brand": brand.id, "concurrency": brand.expert_concurrency, "at": now, "size": size,
-        }).all()
+        })
         self.concurrency = brand.expert_concurrency
-        self.experts = {row.expert_id: Candidate(row.expert_id, row.user_id, row.load, row.last_offered_at,
-                                                 bool(row.push)) for row in rows}
+        self.experts = {expert_id: Candidate(expert_id, user_id, load, last_offered_at, bool(push))
+                        for expert_id, user_id, load, last_offered_at, push in rows}
         # Every expert not read sorts behind the last one read; None when there is nobody else.
-        self.boundary: Key | None = self.experts[rows[-1].expert_id].key() if len(rows) == size else None
+        self.boundary: Key | None = self.experts[rows[-1][0]].key() if len(rows) == size else None
 
     def best(self, offered: AbstractSet[int], only: set[int] | None) -> Candidate | None:
         """The expert the database would pick for a conversation already offered to `offered`, among `only` when
