@@ -256,6 +256,10 @@ class DriverStatement:
         """Run it in the connection's transaction; its first row, as the driver gives it (None without one)."""
         return self._run(connection, parameters, lambda cursor: cursor.fetchone())[0]
 
+    def run(self, connection: sa.Connection, parameters: dict[str, Any]) -> None:
+        """Run a statement that returns no rows in the connection's transaction."""
+        self._run(connection, parameters, lambda cursor: None)
+
     def rows(self, connection: sa.Connection, parameters: dict[str, Any]) -> list[tuple]:
         """Run it in the connection's transaction; every row, each value as SQLAlchemy would give it."""
         rows, prepared = self._run(connection, parameters, lambda cursor: cursor.fetchall())

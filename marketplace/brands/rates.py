@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import services as accounts
@@ -54,6 +55,9 @@ def card_in_effect(brand: Brand, at: dt.datetime | None = None) -> RateCard | No
     )
 
 
+Terms = tuple[int, int, list[dict]]  # a card's price, commission and bonus rules
+
+
 @functools.cache
 def _terms_in_effect() -> sa.Select:
     return (sa.select(RateCard.price_cents, RateCard.commission_bps, RateCard.bonus_rules)
@@ -62,7 +66,7 @@ def _terms_in_effect() -> sa.Select:
             .order_by(RateCard.effective_from.desc(), RateCard.id.desc()).limit(1))
 
 
-def terms_in_effect(brand: Brand, at: dt.datetime | None = None) -> tuple[int, int, list[dict]] | None:
+def terms_in_effect(brand: Brand, at: dt.datetime | None = None) -> Terms | None:
     """(price, commission, bonus rules) of the card in effect at `at`, or None: what an offer shows it pays.
 
     Three columns by one statement built once, past the ORM: the router asks it for every offer it makes.
@@ -70,6 +74,14 @@ def terms_in_effect(brand: Brand, at: dt.datetime | None = None) -> tuple[int, i
     day = clock.local_day(at or utcnow(), brand.timezone)
     row = db.session.connection().execute(_terms_in_effect(), {"brand": brand.id, "day": day}).first()
     return None if row is None else (row.price_cents, row.commission_bps, row.bonus_rules or [])
+
+
+def card_on(brand_id: sa.ColumnElement[int], day: sa.ColumnElement[dt.date]) -> sa.ScalarSelect:
+    """The id of the brand's card in effect on `day` (NULL without one), as a subquery: for a statement that reads
+    the card with other rows (the router's brand lock joins it, so that an offer's pay costs no statement)."""
+    live = so.aliased(RateCard)
+    return (sa.select(live.id).where(live.brand_id == brand_id, live.cancelled_at.is_(None), live.effective_from <= day)
+            .order_by(live.effective_from.desc(), live.id.desc()).limit(1).scalar_subquery())
 
 
 def cards_by_id(card_ids: set[int]) -> dict[int, RateCard]:

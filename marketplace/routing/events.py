@@ -151,7 +151,12 @@ def offer_pay(brand: Brand, at: dt.datetime | None = None) -> dict[str, Any]:
     The card in effect now is the one acceptance would keep (a card changing within an offer's seconds
     is the one case where the two could differ).
     """
-    price, commission_bps, rules = rates.terms_in_effect(brand, at) or (0, pricing.DEFAULT_COMMISSION_BPS, [])
+    return pay_on(brand, rates.terms_in_effect(brand, at))
+
+
+def pay_on(brand: Brand, terms: rates.Terms | None) -> dict[str, Any]:
+    """`offer_pay` on the terms of the card in effect (`rates.terms_in_effect`), read by the caller."""
+    price, commission_bps, rules = terms or (0, pricing.DEFAULT_COMMISSION_BPS, [])
     bonuses = pricing.parse_bonus_rules(rules)
     return {"currency": brand.currency, "decimals": get_currency_precision(brand.currency),
             "amount_cents": pricing.expert_share_cents(price, commission_bps),
@@ -182,10 +187,12 @@ def live_row(conversation: Conversation, expert_name: str | None, now: dt.dateti
 
 # The events.
 
-def offers_made(brand: Brand, made: list[tuple[Offer, Conversation, int]], pushed: set[int] | None = None) -> None:
+def offers_made(brand: Brand, made: list[tuple[Offer, Conversation, int]], pushed: set[int] | None = None,
+                pay: dict[str, Any] | None = None) -> None:
     """A routing pass's offers (offer, conversation, the expert's user id), each as `offer_made`; what an offer
-    pays and which experts take Web Push (`pushed`, when the caller knows) are read once for all of them."""
-    pay = offer_pay(brand)
+    pays (`pay`, when the caller knows: `pay_on`) and which experts take Web Push (`pushed`, when the caller knows)
+    are read once for all of them."""
+    pay = pay if pay is not None else offer_pay(brand)
     if pushed is None:
         pushed = notifications.users_with_push_devices({user_id for _, _, user_id in made})
     for offer, conversation, user_id in made:

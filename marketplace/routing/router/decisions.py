@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from marketplace.brands.models import Brand
+from marketplace.brands import rates
 from marketplace.core import routing as rules
 from marketplace.database import DriverStatement, db, unit_of_work, use_case, utcnow
 from marketplace.experts import enrolments
@@ -38,7 +38,7 @@ from marketplace.routing.models import (
     status_after,
 )
 from marketplace.routing.router.eligibility import eligible_expert
-from marketplace.routing.router.loads import brand_caps, lock_brand, usage_of, working_expert_ids
+from marketplace.routing.router.loads import PassBrand, brand_caps, lock_brand_for_pass, usage_of, working_expert_ids
 from marketplace.routing.router.picks import Candidates, Unsure, offered_experts
 
 # The most waiting conversations one decision looks through for one an expert may still take.
@@ -119,7 +119,7 @@ def _queue_reader(dialect: str) -> DriverStatement:
     plan kept while the offers table grows would go on scanning it as it was when small."""
     page = _queue_page()
     if dialect == "postgresql":
-        page = page.add_columns(sa.func.set_config("plan_cache_mode", "force_generic_plan", True))
+        page = page.add_columns(sa.func.set_config("plan_cache_mode", "force_generic_plan", sa.true()))
     return DriverStatement(page)
 
 
@@ -209,7 +209,7 @@ def _reserve(reservations: list[_Reservation]) -> list[_Reservation]:
     return kept
 
 
-def _insert_offers(brand: Brand, reservations: list[_Reservation]) -> dict[int, int]:
+def _insert_offers(brand: PassBrand, reservations: list[_Reservation]) -> dict[int, int]:
     """The offers of reservations already written, and the brand's count of them; their ids by conversation."""
     if not reservations:
         return {}
@@ -261,7 +261,7 @@ def _pass_writes() -> DriverStatement:
         offered=_OFFERED.value, waiting=ConversationStatus.WAITING.value, pending=OfferStatus.PENDING.value))
 
 
-def _write_pass(brand: Brand, reserved: list[_Reservation], pending: list[_Reservation]
+def _write_pass(brand: PassBrand, reserved: list[_Reservation], pending: list[_Reservation]
                 ) -> tuple[list[_Reservation], dict[int, int]]:
     """Move the pending picks out of the queue, step their experts' loads, and offer every pick out of it: the picks
     offered, and their offers' ids by conversation."""
@@ -283,23 +283,33 @@ def _write_pass(brand: Brand, reserved: list[_Reservation], pending: list[_Reser
     return [r for r in picks if r.conversation.id in ids], ids
 
 
-def _make_offers(brand: Brand, reserved: list[_Reservation], pending: list[_Reservation]) -> list[Decision]:
-    """Write the pass's picks (`_write_pass`), and their events.
+@dataclass(frozen=True)
+class _Made:
+    """An offer a pass made, as its event tells it (`events.offer_payload` reads these as it reads an `Offer`)."""
+
+    id: int
+    conversation_id: int
+    expert_id: int
+    expires_at: dt.datetime
+
+
+def _make_offers(brand: PassBrand, reserved: list[_Reservation], pending: list[_Reservation],
+                 terms: rates.Terms | None) -> list[Decision]:
+    """Write the pass's picks (`_write_pass`), and their events, which tell what each offer pays (`terms`, the card
+    in effect).
 
     Nothing in the pass reads the offers before its commit: each conversation left the queue when it was reserved,
     and an expert's pick reads their load, not their offers. The offers made here are not in the session: they
-    carry what the offer events need.
+    carry what the offer events need (mapped objects cost a tenth of a pass's Python).
     """
     reservations, ids = _write_pass(brand, reserved, pending)
     if not reservations:
         return []
     timeout = dt.timedelta(seconds=brand.offer_timeout_seconds)
-    offers = [Offer(id=ids[r.conversation.id], conversation_id=r.conversation.id, brand_id=brand.id,
-                    expert_id=r.expert_id, status=OfferStatus.PENDING, created_at=r.at, expires_at=r.at + timeout)
-              for r in reservations]
+    offers = [_Made(ids[r.conversation.id], r.conversation.id, r.expert_id, r.at + timeout) for r in reservations]
     pushed = None if any(r.push is None for r in reservations) else {r.user_id for r in reservations if r.push}
-    events.offers_made(brand, [(offer, r.conversation, r.user_id)
-                               for offer, r in zip(offers, reservations, strict=True)], pushed)
+    made = [(offer, r.conversation, r.user_id) for offer, r in zip(offers, reservations, strict=True)]
+    events.offers_made(brand, made, pushed, events.pay_on(brand, terms))
     for reservation in reservations:
         events.conversation_changed(reservation.conversation, brand)
     return [Decision(offer.id, offer.conversation_id, offer.expert_id) for offer in offers]
@@ -319,8 +329,8 @@ def _decide(brand_id: int, most: int = DECISIONS_PER_PASS) -> tuple[list[Decisio
     offer was made, every conversation is still waiting, and the next pass or the sweep makes them.
     """
     now = utcnow()
-    load, brand = lock_brand(brand_id, now, decision=True)
-    caps, usage = brand_caps(brand, now), usage_of(load)
+    load, brand, terms = lock_brand_for_pass(brand_id, now)
+    caps, usage = brand_caps(brand, now, terms[0] if terms else 0), usage_of(load)
     # Rule 4's limit on the experts a brand uses: the pass adds to them as it offers.
     working = working_expert_ids(brand.id) if brand.max_active_experts is not None else None
     reserved: list[_Reservation] = []  # written to the database
@@ -365,7 +375,7 @@ def _decide(brand_id: int, most: int = DECISIONS_PER_PASS) -> tuple[list[Decisio
             continue  # the page is done: on to the next one
         break
     # Read before the unit's commit expires them: a read after it would open (on SQLite, lock) a new one.
-    return _make_offers(brand, reserved, pending), more
+    return _make_offers(brand, reserved, pending, terms), more
 
 
 def route_brand(brand_id: int) -> list[Decision]:

@@ -6,20 +6,22 @@ brand take turns. Lock order, everywhere: brand load, then conversation and offe
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
 from marketplace.brands import rates
-from marketplace.brands.models import Brand
+from marketplace.brands.models import Brand, RateCard
 from marketplace.core import clock
 from marketplace.core import routing as rules
-from marketplace.database import db, use_case, utcnow
+from marketplace.database import DriverStatement, db, use_case, utcnow
 from marketplace.errors import NotFound
 from marketplace.experts import presence
 from marketplace.routing.models import (
@@ -44,28 +46,31 @@ def insert_ignore(table: sa.Table, **values: object) -> None:
     db.session.execute(upsert(table).values(**values).on_conflict_do_nothing())
 
 
-def brand_caps(brand: Brand, now: dt.datetime | None = None) -> rules.Caps:
-    """The brand's caps as they stand now, with the price on the rate card in effect.
+def brand_caps(brand: Brand, now: dt.datetime | None = None, price_cents: int | None = None) -> rules.Caps:
+    """The brand's caps as they stand now, with the price on the rate card in effect (`price_cents`, 0 without a
+    card, when the caller read it).
 
     The price counts only against a monthly budget: without one it is left at 0 and the card is not read
     (that read was one statement in every routing decision).
     """
     price = 0
     if brand.monthly_budget_cents is not None:
-        card = rates.card_in_effect(brand, now)
-        price = card.price_cents if card else 0
+        if price_cents is None:
+            card = rates.card_in_effect(brand, now)
+            price_cents = card.price_cents if card else 0
+        price = price_cents
     return rules.Caps(brand.max_concurrent, brand.daily_cap, brand.monthly_budget_cents, price,
                       brand.max_active_experts, brand.expert_concurrency)
 
 
-def usage_of(load: BrandLoad) -> rules.Usage:
+def usage_of(load: BrandLoad | PassLoad) -> rules.Usage:
     return rules.Usage(load.open_conversations, load.pending_offers, load.day_accepted, load.month_committed_cents)
 
 
 # A decision's statements are built once, with parameters (the functools.cache functions of the router):
 # building a statement and computing its cache key each time cost more Python than the database took to run it.
 
-# The brand's columns a routing decision reads (its own, the caps', and the offer event's).
+# The brand's columns a routing pass reads (its own, the caps', and the offer event's): `PassBrand`'s.
 DECISION_BRAND_COLUMNS = (Brand.name, Brand.timezone, Brand.allow_unbooked_online, Brand.offer_timeout_seconds,
                           Brand.expert_concurrency, Brand.max_concurrent, Brand.max_active_experts, Brand.daily_cap,
                           Brand.monthly_budget_cents, Brand.currency,  # currency: what an offer pays is shown
@@ -73,39 +78,129 @@ DECISION_BRAND_COLUMNS = (Brand.name, Brand.timezone, Brand.allow_unbooked_onlin
 
 
 @functools.cache
-def _brand_lock(decision: bool) -> sa.Select:
-    """Lock the brand's load row and read the brand with it, after the lock: a cap changed a moment ago counts.
-
-    `decision`: load only DECISION_BRAND_COLUMNS of the brand; the whole row, JSON columns and all, doubled
-    the cost of the read (a column left out is still loaded when first touched).
-    """
-    query = (sa.select(BrandLoad, Brand).join(Brand, Brand.id == BrandLoad.brand_id)
-             .where(BrandLoad.brand_id == sa.bindparam("brand")).with_for_update(of=BrandLoad)
-             .execution_options(populate_existing=True))
-    return query.options(so.load_only(*DECISION_BRAND_COLUMNS)) if decision else query
+def _brand_lock() -> sa.Select:
+    """Lock the brand's load row and read the brand with it, after the lock: a cap changed a moment ago counts."""
+    return (sa.select(BrandLoad, Brand).join(Brand, Brand.id == BrandLoad.brand_id)
+            .where(BrandLoad.brand_id == sa.bindparam("brand")).with_for_update(of=BrandLoad)
+            .execution_options(populate_existing=True))
 
 
-def lock_brand(brand_id: int, now: dt.datetime | None = None, *,
-               decision: bool = False) -> tuple[BrandLoad, Brand]:
-    """Begin a routing transaction: lock the brand's load row, rolled over to today in the brand's timezone.
+def _new_day(load_day: dt.date | None, load_month: str | None, timezone: str, now: dt.datetime) -> dict[str, Any]:
+    """The brand load's counters that start again on the brand's new local day and month (none on the same day)."""
+    today = clock.local_day(now, timezone)
+    changes: dict[str, Any] = {}
+    if load_day != today:
+        changes.update(day=today, day_accepted=0)
+    if load_month != today.strftime("%Y-%m"):
+        changes.update(month=today.strftime("%Y-%m"), month_committed_cents=0)
+    return changes
 
-    `decision`: for the router's own decisions, which read only some of the brand's columns.
-    """
-    query = _brand_lock(decision)
-    row = db.session.execute(query, {"brand": brand_id}).first()
+
+def _missing_load(brand_id: int) -> None:
+    """Give the brand its load row, as the first routing transaction for it finds none."""
+    if db.session.get(Brand, brand_id) is None:
+        raise NotFound(_l("No such brand."))
+    insert_ignore(BrandLoad.__table__, brand_id=brand_id, open_conversations=0, pending_offers=0,
+                  async_conversations=0, day_accepted=0, month_committed_cents=0, refusals=0)
+
+
+def lock_brand(brand_id: int, now: dt.datetime | None = None) -> tuple[BrandLoad, Brand]:
+    """Begin a routing transaction: lock the brand's load row, rolled over to today in the brand's timezone."""
+    row = db.session.execute(_brand_lock(), {"brand": brand_id}).first()
     if row is None:
-        if db.session.get(Brand, brand_id) is None:
-            raise NotFound(_l("No such brand."))
-        insert_ignore(BrandLoad.__table__, brand_id=brand_id, open_conversations=0, pending_offers=0,
-                      async_conversations=0, day_accepted=0, month_committed_cents=0, refusals=0)
-        row = db.session.execute(query, {"brand": brand_id}).one()
+        _missing_load(brand_id)
+        row = db.session.execute(_brand_lock(), {"brand": brand_id}).one()
     load, brand = row
-    today = clock.local_day(now or utcnow(), brand.timezone)
-    if load.day != today:
-        load.day, load.day_accepted = today, 0
-    if load.month != today.strftime("%Y-%m"):
-        load.month, load.month_committed_cents = today.strftime("%Y-%m"), 0
+    for name, value in _new_day(load.day, load.month, brand.timezone, now or utcnow()).items():
+        setattr(load, name, value)
     return load, brand
+
+
+@dataclass
+class PassBrand:
+    """The brand as a routing pass decides for it: its id and DECISION_BRAND_COLUMNS (what the pass's picks, caps
+    and events read of a `Brand`)."""
+
+    id: int
+    name: str
+    timezone: str
+    allow_unbooked_online: bool
+    offer_timeout_seconds: int
+    expert_concurrency: int
+    max_concurrent: int | None
+    max_active_experts: int | None
+    daily_cap: int | None
+    monthly_budget_cents: int | None
+    currency: str
+    reopen_window_hours: int
+
+
+@dataclass
+class PassLoad:
+    """The brand's load counters a routing pass decides on (`usage_of`)."""
+
+    open_conversations: int
+    pending_offers: int
+    day_accepted: int
+    month_committed_cents: int
+
+
+_BRAND_FIELDS = len(dataclasses.fields(PassBrand))
+_LOAD_FIELDS = len(dataclasses.fields(PassLoad))
+
+
+@functools.cache
+def _pass_lock() -> DriverStatement:
+    """`_brand_lock` for a routing pass, on the driver's cursor: the brand's DECISION_BRAND_COLUMNS and its load's
+    counters as plain values (mapped objects made a quarter of a pass's Python), and the terms of the rate card in
+    effect on the local day `day` (what an offer pays, and the price against a monthly budget; a statement of their
+    own in every pass before)."""
+    card = rates.card_on(Brand.id, sa.bindparam("day", type_=sa.Date))
+    return DriverStatement(
+        sa.select(Brand.id, *DECISION_BRAND_COLUMNS, BrandLoad.open_conversations, BrandLoad.pending_offers,
+                  BrandLoad.day_accepted, BrandLoad.month_committed_cents, BrandLoad.day, BrandLoad.month,
+                  RateCard.price_cents, RateCard.commission_bps, RateCard.bonus_rules)
+        .select_from(BrandLoad).join(Brand, Brand.id == BrandLoad.brand_id).outerjoin(RateCard, RateCard.id == card)
+        .where(BrandLoad.brand_id == sa.bindparam("brand")).with_for_update(of=BrandLoad))
+
+
+@functools.cache
+def _roll_over() -> DriverStatement:
+    return DriverStatement(sa.update(BrandLoad).where(BrandLoad.brand_id == sa.bindparam("brand"))
+                           .values(day=sa.bindparam("day", type_=sa.Date), day_accepted=sa.bindparam("day_accepted"),
+                                   month=sa.bindparam("month"),
+                                   month_committed_cents=sa.bindparam("month_committed_cents")))
+
+
+# Each brand's timezone as last read, by id: the local day a pass's lock reads the rate card for, before it has
+# read the brand. A timezone changed since is seen in the row, and the card read again for the right day.
+_timezones: dict[int, str] = {}
+
+
+def lock_brand_for_pass(brand_id: int, now: dt.datetime) -> tuple[PassLoad, PassBrand, rates.Terms | None]:
+    """`lock_brand` for a routing pass: the brand's load counters and the brand as the pass reads them, and the
+    terms of the rate card in effect now (`rates.terms_in_effect`), read by the same statement."""
+    day = clock.local_day(now, _timezones.get(brand_id, "UTC"))
+    connection = db.session.connection()
+    parameters = {"brand": brand_id, "day": day}
+    rows = _pass_lock().rows(connection, parameters)
+    if not rows:
+        _missing_load(brand_id)
+        rows = _pass_lock().rows(connection, parameters)
+    row = rows[0]
+    brand = PassBrand(*row[:_BRAND_FIELDS])
+    load = PassLoad(*row[_BRAND_FIELDS:_BRAND_FIELDS + _LOAD_FIELDS])
+    load_day, load_month, price, commission, bonuses = row[_BRAND_FIELDS + _LOAD_FIELDS:]
+    _timezones[brand_id] = brand.timezone
+    if changes := _new_day(load_day, load_month, brand.timezone, now):  # the brand's first pass of a day or month
+        load.day_accepted = changes.get("day_accepted", load.day_accepted)
+        load.month_committed_cents = changes.get("month_committed_cents", load.month_committed_cents)
+        _roll_over().run(connection, {
+            "brand": brand_id, "day": changes.get("day", load_day), "day_accepted": load.day_accepted,
+            "month": changes.get("month", load_month), "month_committed_cents": load.month_committed_cents})
+    if clock.local_day(now, brand.timezone) != day:  # read for another day than the brand's own: again, for its own
+        return load, brand, rates.terms_in_effect(brand, now)
+    return load, brand, None if price is None else (price, commission, bonuses or [])
 
 
 def ensure_expert_load(expert_id: int) -> None:

@@ -10,6 +10,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from marketplace.brands import rates
+from marketplace.brands.models import RateCard
+from marketplace.core import clock
 from marketplace.database import db, utcnow
 from marketplace.experts.models import ExpertPresence, PresenceStatus
 from marketplace.notifications.models import PushSubscription
@@ -244,3 +247,55 @@ def test_the_queue_page_probes_each_conversations_offers_never_scans_them_all(se
     first = next(decisions._waiting_pages(brand.id, 4))
     assert [(c.id, before) for c, before in first] == [
         (queue[0].id, True), (queue[1].id, True), (queue[2].id, False), (behind[0], True)]
+
+
+def _statements(connection) -> list[str]:
+    seen: list[str] = []
+    sa.event.listen(connection, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def test_a_pass_reads_what_its_offers_pay_with_the_brands_lock_for_the_brands_own_day(session, brand, monkeypatch):
+    """The card in effect on the brand's local day, read by the statement that locks the brand: a day guessed from
+    a timezone not known yet (or changed) is read again for the brand's own."""
+    now = utcnow()
+    # A timezone whose day is not UTC's now: one of these two always is.
+    timezone = "Pacific/Kiritimati" if clock.local_day(now, "Pacific/Kiritimati") != now.date() else "Pacific/Niue"
+    brand.timezone = timezone
+    local_today = clock.local_day(now, timezone)
+    rates.card_in_effect(brand, now).price_cents = 100
+    session.add(RateCard(brand_id=brand.id, effective_from=local_today, price_cents=300, commission_bps=0,
+                         bonus_rules=[], created_at=now))
+    experts = [online_expert(brand) for _ in range(2)]
+    waiting_queue(brand, experts, 2)
+    paid: list[dict] = []
+    offers_made = events.offers_made
+
+    def noting(brand, made, pushed=None, pay=None):
+        paid.append(pay or events.offer_pay(brand))
+        offers_made(brand, made, pushed, pay)
+
+    monkeypatch.setattr(events, "offers_made", noting)
+    monkeypatch.setattr(loads, "_timezones", {})  # the brand's timezone not known yet: UTC's day is tried first
+    decisions._decide(brand.id, 1)
+    statements = _statements(session.connection())
+    decisions._decide(brand.id, 1)  # its timezone known now: the lock's own read is the only one
+    assert [pay["amount_cents"] for pay in paid] == [300, 300]
+    assert sum("rate_cards" in statement for statement in statements) == 1, statements
+
+
+def test_a_pass_keeps_its_plans_for_its_own_transaction_only(app, session, brand):
+    """On PostgreSQL a pass's queue read has the rest of its statements keep their plans (`plan_cache_mode`), in its
+    own transaction: set for it alone (SET LOCAL's `true`), never for the connection the pool hands on."""
+    experts = [online_expert(brand) for _ in range(2)]
+    waiting_queue(brand, experts, 2)
+    connection = session.connection()
+    reader = decisions._queue_reader(connection.dialect.name)
+    assert len(reader.rows(connection, {"brand": brand.id, "limit": 4, "offset": 0})) == 2
+    if connection.dialect.name != "postgresql":
+        return
+    assert session.execute(sa.text("SHOW plan_cache_mode")).scalar_one() == "force_generic_plan"
+    assert ", true) AS set_config" in str(
+        reader.statement.compile(connection)), "for this transaction only"
+    with db.engine.connect() as other:
+        assert other.execute(sa.text("SHOW plan_cache_mode")).scalar_one() == "auto"
