@@ -32,6 +32,7 @@ from marketplace.routing.models import (
     Channel,
     Conversation,
     ConversationStatus,
+    EndReason,
     ExpertLoad,
     Offer,
     OfferStatus,
@@ -67,7 +68,7 @@ class Queued:
     id: int
     channel: Channel
     status: ConversationStatus
-    end_reason: object
+    end_reason: EndReason | None
     topic: str | None
     page_url: str | None
     created_at: dt.datetime
@@ -82,6 +83,7 @@ class Queued:
 
 
 _QUEUED_COLUMNS = [getattr(Conversation, field.name) for field in dataclasses.fields(Queued)]
+_QUEUED_FIELDS = len(_QUEUED_COLUMNS)
 
 
 @functools.cache
@@ -121,9 +123,6 @@ def _queue_reader(dialect: str) -> DriverStatement:
     if dialect == "postgresql":
         page = page.add_columns(sa.func.set_config("plan_cache_mode", "force_generic_plan", sa.true()))
     return DriverStatement(page)
-
-
-_QUEUED_FIELDS = len(_QUEUED_COLUMNS)
 
 
 def _waiting_pages(brand_id: int, first: int) -> Iterator[list[tuple[Queued, bool]]]:

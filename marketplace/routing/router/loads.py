@@ -70,12 +70,6 @@ def usage_of(load: BrandLoad | PassLoad) -> rules.Usage:
 # A decision's statements are built once, with parameters (the functools.cache functions of the router):
 # building a statement and computing its cache key each time cost more Python than the database took to run it.
 
-# The brand's columns a routing pass reads (its own, the caps', and the offer event's): `PassBrand`'s.
-DECISION_BRAND_COLUMNS = (Brand.name, Brand.timezone, Brand.allow_unbooked_online, Brand.offer_timeout_seconds,
-                          Brand.expert_concurrency, Brand.max_concurrent, Brand.max_active_experts, Brand.daily_cap,
-                          Brand.monthly_budget_cents, Brand.currency,  # currency: what an offer pays is shown
-                          Brand.reopen_window_hours)  # the visitor's event says how long they may come back
-
 
 @functools.cache
 def _brand_lock() -> sa.Select:
@@ -118,8 +112,9 @@ def lock_brand(brand_id: int, now: dt.datetime | None = None) -> tuple[BrandLoad
 
 @dataclass
 class PassBrand:
-    """The brand as a routing pass decides for it: its id and DECISION_BRAND_COLUMNS (what the pass's picks, caps
-    and events read of a `Brand`)."""
+    """The brand as a routing pass decides for it: the columns of a `Brand` that the pass's picks, caps and events
+    read (its currency: what an offer pays is shown; its reopen window: the visitor's event says how long they may
+    come back), each named as the `Brand`'s."""
 
     id: int
     name: str
@@ -137,7 +132,7 @@ class PassBrand:
 
 @dataclass
 class PassLoad:
-    """The brand's load counters a routing pass decides on (`usage_of`)."""
+    """The brand's load counters a routing pass decides on (`usage_of`), each named as the `BrandLoad`'s."""
 
     open_conversations: int
     pending_offers: int
@@ -145,20 +140,22 @@ class PassLoad:
     month_committed_cents: int
 
 
-_BRAND_FIELDS = len(dataclasses.fields(PassBrand))
-_LOAD_FIELDS = len(dataclasses.fields(PassLoad))
+# The columns a pass's lock reads, in the order its records take them.
+_PASS_BRAND_COLUMNS = [getattr(Brand, field.name) for field in dataclasses.fields(PassBrand)]
+_PASS_LOAD_COLUMNS = [getattr(BrandLoad, field.name) for field in dataclasses.fields(PassLoad)]
+_BRAND_FIELDS, _LOAD_FIELDS = len(_PASS_BRAND_COLUMNS), len(_PASS_LOAD_COLUMNS)
 
 
 @functools.cache
 def _pass_lock() -> DriverStatement:
-    """`_brand_lock` for a routing pass, on the driver's cursor: the brand's DECISION_BRAND_COLUMNS and its load's
-    counters as plain values (mapped objects made a quarter of a pass's Python), and the terms of the rate card in
-    effect on the local day `day` (what an offer pays, and the price against a monthly budget; a statement of their
-    own in every pass before)."""
+    """`_brand_lock` for a routing pass, on the driver's cursor: the brand's columns a pass reads and its load's
+    counters as plain values (mapped objects made a quarter of a pass's Python; the whole brand row, JSON columns
+    and all, had doubled the cost of the read before), and the terms of the rate card in effect on the local day
+    `day` (what an offer pays, and the price against a monthly budget; a statement of their own in every pass
+    before)."""
     card = rates.card_on(Brand.id, sa.bindparam("day", type_=sa.Date))
     return DriverStatement(
-        sa.select(Brand.id, *DECISION_BRAND_COLUMNS, BrandLoad.open_conversations, BrandLoad.pending_offers,
-                  BrandLoad.day_accepted, BrandLoad.month_committed_cents, BrandLoad.day, BrandLoad.month,
+        sa.select(*_PASS_BRAND_COLUMNS, *_PASS_LOAD_COLUMNS, BrandLoad.day, BrandLoad.month,
                   RateCard.price_cents, RateCard.commission_bps, RateCard.bonus_rules)
         .select_from(BrandLoad).join(Brand, Brand.id == BrandLoad.brand_id).outerjoin(RateCard, RateCard.id == card)
         .where(BrandLoad.brand_id == sa.bindparam("brand")).with_for_update(of=BrandLoad))
