@@ -79,9 +79,9 @@ def _brand_lock() -> sa.Select:
             .execution_options(populate_existing=True))
 
 
-def _new_day(load_day: dt.date | None, load_month: str | None, timezone: str, now: dt.datetime) -> dict[str, Any]:
-    """The brand load's counters that start again on the brand's new local day and month (none on the same day)."""
-    today = clock.local_day(now, timezone)
+def _new_day(load_day: dt.date | None, load_month: str | None, today: dt.date) -> dict[str, Any]:
+    """The brand load's counters that start again on the brand's new local day `today` and its month (none on the
+    same day)."""
     changes: dict[str, Any] = {}
     if load_day != today:
         changes.update(day=today, day_accepted=0)
@@ -105,7 +105,7 @@ def lock_brand(brand_id: int, now: dt.datetime | None = None) -> tuple[BrandLoad
         _missing_load(brand_id)
         row = db.session.execute(_brand_lock(), {"brand": brand_id}).one()
     load, brand = row
-    for name, value in _new_day(load.day, load.month, brand.timezone, now or utcnow()).items():
+    for name, value in _new_day(load.day, load.month, clock.local_day(now or utcnow(), brand.timezone)).items():
         setattr(load, name, value)
     return load, brand
 
@@ -189,13 +189,14 @@ def lock_brand_for_pass(brand_id: int, now: dt.datetime) -> tuple[PassLoad, Pass
     load = PassLoad(*row[_BRAND_FIELDS:_BRAND_FIELDS + _LOAD_FIELDS])
     load_day, load_month, price, commission, bonuses = row[_BRAND_FIELDS + _LOAD_FIELDS:]
     _timezones[brand_id] = brand.timezone
-    if changes := _new_day(load_day, load_month, brand.timezone, now):  # the brand's first pass of a day or month
+    today = clock.local_day(now, brand.timezone)
+    if changes := _new_day(load_day, load_month, today):  # the brand's first pass of a day or month
         load.day_accepted = changes.get("day_accepted", load.day_accepted)
         load.month_committed_cents = changes.get("month_committed_cents", load.month_committed_cents)
         _roll_over().run(connection, {
             "brand": brand_id, "day": changes.get("day", load_day), "day_accepted": load.day_accepted,
             "month": changes.get("month", load_month), "month_committed_cents": load.month_committed_cents})
-    if clock.local_day(now, brand.timezone) != day:  # read for another day than the brand's own: again, for its own
+    if today != day:  # the card was read for another day than the brand's own: again, for its own
         return load, brand, rates.terms_in_effect(brand, now)
     return load, brand, None if price is None else (price, commission, bonuses or [])
 
