@@ -47,12 +47,19 @@ def _live_cards(brand_id: int) -> sa.Select:
     return sa.select(RateCard).where(RateCard.brand_id == brand_id, RateCard.cancelled_at.is_(None))
 
 
+def card_on(brand_id: int | sa.ColumnElement[int], day: dt.date | sa.ColumnElement[dt.date]) -> sa.ScalarSelect:
+    """The id of the brand's card in effect on `day`, the latest live card starting on or before it (NULL without
+    one), as a subquery: every read of the card in effect goes through it, and a statement that reads the card with
+    other rows joins it (the router's brand lock, so that an offer's pay costs no statement)."""
+    live = so.aliased(RateCard)
+    return (sa.select(live.id).where(live.brand_id == brand_id, live.cancelled_at.is_(None), live.effective_from <= day)
+            .order_by(live.effective_from.desc(), live.id.desc()).limit(1).scalar_subquery())
+
+
 def card_in_effect(brand: Brand, at: dt.datetime | None = None) -> RateCard | None:
-    """The card in effect at `at` (now by default): the latest live card starting on or before that day."""
-    return db.session.scalar(
-        _live_cards(brand.id).where(RateCard.effective_from <= clock.local_day(at or utcnow(), brand.timezone))
-        .order_by(RateCard.effective_from.desc(), RateCard.id.desc()).limit(1)
-    )
+    """The card in effect at `at` (now by default), on the brand's local day."""
+    day = clock.local_day(at or utcnow(), brand.timezone)
+    return db.session.scalar(sa.select(RateCard).where(RateCard.id == card_on(brand.id, day)))
 
 
 Terms = tuple[int, int, list[dict]]  # a card's price, commission and bonus rules
@@ -61,27 +68,18 @@ Terms = tuple[int, int, list[dict]]  # a card's price, commission and bonus rule
 @functools.cache
 def _terms_in_effect() -> sa.Select:
     return (sa.select(RateCard.price_cents, RateCard.commission_bps, RateCard.bonus_rules)
-            .where(RateCard.brand_id == sa.bindparam("brand"), RateCard.cancelled_at.is_(None),
-                   RateCard.effective_from <= sa.bindparam("day"))
-            .order_by(RateCard.effective_from.desc(), RateCard.id.desc()).limit(1))
+            .where(RateCard.id == card_on(sa.bindparam("brand"), sa.bindparam("day", type_=sa.Date))))
 
 
 def terms_in_effect(brand: Brand, at: dt.datetime | None = None) -> Terms | None:
     """(price, commission, bonus rules) of the card in effect at `at`, or None: what an offer shows it pays.
 
-    Three columns by one statement built once, past the ORM: the router asks it for every offer it makes.
+    Three columns by one statement built once, past the ORM (a routing pass reads them with its brand lock instead,
+    and asks here only when its guess of the brand's day was wrong).
     """
     day = clock.local_day(at or utcnow(), brand.timezone)
     row = db.session.connection().execute(_terms_in_effect(), {"brand": brand.id, "day": day}).first()
     return None if row is None else (row.price_cents, row.commission_bps, row.bonus_rules or [])
-
-
-def card_on(brand_id: sa.ColumnElement[int], day: sa.ColumnElement[dt.date]) -> sa.ScalarSelect:
-    """The id of the brand's card in effect on `day` (NULL without one), as a subquery: for a statement that reads
-    the card with other rows (the router's brand lock joins it, so that an offer's pay costs no statement)."""
-    live = so.aliased(RateCard)
-    return (sa.select(live.id).where(live.brand_id == brand_id, live.cancelled_at.is_(None), live.effective_from <= day)
-            .order_by(live.effective_from.desc(), live.id.desc()).limit(1).scalar_subquery())
 
 
 def cards_by_id(card_ids: set[int]) -> dict[int, RateCard]:
